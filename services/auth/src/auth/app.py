@@ -1,0 +1,65 @@
+"""The auth service: users, workspaces and roles, access/refresh tokens, JWKS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from auth.deps import AuthContext
+from auth.keys import load_signing_key
+from auth.models import outbox
+from auth.passwords import Hasher
+from auth.settings import AuthSettings
+from auth.users.endpoints import router as users_router
+from auth.workspaces.endpoints import router as workspaces_router
+from socialseed.db import Database
+from socialseed.outbox import Outbox, OutboxRelay
+from socialseed.security import JWTVerifier
+from socialseed.service import Runtime, create_service_app
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def create_app(settings: AuthSettings | None = None) -> FastAPI:
+    settings = settings or AuthSettings()
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    key = load_signing_key(settings)
+    jwks = {"keys": [key.public_jwk()]}
+
+    async def local_jwks() -> dict[str, Any]:
+        return jwks
+
+    ctx = AuthContext(
+        settings=settings,
+        db=db,
+        key=key,
+        hasher=Hasher(settings),
+        outbox=Outbox(outbox, source="/socialseed/auth"),
+        # Auth verifies its own tokens from its key in memory: no HTTP call to itself.
+        verifier=JWTVerifier(
+            "", issuer=settings.jwt_issuer, audience=settings.jwt_audience, jwks_loader=local_jwks
+        ),
+    )
+    relay = (
+        OutboxRelay(
+            db, outbox, settings.kafka_bootstrap, poll_interval=settings.outbox_poll_interval
+        )
+        if settings.kafka_enabled
+        else None
+    )
+    well_known = APIRouter(tags=["auth"])
+
+    @well_known.get("/.well-known/jwks.json")
+    async def jwks_endpoint() -> dict[str, Any]:
+        """Public keys that verify SocialSeed access tokens."""
+        return jwks
+
+    app = create_service_app(
+        Runtime(settings=settings, db=db, relay=relay),
+        title="SocialSeed auth",
+        routers=[users_router, workspaces_router, well_known],
+    )
+    app.state.auth = ctx
+    return app

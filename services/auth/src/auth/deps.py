@@ -1,0 +1,60 @@
+"""FastAPI dependencies of the auth service: the request's transaction and the caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.keys import SigningKey
+from auth.passwords import Hasher
+from auth.settings import AuthSettings
+from socialseed.db import Database
+from socialseed.outbox import Outbox
+from socialseed.security import JWTVerifier, Principal
+
+
+@dataclass
+class AuthContext:
+    """Process-wide collaborators, built once by the app factory."""
+
+    settings: AuthSettings
+    db: Database
+    key: SigningKey
+    hasher: Hasher
+    outbox: Outbox
+    verifier: JWTVerifier
+    # Login throttling state lives in memory: one auth replica per deployment locally; a
+    # multi-replica deployment points `limits` at a shared storage (Redis) instead.
+    limiter: MovingWindowRateLimiter = field(
+        default_factory=lambda: MovingWindowRateLimiter(MemoryStorage())
+    )
+
+
+def context(request: Request) -> AuthContext:
+    ctx: AuthContext = request.app.state.auth
+    return ctx
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with context(request).db.transaction() as session:
+        yield session
+
+
+async def _principal(request: Request) -> Principal:
+    return await context(request).verifier.principal_from(request.headers.get("authorization"))
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+Ctx = Annotated[AuthContext, Depends(context)]
+# scope="function": commit when the endpoint returns, before the response is sent.
+Session = Annotated[AsyncSession, Depends(_session, scope="function")]
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from socialseed.settings import ServiceSettings
+
+
+class AuthSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore")
+
+    service_name: str = "auth"
+    port: int = 8001
+    database_url: str = "postgresql+asyncpg://auth:dev-only-auth@127.0.0.1:54320/socialseed"
+    db_schema: str = "auth"
+
+    # Ed25519 signing key (PEM). In dev mode a key is generated into this file when missing.
+    jwt_private_key: SecretStr | None = None
+    jwt_private_key_file: Path = Path(".data/auth/jwt-ed25519.pem")
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 30 * 24 * 3600
+    # Absolute lifetime of a refresh-token family: rotation never extends a session beyond it.
+    refresh_family_ttl: int = 90 * 24 * 3600
+
+    # Argon2id parameters (OWASP / ASVS minimum: 19 MiB, t=2, p=1). Raising them makes every
+    # login rehash old hashes with the new parameters.
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19 * 1024
+    argon2_parallelism: int = 1
+
+    login_limit_per_ip: str = "30/minute"
+    login_limit_per_ip_and_email: str = "10/minute"
+
+
+settings = AuthSettings()

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.models import AuditEvent, Membership, RefreshToken, User, Workspace
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(self, *, email: str, name: str, password_hash: str) -> User | None:
+        """Insert; None when the email is taken (no exception, no aborted transaction)."""
+        row = await self.session.execute(
+            insert(User)
+            .values(id=uuid.uuid4(), email=email, name=name, password_hash=password_hash)
+            .on_conflict_do_nothing(index_elements=["email"])
+            .returning(User)
+        )
+        return row.scalar_one_or_none()
+
+    async def by_email(self, email: str) -> User | None:
+        result = await self.session.execute(select(User).where(User.email == email))
+        return result.scalar_one_or_none()
+
+    async def by_id(self, user_id: uuid.UUID) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def set_password_hash(self, user_id: uuid.UUID, password_hash: str) -> None:
+        await self.session.execute(
+            update(User).where(User.id == user_id).values(password_hash=password_hash)
+        )
+
+    async def roles(self, user_id: uuid.UUID) -> dict[uuid.UUID, str]:
+        rows = await self.session.execute(
+            select(Membership.workspace_id, Membership.role).where(Membership.user_id == user_id)
+        )
+        return {ws: role for ws, role in rows.tuples()}
+
+    async def workspaces(self, user_id: uuid.UUID) -> list[tuple[Workspace, str]]:
+        rows = await self.session.execute(
+            select(Workspace, Membership.role)
+            .join(Membership, Membership.workspace_id == Workspace.id)
+            .where(Membership.user_id == user_id)
+            .order_by(Workspace.created_at)
+        )
+        return list(rows.tuples())
+
+    async def audit(
+        self, kind: str, *, user_id: uuid.UUID | None, ip: str | None, **detail: object
+    ) -> None:
+        self.session.add(AuditEvent(kind=kind, user_id=user_id, ip=ip, detail=detail))
+
+
+class RefreshTokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, token: RefreshToken) -> None:
+        self.session.add(token)
+        await self.session.flush()
+
+    async def lock_by_hash(self, token_hash: bytes) -> RefreshToken | None:
+        """The token row, locked: two concurrent refreshes with one token are serialised,
+        so the second sees it used (and revokes the family) instead of racing."""
+        result = await self.session.execute(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
+        )
+        return result.scalar_one_or_none()
+
+    async def revoke_family(self, family_id: uuid.UUID, at: datetime) -> int:
+        result = await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]

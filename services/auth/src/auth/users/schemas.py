@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, EmailStr, Field
+
+
+class RegisterIn(BaseModel):
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=4096)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    name: str
+
+
+class LoginIn(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=4096)
+
+
+class RefreshIn(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires")
+
+
+class MeWorkspace(BaseModel):
+    id: uuid.UUID
+    name: str
+    role: str
+
+
+class MeOut(UserOut):
+    workspaces: list[MeWorkspace]

@@ -1,0 +1,186 @@
+"""Registration, login, refresh-token rotation with reuse detection, logout."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from limits import parse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.deps import AuthContext
+from auth.models import RefreshToken, User
+from auth.passwords import weakness
+from auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
+from auth.users.repository import RefreshTokenRepository, UserRepository
+from auth.users.schemas import MeOut, MeWorkspace, TokenPair
+from socialseed import telemetry
+from socialseed.contracts import UserRegistered
+from socialseed.errors import AppError, Conflict, NotFound, RateLimited, Unauthorized
+
+log = logging.getLogger(__name__)
+
+
+class EmailTaken(Conflict):
+    default_detail = "An account with this email already exists."
+
+
+class WeakPassword(AppError):
+    status_code = 422
+
+
+class InvalidCredentials(Unauthorized):
+    default_detail = "Invalid email or password."
+    keep_changes = True  # the audit row of the failed attempt is kept
+
+
+class RefreshTokenInvalid(Unauthorized):
+    default_detail = "The refresh token is invalid, expired or revoked."
+    keep_changes = True  # a detected replay revokes the family and must stay revoked
+
+
+class TooManyLoginAttempts(RateLimited):
+    default_detail = "Too many login attempts; wait a minute and try again."
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+class UserService:
+    async def register(
+        self, session: AsyncSession, ctx: AuthContext, *, email: str, password: str, name: str
+    ) -> User:
+        email = normalise_email(email)
+        if reason := weakness(password, email=email, name=name):
+            raise WeakPassword(reason)
+        users = UserRepository(session)
+        user = await users.create(
+            email=email, name=name.strip(), password_hash=await ctx.hasher.hash(password)
+        )
+        if user is None:
+            raise EmailTaken()
+        await ctx.outbox.add(
+            session,
+            UserRegistered(
+                user_id=user.id, email=user.email, name=user.name, registered_at=user.created_at
+            ),
+            key=str(user.id),
+        )
+        return user
+
+    async def login(
+        self, session: AsyncSession, ctx: AuthContext, *, email: str, password: str, ip: str
+    ) -> TokenPair:
+        email = normalise_email(email)
+        limits = [
+            (parse(ctx.settings.login_limit_per_ip), ("login-ip", ip)),
+            (parse(ctx.settings.login_limit_per_ip_and_email), ("login-ip-email", ip, email)),
+        ]
+        for item, keys in limits:
+            if not await ctx.limiter.hit(item, *keys):
+                telemetry.RATE_LIMITED.labels("auth", keys[0]).inc()
+                reset, _ = await ctx.limiter.get_window_stats(item, *keys)
+                retry = max(1, int(reset - datetime.now(UTC).timestamp()))
+                raise TooManyLoginAttempts(headers={"Retry-After": str(retry)})
+        users = UserRepository(session)
+        user = await users.by_email(email)
+        # Always verify a hash (a dummy one for unknown emails): same answer, same time.
+        ok = await ctx.hasher.verify(user.password_hash if user else None, password)
+        if user is None or not ok or user.disabled_at is not None:
+            await users.audit("login_failed", user_id=user.id if user else None, ip=ip)
+            log.info("login failed from %s", ip)
+            raise InvalidCredentials()
+        if ctx.hasher.needs_rehash(user.password_hash):
+            await users.set_password_hash(user.id, await ctx.hasher.hash(password))
+            await users.audit("password_rehashed", user_id=user.id, ip=ip)
+        await users.audit("login", user_id=user.id, ip=ip)
+        return await self._issue(session, ctx, user, family_id=uuid.uuid4(), family_expires=None)
+
+    async def refresh(
+        self, session: AsyncSession, ctx: AuthContext, *, refresh_token: str, ip: str
+    ) -> TokenPair:
+        tokens = RefreshTokenRepository(session)
+        now = datetime.now(UTC)
+        row = await tokens.lock_by_hash(hash_refresh_token(refresh_token))
+        if row is None:
+            raise RefreshTokenInvalid()
+        if row.used_at is not None or row.revoked_at is not None:
+            if row.used_at is not None:
+                # A spent token came back: it was stolen or replayed. Kill the whole session.
+                revoked = await tokens.revoke_family(row.family_id, now)
+                await UserRepository(session).audit(
+                    "refresh_token_reuse",
+                    user_id=row.user_id,
+                    ip=ip,
+                    family_id=str(row.family_id),
+                    revoked=revoked,
+                )
+                log.warning("refresh token reuse detected; family revoked")
+            raise RefreshTokenInvalid()
+        if row.expires_at <= now or row.family_expires_at <= now:
+            raise RefreshTokenInvalid()
+        row.used_at = now
+        user = await UserRepository(session).by_id(row.user_id)
+        if user is None or user.disabled_at is not None:
+            raise RefreshTokenInvalid()
+        return await self._issue(
+            session, ctx, user, family_id=row.family_id, family_expires=row.family_expires_at
+        )
+
+    async def logout(self, session: AsyncSession, *, refresh_token: str, ip: str) -> None:
+        tokens = RefreshTokenRepository(session)
+        row = await tokens.lock_by_hash(hash_refresh_token(refresh_token))
+        if row is not None:
+            await tokens.revoke_family(row.family_id, datetime.now(UTC))
+            await UserRepository(session).audit("logout", user_id=row.user_id, ip=ip)
+
+    async def me(self, session: AsyncSession, user_id: uuid.UUID) -> MeOut:
+        users = UserRepository(session)
+        user = await users.by_id(user_id)
+        if user is None:
+            raise NotFound("User not found.")
+        return MeOut(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            workspaces=[
+                MeWorkspace(id=ws.id, name=ws.name, role=role)
+                for ws, role in await users.workspaces(user.id)
+            ],
+        )
+
+    async def _issue(
+        self,
+        session: AsyncSession,
+        ctx: AuthContext,
+        user: User,
+        *,
+        family_id: uuid.UUID,
+        family_expires: datetime | None,
+    ) -> TokenPair:
+        now = datetime.now(UTC)
+        family_expires = family_expires or now + timedelta(seconds=ctx.settings.refresh_family_ttl)
+        refresh = new_refresh_token()
+        await RefreshTokenRepository(session).add(
+            RefreshToken(
+                family_id=family_id,
+                user_id=user.id,
+                token_hash=hash_refresh_token(refresh),
+                expires_at=min(
+                    now + timedelta(seconds=ctx.settings.refresh_token_ttl), family_expires
+                ),
+                family_expires_at=family_expires,
+            )
+        )
+        roles = await UserRepository(session).roles(user.id)
+        access = issue_access_token(
+            ctx.key, ctx.settings, user_id=user.id, email=user.email, roles=roles, now=now
+        )
+        return TokenPair(
+            access_token=access, refresh_token=refresh, expires_in=ctx.settings.access_token_ttl
+        )
+
+
+users = UserService()

@@ -1,0 +1,226 @@
+"""The Kafka bus: a FastStream broker per service and event consumers with an inbox.
+
+Consumers never use FastStream's default ack policy (ACK_FIRST turns auto-commit on, so a
+consumer killed mid-handler would lose the message). Each message is handled in one database
+transaction that also records its event id in the inbox, retried a bounded number of times
+with jittered backoff, then dead-lettered to ``<topic>.dlq``; the offset is committed only after
+that, so the partition keeps moving and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+from prometheus_client import REGISTRY
+from pydantic import ValidationError
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from tenacity import (
+    AsyncRetrying,
+    retry_if_not_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from socialseed import telemetry
+from socialseed.contracts.base import Event
+from socialseed.db import Database
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+
+
+class PermanentError(Exception):
+    """A handler failure that retrying cannot fix: the message goes straight to the DLQ."""
+
+
+class PoisonMessage(PermanentError):
+    """The message cannot be decoded into its contract."""
+
+
+_prometheus: KafkaPrometheusMiddleware | None = None
+
+
+def make_broker(bootstrap: str, *, client_id: str) -> KafkaBroker:
+    global _prometheus
+    if _prometheus is None:  # one per process: it registers metrics in the global registry
+        _prometheus = KafkaPrometheusMiddleware(registry=REGISTRY, app_name="socialseed")
+    return KafkaBroker(
+        bootstrap,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        middlewares=[KafkaTelemetryMiddleware(), _prometheus],
+        logger=logging.getLogger(f"faststream.{client_id}"),
+    )
+
+
+@dataclass(frozen=True)
+class EventMeta:
+    """CloudEvents attributes of a consumed event."""
+
+    id: uuid.UUID
+    type: str
+    source: str
+    subject: str
+    time: datetime | None
+
+
+Handler = Callable[[E, AsyncSession, EventMeta], Awaitable[None]]
+
+
+def dlq_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+class Inbox:
+    """Processed event ids per consumer: a redelivered event has no second effect."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    async def claim(self, session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bool:
+        """True if this is the first time; blocks while a concurrent claimant's tx is open."""
+        inserted = await session.execute(
+            insert(self.table)
+            .values(consumer=consumer, event_id=event_id)
+            .on_conflict_do_nothing()
+            .returning(self.table.c.event_id)
+        )
+        return inserted.first() is not None
+
+    async def seen(self, session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bool:
+        row = await session.execute(
+            select(self.table.c.event_id).where(
+                self.table.c.consumer == consumer, self.table.c.event_id == event_id
+            )
+        )
+        return row.first() is not None
+
+
+def _headers(msg: KafkaMessage) -> dict[str, str]:
+    return {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in msg.headers.items()}
+
+
+def decode(event_cls: type[E], msg: KafkaMessage) -> tuple[E, EventMeta]:
+    headers = _headers(msg)
+    try:
+        meta = EventMeta(
+            id=uuid.UUID(headers["ce_id"]),
+            type=headers["ce_type"],
+            source=headers.get("ce_source", ""),
+            subject=headers.get("ce_subject", ""),
+            time=datetime.fromisoformat(headers["ce_time"]) if "ce_time" in headers else None,
+        )
+        if meta.type != event_cls.type_name():
+            raise PoisonMessage(f"unexpected ce_type {meta.type!r}")
+        body = msg.body if isinstance(msg.body, bytes) else json.dumps(msg.body).encode()
+        return event_cls.model_validate_json(body), meta
+    except (KeyError, ValueError, ValidationError) as exc:
+        raise PoisonMessage(f"{type(exc).__name__}: {exc}") from exc
+
+
+class EventConsumer:
+    """Registers inbox-backed, retrying, dead-lettering handlers for one consumer group."""
+
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        db: Database,
+        inbox: Inbox,
+        *,
+        group_id: str,
+        max_attempts: int = 5,
+        backoff_initial: float = 0.2,
+        backoff_max: float = 5.0,
+    ) -> None:
+        self.broker = broker
+        self.db = db
+        self.inbox = inbox
+        self.group_id = group_id
+        self.max_attempts = max_attempts
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+
+    def handler(self, event_cls: type[E]) -> Callable[[Handler[E]], Handler[E]]:
+        topic = event_cls.topic
+
+        def register(func: Handler[E]) -> Handler[E]:
+            async def on_message(msg: KafkaMessage) -> None:
+                await self._handle(event_cls, func, msg)
+
+            on_message.__name__ = f"{self.group_id}:{topic}"
+            on_message.__doc__ = (event_cls.__doc__ or "").strip()
+            self.broker.subscriber(
+                topic,
+                group_id=self.group_id,
+                ack_policy=AckPolicy.MANUAL,
+                auto_offset_reset="earliest",
+                title=f"{self.group_id}:{topic}",
+                description=on_message.__doc__,
+            )(on_message)
+            return func
+
+        return register
+
+    async def _handle(self, event_cls: type[E], func: Handler[E], msg: KafkaMessage) -> None:
+        topic = event_cls.topic
+        token = otel_context.attach(propagate.extract(_headers(msg)))
+        try:
+            try:
+                event, meta = decode(event_cls, msg)
+                outcome = await self._apply(func, event, meta, topic)
+            except Exception as exc:
+                log.warning("event on %s dead-lettered: %s", topic, exc)
+                try:
+                    await self._dead_letter(msg, topic, exc)
+                except Exception:
+                    # Could not park it: rewind so it is delivered again rather than lost.
+                    log.exception("dead-lettering failed on %s; will redeliver", topic)
+                    await msg.nack()
+                    return
+                outcome = "dead_lettered"
+            telemetry.EVENTS_CONSUMED.labels(self.group_id, topic, outcome).inc()
+            await msg.ack()
+        finally:
+            otel_context.detach(token)
+
+    async def _apply(self, func: Handler[E], event: E, meta: EventMeta, topic: str) -> str:
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max),
+            retry=retry_if_not_exception_type(PermanentError),
+            reraise=True,
+        ):
+            with attempt:
+                if attempt.retry_state.attempt_number > 1:
+                    telemetry.EVENT_HANDLER_RETRIES.labels(self.group_id, topic).inc()
+                async with self.db.transaction() as session:
+                    if not await self.inbox.claim(session, self.group_id, meta.id):
+                        return "duplicate"
+                    await func(event, session, meta)
+        return "processed"
+
+    async def _dead_letter(self, msg: KafkaMessage, topic: str, exc: BaseException) -> None:
+        raw: Any = msg.raw_message
+        headers = _headers(msg) | {
+            "x-dlq-reason": f"{type(exc).__name__}: {exc}"[:1000],
+            "x-dlq-consumer": self.group_id,
+            "x-dlq-original-offset": f"{raw.partition}:{raw.offset}",
+        }
+        body = msg.body if isinstance(msg.body, bytes) else json.dumps(msg.body).encode()
+        await self.broker.publish(body, topic=dlq_topic(topic), key=raw.key, headers=headers)

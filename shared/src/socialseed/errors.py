@@ -1,0 +1,117 @@
+"""One error base class and one handler; every failure answers ``{"error", "detail"}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    """Base of every error a client may see. The class name is the wire name."""
+
+    status_code: ClassVar[int] = 400
+    default_detail: ClassVar[str] = "The request cannot be processed."
+    # Commit the transaction's changes even though the request fails (audit, revocation).
+    keep_changes: ClassVar[bool] = False
+
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None):
+        self.detail = detail or self.default_detail
+        self.headers = headers
+        super().__init__(self.detail)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+
+class BadRequest(AppError):
+    status_code = 400
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    default_detail = "Missing or invalid credentials."
+
+
+class Forbidden(AppError):
+    status_code = 403
+    default_detail = "Your role does not allow this."
+
+
+class NotFound(AppError):
+    status_code = 404
+    default_detail = "Not found."
+
+
+class Conflict(AppError):
+    status_code = 409
+
+
+class RateLimited(AppError):
+    status_code = 429
+    default_detail = "Too many requests; retry later."
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503
+    default_detail = "A dependency is unavailable; retry later."
+
+
+def error_body(name: str, detail: Any) -> dict[str, Any]:
+    return {"error": name, "detail": detail}
+
+
+async def _app_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return JSONResponse(
+        error_body(exc.name, exc.detail), status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # Pydantic's error list without the offending input: it may hold a password.
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    return JSONResponse(error_body("ValidationError", errors), status_code=422)
+
+
+_HTTP_NAMES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+    429: "RateLimited",
+}
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    name = _HTTP_NAMES.get(exc.status_code, "HTTPError")
+    return JSONResponse(
+        error_body(name, exc.detail), status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return JSONResponse(error_body("InternalError", "Something went wrong."), status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unhandled)

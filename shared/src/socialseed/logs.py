@@ -1,0 +1,60 @@
+"""Logging that never writes a secret and cannot be forged with CR/LF in user input."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from pathlib import Path
+
+_SECRET_PATTERNS = [
+    # Authorization headers, bearer tokens
+    (
+        re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(bearer|basic)?\s*[^\s\"',}]+"),
+        r"\1\2 ***",
+    ),
+    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer ***"),
+    # JWT-shaped strings
+    (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), "***jwt***"),
+    # key=value or "key": "value" for secret-ish keys
+    (
+        re.compile(
+            r"(?i)([\"']?\b(?:password|passwd|secret|client_secret|access_token|refresh_token|"
+            r"token|code_verifier|api_key)\b[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,}]+)"
+        ),
+        r"\1***",
+    ),
+]
+
+
+def redact(text: str) -> str:
+    for pattern, repl in _SECRET_PATTERNS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+class SafeFormatter(logging.Formatter):
+    """Masks secrets and escapes CR/LF so one log record is always one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = redact(super().format(record))
+        return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def configure_logging(service: str, level: str = "INFO", log_file: Path | None = None) -> None:
+    handler: logging.Handler = (
+        logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
+    )
+    handler.setFormatter(
+        SafeFormatter(f"%(asctime)s %(levelname)s {service} %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("aiokafka", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # uvicorn installs its own handlers; route them through ours.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        lg = logging.getLogger(name)
+        lg.handlers[:] = []
+        lg.propagate = True

@@ -1,0 +1,247 @@
+"""Transactional outbox: events are rows written in the state change's own transaction.
+
+A relay publishes them to Kafka. It claims unsent rows with ``FOR UPDATE SKIP LOCKED`` (never
+"id > last seen": sequence order is not commit order), keeps per-key order across concurrent
+relays with a per-key advisory lock plus an "is this the oldest unsent row of the key" check,
+sends with an idempotent producer and marks rows sent only after the broker acknowledged them.
+A relay that dies between the ack and the mark re-sends: consumers deduplicate by event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from opentelemetry import propagate
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    MetaData,
+    String,
+    Table,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from socialseed import telemetry
+from socialseed.contracts.base import Event
+from socialseed.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        Column("topic", String(200), nullable=False),
+        Column("key", String(200), nullable=False),
+        Column("headers", JSONB, nullable=False),
+        Column("payload", JSONB, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("sent_at", DateTime(timezone=True)),
+        Index("ix_outbox_unsent", "id", postgresql_where=text("sent_at IS NULL")),
+    )
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(200), primary_key=True),
+        Column("event_id", UUID(as_uuid=True), primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+def cloudevent_headers(
+    event: Event, *, event_id: uuid.UUID, source: str, subject: str, time: datetime
+) -> dict[str, str]:
+    headers = {
+        "ce_specversion": "1.0",
+        "ce_id": str(event_id),
+        "ce_type": event.event_type,
+        "ce_source": source,
+        "ce_time": time.isoformat(),
+        "ce_subject": subject,
+        "content-type": "application/json",
+    }
+    propagate.inject(headers)  # W3C traceparent of the request that caused the event
+    return headers
+
+
+class Outbox:
+    """Writes events into a service's outbox table inside the caller's transaction."""
+
+    def __init__(self, table: Table, source: str) -> None:
+        self.table = table
+        self.source = source
+
+    async def add(self, session: AsyncSession, event: Event, *, key: str) -> uuid.UUID:
+        event_id = uuid.uuid4()
+        now = datetime.now(UTC)
+        await session.execute(
+            self.table.insert().values(
+                event_id=event_id,
+                topic=event.topic,
+                key=key,
+                headers=cloudevent_headers(
+                    event, event_id=event_id, source=self.source, subject=key, time=now
+                ),
+                payload=event.model_dump(mode="json"),
+            )
+        )
+        session.info["outbox"] = True
+        return event_id
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows to Kafka, oldest first per key."""
+
+    def __init__(
+        self,
+        db: Database,
+        table: Table,
+        bootstrap: str,
+        *,
+        batch_size: int = 200,
+        poll_interval: float = 0.5,
+        retention: timedelta = timedelta(days=3),
+    ) -> None:
+        self.db = db
+        self.table = table
+        self.bootstrap = bootstrap
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.retention = retention
+        self.producer: AIOKafkaProducer | None = None
+        self._lock_ns = f"outbox:{table.schema}"
+
+    async def start(self) -> None:
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            enable_idempotence=True,  # acks=all, no duplicates from producer retries
+            linger_ms=2,
+            request_timeout_ms=15000,
+        )
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        if self.producer is not None:
+            await self.producer.stop()
+            self.producer = None
+
+    async def run(self) -> None:
+        """Relay forever: drain, then sleep until an outbox write or the poll interval."""
+        next_cleanup = datetime.now(UTC)
+        while True:
+            try:
+                while await self.relay_once():
+                    pass
+                if datetime.now(UTC) >= next_cleanup:
+                    await self.cleanup()
+                    next_cleanup = datetime.now(UTC) + timedelta(hours=1)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Broker or database away: rows stay unsent and are retried on the next turn.
+                log.warning("outbox relay turn failed; retrying", exc_info=True)
+                await asyncio.sleep(1.0)
+            self.db.outbox_written.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.db.outbox_written.wait(), self.poll_interval)
+
+    async def relay_once(self) -> int:
+        """Claim, publish and mark one batch. Returns how many rows were sent."""
+        assert self.producer is not None, "start() the relay first"
+        t = self.table
+        async with self.db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(t.c.id, t.c.topic, t.c.key, t.c.headers, t.c.payload, t.c.event_id)
+                    .where(t.c.sent_at.is_(None))
+                    .order_by(t.c.id)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            by_key: dict[str, list[Any]] = defaultdict(list)
+            for row in rows:
+                by_key[row.key].append(row)
+            sendable = [
+                row
+                for key, krows in by_key.items()
+                if await self._own_key(session, key, krows[0].id)
+                for row in krows
+            ]
+            if not sendable:
+                return 0
+            futures = [
+                await self.producer.send(
+                    row.topic,
+                    value=_json_bytes(row.payload),
+                    key=row.key.encode(),
+                    headers=[(k, v.encode()) for k, v in row.headers.items()],
+                )
+                for row in sendable
+            ]
+            await asyncio.gather(*futures)
+            await self.mark_sent(session, [row.id for row in sendable])
+            for row in sendable:
+                telemetry.OUTBOX_RELAYED.labels(topic=row.topic).inc()
+            return len(sendable)
+
+    async def _own_key(self, session: AsyncSession, key: str, first_id: int) -> bool:
+        """Take the key's advisory lock and check no older unsent row of it is held elsewhere."""
+        got = (
+            await session.execute(
+                select(
+                    func.pg_try_advisory_xact_lock(
+                        func.hashtextextended(f"{self._lock_ns}:{key}", 0)
+                    )
+                )
+            )
+        ).scalar_one()
+        if not got:
+            return False
+        oldest = (
+            await session.execute(
+                select(func.min(self.table.c.id)).where(
+                    self.table.c.key == key, self.table.c.sent_at.is_(None)
+                )
+            )
+        ).scalar_one()
+        return bool(oldest == first_id)
+
+    async def mark_sent(self, session: AsyncSession, ids: list[int]) -> None:
+        await session.execute(
+            update(self.table).where(self.table.c.id.in_(ids)).values(sent_at=func.now())
+        )
+
+    async def cleanup(self) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                delete(self.table).where(self.table.c.sent_at < datetime.now(UTC) - self.retention)
+            )
+
+
+def _json_bytes(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()

@@ -1,0 +1,153 @@
+"""JWT verification against auth's JWKS, the request principal and workspace role checks.
+
+Every service verifies tokens itself (the gateway is not the only wall). The signature is
+checked before any claim is trusted; only algorithms on the allowlist and keys from our own JWKS
+are accepted (a token's ``jku``/``jwk``/``x5u`` headers are ignored), and ``exp``, ``nbf``,
+``aud`` and ``iss`` are enforced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+import jwt
+from fastapi import Request
+
+from socialseed.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
+
+Role = Literal["owner", "admin", "editor", "viewer"]
+ROLE_RANK: dict[str, int] = {"viewer": 1, "editor": 2, "admin": 3, "owner": 4}
+ALLOWED_ALGORITHMS = ("EdDSA",)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller and their role in each workspace (from the access token)."""
+
+    user_id: uuid.UUID
+    roles: dict[uuid.UUID, str] = field(default_factory=dict)
+    token_id: str = ""
+
+    def role_in(self, workspace_id: uuid.UUID) -> str | None:
+        return self.roles.get(workspace_id)
+
+    def require(self, workspace_id: uuid.UUID, minimum: Role = "viewer") -> str:
+        """The caller's role, or NotFound (not a member: no hint the workspace exists) /
+        Forbidden (a member whose role is too low)."""
+        role = self.roles.get(workspace_id)
+        if role is None:
+            raise NotFound("Workspace not found.")
+        if ROLE_RANK[role] < ROLE_RANK[minimum]:
+            raise Forbidden(f"This needs the {minimum} role or higher; you are {role}.")
+        return role
+
+
+class JWTVerifier:
+    def __init__(
+        self,
+        jwks_url: str,
+        *,
+        issuer: str,
+        audience: str,
+        algorithms: tuple[str, ...] = ALLOWED_ALGORITHMS,
+        leeway: float = 5.0,
+        refetch_interval: float = 30.0,
+        jwks_loader: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+    ) -> None:
+        self.jwks_url = jwks_url
+        self.issuer = issuer
+        self.audience = audience
+        self.algorithms = algorithms
+        self.leeway = leeway
+        self.refetch_interval = refetch_interval
+        self._loader = jwks_loader or self._fetch_jwks
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def _fetch_jwks(self) -> dict[str, Any]:
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            response = await client.get(self.jwks_url)
+            response.raise_for_status()
+            data: dict[str, Any] = response.json()
+            return data
+
+    async def _key(self, kid: str) -> jwt.PyJWK | None:
+        if kid in self._keys:
+            return self._keys[kid]
+        async with self._lock:
+            # An unknown kid refetches (key rotation), but at most every refetch_interval:
+            # tokens with random kids must not turn us into a JWKS request amplifier.
+            if (
+                kid not in self._keys
+                and time.monotonic() - self._fetched_at > self.refetch_interval
+            ):
+                try:
+                    jwks = await self._loader()
+                except (httpx.HTTPError, ValueError) as exc:
+                    raise ServiceUnavailable("Cannot load signing keys.") from exc
+                self._fetched_at = time.monotonic()
+                self._keys = {
+                    k.key_id: k
+                    for k in jwt.PyJWKSet.from_dict(jwks).keys
+                    if k.key_id and k.algorithm_name in self.algorithms
+                }
+        return self._keys.get(kid)
+
+    async def verify(self, token: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("Malformed token.") from exc
+        alg, kid = header.get("alg"), header.get("kid")
+        if alg not in self.algorithms or not isinstance(kid, str):
+            raise Unauthorized("Token algorithm or key id not accepted.")
+        key = await self._key(kid)
+        if key is None:
+            raise Unauthorized("Unknown signing key.")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key=key,
+                algorithms=list(self.algorithms),
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("Invalid or expired token.") from exc
+        if claims.get("typ") != "access":
+            raise Unauthorized("Not an access token.")
+        return claims
+
+    async def principal_from(self, authorization: str | None) -> Principal:
+        if not authorization:
+            raise Unauthorized("Missing bearer token.", headers={"WWW-Authenticate": "Bearer"})
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("Use an Authorization: Bearer token.")
+        claims = await self.verify(token.strip())
+        try:
+            return Principal(
+                user_id=uuid.UUID(claims["sub"]),
+                roles={uuid.UUID(ws): role for ws, role in claims.get("ws", {}).items()},
+                token_id=str(claims.get("jti", "")),
+            )
+        except (ValueError, AttributeError, TypeError) as exc:
+            raise Unauthorized("Malformed token claims.") from exc
+
+
+def principal_dependency(
+    get_verifier: Callable[[], JWTVerifier],
+) -> Callable[[Request], Awaitable[Principal]]:
+    async def current_principal(request: Request) -> Principal:
+        return await get_verifier().principal_from(request.headers.get("authorization"))
+
+    return current_principal

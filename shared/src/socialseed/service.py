@@ -1,0 +1,136 @@
+"""What every SocialSeed service app has: errors, request ids, metrics, tracing, health, and a
+lifespan that owns the database, the Kafka broker and the outbox relay."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from sqlalchemy import text
+
+from socialseed import telemetry
+from socialseed.db import Database
+from socialseed.errors import install_error_handlers
+from socialseed.outbox import OutboxRelay
+from socialseed.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+HealthCheck = Callable[[], Awaitable[None]]
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+@dataclass
+class Runtime:
+    """The long-lived resources of one service process."""
+
+    settings: ServiceSettings
+    db: Database | None = None
+    broker: KafkaBroker | None = None
+    relay: OutboxRelay | None = None
+    health_checks: dict[str, HealthCheck] = field(default_factory=dict)
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.db is not None:
+            self.health_checks.setdefault("database", self._check_db)
+        if self.relay is not None:
+            self.health_checks.setdefault("kafka", self._check_relay)
+
+    async def _check_db(self) -> None:
+        assert self.db is not None
+        async with self.db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def _check_relay(self) -> None:
+        assert self.relay is not None
+        producer = self.relay.producer
+        if producer is None:
+            raise RuntimeError("relay not started")
+        await producer.client.fetch_all_metadata()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        tasks: list[asyncio.Task[None]] = []
+        if self.broker is not None:
+            await self.broker.start()
+        if self.relay is not None:
+            await self.relay.start()
+            tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        tasks += [asyncio.create_task(job()) for job in self.background]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if self.relay is not None:
+                await self.relay.stop()
+            if self.broker is not None:
+                await self.broker.stop()
+            if self.db is not None:
+                await self.db.dispose()
+
+
+def health_router(checks: dict[str, HealthCheck]) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        results: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                await asyncio.wait_for(check(), timeout=3.0)
+                results[name] = "ok"
+            except Exception as exc:  # a health probe reports, it does not raise
+                results[name] = f"failing: {type(exc).__name__}"
+        ok = all(v == "ok" for v in results.values())
+        return JSONResponse(
+            {"status": "ok" if ok else "degraded", "checks": results},
+            status_code=200 if ok else 503,
+        )
+
+    return router
+
+
+def create_service_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    routers: Sequence[APIRouter],
+    description: str = "",
+) -> FastAPI:
+    settings = runtime.settings
+    telemetry.setup_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
+    app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    telemetry.install_http_metrics(app, settings.service_name)
+
+    @app.middleware("http")
+    async def _request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        incoming = request.headers.get("x-request-id", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.state.request_id = request_id
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request_id
+        return response
+
+    for router in routers:
+        app.include_router(router)
+    app.include_router(health_router(runtime.health_checks))
+    app.include_router(telemetry.metrics_router)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,metrics")
+    return app

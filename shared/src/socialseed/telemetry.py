@@ -1,0 +1,85 @@
+"""Prometheus metrics (one module of named constants) and OpenTelemetry tracing setup."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+
+HTTP_REQUESTS = Counter(
+    "socialseed_http_requests_total",
+    "HTTP requests served",
+    ["service", "method", "route", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "socialseed_http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+OUTBOX_RELAYED = Counter(
+    "socialseed_outbox_relayed_total", "Outbox rows published to Kafka", ["topic"]
+)
+EVENTS_CONSUMED = Counter(
+    "socialseed_events_consumed_total",
+    "Events handled by consumers, by outcome (processed, duplicate, dead_lettered)",
+    ["consumer", "topic", "outcome"],
+)
+EVENT_HANDLER_RETRIES = Counter(
+    "socialseed_event_handler_retries_total",
+    "Handler attempts that failed and were retried",
+    ["consumer", "topic"],
+)
+RATE_LIMITED = Counter(
+    "socialseed_rate_limited_total", "Requests refused by a rate limit", ["service", "limit"]
+)
+
+metrics_router = APIRouter()
+
+
+@metrics_router.get("/metrics", include_in_schema=False)
+async def metrics() -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def install_http_metrics(app: FastAPI, service: str) -> None:
+    @app.middleware("http")
+    async def _measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        start = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = request.scope.get("route")
+            # The route template, never the raw path: ids would explode the label set.
+            path = getattr(route, "path", "unmatched")
+            HTTP_REQUESTS.labels(service, request.method, path, str(status)).inc()
+            HTTP_LATENCY.labels(service, request.method, path).observe(time.perf_counter() - start)
+
+
+_provider: TracerProvider | None = None
+
+
+def setup_tracing(service: str, otlp_endpoint: str | None) -> TracerProvider:
+    """One tracer provider per process; spans exported over OTLP/HTTP when an endpoint is set."""
+    global _provider
+    if _provider is None:
+        _provider = TracerProvider(resource=Resource.create({"service.name": service}))
+        if otlp_endpoint:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            _provider.add_span_processor(
+                BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_endpoint}/v1/traces"))
+            )
+        trace.set_tracer_provider(_provider)
+    return _provider
