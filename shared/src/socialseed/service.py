@@ -40,6 +40,7 @@ class Runtime:
     relay: OutboxRelay | None = None
     health_checks: dict[str, HealthCheck] = field(default_factory=dict)
     background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.db is not None:
@@ -80,6 +81,8 @@ class Runtime:
                 await self.broker.stop()
             if self.db is not None:
                 await self.db.dispose()
+            for cleanup in self.cleanups:
+                await cleanup()
 
 
 def health_router(checks: dict[str, HealthCheck]) -> APIRouter:

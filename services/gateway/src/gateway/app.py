@@ -1,0 +1,60 @@
+"""The gateway: the one public entry. Verifies tokens, rate-limits, forwards to services."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
+
+from gateway.openapi import MergedOpenAPI
+from gateway.proxy import Gateway
+from gateway.settings import GatewaySettings
+from socialseed.service import Runtime, create_service_app
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.upstream_timeout, connect=3.0),
+        limits=httpx.Limits(max_connections=500, max_keepalive_connections=100),
+    )
+    gateway = Gateway(settings, client)
+    openapi = MergedOpenAPI(settings, client)
+
+    async def upstream_health(base: str) -> None:
+        response = await client.get(f"{base}/healthz", timeout=2.5)
+        response.raise_for_status()
+
+    runtime = Runtime(settings=settings, cleanups=[client.aclose])
+    for name, base in settings.upstreams.items():
+        runtime.health_checks[name] = functools.partial(upstream_health, base)
+    app = create_service_app(runtime, title="SocialSeed gateway", routers=[])
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=METHODS,
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After"],
+        allow_credentials=False,
+    )
+
+    @app.get("/api/v1/openapi.json", include_in_schema=False)
+    async def merged_openapi() -> dict[str, Any]:
+        return await openapi.document()
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/api/v1/openapi.json", title="SocialSeed API")
+
+    @app.api_route("/{path:path}", methods=METHODS, include_in_schema=False)
+    async def forward(request: Request) -> Response:
+        return await gateway.forward(request)
+
+    return app

@@ -1,0 +1,65 @@
+"""One OpenAPI document for the whole public API, merged from the deployed services."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+
+from gateway.routes import match
+from gateway.settings import GatewaySettings
+
+
+class MergedOpenAPI:
+    def __init__(self, settings: GatewaySettings, client: httpx.AsyncClient) -> None:
+        self.settings = settings
+        self.client = client
+        self._cached: dict[str, Any] | None = None
+        self._at = 0.0
+
+    async def _fetch(self, service: str, base: str) -> dict[str, Any] | None:
+        try:
+            response = await self.client.get(f"{base}/openapi.json", timeout=5.0)
+            response.raise_for_status()
+            spec: dict[str, Any] = response.json()
+            return spec
+        except (httpx.HTTPError, ValueError):
+            return None  # a service that is down is left out, not fatal
+
+    async def document(self) -> dict[str, Any]:
+        if self._cached and time.monotonic() - self._at < self.settings.openapi_cache_seconds:
+            return self._cached
+        specs = await asyncio.gather(
+            *(self._fetch(name, base) for name, base in self.settings.upstreams.items())
+        )
+        merged: dict[str, Any] = {
+            "openapi": "3.1.0",
+            "info": {
+                "title": "SocialSeed API",
+                "version": "1",
+                "description": "The public REST API of SocialSeed, served by the gateway.",
+            },
+            "paths": {},
+            "components": {
+                "schemas": {},
+                "securitySchemes": {
+                    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                },
+            },
+        }
+        for spec in specs:
+            if spec is None:
+                continue
+            for path, item in spec.get("paths", {}).items():
+                route = match(path)
+                if route is None:
+                    continue  # internal endpoints are not part of the public API
+                if not route.public:
+                    for operation in item.values():
+                        operation.setdefault("security", [{"bearer": []}])
+                merged["paths"][path] = item
+            merged["components"]["schemas"].update(spec.get("components", {}).get("schemas", {}))
+        self._cached, self._at = merged, time.monotonic()
+        return merged

@@ -1,0 +1,99 @@
+"""Streaming reverse proxy to the services, with JWT check and rate limits in front."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+from fastapi import Request
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from starlette.background import BackgroundTask
+from starlette.responses import Response, StreamingResponse
+
+from gateway.routes import Route, match
+from gateway.settings import GatewaySettings
+from socialseed import telemetry
+from socialseed.errors import NotFound, RateLimited, ServiceUnavailable
+from socialseed.security import JWTVerifier
+
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+}
+
+
+class Gateway:
+    def __init__(self, settings: GatewaySettings, client: httpx.AsyncClient) -> None:
+        self.settings = settings
+        self.client = client
+        auth_url = settings.upstreams.get("auth", "")
+        self.verifier = JWTVerifier(
+            f"{auth_url}/.well-known/jwks.json",
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+        # In-process limiter state: one gateway replica locally; point `limits` at Redis to
+        # share it between replicas.
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.per_ip = parse(settings.limit_per_ip)
+        self.per_user = parse(settings.limit_per_user)
+        self.login_per_ip = parse(settings.limit_login_per_ip)
+
+    async def _limit(self, item: RateLimitItem, name: str, *keys: str) -> None:
+        if not await self.limiter.hit(item, name, *keys):
+            telemetry.RATE_LIMITED.labels("gateway", name).inc()
+            reset, _ = await self.limiter.get_window_stats(item, name, *keys)
+            retry = max(1, int(reset - datetime.now(UTC).timestamp()))
+            raise RateLimited(headers={"Retry-After": str(retry)})
+
+    async def forward(self, request: Request) -> Response:
+        path = request.url.path
+        route = match(path)
+        if route is None or route.service not in self.settings.upstreams:
+            raise NotFound(f"No API at {path}.")
+        ip = request.client.host if request.client else "unknown"
+        await self._limit(self.per_ip, "ip", ip)
+        if route.login:
+            await self._limit(self.login_per_ip, "login-ip", ip)
+        if not route.public:
+            principal = await self.verifier.principal_from(request.headers.get("authorization"))
+            await self._limit(self.per_user, "user", str(principal.user_id))
+        return await self._send(request, route, ip)
+
+    async def _send(self, request: Request, route: Route, ip: str) -> Response:
+        base = self.settings.upstreams[route.service]
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
+        forwarded_for = request.headers.get("x-forwarded-for")
+        headers.append(("x-forwarded-for", f"{forwarded_for}, {ip}" if forwarded_for else ip))
+        headers.append(("x-request-id", request.state.request_id))
+        upstream = self.client.build_request(
+            request.method,
+            # The query string is passed through byte for byte.
+            httpx.URL(base + request.url.path, query=request.url.query.encode()),
+            headers=headers,
+            content=request.stream(),
+        )
+        try:
+            response = await self.client.send(upstream, stream=True)
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable(f"The {route.service} service is unavailable.") from exc
+        return StreamingResponse(
+            response.aiter_raw(),
+            status_code=response.status_code,
+            headers={
+                k: v
+                for k, v in response.headers.items()
+                if k.lower() not in HOP_BY_HOP and k.lower() != "x-request-id"
+            },
+            background=BackgroundTask(response.aclose),
+        )

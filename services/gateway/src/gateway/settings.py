@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from socialseed.settings import ServiceSettings
+
+
+class GatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+
+    service_name: str = "gateway"
+    port: int = 8000
+    kafka_enabled: bool = False
+    # Deployed services and their base URLs (JSON in GATEWAY_UPSTREAMS). A route whose
+    # service is not deployed answers 404.
+    upstreams: dict[str, str] = Field(default_factory=lambda: {"auth": "http://127.0.0.1:8001"})
+    upstream_timeout: float = 30.0
+    cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
+
+    limit_per_ip: str = "600/minute"
+    limit_per_user: str = "1200/minute"
+    # Login, register and refresh are what credential stuffing hits: much stricter.
+    limit_login_per_ip: str = "20/minute"
+    openapi_cache_seconds: float = 30.0
+
+
+settings = GatewaySettings()
