@@ -1,0 +1,197 @@
+"""Fault injection and per-request bookkeeping, as a pure ASGI middleware.
+
+Pure ASGI (not ``BaseHTTPMiddleware``) because it wraps every request and the sandbox has to
+serve thousands of requests a second on one core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import functools
+import itertools
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from sandbox.platforms.base import PlatformSpec
+    from sandbox.state import SandboxState
+
+
+class FaultSpec(BaseModel):
+    """One injected fault. Omitted fields do nothing."""
+
+    platform: str = Field("*", description="platform name, or * for all")
+    endpoint: str = Field(
+        "*", description="glob on the path below the platform prefix, e.g. /2/tweets or */feed"
+    )
+    method: str | None = Field(None, description="only this HTTP method")
+    latency_ms: int = Field(0, ge=0, description="added before the request is handled")
+    error_rate: float = Field(0.0, ge=0, le=1, description="share of requests answered 5xx")
+    error_status: int = Field(503, ge=500, le=599)
+    burst_429: int = Field(0, ge=0, description="the next N matching requests get the 429")
+    timeout: bool = Field(False, description="hang, then drop the connection, never answering")
+    timeout_seconds: float = Field(30.0, ge=0)
+    drop_after_accept: bool = Field(
+        False, description="handle the request (side effects happen), then drop the connection"
+    )
+    revoke_tokens: bool = Field(False, description="revoke the platform's tokens right now")
+    revoke_reason: str = Field("revoked", description="e.g. password_changed, app_removed")
+    account: str | None = Field(None, description="limit token revocation to one account id")
+    count: int | None = Field(None, ge=1, description="apply to this many requests, then expire")
+
+
+@dataclass
+class Fault:
+    id: int
+    spec: FaultSpec
+    applied: int = 0
+    burst_left: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "applied": self.applied, **self.spec.model_dump()}
+
+
+class Faults:
+    def __init__(self, seed: int) -> None:
+        self.items: list[Fault] = []
+        self.rng = random.Random(seed)  # error rates are reproducible too
+        self._ids = itertools.count(1)
+
+    def add(self, spec: FaultSpec) -> Fault:
+        fault = Fault(next(self._ids), spec, burst_left=spec.burst_429)
+        self.items.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        self.items.clear()
+
+    def remove(self, fault_id: int) -> bool:
+        before = len(self.items)
+        self.items = [f for f in self.items if f.id != fault_id]
+        return len(self.items) != before
+
+    def matching(self, platform: str, method: str, subpath: str) -> list[Fault]:
+        found = []
+        for fault in self.items:
+            spec = fault.spec
+            if spec.platform not in ("*", platform):
+                continue
+            if spec.method and spec.method.upper() != method:
+                continue
+            if not fnmatch.fnmatchcase(subpath, spec.endpoint):
+                continue
+            if spec.count is not None and fault.applied >= spec.count:
+                continue
+            found.append(fault)
+        return found
+
+
+async def _drop_connection(send: Send) -> None:
+    """Close the TCP connection without a response (uvicorn), as a dying proxy would."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise ConnectionResetError("sandbox fault: connection dropped")
+    transport.close()
+    # Let uvicorn see connection_lost so it does not try to answer 500 on a dead socket.
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+class SandboxMiddleware:
+    def __init__(self, app: ASGIApp, fastapi: FastAPI) -> None:
+        self.app = app
+        self.fastapi = fastapi
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state: SandboxState = self.fastapi.state.sandbox
+        specs: dict[str, PlatformSpec] = self.fastapi.state.specs
+        state.stats.requests += 1
+        scope["sandbox.request_id"] = state.stats.requests
+        now = state.clock.now()
+        scope["sandbox.received_at"] = datetime.fromtimestamp(now, UTC).isoformat()
+        path: str = scope["path"]
+        platform, _, rest = path[1:].partition("/")
+        spec = specs.get(platform)
+        if spec is None:  # control API, docs
+            await self.app(scope, receive, send)
+            return
+        if state.settings.base_latency_ms:
+            await asyncio.sleep(state.settings.base_latency_ms / 1000)
+        status = [0]
+
+        async def recording_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        method: str = scope["method"]
+        handled = await self._apply_faults(
+            state, spec, scope, receive, recording_send, send, "/" + rest
+        )
+        if not handled:
+            await self.app(scope, receive, recording_send)
+        route = scope.get("route")
+        endpoint = getattr(route, "path", None) or path
+        if status[0]:
+            state.stats.record(platform, f"{method} {endpoint}", status[0])
+
+    async def _apply_faults(
+        self,
+        state: SandboxState,
+        spec: PlatformSpec,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        raw_send: Send,
+        subpath: str,
+    ) -> bool:
+        """Apply matching faults; True when the request was answered (or dropped) here."""
+        faults = state.faults.matching(spec.name, scope["method"], subpath)
+        if not faults:
+            return False
+        answer: Callable[[], Response] | None = None
+        drop_after = False
+        for fault in faults:
+            fault.applied += 1
+            f = fault.spec
+            if f.latency_ms:
+                await asyncio.sleep(f.latency_ms / 1000)
+            if f.timeout:
+                state.stats.faults[spec.name] += 1
+                await asyncio.sleep(f.timeout_seconds)
+                await _drop_connection(raw_send)
+                return True
+            if answer is None and fault.burst_left > 0:
+                fault.burst_left -= 1
+                answer = spec.rate_limited
+            if answer is None and f.error_rate and state.faults.rng.random() < f.error_rate:
+                answer = functools.partial(spec.server_error, f.error_status)
+            drop_after = drop_after or f.drop_after_accept
+        if answer is not None:
+            state.stats.faults[spec.name] += 1
+            await answer()(scope, receive, send)
+            return True
+        if drop_after:
+            state.stats.faults[spec.name] += 1
+
+            async def swallow(message: Message) -> None:
+                return None
+
+            await self.app(scope, receive, swallow)
+            await _drop_connection(raw_send)
+            return True
+        return False

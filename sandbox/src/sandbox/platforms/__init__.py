@@ -1,0 +1,1 @@
+"""One module per platform; each exports ``SPEC`` (its router, error shapes and truth view)."""

@@ -1,0 +1,7 @@
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+
+from sandbox.platforms.base import PlatformSpec
+
+router = APIRouter()
+SPEC = PlatformSpec("tiktok", router, lambda: Response(status_code=429), lambda s: Response(status_code=s), lambda st, p: {})

@@ -1,0 +1,302 @@
+"""In-memory state of the sandbox: clock, accounts, OAuth grants, tokens, posts, ledger, stats.
+
+Everything lives in one ``SandboxState`` per app so ``POST /_sandbox/reset`` is just a new object
+and tests can run several sandboxes side by side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import secrets
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sandbox.faults import Faults
+from sandbox.ratelimit import RateLimiter
+from sandbox.settings import SandboxSettings
+
+
+class Clock:
+    """Sandbox time = real time + an offset that ``/_sandbox/clock/advance`` grows."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+def digits(text: str, count: int) -> str:
+    """Deterministic decimal digits from a text (stable ids across runs)."""
+    number = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=16).digest(), "big")
+    return str(number).rjust(count, "0")[-count:]
+
+
+def random_token(prefix: str, length: int = 48) -> str:
+    return prefix + secrets.token_urlsafe(length)[:length]
+
+
+@dataclass
+class Account:
+    platform: str
+    id: str
+    username: str
+    name: str
+    created_at: float
+    kind: str = "user"  # user | page | organization
+    parent_id: str | None = None  # owner of a Facebook page / admin of a LinkedIn organization
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class TokenProblem(StrEnum):
+    MISSING = "missing"
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+@dataclass
+class Token:
+    value: str
+    platform: str
+    kind: str  # access | refresh | page
+    account_id: str
+    scopes: tuple[str, ...]
+    issued_at: float
+    expires_at: float | None
+    grant_id: str  # every token of one consent; revoking the consent ends them all
+    revoked_reason: str | None = None
+    used: bool = False  # a rotated refresh token
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def status(self, now: float) -> str:
+        if self.revoked_reason:
+            return "revoked"
+        if self.used:
+            return "used"
+        if self.expires_at is not None and now >= self.expires_at:
+            return "expired"
+        return "active"
+
+
+@dataclass
+class AuthCode:
+    value: str
+    platform: str
+    client_id: str
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    account_id: str
+    expires_at: float
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    used: bool = False
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Post:
+    platform: str
+    id: str
+    account_id: str
+    text: str
+    media: list[dict[str, Any]]
+    created_at: float
+    kind: str = "post"
+    request: dict[str, Any] | None = None  # None for seeded history
+    data: dict[str, Any] = field(default_factory=dict)
+    deleted: bool = False
+
+
+class TokenStore:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.by_value: dict[str, Token] = {}
+
+    def issue(
+        self,
+        platform: str,
+        kind: str,
+        account_id: str,
+        scopes: Iterable[str],
+        ttl: float | None,
+        grant_id: str,
+        prefix: str,
+        **data: Any,
+    ) -> Token:
+        now = self.clock.now()
+        token = Token(
+            value=random_token(prefix),
+            platform=platform,
+            kind=kind,
+            account_id=account_id,
+            scopes=tuple(scopes),
+            issued_at=now,
+            expires_at=None if ttl is None else now + ttl,
+            grant_id=grant_id,
+            data=dict(data),
+        )
+        self.by_value[token.value] = token
+        return token
+
+    def check(
+        self, platform: str, value: str | None, kinds: tuple[str, ...] = ("access", "page")
+    ) -> Token | TokenProblem:
+        """Resolve a presented token, or say why it is refused."""
+        if not value:
+            return TokenProblem.MISSING
+        token = self.by_value.get(value)
+        if token is None or token.platform != platform or token.kind not in kinds:
+            return TokenProblem.INVALID
+        if token.revoked_reason:
+            return TokenProblem.REVOKED
+        if token.used or (token.expires_at is not None and self.clock.now() >= token.expires_at):
+            return TokenProblem.EXPIRED
+        return token
+
+    def revoke(self, predicate: Callable[[Token], bool], reason: str) -> int:
+        count = 0
+        for token in self.by_value.values():
+            if not token.revoked_reason and predicate(token):
+                token.revoked_reason = reason
+                count += 1
+        return count
+
+    def revoke_grant(self, grant_id: str, reason: str = "revoked") -> int:
+        return self.revoke(lambda t: t.grant_id == grant_id, reason)
+
+
+class IdSource:
+    """Monotonic counters so created ids are predictable within one run."""
+
+    def __init__(self) -> None:
+        self.counters: dict[str, itertools.count[int]] = {}
+
+    def next(self, name: str, start: int = 1) -> int:
+        counter = self.counters.setdefault(name, itertools.count(start))
+        return next(counter)
+
+
+@dataclass
+class Stats:
+    calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+    statuses: Counter[tuple[str, str, int]] = field(default_factory=Counter)
+    rate_limited: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
+    requests: int = 0
+
+    def record(self, platform: str, endpoint: str, status: int) -> None:
+        self.calls[(platform, endpoint)] += 1
+        self.statuses[(platform, endpoint, status)] += 1
+        if status == 429:
+            self.rate_limited[platform] += 1
+        if status >= 500:
+            self.errors[platform] += 1
+
+    def as_json(self) -> dict[str, Any]:
+        platforms: dict[str, Any] = {}
+        for (platform, endpoint), count in sorted(self.calls.items()):
+            entry = platforms.setdefault(platform, {"calls": 0, "endpoints": {}})
+            entry["calls"] += count
+            by_status = {
+                str(status): n
+                for (p, e, status), n in sorted(self.statuses.items())
+                if p == platform and e == endpoint
+            }
+            entry["endpoints"][endpoint] = {"calls": count, "statuses": by_status}
+        for platform, entry in platforms.items():
+            entry["rate_limited"] = self.rate_limited[platform]
+            entry["server_errors"] = self.errors[platform]
+            entry["faults"] = self.faults[platform]
+        return {"requests": self.requests, "platforms": platforms}
+
+
+class SandboxState:
+    def __init__(self, settings: SandboxSettings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or Clock()
+        self.tokens = TokenStore(self.clock)
+        self.codes: dict[str, AuthCode] = {}
+        self.accounts: dict[tuple[str, str], Account] = {}  # (platform, id)
+        self.usernames: dict[tuple[str, str], str] = {}  # (platform, username) -> user id
+        self.posts: dict[tuple[str, str], Post] = {}
+        self.ledger: list[Post] = []
+        self.stats = Stats()
+        self.limits = RateLimiter()
+        self.faults = Faults(settings.seed)
+        self.ids = IdSource()
+        # Platform-owned objects that are not posts (upload sessions, containers, media...).
+        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.blobs: dict[str, tuple[str, bytes]] = {}  # /_sandbox/media: id -> (type, bytes)
+
+    # accounts -----------------------------------------------------------------------------
+    def account(self, platform: str, account_id: str) -> Account | None:
+        return self.accounts.get((platform, account_id))
+
+    def add_account(self, account: Account) -> Account:
+        self.accounts[(account.platform, account.id)] = account
+        if account.kind == "user":
+            self.usernames[(account.platform, account.username)] = account.id
+        return account
+
+    def user_by_name(self, platform: str, username: str) -> Account | None:
+        account_id = self.usernames.get((platform, username))
+        return None if account_id is None else self.accounts[(platform, account_id)]
+
+    def children(self, platform: str, parent_id: str) -> list[Account]:
+        return [
+            a for a in self.accounts.values() if a.platform == platform and a.parent_id == parent_id
+        ]
+
+    def known_usernames(self, platform: str) -> list[str]:
+        return sorted(name for (p, name) in self.usernames if p == platform)
+
+    # posts --------------------------------------------------------------------------------
+    def add_post(self, post: Post) -> Post:
+        self.posts[(post.platform, post.id)] = post
+        if post.request is not None:
+            self.ledger.append(post)
+        return post
+
+    def post(self, platform: str, post_id: str) -> Post | None:
+        post = self.posts.get((platform, post_id))
+        return None if post is None or post.deleted else post
+
+    def posts_of(self, platform: str, account_id: str) -> list[Post]:
+        """An account's live posts, newest first."""
+        found = [
+            p
+            for p in self.posts.values()
+            if p.platform == platform and p.account_id == account_id and not p.deleted
+        ]
+        return sorted(found, key=lambda p: p.created_at, reverse=True)
+
+    def count_posts(self, platform: str, account_id: str, since: float) -> int:
+        return sum(
+            1
+            for p in self.posts.values()
+            if p.platform == platform
+            and p.account_id == account_id
+            and p.request is not None
+            and p.created_at >= since
+        )
+
+    # platform objects ---------------------------------------------------------------------
+    def put(self, platform: str, kind: str, object_id: str, obj: dict[str, Any]) -> dict[str, Any]:
+        self.objects[(platform, kind, object_id)] = obj
+        return obj
+
+    def get(self, platform: str, kind: str, object_id: str) -> dict[str, Any] | None:
+        return self.objects.get((platform, kind, object_id))
+
+    def objects_of(self, platform: str, kind: str) -> list[dict[str, Any]]:
+        return [o for (p, k, _), o in self.objects.items() if p == platform and k == kind]
