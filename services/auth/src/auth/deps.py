@@ -51,7 +51,13 @@ async def _principal(request: Request) -> Principal:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The caller's address; behind our gateway (a trusted proxy) the last X-Forwarded-For
+    entry, which the gateway itself appended, so a client cannot spoof it."""
+    peer = request.client.host if request.client else "unknown"
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded and peer in context(request).settings.trusted_proxies:
+        return forwarded.rsplit(",", 1)[-1].strip() or peer
+    return peer
 
 
 Ctx = Annotated[AuthContext, Depends(context)]

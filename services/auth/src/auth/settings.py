@@ -30,6 +30,8 @@ class AuthSettings(ServiceSettings):
     argon2_memory_kib: int = 19 * 1024
     argon2_parallelism: int = 1
 
+    # Peers whose X-Forwarded-For is believed (the gateway).
+    trusted_proxies: list[str] = ["127.0.0.1", "::1"]
     login_limit_per_ip: str = "30/minute"
     login_limit_per_ip_and_email: str = "10/minute"
 

@@ -1,0 +1,122 @@
+"""The newcomer's path through the gateway: register, log in, workspace, members, roles."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from tests.e2e.conftest import make_user, make_workspace
+
+
+async def test_register_login_me_and_workspace_with_member(api: httpx.AsyncClient) -> None:
+    owner = await make_user(api, name="Owner")
+    ws = await make_workspace(api, owner, timezone="Europe/Paris", require_approval=True)
+    assert ws["timezone"] == "Europe/Paris" and ws["require_approval"] is True
+
+    colleague = await make_user(api, name="Colleague")
+    r = await api.post(
+        f"/api/v1/workspaces/{ws['id']}/members",
+        json={"email": colleague.email, "role": "editor"},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["role"] == "editor" and r.json()["user_id"] == colleague.id
+
+    me = (await api.get("/api/v1/auth/me", headers=colleague.headers)).json()
+    assert me["workspaces"] == [{"id": ws["id"], "name": "Acme", "role": "editor"}]
+    listed = (await api.get("/api/v1/workspaces", headers=colleague.headers)).json()
+    assert [w["id"] for w in listed] == [ws["id"]]
+
+
+async def test_register_errors(api: httpx.AsyncClient) -> None:
+    user = await make_user(api)
+    r = await api.post(
+        "/api/v1/auth/register",
+        json={"email": user.email.upper(), "password": "another good passphrase", "name": "X"},
+    )
+    assert (r.status_code, r.json()["error"]) == (409, "EmailTaken")
+    for weak in ("short", "password123", "Password1"):
+        r = await api.post(
+            "/api/v1/auth/register",
+            json={"email": f"{uuid.uuid4().hex}@example.com", "password": weak, "name": "W"},
+        )
+        assert (r.status_code, r.json()["error"]) == (422, "WeakPassword"), weak
+    r = await api.post("/api/v1/auth/register", json={"email": "not-an-email", "password": "x"})
+    assert (r.status_code, r.json()["error"]) == (422, "ValidationError")
+
+
+async def test_refresh_rotates_and_logout_revokes(api: httpx.AsyncClient) -> None:
+    user = await make_user(api)
+    r = await api.post("/api/v1/auth/refresh", json={"refresh_token": user.refresh})
+    assert r.status_code == 200
+    pair = r.json()
+    assert pair["token_type"] == "bearer" and pair["refresh_token"] != user.refresh
+    assert (
+        await api.post("/api/v1/auth/logout", json={"refresh_token": pair["refresh_token"]})
+    ).status_code == 204
+    r = await api.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert (r.status_code, r.json()["error"]) == (401, "RefreshTokenInvalid")
+
+
+async def test_roles_viewer_cannot_change_and_owner_stays(api: httpx.AsyncClient) -> None:
+    owner = await make_user(api, name="Owner")
+    viewer = await make_user(api, name="Viewer")
+    ws = await make_workspace(api, owner)
+    wid = ws["id"]
+    r = await api.post(
+        f"/api/v1/workspaces/{wid}/members",
+        json={"email": viewer.email, "role": "viewer"},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201
+    assert (await api.get(f"/api/v1/workspaces/{wid}", headers=viewer.headers)).status_code == 200
+    r = await api.patch(f"/api/v1/workspaces/{wid}", json={"name": "Mine"}, headers=viewer.headers)
+    assert (r.status_code, r.json()["error"]) == (403, "InsufficientRole")
+    r = await api.post(
+        f"/api/v1/workspaces/{wid}/members",
+        json={"email": owner.email, "role": "viewer"},
+        headers=viewer.headers,
+    )
+    assert r.status_code == 403
+    # The last owner cannot be demoted or removed.
+    r = await api.patch(
+        f"/api/v1/workspaces/{wid}/members/{owner.id}",
+        json={"role": "admin"},
+        headers=owner.headers,
+    )
+    assert (r.status_code, r.json()["error"]) == (409, "LastOwner")
+    r = await api.delete(f"/api/v1/workspaces/{wid}/members/{owner.id}", headers=owner.headers)
+    assert (r.status_code, r.json()["error"]) == (409, "LastOwner")
+    # Promote, then the viewer-turned-admin renames; the viewer may also leave.
+    r = await api.patch(
+        f"/api/v1/workspaces/{wid}/members/{viewer.id}",
+        json={"role": "admin"},
+        headers=owner.headers,
+    )
+    assert r.json()["role"] == "admin"
+    r = await api.patch(
+        f"/api/v1/workspaces/{wid}", json={"name": "Renamed"}, headers=viewer.headers
+    )
+    assert r.status_code == 200 and r.json()["name"] == "Renamed"
+    r = await api.delete(f"/api/v1/workspaces/{wid}/members/{viewer.id}", headers=viewer.headers)
+    assert r.status_code == 204
+    assert (await api.get(f"/api/v1/workspaces/{wid}", headers=viewer.headers)).status_code == 404
+
+
+async def test_gateway_health_metrics_openapi(api: httpx.AsyncClient) -> None:
+    health = await api.get("/healthz")
+    assert health.status_code == 200 and health.json()["checks"]["auth"] == "ok"
+    spec = (await api.get("/api/v1/openapi.json")).json()
+    assert (
+        "/api/v1/auth/login" in spec["paths"]
+        and "/api/v1/workspaces/{workspace_id}" in spec["paths"]
+    )
+    assert spec["paths"]["/api/v1/workspaces"]["post"]["security"] == [{"bearer": []}]
+    assert "swagger" in (await api.get("/docs")).text.lower()
+    metrics = (await api.get("/metrics")).text
+    assert "socialseed_http_requests_total" in metrics
+    r = await api.get("/api/v1/nothing-here")
+    assert (r.status_code, r.json()["error"]) == (404, "NotFound")
+    r = await api.get("/api/v1/workspaces")
+    assert (r.status_code, r.json()["error"]) == (401, "Unauthorized")
