@@ -53,9 +53,7 @@ async def ledger(
     """Every post/video created through the API, in order (seeded history on request)."""
     state = sandbox(request)
     source = (
-        sorted(state.posts.values(), key=lambda p: p.created_at)
-        if include_seeded
-        else state.ledger
+        sorted(state.posts.values(), key=lambda p: p.created_at) if include_seeded else state.ledger
     )
     entries = []
     for post in source:
@@ -152,8 +150,9 @@ async def add_fault(request: Request, spec: FaultSpec) -> dict[str, Any]:
         account = spec.account
         state.tokens.revoke(
             # Every kind (access, refresh, page) dies, as when the user removes the app.
-            lambda t: spec.platform in ("*", t.platform)
-            and (account is None or t.account_id == account),
+            lambda t: (
+                spec.platform in ("*", t.platform) and (account is None or t.account_id == account)
+            ),
             spec.revoke_reason,
         )
     return state.faults.add(spec).as_json()
@@ -192,7 +191,11 @@ async def upload_media(request: Request) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "application/octet-stream")
     data = await request.body()
     state.blobs[media_id] = (content_type, data)
-    return {"id": media_id, "url": f"{base_url(request)}/_sandbox/media/{media_id}", "size": len(data)}
+    return {
+        "id": media_id,
+        "url": f"{base_url(request)}/_sandbox/media/{media_id}",
+        "size": len(data),
+    }
 
 
 @router.get("/media/{media_id}")

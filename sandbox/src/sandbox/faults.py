@@ -144,8 +144,8 @@ class SandboxMiddleware:
         )
         if not handled:
             await self.app(scope, receive, recording_send)
-        route = scope.get("route")
-        endpoint = getattr(route, "path", None) or path
+        # Catch-all routers (the Graph API) name the endpoint themselves.
+        endpoint = scope.get("sandbox.endpoint") or getattr(scope.get("route"), "path", path)
         if status[0]:
             state.stats.record(platform, f"{method} {endpoint}", status[0])
 

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from sandbox.state import SandboxState, Token, TokenProblem
 
 
-class Reject(Exception):  # noqa: N818 - it carries a finished response, not an error condition
+class Reject(Exception):
     """Raised anywhere in a handler to answer with a platform-shaped error response."""
 
     def __init__(self, response: Response) -> None:

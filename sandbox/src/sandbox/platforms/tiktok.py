@@ -1,7 +1,653 @@
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+"""TikTok (Login Kit v2, Content Posting API, Display API).
 
-from sandbox.platforms.base import PlatformSpec
+Hosts under ``/tiktok``: ``www.tiktok.com`` (``/v2/auth/authorize/``), ``open.tiktokapis.com``
+(``/v2/...``) and ``open-upload.tiktokapis.com`` (``/video/?upload_id&upload_token``). No path
+collides: the upload host only serves ``/video/``.
+"""
 
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from sandbox import metrics, oauth
+from sandbox.media import MB, sniff
+from sandbox.platforms.base import DAY, PlatformSpec, account_created_at, seed_history
+from sandbox.state import Account, Post, SandboxState, Token, TokenProblem, digits
+from sandbox.web import (
+    Reject,
+    authenticate,
+    base_url,
+    form_params,
+    json_body,
+    json_response,
+    log_id,
+    request_record,
+    sandbox,
+    split_list,
+)
+
+NAME = "tiktok"
 router = APIRouter()
-SPEC = PlatformSpec("tiktok", router, lambda: Response(status_code=429), lambda s: Response(status_code=s), lambda st, p: {})
+PRIVACY_LEVELS = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
+MIN_CHUNK, MAX_CHUNK, MAX_LAST_CHUNK = 5 * MB, 64 * MB, 128 * MB
+CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+# Which scope unlocks which user/info field.
+USER_FIELD_SCOPES = {
+    "open_id": "user.info.basic",
+    "union_id": "user.info.basic",
+    "avatar_url": "user.info.basic",
+    "avatar_url_100": "user.info.basic",
+    "avatar_large_url": "user.info.basic",
+    "display_name": "user.info.basic",
+    "bio_description": "user.info.profile",
+    "profile_deep_link": "user.info.profile",
+    "is_verified": "user.info.profile",
+    "username": "user.info.profile",
+    "follower_count": "user.info.stats",
+    "following_count": "user.info.stats",
+    "likes_count": "user.info.stats",
+    "video_count": "user.info.stats",
+}
+
+
+# envelopes ---------------------------------------------------------------------------------
+def envelope(data: dict[str, Any], code: str = "ok", message: str = "") -> dict[str, Any]:
+    return {"data": data, "error": {"code": code, "message": message, "log_id": log_id()}}
+
+
+def ok(data: dict[str, Any]) -> Response:
+    return json_response(envelope(data))
+
+
+def fail(status: int, code: str, message: str) -> Response:
+    return json_response(envelope({}, code, message), status)
+
+
+def invalid_params(message: str) -> Response:
+    return fail(400, "invalid_params", message)
+
+
+def unauthorized(problem: TokenProblem) -> Response:
+    if problem is TokenProblem.MISSING:
+        return fail(401, "access_token_invalid", "The access token is not found in the request.")
+    return fail(
+        401, "access_token_invalid", "The access token is invalid or not found in the request."
+    )
+
+
+def scope_error(scope: str) -> Response:
+    return fail(
+        401,
+        "scope_not_authorized",
+        f"The user did not authorize the scope required for completing this request ({scope}).",
+    )
+
+
+def rate_limited() -> Response:
+    # TikTok sends no rate-limit headers.
+    return fail(429, "rate_limit_exceeded", "API rate limit exceeded, please retry later.")
+
+
+def server_error(status: int) -> Response:
+    return fail(status, "internal_error", "Something is wrong, please try again later.")
+
+
+def oauth_error(error: str, description: str, status: int = 400) -> Response:
+    return json_response(
+        {"error": error, "error_description": description, "log_id": log_id()}, status
+    )
+
+
+# accounts ----------------------------------------------------------------------------------
+def video_id(state: SandboxState) -> str:
+    return str(7_300_000_000_000_000_000 + state.ids.next("tiktok:video") * 4_096)
+
+
+def create_user(state: SandboxState, username: str) -> Account:
+    account = state.add_account(
+        Account(
+            platform=NAME,
+            id="-000" + digits(f"tiktok:{username}", 24),
+            username=username,
+            name=username.replace("_", " ").title(),
+            created_at=account_created_at(state),
+            data={"union_id": "c9" + digits(f"tiktok-union:{username}", 30)},
+        )
+    )
+    seed_history(
+        state,
+        account,
+        lambda: video_id(state),
+        kind="video",
+        data=lambda i: {"duration": 15 + i * 7, "privacy_level": "PUBLIC_TO_EVERYONE"},
+    )
+    return account
+
+
+PROFILE = oauth.OAuthProfile(
+    platform=NAME,
+    title="TikTok",
+    code_ttl=lambda s: s.settings.tiktok_code_ttl,
+    create_user=create_user,
+    denied=lambda st: [
+        ("error", "access_denied"),
+        ("error_description", "The user denied the authorization request"),
+        *([("state", st)] if st is not None else []),
+    ],
+    client_param="client_key",
+    scope_separator=",",
+    invalid_client_page="Something went wrong. client_key: invalid",
+    invalid_redirect_page="Something went wrong. redirect_uri: invalid",
+    success_extra=lambda code: [("scopes", ",".join(code.scopes))],
+)
+
+
+def per_token_limit(request: Request, token: Token, name: str, limit: int) -> None:
+    state = sandbox(request)
+    usage = state.limits.sliding((NAME, name, token.value), limit, 60, state.clock.now())
+    if not usage.allowed:
+        raise Reject(rate_limited())
+
+
+def per_client_limit(request: Request) -> None:
+    state = sandbox(request)
+    limit = state.settings.tiktok_client_limit_per_min
+    if not state.limits.sliding((NAME, "client"), limit, 60, state.clock.now()).allowed:
+        raise Reject(rate_limited())
+
+
+def user_of(request: Request, token: Token) -> Account:
+    account = sandbox(request).account(NAME, token.account_id)
+    assert account is not None
+    return account
+
+
+# OAuth -------------------------------------------------------------------------------------
+@router.api_route("/v2/auth/authorize/", methods=["GET", "POST"])
+async def authorize(request: Request) -> Response:
+    return await oauth.authorize(request, PROFILE)
+
+
+CODE_ERRORS = {
+    oauth.CodeProblem.EXPIRED: "Authorization code is expired.",
+    oauth.CodeProblem.USED: "Authorization code has been used.",
+    oauth.CodeProblem.REDIRECT_MISMATCH: "Redirect URI mismatch.",
+    oauth.CodeProblem.VERIFIER_MISSING: "Code verifier is missing.",
+    oauth.CodeProblem.VERIFIER_MISMATCH: "Code verifier is invalid.",
+}
+
+
+@router.post("/v2/oauth/token/")
+async def token(request: Request) -> Response:
+    state = sandbox(request)
+    form = await form_params(request)
+    if not oauth.client_auth(request, form, "client_key"):
+        return oauth_error("invalid_client", "Client key or secret is incorrect.", 401)
+    settings = state.settings
+    grant_type = form.get("grant_type")
+    if grant_type == "authorization_code":
+        code = oauth.redeem_code(
+            state, NAME, form.get("code"), None, form.get("redirect_uri"), form.get("code_verifier")
+        )
+        if isinstance(code, oauth.CodeProblem):
+            return oauth_error(
+                "invalid_grant", CODE_ERRORS.get(code, "Authorization code is invalid.")
+            )
+        scopes, account_id, grant = code.scopes, code.account_id, code.value
+    elif grant_type == "refresh_token":
+        old = oauth.use_refresh_token(state, NAME, form.get("refresh_token"))
+        if isinstance(old, TokenProblem):
+            return oauth_error("invalid_grant", "Refresh token is invalid or expired.")
+        old.used = True  # rotating: the old refresh token stops working
+        scopes, account_id, grant = old.scopes, old.account_id, old.grant_id
+    else:
+        return oauth_error("invalid_request", "grant_type is invalid.")
+    pair = oauth.issue_tokens(
+        state,
+        NAME,
+        account_id,
+        scopes,
+        grant,
+        settings.tiktok_access_token_ttl,
+        settings.tiktok_refresh_token_ttl,
+        ("act.", "rft."),
+    )
+    assert pair.refresh is not None
+    return json_response(
+        {
+            "access_token": pair.access.value,
+            "expires_in": settings.tiktok_access_token_ttl,
+            "open_id": account_id,
+            "refresh_expires_in": settings.tiktok_refresh_token_ttl,
+            "refresh_token": pair.refresh.value,
+            "scope": ",".join(scopes),
+            "token_type": "Bearer",
+        }
+    )
+
+
+@router.post("/v2/oauth/revoke/")
+async def revoke(request: Request) -> Response:
+    form = await form_params(request)
+    if not oauth.client_auth(request, form, "client_key"):
+        return oauth_error("invalid_client", "Client key or secret is incorrect.", 401)
+    oauth.revoke_any(sandbox(request), NAME, form.get("token"), "revoked")
+    return json_response({})
+
+
+# user info ---------------------------------------------------------------------------------
+def user_fields(state: SandboxState, account: Account) -> dict[str, Any]:
+    avatar = f"https://p16-sign.tiktokcdn.com/{account.id}~c5_168x168.jpeg"
+    return {
+        "open_id": account.id,
+        "union_id": account.data["union_id"],
+        "avatar_url": avatar,
+        "avatar_url_100": avatar,
+        "avatar_large_url": avatar,
+        "display_name": account.name,
+        "bio_description": "",
+        "profile_deep_link": f"https://vm.tiktok.com/{account.username}",
+        "is_verified": False,
+        "username": account.username,
+        "follower_count": metrics.followers(state, account),
+        "following_count": metrics.following(state, account),
+        "likes_count": sum(
+            metrics.post_counts(state, p).likes for p in state.posts_of(NAME, account.id)
+        ),
+        "video_count": len(published(state, account.id)),
+    }
+
+
+@router.get("/v2/user/info/")
+async def user_info(request: Request) -> Response:
+    state = sandbox(request)
+    token_ = authenticate(request, NAME, unauthorized)
+    per_client_limit(request)
+    fields = split_list(request.query_params.get("fields"))
+    if not fields or any(f not in USER_FIELD_SCOPES for f in fields):
+        return invalid_params("fields is missing or invalid")
+    for field in fields:
+        if USER_FIELD_SCOPES[field] not in token_.scopes:
+            return scope_error(USER_FIELD_SCOPES[field])
+    values = user_fields(state, user_of(request, token_))
+    return ok({"user": {f: values[f] for f in fields}})
+
+
+# publishing --------------------------------------------------------------------------------
+def privacy_options(state: SandboxState) -> list[str]:
+    return PRIVACY_LEVELS if state.settings.tiktok_audited else ["SELF_ONLY"]
+
+
+@router.post("/v2/post/publish/creator_info/query/")
+async def creator_info(request: Request) -> Response:
+    state = sandbox(request)
+    token_ = authenticate(request, NAME, unauthorized, scope="video.publish", on_scope=scope_error)
+    per_token_limit(request, token_, "creator_info", state.settings.tiktok_creator_info_per_min)
+    account = user_of(request, token_)
+    return ok(
+        {
+            "creator_avatar_url": user_fields(state, account)["avatar_url"],
+            "creator_username": account.username,
+            "creator_nickname": account.name,
+            "privacy_level_options": privacy_options(state),
+            "comment_disabled": False,
+            "duet_disabled": False,
+            "stitch_disabled": False,
+            "max_video_post_duration_sec": 600,
+        }
+    )
+
+
+def check_file_upload(source: dict[str, Any]) -> tuple[int, int, int]:
+    size, chunk, count = (source.get(k) for k in ("video_size", "chunk_size", "total_chunk_count"))
+    if not all(isinstance(v, int) and v > 0 for v in (size, chunk, count)):
+        raise Reject(invalid_params("video_size, chunk_size and total_chunk_count are required"))
+    assert isinstance(size, int) and isinstance(chunk, int) and isinstance(count, int)
+    if size < MIN_CHUNK:
+        if chunk != size or count != 1:
+            raise Reject(invalid_params("Videos under 5 MB must be uploaded as a single chunk"))
+    elif not MIN_CHUNK <= chunk <= MAX_CHUNK or count != size // chunk:
+        raise Reject(invalid_params("The chunk_size or total_chunk_count is invalid"))
+    elif size - chunk * (count - 1) > MAX_LAST_CHUNK:
+        raise Reject(invalid_params("The final chunk may not exceed 128 MB"))
+    return size, chunk, count
+
+
+def check_pull_url(state: SandboxState, url: Any) -> None:
+    parts = urlsplit(url if isinstance(url, str) else "")
+    verified = any(
+        parts.hostname == d or (parts.hostname or "").endswith("." + d)
+        for d in state.settings.tiktok_verified_domains
+    )
+    if parts.scheme != "https" or not verified:
+        raise Reject(
+            fail(403, "url_ownership_unverified", "The URL domain or prefix is not verified.")
+        )
+
+
+def check_caps(state: SandboxState, account: Account, inbox: bool, privacy: str | None) -> None:
+    settings, now = state.settings, state.clock.now()
+    publishes = [p for p in state.objects_of(NAME, "publish") if p["created_at"] > now - DAY]
+    if not settings.tiktok_audited:
+        if privacy not in (None, "SELF_ONLY"):
+            raise Reject(
+                fail(
+                    403,
+                    "unaudited_client_can_only_post_to_private_accounts",
+                    "Unaudited clients can only post with SELF_ONLY privacy.",
+                )
+            )
+        users = {p["account_id"] for p in publishes} | {account.id}
+        if len(users) > settings.tiktok_unaudited_user_cap:
+            # One of the errors TikTok sends with HTTP 200 and a non-ok code.
+            raise Reject(
+                json_response(
+                    envelope({}, "reached_active_user_cap", "The daily active user cap is reached.")
+                )
+            )
+    mine = [p for p in publishes if p["account_id"] == account.id]
+    if inbox:
+        pending = [p for p in mine if p["mode"] == "inbox"]
+        if len(pending) >= settings.tiktok_max_pending_drafts:
+            raise Reject(fail(403, "spam_risk_too_many_pending_share", "Too many pending drafts."))
+    elif len([p for p in mine if p["mode"] == "direct"]) >= settings.tiktok_daily_post_cap:
+        raise Reject(
+            fail(403, "spam_risk_too_many_posts", "The user has reached the daily post cap.")
+        )
+
+
+async def init_publish(request: Request, inbox: bool, photo: bool = False) -> Response:
+    state = sandbox(request)
+    scope = "video.upload" if inbox else "video.publish"
+    token_ = authenticate(request, NAME, unauthorized, scope=scope, on_scope=scope_error)
+    per_token_limit(request, token_, "init", state.settings.tiktok_init_per_min)
+    account = user_of(request, token_)
+    body = await json_body(request, invalid_params)
+    post_info = body.get("post_info") or {}
+    source = body.get("source_info") or {}
+    if photo:
+        inbox = body.get("post_mode") == "MEDIA_UPLOAD"
+        if body.get("media_type") != "PHOTO" or not 1 <= len(source.get("photo_images", [])) <= 35:
+            return invalid_params("media_type PHOTO with 1 to 35 photo_images is required")
+    title = post_info.get("title", "") or ""
+    if len(title) > 2200:
+        return invalid_params("The title exceeds 2200 characters")
+    privacy = post_info.get("privacy_level")
+    if not inbox and privacy not in privacy_options(state):
+        return fail(400, "privacy_level_option_mismatch", "privacy_level is not in the options")
+    check_caps(state, account, inbox, None if inbox else privacy)
+    kind = source.get("source")
+    if photo or kind == "PULL_FROM_URL":
+        for url in source.get("photo_images", []) if photo else [source.get("video_url")]:
+            check_pull_url(state, url)
+    elif kind == "FILE_UPLOAD":
+        size, chunk, count = check_file_upload(source)
+    else:
+        return invalid_params("source_info.source must be FILE_UPLOAD or PULL_FROM_URL")
+    now = state.clock.now()
+    prefix = "p_pub_url" if photo else ("v_inbox_file" if inbox else "v_pub_file")
+    publish_id = f"{prefix}~v2-1.{state.ids.next('tiktok:publish', 7_300_000)}"
+    publish: dict[str, Any] = {
+        "publish_id": publish_id,
+        "account_id": account.id,
+        "mode": "inbox" if inbox else "direct",
+        "photo": photo,
+        "source": "PULL_FROM_URL" if photo else kind,
+        "title": title,
+        "privacy_level": privacy,
+        "created_at": now,
+        "completed_at": None,
+        "received": 0,
+        "head": b"",
+        "fail_reason": None,
+        "post_id": None,
+        "request": request_record(request, body),
+        "media": [{"url": u} for u in source.get("photo_images", [])] if photo else [],
+    }
+    data: dict[str, Any] = {"publish_id": publish_id}
+    if publish["source"] == "FILE_UPLOAD":
+        token_value = secrets.token_urlsafe(16)
+        publish.update(video_size=size, chunk_size=chunk, chunk_count=count, token=token_value)
+        publish["upload_expires_at"] = now + 3_600
+        data["upload_url"] = (
+            f"{base_url(request)}/tiktok/video/?upload_id={publish_id}&upload_token={token_value}"
+        )
+    else:
+        publish["media"] = publish["media"] or [{"url": source.get("video_url")}]
+        complete_upload(state, publish, now)
+    state.put(NAME, "publish", publish_id, publish)
+    return ok(data)
+
+
+@router.post("/v2/post/publish/video/init/")
+async def video_init(request: Request) -> Response:
+    return await init_publish(request, inbox=False)
+
+
+@router.post("/v2/post/publish/inbox/video/init/")
+async def inbox_video_init(request: Request) -> Response:
+    return await init_publish(request, inbox=True)
+
+
+@router.post("/v2/post/publish/content/init/")
+async def content_init(request: Request) -> Response:
+    return await init_publish(request, inbox=False, photo=True)
+
+
+def complete_upload(state: SandboxState, publish: dict[str, Any], now: float) -> None:
+    """All bytes are in: the post exists (TikTok has no idempotency: every init is a post)."""
+    publish["completed_at"] = now
+    if publish["source"] == "FILE_UPLOAD":
+        found = sniff(publish["head"], publish["received"])
+        publish["media"] = [found.as_json()]
+        if found.kind != "video" or found.format not in ("mp4", "mov", "webm"):
+            publish["fail_reason"] = "file_format_check_failed"
+            return
+    if publish["mode"] == "inbox":
+        return  # the creator finishes drafts in the app
+    public_at = now + state.settings.processing_seconds
+    post = Post(
+        platform=NAME,
+        id=video_id(state),
+        account_id=publish["account_id"],
+        text=publish["title"],
+        media=publish["media"],
+        created_at=public_at,
+        kind="photo" if publish["photo"] else "video",
+        request=publish["request"],
+        data={
+            "publish_id": publish["publish_id"],
+            "privacy_level": publish["privacy_level"],
+            "duration": 15,
+            "id_visible_at": public_at + state.settings.tiktok_moderation_seconds,
+        },
+    )
+    state.add_post(post)
+    publish["post_id"] = post.id
+
+
+@router.put("/video/")
+async def upload_chunk(request: Request) -> Response:
+    state = sandbox(request)
+    params = request.query_params
+    publish = state.get(NAME, "publish", params.get("upload_id", ""))
+    if publish is None or publish.get("token") != params.get("upload_token"):
+        return json_response(
+            {"error": {"code": "invalid_upload", "message": "Unknown upload"}}, 404
+        )
+    if state.clock.now() > publish["upload_expires_at"] or publish["completed_at"]:
+        return json_response(
+            {"error": {"code": "upload_expired", "message": "Upload URL expired"}}, 403
+        )
+    match = CONTENT_RANGE.fullmatch(request.headers.get("content-range", ""))
+    data = await request.body()
+    if match is None:
+        return json_response(
+            {"error": {"code": "invalid_range", "message": "Content-Range required"}}, 400
+        )
+    first, last, total = (int(g) for g in match.groups())
+    chunk = publish["chunk_size"]
+    # The remainder rides in the last chunk, so it may be up to twice chunk_size.
+    is_last = first == chunk * (publish["chunk_count"] - 1)
+    expected_len = total - first if is_last else chunk
+    if (
+        total != publish["video_size"]
+        or first != publish["received"]
+        or last - first + 1 != len(data)
+        or len(data) != expected_len
+    ):
+        return json_response(
+            {
+                "error": {
+                    "code": "invalid_range",
+                    "message": "Chunks must be sent in order, "
+                    "chunk_size bytes each, the remainder in the last chunk",
+                }
+            },
+            416,
+        )
+    if first == 0:
+        publish["head"] = data[:64]
+    publish["received"] += len(data)
+    if publish["received"] < total:
+        return Response(status_code=206)
+    complete_upload(state, publish, state.clock.now())
+    return Response(status_code=201)
+
+
+def publish_status(state: SandboxState, publish: dict[str, Any]) -> dict[str, Any]:
+    now = state.clock.now()
+    status: dict[str, Any] = {
+        "status": "PROCESSING_UPLOAD",
+        "uploaded_bytes": publish["received"],
+        "downloaded_bytes": 0,
+    }
+    if publish["source"] == "PULL_FROM_URL":
+        status.update(status="PROCESSING_DOWNLOAD", uploaded_bytes=0)
+    done = publish["completed_at"]
+    if done is None:
+        return status
+    if publish["source"] == "PULL_FROM_URL":
+        status["downloaded_bytes"] = 1
+    if publish["fail_reason"]:
+        status.update(status="FAILED", fail_reason=publish["fail_reason"])
+        return status
+    if now < done + state.settings.processing_seconds:
+        return status
+    if publish["mode"] == "inbox":
+        status["status"] = "SEND_TO_USER_INBOX"
+        return status
+    status["status"] = "PUBLISH_COMPLETE"
+    post = state.post(NAME, publish["post_id"])
+    visible = post is not None and now >= post.data["id_visible_at"]
+    # Private posts never get a public id; others only after moderation.
+    public = visible and publish["privacy_level"] != "SELF_ONLY"
+    status["publicaly_available_post_id"] = [int(publish["post_id"])] if public else []
+    return status
+
+
+@router.post("/v2/post/publish/status/fetch/")
+async def status_fetch(request: Request) -> Response:
+    state = sandbox(request)
+    token_ = authenticate(request, NAME, unauthorized)
+    per_token_limit(request, token_, "status", state.settings.tiktok_status_per_min)
+    body = await json_body(request, invalid_params)
+    publish = state.get(NAME, "publish", str(body.get("publish_id", "")))
+    if publish is None or publish["account_id"] != token_.account_id:
+        return invalid_params("publish_id is invalid")
+    return ok(publish_status(state, publish))
+
+
+# display API -------------------------------------------------------------------------------
+def published(state: SandboxState, account_id: str) -> list[Post]:
+    now = state.clock.now()
+    return [
+        p
+        for p in state.posts_of(NAME, account_id)
+        if p.created_at <= now and p.data.get("privacy_level") != "SELF_ONLY"
+    ]
+
+
+def video_json(state: SandboxState, post: Post, fields: list[str]) -> dict[str, Any]:
+    c = metrics.post_counts(state, post)
+    account = state.account(NAME, post.account_id)
+    handle = account.username if account else "user"
+    values: dict[str, Any] = {
+        "id": post.id,
+        "create_time": math.floor(post.created_at),
+        "title": post.text,
+        "video_description": post.text,
+        "share_url": f"https://www.tiktok.com/@{handle}/video/{post.id}",
+        "embed_link": f"https://www.tiktok.com/player/v1/{post.id}",
+        "cover_image_url": f"https://p16-sign.tiktokcdn.com/obj/{post.id}.jpeg",
+        "duration": post.data.get("duration", 15),
+        "height": 1920,
+        "width": 1080,
+        "view_count": c.views,
+        "like_count": c.likes,
+        "comment_count": c.comments,
+        "share_count": c.shares,
+    }
+    return {f: values[f] for f in fields if f in values}
+
+
+def video_fields(request: Request) -> list[str]:
+    fields = split_list(request.query_params.get("fields"))
+    if not fields:
+        raise Reject(invalid_params("fields is required"))
+    return fields
+
+
+@router.post("/v2/video/list/")
+async def video_list(request: Request) -> Response:
+    state = sandbox(request)
+    token_ = authenticate(request, NAME, unauthorized, scope="video.list", on_scope=scope_error)
+    per_client_limit(request)
+    fields = video_fields(request)
+    body = await json_body(request, invalid_params)
+    max_count = body.get("max_count", 10)
+    if not isinstance(max_count, int) or not 1 <= max_count <= 20:
+        return invalid_params("max_count must be between 1 and 20")
+    cursor = body.get("cursor")
+    videos = published(state, token_.account_id)
+    if cursor:
+        videos = [v for v in videos if v.created_at * 1000 < int(cursor)]
+    page = videos[:max_count]
+    next_cursor = math.floor(page[-1].created_at * 1000) if page else int(cursor or 0)
+    return ok(
+        {
+            "videos": [video_json(state, v, fields) for v in page],
+            "cursor": next_cursor,
+            "has_more": len(videos) > max_count,
+        }
+    )
+
+
+@router.post("/v2/video/query/")
+async def video_query(request: Request) -> Response:
+    state = sandbox(request)
+    token_ = authenticate(request, NAME, unauthorized, scope="video.list", on_scope=scope_error)
+    per_client_limit(request)
+    fields = video_fields(request)
+    body = await json_body(request, invalid_params)
+    ids = (body.get("filters") or {}).get("video_ids") or []
+    if not isinstance(ids, list) or not 1 <= len(ids) <= 20:
+        return invalid_params("filters.video_ids must hold 1 to 20 ids")
+    mine = {p.id: p for p in published(state, token_.account_id)}
+    videos = [video_json(state, mine[str(i)], fields) for i in ids if str(i) in mine]
+    return ok({"videos": videos, "cursor": 0, "has_more": False})
+
+
+def truth(state: SandboxState, post: Post) -> dict[str, Any]:
+    fields = ["view_count", "like_count", "comment_count", "share_count"]
+    return video_json(state, post, fields)
+
+
+SPEC = PlatformSpec(NAME, router, rate_limited, server_error, truth)

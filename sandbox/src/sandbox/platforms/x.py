@@ -131,9 +131,7 @@ def caller(request: Request, endpoint: str, limit: int, scope: str | None = None
     """Authenticate, then count the call in the user's 15-minute window for ``endpoint``."""
     state = sandbox(request)
     token = authenticate(request, NAME, unauthorized, scope=scope, on_scope=forbidden)
-    usage = state.limits.fixed(
-        (NAME, endpoint, token.account_id), limit, WINDOW, state.clock.now()
-    )
+    usage = state.limits.fixed((NAME, endpoint, token.account_id), limit, WINDOW, state.clock.now())
     headers = rate_headers(usage)
     if not usage.allowed:
         raise Reject(too_many(headers))
@@ -351,7 +349,6 @@ async def media_initialize(request: Request) -> Response:
 
 @router.post("/2/media/upload/{media_id}/append")
 async def media_append(request: Request, media_id: str) -> Response:
-    state = sandbox(request)
     who = caller(request, "media/upload", 500, "media.write")
     media = owned_media(request, who, media_id)
     fields, data = await media_upload_form(request)
@@ -365,9 +362,7 @@ async def media_append(request: Request, media_id: str) -> Response:
     media["received"] += len(data) - previous
     if int(index) == 0:
         media["head"] = data[:64]
-    return json_response(
-        {"data": {"expires_at": int(media["expires_at"])}}, headers=who.headers
-    )
+    return json_response({"data": {"expires_at": int(media["expires_at"])}}, headers=who.headers)
 
 
 @router.post("/2/media/upload/{media_id}/finalize")
@@ -419,9 +414,7 @@ def check_media_ids(state: SandboxState, who: Caller, media_ids: list[Any]) -> l
         found.append(media)
     categories = {m["category"] for m in found}
     if len(found) > 1 and categories != {"tweet_image"}:
-        raise Reject(
-            invalid_request("4 photos, or 1 GIF, or 1 video per post", "media.media_ids")
-        )
+        raise Reject(invalid_request("4 photos, or 1 GIF, or 1 video per post", "media.media_ids"))
     return found
 
 
@@ -457,7 +450,9 @@ async def create_tweet(request: Request) -> Response:
     if text and any(
         p.text == text and p.created_at >= since for p in state.posts_of(NAME, who.account.id)
     ):
-        return problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
+        return problem(
+            403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."
+        )
     user_day, app_day = daily_caps(state, who.account.id)
     headers = {
         **who.headers,
@@ -477,8 +472,12 @@ async def create_tweet(request: Request) -> Response:
             account_id=who.account.id,
             text=text,
             media=[
-                {"media_id": m["id"], "kind": m["category"], "format": m.get("format"),
-                 "size": m["total_bytes"]}
+                {
+                    "media_id": m["id"],
+                    "kind": m["category"],
+                    "format": m.get("format"),
+                    "size": m["total_bytes"],
+                }
                 for m in media
             ],
             created_at=state.clock.now(),

@@ -1,0 +1,217 @@
+"""What Facebook and Instagram share: the Graph API's shape.
+
+Graph paths are ``[/vXX.X]/{node}[/{edge}]`` with the version optional, parameters in the query
+string, a form or JSON alike, and the token in ``access_token`` or a Bearer header. Each Meta
+module serves its OAuth pages on fixed routes and everything else through one catch-all that
+parses a ``GraphCall`` and dispatches on the path segments; node ids are numeric (or ``me``), so
+fixed routes such as ``/oauth/access_token`` cannot collide with nodes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from sandbox.ratelimit import Usage
+from sandbox.state import SandboxState, Token, TokenProblem
+from sandbox.web import Reject, bearer, json_response, sandbox
+
+VERSION = re.compile(r"v\d+\.\d+")
+NOT_ENOUGH_VIEWERS = "(#10) Not enough viewers for the media to show insights"
+
+
+@dataclass
+class GraphCall:
+    state: SandboxState
+    request: Request
+    method: str
+    segments: list[str]
+    params: dict[str, str]
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def token_value(self) -> str | None:
+        return self.params.get("access_token") or bearer(self.request)
+
+    def fields(self, default: str) -> list[str]:
+        return [f.strip() for f in self.params.get("fields", default).split(",") if f.strip()]
+
+    def name(self, platform: str, *parts: str) -> None:
+        """Name the endpoint for ``/_sandbox/stats`` (the route itself is a catch-all)."""
+        self.request.scope["sandbox.endpoint"] = f"{self.method} /" + "/".join(parts)
+
+
+Dispatcher = Callable[[GraphCall], Awaitable[Response]]
+
+
+def fbtrace_id() -> str:
+    return secrets.token_urlsafe(8)
+
+
+def error(
+    message: str,
+    code: int,
+    subcode: int | None = None,
+    status: int = 400,
+    kind: str = "OAuthException",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body: dict[str, Any] = {"message": message, "type": kind, "code": code}
+    if subcode is not None:
+        body["error_subcode"] = subcode
+    body.update(extra)
+    body["fbtrace_id"] = fbtrace_id()
+    return json_response({"error": body}, status, headers)
+
+
+def invalid_param(message: str) -> Response:
+    return error(f"(#100) {message}", 100)
+
+
+def unsupported(call: GraphCall) -> Response:
+    path = "/".join(call.segments)
+    return error(
+        f"Unsupported {call.method.lower()} request. Object with ID '{path}' does not exist, "
+        "cannot be loaded due to missing permissions, or does not support this operation.",
+        100,
+        33,
+        kind="GraphMethodException",
+    )
+
+
+REVOKE_SUBCODES = {
+    "password_changed": (
+        460,
+        "Error validating access token: The session has been invalidated because the user "
+        "changed their password or Facebook has changed the session for security reasons.",
+    ),
+    "app_removed": (
+        458,
+        "Error validating access token: The user has not authorized application socialseed.",
+    ),
+}
+
+
+def token_error(state: SandboxState, value: str | None, problem: TokenProblem) -> Response:
+    """OAuthException 190 with the subcode that says why (463 expired, 460, 458, 467)."""
+    if problem is TokenProblem.MISSING:
+        return error("An active access token must be used to query information.", 2500)
+    if problem is TokenProblem.EXPIRED:
+        token = state.tokens.by_value.get(value or "")
+        when = "" if token is None else " The current time is later than the expiry time."
+        return error(f"Error validating access token: Session has expired.{when}", 190, 463)
+    if problem is TokenProblem.REVOKED:
+        token = state.tokens.by_value.get(value or "")
+        reason = token.revoked_reason if token else None
+        subcode, message = REVOKE_SUBCODES.get(reason or "", REVOKE_SUBCODES["app_removed"])
+        return error(message, 190, subcode)
+    return error("Invalid OAuth access token - Cannot parse access token", 190, 467)
+
+
+def authenticate(call: GraphCall, platform: str) -> Token:
+    found = call.state.tokens.check(platform, call.token_value)
+    if isinstance(found, TokenProblem):
+        raise Reject(token_error(call.state, call.token_value, found))
+    return found
+
+
+async def read_call(request: Request, path: str) -> GraphCall:
+    segments = [s for s in path.split("/") if s]
+    if segments and VERSION.fullmatch(segments[0]):
+        segments = segments[1:]
+    params = dict(request.query_params)
+    files: dict[str, bytes] = {}
+    content_type = request.headers.get("content-type", "")
+    if request.method != "GET":
+        if "json" in content_type:
+            raw = await request.body()
+            try:
+                body = json.loads(raw) if raw else {}
+            except ValueError:
+                raise Reject(invalid_param("Invalid JSON body")) from None
+            params.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items()})
+        elif "form" in content_type or "multipart" in content_type:
+            form = await request.form()
+            for key, value in form.items():
+                if isinstance(value, str):
+                    params[key] = value
+                else:
+                    files[key] = await value.read()
+    return GraphCall(sandbox(request), request, request.method, segments, params, files)
+
+
+def usage_percent(usage: Usage) -> int:
+    return min(100, usage.used * 100 // max(1, usage.limit))
+
+
+def business_usage(node_id: str, kind: str, usage: Usage) -> dict[str, str]:
+    pct = usage_percent(usage)
+    entry = {
+        "type": kind,
+        "call_count": pct,
+        "total_cputime": pct // 2,
+        "total_time": pct // 2,
+        "estimated_time_to_regain_access": 0 if usage.allowed else 60,
+    }
+    return {"X-Business-Use-Case-Usage": json.dumps({node_id: [entry]})}
+
+
+def app_usage(usage: Usage) -> dict[str, str]:
+    pct = usage_percent(usage)
+    return {
+        "X-App-Usage": json.dumps(
+            {"call_count": pct, "total_cputime": pct // 2, "total_time": pct // 2}
+        )
+    }
+
+
+def with_headers(response: Response, headers: dict[str, str]) -> Response:
+    for key, value in headers.items():
+        response.headers[key] = value
+    return response
+
+
+def parse_time(value: str | None, default: float) -> float:
+    """Graph ``since``/``until``: unix seconds or ``YYYY-MM-DD``."""
+    if not value:
+        return default
+    if value.isdigit():
+        return float(value)
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        raise Reject(invalid_param(f"Invalid time: {value}")) from None
+
+
+def insight(
+    node_id: str,
+    name: str,
+    value: Any,
+    period: str = "lifetime",
+    values: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    title = name.replace("_", " ").capitalize()
+    return {
+        "name": name,
+        "period": period,
+        "values": values if values is not None else [{"value": value}],
+        "title": title,
+        "description": f"{title} ({period})",
+        "id": f"{node_id}/insights/{name}/{period}",
+    }
+
+
+def data_page(items: list[dict[str, Any]]) -> dict[str, Any]:
+    body: dict[str, Any] = {"data": items}
+    if items:
+        body["paging"] = {"cursors": {"before": "QVFIUm1", "after": "QVFIUm2"}}
+    return body
