@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 
-from tests.e2e.conftest import make_user, make_workspace
+from tests.conftest import make_user, make_workspace
 
 
 async def test_register_login_me_and_workspace_with_member(api: httpx.AsyncClient) -> None:

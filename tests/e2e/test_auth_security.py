@@ -24,7 +24,7 @@ from auth.app import create_app as create_auth
 from auth.keys import SigningKey
 from socialseed.logs import SafeFormatter
 from socialseed.testing import Infra, serve
-from tests.e2e.conftest import Stack, auth_settings, make_user, make_workspace
+from tests.conftest import Stack, auth_settings, make_user, make_workspace
 
 
 async def pg(infra: Infra) -> asyncpg.Connection:

@@ -1,0 +1,4 @@
+from socialseed.migrate import run_env
+from tests.bus.schema import metadata
+
+run_env(metadata)

@@ -1,0 +1,280 @@
+"""The outbox -> Kafka -> inbox path on the real broker and database, with its faults.
+
+Checklist rows 2 (relay dies after the broker acked), 5 (consumer dies mid-handler) and
+7 (poison message), plus the round trip across two processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from socialseed.bus import EventConsumer, EventMeta, Inbox, make_broker
+from socialseed.contracts import UserRegistered
+from socialseed.db import Database
+from socialseed.outbox import Outbox, OutboxRelay
+from socialseed.testing import Infra
+from tests.bus.conftest import ConsumerProcess, effect_count, wait_for_effects
+from tests.bus.schema import effects, inbox
+from tests.bus.schema import outbox as bus_outbox
+from tests.conftest import make_user
+
+
+async def register(url: str) -> str:
+    async with httpx.AsyncClient(base_url=url) as client:
+        r = await client.post(
+            "/api/v1/auth/register",
+            json={
+                "email": f"bus-{uuid.uuid4().hex[:10]}@example.com",
+                "password": "a long enough passphrase",
+                "name": "Bus",
+            },
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+
+async def copies_on_topic(bootstrap: str, topic: str, event_id: str) -> int:
+    """How many messages on the topic carry this CloudEvents id."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        found = 0
+        batches = await consumer.getmany(timeout_ms=3000)
+        while batches:
+            for records in batches.values():
+                for rec in records:
+                    if dict(rec.headers).get("ce_id") == event_id.encode():
+                        found += 1
+            batches = await consumer.getmany(timeout_ms=1000)
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def test_round_trip_across_two_processes(
+    api: httpx.AsyncClient,
+    infra: Infra,
+    bus_db: Database,
+    consumers: list[ConsumerProcess],
+    bus_db_url: str,
+) -> None:
+    consumer = ConsumerProcess(infra, bus_db_url, group=f"bus-{uuid.uuid4().hex[:8]}")
+    consumers.append(consumer)
+    await consumer.wait_for("READY")
+    user = await make_user(api)  # auth (this process) writes the outbox, its relay publishes
+    assert await wait_for_effects(bus_db, user.id) == 1
+    await asyncio.sleep(1.0)
+    assert await effect_count(bus_db, user.id) == 1
+
+
+class CrashAfterAck(OutboxRelay):
+    """A relay that dies after the broker acknowledged the batch, before marking it sent."""
+
+    async def mark_sent(self, session: AsyncSession, ids: list[int]) -> None:
+        raise RuntimeError("relay killed between broker ack and mark-sent")
+
+
+async def test_relay_killed_after_ack_redelivers_and_applies_once(
+    infra: Infra, bus_db: Database, consumers: list[ConsumerProcess], bus_db_url: str
+) -> None:
+    # The test's own outbox (bustest.outbox): no service relay competes for its rows.
+    user_id = uuid.uuid4()
+    async with bus_db.transaction() as session:
+        event_id = await Outbox(bus_outbox, source="/tests").add(
+            session,
+            UserRegistered(
+                user_id=user_id, email="r@example.com", name="R", registered_at=datetime.now(UTC)
+            ),
+            key=str(user_id),
+        )
+    row_filter = bus_outbox.c.event_id == event_id
+
+    crashing = CrashAfterAck(bus_db, bus_outbox, infra.kafka_bootstrap)
+    await crashing.start()
+    try:
+        with pytest.raises(RuntimeError, match="killed between broker ack"):
+            await crashing.relay_once()
+    finally:
+        await crashing.stop()
+    assert await copies_on_topic(infra.kafka_bootstrap, "user.registered", str(event_id)) == 1
+    async with bus_db.transaction() as session:
+        row = (await session.execute(bus_outbox.select().where(row_filter))).one()
+    assert row.sent_at is None  # the crash lost the mark, not the event
+
+    relay = OutboxRelay(bus_db, bus_outbox, infra.kafka_bootstrap)
+    await relay.start()
+    try:
+        assert await relay.relay_once() == 1
+    finally:
+        await relay.stop()
+    async with bus_db.transaction() as session:
+        row = (await session.execute(bus_outbox.select().where(row_filter))).one()
+    assert row.sent_at is not None
+    assert await copies_on_topic(infra.kafka_bootstrap, "user.registered", str(event_id)) == 2
+
+    consumer = ConsumerProcess(infra, bus_db_url, group=f"bus-{uuid.uuid4().hex[:8]}")
+    consumers.append(consumer)
+    await consumer.wait_for("READY")
+    assert await wait_for_effects(bus_db, user_id) >= 1
+    await asyncio.sleep(2.0)  # give the duplicate every chance to be applied
+    assert await effect_count(bus_db, user_id) == 1
+
+
+async def test_consumer_killed_mid_handler_is_redelivered_once(
+    api: httpx.AsyncClient,
+    infra: Infra,
+    bus_db: Database,
+    consumers: list[ConsumerProcess],
+    bus_db_url: str,
+) -> None:
+    group = f"bus-{uuid.uuid4().hex[:8]}"
+    # Everything already on the topic is consumed by a first, healthy consumer...
+    warm = ConsumerProcess(infra, bus_db_url, group=group)
+    consumers.append(warm)
+    await warm.wait_for("READY")
+    marker = await make_user(api)
+    await warm.wait_for(f"HANDLING {marker.id}")
+    warm.stop()
+    # ...then one that stalls inside the handler of the next event, and is killed there.
+    victim = await make_user(api)
+    stalling = ConsumerProcess(infra, bus_db_url, group=group, stall_user=victim.id)
+    consumers.append(stalling)
+    await stalling.wait_for(f"HANDLING {victim.id}")
+    stalling.kill()
+    assert await effect_count(bus_db, victim.id) == 0  # its transaction died with it
+
+    again = ConsumerProcess(infra, bus_db_url, group=group)
+    consumers.append(again)
+    await again.wait_for(f"HANDLING {victim.id}", timeout=90)
+    assert await wait_for_effects(bus_db, victim.id) == 1
+    await asyncio.sleep(1.0)
+    assert await effect_count(bus_db, victim.id) == 1
+
+
+async def test_same_event_delivered_concurrently_has_one_effect(bus_db: Database) -> None:
+    """Checklist row 6 at the inbox level: N concurrent deliveries of one id, one effect."""
+    user_id, event_id = uuid.uuid4(), uuid.uuid4()
+    box = Inbox(inbox)
+
+    async def deliver() -> None:
+        async with bus_db.transaction() as session:
+            if await box.claim(session, "concurrency-test", event_id):
+                await session.execute(effects.insert().values(event_id=event_id, user_id=user_id))
+                await asyncio.sleep(0.2)  # hold the claim while the others arrive
+
+    await asyncio.gather(*(deliver() for _ in range(8)))
+    assert await effect_count(bus_db, user_id) == 1
+
+
+async def test_poison_goes_to_dlq_and_partition_keeps_moving(
+    infra: Infra, bus_db: Database
+) -> None:
+    group = f"bus-{uuid.uuid4().hex[:8]}"
+    broker = make_broker(infra.kafka_bootstrap, client_id=group)
+    consumer = EventConsumer(
+        broker, bus_db, Inbox(inbox), group_id=group, max_attempts=3, backoff_initial=0.01
+    )
+    failing_user = uuid.uuid4()
+    attempts: list[uuid.UUID] = []
+
+    @consumer.handler(UserRegistered)
+    async def handle(event: UserRegistered, session: AsyncSession, meta: EventMeta) -> None:
+        if event.user_id == failing_user:
+            attempts.append(event.user_id)
+            raise ConnectionError("downstream keeps failing")
+        await session.execute(effects.insert().values(event_id=meta.id, user_id=event.user_id))
+
+    key = f"poison-{uuid.uuid4().hex[:6]}".encode()  # one key: one partition, in order
+    good_user = uuid.uuid4()
+
+    def headers(event_id: str | None = None) -> list[tuple[str, bytes]]:
+        h = {
+            "ce_specversion": "1.0",
+            "ce_type": UserRegistered.type_name(),
+            "ce_source": "/tests",
+            "ce_time": "2026-11-21T00:00:00+00:00",
+        }
+        if event_id:
+            h["ce_id"] = event_id
+        return [(k, v.encode()) for k, v in h.items()]
+
+    def valid(user: uuid.UUID) -> bytes:
+        return json.dumps(
+            {
+                "user_id": str(user),
+                "email": "p@example.com",
+                "name": "P",
+                "registered_at": "2026-11-21T00:00:00Z",
+            }
+        ).encode()
+
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    await producer.start()
+    try:
+        sent = [
+            await producer.send_and_wait(
+                "user.registered", b"{not json", key=key, headers=headers(str(uuid.uuid4()))
+            ),
+            await producer.send_and_wait(
+                "user.registered", valid(good_user), key=key, headers=headers(None)
+            ),
+            await producer.send_and_wait(
+                "user.registered", valid(failing_user), key=key, headers=headers(str(uuid.uuid4()))
+            ),
+            await producer.send_and_wait(
+                "user.registered", valid(good_user), key=key, headers=headers(str(uuid.uuid4()))
+            ),
+        ]
+    finally:
+        await producer.stop()
+    partition = sent[0].partition
+    assert {m.partition for m in sent} == {partition}
+
+    await broker.start()
+    try:
+        assert await wait_for_effects(bus_db, good_user) == 1
+    finally:
+        await broker.stop()
+    assert len(attempts) == 3  # bounded retries
+
+    dlq = AIOKafkaConsumer(
+        "user.registered.dlq",
+        bootstrap_servers=infra.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await dlq.start()
+    try:
+        parked = []
+        batches = await dlq.getmany(timeout_ms=3000)
+        while batches:
+            for records in batches.values():
+                parked += [r for r in records if r.key == key]
+            batches = await dlq.getmany(timeout_ms=1000)
+    finally:
+        await dlq.stop()
+    reasons = [dict(r.headers)["x-dlq-reason"].decode() for r in parked]
+    assert len(parked) == 3, reasons
+    assert "PoisonMessage" in reasons[0] and "PoisonMessage" in reasons[1]
+    assert "ConnectionError" in reasons[2]
+
+    # Lag 0: the group committed past every message of the partition.
+    probe = AIOKafkaConsumer(bootstrap_servers=infra.kafka_bootstrap, group_id=group)
+    await probe.start()
+    try:
+        tp = TopicPartition("user.registered", partition)
+        committed = await probe.committed(tp)
+        end = (await probe.end_offsets([tp]))[tp]
+    finally:
+        await probe.stop()
+    assert committed == end
