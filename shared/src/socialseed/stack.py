@@ -24,6 +24,7 @@ class ServiceSpec:
     port: int
     env_prefix: str
     schema: str | None = None  # services with a database own one schema and one role
+    health: str = "/healthz"
 
     @property
     def migrations(self) -> Path:
@@ -45,7 +46,10 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("auth", "auth.app:create_app", 8001, "AUTH_", schema="auth"),
     ServiceSpec("gateway", "gateway.app:create_app", 8000, "GATEWAY_"),
 )
-SANDBOX_PORT = 8900
+# Dev and test tooling, not a product service: the platforms' emulator.
+SANDBOX = ServiceSpec(
+    "sandbox", "sandbox.app:create_app", 8900, "SANDBOX_", health="/_sandbox/healthz"
+)
 
 
 def all_topics() -> list[str]:
