@@ -1,13 +1,663 @@
-from fastapi import APIRouter
+"""LinkedIn (OAuth 2.0 on www.linkedin.com, REST API on api.linkedin.com).
+
+Hosts under ``/linkedin``: ``www.linkedin.com`` serves ``/oauth/v2/*`` (and media uploads at
+``/dms-uploads/*``), ``api.linkedin.com`` serves ``/v2/*`` and ``/rest/*``: no collisions.
+Every ``/rest`` call must carry ``LinkedIn-Version: YYYYMM`` and
+``X-Restli-Protocol-Version: 2.0.0``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from sandbox.platforms.base import PlatformSpec
-
-router = APIRouter()
-SPEC = PlatformSpec(
-    "linkedin",
-    router,
-    lambda: Response(status_code=429),
-    lambda s: Response(status_code=s),
-    lambda st, p: {},
+from sandbox import metrics, oauth
+from sandbox.media import sniff
+from sandbox.platforms.base import DAY, PlatformSpec, account_created_at, seed_history
+from sandbox.state import Account, Post, SandboxState, Token, TokenProblem, digits
+from sandbox.web import (
+    Reject,
+    authenticate,
+    base_url,
+    form_params,
+    json_body,
+    json_response,
+    request_record,
+    sandbox,
 )
+
+NAME = "linkedin"
+router = APIRouter()
+MAX_COMMENTARY = 3_000
+LIST = re.compile(r"List\((.*)\)")
+
+
+def api_error(status: int, message: str, code: str | None = None, **extra: Any) -> Response:
+    body: dict[str, Any] = {"status": status, "message": message}
+    if code:
+        body["code"] = code
+    body.update(extra)
+    return json_response(body, status)
+
+
+def unauthorized(problem: TokenProblem) -> Response:
+    if problem is TokenProblem.REVOKED:
+        return api_error(
+            401,
+            "The token used in the request has been revoked by the user",
+            "REVOKED_ACCESS_TOKEN",
+            serviceErrorCode=65601,
+        )
+    if problem is TokenProblem.EXPIRED:
+        return api_error(
+            401,
+            "The token used in the request has expired",
+            "EXPIRED_ACCESS_TOKEN",
+            serviceErrorCode=65600,
+        )
+    return api_error(401, "Invalid access token", "INVALID_ACCESS_TOKEN", serviceErrorCode=65600)
+
+
+def forbidden(scope: str) -> Response:
+    return api_error(
+        403,
+        f"Not enough permissions to access this resource ({scope})",
+        "ACCESS_DENIED",
+        serviceErrorCode=100,
+    )
+
+
+def rate_limited() -> Response:
+    # LinkedIn's throttles reset at midnight UTC and send no headers.
+    return api_error(
+        429,
+        "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.",
+        "TOO_MANY_REQUESTS",
+        serviceErrorCode=101,
+    )
+
+
+def server_error(status: int) -> Response:
+    return api_error(status, "Internal Server Error", "INTERNAL_SERVER_ERROR")
+
+
+def oauth_error(error: str, description: str, status: int = 400) -> Response:
+    return json_response({"error": error, "error_description": description}, status)
+
+
+def share_id(state: SandboxState) -> str:
+    return f"urn:li:share:{7_300_000_000_000_000_000 + state.ids.next('linkedin:share')}"
+
+
+def create_user(state: SandboxState, username: str) -> Account:
+    member_id = digits(f"linkedin:{username}", 10)
+    alphabet = "abcdefghijABCDEFGHIJ"
+    account = state.add_account(
+        Account(
+            platform=NAME,
+            id="".join(alphabet[int(d) + (i % 2) * 10] for i, d in enumerate(member_id)),
+            username=username,
+            name=username.replace("_", " ").title(),
+            created_at=account_created_at(state),
+        )
+    )
+    org = state.add_account(
+        Account(
+            platform=NAME,
+            id=str(int(digits(f"linkedin-org:{username}", 8))),
+            username=f"{username}-company",
+            name=f"{account.name} Company",
+            created_at=account.created_at,
+            kind="organization",
+            parent_id=account.id,
+        )
+    )
+    seed_history(state, account, lambda: share_id(state))
+    seed_history(state, org, lambda: share_id(state))
+    return account
+
+
+PROFILE = oauth.OAuthProfile(
+    platform=NAME,
+    title="LinkedIn",
+    code_ttl=lambda s: s.settings.linkedin_code_ttl,
+    create_user=create_user,
+    denied=lambda st: [
+        ("error", "user_cancelled_authorize"),
+        ("error_description", "The user cancelled the authorization"),
+        *([("state", st)] if st is not None else []),
+    ],
+    invalid_client_page="The passed in client_id is invalid",
+    invalid_redirect_page="The redirect_uri does not match the registered value",
+)
+
+
+@router.api_route("/oauth/v2/authorization", methods=["GET", "POST"])
+async def authorize(request: Request) -> Response:
+    return await oauth.authorize(request, PROFILE)
+
+
+@router.post("/oauth/v2/accessToken")
+async def token(request: Request) -> Response:
+    state = sandbox(request)
+    form = await form_params(request)
+    settings = state.settings
+    if not oauth.client_auth(request, form):
+        return oauth_error("invalid_client", "Client authentication failed", 401)
+    grant_type = form.get("grant_type")
+    refresh_expires_at = None
+    if grant_type == "authorization_code":
+        code = oauth.redeem_code(
+            state, NAME, form.get("code"), None, form.get("redirect_uri"), form.get("code_verifier")
+        )
+        if isinstance(code, oauth.CodeProblem):
+            return oauth_error(
+                "invalid_request",
+                "Unable to retrieve access token: appid/redirect uri/code verifier does not "
+                "match authorization code. Or authorization code expired. Or external member "
+                "binding exists",
+            )
+        scopes, account_id, grant = code.scopes, code.account_id, code.value
+    elif grant_type == "refresh_token" and settings.linkedin_refresh_tokens:
+        old = oauth.use_refresh_token(state, NAME, form.get("refresh_token"))
+        if isinstance(old, TokenProblem):
+            return oauth_error("invalid_request", "The provided refresh token is invalid")
+        scopes, account_id, grant = old.scopes, old.account_id, old.grant_id
+        refresh_expires_at = old.expires_at  # the refresh token's TTL is not reset
+        old.used = True
+    elif grant_type == "refresh_token":
+        return oauth_error(
+            "unauthorized_client",
+            "The client is not authorized to request a token using this method",
+        )
+    else:
+        return oauth_error("invalid_request", 'A required parameter "grant_type" is missing')
+    pair = oauth.issue_tokens(
+        state,
+        NAME,
+        account_id,
+        scopes,
+        grant,
+        settings.linkedin_access_token_ttl,
+        settings.linkedin_refresh_token_ttl,
+        ("AQV", "AQW"),
+        with_refresh=settings.linkedin_refresh_tokens,
+        refresh_expires_at=refresh_expires_at,
+    )
+    body: dict[str, Any] = {
+        "access_token": pair.access.value,
+        "expires_in": settings.linkedin_access_token_ttl,
+        "scope": ",".join(scopes),
+    }
+    if pair.refresh is not None:
+        body["refresh_token"] = pair.refresh.value
+        body["refresh_token_expires_in"] = int((pair.refresh.expires_at or 0) - state.clock.now())
+    return json_response(body)
+
+
+@router.post("/oauth/v2/revoke")
+async def revoke(request: Request) -> Response:
+    form = await form_params(request)
+    if not oauth.client_auth(request, form):
+        return oauth_error("invalid_client", "Client authentication failed", 401)
+    oauth.revoke_any(sandbox(request), NAME, form.get("token"), "revoked")
+    return Response(status_code=200)
+
+
+@router.post("/oauth/v2/introspectToken")
+async def introspect(request: Request) -> Response:
+    state = sandbox(request)
+    form = await form_params(request)
+    if not oauth.client_auth(request, form):
+        return oauth_error("invalid_client", "Client authentication failed", 401)
+    found = state.tokens.by_value.get(form.get("token", ""))
+    if found is None or found.platform != NAME:
+        return json_response({"active": False})
+    status = found.status(state.clock.now())
+    return json_response(
+        {
+            "active": status == "active",
+            "client_id": state.settings.client_id,
+            "authorized_at": int(found.issued_at),
+            "created_at": int(found.issued_at),
+            "status": status,
+            "expires_at": int(found.expires_at or 0),
+            "scope": ",".join(found.scopes),
+            "auth_type": "3L",
+        }
+    )
+
+
+# REST helpers ------------------------------------------------------------------------------
+def active_versions(state: SandboxState) -> set[str]:
+    now = datetime.fromtimestamp(state.clock.now(), UTC)
+    versions = set()
+    year, month = now.year, now.month
+    for _ in range(state.settings.linkedin_version_window_months):
+        versions.add(f"{year}{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return versions
+
+
+def member(request: Request, scope: str | None = None, rest: bool = True) -> tuple[Token, Account]:
+    state = sandbox(request)
+    if rest:
+        version = request.headers.get("linkedin-version")
+        if not version:
+            raise Reject(
+                api_error(
+                    400,
+                    "A version must be present. Please specify a version by "
+                    "adding the LinkedIn-Version header.",
+                    "VERSION_MISSING",
+                )
+            )
+        if version[:6] not in active_versions(state):
+            raise Reject(
+                api_error(426, f"Requested version {version} is not active", "NONEXISTENT_VERSION")
+            )
+        if request.headers.get("x-restli-protocol-version") != "2.0.0":
+            raise Reject(
+                api_error(
+                    400, "X-Restli-Protocol-Version 2.0.0 header is required", "ILLEGAL_ARGUMENT"
+                )
+            )
+    token_ = authenticate(request, NAME, unauthorized, scope=scope, on_scope=forbidden)
+    now = state.clock.now()
+    settings = state.settings
+    for key, limit in (
+        ((NAME, "member", token_.account_id), settings.linkedin_member_calls_per_day),
+        ((NAME, "app"), settings.linkedin_app_calls_per_day),
+    ):
+        if not state.limits.calendar(key, limit, "UTC", now).allowed:
+            raise Reject(rate_limited())
+    account = state.account(NAME, token_.account_id)
+    assert account is not None
+    return token_, account
+
+
+def author_account(state: SandboxState, me: Account, urn: str) -> Account | None:
+    kind, _, ident = urn.removeprefix("urn:li:").partition(":")
+    if kind == "person" and ident == me.id:
+        return me
+    org = state.account(NAME, ident)
+    if kind == "organization" and org is not None and org.parent_id == me.id:
+        return org
+    return None
+
+
+def author_urn(account: Account) -> str:
+    kind = "organization" if account.kind == "organization" else "person"
+    return f"urn:li:{kind}:{account.id}"
+
+
+# profile -----------------------------------------------------------------------------------
+@router.get("/v2/userinfo")
+async def userinfo(request: Request) -> Response:
+    _, me = member(request, "openid", rest=False)
+    first, _, last = me.name.partition(" ")
+    return json_response(
+        {
+            "sub": me.id,
+            "email_verified": True,
+            "name": me.name,
+            "locale": {"country": "US", "language": "en"},
+            "given_name": first,
+            "family_name": last,
+            "email": f"{me.username}@example.com",
+            "picture": f"https://media.licdn.com/dms/image/{me.id}/profile.jpg",
+        }
+    )
+
+
+@router.get("/v2/me")
+async def v2_me(request: Request) -> Response:
+    _, me = member(request, rest=False)
+    first, _, last = me.name.partition(" ")
+    return json_response(
+        {
+            "id": me.id,
+            "localizedFirstName": first,
+            "localizedLastName": last,
+            "vanityName": me.username,
+        }
+    )
+
+
+@router.get("/rest/organizationAcls")
+async def organization_acls(request: Request) -> Response:
+    state = sandbox(request)
+    _, me = member(request)
+    orgs = [a for a in state.children(NAME, me.id) if a.kind == "organization"]
+    return json_response(
+        {
+            "elements": [
+                {
+                    "organization": author_urn(o),
+                    "role": "ADMINISTRATOR",
+                    "state": "APPROVED",
+                    "roleAssignee": author_urn(me),
+                }
+                for o in orgs
+            ],
+            "paging": {"count": 10, "start": 0},
+        }
+    )
+
+
+# images ------------------------------------------------------------------------------------
+def image_status(state: SandboxState, image: dict[str, Any]) -> str:
+    if image["uploaded_at"] is None:
+        return "WAITING_UPLOAD"
+    if image["error"]:
+        return "PROCESSING_FAILED"
+    if state.clock.now() < image["uploaded_at"] + state.settings.processing_seconds:
+        return "PROCESSING"
+    return "AVAILABLE"
+
+
+@router.post("/rest/images")
+async def images_action(request: Request) -> Response:
+    state = sandbox(request)
+    _, me = member(request, "w_member_social")
+    if request.query_params.get("action") != "initializeUpload":
+        return api_error(400, "Unsupported action", "ILLEGAL_ARGUMENT")
+    body = await json_body(request, lambda m: api_error(400, m))
+    owner = (body.get("initializeUploadRequest") or {}).get("owner", "")
+    owner_account = author_account(state, me, owner)
+    if owner_account is None:
+        return api_error(403, "Not enough permissions to access: owner", "ACCESS_DENIED")
+    number = state.ids.next("linkedin:image")
+    urn = f"urn:li:image:C4E10AQ{number:010d}"
+    upload_token = f"{number:x}{digits(urn, 8)}"
+    state.put(
+        NAME,
+        "image",
+        urn,
+        {
+            "id": urn,
+            "owner": owner,
+            "uploaded_at": None,
+            "error": None,
+            "media": None,
+            "token": upload_token,
+        },
+    )
+    expires = int((state.clock.now() + DAY) * 1000)
+    return json_response(
+        {
+            "value": {
+                "uploadUrlExpiresAt": expires,
+                "uploadUrl": f"{base_url(request)}/linkedin/dms-uploads/sp/{upload_token}",
+                "image": urn,
+            }
+        }
+    )
+
+
+@router.put("/dms-uploads/sp/{upload_token}")
+async def upload_image(request: Request, upload_token: str) -> Response:
+    state = sandbox(request)
+    authenticate(request, NAME, unauthorized)
+    image = next((i for i in state.objects_of(NAME, "image") if i["token"] == upload_token), None)
+    if image is None:
+        return api_error(404, "Upload not found")
+    data = await request.body()
+    found = sniff(data)
+    image["media"] = found.as_json()
+    image["uploaded_at"] = state.clock.now()
+    if found.format not in ("jpeg", "png", "gif"):
+        image["error"] = "UNSUPPORTED_FORMAT"
+    return Response(status_code=201)
+
+
+@router.get("/rest/images/{urn}")
+async def get_image(request: Request, urn: str) -> Response:
+    state = sandbox(request)
+    member(request)
+    image = state.get(NAME, "image", unquote(urn))
+    if image is None:
+        return api_error(404, "Not Found", "NOT_FOUND")
+    return json_response(
+        {
+            "id": image["id"],
+            "owner": image["owner"],
+            "status": image_status(state, image),
+            "downloadUrl": f"https://media.licdn.com/dms/image/{image['id']}",
+        }
+    )
+
+
+# posts -------------------------------------------------------------------------------------
+def invalid_post(message: str) -> Response:
+    return api_error(422, message, "UNPROCESSABLE_ENTITY")
+
+
+@router.post("/rest/posts")
+async def create_post(request: Request) -> Response:
+    state = sandbox(request)
+    _, me = member(request, "w_member_social")
+    body = await json_body(request, lambda m: api_error(400, m))
+    author = author_account(state, me, str(body.get("author", "")))
+    if author is None:
+        return api_error(403, "Not enough permissions to post as this author", "ACCESS_DENIED")
+    commentary = body.get("commentary", "")
+    if not isinstance(commentary, str) or len(commentary) > MAX_COMMENTARY:
+        return invalid_post(f"commentary must be at most {MAX_COMMENTARY} characters")
+    if body.get("visibility") not in ("PUBLIC", "CONNECTIONS", "LOGGED_IN"):
+        return invalid_post("visibility is required")
+    if body.get("lifecycleState") != "PUBLISHED" or "distribution" not in body:
+        return invalid_post("lifecycleState PUBLISHED and distribution are required")
+    media = []
+    media_id = ((body.get("content") or {}).get("media") or {}).get("id")
+    if media_id:
+        image = state.get(NAME, "image", str(media_id))
+        if image is None or image_status(state, image) != "AVAILABLE":
+            return invalid_post(f"Media {media_id} is not AVAILABLE")
+        media.append({"id": media_id, **(image["media"] or {})})
+    now = state.clock.now()
+    window = state.settings.linkedin_duplicate_window
+    for post in state.posts_of(NAME, author.id):
+        if commentary and post.text == commentary and post.created_at > now - window:
+            return api_error(422, f"Content is a duplicate of {post.id}", "DUPLICATE_POST")
+    cap = state.limits.calendar(
+        (NAME, "shares", me.id), state.settings.linkedin_posts_per_day, "UTC", now
+    )
+    if not cap.allowed:
+        return api_error(
+            429,
+            "Resource level throttle MEMBER DAY limit for calls to this resource is reached.",
+            "TOO_MANY_REQUESTS",
+            serviceErrorCode=101,
+        )
+    post = state.add_post(
+        Post(
+            platform=NAME,
+            id=share_id(state),
+            account_id=author.id,
+            text=commentary,
+            media=media,
+            created_at=now,
+            request=request_record(request, body),
+        )
+    )
+    # 201 with an empty body: the id only travels in x-restli-id.
+    return Response(status_code=201, headers={"x-restli-id": post.id, "x-linkedin-id": post.id})
+
+
+def post_json(post: Post, author: Account) -> dict[str, Any]:
+    return {
+        "id": post.id,
+        "author": author_urn(author),
+        "commentary": post.text,
+        "visibility": "PUBLIC",
+        "lifecycleState": "PUBLISHED",
+        "distribution": {"feedDistribution": "MAIN_FEED"},
+        "publishedAt": int(post.created_at * 1000),
+        "createdAt": int(post.created_at * 1000),
+        **({"content": {"media": {"id": post.media[0]["id"]}}} if post.media else {}),
+    }
+
+
+@router.get("/rest/posts")
+async def find_posts(request: Request) -> Response:
+    state = sandbox(request)
+    _, me = member(request)
+    if request.query_params.get("q") != "author":
+        return api_error(400, "q=author is required", "ILLEGAL_ARGUMENT")
+    author = author_account(state, me, unquote(request.query_params.get("author", "")))
+    if author is None:
+        return api_error(403, "Not enough permissions", "ACCESS_DENIED")
+    start = int(request.query_params.get("start", "0"))
+    count = int(request.query_params.get("count", "10"))
+    posts = state.posts_of(NAME, author.id)
+    return json_response(
+        {
+            "elements": [post_json(p, author) for p in posts[start : start + count]],
+            "paging": {"start": start, "count": count, "total": len(posts)},
+        }
+    )
+
+
+@router.api_route("/rest/posts/{urn}", methods=["GET", "DELETE"])
+async def one_post(request: Request, urn: str) -> Response:
+    state = sandbox(request)
+    _, me = member(request)
+    post = state.post(NAME, unquote(urn))
+    author = state.account(NAME, post.account_id) if post else None
+    if post is None or author is None:
+        return api_error(404, "Not Found", "NOT_FOUND")
+    if request.method == "DELETE":
+        if author_account(state, me, author_urn(author)) is None:
+            return api_error(403, "Not enough permissions", "ACCESS_DENIED")
+        post.deleted = True
+        return Response(status_code=204)
+    return json_response(post_json(post, author))
+
+
+# analytics ---------------------------------------------------------------------------------
+def share_stats(state: SandboxState, posts: list[Post]) -> dict[str, Any]:
+    totals = {
+        "impressionCount": 0,
+        "uniqueImpressionsCount": 0,
+        "clickCount": 0,
+        "likeCount": 0,
+        "commentCount": 0,
+        "shareCount": 0,
+    }
+    for post in posts:
+        c = metrics.post_counts(state, post)
+        totals["impressionCount"] += c.views
+        totals["uniqueImpressionsCount"] += c.reach
+        totals["clickCount"] += c.clicks
+        totals["likeCount"] += c.likes
+        totals["commentCount"] += c.comments
+        totals["shareCount"] += c.shares
+    interactions = sum(totals[k] for k in ("clickCount", "likeCount", "commentCount", "shareCount"))
+    return {**totals, "engagement": interactions / max(1, totals["impressionCount"])}
+
+
+@router.get("/rest/organizationalEntityShareStatistics")
+async def org_share_statistics(request: Request) -> Response:
+    state = sandbox(request)
+    _, me = member(request, "r_organization_social")
+    params = request.query_params
+    org_urn = unquote(params.get("organizationalEntity", ""))
+    org = author_account(state, me, org_urn)
+    if params.get("q") != "organizationalEntity" or org is None or org.kind != "organization":
+        return api_error(
+            403, "Not enough permissions to access organization statistics", "ACCESS_DENIED"
+        )
+    year_ago = state.clock.now() - 365 * DAY  # a rolling 12-month window
+    wanted = []
+    for key in ("shares", "ugcPosts"):
+        match = LIST.fullmatch(unquote(params.get(key, "")))
+        if match:
+            wanted += [u for u in match.group(1).split(",") if u]
+    posts = [p for p in state.posts_of(NAME, org.id) if p.created_at >= year_ago]
+    if wanted:
+        elements = [
+            {
+                "organizationalEntity": org_urn,
+                "share": p.id,
+                "totalShareStatistics": share_stats(state, [p]),
+            }
+            for p in posts
+            if p.id in wanted
+        ]
+    else:
+        elements = [
+            {"organizationalEntity": org_urn, "totalShareStatistics": share_stats(state, posts)}
+        ]
+    return json_response({"elements": elements, "paging": {"count": 10, "start": 0}})
+
+
+METRIC_TYPE_KEY = "com.linkedin.adsexternalapi.memberanalytics.v1.CreatorPostAnalyticsMetricTypeV1"
+MEMBER_QUERY = {
+    "IMPRESSION": "views",
+    "MEMBERS_REACHED": "reach",
+    "RESHARE": "shares",
+    "REACTION": "likes",
+    "COMMENT": "comments",
+}
+
+
+@router.get("/rest/memberCreatorPostAnalytics")
+async def member_post_analytics(request: Request) -> Response:
+    state = sandbox(request)
+    _, me = member(request, "r_member_postAnalytics")
+    params = request.query_params
+    query = params.get("queryType", "")
+    if query not in MEMBER_QUERY:
+        return api_error(
+            400, "queryType must be one of " + ", ".join(MEMBER_QUERY), "ILLEGAL_ARGUMENT"
+        )
+    entity = unquote(params.get("entity", ""))
+    match = re.search(r"urn:li:(?:share|ugcPost):\d+", entity)
+    posts = state.posts_of(NAME, me.id)
+    if match:
+        posts = [p for p in posts if p.id == match.group(0)]
+    total = sum(metrics.post_counts(state, p).as_dict()[MEMBER_QUERY[query]] for p in posts)
+    return json_response(
+        {
+            "elements": [
+                {
+                    "count": total,
+                    "metricType": {METRIC_TYPE_KEY: query},
+                }
+            ],
+            "paging": {"count": 10, "start": 0},
+        }
+    )
+
+
+@router.get("/rest/socialActions/{urn}")
+async def social_actions(request: Request, urn: str) -> Response:
+    state = sandbox(request)
+    member(request)
+    post = state.post(NAME, unquote(urn))
+    if post is None:
+        return api_error(404, "Not Found", "NOT_FOUND")
+    c = metrics.post_counts(state, post)
+    return json_response(
+        {
+            "target": post.id,
+            "likesSummary": {"totalLikes": c.likes, "likedByCurrentUser": False},
+            "commentsSummary": {
+                "aggregatedTotalComments": c.comments,
+                "totalFirstLevelComments": c.comments,
+            },
+        }
+    )
+
+
+def truth(state: SandboxState, post: Post) -> dict[str, Any]:
+    return {"totalShareStatistics": share_stats(state, [post])}
+
+
+SPEC = PlatformSpec(NAME, router, rate_limited, server_error, truth)
