@@ -1,0 +1,33 @@
+# SocialSeed: `make up` runs the whole system locally, `make test` runs the full suite.
+# Both install what is missing (uv, Python deps; Postgres binaries and the Kafka jars on first
+# use, see shared/src/socialseed/devstack). No Docker needed.
+SHELL := /bin/bash
+export PATH := $(HOME)/.local/bin:$(PATH)
+MYPY_TARGETS := shared/src/socialseed services/auth/src/auth services/gateway/src/gateway sandbox/src/sandbox
+
+.PHONY: bootstrap up test lint fmt bench clean
+
+bootstrap:
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@uv sync --quiet
+
+up: bootstrap
+	uv run socialseed up
+
+test: bootstrap
+	uv run pytest
+
+lint: bootstrap
+	uv run ruff check .
+	uv run ruff format --check .
+	uv run mypy $(MYPY_TARGETS)
+
+fmt: bootstrap
+	uv run ruff check --fix .
+	uv run ruff format .
+
+bench: bootstrap
+	@for b in bench/*.py; do echo "== $$b"; uv run python $$b || exit 1; done
+
+clean:
+	rm -rf .data
