@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from sandbox import control
 from sandbox.faults import SandboxMiddleware
@@ -23,6 +24,14 @@ SPECS: tuple[PlatformSpec, ...] = (
 )
 
 
+class SandboxApp(FastAPI):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Keep the server's own ``send``: dropping a connection needs its transport, and the
+        # middleware only sees Starlette's wrappers.
+        scope["sandbox.server_send"] = send
+        await super().__call__(scope, receive, send)
+
+
 async def _reject(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Reject)
     return exc.response
@@ -30,7 +39,7 @@ async def _reject(_request: Request, exc: Exception) -> Response:
 
 def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     settings = settings or SandboxSettings()
-    app = FastAPI(
+    app = SandboxApp(
         title="SocialSeed platform sandbox",
         description="Local emulator of the TikTok, Instagram, Facebook Pages, X, LinkedIn and "
         "YouTube APIs. Dev and test tooling, not a product service.",

@@ -140,7 +140,13 @@ class SandboxMiddleware:
 
         method: str = scope["method"]
         handled = await self._apply_faults(
-            state, spec, scope, receive, recording_send, send, "/" + rest
+            state,
+            spec,
+            scope,
+            receive,
+            recording_send,
+            scope.get("sandbox.server_send", send),
+            "/" + rest,
         )
         if not handled:
             await self.app(scope, receive, recording_send)

@@ -11,12 +11,18 @@ caller's event loop, sync or async, talks to it over real sockets.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import uvicorn
 
 from sandbox.app import create_app
@@ -59,3 +65,56 @@ def running_sandbox(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# Helpers for tests that drive the sandbox with httpx -----------------------------------------
+CLIENT_ID = "socialseed-local"
+CLIENT_SECRET = "socialseed-local-secret"
+# Smallest byte strings the sandbox's magic-byte checks accept as each kind.
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 2000
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2000
+MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4000
+
+
+def redirect_uri(platform: str, host: str = "http://127.0.0.1:8000") -> str:
+    """A redirect URI registered by default for ``platform``."""
+    return f"{host}/api/v1/oauth/{platform}/callback"
+
+
+def callback_params(response: httpx.Response) -> dict[str, str]:
+    """The query parameters of an authorize endpoint's 302 to the redirect URI."""
+    if response.status_code != 302:
+        raise AssertionError(f"expected a redirect, got {response.status_code}: {response.text}")
+    parsed = parse_qs(urlsplit(response.headers["location"]).query)
+    return {key: values[0] for key, values in parsed.items()}
+
+
+def approve(
+    client: httpx.Client, authorize_path: str, params: dict[str, str], username: str
+) -> dict[str, str]:
+    """Consent as ``username`` without the HTML page; returns the callback's params."""
+    response = client.get(authorize_path, params={**params, "sandbox_approve": username})
+    return callback_params(response)
+
+
+@dataclass(frozen=True)
+class Pkce:
+    verifier: str
+    challenge: str
+
+
+def pkce() -> Pkce:
+    """A fresh S256 PKCE pair."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return Pkce(verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode())
+
+
+def advance_clock(client: httpx.Client, seconds: float) -> None:
+    client.post("/_sandbox/clock/advance", json={"seconds": seconds}).raise_for_status()
+
+
+def host_media(client: httpx.Client, data: bytes) -> str:
+    """Serve ``data`` from the sandbox, for platforms that pull media from a URL."""
+    url: str = client.post("/_sandbox/media", content=data).json()["url"]
+    return url

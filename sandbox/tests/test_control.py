@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from sandbox.testing import advance_clock as advance
+from sandbox.testing import approve, pkce, redirect_uri
+
+
+def test_healthz_and_clock(client: httpx.Client) -> None:
+    assert client.get("/_sandbox/healthz").json() == {"status": "ok"}
+    before = client.get("/_sandbox/clock").json()["ts"]
+    advance(client, 3600)
+    after = client.get("/_sandbox/clock").json()
+    assert after["offset"] == 3600
+    assert after["ts"] - before >= 3600
+
+
+def x_token(client: httpx.Client, user: str = "alice") -> str:
+    p = pkce()
+    params = {
+        "response_type": "code",
+        "client_id": "socialseed-local",
+        "redirect_uri": redirect_uri("x"),
+        "scope": "tweet.read tweet.write users.read offline.access",
+        "state": "s",
+        "code_challenge": p.challenge,
+        "code_challenge_method": "S256",
+    }
+    code = approve(client, "/x/i/oauth2/authorize", params, user)["code"]
+    response = client.post(
+        "/x/2/oauth2/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri("x"),
+            "code_verifier": p.verifier,
+        },
+        auth=("socialseed-local", "socialseed-local-secret"),
+    )
+    token: str = response.json()["access_token"]
+    return token
+
+
+def test_tokens_ledger_stats(client: httpx.Client) -> None:
+    token = x_token(client)
+    tokens = client.get("/_sandbox/tokens", params={"platform": "x"}).json()["tokens"]
+    assert {t["kind"] for t in tokens} == {"access", "refresh"}
+    assert token in {t["value"] for t in tokens}
+    headers = {"Authorization": f"Bearer {token}"}
+    created = client.post("/x/2/tweets", headers=headers, json={"text": "ledger me"})
+    entries = client.get("/_sandbox/ledger", params={"platform": "x", "account": "alice"}).json()
+    assert entries["count"] == 1
+    entry = entries["entries"][0]
+    assert entry["platform_post_id"] == created.json()["data"]["id"]
+    assert entry["text"] == "ledger me"
+    assert entry["request"]["method"] == "POST" and entry["request"]["body"]["text"] == "ledger me"
+    assert "authorization" not in str(entry["request"]).lower()
+    seeded = client.get("/_sandbox/ledger", params={"include_seeded": "true"}).json()
+    assert seeded["count"] > 1
+    truth = client.get(f"/_sandbox/truth/x/{entry['platform_post_id']}").json()
+    assert set(truth["metrics"]["public_metrics"]) >= {"like_count", "impression_count"}
+    stats = client.get("/_sandbox/stats").json()["platforms"]["x"]
+    assert stats["endpoints"]["POST /2/tweets"]["calls"] == 1
+
+
+def test_faults(client: httpx.Client) -> None:
+    token = x_token(client)
+    headers = {"Authorization": f"Bearer {token}"}
+    client.post(
+        "/_sandbox/faults", json={"platform": "x", "endpoint": "/2/users/me", "burst_429": 2}
+    )
+    assert client.get("/x/2/users/me", headers=headers).status_code == 429
+    assert client.get("/x/2/users/me", headers=headers).status_code == 429
+    assert client.get("/x/2/users/me", headers=headers).status_code == 200
+    client.post(
+        "/_sandbox/faults",
+        json={"platform": "x", "endpoint": "/2/users/me", "error_rate": 1.0, "error_status": 503},
+    )
+    assert client.get("/x/2/users/me", headers=headers).status_code == 503
+    client.delete("/_sandbox/faults")
+    assert client.get("/x/2/users/me", headers=headers).status_code == 200
+    assert client.get("/_sandbox/stats").json()["platforms"]["x"]["rate_limited"] == 2
+
+
+def test_accepted_then_dropped(client: httpx.Client) -> None:
+    token = x_token(client)
+    client.post(
+        "/_sandbox/faults",
+        json={
+            "platform": "x",
+            "endpoint": "/2/tweets",
+            "method": "POST",
+            "drop_after_accept": True,
+            "count": 1,
+        },
+    )
+    with pytest.raises(httpx.TransportError):
+        client.post(
+            "/x/2/tweets", headers={"Authorization": f"Bearer {token}"}, json={"text": "in doubt"}
+        )
+    # The post exists although the client never heard back.
+    ledger = client.get("/_sandbox/ledger", params={"platform": "x"}).json()
+    assert [e["text"] for e in ledger["entries"]] == ["in doubt"]
+
+
+def test_timeout_and_latency(client: httpx.Client) -> None:
+    token = x_token(client)
+    headers = {"Authorization": f"Bearer {token}"}
+    client.post(
+        "/_sandbox/faults",
+        json={
+            "platform": "x",
+            "endpoint": "/2/users/me",
+            "timeout": True,
+            "timeout_seconds": 0.5,
+            "count": 1,
+        },
+    )
+    with pytest.raises(httpx.TransportError):
+        client.get("/x/2/users/me", headers=headers, timeout=5)
+    client.post("/_sandbox/faults", json={"platform": "x", "latency_ms": 200, "count": 1})
+    response = client.get("/x/2/users/me", headers=headers)
+    assert response.status_code == 200 and response.elapsed.total_seconds() >= 0.2
+
+
+def test_revocation_fault(client: httpx.Client) -> None:
+    token = x_token(client)
+    client.post("/_sandbox/faults", json={"platform": "x", "revoke_tokens": True})
+    response = client.get("/x/2/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+
+
+def test_reset_forgets(client: httpx.Client) -> None:
+    x_token(client)
+    client.post("/_sandbox/reset")
+    assert client.get("/_sandbox/tokens").json()["tokens"] == []
