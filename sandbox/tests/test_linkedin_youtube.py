@@ -11,41 +11,70 @@ LI_SCOPES = "openid profile w_member_social r_organization_social r_member_postA
 
 
 def li_connect(client: httpx.Client, user: str = "lena") -> dict[str, str]:
-    code = approve(client, "/linkedin/oauth/v2/authorization", {
-        "response_type": "code", "client_id": CLIENT_ID, "state": "s",
-        "redirect_uri": redirect_uri("linkedin"), "scope": LI_SCOPES}, user)["code"]
-    body: dict[str, str] = client.post("/linkedin/oauth/v2/accessToken", data={
-        "grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET, "redirect_uri": redirect_uri("linkedin")}).json()
+    code = approve(
+        client,
+        "/linkedin/oauth/v2/authorization",
+        {
+            "response_type": "code",
+            "client_id": CLIENT_ID,
+            "state": "s",
+            "redirect_uri": redirect_uri("linkedin"),
+            "scope": LI_SCOPES,
+        },
+        user,
+    )["code"]
+    body: dict[str, str] = client.post(
+        "/linkedin/oauth/v2/accessToken",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "redirect_uri": redirect_uri("linkedin"),
+        },
+    ).json()
     return body
 
 
 def rest(token: str) -> dict[str, str]:
     version = datetime.now(UTC).strftime("%Y%m")
-    return {"Authorization": f"Bearer {token}", "LinkedIn-Version": version,
-            "X-Restli-Protocol-Version": "2.0.0"}
+    return {
+        "Authorization": f"Bearer {token}",
+        "LinkedIn-Version": version,
+        "X-Restli-Protocol-Version": "2.0.0",
+    }
 
 
 def test_linkedin_oauth_no_refresh(client: httpx.Client) -> None:
     tokens = li_connect(client)
     assert tokens["expires_in"] == 5_184_000 and "refresh_token" not in tokens
-    info = client.get("/linkedin/v2/userinfo",
-                      headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
+    info = client.get(
+        "/linkedin/v2/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    ).json()
     assert info["given_name"] == "Lena" and info["sub"]
-    refresh = client.post("/linkedin/oauth/v2/accessToken", data={
-        "grant_type": "refresh_token", "refresh_token": "x", "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET})
+    refresh = client.post(
+        "/linkedin/oauth/v2/accessToken",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": "x",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        },
+    )
     assert refresh.status_code == 400
     advance(client, 5_184_001)
-    expired = client.get("/linkedin/v2/userinfo",
-                         headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    expired = client.get(
+        "/linkedin/v2/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
     assert expired.status_code == 401 and expired.json()["serviceErrorCode"] == 65600
 
 
 def test_linkedin_revoked(client: httpx.Client) -> None:
     token = li_connect(client)["access_token"]
-    client.post("/linkedin/oauth/v2/revoke", data={"token": token, "client_id": CLIENT_ID,
-                                                   "client_secret": CLIENT_SECRET})
+    client.post(
+        "/linkedin/oauth/v2/revoke",
+        data={"token": token, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+    )
     revoked = client.get("/linkedin/v2/userinfo", headers={"Authorization": f"Bearer {token}"})
     assert revoked.json()["serviceErrorCode"] == 65601
 
@@ -54,24 +83,38 @@ def test_linkedin_versions_image_post_duplicate(client: httpx.Client) -> None:
     token = li_connect(client)["access_token"]
     me = client.get("/linkedin/v2/userinfo", headers={"Authorization": f"Bearer {token}"})
     author = f"urn:li:person:{me.json()['sub']}"
-    missing = client.post("/linkedin/rest/posts", headers={"Authorization": f"Bearer {token}"},
-                          json={})
+    missing = client.post(
+        "/linkedin/rest/posts", headers={"Authorization": f"Bearer {token}"}, json={}
+    )
     assert missing.status_code == 400 and missing.json()["code"] == "VERSION_MISSING"
-    sunset = client.post("/linkedin/rest/posts", headers={**rest(token),
-                                                          "LinkedIn-Version": "202001"}, json={})
+    sunset = client.post(
+        "/linkedin/rest/posts", headers={**rest(token), "LinkedIn-Version": "202001"}, json={}
+    )
     assert sunset.status_code == 426 and sunset.json()["code"] == "NONEXISTENT_VERSION"
-    init = client.post("/linkedin/rest/images", params={"action": "initializeUpload"},
-                       headers=rest(token),
-                       json={"initializeUploadRequest": {"owner": author}}).json()["value"]
-    assert client.put(init["uploadUrl"], content=JPEG,
-                      headers={"Authorization": f"Bearer {token}"}).status_code == 201
+    init = client.post(
+        "/linkedin/rest/images",
+        params={"action": "initializeUpload"},
+        headers=rest(token),
+        json={"initializeUploadRequest": {"owner": author}},
+    ).json()["value"]
+    assert (
+        client.put(
+            init["uploadUrl"], content=JPEG, headers={"Authorization": f"Bearer {token}"}
+        ).status_code
+        == 201
+    )
     image = f"/linkedin/rest/images/{init['image']}"
     assert client.get(image, headers=rest(token)).json()["status"] == "PROCESSING"
     advance(client, 11)
     assert client.get(image, headers=rest(token)).json()["status"] == "AVAILABLE"
-    body = {"author": author, "commentary": "Hello LinkedIn", "visibility": "PUBLIC",
-            "distribution": {"feedDistribution": "MAIN_FEED"}, "lifecycleState": "PUBLISHED",
-            "content": {"media": {"id": init["image"]}}}
+    body = {
+        "author": author,
+        "commentary": "Hello LinkedIn",
+        "visibility": "PUBLIC",
+        "distribution": {"feedDistribution": "MAIN_FEED"},
+        "lifecycleState": "PUBLISHED",
+        "content": {"media": {"id": init["image"]}},
+    }
     created = client.post("/linkedin/rest/posts", headers=rest(token), json=body)
     assert created.status_code == 201 and created.content == b""
     urn = created.headers["x-restli-id"]
@@ -86,11 +129,15 @@ def test_linkedin_versions_image_post_duplicate(client: httpx.Client) -> None:
 
 def test_linkedin_org_statistics(client: httpx.Client) -> None:
     token = li_connect(client)["access_token"]
-    acls = client.get("/linkedin/rest/organizationAcls", params={"q": "roleAssignee"},
-                      headers=rest(token)).json()
+    acls = client.get(
+        "/linkedin/rest/organizationAcls", params={"q": "roleAssignee"}, headers=rest(token)
+    ).json()
     org = acls["elements"][0]["organization"]
-    stats = client.get("/linkedin/rest/organizationalEntityShareStatistics", params={
-        "q": "organizationalEntity", "organizationalEntity": org}, headers=rest(token)).json()
+    stats = client.get(
+        "/linkedin/rest/organizationalEntityShareStatistics",
+        params={"q": "organizationalEntity", "organizationalEntity": org},
+        headers=rest(token),
+    ).json()
     totals = stats["elements"][0]["totalShareStatistics"]
     assert totals["impressionCount"] > 0 and "uniqueImpressionsCount" in totals
 
@@ -100,13 +147,30 @@ YT_SCOPES = f"{GOOGLE}youtube.upload {GOOGLE}youtube.readonly {GOOGLE}yt-analyti
 
 
 def yt_connect(client: httpx.Client, user: str = "yuri") -> dict[str, str]:
-    code = approve(client, "/youtube/o/oauth2/v2/auth", {
-        "client_id": CLIENT_ID, "redirect_uri": redirect_uri("youtube"), "response_type": "code",
-        "scope": YT_SCOPES, "access_type": "offline", "prompt": "consent", "state": "s"},
-        user)["code"]
-    body: dict[str, str] = client.post("/youtube/token", data={
-        "code": code, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-        "redirect_uri": redirect_uri("youtube"), "grant_type": "authorization_code"}).json()
+    code = approve(
+        client,
+        "/youtube/o/oauth2/v2/auth",
+        {
+            "client_id": CLIENT_ID,
+            "redirect_uri": redirect_uri("youtube"),
+            "response_type": "code",
+            "scope": YT_SCOPES,
+            "access_type": "offline",
+            "prompt": "consent",
+            "state": "s",
+        },
+        user,
+    )["code"]
+    body: dict[str, str] = client.post(
+        "/youtube/token",
+        data={
+            "code": code,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "redirect_uri": redirect_uri("youtube"),
+            "grant_type": "authorization_code",
+        },
+    ).json()
     return body
 
 
@@ -114,64 +178,101 @@ def test_google_tokens(client: httpx.Client) -> None:
     tokens = yt_connect(client)
     assert tokens["expires_in"] == 3599 and tokens["refresh_token"]
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
-    channel = client.get("/youtube/youtube/v3/channels", headers=headers,
-                         params={"part": "snippet,statistics,contentDetails", "mine": "true"})
+    channel = client.get(
+        "/youtube/youtube/v3/channels",
+        headers=headers,
+        params={"part": "snippet,statistics,contentDetails", "mine": "true"},
+    )
     item = channel.json()["items"][0]
     assert item["id"].startswith("UC") and isinstance(item["statistics"]["videoCount"], str)
     advance(client, 3600)
-    expired = client.get("/youtube/youtube/v3/channels", headers=headers,
-                         params={"part": "id", "mine": "true"})
+    expired = client.get(
+        "/youtube/youtube/v3/channels", headers=headers, params={"part": "id", "mine": "true"}
+    )
     assert expired.status_code == 401
     assert expired.json()["error"]["errors"][0]["reason"] == "authError"
-    form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
-            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": tokens["refresh_token"],
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
     first = client.post("/youtube/token", data=form).json()
     second = client.post("/youtube/token", data=form).json()
     assert "refresh_token" not in first and second["access_token"] != first["access_token"]
     client.post("/youtube/revoke", params={"token": tokens["refresh_token"]})
     assert client.post("/youtube/token", data=form).json() == {
-        "error": "invalid_grant", "error_description": "Token has been expired or revoked."}
+        "error": "invalid_grant",
+        "error_description": "Token has been expired or revoked.",
+    }
 
 
 def test_resumable_upload_and_statistics(client: httpx.Client) -> None:
     headers = {"Authorization": f"Bearer {yt_connect(client)['access_token']}"}
     video = MP4 + b"\x00" * (300 * 1024)
-    start = client.post("/youtube/upload/youtube/v3/videos", headers={
-        **headers, "X-Upload-Content-Length": str(len(video)),
-        "X-Upload-Content-Type": "video/mp4"},
+    start = client.post(
+        "/youtube/upload/youtube/v3/videos",
+        headers={
+            **headers,
+            "X-Upload-Content-Length": str(len(video)),
+            "X-Upload-Content-Type": "video/mp4",
+        },
         params={"uploadType": "resumable", "part": "snippet,status"},
-        json={"snippet": {"title": "My video"}, "status": {"privacyStatus": "public"}})
+        json={"snippet": {"title": "My video"}, "status": {"privacyStatus": "public"}},
+    )
     session = start.headers["location"]
     chunk = 256 * 1024
-    part = client.put(session, headers={**headers, "Content-Range":
-                                        f"bytes 0-{chunk - 1}/{len(video)}"},
-                      content=video[:chunk])
+    part = client.put(
+        session,
+        headers={**headers, "Content-Range": f"bytes 0-{chunk - 1}/{len(video)}"},
+        content=video[:chunk],
+    )
     assert part.status_code == 308 and part.headers["range"] == f"bytes=0-{chunk - 1}"
     probe = client.put(session, headers={**headers, "Content-Range": f"bytes */{len(video)}"})
     assert probe.status_code == 308
-    done = client.put(session, headers={**headers, "Content-Range":
-                                        f"bytes {chunk}-{len(video) - 1}/{len(video)}"},
-                      content=video[chunk:])
+    done = client.put(
+        session,
+        headers={**headers, "Content-Range": f"bytes {chunk}-{len(video) - 1}/{len(video)}"},
+        content=video[chunk:],
+    )
     assert done.status_code == 200
     video_id = done.json()["id"]
-    assert len(client.get("/_sandbox/ledger", params={"platform": "youtube"}).json()[
-        "entries"]) == 1
-    status = client.get("/youtube/youtube/v3/videos", headers=headers, params={
-        "part": "status,processingDetails", "id": video_id}).json()["items"][0]
+    assert (
+        len(client.get("/_sandbox/ledger", params={"platform": "youtube"}).json()["entries"]) == 1
+    )
+    status = client.get(
+        "/youtube/youtube/v3/videos",
+        headers=headers,
+        params={"part": "status,processingDetails", "id": video_id},
+    ).json()["items"][0]
     assert status["processingDetails"]["processingStatus"] == "processing"
     advance(client, 1800)
-    stats = client.get("/youtube/youtube/v3/videos", headers=headers, params={
-        "part": "statistics", "id": f"{video_id},missing"}).json()["items"]
+    stats = client.get(
+        "/youtube/youtube/v3/videos",
+        headers=headers,
+        params={"part": "statistics", "id": f"{video_id},missing"},
+    ).json()["items"]
     assert len(stats) == 1 and isinstance(stats[0]["statistics"]["viewCount"], str)
     truth = client.get(f"/_sandbox/truth/youtube/{video_id}").json()["metrics"]
     assert stats[0]["statistics"] == truth["statistics"]
-    too_many = client.get("/youtube/youtube/v3/videos", headers=headers, params={
-        "part": "statistics", "id": ",".join(str(i) for i in range(51))})
+    too_many = client.get(
+        "/youtube/youtube/v3/videos",
+        headers=headers,
+        params={"part": "statistics", "id": ",".join(str(i) for i in range(51))},
+    )
     assert too_many.status_code == 400
     today = datetime.now(UTC).strftime("%Y-%m-%d")
-    report = client.get("/youtube/v2/reports", headers=headers, params={
-        "ids": "channel==MINE", "startDate": "2026-01-01", "endDate": today,
-        "metrics": "views,likes", "dimensions": "day"}).json()
+    report = client.get(
+        "/youtube/v2/reports",
+        headers=headers,
+        params={
+            "ids": "channel==MINE",
+            "startDate": "2026-01-01",
+            "endDate": today,
+            "metrics": "views,likes",
+            "dimensions": "day",
+        },
+    ).json()
     assert [h["name"] for h in report["columnHeaders"]] == ["day", "views", "likes"]
     assert report["rows"]
 
@@ -180,12 +281,21 @@ def test_youtube_quota(base_url: str) -> None:
     from sandbox.settings import SandboxSettings
     from sandbox.testing import running_sandbox
 
-    with running_sandbox(SandboxSettings(youtube_daily_quota=3)) as url, \
-            httpx.Client(base_url=url) as c:
+    with (
+        running_sandbox(SandboxSettings(youtube_daily_quota=3)) as url,
+        httpx.Client(base_url=url) as c,
+    ):
         headers = {"Authorization": f"Bearer {yt_connect(c)['access_token']}"}
-        codes = [c.get("/youtube/youtube/v3/channels", headers=headers,
-                       params={"part": "id", "mine": "true"}).status_code for _ in range(4)]
+        codes = [
+            c.get(
+                "/youtube/youtube/v3/channels",
+                headers=headers,
+                params={"part": "id", "mine": "true"},
+            ).status_code
+            for _ in range(4)
+        ]
         assert codes == [200, 200, 200, 403]
-        over = c.get("/youtube/youtube/v3/channels", headers=headers,
-                     params={"part": "id", "mine": "true"}).json()
+        over = c.get(
+            "/youtube/youtube/v3/channels", headers=headers, params={"part": "id", "mine": "true"}
+        ).json()
         assert over["error"]["errors"][0]["reason"] == "quotaExceeded"

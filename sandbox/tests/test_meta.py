@@ -11,68 +11,114 @@ from sandbox.testing import (
     CLIENT_SECRET,
     JPEG,
     PNG,
-    approve,
     host_media,
     redirect_uri,
 )
 from sandbox.testing import advance_clock as advance
 
-IG_SCOPES = "instagram_business_basic,instagram_business_content_publish," \
-    "instagram_business_manage_insights"
+IG_SCOPES = (
+    "instagram_business_basic,instagram_business_content_publish,instagram_business_manage_insights"
+)
 
 
 def ig_connect(client: httpx.Client, user: str = "igor") -> dict[str, str]:
-    response = client.get("/instagram/oauth/authorize", params={
-        "client_id": CLIENT_ID, "redirect_uri": redirect_uri("instagram"),
-        "response_type": "code", "scope": IG_SCOPES, "state": "s", "sandbox_approve": user})
+    response = client.get(
+        "/instagram/oauth/authorize",
+        params={
+            "client_id": CLIENT_ID,
+            "redirect_uri": redirect_uri("instagram"),
+            "response_type": "code",
+            "scope": IG_SCOPES,
+            "state": "s",
+            "sandbox_approve": user,
+        },
+    )
     assert response.headers["location"].endswith("#_")
     code = response.headers["location"].split("code=")[1].split("&")[0]
-    short = client.post("/instagram/oauth/access_token", data={
-        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code": code,
-        "grant_type": "authorization_code", "redirect_uri": redirect_uri("instagram")}).json()
+    short = client.post(
+        "/instagram/oauth/access_token",
+        data={
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "code": code,
+            "grant_type": "authorization_code",
+            "redirect_uri": redirect_uri("instagram"),
+        },
+    ).json()
     entry = short["data"][0]
     assert set(entry) == {"access_token", "user_id", "permissions"}
-    long = client.get("/instagram/access_token", params={
-        "grant_type": "ig_exchange_token", "client_secret": CLIENT_SECRET,
-        "access_token": entry["access_token"]}).json()
+    long = client.get(
+        "/instagram/access_token",
+        params={
+            "grant_type": "ig_exchange_token",
+            "client_secret": CLIENT_SECRET,
+            "access_token": entry["access_token"],
+        },
+    ).json()
     assert long["token_type"] == "bearer" and long["expires_in"] == 60 * 86_400
-    return {"token": long["access_token"], "user_id": entry["user_id"],
-            "short": entry["access_token"]}
+    return {
+        "token": long["access_token"],
+        "user_id": entry["user_id"],
+        "short": entry["access_token"],
+    }
 
 
 def test_ig_code_single_use(client: httpx.Client) -> None:
-    response = client.get("/instagram/oauth/authorize", params={
-        "client_id": CLIENT_ID, "redirect_uri": redirect_uri("instagram"),
-        "response_type": "code", "scope": IG_SCOPES, "sandbox_approve": "x"})
+    response = client.get(
+        "/instagram/oauth/authorize",
+        params={
+            "client_id": CLIENT_ID,
+            "redirect_uri": redirect_uri("instagram"),
+            "response_type": "code",
+            "scope": IG_SCOPES,
+            "sandbox_approve": "x",
+        },
+    )
     code = response.headers["location"].split("code=")[1].split("&")[0].split("#")[0]
-    form = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code": code,
-            "grant_type": "authorization_code", "redirect_uri": redirect_uri("instagram")}
+    form = {
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "code": code,
+        "grant_type": "authorization_code",
+        "redirect_uri": redirect_uri("instagram"),
+    }
     assert client.post("/instagram/oauth/access_token", data=form).status_code == 200
     again = client.post("/instagram/oauth/access_token", data=form).json()
-    assert again == {"error_type": "OAuthException", "code": 400,
-                     "error_message": "This authorization code has been used"}
+    assert again == {
+        "error_type": "OAuthException",
+        "code": 400,
+        "error_message": "This authorization code has been used",
+    }
 
 
 def test_ig_token_lifecycle(client: httpx.Client) -> None:
     ig = ig_connect(client)
-    me = client.get("/instagram/v21.0/me", params={
-        "fields": "user_id,username,followers_count", "access_token": ig["token"]}).json()
+    me = client.get(
+        "/instagram/v21.0/me",
+        params={"fields": "user_id,username,followers_count", "access_token": ig["token"]},
+    ).json()
     assert me["username"] == "igor" and me["user_id"] == ig["user_id"]
     unversioned = client.get("/instagram/me", params={"access_token": ig["token"]})
     assert unversioned.status_code == 200
-    early = client.get("/instagram/refresh_access_token", params={
-        "grant_type": "ig_refresh_token", "access_token": ig["token"]})
+    early = client.get(
+        "/instagram/refresh_access_token",
+        params={"grant_type": "ig_refresh_token", "access_token": ig["token"]},
+    )
     assert early.status_code == 400
     advance(client, 3601)
     short = client.get("/instagram/me", params={"access_token": ig["short"]}).json()
     assert short["error"]["code"] == 190 and short["error"]["error_subcode"] == 463
     assert short["error"]["type"] == "OAuthException" and "fbtrace_id" in short["error"]
     advance(client, 86_400)
-    refreshed = client.get("/instagram/refresh_access_token", params={
-        "grant_type": "ig_refresh_token", "access_token": ig["token"]}).json()
+    refreshed = client.get(
+        "/instagram/refresh_access_token",
+        params={"grant_type": "ig_refresh_token", "access_token": ig["token"]},
+    ).json()
     assert refreshed["expires_in"] == 60 * 86_400
-    client.post("/_sandbox/faults", json={"platform": "instagram", "revoke_tokens": True,
-                                          "revoke_reason": "password_changed"})
+    client.post(
+        "/_sandbox/faults",
+        json={"platform": "instagram", "revoke_tokens": True, "revoke_reason": "password_changed"},
+    )
     revoked = client.get("/instagram/me", params={"access_token": refreshed["access_token"]})
     assert revoked.json()["error"]["error_subcode"] == 460
 
@@ -81,94 +127,157 @@ def test_ig_publish_flow_and_insights(client: httpx.Client) -> None:
     ig = ig_connect(client)
     token, user = ig["token"], ig["user_id"]
     url = host_media(client, JPEG)
-    container = client.post(f"/instagram/v21.0/{user}/media", data={
-        "image_url": url, "caption": "hello", "access_token": token}).json()["id"]
+    container = client.post(
+        f"/instagram/v21.0/{user}/media",
+        data={"image_url": url, "caption": "hello", "access_token": token},
+    ).json()["id"]
     publish = f"/instagram/v21.0/{user}/media_publish"
     not_ready = client.post(publish, data={"creation_id": container, "access_token": token})
     assert not_ready.json()["error"]["code"] == 9007
-    status = client.get(f"/instagram/v21.0/{container}", params={
-        "fields": "status_code,status", "access_token": token}).json()
+    status = client.get(
+        f"/instagram/v21.0/{container}",
+        params={"fields": "status_code,status", "access_token": token},
+    ).json()
     assert status["status_code"] == "IN_PROGRESS"
     advance(client, 2)
-    media_id = client.post(publish, data={"creation_id": container,
-                                          "access_token": token}).json()["id"]
+    media_id = client.post(publish, data={"creation_id": container, "access_token": token}).json()[
+        "id"
+    ]
     # Publishing the same container again does not make a second post.
-    assert client.post(publish, data={"creation_id": container,
-                                      "access_token": token}).json()["id"] == media_id
-    limit = client.get(f"/instagram/v21.0/{user}/content_publishing_limit", params={
-        "fields": "config,quota_usage", "access_token": token}).json()
-    assert limit["data"][0] == {"quota_usage": 1,
-                                "config": {"quota_total": 100, "quota_duration": 86400}}
-    too_early = client.get(f"/instagram/v21.0/{media_id}/insights", params={
-        "metric": "reach", "access_token": token}).json()
-    assert too_early["error"]["message"] == \
-        "(#10) Not enough viewers for the media to show insights"
+    assert (
+        client.post(publish, data={"creation_id": container, "access_token": token}).json()["id"]
+        == media_id
+    )
+    limit = client.get(
+        f"/instagram/v21.0/{user}/content_publishing_limit",
+        params={"fields": "config,quota_usage", "access_token": token},
+    ).json()
+    assert limit["data"][0] == {
+        "quota_usage": 1,
+        "config": {"quota_total": 100, "quota_duration": 86400},
+    }
+    too_early = client.get(
+        f"/instagram/v21.0/{media_id}/insights", params={"metric": "reach", "access_token": token}
+    ).json()
+    assert (
+        too_early["error"]["message"] == "(#10) Not enough viewers for the media to show insights"
+    )
     advance(client, 7200)
-    insights = client.get(f"/instagram/v21.0/{media_id}/insights", params={
-        "metric": "views,reach,likes,saved", "access_token": token}).json()["data"]
+    insights = client.get(
+        f"/instagram/v21.0/{media_id}/insights",
+        params={"metric": "views,reach,likes,saved", "access_token": token},
+    ).json()["data"]
     truth = client.get(f"/_sandbox/truth/instagram/{media_id}").json()["metrics"]["insights"]
     assert {i["name"]: i["values"][0]["value"] for i in insights} == {
-        k: truth[k] for k in ("views", "reach", "likes", "saved")}
+        k: truth[k] for k in ("views", "reach", "likes", "saved")
+    }
     assert insights[0]["period"] == "lifetime"
-    deprecated = client.get(f"/instagram/v21.0/{media_id}/insights", params={
-        "metric": "impressions", "access_token": token}).json()
+    deprecated = client.get(
+        f"/instagram/v21.0/{media_id}/insights",
+        params={"metric": "impressions", "access_token": token},
+    ).json()
     assert deprecated["error"]["code"] == 100
-    png = client.post(f"/instagram/v21.0/{user}/media", data={
-        "image_url": host_media(client, PNG), "access_token": token}).json()["id"]
+    png = client.post(
+        f"/instagram/v21.0/{user}/media",
+        data={"image_url": host_media(client, PNG), "access_token": token},
+    ).json()["id"]
     advance(client, 2)
-    assert client.get(f"/instagram/{png}", params={
-        "fields": "status_code", "access_token": token}).json()["status_code"] == "ERROR"
+    assert (
+        client.get(
+            f"/instagram/{png}", params={"fields": "status_code", "access_token": token}
+        ).json()["status_code"]
+        == "ERROR"
+    )
 
 
 def test_ig_publish_cap(base_url: str) -> None:
     from sandbox.settings import SandboxSettings
     from sandbox.testing import running_sandbox
 
-    with running_sandbox(SandboxSettings(instagram_publish_cap=2)) as url, \
-            httpx.Client(base_url=url) as c:
+    with (
+        running_sandbox(SandboxSettings(instagram_publish_cap=2)) as url,
+        httpx.Client(base_url=url) as c,
+    ):
         ig = ig_connect(c)
         publish = f"/instagram/{ig['user_id']}/media_publish"
         results = []
         for i in range(3):
-            container = c.post(f"/instagram/{ig['user_id']}/media", data={
-                "image_url": host_media(c, JPEG), "caption": str(i),
-                "access_token": ig["token"]}).json()["id"]
+            container = c.post(
+                f"/instagram/{ig['user_id']}/media",
+                data={
+                    "image_url": host_media(c, JPEG),
+                    "caption": str(i),
+                    "access_token": ig["token"],
+                },
+            ).json()["id"]
             c.post("/_sandbox/clock/advance", json={"seconds": 2})
-            results.append(c.post(publish, data={"creation_id": container,
-                                                 "access_token": ig["token"]}).json())
+            results.append(
+                c.post(publish, data={"creation_id": container, "access_token": ig["token"]}).json()
+            )
         assert "id" in results[1]
         assert results[2]["error"]["code"] == 9
         assert results[2]["error"]["error_subcode"] == 2207042
 
 
 def fb_connect(client: httpx.Client, user: str = "fiona") -> tuple[str, list[dict[str, str]]]:
-    response = client.get("/facebook/v21.0/dialog/oauth", params={
-        "client_id": CLIENT_ID, "redirect_uri": redirect_uri("facebook"),
-        "response_type": "code", "scope": "pages_manage_posts,pages_read_engagement",
-        "state": "s", "sandbox_approve": user})
+    response = client.get(
+        "/facebook/v21.0/dialog/oauth",
+        params={
+            "client_id": CLIENT_ID,
+            "redirect_uri": redirect_uri("facebook"),
+            "response_type": "code",
+            "scope": "pages_manage_posts,pages_read_engagement",
+            "state": "s",
+            "sandbox_approve": user,
+        },
+    )
     location = response.headers["location"]
     assert location.endswith("#_=_")
     code = location.split("code=")[1].split("&")[0].split("#")[0]
-    short = client.get("/facebook/v21.0/oauth/access_token", params={
-        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code": code,
-        "redirect_uri": redirect_uri("facebook")}).json()
-    long = client.get("/facebook/v21.0/oauth/access_token", params={
-        "grant_type": "fb_exchange_token", "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET, "fb_exchange_token": short["access_token"]}).json()
-    pages = client.get("/facebook/v21.0/me/accounts", params={
-        "access_token": long["access_token"]})
+    short = client.get(
+        "/facebook/v21.0/oauth/access_token",
+        params={
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "code": code,
+            "redirect_uri": redirect_uri("facebook"),
+        },
+    ).json()
+    long = client.get(
+        "/facebook/v21.0/oauth/access_token",
+        params={
+            "grant_type": "fb_exchange_token",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "fb_exchange_token": short["access_token"],
+        },
+    ).json()
+    pages = client.get("/facebook/v21.0/me/accounts", params={"access_token": long["access_token"]})
     assert "x-app-usage" in pages.headers
     return long["access_token"], pages.json()["data"]
 
 
 def test_fb_denial_and_code_errors(client: httpx.Client) -> None:
-    denied = client.get("/facebook/v21.0/dialog/oauth", params={
-        "client_id": CLIENT_ID, "redirect_uri": redirect_uri("facebook"),
-        "response_type": "code", "state": "s", "sandbox_deny": "1"})
+    denied = client.get(
+        "/facebook/v21.0/dialog/oauth",
+        params={
+            "client_id": CLIENT_ID,
+            "redirect_uri": redirect_uri("facebook"),
+            "response_type": "code",
+            "state": "s",
+            "sandbox_deny": "1",
+        },
+    )
     assert "error_reason=user_denied" in denied.headers["location"]
-    bad = client.get("/facebook/v21.0/oauth/access_token", params={
-        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code": "nope",
-        "redirect_uri": redirect_uri("facebook")}).json()
+    bad = client.get(
+        "/facebook/v21.0/oauth/access_token",
+        params={
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "code": "nope",
+            "redirect_uri": redirect_uri("facebook"),
+        },
+    ).json()
     assert bad["error"]["type"] == "OAuthException" and bad["error"]["code"] == 100
 
 
@@ -178,40 +287,63 @@ def test_fb_pages_publish_duplicate_and_insights(client: httpx.Client) -> None:
     me = client.get("/facebook/v21.0/me", params={"access_token": user_token}).json()
     assert me["name"] == "Fiona"
     page, page_token = pages[0]["id"], pages[0]["access_token"]
-    as_user = client.post(f"/facebook/v21.0/{page}/feed", data={
-        "message": "hi", "access_token": user_token}).json()
+    as_user = client.post(
+        f"/facebook/v21.0/{page}/feed", data={"message": "hi", "access_token": user_token}
+    ).json()
     assert as_user["error"]["code"] == 200
-    post = client.post(f"/facebook/v21.0/{page}/feed", data={
-        "message": "hi", "access_token": page_token})
+    post = client.post(
+        f"/facebook/v21.0/{page}/feed", data={"message": "hi", "access_token": page_token}
+    )
     assert post.json()["id"].startswith(f"{page}_")
     assert json.loads(post.headers["x-business-use-case-usage"])[page][0]["type"] == "pages"
-    dup = client.post(f"/facebook/v21.0/{page}/feed", data={
-        "message": "hi", "access_token": page_token}).json()
+    dup = client.post(
+        f"/facebook/v21.0/{page}/feed", data={"message": "hi", "access_token": page_token}
+    ).json()
     assert dup["error"]["code"] == 506
-    photo = client.post(f"/facebook/v21.0/{page}/photos", data={
-        "url": host_media(client, JPEG), "published": "false",
-        "access_token": page_token}).json()
-    with_photo = client.post(f"/facebook/v21.0/{page}/feed", json={
-        "message": "photo", "attached_media": [{"media_fbid": photo["id"]}],
-        "access_token": page_token}).json()
+    photo = client.post(
+        f"/facebook/v21.0/{page}/photos",
+        data={"url": host_media(client, JPEG), "published": "false", "access_token": page_token},
+    ).json()
+    with_photo = client.post(
+        f"/facebook/v21.0/{page}/feed",
+        json={
+            "message": "photo",
+            "attached_media": [{"media_fbid": photo["id"]}],
+            "access_token": page_token,
+        },
+    ).json()
     assert "id" in with_photo
     advance(client, 7200)
     post_id = post.json()["id"]
-    insights = client.get(f"/facebook/v21.0/{post_id}/insights", params={
-        "metric": "post_total_media_view_unique,post_reactions_by_type_total",
-        "access_token": page_token}).json()["data"]
+    insights = client.get(
+        f"/facebook/v21.0/{post_id}/insights",
+        params={
+            "metric": "post_total_media_view_unique,post_reactions_by_type_total",
+            "access_token": page_token,
+        },
+    ).json()["data"]
     truth = client.get(f"/_sandbox/truth/facebook/{post_id}").json()["metrics"]
     assert insights[0]["values"][0]["value"] == truth["post_total_media_view_unique"]
     assert insights[1]["values"][0]["value"] == truth["post_reactions_by_type_total"]
-    old = client.get(f"/facebook/v21.0/{post_id}/insights", params={
-        "metric": "post_impressions", "access_token": page_token}).json()
+    old = client.get(
+        f"/facebook/v21.0/{post_id}/insights",
+        params={"metric": "post_impressions", "access_token": page_token},
+    ).json()
     assert old["error"]["code"] == 100
-    page_insights = client.get(f"/facebook/v21.0/{page}/insights", params={
-        "metric": "page_media_view", "period": "day", "access_token": page_token}).json()
+    page_insights = client.get(
+        f"/facebook/v21.0/{page}/insights",
+        params={"metric": "page_media_view", "period": "day", "access_token": page_token},
+    ).json()
     assert page_insights["data"][0]["values"][0]["end_time"].endswith("+0000")
-    too_long = client.get(f"/facebook/v21.0/{page}/insights", params={
-        "metric": "page_media_view", "since": "2026-01-01", "until": "2026-06-01",
-        "access_token": page_token}).json()
+    too_long = client.get(
+        f"/facebook/v21.0/{page}/insights",
+        params={
+            "metric": "page_media_view",
+            "since": "2026-01-01",
+            "until": "2026-06-01",
+            "access_token": page_token,
+        },
+    ).json()
     assert too_long["error"]["code"] == 100
 
 
@@ -221,19 +353,25 @@ def test_fb_page_token_dies_on_password_change(client: httpx.Client) -> None:
     advance(client, 90 * 86_400)  # page tokens from long-lived user tokens never expire
     me = client.get(f"/facebook/v21.0/{pages[0]['id']}", params={"access_token": page_token})
     assert me.status_code == 200
-    client.post("/_sandbox/faults", json={"platform": "facebook", "revoke_tokens": True,
-                                          "revoke_reason": "password_changed"})
-    dead = client.get(f"/facebook/v21.0/{pages[0]['id']}",
-                      params={"access_token": page_token}).json()
+    client.post(
+        "/_sandbox/faults",
+        json={"platform": "facebook", "revoke_tokens": True, "revoke_reason": "password_changed"},
+    )
+    dead = client.get(
+        f"/facebook/v21.0/{pages[0]['id']}", params={"access_token": page_token}
+    ).json()
     assert (dead["error"]["code"], dead["error"]["error_subcode"]) == (190, 460)
 
 
 def test_fb_batch(client: httpx.Client) -> None:
     _, pages = fb_connect(client)
     token = pages[0]["access_token"]
-    batch = [{"method": "GET", "relative_url": f"{pages[0]['id']}?fields=id,name"},
-             {"method": "GET", "relative_url": "999/insights?metric=post_clicks"}]
-    results = client.post("/facebook/v21.0/", data={"batch": json.dumps(batch),
-                                                    "access_token": token}).json()
+    batch = [
+        {"method": "GET", "relative_url": f"{pages[0]['id']}?fields=id,name"},
+        {"method": "GET", "relative_url": "999/insights?metric=post_clicks"},
+    ]
+    results = client.post(
+        "/facebook/v21.0/", data={"batch": json.dumps(batch), "access_token": token}
+    ).json()
     assert [r["code"] for r in results] == [200, 400]
     assert json.loads(results[0]["body"])["id"] == pages[0]["id"]

@@ -9,13 +9,29 @@ SCOPES = "user.info.basic,user.info.profile,user.info.stats,video.publish,video.
 
 
 def connect(client: httpx.Client, user: str = "tia") -> dict[str, str]:
-    callback = approve(client, "/tiktok/v2/auth/authorize/", {
-        "client_key": CLIENT_ID, "response_type": "code", "scope": SCOPES,
-        "redirect_uri": redirect_uri("tiktok"), "state": "s1"}, user)
+    callback = approve(
+        client,
+        "/tiktok/v2/auth/authorize/",
+        {
+            "client_key": CLIENT_ID,
+            "response_type": "code",
+            "scope": SCOPES,
+            "redirect_uri": redirect_uri("tiktok"),
+            "state": "s1",
+        },
+        user,
+    )
     assert callback["scopes"] == SCOPES
-    body: dict[str, str] = client.post("/tiktok/v2/oauth/token/", data={
-        "client_key": CLIENT_ID, "client_secret": CLIENT_SECRET, "code": callback["code"],
-        "grant_type": "authorization_code", "redirect_uri": redirect_uri("tiktok")}).json()
+    body: dict[str, str] = client.post(
+        "/tiktok/v2/oauth/token/",
+        data={
+            "client_key": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "code": callback["code"],
+            "grant_type": "authorization_code",
+            "redirect_uri": redirect_uri("tiktok"),
+        },
+    ).json()
     return body
 
 
@@ -25,27 +41,45 @@ def auth(tokens: dict[str, str]) -> dict[str, str]:
 
 def test_token_shape_rotation_and_errors(client: httpx.Client) -> None:
     tokens = connect(client)
-    assert set(tokens) == {"open_id", "scope", "access_token", "expires_in", "refresh_token",
-                           "refresh_expires_in", "token_type"}
-    info = client.get("/tiktok/v2/user/info/", headers=auth(tokens),
-                      params={"fields": "open_id,display_name,username,follower_count"})
+    assert set(tokens) == {
+        "open_id",
+        "scope",
+        "access_token",
+        "expires_in",
+        "refresh_token",
+        "refresh_expires_in",
+        "token_type",
+    }
+    info = client.get(
+        "/tiktok/v2/user/info/",
+        headers=auth(tokens),
+        params={"fields": "open_id,display_name,username,follower_count"},
+    )
     body = info.json()
     assert body["error"]["code"] == "ok" and body["data"]["user"]["username"] == "tia"
-    form = {"client_key": CLIENT_ID, "client_secret": CLIENT_SECRET,
-            "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    form = {
+        "client_key": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "grant_type": "refresh_token",
+        "refresh_token": tokens["refresh_token"],
+    }
     new = client.post("/tiktok/v2/oauth/token/", data=form).json()
     assert new["refresh_token"] != tokens["refresh_token"]
     old = client.post("/tiktok/v2/oauth/token/", data=form)
     assert old.json()["error"] == "invalid_grant" and "log_id" in old.json()
     advance(client, 86_401)
-    expired = client.get("/tiktok/v2/user/info/", headers=auth(new),
-                         params={"fields": "open_id"})
+    expired = client.get("/tiktok/v2/user/info/", headers=auth(new), params={"fields": "open_id"})
     assert expired.status_code == 401
     assert expired.json()["error"]["code"] == "access_token_invalid"
     assert expired.json()["data"] == {}
-    client.post("/tiktok/v2/oauth/revoke/", data={"client_key": CLIENT_ID,
-                                                  "client_secret": CLIENT_SECRET,
-                                                  "token": new["access_token"]})
+    client.post(
+        "/tiktok/v2/oauth/revoke/",
+        data={
+            "client_key": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "token": new["access_token"],
+        },
+    )
     refresh = {**form, "refresh_token": new["refresh_token"]}
     assert client.post("/tiktok/v2/oauth/token/", data=refresh).json()["error"] == "invalid_grant"
 
@@ -54,19 +88,36 @@ def test_direct_post_flow(client: httpx.Client) -> None:
     headers = auth(connect(client))
     creator = client.post("/tiktok/v2/post/publish/creator_info/query/", headers=headers).json()
     assert "PUBLIC_TO_EVERYONE" in creator["data"]["privacy_level_options"]
-    init = client.post("/tiktok/v2/post/publish/video/init/", headers=headers, json={
-        "post_info": {"title": "my video", "privacy_level": "PUBLIC_TO_EVERYONE"},
-        "source_info": {"source": "FILE_UPLOAD", "video_size": len(MP4),
-                        "chunk_size": len(MP4), "total_chunk_count": 1}}).json()
+    init = client.post(
+        "/tiktok/v2/post/publish/video/init/",
+        headers=headers,
+        json={
+            "post_info": {"title": "my video", "privacy_level": "PUBLIC_TO_EVERYONE"},
+            "source_info": {
+                "source": "FILE_UPLOAD",
+                "video_size": len(MP4),
+                "chunk_size": len(MP4),
+                "total_chunk_count": 1,
+            },
+        },
+    ).json()
     publish_id, upload_url = init["data"]["publish_id"], init["data"]["upload_url"]
-    put = httpx.put(upload_url, content=MP4, headers={
-        "Content-Range": f"bytes 0-{len(MP4) - 1}/{len(MP4)}", "Content-Type": "video/mp4"})
+    put = httpx.put(
+        upload_url,
+        content=MP4,
+        headers={
+            "Content-Range": f"bytes 0-{len(MP4) - 1}/{len(MP4)}",
+            "Content-Type": "video/mp4",
+        },
+    )
     assert put.status_code == 201
 
     def status() -> dict[str, object]:
         data: dict[str, object] = client.post(
-            "/tiktok/v2/post/publish/status/fetch/", headers=headers,
-            json={"publish_id": publish_id}).json()["data"]
+            "/tiktok/v2/post/publish/status/fetch/",
+            headers=headers,
+            json={"publish_id": publish_id},
+        ).json()["data"]
         return data
 
     assert status()["status"] == "PROCESSING_UPLOAD"
@@ -77,40 +128,64 @@ def test_direct_post_flow(client: httpx.Client) -> None:
     post_ids = status()["publicaly_available_post_id"]
     assert isinstance(post_ids, list) and len(post_ids) == 1
     advance(client, 3600)
-    query = client.post("/tiktok/v2/video/query/", headers=headers,
-                        params={"fields": "id,view_count,like_count"},
-                        json={"filters": {"video_ids": [str(post_ids[0]), "123"]}}).json()
+    query = client.post(
+        "/tiktok/v2/video/query/",
+        headers=headers,
+        params={"fields": "id,view_count,like_count"},
+        json={"filters": {"video_ids": [str(post_ids[0]), "123"]}},
+    ).json()
     video = query["data"]["videos"][0]
     truth = client.get(f"/_sandbox/truth/tiktok/{post_ids[0]}").json()["metrics"]
     assert video["view_count"] == truth["view_count"] > 0
-    listed = client.post("/tiktok/v2/video/list/", headers=headers, params={"fields": "id"},
-                         json={"max_count": 20}).json()
+    listed = client.post(
+        "/tiktok/v2/video/list/", headers=headers, params={"fields": "id"}, json={"max_count": 20}
+    ).json()
     assert len(listed["data"]["videos"]) == 6  # the new one + seeded history
-    assert client.post("/tiktok/v2/video/query/", headers=headers, params={"fields": "id"},
-                       json={"filters": {"video_ids": [str(i) for i in range(21)]}}
-                       ).status_code == 400
+    assert (
+        client.post(
+            "/tiktok/v2/video/query/",
+            headers=headers,
+            params={"fields": "id"},
+            json={"filters": {"video_ids": [str(i) for i in range(21)]}},
+        ).status_code
+        == 400
+    )
 
 
 def test_bad_media_fails_and_retried_init_duplicates(client: httpx.Client) -> None:
     headers = auth(connect(client))
-    body = {"post_info": {"title": "t", "privacy_level": "SELF_ONLY"},
-            "source_info": {"source": "FILE_UPLOAD", "video_size": len(JPEG),
-                            "chunk_size": len(JPEG), "total_chunk_count": 1}}
+    body = {
+        "post_info": {"title": "t", "privacy_level": "SELF_ONLY"},
+        "source_info": {
+            "source": "FILE_UPLOAD",
+            "video_size": len(JPEG),
+            "chunk_size": len(JPEG),
+            "total_chunk_count": 1,
+        },
+    }
     first = client.post("/tiktok/v2/post/publish/video/init/", headers=headers, json=body)
     second = client.post("/tiktok/v2/post/publish/video/init/", headers=headers, json=body)
     assert first.json()["data"]["publish_id"] != second.json()["data"]["publish_id"]
-    httpx.put(first.json()["data"]["upload_url"], content=JPEG,
-              headers={"Content-Range": f"bytes 0-{len(JPEG) - 1}/{len(JPEG)}"})
-    status = client.post("/tiktok/v2/post/publish/status/fetch/", headers=headers,
-                         json={"publish_id": first.json()["data"]["publish_id"]}).json()
+    httpx.put(
+        first.json()["data"]["upload_url"],
+        content=JPEG,
+        headers={"Content-Range": f"bytes 0-{len(JPEG) - 1}/{len(JPEG)}"},
+    )
+    status = client.post(
+        "/tiktok/v2/post/publish/status/fetch/",
+        headers=headers,
+        json={"publish_id": first.json()["data"]["publish_id"]},
+    ).json()
     assert status["data"]["status"] == "FAILED"
     assert status["data"]["fail_reason"] == "file_format_check_failed"
 
 
 def test_pull_from_url_needs_verified_domain(client: httpx.Client) -> None:
     headers = auth(connect(client))
-    body = {"post_info": {"title": "t", "privacy_level": "SELF_ONLY"},
-            "source_info": {"source": "PULL_FROM_URL", "video_url": "https://evil.test/v.mp4"}}
+    body = {
+        "post_info": {"title": "t", "privacy_level": "SELF_ONLY"},
+        "source_info": {"source": "PULL_FROM_URL", "video_url": "https://evil.test/v.mp4"},
+    }
     denied = client.post("/tiktok/v2/post/publish/video/init/", headers=headers, json=body)
     assert denied.status_code == 403
     assert denied.json()["error"]["code"] == "url_ownership_unverified"
@@ -119,9 +194,10 @@ def test_pull_from_url_needs_verified_domain(client: httpx.Client) -> None:
 def test_rate_limit_and_daily_cap(client: httpx.Client) -> None:
     headers = auth(connect(client))
     url = "/tiktok/v2/post/publish/video/init/"
-    body = {"post_info": {"title": "t", "privacy_level": "SELF_ONLY"},
-            "source_info": {"source": "PULL_FROM_URL",
-                            "video_url": "https://media.example.com/v.mp4"}}
+    body = {
+        "post_info": {"title": "t", "privacy_level": "SELF_ONLY"},
+        "source_info": {"source": "PULL_FROM_URL", "video_url": "https://media.example.com/v.mp4"},
+    }
     codes = [client.post(url, headers=headers, json=body).status_code for _ in range(7)]
     assert codes == [200] * 6 + [429]
     limited = client.post(url, headers=headers, json=body)

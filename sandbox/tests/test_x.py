@@ -6,24 +6,42 @@ from sandbox.testing import CLIENT_ID, CLIENT_SECRET, JPEG, approve, pkce, redir
 from sandbox.testing import advance_clock as advance
 
 AUTH = (CLIENT_ID, CLIENT_SECRET)
-UNAUTHORIZED = {"title": "Unauthorized", "type": "about:blank", "status": 401,
-                "detail": "Unauthorized"}
+UNAUTHORIZED = {
+    "title": "Unauthorized",
+    "type": "about:blank",
+    "status": 401,
+    "detail": "Unauthorized",
+}
 
 
-def authorize_params(challenge: str, scope: str = "tweet.read tweet.write users.read "
-                     "offline.access media.write") -> dict[str, str]:
-    return {"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": redirect_uri("x"),
-            "scope": scope, "state": "xyz", "code_challenge": challenge,
-            "code_challenge_method": "S256"}
+def authorize_params(
+    challenge: str, scope: str = "tweet.read tweet.write users.read offline.access media.write"
+) -> dict[str, str]:
+    return {
+        "response_type": "code",
+        "client_id": CLIENT_ID,
+        "redirect_uri": redirect_uri("x"),
+        "scope": scope,
+        "state": "xyz",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
 
 
 def connect(client: httpx.Client, user: str = "alice") -> dict[str, str]:
     p = pkce()
     callback = approve(client, "/x/i/oauth2/authorize", authorize_params(p.challenge), user)
     assert callback["state"] == "xyz"
-    response = client.post("/x/2/oauth2/token", auth=AUTH, data={
-        "grant_type": "authorization_code", "code": callback["code"],
-        "redirect_uri": redirect_uri("x"), "code_verifier": p.verifier})
+    response = client.post(
+        "/x/2/oauth2/token",
+        auth=AUTH,
+        data={
+            "grant_type": "authorization_code",
+            "code": callback["code"],
+            "redirect_uri": redirect_uri("x"),
+            "code_verifier": p.verifier,
+        },
+    )
     assert response.status_code == 200
     body: dict[str, str] = response.json()
     return body
@@ -36,8 +54,9 @@ def test_consent_page_and_denial(client: httpx.Client) -> None:
     form = {**authorize_params(p.challenge), "username": "bob", "decision": "allow"}
     allowed = client.post("/x/i/oauth2/authorize", data=form)
     assert allowed.status_code == 302 and "code=" in allowed.headers["location"]
-    denied = client.get("/x/i/oauth2/authorize",
-                        params={**authorize_params(p.challenge), "sandbox_deny": "1"})
+    denied = client.get(
+        "/x/i/oauth2/authorize", params={**authorize_params(p.challenge), "sandbox_deny": "1"}
+    )
     assert "error=access_denied" in denied.headers["location"]
 
 
@@ -54,8 +73,12 @@ def test_pkce_mandatory_and_redirect_exact(client: httpx.Client) -> None:
 def test_token_exchange_code_single_use_and_verifier(client: httpx.Client) -> None:
     p = pkce()
     code = approve(client, "/x/i/oauth2/authorize", authorize_params(p.challenge), "a")["code"]
-    form = {"grant_type": "authorization_code", "code": code,
-            "redirect_uri": redirect_uri("x"), "code_verifier": "wrong"}
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri("x"),
+        "code_verifier": "wrong",
+    }
     bad = client.post("/x/2/oauth2/token", auth=AUTH, data=form)
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_request"
     ok = client.post("/x/2/oauth2/token", auth=AUTH, data={**form, "code_verifier": p.verifier})
@@ -72,9 +95,16 @@ def test_code_expires_after_30s(client: httpx.Client) -> None:
     p = pkce()
     code = approve(client, "/x/i/oauth2/authorize", authorize_params(p.challenge), "a")["code"]
     advance(client, 31)
-    response = client.post("/x/2/oauth2/token", auth=AUTH, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri("x"),
-        "code_verifier": p.verifier})
+    response = client.post(
+        "/x/2/oauth2/token",
+        auth=AUTH,
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri("x"),
+            "code_verifier": p.verifier,
+        },
+    )
     assert response.status_code == 400
 
 
@@ -82,9 +112,16 @@ def test_no_refresh_without_offline_access(client: httpx.Client) -> None:
     p = pkce()
     params = authorize_params(p.challenge, "tweet.read users.read")
     code = approve(client, "/x/i/oauth2/authorize", params, "a")["code"]
-    body = client.post("/x/2/oauth2/token", auth=AUTH, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri("x"),
-        "code_verifier": p.verifier}).json()
+    body = client.post(
+        "/x/2/oauth2/token",
+        auth=AUTH,
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri("x"),
+            "code_verifier": p.verifier,
+        },
+    ).json()
     assert "refresh_token" not in body
 
 
@@ -93,8 +130,7 @@ def test_expiry_and_rotating_refresh(client: httpx.Client) -> None:
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     me = client.get("/x/2/users/me", headers=headers)
     assert me.json()["data"]["username"] == "alice"
-    assert {"x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset"} <= set(
-        me.headers)
+    assert {"x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset"} <= set(me.headers)
     advance(client, 7201)
     expired = client.get("/x/2/users/me", headers=headers)
     assert expired.status_code == 401 and expired.json() == UNAUTHORIZED
@@ -120,8 +156,11 @@ def test_tweet_duplicate_and_metrics(client: httpx.Client) -> None:
     assert dup.json()["detail"] == "You are not allowed to create a Tweet with duplicate content."
     advance(client, 3600)
     ids = f"{data['id']},1,{data['id']}"
-    lookup = client.get("/x/2/tweets", headers=headers, params={
-        "ids": ids, "tweet.fields": "public_metrics,non_public_metrics,created_at"})
+    lookup = client.get(
+        "/x/2/tweets",
+        headers=headers,
+        params={"ids": ids, "tweet.fields": "public_metrics,non_public_metrics,created_at"},
+    )
     body = lookup.json()
     assert lookup.status_code == 200
     assert body["errors"][0]["title"] == "Not Found Error"
@@ -130,8 +169,9 @@ def test_tweet_duplicate_and_metrics(client: httpx.Client) -> None:
     assert body["data"][0]["public_metrics"] == truth["public_metrics"]
     assert body["data"][0]["public_metrics"]["impression_count"] > 0
     assert body["data"][0]["non_public_metrics"] == truth["non_public_metrics"]
-    too_many = client.get("/x/2/tweets", headers=headers,
-                          params={"ids": ",".join(str(i) for i in range(1, 102))})
+    too_many = client.get(
+        "/x/2/tweets", headers=headers, params={"ids": ",".join(str(i) for i in range(1, 102))}
+    )
     assert too_many.status_code == 400
 
 
@@ -139,8 +179,11 @@ def test_private_metrics_only_30_days(client: httpx.Client) -> None:
     tokens = connect(client)
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     me = client.get("/x/2/users/me", headers=headers).json()["data"]
-    timeline = client.get(f"/x/2/users/{me['id']}/tweets", headers=headers,
-                          params={"tweet.fields": "non_public_metrics", "max_results": 100})
+    timeline = client.get(
+        f"/x/2/users/{me['id']}/tweets",
+        headers=headers,
+        params={"tweet.fields": "non_public_metrics", "max_results": 100},
+    )
     body = timeline.json()
     assert len(body["data"]) == 5  # seeded history for backfills
     old = [t for t in body["data"] if "non_public_metrics" not in t]
@@ -149,26 +192,42 @@ def test_private_metrics_only_30_days(client: httpx.Client) -> None:
 
 def test_media_upload_and_limits(client: httpx.Client) -> None:
     headers = {"Authorization": f"Bearer {connect(client)['access_token']}"}
-    init = client.post("/x/2/media/upload/initialize", headers=headers, json={
-        "media_type": "image/jpeg", "total_bytes": len(JPEG), "media_category": "tweet_image"})
+    init = client.post(
+        "/x/2/media/upload/initialize",
+        headers=headers,
+        json={
+            "media_type": "image/jpeg",
+            "total_bytes": len(JPEG),
+            "media_category": "tweet_image",
+        },
+    )
     media_id = init.json()["data"]["id"]
-    client.post(f"/x/2/media/upload/{media_id}/append", headers=headers,
-                files={"media": ("a.jpg", JPEG)}, data={"segment_index": "0"})
+    client.post(
+        f"/x/2/media/upload/{media_id}/append",
+        headers=headers,
+        files={"media": ("a.jpg", JPEG)},
+        data={"segment_index": "0"},
+    )
     final = client.post(f"/x/2/media/upload/{media_id}/finalize", headers=headers)
     assert final.status_code == 200 and "processing_info" not in final.json()["data"]
-    tweet = client.post("/x/2/tweets", headers=headers,
-                        json={"text": "pic", "media": {"media_ids": [media_id]}})
+    tweet = client.post(
+        "/x/2/tweets", headers=headers, json={"text": "pic", "media": {"media_ids": [media_id]}}
+    )
     assert tweet.status_code == 201
-    big = client.post("/x/2/media/upload/initialize", headers=headers, json={
-        "media_type": "image/jpeg", "total_bytes": 6 * 1024 * 1024})
+    big = client.post(
+        "/x/2/media/upload/initialize",
+        headers=headers,
+        json={"media_type": "image/jpeg", "total_bytes": 6 * 1024 * 1024},
+    )
     assert big.status_code == 400
 
 
 def test_tweet_cap_15_minutes(client: httpx.Client) -> None:
     headers = {"Authorization": f"Bearer {connect(client)['access_token']}"}
     for i in range(100):
-        assert client.post("/x/2/tweets", headers=headers, json={"text": f"n{i}"}).status_code \
-            == 201
+        assert (
+            client.post("/x/2/tweets", headers=headers, json={"text": f"n{i}"}).status_code == 201
+        )
     over = client.post("/x/2/tweets", headers=headers, json={"text": "one more"})
     assert over.status_code == 429 and over.headers["x-rate-limit-remaining"] == "0"
     assert "retry-after" not in over.headers
