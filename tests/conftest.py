@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from pydantic import SecretStr
 
+from accounts.app import create_app as create_accounts
+from accounts.settings import AccountsSettings
 from auth.app import create_app as create_auth
 from auth.keys import generate_pem
 from auth.settings import AuthSettings
 from gateway.app import create_app as create_gateway
 from gateway.settings import GatewaySettings
-from socialseed.testing import Infra, serve
+from sandbox.settings import SandboxSettings
+from sandbox.testing import running_sandbox
+from socialseed.platforms.base import PlatformsConfig
+from socialseed.testing import Infra, free_port, serve
 
 RELAXED = "100000/minute"  # the session's shared apps; throttling tests build their own
 
@@ -32,25 +39,68 @@ def auth_settings(infra: Infra, **overrides: object) -> AuthSettings:
     return AuthSettings(**values)  # type: ignore[arg-type]
 
 
+def accounts_settings(
+    infra: Infra, *, sandbox_url: str, gateway_url: str, jwks_url: str, **overrides: object
+) -> AccountsSettings:
+    values: dict[str, object] = {
+        "database_url": infra.service_url("accounts"),
+        "kafka_bootstrap": infra.kafka_bootstrap,
+        "jwks_url": jwks_url,
+        "public_base_url": gateway_url,
+        "platforms": PlatformsConfig(sandbox_url=sandbox_url),
+        "outbox_poll_interval": 0.1,
+    } | overrides
+    return AccountsSettings(**values)  # type: ignore[arg-type]
+
+
 @dataclass
 class Stack:
     auth_url: str
+    accounts_url: str
     gateway_url: str
+    sandbox_url: str
     settings: AuthSettings
+    accounts: AccountsSettings
+    accounts_app: FastAPI
 
 
 @pytest.fixture(scope="session")
 def stack(infra: Infra) -> Iterator[Stack]:
+    """Sandbox, auth, accounts and the gateway, each over real HTTP. The sandbox registers the
+    gateway's (test) callback URLs, as a developer registers theirs at each platform."""
+    gateway_port = free_port()
+    gateway_url = f"http://127.0.0.1:{gateway_port}"
     settings = auth_settings(infra)
-    with serve(create_auth(settings)) as auth_url:
+    with ExitStack() as servers:
+        sandbox_url = servers.enter_context(
+            running_sandbox(SandboxSettings(redirect_hosts=[gateway_url]))
+        )
+        auth_url = servers.enter_context(serve(create_auth(settings)))
+        acc = accounts_settings(
+            infra,
+            sandbox_url=sandbox_url,
+            gateway_url=gateway_url,
+            jwks_url=f"{auth_url}/.well-known/jwks.json",
+        )
+        # Background jobs off: tests drive the refresher themselves, deterministically.
+        accounts_app = create_accounts(acc, background=False)
+        accounts_url = servers.enter_context(serve(accounts_app))
         gw = GatewaySettings(
-            upstreams={"auth": auth_url},
+            upstreams={"auth": auth_url, "accounts": accounts_url},
             limit_per_ip=RELAXED,
             limit_per_user=RELAXED,
             limit_login_per_ip=RELAXED,
         )
-        with serve(create_gateway(gw)) as gateway_url:
-            yield Stack(auth_url=auth_url, gateway_url=gateway_url, settings=settings)
+        servers.enter_context(serve(create_gateway(gw), port=gateway_port))
+        yield Stack(
+            auth_url=auth_url,
+            accounts_url=accounts_url,
+            gateway_url=gateway_url,
+            sandbox_url=sandbox_url,
+            settings=settings,
+            accounts=acc,
+            accounts_app=accounts_app,
+        )
 
 
 @pytest.fixture
@@ -101,3 +151,34 @@ async def make_workspace(
     r = await api.post("/api/v1/workspaces", json={"name": "Acme", **fields}, headers=owner.headers)
     assert r.status_code == 201, r.text
     return dict(r.json())
+
+
+async def refresh(api: httpx.AsyncClient, user: User) -> User:
+    """A new token pair (roles in access tokens are read at issue time)."""
+    r = await api.post("/api/v1/auth/refresh", json={"refresh_token": user.refresh})
+    assert r.status_code == 200, r.text
+    user.access, user.refresh = r.json()["access_token"], r.json()["refresh_token"]
+    return user
+
+
+async def owner_with_workspace(api: httpx.AsyncClient, name: str = "Owner") -> tuple[User, str]:
+    user = await make_user(api, name=name)
+    ws = await make_workspace(api, user)
+    return await refresh(api, user), str(ws["id"])
+
+
+async def connect_account(
+    api: httpx.AsyncClient, user: User, workspace_id: str, platform: str, username: str
+) -> list[dict[str, object]]:
+    """The whole browser dance: start, consent at the (sandbox) platform, callback."""
+    r = await api.post(
+        "/api/v1/accounts/connect",
+        json={"workspace_id": workspace_id, "platform": platform},
+        headers=user.headers,
+    )
+    assert r.status_code == 201, r.text
+    consent = await api.get(f"{r.json()['authorize_url']}&sandbox_approve={username}")
+    assert consent.status_code in (302, 303), consent.text
+    callback = await api.get(consent.headers["location"])
+    assert callback.status_code == 200, callback.text
+    return list(callback.json()["accounts"])

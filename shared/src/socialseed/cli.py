@@ -75,6 +75,9 @@ class Supervisor:
         }
         if spec.schema:
             env[f"{p}DATABASE_URL"] = spec.database_url("127.0.0.1", self.pg.port, DATABASE)
+        if spec.name == "accounts":
+            env["ACCOUNTS_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{self.ports['gateway']}"
+            env["ACCOUNTS_PLATFORMS__SANDBOX_URL"] = f"http://127.0.0.1:{self.ports['sandbox']}"
         if spec.name == "auth":
             env["AUTH_JWT_PRIVATE_KEY_FILE"] = str(self.data / "auth" / "jwt-ed25519.pem")
         if spec.name == "gateway":

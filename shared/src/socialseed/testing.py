@@ -38,9 +38,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: FastAPI, *, timeout: float = 20.0) -> Iterator[str]:
-    """Serve an ASGI app over real HTTP on a free port from a thread (lifespan included)."""
-    port = free_port()
+def serve(app: FastAPI, *, port: int | None = None, timeout: float = 20.0) -> Iterator[str]:
+    """Serve an ASGI app over real HTTP (a free port unless given) from a thread, lifespan
+    included."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     )

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+from fastapi.responses import Response
+
+from accounts.accounts.schemas import AccountOut, TokenOut
+from accounts.accounts.service import accounts
+from accounts.deps import Ctx, CurrentPrincipal, InternalCaller, Session
+
+router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
+internal = APIRouter(prefix="/internal/accounts", tags=["internal"])
+
+
+@router.get("", response_model=list[AccountOut])
+async def list_accounts(
+    workspace_id: uuid.UUID, principal: CurrentPrincipal, session: Session
+) -> list[AccountOut]:
+    """The workspace's connected accounts with their status and health."""
+    return [AccountOut.of(a) for a in await accounts.list(session, principal, workspace_id)]
+
+
+@router.get("/{account_id}", response_model=AccountOut)
+async def get_account(
+    account_id: uuid.UUID, principal: CurrentPrincipal, session: Session
+) -> AccountOut:
+    return AccountOut.of(await accounts.get(session, principal, account_id))
+
+
+@router.delete("/{account_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def disconnect_account(
+    account_id: uuid.UUID, principal: CurrentPrincipal, session: Session, ctx: Ctx
+) -> Response:
+    """Revoke the grant at the platform and mark the account disconnected (admin or owner)."""
+    await accounts.disconnect(session, ctx, principal, account_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{account_id}/sync", response_model=AccountOut)
+async def sync_account(
+    account_id: uuid.UUID, principal: CurrentPrincipal, session: Session, ctx: Ctx
+) -> AccountOut:
+    """Fetch the profile (name, avatar, counters) from the platform now (editor or above)."""
+    await accounts.get(session, principal, account_id, "editor")
+    return AccountOut.of(await accounts.sync(ctx, account_id))
+
+
+@internal.post("/{account_id}/access-token", response_model=TokenOut)
+async def access_token(
+    account_id: uuid.UUID, caller: InternalCaller, session: Session, ctx: Ctx, force: bool = False
+) -> TokenOut:
+    """Token vault for publisher and analytics-sync: a valid access token, refreshed first
+    when it expires within 5 minutes (or always, with `force`, after the platform said 401)."""
+    return await accounts.access_token(session, ctx, account_id, force=force)

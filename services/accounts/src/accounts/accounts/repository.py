@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.models import Account
+
+
+class AccountRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(
+        self,
+        account_id: uuid.UUID,
+        *,
+        workspaces: Sequence[uuid.UUID] | None = None,
+        lock: bool = False,
+    ) -> Account | None:
+        """The account, if it belongs to one of ``workspaces`` (None: no scoping, internal)."""
+        query: Select[tuple[Account]] = select(Account).where(Account.id == account_id)
+        if workspaces is not None:
+            query = query.where(Account.workspace_id.in_(workspaces))
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def for_workspace(self, workspace_id: uuid.UUID) -> list[Account]:
+        result = await self.session.execute(
+            select(Account)
+            .where(Account.workspace_id == workspace_id)
+            .order_by(Account.connected_at, Account.id)
+        )
+        return list(result.scalars())
+
+    async def by_identity(
+        self, workspace_id: uuid.UUID, platform: str, platform_user_id: str
+    ) -> Account | None:
+        result = await self.session.execute(
+            select(Account)
+            .where(
+                Account.workspace_id == workspace_id,
+                Account.platform == platform,
+                Account.platform_user_id == platform_user_id,
+            )
+            .with_for_update()
+        )
+        return result.scalar_one_or_none()
+
+    async def add(self, account: Account) -> Account:
+        self.session.add(account)
+        await self.session.flush()
+        return account
+
+    async def claim_refresh_due(self, before: datetime, limit: int) -> list[Account]:
+        """Active accounts whose token expires before ``before``, locked; rows another
+        refresher holds are skipped."""
+        result = await self.session.execute(
+            select(Account)
+            .where(
+                Account.status == "active",
+                Account.token_expires_at.is_not(None),
+                Account.token_expires_at < before,
+            )
+            .order_by(Account.token_expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(result.scalars())
+
+    async def sync_due(self, synced_before: datetime, now: datetime, limit: int) -> list[uuid.UUID]:
+        result = await self.session.execute(
+            select(Account.id)
+            .where(
+                Account.status == "active",
+                or_(Account.last_synced_at.is_(None), Account.last_synced_at < synced_before),
+                or_(Account.rate_limited_until.is_(None), Account.rate_limited_until < now),
+            )
+            .order_by(Account.last_synced_at.nulls_first())
+            .limit(limit)
+        )
+        return list(result.scalars())
+
+    async def all_ids(self, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+        query = select(Account.id).order_by(Account.id).limit(limit)
+        if after is not None:
+            query = query.where(Account.id > after)
+        return list((await self.session.execute(query)).scalars())

@@ -1,0 +1,116 @@
+"""Token state of one account: decrypt, decide when to refresh, refresh under the row lock.
+
+Rotating refresh tokens (X, TikTok) are single use. Every refresh of an account happens while
+its row is locked (``SELECT ... FOR UPDATE``), and the new tokens are committed before the access
+token is handed out or used, so two jobs can never spend one refresh token twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.deps import AccountsContext
+from accounts.models import Account
+from accounts.vault import Vault
+from socialseed.contracts import AccountReauthRequired
+from socialseed.errors import AppError, Conflict
+from socialseed.platforms import ErrorKind, Platform, PlatformError, TokenSet
+
+log = logging.getLogger(__name__)
+
+
+class AccountNeedsReauth(Conflict):
+    default_detail = "The platform no longer accepts this connection; connect the account again."
+    keep_changes = True  # the account stays marked reauth_required
+
+
+class PlatformUnavailable(AppError):
+    status_code = 503
+    default_detail = "The platform could not be reached; try again shortly."
+    keep_changes = True  # the failure counts against the account's health
+
+
+def token_set(vault: Vault, account: Account) -> TokenSet:
+    assert account.access_token_enc is not None, "account holds no token"
+    return TokenSet(
+        access_token=vault.decrypt(account.access_token_enc),
+        refresh_token=vault.decrypt_optional(account.refresh_token_enc),
+        expires_at=account.token_expires_at,
+        refresh_expires_at=account.refresh_expires_at,
+        scopes=tuple(account.scopes or ()),
+    )
+
+
+def store_tokens(vault: Vault, account: Account, tokens: TokenSet, now: datetime) -> None:
+    account.access_token_enc = vault.encrypt(tokens.access_token)
+    if tokens.refresh_token is not None:  # keep a refresh token the platform did not resend
+        account.refresh_token_enc = vault.encrypt(tokens.refresh_token)
+        account.refresh_expires_at = tokens.refresh_expires_at
+    account.token_expires_at = tokens.expires_at
+    account.token_refreshed_at = now
+    if tokens.scopes:
+        account.scopes = list(tokens.scopes)
+
+
+def refresh_due(account: Account, now: datetime, lead: int) -> bool:
+    """Due when it expires within ``lead`` seconds, or within half its lifetime if shorter."""
+    expires = account.token_expires_at
+    if expires is None:
+        return False
+    window = timedelta(seconds=lead)
+    if account.token_refreshed_at is not None:
+        window = min(window, (expires - account.token_refreshed_at) / 2)
+    return expires - now <= window
+
+
+def record_failure(account: Account, exc: PlatformError, now: datetime) -> None:
+    account.consecutive_failures += 1
+    account.last_error = exc.message[:500]
+    account.last_error_at = now
+    if exc.kind is ErrorKind.RATE_LIMITED and exc.retry_after:
+        account.rate_limited_until = now + timedelta(seconds=exc.retry_after)
+
+
+def record_success(account: Account) -> None:
+    account.consecutive_failures = 0
+
+
+async def mark_reauth_required(
+    session: AsyncSession, ctx: AccountsContext, account: Account, reason: str
+) -> None:
+    if account.status == "reauth_required":
+        return
+    account.status = "reauth_required"
+    now = datetime.now(UTC)
+    account.last_error, account.last_error_at = reason[:500], now
+    await ctx.outbox.add(
+        session,
+        AccountReauthRequired(
+            account_id=account.id,
+            workspace_id=account.workspace_id,
+            platform=account.platform,
+            reason=reason,
+            at=now,
+        ),
+        key=str(account.id),
+    )
+    log.info("account %s (%s) needs re-authorisation", account.id, account.platform)
+
+
+async def refresh_locked(session: AsyncSession, ctx: AccountsContext, account: Account) -> None:
+    """Refresh ``account`` (its row already locked by the caller's transaction)."""
+    provider = ctx.providers[Platform(account.platform)]
+    now = datetime.now(UTC)
+    try:
+        fresh = await provider.refresh(token_set(ctx.vault, account))
+    except PlatformError as exc:
+        if exc.kind is ErrorKind.REAUTH_REQUIRED:
+            await mark_reauth_required(session, ctx, account, exc.message)
+            raise AccountNeedsReauth(exc.message) from exc
+        record_failure(account, exc, now)
+        raise PlatformUnavailable(exc.message) from exc
+    store_tokens(ctx.vault, account, fresh, now)
+    record_success(account)

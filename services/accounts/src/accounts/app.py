@@ -1,0 +1,61 @@
+"""The accounts service: connected social accounts, OAuth connect, encrypted token vault."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from accounts.accounts.endpoints import internal
+from accounts.accounts.endpoints import router as accounts_router
+from accounts.background import run_background
+from accounts.deps import AccountsContext
+from accounts.models import outbox
+from accounts.oauth.endpoints import router as oauth_router
+from accounts.settings import AccountsSettings
+from accounts.vault import Vault
+from socialseed.db import Database
+from socialseed.outbox import Outbox, OutboxRelay
+from socialseed.platforms import build_providers
+from socialseed.security import JWTVerifier
+from socialseed.service import Runtime, create_service_app
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def create_app(settings: AccountsSettings | None = None, *, background: bool = True) -> FastAPI:
+    settings = settings or AccountsSettings()
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    http = httpx.AsyncClient(timeout=settings.platforms.timeout)
+    ctx = AccountsContext(
+        settings=settings,
+        db=db,
+        vault=Vault(settings.token_keys),
+        outbox=Outbox(outbox, source="/socialseed/accounts"),
+        providers=build_providers(settings.platforms, http),
+        verifier=JWTVerifier(
+            settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        ),
+        http=http,
+    )
+    relay = (
+        OutboxRelay(
+            db, outbox, settings.kafka_bootstrap, poll_interval=settings.outbox_poll_interval
+        )
+        if settings.kafka_enabled
+        else None
+    )
+    runtime = Runtime(
+        settings=settings,
+        db=db,
+        relay=relay,
+        background=[functools.partial(run_background, ctx)] if background else [],
+        cleanups=[http.aclose],
+    )
+    app = create_service_app(
+        runtime, title="SocialSeed accounts", routers=[accounts_router, oauth_router, internal]
+    )
+    app.state.accounts = ctx
+    return app

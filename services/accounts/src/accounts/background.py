@@ -1,0 +1,89 @@
+"""Background jobs: keep tokens fresh and profiles synced, one leader across replicas.
+
+Leadership is a Postgres session advisory lock held on a dedicated connection: if the leader
+dies its connection closes and another replica takes over on its next turn. Each account is
+refreshed in its own transaction with its row locked, so a token request racing the refresher
+waits and then sees the new token instead of spending the refresh token a second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from accounts.accounts.repository import AccountRepository
+from accounts.accounts.service import accounts
+from accounts.accounts.tokens import refresh_due, refresh_locked
+from accounts.deps import AccountsContext
+from socialseed.errors import AppError
+
+log = logging.getLogger(__name__)
+LEADER_LOCK = 0x5EED_ACC0  # one advisory-lock id for the accounts background leader
+
+
+async def refresh_due_tokens(ctx: AccountsContext, *, batch: int = 50) -> int:
+    """Refresh every active token expiring soon. Returns how many were refreshed."""
+    lead = ctx.settings.background_refresh_lead
+    done = 0
+    while True:
+        async with ctx.db.transaction() as session:
+            now = datetime.now(UTC)
+            candidates = await AccountRepository(session).claim_refresh_due(
+                now + timedelta(seconds=lead), batch
+            )
+            ids = [a.id for a in candidates if refresh_due(a, now, lead)]
+        if not ids:
+            return done
+        for account_id in ids:
+            try:
+                async with ctx.db.transaction() as session:
+                    account = await AccountRepository(session).get(account_id, lock=True)
+                    if account is None or account.status != "active":
+                        continue
+                    if not refresh_due(account, datetime.now(UTC), lead):
+                        continue  # someone refreshed it meanwhile
+                    await refresh_locked(session, ctx, account)
+                    done += 1
+            except AppError as exc:  # recorded on the account; move on to the next
+                log.info("background refresh of %s: %s", account_id, exc.detail)
+        if len(ids) < batch:
+            return done
+
+
+async def sync_due_profiles(ctx: AccountsContext, *, batch: int = 50) -> int:
+    async with ctx.db.transaction() as session:
+        now = datetime.now(UTC)
+        due = await AccountRepository(session).sync_due(
+            now - timedelta(seconds=ctx.settings.profile_sync_interval), now, batch
+        )
+    for account_id in due:
+        try:
+            await accounts.sync(ctx, account_id)
+        except AppError as exc:
+            log.info("profile sync of %s: %s", account_id, exc.detail)
+    return len(due)
+
+
+async def run_background(ctx: AccountsContext) -> None:
+    """Forever: while leader, refresh due tokens and sync due profiles every interval."""
+    while True:
+        try:
+            async with ctx.db.engine.connect() as conn:
+                leader = (
+                    await conn.execute(select(func.pg_try_advisory_lock(LEADER_LOCK)))
+                ).scalar()
+                await conn.commit()
+                while leader:
+                    await refresh_due_tokens(ctx)
+                    await sync_due_profiles(ctx)
+                    await asyncio.sleep(ctx.settings.refresher_interval)
+                    await conn.execute(select(1))  # keep the leader's connection alive
+                    await conn.commit()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("accounts background turn failed; retrying", exc_info=True)
+        await asyncio.sleep(ctx.settings.refresher_interval)

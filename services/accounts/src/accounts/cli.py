@@ -1,0 +1,71 @@
+"""``socialseed-accounts rotate-keys``: re-encrypt every stored token under the primary key.
+
+Rotate by prepending a new key to ACCOUNTS_TOKEN_KEYS (keep the old ones), run this, then drop
+the old keys once it finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from sqlalchemy import select
+
+from accounts.accounts.repository import AccountRepository
+from accounts.models import Account, OAuthState
+from accounts.settings import AccountsSettings
+from accounts.vault import Vault
+from socialseed.db import Database
+
+
+async def rotate_keys(settings: AccountsSettings, *, batch: int = 200) -> int:
+    """Re-encrypt all rows in batches (one transaction each). Returns rows rewritten."""
+    db = Database(settings.database_url, pool_size=2)
+    vault = Vault(settings.token_keys)
+    rewritten, after = 0, None
+    try:
+        while True:
+            async with db.transaction() as session:
+                ids = await AccountRepository(session).all_ids(after, batch)
+                if not ids:
+                    break
+                rows = (
+                    await session.execute(
+                        select(Account).where(Account.id.in_(ids)).with_for_update()
+                    )
+                ).scalars()
+                for account in rows:
+                    if account.access_token_enc is not None:
+                        account.access_token_enc = vault.rotate(account.access_token_enc)
+                    if account.refresh_token_enc is not None:
+                        account.refresh_token_enc = vault.rotate(account.refresh_token_enc)
+                    rewritten += 1
+                after = ids[-1]
+        async with db.transaction() as session:
+            states = (
+                await session.execute(
+                    select(OAuthState)
+                    .where(OAuthState.code_verifier_enc.is_not(None))
+                    .with_for_update()
+                )
+            ).scalars()
+            for state in states:
+                assert state.code_verifier_enc is not None
+                state.code_verifier_enc = vault.rotate(state.code_verifier_enc)
+    finally:
+        await db.dispose()
+    return rewritten
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="socialseed-accounts")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("rotate-keys", help="re-encrypt every token under the first key")
+    args = parser.parse_args(argv)
+    if args.command == "rotate-keys":
+        count = asyncio.run(rotate_keys(AccountsSettings()))
+        print(f"re-encrypted {count} accounts")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""FastAPI dependencies of the accounts service."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+import httpx
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.settings import AccountsSettings
+from accounts.vault import Vault
+from socialseed.db import Database
+from socialseed.errors import Unauthorized
+from socialseed.outbox import Outbox
+from socialseed.platforms import Platform, Provider
+from socialseed.security import JWTVerifier, Principal
+
+
+@dataclass
+class AccountsContext:
+    settings: AccountsSettings
+    db: Database
+    vault: Vault
+    outbox: Outbox
+    providers: dict[Platform, Provider]
+    verifier: JWTVerifier
+    http: httpx.AsyncClient
+
+
+def context(request: Request) -> AccountsContext:
+    ctx: AccountsContext = request.app.state.accounts
+    return ctx
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with context(request).db.transaction() as session:
+        yield session
+
+
+async def _principal(request: Request) -> Principal:
+    return await context(request).verifier.principal_from(request.headers.get("authorization"))
+
+
+async def _internal_caller(request: Request) -> str:
+    """The calling service, authenticated by its shared secret (never a user token)."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and secret:
+        for service, expected in context(request).settings.internal_tokens.items():
+            if hmac.compare_digest(secret.encode(), expected.get_secret_value().encode()):
+                return service
+    raise Unauthorized("This endpoint is for SocialSeed services only.")
+
+
+Ctx = Annotated[AccountsContext, Depends(context)]
+Session = Annotated[AsyncSession, Depends(_session, scope="function")]
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+InternalCaller = Annotated[str, Depends(_internal_caller)]

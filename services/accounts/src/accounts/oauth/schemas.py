@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, Field
+
+from accounts.accounts.schemas import AccountOut
+from socialseed.platforms import Platform
+
+
+class ConnectIn(BaseModel):
+    workspace_id: uuid.UUID
+    platform: Platform
+    redirect_uri: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Where to send the browser when done (an allowed origin); "
+        "without it the callback answers JSON",
+    )
+
+
+class ConnectOut(BaseModel):
+    authorize_url: str = Field(description="Open this in the user's browser")
+    state: str = Field(description="Single-use, expires in 10 minutes")
+
+
+class CallbackOut(BaseModel):
+    accounts: list[AccountOut]

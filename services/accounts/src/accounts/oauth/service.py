@@ -1,0 +1,187 @@
+"""The connect flow: a single-use state bound to user, workspace, platform and PKCE verifier,
+then the platform's callback, code exchange, profile fetch and account upsert."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.accounts.repository import AccountRepository
+from accounts.accounts.service import apply_profile
+from accounts.accounts.tokens import store_tokens
+from accounts.deps import AccountsContext
+from accounts.models import Account, OAuthState
+from accounts.oauth.schemas import ConnectOut
+from socialseed.contracts import AccountConnected
+from socialseed.errors import AppError, BadRequest
+from socialseed.platforms import Connection, Platform, PlatformError
+from socialseed.security import Principal
+
+log = logging.getLogger(__name__)
+
+
+class RedirectNotAllowed(BadRequest):
+    default_detail = "redirect_uri must be on an allowed origin."
+
+
+class InvalidState(BadRequest):
+    default_detail = "This connect link is invalid, expired or already used; start again."
+    keep_changes = True  # a state is spent even when the callback fails
+
+
+class ConsentDenied(BadRequest):
+    default_detail = "Access was not granted at the platform."
+    keep_changes = True
+
+
+class ConnectFailed(AppError):
+    status_code = 400
+    default_detail = "The platform refused to complete the connection."
+    keep_changes = True
+
+
+def _hash(state: str) -> bytes:
+    return hashlib.sha256(state.encode()).digest()
+
+
+def callback_uri(ctx: AccountsContext, platform: Platform) -> str:
+    return f"{ctx.settings.public_base_url.rstrip('/')}/api/v1/oauth/{platform.value}/callback"
+
+
+class ConnectService:
+    async def start(
+        self,
+        session: AsyncSession,
+        ctx: AccountsContext,
+        principal: Principal,
+        *,
+        workspace_id: uuid.UUID,
+        platform: Platform,
+        return_to: str | None,
+    ) -> ConnectOut:
+        principal.require(workspace_id, "editor")
+        if return_to is not None:
+            parts = urlsplit(return_to)
+            if f"{parts.scheme}://{parts.netloc}" not in ctx.settings.allowed_redirect_origins:
+                raise RedirectNotAllowed()
+        state = secrets.token_urlsafe(32)  # 256 bits
+        callback = callback_uri(ctx, platform)
+        authorization = ctx.providers[platform].authorize(state=state, redirect_uri=callback)
+        session.add(
+            OAuthState(
+                state_hash=_hash(state),
+                user_id=principal.user_id,
+                workspace_id=workspace_id,
+                platform=platform.value,
+                code_verifier_enc=ctx.vault.encrypt_optional(authorization.code_verifier),
+                callback_uri=callback,
+                return_to=return_to,
+                expires_at=datetime.now(UTC) + timedelta(seconds=ctx.settings.oauth_state_ttl),
+            )
+        )
+        return ConnectOut(authorize_url=authorization.url, state=state)
+
+    async def complete(
+        self,
+        session: AsyncSession,
+        ctx: AccountsContext,
+        *,
+        platform: Platform,
+        state: str | None,
+        code: str | None,
+        error: str | None,
+    ) -> tuple[list[Account], str | None]:
+        """Finish a connect. Returns the accounts and where to send the browser, if anywhere."""
+        now = datetime.now(UTC)
+        pending = None
+        if state:
+            pending = (
+                await session.execute(
+                    select(OAuthState)
+                    .where(OAuthState.state_hash == _hash(state))
+                    .with_for_update()
+                )
+            ).scalar_one_or_none()
+        if (
+            pending is None
+            or pending.platform != platform.value
+            or pending.used_at is not None
+            or pending.expires_at <= now
+        ):
+            raise InvalidState()
+        pending.used_at = now
+        if error or not code:
+            raise ConsentDenied(f"{platform.value} reported: {error or 'no code returned'}.")
+        provider = ctx.providers[platform]
+        try:
+            tokens = await provider.exchange_code(
+                code=code,
+                redirect_uri=pending.callback_uri,
+                code_verifier=ctx.vault.decrypt_optional(pending.code_verifier_enc),
+            )
+            connections = await provider.connections(tokens)
+        except PlatformError as exc:
+            log.info("connect to %s failed: %r", platform.value, exc)
+            raise ConnectFailed(exc.message) from exc
+        if not connections:
+            raise ConnectFailed(f"No {platform.value} account was granted.")
+        accounts = [await self._upsert(session, ctx, pending, conn, now) for conn in connections]
+        return accounts, pending.return_to
+
+    async def _upsert(
+        self,
+        session: AsyncSession,
+        ctx: AccountsContext,
+        pending: OAuthState,
+        conn: Connection,
+        now: datetime,
+    ) -> Account:
+        repo = AccountRepository(session)
+        account = await repo.by_identity(
+            pending.workspace_id, pending.platform, conn.profile.platform_user_id
+        )
+        reconnected = account is not None
+        if account is None:
+            account = Account(
+                workspace_id=pending.workspace_id,
+                platform=pending.platform,
+                platform_user_id=conn.profile.platform_user_id,
+                connected_by=pending.user_id,
+                connected_at=now,
+                scopes=[],
+                consecutive_failures=0,
+            )
+        apply_profile(account, conn.profile)
+        store_tokens(ctx.vault, account, conn.tokens, now)
+        account.status = "active"
+        account.connected_by = pending.user_id
+        account.consecutive_failures = 0
+        account.last_error = None
+        account.last_synced_at = now
+        if not reconnected:
+            await repo.add(account)
+        await session.flush()
+        await ctx.outbox.add(
+            session,
+            AccountConnected(
+                account_id=account.id,
+                workspace_id=account.workspace_id,
+                platform=account.platform,
+                platform_user_id=account.platform_user_id,
+                username=account.username,
+                reconnected=reconnected,
+                connected_at=now,
+            ),
+            key=str(account.id),
+        )
+        return account
+
+
+connect = ConnectService()

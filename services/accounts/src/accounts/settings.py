@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from socialseed.platforms.base import PlatformsConfig
+from socialseed.settings import ServiceSettings
+
+# A valid Fernet key that is obviously a development default (refused outside dev mode).
+DEV_TOKEN_KEY = "dev-only" + "A" * 35 + "="
+
+
+class AccountsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ACCOUNTS_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    service_name: str = "accounts"
+    port: int = 8002
+    database_url: str = "postgresql+asyncpg://accounts:dev-only-accounts@127.0.0.1:54320/socialseed"
+    db_schema: str = "accounts"
+
+    platforms: PlatformsConfig = PlatformsConfig()
+    # Fernet keys (urlsafe base64, 32 bytes), newest first: encrypt with the first, decrypt with
+    # any. Rotate by prepending a new key and running `socialseed-accounts rotate-keys`.
+    token_keys: list[SecretStr] = Field(default_factory=lambda: [SecretStr(DEV_TOKEN_KEY)])
+    # The public base URL the platforms redirect back to (the gateway).
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Where a finished connect flow may send the browser (exact origins; no open redirect).
+    allowed_redirect_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:3000", "http://127.0.0.1:3000"]
+    )
+    oauth_state_ttl: int = 600
+    # Tokens are refreshed when they expire within this many seconds (or within half their
+    # lifetime, for short-lived tokens).
+    refresh_lead: int = 300
+    background_refresh_lead: int = 900
+    refresher_interval: float = 15.0
+    profile_sync_interval: int = 24 * 3600
+    # Callers of the internal token vault: service name -> shared secret (Bearer).
+    internal_tokens: dict[str, SecretStr] = Field(
+        default_factory=lambda: {
+            "publisher": SecretStr("dev-only-publisher"),
+            "analytics": SecretStr("dev-only-analytics"),
+        }
+    )

@@ -1,0 +1,174 @@
+"""What every platform provider offers, the data it returns, and how its errors are classified.
+
+One module per platform implements :class:`Provider` over httpx. Base URLs follow the sandbox's
+path rule: with ``sandbox_url`` set, the real URL ``https://<host>/<path>`` of platform ``p`` is
+served at ``<sandbox_url>/<p>/<path>``, so the same code talks to the sandbox or, with
+``sandbox_url`` unset, to the real hosts.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+import httpx
+from pydantic import BaseModel, Field, SecretStr
+
+
+class Platform(enum.StrEnum):
+    TIKTOK = "tiktok"
+    INSTAGRAM = "instagram"
+    FACEBOOK = "facebook"
+    X = "x"
+    LINKEDIN = "linkedin"
+    YOUTUBE = "youtube"
+
+
+class ErrorKind(enum.StrEnum):
+    RATE_LIMITED = "rate_limited"  # retry after `retry_after` seconds
+    REAUTH_REQUIRED = "reauth_required"  # the grant is gone: the user must connect again
+    BAD_REQUEST = "bad_request"  # our request is wrong for this platform; do not retry as is
+    TRANSIENT = "transient"  # 5xx, timeouts, connection drops: retry with backoff
+    PERMANENT = "permanent"  # the platform refuses for good (duplicate, policy, cap reached)
+
+
+class PlatformError(Exception):
+    """A classified platform failure. ``message`` is for users; details never hold tokens."""
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        platform: Platform,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.platform = platform
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+    def __repr__(self) -> str:
+        return (
+            f"PlatformError({self.platform}, {self.kind}, status={self.status}, "
+            f"code={self.code!r}, retry_after={self.retry_after})"
+        )
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """Tokens as the platform issued them. ``None`` expiry means it does not expire."""
+
+    access_token: str
+    expires_at: datetime | None
+    refresh_token: str | None = None
+    refresh_expires_at: datetime | None = None
+    scopes: tuple[str, ...] = ()
+    # Some platforms name the user in the token response (TikTok open_id).
+    platform_user_id: str | None = None
+
+    def __repr__(self) -> str:  # never print a token, even in a traceback
+        return (
+            f"TokenSet(expires_at={self.expires_at}, has_refresh={self.refresh_token is not None})"
+        )
+
+
+@dataclass(frozen=True)
+class Profile:
+    platform_user_id: str
+    username: str
+    display_name: str
+    avatar_url: str | None = None
+    followers: int | None = None
+    following: int | None = None
+    post_count: int | None = None
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One account a completed consent yields (Facebook: one per page, with its page token)."""
+
+    profile: Profile
+    tokens: TokenSet
+
+
+@dataclass(frozen=True)
+class Authorization:
+    url: str
+    code_verifier: str | None = field(default=None, repr=False)
+
+
+class Provider(Protocol):
+    platform: Platform
+    #: True when a refresh token, once used, stops working (X, TikTok): refreshes of one
+    #: account must be serialised and the new refresh token saved before anything else.
+    rotating_refresh: bool
+
+    def authorize(self, *, state: str, redirect_uri: str) -> Authorization:
+        """The consent URL (with PKCE where the platform takes it) and the verifier to keep."""
+
+    async def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str | None
+    ) -> TokenSet:
+        """Trade the authorization code for tokens (long-lived where the platform has them)."""
+
+    async def connections(self, tokens: TokenSet) -> list[Connection]:
+        """The accounts these user tokens give access to, with their own tokens."""
+
+    async def refresh(self, tokens: TokenSet) -> TokenSet:
+        """New tokens; raises REAUTH_REQUIRED when the platform cannot refresh this grant.
+        A refresh token the platform does not resend is kept from ``tokens``."""
+
+    async def revoke(self, tokens: TokenSet) -> None:
+        """Revoke the grant at the platform (best effort where it has no revoke endpoint)."""
+
+    async def profile(self, tokens: TokenSet) -> Profile:
+        """The account's current profile and counters."""
+
+
+class PlatformCredentials(BaseModel):
+    client_id: str = "socialseed-local"
+    client_secret: SecretStr = SecretStr("socialseed-local-secret")
+    scopes: list[str] | None = Field(default=None, description="Override the default scopes")
+
+
+class PlatformsConfig(BaseModel):
+    """Where the platforms are and our app's credentials at each (nested in service settings,
+    e.g. ``ACCOUNTS_PLATFORMS__X__CLIENT_SECRET``)."""
+
+    sandbox_url: str | None = Field(
+        default="http://127.0.0.1:8900",
+        description="Talk to the local sandbox; unset (empty) to talk to the real platforms",
+    )
+    timeout: float = 20.0
+    tiktok: PlatformCredentials = PlatformCredentials()
+    instagram: PlatformCredentials = PlatformCredentials()
+    facebook: PlatformCredentials = PlatformCredentials()
+    x: PlatformCredentials = PlatformCredentials()
+    linkedin: PlatformCredentials = PlatformCredentials()
+    youtube: PlatformCredentials = PlatformCredentials()
+
+    def credentials(self, platform: Platform) -> PlatformCredentials:
+        creds: PlatformCredentials = getattr(self, platform.value)
+        return creds
+
+    def url(self, platform: Platform, real_base: str, path: str) -> str:
+        """``real_base`` like ``https://api.x.com``; ``path`` like ``/2/oauth2/token``."""
+        if self.sandbox_url:
+            return f"{self.sandbox_url.rstrip('/')}/{platform.value}{path}"
+        return f"{real_base.rstrip('/')}{path}"
+
+
+def transport_error(platform: Platform, exc: httpx.TransportError) -> PlatformError:
+    return PlatformError(
+        ErrorKind.TRANSIENT,
+        f"{platform.value} could not be reached ({type(exc).__name__}); retrying later.",
+        platform=platform,
+    )

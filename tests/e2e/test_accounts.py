@@ -1,0 +1,430 @@
+"""Connecting social accounts through the gateway against the platform sandbox (issue 4)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import subprocess
+import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import asyncpg
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
+
+from accounts.background import refresh_due_tokens
+from accounts.cli import rotate_keys
+from accounts.vault import Vault
+from socialseed.devstack.postgres import ensure_pg_bindir
+from socialseed.testing import Infra
+from tests.conftest import (
+    Stack,
+    connect_account,
+    make_user,
+    owner_with_workspace,
+    refresh,
+)
+
+PLATFORMS = ["tiktok", "instagram", "facebook", "x", "linkedin", "youtube"]
+
+
+async def pg(infra: Infra) -> asyncpg.Connection:
+    return await asyncpg.connect(infra.service_url("accounts").replace("+asyncpg", ""))
+
+
+async def sandbox_tokens(stack: Stack, platform: str | None = None) -> list[dict[str, str]]:
+    async with httpx.AsyncClient(base_url=stack.sandbox_url) as sb:
+        params = {"platform": platform} if platform else {}
+        return list((await sb.get("/_sandbox/tokens", params=params)).json()["tokens"])
+
+
+async def token_calls(stack: Stack, platform: str, endpoint: str) -> int:
+    async with httpx.AsyncClient(base_url=stack.sandbox_url) as sb:
+        stats = (await sb.get("/_sandbox/stats")).json()["platforms"]
+    return int(stats.get(platform, {}).get("endpoints", {}).get(endpoint, {}).get("calls", 0))
+
+
+async def test_connect_all_six_platforms(api: httpx.AsyncClient, stack: Stack) -> None:
+    user, ws = await owner_with_workspace(api)
+    connected: dict[str, list[dict[str, object]]] = {}
+    for platform in PLATFORMS:
+        connected[platform] = await connect_account(
+            api, user, ws, platform, f"{platform}_{uuid.uuid4().hex[:6]}"
+        )
+    assert all(len(accs) >= 1 for accs in connected.values())
+    assert len(connected["facebook"]) >= 2  # every page granted becomes an account
+    listed = (
+        await api.get("/api/v1/accounts", params={"workspace_id": ws}, headers=user.headers)
+    ).json()
+    assert sorted({a["platform"] for a in listed}) == sorted(PLATFORMS)
+    for account in listed:
+        assert account["status"] == "active"
+        assert account["health"]["score"] > 0
+        assert account["username"] and account["platform_user_id"]
+        assert not {"access_token", "refresh_token"} & set(account)
+    # no token the platforms issued appears in our API answers
+    body = str(listed)
+    for token in await sandbox_tokens(stack):
+        assert token["value"] not in body
+
+
+async def test_reconnect_updates_instead_of_duplicating(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    user, ws = await owner_with_workspace(api)
+    name = f"yt_{uuid.uuid4().hex[:6]}"
+    first = await connect_account(api, user, ws, "youtube", name)
+    again = await connect_account(api, user, ws, "youtube", name)
+    assert [a["id"] for a in again] == [a["id"] for a in first]
+    listed = (
+        await api.get("/api/v1/accounts", params={"workspace_id": ws}, headers=user.headers)
+    ).json()
+    assert len(listed) == 1
+
+
+async def test_connect_redirects_back_to_the_app(api: httpx.AsyncClient) -> None:
+    user, ws = await owner_with_workspace(api)
+    r = await api.post(
+        "/api/v1/accounts/connect",
+        json={"workspace_id": ws, "platform": "x", "redirect_uri": "https://evil.example/steal"},
+        headers=user.headers,
+    )
+    assert (r.status_code, r.json()["error"]) == (400, "RedirectNotAllowed")
+    r = await api.post(
+        "/api/v1/accounts/connect",
+        json={"workspace_id": ws, "platform": "x", "redirect_uri": "http://localhost:3000/done"},
+        headers=user.headers,
+    )
+    consent = await api.get(f"{r.json()['authorize_url']}&sandbox_approve=x_{uuid.uuid4().hex[:6]}")
+    back = await api.get(consent.headers["location"])
+    assert back.status_code == 302
+    target = urlsplit(back.headers["location"])
+    assert f"{target.scheme}://{target.netloc}{target.path}" == "http://localhost:3000/done"
+    assert len(parse_qs(target.query)["account_id"]) == 1
+
+
+async def test_foreign_workspace_accounts_are_not_found(api: httpx.AsyncClient) -> None:
+    alice, ws = await owner_with_workspace(api, "Alice")
+    [account] = await connect_account(api, alice, ws, "x", f"x_{uuid.uuid4().hex[:6]}")
+    bob, _ = await owner_with_workspace(api, "Bob")
+    aid = account["id"]
+    for method, url in [
+        ("GET", f"/api/v1/accounts/{aid}"),
+        ("DELETE", f"/api/v1/accounts/{aid}"),
+        ("POST", f"/api/v1/accounts/{aid}/sync"),
+    ]:
+        r = await api.request(method, url, headers=bob.headers)
+        assert (r.status_code, r.json()["error"]) == (404, "AccountNotFound"), (method, url)
+    r = await api.get("/api/v1/accounts", params={"workspace_id": ws}, headers=bob.headers)
+    assert r.status_code == 404
+    r = await api.post(
+        "/api/v1/accounts/connect", json={"workspace_id": ws, "platform": "x"}, headers=bob.headers
+    )
+    assert r.status_code == 404
+    assert (await api.get(f"/api/v1/accounts/{aid}", headers=alice.headers)).status_code == 200
+
+
+async def test_viewer_reads_but_cannot_connect_or_remove(api: httpx.AsyncClient) -> None:
+    owner, ws = await owner_with_workspace(api)
+    [account] = await connect_account(api, owner, ws, "linkedin", f"li_{uuid.uuid4().hex[:6]}")
+    viewer = await make_user(api, name="Viewer")
+    await api.post(
+        f"/api/v1/workspaces/{ws}/members",
+        json={"email": viewer.email, "role": "viewer"},
+        headers=owner.headers,
+    )
+    viewer = await refresh(api, viewer)
+    assert (
+        await api.get(f"/api/v1/accounts/{account['id']}", headers=viewer.headers)
+    ).status_code == 200
+    r = await api.post(
+        "/api/v1/accounts/connect",
+        json={"workspace_id": ws, "platform": "x"},
+        headers=viewer.headers,
+    )
+    assert r.status_code == 403
+    r = await api.delete(f"/api/v1/accounts/{account['id']}", headers=viewer.headers)
+    assert r.status_code == 403
+
+
+# --- checklist 15: the OAuth state and redirect URI ------------------------------------------
+
+
+async def test_15_bad_states_are_rejected_and_the_code_never_exchanged(
+    api: httpx.AsyncClient, stack: Stack, infra: Infra
+) -> None:
+    user, ws = await owner_with_workspace(api)
+
+    async def consented(platform: str = "x") -> tuple[str, str, str]:
+        r = await api.post(
+            "/api/v1/accounts/connect",
+            json={"workspace_id": ws, "platform": platform},
+            headers=user.headers,
+        )
+        state = r.json()["state"]
+        consent = await api.get(
+            f"{r.json()['authorize_url']}&sandbox_approve=s_{uuid.uuid4().hex[:6]}"
+        )
+        location = consent.headers["location"]
+        return location, parse_qs(urlsplit(location).query)["code"][0], state
+
+    before = await token_calls(stack, "x", "/2/oauth2/token")
+    location, code, state = await consented()
+    base = location.split("?")[0]
+    tampered = state[:-2] + ("AA" if not state.endswith("AA") else "BB")
+    for params in (
+        {"code": code, "state": tampered},
+        {"code": code},
+        {"code": code, "state": ""},
+    ):
+        r = await api.get(base, params=params)
+        assert (r.status_code, r.json()["error"]) == (400, "InvalidState"), params
+    # right state, wrong platform's callback
+    r = await api.get(base.replace("/x/", "/tiktok/"), params={"code": code, "state": state})
+    assert r.status_code == 400
+    assert await token_calls(stack, "x", "/2/oauth2/token") == before  # never exchanged
+
+    # an expired state
+    location, code, state = await consented()
+    conn = await pg(infra)
+    try:
+        await conn.execute(
+            "UPDATE accounts.oauth_states SET expires_at = now() - interval '1 second'"
+            " WHERE used_at IS NULL"
+        )
+    finally:
+        await conn.close()
+    r = await api.get(location)
+    assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
+    assert await token_calls(stack, "x", "/2/oauth2/token") == before
+
+    # a used state cannot be replayed
+    location, code, state = await consented()
+    assert (await api.get(location)).status_code == 200
+    r = await api.get(location)
+    assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
+    assert await token_calls(stack, "x", "/2/oauth2/token") == before + 1
+
+    # denied consent
+    r = await api.post(
+        "/api/v1/accounts/connect", json={"workspace_id": ws, "platform": "x"}, headers=user.headers
+    )
+    denied = await api.get(f"{r.json()['authorize_url']}&sandbox_deny=1")
+    r = await api.get(denied.headers["location"])
+    assert (r.status_code, r.json()["error"]) == (400, "ConsentDenied")
+
+
+async def test_15_platform_refuses_missing_pkce_and_foreign_redirects(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    user, ws = await owner_with_workspace(api)
+    r = await api.post(
+        "/api/v1/accounts/connect", json={"workspace_id": ws, "platform": "x"}, headers=user.headers
+    )
+    authorize = r.json()["authorize_url"]
+    query = parse_qs(urlsplit(authorize).query)
+    redirect = query["redirect_uri"][0]
+    assert query["code_challenge_method"] == ["S256"] and query["code_challenge"]
+    # A redirect URI with an extra path or query is not the registered one.
+    for bad in (redirect + "/extra", redirect + "?next=/evil"):
+        tampered = authorize.replace(
+            httpx.QueryParams({"redirect_uri": redirect}).__str__(),
+            httpx.QueryParams({"redirect_uri": bad}).__str__(),
+        )
+        consent = await api.get(f"{tampered}&sandbox_approve=p_{uuid.uuid4().hex[:6]}")
+        assert consent.status_code >= 400, bad
+    # The code without the PKCE verifier is refused by the platform.
+    consent = await api.get(f"{authorize}&sandbox_approve=p_{uuid.uuid4().hex[:6]}")
+    code = parse_qs(urlsplit(consent.headers["location"]).query)["code"][0]
+    async with httpx.AsyncClient(base_url=stack.sandbox_url) as sb:
+        r = await sb.post(
+            "/x/2/oauth2/token",
+            data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect},
+            auth=("socialseed-local", "socialseed-local-secret"),
+        )
+    assert r.status_code == 400
+
+
+# --- checklist 12: one refresh for N concurrent requests -------------------------------------
+
+
+async def test_12_concurrent_token_requests_refresh_once(
+    api: httpx.AsyncClient, stack: Stack, infra: Infra
+) -> None:
+    user, ws = await owner_with_workspace(api)
+    [account] = await connect_account(api, user, ws, "x", f"x_{uuid.uuid4().hex[:6]}")
+    conn = await pg(infra)
+    try:
+        await conn.execute(
+            "UPDATE accounts.accounts SET token_expires_at = now() - interval '1 minute'"
+            " WHERE id = $1",
+            uuid.UUID(str(account["id"])),
+        )
+    finally:
+        await conn.close()
+    before = await token_calls(stack, "x", "/2/oauth2/token")
+    secret = stack.accounts.internal_tokens["publisher"].get_secret_value()
+    async with httpx.AsyncClient(base_url=stack.accounts_url, timeout=30) as internal:
+        answers = await asyncio.gather(
+            *(
+                internal.post(
+                    f"/internal/accounts/{account['id']}/access-token",
+                    headers={"Authorization": f"Bearer {secret}"},
+                )
+                for _ in range(12)
+            )
+        )
+        assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+        assert len({a.json()["access_token"] for a in answers}) == 1
+        unauthorised = await internal.post(f"/internal/accounts/{account['id']}/access-token")
+        assert unauthorised.status_code == 401
+    assert await token_calls(stack, "x", "/2/oauth2/token") == before + 1
+    # the token we hand out is the one the platform considers live
+    live = {t["value"] for t in await sandbox_tokens(stack, "x") if t["status"] == "active"}
+    assert answers[0].json()["access_token"] in live
+    # the gateway does not expose the vault
+    r = await api.post(f"/internal/accounts/{account['id']}/access-token")
+    assert r.status_code == 404
+
+
+# --- revoked grants ---------------------------------------------------------------------------
+
+
+async def test_revoked_grant_turns_account_reauth_required(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    user, ws = await owner_with_workspace(api)
+    name = f"tt_{uuid.uuid4().hex[:6]}"
+    [account] = await connect_account(api, user, ws, "tiktok", name)
+    async with httpx.AsyncClient(base_url=stack.sandbox_url) as sb:
+        r = await sb.post(
+            "/_sandbox/faults",
+            json={
+                "platform": "tiktok",
+                "revoke_tokens": True,
+                "account": account["platform_user_id"],
+            },
+        )
+        assert r.status_code < 300, r.text
+    r = await api.post(f"/api/v1/accounts/{account['id']}/sync", headers=user.headers)
+    assert (r.status_code, r.json()["error"]) == (409, "AccountNeedsReauth")
+    after = (await api.get(f"/api/v1/accounts/{account['id']}", headers=user.headers)).json()
+    assert after["status"] == "reauth_required" and after["health"]["score"] == 0
+    # connecting again brings it back
+    [again] = await connect_account(api, user, ws, "tiktok", name)
+    assert again["id"] == account["id"] and again["status"] == "active"
+
+
+async def test_disconnect_revokes_at_the_platform(api: httpx.AsyncClient, stack: Stack) -> None:
+    user, ws = await owner_with_workspace(api)
+    [account] = await connect_account(api, user, ws, "youtube", f"yt_{uuid.uuid4().hex[:6]}")
+    r = await api.delete(f"/api/v1/accounts/{account['id']}", headers=user.headers)
+    assert r.status_code == 204
+    after = (await api.get(f"/api/v1/accounts/{account['id']}", headers=user.headers)).json()
+    assert after["status"] == "disconnected"
+    mine = [
+        t
+        for t in await sandbox_tokens(stack, "youtube")
+        if t["account_id"] == account["platform_user_id"]
+    ]
+    assert mine and all(t["status"] != "active" for t in mine)
+
+
+# --- checklist 19 and 20: encryption at rest, key rotation, no tokens in logs ---------------
+
+
+async def test_19_key_rotation_and_no_plaintext_in_a_dump(
+    api: httpx.AsyncClient, stack: Stack, infra: Infra
+) -> None:
+    user, ws = await owner_with_workspace(api)
+    for platform in ("x", "linkedin", "facebook"):
+        await connect_account(api, user, ws, platform, f"{platform}_{uuid.uuid4().hex[:6]}")
+    new_key = SecretStr(Fernet.generate_key().decode())
+    rotated = stack.accounts.model_copy(
+        update={"token_keys": [new_key, *stack.accounts.token_keys]}
+    )
+    assert await rotate_keys(rotated) > 0
+    only_new = Vault([new_key])
+    conn = await pg(infra)
+    try:
+        rows = await conn.fetch(
+            "SELECT access_token_enc, refresh_token_enc FROM accounts.accounts"
+            " WHERE access_token_enc IS NOT NULL"
+        )
+    finally:
+        await conn.close()
+    issued = {t["value"] for t in await sandbox_tokens(stack)}
+    for row in rows:
+        assert only_new.decrypt(row["access_token_enc"]) in issued
+        if row["refresh_token_enc"] is not None:
+            only_new.decrypt(row["refresh_token_enc"])
+    url = infra.admin_url.replace("/postgres", "/socialseed_test")
+    dump = subprocess.run(
+        [str(ensure_pg_bindir() / "pg_dump"), "--schema=accounts", url], capture_output=True, text=True, check=True
+    ).stdout
+    assert "accounts.accounts" in dump or "accounts" in dump
+    assert [t for t in issued if t in dump] == []
+
+
+async def test_20_no_token_in_logs_or_events(
+    api: httpx.AsyncClient, stack: Stack, infra: Infra, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    user, ws = await owner_with_workspace(api)
+    [account] = await connect_account(api, user, ws, "x", f"x_{uuid.uuid4().hex[:6]}")
+    await api.post(f"/api/v1/accounts/{account['id']}/sync", headers=user.headers)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    conn = await pg(infra)
+    try:
+        events = "\n".join(
+            str(r["payload"]) + str(r["headers"])
+            for r in await conn.fetch("SELECT payload, headers FROM accounts.outbox")
+        )
+    finally:
+        await conn.close()
+    assert "account.connected" in events or account["id"] in events
+    for token in await sandbox_tokens(stack):
+        assert token["value"] not in logged
+        assert token["value"] not in events
+
+
+async def test_sync_after_platform_clock_jump_refreshes_on_401(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    """The platform expired the token before our clock says so: 401, refresh, retry once."""
+    user, ws = await owner_with_workspace(api)
+    [account] = await connect_account(api, user, ws, "youtube", f"yt_{uuid.uuid4().hex[:6]}")
+    expires_before = account["token_expires_at"]
+    async with httpx.AsyncClient(base_url=stack.sandbox_url) as sb:
+        await sb.post("/_sandbox/clock/advance", json={"seconds": 3600 * 2})
+    r = await api.post(f"/api/v1/accounts/{account['id']}/sync", headers=user.headers)
+    assert r.status_code == 200, r.text
+    synced = r.json()
+    assert synced["status"] == "active" and synced["token_expires_at"] != expires_before
+
+
+async def test_background_refresher_renews_tokens_before_expiry(
+    api: httpx.AsyncClient, stack: Stack, infra: Infra
+) -> None:
+    user, ws = await owner_with_workspace(api)
+    [account] = await connect_account(api, user, ws, "x", f"x_{uuid.uuid4().hex[:6]}")
+    soon = datetime.now(UTC) + timedelta(seconds=60)
+    conn = await pg(infra)
+    try:
+        await conn.execute(
+            "UPDATE accounts.accounts SET token_expires_at = $2 WHERE id = $1",
+            uuid.UUID(str(account["id"])),
+            soon,
+        )
+        refreshed = await refresh_due_tokens(stack.accounts_app.state.accounts)
+        expires = await conn.fetchval(
+            "SELECT token_expires_at FROM accounts.accounts WHERE id = $1",
+            uuid.UUID(str(account["id"])),
+        )
+    finally:
+        await conn.close()
+    assert refreshed >= 1
+    assert expires > soon + timedelta(minutes=30)
