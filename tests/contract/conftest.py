@@ -2,17 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
-from collections.abc import Iterator
-
-# With --import-mode=importlib pytest names this file "sandbox.tests.conftest" and registers the
-# folder /work/main/sandbox as a namespace package "sandbox", shadowing the installed package of
-# the same name. Swap the real package in before importing from it.
-if not hasattr(sys.modules.get("sandbox"), "__file__") or sys.modules["sandbox"].__file__ is None:
-    sys.modules.pop("sandbox", None)
-    importlib.import_module("sandbox")
-
 import httpx
 import pytest
 
