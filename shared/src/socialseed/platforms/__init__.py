@@ -1,0 +1,70 @@
+"""Platform providers: one module per platform, all implementing ``Provider`` (see ``base``).
+
+    providers = build_providers(settings.platforms, httpx.AsyncClient())
+    authorization = providers[Platform.X].authorize(state=state, redirect_uri=callback)
+
+How failures are classified, and what ``REAUTH_REQUIRED`` means where, is told in ``common``.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from socialseed.platforms.base import (
+    Authorization,
+    Connection,
+    ErrorKind,
+    Platform,
+    PlatformCredentials,
+    PlatformError,
+    PlatformsConfig,
+    Profile,
+    Provider,
+    TokenSet,
+)
+from socialseed.platforms.common import BaseProvider, Clock, utcnow
+from socialseed.platforms.facebook import FacebookProvider
+from socialseed.platforms.instagram import InstagramProvider
+from socialseed.platforms.linkedin import LinkedInProvider
+from socialseed.platforms.tiktok import TikTokProvider
+from socialseed.platforms.x import XProvider
+from socialseed.platforms.youtube import YouTubeProvider
+
+PROVIDERS: dict[Platform, type[BaseProvider]] = {
+    Platform.TIKTOK: TikTokProvider,
+    Platform.INSTAGRAM: InstagramProvider,
+    Platform.FACEBOOK: FacebookProvider,
+    Platform.X: XProvider,
+    Platform.LINKEDIN: LinkedInProvider,
+    Platform.YOUTUBE: YouTubeProvider,
+}
+
+
+def build_providers(
+    config: PlatformsConfig, client: httpx.AsyncClient, *, clock: Clock = utcnow
+) -> dict[Platform, Provider]:
+    """One provider per platform, sharing ``client`` (its connection pool)."""
+    return {platform: cls(config, client, clock=clock) for platform, cls in PROVIDERS.items()}
+
+
+__all__ = [
+    "PROVIDERS",
+    "Authorization",
+    "Clock",
+    "Connection",
+    "ErrorKind",
+    "FacebookProvider",
+    "InstagramProvider",
+    "LinkedInProvider",
+    "Platform",
+    "PlatformCredentials",
+    "PlatformError",
+    "PlatformsConfig",
+    "Profile",
+    "Provider",
+    "TikTokProvider",
+    "TokenSet",
+    "XProvider",
+    "YouTubeProvider",
+    "build_providers",
+]

@@ -1,0 +1,55 @@
+"""Providers against the real sandbox over HTTP: one server per session (plus one with tight
+limits), reset before every test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from sandbox.settings import SandboxSettings
+from sandbox.testing import running_sandbox
+from shared.tests.platforms.helpers import Sandbox
+
+# Limits low enough to hit in a couple of calls, and LinkedIn as an approved partner.
+TIGHT = SandboxSettings(
+    x_me_limit_15min=2,
+    meta_page_calls_per_hour=2,
+    meta_instagram_calls_per_hour=2,
+    youtube_daily_quota=2,
+    linkedin_refresh_tokens=True,
+)
+
+
+@pytest.fixture(scope="session")
+def sandbox_url() -> Iterator[str]:
+    with running_sandbox() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def tight_sandbox_url() -> Iterator[str]:
+    with running_sandbox(TIGHT) as url:
+        yield url
+
+
+async def _sandbox(url: str) -> AsyncIterator[Sandbox]:
+    async with (
+        httpx.AsyncClient(base_url=url, timeout=10) as control,
+        httpx.AsyncClient() as http,
+    ):
+        (await control.post("/_sandbox/reset")).raise_for_status()
+        yield Sandbox(url, control, http)
+
+
+@pytest.fixture
+async def sandbox(sandbox_url: str) -> AsyncIterator[Sandbox]:
+    async for value in _sandbox(sandbox_url):
+        yield value
+
+
+@pytest.fixture
+async def tight(tight_sandbox_url: str) -> AsyncIterator[Sandbox]:
+    async for value in _sandbox(tight_sandbox_url):
+        yield value
