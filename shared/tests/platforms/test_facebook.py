@@ -18,12 +18,14 @@ async def test_each_page_is_a_connection_with_its_page_token(sandbox: Sandbox) -
     # The long-lived user token (about 60 days) is what lists the pages.
     assert user_tokens.expires_at is not None
     assert user_tokens.expires_at - sandbox.now() > timedelta(days=59)
+    assert "pages_manage_posts" in user_tokens.scopes  # read back from /me/permissions
 
     assert [c.profile.display_name for c in connections] == ["Alice Page 1", "Alice Page 2"]
     for connection in connections:
         page_tokens = connection.tokens
         assert page_tokens.expires_at is None and page_tokens.refresh_token is None
         assert page_tokens.access_token != user_tokens.access_token
+        assert page_tokens.scopes == user_tokens.scopes
         assert page_tokens.platform_user_id == connection.profile.platform_user_id
         assert isinstance(connection.profile.followers, int)
         assert await provider.refresh(page_tokens) is page_tokens  # nothing to renew

@@ -67,11 +67,21 @@ class FacebookProvider(GraphProvider):
                 "fb_exchange_token": short["access_token"],
             }
         )
-        tokens = self.token_set(long_lived)
-        if tokens.expires_at is None:
-            lifetime = int(USER_TOKEN_LIFETIME.total_seconds())
-            tokens = self.token_set({**long_lived, "expires_in": lifetime})
-        return tokens
+        if long_lived.get("expires_in") is None:
+            long_lived["expires_in"] = int(USER_TOKEN_LIFETIME.total_seconds())
+        # The token response names no scopes, and the user may have unticked some of them.
+        granted = await self.send_json(
+            Call.EXCHANGE,
+            "GET",
+            self.graph_url("/me/permissions"),
+            headers={"Authorization": f"Bearer {long_lived['access_token']}"},
+        )
+        scopes = [
+            str(p.get("permission"))
+            for p in granted.get("data") or []
+            if isinstance(p, dict) and p.get("status") == "granted"
+        ]
+        return self.token_set({**long_lived, "scope": scopes})
 
     async def oauth_access_token(self, params: dict[str, str]) -> JSON:
         url = self.graph_url("/oauth/access_token")

@@ -28,7 +28,9 @@ REAUTH_SUBCODES = {
 }
 # App (4), user (17), page (32), custom (613), Pages BUC (80001), Instagram BUC (80002) limits
 # and the Instagram publishing cap (9 / 2207042), which frees up over a rolling day.
-RATE_LIMIT_CODES = frozenset({4, 9, 17, 32, 613, 80001, 80002})
+PUBLISH_CAP = 9
+RATE_LIMIT_CODES = frozenset({4, PUBLISH_CAP, 17, 32, 613, 80001, 80002})
+PUBLISH_CAP_RETRY = 3600.0
 POSTING_TOO_FAST = 1390008
 DUPLICATE_POST = 506
 BLOCKED = 368
@@ -122,8 +124,8 @@ class GraphProvider(BaseProvider):
             return self.rate_limited(response, 60.0, detail="posting too fast", code=label)
         if code in RATE_LIMIT_CODES:
             wait = regain_access_seconds(response)
-            if wait is None and code == 9:
-                wait = 3600.0
+            if wait is None and code == PUBLISH_CAP:
+                wait = PUBLISH_CAP_RETRY
             return self.rate_limited(response, wait, detail=message, code=label)
         if code == BLOCKED:
             # Meta's "deemed abusive" block: retrying on our own only prolongs it.

@@ -14,7 +14,6 @@ from socialseed.platforms.common import JSON, Call, OAuth2Provider, as_int, json
 
 WWW = "https://www.tiktok.com"
 API = "https://open.tiktokapis.com"
-DAY = 86_400.0
 
 # user/info fields, by the scope that unlocks them (asking for a field whose scope was not
 # granted fails the whole call with scope_not_authorized).
@@ -29,6 +28,7 @@ REAUTH_CODES = {
 }
 # Publishing caps that free up over a rolling day: worth retrying, but not soon.
 DAILY_CAP_CODES = ("spam_risk_too_many_posts", "spam_risk_too_many_pending_share")
+DAILY_CAP_RETRY = 3600.0
 
 
 def envelope_error(body: JSON) -> JSON:
@@ -89,7 +89,7 @@ class TikTokProvider(OAuth2Provider):
         if code == "rate_limit_exceeded":
             return self.rate_limited(response, None, code=code)
         if code in DAILY_CAP_CODES:
-            return self.rate_limited(response, DAY / 24, detail=message, code=code)
+            return self.rate_limited(response, DAILY_CAP_RETRY, detail=message, code=code)
         if code == "reached_active_user_cap":
             return self.fail(ErrorKind.PERMANENT, response, detail=message, code=code)
         if code == "internal_error":
