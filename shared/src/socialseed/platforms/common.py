@@ -442,6 +442,11 @@ class BaseProvider(abc.ABC):
             platform_user_id=user_id,
         )
 
+    async def send_for_token(self, call: Call, method: str, url: str, **kwargs: Any) -> JSON:
+        """A token endpoint's answer, which must carry an access token."""
+        response = await self.send(call, method, url, **kwargs)
+        return self.require_token(response, call, json_object(response) or {})
+
     def require_token(self, response: httpx.Response, call: Call, body: JSON) -> JSON:
         """A token response must carry an access token; some platforms answer 200 with an
         error body instead."""
@@ -522,8 +527,7 @@ class OAuth2Provider(BaseProvider):
 
     async def token_request(self, call: Call, form: dict[str, str]) -> JSON:
         url = self.url(self.token_endpoint)
-        response = await self.send(call, "POST", url, **self.client_auth(form))
-        return self.require_token(response, call, json_object(response) or {})
+        return await self.send_for_token(call, "POST", url, **self.client_auth(form))
 
     def client_auth(self, form: dict[str, str], *, with_client: bool = True) -> dict[str, Any]:
         """``httpx`` keyword arguments carrying ``form`` and, unless told otherwise, our client

@@ -18,7 +18,7 @@ from socialseed.platforms.base import (
     Profile,
     TokenSet,
 )
-from socialseed.platforms.common import JSON, Call, json_object
+from socialseed.platforms.common import JSON, Call
 from socialseed.platforms.graph import GRAPH_VERSION, GraphProvider
 
 WWW = "https://www.facebook.com"
@@ -85,8 +85,7 @@ class FacebookProvider(GraphProvider):
 
     async def oauth_access_token(self, params: dict[str, str]) -> JSON:
         url = self.graph_url("/oauth/access_token")
-        response = await self.send(Call.EXCHANGE, "GET", url, params=params)
-        return self.require_token(response, Call.EXCHANGE, json_object(response) or {})
+        return await self.send_for_token(Call.EXCHANGE, "GET", url, params=params)
 
     async def connections(self, tokens: TokenSet) -> list[Connection]:
         """Every page the user granted with a page token: one account each."""

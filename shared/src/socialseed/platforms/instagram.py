@@ -68,7 +68,7 @@ class InstagramProvider(GraphProvider):
         data = body.get("data")
         first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else body
         short = self.require_token(response, Call.EXCHANGE, first)
-        long_lived = await self.send_json(
+        long_lived = await self.send_for_token(
             Call.EXCHANGE,
             "GET",
             self.url((GRAPH, "/access_token")),
@@ -89,7 +89,7 @@ class InstagramProvider(GraphProvider):
             issued_at = tokens.expires_at - LONG_LIVED
             if self.clock() - issued_at < REFRESHABLE_AFTER + AGE_MARGIN:
                 return tokens  # too young to renew, and it has almost 60 days left anyway
-        body = await self.send_json(
+        body = await self.send_for_token(
             Call.REFRESH,
             "GET",
             self.url((GRAPH, "/refresh_access_token")),
