@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 
 import httpx
@@ -56,8 +57,9 @@ async def test_authorize_url_on_the_real_host(platform: Platform) -> None:
         assert authorization.code_verifier not in repr(authorization)
 
 
-def test_every_provider_has_the_same_constructor() -> None:
+def test_registry_covers_every_platform_with_one_constructor() -> None:
     assert set(PROVIDERS) == set(Platform)
+    assert len({str(inspect.signature(cls)) for cls in PROVIDERS.values()}) == 1
     for platform, cls in PROVIDERS.items():
         assert cls.platform is platform
         assert cls.rotating_refresh is (
