@@ -14,12 +14,14 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 
+from accounts.app import create_app as create_accounts
 from accounts.background import refresh_due_tokens
 from accounts.cli import rotate_keys
 from accounts.vault import Vault
 from socialseed.devstack.postgres import ensure_pg_bindir
-from socialseed.testing import Infra
+from socialseed.testing import TEST_DATABASE, Infra
 from tests.conftest import (
     Stack,
     connect_account,
@@ -171,7 +173,7 @@ async def test_15_bad_states_are_rejected_and_the_code_never_exchanged(
         location = consent.headers["location"]
         return location, parse_qs(urlsplit(location).query)["code"][0], state
 
-    before = await token_calls(stack, "x", "/2/oauth2/token")
+    before = await token_calls(stack, "x", "POST /2/oauth2/token")
     location, code, state = await consented()
     base = location.split("?")[0]
     tampered = state[:-2] + ("AA" if not state.endswith("AA") else "BB")
@@ -185,7 +187,7 @@ async def test_15_bad_states_are_rejected_and_the_code_never_exchanged(
     # right state, wrong platform's callback
     r = await api.get(base.replace("/x/", "/tiktok/"), params={"code": code, "state": state})
     assert r.status_code == 400
-    assert await token_calls(stack, "x", "/2/oauth2/token") == before  # never exchanged
+    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before  # never exchanged
 
     # an expired state
     location, code, state = await consented()
@@ -199,14 +201,14 @@ async def test_15_bad_states_are_rejected_and_the_code_never_exchanged(
         await conn.close()
     r = await api.get(location)
     assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
-    assert await token_calls(stack, "x", "/2/oauth2/token") == before
+    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before
 
     # a used state cannot be replayed
     location, code, state = await consented()
     assert (await api.get(location)).status_code == 200
     r = await api.get(location)
     assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
-    assert await token_calls(stack, "x", "/2/oauth2/token") == before + 1
+    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before + 1
 
     # denied consent
     r = await api.post(
@@ -265,7 +267,7 @@ async def test_12_concurrent_token_requests_refresh_once(
         )
     finally:
         await conn.close()
-    before = await token_calls(stack, "x", "/2/oauth2/token")
+    before = await token_calls(stack, "x", "POST /2/oauth2/token")
     secret = stack.accounts.internal_tokens["publisher"].get_secret_value()
     async with httpx.AsyncClient(base_url=stack.accounts_url, timeout=30) as internal:
         answers = await asyncio.gather(
@@ -281,7 +283,7 @@ async def test_12_concurrent_token_requests_refresh_once(
         assert len({a.json()["access_token"] for a in answers}) == 1
         unauthorised = await internal.post(f"/internal/accounts/{account['id']}/access-token")
         assert unauthorised.status_code == 401
-    assert await token_calls(stack, "x", "/2/oauth2/token") == before + 1
+    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before + 1
     # the token we hand out is the one the platform considers live
     live = {t["value"] for t in await sandbox_tokens(stack, "x") if t["status"] == "active"}
     assert answers[0].json()["access_token"] in live
@@ -361,9 +363,12 @@ async def test_19_key_rotation_and_no_plaintext_in_a_dump(
         assert only_new.decrypt(row["access_token_enc"]) in issued
         if row["refresh_token_enc"] is not None:
             only_new.decrypt(row["refresh_token_enc"])
-    url = infra.admin_url.replace("/postgres", "/socialseed_test")
+    url = make_url(infra.admin_url).set(database=TEST_DATABASE).render_as_string()
     dump = subprocess.run(
-        [str(ensure_pg_bindir() / "pg_dump"), "--schema=accounts", url], capture_output=True, text=True, check=True
+        [str(ensure_pg_bindir() / "pg_dump"), "--schema=accounts", url],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert "accounts.accounts" in dump or "accounts" in dump
     assert [t for t in issued if t in dump] == []
@@ -411,15 +416,23 @@ async def test_background_refresher_renews_tokens_before_expiry(
 ) -> None:
     user, ws = await owner_with_workspace(api)
     [account] = await connect_account(api, user, ws, "x", f"x_{uuid.uuid4().hex[:6]}")
-    soon = datetime.now(UTC) + timedelta(seconds=60)
+    # A 120 s token issued 100 s ago: 20 s left, under half its lifetime.
+    soon = datetime.now(UTC) + timedelta(seconds=20)
     conn = await pg(infra)
     try:
         await conn.execute(
-            "UPDATE accounts.accounts SET token_expires_at = $2 WHERE id = $1",
+            "UPDATE accounts.accounts SET token_expires_at = $2, token_refreshed_at = $3"
+            " WHERE id = $1",
             uuid.UUID(str(account["id"])),
             soon,
+            soon - timedelta(seconds=120),
         )
-        refreshed = await refresh_due_tokens(stack.accounts_app.state.accounts)
+        # A second accounts replica (its own engine, on this event loop) runs the job.
+        replica = create_accounts(stack.accounts, background=False)
+        try:
+            refreshed = await refresh_due_tokens(replica.state.accounts)
+        finally:
+            await replica.state.accounts.db.dispose()
         expires = await conn.fetchval(
             "SELECT token_expires_at FROM accounts.accounts WHERE id = $1",
             uuid.UUID(str(account["id"])),

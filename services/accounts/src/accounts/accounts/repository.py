@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import Account
@@ -22,7 +22,7 @@ class AccountRepository:
         lock: bool = False,
     ) -> Account | None:
         """The account, if it belongs to one of ``workspaces`` (None: no scoping, internal)."""
-        query: Select[tuple[Account]] = select(Account).where(Account.id == account_id)
+        query = select(Account).where(Account.id == account_id)
         if workspaces is not None:
             query = query.where(Account.workspace_id.in_(workspaces))
         if lock:

@@ -43,7 +43,7 @@ class AccountOut(BaseModel):
             username=account.username,
             display_name=account.display_name,
             avatar_url=account.avatar_url,
-            status=account.status,  # type: ignore[arg-type]
+            status=account.status,
             token_expires_at=account.token_expires_at,
             connected_at=account.connected_at,
             last_synced_at=account.last_synced_at,

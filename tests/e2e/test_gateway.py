@@ -1,0 +1,75 @@
+"""Gateway behaviour of its own: rate limits, CORS, request ids, streaming, upstream down."""
+
+from __future__ import annotations
+
+import httpx
+
+from gateway.app import create_app as create_gateway
+from gateway.routes import match
+from gateway.settings import GatewaySettings
+from socialseed.testing import free_port, serve
+from tests.conftest import Stack, make_user
+
+
+def test_routes_pick_the_longest_prefix() -> None:
+    assert match("/api/v1/auth/login").login  # type: ignore[union-attr]
+    assert match("/api/v1/auth/me").public is False  # type: ignore[union-attr]
+    assert match("/api/v1/workspaces/1/members").service == "auth"  # type: ignore[union-attr]
+    assert match("/api/v1/oauth/x/callback").public  # type: ignore[union-attr]
+    assert match("/api/v1/workspacesX") is None
+    assert match("/internal/accounts/1/access-token") is None
+
+
+async def test_login_and_user_rate_limits(stack: Stack) -> None:
+    settings = GatewaySettings(
+        upstreams={"auth": stack.auth_url},
+        limit_login_per_ip="3/minute",
+        limit_per_user="5/minute",
+        limit_per_ip="1000/minute",
+    )
+    with serve(create_gateway(settings)) as url:
+        async with httpx.AsyncClient(base_url=url) as gw:
+            async with httpx.AsyncClient(base_url=stack.gateway_url) as relaxed:
+                user = await make_user(relaxed)
+            body = {"email": user.email, "password": "wrong password here"}
+            codes = [(await gw.post("/api/v1/auth/login", json=body)).status_code for _ in range(5)]
+            assert codes == [401, 401, 401, 429, 429]
+            r = await gw.post("/api/v1/auth/login", json=body)
+            assert r.json()["error"] == "RateLimited" and int(r.headers["retry-after"]) >= 1
+            codes = [
+                (await gw.get("/api/v1/auth/me", headers=user.headers)).status_code
+                for _ in range(7)
+            ]
+            assert codes == [200] * 5 + [429] * 2
+
+
+async def test_cors_request_id_and_upstream_down(stack: Stack) -> None:
+    async with httpx.AsyncClient(base_url=stack.gateway_url) as gw:
+        pre = await gw.options(
+            "/api/v1/auth/login",
+            headers={
+                "Origin": "http://localhost:3000",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
+        assert pre.status_code == 200
+        assert pre.headers["access-control-allow-origin"] == "http://localhost:3000"
+        evil = await gw.options(
+            "/api/v1/auth/login",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert "access-control-allow-origin" not in evil.headers
+        r = await gw.get("/.well-known/jwks.json", headers={"X-Request-ID": "trace-me-123"})
+        assert r.headers["x-request-id"] == "trace-me-123" and r.json()["keys"]
+        r = await gw.get("/.well-known/jwks.json", headers={"X-Request-ID": "bad id; drop"})
+        assert r.headers["x-request-id"] != "bad id; drop"
+    dead = GatewaySettings(upstreams={"auth": f"http://127.0.0.1:{free_port()}"})
+    with serve(create_gateway(dead)) as url:
+        async with httpx.AsyncClient(base_url=url) as gw:
+            r = await gw.post("/api/v1/auth/login", json={"email": "a@b.c", "password": "x"})
+            assert (r.status_code, r.json()["error"]) == (503, "ServiceUnavailable")
+            health = await gw.get("/healthz")
+            assert health.status_code == 503 and health.json()["checks"]["auth"].startswith(
+                "failing"
+            )
