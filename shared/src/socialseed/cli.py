@@ -90,8 +90,8 @@ class Supervisor:
         port = self.ports[spec.name]
         log = self.logs / f"{spec.name}.log"
         cmd = [
-            sys.executable, "-m", "uvicorn", "--factory", spec.app,
-            "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+            sys.executable, "-m", "socialseed.run", spec.app,
+            "--port", str(port), "--name", spec.name,
         ]  # fmt: skip
         proc = subprocess.Popen(
             cmd,

@@ -1,0 +1,32 @@
+"""``python -m socialseed.run <module:factory> --port N``: one service process.
+
+Installs the secret-masking, one-line-per-record log formatter before uvicorn starts, so that
+every record of the process (ours, uvicorn's, libraries') goes through it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import uvicorn
+
+from socialseed.logs import configure_logging
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="socialseed.run")
+    parser.add_argument("app", help="module:factory, e.g. auth.app:create_app")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--name", default=None)
+    args = parser.parse_args()
+    name = args.name or args.app.split(".")[0]
+    configure_logging(name, os.environ.get("SOCIALSEED_LOG_LEVEL", "INFO"))
+    uvicorn.run(
+        args.app, factory=True, host=args.host, port=args.port, log_config=None, access_log=False
+    )
+
+
+if __name__ == "__main__":
+    main()

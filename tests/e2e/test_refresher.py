@@ -1,0 +1,84 @@
+"""The background refresher keeps an idle account alive on short-lived rotating tokens.
+
+The scenario of issue 4 (X tokens of 60 s kept alive for ten minutes), scaled down: X tokens of
+6 s, a 1 s refresher turn, 20 s of idling. Its own sandbox and its own database, so its
+refresher never touches the other tests' accounts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from contextlib import ExitStack
+
+import httpx
+
+from accounts.app import create_app as create_accounts
+from sandbox.settings import SandboxSettings
+from sandbox.testing import running_sandbox
+from socialseed.migrate import migrate_service
+from socialseed.stack import SERVICES
+from socialseed.testing import Infra, free_port, serve
+from tests.conftest import Stack, accounts_settings, owner_with_workspace
+
+
+async def test_refresher_keeps_idle_x_account_active(
+    api: httpx.AsyncClient, stack: Stack, infra: Infra
+) -> None:
+    spec = next(s for s in SERVICES if s.name == "accounts")
+    db_url = spec.database_url(infra.pg_host, infra.pg_port, "socialseed_refresher")
+    await asyncio.to_thread(
+        migrate_service,
+        admin_url=infra.admin_url,
+        service_url=db_url,
+        schema="accounts",
+        script_location=spec.migrations,
+    )
+    user, ws = await owner_with_workspace(api)
+    port = free_port()
+    accounts_url = f"http://127.0.0.1:{port}"
+    with ExitStack() as servers:
+        sandbox_url = servers.enter_context(
+            running_sandbox(SandboxSettings(redirect_hosts=[accounts_url], x_access_token_ttl=6))
+        )
+        settings = accounts_settings(
+            infra,
+            sandbox_url=sandbox_url,
+            gateway_url=accounts_url,  # the platform calls the service directly here
+            jwks_url=f"{stack.auth_url}/.well-known/jwks.json",
+            database_url=db_url,
+            refresher_interval=1.0,
+            kafka_enabled=False,
+        )
+        servers.enter_context(serve(create_accounts(settings), port=port))
+        async with httpx.AsyncClient(base_url=accounts_url, timeout=20) as client:
+            r = await client.post(
+                "/api/v1/accounts/connect",
+                json={"workspace_id": ws, "platform": "x"},
+                headers=user.headers,
+            )
+            consent = await client.get(
+                f"{r.json()['authorize_url']}&sandbox_approve=idle_{uuid.uuid4().hex[:6]}"
+            )
+            [account] = (await client.get(consent.headers["location"])).json()["accounts"]
+
+            await asyncio.sleep(20)  # idle: three token lifetimes and more
+
+            after = (
+                await client.get(f"/api/v1/accounts/{account['id']}", headers=user.headers)
+            ).json()
+            assert after["status"] == "active", after
+            async with httpx.AsyncClient(base_url=sandbox_url) as sb:
+                stats = (await sb.get("/_sandbox/stats")).json()["platforms"]["x"]
+                tokens = (await sb.get("/_sandbox/tokens", params={"platform": "x"})).json()
+            token_calls = stats["endpoints"]["POST /2/oauth2/token"]["calls"]
+            assert token_calls >= 1 + 4  # the exchange, then a refresh every few seconds
+            assert stats["endpoints"]["POST /2/oauth2/token"]["statuses"].keys() == {"200"}
+            live = [
+                t for t in tokens["tokens"] if t["kind"] == "refresh" and t["status"] == "active"
+            ]
+            # every refresh spent the previous (rotating) refresh token exactly once
+            assert len(live) == 1
+            # and the platform still accepts the token we hold
+            r = await client.post(f"/api/v1/accounts/{account['id']}/sync", headers=user.headers)
+            assert r.status_code == 200 and r.json()["status"] == "active"
