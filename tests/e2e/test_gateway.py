@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import urllib.request
+import uuid
+
+import asyncpg
 import httpx
 
 from gateway.app import create_app as create_gateway
 from gateway.routes import match
 from gateway.settings import GatewaySettings
-from socialseed.testing import free_port, serve
+from socialseed.testing import Infra, free_port, serve
 from tests.conftest import Stack, make_user
 
 
@@ -73,3 +79,37 @@ async def test_cors_request_id_and_upstream_down(stack: Stack) -> None:
             assert health.status_code == 503 and health.json()["checks"]["auth"].startswith(
                 "failing"
             )
+
+
+async def test_trace_context_flows_from_the_client_into_kafka_headers(
+    stack: Stack, infra: Infra
+) -> None:
+    trace_id = uuid.uuid4().hex
+    # urllib, not httpx: our httpx instrumentation would replace the caller's traceparent.
+    request = urllib.request.Request(
+        f"{stack.gateway_url}/api/v1/auth/register",
+        data=json.dumps(
+            {
+                "email": f"trace-{trace_id[:8]}@example.com",
+                "password": "a long enough passphrase",
+                "name": "Trace",
+            }
+        ).encode(),
+        headers={
+            "content-type": "application/json",
+            "traceparent": f"00-{trace_id}-{'1' * 16}-01",
+        },
+    )
+    with await asyncio.to_thread(urllib.request.urlopen, request) as response:
+        assert response.status == 201
+        user_id = json.loads(response.read())["id"]
+    conn = await asyncpg.connect(infra.service_url("auth").replace("+asyncpg", ""))
+    try:
+        headers = await conn.fetchval(
+            "SELECT headers FROM auth.outbox WHERE payload->>'user_id' = $1", user_id
+        )
+    finally:
+        await conn.close()
+    traceparent = json.loads(headers)["traceparent"]
+    assert traceparent.split("-")[1] == trace_id
+    assert traceparent.split("-")[2] != "1" * 16  # a span of ours, under the caller's

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from opentelemetry import trace
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -82,4 +83,6 @@ def setup_tracing(service: str, otlp_endpoint: str | None) -> TracerProvider:
                 BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_endpoint}/v1/traces"))
             )
         trace.set_tracer_provider(_provider)
+        # Outgoing httpx calls (gateway -> services, services -> platforms) carry traceparent.
+        HTTPXClientInstrumentor().instrument()
     return _provider
