@@ -10,18 +10,20 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from socialseed import telemetry
 from socialseed.db import Database
 from socialseed.errors import install_error_handlers
 from socialseed.outbox import OutboxRelay
+from socialseed.security import JWTVerifier, Principal
 from socialseed.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ class Runtime:
     health_checks: dict[str, HealthCheck] = field(default_factory=dict)
     background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    verifier: JWTVerifier | None = None
 
     def __post_init__(self) -> None:
         if self.db is not None:
@@ -83,6 +86,31 @@ class Runtime:
                 await self.db.dispose()
             for cleanup in self.cleanups:
                 await cleanup()
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    db = runtime_of(request).db
+    assert db is not None, "this service has no database"
+    async with db.transaction() as session:
+        yield session
+
+
+async def _current_principal(request: Request) -> Principal:
+    verifier = runtime_of(request).verifier
+    assert verifier is not None, "this service verifies no tokens"
+    return await verifier.principal_from(request.headers.get("authorization"))
+
+
+# The request's transaction: scope="function" commits when the endpoint returns, before the
+# response is sent, so a client never sees a success that was later rolled back.
+Session = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+# The caller, from a verified access token.
+CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
 
 
 def health_router(checks: dict[str, HealthCheck]) -> APIRouter:

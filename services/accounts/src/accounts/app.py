@@ -53,6 +53,7 @@ def create_app(settings: AccountsSettings | None = None, *, background: bool = T
         relay=relay,
         background=[functools.partial(run_background, ctx)] if background else [],
         cleanups=[http.aclose],
+        verifier=ctx.verifier,
     )
     app = create_service_app(
         runtime, title="SocialSeed accounts", routers=[accounts_router, oauth_router, internal]

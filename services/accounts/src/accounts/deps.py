@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 import httpx
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.settings import AccountsSettings
 from accounts.vault import Vault
@@ -17,7 +15,7 @@ from socialseed.db import Database
 from socialseed.errors import Unauthorized
 from socialseed.outbox import Outbox
 from socialseed.platforms import Platform, Provider
-from socialseed.security import JWTVerifier, Principal
+from socialseed.security import JWTVerifier
 
 
 @dataclass
@@ -36,15 +34,6 @@ def context(request: Request) -> AccountsContext:
     return ctx
 
 
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with context(request).db.transaction() as session:
-        yield session
-
-
-async def _principal(request: Request) -> Principal:
-    return await context(request).verifier.principal_from(request.headers.get("authorization"))
-
-
 async def _internal_caller(request: Request) -> str:
     """The calling service, authenticated by its shared secret (never a user token)."""
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
@@ -56,6 +45,4 @@ async def _internal_caller(request: Request) -> str:
 
 
 Ctx = Annotated[AccountsContext, Depends(context)]
-Session = Annotated[AsyncSession, Depends(_session, scope="function")]
-CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 InternalCaller = Annotated[str, Depends(_internal_caller)]

@@ -57,7 +57,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         return jwks
 
     app = create_service_app(
-        Runtime(settings=settings, db=db, relay=relay),
+        Runtime(settings=settings, db=db, relay=relay, verifier=ctx.verifier),
         title="SocialSeed auth",
         routers=[users_router, workspaces_router, well_known],
     )

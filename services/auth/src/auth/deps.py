@@ -1,22 +1,20 @@
-"""FastAPI dependencies of the auth service: the request's transaction and the caller."""
+"""FastAPI dependencies of the auth service (the session and principal are shared ones)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.keys import SigningKey
 from auth.passwords import Hasher
 from auth.settings import AuthSettings
 from socialseed.db import Database
 from socialseed.outbox import Outbox
-from socialseed.security import JWTVerifier, Principal
+from socialseed.security import JWTVerifier
 
 
 @dataclass
@@ -41,15 +39,6 @@ def context(request: Request) -> AuthContext:
     return ctx
 
 
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with context(request).db.transaction() as session:
-        yield session
-
-
-async def _principal(request: Request) -> Principal:
-    return await context(request).verifier.principal_from(request.headers.get("authorization"))
-
-
 def client_ip(request: Request) -> str:
     """The caller's address; behind our gateway (a trusted proxy) the last X-Forwarded-For
     entry, which the gateway itself appended, so a client cannot spoof it."""
@@ -61,6 +50,3 @@ def client_ip(request: Request) -> str:
 
 
 Ctx = Annotated[AuthContext, Depends(context)]
-# scope="function": commit when the endpoint returns, before the response is sent.
-Session = Annotated[AsyncSession, Depends(_session, scope="function")]
-CurrentPrincipal = Annotated[Principal, Depends(_principal)]

@@ -7,7 +7,8 @@ from fastapi.responses import Response
 
 from accounts.accounts.schemas import AccountOut, TokenOut
 from accounts.accounts.service import accounts
-from accounts.deps import Ctx, CurrentPrincipal, InternalCaller, Session
+from accounts.deps import Ctx, InternalCaller
+from socialseed.service import CurrentPrincipal, Session
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 internal = APIRouter(prefix="/internal/accounts", tags=["internal"])

@@ -9,6 +9,7 @@ from typing import NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.accounts.events import emit
 from accounts.accounts.repository import AccountRepository
 from accounts.accounts.schemas import TokenOut
 from accounts.accounts.tokens import (
@@ -116,20 +117,17 @@ class AccountService:
             apply_profile(account, profile)
             account.last_synced_at = datetime.now(UTC)
             record_success(account)
-            await ctx.outbox.add(
+            await emit(
                 session,
-                AccountUpdated(
-                    account_id=account.id,
-                    workspace_id=account.workspace_id,
-                    platform=account.platform,
-                    username=account.username,
-                    display_name=account.display_name,
-                    followers=account.followers,
-                    following=account.following,
-                    post_count=account.post_count,
-                    synced_at=account.last_synced_at,
-                ),
-                key=str(account.id),
+                ctx.outbox,
+                account,
+                AccountUpdated,
+                username=account.username,
+                display_name=account.display_name,
+                followers=account.followers,
+                following=account.following,
+                post_count=account.post_count,
+                synced_at=account.last_synced_at,
             )
             return account
 
@@ -154,15 +152,12 @@ class AccountService:
         account.status = "disconnected"
         account.access_token_enc = account.refresh_token_enc = None
         account.token_expires_at = account.refresh_expires_at = None
-        await ctx.outbox.add(
+        await emit(
             session,
-            AccountDisconnected(
-                account_id=account.id,
-                workspace_id=account.workspace_id,
-                platform=account.platform,
-                at=datetime.now(UTC),
-            ),
-            key=str(account.id),
+            ctx.outbox,
+            account,
+            AccountDisconnected,
+            at=datetime.now(UTC),
         )
 
     async def _locked(self, session: AsyncSession, account_id: uuid.UUID) -> Account:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.accounts.events import emit
 from accounts.deps import AccountsContext
 from accounts.models import Account
 from accounts.vault import Vault
@@ -86,16 +87,13 @@ async def mark_reauth_required(
     account.status = "reauth_required"
     now = datetime.now(UTC)
     account.last_error, account.last_error_at = reason[:500], now
-    await ctx.outbox.add(
+    await emit(
         session,
-        AccountReauthRequired(
-            account_id=account.id,
-            workspace_id=account.workspace_id,
-            platform=account.platform,
-            reason=reason,
-            at=now,
-        ),
-        key=str(account.id),
+        ctx.outbox,
+        account,
+        AccountReauthRequired,
+        reason=reason,
+        at=now,
     )
     log.info("account %s (%s) needs re-authorisation", account.id, account.platform)
 

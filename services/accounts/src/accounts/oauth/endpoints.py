@@ -6,10 +6,11 @@ from fastapi import APIRouter, status
 from fastapi.responses import RedirectResponse, Response
 
 from accounts.accounts.schemas import AccountOut
-from accounts.deps import Ctx, CurrentPrincipal, Session
+from accounts.deps import Ctx
 from accounts.oauth.schemas import CallbackOut, ConnectIn, ConnectOut
 from accounts.oauth.service import connect
 from socialseed.platforms import Platform
+from socialseed.service import CurrentPrincipal, Session
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.accounts.events import emit
 from accounts.accounts.repository import AccountRepository
 from accounts.accounts.service import apply_profile
 from accounts.accounts.tokens import store_tokens
@@ -168,18 +169,15 @@ class ConnectService:
         if not reconnected:
             await repo.add(account)
         await session.flush()
-        await ctx.outbox.add(
+        await emit(
             session,
-            AccountConnected(
-                account_id=account.id,
-                workspace_id=account.workspace_id,
-                platform=account.platform,
-                platform_user_id=account.platform_user_id,
-                username=account.username,
-                reconnected=reconnected,
-                connected_at=now,
-            ),
-            key=str(account.id),
+            ctx.outbox,
+            account,
+            AccountConnected,
+            platform_user_id=account.platform_user_id,
+            username=account.username,
+            reconnected=reconnected,
+            connected_at=now,
         )
         return account
 

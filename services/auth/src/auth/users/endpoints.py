@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from auth.deps import Ctx, CurrentPrincipal, Session, client_ip
+from auth.deps import Ctx, client_ip
 from auth.users.schemas import LoginIn, MeOut, RefreshIn, RegisterIn, TokenPair, UserOut
 from auth.users.service import users
+from socialseed.service import CurrentPrincipal, Session
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 

@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from auth.deps import Ctx, CurrentPrincipal, Session
+from auth.deps import Ctx
 from auth.workspaces.schemas import (
     MemberIn,
     MemberOut,
@@ -14,6 +14,7 @@ from auth.workspaces.schemas import (
     WorkspacePatch,
 )
 from auth.workspaces.service import workspaces
+from socialseed.service import CurrentPrincipal, Session
 
 router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"])
 
