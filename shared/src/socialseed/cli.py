@@ -21,6 +21,7 @@ from types import FrameType
 
 import httpx
 
+from socialseed.contracts import asyncapi
 from socialseed.devstack.kafka import LocalKafka
 from socialseed.devstack.postgres import LocalPostgres
 from socialseed.devstack.procs import Watchdog, open_log, tail, terminate
@@ -165,7 +166,15 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="run the whole stack locally")
     up.add_argument("--data", type=Path, default=Path(os.environ.get("SOCIALSEED_DATA", ".data")))
+    spec = sub.add_parser("asyncapi", help="print the events' AsyncAPI document")
+    spec.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.command == "asyncapi":
+        text = json.dumps(asyncapi.document(), indent=2, sort_keys=True) + "\n"
+        if args.out:
+            args.out.write_text(text)
+        else:
+            print(text, end="")
     if args.command == "up":
         supervisor = Supervisor(args.data)
         try:
