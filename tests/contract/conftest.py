@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from sandbox.settings import SandboxSettings
-from sandbox.testing import running_sandbox
+from sandbox.testing import SandboxFactory, running_sandbox, sandbox_factory
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +23,10 @@ def client(base_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, timeout=10) as c:
         c.post("/_sandbox/reset").raise_for_status()
         yield c
+
+
+@pytest.fixture
+def sandbox_with() -> Iterator[SandboxFactory]:
+    """A client of a sandbox of its own, for settings the session's sandbox does not have."""
+    with sandbox_factory() as start:
+        yield start

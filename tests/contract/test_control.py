@@ -83,6 +83,32 @@ def test_faults(client: httpx.Client) -> None:
     assert client.get("/_sandbox/stats").json()["platforms"]["x"]["rate_limited"] == 2
 
 
+def test_injected_x_429_carries_rate_limit_headers(client: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {x_token(client)}"}
+    client.post(
+        "/_sandbox/faults",
+        json={"platform": "x", "endpoint": "/2/tweets", "burst_429": 1, "rate_limit_headers": True},
+    )
+    now = client.get("/_sandbox/clock").json()["ts"]
+    burst = client.get("/x/2/tweets", headers=headers, params={"ids": "1"})
+    assert burst.status_code == 429 and "retry-after" not in burst.headers
+    assert burst.headers["x-rate-limit-limit"] == "5000"
+    assert burst.headers["x-rate-limit-remaining"] == "0"
+    assert now < int(burst.headers["x-rate-limit-reset"]) <= now + 15 * 60 + 1
+
+
+def test_stats_keys_name_the_method_once(client: httpx.Client) -> None:
+    client.get("/instagram/refresh_access_token", params={"grant_type": "ig_refresh_token"})
+    client.get("/facebook/v21.0/me", params={"access_token": "nope"})
+    x_token(client)
+    platforms = client.get("/_sandbox/stats").json()["platforms"]
+    keys = {key for entry in platforms.values() for key in entry["endpoints"]}
+    assert {"GET /refresh_access_token", "GET /me", "POST /2/oauth2/token"} <= keys
+    for key in keys:
+        method, path = key.split(" ")
+        assert method in {"GET", "POST", "PUT", "DELETE"} and path.startswith("/"), key
+
+
 def test_accepted_then_dropped(client: httpx.Client) -> None:
     token = x_token(client)
     client.post(

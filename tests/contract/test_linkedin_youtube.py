@@ -4,8 +4,18 @@ from datetime import UTC, datetime
 
 import httpx
 
-from sandbox.testing import CLIENT_ID, CLIENT_SECRET, JPEG, MP4, approve, redirect_uri
+from sandbox.testing import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    JPEG,
+    MP4,
+    SandboxFactory,
+    approve,
+    redirect_uri,
+)
 from sandbox.testing import advance_clock as advance
+
+DAY = 86_400
 
 LI_SCOPES = "openid profile w_member_social r_organization_social r_member_postAnalytics"
 
@@ -36,11 +46,17 @@ def li_connect(client: httpx.Client, user: str = "lena") -> dict[str, str]:
     return body
 
 
+def month(delta: int) -> str:
+    """``YYYYMM`` ``delta`` months from the current one (the sandbox clock is not advanced)."""
+    now = datetime.now(UTC)
+    index = now.year * 12 + now.month - 1 + delta
+    return f"{index // 12}{index % 12 + 1:02d}"
+
+
 def rest(token: str) -> dict[str, str]:
-    version = datetime.now(UTC).strftime("%Y%m")
     return {
         "Authorization": f"Bearer {token}",
-        "LinkedIn-Version": version,
+        "LinkedIn-Version": month(0),
         "X-Restli-Protocol-Version": "2.0.0",
     }
 
@@ -69,6 +85,31 @@ def test_linkedin_oauth_no_refresh(client: httpx.Client) -> None:
     assert expired.status_code == 401 and expired.json()["serviceErrorCode"] == 65600
 
 
+def test_linkedin_partner_refresh_does_not_rotate(sandbox_with: SandboxFactory) -> None:
+    c = sandbox_with(linkedin_refresh_tokens=True)
+    tokens = li_connect(c)
+    assert tokens["refresh_token_expires_in"] == 365 * DAY
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": tokens["refresh_token"],
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
+    advance(c, 59 * DAY)
+    day59 = c.post("/linkedin/oauth/v2/accessToken", data=form).json()
+    # LinkedIn's own example: refreshed on day 59, the refresh token has 306 days left.
+    assert day59["refresh_token"] == tokens["refresh_token"]
+    assert 306 * DAY - 5 <= day59["refresh_token_expires_in"] <= 306 * DAY
+    assert day59["expires_in"] == 60 * DAY and day59["access_token"] != tokens["access_token"]
+    advance(c, 300 * DAY)
+    again = c.post("/linkedin/oauth/v2/accessToken", data=form).json()
+    assert again["refresh_token"] == tokens["refresh_token"]
+    assert again["refresh_token_expires_in"] <= 6 * DAY
+    advance(c, 6 * DAY)
+    expired = c.post("/linkedin/oauth/v2/accessToken", data=form)
+    assert expired.status_code == 400 and expired.json()["error"] == "invalid_request"
+
+
 def test_linkedin_revoked(client: httpx.Client) -> None:
     token = li_connect(client)["access_token"]
     client.post(
@@ -87,10 +128,18 @@ def test_linkedin_versions_image_post_duplicate(client: httpx.Client) -> None:
         "/linkedin/rest/posts", headers={"Authorization": f"Bearer {token}"}, json={}
     )
     assert missing.status_code == 400 and missing.json()["code"] == "VERSION_MISSING"
-    sunset = client.post(
-        "/linkedin/rest/posts", headers={**rest(token), "LinkedIn-Version": "202001"}, json={}
-    )
-    assert sunset.status_code == 426 and sunset.json()["code"] == "NONEXISTENT_VERSION"
+    for version in ("202001", month(1), month(-12)):  # sunset, not released yet, sunset
+        refused = client.post(
+            "/linkedin/rest/posts", headers={**rest(token), "LinkedIn-Version": version}, json={}
+        )
+        assert refused.status_code == 426 and refused.json()["code"] == "NONEXISTENT_VERSION"
+    for version in (month(0), month(-11), month(-3) + ".20"):  # the window, and YYYYMM.RR
+        accepted = client.get(
+            "/linkedin/rest/organizationAcls",
+            params={"q": "roleAssignee"},
+            headers={**rest(token), "LinkedIn-Version": version},
+        )
+        assert accepted.status_code == 200, version
     init = client.post(
         "/linkedin/rest/images",
         params={"action": "initializeUpload"},
@@ -277,25 +326,17 @@ def test_resumable_upload_and_statistics(client: httpx.Client) -> None:
     assert report["rows"]
 
 
-def test_youtube_quota(base_url: str) -> None:
-    from sandbox.settings import SandboxSettings
-    from sandbox.testing import running_sandbox
-
-    with (
-        running_sandbox(SandboxSettings(youtube_daily_quota=3)) as url,
-        httpx.Client(base_url=url) as c,
-    ):
-        headers = {"Authorization": f"Bearer {yt_connect(c)['access_token']}"}
-        codes = [
-            c.get(
-                "/youtube/youtube/v3/channels",
-                headers=headers,
-                params={"part": "id", "mine": "true"},
-            ).status_code
-            for _ in range(4)
-        ]
-        assert codes == [200, 200, 200, 403]
-        over = c.get(
+def test_youtube_quota(sandbox_with: SandboxFactory) -> None:
+    c = sandbox_with(youtube_daily_quota=3)
+    headers = {"Authorization": f"Bearer {yt_connect(c)['access_token']}"}
+    codes = [
+        c.get(
             "/youtube/youtube/v3/channels", headers=headers, params={"part": "id", "mine": "true"}
-        ).json()
-        assert over["error"]["errors"][0]["reason"] == "quotaExceeded"
+        ).status_code
+        for _ in range(4)
+    ]
+    assert codes == [200, 200, 200, 403]
+    over = c.get(
+        "/youtube/youtube/v3/channels", headers=headers, params={"part": "id", "mine": "true"}
+    ).json()
+    assert over["error"]["errors"][0]["reason"] == "quotaExceeded"

@@ -11,6 +11,7 @@ from sandbox.testing import (
     CLIENT_SECRET,
     JPEG,
     PNG,
+    SandboxFactory,
     host_media,
     redirect_uri,
 )
@@ -190,33 +191,27 @@ def test_ig_publish_flow_and_insights(client: httpx.Client) -> None:
     )
 
 
-def test_ig_publish_cap(base_url: str) -> None:
-    from sandbox.settings import SandboxSettings
-    from sandbox.testing import running_sandbox
-
-    with (
-        running_sandbox(SandboxSettings(instagram_publish_cap=2)) as url,
-        httpx.Client(base_url=url) as c,
-    ):
-        ig = ig_connect(c)
-        publish = f"/instagram/{ig['user_id']}/media_publish"
-        results = []
-        for i in range(3):
-            container = c.post(
-                f"/instagram/{ig['user_id']}/media",
-                data={
-                    "image_url": host_media(c, JPEG),
-                    "caption": str(i),
-                    "access_token": ig["token"],
-                },
-            ).json()["id"]
-            c.post("/_sandbox/clock/advance", json={"seconds": 2})
-            results.append(
-                c.post(publish, data={"creation_id": container, "access_token": ig["token"]}).json()
-            )
-        assert "id" in results[1]
-        assert results[2]["error"]["code"] == 9
-        assert results[2]["error"]["error_subcode"] == 2207042
+def test_ig_publish_cap(sandbox_with: SandboxFactory) -> None:
+    c = sandbox_with(instagram_publish_cap=2)
+    ig = ig_connect(c)
+    publish = f"/instagram/{ig['user_id']}/media_publish"
+    results = []
+    for i in range(3):
+        container = c.post(
+            f"/instagram/{ig['user_id']}/media",
+            data={
+                "image_url": host_media(c, JPEG),
+                "caption": str(i),
+                "access_token": ig["token"],
+            },
+        ).json()["id"]
+        c.post("/_sandbox/clock/advance", json={"seconds": 2})
+        results.append(
+            c.post(publish, data={"creation_id": container, "access_token": ig["token"]}).json()
+        )
+    assert "id" in results[1]
+    assert results[2]["error"]["code"] == 9
+    assert results[2]["error"]["error_subcode"] == 2207042
 
 
 def fb_connect(client: httpx.Client, user: str = "fiona") -> tuple[str, list[dict[str, str]]]:

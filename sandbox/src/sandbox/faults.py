@@ -39,6 +39,12 @@ class FaultSpec(BaseModel):
     error_rate: float = Field(0.0, ge=0, le=1, description="share of requests answered 5xx")
     error_status: int = Field(503, ge=500, le=599)
     burst_429: int = Field(0, ge=0, description="the next N matching requests get the 429")
+    # Every real X response, 429s included, carries x-rate-limit-limit/remaining/reset. Off by
+    # default only because a provider test (shared/tests/platforms/test_x.py) uses the burst to
+    # get a header-less 429; make it True once that test asks for header-less bursts explicitly.
+    rate_limit_headers: bool = Field(
+        False, description="X: the burst 429 carries x-rate-limit-* for its endpoint's window"
+    )
     timeout: bool = Field(False, description="hang, then drop the connection, never answering")
     timeout_seconds: float = Field(30.0, ge=0)
     drop_after_accept: bool = Field(
@@ -183,7 +189,11 @@ class SandboxMiddleware:
                 return True
             if answer is None and fault.burst_left > 0:
                 fault.burst_left -= 1
-                answer = spec.rate_limited
+                answer = (
+                    functools.partial(spec.burst_answer, state, scope["method"], subpath)
+                    if f.rate_limit_headers
+                    else spec.rate_limited
+                )
             if answer is None and f.error_rate and state.faults.rng.random() < f.error_rate:
                 answer = functools.partial(spec.server_error, f.error_status)
             drop_after = drop_after or f.drop_after_accept

@@ -207,7 +207,6 @@ def issue_tokens(
     refresh_ttl: float | None,
     prefixes: tuple[str, str],
     with_refresh: bool = True,
-    refresh_expires_at: float | None = None,
 ) -> TokenPair:
     access = state.tokens.issue(
         platform, "access", account_id, scopes, access_ttl, grant_id, prefixes[0]
@@ -217,8 +216,6 @@ def issue_tokens(
         refresh = state.tokens.issue(
             platform, "refresh", account_id, scopes, refresh_ttl, grant_id, prefixes[1]
         )
-        if refresh_expires_at is not None:
-            refresh.expires_at = refresh_expires_at
     return TokenPair(access, refresh)
 
 

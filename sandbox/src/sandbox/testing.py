@@ -17,9 +17,10 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -65,6 +66,22 @@ def running_sandbox(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+SandboxFactory = Callable[..., httpx.Client]
+
+
+@contextmanager
+def sandbox_factory() -> Iterator[SandboxFactory]:
+    """Start sandboxes with their own settings on demand; all stop on exit:
+    ``client = start(instagram_publish_cap=2)`` gives an httpx client on a fresh one."""
+    with ExitStack() as stack:
+
+        def start(**settings: Any) -> httpx.Client:
+            url = stack.enter_context(running_sandbox(SandboxSettings(**settings)))
+            return stack.enter_context(httpx.Client(base_url=url, timeout=10))
+
+        yield start
 
 
 # Helpers for tests that drive the sandbox with httpx -----------------------------------------

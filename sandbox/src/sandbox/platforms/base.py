@@ -25,6 +25,14 @@ class PlatformSpec:
     rate_limited: Callable[[], Response]
     server_error: Callable[[int], Response]
     truth: Callable[[SandboxState, Post], dict[str, Any]]
+    # A 429 burst fault's answer when the platform's 429 depends on the request (state, method,
+    # path below the prefix), e.g. X's rate-limit headers; ``rate_limited`` otherwise.
+    fault_rate_limited: Callable[[SandboxState, str, str], Response] | None = None
+
+    def burst_answer(self, state: SandboxState, method: str, subpath: str) -> Response:
+        if self.fault_rate_limited is None:
+            return self.rate_limited()
+        return self.fault_rate_limited(state, method, subpath)
 
 
 def iso(ts: float, sep: str = "T", ms: bool = False) -> str:

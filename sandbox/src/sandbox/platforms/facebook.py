@@ -512,6 +512,7 @@ async def dispatch(call: GraphCall) -> Response:
         return await batch(call)
     if not segs or not (segs[0] == "me" or segs[0].replace("_", "").isdigit()) or len(segs) > 2:
         return graph.unsupported(call)
+    call.name_unresolved()
     token = graph.authenticate(call, NAME)
     headers = rate_limit(call, token)
     response = await route(call, token, segs[0], segs[1] if len(segs) == 2 else None)

@@ -45,8 +45,18 @@ class GraphCall:
         return [f.strip() for f in self.params.get("fields", default).split(",") if f.strip()]
 
     def name(self, platform: str, *parts: str) -> None:
-        """Name the endpoint for ``/_sandbox/stats`` (the route itself is a catch-all)."""
-        self.request.scope["sandbox.endpoint"] = f"{self.method} /" + "/".join(parts)
+        """Name the endpoint for ``/_sandbox/stats`` (the route itself is a catch-all).
+
+        Only the path template: the middleware puts the method in front, as for every other
+        route, so each stats key reads ``"<METHOD> <path template>"`` exactly once.
+        """
+        self.request.scope["sandbox.endpoint"] = "/" + "/".join(parts)
+
+    def name_unresolved(self) -> None:
+        """A provisional name for calls refused before routing (bad token, rate limit), which
+        only the token could resolve to a page, post or media node."""
+        node = self.segments[0] if self.segments[0] == "me" else "{node-id}"
+        self.name("", node, *self.segments[1:])
 
 
 Dispatcher = Callable[[GraphCall], Awaitable[Response]]

@@ -490,6 +490,7 @@ async def dispatch(call: GraphCall) -> Response:
         return await refresh_token(call)
     if not segs or not (segs[0] == "me" or segs[0].isdigit()) or len(segs) > 2:
         return graph.unsupported(call)
+    call.name_unresolved()
     token = graph.authenticate(call, NAME)
     headers = rate_limit(call, token)
     me = state.account(NAME, token.account_id)

@@ -2,8 +2,13 @@
 
 Hosts under ``/linkedin``: ``www.linkedin.com`` serves ``/oauth/v2/*`` (and media uploads at
 ``/dms-uploads/*``), ``api.linkedin.com`` serves ``/v2/*`` and ``/rest/*``: no collisions.
-Every ``/rest`` call must carry ``LinkedIn-Version: YYYYMM`` and
+Every ``/rest`` call must carry ``LinkedIn-Version: YYYYMM`` (the current month or one of the
+``linkedin_version_window_months`` before it; others answer 426 NONEXISTENT_VERSION) and
 ``X-Restli-Protocol-Version: 2.0.0``.
+
+Refresh tokens (approved partners only, ``linkedin_refresh_tokens``) do not rotate: a refresh
+answers a new access token and the *same* refresh token with the TTL it has left, since LinkedIn
+documents that refreshing does not reset the refresh token's 365 days.
 """
 
 from __future__ import annotations
@@ -150,7 +155,8 @@ async def token(request: Request) -> Response:
     if not oauth.client_auth(request, form):
         return oauth_error("invalid_client", "Client authentication failed", 401)
     grant_type = form.get("grant_type")
-    refresh_expires_at = None
+    if grant_type == "refresh_token" and settings.linkedin_refresh_tokens:
+        return refresh(state, form.get("refresh_token"))
     if grant_type == "authorization_code":
         code = oauth.redeem_code(
             state, NAME, form.get("code"), None, form.get("redirect_uri"), form.get("code_verifier")
@@ -163,13 +169,6 @@ async def token(request: Request) -> Response:
                 "binding exists",
             )
         scopes, account_id, grant = code.scopes, code.account_id, code.value
-    elif grant_type == "refresh_token" and settings.linkedin_refresh_tokens:
-        old = oauth.use_refresh_token(state, NAME, form.get("refresh_token"))
-        if isinstance(old, TokenProblem):
-            return oauth_error("invalid_request", "The provided refresh token is invalid")
-        scopes, account_id, grant = old.scopes, old.account_id, old.grant_id
-        refresh_expires_at = old.expires_at  # the refresh token's TTL is not reset
-        old.used = True
     elif grant_type == "refresh_token":
         return oauth_error(
             "unauthorized_client",
@@ -187,17 +186,44 @@ async def token(request: Request) -> Response:
         settings.linkedin_refresh_token_ttl,
         ("AQV", "AQW"),
         with_refresh=settings.linkedin_refresh_tokens,
-        refresh_expires_at=refresh_expires_at,
     )
+    return token_body(state, pair.access, pair.refresh)
+
+
+def token_body(state: SandboxState, access: Token, refresh_token: Token | None) -> Response:
     body: dict[str, Any] = {
-        "access_token": pair.access.value,
-        "expires_in": settings.linkedin_access_token_ttl,
-        "scope": ",".join(scopes),
+        "access_token": access.value,
+        "expires_in": state.settings.linkedin_access_token_ttl,
+        "scope": ",".join(access.scopes),
     }
-    if pair.refresh is not None:
-        body["refresh_token"] = pair.refresh.value
-        body["refresh_token_expires_in"] = int((pair.refresh.expires_at or 0) - state.clock.now())
+    if refresh_token is not None:
+        body["refresh_token"] = refresh_token.value
+        body["refresh_token_expires_in"] = round(
+            (refresh_token.expires_at or 0) - state.clock.now()
+        )
     return json_response(body)
+
+
+def refresh(state: SandboxState, value: str | None) -> Response:
+    """Partner refresh: a new 60-day access token; the refresh token does not rotate.
+
+    LinkedIn's "Refresh Tokens with OAuth 2.0" page: the refresh token's TTL "remains the same as
+    specified in the initial OAuth flow" (day 59: 306 days left), so the same refresh token keeps
+    working, with ``refresh_token_expires_in`` the time it has left, until its 365 days are up.
+    """
+    found = oauth.use_refresh_token(state, NAME, value)
+    if isinstance(found, TokenProblem):
+        return oauth_error("invalid_request", "The provided refresh token is invalid")
+    access = state.tokens.issue(
+        NAME,
+        "access",
+        found.account_id,
+        found.scopes,
+        state.settings.linkedin_access_token_ttl,
+        found.grant_id,
+        "AQV",
+    )
+    return token_body(state, access, found)
 
 
 @router.post("/oauth/v2/revoke")

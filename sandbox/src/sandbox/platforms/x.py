@@ -6,6 +6,8 @@ Hosts: ``x.com`` (authorize) and ``api.x.com`` (everything else) share ``/x`` wi
 
 from __future__ import annotations
 
+import fnmatch
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +18,7 @@ from sandbox import metrics, oauth
 from sandbox.media import MB, sniff
 from sandbox.platforms.base import DAY, PlatformSpec, account_created_at, iso, seed_history
 from sandbox.ratelimit import Usage
+from sandbox.settings import SandboxSettings
 from sandbox.state import Account, Post, SandboxState, Token, TokenProblem, digits
 from sandbox.web import (
     Reject,
@@ -85,6 +88,42 @@ def rate_limited() -> Response:
     return too_many({"x-rate-limit-limit": "0", "x-rate-limit-remaining": "0"})
 
 
+# The 15-minute buckets X counts per user: name -> limit. ``caller`` counts real calls in them and
+# an injected 429 burst reports the same numbers, since every X response, a 429 included, carries
+# x-rate-limit-limit/remaining/reset (and never Retry-After).
+BUCKETS: dict[str, Callable[[SandboxSettings], int]] = {
+    "users/me": lambda s: s.x_me_limit_15min,
+    "media/upload": lambda s: 500,
+    "media/upload/status": lambda s: 1_000,
+    "POST tweets": lambda s: s.x_tweets_per_15min,
+    "DELETE tweets": lambda s: 50,
+    "GET tweets": lambda s: s.x_read_limit_15min,
+    "GET tweets/:id": lambda s: 900,
+    "GET users/:id/tweets": lambda s: 900,
+}
+# (method, glob on the path below /x, bucket), most specific first.
+ROUTES = (
+    ("GET", "/2/users/me", "users/me"),
+    ("GET", "/2/media/upload", "media/upload/status"),
+    ("POST", "/2/media/upload*", "media/upload"),
+    ("POST", "/2/tweets", "POST tweets"),
+    ("DELETE", "/2/tweets/*", "DELETE tweets"),
+    ("GET", "/2/tweets", "GET tweets"),
+    ("GET", "/2/tweets/*", "GET tweets/:id"),
+    ("GET", "/2/users/*/tweets", "GET users/:id/tweets"),
+)
+
+
+def fault_rate_limited(state: SandboxState, method: str, subpath: str) -> Response:
+    """An injected 429 with the headers of the bucket the request would have been counted in."""
+    bucket = next(
+        (b for m, glob, b in ROUTES if m == method and fnmatch.fnmatchcase(subpath, glob)), None
+    )
+    limit = BUCKETS[bucket](state.settings) if bucket else 0
+    usage = Usage(limit, limit, state.clock.now() + WINDOW, allowed=False)
+    return too_many(rate_headers(usage))
+
+
 def server_error(status: int) -> Response:
     return problem(status, "Service Unavailable", "Service Unavailable")
 
@@ -127,11 +166,12 @@ class Caller:
     headers: dict[str, str]
 
 
-def caller(request: Request, endpoint: str, limit: int, scope: str | None = None) -> Caller:
-    """Authenticate, then count the call in the user's 15-minute window for ``endpoint``."""
+def caller(request: Request, bucket: str, scope: str | None = None) -> Caller:
+    """Authenticate, then count the call in the user's 15-minute window ``bucket``."""
     state = sandbox(request)
     token = authenticate(request, NAME, unauthorized, scope=scope, on_scope=forbidden)
-    usage = state.limits.fixed((NAME, endpoint, token.account_id), limit, WINDOW, state.clock.now())
+    limit = BUCKETS[bucket](state.settings)
+    usage = state.limits.fixed((NAME, bucket, token.account_id), limit, WINDOW, state.clock.now())
     headers = rate_headers(usage)
     if not usage.allowed:
         raise Reject(too_many(headers))
@@ -234,7 +274,7 @@ def user_json(state: SandboxState, account: Account, fields: list[str]) -> dict[
 @router.get("/2/users/me")
 async def users_me(request: Request) -> Response:
     state = sandbox(request)
-    who = caller(request, "users/me", state.settings.x_me_limit_15min, "users.read")
+    who = caller(request, "users/me", "users.read")
     fields = split_list(request.query_params.get("user.fields"))
     return json_response({"data": user_json(state, who.account, fields)}, headers=who.headers)
 
@@ -338,7 +378,7 @@ async def media_upload_form(request: Request) -> tuple[dict[str, str], bytes | N
 @router.post("/2/media/upload/initialize")
 async def media_initialize(request: Request) -> Response:
     state = sandbox(request)
-    who = caller(request, "media/upload", 500, "media.write")
+    who = caller(request, "media/upload", "media.write")
     body = await json_body(request, invalid_request)
     total = body.get("total_bytes")
     if not isinstance(total, int) or not isinstance(body.get("media_type"), str):
@@ -349,7 +389,7 @@ async def media_initialize(request: Request) -> Response:
 
 @router.post("/2/media/upload/{media_id}/append")
 async def media_append(request: Request, media_id: str) -> Response:
-    who = caller(request, "media/upload", 500, "media.write")
+    who = caller(request, "media/upload", "media.write")
     media = owned_media(request, who, media_id)
     fields, data = await media_upload_form(request)
     index = fields.get("segment_index", "")
@@ -368,7 +408,7 @@ async def media_append(request: Request, media_id: str) -> Response:
 @router.post("/2/media/upload/{media_id}/finalize")
 async def media_finalize(request: Request, media_id: str) -> Response:
     state = sandbox(request)
-    who = caller(request, "media/upload", 500, "media.write")
+    who = caller(request, "media/upload", "media.write")
     media = owned_media(request, who, media_id)
     finalize_media(state, media)
     return json_response({"data": media_json(state, media)}, headers=who.headers)
@@ -377,7 +417,7 @@ async def media_finalize(request: Request, media_id: str) -> Response:
 @router.get("/2/media/upload")
 async def media_status(request: Request) -> Response:
     state = sandbox(request)
-    who = caller(request, "media/upload/status", 1_000, "media.write")
+    who = caller(request, "media/upload/status", "media.write")
     if request.query_params.get("command", "STATUS") != "STATUS":
         return invalid_request("command must be STATUS", "command")
     media = owned_media(request, who, request.query_params.get("media_id", ""))
@@ -388,7 +428,7 @@ async def media_status(request: Request) -> Response:
 async def media_simple_upload(request: Request) -> Response:
     """One-shot upload (images): multipart ``media`` + ``media_category``."""
     state = sandbox(request)
-    who = caller(request, "media/upload", 500, "media.write")
+    who = caller(request, "media/upload", "media.write")
     fields, data = await media_upload_form(request)
     if data is None:
         return invalid_request("media is required", "media")
@@ -432,7 +472,7 @@ def daily_caps(state: SandboxState, account_id: str) -> tuple[Usage, Usage]:
 @router.post("/2/tweets")
 async def create_tweet(request: Request) -> Response:
     state = sandbox(request)
-    who = caller(request, "POST tweets", state.settings.x_tweets_per_15min, "tweet.write")
+    who = caller(request, "POST tweets", "tweet.write")
     body = await json_body(request, invalid_request)
     text = body.get("text") or ""
     media_ids = (body.get("media") or {}).get("media_ids") or []
@@ -492,7 +532,7 @@ async def create_tweet(request: Request) -> Response:
 @router.delete("/2/tweets/{tweet_id}")
 async def delete_tweet(request: Request, tweet_id: str) -> Response:
     state = sandbox(request)
-    who = caller(request, "DELETE tweets", 50, "tweet.write")
+    who = caller(request, "DELETE tweets", "tweet.write")
     post = state.post(NAME, tweet_id)
     if post is None or post.account_id != who.account.id:
         return problem(403, "Forbidden", "You are not allowed to delete this Tweet.")
@@ -586,7 +626,7 @@ def tweet_json(
 @router.get("/2/tweets")
 async def lookup_tweets(request: Request) -> Response:
     state = sandbox(request)
-    who = caller(request, "GET tweets", state.settings.x_read_limit_15min, "tweet.read")
+    who = caller(request, "GET tweets", "tweet.read")
     ids = split_list(request.query_params.get("ids"))
     if not 1 <= len(ids) <= 100 or not all(i.isdigit() for i in ids):
         return invalid_request(
@@ -609,7 +649,7 @@ async def lookup_tweets(request: Request) -> Response:
 @router.get("/2/tweets/{tweet_id}")
 async def get_tweet(request: Request, tweet_id: str) -> Response:
     state = sandbox(request)
-    who = caller(request, "GET tweets/:id", 900, "tweet.read")
+    who = caller(request, "GET tweets/:id", "tweet.read")
     fields = split_list(request.query_params.get("tweet.fields"))
     post = state.post(NAME, tweet_id)
     if post is None:
@@ -625,7 +665,7 @@ async def get_tweet(request: Request, tweet_id: str) -> Response:
 async def user_tweets(request: Request, user_id: str) -> Response:
     """A user's timeline, newest first (for reconciling in-doubt publishes and backfills)."""
     state = sandbox(request)
-    who = caller(request, "GET users/:id/tweets", 900, "tweet.read")
+    who = caller(request, "GET users/:id/tweets", "tweet.read")
     params = request.query_params
     max_results = int(params.get("max_results", "10"))
     if not 5 <= max_results <= 100:
@@ -652,4 +692,4 @@ def truth(state: SandboxState, post: Post) -> dict[str, Any]:
     return {"public_metrics": public_metrics(state, post), **private_metrics(state, post)}
 
 
-SPEC = PlatformSpec(NAME, router, rate_limited, server_error, truth)
+SPEC = PlatformSpec(NAME, router, rate_limited, server_error, truth, fault_rate_limited)
