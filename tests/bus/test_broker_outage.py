@@ -1,0 +1,116 @@
+"""Checklist rows 3 and 21: the broker goes away while events are produced.
+
+Its own Kafka (so the other tests' broker stays up): the relay keeps rows while the broker is
+down, then drains them in order once it is back, without losing or duplicating any.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from sqlalchemy import func, select
+
+from socialseed.contracts import UserRegistered
+from socialseed.db import Database
+from socialseed.devstack.kafka import LocalKafka
+from socialseed.outbox import Outbox, OutboxRelay
+from socialseed.stack import all_topics
+from socialseed.testing import free_port
+from tests.bus.schema import outbox as bus_outbox
+
+
+@pytest.fixture
+def own_kafka(tmp_path: Path) -> Iterator[LocalKafka]:
+    kafka = LocalKafka(tmp_path / "kafka", port=free_port())
+    kafka.start()
+    kafka.create_topics(all_topics())
+    yield kafka
+    kafka.stop()
+
+
+async def test_rows_wait_for_the_broker_then_drain_in_order(
+    own_kafka: LocalKafka, bus_db: Database
+) -> None:
+    key = uuid.uuid4()
+    box = Outbox(bus_outbox, source="/tests")
+    relay = OutboxRelay(bus_db, bus_outbox, own_kafka.bootstrap, poll_interval=0.1)
+    await relay.start()
+    task = asyncio.create_task(relay.run())
+
+    async def produce(seqs: range) -> None:
+        for seq in seqs:
+            async with bus_db.transaction() as session:
+                await box.add(
+                    session,
+                    UserRegistered(
+                        user_id=key,
+                        email="k@example.com",
+                        name=f"seq-{seq}",
+                        registered_at=datetime.now(UTC),
+                    ),
+                    key=str(key),
+                )
+
+    async def unsent() -> int:
+        async with bus_db.transaction() as session:
+            return int(
+                (
+                    await session.execute(
+                        select(func.count()).where(
+                            bus_outbox.c.sent_at.is_(None),
+                            bus_outbox.c.key == str(key),
+                        )
+                    )
+                ).scalar_one()
+            )
+
+    try:
+        await produce(range(0, 10))
+        await asyncio.to_thread(own_kafka.stop)  # the broker goes away mid-run
+        await produce(range(10, 30))  # business writes go on: rows wait in the outbox
+        await asyncio.sleep(2)
+        assert await unsent() >= 20
+        await asyncio.to_thread(own_kafka.start)
+        started = time.monotonic()
+        while await unsent() and time.monotonic() - started < 60:
+            await asyncio.sleep(0.2)
+        drain_seconds = time.monotonic() - started
+        assert await unsent() == 0, "outbox did not drain after the broker came back"
+        print(f"drained in {drain_seconds:.1f}s after the broker restart")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await relay.stop()
+
+    consumer = AIOKafkaConsumer(
+        "user.registered",
+        bootstrap_servers=own_kafka.bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    seqs: list[int] = []
+    try:
+        batches = await consumer.getmany(timeout_ms=5000)
+        while batches:
+            for records in batches.values():
+                seqs += [
+                    int(json.loads(r.value)["name"].removeprefix("seq-"))
+                    for r in records
+                    if r.key == str(key).encode()
+                ]
+            batches = await consumer.getmany(timeout_ms=1000)
+    finally:
+        await consumer.stop()
+    # Every event once, in order (a batch in flight when the broker died may be re-sent; the
+    # idempotent producer and consumers' inbox cover that, but here none should be lost).
+    assert sorted(set(seqs)) == list(range(30))
+    assert seqs == sorted(seqs)
