@@ -340,3 +340,20 @@ def test_youtube_quota(sandbox_with: SandboxFactory) -> None:
         "/youtube/youtube/v3/channels", headers=headers, params={"part": "id", "mine": "true"}
     ).json()
     assert over["error"]["errors"][0]["reason"] == "quotaExceeded"
+
+
+def test_youtube_burst_is_429_and_costs_no_quota(sandbox_with: SandboxFactory) -> None:
+    c = sandbox_with(youtube_calls_per_minute=2, youtube_daily_quota=3)
+    headers = {"Authorization": f"Bearer {yt_connect(c)['access_token']}"}
+
+    def channels() -> httpx.Response:
+        params = {"part": "id", "mine": "true"}
+        return c.get("/youtube/youtube/v3/channels", headers=headers, params=params)
+
+    assert [channels().status_code for _ in range(3)] == [200, 200, 429]
+    burst = channels()
+    assert burst.json()["error"]["errors"][0]["reason"] == "rateLimitExceeded"
+    assert "retry-after" not in burst.headers
+    advance(c, 61)  # a new minute; the two refused calls cost no units
+    assert channels().status_code == 200
+    assert channels().json()["error"]["errors"][0]["reason"] == "quotaExceeded"

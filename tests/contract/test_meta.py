@@ -370,3 +370,52 @@ def test_fb_batch(client: httpx.Client) -> None:
     ).json()
     assert [r["code"] for r in results] == [200, 400]
     assert json.loads(results[0]["body"])["id"] == pages[0]["id"]
+
+
+def graph_error(response: httpx.Response) -> tuple[int, int]:
+    return response.status_code, response.json()["error"]["code"]
+
+
+def test_fb_platform_limits_user_page_and_endpoint(sandbox_with: SandboxFactory) -> None:
+    c = sandbox_with(
+        meta_user_calls_per_hour=3,
+        meta_page_platform_calls_per_hour=1,
+        meta_page_calls_per_hour=3,
+        facebook_endpoint_calls_per_hour={"GET /{page-id}/insights": 1},
+    )
+    user_token, pages = fb_connect(c)  # the user's 1st call
+    page, page_token = pages[0]["id"], pages[0]["access_token"]
+    as_user = {"access_token": user_token}
+    assert c.get(f"/facebook/v21.0/{page}", params=as_user).status_code == 200
+    page_level = c.get(f"/facebook/v21.0/{page}", params=as_user)
+    assert graph_error(page_level) == (400, 32)
+    assert "x-app-usage" in page_level.headers
+    user_level = c.get("/facebook/v21.0/me", params=as_user)
+    assert graph_error(user_level) == (400, 17)
+    # The app's budget (200 x users) is not what ran out: X-App-Usage stays below 100 %.
+    assert json.loads(user_level.headers["x-app-usage"])["call_count"] < 100
+    insights = f"/facebook/v21.0/{page}/insights"
+    as_page = {"metric": "page_media_view", "access_token": page_token}
+    assert c.get(insights, params=as_page).status_code == 200
+    endpoint_level = c.get(insights, params=as_page)
+    assert graph_error(endpoint_level) == (400, 613)
+    assert endpoint_level.json()["error"]["is_transient"] is True
+    assert page in json.loads(endpoint_level.headers["x-business-use-case-usage"])
+    advance(c, 1800)
+    assert c.get(f"/facebook/v21.0/{page}", params={"access_token": page_token}).status_code == 200
+    buc = c.get(f"/facebook/v21.0/{page}", params={"access_token": page_token})
+    assert graph_error(buc) == (400, 80001)
+    usage = json.loads(buc.headers["x-business-use-case-usage"])[page][0]
+    # The hour's first page-token call was 30 minutes ago: access returns in 30 minutes.
+    assert usage["type"] == "pages" and usage["call_count"] == 100
+    assert usage["estimated_time_to_regain_access"] == 30
+    stats = c.get("/_sandbox/stats").json()["platforms"]["facebook"]["endpoints"]
+    assert stats["GET /{page-id}/insights"]["statuses"] == {"200": 1, "400": 1}
+
+
+def test_fb_app_limit_is_code_4(sandbox_with: SandboxFactory) -> None:
+    c = sandbox_with(meta_calls_per_user_hour=1)
+    user_token, _ = fb_connect(c)
+    app_level = c.get("/facebook/v21.0/me", params={"access_token": user_token})
+    assert graph_error(app_level) == (400, 4)
+    assert json.loads(app_level.headers["x-app-usage"])["call_count"] == 100

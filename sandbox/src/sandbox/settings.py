@@ -82,12 +82,26 @@ class SandboxSettings(BaseSettings):
     tiktok_creator_info_per_min: int = 20
     tiktok_init_per_min: int = 6
     tiktok_status_per_min: int = 30
-    meta_calls_per_user_hour: int = 200  # app limit = this x number of users
+    meta_calls_per_user_hour: int = 200  # app limit = this x number of users (code 4)
+    meta_user_calls_per_hour: int = 200  # one user's own token calls (code 17)
+    meta_page_platform_calls_per_hour: int = 4_800  # user-token calls on one page (code 32)
     meta_page_calls_per_hour: int = 4_800
     meta_instagram_calls_per_hour: int = 4_800
+    # Code 613 "calls within one hour exceeded": Meta's custom throttles of single endpoints,
+    # per endpoint ("<METHOD> <template>" as in /_sandbox/stats) and per user/page/IG account.
+    # Insights reads are the classic case; add any endpoint, or {} to turn them off.
+    facebook_endpoint_calls_per_hour: dict[str, int] = {
+        "GET /{page-id}/insights": 200,
+        "GET /{post-id}/insights": 200,
+    }
+    instagram_endpoint_calls_per_hour: dict[str, int] = {
+        "GET /{ig-media-id}/insights": 200,
+        "GET /{ig-user-id}/insights": 200,
+    }
     linkedin_member_calls_per_day: int = 100_000
     linkedin_app_calls_per_day: int = 1_000_000
     youtube_daily_quota: int = 10_000
+    youtube_calls_per_minute: int = 3_000  # per user; beyond it 429 rateLimitExceeded
     youtube_upload_units: int = 0  # ⚠ older docs: 1,600 units per videos.insert
 
     # Simulated processing times (sandbox clock seconds).

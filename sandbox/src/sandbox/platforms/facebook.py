@@ -25,6 +25,7 @@ from sandbox.platforms.base import (
     seed_history,
 )
 from sandbox.platforms.graph import GraphCall
+from sandbox.ratelimit import Usage
 from sandbox.state import Account, Post, SandboxState, Token, digits
 from sandbox.web import Reject, json_response, request_record
 
@@ -473,33 +474,59 @@ def page_insights(call: GraphCall, page: Account) -> Response:
     return json_response(graph.data_page(data))
 
 
-def rate_limit(call: GraphCall, token: Token) -> dict[str, str]:
-    state = call.state
+def rate_limit(call: GraphCall, token: Token) -> None:
+    """Count the call; raise the Graph rate-limit error that applies, with the usage headers.
+
+    Meta's Rate Limits page: Pages API calls made with page tokens fall under Business Use Case
+    limits (header ``X-Business-Use-Case-Usage``, code 80001); calls made with user or app tokens
+    under Platform limits (header ``X-App-Usage``): the user's own hourly budget (code 17), the
+    app's 200 calls x users per hour (code 4), and with a user token on one page, that page's
+    budget (code 32, in ``page_platform_limit``). Code 613 is per endpoint (``GraphCall.name``).
+    """
+    state, settings = call.state, call.state.settings
     now = state.clock.now()
+    call.token = token
+    call.endpoint_limits = settings.facebook_endpoint_calls_per_hour
     if token.kind == "page":
         usage = state.limits.sliding(
-            (NAME, "page", token.account_id), state.settings.meta_page_calls_per_hour, 3_600, now
+            (NAME, "page", token.account_id), settings.meta_page_calls_per_hour, 3_600, now
         )
-        headers = graph.business_usage(token.account_id, "pages", usage)
+        call.headers = graph.business_usage(token.account_id, "pages", usage, now)
         if not usage.allowed:
-            raise Reject(
-                graph.with_headers(
-                    graph.error(
-                        "There have been too many calls to this Page account. "
-                        "Wait a bit and try again.",
-                        80001,
-                    ),
-                    headers,
-                )
+            raise call.throttled(
+                "There have been too many calls to this Page account. Wait a bit and try again.",
+                80001,
             )
-        return headers
+        return
     users = sum(1 for a in state.accounts.values() if a.platform == NAME and a.kind == "user")
-    limit = state.settings.meta_calls_per_user_hour * max(1, users)
-    usage = state.limits.sliding((NAME, "app"), limit, 3_600, now)
-    headers = graph.app_usage(usage)
+    app_key, app_limit = (NAME, "app"), settings.meta_calls_per_user_hour * max(1, users)
+    user = state.limits.sliding(
+        (NAME, "user", token.account_id), settings.meta_user_calls_per_hour, 3_600, now
+    )
+    if not user.allowed:
+        # X-App-Usage only reports the app: a user throttled alone sees it below 100 %.
+        used = state.limits.peek_sliding(app_key, 3_600, now)
+        call.headers = graph.app_usage(Usage(used, app_limit, now, True))
+        raise call.throttled("(#17) User request limit reached", 17)
+    usage = state.limits.sliding(app_key, app_limit, 3_600, now)
+    call.headers = graph.app_usage(usage)
     if not usage.allowed:
-        raise Reject(graph.with_headers(rate_limited(), headers))
-    return headers
+        raise Reject(graph.with_headers(rate_limited(), call.headers))
+
+
+def page_platform_limit(call: GraphCall, token: Token, page: Account) -> None:
+    """A user (not page) token working on one page counts in that page's Platform budget."""
+    if token.kind == "page":
+        return
+    state = call.state
+    usage = state.limits.sliding(
+        (NAME, "page-platform", page.id),
+        state.settings.meta_page_platform_calls_per_hour,
+        3_600,
+        state.clock.now(),
+    )
+    if not usage.allowed:
+        raise call.throttled("(#32) Page request limit reached", 32)
 
 
 async def dispatch(call: GraphCall) -> Response:
@@ -514,9 +541,9 @@ async def dispatch(call: GraphCall) -> Response:
         return graph.unsupported(call)
     call.name_unresolved()
     token = graph.authenticate(call, NAME)
-    headers = rate_limit(call, token)
+    rate_limit(call, token)
     response = await route(call, token, segs[0], segs[1] if len(segs) == 2 else None)
-    return graph.with_headers(response, headers)
+    return graph.with_headers(response, call.headers)
 
 
 async def route(call: GraphCall, token: Token, node: str, edge: str | None) -> Response:
@@ -545,6 +572,7 @@ async def route(call: GraphCall, token: Token, node: str, edge: str | None) -> R
                 )
     page = state.account(NAME, node)
     if page is not None and page.kind == "page":
+        page_platform_limit(call, token, page)
         call.name(NAME, "{page-id}", *([edge] if edge else []))
         if edge is None and method == "GET":
             return json_response(page_json(state, page, call.fields("id,name"), None))

@@ -10,6 +10,7 @@ fixed routes such as ``/oauth/access_token`` cannot collide with nodes.
 from __future__ import annotations
 
 import json
+import math
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -36,6 +37,11 @@ class GraphCall:
     segments: list[str]
     params: dict[str, str]
     files: dict[str, bytes] = field(default_factory=dict)
+    # Set once the token is known: who is calling, the usage headers every answer carries, and
+    # the per-endpoint hourly limits (code 613) of this platform, keyed "<METHOD> <template>".
+    token: Token | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    endpoint_limits: dict[str, int] = field(default_factory=dict)
 
     @property
     def token_value(self) -> str | None:
@@ -50,7 +56,28 @@ class GraphCall:
         Only the path template: the middleware puts the method in front, as for every other
         route, so each stats key reads ``"<METHOD> <path template>"`` exactly once.
         """
-        self.request.scope["sandbox.endpoint"] = "/" + "/".join(parts)
+        template = "/" + "/".join(parts)
+        self.request.scope["sandbox.endpoint"] = template
+        self.endpoint_limit(platform, f"{self.method} {template}")
+
+    def endpoint_limit(self, platform: str, endpoint: str) -> None:
+        """Code 613, "calls within one hour exceeded": Meta's custom per-endpoint throttles,
+        counted here per endpoint and per object the token acts for (user, page, IG account)."""
+        limit = self.endpoint_limits.get(endpoint)
+        if limit is None or self.token is None:
+            return
+        usage = self.state.limits.sliding(
+            (platform, "endpoint", endpoint, self.token.account_id),
+            limit,
+            3_600,
+            self.state.clock.now(),
+        )
+        if not usage.allowed:
+            raise self.throttled("(#613) Calls to this api have exceeded the rate limit.", 613)
+
+    def throttled(self, message: str, code: int) -> Reject:
+        """A rate-limit error (Meta answers them with HTTP 400, not 429) with the usage headers."""
+        return Reject(with_headers(error(message, code, is_transient=True), self.headers))
 
     def name_unresolved(self) -> None:
         """A provisional name for calls refused before routing (bad token, rate limit), which
@@ -163,14 +190,17 @@ def usage_percent(usage: Usage) -> int:
     return min(100, usage.used * 100 // max(1, usage.limit))
 
 
-def business_usage(node_id: str, kind: str, usage: Usage) -> dict[str, str]:
+def business_usage(node_id: str, kind: str, usage: Usage, now: float) -> dict[str, str]:
     pct = usage_percent(usage)
     entry = {
         "type": kind,
         "call_count": pct,
         "total_cputime": pct // 2,
         "total_time": pct // 2,
-        "estimated_time_to_regain_access": 0 if usage.allowed else 60,
+        # Minutes until the oldest call of the rolling hour drops out and a call fits again.
+        "estimated_time_to_regain_access": 0
+        if usage.allowed
+        else max(1, math.ceil((usage.reset_at - now) / 60)),
     }
     return {"X-Business-Use-Case-Usage": json.dumps({node_id: [entry]})}
 

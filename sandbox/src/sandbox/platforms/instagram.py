@@ -259,18 +259,18 @@ def container_status(state: SandboxState, container: dict[str, Any]) -> tuple[st
     return "FINISHED", "Finished: Media has been uploaded and it is ready to be published."
 
 
-def rate_limit(call: GraphCall, token: Token) -> dict[str, str]:
+def rate_limit(call: GraphCall, token: Token) -> None:
+    """Instagram Platform calls fall under Business Use Case limits only (code 80002)."""
     state = call.state
+    now = state.clock.now()
+    call.token = token
+    call.endpoint_limits = state.settings.instagram_endpoint_calls_per_hour
     usage = state.limits.sliding(
-        (NAME, "buc", token.account_id),
-        state.settings.meta_instagram_calls_per_hour,
-        3_600,
-        state.clock.now(),
+        (NAME, "buc", token.account_id), state.settings.meta_instagram_calls_per_hour, 3_600, now
     )
-    headers = graph.business_usage(token.account_id, "instagram", usage)
+    call.headers = graph.business_usage(token.account_id, "instagram", usage, now)
     if not usage.allowed:
-        raise Reject(graph.with_headers(rate_limited(), headers))
-    return headers
+        raise Reject(graph.with_headers(rate_limited(), call.headers))
 
 
 async def create_container(call: GraphCall, account: Account) -> Response:
@@ -492,13 +492,13 @@ async def dispatch(call: GraphCall) -> Response:
         return graph.unsupported(call)
     call.name_unresolved()
     token = graph.authenticate(call, NAME)
-    headers = rate_limit(call, token)
+    rate_limit(call, token)
     me = state.account(NAME, token.account_id)
     assert me is not None
     node = me.id if segs[0] == "me" else segs[0]
     edge = segs[1] if len(segs) == 2 else None
     response = await route(call, me, node, edge)
-    return graph.with_headers(response, headers)
+    return graph.with_headers(response, call.headers)
 
 
 async def route(call: GraphCall, me: Account, node: str, edge: str | None) -> Response:

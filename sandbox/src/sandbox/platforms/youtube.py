@@ -267,12 +267,20 @@ def caller(request: Request, units: int, scope: str | None = None) -> tuple[Toke
     token_ = authenticate(request, NAME, unauthorized)
     if scope is not None and not any(s in token_.scopes for s in scope.split("|")):
         raise Reject(insufficient_scope(scope))
+    now = state.clock.now()
+    # Bursts trip Google's per-user per-minute limit (429 rateLimitExceeded, no headers) before
+    # the daily unit quota; a refused call costs no units.
+    burst = state.limits.sliding(
+        (NAME, "minute", token_.account_id), state.settings.youtube_calls_per_minute, 60, now
+    )
+    if not burst.allowed:
+        raise Reject(rate_limited())
     if units:
         usage = state.limits.calendar(
             (NAME, "quota"),
             state.settings.youtube_daily_quota,
             "America/Los_Angeles",
-            state.clock.now(),
+            now,
             units,
         )
         if not usage.allowed:
