@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 
@@ -163,7 +164,7 @@ def test_ig_publish_flow_and_insights(client: httpx.Client) -> None:
     assert (
         too_early["error"]["message"] == "(#10) Not enough viewers for the media to show insights"
     )
-    advance(client, 7200)
+    advance(client, 48 * 3600 + 7200)  # insights lag 48 h by default
     insights = client.get(
         f"/instagram/v21.0/{media_id}/insights",
         params={"metric": "views,reach,likes,saved", "access_token": token},
@@ -419,3 +420,53 @@ def test_fb_app_limit_is_code_4(sandbox_with: SandboxFactory) -> None:
     app_level = c.get("/facebook/v21.0/me", params={"access_token": user_token})
     assert graph_error(app_level) == (400, 4)
     assert json.loads(app_level.headers["x-app-usage"])["call_count"] == 100
+
+
+def test_fb_login_finds_the_linked_instagram_account(client: httpx.Client) -> None:
+    user_token, _ = fb_connect(client)
+    pages = client.get(
+        "/facebook/v21.0/me/accounts",
+        params={"fields": "instagram_business_account", "access_token": user_token},
+    ).json()["data"]
+    first, second = pages
+    assert set(first) == {"id", "instagram_business_account"}
+    assert first["instagram_business_account"]["id"].startswith("178414")
+    assert second == {"id": second["id"]}  # not linked: the field is left out
+    page = client.get(
+        f"/facebook/v21.0/{first['id']}",
+        params={"fields": "instagram_business_account", "access_token": user_token},
+    ).json()
+    assert page["instagram_business_account"] == first["instagram_business_account"]
+
+
+def ig_insights(c: httpx.Client, token: str, media_id: str, metric: str) -> Any:
+    params = {"metric": metric, "access_token": token}
+    return c.get(f"/instagram/v21.0/{media_id}/insights", params=params).json()
+
+
+def test_ig_insights_lag_behind_live_counters(sandbox_with: SandboxFactory) -> None:
+    c = sandbox_with(instagram_insights_lag_seconds=20 * 3600)
+    ig = ig_connect(c)
+    media = c.get(
+        "/instagram/v21.0/me/media", params={"fields": "id,like_count", "access_token": ig["token"]}
+    ).json()["data"]
+    newest = media[0]["id"]  # newest first: seeded a day ago
+    reported = ig_insights(c, ig["token"], newest, "likes,reach")["data"]
+    truth = c.get(f"/_sandbox/truth/instagram/{newest}").json()["metrics"]
+    assert [i["values"][0]["value"] for i in reported] == [
+        truth["insights"]["likes"],
+        truth["insights"]["reach"],
+    ]
+    # The quick counter is live; the insight is 20 hours behind it.
+    assert truth["like_count"] > truth["insights"]["likes"]
+    assert media[0]["like_count"] == truth["like_count"]
+
+
+def test_ig_insights_kept_two_years(sandbox_with: SandboxFactory) -> None:
+    c = sandbox_with(instagram_insights_retention_days=2, instagram_insights_lag_seconds=0)
+    ig = ig_connect(c)
+    token = ig["token"]
+    media = c.get("/instagram/v21.0/me/media", params={"access_token": token}).json()["data"]
+    day1, day3 = media[0]["id"], media[1]["id"]  # seeded 1 and 3 days ago, newest first
+    assert ig_insights(c, token, day1, "reach")["data"]
+    assert ig_insights(c, token, day3, "reach") == {"data": []}  # older than the 2 days kept

@@ -106,9 +106,12 @@ def post_counts(state: SandboxState, post: Post, at: float | None = None) -> Cou
     return counts_at(state.settings.seed, post.platform, post.id, now - post.created_at)
 
 
-def daily_counts(state: SandboxState, posts: list[Post], day: datetime) -> dict[str, int]:
-    """Growth of the posts' counters during one UTC day (capped at now)."""
-    now = state.clock.now()
+def daily_counts(
+    state: SandboxState, posts: list[Post], day: datetime, as_of: float | None = None
+) -> dict[str, int]:
+    """Growth of the posts' counters during one UTC day, capped at ``as_of`` (default now; a
+    platform whose insights lag reports an earlier moment)."""
+    now = state.clock.now() if as_of is None else as_of
     start = day.timestamp()
     end = min((day + timedelta(days=1)).timestamp(), now)
     total: dict[str, int] = {}

@@ -113,6 +113,11 @@ class SandboxSettings(BaseSettings):
     linkedin_version_window_months: int = 12
     # Insights below this reach answer "(#10) Not enough viewers".
     instagram_min_insight_reach: int = 5
+    # Instagram insights lag up to 48 h: they report the metrics as they were this long ago
+    # (0 for live numbers in demos). Quick counters (like_count...) never lag.
+    instagram_insights_lag_seconds: int = 48 * 3_600
+    # Instagram keeps insights 2 years: older media answer an empty set.
+    instagram_insights_retention_days: int = 730
 
     def redirect_uris(self, platform: str) -> list[str]:
         path = self.redirect_path.format(platform=platform)

@@ -2,7 +2,10 @@
 
 Hosts under ``/facebook``: ``www.facebook.com`` serves ``/v21.0/dialog/oauth`` and
 ``graph.facebook.com`` everything else (``/v21.0/oauth/access_token``, ``/me/accounts``,
-``/{page-id}/feed``...). ``dialog`` and ``oauth`` are not numeric node ids, so they cannot collide
+``/{page-id}/feed``...). Page 1 of each user has a linked Instagram business account
+(``instagram_business_account`` on the page, as the Instagram API with Facebook Login reads it);
+only its id is served here, the Instagram API itself lives under ``/instagram``.
+``dialog`` and ``oauth`` are not numeric node ids, so they cannot collide
 with Graph nodes.
 """
 
@@ -77,6 +80,12 @@ def post_id(state: SandboxState, page: str) -> str:
     return f"{page}_{122_000_000_000_000_000 + state.ids.next('facebook:post')}"
 
 
+def linked_instagram(username: str) -> dict[str, Any]:
+    """Page 1 of every user is linked to an Instagram professional account, so the Instagram
+    API with Facebook Login finds it via ``/me/accounts?fields=instagram_business_account``."""
+    return {"instagram_business_account": "178414" + digits(f"instagram-fb:{username}", 11)}
+
+
 def create_user(state: SandboxState, username: str) -> Account:
     user = state.add_account(
         Account(
@@ -97,6 +106,7 @@ def create_user(state: SandboxState, username: str) -> Account:
                 created_at=user.created_at,
                 kind="page",
                 parent_id=user.id,
+                data=linked_instagram(username) if index == 1 else {},
             )
         )
         seed_history(state, page, lambda page=page: post_id(state, page.id))  # type: ignore[misc]
@@ -226,9 +236,12 @@ def page_json(
         "followers_count": metrics.followers(state, page),
         "link": f"https://www.facebook.com/{page.id}",
     }
+    if "instagram_business_account" in page.data:  # absent, not null, on unlinked pages
+        values["instagram_business_account"] = {"id": page.data["instagram_business_account"]}
     if user_token is not None and "access_token" in fields:
         values["access_token"] = page_token(state, user_token, page).value
-    return {f: values[f] for f in fields if f in values}
+    # Graph answers a node's id whatever fields were asked for.
+    return {"id": page.id} | {f: values[f] for f in fields if f in values}
 
 
 def post_json(state: SandboxState, post: Post, fields: list[str]) -> dict[str, Any]:

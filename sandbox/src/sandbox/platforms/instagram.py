@@ -405,6 +405,11 @@ def publishing_limit(call: GraphCall, account: Account) -> Response:
     return json_response({"data": [{k: v for k, v in entry.items() if k in fields}]})
 
 
+def insights_as_of(state: SandboxState) -> float:
+    """The moment insights describe: now minus the lag (up to 48 h at Instagram)."""
+    return state.clock.now() - state.settings.instagram_insights_lag_seconds
+
+
 def media_insights(call: GraphCall, post: Post) -> Response:
     state = call.state
     names = [m for m in call.params.get("metric", "").split(",") if m]
@@ -423,7 +428,9 @@ def media_insights(call: GraphCall, post: Post) -> Response:
             )
     if not names:
         return graph.invalid_param("The parameter metric is required.")
-    c = metrics.post_counts(state, post)
+    if state.clock.now() - post.created_at > state.settings.instagram_insights_retention_days * DAY:
+        return json_response({"data": []})  # past retention, as for any missing metric
+    c = metrics.post_counts(state, post, insights_as_of(state))
     if c.reach < state.settings.instagram_min_insight_reach:
         return graph.error(graph.NOT_ENOUGH_VIEWERS, 10)
     values = {
@@ -450,7 +457,10 @@ def account_insights(call: GraphCall, account: Account) -> Response:
     since = graph.parse_time(call.params.get("since"), now - DAY)
     until = graph.parse_time(call.params.get("until"), now)
     posts = state.posts_of(NAME, account.id)
-    days = metrics.utc_days(since, until)
+    as_of = insights_as_of(state)
+    kept_since = now - state.settings.instagram_insights_retention_days * DAY
+    # Days past retention are gone; days after the lag are not in yet.
+    days = [d for d in metrics.utc_days(since, until) if d.timestamp() + DAY > kept_since]
     data = []
     for name in names:
         if name in DEPRECATED:
@@ -458,8 +468,8 @@ def account_insights(call: GraphCall, account: Account) -> Response:
         if name == "follower_count":
             series = [
                 {
-                    "value": metrics.followers(state, account, d.timestamp() + DAY)
-                    - metrics.followers(state, account, d.timestamp()),
+                    "value": metrics.followers(state, account, min(d.timestamp() + DAY, as_of))
+                    - metrics.followers(state, account, min(d.timestamp(), as_of)),
                     "end_time": meta_time(d.timestamp() + DAY),
                 }
                 for d in days
@@ -472,7 +482,7 @@ def account_insights(call: GraphCall, account: Account) -> Response:
                 + ", ".join((*ACCOUNT_METRICS, "follower_count"))
             )
         key = {"saves": "saves", "total_interactions": "likes"}.get(name, name)
-        total = sum(metrics.daily_counts(state, posts, d)[key] for d in days)
+        total = sum(metrics.daily_counts(state, posts, d, as_of)[key] for d in days)
         item = graph.insight(account.id, name, total, period)
         item.pop("values")
         item["total_value"] = {"value": total}
@@ -545,10 +555,11 @@ async def graph_api(request: Request, path: str) -> Response:
 
 
 def truth(state: SandboxState, post: Post) -> dict[str, Any]:
-    c = metrics.post_counts(state, post)
+    live = metrics.post_counts(state, post)
+    c = metrics.post_counts(state, post, insights_as_of(state))  # insights lag, counters do not
     return {
-        "like_count": c.likes,
-        "comments_count": c.comments,
+        "like_count": live.likes,
+        "comments_count": live.comments,
         "insights": {
             "views": c.views,
             "reach": c.reach,
