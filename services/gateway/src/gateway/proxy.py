@@ -15,7 +15,7 @@ from starlette.responses import Response, StreamingResponse
 from gateway.routes import Route, match
 from gateway.settings import GatewaySettings
 from socialseed import telemetry
-from socialseed.errors import NotFound, RateLimited, ServiceUnavailable
+from socialseed.errors import BadRequest, NotFound, RateLimited, ServiceUnavailable
 from socialseed.security import JWTVerifier
 
 HOP_BY_HOP = {
@@ -76,10 +76,16 @@ class Gateway:
         forwarded_for = request.headers.get("x-forwarded-for")
         headers.append(("x-forwarded-for", f"{forwarded_for}, {ip}" if forwarded_for else ip))
         headers.append(("x-request-id", request.state.request_id))
+        # Path and query are passed on exactly as received (still percent-encoded).
+        raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
+        query: bytes = request.scope.get("query_string", b"")
+        try:
+            url = httpx.URL(base).copy_with(raw_path=raw_path + (b"?" + query if query else b""))
+        except httpx.InvalidURL as exc:
+            raise BadRequest("The URL is malformed.") from exc
         upstream = self.client.build_request(
             request.method,
-            # The query string is passed through byte for byte.
-            httpx.URL(base + request.url.path, query=request.url.query.encode()),
+            url,
             headers=headers,
             content=request.stream(),
         )
