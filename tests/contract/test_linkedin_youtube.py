@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -357,3 +358,80 @@ def test_youtube_burst_is_429_and_costs_no_quota(sandbox_with: SandboxFactory) -
     advance(c, 61)  # a new minute; the two refused calls cost no units
     assert channels().status_code == 200
     assert channels().json()["error"]["errors"][0]["reason"] == "quotaExceeded"
+
+
+def test_linkedin_video_upload_in_parts(sandbox_with: SandboxFactory) -> None:
+    c = sandbox_with(linkedin_video_part_bytes=4096)
+    token = li_connect(c)["access_token"]
+    author = f"urn:li:person:{c.get('/linkedin/v2/userinfo', headers=rest(token)).json()['sub']}"
+    video = MP4 + b"\x00" * (10_000 - len(MP4))
+
+    def initialize(size: int) -> dict[str, Any]:
+        body = {"initializeUploadRequest": {"owner": author, "fileSizeBytes": size}}
+        response = c.post(
+            "/linkedin/rest/videos",
+            params={"action": "initializeUpload"},
+            headers=rest(token),
+            json=body,
+        )
+        value: dict[str, Any] = response.json()["value"]
+        return value
+
+    def upload(init: dict[str, Any], data: bytes) -> list[str]:
+        etags = []
+        for part in init["uploadInstructions"]:
+            chunk = data[part["firstByte"] : part["lastByte"] + 1]
+            put = c.put(
+                part["uploadUrl"], content=chunk, headers={"Authorization": f"Bearer {token}"}
+            )
+            assert put.status_code == 200
+            etags.append(put.headers["etag"])
+        return etags
+
+    def finalize(init: dict[str, Any], etags: list[str]) -> httpx.Response:
+        request = {
+            "video": init["video"],
+            "uploadToken": init["uploadToken"],
+            "uploadedPartIds": etags,
+        }
+        return c.post(
+            "/linkedin/rest/videos",
+            params={"action": "finalizeUpload"},
+            headers=rest(token),
+            json={"finalizeUploadRequest": request},
+        )
+
+    init = initialize(len(video))
+    assert init["video"].startswith("urn:li:video:")
+    assert [(p["firstByte"], p["lastByte"]) for p in init["uploadInstructions"]] == [
+        (0, 4095),
+        (4096, 8191),
+        (8192, 9999),
+    ]
+    status = f"/linkedin/rest/videos/{init['video']}"
+    assert c.get(status, headers=rest(token)).json()["status"] == "WAITING_UPLOAD"
+    etags = upload(init, video)
+    assert finalize(init, etags[::-1]).status_code == 400  # parts named out of order
+    assert finalize(init, etags).status_code == 200
+    assert c.get(status, headers=rest(token)).json()["status"] == "PROCESSING"
+    post = {
+        "author": author,
+        "commentary": "Watch this",
+        "visibility": "PUBLIC",
+        "distribution": {"feedDistribution": "MAIN_FEED"},
+        "lifecycleState": "PUBLISHED",
+        "content": {"media": {"id": init["video"]}},
+    }
+    assert c.post("/linkedin/rest/posts", headers=rest(token), json=post).status_code == 422
+    advance(c, 11)
+    assert c.get(status, headers=rest(token)).json()["status"] == "AVAILABLE"
+    created = c.post("/linkedin/rest/posts", headers=rest(token), json=post)
+    assert created.status_code == 201 and created.headers["x-restli-id"].startswith("urn:li:share:")
+    ledger = c.get("/_sandbox/ledger", params={"platform": "linkedin"}).json()["entries"]
+    assert ledger[0]["media"][0]["format"] == "mp4"
+    # Not an MP4 by its magic bytes: processing fails and it cannot be posted.
+    jpeg = initialize(len(JPEG))
+    assert finalize(jpeg, upload(jpeg, JPEG)).status_code == 200
+    advance(c, 11)
+    failed = c.get(f"/linkedin/rest/videos/{jpeg['video']}", headers=rest(token)).json()
+    assert failed["status"] == "PROCESSING_FAILED"

@@ -111,6 +111,8 @@ class SandboxSettings(BaseSettings):
     x_duplicate_window: int = DAY
     facebook_duplicate_window: int = DAY
     linkedin_version_window_months: int = 12
+    # LinkedIn splits video uploads into 4 MB parts (one upload URL and ETag each).
+    linkedin_video_part_bytes: int = 4 * 1024 * 1024
     # Insights below this reach answer "(#10) Not enough viewers".
     instagram_min_insight_reach: int = 5
     # Instagram insights lag up to 48 h: they report the metrics as they were this long ago

@@ -6,6 +6,11 @@ Every ``/rest`` call must carry ``LinkedIn-Version: YYYYMM`` (the current month 
 ``linkedin_version_window_months`` before it; others answer 426 NONEXISTENT_VERSION) and
 ``X-Restli-Protocol-Version: 2.0.0``.
 
+Media: images (``/rest/images``, one PUT) and videos (``/rest/videos``: initializeUpload with
+``fileSizeBytes`` -> one upload URL per ``linkedin_video_part_bytes`` part, PUT each and keep
+its ETag, finalizeUpload with the ETags in order); both WAITING_UPLOAD -> PROCESSING ->
+AVAILABLE (or PROCESSING_FAILED when the magic bytes are not JPEG/PNG/GIF, resp. MP4).
+
 Refresh tokens (approved partners only, ``linkedin_refresh_tokens``) do not rotate: a refresh
 answers a new access token and the *same* refresh token with the TTL it has left, since LinkedIn
 documents that refreshing does not reset the refresh token's 365 days.
@@ -39,6 +44,7 @@ from sandbox.web import (
 NAME = "linkedin"
 router = APIRouter()
 MAX_COMMENTARY = 3_000
+MAX_VIDEO_BYTES = 500 * 1024 * 1024  # 75 KB to 500 MB for feed videos
 LIST = re.compile(r"List\((.*)\)")
 
 
@@ -378,6 +384,7 @@ async def organization_acls(request: Request) -> Response:
 
 # images ------------------------------------------------------------------------------------
 def image_status(state: SandboxState, image: dict[str, Any]) -> str:
+    """Images and videos alike: waiting for bytes, then processing for a while."""
     if image["uploaded_at"] is None:
         return "WAITING_UPLOAD"
     if image["error"]:
@@ -387,17 +394,31 @@ def image_status(state: SandboxState, image: dict[str, Any]) -> str:
     return "AVAILABLE"
 
 
+async def upload_action(request: Request, actions: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+    """The ``?action=`` and JSON body of an images/videos action call, after the usual checks."""
+    member(request, "w_member_social")
+    action = request.query_params.get("action", "")
+    if action not in actions:
+        raise Reject(api_error(400, "Unsupported action", "ILLEGAL_ARGUMENT"))
+    return action, await json_body(request, lambda m: api_error(400, m))
+
+
+def upload_owner(request: Request, body: dict[str, Any]) -> str:
+    """The ``initializeUploadRequest.owner`` the caller may upload for (itself or its org)."""
+    state = sandbox(request)
+    me = state.account(NAME, request.scope["sandbox.token"].account_id)
+    assert me is not None
+    owner = str((body.get("initializeUploadRequest") or {}).get("owner", ""))
+    if author_account(state, me, owner) is None:
+        raise Reject(api_error(403, "Not enough permissions to access: owner", "ACCESS_DENIED"))
+    return owner
+
+
 @router.post("/rest/images")
 async def images_action(request: Request) -> Response:
     state = sandbox(request)
-    _, me = member(request, "w_member_social")
-    if request.query_params.get("action") != "initializeUpload":
-        return api_error(400, "Unsupported action", "ILLEGAL_ARGUMENT")
-    body = await json_body(request, lambda m: api_error(400, m))
-    owner = (body.get("initializeUploadRequest") or {}).get("owner", "")
-    owner_account = author_account(state, me, owner)
-    if owner_account is None:
-        return api_error(403, "Not enough permissions to access: owner", "ACCESS_DENIED")
+    _, body = await upload_action(request, ("initializeUpload",))
+    owner = upload_owner(request, body)
     number = state.ids.next("linkedin:image")
     urn = f"urn:li:image:C4E10AQ{number:010d}"
     upload_token = f"{number:x}{digits(urn, 8)}"
@@ -442,6 +463,120 @@ async def upload_image(request: Request, upload_token: str) -> Response:
     return Response(status_code=201)
 
 
+# videos ------------------------------------------------------------------------------------
+VIDEO_URN = "urn:li:video:C5505AQ"
+
+
+def video_parts(size: int, part_bytes: int) -> list[tuple[int, int]]:
+    """(firstByte, lastByte) of each part LinkedIn asks for: fixed-size parts, the last shorter."""
+    return [(first, min(first + part_bytes, size) - 1) for first in range(0, size, part_bytes)]
+
+
+@router.post("/rest/videos")
+async def videos_action(request: Request) -> Response:
+    """``initializeUpload`` (declare size, get one upload URL per part) or ``finalizeUpload``
+    (name the parts by the ETags their PUTs answered); then WAITING_UPLOAD -> PROCESSING ->
+    AVAILABLE, or PROCESSING_FAILED when the bytes are not an MP4."""
+    state = sandbox(request)
+    action, body = await upload_action(request, ("initializeUpload", "finalizeUpload"))
+    if action == "finalizeUpload":
+        return finalize_video(state, body.get("finalizeUploadRequest") or {})
+    owner = upload_owner(request, body)
+    size = (body.get("initializeUploadRequest") or {}).get("fileSizeBytes")
+    if not isinstance(size, int) or size <= 0:
+        return api_error(400, "fileSizeBytes must be a positive number", "ILLEGAL_ARGUMENT")
+    if size > MAX_VIDEO_BYTES:
+        return api_error(400, "Video file size exceeds the maximum allowed", "ILLEGAL_ARGUMENT")
+    number = state.ids.next("linkedin:video")
+    urn = f"{VIDEO_URN}{number:010d}"
+    upload_token = f"{number:x}{digits(urn, 8)}"
+    parts = video_parts(size, state.settings.linkedin_video_part_bytes)
+    state.put(
+        NAME,
+        "video",
+        urn,
+        {
+            "id": urn,
+            "owner": owner,
+            "size": size,
+            "token": upload_token,
+            "parts": [None] * len(parts),  # (etag, bytes) once PUT
+            "uploaded_at": None,
+            "error": None,
+            "media": None,
+        },
+    )
+    url = f"{base_url(request)}/linkedin/dms-uploads/sp/v2/{upload_token}/uploadedVideo"
+    return json_response(
+        {
+            "value": {
+                "uploadUrlsExpireAt": int((state.clock.now() + DAY) * 1000),
+                "video": urn,
+                "uploadInstructions": [
+                    {"uploadUrl": f"{url}?partNumber={i}", "firstByte": first, "lastByte": last}
+                    for i, (first, last) in enumerate(parts, 1)
+                ],
+                "uploadToken": upload_token,
+            }
+        }
+    )
+
+
+@router.put("/dms-uploads/sp/v2/{upload_token}/uploadedVideo")
+async def upload_video_part(request: Request, upload_token: str) -> Response:
+    state = sandbox(request)
+    authenticate(request, NAME, unauthorized)
+    video = next((v for v in state.objects_of(NAME, "video") if v["token"] == upload_token), None)
+    part = request.query_params.get("partNumber", "1")
+    if video is None or not part.isdigit() or not 1 <= int(part) <= len(video["parts"]):
+        return api_error(404, "Upload not found")
+    index = int(part) - 1
+    first, last = video_parts(video["size"], state.settings.linkedin_video_part_bytes)[index]
+    data = await request.body()
+    if len(data) != last - first + 1:
+        return api_error(400, f"Part {part} must be bytes {first}-{last}", "ILLEGAL_ARGUMENT")
+    etag = digits(f"{upload_token}:{part}:{len(data)}", 12)
+    video["parts"][index] = (etag, data)
+    return Response(status_code=200, headers={"ETag": etag})
+
+
+def finalize_video(state: SandboxState, body: dict[str, Any]) -> Response:
+    video = state.get(NAME, "video", str(body.get("video", "")))
+    if video is None or body.get("uploadToken", "") != video["token"]:
+        return api_error(404, "Video upload not found", "NOT_FOUND")
+    if video["uploaded_at"] is not None:
+        return api_error(400, "Upload already finalized", "ILLEGAL_ARGUMENT")
+    if None in video["parts"] or body.get("uploadedPartIds") != [p[0] for p in video["parts"]]:
+        return api_error(
+            400, "uploadedPartIds must list the ETag of every part, in order", "ILLEGAL_ARGUMENT"
+        )
+    head = video["parts"][0][1]
+    found = sniff(head, video["size"])
+    video["media"] = found.as_json()
+    video["uploaded_at"] = state.clock.now()
+    video["parts"] = [(etag, b"") for etag, _ in video["parts"]]  # bytes are not kept
+    if found.format != "mp4":
+        video["error"] = "UNSUPPORTED_FORMAT"
+    return Response(status_code=200)
+
+
+@router.get("/rest/videos/{urn}")
+async def get_video(request: Request, urn: str) -> Response:
+    state = sandbox(request)
+    member(request)
+    video = state.get(NAME, "video", unquote(urn))
+    if video is None:
+        return api_error(404, "Not Found", "NOT_FOUND")
+    body: dict[str, Any] = {
+        "id": video["id"],
+        "owner": video["owner"],
+        "status": image_status(state, video),
+    }
+    if body["status"] == "AVAILABLE":
+        body["downloadUrl"] = f"https://dms.licdn.com/playlist/vid/{video['id']}"
+    return json_response(body)
+
+
 @router.get("/rest/images/{urn}")
 async def get_image(request: Request, urn: str) -> Response:
     state = sandbox(request)
@@ -482,10 +617,11 @@ async def create_post(request: Request) -> Response:
     media = []
     media_id = ((body.get("content") or {}).get("media") or {}).get("id")
     if media_id:
-        image = state.get(NAME, "image", str(media_id))
-        if image is None or image_status(state, image) != "AVAILABLE":
+        kind = "video" if str(media_id).startswith("urn:li:video:") else "image"
+        found = state.get(NAME, kind, str(media_id))
+        if found is None or image_status(state, found) != "AVAILABLE":
             return invalid_post(f"Media {media_id} is not AVAILABLE")
-        media.append({"id": media_id, **(image["media"] or {})})
+        media.append({"id": media_id, **(found["media"] or {})})
     now = state.clock.now()
     window = state.settings.linkedin_duplicate_window
     for post in state.posts_of(NAME, author.id):
