@@ -42,6 +42,7 @@ async def main() -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await stop.wait()
+    await consumer.close()
     await consumer.broker.stop()
 
 

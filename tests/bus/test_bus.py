@@ -244,6 +244,7 @@ async def test_poison_goes_to_dlq_and_partition_keeps_moving(
     try:
         assert await wait_for_effects(bus_db, good_user) == 1
     finally:
+        await consumer.close()
         await broker.stop()
     assert len(attempts) == 3  # bounded retries
 

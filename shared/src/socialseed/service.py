@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socialseed import telemetry
+from socialseed.bus import EventConsumer
 from socialseed.db import Database
 from socialseed.errors import install_error_handlers
 from socialseed.outbox import OutboxRelay
@@ -44,6 +45,7 @@ class Runtime:
     background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     verifier: JWTVerifier | None = None
+    consumers: list[EventConsumer] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.db is not None:
@@ -80,6 +82,8 @@ class Runtime:
             await asyncio.gather(*tasks, return_exceptions=True)
             if self.relay is not None:
                 await self.relay.stop()
+            for consumer in self.consumers:
+                await consumer.close()
             if self.broker is not None:
                 await self.broker.stop()
             if self.db is not None:
