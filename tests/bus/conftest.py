@@ -9,15 +9,20 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from sqlalchemy import func, select
 
+from socialseed.contracts import UserRegistered
 from socialseed.db import Database
 from socialseed.migrate import migrate_service
+from socialseed.outbox import Outbox
 from socialseed.testing import TEST_DATABASE, Infra
 from tests.bus.schema import effects
+from tests.bus.schema import outbox as bus_outbox
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,6 +64,42 @@ async def wait_for_effects(db: Database, user_id: uuid.UUID | str, *, timeout: f
             return n
         await asyncio.sleep(0.1)
     return 0
+
+
+async def add_event(db: Database, user_id: uuid.UUID, name: str = "R") -> uuid.UUID:
+    """One UserRegistered event written to the bus-test outbox in its own transaction."""
+    async with db.transaction() as session:
+        return await Outbox(bus_outbox, source="/tests").add(
+            session,
+            UserRegistered(
+                user_id=user_id, email="t@example.com", name=name, registered_at=datetime.now(UTC)
+            ),
+            key=str(user_id),
+        )
+
+
+async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record on the topic up to its current end (however slow the machine is)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not consumer.assignment():  # without a group, every partition once known
+            assert time.monotonic() < deadline, f"no partitions for {topic}"
+            await asyncio.sleep(0.05)
+        partitions = list(consumer.assignment())
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            assert time.monotonic() < deadline, "topic not read to its end in 60 s"
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                records += batch
+        return records
+    finally:
+        await consumer.stop()
 
 
 class ConsumerProcess:

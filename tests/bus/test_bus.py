@@ -9,19 +9,25 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import UTC, datetime
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socialseed.bus import EventConsumer, EventMeta, Inbox, make_broker
 from socialseed.contracts import UserRegistered
 from socialseed.db import Database
-from socialseed.outbox import Outbox, OutboxRelay
+from socialseed.outbox import OutboxRelay
 from socialseed.testing import Infra
-from tests.bus.conftest import ConsumerProcess, effect_count, wait_for_effects
+from tests.bus.conftest import (
+    ConsumerProcess,
+    add_event,
+    effect_count,
+    read_topic,
+    wait_for_effects,
+)
 from tests.bus.schema import effects, inbox
 from tests.bus.schema import outbox as bus_outbox
 from tests.conftest import make_user
@@ -43,22 +49,8 @@ async def register(url: str) -> str:
 
 async def copies_on_topic(bootstrap: str, topic: str, event_id: str) -> int:
     """How many messages on the topic carry this CloudEvents id."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        found = 0
-        batches = await consumer.getmany(timeout_ms=3000)
-        while batches:
-            for records in batches.values():
-                for rec in records:
-                    if dict(rec.headers).get("ce_id") == event_id.encode():
-                        found += 1
-            batches = await consumer.getmany(timeout_ms=1000)
-        return found
-    finally:
-        await consumer.stop()
+    records = await read_topic(bootstrap, topic)
+    return sum(1 for r in records if dict(r.headers).get("ce_id") == event_id.encode())
 
 
 async def test_round_trip_across_two_processes(
@@ -89,14 +81,7 @@ async def test_relay_killed_after_ack_redelivers_and_applies_once(
 ) -> None:
     # The test's own outbox (bustest.outbox): no service relay competes for its rows.
     user_id = uuid.uuid4()
-    async with bus_db.transaction() as session:
-        event_id = await Outbox(bus_outbox, source="/tests").add(
-            session,
-            UserRegistered(
-                user_id=user_id, email="r@example.com", name="R", registered_at=datetime.now(UTC)
-            ),
-            key=str(user_id),
-        )
+    event_id = await add_event(bus_db, user_id)
     row_filter = bus_outbox.c.event_id == event_id
 
     crashing = CrashAfterAck(bus_db, bus_outbox, infra.kafka_bootstrap)
@@ -248,22 +233,9 @@ async def test_poison_goes_to_dlq_and_partition_keeps_moving(
         await broker.stop()
     assert len(attempts) == 3  # bounded retries
 
-    dlq = AIOKafkaConsumer(
-        "user.registered.dlq",
-        bootstrap_servers=infra.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await dlq.start()
-    try:
-        parked = []
-        batches = await dlq.getmany(timeout_ms=3000)
-        while batches:
-            for records in batches.values():
-                parked += [r for r in records if r.key == key]
-            batches = await dlq.getmany(timeout_ms=1000)
-    finally:
-        await dlq.stop()
+    parked = [
+        r for r in await read_topic(infra.kafka_bootstrap, "user.registered.dlq") if r.key == key
+    ]
     reasons = [dict(r.headers)["x-dlq-reason"].decode() for r in parked]
     assert len(parked) == 3, reasons
     assert "PoisonMessage" in reasons[0] and "PoisonMessage" in reasons[1]
@@ -286,32 +258,28 @@ async def test_three_relays_publish_everything_in_per_key_order(
 ) -> None:
     """Checklist row 4: concurrent relays, every row published once, per-key order kept."""
     keys = [uuid.uuid4() for _ in range(8)]
-    box = Outbox(bus_outbox, source="/tests")
     per_key = 25
     for seq in range(per_key):  # interleaved, one transaction per event, as real writes come
         for key in keys:
-            async with bus_db.transaction() as session:
-                await box.add(
-                    session,
-                    UserRegistered(
-                        user_id=key,
-                        email="o@example.com",
-                        name=f"seq-{seq}",
-                        registered_at=datetime.now(UTC),
-                    ),
-                    key=str(key),
-                )
+            await add_event(bus_db, key, f"seq-{seq}")
     relays = [
         OutboxRelay(bus_db, bus_outbox, infra.kafka_bootstrap, batch_size=7) for _ in range(3)
     ]
     for relay in relays:
         await relay.start()
 
+    async def unsent() -> int:
+        async with bus_db.transaction() as session:
+            query = select(func.count()).where(
+                bus_outbox.c.sent_at.is_(None), bus_outbox.c.key.in_([str(k) for k in keys])
+            )
+            return int((await session.execute(query)).scalar_one())
+
     async def drain(relay: OutboxRelay) -> None:
-        idle = 0
-        while idle < 3:
-            idle = idle + 1 if await relay.relay_once() == 0 else 0
-            await asyncio.sleep(0)
+        # A relay finding only keys that others hold gets 0 and tries again.
+        while await unsent():
+            if not await relay.relay_once():
+                await asyncio.sleep(0.01)
 
     try:
         await asyncio.gather(*(drain(r) for r in relays))
@@ -321,23 +289,9 @@ async def test_three_relays_publish_everything_in_per_key_order(
 
     wanted = {str(k) for k in keys}
     seen: dict[str, list[int]] = {k: [] for k in wanted}
-    consumer = AIOKafkaConsumer(
-        "user.registered",
-        bootstrap_servers=infra.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    try:
-        batches = await consumer.getmany(timeout_ms=3000)
-        while batches:
-            for records in batches.values():
-                for rec in records:
-                    if rec.key and rec.key.decode() in wanted:
-                        name = json.loads(rec.value)["name"]
-                        seen[rec.key.decode()].append(int(name.removeprefix("seq-")))
-            batches = await consumer.getmany(timeout_ms=1000)
-    finally:
-        await consumer.stop()
+    for rec in await read_topic(infra.kafka_bootstrap, "user.registered"):
+        if rec.key and rec.key.decode() in wanted:
+            name = json.loads(rec.value)["name"]
+            seen[rec.key.decode()].append(int(name.removeprefix("seq-")))
     for key, seqs in seen.items():
         assert seqs == list(range(per_key)), key

@@ -25,11 +25,11 @@ import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 from socialseed.devstack.procs import (
     DevstackError,
+    LocalServer,
     Watchdog,
     apt_install,
     cache_root,
@@ -165,7 +165,7 @@ def _cluster_id() -> str:
 # --------------------------------------------------------------------------- broker
 
 
-class LocalKafka:
+class LocalKafka(LocalServer):
     """A single-node KRaft Kafka in ``data_dir`` with a PLAINTEXT listener on 127.0.0.1.
 
     ``fast=True`` (tests) limits the JVM to the C1 JIT: about 1 s quicker to start and less CPU
@@ -285,21 +285,6 @@ class LocalKafka:
         topics = list(dict.fromkeys(names))
         if topics:
             run_sync(lambda: self._create_topics(topics, partitions))
-
-    def __enter__(self) -> LocalKafka:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def __repr__(self) -> str:
-        return f"LocalKafka(data_dir={str(self.data_dir)!r}, port={self.port})"
 
     # ------------------------------------------------------------------ internals
 

@@ -20,11 +20,11 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 from socialseed.devstack.procs import (
     DevstackError,
+    LocalServer,
     ServiceUser,
     Watchdog,
     apt_install,
@@ -80,7 +80,7 @@ def ensure_pg_bindir() -> Path:
     return bindir
 
 
-class LocalPostgres:
+class LocalPostgres(LocalServer):
     """A single local Postgres cluster in ``data_dir``, listening on ``127.0.0.1:port``.
 
     ``fast=True`` turns off durability (fsync, synchronous_commit, full_page_writes): fine for
@@ -227,21 +227,6 @@ class LocalPostgres:
         except DevstackError as exc:
             if "already exists" not in str(exc):  # lost a race with another creator
                 raise
-
-    def __enter__(self) -> LocalPostgres:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def __repr__(self) -> str:
-        return f"LocalPostgres(data_dir={str(self.data_dir)!r}, port={self.port})"
 
     # ------------------------------------------------------------------ internals
 

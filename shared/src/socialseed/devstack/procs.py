@@ -35,11 +35,40 @@ from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol, TypeVar
+from types import TracebackType
+from typing import IO, Protocol, Self, TypeVar
 
 log = logging.getLogger("socialseed.devstack")
 
 T = TypeVar("T")
+
+
+class LocalServer:
+    """Start/stop as a context manager, for the local infrastructure processes."""
+
+    data_dir: Path
+    port: int
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(data_dir={str(self.data_dir)!r}, port={self.port})"
 
 
 class DevstackError(RuntimeError):
