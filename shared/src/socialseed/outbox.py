@@ -2,8 +2,8 @@
 
 A relay publishes them to Kafka. It claims unsent rows with ``FOR UPDATE SKIP LOCKED`` (never
 "id > last seen": sequence order is not commit order), keeps per-key order across concurrent
-relays with a per-key advisory lock plus an "is this the oldest unsent row of the key" check,
-sends with an idempotent producer and marks rows sent only after the broker acknowledged them.
+relays with a per-key advisory lock, sending only the rows that continue the key's unsent
+sequence (another relay may hold a row in between), sends with an idempotent producer and marks rows sent only after the broker acknowledged them.
 A relay that dies between the ack and the mark re-sends: consumers deduplicate by event id.
 """
 
@@ -189,8 +189,7 @@ class OutboxRelay:
             sendable = [
                 row
                 for key, krows in by_key.items()
-                if await self._own_key(session, key, krows[0].id)
-                for row in krows
+                for row in await self._in_order(session, key, krows)
             ]
             if not sendable:
                 return 0
@@ -209,8 +208,10 @@ class OutboxRelay:
                 telemetry.OUTBOX_RELAYED.labels(topic=row.topic).inc()
             return len(sendable)
 
-    async def _own_key(self, session: AsyncSession, key: str, first_id: int) -> bool:
-        """Take the key's advisory lock and check no older unsent row of it is held elsewhere."""
+    async def _in_order(self, session: AsyncSession, key: str, rows: list[Any]) -> list[Any]:
+        """The rows of ``key`` this relay may send now: it must hold the key's advisory lock,
+        and only the prefix of its rows that continues the key's unsent sequence goes out
+        (another relay may hold a row in between, skipped by SKIP LOCKED)."""
         got = (
             await session.execute(
                 select(
@@ -221,15 +222,21 @@ class OutboxRelay:
             )
         ).scalar_one()
         if not got:
-            return False
-        oldest = (
+            return []
+        unsent = (
             await session.execute(
-                select(func.min(self.table.c.id)).where(
-                    self.table.c.key == key, self.table.c.sent_at.is_(None)
-                )
+                select(self.table.c.id)
+                .where(self.table.c.key == key, self.table.c.sent_at.is_(None))
+                .order_by(self.table.c.id)
+                .limit(len(rows))
             )
-        ).scalar_one()
-        return bool(oldest == first_id)
+        ).scalars()
+        prefix = []
+        for row, next_id in zip(rows, unsent, strict=False):
+            if row.id != next_id:
+                break
+            prefix.append(row)
+        return prefix
 
     async def mark_sent(self, session: AsyncSession, ids: list[int]) -> None:
         await session.execute(
