@@ -28,7 +28,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from prometheus_client import REGISTRY
 from pydantic import ValidationError
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import (
@@ -106,14 +106,6 @@ class Inbox:
             .returning(self.table.c.event_id)
         )
         return inserted.first() is not None
-
-    async def seen(self, session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bool:
-        row = await session.execute(
-            select(self.table.c.event_id).where(
-                self.table.c.consumer == consumer, self.table.c.event_id == event_id
-            )
-        )
-        return row.first() is not None
 
 
 def _headers(msg: KafkaMessage) -> dict[str, str]:

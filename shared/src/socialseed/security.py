@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 import httpx
 import jwt
-from fastapi import Request
 
 from socialseed.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
 
@@ -33,9 +32,6 @@ class Principal:
     user_id: uuid.UUID
     roles: dict[uuid.UUID, str] = field(default_factory=dict)
     token_id: str = ""
-
-    def role_in(self, workspace_id: uuid.UUID) -> str | None:
-        return self.roles.get(workspace_id)
 
     def require(self, workspace_id: uuid.UUID, minimum: Role = "viewer") -> str:
         """The caller's role, or NotFound (not a member: no hint the workspace exists) /
@@ -142,12 +138,3 @@ class JWTVerifier:
             )
         except (ValueError, AttributeError, TypeError) as exc:
             raise Unauthorized("Malformed token claims.") from exc
-
-
-def principal_dependency(
-    get_verifier: Callable[[], JWTVerifier],
-) -> Callable[[Request], Awaitable[Principal]]:
-    async def current_principal(request: Request) -> Principal:
-        return await get_verifier().principal_from(request.headers.get("authorization"))
-
-    return current_principal
