@@ -4,7 +4,8 @@ A relay publishes them to Kafka. It claims unsent rows with ``FOR UPDATE SKIP LO
 "id > last seen": sequence order is not commit order), keeps per-key order across concurrent
 relays with a per-key advisory lock, sending only the rows that continue the key's unsent
 sequence (another relay may hold a row in between), sends with an idempotent producer and
-marks rows sent only after the broker acknowledged them. A relay that dies between the ack and the mark re-sends: consumers deduplicate by event id.
+marks rows sent only after the broker acknowledged them. A relay that dies between the ack
+and the mark re-sends: consumers deduplicate by event id.
 """
 
 from __future__ import annotations
