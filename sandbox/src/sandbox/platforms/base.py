@@ -73,6 +73,22 @@ def seed_history(
     return posts
 
 
+def add_person(
+    state: SandboxState, platform: str, username: str, account_id: str, **data: Any
+) -> Account:
+    """A person's account as every platform creates one at first consent."""
+    return state.add_account(
+        Account(
+            platform=platform,
+            id=account_id,
+            username=username,
+            name=username.replace("_", " ").title(),
+            created_at=account_created_at(state),
+            data=data,
+        )
+    )
+
+
 def account_created_at(state: SandboxState) -> float:
     """Accounts pre-date the sandbox: they joined two years before first consent."""
     return state.clock.now() - 730 * DAY

@@ -23,7 +23,7 @@ from sandbox.platforms import graph
 from sandbox.platforms.base import (
     DAY,
     PlatformSpec,
-    account_created_at,
+    add_person,
     meta_time,
     seed_history,
 )
@@ -87,15 +87,7 @@ def linked_instagram(username: str) -> dict[str, Any]:
 
 
 def create_user(state: SandboxState, username: str) -> Account:
-    user = state.add_account(
-        Account(
-            platform=NAME,
-            id="10" + digits(f"facebook:{username}", 14),
-            username=username,
-            name=username.replace("_", " ").title(),
-            created_at=account_created_at(state),
-        )
-    )
+    user = add_person(state, NAME, username, "10" + digits(f"facebook:{username}", 14))
     for index in range(1, state.settings.facebook_pages_per_user + 1):
         page = state.add_account(
             Account(

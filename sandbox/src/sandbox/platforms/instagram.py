@@ -19,7 +19,7 @@ from sandbox.platforms import graph
 from sandbox.platforms.base import (
     DAY,
     PlatformSpec,
-    account_created_at,
+    add_person,
     meta_time,
     seed_history,
 )
@@ -77,15 +77,7 @@ def shortcode(post_id: str) -> str:
 
 
 def create_user(state: SandboxState, username: str) -> Account:
-    account = state.add_account(
-        Account(
-            platform=NAME,
-            id="178414" + digits(f"instagram:{username}", 11),
-            username=username,
-            name=username.replace("_", " ").title(),
-            created_at=account_created_at(state),
-        )
-    )
+    account = add_person(state, NAME, username, "178414" + digits(f"instagram:{username}", 11))
     seed_history(
         state,
         account,

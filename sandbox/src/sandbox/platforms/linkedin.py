@@ -28,7 +28,7 @@ from fastapi.responses import Response
 
 from sandbox import metrics, oauth
 from sandbox.media import sniff
-from sandbox.platforms.base import DAY, PlatformSpec, account_created_at, seed_history
+from sandbox.platforms.base import DAY, PlatformSpec, add_person, seed_history
 from sandbox.state import Account, Post, SandboxState, Token, TokenProblem, digits
 from sandbox.web import (
     Reject,
@@ -108,14 +108,11 @@ def share_id(state: SandboxState) -> str:
 def create_user(state: SandboxState, username: str) -> Account:
     member_id = digits(f"linkedin:{username}", 10)
     alphabet = "abcdefghijABCDEFGHIJ"
-    account = state.add_account(
-        Account(
-            platform=NAME,
-            id="".join(alphabet[int(d) + (i % 2) * 10] for i, d in enumerate(member_id)),
-            username=username,
-            name=username.replace("_", " ").title(),
-            created_at=account_created_at(state),
-        )
+    account = add_person(
+        state,
+        NAME,
+        username,
+        "".join(alphabet[int(d) + (i % 2) * 10] for i, d in enumerate(member_id)),
     )
     org = state.add_account(
         Account(

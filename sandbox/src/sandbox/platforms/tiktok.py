@@ -18,7 +18,7 @@ from fastapi.responses import Response
 
 from sandbox import metrics, oauth
 from sandbox.media import MB, sniff
-from sandbox.platforms.base import DAY, PlatformSpec, account_created_at, seed_history
+from sandbox.platforms.base import DAY, PlatformSpec, add_person, seed_history
 from sandbox.state import Account, Post, SandboxState, Token, TokenProblem, digits
 from sandbox.web import (
     Reject,
@@ -111,15 +111,12 @@ def video_id(state: SandboxState) -> str:
 
 
 def create_user(state: SandboxState, username: str) -> Account:
-    account = state.add_account(
-        Account(
-            platform=NAME,
-            id="-000" + digits(f"tiktok:{username}", 24),
-            username=username,
-            name=username.replace("_", " ").title(),
-            created_at=account_created_at(state),
-            data={"union_id": "c9" + digits(f"tiktok-union:{username}", 30)},
-        )
+    account = add_person(
+        state,
+        NAME,
+        username,
+        "-000" + digits(f"tiktok:{username}", 24),
+        union_id="c9" + digits(f"tiktok-union:{username}", 30),
     )
     seed_history(
         state,

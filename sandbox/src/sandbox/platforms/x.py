@@ -16,7 +16,13 @@ from fastapi.responses import JSONResponse, Response
 
 from sandbox import metrics, oauth
 from sandbox.media import MB, sniff
-from sandbox.platforms.base import DAY, PlatformSpec, account_created_at, iso, seed_history
+from sandbox.platforms.base import (
+    DAY,
+    PlatformSpec,
+    add_person,
+    iso,
+    seed_history,
+)
 from sandbox.ratelimit import Usage
 from sandbox.settings import SandboxSettings
 from sandbox.state import Account, Post, SandboxState, Token, TokenProblem, digits
@@ -134,15 +140,7 @@ def tweet_id(state: SandboxState) -> str:
 
 
 def create_user(state: SandboxState, username: str) -> Account:
-    account = state.add_account(
-        Account(
-            platform=NAME,
-            id="1" + digits(f"x:{username}", 18),
-            username=username,
-            name=username.replace("_", " ").title(),
-            created_at=account_created_at(state),
-        )
-    )
+    account = add_person(state, NAME, username, "1" + digits(f"x:{username}", 18))
     seed_history(state, account, lambda: tweet_id(state))
     return account
 

@@ -21,7 +21,13 @@ from fastapi.responses import Response
 
 from sandbox import metrics, oauth
 from sandbox.media import sniff
-from sandbox.platforms.base import DAY, PlatformSpec, account_created_at, iso, seed_history
+from sandbox.platforms.base import (
+    DAY,
+    PlatformSpec,
+    add_person,
+    iso,
+    seed_history,
+)
 from sandbox.state import Account, Post, SandboxState, Token, TokenProblem, digits
 from sandbox.web import (
     Reject,
@@ -151,15 +157,7 @@ def create_user(state: SandboxState, username: str) -> Account:
     raw = digits(f"youtube:{username}", 22)
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     channel = "UC" + "".join(alphabet[int(raw[i % 22]) * 6 + i % 6] for i in range(22))
-    account = state.add_account(
-        Account(
-            platform=NAME,
-            id=channel,
-            username=username,
-            name=username.replace("_", " ").title(),
-            created_at=account_created_at(state),
-        )
-    )
+    account = add_person(state, NAME, username, channel)
     seed_history(
         state,
         account,
