@@ -156,8 +156,10 @@ class SandboxMiddleware:
         )
         if not handled:
             await self.app(scope, receive, recording_send)
-        # Catch-all routers (the Graph API) name the endpoint themselves.
-        endpoint = scope.get("sandbox.endpoint") or getattr(scope.get("route"), "path", path)
+        # Catch-all routers (the Graph API) name the endpoint themselves; a request a fault
+        # answered never reached a route: name it by its path below the platform prefix.
+        below = "/" + rest
+        endpoint = scope.get("sandbox.endpoint") or getattr(scope.get("route"), "path", below)
         if status[0]:
             state.stats.record(platform, f"{method} {endpoint}", status[0])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -25,19 +26,22 @@ LEADER_LOCK = 0x5EED_ACC0  # one advisory-lock id for the accounts background le
 
 
 async def refresh_due_tokens(ctx: AccountsContext, *, batch: int = 50) -> int:
-    """Refresh every active token expiring soon. Returns how many were refreshed."""
+    """Refresh every active token expiring soon, each account at most once per turn (a
+    failing platform is retried next turn, not in a tight loop). Returns how many were
+    refreshed."""
     lead = ctx.settings.background_refresh_lead
+    tried: set[uuid.UUID] = set()
     done = 0
     while True:
         async with ctx.db.transaction() as session:
             now = datetime.now(UTC)
-            candidates = await AccountRepository(session).claim_refresh_due(
-                now + timedelta(seconds=lead), batch
+            candidates = await AccountRepository(session).refresh_candidates(
+                now + timedelta(seconds=lead), now, batch, exclude=tried
             )
-            ids = [a.id for a in candidates if refresh_due(a, now, lead)]
-        if not ids:
+        if not candidates:
             return done
-        for account_id in ids:
+        tried.update(a.id for a in candidates)
+        for account_id in [a.id for a in candidates if refresh_due(a, now, lead)]:
             try:
                 async with ctx.db.transaction() as session:
                     account = await AccountRepository(session).get(account_id, lock=True)
@@ -49,8 +53,6 @@ async def refresh_due_tokens(ctx: AccountsContext, *, batch: int = 50) -> int:
                     done += 1
             except AppError as exc:  # recorded on the account; move on to the next
                 log.info("background refresh of %s: %s", account_id, exc.detail)
-        if len(ids) < batch:
-            return done
 
 
 async def sync_due_profiles(ctx: AccountsContext, *, batch: int = 50) -> int:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -56,15 +56,19 @@ class AccountRepository:
         await self.session.flush()
         return account
 
-    async def claim_refresh_due(self, before: datetime, limit: int) -> list[Account]:
-        """Active accounts whose token expires before ``before``, locked; rows another
-        refresher holds are skipped."""
+    async def refresh_candidates(
+        self, before: datetime, now: datetime, limit: int, *, exclude: Collection[uuid.UUID] = ()
+    ) -> list[Account]:
+        """Active accounts whose token expires before ``before`` and that the platform is not
+        rate-limiting; rows another refresher holds right now are skipped."""
         result = await self.session.execute(
             select(Account)
             .where(
                 Account.status == "active",
                 Account.token_expires_at.is_not(None),
                 Account.token_expires_at < before,
+                or_(Account.rate_limited_until.is_(None), Account.rate_limited_until < now),
+                Account.id.not_in(exclude),
             )
             .order_by(Account.token_expires_at)
             .limit(limit)
