@@ -6,14 +6,13 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
 
 from auth.keys import SigningKey
 from auth.passwords import Hasher
 from auth.settings import AuthSettings
 from socialseed.db import Database
 from socialseed.outbox import Outbox
+from socialseed.ratelimit import Throttle
 from socialseed.security import JWTVerifier
 
 
@@ -29,9 +28,11 @@ class AuthContext:
     verifier: JWTVerifier
     # Login throttling state lives in memory: one auth replica per deployment locally; a
     # multi-replica deployment points `limits` at a shared storage (Redis) instead.
-    limiter: MovingWindowRateLimiter = field(
-        default_factory=lambda: MovingWindowRateLimiter(MemoryStorage())
-    )
+    throttle: Throttle = field(default_factory=lambda: Throttle("auth"))
+
+    def __post_init__(self) -> None:
+        self.login_per_ip = Throttle.limit(self.settings.login_limit_per_ip)
+        self.login_per_ip_email = Throttle.limit(self.settings.login_limit_per_ip_and_email)
 
 
 def context(request: Request) -> AuthContext:

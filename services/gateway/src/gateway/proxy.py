@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import httpx
 from fastapi import Request
-from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
 from gateway.routes import Route, match
 from gateway.settings import GatewaySettings
-from socialseed import telemetry
-from socialseed.errors import BadRequest, NotFound, RateLimited, ServiceUnavailable
+from socialseed.errors import BadRequest, NotFound, ServiceUnavailable
+from socialseed.ratelimit import Throttle
 from socialseed.security import JWTVerifier
 
 HOP_BY_HOP = {
@@ -42,19 +37,10 @@ class Gateway:
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
         )
-        # In-process limiter state: one gateway replica locally; point `limits` at Redis to
-        # share it between replicas.
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
-        self.per_ip = parse(settings.limit_per_ip)
-        self.per_user = parse(settings.limit_per_user)
-        self.login_per_ip = parse(settings.limit_login_per_ip)
-
-    async def _limit(self, item: RateLimitItem, name: str, *keys: str) -> None:
-        if not await self.limiter.hit(item, name, *keys):
-            telemetry.RATE_LIMITED.labels("gateway", name).inc()
-            reset, _ = await self.limiter.get_window_stats(item, name, *keys)
-            retry = max(1, int(reset - datetime.now(UTC).timestamp()))
-            raise RateLimited(headers={"Retry-After": str(retry)})
+        self.throttle = Throttle("gateway")
+        self.per_ip = Throttle.limit(settings.limit_per_ip)
+        self.per_user = Throttle.limit(settings.limit_per_user)
+        self.login_per_ip = Throttle.limit(settings.limit_login_per_ip)
 
     async def forward(self, request: Request) -> Response:
         path = request.url.path
@@ -62,12 +48,12 @@ class Gateway:
         if route is None or route.service not in self.settings.upstreams:
             raise NotFound(f"No API at {path}.")
         ip = request.client.host if request.client else "unknown"
-        await self._limit(self.per_ip, "ip", ip)
+        await self.throttle.hit(self.per_ip, "ip", ip)
         if route.login:
-            await self._limit(self.login_per_ip, "login-ip", ip)
+            await self.throttle.hit(self.login_per_ip, "login-ip", ip)
         if not route.public:
             principal = await self.verifier.principal_from(request.headers.get("authorization"))
-            await self._limit(self.per_user, "user", str(principal.user_id))
+            await self.throttle.hit(self.per_user, "user", str(principal.user_id))
         return await self._send(request, route, ip)
 
     async def _send(self, request: Request, route: Route, ip: str) -> Response:

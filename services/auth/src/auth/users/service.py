@@ -6,7 +6,6 @@ import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from limits import parse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.deps import AuthContext
@@ -15,7 +14,6 @@ from auth.passwords import weakness
 from auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from auth.users.repository import RefreshTokenRepository, UserRepository
 from auth.users.schemas import MeOut, MeWorkspace, TokenPair
-from socialseed import telemetry
 from socialseed.contracts import UserRegistered
 from socialseed.errors import AppError, Conflict, NotFound, RateLimited, Unauthorized
 
@@ -74,16 +72,9 @@ class UserService:
         self, session: AsyncSession, ctx: AuthContext, *, email: str, password: str, ip: str
     ) -> TokenPair:
         email = normalise_email(email)
-        limits = [
-            (parse(ctx.settings.login_limit_per_ip), ("login-ip", ip)),
-            (parse(ctx.settings.login_limit_per_ip_and_email), ("login-ip-email", ip, email)),
-        ]
-        for item, keys in limits:
-            if not await ctx.limiter.hit(item, *keys):
-                telemetry.RATE_LIMITED.labels("auth", keys[0]).inc()
-                reset, _ = await ctx.limiter.get_window_stats(item, *keys)
-                retry = max(1, int(reset - datetime.now(UTC).timestamp()))
-                raise TooManyLoginAttempts(headers={"Retry-After": str(retry)})
+        error = TooManyLoginAttempts
+        await ctx.throttle.hit(ctx.login_per_ip, "login-ip", ip, error=error)
+        await ctx.throttle.hit(ctx.login_per_ip_email, "login-ip-email", ip, email, error=error)
         users = UserRepository(session)
         user = await users.by_email(email)
         # Always verify a hash (a dummy one for unknown emails): same answer, same time.
