@@ -112,6 +112,10 @@ def _headers(msg: KafkaMessage) -> dict[str, str]:
     return {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in msg.headers.items()}
 
 
+def _body(msg: KafkaMessage) -> bytes:
+    return msg.body if isinstance(msg.body, bytes) else json.dumps(msg.body).encode()
+
+
 def decode(event_cls: type[E], msg: KafkaMessage) -> tuple[E, EventMeta]:
     headers = _headers(msg)
     try:
@@ -124,8 +128,7 @@ def decode(event_cls: type[E], msg: KafkaMessage) -> tuple[E, EventMeta]:
         )
         if meta.type != event_cls.type_name():
             raise PoisonMessage(f"unexpected ce_type {meta.type!r}")
-        body = msg.body if isinstance(msg.body, bytes) else json.dumps(msg.body).encode()
-        return event_cls.model_validate_json(body), meta
+        return event_cls.model_validate_json(_body(msg)), meta
     except (KeyError, ValueError, ValidationError) as exc:
         raise PoisonMessage(f"{type(exc).__name__}: {exc}") from exc
 
@@ -272,5 +275,4 @@ class EventConsumer:
             "x-dlq-consumer": self.group_id,
             "x-dlq-original-offset": f"{raw.partition}:{raw.offset}",
         }
-        body = msg.body if isinstance(msg.body, bytes) else json.dumps(msg.body).encode()
-        await self.broker.publish(body, topic=dlq_topic(topic), key=raw.key, headers=headers)
+        await self.broker.publish(_body(msg), topic=dlq_topic(topic), key=raw.key, headers=headers)

@@ -166,9 +166,10 @@ class ConnectService:
         account.consecutive_failures = 0
         account.last_error = None
         account.last_synced_at = now
-        if not reconnected:
-            await repo.add(account)
-        await session.flush()
+        if reconnected:
+            await session.flush()
+        else:
+            await repo.add(account)  # flushes: the event needs the new id
         await emit(
             session,
             ctx.outbox,
