@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from pydantic import SecretStr
 
 from accounts.app import create_app as create_accounts
@@ -61,7 +60,6 @@ class Stack:
     sandbox_url: str
     settings: AuthSettings
     accounts: AccountsSettings
-    accounts_app: FastAPI
 
 
 @pytest.fixture(scope="session")
@@ -83,8 +81,7 @@ def stack(infra: Infra) -> Iterator[Stack]:
             jwks_url=f"{auth_url}/.well-known/jwks.json",
         )
         # Background jobs off: tests drive the refresher themselves, deterministically.
-        accounts_app = create_accounts(acc, background=False)
-        accounts_url = servers.enter_context(serve(accounts_app))
+        accounts_url = servers.enter_context(serve(create_accounts(acc, background=False)))
         gw = GatewaySettings(
             upstreams={"auth": auth_url, "accounts": accounts_url},
             limit_per_ip=RELAXED,
@@ -99,7 +96,6 @@ def stack(infra: Infra) -> Iterator[Stack]:
             sandbox_url=sandbox_url,
             settings=settings,
             accounts=acc,
-            accounts_app=accounts_app,
         )
 
 
