@@ -12,12 +12,13 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -57,6 +58,18 @@ def serve(app: FastAPI, *, port: int | None = None, timeout: float = 20.0) -> It
     finally:
         server.should_exit = True
         thread.join(timeout)
+
+
+@asynccontextmanager
+async def asgi_client(
+    app: FastAPI, *, base_url: str = "http://test"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client calling ``app`` in-process (``ASGITransport``), lifespan included: the
+    fast way for a service's own tests, against the real Postgres of ``infra``."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            yield client
 
 
 @dataclass
