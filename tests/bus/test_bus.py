@@ -176,7 +176,7 @@ async def test_poison_goes_to_dlq_and_partition_keeps_moving(
     async def handle(event: UserRegistered, session: AsyncSession, meta: EventMeta) -> None:
         if event.user_id == failing_user:
             attempts.append(event.user_id)
-            raise ConnectionError("downstream keeps failing")
+            raise RuntimeError("handler keeps failing")
         await session.execute(effects.insert().values(event_id=meta.id, user_id=event.user_id))
 
     key = f"poison-{uuid.uuid4().hex[:6]}".encode()  # one key: one partition, in order
@@ -239,7 +239,7 @@ async def test_poison_goes_to_dlq_and_partition_keeps_moving(
     reasons = [dict(r.headers)["x-dlq-reason"].decode() for r in parked]
     assert len(parked) == 3, reasons
     assert "PoisonMessage" in reasons[0] and "PoisonMessage" in reasons[1]
-    assert "ConnectionError" in reasons[2]
+    assert "RuntimeError" in reasons[2]
 
     # Lag 0: the group committed past every message of the partition.
     probe = AIOKafkaConsumer(bootstrap_servers=infra.kafka_bootstrap, group_id=group)

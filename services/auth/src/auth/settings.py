@@ -34,6 +34,3 @@ class AuthSettings(ServiceSettings):
     trusted_proxies: list[str] = ["127.0.0.1", "::1"]
     login_limit_per_ip: str = "30/minute"
     login_limit_per_ip_and_email: str = "10/minute"
-
-
-settings = AuthSettings()
