@@ -24,6 +24,7 @@ from socialseed.testing import Infra
 from tests.bus.conftest import (
     ConsumerProcess,
     add_event,
+    apply_sentinel_after,
     effect_count,
     read_topic,
     wait_for_effects,
@@ -65,7 +66,7 @@ async def test_round_trip_across_two_processes(
     await consumer.wait_for("READY")
     user = await make_user(api)  # auth (this process) writes the outbox, its relay publishes
     assert await wait_for_effects(bus_db, user.id) == 1
-    await asyncio.sleep(1.0)
+    await apply_sentinel_after(bus_db, infra.kafka_bootstrap, key=str(user.id))
     assert await effect_count(bus_db, user.id) == 1
 
 
@@ -111,7 +112,8 @@ async def test_relay_killed_after_ack_redelivers_and_applies_once(
     consumers.append(consumer)
     await consumer.wait_for("READY")
     assert await wait_for_effects(bus_db, user_id) >= 1
-    await asyncio.sleep(2.0)  # give the duplicate every chance to be applied
+    # Both copies precede the sentinel on the partition: once it is applied, so were they.
+    await apply_sentinel_after(bus_db, infra.kafka_bootstrap, key=str(user_id))
     assert await effect_count(bus_db, user_id) == 1
 
 
@@ -142,7 +144,7 @@ async def test_consumer_killed_mid_handler_is_redelivered_once(
     consumers.append(again)
     await again.wait_for(f"HANDLING {victim.id}", timeout=90)
     assert await wait_for_effects(bus_db, victim.id) == 1
-    await asyncio.sleep(1.0)
+    await apply_sentinel_after(bus_db, infra.kafka_bootstrap, key=str(victim.id))
     assert await effect_count(bus_db, victim.id) == 1
 
 

@@ -35,3 +35,17 @@ async def test_a_commit_that_wrote_outbox_rows_wakes_the_relay(bus_db: Database)
 def test_database_has_no_second_request_session_dependency() -> None:
     assert not hasattr(Database, "session_dependency")
     assert not hasattr(AppError, "keep_changes")
+
+
+def test_broker_metrics_are_set_up_explicitly_per_registry() -> None:
+    from prometheus_client import CollectorRegistry
+
+    from socialseed import bus
+
+    assert not hasattr(bus, "_prometheus")
+    registry = CollectorRegistry()
+    metrics = bus.broker_metrics(registry)
+    a = bus.make_broker("localhost:9092", client_id="a", metrics=metrics)
+    b = bus.make_broker("localhost:9092", client_id="b", metrics=metrics)
+    assert a is not b
+    assert bus.make_broker("localhost:9092", client_id="c") is not None  # no metrics: fine

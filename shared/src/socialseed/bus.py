@@ -29,7 +29,7 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, CollectorRegistry
 from pydantic import ValidationError
 from sqlalchemy import Table
 from sqlalchemy import exc as sa_exc
@@ -88,19 +88,26 @@ def infrastructure_failure(exc: BaseException) -> str | None:
     return None
 
 
-_prometheus: KafkaPrometheusMiddleware | None = None
+def broker_metrics(registry: CollectorRegistry = REGISTRY) -> KafkaPrometheusMiddleware:
+    """FastStream's Prometheus middleware. It registers its metrics in ``registry``, so a
+    process makes one per registry (the service, once, where it builds its app) and hands it to
+    every broker it creates."""
+    return KafkaPrometheusMiddleware(registry=registry, app_name="socialseed")
 
 
-def make_broker(bootstrap: str, *, client_id: str) -> KafkaBroker:
-    global _prometheus
-    if _prometheus is None:  # one per process: it registers metrics in the global registry
-        _prometheus = KafkaPrometheusMiddleware(registry=REGISTRY, app_name="socialseed")
+def make_broker(
+    bootstrap: str, *, client_id: str, metrics: KafkaPrometheusMiddleware | None = None
+) -> KafkaBroker:
+    """A broker with tracing, and with ``metrics`` (see ``broker_metrics``) when given."""
+    middlewares: list[Any] = [KafkaTelemetryMiddleware()]
+    if metrics is not None:
+        middlewares.append(metrics)
     return KafkaBroker(
         bootstrap,
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
-        middlewares=[KafkaTelemetryMiddleware(), _prometheus],
+        middlewares=middlewares,
         logger=logging.getLogger(f"faststream.{client_id}"),
         log_level=logging.DEBUG,  # "Received"/"Processed" per message is debug detail
     )
