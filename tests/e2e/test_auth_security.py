@@ -187,6 +187,52 @@ async def test_17_stuffing_is_throttled_without_user_enumeration(
             assert r.status_code == 200
 
 
+async def test_17_one_email_is_throttled_across_addresses(
+    infra: Infra, api: httpx.AsyncClient
+) -> None:
+    """Distributed stuffing: every attempt from a new address (auth trusts the gateway's
+    X-Forwarded-For from loopback, so each value is a distinct client IP to it) still counts
+    against the one email; an unknown email is throttled identically."""
+    victim = await make_user(api, name="Victim")
+    strict = auth_settings(
+        infra,
+        login_limit_per_ip="100/minute",
+        login_limit_per_ip_and_email="100/minute",
+        login_limit_per_email="5/minute",
+    )
+    with serve(create_auth(strict)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=20) as client:
+            for email in (victim.email, f"nobody-{uuid.uuid4().hex[:8]}@example.com"):
+                statuses = []
+                for i in range(8):
+                    r = await client.post(
+                        "/api/v1/auth/login",
+                        json={"email": email, "password": "wrong guess 1"},
+                        headers={"X-Forwarded-For": f"198.51.100.{i + 1}"},
+                    )
+                    statuses.append(r.status_code)
+                assert statuses == [401] * 5 + [429] * 3, (email, statuses)
+                assert r.json()["error"] == "TooManyLoginAttempts"
+                assert int(r.headers["Retry-After"]) >= 1
+            # Normalised the way registration normalises: case and spaces do not dodge it.
+            r = await client.post(
+                "/api/v1/auth/login",
+                json={"email": f"  {victim.email.upper()} ", "password": victim.password},
+                headers={"X-Forwarded-For": "192.0.2.99"},
+            )
+            assert r.status_code == 429
+    # The failed attempts' audit rows survive the 401s (written in their own transaction).
+    conn = await pg(infra)
+    try:
+        failed = await conn.fetchval(
+            "SELECT count(*) FROM auth.audit_events WHERE user_id = $1 AND kind = 'login_failed'",
+            uuid.UUID(victim.id),
+        )
+    finally:
+        await conn.close()
+    assert failed == 5
+
+
 # --- 18: long and Unicode passwords, legacy hashes -------------------------------------------
 
 
