@@ -15,7 +15,7 @@ from auth.tokens import hash_refresh_token, issue_access_token, new_refresh_toke
 from auth.users.repository import RefreshTokenRepository, UserRepository
 from auth.users.schemas import MeOut, MeWorkspace, TokenPair
 from socialseed.contracts import UserRegistered
-from socialseed.errors import AppError, Conflict, NotFound, RateLimited, Unauthorized
+from socialseed.errors import BadRequest, Conflict, NotFound, RateLimited, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +24,8 @@ class EmailTaken(Conflict):
     default_detail = "An account with this email already exists."
 
 
-class WeakPassword(AppError):
-    status_code = 422
+class WeakPassword(BadRequest):
+    """A schema-valid password that breaks the password rule (common, or the email/name)."""
 
 
 class InvalidCredentials(Unauthorized):
