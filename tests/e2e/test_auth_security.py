@@ -11,6 +11,7 @@ import statistics
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -22,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from auth.app import create_app as create_auth
 from auth.keys import SigningKey
-from socialseed.logs import SafeFormatter
+from socialseed.logs import configure_logging
 from socialseed.testing import Infra, serve
 from tests.conftest import Stack, auth_settings, make_user, make_workspace
 
@@ -277,25 +278,42 @@ async def test_18_legacy_hash_is_rehashed_at_login(api: httpx.AsyncClient, infra
 
 
 async def test_20_logs_hold_no_secrets_and_no_injected_lines(
-    api: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    api: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    caplog.set_level(logging.DEBUG)
-    user = await make_user(api)
-    await api.post("/api/v1/auth/refresh", json={"refresh_token": user.refresh})
-    await api.post("/api/v1/auth/refresh", json={"refresh_token": user.refresh})  # replay: warns
-    await api.post("/api/v1/auth/login", json={"email": user.email, "password": "wrong\r\nFAKE ok"})
-    logging.getLogger("probe").warning(
-        "input %s with header Authorization: Bearer %s and password=%s",
-        "evil\nINFO forged line",
-        user.access,
-        user.password,
-    )
-    formatter = SafeFormatter("%(levelname)s %(name)s %(message)s")
-    lines = [formatter.format(rec) for rec in caplog.records]
-    text = "\n".join(lines)
+    """What the service's own logging setup really writes (its handler, into a file) is read
+    back: removing the masking formatter from ``configure_logging`` makes this fail."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    uvicorn = {n: logging.getLogger(n) for n in ("uvicorn", "uvicorn.error", "uvicorn.access")}
+    saved_uvicorn = {n: (lg.handlers[:], lg.propagate) for n, lg in uvicorn.items()}
+    log_file = tmp_path / "auth.log"
+    configure_logging("auth", "DEBUG", log_file=log_file)
+    try:
+        user = await make_user(api)
+        await api.post("/api/v1/auth/refresh", json={"refresh_token": user.refresh})
+        await api.post("/api/v1/auth/refresh", json={"refresh_token": user.refresh})  # warns
+        await api.post(
+            "/api/v1/auth/login", json={"email": user.email, "password": "wrong\r\nFAKE ok"}
+        )
+        logging.getLogger("probe").warning(
+            "input %s with header Authorization: Bearer %s and password=%s",
+            "evil\nINFO forged line",
+            user.access,
+            user.password,
+        )
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        for n, lg in uvicorn.items():
+            lg.handlers[:], lg.propagate = saved_uvicorn[n]
+    text = log_file.read_text()
+    assert "refresh token reuse detected" in text  # the service's own records are in the file
     for secret in (user.access, user.refresh, user.password):
         assert secret not in text
-    assert all("\n" not in line for line in lines)
+    lines = text.splitlines()
+    assert not any(line.startswith("INFO forged line") for line in lines)
     assert "evil\\nINFO forged line" in text
 
 
