@@ -16,7 +16,6 @@ from pathlib import Path
 import asyncpg
 import httpx
 import jwt
-import pytest
 from argon2 import PasswordHasher
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
