@@ -35,6 +35,7 @@ def auth_settings(infra: Infra, **overrides: object) -> AuthSettings:
         "outbox_poll_interval": 0.1,
         "login_limit_per_ip": RELAXED,
         "login_limit_per_ip_and_email": RELAXED,
+        "login_limit_per_email": RELAXED,
     } | overrides
     return AuthSettings(**values)  # type: ignore[arg-type]
 
