@@ -23,8 +23,17 @@ def main() -> None:
     args = parser.parse_args()
     name = args.name or args.app.split(".")[0]
     configure_logging(name, os.environ.get("SOCIALSEED_LOG_LEVEL", "INFO"))
+    # proxy_headers off: uvicorn would otherwise take X-Forwarded-For from any loopback peer as
+    # the client address, so a client talking to the gateway directly could pick its own IP.
+    # Services read the gateway's X-Forwarded-For themselves, against their trusted proxies.
     uvicorn.run(
-        args.app, factory=True, host=args.host, port=args.port, log_config=None, access_log=False
+        args.app,
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
     )
 
 

@@ -44,7 +44,14 @@ def serve(app: FastAPI, *, port: int | None = None, timeout: float = 20.0) -> It
     included."""
     port = port or free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=False,  # as in socialseed.run: the app decides whom to trust
+        )
     )
     thread = threading.Thread(target=server.run, name=f"serve-{port}", daemon=True)
     thread.start()

@@ -7,6 +7,7 @@ from fastapi import Request
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
+from gateway.paths import normalise, refuse_upstream_internals
 from gateway.routes import Route, match
 from gateway.settings import GatewaySettings
 from socialseed.errors import BadRequest, NotFound, ServiceUnavailable
@@ -25,6 +26,8 @@ HOP_BY_HOP = {
     "host",
     "content-length",
 }
+# The client's own claims about where it comes from are dropped; the gateway says it once.
+CLIENT_ORIGIN_HEADERS = {"x-forwarded-for", "forwarded", "x-real-ip"}
 
 
 class Gateway:
@@ -43,7 +46,11 @@ class Gateway:
         self.login_per_ip = Throttle.limit(settings.limit_login_per_ip)
 
     async def forward(self, request: Request) -> Response:
-        path = request.url.path
+        # Route and forward the same bytes: the raw path, proven free of anything an upstream
+        # could resolve differently (dot segments, encoded slashes, ...).
+        raw_path: bytes = request.scope.get("raw_path") or request.scope["path"].encode()
+        path = normalise(raw_path)
+        refuse_upstream_internals(path)
         route = match(path)
         if route is None or route.service not in self.settings.upstreams:
             raise NotFound(f"No API at {path}.")
@@ -54,16 +61,19 @@ class Gateway:
         if not route.public:
             principal = await self.verifier.principal_from(request.headers.get("authorization"))
             await self.throttle.hit(self.per_user, "user", str(principal.user_id))
-        return await self._send(request, route, ip)
+        return await self._send(request, route, ip, raw_path)
 
-    async def _send(self, request: Request, route: Route, ip: str) -> Response:
+    async def _send(self, request: Request, route: Route, ip: str, raw_path: bytes) -> Response:
         base = self.settings.upstreams[route.service]
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
-        forwarded_for = request.headers.get("x-forwarded-for")
-        headers.append(("x-forwarded-for", f"{forwarded_for}, {ip}" if forwarded_for else ip))
+        headers = [
+            (k, v)
+            for k, v in request.headers.items()
+            if k.lower() not in HOP_BY_HOP and k.lower() not in CLIENT_ORIGIN_HEADERS
+        ]
+        headers.append(("x-forwarded-for", ip))
         headers.append(("x-request-id", request.state.request_id))
-        # Path and query are passed on exactly as received (still percent-encoded).
-        raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
+        # Path and query are passed on exactly as received (still percent-encoded); the path
+        # was checked by normalise() to mean the same to every reader.
         query: bytes = request.scope.get("query_string", b"")
         try:
             url = httpx.URL(base).copy_with(raw_path=raw_path + (b"?" + query if query else b""))

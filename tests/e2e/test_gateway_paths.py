@@ -1,0 +1,91 @@
+"""Path tricks and forwarded-for spoofing, sent as raw bytes to the gateway over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+from fastapi import FastAPI, Request
+
+from gateway.app import create_app as create_gateway
+from gateway.settings import GatewaySettings
+from socialseed.testing import serve
+from tests.conftest import Stack
+
+ACCOUNT = uuid.uuid4()
+TRICKS = [
+    f"/api/v1/oauth/../../../internal/accounts/{ACCOUNT}/access-token",
+    f"/api/v1/oauth/x/../../../internal/accounts/{ACCOUNT}/access-token",
+    f"/api/v1/oauth/%2e%2e/%2e%2e/%2e%2e/internal/accounts/{ACCOUNT}/access-token",
+    f"/api/v1/oauth/%2E%2e/%2e%2E/%2e%2e/internal/accounts/{ACCOUNT}/access-token",
+    f"/api/v1/oauth/..%2f..%2f..%2finternal/accounts/{ACCOUNT}/access-token",
+    f"/api/v1/oauth/..%5c..%5c..%5cinternal/accounts/{ACCOUNT}/access-token",
+    f"/api/v1/oauth/..\\..\\..\\internal/accounts/{ACCOUNT}/access-token",
+    f"/api/v1/oauth/.//..//..//../internal/accounts/{ACCOUNT}/access-token",
+    f"/api/v1/oauth/..;/..;/..;/internal/accounts/{ACCOUNT}/access-token",
+    "/.well-known/jwks.json/../../metrics",
+    "/.well-known/jwks.json/../../openapi.json",
+    "/.well-known/jwks.json/../../docs",
+    "/.well-known/jwks.json/../../healthz",
+    "/api/v1/auth/./../../metrics",
+    "/api/v1/auth/login%00",
+]
+
+
+async def raw_request(url: str, method: str, target: str, headers: dict[str, str]) -> bytes:
+    """Send the request line exactly as written: no client library normalises it."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    body = b"{}" if method == "POST" else b""
+    lines.append(f"Content-Length: {len(body)}")
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    return data
+
+
+def status_and_body(data: bytes) -> tuple[int, bytes]:
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+async def test_dot_segments_never_reach_an_upstream(stack: Stack) -> None:
+    for target in TRICKS:
+        for method in ("GET", "POST"):
+            status, body = status_and_body(
+                await raw_request(stack.gateway_url, method, target, {"X-Service-Token": "x"})
+            )
+            assert status in (400, 404), (target, method, status, body)
+            error = json.loads(body)["error"]
+            assert error in ("AmbiguousPath", "NotFound"), (target, error)
+            if ".." in target or "%2e" in target.lower():
+                assert error == "AmbiguousPath", target
+
+
+async def test_client_sent_forwarded_headers_are_replaced() -> None:
+    seen: list[dict[str, str]] = []
+    echo = FastAPI()
+
+    @echo.get("/.well-known/jwks.json")
+    async def jwks(request: Request) -> dict[str, list[str]]:
+        seen.append(dict(request.headers))
+        return {"keys": []}
+
+    with (
+        serve(echo) as upstream,
+        serve(create_gateway(GatewaySettings(upstreams={"auth": upstream}))) as url,
+    ):
+        spoof = {
+            "X-Forwarded-For": "203.0.113.9",
+            "Forwarded": "for=203.0.113.9",
+            "X-Real-IP": "203.0.113.9",
+        }
+        status, _ = status_and_body(await raw_request(url, "GET", "/.well-known/jwks.json", spoof))
+    assert status == 200
+    (headers,) = seen
+    assert headers["x-forwarded-for"] == "127.0.0.1"
+    assert "forwarded" not in headers and "x-real-ip" not in headers
