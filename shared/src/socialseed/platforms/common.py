@@ -127,9 +127,11 @@ class RedactUrlSecrets(logging.Filter):
         return True
 
 
-_httpx_logger = logging.getLogger("httpx")
-if not any(isinstance(f, RedactUrlSecrets) for f in _httpx_logger.filters):
-    _httpx_logger.addFilter(RedactUrlSecrets())
+def install_log_redaction() -> None:
+    """Redact secrets from httpx's request log lines; called at app creation, never at import."""
+    httpx_logger = logging.getLogger("httpx")
+    if not any(isinstance(f, RedactUrlSecrets) for f in httpx_logger.filters):
+        httpx_logger.addFilter(RedactUrlSecrets())
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
