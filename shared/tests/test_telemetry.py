@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 
@@ -44,3 +45,14 @@ def test_an_otlp_endpoint_builds_an_app_with_its_own_tracer_provider() -> None:
     assert isinstance(provider, TracerProvider)
     assert provider.resource.attributes["service.name"] == "probe"
     provider.shutdown()
+
+
+def test_log_level_configures_logging_at_app_creation() -> None:
+    root = logging.getLogger()
+    before = root.level
+    try:
+        settings = ServiceSettings(service_name="probe", log_level="warning")
+        create_service_app(Runtime(settings=settings), title="probe", routers=[])
+        assert root.level == logging.WARNING
+    finally:
+        root.setLevel(before)
