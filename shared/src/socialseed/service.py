@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Seque
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
@@ -25,6 +26,7 @@ from socialseed.db import Database
 from socialseed.errors import install_error_handlers
 from socialseed.openapi import document_errors
 from socialseed.outbox import OutboxRelay
+from socialseed.platforms.common import install_log_redaction
 from socialseed.security import JWTVerifier, Principal
 from socialseed.settings import ServiceSettings
 
@@ -47,6 +49,8 @@ class Runtime:
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     verifier: JWTVerifier | None = None
     consumers: list[EventConsumer] = field(default_factory=list)
+    # Outgoing clients to instrument for tracing (only these; never every client in the process).
+    http_clients: list[httpx.AsyncClient] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.db is not None:
@@ -147,9 +151,16 @@ def create_service_app(
     description: str = "",
 ) -> FastAPI:
     settings = runtime.settings
-    telemetry.setup_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
+    logging.getLogger().setLevel(settings.log_level.upper())
+    install_log_redaction()
+    provider = telemetry.tracer_provider(
+        settings.service_name, settings.otel_exporter_otlp_endpoint
+    )
+    for client in runtime.http_clients:
+        telemetry.instrument_client(client, provider)
     app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
     app.state.runtime = runtime
+    app.state.tracer_provider = provider
     install_error_handlers(app)
     telemetry.install_http_metrics(app, settings.service_name)
 
@@ -168,6 +179,8 @@ def create_service_app(
         app.include_router(router)
     app.include_router(health_router(runtime.health_checks))
     app.include_router(telemetry.metrics_router)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,metrics")
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="healthz,metrics", tracer_provider=provider
+    )
     document_errors(app, authenticated=[_current_principal])
     return app

@@ -46,12 +46,9 @@ class ServiceSettings(BaseSettings):
     service_name: str = "socialseed"
     # Off unless asked for: `socialseed up` and the test harness turn it on explicitly.
     dev_mode: bool = False
-    host: str = "127.0.0.1"
-    port: int = 8000
     log_level: str = "INFO"
 
     database_url: str = ""
-    db_schema: str = ""
     db_pool_size: int = 10
 
     kafka_bootstrap: str = "127.0.0.1:19092"

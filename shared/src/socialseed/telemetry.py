@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
+import httpx
 from fastapi import APIRouter, FastAPI, Request, Response
 from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -85,21 +87,21 @@ def install_http_metrics(app: FastAPI, service: str) -> None:
             HTTP_LATENCY.labels(service, request.method, path).observe(time.perf_counter() - start)
 
 
-_provider: TracerProvider | None = None
+def tracer_provider(service: str, otlp_endpoint: str | None) -> TracerProvider:
+    """A tracer provider for one service (an object the app owns, not a process global); spans
+    are exported over OTLP/HTTP when an endpoint is set."""
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    if otlp_endpoint:
+        provider.add_span_processor(
+            BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_endpoint}/v1/traces"))
+        )
+    # The Kafka middleware reads the global provider; the first service's becomes it, once.
+    if not isinstance(trace.get_tracer_provider(), TracerProvider):
+        trace.set_tracer_provider(provider)
+    return provider
 
 
-def setup_tracing(service: str, otlp_endpoint: str | None) -> TracerProvider:
-    """One tracer provider per process; spans exported over OTLP/HTTP when an endpoint is set."""
-    global _provider
-    if _provider is None:
-        _provider = TracerProvider(resource=Resource.create({"service.name": service}))
-        if otlp_endpoint:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-            _provider.add_span_processor(
-                BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_endpoint}/v1/traces"))
-            )
-        trace.set_tracer_provider(_provider)
-        # Outgoing httpx calls (gateway -> services, services -> platforms) carry traceparent.
-        HTTPXClientInstrumentor().instrument()
-    return _provider
+def instrument_client(client: httpx.AsyncClient, provider: TracerProvider) -> None:
+    """Outgoing calls of this client (gateway -> services, services -> platforms) carry
+    traceparent; other httpx clients in the process are left alone."""
+    HTTPXClientInstrumentor.instrument_client(client, tracer_provider=provider)

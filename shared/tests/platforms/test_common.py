@@ -18,6 +18,7 @@ from socialseed.platforms import (
     PlatformsConfig,
     build_providers,
 )
+from socialseed.platforms.redaction import install_log_redaction
 
 ALL = list(Platform)
 # Real consent pages, the client-id parameter, the scope separator and whether PKCE is used.
@@ -127,6 +128,7 @@ async def test_no_secret_in_errors_or_logs(
     authorization = provider.authorize(state="state-1", redirect_uri=redirect_uri(platform.value))
     # The consent (a browser's redirect carrying the code) is not ours to log: capture after it.
     code = await sandbox.consent(authorization, "alice")
+    install_log_redaction()  # what create_service_app does for every service
     caplog.set_level(logging.DEBUG)
     tokens, connections = await sandbox.finish(provider, authorization, code)
     await sandbox.fault(platform, revoke_tokens=True)

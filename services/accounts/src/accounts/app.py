@@ -49,6 +49,7 @@ def create_app(settings: AccountsSettings | None = None, *, background: bool = T
     )
     runtime = Runtime(
         settings=settings,
+        http_clients=[http],
         db=db,
         relay=relay,
         background=[functools.partial(run_background, ctx)] if background else [],

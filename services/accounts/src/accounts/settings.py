@@ -16,9 +16,7 @@ class AccountsSettings(ServiceSettings):
     )
 
     service_name: str = "accounts"
-    port: int = 8002
     database_url: str = "postgresql+asyncpg://accounts:dev-only-accounts@127.0.0.1:54320/socialseed"
-    db_schema: str = "accounts"
 
     platforms: PlatformsConfig = PlatformsConfig()
     # Fernet keys (urlsafe base64, 32 bytes), newest first: encrypt with the first, decrypt with

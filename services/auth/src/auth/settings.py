@@ -12,9 +12,7 @@ class AuthSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore")
 
     service_name: str = "auth"
-    port: int = 8001
     database_url: str = "postgresql+asyncpg://auth:dev-only-auth@127.0.0.1:54320/socialseed"
-    db_schema: str = "auth"
 
     # Ed25519 signing key (PEM). In dev mode a key is generated into this file when missing.
     jwt_private_key: SecretStr | None = None

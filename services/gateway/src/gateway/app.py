@@ -14,7 +14,6 @@ from fastapi.responses import HTMLResponse, Response
 from gateway.openapi import MergedOpenAPI
 from gateway.proxy import Gateway
 from gateway.settings import GatewaySettings
-from socialseed import telemetry
 from socialseed.service import Runtime, create_service_app
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -22,8 +21,6 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
-    # Tracing first: the upstream client below must be instrumented to propagate traceparent.
-    telemetry.setup_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
     client = httpx.AsyncClient(
         timeout=httpx.Timeout(settings.upstream_timeout, connect=3.0),
         limits=httpx.Limits(max_connections=500, max_keepalive_connections=100),
@@ -35,7 +32,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         response = await client.get(f"{base}/healthz", timeout=2.5)
         response.raise_for_status()
 
-    runtime = Runtime(settings=settings, cleanups=[client.aclose])
+    runtime = Runtime(settings=settings, cleanups=[client.aclose], http_clients=[client])
     for name, base in settings.upstreams.items():
         runtime.health_checks[name] = functools.partial(upstream_health, base)
     app = create_service_app(runtime, title="SocialSeed gateway", routers=[])

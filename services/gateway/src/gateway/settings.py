@@ -10,7 +10,6 @@ class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     service_name: str = "gateway"
-    port: int = 8000
     kafka_enabled: bool = False
     # Deployed services and their base URLs (JSON in GATEWAY_UPSTREAMS). A route whose
     # service is not deployed answers 404.

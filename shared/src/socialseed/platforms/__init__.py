@@ -3,7 +3,7 @@
     providers = build_providers(settings.platforms, httpx.AsyncClient())
     authorization = providers[Platform.X].authorize(state=state, redirect_uri=callback)
 
-How failures are classified, and what ``REAUTH_REQUIRED`` means where, is told in ``common``.
+How failures are classified, and what ``REAUTH_REQUIRED`` means where, is told in ``provider``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import httpx
 
 from socialseed.platforms.base import (
+    AccountMetrics,
     Authorization,
     Connection,
     ErrorKind,
@@ -18,14 +19,18 @@ from socialseed.platforms.base import (
     PlatformCredentials,
     PlatformError,
     PlatformsConfig,
+    Post,
+    PostMetrics,
     Profile,
     Provider,
+    PublishedPost,
     TokenSet,
 )
-from socialseed.platforms.common import BaseProvider, Clock, utcnow
 from socialseed.platforms.facebook import FacebookProvider
 from socialseed.platforms.instagram import InstagramProvider
 from socialseed.platforms.linkedin import LinkedInProvider
+from socialseed.platforms.parsing import utcnow
+from socialseed.platforms.provider import BaseProvider, Clock
 from socialseed.platforms.tiktok import TikTokProvider
 from socialseed.platforms.x import XProvider
 from socialseed.platforms.youtube import YouTubeProvider
@@ -49,7 +54,9 @@ def build_providers(
 
 __all__ = [
     "PROVIDERS",
+    "AccountMetrics",
     "Authorization",
+    "BaseProvider",
     "Clock",
     "Connection",
     "ErrorKind",
@@ -60,8 +67,11 @@ __all__ = [
     "PlatformCredentials",
     "PlatformError",
     "PlatformsConfig",
+    "Post",
+    "PostMetrics",
     "Profile",
     "Provider",
+    "PublishedPost",
     "TikTokProvider",
     "TokenSet",
     "XProvider",

@@ -9,6 +9,7 @@ served at ``<sandbox_url>/<p>/<path>``, so the same code talks to the sandbox or
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -105,6 +106,52 @@ class Authorization:
     code_verifier: str | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True)
+class Post:
+    """What we ask a platform to publish. ``marker`` is our idempotency tag, carried in the
+    post so an in-doubt publish can be found again (``find_published_post``)."""
+
+    text: str
+    marker: str
+    media_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PublishedPost:
+    id: str
+    url: str | None = None
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PostMetrics:
+    """The standard metric model; ``None`` where the platform has no such number."""
+
+    post_id: str
+    views: int | None = None
+    impressions: int | None = None
+    reach: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    saves: int | None = None
+    clicks: int | None = None
+    video_views: int | None = None
+    watch_time_s: float | None = None
+
+
+@dataclass(frozen=True)
+class AccountMetrics:
+    """Account-level counters; ``None`` where the platform has no such number."""
+
+    followers: int | None = None
+    following: int | None = None
+    posts: int | None = None
+    views: int | None = None
+    impressions: int | None = None
+    reach: int | None = None
+
+
 class Provider(Protocol):
     platform: Platform
     #: True when a refresh token, once used, stops working (X, TikTok): refreshes of one
@@ -131,6 +178,21 @@ class Provider(Protocol):
 
     async def profile(self, tokens: TokenSet) -> Profile:
         """The account's current profile and counters."""
+
+    async def publish(self, tokens: TokenSet, post: Post) -> PublishedPost:
+        """Publish ``post`` on the account these tokens belong to."""
+
+    async def find_published_post(
+        self, tokens: TokenSet, marker: str, since: datetime
+    ) -> PublishedPost | None:
+        """The post carrying ``marker`` published since ``since``, if any: reconciliation after
+        a publish whose outcome is unknown (timeout, crash)."""
+
+    async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> list[PostMetrics]:
+        """Metrics of these posts, fetched in as few calls as the platform allows."""
+
+    async def fetch_account_metrics(self, tokens: TokenSet) -> AccountMetrics:
+        """The account's current counters."""
 
 
 class PlatformCredentials(BaseModel):

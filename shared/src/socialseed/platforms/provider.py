@@ -1,0 +1,346 @@
+"""``BaseProvider``: what the six providers share: HTTP with classified failures and the rules
+every error classifier follows.
+
+How a refused access token is reported (one rule for every platform):
+
+* on an API call made with an access token (``profile``, later publish and metrics) the
+  platform's "unauthorized" signal (X's 401 problem JSON, TikTok ``access_token_invalid``, Meta
+  OAuthException 190, LinkedIn 65600/65601, Google ``authError``) is ``REAUTH_REQUIRED`` with the
+  platform's code in ``PlatformError.code``. It means *this access token* is refused: a caller
+  holding a refresh token refreshes once and retries before it gives up on the account;
+* ``REAUTH_REQUIRED`` raised by ``refresh`` is final: the grant itself is gone (``invalid_grant``,
+  revoked, expired refresh token, no refresh token at all). The account needs a new consent;
+* during ``exchange_code`` nothing is connected yet, so a refused code is ``BAD_REQUEST``: the user
+  starts connecting again;
+* ``revoke`` treats "this token is already invalid" as done: revoking is idempotent.
+
+No token, code or secret ever reaches an exception message: every detail a platform sends back is
+scrubbed of the values our request carried before it is used in one.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from authlib.common.urls import add_params_to_uri
+
+from socialseed.platforms.base import (
+    AccountMetrics,
+    Authorization,
+    Connection,
+    ErrorKind,
+    Platform,
+    PlatformCredentials,
+    PlatformError,
+    PlatformsConfig,
+    Post,
+    PostMetrics,
+    Profile,
+    PublishedPost,
+    TokenSet,
+    transport_error,
+)
+from socialseed.platforms.parsing import JSON, as_int, humanize, json_object, parse_scopes, utcnow
+from socialseed.platforms.redaction import request_secrets, scrub
+
+Clock = Callable[[], datetime]
+#: (real base URL, path): resolved through ``PlatformsConfig.url`` so the sandbox serves it too.
+Endpoint = tuple[str, str]
+
+
+class Call(enum.Enum):
+    """Which kind of request failed: the same answer means different things in each."""
+
+    EXCHANGE = "exchange"  # authorization code -> tokens
+    REFRESH = "refresh"  # refresh token (or Instagram's long-lived token) -> tokens
+    REVOKE = "revoke"
+    API = "api"  # any call authenticated by an access token
+
+
+class BaseProvider(abc.ABC):
+    """HTTP, token parsing and error wording shared by every provider.
+
+    Subclasses set the class attributes and implement the ``Provider`` methods; the only thing
+    each must say about errors is ``api_error``: how its API words a failure.
+    """
+
+    platform: Platform
+    #: How users know the platform, for messages ("X", "TikTok").
+    name: str
+    rotating_refresh: bool = False
+    default_scopes: tuple[str, ...] = ()
+    #: Wait suggested for a rate limit whose answer does not say when it ends.
+    default_retry_after: float = 60.0
+
+    def __init__(
+        self, config: PlatformsConfig, client: httpx.AsyncClient, *, clock: Clock = utcnow
+    ) -> None:
+        self.config = config
+        self.client = client
+        # Injectable so expiry and "token age" rules follow a shifted (sandbox) clock in tests.
+        self.clock = clock
+
+    # the Provider protocol (see base) -----------------------------------------------------
+    @abc.abstractmethod
+    def authorize(self, *, state: str, redirect_uri: str) -> Authorization: ...
+
+    @abc.abstractmethod
+    async def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str | None
+    ) -> TokenSet: ...
+
+    @abc.abstractmethod
+    async def refresh(self, tokens: TokenSet) -> TokenSet: ...
+
+    @abc.abstractmethod
+    async def revoke(self, tokens: TokenSet) -> None: ...
+
+    @abc.abstractmethod
+    async def profile(self, tokens: TokenSet) -> Profile: ...
+
+    async def connections(self, tokens: TokenSet) -> list[Connection]:
+        """One consent, one account (Facebook overrides: one per page)."""
+        return [Connection(await self.profile(tokens), tokens)]
+
+    # configuration ------------------------------------------------------------------------
+    @property
+    def credentials(self) -> PlatformCredentials:
+        return self.config.credentials(self.platform)
+
+    @property
+    def client_secret(self) -> str:
+        return self.credentials.client_secret.get_secret_value()
+
+    @property
+    def scopes(self) -> list[str]:
+        return list(self.credentials.scopes or self.default_scopes)
+
+    def url(self, endpoint: Endpoint) -> str:
+        return self.config.url(self.platform, *endpoint)
+
+    def authorize_url(self, endpoint: Endpoint, params: Mapping[str, str | None]) -> str:
+        return add_params_to_uri(
+            self.url(endpoint), [(k, v) for k, v in params.items() if v is not None]
+        )
+
+    def expires_at(self, seconds: Any) -> datetime | None:
+        lifetime = as_int(seconds)
+        return None if lifetime is None else self.clock() + timedelta(seconds=lifetime)
+
+    # HTTP ---------------------------------------------------------------------------------
+    async def send(self, call: Call, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request; any failure comes out as a classified ``PlatformError``."""
+        try:
+            response = await self.client.request(method, url, timeout=self.config.timeout, **kwargs)
+        except httpx.TransportError as exc:
+            raise transport_error(self.platform, exc) from None
+        error = self.classify(response, call)
+        if error is None:
+            return response
+        if call is Call.EXCHANGE and error.kind is ErrorKind.REAUTH_REQUIRED:
+            error = self.code_refused(response, error.code)
+        raise error
+
+    async def revoke_call(self, method: str, url: str, **kwargs: Any) -> None:
+        """A revoke request; a token the platform already refuses counts as revoked."""
+        try:
+            await self.send(Call.REVOKE, method, url, **kwargs)
+        except PlatformError as exc:
+            if exc.kind is not ErrorKind.REAUTH_REQUIRED:
+                raise
+
+    async def send_json(self, call: Call, method: str, url: str, **kwargs: Any) -> JSON:
+        response = await self.send(call, method, url, **kwargs)
+        body = json_object(response)
+        if body is None:
+            raise self.fail(
+                ErrorKind.TRANSIENT, response, detail="answered with something other than JSON"
+            )
+        return body
+
+    # classification -----------------------------------------------------------------------
+    def classify(self, response: httpx.Response, call: Call) -> PlatformError | None:
+        """None when the request succeeded, else the classified failure."""
+        if response.is_success:
+            return None
+        body = json_object(response) or {}
+        if call is Call.API:
+            return self.api_error(response, body)
+        return self.oauth_error(response, call, body)
+
+    def api_error(self, response: httpx.Response, body: JSON) -> PlatformError:
+        """How this platform's API words a failure; the default reads the HTTP status only."""
+        return self.by_status(response)
+
+    def by_status(
+        self, response: httpx.Response, detail: str | None = None, code: str | None = None
+    ) -> PlatformError:
+        status = response.status_code
+        if status >= 500:
+            return self.fail(ErrorKind.TRANSIENT, response, code=code)
+        if status == 401:
+            return self.fail(
+                ErrorKind.REAUTH_REQUIRED,
+                response,
+                detail="says this connection is no longer valid (expired or revoked)",
+                code=code or "401",
+            )
+        if status == 429:
+            return self.rate_limited(response, None, detail=detail, code=code)
+        return self.fail(ErrorKind.BAD_REQUEST, response, detail=detail, code=code)
+
+    def oauth_error(self, response: httpx.Response, call: Call, body: JSON) -> PlatformError:
+        """An RFC 6749 ``{error, error_description}`` answer from a token or revoke endpoint."""
+        error = str(body.get("error") or "")
+        description = body.get("error_description")
+        detail = str(description) if description else error or None
+        status = response.status_code
+        if status >= 500 or status == 429:
+            return self.by_status(response, detail, error or None)
+        if status == 401 or error == "invalid_client":
+            # Our app's credentials were refused: a configuration problem, not the user's.
+            return self.fail(
+                ErrorKind.BAD_REQUEST,
+                response,
+                detail=f"refused our app credentials ({detail})",
+                code=error or None,
+            )
+        if error in ("unsupported_grant_type", "invalid_scope"):
+            return self.fail(ErrorKind.BAD_REQUEST, response, detail=detail, code=error)
+        if call is Call.EXCHANGE:
+            return self.code_refused(response, error or None)
+        # On refresh and revoke every other refusal (invalid_grant, and X's invalid_request for
+        # a used refresh token) says the token presented is no longer good.
+        return self.fail(
+            ErrorKind.REAUTH_REQUIRED,
+            response,
+            detail="says this connection has expired or was revoked",
+            code=error or None,
+        )
+
+    def code_refused(self, response: httpx.Response, code: str | None) -> PlatformError:
+        return self.fail(
+            ErrorKind.BAD_REQUEST,
+            response,
+            detail="refused the authorization (the code expired, was already used or belongs to "
+            "another redirect URI); start connecting the account again",
+            code=code,
+        )
+
+    def rate_limited(
+        self,
+        response: httpx.Response,
+        retry_after: float | None,
+        *,
+        detail: str | None = None,
+        code: str | None = None,
+    ) -> PlatformError:
+        return self.fail(
+            ErrorKind.RATE_LIMITED,
+            response,
+            detail=detail,
+            code=code,
+            retry_after=retry_after if retry_after is not None else self.default_retry_after,
+        )
+
+    def fail(
+        self,
+        kind: ErrorKind,
+        response: httpx.Response | None,
+        *,
+        detail: str | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> PlatformError:
+        """A ``PlatformError`` worded for users, with every secret of the request scrubbed."""
+        name = self.name
+        status = response.status_code if response is not None else None
+        clean = (detail or "").strip().rstrip(".")
+        if kind is ErrorKind.REAUTH_REQUIRED:
+            message = f"{name} {clean or 'no longer accepts this connection'}; "
+            message += "connect the account again."
+        elif kind is ErrorKind.RATE_LIMITED:
+            wait = humanize(retry_after or self.default_retry_after)
+            reason = f" ({clean})" if clean else ""
+            message = f"{name} is rate limiting this account{reason}; trying again in {wait}."
+        elif kind is ErrorKind.TRANSIENT:
+            reason = clean or (f"HTTP {status}" if status else "no answer")
+            message = f"{name} is temporarily unavailable ({reason}); trying again later."
+        elif kind is ErrorKind.PERMANENT:
+            message = f"{name} refused this for good: {clean or f'HTTP {status}'}."
+        else:
+            message = f"{name} rejected the request: {clean or f'HTTP {status}'}."
+        if response is not None:
+            message = scrub(message, request_secrets(response.request))
+        return PlatformError(
+            kind,
+            message,
+            platform=self.platform,
+            status=status,
+            code=code,
+            retry_after=retry_after,
+        )
+
+    # tokens -------------------------------------------------------------------------------
+    def token_set(
+        self,
+        body: JSON,
+        *,
+        previous: TokenSet | None = None,
+        platform_user_id: str | None = None,
+    ) -> TokenSet:
+        """Tokens from a token response; what the platform did not resend is kept."""
+        refresh_token = body.get("refresh_token")
+        refresh_expires_in = body.get("refresh_expires_in", body.get("refresh_token_expires_in"))
+        if isinstance(refresh_token, str) and refresh_token:
+            refresh_expires_at = self.expires_at(refresh_expires_in)
+        elif previous is not None:
+            refresh_token, refresh_expires_at = previous.refresh_token, previous.refresh_expires_at
+        else:
+            refresh_token, refresh_expires_at = None, None
+        scopes = parse_scopes(body.get("scope", body.get("permissions")))
+        user_id = platform_user_id or (previous.platform_user_id if previous else None)
+        return TokenSet(
+            access_token=str(body["access_token"]),
+            expires_at=self.expires_at(body.get("expires_in")),
+            refresh_token=refresh_token,
+            refresh_expires_at=refresh_expires_at,
+            scopes=scopes or (previous.scopes if previous else ()),
+            platform_user_id=user_id,
+        )
+
+    async def send_for_token(self, call: Call, method: str, url: str, **kwargs: Any) -> JSON:
+        """A token endpoint's answer, which must carry an access token."""
+        response = await self.send(call, method, url, **kwargs)
+        return self.require_token(response, call, json_object(response) or {})
+
+    def require_token(self, response: httpx.Response, call: Call, body: JSON) -> JSON:
+        """A token response must carry an access token; some platforms answer 200 with an
+        error body instead."""
+        if isinstance(body.get("access_token"), str) and body["access_token"]:
+            return body
+        if body.get("error"):
+            raise self.oauth_error(response, call, body)
+        raise self.fail(ErrorKind.TRANSIENT, response, detail="answered without an access token")
+
+    def bearer(self, tokens: TokenSet) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens.access_token}"}
+
+    async def publish(self, tokens: TokenSet, post: Post) -> PublishedPost:
+        raise NotImplementedError(f"{self.platform.value}: publishing is not supported yet")
+
+    async def find_published_post(
+        self, tokens: TokenSet, marker: str, since: datetime
+    ) -> PublishedPost | None:
+        raise NotImplementedError(f"{self.platform.value}: post lookup is not supported yet")
+
+    async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> list[PostMetrics]:
+        raise NotImplementedError(f"{self.platform.value}: post metrics are not supported yet")
+
+    async def fetch_account_metrics(self, tokens: TokenSet) -> AccountMetrics:
+        raise NotImplementedError(f"{self.platform.value}: account metrics are not supported yet")
