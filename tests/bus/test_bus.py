@@ -149,7 +149,7 @@ async def test_consumer_killed_mid_handler_is_redelivered_once(
 
 
 async def test_same_event_delivered_concurrently_has_one_effect(bus_db: Database) -> None:
-    """Checklist row 6 at the inbox level: N concurrent deliveries of one id, one effect."""
+    """At the inbox level: N concurrent deliveries of one event id have one effect."""
     user_id, event_id = uuid.uuid4(), uuid.uuid4()
     box = Inbox(inbox)
 
@@ -258,7 +258,7 @@ async def test_poison_goes_to_dlq_and_partition_keeps_moving(
 async def test_three_relays_publish_everything_in_per_key_order(
     infra: Infra, bus_db: Database
 ) -> None:
-    """Checklist row 4: concurrent relays, every row published once, per-key order kept."""
+    """Concurrent relays: every outbox row published once, per-key order kept."""
     keys = [uuid.uuid4() for _ in range(8)]
     per_key = 25
     for seq in range(per_key):  # interleaved, one transaction per event, as real writes come

@@ -1,4 +1,4 @@
-"""Connecting social accounts through the gateway against the platform sandbox (issue 4)."""
+"""Connecting social accounts through the gateway against the platform sandbox."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reliability checklist rows 13, 14, 16, 17, 18, 20 and 22 for auth (docs/reliability.md)."""
+"""Auth's security properties: throttling, token families, key handling (see docs/security.md)."""
 
 from __future__ import annotations
 

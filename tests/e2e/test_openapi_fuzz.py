@@ -1,4 +1,4 @@
-"""Checklist row 23: schemathesis over the gateway's merged OpenAPI: no 5xx, responses match
+"""Schemathesis over the gateway's merged OpenAPI: no 5xx, responses match
 the documented schemas. Runs the schemathesis CLI against the test stack over real HTTP."""
 
 from __future__ import annotations

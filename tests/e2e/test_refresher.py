@@ -1,6 +1,6 @@
 """The background refresher keeps an idle account alive on short-lived rotating tokens.
 
-The scenario of issue 4 (X tokens of 60 s kept alive for ten minutes), scaled down: X tokens of
+The keep-alive scenario (X tokens of 60 s kept alive for ten minutes), scaled down: X tokens of
 6 s, a 1 s refresher turn, 20 s of idling. Its own sandbox and its own database, so its
 refresher never touches the other tests' accounts.
 """
