@@ -29,6 +29,7 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
+from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import REGISTRY, CollectorRegistry
 from pydantic import ValidationError
 from sqlalchemy import Table
@@ -96,10 +97,15 @@ def broker_metrics(registry: CollectorRegistry = REGISTRY) -> KafkaPrometheusMid
 
 
 def make_broker(
-    bootstrap: str, *, client_id: str, metrics: KafkaPrometheusMiddleware | None = None
+    bootstrap: str,
+    *,
+    client_id: str,
+    metrics: KafkaPrometheusMiddleware | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> KafkaBroker:
-    """A broker with tracing, and with ``metrics`` (see ``broker_metrics``) when given."""
-    middlewares: list[Any] = [KafkaTelemetryMiddleware()]
+    """A broker with tracing (spans from ``tracer_provider``, the service's own; never the
+    process-global one), and with ``metrics`` (see ``broker_metrics``) when given."""
+    middlewares: list[Any] = [KafkaTelemetryMiddleware(tracer_provider=tracer_provider)]
     if metrics is not None:
         middlewares.append(metrics)
     return KafkaBroker(

@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request, Response
-from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import Resource
@@ -95,9 +94,6 @@ def tracer_provider(service: str, otlp_endpoint: str | None) -> TracerProvider:
         provider.add_span_processor(
             BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_endpoint}/v1/traces"))
         )
-    # The Kafka middleware reads the global provider; the first service's becomes it, once.
-    if not isinstance(trace.get_tracer_provider(), TracerProvider):
-        trace.set_tracer_provider(provider)
     return provider
 
 
