@@ -6,6 +6,14 @@ relays with a per-key advisory lock, sending only the rows that continue the key
 sequence (another relay may hold a row in between), sends with an idempotent producer and
 marks rows sent only after the broker acknowledged them. A relay that dies between the ack
 and the mark re-sends: consumers deduplicate by event id.
+
+A row the broker refuses while it is reachable (a topic that does not exist, a message over
+the size limit) counts an attempt; after ``max_attempts`` it is *parked* (``parked_at``, with
+the reason in ``last_error`` and ``socialseed_outbox_parked_total``) and no longer retried, so
+one bad row cannot stall every other key. Later rows of the parked row's key go on being sent:
+a parked event is out of order by definition, and an operator who fixes the cause re-queues it
+with ``UPDATE outbox SET parked_at = NULL, attempts = 0 WHERE id = ...``. While the broker is
+unreachable nothing counts: rows wait, however long the outage.
 """
 
 from __future__ import annotations
@@ -20,15 +28,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError, UnknownTopicOrPartitionError
 from opentelemetry import propagate
 from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
+    Text,
     delete,
     func,
     select,
@@ -57,6 +68,9 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("payload", JSONB, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("sent_at", DateTime(timezone=True)),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Column("last_error", Text),
+        Column("parked_at", DateTime(timezone=True)),
         Index("ix_outbox_unsent", "id", postgresql_where=text("sent_at IS NULL")),
     )
 
@@ -124,6 +138,7 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_interval: float = 0.5,
         retention: timedelta = timedelta(days=3),
+        max_attempts: int = 5,
     ) -> None:
         self.db = db
         self.table = table
@@ -131,6 +146,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.retention = retention
+        self.max_attempts = max_attempts
         self.producer: AIOKafkaProducer | None = None
         self._lock_ns = f"outbox:{table.schema}"
 
@@ -176,7 +192,7 @@ class OutboxRelay:
             rows = (
                 await session.execute(
                     select(t.c.id, t.c.topic, t.c.key, t.c.headers, t.c.payload, t.c.event_id)
-                    .where(t.c.sent_at.is_(None))
+                    .where(t.c.sent_at.is_(None), t.c.parked_at.is_(None))
                     .order_by(t.c.id)
                     .limit(self.batch_size)
                     .with_for_update(skip_locked=True)
@@ -194,20 +210,80 @@ class OutboxRelay:
             ]
             if not sendable:
                 return 0
-            futures = [
-                await self.producer.send(
-                    row.topic,
-                    value=_json_bytes(row.payload),
-                    key=row.key.encode(),
-                    headers=[(k, v.encode()) for k, v in row.headers.items()],
-                )
-                for row in sendable
+            known = await self._known_topics({row.topic for row in sendable})
+            outcomes = await asyncio.gather(
+                *(self._send(row, known) for row in sendable), return_exceptions=True
+            )
+            sent = [row for row, out in zip(sendable, outcomes, strict=True) if out is None]
+            refused = [
+                (row, out)
+                for row, out in zip(sendable, outcomes, strict=True)
+                if isinstance(out, Exception)
             ]
-            await asyncio.gather(*futures)
-            await self.mark_sent(session, [row.id for row in sendable])
-            for row in sendable:
+            if sent:
+                await self.mark_sent(session, [row.id for row in sent])
+            for row in sent:
                 telemetry.OUTBOX_RELAYED.labels(topic=row.topic).inc()
-            return len(sendable)
+            if refused:
+                if not sent and not await self._broker_reachable():
+                    # The broker is away, not refusing these rows: nothing counts, all wait.
+                    raise refused[0][1]
+                await self._count_refusals(session, refused)
+            return len(sent)
+
+    async def _known_topics(self, topics: set[str]) -> set[str]:
+        """The topics among ``topics`` that exist (a send to a missing topic would wait for
+        its metadata for the whole request timeout)."""
+        assert self.producer is not None
+        cluster = self.producer.client.cluster
+        if topics <= cluster.topics():
+            return topics
+        with contextlib.suppress(KafkaError):
+            await self.producer.client.fetch_all_metadata()
+        return topics & cluster.topics()
+
+    async def _send(self, row: Any, known: set[str]) -> None:
+        assert self.producer is not None
+        if row.topic not in known:
+            raise UnknownTopicOrPartitionError(f"topic {row.topic!r} does not exist")
+        future = await self.producer.send(
+            row.topic,
+            value=_json_bytes(row.payload),
+            key=row.key.encode(),
+            headers=[(k, v.encode()) for k, v in row.headers.items()],
+        )
+        await future
+
+    async def _broker_reachable(self) -> bool:
+        assert self.producer is not None
+        try:
+            await self.producer.client.fetch_all_metadata()
+        except KafkaError:
+            return False
+        return True
+
+    async def _count_refusals(
+        self, session: AsyncSession, refused: list[tuple[Any, Exception]]
+    ) -> None:
+        t = self.table
+        for row, exc in refused:
+            reason = f"{type(exc).__name__}: {exc}"[:1000]
+            attempts = (
+                await session.execute(
+                    update(t)
+                    .where(t.c.id == row.id)
+                    .values(attempts=t.c.attempts + 1, last_error=reason)
+                    .returning(t.c.attempts)
+                )
+            ).scalar_one()
+            if attempts >= self.max_attempts:
+                await session.execute(
+                    update(t).where(t.c.id == row.id).values(parked_at=func.now())
+                )
+                telemetry.OUTBOX_PARKED.labels(topic=row.topic).inc()
+                log.error("outbox row %s parked after %s attempts: %s", row.id, attempts, reason)
+            else:
+                log.warning("outbox row %s refused (attempt %s): %s", row.id, attempts, reason)
 
     async def _in_order(self, session: AsyncSession, key: str, rows: list[Any]) -> list[Any]:
         """The rows of ``key`` this relay may send now: it must hold the key's advisory lock,
@@ -227,7 +303,11 @@ class OutboxRelay:
         unsent = (
             await session.execute(
                 select(self.table.c.id)
-                .where(self.table.c.key == key, self.table.c.sent_at.is_(None))
+                .where(
+                    self.table.c.key == key,
+                    self.table.c.sent_at.is_(None),
+                    self.table.c.parked_at.is_(None),
+                )
                 .order_by(self.table.c.id)
                 .limit(len(rows))
             )

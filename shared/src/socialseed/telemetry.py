@@ -35,6 +35,11 @@ HTTP_LATENCY = Histogram(
 OUTBOX_RELAYED = Counter(
     "socialseed_outbox_relayed_total", "Outbox rows published to Kafka", ["topic"]
 )
+OUTBOX_PARKED = Counter(
+    "socialseed_outbox_parked_total",
+    "Outbox rows the broker kept refusing, parked (not retried) so other keys keep flowing",
+    ["topic"],
+)
 EVENTS_CONSUMED = Counter(
     "socialseed_events_consumed_total",
     "Events handled by consumers, by outcome (processed, duplicate, dead_lettered)",
