@@ -285,6 +285,7 @@ async def test_20_logs_hold_no_secrets_and_no_injected_lines(
     saved = root.handlers[:], root.level
     uvicorn = {n: logging.getLogger(n) for n in ("uvicorn", "uvicorn.error", "uvicorn.access")}
     saved_uvicorn = {n: (lg.handlers[:], lg.propagate) for n, lg in uvicorn.items()}
+    quieted = {n: logging.getLogger(n).level for n in ("aiokafka", "httpx", "httpcore")}
     log_file = tmp_path / "auth.log"
     configure_logging("auth", "DEBUG", log_file=log_file)
     try:
@@ -307,6 +308,8 @@ async def test_20_logs_hold_no_secrets_and_no_injected_lines(
         root.setLevel(level)
         for n, lg in uvicorn.items():
             lg.handlers[:], lg.propagate = saved_uvicorn[n]
+        for n, lvl in quieted.items():
+            logging.getLogger(n).setLevel(lvl)
     text = log_file.read_text()
     assert "refresh token reuse detected" in text  # the service's own records are in the file
     for secret in (user.access, user.refresh, user.password):
