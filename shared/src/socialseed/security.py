@@ -12,7 +12,8 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import httpx
@@ -32,6 +33,11 @@ class Principal:
     user_id: uuid.UUID
     roles: dict[uuid.UUID, str] = field(default_factory=dict)
     token_id: str = ""
+    # When auth signed the token (its ``iat``, whole seconds, auth's clock).
+    issued_at: datetime | None = None
+
+    def with_roles(self, roles: dict[uuid.UUID, str]) -> Principal:
+        return replace(self, roles=roles)
 
     def require(self, workspace_id: uuid.UUID, minimum: Role = "viewer") -> str:
         """The caller's role, or NotFound (not a member: no hint the workspace exists) /
@@ -136,6 +142,7 @@ class JWTVerifier:
                 user_id=uuid.UUID(claims["sub"]),
                 roles={uuid.UUID(ws): role for ws, role in claims.get("ws", {}).items()},
                 token_id=str(claims.get("jti", "")),
+                issued_at=datetime.fromtimestamp(float(claims["iat"]), UTC),
             )
-        except (ValueError, AttributeError, TypeError) as exc:
+        except (ValueError, AttributeError, TypeError, OverflowError, OSError) as exc:
             raise Unauthorized("Malformed token claims.") from exc

@@ -17,13 +17,14 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from sqlalchemy import text
+from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socialseed import telemetry
 from socialseed.bus import EventConsumer
 from socialseed.db import Database
 from socialseed.errors import install_error_handlers
+from socialseed.membership import current_principal
 from socialseed.openapi import document_errors
 from socialseed.outbox import OutboxRelay
 from socialseed.platforms.common import install_log_redaction
@@ -51,6 +52,9 @@ class Runtime:
     consumers: list[EventConsumer] = field(default_factory=list)
     # Outgoing clients to instrument for tracing (only these; never every client in the process).
     http_clients: list[httpx.AsyncClient] = field(default_factory=list)
+    # The membership changes this service records (``socialseed.membership``): tokens issued
+    # before a change lose or lower that workspace's role. None: token roles are taken as is.
+    member_changes: Table | None = None
 
     def __post_init__(self) -> None:
         if self.db is not None:
@@ -110,9 +114,15 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 async def _current_principal(request: Request) -> Principal:
-    verifier = runtime_of(request).verifier
+    runtime = runtime_of(request)
+    verifier = runtime.verifier
     assert verifier is not None, "this service verifies no tokens"
-    return await verifier.principal_from(request.headers.get("authorization"))
+    principal = await verifier.principal_from(request.headers.get("authorization"))
+    if runtime.member_changes is None or not principal.roles:
+        return principal
+    assert runtime.db is not None, "membership changes need the service's database"
+    async with runtime.db.engine.connect() as conn:
+        return await current_principal(conn, runtime.member_changes, principal)
 
 
 # The request's transaction: scope="function" commits when the endpoint returns, before the

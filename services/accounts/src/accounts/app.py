@@ -7,22 +7,33 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
 from accounts.accounts.endpoints import internal
 from accounts.accounts.endpoints import router as accounts_router
 from accounts.background import run_background
 from accounts.deps import AccountsContext
-from accounts.models import outbox
+from accounts.models import inbox, member_changes, outbox
 from accounts.oauth.endpoints import router as oauth_router
 from accounts.settings import AccountsSettings
 from accounts.vault import Vault
+from socialseed.bus import EventConsumer, Inbox, broker_metrics, make_broker
 from socialseed.db import Database
+from socialseed.membership import track_member_changes
 from socialseed.outbox import Outbox, OutboxRelay
 from socialseed.platforms import build_providers
 from socialseed.security import JWTVerifier
 from socialseed.service import Runtime, create_service_app
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@functools.cache
+def _broker_metrics() -> KafkaPrometheusMiddleware:
+    # Its metrics register in the process-wide registry, so one per process however many apps
+    # (tests build several) it serves.
+    return broker_metrics()
 
 
 def create_app(settings: AccountsSettings | None = None, *, background: bool = True) -> FastAPI:
@@ -47,6 +58,15 @@ def create_app(settings: AccountsSettings | None = None, *, background: bool = T
         if settings.kafka_enabled
         else None
     )
+    broker: KafkaBroker | None = None
+    consumers: list[EventConsumer] = []
+    if settings.kafka_enabled:
+        broker = make_broker(
+            settings.kafka_bootstrap, client_id="accounts", metrics=_broker_metrics()
+        )
+        consumer = EventConsumer(broker, db, Inbox(inbox), group_id="accounts")
+        track_member_changes(consumer, member_changes)
+        consumers.append(consumer)
     runtime = Runtime(
         settings=settings,
         http_clients=[http],
@@ -55,6 +75,9 @@ def create_app(settings: AccountsSettings | None = None, *, background: bool = T
         background=[functools.partial(run_background, ctx)] if background else [],
         cleanups=[http.aclose],
         verifier=ctx.verifier,
+        broker=broker,
+        consumers=consumers,
+        member_changes=member_changes,
     )
     app = create_service_app(
         runtime, title="SocialSeed accounts", routers=[accounts_router, oauth_router, internal]

@@ -19,7 +19,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from socialseed.db import NAMING_CONVENTION
-from socialseed.outbox import outbox_table
+from socialseed.membership import member_changes_table
+from socialseed.outbox import inbox_table, outbox_table
 
 
 class Base(DeclarativeBase):
@@ -27,6 +28,9 @@ class Base(DeclarativeBase):
 
 
 outbox = outbox_table(Base.metadata)
+inbox = inbox_table(Base.metadata)
+# Auth's workspace membership changes: a token issued before one loses that workspace's powers.
+member_changes = member_changes_table(Base.metadata)
 
 
 def _uuid() -> uuid.UUID:
