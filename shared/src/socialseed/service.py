@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,6 +56,9 @@ class Runtime:
     # The membership changes this service records (``socialseed.membership``): tokens issued
     # before a change lose or lower that workspace's role. None: token roles are taken as is.
     member_changes: Table | None = None
+    # The service's tracer provider, when something built before the app (its Kafka broker)
+    # needs it too; otherwise create_service_app makes one.
+    tracer_provider: TracerProvider | None = None
 
     def __post_init__(self) -> None:
         if self.db is not None:
@@ -163,7 +167,7 @@ def create_service_app(
     settings = runtime.settings
     logging.getLogger().setLevel(settings.log_level.upper())
     install_log_redaction()
-    provider = telemetry.tracer_provider(
+    provider = runtime.tracer_provider or telemetry.tracer_provider(
         settings.service_name, settings.otel_exporter_otlp_endpoint
     )
     for client in runtime.http_clients:

@@ -18,6 +18,7 @@ from accounts.models import inbox, member_changes, outbox
 from accounts.oauth.endpoints import router as oauth_router
 from accounts.settings import AccountsSettings
 from accounts.vault import Vault
+from socialseed import telemetry
 from socialseed.bus import EventConsumer, Inbox, broker_metrics, make_broker
 from socialseed.db import Database
 from socialseed.membership import track_member_changes
@@ -60,9 +61,13 @@ def create_app(settings: AccountsSettings | None = None, *, background: bool = T
     )
     broker: KafkaBroker | None = None
     consumers: list[EventConsumer] = []
+    tracer = telemetry.tracer_provider(settings.service_name, settings.otel_exporter_otlp_endpoint)
     if settings.kafka_enabled:
         broker = make_broker(
-            settings.kafka_bootstrap, client_id="accounts", metrics=_broker_metrics()
+            settings.kafka_bootstrap,
+            client_id="accounts",
+            metrics=_broker_metrics(),
+            tracer_provider=tracer,
         )
         consumer = EventConsumer(broker, db, Inbox(inbox), group_id="accounts")
         track_member_changes(consumer, member_changes)
@@ -78,6 +83,7 @@ def create_app(settings: AccountsSettings | None = None, *, background: bool = T
         broker=broker,
         consumers=consumers,
         member_changes=member_changes,
+        tracer_provider=tracer,
     )
     app = create_service_app(
         runtime, title="SocialSeed accounts", routers=[accounts_router, oauth_router, internal]
