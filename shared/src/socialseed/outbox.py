@@ -235,12 +235,13 @@ class OutboxRelay:
         """The topics among ``topics`` that exist (a send to a missing topic would wait for
         its metadata for the whole request timeout)."""
         assert self.producer is not None
-        cluster = self.producer.client.cluster
-        if topics <= cluster.topics():
+        if topics <= self.producer.client.cluster.topics():
             return topics
-        with contextlib.suppress(KafkaError):
-            await self.producer.client.fetch_all_metadata()
-        return topics & cluster.topics()
+        try:
+            metadata = await self.producer.client.fetch_all_metadata()
+        except KafkaError:
+            return topics  # the broker is away: let the sends fail (and count nothing)
+        return topics & metadata.topics()
 
     async def _send(self, row: Any, known: set[str]) -> None:
         assert self.producer is not None
