@@ -28,12 +28,14 @@ RELAXED = "100000/minute"  # the session's shared apps; throttling tests build t
 
 def auth_settings(infra: Infra, **overrides: object) -> AuthSettings:
     values: dict[str, object] = {
+        "dev_mode": True,
         "database_url": infra.service_url("auth"),
         "kafka_bootstrap": infra.kafka_bootstrap,
         "jwt_private_key": SecretStr(generate_pem().decode()),
         "outbox_poll_interval": 0.1,
         "login_limit_per_ip": RELAXED,
         "login_limit_per_ip_and_email": RELAXED,
+        "login_limit_per_email": RELAXED,
     } | overrides
     return AuthSettings(**values)  # type: ignore[arg-type]
 
@@ -42,6 +44,7 @@ def accounts_settings(
     infra: Infra, *, sandbox_url: str, gateway_url: str, jwks_url: str, **overrides: object
 ) -> AccountsSettings:
     values: dict[str, object] = {
+        "dev_mode": True,
         "database_url": infra.service_url("accounts"),
         "kafka_bootstrap": infra.kafka_bootstrap,
         "jwks_url": jwks_url,

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from sqlalchemy import func, select
 
 from socialseed.contracts import UserRegistered
@@ -165,3 +165,31 @@ def consumers(infra: Infra, bus_db_url: str) -> Iterator[list[ConsumerProcess]]:
     yield started
     for c in started:
         c.stop()
+
+
+async def apply_sentinel_after(db: Database, bootstrap: str, key: str) -> None:
+    """Publish a fresh event with ``key`` (same partition, so ordered after everything already
+    sent with it) and wait until it is applied: whatever came before it has been handled, so a
+    count checked now cannot still change."""
+    sentinel = uuid.uuid4()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        body = UserRegistered(
+            user_id=sentinel, email="s@example.com", name="S", registered_at=datetime.now(UTC)
+        ).model_dump_json()
+        headers = {
+            "ce_specversion": "1.0",
+            "ce_id": str(uuid.uuid4()),
+            "ce_type": UserRegistered.type_name(),
+            "ce_source": "/tests/sentinel",
+        }
+        await producer.send_and_wait(
+            UserRegistered.topic,
+            body.encode(),
+            key=key.encode(),
+            headers=[(k, v.encode()) for k, v in headers.items()],
+        )
+    finally:
+        await producer.stop()
+    assert await wait_for_effects(db, sentinel, timeout=90) == 1, "sentinel never applied"

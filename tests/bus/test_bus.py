@@ -24,6 +24,7 @@ from socialseed.testing import Infra
 from tests.bus.conftest import (
     ConsumerProcess,
     add_event,
+    apply_sentinel_after,
     effect_count,
     read_topic,
     wait_for_effects,
@@ -65,7 +66,7 @@ async def test_round_trip_across_two_processes(
     await consumer.wait_for("READY")
     user = await make_user(api)  # auth (this process) writes the outbox, its relay publishes
     assert await wait_for_effects(bus_db, user.id) == 1
-    await asyncio.sleep(1.0)
+    await apply_sentinel_after(bus_db, infra.kafka_bootstrap, key=str(user.id))
     assert await effect_count(bus_db, user.id) == 1
 
 
@@ -111,7 +112,8 @@ async def test_relay_killed_after_ack_redelivers_and_applies_once(
     consumers.append(consumer)
     await consumer.wait_for("READY")
     assert await wait_for_effects(bus_db, user_id) >= 1
-    await asyncio.sleep(2.0)  # give the duplicate every chance to be applied
+    # Both copies precede the sentinel on the partition: once it is applied, so were they.
+    await apply_sentinel_after(bus_db, infra.kafka_bootstrap, key=str(user_id))
     assert await effect_count(bus_db, user_id) == 1
 
 
@@ -142,7 +144,7 @@ async def test_consumer_killed_mid_handler_is_redelivered_once(
     consumers.append(again)
     await again.wait_for(f"HANDLING {victim.id}", timeout=90)
     assert await wait_for_effects(bus_db, victim.id) == 1
-    await asyncio.sleep(1.0)
+    await apply_sentinel_after(bus_db, infra.kafka_bootstrap, key=str(victim.id))
     assert await effect_count(bus_db, victim.id) == 1
 
 
@@ -176,7 +178,7 @@ async def test_poison_goes_to_dlq_and_partition_keeps_moving(
     async def handle(event: UserRegistered, session: AsyncSession, meta: EventMeta) -> None:
         if event.user_id == failing_user:
             attempts.append(event.user_id)
-            raise ConnectionError("downstream keeps failing")
+            raise RuntimeError("handler keeps failing")
         await session.execute(effects.insert().values(event_id=meta.id, user_id=event.user_id))
 
     key = f"poison-{uuid.uuid4().hex[:6]}".encode()  # one key: one partition, in order
@@ -239,7 +241,7 @@ async def test_poison_goes_to_dlq_and_partition_keeps_moving(
     reasons = [dict(r.headers)["x-dlq-reason"].decode() for r in parked]
     assert len(parked) == 3, reasons
     assert "PoisonMessage" in reasons[0] and "PoisonMessage" in reasons[1]
-    assert "ConnectionError" in reasons[2]
+    assert "RuntimeError" in reasons[2]
 
     # Lag 0: the group committed past every message of the partition.
     probe = AIOKafkaConsumer(bootstrap_servers=infra.kafka_bootstrap, group_id=group)

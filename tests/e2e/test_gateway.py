@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import urllib.request
 import uuid
 
-import asyncpg
 import httpx
 
 from gateway.app import create_app as create_gateway
 from gateway.routes import match
 from gateway.settings import GatewaySettings
 from socialseed.testing import Infra, free_port, serve
+from tests.bus.conftest import read_topic
 from tests.conftest import Stack, make_user
 
 
@@ -103,13 +104,14 @@ async def test_trace_context_flows_from_the_client_into_kafka_headers(
     with await asyncio.to_thread(urllib.request.urlopen, request) as response:
         assert response.status == 201
         user_id = json.loads(response.read())["id"]
-    conn = await asyncpg.connect(infra.service_url("auth").replace("+asyncpg", ""))
-    try:
-        headers = await conn.fetchval(
-            "SELECT headers FROM auth.outbox WHERE payload->>'user_id' = $1", user_id
-        )
-    finally:
-        await conn.close()
-    traceparent = json.loads(headers)["traceparent"]
+    # The message as published on Kafka (not the outbox row): poll the topic until it is there.
+    deadline = time.monotonic() + 60
+    published: dict[str, bytes] | None = None
+    while published is None and time.monotonic() < deadline:
+        for record in await read_topic(infra.kafka_bootstrap, "user.registered"):
+            if record.value and json.loads(record.value).get("user_id") == user_id:
+                published = dict(record.headers)
+    assert published is not None, "user.registered never published"
+    traceparent = published["traceparent"].decode()
     assert traceparent.split("-")[1] == trace_id
     assert traceparent.split("-")[2] != "1" * 16  # a span of ours, under the caller's

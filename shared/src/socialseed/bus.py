@@ -2,9 +2,11 @@
 
 Consumers never use FastStream's default ack policy (ACK_FIRST turns auto-commit on, so a
 consumer killed mid-handler would lose the message). Each message is handled in one database
-transaction that also records its event id in the inbox, retried a bounded number of times
-with jittered backoff, then dead-lettered to ``<topic>.dlq``; its offset is committed only after
-that (in batches, see ``OffsetCommits``), so the partition keeps moving and nothing is lost.
+transaction that also records its event id in the inbox. A failure of the handler itself is
+retried a bounded number of times with jittered backoff, then dead-lettered to ``<topic>.dlq``;
+a failure of the infrastructure (database or broker unreachable) holds the partition and is
+retried without limit, so a database blip never dead-letters healthy events. The offset is
+committed only after that (in batches, see ``OffsetCommits``), so nothing is lost.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+import asyncpg
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
@@ -26,15 +29,16 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, CollectorRegistry
 from pydantic import ValidationError
 from sqlalchemy import Table
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import (
     AsyncRetrying,
+    RetryCallState,
     retry_if_not_exception_type,
-    stop_after_attempt,
     wait_exponential_jitter,
 )
 
@@ -55,19 +59,55 @@ class PoisonMessage(PermanentError):
     """The message cannot be decoded into its contract."""
 
 
-_prometheus: KafkaPrometheusMiddleware | None = None
+_INFRA_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # connection refused/reset, includes ConnectionError
+    TimeoutError,
+    sa_exc.TimeoutError,  # pool exhausted while connections hang
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,  # e.g. ConnectionDoesNotExistError: the connection went away
+    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, pg_terminate_backend
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections
+    KafkaError,
+)
 
 
-def make_broker(bootstrap: str, *, client_id: str) -> KafkaBroker:
-    global _prometheus
-    if _prometheus is None:  # one per process: it registers metrics in the global registry
-        _prometheus = KafkaPrometheusMiddleware(registry=REGISTRY, app_name="socialseed")
+def infrastructure_failure(exc: BaseException) -> str | None:
+    """The reason to retry without limit if ``exc`` (or what caused it) is the database or the
+    broker being unavailable, else None: a handler's own failures are not infrastructure."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated:
+            return type(seen).__name__
+        if isinstance(seen, _INFRA_ERRORS):
+            return type(seen).__name__
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def broker_metrics(registry: CollectorRegistry = REGISTRY) -> KafkaPrometheusMiddleware:
+    """FastStream's Prometheus middleware. It registers its metrics in ``registry``, so a
+    process makes one per registry (the service, once, where it builds its app) and hands it to
+    every broker it creates."""
+    return KafkaPrometheusMiddleware(registry=registry, app_name="socialseed")
+
+
+def make_broker(
+    bootstrap: str, *, client_id: str, metrics: KafkaPrometheusMiddleware | None = None
+) -> KafkaBroker:
+    """A broker with tracing, and with ``metrics`` (see ``broker_metrics``) when given."""
+    middlewares: list[Any] = [KafkaTelemetryMiddleware()]
+    if metrics is not None:
+        middlewares.append(metrics)
     return KafkaBroker(
         bootstrap,
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
-        middlewares=[KafkaTelemetryMiddleware(), _prometheus],
+        middlewares=middlewares,
         logger=logging.getLogger(f"faststream.{client_id}"),
         log_level=logging.DEBUG,  # "Received"/"Processed" per message is debug detail
     )
@@ -194,6 +234,7 @@ class EventConsumer:
         max_attempts: int = 5,
         backoff_initial: float = 0.2,
         backoff_max: float = 5.0,
+        infra_backoff_max: float = 30.0,
         commits: OffsetCommits | None = None,
     ) -> None:
         self.broker = broker
@@ -204,6 +245,7 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
+        self.infra_backoff_max = infra_backoff_max
 
     def handler(self, event_cls: type[E]) -> Callable[[Handler[E]], Handler[E]]:
         topic = event_cls.topic
@@ -253,19 +295,52 @@ class EventConsumer:
         await self.commits.close()
 
     async def _apply(self, func: Handler[E], event: E, meta: EventMeta, topic: str) -> str:
-        async for attempt in AsyncRetrying(
-            stop=stop_after_attempt(self.max_attempts),
-            wait=wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max),
-            retry=retry_if_not_exception_type(PermanentError),
-            reraise=True,
-        ):
-            with attempt:
-                if attempt.retry_state.attempt_number > 1:
-                    telemetry.EVENT_HANDLER_RETRIES.labels(self.group_id, topic).inc()
-                async with self.db.transaction() as session:
-                    if not await self.inbox.claim(session, self.group_id, meta.id):
-                        return "duplicate"
-                    await func(event, session, meta)
+        """Run the handler in a transaction: its own failures up to ``max_attempts`` times,
+        infrastructure failures for as long as it takes (the partition waits meanwhile)."""
+        handler_failures = 0
+        paused = telemetry.CONSUMER_PAUSED.labels(self.group_id, topic)
+        handler_wait = wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max)
+        infra_wait = wait_exponential_jitter(
+            initial=self.backoff_initial, max=self.infra_backoff_max
+        )
+
+        def stop(state: RetryCallState) -> bool:
+            nonlocal handler_failures
+            exc = state.outcome.exception() if state.outcome else None
+            reason = infrastructure_failure(exc) if exc else None
+            if reason is not None:
+                paused.set(1)
+                telemetry.CONSUMER_INFRA_RETRIES.labels(self.group_id, topic, reason).inc()
+                log.warning(
+                    "consumer %s waits for infrastructure on %s: %s", self.group_id, topic, reason
+                )
+                return False
+            handler_failures += 1
+            if handler_failures < self.max_attempts:
+                telemetry.EVENT_HANDLER_RETRIES.labels(self.group_id, topic).inc()
+                return False
+            return True
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if exc is not None and infrastructure_failure(exc) is not None:
+                return infra_wait(state)
+            return handler_wait(state)
+
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop,
+                wait=wait,
+                retry=retry_if_not_exception_type(PermanentError),
+                reraise=True,
+            ):
+                with attempt:
+                    async with self.db.transaction() as session:
+                        if not await self.inbox.claim(session, self.group_id, meta.id):
+                            return "duplicate"
+                        await func(event, session, meta)
+        finally:
+            paused.set(0)
         return "processed"
 
     async def _dead_letter(self, msg: KafkaMessage, topic: str, exc: BaseException) -> None:

@@ -70,6 +70,8 @@ class Supervisor:
     def service_env(self, spec: ServiceSpec) -> dict[str, str]:
         p = spec.env_prefix
         env = {
+            # The local stack runs on the repo's public development credentials, on purpose.
+            f"{p}DEV_MODE": "true",
             f"{p}PORT": str(self.ports[spec.name]),
             f"{p}KAFKA_BOOTSTRAP": self.kafka.bootstrap,
             f"{p}JWKS_URL": f"http://127.0.0.1:{self.ports['auth']}/.well-known/jwks.json",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import (
@@ -12,8 +12,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-
-from socialseed.errors import AppError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -53,18 +51,16 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction: committed on success, rolled back on error.
+        """A session in one transaction: committed on success, rolled back on any error.
 
-        An ``AppError`` with ``keep_changes`` (say, a detected refresh-token replay that must
-        revoke the family and still answer 401) commits before it propagates.
+        A failed request whose side effects must survive (an audit row, a revoked token family)
+        writes them in a transaction of their own. Every commit that wrote outbox rows wakes the
+        relay.
         """
         async with self.sessions() as session:
             await session.begin()
             try:
                 yield session
-            except AppError as exc:
-                await (session.commit() if exc.keep_changes else session.rollback())
-                raise
             except BaseException:
                 await session.rollback()
                 raise
@@ -72,19 +68,6 @@ class Database:
             await session.commit()
             if wrote_outbox:
                 self.outbox_written.set()
-
-    def session_dependency(self) -> Callable[[], AsyncIterator[AsyncSession]]:
-        """A FastAPI dependency (use with ``scope="function"``) yielding the request's session.
-
-        The commit happens when the endpoint returns, before the response is sent, so a
-        client never sees a success that was later rolled back.
-        """
-
-        async def dependency() -> AsyncIterator[AsyncSession]:
-            async with self.transaction() as session:
-                yield session
-
-        return dependency
 
     async def dispose(self) -> None:
         await self.engine.dispose()

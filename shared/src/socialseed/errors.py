@@ -18,8 +18,6 @@ class AppError(Exception):
 
     status_code: ClassVar[int] = 400
     default_detail: ClassVar[str] = "The request cannot be processed."
-    # Commit the transaction's changes even though the request fails (audit, revocation).
-    keep_changes: ClassVar[bool] = False
 
     def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None):
         self.detail = detail or self.default_detail

@@ -84,15 +84,16 @@ class JWTVerifier:
                 kid not in self._keys
                 and time.monotonic() - self._fetched_at > self.refetch_interval
             ):
+                # A failed attempt counts too: a dead or broken auth must not cost a fetch
+                # per request.
+                self._fetched_at = time.monotonic()
                 try:
                     jwks = await self._loader()
-                except (httpx.HTTPError, ValueError) as exc:
+                    keys = jwt.PyJWKSet.from_dict(jwks).keys
+                except (httpx.HTTPError, jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
                     raise ServiceUnavailable("Cannot load signing keys.") from exc
-                self._fetched_at = time.monotonic()
                 self._keys = {
-                    k.key_id: k
-                    for k in jwt.PyJWKSet.from_dict(jwks).keys
-                    if k.key_id and k.algorithm_name in self.algorithms
+                    k.key_id: k for k in keys if k.key_id and k.algorithm_name in self.algorithms
                 }
         return self._keys.get(kid)
 

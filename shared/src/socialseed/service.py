@@ -23,6 +23,7 @@ from socialseed import telemetry
 from socialseed.bus import EventConsumer
 from socialseed.db import Database
 from socialseed.errors import install_error_handlers
+from socialseed.openapi import document_errors
 from socialseed.outbox import OutboxRelay
 from socialseed.security import JWTVerifier, Principal
 from socialseed.settings import ServiceSettings
@@ -168,39 +169,5 @@ def create_service_app(
     app.include_router(health_router(runtime.health_checks))
     app.include_router(telemetry.metrics_router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,metrics")
-    _document_error_body(app)
+    document_errors(app, authenticated=[_current_principal])
     return app
-
-
-def _document_error_body(app: FastAPI) -> None:
-    """Make the OpenAPI document describe our error body (``{"error", "detail"}``) where
-    FastAPI would describe its own 422 shape."""
-    default_openapi = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = default_openapi()
-            schemas = schema.get("components", {}).get("schemas", {})
-            if "HTTPValidationError" in schemas:
-                schemas["HTTPValidationError"] = {
-                    "title": "ErrorBody",
-                    "type": "object",
-                    "properties": {
-                        "error": {"type": "string", "description": "The error's name"},
-                        "detail": {
-                            "anyOf": [
-                                {"type": "string"},
-                                {
-                                    "type": "array",
-                                    "items": {"$ref": "#/components/schemas/ValidationError"},
-                                },
-                            ],
-                            "description": "Words for people, or the invalid fields",
-                        },
-                    },
-                    "required": ["error", "detail"],
-                }
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

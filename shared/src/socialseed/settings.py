@@ -2,19 +2,50 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr, model_validator
+from collections.abc import Iterator
+
+from pydantic import BaseModel, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET_MARKER = "dev-only"
+# Substrings of every development credential committed to this repo (and so public): the
+# ``dev-only...`` Fernet key, internal tokens and database role passwords (``dev-only-<role>``),
+# and the sandbox's OAuth client secret. None may reach a service running outside dev mode.
+DEV_SECRET_MARKERS: tuple[str, ...] = ("dev-only", "socialseed-local-secret")
+
+
+class DevSecretError(ValueError):
+    """A service outside dev mode was configured with a development credential."""
+
+
+def dev_secret_paths(value: object, path: str = "") -> Iterator[str]:
+    """Setting paths (``token_keys[0]``, ``platforms.x.client_secret``) whose value holds a
+    development credential. Walks nested models, lists, tuples, sets and dicts; yields paths
+    only, never the values."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, str):
+        if any(marker in value for marker in DEV_SECRET_MARKERS):
+            yield path
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from dev_secret_paths(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from dev_secret_paths(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple | set | frozenset):
+        for i, item in enumerate(value):
+            yield from dev_secret_paths(item, f"{path}[{i}]")
 
 
 class ServiceSettings(BaseSettings):
     """Fields every service has. Subclasses set ``env_prefix`` (``AUTH_``, ``GATEWAY_`` ...)."""
 
-    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+    # Errors never echo the input: it holds secrets.
+    model_config = SettingsConfigDict(extra="ignore", env_file=None, hide_input_in_errors=True)
 
     service_name: str = "socialseed"
-    dev_mode: bool = True
+    # Off unless asked for: `socialseed up` and the test harness turn it on explicitly.
+    dev_mode: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -37,7 +68,10 @@ class ServiceSettings(BaseSettings):
     def _refuse_dev_secrets(self) -> ServiceSettings:
         if self.dev_mode:
             return self
-        for name, value in self:
-            if isinstance(value, SecretStr) and DEV_SECRET_MARKER in value.get_secret_value():
-                raise ValueError(f"{name} still holds a development default; set a real secret")
+        paths = list(dev_secret_paths(self))
+        if paths:
+            raise DevSecretError(
+                f"{', '.join(paths)} still hold(s) a development default (public in the repo); "
+                "set real secrets, or set DEV_MODE=true for local development"
+            )
         return self

@@ -11,7 +11,14 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 HTTP_REQUESTS = Counter(
     "socialseed_http_requests_total",
@@ -35,6 +42,16 @@ EVENTS_CONSUMED = Counter(
 EVENT_HANDLER_RETRIES = Counter(
     "socialseed_event_handler_retries_total",
     "Handler attempts that failed and were retried",
+    ["consumer", "topic"],
+)
+CONSUMER_INFRA_RETRIES = Counter(
+    "socialseed_consumer_infra_retries_total",
+    "Handler attempts that failed on the database or broker and are retried without limit",
+    ["consumer", "topic", "reason"],
+)
+CONSUMER_PAUSED = Gauge(
+    "socialseed_consumer_paused",
+    "1 while a consumer's partition waits for its database or broker to come back",
     ["consumer", "topic"],
 )
 RATE_LIMITED = Counter(

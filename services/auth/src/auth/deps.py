@@ -33,6 +33,7 @@ class AuthContext:
     def __post_init__(self) -> None:
         self.login_per_ip = Throttle.limit(self.settings.login_limit_per_ip)
         self.login_per_ip_email = Throttle.limit(self.settings.login_limit_per_ip_and_email)
+        self.login_per_email = Throttle.limit(self.settings.login_limit_per_email)
 
 
 def context(request: Request) -> AuthContext:

@@ -34,6 +34,6 @@ class AuthSettings(ServiceSettings):
     trusted_proxies: list[str] = ["127.0.0.1", "::1"]
     login_limit_per_ip: str = "30/minute"
     login_limit_per_ip_and_email: str = "10/minute"
-
-
-settings = AuthSettings()
+    # Attempts against one email from all addresses together: distributed credential stuffing
+    # (many IPs, one account) is stopped here. Unknown emails are counted the same way.
+    login_limit_per_email: str = "20/minute"

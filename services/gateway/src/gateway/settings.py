@@ -23,6 +23,3 @@ class GatewaySettings(ServiceSettings):
     # Login, register and refresh are what credential stuffing hits: much stricter.
     limit_login_per_ip: str = "20/minute"
     openapi_cache_seconds: float = 30.0
-
-
-settings = GatewaySettings()

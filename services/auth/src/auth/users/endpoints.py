@@ -3,24 +3,39 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from auth.deps import Ctx, client_ip
-from auth.users.schemas import LoginIn, MeOut, RefreshIn, RegisterIn, TokenPair, UserOut
+from auth.users.schemas import ErrorOut, LoginIn, MeOut, RefreshIn, RegisterIn, TokenPair, UserOut
 from auth.users.service import users
 from socialseed.service import CurrentPrincipal, Session
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    responses={
+        400: {"model": ErrorOut, "description": "`WeakPassword`: common, or the email/name."},
+        409: {"model": ErrorOut, "description": "`EmailTaken`."},
+    },
+)
 async def register(body: RegisterIn, session: Session, ctx: Ctx) -> UserOut:
-    """Create a login. 409 `EmailTaken` if the email is in use, 422 `WeakPassword` if the
-    password is short, common, or equal to the email or name."""
+    """Create a login. 409 `EmailTaken` if the email is in use, 400 `WeakPassword` if the
+    password is common or equal to the email or name (shorter than 8 is a 422)."""
     user = await users.register(
         session, ctx, email=str(body.email), password=body.password, name=body.name
     )
     return UserOut(id=user.id, email=user.email, name=user.name)
 
 
-@router.post("/login", response_model=TokenPair)
+@router.post(
+    "/login",
+    response_model=TokenPair,
+    responses={
+        401: {"model": ErrorOut, "description": "`InvalidCredentials`."},
+        429: {"model": ErrorOut, "description": "`TooManyLoginAttempts` (Retry-After)."},
+    },
+)
 async def login(body: LoginIn, request: Request, session: Session, ctx: Ctx) -> TokenPair:
     """Exchange email and password for an access token and a rotating refresh token.
     401 `InvalidCredentials` whatever was wrong; 429 `TooManyLoginAttempts` when throttled."""

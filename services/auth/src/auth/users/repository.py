@@ -65,18 +65,33 @@ class RefreshTokenRepository:
         self.session.add(token)
         await self.session.flush()
 
+    async def by_hash(self, token_hash: bytes) -> RefreshToken | None:
+        result = await self.session.execute(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+        )
+        return result.scalar_one_or_none()
+
     async def lock_by_hash(self, token_hash: bytes) -> RefreshToken | None:
         """The token row, locked: two concurrent refreshes with one token are serialised,
         so the second sees it used (and revokes the family) instead of racing."""
         result = await self.session.execute(
-            select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
+            select(RefreshToken)
+            .where(RefreshToken.token_hash == token_hash)
+            .with_for_update()
+            # The row may have been read unlocked just before: take the locked state.
+            .execution_options(populate_existing=True)
         )
         return result.scalar_one_or_none()
 
-    async def revoke_family(self, family_id: uuid.UUID, at: datetime) -> int:
-        result = await self.session.execute(
+    async def revoke_family(
+        self, family_id: uuid.UUID, at: datetime, *, except_id: uuid.UUID | None = None
+    ) -> int:
+        statement = (
             update(RefreshToken)
             .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=at)
         )
+        if except_id is not None:
+            statement = statement.where(RefreshToken.id != except_id)
+        result = await self.session.execute(statement)
         return int(result.rowcount)  # type: ignore[attr-defined]

@@ -6,9 +6,16 @@ from typing import Literal
 from pydantic import BaseModel, EmailStr, Field
 
 
+class ErrorOut(BaseModel):
+    """The body of every error answer."""
+
+    error: str = Field(description="The error's name, e.g. `WeakPassword`.")
+    detail: str
+
+
 class RegisterIn(BaseModel):
     email: EmailStr
-    password: str = Field(min_length=1, max_length=4096)
+    password: str = Field(min_length=8, max_length=4096)
     name: str = Field(min_length=1, max_length=200)
 
 

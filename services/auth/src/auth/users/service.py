@@ -15,7 +15,7 @@ from auth.tokens import hash_refresh_token, issue_access_token, new_refresh_toke
 from auth.users.repository import RefreshTokenRepository, UserRepository
 from auth.users.schemas import MeOut, MeWorkspace, TokenPair
 from socialseed.contracts import UserRegistered
-from socialseed.errors import AppError, Conflict, NotFound, RateLimited, Unauthorized
+from socialseed.errors import BadRequest, Conflict, NotFound, RateLimited, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -24,18 +24,16 @@ class EmailTaken(Conflict):
     default_detail = "An account with this email already exists."
 
 
-class WeakPassword(AppError):
-    status_code = 422
+class WeakPassword(BadRequest):
+    """A schema-valid password that breaks the password rule (common, or the email/name)."""
 
 
 class InvalidCredentials(Unauthorized):
     default_detail = "Invalid email or password."
-    keep_changes = True  # the audit row of the failed attempt is kept
 
 
 class RefreshTokenInvalid(Unauthorized):
     default_detail = "The refresh token is invalid, expired or revoked."
-    keep_changes = True  # a detected replay revokes the family and must stay revoked
 
 
 class TooManyLoginAttempts(RateLimited):
@@ -75,12 +73,20 @@ class UserService:
         error = TooManyLoginAttempts
         await ctx.throttle.hit(ctx.login_per_ip, "login-ip", ip, error=error)
         await ctx.throttle.hit(ctx.login_per_ip_email, "login-ip-email", ip, email, error=error)
+        # Per account across every address; counted before the lookup, so an unknown email
+        # is throttled exactly like a registered one.
+        await ctx.throttle.hit(ctx.login_per_email, "login-email", email, error=error)
         users = UserRepository(session)
         user = await users.by_email(email)
         # Always verify a hash (a dummy one for unknown emails): same answer, same time.
         ok = await ctx.hasher.verify(user.password_hash if user else None, password)
         if user is None or not ok or user.disabled_at is not None:
-            await users.audit("login_failed", user_id=user.id if user else None, ip=ip)
+            # The request's transaction rolls back with the 401; the audit row of the failed
+            # attempt is committed on purpose in its own short transaction.
+            async with ctx.db.transaction() as own:
+                await UserRepository(own).audit(
+                    "login_failed", user_id=user.id if user else None, ip=ip
+                )
             log.info("login failed from %s", ip)
             raise InvalidCredentials()
         if ctx.hasher.needs_rehash(user.password_hash):
@@ -94,20 +100,34 @@ class UserService:
     ) -> TokenPair:
         tokens = RefreshTokenRepository(session)
         now = datetime.now(UTC)
-        row = await tokens.lock_by_hash(hash_refresh_token(refresh_token))
+        token_hash = hash_refresh_token(refresh_token)
+        # A spent token is detected before locking, so its family is revoked without the
+        # request holding a lock on one of the rows; a concurrent second use of the same token
+        # is caught after the lock (that row is then skipped: it is spent already).
+        row = await tokens.by_hash(token_hash)
+        if row is not None and row.used_at is None and row.revoked_at is None:
+            row = await tokens.lock_by_hash(token_hash)
+            locked = True
+        else:
+            locked = False
         if row is None:
             raise RefreshTokenInvalid()
         if row.used_at is not None or row.revoked_at is not None:
             if row.used_at is not None:
                 # A spent token came back: it was stolen or replayed. Kill the whole session.
-                revoked = await tokens.revoke_family(row.family_id, now)
-                await UserRepository(session).audit(
-                    "refresh_token_reuse",
-                    user_id=row.user_id,
-                    ip=ip,
-                    family_id=str(row.family_id),
-                    revoked=revoked,
-                )
+                # The 401 rolls the request's transaction back, so the revocation and its
+                # audit row are committed on purpose in their own transaction.
+                async with ctx.db.transaction() as own:
+                    revoked = await RefreshTokenRepository(own).revoke_family(
+                        row.family_id, now, except_id=row.id if locked else None
+                    )
+                    await UserRepository(own).audit(
+                        "refresh_token_reuse",
+                        user_id=row.user_id,
+                        ip=ip,
+                        family_id=str(row.family_id),
+                        revoked=revoked,
+                    )
                 log.warning("refresh token reuse detected; family revoked")
             raise RefreshTokenInvalid()
         if row.expires_at <= now or row.family_expires_at <= now:

@@ -1,0 +1,139 @@
+"""The consumer's database goes away while events arrive: nothing is dead-lettered, everything
+is applied exactly once when it comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from socialseed import telemetry
+from socialseed.bus import EventConsumer, EventMeta, Inbox, make_broker
+from socialseed.contracts import UserRegistered
+from socialseed.db import Database
+from socialseed.outbox import OutboxRelay
+from socialseed.testing import Infra
+from tests.bus.conftest import add_event, effect_count, read_topic, wait_for_effects
+from tests.bus.schema import effects, inbox
+from tests.bus.schema import outbox as bus_outbox
+
+
+class CuttableProxy:
+    """A TCP proxy to Postgres that the test can cut (close every connection, refuse new ones)
+    and restore: the database as seen from the consumer goes down and comes back."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.up = True
+        self.port = 0
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self.up:
+            writer.close()
+            return
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self._writers |= {writer, up_writer}
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    def cut(self) -> None:
+        self.up = False
+        for w in self._writers:
+            w.close()
+        self._writers.clear()
+
+    def restore(self) -> None:
+        self.up = True
+
+    async def stop(self) -> None:
+        self.cut()
+        if self._server is not None:
+            self._server.close()
+
+
+async def test_database_outage_holds_the_partition_and_loses_nothing(
+    infra: Infra, bus_db: Database, bus_db_url: str
+) -> None:
+    proxy = CuttableProxy(infra.pg_host, infra.pg_port)
+    await proxy.start()
+    host_port = f"{infra.pg_host}:{infra.pg_port}"
+    consumer_db = Database(bus_db_url.replace(host_port, f"127.0.0.1:{proxy.port}"), pool_size=2)
+    group = f"outage-{uuid.uuid4().hex[:8]}"
+    broker = make_broker(infra.kafka_bootstrap, client_id=group)
+    consumer = EventConsumer(
+        broker,
+        consumer_db,
+        Inbox(inbox),
+        group_id=group,
+        max_attempts=2,
+        backoff_initial=0.05,
+        infra_backoff_max=0.3,
+    )
+
+    @consumer.handler(UserRegistered)
+    async def handle(event: UserRegistered, session: AsyncSession, meta: EventMeta) -> None:
+        await session.execute(effects.insert().values(event_id=meta.id, user_id=event.user_id))
+
+    relay = OutboxRelay(bus_db, bus_outbox, infra.kafka_bootstrap, poll_interval=0.1)
+    retries = telemetry.CONSUMER_INFRA_RETRIES
+    await relay.start()
+    await broker.start()
+    relay_task = asyncio.create_task(relay.run())
+    try:
+        warm = uuid.uuid4()
+        await add_event(bus_db, warm)
+        assert await wait_for_effects(bus_db, warm) == 1
+
+        proxy.cut()
+        users = [uuid.uuid4() for _ in range(5)]
+        for user in users:
+            await add_event(bus_db, user)
+        # Poll until the consumer has retried on the dead database a few times.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            total = sum(
+                s.value
+                for m in retries.collect()
+                for s in m.samples
+                if s.labels.get("consumer") == group and s.name.endswith("_total")
+            )
+            if total >= 5:
+                break
+            await asyncio.sleep(0.1)
+        assert total >= 5
+        proxy.restore()
+
+        sentinel = uuid.uuid4()
+        await add_event(bus_db, sentinel)
+        assert await wait_for_effects(bus_db, sentinel) == 1
+        for user in users:
+            assert await wait_for_effects(bus_db, user) == 1
+        await add_event(bus_db, sentinel := uuid.uuid4())  # a later event: nothing applied twice
+        assert await wait_for_effects(bus_db, sentinel) == 1
+        for user in [warm, *users]:
+            assert await effect_count(bus_db, user) == 1
+    finally:
+        relay_task.cancel()
+        await asyncio.gather(relay_task, return_exceptions=True)
+        await consumer.close()
+        await broker.stop()
+        await relay.stop()
+        await consumer_db.dispose()
+        await proxy.stop()
+    dlq = await read_topic(infra.kafka_bootstrap, "user.registered.dlq")
+    assert not [r for r in dlq if dict(r.headers).get("x-dlq-consumer") == group.encode()]
