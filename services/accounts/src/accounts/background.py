@@ -50,8 +50,11 @@ async def refresh_due_tokens(ctx: AccountsContext, *, batch: int = 50) -> int:
                         continue
                     if not refresh_due(account, datetime.now(UTC), lead):
                         continue  # someone refreshed it meanwhile
-                    await refresh_locked(session, ctx, account)
-                    done += 1
+                    # a refused refresh is recorded on the account and committed with it
+                    failure = await refresh_locked(session, ctx, account)
+                if failure is not None:
+                    raise failure
+                done += 1
             except AppError as exc:  # recorded on the account; move on to the next
                 log.info("background refresh of %s: %s", account_id, exc.detail)
                 if isinstance(exc, VaultError):

@@ -49,8 +49,8 @@ async def sync_account(
 
 @internal.post("/{account_id}/access-token", response_model=TokenOut)
 async def access_token(
-    account_id: uuid.UUID, caller: InternalCaller, session: Session, ctx: Ctx, force: bool = False
+    account_id: uuid.UUID, caller: InternalCaller, ctx: Ctx, force: bool = False
 ) -> TokenOut:
     """Token vault for publisher and analytics-sync: a valid access token, refreshed first
     when it expires within 5 minutes (or always, with `force`, after the platform said 401)."""
-    return await accounts.access_token(session, ctx, account_id, force=force)
+    return await accounts.access_token(ctx, account_id, force=force)
