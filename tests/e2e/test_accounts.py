@@ -105,7 +105,70 @@ async def test_connect_redirects_back_to_the_app(api: httpx.AsyncClient) -> None
     assert back.status_code == 302
     target = urlsplit(back.headers["location"])
     assert f"{target.scheme}://{target.netloc}{target.path}" == "http://localhost:3000/done"
-    assert len(parse_qs(target.query)["account_id"]) == 1
+    query = parse_qs(target.query)
+    assert query["state"] == [r.json()["state"]]
+    done = await api.post(
+        "/api/v1/accounts/oauth/complete",
+        json={"state": query["state"][0], "code": query["code"][0]},
+        headers=user.headers,
+    )
+    assert done.status_code == 201, done.text
+    assert len(done.json()["accounts"]) == 1
+
+    # a denied consent is passed back to the app as `error`, and spends the state
+    r = await api.post(
+        "/api/v1/accounts/connect",
+        json={"workspace_id": ws, "platform": "x", "redirect_uri": "http://localhost:3000/done"},
+        headers=user.headers,
+    )
+    denied = await api.get(f"{r.json()['authorize_url']}&sandbox_deny=1")
+    back = await api.get(denied.headers["location"])
+    assert back.status_code == 302
+    query = parse_qs(urlsplit(back.headers["location"]).query)
+    assert query["state"] == [r.json()["state"]] and query["error"] and "code" not in query
+    again = await api.get(denied.headers["location"])
+    assert (again.status_code, again.json()["error"]) == (400, "InvalidState")
+
+
+async def test_callback_without_parameters_is_a_named_400(api: httpx.AsyncClient) -> None:
+    r = await api.get("/api/v1/oauth/x/callback")
+    assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
+    user, ws = await owner_with_workspace(api)
+    r = await api.post(
+        "/api/v1/accounts/connect", json={"workspace_id": ws, "platform": "x"}, headers=user.headers
+    )
+    r = await api.get("/api/v1/oauth/x/callback", params={"state": r.json()["state"]})
+    assert (r.status_code, r.json()["error"]) == (400, "MissingCode")
+
+
+async def test_another_user_cannot_complete_a_connect(api: httpx.AsyncClient, stack: Stack) -> None:
+    """Account injection: a code and state from Alice's consent cannot be completed by Bob
+    (nor attached to his workspace); his attempt exchanges nothing and leaves the state
+    usable by Alice."""
+    alice, ws = await owner_with_workspace(api, "Alice")
+    bob, _ = await owner_with_workspace(api, "Bob")
+    r = await api.post(
+        "/api/v1/accounts/connect",
+        json={"workspace_id": ws, "platform": "x"},
+        headers=alice.headers,
+    )
+    consent = await api.get(f"{r.json()['authorize_url']}&sandbox_approve=a_{uuid.uuid4().hex[:6]}")
+    callback = await api.get(consent.headers["location"])
+    assert callback.status_code == 200, callback.text
+    before = await token_calls(stack, "x", "POST /2/oauth2/token")
+    r = await api.post("/api/v1/accounts/oauth/complete", json=callback.json(), headers=bob.headers)
+    assert (r.status_code, r.json()["error"]) == (404, "ConnectNotFound")
+    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before  # never exchanged
+    r = await api.post(
+        "/api/v1/accounts/oauth/complete", json=callback.json(), headers=alice.headers
+    )
+    assert r.status_code == 201, r.text
+    [account] = r.json()["accounts"]
+    assert account["workspace_id"] == ws
+    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before + 1
+    # the callback is anonymous and answers the same to anyone; completion needs sign-in
+    r = await api.post("/api/v1/accounts/oauth/complete", json=callback.json())
+    assert r.status_code == 401
 
 
 async def test_foreign_workspace_accounts_are_not_found(api: httpx.AsyncClient) -> None:
@@ -203,20 +266,38 @@ async def test_15_bad_states_are_rejected_and_the_code_never_exchanged(
     assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
     assert await token_calls(stack, "x", "POST /2/oauth2/token") == before
 
-    # a used state cannot be replayed
+    # a used state cannot be replayed, even when the exchange failed: it is spent before
     location, code, state = await consented()
     assert (await api.get(location)).status_code == 200
+    complete = "/api/v1/accounts/oauth/complete"
+    r = await api.post(
+        complete, json={"state": state, "code": "not-the-code"}, headers=user.headers
+    )
+    assert (r.status_code, r.json()["error"]) == (400, "ConnectFailed")
+    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before + 1
     r = await api.get(location)
+    assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
+    r = await api.post(complete, json={"state": state, "code": code}, headers=user.headers)
     assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
     assert await token_calls(stack, "x", "POST /2/oauth2/token") == before + 1
 
-    # denied consent
+    # a completed state cannot be replayed
+    location, code, state = await consented()
+    r = await api.post(complete, json={"state": state, "code": code}, headers=user.headers)
+    assert r.status_code == 201, r.text
+    r = await api.post(complete, json={"state": state, "code": code}, headers=user.headers)
+    assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
+    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before + 2
+
+    # denied consent spends the state
     r = await api.post(
         "/api/v1/accounts/connect", json={"workspace_id": ws, "platform": "x"}, headers=user.headers
     )
     denied = await api.get(f"{r.json()['authorize_url']}&sandbox_deny=1")
     r = await api.get(denied.headers["location"])
     assert (r.status_code, r.json()["error"]) == (400, "ConsentDenied")
+    r = await api.get(denied.headers["location"])
+    assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
 
 
 async def test_15_platform_refuses_missing_pkce_and_foreign_redirects(
