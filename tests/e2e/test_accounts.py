@@ -1,4 +1,4 @@
-"""Connecting social accounts through the gateway against the platform sandbox (issue 4)."""
+"""Connecting social accounts through the gateway against the platform sandbox."""
 
 from __future__ import annotations
 
@@ -566,3 +566,62 @@ async def test_refresher_tries_a_failing_platform_once_per_turn(
     assert failures == 1
     after = (await api.get(f"/api/v1/accounts/{account['id']}", headers=user.headers)).json()
     assert after["status"] == "active" and after["health"]["score"] < 100
+
+
+async def test_refresher_survives_an_account_it_cannot_decrypt(
+    api: httpx.AsyncClient, stack: Stack, infra: Infra
+) -> None:
+    """A token encrypted under a key no longer configured fails that account only: the turn
+    goes on to refresh the healthy one, the bad one has its failure recorded, and endpoints
+    touching it answer a named 409."""
+    user, ws = await owner_with_workspace(api)
+    [bad] = await connect_account(api, user, ws, "x", f"x_{uuid.uuid4().hex[:6]}")
+    [good] = await connect_account(api, user, ws, "x", f"x_{uuid.uuid4().hex[:6]}")
+    soon = datetime.now(UTC) + timedelta(seconds=20)
+    foreign = Fernet(Fernet.generate_key())
+    conn = await pg(infra)
+    try:
+        for account, expires in ((bad, soon - timedelta(seconds=5)), (good, soon)):
+            await conn.execute(
+                "UPDATE accounts.accounts SET token_expires_at = $2, token_refreshed_at = $3"
+                " WHERE id = $1",
+                uuid.UUID(str(account["id"])),
+                expires,  # the bad one first: it used to end the turn before the good one
+                expires - timedelta(seconds=120),
+            )
+        await conn.execute(
+            "UPDATE accounts.accounts SET access_token_enc = $2, refresh_token_enc = $3"
+            " WHERE id = $1",
+            uuid.UUID(str(bad["id"])),
+            foreign.encrypt(b"access"),
+            foreign.encrypt(b"refresh"),
+        )
+        replica = create_accounts(stack.accounts, background=False)
+        try:
+            refreshed = await refresh_due_tokens(replica.state.accounts)
+        finally:
+            await replica.state.accounts.db.dispose()
+        rows = {
+            str(r["id"]): r
+            for r in await conn.fetch(
+                "SELECT id, token_expires_at, consecutive_failures, last_error"
+                " FROM accounts.accounts WHERE id = ANY($1::uuid[])",
+                [uuid.UUID(str(bad["id"])), uuid.UUID(str(good["id"]))],
+            )
+        }
+    finally:
+        await conn.close()
+    assert refreshed >= 1
+    assert rows[str(good["id"])]["token_expires_at"] > soon + timedelta(minutes=30)
+    assert rows[str(good["id"])]["consecutive_failures"] == 0
+    assert rows[str(bad["id"])]["consecutive_failures"] == 1
+    assert rows[str(bad["id"])]["last_error"] == "VaultError"
+    r = await api.post(f"/api/v1/accounts/{bad['id']}/sync", headers=user.headers)
+    assert (r.status_code, r.json()["error"]) == (409, "VaultError")
+    secret = stack.accounts.internal_tokens["publisher"].get_secret_value()
+    async with httpx.AsyncClient(base_url=stack.accounts_url) as internal:
+        r = await internal.post(
+            f"/internal/accounts/{bad['id']}/access-token",
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+    assert (r.status_code, r.json()["error"]) == (409, "VaultError")
