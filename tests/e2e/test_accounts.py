@@ -625,3 +625,28 @@ async def test_refresher_survives_an_account_it_cannot_decrypt(
             headers={"Authorization": f"Bearer {secret}"},
         )
     assert (r.status_code, r.json()["error"]) == (409, "VaultError")
+
+
+async def test_openapi_names_every_accounts_error(api: httpx.AsyncClient) -> None:
+    doc = (await api.get("/api/v1/openapi.json")).json()
+
+    def names(path: str, method: str, status: int) -> set[str]:
+        responses = doc["paths"][path][method]["responses"]
+        return {n.strip() for n in responses[str(status)]["description"].split(",")}
+
+    assert {"ConnectNotFound", "NotFound"} <= names("/api/v1/accounts/oauth/complete", "post", 404)
+    assert {"InvalidState", "ConnectFailed"} <= names(
+        "/api/v1/accounts/oauth/complete", "post", 400
+    )
+    assert {"InvalidState", "MissingCode", "ConsentDenied"} <= names(
+        "/api/v1/oauth/{platform}/callback", "get", 400
+    )
+    assert "302" in doc["paths"]["/api/v1/oauth/{platform}/callback"]["get"]["responses"]
+    assert {"RedirectNotAllowed"} <= names("/api/v1/accounts/connect", "post", 400)
+    assert {"Forbidden"} <= names("/api/v1/accounts/connect", "post", 403)
+    sync = "/api/v1/accounts/{account_id}/sync"
+    assert {"AccountNotActive", "AccountNeedsReauth", "VaultError"} <= names(sync, "post", 409)
+    assert {"PlatformUnavailable"} <= names(sync, "post", 503)
+    assert {"AccountNotFound"} <= names("/api/v1/accounts/{account_id}", "get", 404)
+    assert {"VaultError"} <= names("/api/v1/accounts/{account_id}", "delete", 409)
+    assert {"NotFound"} <= names("/api/v1/accounts", "get", 404)

@@ -8,14 +8,30 @@ from fastapi.responses import RedirectResponse, Response
 from accounts.accounts.schemas import AccountOut
 from accounts.deps import Ctx
 from accounts.oauth.schemas import CallbackOut, CompleteIn, CompleteOut, ConnectIn, ConnectOut
-from accounts.oauth.service import connect
+from accounts.oauth.service import (
+    ConnectFailed,
+    ConnectNotFound,
+    ConsentDenied,
+    InvalidState,
+    MissingCode,
+    RedirectNotAllowed,
+    connect,
+)
+from accounts.vault import VaultError
+from socialseed.errors import Forbidden, NotFound
+from socialseed.openapi import errors
 from socialseed.platforms import Platform
 from socialseed.service import CurrentPrincipal, Session
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
-@router.post("/accounts/connect", response_model=ConnectOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/accounts/connect",
+    response_model=ConnectOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(RedirectNotAllowed, NotFound, Forbidden),
+)
 async def start_connect(
     body: ConnectIn, principal: CurrentPrincipal, session: Session, ctx: Ctx
 ) -> ConnectOut:
@@ -32,7 +48,14 @@ async def start_connect(
     )
 
 
-@router.get("/oauth/{platform}/callback", response_model=CallbackOut)
+@router.get(
+    "/oauth/{platform}/callback",
+    response_model=CallbackOut,
+    responses={
+        302: {"description": "To the connect's redirect_uri with code and state, or error"},
+        **errors(InvalidState, MissingCode, ConsentDenied),
+    },
+)
 async def oauth_callback(
     platform: Platform,
     ctx: Ctx,
@@ -60,6 +83,7 @@ async def oauth_callback(
     "/accounts/oauth/complete",
     response_model=CompleteOut,
     status_code=status.HTTP_201_CREATED,
+    responses=errors(InvalidState, ConnectNotFound, NotFound, Forbidden, ConnectFailed, VaultError),
 )
 async def complete_connect(body: CompleteIn, principal: CurrentPrincipal, ctx: Ctx) -> CompleteOut:
     """Finish a connect with what the callback handed back: exchanges the code and stores the
