@@ -169,7 +169,8 @@ async def owner_with_workspace(api: httpx.AsyncClient, name: str = "Owner") -> t
 async def connect_account(
     api: httpx.AsyncClient, user: User, workspace_id: str, platform: str, username: str
 ) -> list[dict[str, object]]:
-    """The whole browser dance: start, consent at the (sandbox) platform, callback."""
+    """The whole dance: start, consent at the (sandbox) platform, callback (hands back code
+    and state), complete as the same signed-in user."""
     r = await api.post(
         "/api/v1/accounts/connect",
         json={"workspace_id": workspace_id, "platform": platform},
@@ -180,4 +181,8 @@ async def connect_account(
     assert consent.status_code in (302, 303), consent.text
     callback = await api.get(consent.headers["location"])
     assert callback.status_code == 200, callback.text
-    return list(callback.json()["accounts"])
+    done = await api.post(
+        "/api/v1/accounts/oauth/complete", json=callback.json(), headers=user.headers
+    )
+    assert done.status_code == 201, done.text
+    return list(done.json()["accounts"])

@@ -105,7 +105,70 @@ async def test_connect_redirects_back_to_the_app(api: httpx.AsyncClient) -> None
     assert back.status_code == 302
     target = urlsplit(back.headers["location"])
     assert f"{target.scheme}://{target.netloc}{target.path}" == "http://localhost:3000/done"
-    assert len(parse_qs(target.query)["account_id"]) == 1
+    query = parse_qs(target.query)
+    assert query["state"] == [r.json()["state"]]
+    done = await api.post(
+        "/api/v1/accounts/oauth/complete",
+        json={"state": query["state"][0], "code": query["code"][0]},
+        headers=user.headers,
+    )
+    assert done.status_code == 201, done.text
+    assert len(done.json()["accounts"]) == 1
+
+    # a denied consent is passed back to the app as `error`, and spends the state
+    r = await api.post(
+        "/api/v1/accounts/connect",
+        json={"workspace_id": ws, "platform": "x", "redirect_uri": "http://localhost:3000/done"},
+        headers=user.headers,
+    )
+    denied = await api.get(f"{r.json()['authorize_url']}&sandbox_deny=1")
+    back = await api.get(denied.headers["location"])
+    assert back.status_code == 302
+    query = parse_qs(urlsplit(back.headers["location"]).query)
+    assert query["state"] == [r.json()["state"]] and query["error"] and "code" not in query
+    again = await api.get(denied.headers["location"])
+    assert (again.status_code, again.json()["error"]) == (400, "InvalidState")
+
+
+async def test_callback_without_parameters_is_a_named_400(api: httpx.AsyncClient) -> None:
+    r = await api.get("/api/v1/oauth/x/callback")
+    assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
+    user, ws = await owner_with_workspace(api)
+    r = await api.post(
+        "/api/v1/accounts/connect", json={"workspace_id": ws, "platform": "x"}, headers=user.headers
+    )
+    r = await api.get("/api/v1/oauth/x/callback", params={"state": r.json()["state"]})
+    assert (r.status_code, r.json()["error"]) == (400, "MissingCode")
+
+
+async def test_another_user_cannot_complete_a_connect(api: httpx.AsyncClient, stack: Stack) -> None:
+    """Account injection: a code and state from Alice's consent cannot be completed by Bob
+    (nor attached to his workspace); his attempt exchanges nothing and leaves the state
+    usable by Alice."""
+    alice, ws = await owner_with_workspace(api, "Alice")
+    bob, _ = await owner_with_workspace(api, "Bob")
+    r = await api.post(
+        "/api/v1/accounts/connect",
+        json={"workspace_id": ws, "platform": "x"},
+        headers=alice.headers,
+    )
+    consent = await api.get(f"{r.json()['authorize_url']}&sandbox_approve=a_{uuid.uuid4().hex[:6]}")
+    callback = await api.get(consent.headers["location"])
+    assert callback.status_code == 200, callback.text
+    before = await token_calls(stack, "x", "POST /2/oauth2/token")
+    r = await api.post("/api/v1/accounts/oauth/complete", json=callback.json(), headers=bob.headers)
+    assert (r.status_code, r.json()["error"]) == (404, "ConnectNotFound")
+    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before  # never exchanged
+    r = await api.post(
+        "/api/v1/accounts/oauth/complete", json=callback.json(), headers=alice.headers
+    )
+    assert r.status_code == 201, r.text
+    [account] = r.json()["accounts"]
+    assert account["workspace_id"] == ws
+    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before + 1
+    # the callback is anonymous and answers the same to anyone; completion needs sign-in
+    r = await api.post("/api/v1/accounts/oauth/complete", json=callback.json())
+    assert r.status_code == 401
 
 
 async def test_foreign_workspace_accounts_are_not_found(api: httpx.AsyncClient) -> None:
@@ -203,20 +266,38 @@ async def test_15_bad_states_are_rejected_and_the_code_never_exchanged(
     assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
     assert await token_calls(stack, "x", "POST /2/oauth2/token") == before
 
-    # a used state cannot be replayed
+    # a used state cannot be replayed, even when the exchange failed: it is spent before
     location, code, state = await consented()
     assert (await api.get(location)).status_code == 200
+    complete = "/api/v1/accounts/oauth/complete"
+    r = await api.post(
+        complete, json={"state": state, "code": "not-the-code"}, headers=user.headers
+    )
+    assert (r.status_code, r.json()["error"]) == (400, "ConnectFailed")
+    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before + 1
     r = await api.get(location)
+    assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
+    r = await api.post(complete, json={"state": state, "code": code}, headers=user.headers)
     assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
     assert await token_calls(stack, "x", "POST /2/oauth2/token") == before + 1
 
-    # denied consent
+    # a completed state cannot be replayed
+    location, code, state = await consented()
+    r = await api.post(complete, json={"state": state, "code": code}, headers=user.headers)
+    assert r.status_code == 201, r.text
+    r = await api.post(complete, json={"state": state, "code": code}, headers=user.headers)
+    assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
+    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before + 2
+
+    # denied consent spends the state
     r = await api.post(
         "/api/v1/accounts/connect", json={"workspace_id": ws, "platform": "x"}, headers=user.headers
     )
     denied = await api.get(f"{r.json()['authorize_url']}&sandbox_deny=1")
     r = await api.get(denied.headers["location"])
     assert (r.status_code, r.json()["error"]) == (400, "ConsentDenied")
+    r = await api.get(denied.headers["location"])
+    assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
 
 
 async def test_15_platform_refuses_missing_pkce_and_foreign_redirects(
@@ -485,3 +566,87 @@ async def test_refresher_tries_a_failing_platform_once_per_turn(
     assert failures == 1
     after = (await api.get(f"/api/v1/accounts/{account['id']}", headers=user.headers)).json()
     assert after["status"] == "active" and after["health"]["score"] < 100
+
+
+async def test_refresher_survives_an_account_it_cannot_decrypt(
+    api: httpx.AsyncClient, stack: Stack, infra: Infra
+) -> None:
+    """A token encrypted under a key no longer configured fails that account only: the turn
+    goes on to refresh the healthy one, the bad one has its failure recorded, and endpoints
+    touching it answer a named 409."""
+    user, ws = await owner_with_workspace(api)
+    [bad] = await connect_account(api, user, ws, "x", f"x_{uuid.uuid4().hex[:6]}")
+    [good] = await connect_account(api, user, ws, "x", f"x_{uuid.uuid4().hex[:6]}")
+    soon = datetime.now(UTC) + timedelta(seconds=20)
+    foreign = Fernet(Fernet.generate_key())
+    conn = await pg(infra)
+    try:
+        for account, expires in ((bad, soon - timedelta(seconds=5)), (good, soon)):
+            await conn.execute(
+                "UPDATE accounts.accounts SET token_expires_at = $2, token_refreshed_at = $3"
+                " WHERE id = $1",
+                uuid.UUID(str(account["id"])),
+                expires,  # the bad one first: it used to end the turn before the good one
+                expires - timedelta(seconds=120),
+            )
+        await conn.execute(
+            "UPDATE accounts.accounts SET access_token_enc = $2, refresh_token_enc = $3"
+            " WHERE id = $1",
+            uuid.UUID(str(bad["id"])),
+            foreign.encrypt(b"access"),
+            foreign.encrypt(b"refresh"),
+        )
+        replica = create_accounts(stack.accounts, background=False)
+        try:
+            refreshed = await refresh_due_tokens(replica.state.accounts)
+        finally:
+            await replica.state.accounts.db.dispose()
+        rows = {
+            str(r["id"]): r
+            for r in await conn.fetch(
+                "SELECT id, token_expires_at, consecutive_failures, last_error"
+                " FROM accounts.accounts WHERE id = ANY($1::uuid[])",
+                [uuid.UUID(str(bad["id"])), uuid.UUID(str(good["id"]))],
+            )
+        }
+    finally:
+        await conn.close()
+    assert refreshed >= 1
+    assert rows[str(good["id"])]["token_expires_at"] > soon + timedelta(minutes=30)
+    assert rows[str(good["id"])]["consecutive_failures"] == 0
+    assert rows[str(bad["id"])]["consecutive_failures"] == 1
+    assert rows[str(bad["id"])]["last_error"] == "VaultError"
+    r = await api.post(f"/api/v1/accounts/{bad['id']}/sync", headers=user.headers)
+    assert (r.status_code, r.json()["error"]) == (409, "VaultError")
+    secret = stack.accounts.internal_tokens["publisher"].get_secret_value()
+    async with httpx.AsyncClient(base_url=stack.accounts_url) as internal:
+        r = await internal.post(
+            f"/internal/accounts/{bad['id']}/access-token",
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+    assert (r.status_code, r.json()["error"]) == (409, "VaultError")
+
+
+async def test_openapi_names_every_accounts_error(api: httpx.AsyncClient) -> None:
+    doc = (await api.get("/api/v1/openapi.json")).json()
+
+    def names(path: str, method: str, status: int) -> set[str]:
+        responses = doc["paths"][path][method]["responses"]
+        return {n.strip() for n in responses[str(status)]["description"].split(",")}
+
+    assert {"ConnectNotFound", "NotFound"} <= names("/api/v1/accounts/oauth/complete", "post", 404)
+    assert {"InvalidState", "ConnectFailed"} <= names(
+        "/api/v1/accounts/oauth/complete", "post", 400
+    )
+    assert {"InvalidState", "MissingCode", "ConsentDenied"} <= names(
+        "/api/v1/oauth/{platform}/callback", "get", 400
+    )
+    assert "302" in doc["paths"]["/api/v1/oauth/{platform}/callback"]["get"]["responses"]
+    assert {"RedirectNotAllowed"} <= names("/api/v1/accounts/connect", "post", 400)
+    assert {"Forbidden"} <= names("/api/v1/accounts/connect", "post", 403)
+    sync = "/api/v1/accounts/{account_id}/sync"
+    assert {"AccountNotActive", "AccountNeedsReauth", "VaultError"} <= names(sync, "post", 409)
+    assert {"PlatformUnavailable"} <= names(sync, "post", 503)
+    assert {"AccountNotFound"} <= names("/api/v1/accounts/{account_id}", "get", 404)
+    assert {"VaultError"} <= names("/api/v1/accounts/{account_id}", "delete", 409)
+    assert {"NotFound"} <= names("/api/v1/accounts", "get", 404)

@@ -60,7 +60,11 @@ async def test_refresher_keeps_idle_x_account_active(
             consent = await client.get(
                 f"{r.json()['authorize_url']}&sandbox_approve=idle_{uuid.uuid4().hex[:6]}"
             )
-            [account] = (await client.get(consent.headers["location"])).json()["accounts"]
+            callback = (await client.get(consent.headers["location"])).json()
+            done = await client.post(
+                "/api/v1/accounts/oauth/complete", json=callback, headers=user.headers
+            )
+            [account] = done.json()["accounts"]
 
             await asyncio.sleep(20)  # idle: three token lifetimes and more
 

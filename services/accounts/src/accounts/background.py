@@ -19,6 +19,7 @@ from accounts.accounts.repository import AccountRepository
 from accounts.accounts.service import accounts
 from accounts.accounts.tokens import refresh_due, refresh_locked
 from accounts.deps import AccountsContext
+from accounts.vault import VaultError
 from socialseed.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -49,10 +50,18 @@ async def refresh_due_tokens(ctx: AccountsContext, *, batch: int = 50) -> int:
                         continue
                     if not refresh_due(account, datetime.now(UTC), lead):
                         continue  # someone refreshed it meanwhile
-                    await refresh_locked(session, ctx, account)
-                    done += 1
+                    # a refused refresh is recorded on the account and committed with it
+                    failure = await refresh_locked(session, ctx, account)
+                if failure is not None:
+                    raise failure
+                done += 1
             except AppError as exc:  # recorded on the account; move on to the next
                 log.info("background refresh of %s: %s", account_id, exc.detail)
+                if isinstance(exc, VaultError):
+                    await _record_failure(ctx, account_id, exc)
+            except Exception as exc:  # one bad account must not stop the turn for everyone
+                log.warning("background refresh of %s failed", account_id, exc_info=True)
+                await _record_failure(ctx, account_id, exc)
 
 
 async def sync_due_profiles(ctx: AccountsContext, *, batch: int = 50) -> int:
@@ -66,7 +75,25 @@ async def sync_due_profiles(ctx: AccountsContext, *, batch: int = 50) -> int:
             await accounts.sync(ctx, account_id)
         except AppError as exc:
             log.info("profile sync of %s: %s", account_id, exc.detail)
+            if isinstance(exc, VaultError):
+                await _record_failure(ctx, account_id, exc)
+        except Exception as exc:  # one bad account must not stop the turn for everyone
+            log.warning("profile sync of %s failed", account_id, exc_info=True)
+            await _record_failure(ctx, account_id, exc)
     return len(due)
+
+
+async def _record_failure(ctx: AccountsContext, account_id: uuid.UUID, exc: Exception) -> None:
+    """Record an unexpected failure on the account in its own short transaction (the failed
+    attempt's transaction rolled back), so its health shows it and it sorts behind healthy
+    accounts next turn. Only the error's name is stored: messages may carry secrets."""
+    async with ctx.db.transaction() as session:
+        account = await AccountRepository(session).get(account_id, lock=True)
+        if account is None:
+            return
+        account.consecutive_failures += 1
+        account.last_error = type(exc).__name__
+        account.last_error_at = datetime.now(UTC)
 
 
 async def run_background(ctx: AccountsContext) -> None:

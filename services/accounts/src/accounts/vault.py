@@ -9,9 +9,14 @@ from __future__ import annotations
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import SecretStr
 
+from socialseed.errors import Conflict
 
-class VaultError(Exception):
-    """A stored token cannot be decrypted with any configured key."""
+
+class VaultError(Conflict):
+    """A stored token cannot be decrypted with any configured key (e.g. its key was dropped):
+    the account must be reconnected. A named 409 on endpoints, never a 500."""
+
+    default_detail = "The stored token cannot be decrypted; reconnect the account."
 
 
 class Vault:

@@ -6,15 +6,22 @@ from fastapi import APIRouter, status
 from fastapi.responses import Response
 
 from accounts.accounts.schemas import AccountOut, TokenOut
-from accounts.accounts.service import accounts
+from accounts.accounts.service import AccountNotActive, AccountNotFound, accounts
+from accounts.accounts.tokens import AccountNeedsReauth, PlatformUnavailable
 from accounts.deps import Ctx, InternalCaller
+from accounts.vault import VaultError
+from socialseed.errors import Forbidden, NotFound, Unauthorized
+from socialseed.openapi import errors
 from socialseed.service import CurrentPrincipal, Session
+
+# what touching an account's tokens at the platform can answer
+TOKEN_ERRORS = (AccountNotActive, AccountNeedsReauth, PlatformUnavailable, VaultError)
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 internal = APIRouter(prefix="/internal/accounts", tags=["internal"])
 
 
-@router.get("", response_model=list[AccountOut])
+@router.get("", response_model=list[AccountOut], responses=errors(NotFound))
 async def list_accounts(
     workspace_id: uuid.UUID, principal: CurrentPrincipal, session: Session
 ) -> list[AccountOut]:
@@ -22,14 +29,18 @@ async def list_accounts(
     return [AccountOut.of(a) for a in await accounts.list(session, principal, workspace_id)]
 
 
-@router.get("/{account_id}", response_model=AccountOut)
+@router.get("/{account_id}", response_model=AccountOut, responses=errors(AccountNotFound))
 async def get_account(
     account_id: uuid.UUID, principal: CurrentPrincipal, session: Session
 ) -> AccountOut:
     return AccountOut.of(await accounts.get(session, principal, account_id))
 
 
-@router.delete("/{account_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{account_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(AccountNotFound, Forbidden, VaultError),
+)
 async def disconnect_account(
     account_id: uuid.UUID, principal: CurrentPrincipal, session: Session, ctx: Ctx
 ) -> Response:
@@ -38,7 +49,11 @@ async def disconnect_account(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{account_id}/sync", response_model=AccountOut)
+@router.post(
+    "/{account_id}/sync",
+    response_model=AccountOut,
+    responses=errors(AccountNotFound, Forbidden, *TOKEN_ERRORS),
+)
 async def sync_account(
     account_id: uuid.UUID, principal: CurrentPrincipal, session: Session, ctx: Ctx
 ) -> AccountOut:
@@ -47,10 +62,14 @@ async def sync_account(
     return AccountOut.of(await accounts.sync(ctx, account_id))
 
 
-@internal.post("/{account_id}/access-token", response_model=TokenOut)
+@internal.post(
+    "/{account_id}/access-token",
+    response_model=TokenOut,
+    responses=errors(Unauthorized, AccountNotFound, *TOKEN_ERRORS),
+)
 async def access_token(
-    account_id: uuid.UUID, caller: InternalCaller, session: Session, ctx: Ctx, force: bool = False
+    account_id: uuid.UUID, caller: InternalCaller, ctx: Ctx, force: bool = False
 ) -> TokenOut:
     """Token vault for publisher and analytics-sync: a valid access token, refreshed first
     when it expires within 5 minutes (or always, with `force`, after the platform said 401)."""
-    return await accounts.access_token(session, ctx, account_id, force=force)
+    return await accounts.access_token(ctx, account_id, force=force)

@@ -70,7 +70,8 @@ class AccountRepository:
                 or_(Account.rate_limited_until.is_(None), Account.rate_limited_until < now),
                 Account.id.not_in(exclude),
             )
-            .order_by(Account.token_expires_at)
+            # failing accounts go behind healthy ones so they cannot starve them
+            .order_by(Account.consecutive_failures, Account.token_expires_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )

@@ -75,11 +75,11 @@ class AccountService:
         return account
 
     async def access_token(
-        self, session: AsyncSession, ctx: AccountsContext, account_id: uuid.UUID, *, force: bool
+        self, ctx: AccountsContext, account_id: uuid.UUID, *, force: bool
     ) -> TokenOut:
         """A valid access token for internal callers, refreshed first when it expires soon.
-        The caller's transaction commits the refreshed tokens before the response goes out."""
-        account, tokens = await self._fresh_tokens(session, ctx, account_id, force=force)
+        The refreshed tokens are committed before the response goes out."""
+        account, tokens = await self._fresh_tokens(ctx, account_id, force=force)
         return TokenOut(
             access_token=tokens.access_token,
             expires_at=account.token_expires_at,
@@ -88,23 +88,29 @@ class AccountService:
         )
 
     async def _fresh_tokens(
-        self, session: AsyncSession, ctx: AccountsContext, account_id: uuid.UUID, *, force: bool
+        self, ctx: AccountsContext, account_id: uuid.UUID, *, force: bool
     ) -> tuple[Account, TokenSet]:
-        account = await self._locked(session, account_id)
-        if account.status != "active" or account.access_token_enc is None:
-            raise AccountNotActive()
-        if force or refresh_due(account, datetime.now(UTC), ctx.settings.refresh_lead):
-            await refresh_locked(session, ctx, account)
-        return account, token_set(ctx.vault, account)
+        """The account's tokens, refreshed when due, in a short transaction of its own that
+        holds the row lock. A refused refresh is committed on purpose (the account marked
+        reauth_required or its failure counted must survive) and raised after the commit."""
+        failure = None
+        async with ctx.db.transaction() as session:
+            account = await self._locked(session, account_id)
+            if account.status != "active" or account.access_token_enc is None:
+                raise AccountNotActive()
+            if force or refresh_due(account, datetime.now(UTC), ctx.settings.refresh_lead):
+                failure = await refresh_locked(session, ctx, account)
+            tokens = None if failure else token_set(ctx.vault, account)
+        if failure is not None:
+            raise failure
+        assert tokens is not None
+        return account, tokens
 
     async def sync(self, ctx: AccountsContext, account_id: uuid.UUID) -> Account:
         """Fetch the profile now. Runs its own short transactions: a refreshed token is
         committed before it is used; a 401 from the platform refreshes and retries once."""
         for attempt in (1, 2):
-            async with ctx.db.transaction() as session:
-                account, tokens = await self._fresh_tokens(
-                    session, ctx, account_id, force=attempt == 2
-                )
+            account, tokens = await self._fresh_tokens(ctx, account_id, force=attempt == 2)
             try:
                 profile = await ctx.providers[Platform(account.platform)].profile(tokens)
                 break

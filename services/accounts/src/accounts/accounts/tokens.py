@@ -25,13 +25,11 @@ log = logging.getLogger(__name__)
 
 class AccountNeedsReauth(Conflict):
     default_detail = "The platform no longer accepts this connection; connect the account again."
-    keep_changes = True  # the account stays marked reauth_required
 
 
 class PlatformUnavailable(AppError):
     status_code = 503
     default_detail = "The platform could not be reached; try again shortly."
-    keep_changes = True  # the failure counts against the account's health
 
 
 def token_set(vault: Vault, account: Account) -> TokenSet:
@@ -98,17 +96,29 @@ async def mark_reauth_required(
     log.info("account %s (%s) needs re-authorisation", account.id, account.platform)
 
 
-async def refresh_locked(session: AsyncSession, ctx: AccountsContext, account: Account) -> None:
-    """Refresh ``account`` (its row already locked by the caller's transaction)."""
+async def refresh_locked(
+    session: AsyncSession, ctx: AccountsContext, account: Account
+) -> AppError | None:
+    """Refresh ``account`` (its row already locked by the caller's transaction).
+
+    A refused refresh is recorded on the account (reauth_required, or one more failure) and
+    the error is returned, not raised: the caller commits that record on purpose (the account's
+    health must survive the failed request) and raises the error after its commit.
+    """
     provider = ctx.providers[Platform(account.platform)]
     now = datetime.now(UTC)
     try:
         fresh = await provider.refresh(token_set(ctx.vault, account))
     except PlatformError as exc:
+        failure: AppError
         if exc.kind is ErrorKind.REAUTH_REQUIRED:
             await mark_reauth_required(session, ctx, account, exc.message)
-            raise AccountNeedsReauth(exc.message) from exc
-        record_failure(account, exc, now)
-        raise PlatformUnavailable(exc.message) from exc
+            failure = AccountNeedsReauth(exc.message)
+        else:
+            record_failure(account, exc, now)
+            failure = PlatformUnavailable(exc.message)
+        failure.__cause__ = exc
+        return failure
     store_tokens(ctx.vault, account, fresh, now)
     record_success(account)
+    return None

@@ -14,8 +14,8 @@ class ConnectIn(BaseModel):
     redirect_uri: str | None = Field(
         default=None,
         max_length=2000,
-        description="Where to send the browser when done (an allowed origin); "
-        "without it the callback answers JSON",
+        description="Where the callback sends the browser, with `code` and `state` (or "
+        "`error`) appended (an allowed origin); without it the callback answers JSON",
     )
 
 
@@ -25,4 +25,16 @@ class ConnectOut(BaseModel):
 
 
 class CallbackOut(BaseModel):
+    """What the platform handed back; pass it to `POST /api/v1/accounts/oauth/complete`."""
+
+    state: str
+    code: str
+
+
+class CompleteIn(BaseModel):
+    state: str = Field(min_length=1, max_length=200)
+    code: str = Field(min_length=1, max_length=2000)
+
+
+class CompleteOut(BaseModel):
     accounts: list[AccountOut]

@@ -1,5 +1,8 @@
-"""The connect flow: a single-use state bound to user, workspace, platform and PKCE verifier,
-then the platform's callback, code exchange, profile fetch and account upsert."""
+"""The connect flow: a single-use state bound to user, workspace, platform and PKCE verifier;
+the platform's callback hands code and state back to the client, and the signed-in user who
+started the connect completes it (code exchange, profile fetch, account upsert). Binding the
+completion to that user stops account injection: a code from someone else's consent cannot be
+attached to your workspace, nor yours to theirs."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import hashlib
 import logging
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -21,7 +25,7 @@ from accounts.deps import AccountsContext
 from accounts.models import Account, OAuthState
 from accounts.oauth.schemas import ConnectOut
 from socialseed.contracts import AccountConnected
-from socialseed.errors import AppError, BadRequest
+from socialseed.errors import AppError, BadRequest, NotFound
 from socialseed.platforms import Connection, Platform, PlatformError
 from socialseed.security import Principal
 
@@ -34,18 +38,23 @@ class RedirectNotAllowed(BadRequest):
 
 class InvalidState(BadRequest):
     default_detail = "This connect link is invalid, expired or already used; start again."
-    keep_changes = True  # a state is spent even when the callback fails
+
+
+class MissingCode(BadRequest):
+    default_detail = "The platform returned neither a code nor an error."
 
 
 class ConsentDenied(BadRequest):
     default_detail = "Access was not granted at the platform."
-    keep_changes = True
+
+
+class ConnectNotFound(NotFound):
+    default_detail = "No connect in progress with this state for you."
 
 
 class ConnectFailed(AppError):
     status_code = 400
     default_detail = "The platform refused to complete the connection."
-    keep_changes = True
 
 
 def _hash(state: str) -> bytes:
@@ -54,6 +63,31 @@ def _hash(state: str) -> bytes:
 
 def callback_uri(ctx: AccountsContext, platform: Platform) -> str:
     return f"{ctx.settings.public_base_url.rstrip('/')}/api/v1/oauth/{platform.value}/callback"
+
+
+@dataclass(frozen=True)
+class Callback:
+    """What the platform's redirect carried, to hand back to the client that started it."""
+
+    state: str
+    code: str | None
+    error: str | None
+    return_to: str | None
+
+
+async def _pending(
+    session: AsyncSession, state: str | None, now: datetime, *, lock: bool
+) -> OAuthState:
+    """The unspent, unexpired state, or InvalidState."""
+    pending = None
+    if state:
+        query = select(OAuthState).where(OAuthState.state_hash == _hash(state))
+        if lock:
+            query = query.with_for_update()
+        pending = (await session.execute(query)).scalar_one_or_none()
+    if pending is None or pending.used_at is not None or pending.expires_at <= now:
+        raise InvalidState()
+    return pending
 
 
 class ConnectService:
@@ -89,37 +123,53 @@ class ConnectService:
         )
         return ConnectOut(authorize_url=authorization.url, state=state)
 
-    async def complete(
+    async def callback(
         self,
-        session: AsyncSession,
         ctx: AccountsContext,
         *,
         platform: Platform,
         state: str | None,
         code: str | None,
         error: str | None,
-    ) -> tuple[list[Account], str | None]:
-        """Finish a connect. Returns the accounts and where to send the browser, if anywhere."""
+    ) -> Callback:
+        """The platform's redirect. It stores nothing for the account (the code is exchanged
+        only when the user who started the connect completes it, signed in), except that a
+        platform error spends the state: that connect is over."""
         now = datetime.now(UTC)
-        pending = None
-        if state:
-            pending = (
-                await session.execute(
-                    select(OAuthState)
-                    .where(OAuthState.state_hash == _hash(state))
-                    .with_for_update()
-                )
-            ).scalar_one_or_none()
-        if (
-            pending is None
-            or pending.platform != platform.value
-            or pending.used_at is not None
-            or pending.expires_at <= now
-        ):
-            raise InvalidState()
-        pending.used_at = now
-        if error or not code:
-            raise ConsentDenied(f"{platform.value} reported: {error or 'no code returned'}.")
+        async with ctx.db.transaction() as session:
+            pending = await _pending(session, state, now, lock=bool(error))
+            if pending.platform != platform.value:
+                raise InvalidState()
+            if error:
+                # committed on purpose before the error is answered: a refused consent
+                # cannot be completed later
+                pending.used_at = now
+        assert state is not None
+        if not error and not code:
+            raise MissingCode()
+        if error and pending.return_to is None:
+            raise ConsentDenied(f"{platform.value} reported: {error[:200]}.")
+        return Callback(state=state, code=code, error=error, return_to=pending.return_to)
+
+    async def complete(
+        self, ctx: AccountsContext, principal: Principal, *, state: str, code: str
+    ) -> list[Account]:
+        """Exchange the code for the user who started the connect, and store the accounts.
+
+        Another user's attempt is a 404 and leaves the state usable by its owner. The owner's
+        attempt spends the state in a short transaction of its own, committed before the code
+        is exchanged (a failed exchange cannot be retried with the same state, and no
+        database connection is held during the platform's calls); the accounts are stored in
+        a new transaction afterwards.
+        """
+        now = datetime.now(UTC)
+        async with ctx.db.transaction() as session:
+            pending = await _pending(session, state, now, lock=True)
+            if pending.user_id != principal.user_id:
+                raise ConnectNotFound()
+            principal.require(pending.workspace_id, "editor")
+            pending.used_at = now
+        platform = Platform(pending.platform)
         provider = ctx.providers[platform]
         try:
             tokens = await provider.exchange_code(
@@ -133,8 +183,11 @@ class ConnectService:
             raise ConnectFailed(exc.message) from exc
         if not connections:
             raise ConnectFailed(f"No {platform.value} account was granted.")
-        accounts = [await self._upsert(session, ctx, pending, conn, now) for conn in connections]
-        return accounts, pending.return_to
+        async with ctx.db.transaction() as session:
+            return [
+                await self._upsert(session, ctx, pending, conn, datetime.now(UTC))
+                for conn in connections
+            ]
 
     async def _upsert(
         self,
