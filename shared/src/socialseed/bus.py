@@ -32,7 +32,7 @@ from opentelemetry import propagate
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import REGISTRY, CollectorRegistry
 from pydantic import ValidationError
-from sqlalchemy import Table
+from sqlalchemy import Table, delete, select, tuple_
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -152,6 +152,30 @@ class Inbox:
             .returning(self.table.c.event_id)
         )
         return inserted.first() is not None
+
+    async def purge(self, db: Database, *, older_than: datetime, batch: int = 5000) -> int:
+        """Forget ids processed before ``older_than``, in short batches (other consumers keep
+        inserting meanwhile). The retention must be longer than the topics' own: an id is only
+        needed while its message can still be redelivered."""
+        t = self.table
+        total = 0
+        while True:
+            async with db.transaction() as session:
+                oldest = (
+                    select(t.c.consumer, t.c.event_id)
+                    .where(t.c.processed_at < older_than)
+                    .limit(batch)
+                    .with_for_update(skip_locked=True)
+                )
+                deleted = await session.execute(
+                    delete(t)
+                    .where(tuple_(t.c.consumer, t.c.event_id).in_(oldest))
+                    .returning(t.c.event_id)
+                )
+                n = len(deleted.all())
+            total += n
+            if n < batch:
+                return total
 
 
 def _headers(msg: KafkaMessage) -> dict[str, str]:

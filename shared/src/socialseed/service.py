@@ -10,6 +10,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import httpx
@@ -87,6 +88,8 @@ class Runtime:
             await self.relay.start()
             tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         tasks += [asyncio.create_task(job()) for job in self.background]
+        if self.db is not None and self.consumers:
+            tasks.append(asyncio.create_task(self._purge_inboxes(), name="inbox-purge"))
         try:
             yield
         finally:
@@ -103,6 +106,19 @@ class Runtime:
                 await self.db.dispose()
             for cleanup in self.cleanups:
                 await cleanup()
+
+    async def _purge_inboxes(self) -> None:
+        """Hourly: drop inbox ids older than ``inbox_retention_days`` (any replica may run it;
+        deleting in batches with SKIP LOCKED lets them overlap)."""
+        assert self.db is not None
+        retention = timedelta(days=self.settings.inbox_retention_days)
+        while True:
+            for inbox in {id(c.inbox): c.inbox for c in self.consumers}.values():
+                try:
+                    await inbox.purge(self.db, older_than=datetime.now(UTC) - retention)
+                except Exception:  # housekeeping must not take the service down; next hour
+                    log.warning("inbox purge failed", exc_info=True)
+            await asyncio.sleep(3600)
 
 
 def runtime_of(request: Request) -> Runtime:

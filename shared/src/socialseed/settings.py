@@ -54,6 +54,9 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_enabled: bool = True
     outbox_poll_interval: float = 0.5
+    # Processed event ids are kept this long: longer than any topic's retention (Kafka's
+    # default is 7 days), so a message that can still be redelivered is still recognised.
+    inbox_retention_days: float = 14.0
 
     jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
     jwt_issuer: str = "socialseed-auth"
