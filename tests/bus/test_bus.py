@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -297,3 +298,87 @@ async def test_three_relays_publish_everything_in_per_key_order(
             seen[rec.key.decode()].append(int(name.removeprefix("seq-")))
     for key, seqs in seen.items():
         assert seqs == list(range(per_key)), key
+
+
+async def test_records_faststream_cannot_parse_are_dead_lettered(
+    infra: Infra, bus_db: Database
+) -> None:
+    """A null or non-UTF-8 header value and a non-JSON body declared as JSON fail inside
+    FastStream, before any handler: they must be parked on the DLQ, not skipped silently."""
+    group = f"bus-{uuid.uuid4().hex[:8]}"
+    broker = make_broker(infra.kafka_bootstrap, client_id=group)
+    consumer = EventConsumer(broker, bus_db, Inbox(inbox), group_id=group, backoff_initial=0.01)
+
+    @consumer.handler(UserRegistered)
+    async def handle(event: UserRegistered, session: AsyncSession, meta: EventMeta) -> None:
+        await session.execute(effects.insert().values(event_id=meta.id, user_id=event.user_id))
+
+    key = f"malformed-{uuid.uuid4().hex[:6]}".encode()
+    good_user = uuid.uuid4()
+
+    def headers(**extra: bytes | None) -> list[tuple[str, bytes | None]]:
+        h: dict[str, bytes | None] = {
+            "ce_specversion": b"1.0",
+            "ce_id": str(uuid.uuid4()).encode(),
+            "ce_type": UserRegistered.type_name().encode(),
+            "ce_source": b"/tests",
+        }
+        return list((h | extra).items())
+
+    def body(user: uuid.UUID) -> bytes:
+        return (
+            UserRegistered(
+                user_id=user, email="m@example.com", name="M", registered_at=datetime.now(UTC)
+            )
+            .model_dump_json()
+            .encode()
+        )
+
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    await producer.start()
+    try:
+        sent = [
+            await producer.send_and_wait(
+                "user.registered", body(uuid.uuid4()), key=key, headers=headers(x_note=None)
+            ),
+            await producer.send_and_wait(
+                "user.registered", body(uuid.uuid4()), key=key, headers=headers(x_note=b"\xff\xfe")
+            ),
+            await producer.send_and_wait(
+                "user.registered",
+                b"\x00not json",
+                key=key,
+                headers=headers(**{"content-type": b"application/json"}),
+            ),
+            await producer.send_and_wait(
+                "user.registered", body(good_user), key=key, headers=headers()
+            ),
+        ]
+    finally:
+        await producer.stop()
+    partition = sent[0].partition
+
+    await broker.start()
+    try:
+        assert await wait_for_effects(bus_db, good_user) == 1
+    finally:
+        await consumer.close()
+        await broker.stop()
+
+    parked = [
+        r for r in await read_topic(infra.kafka_bootstrap, "user.registered.dlq") if r.key == key
+    ]
+    reasons = [dict(r.headers)["x-dlq-reason"].decode() for r in parked]
+    assert len(parked) == 3, reasons
+    assert all("PoisonMessage" in reason for reason in reasons), reasons
+    assert [r.value for r in parked][2] == b"\x00not json"  # the original bytes are kept
+
+    probe = AIOKafkaConsumer(bootstrap_servers=infra.kafka_bootstrap, group_id=group)
+    await probe.start()
+    try:
+        tp = TopicPartition("user.registered", partition)
+        committed = await probe.committed(tp)
+        end = (await probe.end_offsets([tp]))[tp]
+    finally:
+        await probe.stop()
+    assert committed == end

@@ -7,10 +7,16 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
+from sqlalchemy import select
 
+from accounts.models import member_changes
+from socialseed.contracts import WorkspaceMemberChanged
+from socialseed.db import Database
+from socialseed.membership import narrow_roles, record_member_change
 from socialseed.testing import Infra
 from tests.conftest import Stack, User, make_user, owner_with_workspace, refresh
 
@@ -131,3 +137,40 @@ async def test_demoted_member_keeps_only_the_lower_role_and_a_re_added_member_wo
     await refresh(api, editor)  # possibly within the same second as the re-add
     assert await start_connect(api, editor, ws) == 201
     assert await list_accounts(api, editor, ws) == 200
+
+
+async def test_a_late_older_change_never_overwrites_a_newer_one(infra: Infra) -> None:
+    db = Database(infra.service_url("accounts"), pool_size=1)
+    ws, user, by = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(UTC)
+
+    def change(kind: str, role: str | None, at: datetime) -> WorkspaceMemberChanged:
+        return WorkspaceMemberChanged(
+            workspace_id=ws, user_id=user, change=kind, role=role, changed_by=by, changed_at=at
+        )
+
+    try:
+        async with db.transaction() as session:
+            await record_member_change(session, member_changes, change("removed", None, now))
+        async with db.transaction() as session:  # the earlier "added", delivered late
+            await record_member_change(
+                session, member_changes, change("added", "admin", now - timedelta(seconds=5))
+            )
+        async with db.transaction() as session:
+            row = (
+                await session.execute(
+                    select(member_changes.c.role, member_changes.c.changed_at).where(
+                        member_changes.c.workspace_id == ws
+                    )
+                )
+            ).one()
+    finally:
+        await db.dispose()
+    assert (row.role, row.changed_at) == (None, now)
+
+
+def test_narrowing_only_lowers_or_drops_roles() -> None:
+    a, b, c, d = (uuid.uuid4() for _ in range(4))
+    roles = {a: "admin", b: "viewer", c: "editor"}
+    narrowed = narrow_roles(roles, {a: "viewer", b: "owner", c: None, d: "owner"})
+    assert narrowed == {a: "viewer", b: "viewer"}

@@ -12,6 +12,7 @@ committed only after that (in batches, see ``OffsetCommits``), so nothing is los
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import uuid
@@ -178,6 +179,38 @@ class Inbox:
                 return total
 
 
+# Set by ``_parse`` on a record FastStream could not parse; ``decode`` makes it a PoisonMessage.
+_UNPARSABLE = "x-socialseed-unparsable"
+
+
+def _clean_header(value: bytes | None) -> bytes:
+    if value is None:
+        return b""
+    return value.decode("utf-8", errors="backslashreplace").encode()
+
+
+async def _parse(record: Any, original: Callable[[Any], Awaitable[KafkaMessage]]) -> KafkaMessage:
+    """FastStream's parser, except that a record it rejects (a null or non-UTF-8 header value)
+    becomes a message marked unparsable, with its headers made printable, so it is
+    dead-lettered like any poison instead of failing before our handler sees it (and being
+    skipped by the next offset commit)."""
+    try:
+        return await original(record)
+    except Exception as exc:
+        headers = [(k, _clean_header(v)) for k, v in record.headers]
+        headers.append((_UNPARSABLE, f"{type(exc).__name__}: {exc}"[:500].encode()))
+        clean = dataclasses.replace(record, headers=tuple(headers))
+        if hasattr(record, "consumer"):
+            clean.consumer = record.consumer
+        return await original(clean)
+
+
+async def _raw_body(msg: KafkaMessage, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """No decoding by FastStream: ``decode`` validates the bytes against the contract, so a
+    body that is not JSON is a PoisonMessage rather than a failure before the handler."""
+    return msg.body
+
+
 def _headers(msg: KafkaMessage) -> dict[str, str]:
     return {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in msg.headers.items()}
 
@@ -188,6 +221,8 @@ def _body(msg: KafkaMessage) -> bytes:
 
 def decode(event_cls: type[E], msg: KafkaMessage) -> tuple[E, EventMeta]:
     headers = _headers(msg)
+    if _UNPARSABLE in headers:
+        raise PoisonMessage(f"unparsable record: {headers[_UNPARSABLE]}")
     try:
         meta = EventMeta(
             id=uuid.UUID(headers["ce_id"]),
@@ -293,6 +328,8 @@ class EventConsumer:
                 auto_offset_reset="earliest",
                 title=f"{self.group_id}:{topic}",
                 description=on_message.__doc__,
+                parser=_parse,
+                decoder=_raw_body,
             )(on_message)
             return func
 
@@ -300,7 +337,7 @@ class EventConsumer:
 
     async def _handle(self, event_cls: type[E], func: Handler[E], msg: KafkaMessage) -> None:
         topic = event_cls.topic
-        token = otel_context.attach(propagate.extract(_headers(msg)))
+        token = otel_context.attach(propagate.extract(msg.headers))
         try:
             try:
                 event, meta = decode(event_cls, msg)
