@@ -11,15 +11,18 @@ Two sources, merged per status code:
 
 from __future__ import annotations
 
+import functools
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, Field
 
-from socialseed.errors import AppError
+from socialseed.errors import AppError, error_body
 
 ERROR_SCHEMA_REF = "#/components/schemas/ErrorBody"
 BEARER = "bearer"
@@ -146,3 +149,53 @@ def document_errors(app: FastAPI, *, authenticated: Iterable[Callable[..., Any]]
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    app.add_exception_handler(405, _method_not_allowed)
+
+
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_PARAM = re.compile(r"\{[^}/]+\}")
+
+
+def _regex(template: str) -> re.Pattern[str]:
+    parts, pos = [], 0
+    for param in _PARAM.finditer(template):
+        parts += [re.escape(template[pos : param.start()]), "[^/]+"]
+        pos = param.end()
+    parts.append(re.escape(template[pos:]))
+    return re.compile("".join(parts))
+
+
+@functools.cache
+def _templates(app: FastAPI) -> tuple[tuple[re.Pattern[str], int, tuple[str, ...]], ...]:
+    return tuple(
+        (
+            _regex(template),
+            len(_PARAM.findall(template)),
+            tuple(m.upper() for m in item if m in _HTTP_METHODS),
+        )
+        for template, item in app.openapi().get("paths", {}).items()
+    )
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The documented methods of the most specific route template matching ``path`` (a literal
+    segment beats a parameter: ``/accounts/connect`` over ``/accounts/{id}``). Starlette's own
+    405 lists the methods of whichever route happened to match first."""
+    best: tuple[int, set[str]] | None = None
+    for pattern, params, route_methods in _templates(app):
+        if not pattern.fullmatch(path):
+            continue
+        if best is None or params < best[0]:
+            best = (params, set(route_methods))
+        elif params == best[0]:
+            best[1].update(route_methods)
+    return sorted(best[1]) if best else []
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    allow = allowed_methods(request.app, request.url.path)
+    return JSONResponse(
+        error_body("MethodNotAllowed", "This path does not answer that method."),
+        status_code=405,
+        headers={"Allow": ", ".join(allow)} if allow else None,
+    )
