@@ -14,7 +14,6 @@ import httpx
 
 from tests.conftest import Stack, owner_with_workspace
 
-
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
