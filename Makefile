@@ -5,16 +5,21 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
 MYPY_TARGETS := shared/src/socialseed services/auth/src/auth services/accounts/src/accounts services/gateway/src/gateway sandbox/src/sandbox
 
-.PHONY: bootstrap up test lint fmt bench clean
+.PHONY: bootstrap bootstrap-browser up test lint fmt bench clean
 
 bootstrap:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 	@uv sync --quiet
 
+# Headless Chromium renders the API docs in the tests (Debian's package).
+SUDO := $(shell [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null && echo sudo)
+bootstrap-browser:
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
 up: bootstrap
 	uv run socialseed up
 
-test: bootstrap
+test: bootstrap bootstrap-browser
 	uv run pytest
 
 lint: bootstrap

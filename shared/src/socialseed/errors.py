@@ -52,9 +52,19 @@ class Conflict(AppError):
     status_code = 409
 
 
+class PayloadTooLarge(AppError):
+    status_code = 413
+    default_detail = "The request body is too large."
+
+
 class RateLimited(AppError):
     status_code = 429
     default_detail = "Too many requests; retry later."
+
+
+class TooManyConcurrentRequests(AppError):
+    status_code = 429
+    default_detail = "Too many requests in flight from this client; wait for one to finish."
 
 
 class ServiceUnavailable(AppError):

@@ -82,7 +82,9 @@ def _has_params(route: APIRoute) -> bool:
     return False
 
 
-def _add(operation: dict[str, Any], status: int, name: str) -> None:
+def add_error(operation: dict[str, Any], status: int, name: str) -> None:
+    """Document that ``operation`` can answer ``status`` with the error ``name`` (an
+    ErrorBody), next to any other errors already named for that status."""
     responses = operation.setdefault("responses", {})
     entry = responses.setdefault(
         str(status),
@@ -139,7 +141,7 @@ def document_errors(app: FastAPI, *, authenticated: Iterable[Callable[..., Any]]
                 if _has_params(route):
                     shape += _WITH_PARAMS
                 for status, name in shape:
-                    _add(operation, status, name)
+                    add_error(operation, status, name)
                 for response in operation.get("responses", {}).values():
                     content = response.get("content", {}).get("application/json", {})
                     ref = content.get("schema", {}).get("$ref", "")

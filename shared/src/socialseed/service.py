@@ -15,14 +15,18 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from swagger_ui.utils import SWAGGER_UI_PY_ROOT
 
 from socialseed import telemetry
+from socialseed.bodylimit import install_body_limit
 from socialseed.bus import EventConsumer
 from socialseed.db import Database
 from socialseed.errors import install_error_handlers
@@ -34,6 +38,10 @@ from socialseed.security import JWTVerifier, Principal
 from socialseed.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+# Swagger UI's assets, served by the service itself: the docs work without a CDN.
+SWAGGER_UI_ASSETS = str(SWAGGER_UI_PY_ROOT / "static")
+SWAGGER_UI_PREFIX = "/static/swagger-ui"
 
 HealthCheck = Callable[[], Awaitable[None]]
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -179,7 +187,12 @@ def create_service_app(
     title: str,
     routers: Sequence[APIRouter],
     description: str = "",
+    max_body_bytes: int | None = None,
+    docs_openapi_url: str = "/openapi.json",
+    docs_title: str | None = None,
 ) -> FastAPI:
+    """``max_body_bytes``: the largest request body accepted (default: the settings'
+    ``max_body_bytes``). ``/docs`` shows the document at ``docs_openapi_url``."""
     settings = runtime.settings
     logging.getLogger().setLevel(settings.log_level.upper())
     install_log_redaction()
@@ -188,10 +201,18 @@ def create_service_app(
     )
     for client in runtime.http_clients:
         telemetry.instrument_client(client, provider)
-    app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        lifespan=runtime.lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.runtime = runtime
     app.state.tracer_provider = provider
     install_error_handlers(app)
+    # Innermost, so its 413 passes the request-id and metrics middlewares like any answer.
+    install_body_limit(app, max_body_bytes or settings.max_body_bytes)
     telemetry.install_http_metrics(app, settings.service_name)
 
     @app.middleware("http")
@@ -204,6 +225,18 @@ def create_service_app(
         response = await call_next(request)
         response.headers["X-Request-ID"] = request_id
         return response
+
+    app.mount(SWAGGER_UI_PREFIX, StaticFiles(directory=SWAGGER_UI_ASSETS), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=docs_openapi_url,
+            title=docs_title or title,
+            swagger_js_url=f"{SWAGGER_UI_PREFIX}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_UI_PREFIX}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_UI_PREFIX}/favicon-32x32.png",
+        )
 
     for router in routers:
         app.include_router(router)

@@ -64,6 +64,9 @@ class ServiceSettings(BaseSettings):
 
     otel_exporter_otlp_endpoint: str | None = None
 
+    # The largest request body accepted, declared or streamed (413 PayloadTooLarge above).
+    max_body_bytes: int = 1024 * 1024
+
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> ServiceSettings:
         if self.dev_mode:

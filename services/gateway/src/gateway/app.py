@@ -8,8 +8,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 
 from gateway.openapi import MergedOpenAPI
 from gateway.proxy import Gateway
@@ -35,7 +34,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     runtime = Runtime(settings=settings, cleanups=[client.aclose], http_clients=[client])
     for name, base in settings.upstreams.items():
         runtime.health_checks[name] = functools.partial(upstream_health, base)
-    app = create_service_app(runtime, title="SocialSeed gateway", routers=[])
+    app = create_service_app(
+        runtime,
+        title="SocialSeed gateway",
+        routers=[],
+        # The route classes' own ceilings apply per request (see Gateway.body_limit).
+        max_body_bytes=max(settings.max_body_bytes, settings.max_media_body_bytes),
+        docs_openapi_url="/api/v1/openapi.json",
+        docs_title="SocialSeed API",
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -48,10 +55,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @app.get("/api/v1/openapi.json", include_in_schema=False)
     async def merged_openapi() -> dict[str, Any]:
         return await openapi.document()
-
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/api/v1/openapi.json", title="SocialSeed API")
 
     @app.api_route("/{path:path}", methods=METHODS, include_in_schema=False)
     async def forward(request: Request) -> Response:

@@ -8,8 +8,27 @@ from typing import Any
 
 import httpx
 
+from gateway.paths import AmbiguousPath
 from gateway.routes import match
 from gateway.settings import GatewaySettings
+from socialseed.errors import (
+    AppError,
+    PayloadTooLarge,
+    RateLimited,
+    ServiceUnavailable,
+    TooManyConcurrentRequests,
+)
+from socialseed.openapi import ErrorBody, add_error
+
+# What the gateway itself can answer to any request, before or instead of the service.
+GATEWAY_ERRORS: tuple[type[AppError], ...] = (
+    AmbiguousPath,
+    PayloadTooLarge,
+    RateLimited,
+    TooManyConcurrentRequests,
+    ServiceUnavailable,
+)
+METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
 class MergedOpenAPI:
@@ -56,10 +75,18 @@ class MergedOpenAPI:
                 route = match(path)
                 if route is None:
                     continue  # internal endpoints are not part of the public API
-                if not route.public:
-                    for operation in item.values():
+                for method, operation in item.items():
+                    if method not in METHODS:
+                        continue
+                    if not route.public:
                         operation.setdefault("security", [{"bearer": []}])
+                    for error in GATEWAY_ERRORS:
+                        add_error(operation, error.status_code, error.__name__)
                 merged["paths"][path] = item
             merged["components"]["schemas"].update(spec.get("components", {}).get("schemas", {}))
+        # The errors above refer to it, whichever services answered.
+        body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        merged["components"]["schemas"].update(body.pop("$defs", {}))
+        merged["components"]["schemas"]["ErrorBody"] = body
         self._cached, self._at = merged, time.monotonic()
         return merged

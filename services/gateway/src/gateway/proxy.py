@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
 import httpx
 from fastapi import Request
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
+from gateway.inflight import InFlight
 from gateway.paths import normalise, refuse_upstream_internals
 from gateway.routes import Route, match
 from gateway.settings import GatewaySettings
-from socialseed.errors import BadRequest, NotFound, ServiceUnavailable
+from socialseed.bodylimit import declared_length
+from socialseed.errors import BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable
 from socialseed.ratelimit import Throttle
 from socialseed.security import JWTVerifier
 
@@ -30,6 +36,30 @@ HOP_BY_HOP = {
 CLIENT_ORIGIN_HEADERS = {"x-forwarded-for", "forwarded", "x-real-ip"}
 
 
+class ForwardedResponse(StreamingResponse):
+    """An upstream's streamed answer; ``on_finish`` runs once it is sent, or has failed."""
+
+    def __init__(self, *args: Any, on_finish: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_finish = on_finish
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.on_finish()
+
+
+async def limited(body: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+    """``body``, refused with PayloadTooLarge as soon as more than ``limit`` bytes came."""
+    total = 0
+    async for chunk in body:
+        total += len(chunk)
+        if total > limit:
+            raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
+        yield chunk
+
+
 class Gateway:
     def __init__(self, settings: GatewaySettings, client: httpx.AsyncClient) -> None:
         self.settings = settings
@@ -44,6 +74,12 @@ class Gateway:
         self.per_ip = Throttle.limit(settings.limit_per_ip)
         self.per_user = Throttle.limit(settings.limit_per_user)
         self.login_per_ip = Throttle.limit(settings.limit_login_per_ip)
+        self.in_flight = InFlight(settings.max_in_flight_per_client)
+
+    def body_limit(self, route: Route) -> int:
+        if route.media:
+            return self.settings.max_media_body_bytes
+        return self.settings.max_body_bytes
 
     async def forward(self, request: Request) -> Response:
         # Route and forward the same bytes: the raw path, proven free of anything an upstream
@@ -54,16 +90,39 @@ class Gateway:
         route = match(path)
         if route is None or route.service not in self.settings.upstreams:
             raise NotFound(f"No API at {path}.")
+        limit = self.body_limit(route)
+        length = declared_length(request.headers)
+        if length is not None and length > limit:
+            raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
         ip = request.client.host if request.client else "unknown"
-        await self.throttle.hit(self.per_ip, "ip", ip)
-        if route.login:
-            await self.throttle.hit(self.login_per_ip, "login-ip", ip)
-        if not route.public:
-            principal = await self.verifier.principal_from(request.headers.get("authorization"))
-            await self.throttle.hit(self.per_user, "user", str(principal.user_id))
-        return await self._send(request, route, ip, raw_path)
+        releases = [self.in_flight.acquire(f"ip:{ip}")]
 
-    async def _send(self, request: Request, route: Route, ip: str, raw_path: bytes) -> Response:
+        def release() -> None:
+            for release_one in releases:
+                release_one()
+
+        try:
+            await self.throttle.hit(self.per_ip, "ip", ip)
+            if route.login:
+                await self.throttle.hit(self.login_per_ip, "login-ip", ip)
+            if not route.public:
+                principal = await self.verifier.principal_from(request.headers.get("authorization"))
+                await self.throttle.hit(self.per_user, "user", str(principal.user_id))
+                releases.append(self.in_flight.acquire(f"user:{principal.user_id}"))
+            return await self._send(request, route, ip, raw_path, limit, release)
+        except BaseException:
+            release()
+            raise
+
+    async def _send(
+        self,
+        request: Request,
+        route: Route,
+        ip: str,
+        raw_path: bytes,
+        limit: int,
+        on_finish: Callable[[], None],
+    ) -> Response:
         base = self.settings.upstreams[route.service]
         headers = [
             (k, v)
@@ -83,13 +142,13 @@ class Gateway:
             request.method,
             url,
             headers=headers,
-            content=request.stream(),
+            content=limited(request.stream(), limit),
         )
         try:
             response = await self.client.send(upstream, stream=True)
         except httpx.TransportError as exc:
             raise ServiceUnavailable(f"The {route.service} service is unavailable.") from exc
-        return StreamingResponse(
+        return ForwardedResponse(
             response.aiter_raw(),
             status_code=response.status_code,
             headers={
@@ -98,4 +157,5 @@ class Gateway:
                 if k.lower() not in HOP_BY_HOP and k.lower() != "x-request-id"
             },
             background=BackgroundTask(response.aclose),
+            on_finish=on_finish,
         )

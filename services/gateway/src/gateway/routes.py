@@ -11,6 +11,7 @@ class Route:
     service: str
     public: bool = False  # no bearer token needed (the upstream authenticates otherwise)
     login: bool = False  # credential endpoints: the strict per-IP limit applies
+    media: bool = False  # uploads: the larger body ceiling applies
 
 
 # Longest prefix first wins.
@@ -25,7 +26,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/oauth/", "accounts", public=True),  # platform redirects: state authenticates
     Route("/api/v1/accounts", "accounts"),
     Route("/api/v1/posts", "publisher"),
-    Route("/api/v1/media", "publisher"),
+    Route("/api/v1/media", "publisher", media=True),
     Route("/api/v1/analytics", "analytics"),
 )
 

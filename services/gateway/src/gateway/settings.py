@@ -22,3 +22,10 @@ class GatewaySettings(ServiceSettings):
     # Login, register and refresh are what credential stuffing hits: much stricter.
     limit_login_per_ip: str = "20/minute"
     openapi_cache_seconds: float = 30.0
+
+    # Request bodies: ``max_body_bytes`` (inherited, 1 MiB) for the JSON API; media uploads
+    # get their own, larger ceiling. Counted as the bytes stream through, chunked or not.
+    max_media_body_bytes: int = 32 * 1024 * 1024
+    # Requests one client (an IP; a user, once authenticated) may have in flight at once,
+    # upload and response streaming included; above it: 429 TooManyConcurrentRequests.
+    max_in_flight_per_client: int = 32
