@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from accounts.app import create_app as create_accounts
 from accounts.settings import AccountsSettings
 from auth.app import create_app as create_auth
+from auth.deps import AuthContext
 from auth.keys import generate_pem
 from auth.settings import AuthSettings
 from gateway.app import create_app as create_gateway
@@ -63,6 +64,7 @@ class Stack:
     sandbox_url: str
     settings: AuthSettings
     accounts: AccountsSettings
+    auth: AuthContext  # the auth app's context: tests move its clock
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +78,8 @@ def stack(infra: Infra) -> Iterator[Stack]:
         sandbox_url = servers.enter_context(
             running_sandbox(SandboxSettings(redirect_hosts=[gateway_url]))
         )
-        auth_url = servers.enter_context(serve(create_auth(settings)))
+        auth_app = create_auth(settings)
+        auth_url = servers.enter_context(serve(auth_app))
         acc = accounts_settings(
             infra,
             sandbox_url=sandbox_url,
@@ -99,6 +102,7 @@ def stack(infra: Infra) -> Iterator[Stack]:
             sandbox_url=sandbox_url,
             settings=settings,
             accounts=acc,
+            auth=auth_app.state.auth,
         )
 
 
@@ -158,6 +162,27 @@ async def refresh(api: httpx.AsyncClient, user: User) -> User:
     assert r.status_code == 200, r.text
     user.access, user.refresh = r.json()["access_token"], r.json()["refresh_token"]
     return user
+
+
+async def invite(
+    api: httpx.AsyncClient, inviter: User, workspace_id: object, email: str, role: str
+) -> httpx.Response:
+    return await api.post(
+        f"/api/v1/workspaces/{workspace_id}/invitations",
+        json={"email": email, "role": role},
+        headers=inviter.headers,
+    )
+
+
+async def add_member(
+    api: httpx.AsyncClient, owner: User, workspace_id: object, user: User, role: str
+) -> User:
+    """Invite the user, accept as them, and refresh their token so it carries the role."""
+    r = await invite(api, owner, workspace_id, user.email, role)
+    assert r.status_code == 201, r.text
+    r = await api.post(f"/api/v1/invitations/{r.json()['id']}/accept", headers=user.headers)
+    assert r.status_code == 201, r.text
+    return await refresh(api, user)
 
 
 async def owner_with_workspace(api: httpx.AsyncClient, name: str = "Owner") -> tuple[User, str]:

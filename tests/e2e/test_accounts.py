@@ -24,10 +24,10 @@ from socialseed.devstack.postgres import ensure_pg_bindir
 from socialseed.testing import TEST_DATABASE, Infra
 from tests.conftest import (
     Stack,
+    add_member,
     connect_account,
     make_user,
     owner_with_workspace,
-    refresh,
 )
 
 PLATFORMS = ["tiktok", "instagram", "facebook", "x", "linkedin", "youtube"]
@@ -196,12 +196,7 @@ async def test_viewer_reads_but_cannot_connect_or_remove(api: httpx.AsyncClient)
     owner, ws = await owner_with_workspace(api)
     [account] = await connect_account(api, owner, ws, "linkedin", f"li_{uuid.uuid4().hex[:6]}")
     viewer = await make_user(api, name="Viewer")
-    await api.post(
-        f"/api/v1/workspaces/{ws}/members",
-        json={"email": viewer.email, "role": "viewer"},
-        headers=owner.headers,
-    )
-    viewer = await refresh(api, viewer)
+    viewer = await add_member(api, owner, ws, viewer, "viewer")
     assert (
         await api.get(f"/api/v1/accounts/{account['id']}", headers=viewer.headers)
     ).status_code == 200

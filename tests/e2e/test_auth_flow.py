@@ -1,4 +1,4 @@
-"""The newcomer's path through the gateway: register, log in, workspace, members, roles."""
+"""The newcomer's path through the gateway: register, log in, workspace, invitations, roles."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 
-from tests.conftest import make_user, make_workspace
+from tests.conftest import add_member, invite, make_user, make_workspace
 
 
 async def test_register_login_me_and_workspace_with_member(api: httpx.AsyncClient) -> None:
@@ -15,16 +15,11 @@ async def test_register_login_me_and_workspace_with_member(api: httpx.AsyncClien
     assert ws["timezone"] == "Europe/Paris" and ws["require_approval"] is True
 
     colleague = await make_user(api, name="Colleague")
-    r = await api.post(
-        f"/api/v1/workspaces/{ws['id']}/members",
-        json={"email": colleague.email, "role": "editor"},
-        headers=owner.headers,
-    )
-    assert r.status_code == 201, r.text
-    assert r.json()["role"] == "editor" and r.json()["user_id"] == colleague.id
+    await add_member(api, owner, ws["id"], colleague, "editor")
 
     me = (await api.get("/api/v1/auth/me", headers=colleague.headers)).json()
     assert me["workspaces"] == [{"id": ws["id"], "name": "Acme", "role": "editor"}]
+    assert me["invitations"] == []
     listed = (await api.get("/api/v1/workspaces", headers=colleague.headers)).json()
     assert [w["id"] for w in listed] == [ws["id"]]
 
@@ -77,21 +72,12 @@ async def test_roles_viewer_cannot_change_and_owner_stays(api: httpx.AsyncClient
     viewer = await make_user(api, name="Viewer")
     ws = await make_workspace(api, owner)
     wid = ws["id"]
-    r = await api.post(
-        f"/api/v1/workspaces/{wid}/members",
-        json={"email": viewer.email, "role": "viewer"},
-        headers=owner.headers,
-    )
-    assert r.status_code == 201
+    await add_member(api, owner, wid, viewer, "viewer")
     assert (await api.get(f"/api/v1/workspaces/{wid}", headers=viewer.headers)).status_code == 200
     r = await api.patch(f"/api/v1/workspaces/{wid}", json={"name": "Mine"}, headers=viewer.headers)
     assert (r.status_code, r.json()["error"]) == (403, "InsufficientRole")
-    r = await api.post(
-        f"/api/v1/workspaces/{wid}/members",
-        json={"email": owner.email, "role": "viewer"},
-        headers=viewer.headers,
-    )
-    assert r.status_code == 403
+    r = await invite(api, viewer, wid, owner.email, "viewer")
+    assert (r.status_code, r.json()["error"]) == (403, "InsufficientRole")
     # The last owner cannot be demoted or removed.
     r = await api.patch(
         f"/api/v1/workspaces/{wid}/members/{owner.id}",

@@ -13,6 +13,7 @@ from auth.models import outbox
 from auth.passwords import Hasher
 from auth.settings import AuthSettings
 from auth.users.endpoints import router as users_router
+from auth.workspaces.endpoints import invitations_router
 from auth.workspaces.endpoints import router as workspaces_router
 from socialseed.db import Database
 from socialseed.outbox import Outbox, OutboxRelay
@@ -59,7 +60,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     app = create_service_app(
         Runtime(settings=settings, db=db, relay=relay, verifier=ctx.verifier),
         title="SocialSeed auth",
-        routers=[users_router, workspaces_router, well_known],
+        routers=[users_router, workspaces_router, invitations_router, well_known],
     )
     app.state.auth = ctx
     return app

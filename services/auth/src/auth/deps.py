@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -29,6 +31,8 @@ class AuthContext:
     # Login throttling state lives in memory: one auth replica per deployment locally; a
     # multi-replica deployment points `limits` at a shared storage (Redis) instead.
     throttle: Throttle = field(default_factory=lambda: Throttle("auth"))
+    # The time invitations are dated and expired by; tests replace it to move time.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:
         self.login_per_ip = Throttle.limit(self.settings.login_limit_per_ip)

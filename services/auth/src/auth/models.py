@@ -1,4 +1,5 @@
-"""The auth schema: users, workspaces, memberships, refresh-token families, audit, outbox."""
+"""The auth schema: users, workspaces, memberships, invitations, refresh-token families, audit,
+outbox."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -69,6 +71,43 @@ class Membership(Base):
 
     user: Mapped[User] = relationship(lazy="raise")
     workspace: Mapped[Workspace] = relationship(lazy="raise")
+
+
+class Invitation(Base):
+    """An offer of a role in a workspace to whoever signs in with this (normalised) email.
+    Pending while none of accepted/declined/revoked is set and it has not expired."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    invited_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    declined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    workspace: Mapped[Workspace] = relationship(lazy="raise")
+
+    __table_args__ = (
+        # At most one open invitation per workspace and email (re-inviting replaces it).
+        Index(
+            "uq_invitations_open",
+            "workspace_id",
+            "email",
+            unique=True,
+            postgresql_where=text(
+                "accepted_at IS NULL AND declined_at IS NULL AND revoked_at IS NULL"
+            ),
+        ),
+    )
 
 
 class RefreshToken(Base):

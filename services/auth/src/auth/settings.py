@@ -22,6 +22,9 @@ class AuthSettings(ServiceSettings):
     # Absolute lifetime of a refresh-token family: rotation never extends a session beyond it.
     refresh_family_ttl: int = 90 * 24 * 3600
 
+    # Seconds a workspace invitation stays acceptable.
+    invitation_ttl: int = 7 * 24 * 3600
+
     # Argon2id parameters (OWASP / ASVS minimum: 19 MiB, t=2, p=1). Raising them makes every
     # login rehash old hashes with the new parameters.
     argon2_time_cost: int = 2

@@ -22,6 +22,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/auth/logout", "auth", public=True),
     Route("/api/v1/auth/", "auth"),
     Route("/api/v1/workspaces", "auth"),
+    Route("/api/v1/invitations", "auth"),
     Route("/.well-known/jwks.json", "auth", public=True),
     Route("/api/v1/oauth/", "accounts", public=True),  # platform redirects: state authenticates
     Route("/api/v1/accounts", "accounts"),

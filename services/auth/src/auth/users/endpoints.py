@@ -3,8 +3,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from auth.deps import Ctx, client_ip
-from auth.users.schemas import ErrorOut, LoginIn, MeOut, RefreshIn, RegisterIn, TokenPair, UserOut
-from auth.users.service import users
+from auth.users.schemas import LoginIn, MeOut, RefreshIn, RegisterIn, TokenPair, UserOut
+from auth.users.service import (
+    EmailTaken,
+    InvalidCredentials,
+    RefreshTokenInvalid,
+    TooManyLoginAttempts,
+    WeakPassword,
+    users,
+)
+from socialseed.openapi import errors
 from socialseed.service import CurrentPrincipal, Session
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -14,10 +22,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
-    responses={
-        400: {"model": ErrorOut, "description": "`WeakPassword`: common, or the email/name."},
-        409: {"model": ErrorOut, "description": "`EmailTaken`."},
-    },
+    responses=errors(WeakPassword, EmailTaken),
 )
 async def register(body: RegisterIn, session: Session, ctx: Ctx) -> UserOut:
     """Create a login. 409 `EmailTaken` if the email is in use, 400 `WeakPassword` if the
@@ -31,10 +36,7 @@ async def register(body: RegisterIn, session: Session, ctx: Ctx) -> UserOut:
 @router.post(
     "/login",
     response_model=TokenPair,
-    responses={
-        401: {"model": ErrorOut, "description": "`InvalidCredentials`."},
-        429: {"model": ErrorOut, "description": "`TooManyLoginAttempts` (Retry-After)."},
-    },
+    responses=errors(InvalidCredentials, TooManyLoginAttempts),
 )
 async def login(body: LoginIn, request: Request, session: Session, ctx: Ctx) -> TokenPair:
     """Exchange email and password for an access token and a rotating refresh token.
@@ -44,7 +46,7 @@ async def login(body: LoginIn, request: Request, session: Session, ctx: Ctx) -> 
     )
 
 
-@router.post("/refresh", response_model=TokenPair)
+@router.post("/refresh", response_model=TokenPair, responses=errors(RefreshTokenInvalid))
 async def refresh(body: RefreshIn, request: Request, session: Session, ctx: Ctx) -> TokenPair:
     """Rotate: the refresh token is spent and a new pair returned. Presenting a spent token
     again revokes every token of that login (401)."""
@@ -61,6 +63,6 @@ async def logout(body: RefreshIn, request: Request, session: Session) -> Respons
 
 
 @router.get("/me", response_model=MeOut)
-async def me(principal: CurrentPrincipal, session: Session) -> MeOut:
-    """The caller and their workspaces with roles."""
-    return await users.me(session, principal.user_id)
+async def me(principal: CurrentPrincipal, session: Session, ctx: Ctx) -> MeOut:
+    """The caller, their workspaces with roles, and the open invitations to their email."""
+    return await users.me(session, ctx, principal.user_id)

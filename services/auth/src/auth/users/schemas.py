@@ -1,16 +1,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field
-
-
-class ErrorOut(BaseModel):
-    """The body of every error answer."""
-
-    error: str = Field(description="The error's name, e.g. `WeakPassword`.")
-    detail: str
 
 
 class RegisterIn(BaseModel):
@@ -49,3 +43,20 @@ class MeWorkspace(BaseModel):
 
 class MeOut(UserOut):
     workspaces: list[MeWorkspace]
+    invitations: list[MeInvitation] = Field(
+        description="Open, unexpired invitations to the caller's email"
+    )
+
+
+class MeInvitationWorkspace(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class MeInvitation(BaseModel):
+    """An open invitation to the caller's email: accept or decline it by id."""
+
+    id: uuid.UUID
+    workspace: MeInvitationWorkspace
+    role: str
+    expires_at: datetime

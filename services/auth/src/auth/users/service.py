@@ -13,7 +13,14 @@ from auth.models import RefreshToken, User
 from auth.passwords import weakness
 from auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from auth.users.repository import RefreshTokenRepository, UserRepository
-from auth.users.schemas import MeOut, MeWorkspace, TokenPair
+from auth.users.schemas import (
+    MeInvitation,
+    MeInvitationWorkspace,
+    MeOut,
+    MeWorkspace,
+    TokenPair,
+)
+from auth.workspaces.repository import InvitationRepository
 from socialseed.contracts import UserRegistered
 from socialseed.errors import BadRequest, Conflict, NotFound, RateLimited, Unauthorized
 
@@ -147,7 +154,7 @@ class UserService:
             await tokens.revoke_family(row.family_id, datetime.now(UTC))
             await UserRepository(session).audit("logout", user_id=row.user_id, ip=ip)
 
-    async def me(self, session: AsyncSession, user_id: uuid.UUID) -> MeOut:
+    async def me(self, session: AsyncSession, ctx: AuthContext, user_id: uuid.UUID) -> MeOut:
         users = UserRepository(session)
         user = await users.by_id(user_id)
         if user is None:
@@ -159,6 +166,18 @@ class UserService:
             workspaces=[
                 MeWorkspace(id=ws.id, name=ws.name, role=role)
                 for ws, role in await users.workspaces(user.id)
+            ],
+            # Registration stored the email normalised; invitations are stored the same way.
+            invitations=[
+                MeInvitation(
+                    id=inv.id,
+                    workspace=MeInvitationWorkspace(id=ws.id, name=ws.name),
+                    role=inv.role,
+                    expires_at=inv.expires_at,
+                )
+                for inv, ws in await InvitationRepository(session).pending_for_email(
+                    user.email, ctx.clock()
+                )
             ],
         )
 

@@ -6,14 +6,22 @@ from fastapi import APIRouter, Response, status
 
 from auth.deps import Ctx
 from auth.workspaces.schemas import (
-    MemberIn,
+    InvitationIn,
+    InvitationOut,
     MemberOut,
     MemberPatch,
     WorkspaceIn,
     WorkspaceOut,
     WorkspacePatch,
 )
-from auth.workspaces.service import workspaces
+from auth.workspaces.service import (
+    AlreadyMember,
+    InsufficientRole,
+    InvitationNotFound,
+    WorkspaceNotFound,
+    workspaces,
+)
+from socialseed.openapi import errors
 from socialseed.service import CurrentPrincipal, Session
 
 router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"])
@@ -64,15 +72,56 @@ async def list_members(
 
 
 @router.post(
-    "/{workspace_id}/members", status_code=status.HTTP_201_CREATED, response_model=MemberOut
+    "/{workspace_id}/invitations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvitationOut,
+    responses=errors(WorkspaceNotFound, InsufficientRole),
 )
-async def add_member(
-    workspace_id: uuid.UUID, body: MemberIn, principal: CurrentPrincipal, session: Session, ctx: Ctx
-) -> MemberOut:
-    """Add a registered user by email (admin or owner; only an owner adds owners)."""
-    return await workspaces.add_member(
+async def invite(
+    workspace_id: uuid.UUID,
+    body: InvitationIn,
+    principal: CurrentPrincipal,
+    session: Session,
+    ctx: Ctx,
+) -> InvitationOut:
+    """Invite an email to a role (admin or owner; only an owner invites owners). The answer is
+    the same whether or not the email is registered. Re-inviting an email replaces its open
+    invitation. Whoever signs in with that email sees it in `GET /auth/me` and accepts it with
+    `POST /invitations/{id}/accept` within `invitation_ttl` (7 days)."""
+    return await workspaces.invite(
         session, ctx, workspace_id, principal.user_id, email=str(body.email), role=body.role
     )
+
+
+@router.get(
+    "/{workspace_id}/invitations",
+    response_model=list[InvitationOut],
+    responses=errors(WorkspaceNotFound, InsufficientRole),
+)
+async def list_invitations(
+    workspace_id: uuid.UUID, principal: CurrentPrincipal, session: Session, ctx: Ctx
+) -> list[InvitationOut]:
+    """Open, unexpired invitations of the workspace (admin or owner)."""
+    return await workspaces.invitations(session, ctx, workspace_id, principal.user_id)
+
+
+@router.delete(
+    "/{workspace_id}/invitations/{invitation_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(WorkspaceNotFound, InsufficientRole, InvitationNotFound),
+)
+async def revoke_invitation(
+    workspace_id: uuid.UUID,
+    invitation_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: Session,
+    ctx: Ctx,
+) -> Response:
+    """Revoke an open invitation (admin or owner; only an owner revokes an owner's)."""
+    await workspaces.revoke_invitation(
+        session, ctx, workspace_id, principal.user_id, invitation_id=invitation_id
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.patch("/{workspace_id}/members/{user_id}", response_model=MemberOut)
@@ -99,4 +148,36 @@ async def remove_member(
 ) -> Response:
     """Remove a member (admin or owner), or leave (yourself). The last owner stays."""
     await workspaces.remove_member(session, ctx, workspace_id, principal.user_id, member_id=user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+invitations_router = APIRouter(prefix="/api/v1/invitations", tags=["workspaces"])
+
+
+@invitations_router.post(
+    "/{invitation_id}/accept",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MemberOut,
+    responses=errors(InvitationNotFound, AlreadyMember),
+)
+async def accept_invitation(
+    invitation_id: uuid.UUID, principal: CurrentPrincipal, session: Session, ctx: Ctx
+) -> MemberOut:
+    """Accept an invitation to your email: 201 with the new membership. 404
+    `InvitationNotFound` if it is not yours, expired, revoked or already answered; 409
+    `AlreadyMember` if you are a member already (the invitation stays open). Refresh your token
+    afterwards so that other services see the new role."""
+    return await workspaces.accept_invitation(session, ctx, invitation_id, principal.user_id)
+
+
+@invitations_router.post(
+    "/{invitation_id}/decline",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(InvitationNotFound),
+)
+async def decline_invitation(
+    invitation_id: uuid.UUID, principal: CurrentPrincipal, session: Session, ctx: Ctx
+) -> Response:
+    """Decline an invitation to your email: 204; 404 `InvitationNotFound` as for accept."""
+    await workspaces.decline_invitation(session, ctx, invitation_id, principal.user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

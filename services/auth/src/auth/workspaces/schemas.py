@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
@@ -45,9 +46,18 @@ class WorkspaceOut(BaseModel):
     role: Role | None = Field(default=None, description="The caller's role in it")
 
 
-class MemberIn(BaseModel):
-    email: EmailStr
+class InvitationIn(BaseModel):
+    email: EmailStr = Field(description="Whoever signs in with this email may accept")
     role: Role
+
+
+class InvitationOut(BaseModel):
+    """The same answer whether or not anyone has registered the email."""
+
+    id: uuid.UUID
+    email: str
+    role: Role
+    expires_at: datetime
 
 
 class MemberPatch(BaseModel):

@@ -4,16 +4,16 @@ change takes effect at once in auth and at the next token refresh in other servi
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.deps import AuthContext
-from auth.models import Membership, Workspace
+from auth.models import Invitation, Membership, Workspace
 from auth.users.repository import UserRepository
 from auth.users.service import normalise_email
-from auth.workspaces.repository import WorkspaceRepository
-from auth.workspaces.schemas import MemberOut, WorkspaceOut, WorkspacePatch
+from auth.workspaces.repository import InvitationRepository, WorkspaceRepository
+from auth.workspaces.schemas import InvitationOut, MemberOut, WorkspaceOut, WorkspacePatch
 from socialseed.contracts import WorkspaceMemberChanged
 from socialseed.errors import Conflict, Forbidden, NotFound
 from socialseed.security import ROLE_RANK, Role
@@ -27,8 +27,8 @@ class MemberNotFound(NotFound):
     default_detail = "This user is not a member of the workspace."
 
 
-class UserNotFound(NotFound):
-    default_detail = "No SocialSeed user has this email; ask them to register first."
+class InvitationNotFound(NotFound):
+    default_detail = "No open invitation with this id for you."
 
 
 class AlreadyMember(Conflict):
@@ -46,6 +46,14 @@ class InsufficientRole(Forbidden):
 def _require(role: str, minimum: Role) -> None:
     if ROLE_RANK[role] < ROLE_RANK[minimum]:
         raise InsufficientRole(f"This needs the {minimum} role or higher; you are {role}.")
+
+
+def _needed_to_grant(role: str) -> Role:
+    return "owner" if role == "owner" else "admin"
+
+
+def _invitation_out(i: Invitation) -> InvitationOut:
+    return InvitationOut(id=i.id, email=i.email, role=i.role, expires_at=i.expires_at)
 
 
 def _out(ws: Workspace, role: str | None) -> WorkspaceOut:
@@ -118,7 +126,7 @@ class WorkspaceService:
         await self._membership(session, workspace_id, user_id)
         return [_member_out(m) for m in await WorkspaceRepository(session).members(workspace_id)]
 
-    async def add_member(
+    async def invite(
         self,
         session: AsyncSession,
         ctx: AuthContext,
@@ -127,18 +135,120 @@ class WorkspaceService:
         *,
         email: str,
         role: Role,
-    ) -> MemberOut:
+    ) -> InvitationOut:
+        """Invite an email (admin or owner; only an owner invites owners). No user is looked
+        up: the answer is the same whether or not the email is registered."""
         _, my_role = await self._membership(session, workspace_id, user_id, lock=True)
-        _require(my_role, "owner" if role == "owner" else "admin")
-        user = await UserRepository(session).by_email(normalise_email(email))
-        if user is None:
-            raise UserNotFound()
+        _require(my_role, _needed_to_grant(role))
+        now = ctx.clock()
+        invitation = await InvitationRepository(session).replace(
+            Invitation(
+                workspace_id=workspace_id,
+                email=normalise_email(email),
+                role=role,
+                invited_by=user_id,
+                created_at=now,
+                expires_at=now + timedelta(seconds=ctx.settings.invitation_ttl),
+            ),
+            now,
+        )
+        return _invitation_out(invitation)
+
+    async def invitations(
+        self, session: AsyncSession, ctx: AuthContext, workspace_id: uuid.UUID, user_id: uuid.UUID
+    ) -> list[InvitationOut]:
+        _, my_role = await self._membership(session, workspace_id, user_id)
+        _require(my_role, "admin")
+        pending = await InvitationRepository(session).pending_for_workspace(
+            workspace_id, ctx.clock()
+        )
+        return [_invitation_out(i) for i in pending]
+
+    async def revoke_invitation(
+        self,
+        session: AsyncSession,
+        ctx: AuthContext,
+        workspace_id: uuid.UUID,
+        user_id: uuid.UUID,
+        *,
+        invitation_id: uuid.UUID,
+    ) -> None:
+        _, my_role = await self._membership(session, workspace_id, user_id, lock=True)
+        _require(my_role, "admin")
+        now = ctx.clock()
+        invitation = await InvitationRepository(session).pending(invitation_id, now, lock=True)
+        if invitation is None or invitation.workspace_id != workspace_id:
+            raise InvitationNotFound()
+        _require(my_role, _needed_to_grant(invitation.role))
+        invitation.revoked_at = now
+        await session.flush()
+
+    async def accept_invitation(
+        self, session: AsyncSession, ctx: AuthContext, invitation_id: uuid.UUID, user_id: uuid.UUID
+    ) -> MemberOut:
+        """Become a member with the invited role. 404 unless the invitation is open, unexpired,
+        addressed to the caller's email and its inviter may still grant that role."""
+        now = ctx.clock()
+        invitation = await self._open_invitation(session, invitation_id, user_id, now)
         repo = WorkspaceRepository(session)
-        if await repo.member(workspace_id, user.id) is not None:
+        # Same lock order as every membership change: the workspace, then the invitation.
+        await repo.lock(invitation.workspace_id)
+        invitation = await self._open_invitation(session, invitation_id, user_id, now, lock=True)
+        inviter_id = invitation.invited_by
+        inviter = await repo.with_role(invitation.workspace_id, inviter_id) if inviter_id else None
+        needed = ROLE_RANK[_needed_to_grant(invitation.role)]
+        if inviter_id is None or inviter is None or ROLE_RANK[inviter[1]] < needed:
+            raise InvitationNotFound()  # the inviter left or lost the right to grant it
+        if await repo.member(invitation.workspace_id, user_id) is not None:
             raise AlreadyMember()
-        await repo.add_member(Membership(workspace_id=workspace_id, user_id=user.id, role=role))
-        await self._emit(session, ctx, workspace_id, user.id, "added", role, by=user_id)
-        member = await repo.member(workspace_id, user.id)
+        invitation.accepted_at = now
+        return await self._add_member(
+            session,
+            ctx,
+            invitation.workspace_id,
+            user_id,
+            invitation.role,  # type: ignore[arg-type]
+            by=inviter_id,
+        )
+
+    async def decline_invitation(
+        self, session: AsyncSession, ctx: AuthContext, invitation_id: uuid.UUID, user_id: uuid.UUID
+    ) -> None:
+        now = ctx.clock()
+        invitation = await self._open_invitation(session, invitation_id, user_id, now, lock=True)
+        invitation.declined_at = now
+        await session.flush()
+
+    async def _open_invitation(
+        self,
+        session: AsyncSession,
+        invitation_id: uuid.UUID,
+        user_id: uuid.UUID,
+        now: datetime,
+        *,
+        lock: bool = False,
+    ) -> Invitation:
+        user = await UserRepository(session).by_id(user_id)
+        invitation = await InvitationRepository(session).pending(invitation_id, now, lock=lock)
+        # Someone else's invitation looks like none at all.
+        if user is None or invitation is None or invitation.email != user.email:
+            raise InvitationNotFound()
+        return invitation
+
+    async def _add_member(
+        self,
+        session: AsyncSession,
+        ctx: AuthContext,
+        workspace_id: uuid.UUID,
+        member_id: uuid.UUID,
+        role: Role,
+        *,
+        by: uuid.UUID,
+    ) -> MemberOut:
+        repo = WorkspaceRepository(session)
+        await repo.add_member(Membership(workspace_id=workspace_id, user_id=member_id, role=role))
+        await self._emit(session, ctx, workspace_id, member_id, "added", role, by=by)
+        member = await repo.member(workspace_id, member_id)
         assert member is not None
         return _member_out(member)
 
