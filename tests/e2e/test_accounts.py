@@ -645,3 +645,76 @@ async def test_openapi_names_every_accounts_error(api: httpx.AsyncClient) -> Non
     assert {"AccountNotFound"} <= names("/api/v1/accounts/{account_id}", "get", 404)
     assert {"VaultError"} <= names("/api/v1/accounts/{account_id}", "delete", 409)
     assert {"NotFound"} <= names("/api/v1/accounts", "get", 404)
+
+
+async def test_slow_profile_syncs_do_not_starve_the_pool(
+    api: httpx.AsyncClient, stack: Stack, infra: Infra
+) -> None:
+    """30 profile syncs stuck on a 5 s platform hold no pooled connection: with a pool of at
+    most 4 connections the account list still answers while every sync is pending."""
+    from contextlib import ExitStack
+
+    from sandbox.settings import SandboxSettings
+    from sandbox.testing import running_sandbox
+    from socialseed.migrate import migrate_service
+    from socialseed.stack import SERVICES
+    from socialseed.testing import free_port, serve
+    from tests.conftest import accounts_settings
+
+    spec = next(s for s in SERVICES if s.name == "accounts")
+    db_url = spec.database_url(infra.pg_host, infra.pg_port, "socialseed_pool")
+    await asyncio.to_thread(
+        migrate_service,
+        admin_url=infra.admin_url,
+        service_url=db_url,
+        schema="accounts",
+        script_location=spec.migrations,
+    )
+    user, ws = await owner_with_workspace(api)
+    port = free_port()
+    accounts_url = f"http://127.0.0.1:{port}"
+    with ExitStack() as servers:
+        sandbox_url = servers.enter_context(
+            running_sandbox(SandboxSettings(redirect_hosts=[accounts_url]))
+        )
+        settings = accounts_settings(
+            infra,
+            sandbox_url=sandbox_url,
+            gateway_url=accounts_url,
+            jwks_url=f"{stack.auth_url}/.well-known/jwks.json",
+            database_url=db_url,
+            db_pool_size=2,  # at most 4 connections
+            kafka_enabled=False,
+        )
+        servers.enter_context(serve(create_accounts(settings, background=False), port=port))
+        async with (
+            httpx.AsyncClient(base_url=accounts_url, timeout=60) as client,
+            httpx.AsyncClient(base_url=sandbox_url) as sb,
+        ):
+            [account] = await connect_account(client, user, ws, "x", f"pool_{uuid.uuid4().hex[:6]}")
+            r = await sb.post(
+                "/_sandbox/faults",
+                json={"platform": "x", "endpoint": "/2/users/me", "latency_ms": 5000},
+            )
+            assert r.status_code < 300, r.text
+            syncs = [
+                asyncio.create_task(
+                    client.post(f"/api/v1/accounts/{account['id']}/sync", headers=user.headers)
+                )
+                for _ in range(30)
+            ]
+            # wait until the platform holds at least as many syncs as the pool has connections
+            for _ in range(600):
+                [fault] = (await sb.get("/_sandbox/faults")).json()["faults"]
+                if fault["applied"] >= 4:
+                    break
+                await asyncio.sleep(0.05)
+            listed = await asyncio.wait_for(
+                client.get("/api/v1/accounts", params={"workspace_id": ws}, headers=user.headers),
+                timeout=60,  # only a starved pool is this slow
+            )
+            assert listed.status_code == 200, listed.text
+            # it answered while every sync was still waiting for the platform
+            assert not any(t.done() for t in syncs)
+            results = await asyncio.gather(*syncs)
+            assert {r.status_code for r in results} == {200}, [r.text for r in results]

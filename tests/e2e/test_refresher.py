@@ -1,8 +1,9 @@
 """The background refresher keeps an idle account alive on short-lived rotating tokens.
 
 The keep-alive scenario (X tokens of 60 s kept alive for ten minutes), scaled down: X tokens of
-6 s, a 1 s refresher turn, 20 s of idling. Its own sandbox and its own database, so its
-refresher never touches the other tests' accounts.
+6 s and 20 s of idling, spent by advancing the sandbox's clock and the clock injected into
+accounts together (no wall-clock wait), each step waiting for the refresher's next turn. Its own
+sandbox and its own database, so its refresher never touches the other tests' accounts.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -47,10 +49,15 @@ async def test_refresher_keeps_idle_x_account_active(
             gateway_url=accounts_url,  # the platform calls the service directly here
             jwks_url=f"{stack.auth_url}/.well-known/jwks.json",
             database_url=db_url,
-            refresher_interval=1.0,
+            refresher_interval=0.1,
             kafka_enabled=False,
         )
-        servers.enter_context(serve(create_accounts(settings), port=port))
+        offset = [0.0]  # seconds the shared "now" of accounts and the sandbox is ahead
+
+        def clock() -> datetime:
+            return datetime.now(UTC) + timedelta(seconds=offset[0])
+
+        servers.enter_context(serve(create_accounts(settings, clock=clock), port=port))
         async with httpx.AsyncClient(base_url=accounts_url, timeout=20) as client:
             r = await client.post(
                 "/api/v1/accounts/connect",
@@ -66,17 +73,28 @@ async def test_refresher_keeps_idle_x_account_active(
             )
             [account] = done.json()["accounts"]
 
-            await asyncio.sleep(20)  # idle: three token lifetimes and more
-
-            after = (
-                await client.get(f"/api/v1/accounts/{account['id']}", headers=user.headers)
-            ).json()
-            assert after["status"] == "active", after
             async with httpx.AsyncClient(base_url=sandbox_url) as sb:
+
+                async def token_calls() -> int:
+                    stats = (await sb.get("/_sandbox/stats")).json()["platforms"]["x"]
+                    return int(stats["endpoints"]["POST /2/oauth2/token"]["calls"])
+
+                # idle for 20 s (three token lifetimes and more) in steps of 4 s: each step
+                # makes the 6 s token due (within half its lifetime) and the refresher's next
+                # turn must refresh it before the next step
+                for step in range(1, 6):
+                    await sb.post("/_sandbox/clock/advance", json={"seconds": 4})
+                    offset[0] += 4
+                    async with asyncio.timeout(30):
+                        while await token_calls() < 1 + step:
+                            await asyncio.sleep(0.05)  # the refresher's next turn
+
+                after = (
+                    await client.get(f"/api/v1/accounts/{account['id']}", headers=user.headers)
+                ).json()
+                assert after["status"] == "active", after
                 stats = (await sb.get("/_sandbox/stats")).json()["platforms"]["x"]
                 tokens = (await sb.get("/_sandbox/tokens", params={"platform": "x"})).json()
-            token_calls = stats["endpoints"]["POST /2/oauth2/token"]["calls"]
-            assert token_calls >= 1 + 4  # the exchange, then a refresh every few seconds
             assert stats["endpoints"]["POST /2/oauth2/token"]["statuses"].keys() == {"200"}
             live = [
                 t for t in tokens["tokens"] if t["kind"] == "refresh" and t["status"] == "active"

@@ -23,7 +23,8 @@ from socialseed.bus import EventConsumer, Inbox, broker_metrics, make_broker
 from socialseed.db import Database
 from socialseed.membership import track_member_changes
 from socialseed.outbox import Outbox, OutboxRelay
-from socialseed.platforms import build_providers
+from socialseed.platforms import Clock, build_providers
+from socialseed.platforms.parsing import utcnow
 from socialseed.security import JWTVerifier
 from socialseed.service import Runtime, create_service_app
 
@@ -37,7 +38,14 @@ def _broker_metrics() -> KafkaPrometheusMiddleware:
     return broker_metrics()
 
 
-def create_app(settings: AccountsSettings | None = None, *, background: bool = True) -> FastAPI:
+def create_app(
+    settings: AccountsSettings | None = None,
+    *,
+    background: bool = True,
+    clock: Clock = utcnow,
+) -> FastAPI:
+    """``clock`` is the service's "now" (token due dates and expiries, sync times, OAuth
+    state expiry); tests pass one they can advance instead of sleeping."""
     settings = settings or AccountsSettings()
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     http = httpx.AsyncClient(timeout=settings.platforms.timeout)
@@ -46,11 +54,12 @@ def create_app(settings: AccountsSettings | None = None, *, background: bool = T
         db=db,
         vault=Vault(settings.token_keys),
         outbox=Outbox(outbox, source="/socialseed/accounts"),
-        providers=build_providers(settings.platforms, http),
+        providers=build_providers(settings.platforms, http, clock=clock),
         verifier=JWTVerifier(
             settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
         ),
         http=http,
+        clock=clock,
     )
     relay = (
         OutboxRelay(

@@ -2,8 +2,9 @@
 
 Leadership is a Postgres session advisory lock held on a dedicated connection: if the leader
 dies its connection closes and another replica takes over on its next turn. Each account is
-refreshed in its own transaction with its row locked, so a token request racing the refresher
-waits and then sees the new token instead of spending the refresh token a second time.
+refreshed in its own transaction with its row locked (``refresh_serialised``), so a token
+request racing the refresher waits and then sees the new token instead of spending the refresh
+token a second time.
 """
 
 from __future__ import annotations
@@ -11,16 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from accounts.accounts.repository import AccountRepository
 from accounts.accounts.service import accounts
-from accounts.accounts.tokens import refresh_due, refresh_locked
+from accounts.accounts.tokens import refresh_due, refresh_serialised
 from accounts.deps import AccountsContext
 from accounts.vault import VaultError
 from socialseed.errors import AppError
+from socialseed.platforms import Platform
 
 log = logging.getLogger(__name__)
 LEADER_LOCK = 0x5EED_ACC0  # one advisory-lock id for the accounts background leader
@@ -35,25 +37,25 @@ async def refresh_due_tokens(ctx: AccountsContext, *, batch: int = 50) -> int:
     done = 0
     while True:
         async with ctx.db.transaction() as session:
-            now = datetime.now(UTC)
+            now = ctx.clock()
             candidates = await AccountRepository(session).refresh_candidates(
                 now + timedelta(seconds=lead), now, batch, exclude=tried
             )
         if not candidates:
             return done
         tried.update(a.id for a in candidates)
-        for account_id in [a.id for a in candidates if refresh_due(a, now, lead)]:
+        for account in [a for a in candidates if refresh_due(a, now, lead)]:
+            account_id = account.id
             try:
-                async with ctx.db.transaction() as session:
-                    account = await AccountRepository(session).get(account_id, lock=True)
-                    if account is None or account.status != "active":
-                        continue
-                    if not refresh_due(account, datetime.now(UTC), lead):
-                        continue  # someone refreshed it meanwhile
-                    # a refused refresh is recorded on the account and committed with it
-                    failure = await refresh_locked(session, ctx, account)
-                if failure is not None:
-                    raise failure
+                # someone may have refreshed it meanwhile: re-checked under the row lock
+                _, refreshed = await refresh_serialised(
+                    ctx,
+                    account_id,
+                    Platform(account.platform),
+                    lambda current: refresh_due(current, ctx.clock(), lead),
+                )
+                if not refreshed:
+                    continue
                 done += 1
             except AppError as exc:  # recorded on the account; move on to the next
                 log.info("background refresh of %s: %s", account_id, exc.detail)
@@ -66,7 +68,7 @@ async def refresh_due_tokens(ctx: AccountsContext, *, batch: int = 50) -> int:
 
 async def sync_due_profiles(ctx: AccountsContext, *, batch: int = 50) -> int:
     async with ctx.db.transaction() as session:
-        now = datetime.now(UTC)
+        now = ctx.clock()
         due = await AccountRepository(session).sync_due(
             now - timedelta(seconds=ctx.settings.profile_sync_interval), now, batch
         )
@@ -93,7 +95,7 @@ async def _record_failure(ctx: AccountsContext, account_id: uuid.UUID, exc: Exce
             return
         account.consecutive_failures += 1
         account.last_error = type(exc).__name__
-        account.last_error_at = datetime.now(UTC)
+        account.last_error_at = ctx.clock()
 
 
 async def run_background(ctx: AccountsContext) -> None:

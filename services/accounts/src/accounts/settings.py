@@ -33,6 +33,11 @@ class AccountsSettings(ServiceSettings):
     # lifetime, for short-lived tokens).
     refresh_lead: int = 300
     background_refresh_lead: int = 900
+    # A token refresh holds its account's row lock (and so a pooled connection) for the
+    # platform call: at most this many run at once per platform, and a refresh waiting for
+    # another's row lock gives up after platforms.timeout + refresh_lock_slack seconds.
+    refresh_concurrency: int = 4
+    refresh_lock_slack: float = 5.0
     refresher_interval: float = 15.0
     profile_sync_interval: int = 24 * 3600
     # Callers of the internal token vault: service name -> shared secret (Bearer).

@@ -42,10 +42,11 @@ async def get_account(
     responses=errors(AccountNotFound, Forbidden, VaultError),
 )
 async def disconnect_account(
-    account_id: uuid.UUID, principal: CurrentPrincipal, session: Session, ctx: Ctx
+    account_id: uuid.UUID, principal: CurrentPrincipal, ctx: Ctx
 ) -> Response:
-    """Revoke the grant at the platform and mark the account disconnected (admin or owner)."""
-    await accounts.disconnect(session, ctx, principal, account_id)
+    """Revoke the grant at the platform and mark the account disconnected (admin or owner).
+    Runs its own short transactions: no connection is held during the platform call."""
+    await accounts.disconnect(ctx, principal, account_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -54,11 +55,11 @@ async def disconnect_account(
     response_model=AccountOut,
     responses=errors(AccountNotFound, Forbidden, *TOKEN_ERRORS),
 )
-async def sync_account(
-    account_id: uuid.UUID, principal: CurrentPrincipal, session: Session, ctx: Ctx
-) -> AccountOut:
-    """Fetch the profile (name, avatar, counters) from the platform now (editor or above)."""
-    await accounts.get(session, principal, account_id, "editor")
+async def sync_account(account_id: uuid.UUID, principal: CurrentPrincipal, ctx: Ctx) -> AccountOut:
+    """Fetch the profile (name, avatar, counters) from the platform now (editor or above).
+    Runs its own short transactions: no connection is held during the platform call."""
+    async with ctx.db.transaction() as session:
+        await accounts.get(session, principal, account_id, "editor")
     return AccountOut.of(await accounts.sync(ctx, account_id))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
 from typing import NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +18,7 @@ from accounts.accounts.tokens import (
     record_failure,
     record_success,
     refresh_due,
-    refresh_locked,
+    refresh_serialised,
     token_set,
 )
 from accounts.deps import AccountsContext
@@ -90,25 +89,39 @@ class AccountService:
     async def _fresh_tokens(
         self, ctx: AccountsContext, account_id: uuid.UUID, *, force: bool
     ) -> tuple[Account, TokenSet]:
-        """The account's tokens, refreshed when due, in a short transaction of its own that
-        holds the row lock. A refused refresh is committed on purpose (the account marked
-        reauth_required or its failure counted must survive) and raised after the commit."""
-        failure = None
+        """The account's tokens, refreshed first when due (or ``force``). A short unlocked
+        read decides; only a due refresh takes the row lock (see ``refresh_serialised``), and
+        the new tokens are committed before they are returned."""
         async with ctx.db.transaction() as session:
-            account = await self._locked(session, account_id)
-            if account.status != "active" or account.access_token_enc is None:
-                raise AccountNotActive()
-            if force or refresh_due(account, datetime.now(UTC), ctx.settings.refresh_lead):
-                failure = await refresh_locked(session, ctx, account)
-            tokens = None if failure else token_set(ctx.vault, account)
-        if failure is not None:
-            raise failure
-        assert tokens is not None
-        return account, tokens
+            account = await AccountRepository(session).get(account_id)
+            if account is None:
+                raise AccountNotFound()
+        self._require_active(account)
+        if not (force or refresh_due(account, ctx.clock(), ctx.settings.refresh_lead)):
+            return account, token_set(ctx.vault, account)
+        seen = account.token_refreshed_at
+
+        def wanted(current: Account) -> bool:
+            if current.token_refreshed_at != seen:
+                return False  # refreshed by someone else while we waited: use theirs
+            return force or refresh_due(current, ctx.clock(), ctx.settings.refresh_lead)
+
+        locked, _ = await refresh_serialised(ctx, account_id, Platform(account.platform), wanted)
+        if locked is None:
+            raise AccountNotFound()
+        self._require_active(locked)
+        return locked, token_set(ctx.vault, locked)
+
+    @staticmethod
+    def _require_active(account: Account) -> None:
+        if account.status != "active" or account.access_token_enc is None:
+            raise AccountNotActive()
 
     async def sync(self, ctx: AccountsContext, account_id: uuid.UUID) -> Account:
-        """Fetch the profile now. Runs its own short transactions: a refreshed token is
-        committed before it is used; a 401 from the platform refreshes and retries once."""
+        """Fetch the profile now. No connection is held during the platform call: tokens are
+        read (and refreshed, committed) first, the profile is fetched with no session open,
+        and the result is written in a new short transaction, unless the account was
+        disconnected meanwhile. A 401 from the platform refreshes and retries once."""
         for attempt in (1, 2):
             account, tokens = await self._fresh_tokens(ctx, account_id, force=attempt == 2)
             try:
@@ -120,8 +133,9 @@ class AccountService:
                 await self._fail(ctx, account_id, exc)
         async with ctx.db.transaction() as session:
             account = await self._locked(session, account_id)
+            self._require_active(account)  # disconnected while the platform answered
             apply_profile(account, profile)
-            account.last_synced_at = datetime.now(UTC)
+            account.last_synced_at = ctx.clock()
             record_success(account)
             await emit(
                 session,
@@ -138,13 +152,13 @@ class AccountService:
             return account
 
     async def disconnect(
-        self,
-        session: AsyncSession,
-        ctx: AccountsContext,
-        principal: Principal,
-        account_id: uuid.UUID,
+        self, ctx: AccountsContext, principal: Principal, account_id: uuid.UUID
     ) -> None:
-        account = await self.get(session, principal, account_id, "admin", lock=True)
+        """Revoke the grant at the platform and mark the account disconnected. The tokens are
+        read in one short transaction, revoked with no connection held, and the account is
+        marked in a second one (a no-op if a concurrent disconnect got there first)."""
+        async with ctx.db.transaction() as session:
+            account = await self.get(session, principal, account_id, "admin")
         if account.status == "disconnected":
             return
         if account.access_token_enc is not None:
@@ -155,16 +169,14 @@ class AccountService:
             except PlatformError as exc:
                 # The user wants it gone: forget our tokens even if the platform is unreachable.
                 log.warning("revoking %s at %s failed: %r", account.id, account.platform, exc)
-        account.status = "disconnected"
-        account.access_token_enc = account.refresh_token_enc = None
-        account.token_expires_at = account.refresh_expires_at = None
-        await emit(
-            session,
-            ctx.outbox,
-            account,
-            AccountDisconnected,
-            at=datetime.now(UTC),
-        )
+        async with ctx.db.transaction() as session:
+            account = await self._locked(session, account_id)
+            if account.status == "disconnected":
+                return
+            account.status = "disconnected"
+            account.access_token_enc = account.refresh_token_enc = None
+            account.token_expires_at = account.refresh_expires_at = None
+            await emit(session, ctx.outbox, account, AccountDisconnected, at=ctx.clock())
 
     async def _locked(self, session: AsyncSession, account_id: uuid.UUID) -> Account:
         account = await AccountRepository(session).get(account_id, lock=True)
@@ -180,7 +192,7 @@ class AccountService:
             if exc.kind is ErrorKind.REAUTH_REQUIRED:
                 await mark_reauth_required(session, ctx, account, exc.message)
             else:
-                record_failure(account, exc, datetime.now(UTC))
+                record_failure(account, exc, ctx.clock())
         if exc.kind is ErrorKind.REAUTH_REQUIRED:
             raise AccountNeedsReauth(exc.message) from exc
         raise PlatformUnavailable(exc.message) from exc

@@ -3,16 +3,27 @@
 Rotating refresh tokens (X, TikTok) are single use. Every refresh of an account happens while
 its row is locked (``SELECT ... FOR UPDATE``), and the new tokens are committed before the access
 token is handed out or used, so two jobs can never spend one refresh token twice.
+
+A refresh pins a pooled connection for its platform call (the row lock is what serialises it),
+so that pinning is bounded: the lock is only taken when a short unlocked read found the token
+due, at most ``refresh_concurrency`` refreshes per platform run at once in a process (waiters
+queue on a semaphore holding no connection), and a wait for another replica's row lock gives up
+after ``lock_timeout``. Profile syncs and revocations never hold a connection across their call.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.accounts.events import emit
+from accounts.accounts.repository import AccountRepository
 from accounts.deps import AccountsContext
 from accounts.models import Account
 from accounts.vault import Vault
@@ -83,7 +94,7 @@ async def mark_reauth_required(
     if account.status == "reauth_required":
         return
     account.status = "reauth_required"
-    now = datetime.now(UTC)
+    now = ctx.clock()
     account.last_error, account.last_error_at = reason[:500], now
     await emit(
         session,
@@ -106,7 +117,7 @@ async def refresh_locked(
     health must survive the failed request) and raises the error after its commit.
     """
     provider = ctx.providers[Platform(account.platform)]
-    now = datetime.now(UTC)
+    now = ctx.clock()
     try:
         fresh = await provider.refresh(token_set(ctx.vault, account))
     except PlatformError as exc:
@@ -122,3 +133,44 @@ async def refresh_locked(
     store_tokens(ctx.vault, account, fresh, now)
     record_success(account)
     return None
+
+
+class RefreshBusy(PlatformUnavailable):
+    default_detail = "Another refresh of this account is still running; try again shortly."
+
+
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+async def refresh_serialised(
+    ctx: AccountsContext,
+    account_id: uuid.UUID,
+    platform: Platform,
+    wanted: Callable[[Account], bool],
+) -> tuple[Account | None, bool]:
+    """Refresh the account under its row lock if ``wanted(account)`` still holds once locked
+    (someone may have refreshed it meanwhile). Returns the account as committed (None if it
+    is gone) and whether this call refreshed it. A refused refresh is committed on purpose (the
+    account marked reauth_required or its failure counted must survive) and raised after."""
+    failure: AppError | None = None
+    refreshed = False
+    async with ctx.refresh_slot(platform):
+        try:
+            async with ctx.db.transaction() as session:
+                lock_timeout = ctx.settings.platforms.timeout + ctx.settings.refresh_lock_slack
+                await session.execute(
+                    select(func.set_config("lock_timeout", f"{int(lock_timeout * 1000)}ms", True))
+                )
+                account = await AccountRepository(session).get(account_id, lock=True)
+                if account is None:
+                    return None, False
+                if account.status == "active" and wanted(account):
+                    failure = await refresh_locked(session, ctx, account)
+                    refreshed = failure is None
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                raise RefreshBusy() from exc
+            raise
+    if failure is not None:
+        raise failure
+    return account, refreshed

@@ -11,7 +11,7 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -118,7 +118,7 @@ class ConnectService:
                 code_verifier_enc=ctx.vault.encrypt_optional(authorization.code_verifier),
                 callback_uri=callback,
                 return_to=return_to,
-                expires_at=datetime.now(UTC) + timedelta(seconds=ctx.settings.oauth_state_ttl),
+                expires_at=ctx.clock() + timedelta(seconds=ctx.settings.oauth_state_ttl),
             )
         )
         return ConnectOut(authorize_url=authorization.url, state=state)
@@ -135,7 +135,7 @@ class ConnectService:
         """The platform's redirect. It stores nothing for the account (the code is exchanged
         only when the user who started the connect completes it, signed in), except that a
         platform error spends the state: that connect is over."""
-        now = datetime.now(UTC)
+        now = ctx.clock()
         async with ctx.db.transaction() as session:
             pending = await _pending(session, state, now, lock=bool(error))
             if pending.platform != platform.value:
@@ -162,7 +162,7 @@ class ConnectService:
         database connection is held during the platform's calls); the accounts are stored in
         a new transaction afterwards.
         """
-        now = datetime.now(UTC)
+        now = ctx.clock()
         async with ctx.db.transaction() as session:
             pending = await _pending(session, state, now, lock=True)
             if pending.user_id != principal.user_id:
@@ -185,8 +185,7 @@ class ConnectService:
             raise ConnectFailed(f"No {platform.value} account was granted.")
         async with ctx.db.transaction() as session:
             return [
-                await self._upsert(session, ctx, pending, conn, datetime.now(UTC))
-                for conn in connections
+                await self._upsert(session, ctx, pending, conn, ctx.clock()) for conn in connections
             ]
 
     async def _upsert(
