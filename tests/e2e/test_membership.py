@@ -18,19 +18,7 @@ from socialseed.contracts import WorkspaceMemberChanged
 from socialseed.db import Database
 from socialseed.membership import narrow_roles, record_member_change
 from socialseed.testing import Infra
-from tests.conftest import Stack, User, make_user, owner_with_workspace, refresh
-
-
-async def add_member(
-    api: httpx.AsyncClient, owner: User, workspace_id: str, member: User, role: str
-) -> None:
-    """Make ``member`` a member of the workspace with ``role`` (the one place that knows how)."""
-    r = await api.post(
-        f"/api/v1/workspaces/{workspace_id}/members",
-        json={"email": member.email, "role": role},
-        headers=owner.headers,
-    )
-    assert r.status_code == 201, r.text
+from tests.conftest import Stack, User, add_member, make_user, owner_with_workspace, refresh
 
 
 async def remove_member(

@@ -11,12 +11,14 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import Stack, owner_with_workspace
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
+@pytest.mark.timeout(600)  # every check over ~25 operations: minutes on a loaded 2-core box
 async def test_schemathesis_finds_no_server_errors(api: httpx.AsyncClient, stack: Stack) -> None:
     user, _ = await owner_with_workspace(api)
     st = shutil.which("st") or str(Path(sys.executable).with_name("st"))

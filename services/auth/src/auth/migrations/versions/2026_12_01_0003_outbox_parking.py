@@ -1,14 +1,14 @@
 """outbox parking: rows the broker keeps refusing are parked, not retried forever
 
 Revision ID: 0003_outbox_parking
-Revises: 0001_initial
+Revises: 0002_invitations
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_outbox_parking"
-down_revision = "0001_initial"
+down_revision = "0002_invitations"
 branch_labels = None
 depends_on = None
 
