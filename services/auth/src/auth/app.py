@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
 from auth.deps import AuthContext
+from auth.housekeeping import run_housekeeping
 from auth.keys import load_signing_key
 from auth.models import outbox
 from auth.passwords import Hasher
@@ -23,7 +25,7 @@ from socialseed.service import Runtime, create_service_app
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def create_app(settings: AuthSettings | None = None) -> FastAPI:
+def create_app(settings: AuthSettings | None = None, *, background: bool = True) -> FastAPI:
     settings = settings or AuthSettings()
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     key = load_signing_key(settings)
@@ -58,7 +60,13 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         return jwks
 
     app = create_service_app(
-        Runtime(settings=settings, db=db, relay=relay, verifier=ctx.verifier),
+        Runtime(
+            settings=settings,
+            db=db,
+            relay=relay,
+            verifier=ctx.verifier,
+            background=[functools.partial(run_housekeeping, ctx)] if background else [],
+        ),
         title="SocialSeed auth",
         routers=[users_router, workspaces_router, invitations_router, well_known],
     )

@@ -21,6 +21,8 @@ class AuthSettings(ServiceSettings):
     refresh_token_ttl: int = 30 * 24 * 3600
     # Absolute lifetime of a refresh-token family: rotation never extends a session beyond it.
     refresh_family_ttl: int = 90 * 24 * 3600
+    # How often dead refresh-token families and old closed invitations are deleted (seconds).
+    housekeeping_interval: float = 3600.0
 
     # Seconds a workspace invitation stays acceptable.
     invitation_ttl: int = 7 * 24 * 3600

@@ -3,11 +3,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.models import AuditEvent, Membership, RefreshToken, User, Workspace
+from auth.models import AuditEvent, Invitation, Membership, RefreshToken, User, Workspace
 
 
 class UserRepository:
@@ -94,4 +94,42 @@ class RefreshTokenRepository:
         if except_id is not None:
             statement = statement.where(RefreshToken.id != except_id)
         result = await self.session.execute(statement)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+class HousekeepingRepository:
+    """Rows that can no longer matter, deleted in bounded batches (several auth processes may
+    run this at once: ``SKIP LOCKED`` keeps them off each other's rows)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def delete_dead_refresh_tokens(self, before: datetime, *, limit: int) -> int:
+        """Tokens whose family's absolute life ended before ``before``: none of them can be
+        used or replayed into anything (a replay of an expired family revokes nothing)."""
+        dead = (
+            select(RefreshToken.id)
+            .where(RefreshToken.family_expires_at < before)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        result = await self.session.execute(delete(RefreshToken).where(RefreshToken.id.in_(dead)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def delete_closed_invitations(self, before: datetime, *, limit: int) -> int:
+        """Invitations expired, accepted, declined or revoked before ``before``."""
+        closed = (
+            select(Invitation.id)
+            .where(
+                or_(
+                    Invitation.expires_at < before,
+                    Invitation.accepted_at < before,
+                    Invitation.declined_at < before,
+                    Invitation.revoked_at < before,
+                )
+            )
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        result = await self.session.execute(delete(Invitation).where(Invitation.id.in_(closed)))
         return int(result.rowcount)  # type: ignore[attr-defined]
