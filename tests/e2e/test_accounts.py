@@ -651,7 +651,8 @@ async def test_slow_profile_syncs_do_not_starve_the_pool(
     api: httpx.AsyncClient, stack: Stack, infra: Infra
 ) -> None:
     """30 profile syncs stuck on a 5 s platform hold no pooled connection: with a pool of at
-    most 4 connections the account list still answers while every sync is pending."""
+    most 4 connections the account list still answers while every sync is pending. A disconnect
+    answers while a slow sync is pending, and that sync then finds the account gone (409)."""
     from contextlib import ExitStack
 
     from sandbox.settings import SandboxSettings
@@ -718,3 +719,21 @@ async def test_slow_profile_syncs_do_not_starve_the_pool(
             assert not any(t.done() for t in syncs)
             results = await asyncio.gather(*syncs)
             assert {r.status_code for r in results} == {200}, [r.text for r in results]
+
+            # a disconnect does not wait for a slow sync, and the sync then does not write its
+            # profile onto the disconnected account
+            before = (await sb.get("/_sandbox/faults")).json()["faults"][0]["applied"]
+            slow = asyncio.create_task(
+                client.post(f"/api/v1/accounts/{account['id']}/sync", headers=user.headers)
+            )
+            for _ in range(600):
+                if (await sb.get("/_sandbox/faults")).json()["faults"][0]["applied"] > before:
+                    break
+                await asyncio.sleep(0.05)
+            r = await client.delete(f"/api/v1/accounts/{account['id']}", headers=user.headers)
+            assert r.status_code == 204, r.text
+            assert not slow.done()
+            late = await slow
+            assert late.status_code == 409 and late.json()["error"] == "AccountNotActive", late.text
+            after = await client.get(f"/api/v1/accounts/{account['id']}", headers=user.headers)
+            assert after.json()["status"] == "disconnected", after.text
