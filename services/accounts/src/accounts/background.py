@@ -1,4 +1,5 @@
-"""Background jobs: keep tokens fresh and profiles synced, one leader across replicas.
+"""Background jobs: keep tokens fresh and profiles synced, and drop expired connect states;
+one leader across replicas.
 
 Leadership is a Postgres session advisory lock held on a dedicated connection: if the leader
 dies its connection closes and another replica takes over on its next turn. Each account is
@@ -20,6 +21,7 @@ from accounts.accounts.repository import AccountRepository
 from accounts.accounts.service import accounts
 from accounts.accounts.tokens import refresh_due, refresh_serialised
 from accounts.deps import AccountsContext
+from accounts.oauth.repository import OAuthStateRepository
 from accounts.vault import VaultError
 from socialseed.errors import AppError
 from socialseed.platforms import Platform
@@ -85,6 +87,18 @@ async def sync_due_profiles(ctx: AccountsContext, *, batch: int = 50) -> int:
     return len(due)
 
 
+async def purge_oauth_states(ctx: AccountsContext, *, batch: int = 1000) -> int:
+    """Delete connect states expired more than a day ago, in short batches."""
+    before = ctx.clock() - timedelta(days=1)
+    total = 0
+    while True:
+        async with ctx.db.transaction() as session:
+            n = await OAuthStateRepository(session).delete_expired(before, limit=batch)
+        total += n
+        if n < batch:
+            return total
+
+
 async def _record_failure(ctx: AccountsContext, account_id: uuid.UUID, exc: Exception) -> None:
     """Record an unexpected failure on the account in its own short transaction (the failed
     attempt's transaction rolled back), so its health shows it and it sorts behind healthy
@@ -110,6 +124,7 @@ async def run_background(ctx: AccountsContext) -> None:
                 while leader:
                     await refresh_due_tokens(ctx)
                     await sync_due_profiles(ctx)
+                    await purge_oauth_states(ctx)
                     await asyncio.sleep(ctx.settings.refresher_interval)
                     await conn.execute(select(1))  # keep the leader's connection alive
                     await conn.commit()

@@ -1,0 +1,29 @@
+"""SQL for pending connects (OAuth states)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.models import OAuthState
+
+
+class OAuthStateRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def delete_expired(self, before: datetime, *, limit: int) -> int:
+        """States that expired before ``before`` (spent or not: either way they only answer
+        InvalidState), in one bounded batch; concurrent purgers skip each other's rows."""
+        expired = (
+            select(OAuthState.state_hash)
+            .where(OAuthState.expires_at < before)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        result = await self.session.execute(
+            delete(OAuthState).where(OAuthState.state_hash.in_(expired))
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
