@@ -3,9 +3,9 @@ from __future__ import annotations
 import uuid
 import zoneinfo
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field, field_validator
+from pydantic import BaseModel, EmailStr, Field, WithJsonSchema, field_validator
 
 Role = Literal["owner", "admin", "editor", "viewer"]
 
@@ -20,11 +20,30 @@ def _check_timezone(value: str | None) -> str | None:
     return value
 
 
+def _loadable(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+# The zones this server knows, in the schema (clients can offer a list; a generated client
+# cannot send one we refuse).
+TIMEZONES = sorted(z for z in zoneinfo.available_timezones() if _loadable(z))
+TimeZone = Annotated[
+    str,
+    WithJsonSchema(
+        {"type": "string", "enum": TIMEZONES, "description": "IANA time zone, e.g. Europe/Paris"}
+    ),
+]
+
+
 class WorkspaceIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/Paris")
+    timezone: TimeZone = "UTC"
     require_approval: bool = Field(
-        default=False, description="Editors' posts wait for an admin's approval"
+        default=False, strict=True, description="Editors' posts wait for an admin's approval"
     )
 
     _tz = field_validator("timezone")(_check_timezone)
@@ -32,8 +51,8 @@ class WorkspaceIn(BaseModel):
 
 class WorkspacePatch(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    timezone: str | None = None
-    require_approval: bool | None = None
+    timezone: TimeZone | None = None
+    require_approval: bool | None = Field(default=None, strict=True)
 
     _tz = field_validator("timezone")(_check_timezone)
 
