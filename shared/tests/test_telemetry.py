@@ -14,7 +14,7 @@ from socialseed.settings import ServiceSettings
 
 IMPORTS_ONLY = """
 import logging, httpx
-import socialseed.platforms, socialseed.platforms.common, socialseed.telemetry, socialseed.service
+import socialseed.platforms, socialseed.platforms.redaction, socialseed.telemetry, socialseed.service
 import accounts.app, auth.app, gateway.app, accounts.settings, auth.settings, gateway.settings
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 assert logging.getLogger("httpx").filters == [], logging.getLogger("httpx").filters

@@ -33,7 +33,7 @@ from socialseed.errors import install_error_handlers
 from socialseed.membership import current_principal
 from socialseed.openapi import document_errors
 from socialseed.outbox import OutboxRelay
-from socialseed.platforms.common import install_log_redaction
+from socialseed.platforms.redaction import install_log_redaction
 from socialseed.security import JWTVerifier, Principal
 from socialseed.settings import ServiceSettings
 

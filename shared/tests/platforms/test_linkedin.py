@@ -6,7 +6,7 @@ import pytest
 
 from shared.tests.platforms.helpers import Sandbox
 from socialseed.platforms import ErrorKind, Platform, PlatformError
-from socialseed.platforms.common import seconds_until_midnight
+from socialseed.platforms.parsing import seconds_until_midnight
 
 LINKEDIN = Platform.LINKEDIN
 DAY = 86_400

@@ -6,7 +6,7 @@ import pytest
 
 from shared.tests.platforms.helpers import Sandbox, authorize_params
 from socialseed.platforms import ErrorKind, Platform, PlatformError
-from socialseed.platforms.common import seconds_until_midnight
+from socialseed.platforms.parsing import seconds_until_midnight
 
 YOUTUBE = Platform.YOUTUBE
 

@@ -18,8 +18,9 @@ from socialseed.platforms.base import (
     Profile,
     TokenSet,
 )
-from socialseed.platforms.common import JSON, Call
 from socialseed.platforms.graph import GRAPH_VERSION, GraphProvider
+from socialseed.platforms.parsing import JSON
+from socialseed.platforms.provider import Call
 
 WWW = "https://www.facebook.com"
 GRAPH = "https://graph.facebook.com"

@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 
 from socialseed.platforms.base import ErrorKind, PlatformError, Profile, TokenSet
-from socialseed.platforms.common import JSON, BaseProvider, Call, as_int, json_object
+from socialseed.platforms.parsing import JSON, as_int, json_object
+from socialseed.platforms.provider import BaseProvider, Call
 
 #: The Graph API version both providers call (Meta keeps each for about two years).
 GRAPH_VERSION = "v24.0"

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from socialseed.platforms.base import Authorization, Platform, Profile, TokenSet
-from socialseed.platforms.common import Call, json_object
 from socialseed.platforms.graph import GraphProvider
+from socialseed.platforms.parsing import json_object
+from socialseed.platforms.provider import Call
 
 WWW = "https://www.instagram.com"
 API = "https://api.instagram.com"

@@ -10,7 +10,9 @@ from __future__ import annotations
 import httpx
 
 from socialseed.platforms.base import ErrorKind, Platform, PlatformError, Profile, TokenSet
-from socialseed.platforms.common import JSON, Call, OAuth2Provider, seconds_until_midnight
+from socialseed.platforms.oauth2 import OAuth2Provider
+from socialseed.platforms.parsing import JSON, seconds_until_midnight
+from socialseed.platforms.provider import Call
 
 WWW = "https://www.linkedin.com"
 API = "https://api.linkedin.com"

@@ -10,7 +10,9 @@ from __future__ import annotations
 import httpx
 
 from socialseed.platforms.base import ErrorKind, Platform, PlatformError, Profile, TokenSet
-from socialseed.platforms.common import JSON, Call, OAuth2Provider, as_int, json_object
+from socialseed.platforms.oauth2 import OAuth2Provider
+from socialseed.platforms.parsing import JSON, as_int, json_object
+from socialseed.platforms.provider import Call
 
 WWW = "https://www.tiktok.com"
 API = "https://open.tiktokapis.com"

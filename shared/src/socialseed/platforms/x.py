@@ -10,7 +10,9 @@ from __future__ import annotations
 import httpx
 
 from socialseed.platforms.base import ErrorKind, Platform, PlatformError, Profile, TokenSet
-from socialseed.platforms.common import JSON, Call, OAuth2Provider, as_int, seconds_until_epoch
+from socialseed.platforms.oauth2 import OAuth2Provider
+from socialseed.platforms.parsing import JSON, as_int, seconds_until_epoch
+from socialseed.platforms.provider import Call
 
 WWW = "https://x.com"
 API = "https://api.x.com"
