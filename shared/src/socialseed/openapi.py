@@ -11,7 +11,6 @@ Two sources, merged per status code:
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -167,37 +166,30 @@ def _regex(template: str) -> re.Pattern[str]:
     return re.compile("".join(parts))
 
 
-@functools.cache
-def _templates(app: FastAPI) -> tuple[tuple[re.Pattern[str], int, tuple[str, ...]], ...]:
-    return tuple(
-        (
-            _regex(template),
-            len(_PARAM.findall(template)),
-            tuple(m.upper() for m in item if m in _HTTP_METHODS),
-        )
-        for template, item in app.openapi().get("paths", {}).items()
-    )
-
-
-def allowed_methods(app: FastAPI, path: str) -> list[str]:
-    """The documented methods of the most specific route template matching ``path`` (a literal
-    segment beats a parameter: ``/accounts/connect`` over ``/accounts/{id}``). Starlette's own
-    405 lists the methods of whichever route happened to match first."""
+def allowed_methods(document: dict[str, Any], path: str) -> list[str]:
+    """The methods ``document`` lists for the most specific path template matching ``path``
+    (a literal segment beats a parameter: ``/accounts/connect`` over ``/accounts/{id}``).
+    Starlette's own 405 lists the methods of whichever route happened to match first."""
     best: tuple[int, set[str]] | None = None
-    for pattern, params, route_methods in _templates(app):
-        if not pattern.fullmatch(path):
+    for template, item in document.get("paths", {}).items():
+        if not _regex(template).fullmatch(path):  # re caches the compiled patterns
             continue
+        params = len(_PARAM.findall(template))
+        methods = {m.upper() for m in item if m in _HTTP_METHODS}
         if best is None or params < best[0]:
-            best = (params, set(route_methods))
+            best = (params, methods)
         elif params == best[0]:
-            best[1].update(route_methods)
+            best[1].update(methods)
     return sorted(best[1]) if best else []
 
 
-async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
-    allow = allowed_methods(request.app, request.url.path)
+def method_not_allowed(allow: list[str]) -> JSONResponse:
     return JSONResponse(
         error_body("MethodNotAllowed", "This path does not answer that method."),
         status_code=405,
         headers={"Allow": ", ".join(allow)} if allow else None,
     )
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    return method_not_allowed(allowed_methods(request.app.openapi(), request.url.path))

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from gateway.openapi import MergedOpenAPI
 from gateway.proxy import Gateway
 from gateway.settings import GatewaySettings
+from socialseed.openapi import allowed_methods, method_not_allowed
 from socialseed.service import Runtime, create_service_app
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -51,6 +52,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         expose_headers=["X-Request-ID", "Retry-After"],
         allow_credentials=False,
     )
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        # The gateway's own routes are not the API: the merged document says what is allowed.
+        return method_not_allowed(allowed_methods(await openapi.document(), request.url.path))
+
+    app.add_exception_handler(405, not_allowed)
 
     @app.get("/api/v1/openapi.json", include_in_schema=False)
     async def merged_openapi() -> dict[str, Any]:
