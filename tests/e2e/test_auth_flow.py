@@ -52,6 +52,10 @@ async def test_register_errors(api: httpx.AsyncClient) -> None:
     assert body["properties"]["password"]["minLength"] == 8
     r = await api.post("/api/v1/auth/register", json={"email": "not-an-email", "password": "x"})
     assert (r.status_code, r.json()["error"]) == (422, "ValidationError")
+    # An address the schema allows but nobody can receive mail at: a rule, a named 400.
+    body = {"email": "ada@example.invalid", "password": "a long passphrase", "name": "A"}
+    r = await api.post("/api/v1/auth/register", json=body)
+    assert (r.status_code, r.json()["error"]) == (400, "InvalidEmail")
 
 
 async def test_refresh_rotates_and_logout_revokes(api: httpx.AsyncClient) -> None:

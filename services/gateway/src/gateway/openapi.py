@@ -13,6 +13,7 @@ from gateway.routes import match
 from gateway.settings import GatewaySettings
 from socialseed.errors import (
     AppError,
+    NotFound,
     PayloadTooLarge,
     RateLimited,
     ServiceUnavailable,
@@ -23,6 +24,7 @@ from socialseed.openapi import ErrorBody, add_error
 # What the gateway itself can answer to any request, before or instead of the service.
 GATEWAY_ERRORS: tuple[type[AppError], ...] = (
     AmbiguousPath,
+    NotFound,  # a path parameter that makes the path match no route (an empty or odd segment)
     PayloadTooLarge,
     RateLimited,
     TooManyConcurrentRequests,

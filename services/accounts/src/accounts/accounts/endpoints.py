@@ -29,7 +29,9 @@ async def list_accounts(
     return [AccountOut.of(a) for a in await accounts.list(session, principal, workspace_id)]
 
 
-@router.get("/{account_id}", response_model=AccountOut, responses=errors(AccountNotFound))
+# ``:uuid`` so that ``/accounts/connect`` never reaches these routes as an account id: a GET
+# there is a 405 (``Allow: POST``), not a 422 about a malformed id.
+@router.get("/{account_id:uuid}", response_model=AccountOut, responses=errors(AccountNotFound))
 async def get_account(
     account_id: uuid.UUID, principal: CurrentPrincipal, session: Session
 ) -> AccountOut:
@@ -37,7 +39,7 @@ async def get_account(
 
 
 @router.delete(
-    "/{account_id}",
+    "/{account_id:uuid}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors(AccountNotFound, Forbidden, VaultError),
 )

@@ -7,6 +7,7 @@ from auth.users.schemas import LoginIn, MeOut, RefreshIn, RegisterIn, TokenPair,
 from auth.users.service import (
     EmailTaken,
     InvalidCredentials,
+    InvalidEmail,
     RefreshTokenInvalid,
     TooManyLoginAttempts,
     WeakPassword,
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
-    responses=errors(WeakPassword, EmailTaken),
+    responses=errors(WeakPassword, EmailTaken, InvalidEmail),
 )
 async def register(body: RegisterIn, session: Session, ctx: Ctx) -> UserOut:
     """Create a login. 409 `EmailTaken` if the email is in use, 400 `WeakPassword` if the

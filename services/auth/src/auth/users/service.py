@@ -6,6 +6,7 @@ import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.deps import AuthContext
@@ -47,15 +48,30 @@ class TooManyLoginAttempts(RateLimited):
     default_detail = "Too many login attempts; wait a minute and try again."
 
 
+class InvalidEmail(BadRequest):
+    default_detail = "This is not an address anyone can receive mail at."
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def checked_email(email: str) -> str:
+    """The normalised address, or InvalidEmail: a rule (reserved and special-use domains such
+    as ``.invalid`` or ``.local`` receive no mail) beyond what the schema's ``format: email``
+    says, so a named 400 rather than a 422."""
+    try:
+        validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidEmail(str(exc)) from exc
+    return normalise_email(email)
 
 
 class UserService:
     async def register(
         self, session: AsyncSession, ctx: AuthContext, *, email: str, password: str, name: str
     ) -> User:
-        email = normalise_email(email)
+        email = checked_email(email)
         if reason := weakness(password, email=email, name=name):
             raise WeakPassword(reason)
         users = UserRepository(session)

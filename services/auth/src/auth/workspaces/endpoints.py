@@ -5,6 +5,7 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from auth.deps import Ctx
+from auth.users.service import InvalidEmail
 from auth.workspaces.schemas import (
     InvitationIn,
     InvitationOut,
@@ -18,6 +19,8 @@ from auth.workspaces.service import (
     AlreadyMember,
     InsufficientRole,
     InvitationNotFound,
+    LastOwner,
+    MemberNotFound,
     WorkspaceNotFound,
     workspaces,
 )
@@ -49,14 +52,18 @@ async def list_workspaces(principal: CurrentPrincipal, session: Session) -> list
     return await workspaces.for_user(session, principal.user_id)
 
 
-@router.get("/{workspace_id}", response_model=WorkspaceOut)
+@router.get("/{workspace_id}", response_model=WorkspaceOut, responses=errors(WorkspaceNotFound))
 async def get_workspace(
     workspace_id: uuid.UUID, principal: CurrentPrincipal, session: Session
 ) -> WorkspaceOut:
     return await workspaces.get(session, workspace_id, principal.user_id)
 
 
-@router.patch("/{workspace_id}", response_model=WorkspaceOut)
+@router.patch(
+    "/{workspace_id}",
+    response_model=WorkspaceOut,
+    responses=errors(WorkspaceNotFound, InsufficientRole),
+)
 async def update_workspace(
     workspace_id: uuid.UUID, body: WorkspacePatch, principal: CurrentPrincipal, session: Session
 ) -> WorkspaceOut:
@@ -64,7 +71,11 @@ async def update_workspace(
     return await workspaces.update(session, workspace_id, principal.user_id, body)
 
 
-@router.get("/{workspace_id}/members", response_model=list[MemberOut])
+@router.get(
+    "/{workspace_id}/members",
+    response_model=list[MemberOut],
+    responses=errors(WorkspaceNotFound),
+)
 async def list_members(
     workspace_id: uuid.UUID, principal: CurrentPrincipal, session: Session
 ) -> list[MemberOut]:
@@ -75,7 +86,7 @@ async def list_members(
     "/{workspace_id}/invitations",
     status_code=status.HTTP_201_CREATED,
     response_model=InvitationOut,
-    responses=errors(WorkspaceNotFound, InsufficientRole),
+    responses=errors(WorkspaceNotFound, InsufficientRole, InvalidEmail),
 )
 async def invite(
     workspace_id: uuid.UUID,
@@ -124,7 +135,11 @@ async def revoke_invitation(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.patch("/{workspace_id}/members/{user_id}", response_model=MemberOut)
+@router.patch(
+    "/{workspace_id}/members/{user_id}",
+    response_model=MemberOut,
+    responses=errors(WorkspaceNotFound, MemberNotFound, InsufficientRole, LastOwner),
+)
 async def change_member_role(
     workspace_id: uuid.UUID,
     user_id: uuid.UUID,
@@ -138,7 +153,11 @@ async def change_member_role(
     )
 
 
-@router.delete("/{workspace_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{workspace_id}/members/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(WorkspaceNotFound, MemberNotFound, InsufficientRole, LastOwner),
+)
 async def remove_member(
     workspace_id: uuid.UUID,
     user_id: uuid.UUID,

@@ -5,7 +5,7 @@ import zoneinfo
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field, WithJsonSchema, field_validator
+from pydantic import BaseModel, Field, WithJsonSchema, field_validator
 
 Role = Literal["owner", "admin", "editor", "viewer"]
 
@@ -66,7 +66,11 @@ class WorkspaceOut(BaseModel):
 
 
 class InvitationIn(BaseModel):
-    email: EmailStr = Field(description="Whoever signs in with this email may accept")
+    email: str = Field(
+        max_length=320,
+        json_schema_extra={"format": "email"},
+        description="Whoever signs in with this email may accept",
+    )
     role: Role
 
 

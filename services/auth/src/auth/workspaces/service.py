@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.deps import AuthContext
 from auth.models import Invitation, Membership, Workspace
 from auth.users.repository import UserRepository
-from auth.users.service import normalise_email
+from auth.users.service import checked_email, normalise_email
 from auth.workspaces.repository import InvitationRepository, WorkspaceRepository
 from auth.workspaces.schemas import InvitationOut, MemberOut, WorkspaceOut, WorkspacePatch
 from socialseed.contracts import WorkspaceMemberChanged
@@ -140,6 +140,7 @@ class WorkspaceService:
         up: the answer is the same whether or not the email is registered."""
         _, my_role = await self._membership(session, workspace_id, user_id, lock=True)
         _require(my_role, _needed_to_grant(role))
+        email = checked_email(email)
         now = ctx.clock()
         invitation = await InvitationRepository(session).replace(
             Invitation(
