@@ -11,20 +11,10 @@ import uuid
 import httpx
 
 from gateway.app import create_app as create_gateway
-from gateway.routes import match
 from gateway.settings import GatewaySettings
 from socialseed.testing import Infra, free_port, serve
 from tests.bus.conftest import read_topic
 from tests.conftest import Stack, make_user
-
-
-def test_routes_pick_the_longest_prefix() -> None:
-    assert match("/api/v1/auth/login").login  # type: ignore[union-attr]
-    assert match("/api/v1/auth/me").public is False  # type: ignore[union-attr]
-    assert match("/api/v1/workspaces/1/members").service == "auth"  # type: ignore[union-attr]
-    assert match("/api/v1/oauth/x/callback").public  # type: ignore[union-attr]
-    assert match("/api/v1/workspacesX") is None
-    assert match("/internal/accounts/1/access-token") is None
 
 
 async def test_login_and_user_rate_limits(stack: Stack) -> None:
