@@ -352,7 +352,7 @@ async def test_22_bad_workspace_input_creates_nothing(api: httpx.AsyncClient, in
         json={"email": "not-an-email", "role": "viewer"},
         headers=user.headers,
     )
-    assert r.status_code == 422
+    assert (r.status_code, r.json()["error"]) == (400, "InvalidEmail")  # a rule: a named 400
     conn = await pg(infra)
     try:
         count = await conn.fetchval(
