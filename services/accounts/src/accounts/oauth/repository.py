@@ -14,6 +14,12 @@ class OAuthStateRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def by_hash(self, state_hash: bytes, *, lock: bool = False) -> OAuthState | None:
+        query = select(OAuthState).where(OAuthState.state_hash == state_hash)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
     async def delete_expired(self, before: datetime, *, limit: int) -> int:
         """States that expired before ``before`` (spent or not: either way they only answer
         InvalidState), in one bounded batch; concurrent purgers skip each other's rows."""

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.accounts.events import emit
@@ -23,6 +22,7 @@ from accounts.accounts.service import apply_profile
 from accounts.accounts.tokens import store_tokens
 from accounts.deps import AccountsContext
 from accounts.models import Account, OAuthState
+from accounts.oauth.repository import OAuthStateRepository
 from accounts.oauth.schemas import ConnectOut
 from socialseed.contracts import AccountConnected
 from socialseed.errors import AppError, BadRequest, NotFound
@@ -81,10 +81,7 @@ async def _pending(
     """The unspent, unexpired state, or InvalidState."""
     pending = None
     if state:
-        query = select(OAuthState).where(OAuthState.state_hash == _hash(state))
-        if lock:
-            query = query.with_for_update()
-        pending = (await session.execute(query)).scalar_one_or_none()
+        pending = await OAuthStateRepository(session).by_hash(_hash(state), lock=lock)
     if pending is None or pending.used_at is not None or pending.expires_at <= now:
         raise InvalidState()
     return pending
