@@ -211,8 +211,11 @@ class OutboxRelay:
             if not sendable:
                 return 0
             known = await self._known_topics({row.topic for row in sendable})
+            # Handed to the producer one by one, in order (per-key order within a partition),
+            # then awaited together: the acknowledgements are pipelined.
+            issued = [await self._issue(row, known) for row in sendable]
             outcomes = await asyncio.gather(
-                *(self._send(row, known) for row in sendable), return_exceptions=True
+                *(_settled(item) for item in issued), return_exceptions=True
             )
             sent = [row for row, out in zip(sendable, outcomes, strict=True) if out is None]
             refused = [
@@ -243,17 +246,21 @@ class OutboxRelay:
             return topics  # the broker is away: let the sends fail (and count nothing)
         return topics & metadata.topics()
 
-    async def _send(self, row: Any, known: set[str]) -> None:
+    async def _issue(self, row: Any, known: set[str]) -> asyncio.Future[Any] | Exception:
+        """The producer's future for the row's acknowledgement, or why it was refused now."""
         assert self.producer is not None
         if row.topic not in known:
-            raise UnknownTopicOrPartitionError(f"topic {row.topic!r} does not exist")
-        future = await self.producer.send(
-            row.topic,
-            value=_json_bytes(row.payload),
-            key=row.key.encode(),
-            headers=[(k, v.encode()) for k, v in row.headers.items()],
-        )
-        await future
+            return UnknownTopicOrPartitionError(f"topic {row.topic!r} does not exist")
+        try:
+            future: asyncio.Future[Any] = await self.producer.send(
+                row.topic,
+                value=_json_bytes(row.payload),
+                key=row.key.encode(),
+                headers=[(k, v.encode()) for k, v in row.headers.items()],
+            )
+        except KafkaError as exc:  # e.g. MessageSizeTooLargeError, raised before sending
+            return exc
+        return future
 
     async def _broker_reachable(self) -> bool:
         assert self.producer is not None
@@ -330,6 +337,12 @@ class OutboxRelay:
             await session.execute(
                 delete(self.table).where(self.table.c.sent_at < datetime.now(UTC) - self.retention)
             )
+
+
+async def _settled(item: asyncio.Future[Any] | Exception) -> None:
+    if isinstance(item, Exception):
+        raise item
+    await item
 
 
 def _json_bytes(payload: Any) -> bytes:
