@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
@@ -21,7 +22,9 @@ from gateway.app import create_app as create_gateway
 from gateway.settings import GatewaySettings
 from sandbox.settings import SandboxSettings
 from sandbox.testing import running_sandbox
+from socialseed.migrate import migrate_service
 from socialseed.platforms.base import PlatformsConfig
+from socialseed.stack import SERVICES
 from socialseed.testing import Infra, free_port, serve
 
 RELAXED = "100000/minute"  # the session's shared apps; throttling tests build their own
@@ -54,6 +57,21 @@ def accounts_settings(
         "outbox_poll_interval": 0.1,
     } | overrides
     return AccountsSettings(**values)  # type: ignore[arg-type]
+
+
+async def own_accounts_database(infra: Infra, database: str) -> str:
+    """A separate database with the accounts schema migrated, for a test that runs its own
+    accounts app (its background jobs must not see the shared stack's accounts)."""
+    spec = next(s for s in SERVICES if s.name == "accounts")
+    url = spec.database_url(infra.pg_host, infra.pg_port, database)
+    await asyncio.to_thread(
+        migrate_service,
+        admin_url=infra.admin_url,
+        service_url=url,
+        schema="accounts",
+        script_location=spec.migrations,
+    )
+    return url
 
 
 @dataclass

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import subprocess
 import uuid
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,13 +21,17 @@ from accounts.app import create_app as create_accounts
 from accounts.background import refresh_due_tokens
 from accounts.cli import rotate_keys
 from accounts.vault import Vault
+from sandbox.settings import SandboxSettings
+from sandbox.testing import running_sandbox
 from socialseed.devstack.postgres import ensure_pg_bindir
-from socialseed.testing import TEST_DATABASE, Infra
+from socialseed.testing import TEST_DATABASE, Infra, free_port, serve
 from tests.conftest import (
     Stack,
+    accounts_settings,
     add_member,
     connect_account,
     make_user,
+    own_accounts_database,
     owner_with_workspace,
 )
 
@@ -660,24 +665,7 @@ async def test_slow_profile_syncs_do_not_starve_the_pool(
     """30 profile syncs stuck on a 5 s platform hold no pooled connection: with a pool of at
     most 4 connections the account list still answers while every sync is pending. A disconnect
     answers while a slow sync is pending, and that sync then finds the account gone (409)."""
-    from contextlib import ExitStack
-
-    from sandbox.settings import SandboxSettings
-    from sandbox.testing import running_sandbox
-    from socialseed.migrate import migrate_service
-    from socialseed.stack import SERVICES
-    from socialseed.testing import free_port, serve
-    from tests.conftest import accounts_settings
-
-    spec = next(s for s in SERVICES if s.name == "accounts")
-    db_url = spec.database_url(infra.pg_host, infra.pg_port, "socialseed_pool")
-    await asyncio.to_thread(
-        migrate_service,
-        admin_url=infra.admin_url,
-        service_url=db_url,
-        schema="accounts",
-        script_location=spec.migrations,
-    )
+    db_url = await own_accounts_database(infra, "socialseed_pool")
     user, ws = await owner_with_workspace(api)
     port = free_port()
     accounts_url = f"http://127.0.0.1:{port}"

@@ -18,24 +18,14 @@ import httpx
 from accounts.app import create_app as create_accounts
 from sandbox.settings import SandboxSettings
 from sandbox.testing import running_sandbox
-from socialseed.migrate import migrate_service
-from socialseed.stack import SERVICES
 from socialseed.testing import Infra, free_port, serve
-from tests.conftest import Stack, accounts_settings, owner_with_workspace
+from tests.conftest import Stack, accounts_settings, own_accounts_database, owner_with_workspace
 
 
 async def test_refresher_keeps_idle_x_account_active(
     api: httpx.AsyncClient, stack: Stack, infra: Infra
 ) -> None:
-    spec = next(s for s in SERVICES if s.name == "accounts")
-    db_url = spec.database_url(infra.pg_host, infra.pg_port, "socialseed_refresher")
-    await asyncio.to_thread(
-        migrate_service,
-        admin_url=infra.admin_url,
-        service_url=db_url,
-        schema="accounts",
-        script_location=spec.migrations,
-    )
+    db_url = await own_accounts_database(infra, "socialseed_refresher")
     user, ws = await owner_with_workspace(api)
     port = free_port()
     accounts_url = f"http://127.0.0.1:{port}"
