@@ -35,6 +35,19 @@ from tests.bus.schema import outbox as bus_outbox
 from tests.conftest import make_user
 
 
+async def lag(infra: Infra, group: str, topic: str, partition: int) -> int:
+    """How far the group's committed offset is behind the partition's end."""
+    probe = AIOKafkaConsumer(bootstrap_servers=infra.kafka_bootstrap, group_id=group)
+    await probe.start()
+    try:
+        tp = TopicPartition(topic, partition)
+        committed = await probe.committed(tp)
+        end = (await probe.end_offsets([tp]))[tp]
+    finally:
+        await probe.stop()
+    return end - (committed or 0)
+
+
 async def register(url: str) -> str:
     async with httpx.AsyncClient(base_url=url) as client:
         r = await client.post(
@@ -245,15 +258,7 @@ async def test_poison_goes_to_dlq_and_partition_keeps_moving(
     assert "RuntimeError" in reasons[2]
 
     # Lag 0: the group committed past every message of the partition.
-    probe = AIOKafkaConsumer(bootstrap_servers=infra.kafka_bootstrap, group_id=group)
-    await probe.start()
-    try:
-        tp = TopicPartition("user.registered", partition)
-        committed = await probe.committed(tp)
-        end = (await probe.end_offsets([tp]))[tp]
-    finally:
-        await probe.stop()
-    assert committed == end
+    assert await lag(infra, group, "user.registered", partition) == 0
 
 
 async def test_three_relays_publish_everything_in_per_key_order(
@@ -373,12 +378,4 @@ async def test_records_faststream_cannot_parse_are_dead_lettered(
     assert all("PoisonMessage" in reason for reason in reasons), reasons
     assert [r.value for r in parked][2] == b"\x00not json"  # the original bytes are kept
 
-    probe = AIOKafkaConsumer(bootstrap_servers=infra.kafka_bootstrap, group_id=group)
-    await probe.start()
-    try:
-        tp = TopicPartition("user.registered", partition)
-        committed = await probe.committed(tp)
-        end = (await probe.end_offsets([tp]))[tp]
-    finally:
-        await probe.stop()
-    assert committed == end
+    assert await lag(infra, group, "user.registered", partition) == 0
