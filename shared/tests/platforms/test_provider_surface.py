@@ -18,7 +18,9 @@ async def test_unimplemented_publish_and_metrics_raise_not_implemented() -> None
         with pytest.raises(NotImplementedError):
             await provider.publish(tokens, Post(text="hi", marker="m1"))
         with pytest.raises(NotImplementedError):
-            await provider.find_published_post(tokens, "m1", datetime.now(UTC))
+            await provider.find_published_post(
+                tokens, Post(text="hi", marker="m1"), datetime.now(UTC)
+            )
         with pytest.raises(NotImplementedError):
             await provider.fetch_post_metrics(tokens, ["1", "2"])
         with pytest.raises(NotImplementedError):

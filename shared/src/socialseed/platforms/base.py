@@ -9,10 +9,10 @@ served at ``<sandbox_url>/<p>/<path>``, so the same code talks to the sandbox or
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 from pydantic import BaseModel, Field, SecretStr
@@ -106,14 +106,49 @@ class Authorization:
     code_verifier: str | None = field(default=None, repr=False)
 
 
+class MediaKind(enum.StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+#: ``read(offset, length)``: that byte range of a stored media file (shorter at the end).
+ReadRange = Callable[[int, int], Awaitable[bytes]]
+
+
+@dataclass(frozen=True)
+class Media:
+    """One media file of a post, as the publisher stored and probed it.
+
+    Platforms that pull media (Instagram ``image_url``/``video_url``, TikTok ``PULL_FROM_URL``,
+    Facebook ``url``) are given ``url``, a signed and expiring address the publisher serves;
+    platforms that take bytes read them in chunks with ``read`` (never the whole file at once).
+    """
+
+    id: str
+    kind: MediaKind
+    mime_type: str
+    size: int
+    url: str
+    read: ReadRange = field(repr=False, compare=False)
+    width: int | None = None
+    height: int | None = None
+    duration_s: float | None = None
+
+
 @dataclass(frozen=True)
 class Post:
-    """What we ask a platform to publish. ``marker`` is our idempotency tag, carried in the
-    post so an in-doubt publish can be found again (``find_published_post``)."""
+    """What we ask a platform to publish, already validated against its rules.
+
+    ``marker`` is our id for this publish (the target's id): providers use it where the
+    platform has a place for an idempotency key or a client reference, never in visible
+    text. ``options`` are the platform's validated options (YouTube ``title``, TikTok
+    ``privacy_level``, X ``thread``: reply texts posted under the first one, ...).
+    """
 
     text: str
     marker: str
-    media_urls: tuple[str, ...] = ()
+    media: tuple[Media, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,6 +156,17 @@ class PublishedPost:
     id: str
     url: str | None = None
     published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The platform is still working on the post (a container or upload being processed, a
+    thread half posted): store ``progress`` and call ``publish`` again with it after
+    ``poll_after`` seconds. Never wait inside a worker for a platform to finish."""
+
+    progress: Mapping[str, Any]  # JSON-serialisable: the platform ids created so far
+    poll_after: float
+    status: str = ""  # the platform's own word for the state, shown to users
 
 
 @dataclass(frozen=True)
@@ -179,14 +225,30 @@ class Provider(Protocol):
     async def profile(self, tokens: TokenSet) -> Profile:
         """The account's current profile and counters."""
 
-    async def publish(self, tokens: TokenSet, post: Post) -> PublishedPost:
-        """Publish ``post`` on the account these tokens belong to."""
+    async def publish(
+        self, tokens: TokenSet, post: Post, progress: Mapping[str, Any] | None = None
+    ) -> PublishedPost | Pending:
+        """Advance the publish of ``post`` on the account these tokens belong to.
+
+        Each call makes at most one step that becomes visible on the platform (the tweet, the
+        ``media_publish``, one reply of a thread); the steps before it (uploads, containers)
+        are safe to repeat. ``progress`` is what the previous call's :class:`Pending` said.
+        A platform's "duplicate" answer raises ``PlatformError(PERMANENT, code="duplicate")``:
+        the caller reconciles with ``find_published_post`` instead of failing the post."""
 
     async def find_published_post(
-        self, tokens: TokenSet, marker: str, since: datetime
-    ) -> PublishedPost | None:
-        """The post carrying ``marker`` published since ``since``, if any: reconciliation after
-        a publish whose outcome is unknown (timeout, crash)."""
+        self,
+        tokens: TokenSet,
+        post: Post,
+        since: datetime,
+        progress: Mapping[str, Any] | None = None,
+    ) -> PublishedPost | Pending | None:
+        """Reconciliation after a publish whose outcome is unknown (timeout, dropped
+        connection, a worker killed mid-call): the post as the platform has it if it was
+        published since ``since`` (matched by the platform's own handle in ``progress`` when
+        there is one — a container's or publish id's status — else among the account's recent
+        posts by text and media), :class:`Pending` when the platform is still processing it,
+        ``None`` when it was not published (so publishing again cannot duplicate it)."""
 
     async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> list[PostMetrics]:
         """Metrics of these posts, fetched in as few calls as the platform allows."""

@@ -34,6 +34,7 @@ from socialseed.platforms.base import (
     Authorization,
     Connection,
     ErrorKind,
+    Pending,
     Platform,
     PlatformCredentials,
     PlatformError,
@@ -331,12 +332,18 @@ class BaseProvider(abc.ABC):
     def bearer(self, tokens: TokenSet) -> dict[str, str]:
         return {"Authorization": f"Bearer {tokens.access_token}"}
 
-    async def publish(self, tokens: TokenSet, post: Post) -> PublishedPost:
+    async def publish(
+        self, tokens: TokenSet, post: Post, progress: Mapping[str, Any] | None = None
+    ) -> PublishedPost | Pending:
         raise NotImplementedError(f"{self.platform.value}: publishing is not supported yet")
 
     async def find_published_post(
-        self, tokens: TokenSet, marker: str, since: datetime
-    ) -> PublishedPost | None:
+        self,
+        tokens: TokenSet,
+        post: Post,
+        since: datetime,
+        progress: Mapping[str, Any] | None = None,
+    ) -> PublishedPost | Pending | None:
         raise NotImplementedError(f"{self.platform.value}: post lookup is not supported yet")
 
     async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> list[PostMetrics]:
