@@ -26,10 +26,17 @@ from socialseed.devstack.kafka import LocalKafka
 from socialseed.devstack.postgres import LocalPostgres
 from socialseed.devstack.procs import Watchdog, open_log, tail, terminate
 from socialseed.stack import DATABASE, SANDBOX, SERVICES, ServiceSpec, all_topics, migrate
+from socialseed.workers import worker_count
 
 
 def _port(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
+
+
+def _workers(value: str) -> str:
+    """``--workers``: checked here (a clear usage error), handed on as given."""
+    worker_count(value)
+    return value
 
 
 @dataclass
@@ -179,6 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     up.add_argument(
         "--workers",
         default=os.environ.get("SOCIALSEED_WORKERS", "1"),
+        type=_workers,
         help="worker processes per service: a number, or 'auto' for one per core",
     )
     spec = sub.add_parser("asyncapi", help="print the events' AsyncAPI document")
