@@ -238,6 +238,23 @@ async def test_17_one_email_is_throttled_across_addresses(
 # --- 18: long and Unicode passwords, legacy hashes -------------------------------------------
 
 
+async def test_17_one_email_is_throttled_across_auth_processes(infra: Infra) -> None:
+    """Two auth apps on one database, as two workers or replicas are: the attempts against one
+    email are counted once for both (an attacker gains nothing from reaching several)."""
+    strict = auth_settings(infra, login_limit_per_email="5/minute")
+    email = f"nobody-{uuid.uuid4().hex[:8]}@example.com"
+    with serve(create_auth(strict)) as first, serve(create_auth(strict)) as second:
+        statuses = []
+        for i in range(8):
+            async with httpx.AsyncClient(base_url=(first, second)[i % 2], timeout=20) as client:
+                r = await client.post(
+                    "/api/v1/auth/login", json={"email": email, "password": "wrong guess 1"}
+                )
+                statuses.append(r.status_code)
+        assert statuses == [401] * 5 + [429] * 3, statuses
+        assert r.json()["error"] == "TooManyLoginAttempts"
+
+
 async def test_18_long_unicode_passwords_are_not_truncated(api: httpx.AsyncClient) -> None:
     password = "ünïcødé-🔑-" + "x" * 90  # well over bcrypt's 72-byte limit
     assert len(password.encode()) > 72

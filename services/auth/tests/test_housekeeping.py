@@ -14,7 +14,7 @@ from auth.app import create_app
 from auth.deps import AuthContext
 from auth.housekeeping import purge
 from auth.keys import generate_pem
-from auth.models import Invitation, RefreshToken, User, Workspace
+from auth.models import Invitation, LoginAttempt, RefreshToken, User, Workspace
 from auth.settings import AuthSettings
 from socialseed.testing import Infra, asgi_client
 
@@ -65,10 +65,15 @@ async def test_purge_deletes_dead_families_and_old_closed_invitations(infra: Inf
             ]
             recent_closed = _invitation(ws, now, declined_at=now - timedelta(days=2))
             pending = _invitation(ws, now)
+            # The default throttles count attempts over a minute at most.
+            old_attempt = LoginAttempt(key_hash=os.urandom(32), at=now - timedelta(minutes=5))
+            recent_attempt = LoginAttempt(key_hash=os.urandom(32), at=now - timedelta(seconds=10))
             s.add_all([*dead, alive, *old_closed, recent_closed, pending])
+            s.add_all([old_attempt, recent_attempt])
         ctx.clock = lambda: now
         counts = await purge(ctx, batch=2)  # small batches: the loop must go round
         assert counts["refresh_tokens"] >= 3 and counts["invitations"] >= 3
+        assert counts["login_attempts"] >= 1
         async with ctx.db.transaction() as s:
             tokens = set(
                 (
@@ -80,5 +85,15 @@ async def test_purge_deletes_dead_families_and_old_closed_invitations(infra: Inf
                     await s.execute(select(Invitation.id).where(Invitation.workspace_id == ws.id))
                 ).scalars()
             )
+            attempts = set(
+                (
+                    await s.execute(
+                        select(LoginAttempt.id).where(
+                            LoginAttempt.id.in_([old_attempt.id, recent_attempt.id])
+                        )
+                    )
+                ).scalars()
+            )
         assert tokens == {alive.id}
+        assert attempts == {recent_attempt.id}
         assert invitations == {recent_closed.id, pending.id}

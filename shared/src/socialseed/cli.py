@@ -26,10 +26,17 @@ from socialseed.devstack.kafka import LocalKafka
 from socialseed.devstack.postgres import LocalPostgres
 from socialseed.devstack.procs import Watchdog, open_log, tail, terminate
 from socialseed.stack import DATABASE, SANDBOX, SERVICES, ServiceSpec, all_topics, migrate
+from socialseed.workers import worker_count
 
 
 def _port(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
+
+
+def _workers(value: str) -> str:
+    """``--workers``: checked here (a clear usage error), handed on as given."""
+    worker_count(value)
+    return value
 
 
 @dataclass
@@ -50,8 +57,9 @@ class Running:
 
 
 class Supervisor:
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, workers: str = "1") -> None:
         self.data = data.absolute()
+        self.workers = workers
         self.logs = self.data / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.pg = LocalPostgres(
@@ -89,12 +97,19 @@ class Supervisor:
             env["GATEWAY_UPSTREAMS"] = json.dumps(upstreams)
         return env
 
+    def worker_setting(self, spec: ServiceSpec) -> str:
+        """``<PREFIX>WORKERS`` for one service, else the stack's ``--workers``. The sandbox
+        keeps its emulated platforms in memory: always one process."""
+        if spec is SANDBOX:
+            return "1"
+        return os.environ.get(f"{spec.env_prefix}WORKERS", self.workers)
+
     def start_service(self, spec: ServiceSpec) -> Running:
         port = self.ports[spec.name]
         log = self.logs / f"{spec.name}.log"
         cmd = [
             sys.executable, "-m", "socialseed.run", spec.app,
-            "--port", str(port), "--name", spec.name,
+            "--port", str(port), "--name", spec.name, "--workers", self.worker_setting(spec),
         ]  # fmt: skip
         proc = subprocess.Popen(
             cmd,
@@ -168,6 +183,12 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="run the whole stack locally")
     up.add_argument("--data", type=Path, default=Path(os.environ.get("SOCIALSEED_DATA", ".data")))
+    up.add_argument(
+        "--workers",
+        default=os.environ.get("SOCIALSEED_WORKERS", "1"),
+        type=_workers,
+        help="worker processes per service: a number, or 'auto' for one per core",
+    )
     spec = sub.add_parser("asyncapi", help="print the events' AsyncAPI document")
     spec.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -178,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             print(text, end="")
     if args.command == "up":
-        supervisor = Supervisor(args.data)
+        supervisor = Supervisor(args.data, workers=args.workers)
         try:
             supervisor.up()
             supervisor.watch()

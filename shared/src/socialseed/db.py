@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -38,13 +39,18 @@ class Database:
     events commits, instead of waiting for its next poll.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, echo: bool = False, name: str = "socialseed"
+    ) -> None:
         self.engine: AsyncEngine = create_async_engine(
             async_url(url),
             pool_size=pool_size,
             max_overflow=pool_size,
             echo=echo,
             pool_pre_ping=True,
+            # Each connection names its process (``pg_stat_activity.application_name``): which
+            # worker holds a lock or runs a slow query is one look away.
+            connect_args={"server_settings": {"application_name": f"{name}/{os.getpid()}"}},
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.outbox_written = asyncio.Event()

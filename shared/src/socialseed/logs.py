@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 import re
-import sys
 from pathlib import Path
+from typing import Any
 
 _SECRET_PATTERNS = [
     # Authorization headers, bearer tokens
@@ -41,20 +42,39 @@ class SafeFormatter(logging.Formatter):
         return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
+def logging_config(
+    service: str, level: str = "INFO", log_file: Path | None = None, *, pid: bool = False
+) -> dict[str, Any]:
+    """A ``logging.config.dictConfig`` document: every record (ours, uvicorn's, libraries')
+    through one masking handler. uvicorn applies it in each worker process it spawns; ``pid``
+    names the worker on every line."""
+    worker = " [%(process)d]" if pid else ""
+    handler: dict[str, Any] = (
+        {"class": "logging.FileHandler", "filename": str(log_file)}
+        if log_file
+        else {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "safe": {
+                "()": SafeFormatter,
+                "fmt": f"%(asctime)s %(levelname)s {service}{worker} %(name)s: %(message)s",
+            }
+        },
+        "handlers": {"main": handler | {"formatter": "safe"}},
+        "root": {"handlers": ["main"], "level": level.upper()},
+        "loggers": {
+            **{noisy: {"level": "WARNING"} for noisy in ("aiokafka", "httpx", "httpcore")},
+            # uvicorn installs its own handlers; route them through ours.
+            **{
+                name: {"handlers": [], "propagate": True}
+                for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            },
+        },
+    }
+
+
 def configure_logging(service: str, level: str = "INFO", log_file: Path | None = None) -> None:
-    handler: logging.Handler = (
-        logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
-    )
-    handler.setFormatter(
-        SafeFormatter(f"%(asctime)s %(levelname)s {service} %(name)s: %(message)s")
-    )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    for noisy in ("aiokafka", "httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    # uvicorn installs its own handlers; route them through ours.
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        lg = logging.getLogger(name)
-        lg.handlers[:] = []
-        lg.propagate = True
+    logging.config.dictConfig(logging_config(service, level, log_file))

@@ -1,7 +1,8 @@
 """Request throttling on the `limits` library, answering 429 with Retry-After.
 
-State lives in process memory (one replica per service locally); point the limiter at a shared
-`limits` storage (Redis) to share it between replicas.
+State lives in process memory: each worker process and replica counts on its own (the gateway's
+flood limits; auth counts login attempts in its database instead). Point the limiter at a
+shared `limits` storage (Redis) where one count across processes matters.
 """
 
 from __future__ import annotations

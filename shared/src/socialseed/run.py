@@ -1,7 +1,10 @@
-"""``python -m socialseed.run <module:factory> --port N``: one service process.
+"""``python -m socialseed.run <module:factory> --port N [--workers N|auto]``: one service.
 
 Installs the secret-masking, one-line-per-record log formatter before uvicorn starts, so that
-every record of the process (ours, uvicorn's, libraries') goes through it.
+every record of the process (ours, uvicorn's, libraries') goes through it; with several workers
+uvicorn applies it again in each worker it spawns (``socialseed.workers`` says what else each
+worker owns and what they share). ``--workers`` defaults to ``<NAME>_WORKERS`` (``AUTH_WORKERS``
+...), else 1.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ import os
 
 import uvicorn
 
-from socialseed.logs import configure_logging
+from socialseed.logs import logging_config
+from socialseed.workers import share_metrics_between_workers, worker_count
 
 
 def main() -> None:
@@ -20,9 +24,13 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--name", default=None)
+    parser.add_argument("--workers", default=None, help="worker processes: a number or 'auto'")
     args = parser.parse_args()
     name = args.name or args.app.split(".")[0]
-    configure_logging(name, os.environ.get("SOCIALSEED_LOG_LEVEL", "INFO"))
+    workers = worker_count(args.workers or os.environ.get(f"{name.upper()}_WORKERS", "1"))
+    if workers > 1:
+        share_metrics_between_workers()
+    level = os.environ.get("SOCIALSEED_LOG_LEVEL", "INFO")
     # proxy_headers off: uvicorn would otherwise take X-Forwarded-For from any loopback peer as
     # the client address, so a client talking to the gateway directly could pick its own IP.
     # Services read the gateway's X-Forwarded-For themselves, against their trusted proxies.
@@ -31,7 +39,8 @@ def main() -> None:
         factory=True,
         host=args.host,
         port=args.port,
-        log_config=None,
+        workers=workers,
+        log_config=logging_config(name, level, pid=workers > 1),
         access_log=False,
         proxy_headers=False,
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -15,11 +17,15 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
+    CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
 )
+
+from socialseed.workers import MULTIPROC_DIR, forget_dead_workers
 
 HTTP_REQUESTS = Counter(
     "socialseed_http_requests_total",
@@ -59,6 +65,8 @@ CONSUMER_PAUSED = Gauge(
     "socialseed_consumer_paused",
     "1 while a consumer's partition waits for its database or broker to come back",
     ["consumer", "topic"],
+    # With several workers: 1 while any live worker's partition of the topic waits.
+    multiprocess_mode="livemax",
 )
 RATE_LIMITED = Counter(
     "socialseed_rate_limited_total", "Requests refused by a rate limit", ["service", "limit"]
@@ -69,7 +77,20 @@ metrics_router = APIRouter()
 
 @metrics_router.get("/metrics", include_in_schema=False)
 async def metrics() -> Response:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(_exposed_registry()), media_type=CONTENT_TYPE_LATEST)
+
+
+def _exposed_registry() -> CollectorRegistry:
+    """The process's registry; with several workers (``socialseed.workers``) one that merges
+    what every worker wrote, so ``/metrics`` answers for the whole service whichever worker
+    serves it."""
+    directory = os.environ.get(MULTIPROC_DIR)
+    if not directory:
+        return REGISTRY
+    forget_dead_workers(Path(directory))
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
 
 
 def install_http_metrics(app: FastAPI, service: str) -> None:

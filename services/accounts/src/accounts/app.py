@@ -47,7 +47,9 @@ def create_app(
     """``clock`` is the service's "now" (token due dates and expiries, sync times, OAuth
     state expiry); tests pass one they can advance instead of sleeping."""
     settings = settings or AccountsSettings()
-    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    db = Database(
+        settings.database_url, pool_size=settings.db_pool_size, name=settings.service_name
+    )
     http = httpx.AsyncClient(timeout=settings.platforms.timeout)
     ctx = AccountsContext(
         settings=settings,

@@ -27,7 +27,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 def create_app(settings: AuthSettings | None = None, *, background: bool = True) -> FastAPI:
     settings = settings or AuthSettings()
-    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    db = Database(
+        settings.database_url, pool_size=settings.db_pool_size, name=settings.service_name
+    )
     key = load_signing_key(settings)
     jwks = {"keys": [key.public_jwk()]}
 

@@ -1,4 +1,5 @@
-"""Tables that would otherwise only grow: dead refresh-token families, closed invitations."""
+"""Tables that would otherwise only grow: dead refresh-token families, closed invitations,
+login attempts older than every throttle's window."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ INVITATION_KEEP = timedelta(days=30)
 async def purge(ctx: AuthContext, *, batch: int = 1000) -> dict[str, int]:
     """One pass, in short transactions of at most ``batch`` rows each."""
     now = ctx.clock()
-    counts = {"refresh_tokens": 0, "invitations": 0}
+    counts = {"refresh_tokens": 0, "invitations": 0, "login_attempts": 0}
     while True:
         async with ctx.db.transaction() as session:
             n = await HousekeepingRepository(session).delete_dead_refresh_tokens(now, limit=batch)
@@ -31,6 +32,14 @@ async def purge(ctx: AuthContext, *, batch: int = 1000) -> dict[str, int]:
                 now - INVITATION_KEEP, limit=batch
             )
         counts["invitations"] += n
+        if n < batch:
+            break
+    while True:
+        async with ctx.db.transaction() as session:
+            n = await HousekeepingRepository(session).delete_login_attempts(
+                now - ctx.login_throttle.longest_window, limit=batch
+            )
+        counts["login_attempts"] += n
         if n < batch:
             break
     return counts

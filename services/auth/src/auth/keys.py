@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -67,8 +70,19 @@ def load_signing_key(settings: AuthSettings) -> SigningKey:
     if not path.exists():
         if not settings.dev_mode:
             raise RuntimeError("set AUTH_JWT_PRIVATE_KEY or AUTH_JWT_PRIVATE_KEY_FILE")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(generate_pem())
+        _create_once(path, generate_pem())
     return SigningKey.from_pem(path.read_bytes())
+
+
+def _create_once(path: Path, content: bytes) -> None:
+    """Write ``path`` (mode 0600) unless it exists, whole or not at all: several workers start
+    at once, the first to link its complete file wins and the others read that one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+    finally:
+        os.unlink(draft)

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -140,3 +141,19 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, object]] = mapped_column(JSONB, default=dict)
 
     __table_args__ = (Index("ix_audit_events_user_at", "user_id", "at"),)
+
+
+class LoginAttempt(Base):
+    """One login attempt counted against one throttle key, in the database so that every auth
+    process counts the same attempts. The key is hashed: it holds addresses and emails."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_login_attempts_key_hash_at", "key_hash", "at"),
+        Index("ix_login_attempts_at", "at"),
+    )

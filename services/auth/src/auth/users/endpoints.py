@@ -9,10 +9,10 @@ from auth.users.service import (
     InvalidCredentials,
     InvalidEmail,
     RefreshTokenInvalid,
-    TooManyLoginAttempts,
     WeakPassword,
     users,
 )
+from auth.users.throttle import TooManyLoginAttempts
 from socialseed.openapi import errors
 from socialseed.service import CurrentPrincipal, Session
 

@@ -1,13 +1,21 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.models import AuditEvent, Invitation, Membership, RefreshToken, User, Workspace
+from auth.models import (
+    AuditEvent,
+    Invitation,
+    LoginAttempt,
+    Membership,
+    RefreshToken,
+    User,
+    Workspace,
+)
 
 
 class UserRepository:
@@ -97,6 +105,32 @@ class RefreshTokenRepository:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+class LoginAttemptRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def hit(
+        self, key_hash: bytes, *, amount: int, window: timedelta, now: datetime
+    ) -> float | None:
+        """Count one attempt unless ``amount`` were counted within ``window`` (a moving
+        window); when refused, the seconds until the oldest of them leaves it. Serialised per
+        key by a transaction-scoped advisory lock: two processes cannot both take the last
+        attempt."""
+        lock_id = int.from_bytes(key_hash[:8], "big", signed=True)
+        await self.session.execute(select(func.pg_advisory_xact_lock(lock_id)))
+        mine = LoginAttempt.key_hash == key_hash
+        await self.session.execute(
+            delete(LoginAttempt).where(mine, LoginAttempt.at <= now - window)
+        )
+        count, oldest = (
+            await self.session.execute(select(func.count(), func.min(LoginAttempt.at)).where(mine))
+        ).one()
+        if count >= amount:
+            return float((oldest + window - now).total_seconds())
+        self.session.add(LoginAttempt(key_hash=key_hash, at=now))
+        return None
+
+
 class HousekeepingRepository:
     """Rows that can no longer matter, deleted in bounded batches (several auth processes may
     run this at once: ``SKIP LOCKED`` keeps them off each other's rows)."""
@@ -114,6 +148,17 @@ class HousekeepingRepository:
             .with_for_update(skip_locked=True)
         )
         result = await self.session.execute(delete(RefreshToken).where(RefreshToken.id.in_(dead)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def delete_login_attempts(self, before: datetime, *, limit: int) -> int:
+        """Attempts older than every throttle's window (of keys not tried since)."""
+        old = (
+            select(LoginAttempt.id)
+            .where(LoginAttempt.at < before)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        result = await self.session.execute(delete(LoginAttempt).where(LoginAttempt.id.in_(old)))
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def delete_closed_invitations(self, before: datetime, *, limit: int) -> int:

@@ -23,7 +23,7 @@ from auth.users.schemas import (
 )
 from auth.workspaces.repository import InvitationRepository
 from socialseed.contracts import UserRegistered
-from socialseed.errors import BadRequest, Conflict, NotFound, RateLimited, Unauthorized
+from socialseed.errors import BadRequest, Conflict, NotFound, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,6 @@ class InvalidCredentials(Unauthorized):
 
 class RefreshTokenInvalid(Unauthorized):
     default_detail = "The refresh token is invalid, expired or revoked."
-
-
-class TooManyLoginAttempts(RateLimited):
-    default_detail = "Too many login attempts; wait a minute and try again."
 
 
 class InvalidEmail(BadRequest):
@@ -93,12 +89,7 @@ class UserService:
         self, session: AsyncSession, ctx: AuthContext, *, email: str, password: str, ip: str
     ) -> TokenPair:
         email = normalise_email(email)
-        error = TooManyLoginAttempts
-        await ctx.throttle.hit(ctx.login_per_ip, "login-ip", ip, error=error)
-        await ctx.throttle.hit(ctx.login_per_ip_email, "login-ip-email", ip, email, error=error)
-        # Per account across every address; counted before the lookup, so an unknown email
-        # is throttled exactly like a registered one.
-        await ctx.throttle.hit(ctx.login_per_email, "login-email", email, error=error)
+        await ctx.login_throttle.hit(ctx.db, ctx.clock(), ip=ip, email=email)
         users = UserRepository(session)
         user = await users.by_email(email)
         # Always verify a hash (a dummy one for unknown emails): same answer, same time.
