@@ -14,7 +14,7 @@ from socialseed.platforms import (
     build_providers,
 )
 
-PUBLISHING = (Platform.X,)
+PUBLISHING = (Platform.X, Platform.LINKEDIN)
 
 
 @pytest.mark.parametrize("platform", PUBLISHING)
