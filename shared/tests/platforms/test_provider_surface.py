@@ -14,7 +14,7 @@ from socialseed.platforms import (
     build_providers,
 )
 
-PUBLISHING = (Platform.X, Platform.LINKEDIN)
+PUBLISHING = (Platform.X, Platform.LINKEDIN, Platform.FACEBOOK)
 
 
 @pytest.mark.parametrize("platform", PUBLISHING)
