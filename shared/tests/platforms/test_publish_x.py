@@ -191,3 +191,27 @@ async def test_a_rate_limited_publish_says_when_the_window_resets(sandbox: Sandb
     assert error.kind is ErrorKind.RATE_LIMITED and error.status == 429
     assert error.retry_after is not None and 0 < error.retry_after <= 15 * 60
     assert await ledger(sandbox, X) == []
+
+
+async def test_a_finished_thread_called_again_posts_nothing_more(sandbox: Sandbox) -> None:
+    provider = sandbox.provider(X)
+    tokens = await account(sandbox, X)
+    post = Post(text="root", marker="t1", options={"thread": ["only reply"]})
+    pending = await provider.publish(tokens, post)
+    assert isinstance(pending, Pending)
+    done = await provider.publish(tokens, post, pending.progress)
+    assert isinstance(done, PublishedPost)
+    posted = [e["platform_post_id"] for e in await ledger(sandbox, X)]
+    finished = {**pending.progress, "tweet_ids": posted}
+    assert isinstance(await provider.publish(tokens, post, finished), PublishedPost)
+    assert len(await ledger(sandbox, X)) == 2
+
+
+async def test_media_alone_is_posted_without_text(sandbox: Sandbox) -> None:
+    tokens = await account(sandbox, X)
+    published = await sandbox.provider(X).publish(
+        tokens, Post(text="", marker="t1", media=(IMAGE,))
+    )
+    assert isinstance(published, PublishedPost)
+    entry = only(await ledger(sandbox, X))
+    assert "text" not in entry["request"]["body"] and len(entry["media"]) == 1

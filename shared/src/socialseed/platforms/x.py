@@ -135,9 +135,11 @@ class XProvider(OAuth2Provider):
     ) -> PublishedPost | Pending:
         media_ids = ids_in(progress, "media_ids")
         tweet_ids = ids_in(progress, "tweet_ids")
+        thread = thread_of(post)
         if tweet_ids:
-            reply = thread_of(post)[len(tweet_ids) - 1]
-            tweet_ids.append(await self.create_tweet(tokens, {"text": reply}, tweet_ids[-1]))
+            if len(tweet_ids) <= len(thread):  # else everything is out already
+                reply = {"text": thread[len(tweet_ids) - 1]}
+                tweet_ids.append(await self.create_tweet(tokens, reply, tweet_ids[-1]))
             return self.outcome(post, media_ids, tweet_ids)
         if post.media and not media_ids:
             infos = [await self.upload(tokens, media) for media in post.media]
@@ -147,7 +149,7 @@ class XProvider(OAuth2Provider):
         waiting = self.processing(infos)
         if waiting is not None:
             return Pending({"media_ids": media_ids}, *waiting)
-        first: JSON = {"text": post.text}
+        first: JSON = {"text": post.text} if post.text else {}  # media alone need no text
         if media_ids:
             first["media"] = {"media_ids": media_ids}
         if post.options.get("reply_settings"):
