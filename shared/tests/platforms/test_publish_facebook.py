@@ -182,3 +182,12 @@ async def test_a_page_throttle_in_a_400_body_is_a_rate_limit(tight: Sandbox) -> 
     error = caught.value
     assert error.kind is ErrorKind.RATE_LIMITED and error.status == 400
     assert error.code == "80001" and error.retry_after and error.retry_after > 0
+
+
+async def test_a_server_error_is_transient(sandbox: Sandbox) -> None:
+    tokens = await account(sandbox, FACEBOOK)
+    await sandbox.fault(FACEBOOK, endpoint="*/feed", method="POST", error_rate=1.0, count=1)
+    with pytest.raises(PlatformError) as caught:
+        await sandbox.provider(FACEBOOK).publish(tokens, Post(text="later", marker="t1"))
+    assert caught.value.kind is ErrorKind.TRANSIENT
+    assert await ledger(sandbox, FACEBOOK) == []

@@ -215,3 +215,12 @@ async def test_media_alone_is_posted_without_text(sandbox: Sandbox) -> None:
     assert isinstance(published, PublishedPost)
     entry = only(await ledger(sandbox, X))
     assert "text" not in entry["request"]["body"] and len(entry["media"]) == 1
+
+
+async def test_a_server_error_is_transient_and_nothing_is_posted(sandbox: Sandbox) -> None:
+    tokens = await account(sandbox, X)
+    await sandbox.fault(X, endpoint="/2/tweets", method="POST", error_rate=1.0, count=1)
+    with pytest.raises(PlatformError) as caught:
+        await sandbox.provider(X).publish(tokens, Post(text="later", marker="t1"))
+    assert caught.value.kind is ErrorKind.TRANSIENT and caught.value.status == 503
+    assert await ledger(sandbox, X) == []
