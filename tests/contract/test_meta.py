@@ -11,6 +11,7 @@ from sandbox.testing import (
     CLIENT_ID,
     CLIENT_SECRET,
     JPEG,
+    MP4,
     PNG,
     SandboxFactory,
     host_media,
@@ -470,3 +471,33 @@ def test_ig_insights_kept_two_years(sandbox_with: SandboxFactory) -> None:
     day1, day3 = media[0]["id"], media[1]["id"]  # seeded 1 and 3 days ago, newest first
     assert ig_insights(c, token, day1, "reach")["data"]
     assert ig_insights(c, token, day3, "reach") == {"data": []}  # older than the 2 days kept
+
+
+def test_fb_page_videos_list_since_with_status(client: httpx.Client) -> None:
+    _, pages = fb_connect(client)
+    page, page_token = pages[0]["id"], pages[0]["access_token"]
+    before = int(client.get("/_sandbox/clock").json()["ts"]) - 1
+    for description, data in (("a clip", MP4), ("not a clip", JPEG)):
+        client.post(
+            f"/facebook/v21.0/{page}/videos",
+            data={
+                "file_url": host_media(client, data),
+                "description": description,
+                "access_token": page_token,
+            },
+        ).raise_for_status()
+    listed = client.get(
+        f"/facebook/v21.0/{page}/videos",
+        params={
+            "fields": "id,description,created_time,status",
+            "since": str(before),
+            "access_token": page_token,
+        },
+    ).json()["data"]
+    assert [v["description"] for v in listed] == ["not a clip", "a clip"]  # newest first
+    assert [v["status"]["video_status"] for v in listed] == ["error", "processing"]
+    later = client.get(
+        f"/facebook/v21.0/{page}/videos",
+        params={"since": str(before + 3600), "access_token": page_token},
+    ).json()["data"]
+    assert later == []

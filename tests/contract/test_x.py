@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 
 from sandbox.testing import CLIENT_ID, CLIENT_SECRET, JPEG, approve, pkce, redirect_uri
@@ -233,3 +235,42 @@ def test_tweet_cap_15_minutes(client: httpx.Client) -> None:
     assert "retry-after" not in over.headers
     advance(client, 15 * 60 + 1)
     assert client.post("/x/2/tweets", headers=headers, json={"text": "later"}).status_code == 201
+
+
+def test_timeline_since_start_time_with_conversations_and_media_keys(
+    client: httpx.Client,
+) -> None:
+    token = connect(client)["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    user_id = client.get("/x/2/users/me", headers=headers).json()["data"]["id"]
+    now = client.get("/_sandbox/clock").json()["ts"]
+    since = datetime.fromtimestamp(now - 1, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    media = client.post(
+        "/x/2/media/upload",
+        headers=headers,
+        files={"media": ("a.jpg", JPEG, "image/jpeg")},
+    ).json()["data"]
+    root = client.post(
+        "/x/2/tweets",
+        headers=headers,
+        json={"text": "root", "media": {"media_ids": [media["id"]]}},
+    ).json()["data"]["id"]
+    reply = client.post(
+        "/x/2/tweets",
+        headers=headers,
+        json={"text": "reply", "reply": {"in_reply_to_tweet_id": root}},
+    ).json()["data"]["id"]
+    fields = {"tweet.fields": "conversation_id,referenced_tweets,attachments", "max_results": "5"}
+    timeline = client.get(
+        f"/x/2/users/{user_id}/tweets", headers=headers, params={**fields, "start_time": since}
+    ).json()
+    tweets = {t["id"]: t for t in timeline["data"]}
+    assert set(tweets) == {root, reply}  # seeded history is older
+    assert tweets[root]["conversation_id"] == tweets[reply]["conversation_id"] == root
+    assert tweets[reply]["referenced_tweets"] == [{"type": "replied_to", "id": root}]
+    assert tweets[root]["attachments"] == {"media_keys": [media["media_key"]]}
+    assert "referenced_tweets" not in tweets[root] and "attachments" not in tweets[reply]
+    bad = client.get(
+        f"/x/2/users/{user_id}/tweets", headers=headers, params={"start_time": "yesterday"}
+    )
+    assert bad.status_code == 400
