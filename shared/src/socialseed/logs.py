@@ -5,7 +5,12 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from contextvars import ContextVar
 from pathlib import Path
+
+# The id of the request being served (set by ``socialseed.telemetry.RequestContext``); every
+# record names it, so one request's lines can be found among concurrent ones.
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
 
 _SECRET_PATTERNS = [
     # Authorization headers, bearer tokens
@@ -41,12 +46,19 @@ class SafeFormatter(logging.Formatter):
         return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        return True
+
+
 def configure_logging(service: str, level: str = "INFO", log_file: Path | None = None) -> None:
     handler: logging.Handler = (
         logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
     )
+    handler.addFilter(RequestIdFilter())
     handler.setFormatter(
-        SafeFormatter(f"%(asctime)s %(levelname)s {service} %(name)s: %(message)s")
+        SafeFormatter(f"%(asctime)s %(levelname)s {service} %(name)s [%(request_id)s]: %(message)s")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -8,10 +8,23 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import Any
 
 import uvicorn
 
 from socialseed.logs import configure_logging
+
+# How every service is served (the test harness too): uvloop's event loop and httptools' HTTP
+# parser (both in uvicorn[standard]), no access log (the request layer counts requests), and
+# proxy_headers off: uvicorn would otherwise take X-Forwarded-For from any loopback peer as the
+# client address, so a client talking to the gateway directly could pick its own IP. Services
+# read the gateway's X-Forwarded-For themselves, against their trusted proxies.
+SERVER_SETTINGS: dict[str, Any] = {
+    "loop": "uvloop",
+    "http": "httptools",
+    "access_log": False,
+    "proxy_headers": False,
+}
 
 
 def main() -> None:
@@ -23,17 +36,8 @@ def main() -> None:
     args = parser.parse_args()
     name = args.name or args.app.split(".")[0]
     configure_logging(name, os.environ.get("SOCIALSEED_LOG_LEVEL", "INFO"))
-    # proxy_headers off: uvicorn would otherwise take X-Forwarded-For from any loopback peer as
-    # the client address, so a client talking to the gateway directly could pick its own IP.
-    # Services read the gateway's X-Forwarded-For themselves, against their trusted proxies.
     uvicorn.run(
-        args.app,
-        factory=True,
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
+        args.app, factory=True, host=args.host, port=args.port, log_config=None, **SERVER_SETTINGS
     )
 
 
