@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 from fastapi import APIRouter, FastAPI, Request
 from opentelemetry import propagate
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -54,6 +55,10 @@ def _app(service: str, **settings: object) -> tuple[FastAPI, list[logging.LogRec
         sent = (await downstream.get("/")).text
         return {"request_id": request.state.request_id, "carrier": carrier, "sent": sent}
 
+    @router.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
     @router.post("/upload")
     async def upload(request: Request) -> dict[str, int]:
         return {"size": len(await request.body())}
@@ -98,6 +103,19 @@ async def test_request_ids_are_kept_when_well_formed_and_reach_state_logs_and_er
         assert r.headers["x-request-id"]
         r = await client.get("/nothing/here")
         assert r.status_code == 404 and r.headers["x-request-id"]
+
+
+async def test_an_unhandled_error_names_its_request_id_in_the_answer_and_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app, _ = _app("probe-500")
+    # Starlette re-raises after answering 500; the client must see the answer, not the raise.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        r = await client.get("/boom", headers={"X-Request-ID": "find-me-500"})
+    assert (r.status_code, r.json()["error"]) == (500, "InternalError")
+    assert r.headers["x-request-id"] == "find-me-500"
+    assert any("find-me-500" in rec.getMessage() for rec in caplog.records)
 
 
 async def test_access_metrics_are_counted_per_route_template() -> None:
