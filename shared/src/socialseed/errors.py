@@ -113,9 +113,16 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=exc)
-    return JSONResponse(error_body("InternalError", "Something went wrong."), status_code=500)
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    # Answered outside the request layer (Starlette's outermost middleware): the request id is
+    # named here, in the log line and the answer, so a client's report finds the traceback.
+    request_id = getattr(request.state, "request_id", None)
+    log.exception("unhandled error in request %s", request_id or "-", exc_info=exc)
+    return JSONResponse(
+        error_body("InternalError", "Something went wrong."),
+        status_code=500,
+        headers={"X-Request-ID": request_id} if request_id else None,
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -5,8 +5,13 @@ from __future__ import annotations
 import logging
 import logging.config
 import re
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+
+# The id of the request being served (set by ``socialseed.telemetry.RequestContext``); every
+# record names it, so one request's lines can be found among concurrent ones.
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
 
 _SECRET_PATTERNS = [
     # Authorization headers, bearer tokens
@@ -42,6 +47,12 @@ class SafeFormatter(logging.Formatter):
         return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        return True
+
+
 def logging_config(
     service: str, level: str = "INFO", log_file: Path | None = None, *, pid: bool = False
 ) -> dict[str, Any]:
@@ -60,10 +71,12 @@ def logging_config(
         "formatters": {
             "safe": {
                 "()": SafeFormatter,
-                "fmt": f"%(asctime)s %(levelname)s {service}{worker} %(name)s: %(message)s",
+                "fmt": f"%(asctime)s %(levelname)s {service}{worker} %(name)s "
+                "[%(request_id)s]: %(message)s",
             }
         },
-        "handlers": {"main": handler | {"formatter": "safe"}},
+        "filters": {"request_id": {"()": RequestIdFilter}},
+        "handlers": {"main": handler | {"formatter": "safe", "filters": ["request_id"]}},
         "root": {"handlers": ["main"], "level": level.upper()},
         "loggers": {
             **{noisy: {"level": "WARNING"} for noisy in ("aiokafka", "httpx", "httpcore")},

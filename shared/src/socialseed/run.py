@@ -11,11 +11,24 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import Any
 
 import uvicorn
 
 from socialseed.logs import logging_config
 from socialseed.workers import share_metrics_between_workers, worker_count
+
+# How every service is served (the test harness too): uvloop's event loop and httptools' HTTP
+# parser (both in uvicorn[standard]), no access log (the request layer counts requests), and
+# proxy_headers off: uvicorn would otherwise take X-Forwarded-For from any loopback peer as the
+# client address, so a client talking to the gateway directly could pick its own IP. Services
+# read the gateway's X-Forwarded-For themselves, against their trusted proxies.
+SERVER_SETTINGS: dict[str, Any] = {
+    "loop": "uvloop",
+    "http": "httptools",
+    "access_log": False,
+    "proxy_headers": False,
+}
 
 
 def main() -> None:
@@ -31,9 +44,6 @@ def main() -> None:
     if workers > 1:
         share_metrics_between_workers()
     level = os.environ.get("SOCIALSEED_LOG_LEVEL", "INFO")
-    # proxy_headers off: uvicorn would otherwise take X-Forwarded-For from any loopback peer as
-    # the client address, so a client talking to the gateway directly could pick its own IP.
-    # Services read the gateway's X-Forwarded-For themselves, against their trusted proxies.
     uvicorn.run(
         args.app,
         factory=True,
@@ -41,8 +51,7 @@ def main() -> None:
         port=args.port,
         workers=workers,
         log_config=logging_config(name, level, pid=workers > 1),
-        access_log=False,
-        proxy_headers=False,
+        **SERVER_SETTINGS,
     )
 
 

@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -44,7 +42,6 @@ SWAGGER_UI_ASSETS = str(SWAGGER_UI_PY_ROOT / "static")
 SWAGGER_UI_PREFIX = "/static/swagger-ui"
 
 HealthCheck = Callable[[], Awaitable[None]]
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
 @dataclass
@@ -196,12 +193,13 @@ def create_service_app(
     settings = runtime.settings
     logging.getLogger().setLevel(settings.log_level.upper())
     install_log_redaction()
-    provider = runtime.tracer_provider or telemetry.tracer_provider(
-        settings.service_name, settings.otel_exporter_otlp_endpoint
-    )
+    tracing = telemetry.tracing_enabled(settings)
+    provider = runtime.tracer_provider or telemetry.tracer_provider(settings)
     for client in runtime.http_clients:
-        telemetry.instrument_client(client, provider)
+        telemetry.instrument_client(client, provider, tracing=tracing)
     app = FastAPI(
+        # Tracing is ours (below), never switched on by a global provider someone sets.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         title=title,
         description=description,
         lifespan=runtime.lifespan,
@@ -211,20 +209,13 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.tracer_provider = provider
     install_error_handlers(app)
-    # Innermost, so its 413 passes the request-id and metrics middlewares like any answer.
+    # Innermost, so its 413 passes the request layer like any answer.
     install_body_limit(app, max_body_bytes or settings.max_body_bytes)
-    telemetry.install_http_metrics(app, settings.service_name)
-
-    @app.middleware("http")
-    async def _request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        incoming = request.headers.get("x-request-id", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.state.request_id = request_id
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request_id
-        return response
+    app.add_middleware(
+        telemetry.RequestContext,
+        service=settings.service_name,
+        tracer=None if tracing else provider.get_tracer("socialseed.request"),
+    )
 
     app.mount(SWAGGER_UI_PREFIX, StaticFiles(directory=SWAGGER_UI_ASSETS), name="swagger-ui")
 
@@ -242,8 +233,12 @@ def create_service_app(
         app.include_router(router)
     app.include_router(health_router(runtime.health_checks))
     app.include_router(telemetry.metrics_router)
-    FastAPIInstrumentor.instrument_app(
-        app, excluded_urls="healthz,metrics", tracer_provider=provider
-    )
+    if tracing:
+        FastAPIInstrumentor.instrument_app(
+            app,
+            excluded_urls="healthz,metrics",
+            tracer_provider=provider,
+            exclude_spans=["receive", "send"],  # one span per request, not one per message
+        )
     document_errors(app, authenticated=[_current_principal])
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pydantic import BaseModel, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Substrings of every development credential committed to this repo (and so public): the
@@ -62,7 +62,13 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = "socialseed-auth"
     jwt_audience: str = "socialseed"
 
+    # Tracing is on when an OTLP endpoint is set, or when asked for without one (spans made but
+    # not exported, e.g. for a test's own processor). Off, no span is recorded and no
+    # instrumentation runs; an incoming traceparent still reaches events and outgoing calls.
     otel_exporter_otlp_endpoint: str | None = None
+    tracing_enabled: bool = False
+    # With tracing on: the share of new traces recorded (a caller's decision is followed).
+    trace_sample_ratio: float = Field(default=0.1, ge=0.0, le=1.0)
 
     # The largest request body accepted, declared or streamed (413 PayloadTooLarge above).
     max_body_bytes: int = 1024 * 1024

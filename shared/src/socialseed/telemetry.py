@@ -1,19 +1,27 @@
-"""Prometheus metrics (one module of named constants) and OpenTelemetry tracing setup."""
+"""Prometheus metrics (one module of named constants), OpenTelemetry tracing setup, and the
+request layer that gives every request its id, access metrics and logging context."""
 
 from __future__ import annotations
 
 import os
+import re
 import time
-from collections.abc import Awaitable, Callable
+from contextvars import Token
 from pathlib import Path
+from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Response
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
+from opentelemetry.trace import Tracer
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -24,8 +32,13 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from socialseed.logs import REQUEST_ID
+from socialseed.settings import ServiceSettings
 from socialseed.workers import MULTIPROC_DIR, forget_dead_workers
+
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
 
 HTTP_REQUESTS = Counter(
     "socialseed_http_requests_total",
@@ -93,37 +106,119 @@ def _exposed_registry() -> CollectorRegistry:
     return registry
 
 
-def install_http_metrics(app: FastAPI, service: str) -> None:
-    @app.middleware("http")
-    async def _measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+class RequestContext:
+    """The one layer every request passes (pure ASGI: no task, no stream per request).
+
+    Gives the request its id (a well-formed incoming ``X-Request-ID`` or a new one) in
+    ``request.state.request_id``, the logging context and the response header; counts it in
+    the access metrics under its route template (never the raw path: ids would explode the
+    label set; ``unmatched`` when no route matched); and, when tracing is off, still carries
+    an incoming ``traceparent`` on: a non-recording span of ours under the caller's trace is
+    the current span, so events written and calls made while serving keep the caller's trace
+    id. With tracing on, the OpenTelemetry instrumentation does that instead."""
+
+    def __init__(self, app: ASGIApp, *, service: str, tracer: Tracer | None) -> None:
+        self.app = app
+        self.service = service
+        self.tracer = tracer  # None: tracing is on and instrumented elsewhere
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id, traceparent = _request_headers(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (b"x-request-id", request_id.encode())
+        status = 500  # what the client gets if the app raises before answering
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        log_token = REQUEST_ID.set(request_id)
+        trace_token = self._continue_trace(traceparent)
         start = time.perf_counter()
-        status = 500
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await self.app(scope, receive, send_with_id)
         finally:
-            route = request.scope.get("route")
-            # The route template, never the raw path: ids would explode the label set.
-            path = getattr(route, "path", "unmatched")
-            HTTP_REQUESTS.labels(service, request.method, path, str(status)).inc()
-            HTTP_LATENCY.labels(service, request.method, path).observe(time.perf_counter() - start)
+            self._observe(scope, status, time.perf_counter() - start)
+            if trace_token is not None:
+                otel_context.detach(trace_token)
+            REQUEST_ID.reset(log_token)
+
+    def _continue_trace(self, traceparent: str | None) -> Token[Context] | None:
+        if self.tracer is None or traceparent is None:
+            return None
+        parent = propagate.extract({"traceparent": traceparent})
+        span = self.tracer.start_span("request", context=parent)
+        return otel_context.attach(trace.set_span_in_context(span, parent))
+
+    def _observe(self, scope: Scope, status: int, seconds: float) -> None:
+        route = getattr(scope.get("route"), "path", "unmatched")
+        key = (scope["method"], route, status)
+        children = self._children.get(key)
+        if children is None:  # once per (method, route, status): labels() takes a lock
+            children = (
+                HTTP_REQUESTS.labels(self.service, key[0], route, str(status)),
+                HTTP_LATENCY.labels(self.service, key[0], route),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
 
-def tracer_provider(service: str, otlp_endpoint: str | None) -> TracerProvider:
-    """A tracer provider for one service (an object the app owns, not a process global); spans
-    are exported over OTLP/HTTP when an endpoint is set."""
-    provider = TracerProvider(resource=Resource.create({"service.name": service}))
-    if otlp_endpoint:
+def _request_headers(scope: Scope) -> tuple[str, str | None]:
+    """The request id (the incoming one when well-formed, else a new one) and the incoming
+    ``traceparent``, in one pass over the headers."""
+    request_id: str | None = None
+    traceparent: str | None = None
+    for name, value in scope["headers"]:
+        if name == b"x-request-id" and _REQUEST_ID.fullmatch(value):
+            request_id = value.decode()
+        elif name == b"traceparent":
+            traceparent = value.decode("latin-1")
+    return request_id or os.urandom(16).hex(), traceparent
+
+
+def tracing_enabled(settings: ServiceSettings) -> bool:
+    return settings.tracing_enabled or bool(settings.otel_exporter_otlp_endpoint)
+
+
+def tracer_provider(settings: ServiceSettings) -> TracerProvider:
+    """A tracer provider for one service (an object the app owns, not a process global). With
+    tracing on it samples ``trace_sample_ratio`` of new traces and follows the caller's
+    decision otherwise; spans are exported over OTLP/HTTP when an endpoint is set. With
+    tracing off it records nothing: its spans only carry trace ids on."""
+    resource = Resource.create({"service.name": settings.service_name})
+    if not tracing_enabled(settings):
+        return TracerProvider(resource=resource, sampler=ALWAYS_OFF)
+    provider = TracerProvider(
+        resource=resource, sampler=ParentBased(TraceIdRatioBased(settings.trace_sample_ratio))
+    )
+    if settings.otel_exporter_otlp_endpoint:
         provider.add_span_processor(
-            BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_endpoint}/v1/traces"))
+            BatchSpanProcessor(
+                OTLPSpanExporter(endpoint=f"{settings.otel_exporter_otlp_endpoint}/v1/traces")
+            )
         )
     return provider
 
 
-def instrument_client(client: httpx.AsyncClient, provider: TracerProvider) -> None:
+def instrument_client(
+    client: httpx.AsyncClient, provider: TracerProvider, *, tracing: bool
+) -> None:
     """Outgoing calls of this client (gateway -> services, services -> platforms) carry
-    traceparent; other httpx clients in the process are left alone."""
-    HTTPXClientInstrumentor.instrument_client(client, tracer_provider=provider)
+    traceparent; other httpx clients in the process are left alone. With tracing off no client
+    span is made: the current trace context is injected as is."""
+    if tracing:
+        HTTPXClientInstrumentor.instrument_client(client, tracer_provider=provider)
+    else:
+        client.event_hooks["request"] = [*client.event_hooks["request"], _inject_trace_context]
+
+
+async def _inject_trace_context(request: httpx.Request) -> None:
+    propagate.inject(request.headers)

@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from socialseed.devstack.kafka import LocalKafka
 from socialseed.devstack.postgres import LocalPostgres
+from socialseed.run import SERVER_SETTINGS
 from socialseed.stack import SERVICES, all_topics, migrate
 
 TEST_DATABASE = "socialseed_test"
@@ -49,8 +50,7 @@ def serve(app: FastAPI, *, port: int | None = None, timeout: float = 20.0) -> It
             host="127.0.0.1",
             port=port,
             log_level="warning",
-            access_log=False,
-            proxy_headers=False,  # as in socialseed.run: the app decides whom to trust
+            **SERVER_SETTINGS,  # served as socialseed.run serves the services
         )
     )
     thread = threading.Thread(target=server.run, name=f"serve-{port}", daemon=True)

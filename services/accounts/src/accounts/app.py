@@ -72,7 +72,7 @@ def create_app(
     )
     broker: KafkaBroker | None = None
     consumers: list[EventConsumer] = []
-    tracer = telemetry.tracer_provider(settings.service_name, settings.otel_exporter_otlp_endpoint)
+    tracer = telemetry.tracer_provider(settings)
     if settings.kafka_enabled:
         broker = make_broker(
             settings.kafka_bootstrap,
