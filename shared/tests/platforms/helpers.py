@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import secrets
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,10 +22,13 @@ from socialseed.platforms import (
     Platform,
     PlatformError,
     PlatformsConfig,
+    Post,
     Provider,
+    PublishedPost,
     TokenSet,
     build_providers,
 )
+from socialseed.platforms.base import Media, MediaKind, Pending
 
 
 @dataclass
@@ -51,6 +59,12 @@ class Sandbox:
     async def fault(self, platform: Platform, **spec: Any) -> None:
         response = await self.control.post("/_sandbox/faults", json={"platform": platform, **spec})
         response.raise_for_status()
+
+    async def ledger(self, platform: Platform) -> list[dict[str, Any]]:
+        """Every post the platform's API created, oldest first."""
+        response = await self.control.get("/_sandbox/ledger", params={"platform": platform})
+        entries: list[dict[str, Any]] = response.json()["entries"]
+        return entries
 
     async def tokens(self, platform: Platform) -> dict[str, str]:
         """Token value -> status (active, expired, used, revoked) as the sandbox sees it."""
@@ -102,6 +116,27 @@ class Sandbox:
             self.secrets.add(authorization.code_verifier)
         return tokens, connections
 
+    async def publish_until_done(
+        self,
+        provider: Provider,
+        tokens: TokenSet,
+        post: Post,
+        progress: Mapping[str, Any] | None = None,
+        *,
+        max_calls: int = 10,
+    ) -> tuple[PublishedPost, list[Pending]]:
+        """Call ``publish`` as a worker would, letting the sandbox clock run ``poll_after``
+        between calls; the post and every ``Pending`` on the way."""
+        pendings: list[Pending] = []
+        for _ in range(max_calls):
+            outcome = await provider.publish(tokens, post, progress)
+            if isinstance(outcome, PublishedPost):
+                return outcome, pendings
+            pendings.append(outcome)
+            progress = outcome.progress
+            await self.advance(max(outcome.poll_after, 1.0))
+        raise AssertionError(f"still pending after {max_calls} calls: {pendings[-1]}")
+
     def remember(self, *token_sets: TokenSet) -> None:
         for tokens in token_sets:
             self.secrets.add(tokens.access_token)
@@ -133,3 +168,63 @@ def scopes_of(authorization: Authorization, separator: str) -> list[str]:
 def only(items: Iterable[Any]) -> Any:
     (item,) = list(items)
     return item
+
+
+class MediaServer:
+    """Media files served over real HTTP, as the publisher's signed URLs are, for platforms that
+    download media themselves; ``fetches`` counts the downloads of each file."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self.fetches: Counter[str] = Counter()
+
+    def media(self, kind: MediaKind, data: bytes, mime_type: str) -> Media:
+        name = secrets.token_hex(6)
+        self.files[name] = (mime_type, data)
+
+        async def read(offset: int, length: int) -> bytes:
+            return data[offset : offset + length]
+
+        return Media(
+            id=name,
+            kind=kind,
+            mime_type=mime_type,
+            size=len(data),
+            url=f"{self.url}/media/{name}?signature=test",
+            read=read,
+        )
+
+
+@contextmanager
+def media_server() -> Iterator[MediaServer]:
+    """A ``MediaServer`` on a free loopback port, stopped on exit."""
+    server: MediaServer | None = None
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            assert server is not None
+            name = urlsplit(self.path).path.rsplit("/", 1)[-1]
+            found = server.files.get(name)
+            if found is None:
+                self.send_error(404)
+                return
+            server.fetches[name] += 1
+            self.send_response(200)
+            self.send_header("Content-Type", found[0])
+            self.send_header("Content-Length", str(len(found[1])))
+            self.end_headers()
+            self.wfile.write(found[1])
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = MediaServer(f"http://127.0.0.1:{httpd.server_address[1]}")
+    thread = threading.Thread(target=httpd.serve_forever, name="media-server", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
