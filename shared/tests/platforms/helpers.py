@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -29,6 +29,9 @@ from socialseed.platforms import (
     build_providers,
 )
 from socialseed.platforms.base import Media, MediaKind, Pending
+from socialseed.platforms.provider import BaseProvider
+
+P = TypeVar("P", bound=BaseProvider)
 
 
 @dataclass
@@ -102,6 +105,13 @@ class Sandbox:
         code = await self.consent(authorization, username)
         return await self.finish(provider, authorization, code)
 
+    async def connected(self, kind: type[P], username: str = "alice") -> tuple[P, TokenSet]:
+        """A provider of that class and the tokens of a freshly connected account."""
+        provider = self.provider(kind.platform)
+        assert isinstance(provider, kind)
+        tokens, _ = await self.connect(provider, username)
+        return provider, tokens
+
     async def finish(
         self, provider: Provider, authorization: Authorization, code: str
     ) -> tuple[TokenSet, list[Connection]]:
@@ -168,6 +178,34 @@ def scopes_of(authorization: Authorization, separator: str) -> list[str]:
 def only(items: Iterable[Any]) -> Any:
     (item,) = list(items)
     return item
+
+
+def stored_video(
+    data: bytes,
+    *,
+    url: str = "https://media.socialseed.test/v.mp4",
+    duration_s: float | None = 12.0,
+    fail_reads_at: int | None = None,
+) -> Media:
+    """A video as the publisher hands it to providers that upload bytes; ``fail_reads_at``:
+    the storage fails once when read from that offset (an upload cut off midway)."""
+    failures = [fail_reads_at]
+
+    async def read(offset: int, length: int) -> bytes:
+        if offset == failures[0]:
+            failures[0] = None
+            raise ConnectionError("storage went away")
+        return data[offset : offset + length]
+
+    return Media(
+        id=secrets.token_hex(6),
+        kind=MediaKind.VIDEO,
+        mime_type="video/mp4",
+        size=len(data),
+        url=url,
+        read=read,
+        duration_s=duration_s,
+    )
 
 
 class MediaServer:

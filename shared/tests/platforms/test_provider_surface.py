@@ -3,24 +3,28 @@ without an implementation says so instead of doing something else."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import httpx
 import pytest
 
-from socialseed.platforms import Platform, PlatformsConfig, Post, TokenSet, build_providers
+from socialseed.platforms import PROVIDERS, Platform, PlatformsConfig, TokenSet, build_providers
+from socialseed.platforms.provider import BaseProvider
+
+# Their publish and reconciliation are exercised in test_publish_<platform>.py.
+PUBLISHING = (Platform.INSTAGRAM, Platform.TIKTOK, Platform.YOUTUBE)
 
 
-async def test_unimplemented_publish_and_metrics_raise_not_implemented() -> None:
+@pytest.mark.parametrize("platform", PUBLISHING)
+def test_publishing_platforms_implement_publish_and_reconciliation(platform: Platform) -> None:
+    provider = PROVIDERS[platform]
+    assert provider.publish is not BaseProvider.publish
+    assert provider.find_published_post is not BaseProvider.find_published_post
+
+
+@pytest.mark.parametrize("platform", list(Platform))
+async def test_unimplemented_metrics_raise_not_implemented(platform: Platform) -> None:
     async with httpx.AsyncClient() as client:
-        provider = build_providers(PlatformsConfig(), client)[Platform.X]
+        provider = build_providers(PlatformsConfig(), client)[platform]
         tokens = TokenSet(access_token="t" * 20, expires_at=None)
-        with pytest.raises(NotImplementedError):
-            await provider.publish(tokens, Post(text="hi", marker="m1"))
-        with pytest.raises(NotImplementedError):
-            await provider.find_published_post(
-                tokens, Post(text="hi", marker="m1"), datetime.now(UTC)
-            )
         with pytest.raises(NotImplementedError):
             await provider.fetch_post_metrics(tokens, ["1", "2"])
         with pytest.raises(NotImplementedError):

@@ -7,7 +7,7 @@ import pytest
 
 from sandbox.testing import JPEG, MP4
 from shared.tests.platforms.helpers import MediaServer, Sandbox
-from socialseed.platforms import ErrorKind, Platform, PlatformError, Post, PublishedPost, TokenSet
+from socialseed.platforms import ErrorKind, Platform, PlatformError, Post, PublishedPost
 from socialseed.platforms.base import MediaKind, Pending
 from socialseed.platforms.instagram import InstagramProvider
 
@@ -23,17 +23,10 @@ def image(files: MediaServer) -> Post:
     )
 
 
-async def connected(sandbox: Sandbox) -> tuple[InstagramProvider, TokenSet]:
-    provider = sandbox.provider(INSTAGRAM)
-    assert isinstance(provider, InstagramProvider)
-    tokens, _ = await sandbox.connect(provider)
-    return provider, tokens
-
-
 async def test_image_is_pending_while_processed_then_published(
     sandbox: Sandbox, media_files: MediaServer
 ) -> None:
-    provider, tokens = await connected(sandbox)
+    provider, tokens = await sandbox.connected(InstagramProvider)
     post = image(media_files)
     since = sandbox.now()
 
@@ -54,7 +47,7 @@ async def test_image_is_pending_while_processed_then_published(
 
 
 async def test_carousel_and_reel(sandbox: Sandbox, media_files: MediaServer) -> None:
-    provider, tokens = await connected(sandbox)
+    provider, tokens = await sandbox.connected(InstagramProvider)
     carousel = Post(
         text="Three views",
         marker="t-carousel",
@@ -81,7 +74,7 @@ async def test_carousel_and_reel(sandbox: Sandbox, media_files: MediaServer) -> 
 async def test_media_instagram_cannot_process_fails_with_its_reason(
     sandbox: Sandbox, media_files: MediaServer
 ) -> None:
-    provider, tokens = await connected(sandbox)
+    provider, tokens = await sandbox.connected(InstagramProvider)
     # A "video" that is really a JPEG: the container ends in ERROR.
     post = Post(
         text="Not a video",
@@ -100,7 +93,7 @@ async def test_media_instagram_cannot_process_fails_with_its_reason(
 async def test_publish_whose_answer_was_lost_is_found_by_its_container(
     sandbox: Sandbox, media_files: MediaServer
 ) -> None:
-    provider, tokens = await connected(sandbox)
+    provider, tokens = await sandbox.connected(InstagramProvider)
     post = image(media_files)
     since = sandbox.now()
     pending = await provider.publish(tokens, post)
@@ -122,7 +115,7 @@ async def test_publish_whose_answer_was_lost_is_found_by_its_container(
 
 
 async def test_never_published_is_none(sandbox: Sandbox, media_files: MediaServer) -> None:
-    provider, tokens = await connected(sandbox)
+    provider, tokens = await sandbox.connected(InstagramProvider)
     post = image(media_files)
     since = sandbox.now()
     assert await provider.find_published_post(tokens, post, since) is None
@@ -146,7 +139,7 @@ async def test_never_published_is_none(sandbox: Sandbox, media_files: MediaServe
 async def test_publishing_cap_is_a_rate_limit_of_an_hour(
     capped: Sandbox, media_files: MediaServer
 ) -> None:
-    provider, tokens = await connected(capped)
+    provider, tokens = await capped.connected(InstagramProvider)
     await capped.publish_until_done(provider, tokens, image(media_files))
     second = Post(text="One too many", marker="t-2", media=image(media_files).media)
     with pytest.raises(PlatformError) as caught:
@@ -158,7 +151,7 @@ async def test_publishing_cap_is_a_rate_limit_of_an_hour(
 
 
 async def test_throttle_is_a_rate_limit(sandbox: Sandbox, media_files: MediaServer) -> None:
-    provider, tokens = await connected(sandbox)
+    provider, tokens = await sandbox.connected(InstagramProvider)
     await sandbox.fault(INSTAGRAM, endpoint="*/media", method="POST", burst_429=1)
     with pytest.raises(PlatformError) as caught:
         await provider.publish(tokens, image(media_files))

@@ -6,35 +6,14 @@ from __future__ import annotations
 import pytest
 
 from sandbox.testing import JPEG, MP4
-from shared.tests.platforms.helpers import Sandbox
-from socialseed.platforms import ErrorKind, Platform, PlatformError, Post, PublishedPost, TokenSet
-from socialseed.platforms.base import Media, MediaKind, Pending
+from shared.tests.platforms.helpers import Sandbox, stored_video
+from socialseed.platforms import ErrorKind, Platform, PlatformError, Post, PublishedPost
+from socialseed.platforms.base import Media, Pending
 from socialseed.platforms.tiktok import CHUNK, TikTokProvider
 
 TIKTOK = Platform.TIKTOK
 INIT = "POST /v2/post/publish/video/init/"
 UPLOAD = "PUT /video/"
-
-
-def video(data: bytes = MP4, *, fail_reads_at: int | None = None) -> Media:
-    """A stored video; ``fail_reads_at``: the storage fails once when read from that offset."""
-    failures = [fail_reads_at]
-
-    async def read(offset: int, length: int) -> bytes:
-        if offset == failures[0]:
-            failures[0] = None
-            raise ConnectionError("storage went away")
-        return data[offset : offset + length]
-
-    return Media(
-        id="m1",
-        kind=MediaKind.VIDEO,
-        mime_type="video/mp4",
-        size=len(data),
-        url="https://media.socialseed.test/m1.mp4",
-        read=read,
-        duration_s=12.0,
-    )
 
 
 def clip(
@@ -43,20 +22,13 @@ def clip(
     return Post(
         text="Behind the scenes #making",
         marker="target-1",
-        media=(media or video(),),
+        media=(media or stored_video(MP4),),
         options={"privacy_level": privacy, **options},
     )
 
 
-async def connected(sandbox: Sandbox) -> tuple[TikTokProvider, TokenSet]:
-    provider = sandbox.provider(TIKTOK)
-    assert isinstance(provider, TikTokProvider)
-    tokens, _ = await sandbox.connect(provider)
-    return provider, tokens
-
-
 async def test_upload_then_processing_then_moderation_then_published(sandbox: Sandbox) -> None:
-    provider, tokens = await connected(sandbox)
+    provider, tokens = await sandbox.connected(TikTokProvider)
     post = clip(disable_duet=True)
     since = sandbox.now()
 
@@ -83,9 +55,9 @@ async def test_upload_then_processing_then_moderation_then_published(sandbox: Sa
 
 
 async def test_chunked_upload_resumes_where_tiktok_stopped(sandbox: Sandbox) -> None:
-    provider, tokens = await connected(sandbox)
+    provider, tokens = await sandbox.connected(TikTokProvider)
     data = MP4 + bytes(2 * CHUNK + 12_345 - len(MP4))  # two chunks, the remainder in the last
-    post = clip(video(data, fail_reads_at=CHUNK))
+    post = clip(stored_video(data, fail_reads_at=CHUNK))
     pending = await provider.publish(tokens, post)
     assert isinstance(pending, Pending)
     with pytest.raises(ConnectionError):  # the first chunk went, the second could not be read
@@ -99,8 +71,8 @@ async def test_chunked_upload_resumes_where_tiktok_stopped(sandbox: Sandbox) -> 
 
 
 async def test_failed_processing_fails_with_the_reason_in_words(sandbox: Sandbox) -> None:
-    provider, tokens = await connected(sandbox)
-    post = clip(video(JPEG))  # not a video at all
+    provider, tokens = await sandbox.connected(TikTokProvider)
+    post = clip(stored_video(JPEG))  # not a video at all
     with pytest.raises(PlatformError) as caught:
         await sandbox.publish_until_done(provider, tokens, post)
     assert caught.value.kind is ErrorKind.BAD_REQUEST
@@ -109,7 +81,7 @@ async def test_failed_processing_fails_with_the_reason_in_words(sandbox: Sandbox
 
 
 async def test_lost_answer_to_the_last_chunk_is_found_by_publish_id(sandbox: Sandbox) -> None:
-    provider, tokens = await connected(sandbox)
+    provider, tokens = await sandbox.connected(TikTokProvider)
     post = clip()
     since = sandbox.now()
     pending = await provider.publish(tokens, post)
@@ -132,7 +104,7 @@ async def test_lost_answer_to_the_last_chunk_is_found_by_publish_id(sandbox: San
 
 
 async def test_lost_init_left_nothing_to_find(sandbox: Sandbox) -> None:
-    provider, tokens = await connected(sandbox)
+    provider, tokens = await sandbox.connected(TikTokProvider)
     post = clip()
     since = sandbox.now()
     assert await provider.find_published_post(tokens, post, since) is None
@@ -151,7 +123,7 @@ async def test_lost_init_left_nothing_to_find(sandbox: Sandbox) -> None:
 async def test_privacy_is_checked_against_the_creator_and_private_posts_have_no_public_id(
     sandbox: Sandbox,
 ) -> None:
-    provider, tokens = await connected(sandbox)
+    provider, tokens = await sandbox.connected(TikTokProvider)
     with pytest.raises(PlatformError) as caught:
         await provider.publish(tokens, clip(privacy="FRIENDS"))
     assert caught.value.kind is ErrorKind.BAD_REQUEST
@@ -163,7 +135,7 @@ async def test_privacy_is_checked_against_the_creator_and_private_posts_have_no_
 
 
 async def test_daily_post_cap_is_a_rate_limit(capped: Sandbox) -> None:
-    provider, tokens = await connected(capped)
+    provider, tokens = await capped.connected(TikTokProvider)
     await capped.publish_until_done(provider, tokens, clip())
     with pytest.raises(PlatformError) as caught:
         await provider.publish(tokens, clip())
@@ -172,7 +144,7 @@ async def test_daily_post_cap_is_a_rate_limit(capped: Sandbox) -> None:
 
 
 async def test_init_rate_limit(sandbox: Sandbox) -> None:
-    provider, tokens = await connected(sandbox)
+    provider, tokens = await sandbox.connected(TikTokProvider)
     await sandbox.fault(TIKTOK, endpoint="/v2/post/publish/video/init/", burst_429=1)
     with pytest.raises(PlatformError) as caught:
         await provider.publish(tokens, clip())

@@ -25,7 +25,6 @@ import httpx
 from socialseed.platforms.base import (
     ErrorKind,
     Media,
-    MediaKind,
     Pending,
     Platform,
     PlatformError,
@@ -245,7 +244,7 @@ class TikTokProvider(OAuth2Provider):
         state = str(status.get("status") or "")
         uploaded = as_int(status.get("uploaded_bytes")) or 0
         if state == "PROCESSING_UPLOAD" and uploaded < int(progress.get("video_size") or 0):
-            await self.upload(self.the_video(post), progress, uploaded)
+            await self.upload(self.single_video(post), progress, uploaded)
             return Pending(progress, PROCESSING_POLL, status="PROCESSING_UPLOAD")
         if state == "FAILED":
             raise self.post_failed(str(status.get("fail_reason") or ""))
@@ -269,16 +268,9 @@ class TikTokProvider(OAuth2Provider):
             return None  # the video is not all there: no post until publish sends the rest
         return self.outcome(progress, status)
 
-    def the_video(self, post: Post) -> Media:
-        if len(post.media) != 1 or post.media[0].kind is not MediaKind.VIDEO:
-            raise self.fail(
-                ErrorKind.BAD_REQUEST, None, detail="a TikTok post needs one video", code="media"
-            )
-        return post.media[0]
-
     async def init_post(self, tokens: TokenSet, post: Post) -> Pending:
         """creator_info, then init: the publish_id comes back before any byte is sent."""
-        video = self.the_video(post)
+        video = self.single_video(post)
         creator = await self.api_post(tokens, "/v2/post/publish/creator_info/query/", {})
         post_info = self.post_info(post, creator, video)
         pull = self.pullable(video.url)
