@@ -7,7 +7,14 @@ import pytest
 
 from sandbox.testing import JPEG, MP4
 from shared.tests.platforms.helpers import Sandbox, stored_video
-from socialseed.platforms import ErrorKind, Platform, PlatformError, Post, PublishedPost
+from socialseed.platforms import (
+    ErrorKind,
+    Platform,
+    PlatformCredentials,
+    PlatformError,
+    Post,
+    PublishedPost,
+)
 from socialseed.platforms.base import Media, Pending
 from socialseed.platforms.tiktok import CHUNK, TikTokProvider
 
@@ -167,3 +174,14 @@ async def test_media_on_a_verified_domain_is_pulled_and_tiktok_checks_the_domain
     assert caught.value.code == "url_ownership_unverified"
     assert "not verified" in caught.value.message
     assert await sandbox.ledger(TIKTOK) == []
+
+
+async def test_without_video_list_a_lookup_by_caption_is_none_not_a_reconnect(
+    sandbox: Sandbox,
+) -> None:
+    scopes = ["user.info.basic", "video.publish", "video.upload"]
+    provider = sandbox.provider(TIKTOK, tiktok=PlatformCredentials(scopes=scopes))
+    tokens, _ = await sandbox.connect(provider)
+    assert "video.list" not in tokens.scopes
+    assert await provider.find_published_post(tokens, clip(), sandbox.now()) is None
+    assert await sandbox.calls(TIKTOK, "POST /v2/video/list/") == 0

@@ -206,17 +206,21 @@ class InstagramProvider(GraphProvider):
     async def publish(
         self, tokens: TokenSet, post: Post, progress: Mapping[str, Any] | None = None
     ) -> PublishedPost | Pending:
-        container = str((progress or {}).get("container_id") or "")
-        if not container:
+        if not progress or not progress.get("container_id"):
+            created_at = self.clock()
             container = await self.create_container(tokens, post)
+            progress = {"container_id": container, "created_at": created_at.isoformat()}
+        container = str(progress["container_id"])
         status = await self.container_status(tokens, container)
         if status == "FINISHED":
-            return await self.publish_container(tokens, post, container)
+            return await self.publish_container(tokens, post, progress)
         if status == "PUBLISHED":  # media_publish went through, its answer did not reach us
-            return await self.find_recent(tokens, post, None) or self.pending(
-                post, container, status
+            # Ours is the newest media with this caption made since the container was.
+            since = parse_time(progress.get("created_at"))
+            return await self.find_recent(tokens, post, since) or self.pending(
+                post, progress, status
             )
-        return self.pending(post, container, status)
+        return self.pending(post, progress, status)
 
     async def find_published_post(
         self,
@@ -225,25 +229,24 @@ class InstagramProvider(GraphProvider):
         since: datetime,
         progress: Mapping[str, Any] | None = None,
     ) -> PublishedPost | Pending | None:
-        container = str((progress or {}).get("container_id") or "")
-        if not container:
+        if not progress or not progress.get("container_id"):
             return await self.find_recent(tokens, post, since)
         try:
-            status = await self.container_status(tokens, container)
+            status = await self.container_status(tokens, str(progress["container_id"]))
         except PlatformError as exc:
             if exc.code not in FAILED_CONTAINER_CODES:
                 raise
             return None  # failed or expired: never published
         if status == "PUBLISHED":
             return await self.find_recent(tokens, post, since) or self.pending(
-                post, container, status
+                post, progress, status
             )
         if status == "IN_PROGRESS":
-            return self.pending(post, container, status)
+            return self.pending(post, progress, status)
         return None  # FINISHED: ready but not published, publish goes on with the same container
 
-    def pending(self, post: Post, container: str, status: str) -> Pending:
-        return Pending({"container_id": container}, poll_after(post), status=status)
+    def pending(self, post: Post, progress: Mapping[str, Any], status: str) -> Pending:
+        return Pending(progress, poll_after(post), status=status)
 
     async def create_container(self, tokens: TokenSet, post: Post) -> str:
         """The container to publish (for a carousel, its children's first). Containers are
@@ -287,15 +290,17 @@ class InstagramProvider(GraphProvider):
         return status
 
     async def publish_container(
-        self, tokens: TokenSet, post: Post, container: str
+        self, tokens: TokenSet, post: Post, progress: Mapping[str, Any]
     ) -> PublishedPost | Pending:
         try:
             body = await self.graph_post(
-                f"/{self.user_node(tokens)}/media_publish", tokens, {"creation_id": container}
+                f"/{self.user_node(tokens)}/media_publish",
+                tokens,
+                {"creation_id": str(progress["container_id"])},
             )
         except PlatformError as exc:
-            if exc.code == NOT_READY:  # processing finished a moment ago on another replica
-                return self.pending(post, container, "IN_PROGRESS")
+            if exc.code == NOT_READY:  # the status and media_publish can disagree for a moment
+                return self.pending(post, progress, "IN_PROGRESS")
             raise
         media_id = str(body["id"])
         try:

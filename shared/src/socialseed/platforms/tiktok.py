@@ -391,7 +391,11 @@ class TikTokProvider(OAuth2Provider):
         self, tokens: TokenSet, post: Post, since: datetime
     ) -> PublishedPost | None:
         """Without a publish_id: the creator's newest public videos, by caption and time.
-        (Private and still-moderated videos are not listed; a lost init leaves no trace.)"""
+        Only a PULL_FROM_URL init whose answer was lost can have made one (an upload sends no
+        byte before its publish_id is saved). Private and still-moderated videos are not
+        listed, and without ``video.list`` nothing can be (None rather than a reconnect)."""
+        if tokens.scopes and "video.list" not in tokens.scopes:
+            return None
         body = await self.send_json(
             Call.API,
             "POST",
