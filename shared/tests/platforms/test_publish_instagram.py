@@ -157,3 +157,27 @@ async def test_throttle_is_a_rate_limit(sandbox: Sandbox, media_files: MediaServ
         await provider.publish(tokens, image(media_files))
     assert caught.value.kind is ErrorKind.RATE_LIMITED and caught.value.code == "80002"
     sandbox.assert_error_clean(caught.value)
+
+
+async def test_story_and_an_expired_container(sandbox: Sandbox, media_files: MediaServer) -> None:
+    provider, tokens = await sandbox.connected(InstagramProvider)
+    story = Post(
+        text="", marker="t-story", media=image(media_files).media, options={"media_type": "STORIES"}
+    )
+    published, _ = await sandbox.publish_until_done(provider, tokens, story)
+    [entry] = await sandbox.ledger(INSTAGRAM)
+    assert entry["platform_post_id"] == published.id and entry["kind"] == "stories"
+
+    pending = await provider.publish(tokens, image(media_files))
+    assert isinstance(pending, Pending)
+    await sandbox.advance(25 * 3600)  # containers not published within 24 hours expire
+    with pytest.raises(PlatformError) as caught:
+        await provider.publish(tokens, image(media_files), pending.progress)
+    assert caught.value.kind is ErrorKind.PERMANENT and caught.value.code == "container_expired"
+    assert "not published within 24 hours" in caught.value.message
+    assert (
+        await provider.find_published_post(
+            tokens, image(media_files), sandbox.now(), pending.progress
+        )
+        is None
+    )

@@ -185,3 +185,14 @@ async def test_without_video_list_a_lookup_by_caption_is_none_not_a_reconnect(
     assert "video.list" not in tokens.scopes
     assert await provider.find_published_post(tokens, clip(), sandbox.now()) is None
     assert await sandbox.calls(TIKTOK, "POST /v2/video/list/") == 0
+
+
+async def test_video_longer_than_the_creator_may_post_is_refused_before_init(
+    sandbox: Sandbox,
+) -> None:
+    provider, tokens = await sandbox.connected(TikTokProvider)
+    with pytest.raises(PlatformError) as caught:
+        await provider.publish(tokens, clip(stored_video(MP4, duration_s=601.0)))
+    assert caught.value.kind is ErrorKind.BAD_REQUEST
+    assert "up to 600 s" in caught.value.message and "601 s" in caught.value.message
+    assert await sandbox.calls(TIKTOK, INIT) == 0
