@@ -135,6 +135,17 @@ def chunk_range(offset: int, size: int, chunk: int) -> tuple[int, int]:
     return offset, end - 1
 
 
+def resume_offset(progress: Mapping[str, Any], status: JSON) -> int | None:
+    """Where a FILE_UPLOAD that is missing bytes resumes (TikTok's ``uploaded_bytes``); None
+    when nothing is missing."""
+    uploaded = as_int(status.get("uploaded_bytes")) or 0
+    if status.get("status") == "PROCESSING_UPLOAD" and uploaded < int(
+        progress.get("video_size") or 0
+    ):
+        return uploaded
+    return None
+
+
 def envelope_error(body: JSON) -> JSON:
     error = body.get("error")
     return error if isinstance(error, dict) else {}
@@ -241,12 +252,11 @@ class TikTokProvider(OAuth2Provider):
         if not progress or not progress.get("publish_id"):
             return await self.init_post(tokens, post)
         status = await self.post_status(tokens, progress)
-        state = str(status.get("status") or "")
-        uploaded = as_int(status.get("uploaded_bytes")) or 0
-        if state == "PROCESSING_UPLOAD" and uploaded < int(progress.get("video_size") or 0):
+        uploaded = resume_offset(progress, status)
+        if uploaded is not None:  # resume where TikTok stopped
             await self.upload(self.single_video(post), progress, uploaded)
             return Pending(progress, PROCESSING_POLL, status="PROCESSING_UPLOAD")
-        if state == "FAILED":
+        if status.get("status") == "FAILED":
             raise self.post_failed(str(status.get("fail_reason") or ""))
         return self.outcome(progress, status)
 
@@ -260,11 +270,9 @@ class TikTokProvider(OAuth2Provider):
         if not progress or not progress.get("publish_id"):
             return await self.find_recent(tokens, post, since)
         status = await self.post_status(tokens, progress)
-        state = str(status.get("status") or "")
-        uploaded = as_int(status.get("uploaded_bytes")) or 0
-        if state == "FAILED":
+        if status.get("status") == "FAILED":
             return None
-        if state == "PROCESSING_UPLOAD" and uploaded < int(progress.get("video_size") or 0):
+        if resume_offset(progress, status) is not None:
             return None  # the video is not all there: no post until publish sends the rest
         return self.outcome(progress, status)
 
