@@ -3,12 +3,16 @@ off resumes where YouTube stopped, and a lost last answer is found through the s
 
 from __future__ import annotations
 
+import logging
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from sandbox.testing import JPEG, MP4
 from shared.tests.platforms.helpers import Sandbox, stored_video
 from socialseed.platforms import ErrorKind, Platform, PlatformError, Post
 from socialseed.platforms.base import Media, Pending
+from socialseed.platforms.redaction import install_log_redaction
 from socialseed.platforms.youtube import YouTubeProvider
 
 YOUTUBE = Platform.YOUTUBE
@@ -154,3 +158,18 @@ async def test_expired_session_starts_again(sandbox: Sandbox) -> None:
     assert again.progress["upload_url"] != session.progress["upload_url"]
     published, _ = await sandbox.publish_until_done(provider, tokens, post, again.progress)
     assert [e["platform_post_id"] for e in await sandbox.ledger(YOUTUBE)] == [published.id]
+
+
+async def test_the_session_uri_stays_out_of_logs(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    provider, tokens = await sandbox.connected(YouTubeProvider)
+    install_log_redaction()  # what every service installs
+    caplog.set_level(logging.INFO)
+    post = upload()
+    session = await provider.publish(tokens, post)
+    assert isinstance(session, Pending)
+    await sandbox.publish_until_done(provider, tokens, post, session.progress)
+    # Whoever holds the session URI can upload into it: a capability, like a token.
+    upload_id = parse_qs(urlsplit(session.progress["upload_url"]).query)["upload_id"][0]
+    assert "HTTP Request: PUT" in caplog.text and upload_id not in caplog.text
