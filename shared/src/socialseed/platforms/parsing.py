@@ -64,3 +64,33 @@ def humanize(seconds: float) -> str:
     if seconds < 90 * 60:
         return f"{round(seconds / 60)} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A platform timestamp: ISO 8601 (``Z``, ``+00:00`` or Meta's ``+0000``) or epoch seconds."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+#: Platforms print times to the second, and their clocks and ours differ a little.
+CLOCK_SKEW = timedelta(seconds=2)
+
+
+def posted_since(value: Any, since: datetime) -> bool:
+    """Whether a platform timestamp is at or after ``since`` (within the clock skew)."""
+    moment = parse_time(value)
+    return moment is not None and moment >= since - CLOCK_SKEW
+
+
+def same_text(ours: str, theirs: Any) -> bool:
+    """Whether a platform's copy of a text is ours (platforms trim and fold whitespace)."""
+    return isinstance(theirs, str) and ours.split() == theirs.split()
