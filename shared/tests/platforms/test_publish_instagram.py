@@ -10,6 +10,7 @@ from shared.tests.platforms.helpers import MediaServer, Sandbox
 from socialseed.platforms import ErrorKind, Platform, PlatformError, Post, PublishedPost
 from socialseed.platforms.base import MediaKind, Pending
 from socialseed.platforms.instagram import InstagramProvider
+from socialseed.platforms.publishing import CLOCK_SKEW
 
 INSTAGRAM = Platform.INSTAGRAM
 PUBLISH = "POST /{ig-user-id}/media_publish"
@@ -131,7 +132,7 @@ async def test_never_published_is_none(sandbox: Sandbox, media_files: MediaServe
 
     # The same caption posted before `since` is someone else's post, not ours.
     published, _ = await sandbox.publish_until_done(provider, tokens, post, pending.progress)
-    await sandbox.advance(60)
+    await sandbox.advance(2 * CLOCK_SKEW.total_seconds())
     assert await provider.find_published_post(tokens, post, sandbox.now()) is None
     assert await provider.find_published_post(tokens, post, since) == published
 

@@ -1,4 +1,5 @@
-"""Small parsers for platform responses: JSON bodies, integers, scopes, reset times."""
+"""Small parsers for platform responses: JSON bodies, integers, scopes, timestamps, reset
+times."""
 
 from __future__ import annotations
 
@@ -79,18 +80,3 @@ def parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-#: Platforms print times to the second, and their clocks and ours differ a little.
-CLOCK_SKEW = timedelta(seconds=2)
-
-
-def posted_since(value: Any, since: datetime) -> bool:
-    """Whether a platform timestamp is at or after ``since`` (within the clock skew)."""
-    moment = parse_time(value)
-    return moment is not None and moment >= since - CLOCK_SKEW
-
-
-def same_text(ours: str, theirs: Any) -> bool:
-    """Whether a platform's copy of a text is ours (platforms trim and fold whitespace)."""
-    return isinstance(theirs, str) and ours.split() == theirs.split()

@@ -39,10 +39,9 @@ from socialseed.platforms.parsing import (
     as_int,
     json_object,
     parse_time,
-    posted_since,
-    same_text,
 )
 from socialseed.platforms.provider import Call
+from socialseed.platforms.publishing import posted_since, same_text
 
 WWW = "https://www.tiktok.com"
 API = "https://open.tiktokapis.com"

@@ -40,11 +40,10 @@ from socialseed.platforms.parsing import (
     as_int,
     json_object,
     parse_time,
-    posted_since,
-    same_text,
     seconds_until_midnight,
 )
 from socialseed.platforms.provider import Call
+from socialseed.platforms.publishing import posted_since, same_text
 
 ACCOUNTS = "https://accounts.google.com"
 OAUTH = "https://oauth2.googleapis.com"
