@@ -47,7 +47,7 @@ def capped_sandbox_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def media_files() -> Iterator[MediaServer]:
-    """Media served over HTTP for the platforms that download it (Instagram)."""
+    """Media served over HTTP for the platforms that download it (Instagram, Facebook)."""
     with media_server() as server:
         yield server
 

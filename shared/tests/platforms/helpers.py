@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import http.server
 import secrets
 import threading
 from collections import Counter
@@ -109,12 +108,20 @@ class Sandbox:
         code = await self.consent(authorization, username)
         return await self.finish(provider, authorization, code)
 
+    async def account(self, platform: Platform, username: str = "alice") -> TokenSet:
+        """A freshly connected account's tokens as the worker gets them from the vault: the
+        connection's, with its platform user id."""
+        _, connections = await self.connect(self.provider(platform), username)
+        connection = connections[0]
+        return dataclasses.replace(
+            connection.tokens, platform_user_id=connection.profile.platform_user_id
+        )
+
     async def connected(self, kind: type[P], username: str = "alice") -> tuple[P, TokenSet]:
-        """A provider of that class and the tokens of a freshly connected account."""
+        """A provider of that class and a freshly connected account's tokens."""
         provider = self.provider(kind.platform)
         assert isinstance(provider, kind)
-        tokens, _ = await self.connect(provider, username)
-        return provider, tokens
+        return provider, await self.account(kind.platform, username)
 
     async def finish(
         self, provider: Provider, authorization: Authorization, code: str
@@ -185,67 +192,19 @@ def only(items: Iterable[Any]) -> Any:
 
 
 # publishing -------------------------------------------------------------------------------
-def media_of(
-    data: bytes, kind: MediaKind, mime_type: str, url: str = "", media_id: str = "m1"
-) -> Media:
-    """A stored media file as the publisher hands it over: ranged reads over ``data``."""
-
-    async def read(offset: int, length: int) -> bytes:
-        return data[offset : offset + length]
-
-    return Media(id=media_id, kind=kind, mime_type=mime_type, size=len(data), url=url, read=read)
-
-
-async def account(sandbox: Sandbox, platform: Platform, username: str = "alice") -> TokenSet:
-    """The account's tokens as the worker gets them from the vault: with the platform user id."""
-    _, connections = await sandbox.connect(sandbox.provider(platform), username)
-    connection = connections[0]
-    return dataclasses.replace(
-        connection.tokens, platform_user_id=connection.profile.platform_user_id
-    )
-
-
-async def ledger(sandbox: Sandbox, platform: Platform) -> list[dict[str, Any]]:
-    response = await sandbox.control.get("/_sandbox/ledger", params={"platform": platform})
-    entries: list[dict[str, Any]] = response.json()["entries"]
-    return entries
-
-
-@contextmanager
-def file_server(files: dict[str, bytes]) -> Iterator[str]:
-    """Serve ``files`` (path -> bytes) over HTTP on a free port, as the publisher's signed media
-    URLs would be served; yields the base URL."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            data = files.get(self.path.split("?")[0])
-            self.send_response(200 if data is not None else 404)
-            self.send_header("Content-Length", str(len(data or b"")))
-            self.end_headers()
-            self.wfile.write(data or b"")
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-
-
-def stored_video(
+def stored_media(
     data: bytes,
+    kind: MediaKind = MediaKind.VIDEO,
+    mime_type: str = "video/mp4",
     *,
-    url: str = "https://media.socialseed.test/v.mp4",
-    duration_s: float | None = 12.0,
+    url: str = "https://media.socialseed.test/m",
+    media_id: str | None = None,
+    duration_s: float | None = None,
     fail_reads_at: int | None = None,
 ) -> Media:
-    """A video as the publisher hands it to providers that upload bytes; ``fail_reads_at``:
-    the storage fails once when read from that offset (an upload cut off midway)."""
+    """A stored media file as the publisher hands it over: ranged reads over ``data``;
+    ``fail_reads_at``: the storage fails once when read from that offset (an upload cut off
+    midway)."""
     failures = [fail_reads_at]
 
     async def read(offset: int, length: int) -> bytes:
@@ -255,9 +214,9 @@ def stored_video(
         return data[offset : offset + length]
 
     return Media(
-        id=secrets.token_hex(6),
-        kind=MediaKind.VIDEO,
-        mime_type="video/mp4",
+        id=media_id or secrets.token_hex(6),
+        kind=kind,
+        mime_type=mime_type,
         size=len(data),
         url=url,
         read=read,
@@ -277,18 +236,8 @@ class MediaServer:
     def media(self, kind: MediaKind, data: bytes, mime_type: str) -> Media:
         name = secrets.token_hex(6)
         self.files[name] = (mime_type, data)
-
-        async def read(offset: int, length: int) -> bytes:
-            return data[offset : offset + length]
-
-        return Media(
-            id=name,
-            kind=kind,
-            mime_type=mime_type,
-            size=len(data),
-            url=f"{self.url}/media/{name}?signature=test",
-            read=read,
-        )
+        url = f"{self.url}/media/{name}?signature=test"
+        return stored_media(data, kind, mime_type, url=url, media_id=name)
 
 
 @contextmanager

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.testing import JPEG, MP4
-from shared.tests.platforms.helpers import Sandbox, stored_video
+from shared.tests.platforms.helpers import Sandbox, stored_media
 from socialseed.platforms import (
     ErrorKind,
     Platform,
@@ -29,7 +29,7 @@ def clip(
     return Post(
         text="Behind the scenes #making",
         marker="target-1",
-        media=(media or stored_video(MP4),),
+        media=(media or stored_media(MP4, duration_s=12.0),),
         options={"privacy_level": privacy, **options},
     )
 
@@ -64,7 +64,7 @@ async def test_upload_then_processing_then_moderation_then_published(sandbox: Sa
 async def test_chunked_upload_resumes_where_tiktok_stopped(sandbox: Sandbox) -> None:
     provider, tokens = await sandbox.connected(TikTokProvider)
     data = MP4 + bytes(2 * CHUNK + 12_345 - len(MP4))  # two chunks, the remainder in the last
-    post = clip(stored_video(data, fail_reads_at=CHUNK))
+    post = clip(stored_media(data, fail_reads_at=CHUNK))
     pending = await provider.publish(tokens, post)
     assert isinstance(pending, Pending)
     with pytest.raises(ConnectionError):  # the first chunk went, the second could not be read
@@ -79,7 +79,7 @@ async def test_chunked_upload_resumes_where_tiktok_stopped(sandbox: Sandbox) -> 
 
 async def test_failed_processing_fails_with_the_reason_in_words(sandbox: Sandbox) -> None:
     provider, tokens = await sandbox.connected(TikTokProvider)
-    post = clip(stored_video(JPEG))  # not a video at all
+    post = clip(stored_media(JPEG))  # not a video at all
     with pytest.raises(PlatformError) as caught:
         await sandbox.publish_until_done(provider, tokens, post)
     assert caught.value.kind is ErrorKind.BAD_REQUEST
@@ -192,7 +192,7 @@ async def test_video_longer_than_the_creator_may_post_is_refused_before_init(
 ) -> None:
     provider, tokens = await sandbox.connected(TikTokProvider)
     with pytest.raises(PlatformError) as caught:
-        await provider.publish(tokens, clip(stored_video(MP4, duration_s=601.0)))
+        await provider.publish(tokens, clip(stored_media(MP4, duration_s=601.0)))
     assert caught.value.kind is ErrorKind.BAD_REQUEST
     assert "up to 600 s" in caught.value.message and "601 s" in caught.value.message
     assert await sandbox.calls(TIKTOK, INIT) == 0

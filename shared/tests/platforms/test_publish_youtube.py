@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from sandbox.testing import JPEG, MP4
-from shared.tests.platforms.helpers import Sandbox, stored_video
+from shared.tests.platforms.helpers import Sandbox, stored_media
 from socialseed.platforms import ErrorKind, Platform, PlatformError, Post
 from socialseed.platforms.base import Media, Pending
 from socialseed.platforms.redaction import install_log_redaction
@@ -25,7 +25,7 @@ def upload(media: Media | None = None, **options: object) -> Post:
     return Post(
         text="How we brew\nA look at the roastery, start to finish.",
         marker="target-1",
-        media=(media or stored_video(MP4),),
+        media=(media or stored_media(MP4, duration_s=12.0),),
         options={"privacy_status": "unlisted", **options},
     )
 
@@ -59,7 +59,7 @@ async def test_interrupted_upload_resumes_where_youtube_stopped(sandbox: Sandbox
     provider, tokens = await sandbox.connected(YouTubeProvider)
     provider.chunk_bytes, provider.upload_budget = KIB_256, 2 * KIB_256
     data = MP4 + bytes(4 * KIB_256 + 1_000 - len(MP4))  # four chunks and a short last one
-    post = upload(stored_video(data, fail_reads_at=3 * KIB_256))
+    post = upload(stored_media(data, fail_reads_at=3 * KIB_256))
 
     session = await provider.publish(tokens, post)
     assert isinstance(session, Pending)
@@ -103,7 +103,7 @@ async def test_lost_answer_to_the_last_chunk_is_found_through_the_session(
 
 async def test_video_youtube_cannot_process_fails_with_the_reason(sandbox: Sandbox) -> None:
     provider, tokens = await sandbox.connected(YouTubeProvider)
-    post = upload(stored_video(JPEG))
+    post = upload(stored_media(JPEG))
     with pytest.raises(PlatformError) as caught:
         await sandbox.publish_until_done(provider, tokens, post)
     assert caught.value.kind is ErrorKind.BAD_REQUEST and caught.value.code == "invalidFile"
