@@ -130,6 +130,22 @@ def test_accepted_then_dropped(client: httpx.Client) -> None:
     assert [e["text"] for e in ledger["entries"]] == ["in doubt"]
 
 
+def test_fault_after_lets_the_first_calls_through(client: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {x_token(client)}"}
+    client.post(
+        "/_sandbox/faults",
+        json={
+            "platform": "x",
+            "endpoint": "/2/users/me",
+            "error_rate": 1.0,
+            "after": 2,
+            "count": 1,
+        },
+    )
+    statuses = [client.get("/x/2/users/me", headers=headers).status_code for _ in range(4)]
+    assert statuses == [200, 200, 503, 200]
+
+
 def test_timeout_and_latency(client: httpx.Client) -> None:
     token = x_token(client)
     headers = {"Authorization": f"Bearer {token}"}

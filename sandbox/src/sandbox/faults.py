@@ -54,6 +54,9 @@ class FaultSpec(BaseModel):
     revoke_reason: str = Field("revoked", description="e.g. password_changed, app_removed")
     account: str | None = Field(None, description="limit token revocation to one account id")
     count: int | None = Field(None, ge=1, description="apply to this many requests, then expire")
+    after: int = Field(
+        0, ge=0, description="let this many matching requests through first (to hit a later call)"
+    )
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Fault:
     spec: FaultSpec
     applied: int = 0
     burst_left: int = 0
+    passed: int = 0  # matching requests let through, up to ``spec.after``
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "applied": self.applied, **self.spec.model_dump()}
@@ -97,6 +101,9 @@ class Faults:
             if not fnmatch.fnmatchcase(subpath, spec.endpoint):
                 continue
             if spec.count is not None and fault.applied >= spec.count:
+                continue
+            if fault.passed < spec.after:
+                fault.passed += 1
                 continue
             found.append(fault)
         return found

@@ -10,7 +10,7 @@ import pytest
 
 from sandbox.settings import SandboxSettings
 from sandbox.testing import running_sandbox
-from shared.tests.platforms.helpers import Sandbox
+from shared.tests.platforms.helpers import MediaServer, Sandbox, media_server
 
 # Limits low enough to hit in a couple of calls, and LinkedIn as an approved partner.
 TIGHT = SandboxSettings(
@@ -19,6 +19,11 @@ TIGHT = SandboxSettings(
     meta_instagram_calls_per_hour=2,
     youtube_daily_quota=2,
     linkedin_refresh_tokens=True,
+)
+
+# Publishing caps of one post, to reach them with a second.
+CAPPED = SandboxSettings(
+    instagram_publish_cap=1, tiktok_daily_post_cap=1, youtube_uploads_per_day=1
 )
 
 
@@ -32,6 +37,19 @@ def sandbox_url() -> Iterator[str]:
 def tight_sandbox_url() -> Iterator[str]:
     with running_sandbox(TIGHT) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def capped_sandbox_url() -> Iterator[str]:
+    with running_sandbox(CAPPED) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def media_files() -> Iterator[MediaServer]:
+    """Media served over HTTP for the platforms that download it (Instagram, Facebook)."""
+    with media_server() as server:
+        yield server
 
 
 async def _sandbox(url: str) -> AsyncIterator[Sandbox]:
@@ -52,4 +70,10 @@ async def sandbox(sandbox_url: str) -> AsyncIterator[Sandbox]:
 @pytest.fixture
 async def tight(tight_sandbox_url: str) -> AsyncIterator[Sandbox]:
     async for value in _sandbox(tight_sandbox_url):
+        yield value
+
+
+@pytest.fixture
+async def capped(capped_sandbox_url: str) -> AsyncIterator[Sandbox]:
+    async for value in _sandbox(capped_sandbox_url):
         yield value

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import http.server
+import secrets
 import threading
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -23,10 +25,16 @@ from socialseed.platforms import (
     Platform,
     PlatformError,
     PlatformsConfig,
+    Post,
     Provider,
+    PublishedPost,
     TokenSet,
     build_providers,
 )
+from socialseed.platforms.base import Pending
+from socialseed.platforms.provider import BaseProvider
+
+P = TypeVar("P", bound=BaseProvider)
 
 
 @dataclass
@@ -57,6 +65,12 @@ class Sandbox:
     async def fault(self, platform: Platform, **spec: Any) -> None:
         response = await self.control.post("/_sandbox/faults", json={"platform": platform, **spec})
         response.raise_for_status()
+
+    async def ledger(self, platform: Platform) -> list[dict[str, Any]]:
+        """Every post the platform's API created, oldest first."""
+        response = await self.control.get("/_sandbox/ledger", params={"platform": platform})
+        entries: list[dict[str, Any]] = response.json()["entries"]
+        return entries
 
     async def tokens(self, platform: Platform) -> dict[str, str]:
         """Token value -> status (active, expired, used, revoked) as the sandbox sees it."""
@@ -94,6 +108,21 @@ class Sandbox:
         code = await self.consent(authorization, username)
         return await self.finish(provider, authorization, code)
 
+    async def account(self, platform: Platform, username: str = "alice") -> TokenSet:
+        """A freshly connected account's tokens as the worker gets them from the vault: the
+        connection's, with its platform user id."""
+        _, connections = await self.connect(self.provider(platform), username)
+        connection = connections[0]
+        return dataclasses.replace(
+            connection.tokens, platform_user_id=connection.profile.platform_user_id
+        )
+
+    async def connected(self, kind: type[P], username: str = "alice") -> tuple[P, TokenSet]:
+        """A provider of that class and a freshly connected account's tokens."""
+        provider = self.provider(kind.platform)
+        assert isinstance(provider, kind)
+        return provider, await self.account(kind.platform, username)
+
     async def finish(
         self, provider: Provider, authorization: Authorization, code: str
     ) -> tuple[TokenSet, list[Connection]]:
@@ -107,6 +136,27 @@ class Sandbox:
         if authorization.code_verifier:
             self.secrets.add(authorization.code_verifier)
         return tokens, connections
+
+    async def publish_until_done(
+        self,
+        provider: Provider,
+        tokens: TokenSet,
+        post: Post,
+        progress: Mapping[str, Any] | None = None,
+        *,
+        max_calls: int = 10,
+    ) -> tuple[PublishedPost, list[Pending]]:
+        """Call ``publish`` as a worker would, letting the sandbox clock run ``poll_after``
+        between calls; the post and every ``Pending`` on the way."""
+        pendings: list[Pending] = []
+        for _ in range(max_calls):
+            outcome = await provider.publish(tokens, post, progress)
+            if isinstance(outcome, PublishedPost):
+                return outcome, pendings
+            pendings.append(outcome)
+            progress = outcome.progress
+            await self.advance(max(outcome.poll_after, 1.0))
+        raise AssertionError(f"still pending after {max_calls} calls: {pendings[-1]}")
 
     def remember(self, *token_sets: TokenSet) -> None:
         for tokens in token_sets:
@@ -142,53 +192,83 @@ def only(items: Iterable[Any]) -> Any:
 
 
 # publishing -------------------------------------------------------------------------------
-def media_of(
-    data: bytes, kind: MediaKind, mime_type: str, url: str = "", media_id: str = "m1"
+def stored_media(
+    data: bytes,
+    kind: MediaKind = MediaKind.VIDEO,
+    mime_type: str = "video/mp4",
+    *,
+    url: str = "https://media.socialseed.test/m",
+    media_id: str | None = None,
+    duration_s: float | None = None,
+    fail_reads_at: int | None = None,
 ) -> Media:
-    """A stored media file as the publisher hands it over: ranged reads over ``data``."""
+    """A stored media file as the publisher hands it over: ranged reads over ``data``;
+    ``fail_reads_at``: the storage fails once when read from that offset (an upload cut off
+    midway)."""
+    failures = [fail_reads_at]
 
     async def read(offset: int, length: int) -> bytes:
+        if offset == failures[0]:
+            failures[0] = None
+            raise ConnectionError("storage went away")
         return data[offset : offset + length]
 
-    return Media(id=media_id, kind=kind, mime_type=mime_type, size=len(data), url=url, read=read)
-
-
-async def account(sandbox: Sandbox, platform: Platform, username: str = "alice") -> TokenSet:
-    """The account's tokens as the worker gets them from the vault: with the platform user id."""
-    _, connections = await sandbox.connect(sandbox.provider(platform), username)
-    connection = connections[0]
-    return dataclasses.replace(
-        connection.tokens, platform_user_id=connection.profile.platform_user_id
+    return Media(
+        id=media_id or secrets.token_hex(6),
+        kind=kind,
+        mime_type=mime_type,
+        size=len(data),
+        url=url,
+        read=read,
+        duration_s=duration_s,
     )
 
 
-async def ledger(sandbox: Sandbox, platform: Platform) -> list[dict[str, Any]]:
-    response = await sandbox.control.get("/_sandbox/ledger", params={"platform": platform})
-    entries: list[dict[str, Any]] = response.json()["entries"]
-    return entries
+class MediaServer:
+    """Media files served over real HTTP, as the publisher's signed URLs are, for platforms that
+    download media themselves; ``fetches`` counts the downloads of each file."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self.fetches: Counter[str] = Counter()
+
+    def media(self, kind: MediaKind, data: bytes, mime_type: str) -> Media:
+        name = secrets.token_hex(6)
+        self.files[name] = (mime_type, data)
+        url = f"{self.url}/media/{name}?signature=test"
+        return stored_media(data, kind, mime_type, url=url, media_id=name)
 
 
 @contextmanager
-def file_server(files: dict[str, bytes]) -> Iterator[str]:
-    """Serve ``files`` (path -> bytes) over HTTP on a free port, as the publisher's signed media
-    URLs would be served; yields the base URL."""
+def media_server() -> Iterator[MediaServer]:
+    """A ``MediaServer`` on a free loopback port, stopped on exit."""
+    server: MediaServer | None = None
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            data = files.get(self.path.split("?")[0])
-            self.send_response(200 if data is not None else 404)
-            self.send_header("Content-Length", str(len(data or b"")))
+            assert server is not None
+            name = urlsplit(self.path).path.rsplit("/", 1)[-1]
+            found = server.files.get(name)
+            if found is None:
+                self.send_error(404)
+                return
+            server.fetches[name] += 1
+            self.send_response(200)
+            self.send_header("Content-Type", found[0])
+            self.send_header("Content-Length", str(len(found[1])))
             self.end_headers()
-            self.wfile.write(data or b"")
+            self.wfile.write(found[1])
 
         def log_message(self, format: str, *args: Any) -> None:
             return None
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = MediaServer(f"http://127.0.0.1:{httpd.server_address[1]}")
+    thread = threading.Thread(target=httpd.serve_forever, name="media-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield server
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
+        httpd.shutdown()
+        httpd.server_close()

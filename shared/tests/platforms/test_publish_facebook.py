@@ -5,19 +5,11 @@ page's feed and videos, Meta throttles in HTTP 400 bodies."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import pytest
 
 from sandbox.testing import JPEG, MP4, PNG
-from shared.tests.platforms.helpers import (
-    Sandbox,
-    account,
-    file_server,
-    ledger,
-    media_of,
-    only,
-)
+from shared.tests.platforms.helpers import MediaServer, Sandbox, only
 from socialseed.platforms import (
     ErrorKind,
     Media,
@@ -32,62 +24,55 @@ from socialseed.platforms import (
 FACEBOOK = Platform.FACEBOOK
 
 
-@pytest.fixture(scope="module")
-def media_url() -> Iterator[str]:
-    """Where the publisher would serve the signed media URLs Facebook pulls."""
-    with file_server({"/photo.jpg": JPEG, "/clip.mp4": MP4, "/fake.mp4": PNG}) as url:
-        yield url
+def photo(files: MediaServer) -> Media:
+    return files.media(MediaKind.IMAGE, JPEG, "image/jpeg")
 
 
-def photo(media_url: str, number: int = 1) -> Media:
-    return media_of(JPEG, MediaKind.IMAGE, "image/jpeg", f"{media_url}/photo.jpg", f"p{number}")
-
-
-def video(media_url: str, name: str = "clip.mp4") -> Media:
-    return media_of(MP4, MediaKind.VIDEO, "video/mp4", f"{media_url}/{name}", "v1")
+def video(files: MediaServer, data: bytes = MP4) -> Media:
+    return files.media(MediaKind.VIDEO, data, "video/mp4")
 
 
 async def test_text_post_with_a_link_goes_to_the_feed(sandbox: Sandbox) -> None:
-    tokens = await account(sandbox, FACEBOOK)
+    tokens = await sandbox.account(FACEBOOK)
     post = Post(text="Hello page", marker="t1", options={"link": "https://example.com/a"})
     published = await sandbox.provider(FACEBOOK).publish(tokens, post)
     assert isinstance(published, PublishedPost)
     page, _, story = published.id.partition("_")
     assert page == tokens.platform_user_id
     assert published.url == f"https://www.facebook.com/{page}/posts/{story}"
-    entry = only(await ledger(sandbox, FACEBOOK))
+    entry = only(await sandbox.ledger(FACEBOOK))
     assert entry["platform_post_id"] == published.id
     assert entry["request"]["body"]["link"] == "https://example.com/a"
     assert "access_token" not in entry["request"]["body"]
 
 
-async def test_one_photo_is_pulled_from_its_url(sandbox: Sandbox, media_url: str) -> None:
-    tokens = await account(sandbox, FACEBOOK)
-    post = Post(text="a photo", marker="t1", media=(photo(media_url),))
+async def test_one_photo_is_pulled_from_its_url(sandbox: Sandbox, media_files: MediaServer) -> None:
+    tokens = await sandbox.account(FACEBOOK)
+    post = Post(text="a photo", marker="t1", media=(photo(media_files),))
     published = await sandbox.provider(FACEBOOK).publish(tokens, post)
     assert isinstance(published, PublishedPost)
-    entry = only(await ledger(sandbox, FACEBOOK))
+    entry = only(await sandbox.ledger(FACEBOOK))
     assert entry["platform_post_id"] == published.id
-    assert entry["media"][0]["url"] == f"{media_url}/photo.jpg"
+    assert entry["media"][0]["url"] == post.media[0].url
 
 
 async def test_several_photos_are_attached_to_one_feed_post(
-    sandbox: Sandbox, media_url: str
+    sandbox: Sandbox, media_files: MediaServer
 ) -> None:
-    tokens = await account(sandbox, FACEBOOK)
-    post = Post(text="an album", marker="t1", media=(photo(media_url, 1), photo(media_url, 2)))
+    tokens = await sandbox.account(FACEBOOK)
+    post = Post(text="an album", marker="t1", media=(photo(media_files), photo(media_files)))
     published = await sandbox.provider(FACEBOOK).publish(tokens, post)
     assert isinstance(published, PublishedPost)
-    entry = only(await ledger(sandbox, FACEBOOK))  # the unpublished photos are not posts
+    entry = only(await sandbox.ledger(FACEBOOK))  # the unpublished photos are not posts
     assert entry["platform_post_id"] == published.id and len(entry["media"]) == 2
 
 
 async def test_a_video_is_pending_while_processed_then_published(
-    sandbox: Sandbox, media_url: str
+    sandbox: Sandbox, media_files: MediaServer
 ) -> None:
     provider = sandbox.provider(FACEBOOK)
-    tokens = await account(sandbox, FACEBOOK)
-    post = Post(text="a video", marker="t1", media=(video(media_url),))
+    tokens = await sandbox.account(FACEBOOK)
+    post = Post(text="a video", marker="t1", media=(video(media_files),))
     pending = await provider.publish(tokens, post)
     assert isinstance(pending, Pending)
     video_id = pending.progress["video_id"]
@@ -97,13 +82,15 @@ async def test_a_video_is_pending_while_processed_then_published(
     published = await provider.publish(tokens, post, pending.progress)
     assert isinstance(published, PublishedPost) and published.id == video_id
     assert published.url == f"https://www.facebook.com/{tokens.platform_user_id}/videos/{video_id}"
-    assert only(await ledger(sandbox, FACEBOOK))["platform_post_id"] == video_id
+    assert only(await sandbox.ledger(FACEBOOK))["platform_post_id"] == video_id
 
 
-async def test_a_video_facebook_cannot_read_fails(sandbox: Sandbox, media_url: str) -> None:
+async def test_a_video_facebook_cannot_read_fails(
+    sandbox: Sandbox, media_files: MediaServer
+) -> None:
     provider = sandbox.provider(FACEBOOK)
-    tokens = await account(sandbox, FACEBOOK)
-    post = Post(text="not a video", marker="t1", media=(video(media_url, "fake.mp4"),))
+    tokens = await sandbox.account(FACEBOOK)
+    post = Post(text="not a video", marker="t1", media=(video(media_files, PNG),))
     pending = await provider.publish(tokens, post)
     assert isinstance(pending, Pending)
     with pytest.raises(PlatformError) as caught:
@@ -114,7 +101,7 @@ async def test_a_video_facebook_cannot_read_fails(sandbox: Sandbox, media_url: s
 
 async def test_duplicate_message_is_permanent_duplicate(sandbox: Sandbox) -> None:
     provider = sandbox.provider(FACEBOOK)
-    tokens = await account(sandbox, FACEBOOK)
+    tokens = await sandbox.account(FACEBOOK)
     post = Post(text="same words", marker="t1")
     assert isinstance(await provider.publish(tokens, post), PublishedPost)
     with pytest.raises(PlatformError) as caught:
@@ -124,7 +111,7 @@ async def test_duplicate_message_is_permanent_duplicate(sandbox: Sandbox) -> Non
 
 async def test_a_dropped_feed_post_is_found_again_with_the_same_id(sandbox: Sandbox) -> None:
     provider = sandbox.provider(FACEBOOK)
-    tokens = await account(sandbox, FACEBOOK)
+    tokens = await sandbox.account(FACEBOOK)
     post = Post(text="did the page post it?", marker="t1")
     since = sandbox.now()
     await sandbox.fault(FACEBOOK, endpoint="*/feed", method="POST", drop_after_accept=True, count=1)
@@ -133,23 +120,23 @@ async def test_a_dropped_feed_post_is_found_again_with_the_same_id(sandbox: Sand
     assert caught.value.kind is ErrorKind.TRANSIENT
     found = await provider.find_published_post(tokens, post, since)
     assert isinstance(found, PublishedPost)
-    assert found.id == only(await ledger(sandbox, FACEBOOK))["platform_post_id"]
+    assert found.id == only(await sandbox.ledger(FACEBOOK))["platform_post_id"]
     assert found.url
 
 
 async def test_a_dropped_video_is_found_again_and_followed_until_ready(
-    sandbox: Sandbox, media_url: str
+    sandbox: Sandbox, media_files: MediaServer
 ) -> None:
     provider = sandbox.provider(FACEBOOK)
-    tokens = await account(sandbox, FACEBOOK)
-    post = Post(text="a video that went out", marker="t1", media=(video(media_url),))
+    tokens = await sandbox.account(FACEBOOK)
+    post = Post(text="a video that went out", marker="t1", media=(video(media_files),))
     since = sandbox.now()
     await sandbox.fault(
         FACEBOOK, endpoint="*/videos", method="POST", drop_after_accept=True, count=1
     )
     with pytest.raises(PlatformError):
         await provider.publish(tokens, post)
-    video_id = only(await ledger(sandbox, FACEBOOK))["platform_post_id"]
+    video_id = only(await sandbox.ledger(FACEBOOK))["platform_post_id"]
     found = await provider.find_published_post(tokens, post, since)
     assert isinstance(found, Pending) and found.progress == {"video_id": video_id}
     await sandbox.advance(10)
@@ -158,16 +145,16 @@ async def test_a_dropped_video_is_found_again_and_followed_until_ready(
 
 
 async def test_find_returns_none_for_a_post_never_published(
-    sandbox: Sandbox, media_url: str
+    sandbox: Sandbox, media_files: MediaServer
 ) -> None:
     provider = sandbox.provider(FACEBOOK)
-    tokens = await account(sandbox, FACEBOOK)
+    tokens = await sandbox.account(FACEBOOK)
     since = sandbox.now()
     await provider.publish(tokens, Post(text="something else", marker="t0"))
     assert (
         await provider.find_published_post(tokens, Post(text="never", marker="t1"), since) is None
     )
-    never_video = Post(text="never", marker="t2", media=(video(media_url),))
+    never_video = Post(text="never", marker="t2", media=(video(media_files),))
     assert await provider.find_published_post(tokens, never_video, since) is None
 
 
@@ -185,9 +172,9 @@ async def test_a_page_throttle_in_a_400_body_is_a_rate_limit(tight: Sandbox) -> 
 
 
 async def test_a_server_error_is_transient(sandbox: Sandbox) -> None:
-    tokens = await account(sandbox, FACEBOOK)
+    tokens = await sandbox.account(FACEBOOK)
     await sandbox.fault(FACEBOOK, endpoint="*/feed", method="POST", error_rate=1.0, count=1)
     with pytest.raises(PlatformError) as caught:
         await sandbox.provider(FACEBOOK).publish(tokens, Post(text="later", marker="t1"))
     assert caught.value.kind is ErrorKind.TRANSIENT
-    assert await ledger(sandbox, FACEBOOK) == []
+    assert await sandbox.ledger(FACEBOOK) == []

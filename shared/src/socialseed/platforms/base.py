@@ -272,6 +272,11 @@ class PlatformsConfig(BaseModel):
         description="Talk to the local sandbox; unset (empty) to talk to the real platforms",
     )
     timeout: float = 20.0
+    tiktok_verified_domains: list[str] = Field(
+        default=[],
+        description="Domains verified in TikTok's developer portal: media served from them is "
+        "pulled by TikTok (PULL_FROM_URL); any other media is uploaded in chunks (FILE_UPLOAD)",
+    )
     tiktok: PlatformCredentials = PlatformCredentials()
     instagram: PlatformCredentials = PlatformCredentials()
     facebook: PlatformCredentials = PlatformCredentials()

@@ -35,9 +35,9 @@ from socialseed.platforms.base import (
     TokenSet,
 )
 from socialseed.platforms.graph import GRAPH_VERSION, GraphProvider
-from socialseed.platforms.parsing import JSON
+from socialseed.platforms.parsing import JSON, parse_time
 from socialseed.platforms.provider import Call
-from socialseed.platforms.publishing import id_in, looked_for_since, same_text
+from socialseed.platforms.publishing import id_in, looked_for_since, posted_since, same_text
 
 WWW = "https://www.facebook.com"
 GRAPH = "https://graph.facebook.com"
@@ -259,7 +259,7 @@ class FacebookProvider(GraphProvider):
                 return PublishedPost(
                     id=str(found["id"]),
                     url=str(found.get("permalink_url") or post_url(str(found["id"]))),
-                    published_at=graph_time(found.get("created_time")),
+                    published_at=parse_time(found.get("created_time")),
                 )
             video_id = str(found["id"])
         try:
@@ -283,8 +283,8 @@ class FacebookProvider(GraphProvider):
         for _ in range(MAX_FEED_PAGES):
             body = await self.graph_get(path, tokens, **params)
             for item in body.get("data") or []:
-                created = graph_time(item.get("created_time"))
-                fresh = created is None or created >= start
+                created = item.get("created_time")
+                fresh = created is None or posted_since(created, since)
                 if isinstance(item, dict) and fresh and same_text(text, item.get(text_field)):
                     return item
             paging = body.get("paging") or {}
@@ -299,11 +299,3 @@ def post_url(post_id: str) -> str:
     """``{page}_{post}`` is served at ``/{page}/posts/{post}``."""
     page, _, story = post_id.partition("_")
     return f"{WWW}/{page}/posts/{story}" if story else f"{WWW}/{post_id}"
-
-
-def graph_time(value: Any) -> datetime | None:
-    """Graph times read ``2026-12-02T01:00:00+0000``."""
-    try:
-        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
-    except ValueError:
-        return None

@@ -4,16 +4,44 @@ The code buys a short-lived token (1 h) on api.instagram.com, exchanged at once 
 one (60 days, ``ig_exchange_token``). There is no refresh token: the long-lived token itself is
 renewed with ``ig_refresh_token``, which Instagram accepts only once the token is at least 24 hours
 old and still unexpired. No PKCE, and no revoke endpoint (the user removes the app in Instagram).
+
+Publishing is Meta's container flow: ``POST /{ig-user-id}/media`` makes a container from a media
+URL Instagram downloads (carousels: one child container per item, then a ``CAROUSEL`` container
+naming them), the container is processed (``status_code`` ``IN_PROGRESS`` -> ``FINISHED`` or
+``ERROR``, ``EXPIRED`` after 24 h), and ``POST /{ig-user-id}/media_publish?creation_id=`` makes
+the post: the only step anyone sees. The container id is kept as progress: it says, after any
+interruption, whether that post exists (``PUBLISHED``) or not yet.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from socialseed.platforms.base import Authorization, Platform, Profile, TokenSet
+from socialseed.platforms.base import (
+    Authorization,
+    ErrorKind,
+    Media,
+    MediaKind,
+    Pending,
+    Platform,
+    PlatformError,
+    Post,
+    Profile,
+    PublishedPost,
+    TokenSet,
+)
 from socialseed.platforms.graph import GraphProvider
-from socialseed.platforms.parsing import json_object
+from socialseed.platforms.parsing import (
+    JSON,
+    as_int,
+    json_object,
+    parse_time,
+)
 from socialseed.platforms.provider import Call
+from socialseed.platforms.publishing import posted_since, same_text
 
 WWW = "https://www.instagram.com"
 API = "https://api.instagram.com"
@@ -26,6 +54,50 @@ AGE_MARGIN = timedelta(minutes=10)
 PROFILE_FIELDS = (
     "user_id,username,name,profile_picture_url,followers_count,follows_count,media_count"
 )
+MEDIA_TYPES = ("FEED", "REELS", "STORIES", "CAROUSEL")
+# Meta's advice: images are ready within seconds; check videos about once a minute (we start
+# sooner: short clips are usually ready in well under a minute).
+IMAGE_POLL, VIDEO_POLL = 3.0, 20.0
+# media_publish on a container still processing: "Media ID is not available" (9007/2207027).
+NOT_READY = "9007/2207027"
+# How many of the account's newest media a lookup reads (the API's page size is 25).
+RECENT_MEDIA = 25
+CONTAINER_FAILURES = {
+    "ERROR": (ErrorKind.BAD_REQUEST, "could not process the media"),
+    "EXPIRED": (ErrorKind.PERMANENT, "discarded the media: it was not published within 24 hours"),
+}
+
+FAILED_CONTAINER_CODES = frozenset(f"container_{status.lower()}" for status in CONTAINER_FAILURES)
+
+
+@dataclass(frozen=True)
+class PublishingQuota:
+    """``content_publishing_limit``: posts made through the API in the rolling window."""
+
+    used: int
+    total: int
+    window_s: int
+
+
+def media_type(post: Post) -> str:
+    """The post's kind: ``options.media_type`` or, by default, what its media make it."""
+    chosen = str(post.options.get("media_type") or "").upper()
+    if chosen in MEDIA_TYPES:
+        return chosen
+    if len(post.media) > 1:
+        return "CAROUSEL"
+    return "REELS" if post.media and post.media[0].kind is MediaKind.VIDEO else "FEED"
+
+
+def media_source(media: Media, video_type: str) -> dict[str, str]:
+    """Where Instagram downloads the item from (a signed URL our media server answers)."""
+    if media.kind is MediaKind.VIDEO:
+        return {"media_type": video_type, "video_url": media.url}
+    return {"image_url": media.url}
+
+
+def poll_after(post: Post) -> float:
+    return VIDEO_POLL if any(m.kind is MediaKind.VIDEO for m in post.media) else IMAGE_POLL
 
 
 class InstagramProvider(GraphProvider):
@@ -104,3 +176,155 @@ class InstagramProvider(GraphProvider):
 
     async def profile(self, tokens: TokenSet) -> Profile:
         return self.page_profile(await self.graph_get("/me", tokens, fields=PROFILE_FIELDS))
+
+    # publishing ---------------------------------------------------------------------------
+    def user_node(self, tokens: TokenSet) -> str:
+        return tokens.platform_user_id or "me"
+
+    async def graph_post(self, path: str, tokens: TokenSet, params: Mapping[str, str]) -> JSON:
+        return await self.send_json(
+            Call.API, "POST", self.graph_url(path), data=dict(params), headers=self.bearer(tokens)
+        )
+
+    async def publishing_quota(self, tokens: TokenSet) -> PublishingQuota:
+        """How many posts the account made through the API in the last 24 hours, of how many."""
+        body = await self.graph_get(
+            f"/{self.user_node(tokens)}/content_publishing_limit",
+            tokens,
+            fields="quota_usage,config",
+        )
+        entries = body.get("data") or [{}]
+        entry = entries[0] if isinstance(entries[0], dict) else {}
+        config = entry.get("config") or {}
+        return PublishingQuota(
+            used=as_int(entry.get("quota_usage")) or 0,
+            total=as_int(config.get("quota_total")) or 0,
+            window_s=as_int(config.get("quota_duration")) or 86_400,
+        )
+
+    async def publish(
+        self, tokens: TokenSet, post: Post, progress: Mapping[str, Any] | None = None
+    ) -> PublishedPost | Pending:
+        if not progress or not progress.get("container_id"):
+            created_at = self.clock()
+            container = await self.create_container(tokens, post)
+            progress = {"container_id": container, "created_at": created_at.isoformat()}
+        container = str(progress["container_id"])
+        status = await self.container_status(tokens, container)
+        if status == "FINISHED":
+            return await self.publish_container(tokens, post, progress)
+        if status == "PUBLISHED":  # media_publish went through, its answer did not reach us
+            # Ours is the newest media with this caption made since the container was.
+            since = parse_time(progress.get("created_at"))
+            return await self.find_recent(tokens, post, since) or self.pending(
+                post, progress, status
+            )
+        return self.pending(post, progress, status)
+
+    async def find_published_post(
+        self,
+        tokens: TokenSet,
+        post: Post,
+        since: datetime,
+        progress: Mapping[str, Any] | None = None,
+    ) -> PublishedPost | Pending | None:
+        if not progress or not progress.get("container_id"):
+            return await self.find_recent(tokens, post, since)
+        try:
+            status = await self.container_status(tokens, str(progress["container_id"]))
+        except PlatformError as exc:
+            if exc.code not in FAILED_CONTAINER_CODES:
+                raise
+            return None  # failed or expired: never published
+        if status == "PUBLISHED":
+            return await self.find_recent(tokens, post, since) or self.pending(
+                post, progress, status
+            )
+        if status == "IN_PROGRESS":
+            return self.pending(post, progress, status)
+        return None  # FINISHED: ready but not published, publish goes on with the same container
+
+    def pending(self, post: Post, progress: Mapping[str, Any], status: str) -> Pending:
+        return Pending(progress, poll_after(post), status=status)
+
+    async def create_container(self, tokens: TokenSet, post: Post) -> str:
+        """The container to publish (for a carousel, its children's first). Containers are
+        invisible until published: making them again after an interruption is harmless."""
+        if not post.media:
+            raise self.fail(
+                ErrorKind.BAD_REQUEST, None, detail="a post needs an image or a video", code="media"
+            )
+        kind = media_type(post)
+        if kind == "CAROUSEL":
+            children = [
+                await self.new_container(
+                    tokens, {**media_source(m, "VIDEO"), "is_carousel_item": "true"}
+                )
+                for m in post.media
+            ]
+            params = {"media_type": "CAROUSEL", "children": ",".join(children)}
+        elif kind == "STORIES":
+            # A story has no caption; images and videos both go as STORIES.
+            return await self.new_container(
+                tokens, {**media_source(post.media[0], "STORIES"), "media_type": "STORIES"}
+            )
+        else:
+            params = media_source(post.media[0], "REELS")
+        return await self.new_container(tokens, {**params, "caption": post.text})
+
+    async def new_container(self, tokens: TokenSet, params: Mapping[str, str]) -> str:
+        body = await self.graph_post(f"/{self.user_node(tokens)}/media", tokens, params)
+        return str(body["id"])
+
+    async def container_status(self, tokens: TokenSet, container: str) -> str:
+        """``IN_PROGRESS``, ``FINISHED`` or ``PUBLISHED``; a failed or expired container raises
+        with Instagram's reason in words."""
+        body = await self.graph_get(f"/{container}", tokens, fields="status_code,status")
+        status = str(body.get("status_code") or "IN_PROGRESS")
+        if status in CONTAINER_FAILURES:
+            kind, words = CONTAINER_FAILURES[status]
+            reason = str(body.get("status") or "").strip()
+            detail = f"{words} ({reason})" if reason else words
+            raise self.fail(kind, None, detail=detail, code=f"container_{status.lower()}")
+        return status
+
+    async def publish_container(
+        self, tokens: TokenSet, post: Post, progress: Mapping[str, Any]
+    ) -> PublishedPost | Pending:
+        try:
+            body = await self.graph_post(
+                f"/{self.user_node(tokens)}/media_publish",
+                tokens,
+                {"creation_id": str(progress["container_id"])},
+            )
+        except PlatformError as exc:
+            if exc.code == NOT_READY:  # the status and media_publish can disagree for a moment
+                return self.pending(post, progress, "IN_PROGRESS")
+            raise
+        media_id = str(body["id"])
+        try:
+            node = await self.graph_get(f"/{media_id}", tokens, fields="permalink,timestamp")
+        except PlatformError:
+            # The post exists: a link we could not read must not put that in doubt.
+            return PublishedPost(media_id)
+        return PublishedPost(media_id, node.get("permalink"), parse_time(node.get("timestamp")))
+
+    async def find_recent(
+        self, tokens: TokenSet, post: Post, since: datetime | None
+    ) -> PublishedPost | None:
+        """The post among the account's newest media, by caption (and time, when known)."""
+        body = await self.graph_get(
+            f"/{self.user_node(tokens)}/media",
+            tokens,
+            fields="id,caption,timestamp,permalink",
+            limit=str(RECENT_MEDIA),
+        )
+        for item in body.get("data") or []:
+            if not isinstance(item, dict) or not same_text(post.text, item.get("caption")):
+                continue
+            if since is not None and not posted_since(item.get("timestamp"), since):
+                continue
+            return PublishedPost(
+                str(item["id"]), item.get("permalink"), parse_time(item.get("timestamp"))
+            )
+        return None

@@ -1,4 +1,5 @@
-"""Small parsers for platform responses: JSON bodies, integers, scopes, reset times."""
+"""Small parsers for platform responses: JSON bodies, integers, scopes, timestamps, reset
+times."""
 
 from __future__ import annotations
 
@@ -64,3 +65,18 @@ def humanize(seconds: float) -> str:
     if seconds < 90 * 60:
         return f"{round(seconds / 60)} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A platform timestamp: ISO 8601 (``Z``, ``+00:00`` or Meta's ``+0000``) or epoch seconds."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -34,6 +34,8 @@ from socialseed.platforms.base import (
     Authorization,
     Connection,
     ErrorKind,
+    Media,
+    MediaKind,
     Pending,
     Platform,
     PlatformCredentials,
@@ -328,6 +330,17 @@ class BaseProvider(abc.ABC):
         if body.get("error"):
             raise self.oauth_error(response, call, body)
         raise self.fail(ErrorKind.TRANSIENT, response, detail="answered without an access token")
+
+    def single_video(self, post: Post) -> Media:
+        """The post's one video, for platforms whose posts are exactly that (TikTok, YouTube)."""
+        if len(post.media) != 1 or post.media[0].kind is not MediaKind.VIDEO:
+            raise self.fail(
+                ErrorKind.BAD_REQUEST,
+                None,
+                detail=f"a {self.name} post needs one video",
+                code="media",
+            )
+        return post.media[0]
 
     def bearer(self, tokens: TokenSet) -> dict[str, str]:
         return {"Authorization": f"Bearer {tokens.access_token}"}

@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from socialseed.platforms.base import Media
+from socialseed.platforms.parsing import parse_time
 
-#: Clocks differ: a post is looked for from a little before the attempt started.
+#: Platforms print times to the second and their clocks and ours differ: a post is looked for
+#: from a little before the attempt started.
 CLOCK_SKEW = timedelta(seconds=60)
 URL = re.compile(r"https?://\S+")
 SPACE = re.compile(r"\s+")
@@ -44,6 +46,12 @@ def same_text(sent: str, found: Any) -> bool:
 
 def looked_for_since(since: datetime) -> datetime:
     return since - CLOCK_SKEW
+
+
+def posted_since(value: Any, since: datetime) -> bool:
+    """Whether a platform timestamp is at or after ``since`` (within the clock skew)."""
+    moment = parse_time(value)
+    return moment is not None and moment >= looked_for_since(since)
 
 
 def ids_in(progress: Mapping[str, Any] | None, key: str) -> list[str]:

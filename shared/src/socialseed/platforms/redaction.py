@@ -25,6 +25,10 @@ SECRET_FIELDS = frozenset(
         "token",
         "fb_exchange_token",
         "input_token",
+        # Upload URLs are capabilities: whoever holds one can send bytes into the upload
+        # (YouTube's resumable session ``upload_id``, TikTok's ``upload_token``).
+        "upload_id",
+        "upload_token",
     }
 )
 # Shorter values are not secrets (a grant_type, a client id) and replacing them would garble text.

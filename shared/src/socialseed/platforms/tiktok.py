@@ -3,16 +3,45 @@ Display API's ``user/info`` for the profile.
 
 TikTok wraps every API answer in ``{"data": ..., "error": {"code", "message", "log_id"}}`` and a
 failure may come with HTTP 200 and a non-``ok`` code, so success is decided by ``error.code``.
+
+Publishing is the Content Posting API's direct post: ``creator_info/query`` (the privacy levels,
+interaction switches and maximum duration this creator allows right now), ``video/init`` with
+the post's settings, the video's bytes (``FILE_UPLOAD``: chunks PUT to ``upload_url``; or
+``PULL_FROM_URL`` from a domain verified for our app), then ``status/fetch`` until
+``PUBLISH_COMPLETE`` or ``FAILED``. TikTok has no idempotency key: an init whose media arrives is
+a post. The ``publish_id`` is therefore returned as progress *before* any byte is sent, and every
+later call and any reconciliation asks its status instead of starting again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
 import httpx
 
-from socialseed.platforms.base import ErrorKind, Platform, PlatformError, Profile, TokenSet
+from socialseed.platforms.base import (
+    ErrorKind,
+    Media,
+    Pending,
+    Platform,
+    PlatformError,
+    Post,
+    Profile,
+    PublishedPost,
+    TokenSet,
+)
 from socialseed.platforms.oauth2 import OAuth2Provider
-from socialseed.platforms.parsing import JSON, as_int, json_object
+from socialseed.platforms.parsing import (
+    JSON,
+    as_int,
+    json_object,
+    parse_time,
+)
 from socialseed.platforms.provider import Call
+from socialseed.platforms.publishing import posted_since, same_text
 
 WWW = "https://www.tiktok.com"
 API = "https://open.tiktokapis.com"
@@ -31,6 +60,89 @@ REAUTH_CODES = {
 # Publishing caps that free up over a rolling day: worth retrying, but not soon.
 DAILY_CAP_CODES = ("spam_risk_too_many_posts", "spam_risk_too_many_pending_share")
 DAILY_CAP_RETRY = 3600.0
+
+# FILE_UPLOAD chunks: 5 to 64 MB each, the remainder riding in the last one (up to 128 MB);
+# a video under 5 MB goes whole. Ours are 10 MiB, so the last one stays under 20 MiB.
+CHUNK = 10 * 1024 * 1024
+# Processing takes well under a minute for most videos; moderation of a public post usually
+# under a minute, sometimes hours.
+PROCESSING_POLL, MODERATION_POLL = 10.0, 30.0
+# Switches the creator may turn on in post_info (each defaults to off).
+POST_SWITCHES = (
+    "disable_comment",
+    "disable_duet",
+    "disable_stitch",
+    "brand_content_toggle",
+    "brand_organic_toggle",
+    "is_aigc",
+)
+# creator_info flags that force a switch on: the creator turned the interaction off in the app.
+CREATOR_LOCKS = {
+    "comment_disabled": "disable_comment",
+    "duet_disabled": "disable_duet",
+    "stitch_disabled": "disable_stitch",
+}
+# status/fetch fail_reason: who can fix it, in words for users.
+FAIL_REASONS: dict[str, tuple[ErrorKind, str]] = {
+    "file_format_check_failed": (
+        ErrorKind.BAD_REQUEST,
+        "the video's format is not supported (MP4, MOV or WebM with H.264)",
+    ),
+    "duration_check_failed": (
+        ErrorKind.BAD_REQUEST,
+        "the video is shorter or longer than this creator may post",
+    ),
+    "frame_rate_check_failed": (
+        ErrorKind.BAD_REQUEST,
+        "the video's frame rate is not supported (23 to 60 fps)",
+    ),
+    "picture_size_check_failed": (
+        ErrorKind.BAD_REQUEST,
+        "the video's dimensions are not supported (360 to 4096 pixels a side)",
+    ),
+    "video_pull_failed": (ErrorKind.TRANSIENT, "TikTok could not download the video"),
+    "internal": (ErrorKind.TRANSIENT, "TikTok failed to process the video"),
+    "publish_cancelled": (ErrorKind.PERMANENT, "the post was cancelled in TikTok"),
+    "auth_removed": (
+        ErrorKind.REAUTH_REQUIRED,
+        "says the creator removed SocialSeed's access during the upload",
+    ),
+    "spam_risk_too_many_posts": (
+        ErrorKind.RATE_LIMITED,
+        "the creator reached TikTok's daily post limit",
+    ),
+    "spam_risk_user_banned_from_posting": (
+        ErrorKind.PERMANENT,
+        "the creator is banned from posting",
+    ),
+    "spam_risk_text": (ErrorKind.PERMANENT, "TikTok flagged the caption as spam"),
+    "spam_risk": (ErrorKind.PERMANENT, "TikTok flagged the post as spam"),
+}
+
+
+def chunking(size: int) -> tuple[int, int]:
+    """(chunk_size, total_chunk_count) for a FILE_UPLOAD of ``size`` bytes."""
+    if size <= CHUNK:
+        return size, 1
+    return CHUNK, size // CHUNK
+
+
+def chunk_range(offset: int, size: int, chunk: int) -> tuple[int, int]:
+    """(first, last) byte of the chunk starting at ``offset``; the last chunk takes the rest."""
+    last_start = chunk * (size // chunk - 1) if size > chunk else 0
+    end = size if offset >= last_start else offset + chunk
+    return offset, end - 1
+
+
+def resume_offset(progress: Mapping[str, Any], status: JSON) -> int | None:
+    """Where a FILE_UPLOAD that is missing bytes resumes (TikTok's ``uploaded_bytes``); None
+    when nothing is missing."""
+    uploaded = as_int(status.get("uploaded_bytes")) or 0
+    if status.get("status") == "PROCESSING_UPLOAD" and uploaded < int(
+        progress.get("video_size") or 0
+    ):
+        return uploaded
+    return None
 
 
 def envelope_error(body: JSON) -> JSON:
@@ -124,3 +236,186 @@ class TikTokProvider(OAuth2Provider):
             following=as_int(user.get("following_count")),
             post_count=as_int(user.get("video_count")),
         )
+
+    # publishing ---------------------------------------------------------------------------
+    async def api_post(self, tokens: TokenSet, path: str, body: JSON) -> JSON:
+        answer = await self.send_json(
+            Call.API, "POST", self.url((API, path)), json=body, headers=self.bearer(tokens)
+        )
+        data = answer.get("data")
+        return data if isinstance(data, dict) else {}
+
+    async def publish(
+        self, tokens: TokenSet, post: Post, progress: Mapping[str, Any] | None = None
+    ) -> PublishedPost | Pending:
+        if not progress or not progress.get("publish_id"):
+            return await self.init_post(tokens, post)
+        status = await self.post_status(tokens, progress)
+        uploaded = resume_offset(progress, status)
+        if uploaded is not None:  # resume where TikTok stopped
+            await self.upload(self.single_video(post), progress, uploaded)
+            return Pending(progress, PROCESSING_POLL, status="PROCESSING_UPLOAD")
+        if status.get("status") == "FAILED":
+            raise self.post_failed(str(status.get("fail_reason") or ""))
+        return self.outcome(progress, status)
+
+    async def find_published_post(
+        self,
+        tokens: TokenSet,
+        post: Post,
+        since: datetime,
+        progress: Mapping[str, Any] | None = None,
+    ) -> PublishedPost | Pending | None:
+        if not progress or not progress.get("publish_id"):
+            return await self.find_recent(tokens, post, since)
+        status = await self.post_status(tokens, progress)
+        if status.get("status") == "FAILED":
+            return None
+        if resume_offset(progress, status) is not None:
+            return None  # the video is not all there: no post until publish sends the rest
+        return self.outcome(progress, status)
+
+    async def init_post(self, tokens: TokenSet, post: Post) -> Pending:
+        """creator_info, then init: the publish_id comes back before any byte is sent."""
+        video = self.single_video(post)
+        creator = await self.api_post(tokens, "/v2/post/publish/creator_info/query/", {})
+        post_info = self.post_info(post, creator, video)
+        pull = self.pullable(video.url)
+        if pull:
+            source: JSON = {"source": "PULL_FROM_URL", "video_url": video.url}
+        else:
+            chunk, count = chunking(video.size)
+            source = {
+                "source": "FILE_UPLOAD",
+                "video_size": video.size,
+                "chunk_size": chunk,
+                "total_chunk_count": count,
+            }
+        data = await self.api_post(
+            tokens, "/v2/post/publish/video/init/", {"post_info": post_info, "source_info": source}
+        )
+        progress: dict[str, Any] = {
+            "publish_id": str(data["publish_id"]),
+            "privacy_level": post_info["privacy_level"],
+            "username": str(creator.get("creator_username") or ""),
+        }
+        if pull:
+            return Pending(progress, PROCESSING_POLL, status="PROCESSING_DOWNLOAD")
+        progress.update(
+            upload_url=str(data["upload_url"]),
+            video_size=video.size,
+            chunk_size=source["chunk_size"],
+        )
+        return Pending(progress, 0.0, status="PROCESSING_UPLOAD")
+
+    def post_info(self, post: Post, creator: JSON, video: Media) -> JSON:
+        """The post's settings, checked against what the creator allows right now."""
+        options = post.options
+        allowed = [str(level) for level in creator.get("privacy_level_options") or []]
+        privacy = options.get("privacy_level") or (allowed[0] if len(allowed) == 1 else None)
+        if privacy not in allowed:
+            raise self.fail(
+                ErrorKind.BAD_REQUEST,
+                None,
+                detail="choose who can see the video (privacy_level): this creator allows "
+                + ", ".join(allowed),
+                code="privacy_level_option_mismatch",
+            )
+        longest = as_int(creator.get("max_video_post_duration_sec"))
+        if longest and video.duration_s and video.duration_s > longest:
+            raise self.fail(
+                ErrorKind.BAD_REQUEST,
+                None,
+                detail=f"this creator can post videos of up to {longest} s; this one lasts "
+                f"{round(video.duration_s)} s",
+                code="duration_check_failed",
+            )
+        info: JSON = {"title": post.text, "privacy_level": privacy}
+        info |= {switch: bool(options.get(switch)) for switch in POST_SWITCHES}
+        for flag, switch in CREATOR_LOCKS.items():
+            info[switch] = info[switch] or bool(creator.get(flag))
+        cover = as_int(options.get("video_cover_timestamp_ms"))
+        if cover is not None:
+            info["video_cover_timestamp_ms"] = cover
+        return info
+
+    def pullable(self, url: str) -> bool:
+        host = urlsplit(url).hostname or ""
+        return any(
+            host == domain or host.endswith("." + domain)
+            for domain in self.config.tiktok_verified_domains
+        )
+
+    async def upload(self, video: Media, progress: Mapping[str, Any], offset: int) -> None:
+        """PUT the chunks from ``offset`` (what TikTok already has) in order; the last one
+        completes the upload, and TikTok makes the post from it."""
+        size, chunk = int(progress["video_size"]), int(progress["chunk_size"])
+        while offset < size:
+            first, last = chunk_range(offset, size, chunk)
+            data = await video.read(first, last - first + 1)
+            await self.send(
+                Call.API,
+                "PUT",
+                str(progress["upload_url"]),
+                content=data,
+                headers={
+                    "Content-Type": video.mime_type,
+                    "Content-Range": f"bytes {first}-{last}/{size}",
+                },
+            )
+            offset = last + 1
+
+    async def post_status(self, tokens: TokenSet, progress: Mapping[str, Any]) -> JSON:
+        return await self.api_post(
+            tokens, "/v2/post/publish/status/fetch/", {"publish_id": progress["publish_id"]}
+        )
+
+    def outcome(self, progress: Mapping[str, Any], status: JSON) -> PublishedPost | Pending:
+        """PUBLISH_COMPLETE with the public id is the post; before that, still pending."""
+        state = str(status.get("status") or "")
+        if state != "PUBLISH_COMPLETE":
+            return Pending(progress, PROCESSING_POLL, status=state)
+        # (sic) TikTok's field name. Private (SELF_ONLY) posts never get a public id.
+        ids = status.get("publicaly_available_post_id") or []
+        if ids:
+            post_id = str(ids[0])
+            username = progress.get("username")
+            url = f"https://www.tiktok.com/@{username}/video/{post_id}" if username else None
+            return PublishedPost(post_id, url)
+        if progress.get("privacy_level") == "SELF_ONLY":
+            return PublishedPost(str(progress["publish_id"]))
+        return Pending(progress, MODERATION_POLL, status="PUBLISH_COMPLETE")  # in moderation
+
+    def post_failed(self, reason: str) -> PlatformError:
+        kind, words = FAIL_REASONS.get(
+            reason, (ErrorKind.PERMANENT, f"TikTok could not publish the video ({reason})")
+        )
+        if kind is ErrorKind.RATE_LIMITED:
+            return self.fail(kind, None, detail=words, code=reason, retry_after=DAILY_CAP_RETRY)
+        return self.fail(kind, None, detail=words, code=reason or "failed")
+
+    async def find_recent(
+        self, tokens: TokenSet, post: Post, since: datetime
+    ) -> PublishedPost | None:
+        """Without a publish_id: the creator's newest public videos, by caption and time.
+        Only a PULL_FROM_URL init whose answer was lost can have made one (an upload sends no
+        byte before its publish_id is saved). Private and still-moderated videos are not
+        listed, and without ``video.list`` nothing can be (None rather than a reconnect)."""
+        if tokens.scopes and "video.list" not in tokens.scopes:
+            return None
+        body = await self.send_json(
+            Call.API,
+            "POST",
+            self.url((API, "/v2/video/list/")),
+            params={"fields": "id,title,create_time,share_url"},
+            json={"max_count": 20},
+            headers=self.bearer(tokens),
+        )
+        for video in (body.get("data") or {}).get("videos") or []:
+            if same_text(post.text, video.get("title")) and posted_since(
+                video.get("create_time"), since
+            ):
+                return PublishedPost(
+                    str(video["id"]), video.get("share_url"), parse_time(video.get("create_time"))
+                )
+        return None
