@@ -4,6 +4,8 @@ own, so it knows which messages arrive together."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -66,6 +68,13 @@ async def batch_consumer(
     yield consumer, batches, failing
     await consumer.close()
     await broker.stop()
+
+
+async def wait_for_lag(bootstrap: str, group: str, topic: str, *, at_most: int) -> None:
+    deadline = time.monotonic() + 30
+    while await lag(bootstrap, group, topic, 0) > at_most:
+        assert time.monotonic() < deadline, "offsets never committed"
+        await asyncio.sleep(0.1)
 
 
 def consumed(group: str, topic: str, outcome: str) -> float:
@@ -167,6 +176,9 @@ async def test_consumer_killed_mid_batch_redelivers_and_applies_each_event_once(
     )
     consumers.append(stalling)
     await stalling.wait_for(f"HANDLING {victim}")
+    # The two batches before it are committed; killed once that is visible (a consumer that
+    # committed the victim's batch before applying it would have committed it by then too).
+    await wait_for_lag(infra.kafka_bootstrap, group, topic, at_most=len(users) - 10)
     stalling.kill()
     for user in users[:10]:  # the two batches before were applied
         assert await effect_count(bus_db, user) == 1
