@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy import func, select
 
+from socialseed.bus import dlq_topic
 from socialseed.contracts import UserRegistered
 from socialseed.db import Database
 from socialseed.migrate import migrate_service
@@ -105,15 +107,27 @@ async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, b
 class ConsumerProcess:
     """The bus-test consumer in its own OS process, its stdout read line by line."""
 
-    def __init__(self, infra: Infra, db_url: str, group: str, stall_user: str | None = None):
+    def __init__(
+        self,
+        infra: Infra,
+        db_url: str,
+        group: str,
+        stall_user: str | None = None,
+        *,
+        topic: str | None = None,
+        batch: int | None = None,
+    ):
         env = os.environ | {
             "BUS_DB_URL": db_url,
             "BUS_KAFKA": infra.kafka_bootstrap,
             "BUS_GROUP": group,
             "PYTHONPATH": str(ROOT),
         }
-        if stall_user:
-            env["BUS_STALL_USER"] = stall_user
+        for name, value in (("BUS_STALL_USER", stall_user), ("BUS_TOPIC", topic)):
+            if value:
+                env[name] = value
+        if batch:
+            env["BUS_BATCH"] = str(batch)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.bus.consumer_app"],
             cwd=ROOT,
@@ -193,3 +207,66 @@ async def apply_sentinel_after(db: Database, bootstrap: str, key: str) -> None:
     finally:
         await producer.stop()
     assert await wait_for_effects(db, sentinel, timeout=90) == 1, "sentinel never applied"
+
+
+async def fresh_topic(bootstrap: str) -> str:
+    """A new one-partition topic, and its DLQ, that only the calling test uses."""
+    topic = f"bustest.{uuid.uuid4().hex[:10]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics(
+            [NewTopic(t, num_partitions=1, replication_factor=1) for t in (topic, dlq_topic(topic))]
+        )
+    finally:
+        await admin.close()
+    return topic
+
+
+def ce_headers(event_type: str, event_id: uuid.UUID | None) -> list[tuple[str, bytes]]:
+    """CloudEvents headers of a hand-made record (no ce_id if ``event_id`` is None)."""
+    h = {
+        "ce_specversion": "1.0",
+        "ce_type": event_type,
+        "ce_source": "/tests",
+        "ce_time": "2026-11-21T00:00:00+00:00",
+    }
+    if event_id:
+        h["ce_id"] = str(event_id)
+    return [(k, v.encode()) for k, v in h.items()]
+
+
+def registered_body(user: uuid.UUID) -> bytes:
+    return (
+        UserRegistered(
+            user_id=user, email="p@example.com", name="P", registered_at=datetime.now(UTC)
+        )
+        .model_dump_json()
+        .encode()
+    )
+
+
+async def publish(
+    bootstrap: str, topic: str, records: list[tuple[bytes, list[tuple[str, bytes]]]]
+) -> None:
+    """(value, headers) records, in order, on the topic's one partition."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for value, headers in records:
+            await producer.send_and_wait(topic, value, key=b"k", headers=headers)
+    finally:
+        await producer.stop()
+
+
+async def lag(bootstrap: str, group: str, topic: str, partition: int) -> int:
+    """How far the group's committed offset is behind the partition's end."""
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    await probe.start()
+    try:
+        tp = TopicPartition(topic, partition)
+        committed = await probe.committed(tp)
+        end = (await probe.end_offsets([tp]))[tp]
+    finally:
+        await probe.stop()
+    return end - (committed or 0)

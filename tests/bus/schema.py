@@ -2,6 +2,7 @@
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Uuid, func
 
+from socialseed.contracts import UserRegistered
 from socialseed.db import NAMING_CONVENTION
 from socialseed.outbox import inbox_table, outbox_table
 
@@ -17,3 +18,9 @@ effects = Table(
     Column("user_id", Uuid, nullable=False),
     Column("at", DateTime(timezone=True), server_default=func.now()),
 )
+
+
+def probe_event(topic: str) -> type[UserRegistered]:
+    """UserRegistered on a topic of the test's own (ce_type ``io.socialseed.<topic>``): nothing
+    else is on it, so the test knows what each batch holds."""
+    return type("Probe", (UserRegistered,), {"topic": topic, "__module__": __name__})

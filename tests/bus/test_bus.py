@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,25 +27,13 @@ from tests.bus.conftest import (
     add_event,
     apply_sentinel_after,
     effect_count,
+    lag,
     read_topic,
     wait_for_effects,
 )
 from tests.bus.schema import effects, inbox
 from tests.bus.schema import outbox as bus_outbox
 from tests.conftest import make_user
-
-
-async def lag(infra: Infra, group: str, topic: str, partition: int) -> int:
-    """How far the group's committed offset is behind the partition's end."""
-    probe = AIOKafkaConsumer(bootstrap_servers=infra.kafka_bootstrap, group_id=group)
-    await probe.start()
-    try:
-        tp = TopicPartition(topic, partition)
-        committed = await probe.committed(tp)
-        end = (await probe.end_offsets([tp]))[tp]
-    finally:
-        await probe.stop()
-    return end - (committed or 0)
 
 
 async def register(url: str) -> str:
@@ -258,7 +246,7 @@ async def test_poison_goes_to_dlq_and_partition_keeps_moving(
     assert "RuntimeError" in reasons[2]
 
     # Lag 0: the group committed past every message of the partition.
-    assert await lag(infra, group, "user.registered", partition) == 0
+    assert await lag(infra.kafka_bootstrap, group, "user.registered", partition) == 0
 
 
 async def test_three_relays_publish_everything_in_per_key_order(
@@ -378,4 +366,4 @@ async def test_records_faststream_cannot_parse_are_dead_lettered(
     assert all("PoisonMessage" in reason for reason in reasons), reasons
     assert [r.value for r in parked][2] == b"\x00not json"  # the original bytes are kept
 
-    assert await lag(infra, group, "user.registered", partition) == 0
+    assert await lag(infra.kafka_bootstrap, group, "user.registered", partition) == 0

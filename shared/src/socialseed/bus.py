@@ -7,22 +7,29 @@ retried a bounded number of times with jittered backoff, then dead-lettered to `
 a failure of the infrastructure (database or broker unreachable) holds the partition and is
 retried without limit, so a database blip never dead-letters healthy events. The offset is
 committed only after that (in batches, see ``OffsetCommits``), so nothing is lost.
+
+A batch handler (``EventConsumer.batch_handler``) gets up to N messages of one partition at a
+time and applies them in one transaction: one inbox insert claims all their ids (ids already
+there are redeliveries and left out), the handler gets the new events, and the offset is
+committed after the transaction. If the handler fails on the batch, its events are applied
+again one by one, each in its own transaction with the policy above, so a poison message is
+dead-lettered alone and the rest commit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 import uuid
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 import asyncpg
-from aiokafka import TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -33,9 +40,9 @@ from opentelemetry import propagate
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import REGISTRY, CollectorRegistry
 from pydantic import ValidationError
-from sqlalchemy import Table, delete, select, tuple_
+from sqlalchemy import Table, bindparam, delete, func, literal, select, tuple_
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import (
     AsyncRetrying,
@@ -132,6 +139,8 @@ class EventMeta:
 
 
 Handler = Callable[[E, AsyncSession, EventMeta], Awaitable[None]]
+BatchHandler = Callable[[list[tuple[E, EventMeta]], AsyncSession], Awaitable[None]]
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
 def dlq_topic(topic: str) -> str:
@@ -146,13 +155,24 @@ class Inbox:
 
     async def claim(self, session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bool:
         """True if this is the first time; blocks while a concurrent claimant's tx is open."""
+        return event_id in await self.claim_many(session, consumer, [event_id])
+
+    async def claim_many(
+        self, session: AsyncSession, consumer: str, event_ids: list[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        """The ids among ``event_ids`` seen for the first time, claimed in one statement."""
+        if not event_ids:
+            return set()
+        t = self.table
+        ids = select(literal(consumer), func.unnest(bindparam("ids", type_=ARRAY(UUID))))
         inserted = await session.execute(
-            insert(self.table)
-            .values(consumer=consumer, event_id=event_id)
+            insert(t)
+            .from_select([t.c.consumer, t.c.event_id], ids)
             .on_conflict_do_nothing()
-            .returning(self.table.c.event_id)
+            .returning(t.c.event_id),
+            {"ids": event_ids},
         )
-        return inserted.first() is not None
+        return set(inserted.scalars())
 
     async def purge(self, db: Database, *, older_than: datetime, batch: int = 5000) -> int:
         """Forget ids processed before ``older_than``, in short batches (other consumers keep
@@ -179,7 +199,8 @@ class Inbox:
                 return total
 
 
-# Set by ``_parse`` on a record FastStream could not parse; ``decode`` makes it a PoisonMessage.
+# Set by ``_parsable`` on a record FastStream could not parse; ``decode`` makes it a
+# PoisonMessage.
 _UNPARSABLE = "x-socialseed-unparsable"
 
 
@@ -189,20 +210,31 @@ def _clean_header(value: bytes | None) -> bytes:
     return value.decode("utf-8", errors="backslashreplace").encode()
 
 
-async def _parse(record: Any, original: Callable[[Any], Awaitable[KafkaMessage]]) -> KafkaMessage:
-    """FastStream's parser, except that a record it rejects (a null or non-UTF-8 header value)
-    becomes a message marked unparsable, with its headers made printable, so it is
-    dead-lettered like any poison instead of failing before our handler sees it (and being
-    skipped by the next offset commit)."""
+def _parsable(record: Any) -> Any:
+    """The record, or, if a header value is null or not UTF-8 (FastStream's parser would fail
+    on it before our handler sees it, and the next offset commit would skip it), a copy with
+    printable headers marked unparsable, so it is dead-lettered like any poison."""
     try:
-        return await original(record)
-    except Exception as exc:
+        for _, value in record.headers:
+            value.decode()
+    except (AttributeError, UnicodeDecodeError) as exc:
         headers = [(k, _clean_header(v)) for k, v in record.headers]
         headers.append((_UNPARSABLE, f"{type(exc).__name__}: {exc}"[:500].encode()))
         clean = dataclasses.replace(record, headers=tuple(headers))
         if hasattr(record, "consumer"):
             clean.consumer = record.consumer
-        return await original(clean)
+        return clean
+    return record
+
+
+async def _parse(record: Any, original: Callable[[Any], Awaitable[KafkaMessage]]) -> KafkaMessage:
+    return await original(_parsable(record))
+
+
+async def _parse_batch(
+    records: tuple[Any, ...], original: Callable[[Any], Awaitable[KafkaMessage]]
+) -> KafkaMessage:
+    return await original(tuple(_parsable(record) for record in records))
 
 
 async def _raw_body(msg: KafkaMessage, original: Callable[[Any], Awaitable[Any]]) -> Any:
@@ -211,16 +243,13 @@ async def _raw_body(msg: KafkaMessage, original: Callable[[Any], Awaitable[Any]]
     return msg.body
 
 
-def _headers(msg: KafkaMessage) -> dict[str, str]:
-    return {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in msg.headers.items()}
+def _headers(record: Record) -> dict[str, str]:
+    return {k: v.decode() for k, v in record.headers}
 
 
-def _body(msg: KafkaMessage) -> bytes:
-    return msg.body if isinstance(msg.body, bytes) else json.dumps(msg.body).encode()
-
-
-def decode(event_cls: type[E], msg: KafkaMessage) -> tuple[E, EventMeta]:
-    headers = _headers(msg)
+def decode(event_cls: type[E], record: Record) -> tuple[E, EventMeta]:
+    """The event and its CloudEvents attributes, from a record ``_parsable`` has seen."""
+    headers = _headers(record)
     if _UNPARSABLE in headers:
         raise PoisonMessage(f"unparsable record: {headers[_UNPARSABLE]}")
     try:
@@ -233,7 +262,7 @@ def decode(event_cls: type[E], msg: KafkaMessage) -> tuple[E, EventMeta]:
         )
         if meta.type != event_cls.type_name():
             raise PoisonMessage(f"unexpected ce_type {meta.type!r}")
-        return event_cls.model_validate_json(_body(msg)), meta
+        return event_cls.model_validate_json(record.value or b""), meta
     except (KeyError, ValueError, ValidationError) as exc:
         raise PoisonMessage(f"{type(exc).__name__}: {exc}") from exc
 
@@ -251,11 +280,12 @@ class OffsetCommits:
         self._count = 0
         self._timer: asyncio.Task[None] | None = None
 
-    async def done(self, msg: KafkaMessage) -> None:
-        raw: Any = msg.raw_message
-        offsets = self._pending.setdefault(msg.consumer, {})
-        offsets[TopicPartition(raw.topic, raw.partition)] = raw.offset + 1
-        self._count += 1
+    async def done(
+        self, consumer: Any, partition: TopicPartition, next_offset: int, count: int = 1
+    ) -> None:
+        """``count`` messages of ``partition`` are settled, up to ``next_offset`` (exclusive)."""
+        self._pending.setdefault(consumer, {})[partition] = next_offset
+        self._count += count
         if self._timer is None or self._timer.done():
             self._timer = asyncio.create_task(self._tick(), name="offset-commits")
         if self._count >= self.every:
@@ -286,8 +316,41 @@ class OffsetCommits:
                 await self.flush()
 
 
+@dataclass(frozen=True)
+class _Route(Generic[E]):
+    """What a subscription does with its topic's messages."""
+
+    event_cls: type[E]
+    apply: BatchHandler[E]
+
+    @property
+    def topic(self) -> str:
+        return self.event_cls.topic
+
+
+@dataclass
+class _Delivery(Generic[E]):
+    """One record of a partition's batch: its event, or why it cannot be decoded."""
+
+    record: Record
+    event: E | None = None
+    meta: EventMeta | None = None
+    poison: PoisonMessage | None = None
+
+    @classmethod
+    def of(cls, event_cls: type[E], record: Record) -> _Delivery[E]:
+        try:
+            event, meta = decode(event_cls, record)
+        except PoisonMessage as exc:
+            return cls(record, poison=exc)
+        return cls(record, event, meta)
+
+
 class EventConsumer:
-    """Registers inbox-backed, retrying, dead-lettering handlers for one consumer group."""
+    """Registers inbox-backed, retrying, dead-lettering handlers for one consumer group.
+
+    ``handler`` applies each event in its own transaction; ``batch_handler`` applies up to
+    ``max_records`` events of a partition in one (see the module docstring)."""
 
     def __init__(
         self,
@@ -313,47 +376,118 @@ class EventConsumer:
         self.infra_backoff_max = infra_backoff_max
 
     def handler(self, event_cls: type[E]) -> Callable[[Handler[E]], Handler[E]]:
-        topic = event_cls.topic
+        """``async def handle(event, session, meta)``, one event per transaction."""
 
         def register(func: Handler[E]) -> Handler[E]:
-            async def on_message(msg: KafkaMessage) -> None:
-                await self._handle(event_cls, func, msg)
+            async def each(events: list[tuple[E, EventMeta]], session: AsyncSession) -> None:
+                for event, meta in events:
+                    await func(event, session, meta)
 
-            on_message.__name__ = f"{self.group_id}:{topic}"
-            on_message.__doc__ = (event_cls.__doc__ or "").strip()
-            self.broker.subscriber(
-                topic,
-                group_id=self.group_id,
-                ack_policy=AckPolicy.MANUAL,
-                auto_offset_reset="earliest",
-                title=f"{self.group_id}:{topic}",
-                description=on_message.__doc__,
-                parser=_parse,
-                decoder=_raw_body,
-            )(on_message)
+            self._subscribe(_Route(event_cls, each), batch=None)
             return func
 
         return register
 
-    async def _handle(self, event_cls: type[E], func: Handler[E], msg: KafkaMessage) -> None:
-        topic = event_cls.topic
-        token = otel_context.attach(propagate.extract(msg.headers))
+    def batch_handler(
+        self, event_cls: type[E], *, max_records: int = 500, timeout_ms: int = 100
+    ) -> Callable[[BatchHandler[E]], BatchHandler[E]]:
+        """``async def handle(events, session)``: the new events (redelivered ids left out) of
+        up to ``max_records`` messages of one partition, as many as arrived within
+        ``timeout_ms``, in offset order and in one transaction."""
+
+        def register(func: BatchHandler[E]) -> BatchHandler[E]:
+            self._subscribe(_Route(event_cls, func), batch=(max_records, timeout_ms))
+            return func
+
+        return register
+
+    def _subscribe(self, route: _Route[E], *, batch: tuple[int, int] | None) -> None:
+        async def on_message(msg: KafkaMessage) -> None:
+            raw: Any = msg.raw_message
+            records = raw if isinstance(raw, tuple) else (raw,)
+            for partition, delivered in _by_partition(records).items():
+                await self._consume(route, msg.consumer, partition, delivered)
+
+        title = f"{self.group_id}:{route.topic}"
+        on_message.__name__ = title
+        on_message.__doc__ = (route.event_cls.__doc__ or "").strip()
+        batching: dict[str, Any] = {}
+        if batch is not None:
+            max_records, timeout_ms = batch
+            batching = {"batch": True, "max_records": max_records, "batch_timeout_ms": timeout_ms}
+        self.broker.subscriber(
+            route.topic,
+            group_id=self.group_id,
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            title=title,
+            description=on_message.__doc__,
+            parser=_parse_batch if batch is not None else _parse,
+            decoder=_raw_body,
+            **batching,
+        )(on_message)
+
+    async def _consume(
+        self, route: _Route[E], consumer: Any, partition: TopicPartition, records: list[Record]
+    ) -> None:
+        """Settle a partition's records in order, then commit past the settled ones. The
+        decodable ones are first tried together in one transaction; if the handler fails on
+        them, each goes alone, so a poison message is dead-lettered alone."""
+        deliveries = [_Delivery.of(route.event_cls, record) for record in records]
+        together = await self._apply_together(route, deliveries)
+        outcomes: Counter[str] = Counter()
+        settled: Record | None = None
+        for delivery in deliveries:
+            outcome = together.get(id(delivery)) or await self._settle_alone(route, delivery)
+            if outcome is None:
+                # Could not park it: rewind so it is delivered again rather than lost.
+                consumer.seek(partition, delivery.record.offset)
+                break
+            outcomes[outcome] += 1
+            settled = delivery.record
+        for outcome, n in outcomes.items():
+            telemetry.EVENTS_CONSUMED.labels(self.group_id, route.topic, outcome).inc(n)
+        if settled is not None:
+            await self.commits.done(consumer, partition, settled.offset + 1, outcomes.total())
+
+    async def _apply_together(
+        self, route: _Route[E], deliveries: list[_Delivery[E]]
+    ) -> dict[int, str]:
+        """The outcomes (by delivery's id()) of the decodable deliveries applied in one
+        transaction, or none if there are fewer than two or the handler failed on them."""
+        decodable = [d for d in deliveries if d.poison is None]
+        if len(decodable) < 2:
+            return {}
         try:
+            outcomes = await self._apply(route, decodable, handler_attempts=1)
+        except Exception as exc:
+            log.info(
+                "batch of %d on %s failed (%s: %s); applying its events one by one",
+                len(decodable),
+                route.topic,
+                type(exc).__name__,
+                exc,
+            )
+            return {}
+        return {id(d): outcome for d, outcome in zip(decodable, outcomes, strict=True)}
+
+    async def _settle_alone(self, route: _Route[E], delivery: _Delivery[E]) -> str | None:
+        """Apply one delivery in its own transaction, retried, or dead-letter it. None if it
+        could not be dead-lettered."""
+        token = otel_context.attach(propagate.extract(_headers(delivery.record)))
+        try:
+            if delivery.poison is not None:
+                raise delivery.poison
+            (outcome,) = await self._apply(route, [delivery], handler_attempts=self.max_attempts)
+            return outcome
+        except Exception as exc:
+            log.warning("event on %s dead-lettered: %s", route.topic, exc)
             try:
-                event, meta = decode(event_cls, msg)
-                outcome = await self._apply(func, event, meta, topic)
-            except Exception as exc:
-                log.warning("event on %s dead-lettered: %s", topic, exc)
-                try:
-                    await self._dead_letter(msg, topic, exc)
-                except Exception:
-                    # Could not park it: rewind so it is delivered again rather than lost.
-                    log.exception("dead-lettering failed on %s; will redeliver", topic)
-                    await msg.nack()
-                    return
-                outcome = "dead_lettered"
-            telemetry.EVENTS_CONSUMED.labels(self.group_id, topic, outcome).inc()
-            await self.commits.done(msg)
+                await self._dead_letter(delivery.record, route.topic, exc)
+            except Exception:
+                log.exception("dead-lettering failed on %s; will redeliver", route.topic)
+                return None
+            return "dead_lettered"
         finally:
             otel_context.detach(token)
 
@@ -361,10 +495,14 @@ class EventConsumer:
         """Commit the processed offsets; call before stopping the broker."""
         await self.commits.close()
 
-    async def _apply(self, func: Handler[E], event: E, meta: EventMeta, topic: str) -> str:
-        """Run the handler in a transaction: its own failures up to ``max_attempts`` times,
-        infrastructure failures for as long as it takes (the partition waits meanwhile)."""
+    async def _apply(
+        self, route: _Route[E], deliveries: list[_Delivery[E]], *, handler_attempts: int
+    ) -> list[str]:
+        """Claim the deliveries' ids in the inbox and run the handler on the new ones, in one
+        transaction: its own failures up to ``handler_attempts`` times, infrastructure failures
+        for as long as it takes (the partition waits meanwhile). The outcome of each."""
         handler_failures = 0
+        topic = route.topic
         paused = telemetry.CONSUMER_PAUSED.labels(self.group_id, topic)
         handler_wait = wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max)
         infra_wait = wait_exponential_jitter(
@@ -383,7 +521,7 @@ class EventConsumer:
                 )
                 return False
             handler_failures += 1
-            if handler_failures < self.max_attempts:
+            if handler_failures < handler_attempts:
                 telemetry.EVENT_HANDLER_RETRIES.labels(self.group_id, topic).inc()
                 return False
             return True
@@ -403,18 +541,43 @@ class EventConsumer:
             ):
                 with attempt:
                     async with self.db.transaction() as session:
-                        if not await self.inbox.claim(session, self.group_id, meta.id):
-                            return "duplicate"
-                        await func(event, session, meta)
+                        return await self._claim_and_handle(route, deliveries, session)
         finally:
             paused.set(0)
-        return "processed"
+        raise AssertionError("unreachable: tenacity returns or reraises")
 
-    async def _dead_letter(self, msg: KafkaMessage, topic: str, exc: BaseException) -> None:
-        raw: Any = msg.raw_message
-        headers = _headers(msg) | {
+    async def _claim_and_handle(
+        self, route: _Route[E], deliveries: list[_Delivery[E]], session: AsyncSession
+    ) -> list[str]:
+        ids = [d.meta.id for d in deliveries if d.meta is not None]
+        new = await self.inbox.claim_many(session, self.group_id, ids)
+        events: list[tuple[E, EventMeta]] = []
+        outcomes = []
+        for d in deliveries:
+            assert d.event is not None and d.meta is not None
+            if d.meta.id in new:
+                new.discard(d.meta.id)  # a second copy within the batch is a duplicate
+                events.append((d.event, d.meta))
+                outcomes.append("processed")
+            else:
+                outcomes.append("duplicate")
+        if events:
+            await route.apply(events, session)
+        return outcomes
+
+    async def _dead_letter(self, record: Record, topic: str, exc: BaseException) -> None:
+        headers = _headers(record) | {
             "x-dlq-reason": f"{type(exc).__name__}: {exc}"[:1000],
             "x-dlq-consumer": self.group_id,
-            "x-dlq-original-offset": f"{raw.partition}:{raw.offset}",
+            "x-dlq-original-offset": f"{record.partition}:{record.offset}",
         }
-        await self.broker.publish(_body(msg), topic=dlq_topic(topic), key=raw.key, headers=headers)
+        await self.broker.publish(
+            record.value or b"", topic=dlq_topic(topic), key=record.key, headers=headers
+        )
+
+
+def _by_partition(records: tuple[Record, ...]) -> dict[TopicPartition, list[Record]]:
+    partitions: dict[TopicPartition, list[Record]] = defaultdict(list)
+    for record in records:
+        partitions[TopicPartition(record.topic, record.partition)].append(record)
+    return partitions
