@@ -1,0 +1,44 @@
+"""What the auth domain works with, built once by the app factory (no web framework here)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from auth.keys import SigningKey
+from auth.passwords import Hasher
+from auth.settings import AuthSettings
+from socialseed.db import Database
+from socialseed.outbox import Outbox
+from socialseed.ratelimit import Throttle
+from socialseed.runtime import Runtime
+
+
+@dataclass
+class AuthContext:
+    """The auth service's own resources beside its ``Runtime`` (settings, database, jobs),
+    which it references instead of copying."""
+
+    runtime: Runtime[AuthSettings]
+    key: SigningKey
+    hasher: Hasher
+    outbox: Outbox
+    # Login throttling state lives in memory: one auth replica per deployment locally; a
+    # multi-replica deployment points `limits` at a shared storage (Redis) instead.
+    throttle: Throttle = field(default_factory=lambda: Throttle("auth"))
+    # The time invitations are dated and expired by; tests replace it to move time.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def __post_init__(self) -> None:
+        self.login_per_ip = Throttle.limit(self.settings.login_limit_per_ip)
+        self.login_per_ip_email = Throttle.limit(self.settings.login_limit_per_ip_and_email)
+        self.login_per_email = Throttle.limit(self.settings.login_limit_per_email)
+
+    @property
+    def settings(self) -> AuthSettings:
+        return self.runtime.settings
+
+    @property
+    def db(self) -> Database:
+        return self.runtime.database
