@@ -7,8 +7,10 @@ token is handed out or used, so two jobs can never spend one refresh token twice
 A refresh pins a pooled connection for its platform call (the row lock is what serialises it),
 so that pinning is bounded: the lock is only taken when a short unlocked read found the token
 due, at most ``refresh_concurrency`` refreshes per platform run at once in a process (waiters
-queue on a semaphore holding no connection), and a wait for another replica's row lock gives up
-after ``lock_timeout``. Profile syncs and revocations never hold a connection across their call.
+queue on a semaphore holding no connection), and a wait for another's row lock gives up (503
+``RefreshBusy``) after the longest a refresh can take, its retries of a lost answer included
+(``PlatformsConfig.refresh_budget``), plus ``refresh_lock_slack``. Profile syncs and
+revocations never hold a connection across their call.
 """
 
 from __future__ import annotations
@@ -157,7 +159,8 @@ async def refresh_serialised(
                 account = await AccountRepository(session).get(
                     account_id,
                     lock=True,
-                    lock_timeout=ctx.settings.platforms.timeout + ctx.settings.refresh_lock_slack,
+                    lock_timeout=ctx.settings.platforms.refresh_budget
+                    + ctx.settings.refresh_lock_slack,
                 )
                 if account is None:
                     return None, False
