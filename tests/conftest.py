@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from accounts.app import create_app as create_accounts
 from accounts.settings import AccountsSettings
 from auth.app import create_app as create_auth
-from auth.deps import AuthContext
+from auth.context import AuthContext
 from auth.keys import generate_pem
 from auth.settings import AuthSettings
 from gateway.app import create_app as create_gateway

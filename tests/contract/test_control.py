@@ -64,6 +64,35 @@ def test_tokens_ledger_stats(client: httpx.Client) -> None:
     assert stats["endpoints"]["POST /2/tweets"]["calls"] == 1
 
 
+def test_stats_per_account(client: httpx.Client) -> None:
+    """Calls are counted for the account whose token or code they carried, refused or not,
+    and a connection dropped after the platform acted counts (status 0)."""
+    alice, bob = x_token(client, "alice"), x_token(client, "bob")
+    for token in (alice, alice, bob):
+        client.get("/x/2/users/me", headers={"Authorization": f"Bearer {token}"})
+    client.post("/_sandbox/faults", json={"revoke_tokens": True, "platform": "x"})
+    client.get("/x/2/users/me", headers={"Authorization": f"Bearer {bob}"})  # refused: 401
+    client.post(
+        "/_sandbox/faults",
+        json={"platform": "x", "endpoint": "/2/oauth2/token", "drop_after_accept": True},
+    )
+    with pytest.raises(httpx.TransportError):
+        x_token(client, "alice")
+
+    def endpoints(account: str) -> dict[str, dict[str, object]]:
+        stats = client.get("/_sandbox/stats", params={"account": account}).json()
+        return dict(stats["platforms"]["x"]["endpoints"])
+
+    mine = endpoints("alice")
+    assert mine["GET /2/users/me"] == {"calls": 2, "statuses": {"200": 2}}
+    assert mine["POST /2/oauth2/token"] == {"calls": 2, "statuses": {"200": 1, "0": 1}}
+    theirs = endpoints("bob")
+    assert theirs["GET /2/users/me"] == {"calls": 2, "statuses": {"200": 1, "401": 1}}
+    assert theirs["POST /2/oauth2/token"]["calls"] == 1
+    total = client.get("/_sandbox/stats").json()["platforms"]["x"]["endpoints"]
+    assert total["GET /2/users/me"]["calls"] == 4
+
+
 def test_faults(client: httpx.Client) -> None:
     token = x_token(client)
     headers = {"Authorization": f"Bearer {token}"}

@@ -48,9 +48,13 @@ async def sandbox_tokens(stack: Stack, platform: str | None = None) -> list[dict
         return list((await sb.get("/_sandbox/tokens", params=params)).json()["tokens"])
 
 
-async def token_calls(stack: Stack, platform: str, endpoint: str) -> int:
+async def token_calls(stack: Stack, account: str, platform: str = "x") -> int:
+    """Calls to the platform's token endpoint that carried a code or token of ``account`` (a
+    sandbox user id or name): only what this test caused, whatever else shares the sandbox."""
+    endpoint = {"x": "POST /2/oauth2/token"}[platform]
     async with httpx.AsyncClient(base_url=stack.sandbox_url) as sb:
-        stats = (await sb.get("/_sandbox/stats")).json()["platforms"]
+        r = await sb.get("/_sandbox/stats", params={"account": account})
+    stats = r.json()["platforms"]
     return int(stats.get(platform, {}).get("endpoints", {}).get(endpoint, {}).get("calls", 0))
 
 
@@ -157,20 +161,20 @@ async def test_another_user_cannot_complete_a_connect(api: httpx.AsyncClient, st
         json={"workspace_id": ws, "platform": "x"},
         headers=alice.headers,
     )
-    consent = await api.get(f"{r.json()['authorize_url']}&sandbox_approve=a_{uuid.uuid4().hex[:6]}")
+    name = f"a_{uuid.uuid4().hex[:6]}"
+    consent = await api.get(f"{r.json()['authorize_url']}&sandbox_approve={name}")
     callback = await api.get(consent.headers["location"])
     assert callback.status_code == 200, callback.text
-    before = await token_calls(stack, "x", "POST /2/oauth2/token")
     r = await api.post("/api/v1/accounts/oauth/complete", json=callback.json(), headers=bob.headers)
     assert (r.status_code, r.json()["error"]) == (404, "ConnectNotFound")
-    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before  # never exchanged
+    assert await token_calls(stack, name) == 0  # never exchanged
     r = await api.post(
         "/api/v1/accounts/oauth/complete", json=callback.json(), headers=alice.headers
     )
     assert r.status_code == 201, r.text
     [account] = r.json()["accounts"]
     assert account["workspace_id"] == ws
-    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before + 1
+    assert await token_calls(stack, name) == 1
     # the callback is anonymous and answers the same to anyone; completion needs sign-in
     r = await api.post("/api/v1/accounts/oauth/complete", json=callback.json())
     assert r.status_code == 401
@@ -223,21 +227,20 @@ async def test_15_bad_states_are_rejected_and_the_code_never_exchanged(
 ) -> None:
     user, ws = await owner_with_workspace(api)
 
-    async def consented(platform: str = "x") -> tuple[str, str, str]:
+    async def consented() -> tuple[str, str, str, str]:
+        """A consent at X: the callback URL, its code, the state and the sandbox user."""
         r = await api.post(
             "/api/v1/accounts/connect",
-            json={"workspace_id": ws, "platform": platform},
+            json={"workspace_id": ws, "platform": "x"},
             headers=user.headers,
         )
         state = r.json()["state"]
-        consent = await api.get(
-            f"{r.json()['authorize_url']}&sandbox_approve=s_{uuid.uuid4().hex[:6]}"
-        )
+        name = f"s_{uuid.uuid4().hex[:6]}"
+        consent = await api.get(f"{r.json()['authorize_url']}&sandbox_approve={name}")
         location = consent.headers["location"]
-        return location, parse_qs(urlsplit(location).query)["code"][0], state
+        return location, parse_qs(urlsplit(location).query)["code"][0], state, name
 
-    before = await token_calls(stack, "x", "POST /2/oauth2/token")
-    location, code, state = await consented()
+    location, code, state, name = await consented()
     base = location.split("?")[0]
     tampered = state[:-2] + ("AA" if not state.endswith("AA") else "BB")
     for params in (
@@ -250,10 +253,10 @@ async def test_15_bad_states_are_rejected_and_the_code_never_exchanged(
     # right state, wrong platform's callback
     r = await api.get(base.replace("/x/", "/tiktok/"), params={"code": code, "state": state})
     assert r.status_code == 400
-    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before  # never exchanged
+    assert await token_calls(stack, name) == 0  # never exchanged
 
     # an expired state
-    location, code, state = await consented()
+    location, code, state, name = await consented()
     conn = await pg(infra)
     try:
         await conn.execute(
@@ -264,30 +267,29 @@ async def test_15_bad_states_are_rejected_and_the_code_never_exchanged(
         await conn.close()
     r = await api.get(location)
     assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
-    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before
+    assert await token_calls(stack, name) == 0
 
     # a used state cannot be replayed, even when the exchange failed: it is spent before
-    location, code, state = await consented()
+    location, code, state, name = await consented()
     assert (await api.get(location)).status_code == 200
     complete = "/api/v1/accounts/oauth/complete"
     r = await api.post(
         complete, json={"state": state, "code": "not-the-code"}, headers=user.headers
     )
-    assert (r.status_code, r.json()["error"]) == (400, "ConnectFailed")
-    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before + 1
+    assert (r.status_code, r.json()["error"]) == (400, "ConnectFailed")  # X refused that code
     r = await api.get(location)
     assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
     r = await api.post(complete, json={"state": state, "code": code}, headers=user.headers)
     assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
-    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before + 1
+    assert await token_calls(stack, name) == 0  # the real code never reached X
 
     # a completed state cannot be replayed
-    location, code, state = await consented()
+    location, code, state, name = await consented()
     r = await api.post(complete, json={"state": state, "code": code}, headers=user.headers)
     assert r.status_code == 201, r.text
     r = await api.post(complete, json={"state": state, "code": code}, headers=user.headers)
     assert (r.status_code, r.json()["error"]) == (400, "InvalidState")
-    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before + 2
+    assert await token_calls(stack, name) == 1
 
     # denied consent spends the state
     r = await api.post(
@@ -348,7 +350,7 @@ async def test_12_concurrent_token_requests_refresh_once(
         )
     finally:
         await conn.close()
-    before = await token_calls(stack, "x", "POST /2/oauth2/token")
+    before = await token_calls(stack, account["platform_user_id"])  # the connect's exchange
     secret = stack.accounts.internal_tokens["publisher"].get_secret_value()
     async with httpx.AsyncClient(base_url=stack.accounts_url, timeout=30) as internal:
         answers = await asyncio.gather(
@@ -364,13 +366,90 @@ async def test_12_concurrent_token_requests_refresh_once(
         assert len({a.json()["access_token"] for a in answers}) == 1
         unauthorised = await internal.post(f"/internal/accounts/{account['id']}/access-token")
         assert unauthorised.status_code == 401
-    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before + 1
+    assert await token_calls(stack, account["platform_user_id"]) == before + 1  # one refresh
     # the token we hand out is the one the platform considers live
     live = {t["value"] for t in await sandbox_tokens(stack, "x") if t["status"] == "active"}
     assert answers[0].json()["access_token"] in live
     # the gateway does not expose the vault
     r = await api.post(f"/internal/accounts/{account['id']}/access-token")
     assert r.status_code == 404
+
+
+# --- a refresh whose answer was lost ---------------------------------------------------------
+
+
+async def expire_token(infra: Infra, account_id: object) -> None:
+    conn = await pg(infra)
+    try:
+        await conn.execute(
+            "UPDATE accounts.accounts SET token_expires_at = now() - interval '1 minute'"
+            " WHERE id = $1",
+            uuid.UUID(str(account_id)),
+        )
+    finally:
+        await conn.close()
+
+
+async def vault_token(stack: Stack, account_id: object) -> httpx.Response:
+    """The internal token vault's answer (what publisher and analytics-sync call)."""
+    secret = stack.accounts.internal_tokens["publisher"].get_secret_value()
+    async with httpx.AsyncClient(base_url=stack.accounts_url, timeout=60) as internal:
+        return await internal.post(
+            f"/internal/accounts/{account_id}/access-token",
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+
+
+async def with_token_fault(stack: Stack, account_id: object, **fault: object) -> httpx.Response:
+    """The vault's answer while X's token endpoint suffers ``fault`` once; the fault was used."""
+    async with httpx.AsyncClient(base_url=stack.sandbox_url) as sb:
+        spec = {"platform": "x", "endpoint": "/2/oauth2/token", "count": 1, **fault}
+        added = await sb.post("/_sandbox/faults", json=spec)
+        assert added.status_code < 300, added.text
+        try:
+            answer = await vault_token(stack, account_id)
+            [used] = [f for f in (await sb.get("/_sandbox/faults")).json()["faults"]]
+            assert used["id"] == added.json()["id"] and used["applied"] == 1
+        finally:
+            await sb.delete("/_sandbox/faults")
+    return answer
+
+
+async def test_a_refresh_whose_answer_was_lost_is_sent_again(
+    api: httpx.AsyncClient, stack: Stack, infra: Infra
+) -> None:
+    """The connection dropped before X handled the refresh (the client cannot tell that from a
+    lost answer): the refresh is sent again, succeeds, and the account stays healthy."""
+    user, ws = await owner_with_workspace(api)
+    [account] = await connect_account(api, user, ws, "x", f"x_{uuid.uuid4().hex[:6]}")
+    await expire_token(infra, account["id"])
+    before = await token_calls(stack, account["platform_user_id"])
+    r = await with_token_fault(stack, account["id"], timeout=True, timeout_seconds=0)
+    assert r.status_code == 200, r.text
+    live = {t["value"] for t in await sandbox_tokens(stack, "x") if t["status"] == "active"}
+    assert r.json()["access_token"] in live
+    assert await token_calls(stack, account["platform_user_id"]) == before + 1  # the retry
+    after = (await api.get(f"/api/v1/accounts/{account['id']}", headers=user.headers)).json()
+    assert after["status"] == "active" and after["health"]["score"] == 100, after
+
+
+async def test_a_lost_answer_after_x_rotated_the_token_cannot_be_recovered(
+    api: httpx.AsyncClient, stack: Stack, infra: Infra
+) -> None:
+    """X handled the refresh and rotated the refresh token, but its answer was lost: the
+    retry presents the spent token, which X refuses (its refresh tokens are single use, with no
+    documented grace period), so the account needs a new consent, and says why."""
+    user, ws = await owner_with_workspace(api)
+    [account] = await connect_account(api, user, ws, "x", f"x_{uuid.uuid4().hex[:6]}")
+    await expire_token(infra, account["id"])
+    before = await token_calls(stack, account["platform_user_id"])
+    r = await with_token_fault(stack, account["id"], drop_after_accept=True)
+    assert (r.status_code, r.json()["error"]) == (409, "AccountNeedsReauth"), r.text
+    assert "lost" in r.json()["detail"]
+    # the refresh X acted on (its answer dropped), then the retry it refused
+    assert await token_calls(stack, account["platform_user_id"]) == before + 2
+    after = (await api.get(f"/api/v1/accounts/{account['id']}", headers=user.headers)).json()
+    assert after["status"] == "reauth_required", after
 
 
 # --- revoked grants ---------------------------------------------------------------------------
@@ -552,7 +631,6 @@ async def test_refresher_tries_a_failing_platform_once_per_turn(
                 json={"platform": "x", "endpoint": "/2/oauth2/token", "error_rate": 1.0},
             )
             assert r.status_code < 300, r.text
-            before = await token_calls(stack, "x", "POST /2/oauth2/token")
             replica = create_accounts(stack.accounts, background=False)
             try:
                 # batch=1: every batch is full, the case that used to loop on a failing account
@@ -569,7 +647,8 @@ async def test_refresher_tries_a_failing_platform_once_per_turn(
             await sb.delete("/_sandbox/faults")
             await conn.close()
     assert refreshed == 0
-    assert await token_calls(stack, "x", "POST /2/oauth2/token") == before + 1
+    # tried once this turn: every try of it counts one failure on the account (the platform's
+    # 503 answers before it reads whose token it is, so its counters cannot tell)
     assert failures == 1
     after = (await api.get(f"/api/v1/accounts/{account['id']}", headers=user.headers)).json()
     assert after["status"] == "active" and after["health"]["score"] < 100

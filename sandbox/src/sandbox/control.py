@@ -80,8 +80,14 @@ async def truth(request: Request, platform: str, post_id: str) -> Response:
 
 
 @router.get("/stats")
-async def stats(request: Request) -> dict[str, Any]:
-    return sandbox(request).stats.as_json()
+async def stats(request: Request, account: str | None = None) -> dict[str, Any]:
+    """Calls per platform and endpoint (status 0: dropped by a fault). With ``account`` (an
+    id or a username) only the calls whose token or authorization code was that account's."""
+    state = sandbox(request)
+    if account is None:
+        return state.stats.as_json()
+    ids = {a.id for a in state.accounts.values() if account in (a.id, a.username)}
+    return state.stats.as_json(ids)
 
 
 @router.get("/clock")

@@ -20,6 +20,8 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sandbox.attribution import attribution
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
@@ -152,23 +154,24 @@ class SandboxMiddleware:
             await send(message)
 
         method: str = scope["method"]
-        handled = await self._apply_faults(
-            state,
-            spec,
-            scope,
-            receive,
-            recording_send,
-            scope.get("sandbox.server_send", send),
-            "/" + rest,
-        )
-        if not handled:
-            await self.app(scope, receive, recording_send)
+        with attribution() as concerns:
+            handled = await self._apply_faults(
+                state,
+                spec,
+                scope,
+                receive,
+                recording_send,
+                scope.get("sandbox.server_send", send),
+                "/" + rest,
+            )
+            if not handled:
+                await self.app(scope, receive, recording_send)
         # Catch-all routers (the Graph API) name the endpoint themselves; a request a fault
         # answered never reached a route: name it by its path below the platform prefix.
         below = "/" + rest
         endpoint = scope.get("sandbox.endpoint") or getattr(scope.get("route"), "path", below)
-        if status[0]:
-            state.stats.record(platform, f"{method} {endpoint}", status[0])
+        if status[0] or handled:  # a dropped connection counts with status 0
+            state.stats.record(platform, f"{method} {endpoint}", status[0], concerns.get("account"))
 
     async def _apply_faults(
         self,

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from sandbox.attribution import attribute
 from sandbox.state import Account, AuthCode, SandboxState, Token, TokenProblem, random_token
 from sandbox.web import basic_credentials, sandbox
 
@@ -171,6 +172,7 @@ def redeem_code(
     code = state.codes.get(value or "")
     if code is None or code.platform != platform:
         return CodeProblem.INVALID
+    attribute(code.account_id)
     if code.used:
         # RFC 6749 §4.1.2: a replayed code revokes what it had issued.
         state.tokens.revoke_grant(code.value, "code_replayed")
@@ -230,6 +232,7 @@ def revoke_any(state: SandboxState, platform: str, value: str | None, reason: st
     token = state.tokens.by_value.get(value or "")
     if token is None or token.platform != platform:
         return False
+    attribute(token.account_id)
     state.tokens.revoke_grant(token.grant_id, reason)
     return True
 

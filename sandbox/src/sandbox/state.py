@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from sandbox.attribution import attribute
 from sandbox.faults import Faults
 from sandbox.ratelimit import RateLimiter
 from sandbox.settings import SandboxSettings
@@ -156,6 +157,7 @@ class TokenStore:
         token = self.by_value.get(value)
         if token is None or token.platform != platform or token.kind not in kinds:
             return TokenProblem.INVALID
+        attribute(token.account_id)  # refused or not, it is this account's request
         if token.revoked_reason:
             return TokenProblem.REVOKED
         if token.used or (token.expires_at is not None and self.clock.now() >= token.expires_at):
@@ -187,35 +189,41 @@ class IdSource:
 
 @dataclass
 class Stats:
-    calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # (platform, endpoint, status) -> calls; and per account, where a token or code said which
     statuses: Counter[tuple[str, str, int]] = field(default_factory=Counter)
-    rate_limited: Counter[str] = field(default_factory=Counter)
-    errors: Counter[str] = field(default_factory=Counter)
+    by_account: Counter[tuple[str, str, str, int]] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     requests: int = 0
 
-    def record(self, platform: str, endpoint: str, status: int) -> None:
-        self.calls[(platform, endpoint)] += 1
+    def record(self, platform: str, endpoint: str, status: int, account: str | None) -> None:
+        """``status`` 0: the connection was dropped instead of answered (a fault)."""
         self.statuses[(platform, endpoint, status)] += 1
-        if status == 429:
-            self.rate_limited[platform] += 1
-        if status >= 500:
-            self.errors[platform] += 1
+        if account is not None:
+            self.by_account[(platform, account, endpoint, status)] += 1
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, accounts: Iterable[str] | None = None) -> dict[str, Any]:
+        """Calls per platform and endpoint; only those concerning ``accounts`` (ids) if given
+        (``faults`` then still counts the platform's)."""
+        statuses = self.statuses
+        if accounts is not None:
+            wanted = set(accounts)
+            statuses = Counter()
+            for (platform, account, endpoint, status), n in self.by_account.items():
+                if account in wanted:
+                    statuses[(platform, endpoint, status)] += n
         platforms: dict[str, Any] = {}
-        for (platform, endpoint), count in sorted(self.calls.items()):
-            entry = platforms.setdefault(platform, {"calls": 0, "endpoints": {}})
+        for (platform, endpoint, status), count in sorted(statuses.items()):
+            entry = platforms.setdefault(
+                platform,
+                {"calls": 0, "endpoints": {}, "rate_limited": 0, "server_errors": 0},
+            )
             entry["calls"] += count
-            by_status = {
-                str(status): n
-                for (p, e, status), n in sorted(self.statuses.items())
-                if p == platform and e == endpoint
-            }
-            entry["endpoints"][endpoint] = {"calls": count, "statuses": by_status}
+            entry["rate_limited"] += count if status == 429 else 0
+            entry["server_errors"] += count if status >= 500 else 0
+            calls = entry["endpoints"].setdefault(endpoint, {"calls": 0, "statuses": {}})
+            calls["calls"] += count
+            calls["statuses"][str(status)] = count
         for platform, entry in platforms.items():
-            entry["rate_limited"] = self.rate_limited[platform]
-            entry["server_errors"] = self.errors[platform]
             entry["faults"] = self.faults[platform]
         return {"requests": self.requests, "platforms": platforms}
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from accounts.app import create_app
 from accounts.background import purge_oauth_states
-from accounts.deps import AccountsContext
+from accounts.context import AccountsContext
 from accounts.models import OAuthState
 from accounts.settings import AccountsSettings
 from socialseed.testing import Infra, asgi_client

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from auth.app import create_app
-from auth.deps import AuthContext
+from auth.context import AuthContext
 from auth.housekeeping import purge
 from auth.keys import generate_pem
 from auth.models import Invitation, LoginAttempt, RefreshToken, User, Workspace

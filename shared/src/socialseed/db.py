@@ -7,6 +7,8 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -30,6 +32,19 @@ def async_url(url: str) -> str:
     if url.startswith("postgres://"):
         return "postgresql+asyncpg://" + url.removeprefix("postgres://")
     return url
+
+
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when a lock_timeout expired
+
+
+async def set_lock_timeout(session: AsyncSession, seconds: float) -> None:
+    """For the rest of the session's transaction, a wait for a lock gives up after
+    ``seconds`` (``lock_not_available``, see ``is_lock_timeout``)."""
+    await session.execute(select(func.set_config("lock_timeout", f"{int(seconds * 1000)}ms", True)))
+
+
+def is_lock_timeout(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
 
 
 class Database:

@@ -1,39 +1,29 @@
-"""What every SocialSeed service app has: errors, request ids, metrics, tracing, health, and a
-lifespan that owns the database, the Kafka broker and the outbox relay."""
+"""What every SocialSeed service app has: errors, request ids, metrics, tracing, health, and the
+lifespan of its ``Runtime`` (``socialseed.runtime``)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from opentelemetry.sdk.trace import TracerProvider
-from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from swagger_ui.utils import SWAGGER_UI_PY_ROOT
 
 from socialseed import telemetry
 from socialseed.bodylimit import install_body_limit
-from socialseed.bus import EventConsumer
-from socialseed.db import Database
 from socialseed.errors import install_error_handlers
 from socialseed.membership import current_principal
 from socialseed.openapi import document_errors
-from socialseed.outbox import OutboxRelay
 from socialseed.platforms.redaction import install_log_redaction
-from socialseed.security import JWTVerifier, Principal
-from socialseed.settings import ServiceSettings
+from socialseed.runtime import HealthCheck, Runtime
+from socialseed.security import Principal
 
 log = logging.getLogger(__name__)
 
@@ -41,100 +31,16 @@ log = logging.getLogger(__name__)
 SWAGGER_UI_ASSETS = str(SWAGGER_UI_PY_ROOT / "static")
 SWAGGER_UI_PREFIX = "/static/swagger-ui"
 
-HealthCheck = Callable[[], Awaitable[None]]
+__all__ = ["CurrentPrincipal", "Runtime", "Session", "create_service_app", "runtime_of"]
 
 
-@dataclass
-class Runtime:
-    """The long-lived resources of one service process."""
-
-    settings: ServiceSettings
-    db: Database | None = None
-    broker: KafkaBroker | None = None
-    relay: OutboxRelay | None = None
-    health_checks: dict[str, HealthCheck] = field(default_factory=dict)
-    background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
-    cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    verifier: JWTVerifier | None = None
-    consumers: list[EventConsumer] = field(default_factory=list)
-    # Outgoing clients to instrument for tracing (only these; never every client in the process).
-    http_clients: list[httpx.AsyncClient] = field(default_factory=list)
-    # The membership changes this service records (``socialseed.membership``): tokens issued
-    # before a change lose or lower that workspace's role. None: token roles are taken as is.
-    member_changes: Table | None = None
-    # The service's tracer provider, when something built before the app (its Kafka broker)
-    # needs it too; otherwise create_service_app makes one.
-    tracer_provider: TracerProvider | None = None
-
-    def __post_init__(self) -> None:
-        if self.db is not None:
-            self.health_checks.setdefault("database", self._check_db)
-        if self.relay is not None:
-            self.health_checks.setdefault("kafka", self._check_relay)
-
-    async def _check_db(self) -> None:
-        assert self.db is not None
-        async with self.db.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-
-    async def _check_relay(self) -> None:
-        assert self.relay is not None
-        producer = self.relay.producer
-        if producer is None:
-            raise RuntimeError("relay not started")
-        await producer.client.fetch_all_metadata()
-
-    @contextlib.asynccontextmanager
-    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
-        tasks: list[asyncio.Task[None]] = []
-        if self.broker is not None:
-            await self.broker.start()
-        if self.relay is not None:
-            await self.relay.start()
-            tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
-        tasks += [asyncio.create_task(job()) for job in self.background]
-        if self.db is not None and self.consumers:
-            tasks.append(asyncio.create_task(self._purge_inboxes(), name="inbox-purge"))
-        try:
-            yield
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            if self.relay is not None:
-                await self.relay.stop()
-            for consumer in self.consumers:
-                await consumer.close()
-            if self.broker is not None:
-                await self.broker.stop()
-            if self.db is not None:
-                await self.db.dispose()
-            for cleanup in self.cleanups:
-                await cleanup()
-
-    async def _purge_inboxes(self) -> None:
-        """Hourly: drop inbox ids older than ``inbox_retention_days`` (any replica may run it;
-        deleting in batches with SKIP LOCKED lets them overlap)."""
-        assert self.db is not None
-        retention = timedelta(days=self.settings.inbox_retention_days)
-        while True:
-            for inbox in {id(c.inbox): c.inbox for c in self.consumers}.values():
-                try:
-                    await inbox.purge(self.db, older_than=datetime.now(UTC) - retention)
-                except Exception:  # housekeeping must not take the service down; next hour
-                    log.warning("inbox purge failed", exc_info=True)
-            await asyncio.sleep(3600)
-
-
-def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+def runtime_of(request: Request) -> Runtime[Any]:
+    runtime: Runtime[Any] = request.app.state.runtime
     return runtime
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    db = runtime_of(request).db
-    assert db is not None, "this service has no database"
-    async with db.transaction() as session:
+    async with runtime_of(request).database.transaction() as session:
         yield session
 
 
@@ -179,7 +85,7 @@ def health_router(checks: dict[str, HealthCheck]) -> APIRouter:
 
 
 def create_service_app(
-    runtime: Runtime,
+    runtime: Runtime[Any],
     *,
     title: str,
     routers: Sequence[APIRouter],

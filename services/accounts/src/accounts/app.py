@@ -13,7 +13,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from accounts.accounts.endpoints import internal
 from accounts.accounts.endpoints import router as accounts_router
 from accounts.background import run_background
-from accounts.deps import AccountsContext
+from accounts.context import AccountsContext
 from accounts.models import inbox, member_changes, outbox
 from accounts.oauth.endpoints import router as oauth_router
 from accounts.settings import AccountsSettings
@@ -51,18 +51,6 @@ def create_app(
         settings.database_url, pool_size=settings.db_pool_size, name=settings.service_name
     )
     http = httpx.AsyncClient(timeout=settings.platforms.timeout)
-    ctx = AccountsContext(
-        settings=settings,
-        db=db,
-        vault=Vault(settings.token_keys),
-        outbox=Outbox(outbox, source="/socialseed/accounts"),
-        providers=build_providers(settings.platforms, http, clock=clock),
-        verifier=JWTVerifier(
-            settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
-        ),
-        http=http,
-        clock=clock,
-    )
     relay = (
         OutboxRelay(
             db, outbox, settings.kafka_bootstrap, poll_interval=settings.outbox_poll_interval
@@ -88,14 +76,24 @@ def create_app(
         http_clients=[http],
         db=db,
         relay=relay,
-        background=[functools.partial(run_background, ctx)] if background else [],
         cleanups=[http.aclose],
-        verifier=ctx.verifier,
+        verifier=JWTVerifier(
+            settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        ),
         broker=broker,
         consumers=consumers,
         member_changes=member_changes,
         tracer_provider=tracer,
     )
+    ctx = AccountsContext(
+        runtime=runtime,
+        vault=Vault(settings.token_keys),
+        outbox=Outbox(outbox, source="/socialseed/accounts"),
+        providers=build_providers(settings.platforms, http, clock=clock),
+        clock=clock,
+    )
+    if background:
+        runtime.background.append(functools.partial(run_background, ctx))
     app = create_service_app(
         runtime, title="SocialSeed accounts", routers=[accounts_router, oauth_router, internal]
     )

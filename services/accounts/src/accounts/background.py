@@ -1,8 +1,8 @@
 """Background jobs: keep tokens fresh and profiles synced, and drop expired connect states;
 one leader across replicas.
 
-Leadership is a Postgres session advisory lock held on a dedicated connection: if the leader
-dies its connection closes and another replica takes over on its next turn. Each account is
+Leadership is ``socialseed.leader``'s (a Postgres advisory lock held on a connection of its own:
+if the leader dies, another replica takes over on its next attempt). Each account is
 refreshed in its own transaction with its row locked (``refresh_serialised``), so a token
 request racing the refresher waits and then sees the new token instead of spending the refresh
 token a second time.
@@ -10,24 +10,21 @@ token a second time.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, select
-
 from accounts.accounts.repository import AccountRepository
 from accounts.accounts.service import accounts
 from accounts.accounts.tokens import refresh_due, refresh_serialised
-from accounts.deps import AccountsContext
+from accounts.context import AccountsContext
 from accounts.oauth.repository import OAuthStateRepository
 from accounts.vault import VaultError
 from socialseed.errors import AppError
+from socialseed.leader import run_as_leader
 from socialseed.platforms import Platform
 
 log = logging.getLogger(__name__)
-LEADER_LOCK = 0x5EED_ACC0  # one advisory-lock id for the accounts background leader
 
 
 async def refresh_due_tokens(ctx: AccountsContext, *, batch: int = 50) -> int:
@@ -112,24 +109,18 @@ async def _record_failure(ctx: AccountsContext, account_id: uuid.UUID, exc: Exce
         account.last_error_at = ctx.clock()
 
 
+async def background_turn(ctx: AccountsContext) -> None:
+    await refresh_due_tokens(ctx)
+    await sync_due_profiles(ctx)
+    await purge_oauth_states(ctx)
+
+
 async def run_background(ctx: AccountsContext) -> None:
-    """Forever: while leader, refresh due tokens and sync due profiles every interval."""
-    while True:
-        try:
-            async with ctx.db.engine.connect() as conn:
-                leader = (
-                    await conn.execute(select(func.pg_try_advisory_lock(LEADER_LOCK)))
-                ).scalar()
-                await conn.commit()
-                while leader:
-                    await refresh_due_tokens(ctx)
-                    await sync_due_profiles(ctx)
-                    await purge_oauth_states(ctx)
-                    await asyncio.sleep(ctx.settings.refresher_interval)
-                    await conn.execute(select(1))  # keep the leader's connection alive
-                    await conn.commit()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.warning("accounts background turn failed; retrying", exc_info=True)
-        await asyncio.sleep(ctx.settings.refresher_interval)
+    """Forever: while leader, refresh due tokens, sync due profiles and purge old connect
+    states every interval."""
+    await run_as_leader(
+        ctx.db,
+        "accounts-background",
+        lambda: background_turn(ctx),
+        interval=ctx.settings.refresher_interval,
+    )

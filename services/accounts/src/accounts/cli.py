@@ -9,10 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from sqlalchemy import select
-
 from accounts.accounts.repository import AccountRepository
-from accounts.models import Account, OAuthState
+from accounts.oauth.repository import OAuthStateRepository
 from accounts.settings import AccountsSettings
 from accounts.vault import Vault
 from socialseed.db import Database
@@ -26,30 +24,18 @@ async def rotate_keys(settings: AccountsSettings, *, batch: int = 200) -> int:
     try:
         while True:
             async with db.transaction() as session:
-                ids = await AccountRepository(session).all_ids(after, batch)
-                if not ids:
+                accounts = await AccountRepository(session).batch_after(after, batch)
+                if not accounts:
                     break
-                rows = (
-                    await session.execute(
-                        select(Account).where(Account.id.in_(ids)).with_for_update()
-                    )
-                ).scalars()
-                for account in rows:
+                for account in accounts:
                     if account.access_token_enc is not None:
                         account.access_token_enc = vault.rotate(account.access_token_enc)
                     if account.refresh_token_enc is not None:
                         account.refresh_token_enc = vault.rotate(account.refresh_token_enc)
                     rewritten += 1
-                after = ids[-1]
+                after = accounts[-1].id
         async with db.transaction() as session:
-            states = (
-                await session.execute(
-                    select(OAuthState)
-                    .where(OAuthState.code_verifier_enc.is_not(None))
-                    .with_for_update()
-                )
-            ).scalars()
-            for state in states:
+            for state in await OAuthStateRepository(session).with_verifier():
                 assert state.code_verifier_enc is not None
                 state.code_verifier_enc = vault.rotate(state.code_verifier_enc)
     finally:

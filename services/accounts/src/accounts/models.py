@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     DateTime,
+    Enum,
     Integer,
     LargeBinary,
     MetaData,
@@ -33,6 +35,18 @@ inbox = inbox_table(Base.metadata)
 member_changes = member_changes_table(Base.metadata)
 
 
+class AccountStatus(StrEnum):
+    """Where an account stands; the values are the wire values of the API and the column's."""
+
+    ACTIVE = "active"
+    REAUTH_REQUIRED = "reauth_required"  # the platform refused the grant: connect it again
+    DISCONNECTED = "disconnected"  # removed by a user; its tokens are gone
+
+
+def _values(enum: type[StrEnum]) -> list[str]:
+    return [member.value for member in enum]
+
+
 def _uuid() -> uuid.UUID:
     return uuid.uuid4()
 
@@ -52,7 +66,11 @@ class Account(Base):
     username: Mapped[str] = mapped_column(String(200))
     display_name: Mapped[str] = mapped_column(String(300))
     avatar_url: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    # Stored as its value (a plain string column, as before), read back as the enum.
+    status: Mapped[AccountStatus] = mapped_column(
+        Enum(AccountStatus, native_enum=False, length=20, values_callable=_values),
+        default=AccountStatus.ACTIVE,
+    )
     connected_by: Mapped[uuid.UUID]
     connected_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()

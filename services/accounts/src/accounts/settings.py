@@ -35,7 +35,7 @@ class AccountsSettings(ServiceSettings):
     background_refresh_lead: int = 900
     # A token refresh holds its account's row lock (and so a pooled connection) for the
     # platform call: at most this many run at once per platform, and a refresh waiting for
-    # another's row lock gives up after platforms.timeout + refresh_lock_slack seconds.
+    # another's row lock gives up after platforms.refresh_budget + refresh_lock_slack seconds.
     refresh_concurrency: int = 4
     refresh_lock_slack: float = 5.0
     refresher_interval: float = 15.0

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from auth.deps import AuthContext
+from auth.context import AuthContext
 from auth.housekeeping import run_housekeeping
 from auth.keys import load_signing_key
 from auth.models import outbox
@@ -36,17 +36,6 @@ def create_app(settings: AuthSettings | None = None, *, background: bool = True)
     async def local_jwks() -> dict[str, Any]:
         return jwks
 
-    ctx = AuthContext(
-        settings=settings,
-        db=db,
-        key=key,
-        hasher=Hasher(settings),
-        outbox=Outbox(outbox, source="/socialseed/auth"),
-        # Auth verifies its own tokens from its key in memory: no HTTP call to itself.
-        verifier=JWTVerifier(
-            "", issuer=settings.jwt_issuer, audience=settings.jwt_audience, jwks_loader=local_jwks
-        ),
-    )
     relay = (
         OutboxRelay(
             db, outbox, settings.kafka_bootstrap, poll_interval=settings.outbox_poll_interval
@@ -54,6 +43,23 @@ def create_app(settings: AuthSettings | None = None, *, background: bool = True)
         if settings.kafka_enabled
         else None
     )
+    runtime = Runtime(
+        settings=settings,
+        db=db,
+        relay=relay,
+        # Auth verifies its own tokens from its key in memory: no HTTP call to itself.
+        verifier=JWTVerifier(
+            "", issuer=settings.jwt_issuer, audience=settings.jwt_audience, jwks_loader=local_jwks
+        ),
+    )
+    ctx = AuthContext(
+        runtime=runtime,
+        key=key,
+        hasher=Hasher(settings),
+        outbox=Outbox(outbox, source="/socialseed/auth"),
+    )
+    if background:
+        runtime.background.append(functools.partial(run_housekeeping, ctx))
     well_known = APIRouter(tags=["auth"])
 
     @well_known.get("/.well-known/jwks.json")
@@ -62,13 +68,7 @@ def create_app(settings: AuthSettings | None = None, *, background: bool = True)
         return jwks
 
     app = create_service_app(
-        Runtime(
-            settings=settings,
-            db=db,
-            relay=relay,
-            verifier=ctx.verifier,
-            background=[functools.partial(run_housekeeping, ctx)] if background else [],
-        ),
+        runtime,
         title="SocialSeed auth",
         routers=[users_router, workspaces_router, invitations_router, well_known],
     )

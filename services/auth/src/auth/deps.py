@@ -2,38 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from auth.keys import SigningKey
-from auth.passwords import Hasher
-from auth.settings import AuthSettings
-from auth.users.throttle import LoginThrottle
-from socialseed.db import Database
-from socialseed.outbox import Outbox
-from socialseed.security import JWTVerifier
-
-
-@dataclass
-class AuthContext:
-    """Process-wide collaborators, built once by the app factory."""
-
-    settings: AuthSettings
-    db: Database
-    key: SigningKey
-    hasher: Hasher
-    outbox: Outbox
-    verifier: JWTVerifier
-    # The time invitations are dated and expired by; tests replace it to move time.
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-
-    def __post_init__(self) -> None:
-        # Counted in the database: shared by every auth worker and replica.
-        self.login_throttle = LoginThrottle(self.settings)
+from auth.context import AuthContext
 
 
 def context(request: Request) -> AuthContext:

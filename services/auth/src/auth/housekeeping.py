@@ -7,7 +7,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from auth.deps import AuthContext
+from auth.context import AuthContext
 from auth.users.repository import HousekeepingRepository
 
 log = logging.getLogger(__name__)

@@ -277,12 +277,23 @@ class PlatformsConfig(BaseModel):
         description="Domains verified in TikTok's developer portal: media served from them is "
         "pulled by TikTok (PULL_FROM_URL); any other media is uploaded in chunks (FILE_UPLOAD)",
     )
+    # A refresh whose answer never came (timeout, connection dropped) is sent again, up to
+    # this many times in all, waiting refresh_retry_wait, then twice as long, between tries.
+    refresh_attempts: int = Field(default=3, ge=1)
+    refresh_retry_wait: float = Field(default=0.5, ge=0)
     tiktok: PlatformCredentials = PlatformCredentials()
     instagram: PlatformCredentials = PlatformCredentials()
     facebook: PlatformCredentials = PlatformCredentials()
     x: PlatformCredentials = PlatformCredentials()
     linkedin: PlatformCredentials = PlatformCredentials()
     youtube: PlatformCredentials = PlatformCredentials()
+
+    @property
+    def refresh_budget(self) -> float:
+        """The longest one refresh can take, its retries included (seconds)."""
+        attempts = self.refresh_attempts
+        waits = sum(self.refresh_retry_wait * 2**i for i in range(attempts - 1))
+        return attempts * self.timeout + waits
 
     def credentials(self, platform: Platform) -> PlatformCredentials:
         creds: PlatformCredentials = getattr(self, platform.value)

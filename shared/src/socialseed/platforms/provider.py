@@ -14,6 +14,14 @@ How a refused access token is reported (one rule for every platform):
   starts connecting again;
 * ``revoke`` treats "this token is already invalid" as done: revoking is idempotent.
 
+A refresh whose answer was lost (timeout, connection dropped after the request left) is sent
+again (``PlatformsConfig.refresh_attempts``) before anything is concluded: the platform may never
+have seen it. Where refresh tokens rotate and are single use (X, TikTok) and the platform did
+act on the lost request, the retry's refresh token is spent and refused: no documented grace
+period lets the old one be used again, so that ``REAUTH_REQUIRED`` is final too, and its message
+says an earlier answer was lost. Only refreshes are retried here: a code is single use, and API
+callers know whether their call may be repeated.
+
 No token, code or secret ever reaches an exception message: every detail a platform sends back is
 scrubbed of the values our request carried before it is used in one.
 """
@@ -28,6 +36,7 @@ from typing import Any
 
 import httpx
 from authlib.common.urls import add_params_to_uri
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from socialseed.platforms.base import (
     AccountMetrics,
@@ -137,17 +146,47 @@ class BaseProvider(abc.ABC):
 
     # HTTP ---------------------------------------------------------------------------------
     async def send(self, call: Call, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """One request; any failure comes out as a classified ``PlatformError``."""
-        try:
-            response = await self.client.request(method, url, timeout=self.config.timeout, **kwargs)
-        except httpx.TransportError as exc:
-            raise transport_error(self.platform, exc) from None
+        """One request (a refresh whose answer is lost is sent again); any failure comes out
+        as a classified ``PlatformError``."""
+        response, lost = await self.request(call, method, url, **kwargs)
         error = self.classify(response, call)
         if error is None:
             return response
         if call is Call.EXCHANGE and error.kind is ErrorKind.REAUTH_REQUIRED:
             error = self.code_refused(response, error.code)
+        if lost and self.rotating_refresh and error.kind is ErrorKind.REAUTH_REQUIRED:
+            error = self.fail(
+                ErrorKind.REAUTH_REQUIRED,
+                response,
+                detail="refused the refresh token after the answer to an earlier refresh was "
+                "lost on the way (its refresh tokens are single use: that refresh most likely "
+                "replaced it)",
+                code=error.code,
+            )
         raise error
+
+    async def request(
+        self, call: Call, method: str, url: str, **kwargs: Any
+    ) -> tuple[httpx.Response, int]:
+        """The platform's answer, and how many earlier tries of it got none. A transport
+        failure (no answer) of a refresh is retried with backoff; of anything else, or of
+        the last try, it is a ``TRANSIENT`` error."""
+        config = self.config
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(config.refresh_attempts if call is Call.REFRESH else 1),
+            wait=wait_exponential(multiplier=config.refresh_retry_wait, exp_base=2),
+            retry=retry_if_exception_type(httpx.TransportError),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    response = await self.client.request(
+                        method, url, timeout=config.timeout, **kwargs
+                    )
+        except httpx.TransportError as exc:
+            raise transport_error(self.platform, exc) from None
+        return response, int(retrying.statistics["attempt_number"]) - 1
 
     async def revoke_call(self, method: str, url: str, **kwargs: Any) -> None:
         """A revoke request; a token the platform already refuses counts as revoked."""

@@ -5,10 +5,13 @@ import uuid
 from fastapi import APIRouter, status
 from fastapi.responses import Response
 
+from accounts.accounts.health import health
 from accounts.accounts.schemas import AccountOut, TokenOut
 from accounts.accounts.service import AccountNotActive, AccountNotFound, accounts
 from accounts.accounts.tokens import AccountNeedsReauth, PlatformUnavailable
+from accounts.context import AccountsContext
 from accounts.deps import Ctx, InternalCaller
+from accounts.models import Account
 from accounts.vault import VaultError
 from socialseed.errors import Forbidden, NotFound, Unauthorized
 from socialseed.openapi import errors
@@ -21,21 +24,26 @@ router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 internal = APIRouter(prefix="/internal/accounts", tags=["internal"])
 
 
+def shown(ctx: AccountsContext, account: Account) -> AccountOut:
+    """The account as the API shows it, its health judged now (the service's clock)."""
+    return AccountOut.of(account, health(account, ctx.clock()))
+
+
 @router.get("", response_model=list[AccountOut], responses=errors(NotFound))
 async def list_accounts(
-    workspace_id: uuid.UUID, principal: CurrentPrincipal, session: Session
+    workspace_id: uuid.UUID, principal: CurrentPrincipal, session: Session, ctx: Ctx
 ) -> list[AccountOut]:
     """The workspace's connected accounts with their status and health."""
-    return [AccountOut.of(a) for a in await accounts.list(session, principal, workspace_id)]
+    return [shown(ctx, a) for a in await accounts.list(session, principal, workspace_id)]
 
 
 # ``:uuid`` so that ``/accounts/connect`` never reaches these routes as an account id: a GET
 # there is a 405 (``Allow: POST``), not a 422 about a malformed id.
 @router.get("/{account_id:uuid}", response_model=AccountOut, responses=errors(AccountNotFound))
 async def get_account(
-    account_id: uuid.UUID, principal: CurrentPrincipal, session: Session
+    account_id: uuid.UUID, principal: CurrentPrincipal, session: Session, ctx: Ctx
 ) -> AccountOut:
-    return AccountOut.of(await accounts.get(session, principal, account_id))
+    return shown(ctx, await accounts.get(session, principal, account_id))
 
 
 @router.delete(
@@ -62,7 +70,7 @@ async def sync_account(account_id: uuid.UUID, principal: CurrentPrincipal, ctx: 
     Runs its own short transactions: no connection is held during the platform call."""
     async with ctx.db.transaction() as session:
         await accounts.get(session, principal, account_id, "editor")
-    return AccountOut.of(await accounts.sync(ctx, account_id))
+    return shown(ctx, await accounts.sync(ctx, account_id))
 
 
 @internal.post(

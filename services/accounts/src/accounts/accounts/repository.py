@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.models import Account
+from accounts.models import Account, AccountStatus
+from socialseed.db import set_lock_timeout
 
 
 class AccountRepository:
@@ -20,8 +21,13 @@ class AccountRepository:
         *,
         workspaces: Sequence[uuid.UUID] | None = None,
         lock: bool = False,
+        lock_timeout: float | None = None,
     ) -> Account | None:
-        """The account, if it belongs to one of ``workspaces`` (None: no scoping, internal)."""
+        """The account, if it belongs to one of ``workspaces`` (None: no scoping, internal).
+        ``lock_timeout``: give up waiting for another transaction's row lock after this many
+        seconds (``LockNotAvailable``), for the rest of this transaction."""
+        if lock_timeout is not None:
+            await set_lock_timeout(self.session, lock_timeout)
         query = select(Account).where(Account.id == account_id)
         if workspaces is not None:
             query = query.where(Account.workspace_id.in_(workspaces))
@@ -64,7 +70,7 @@ class AccountRepository:
         result = await self.session.execute(
             select(Account)
             .where(
-                Account.status == "active",
+                Account.status == AccountStatus.ACTIVE,
                 Account.token_expires_at.is_not(None),
                 Account.token_expires_at < before,
                 or_(Account.rate_limited_until.is_(None), Account.rate_limited_until < now),
@@ -81,7 +87,7 @@ class AccountRepository:
         result = await self.session.execute(
             select(Account.id)
             .where(
-                Account.status == "active",
+                Account.status == AccountStatus.ACTIVE,
                 or_(Account.last_synced_at.is_(None), Account.last_synced_at < synced_before),
                 or_(Account.rate_limited_until.is_(None), Account.rate_limited_until < now),
             )
@@ -90,8 +96,9 @@ class AccountRepository:
         )
         return list(result.scalars())
 
-    async def all_ids(self, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
-        query = select(Account.id).order_by(Account.id).limit(limit)
+    async def batch_after(self, after: uuid.UUID | None, limit: int) -> list[Account]:
+        """The next ``limit`` accounts by id after ``after``, locked (walks every row once)."""
+        query = select(Account).order_by(Account.id).limit(limit).with_for_update()
         if after is not None:
             query = query.where(Account.id > after)
         return list((await self.session.execute(query)).scalars())

@@ -1,19 +1,21 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
-from typing import Literal
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from accounts.models import Account
-
-Status = Literal["active", "reauth_required", "disconnected"]
+from accounts.accounts.health import Health as Judged
+from accounts.models import Account, AccountStatus
 
 
 class Health(BaseModel):
     score: int = Field(ge=0, le=100, description="100 = nothing to worry about")
     reasons: list[str] = Field(description="What lowered the score, in words")
+
+    @classmethod
+    def of(cls, result: Judged) -> Health:
+        return cls(score=result.score, reasons=list(result.reasons))
 
 
 class AccountOut(BaseModel):
@@ -24,7 +26,7 @@ class AccountOut(BaseModel):
     username: str
     display_name: str
     avatar_url: str | None
-    status: Status
+    status: AccountStatus
     token_expires_at: datetime | None
     connected_at: datetime
     last_synced_at: datetime | None
@@ -34,7 +36,8 @@ class AccountOut(BaseModel):
     health: Health
 
     @classmethod
-    def of(cls, account: Account, now: datetime | None = None) -> AccountOut:
+    def of(cls, account: Account, judged: Judged) -> AccountOut:
+        """The account as the API shows it, with its health as the domain judged it."""
         return cls(
             id=account.id,
             workspace_id=account.workspace_id,
@@ -50,38 +53,8 @@ class AccountOut(BaseModel):
             followers=account.followers,
             following=account.following,
             post_count=account.post_count,
-            health=health(account, now or datetime.now(UTC)),
+            health=Health.of(judged),
         )
-
-
-def health(account: Account, now: datetime) -> Health:
-    """A 0-100 score from the token's state, recent failures and rate-limit headroom."""
-    if account.status == "disconnected":
-        return Health(score=0, reasons=["Disconnected from SocialSeed."])
-    if account.status == "reauth_required":
-        return Health(score=0, reasons=["The platform revoked access: connect the account again."])
-    score, reasons = 100, []
-    expires = account.token_expires_at
-    if expires is not None and account.refresh_token_enc is None:
-        left = expires - now
-        if left < timedelta(days=7):
-            score -= 40
-            reasons.append(
-                f"Access ends in {max(left.days, 0)} days and this platform cannot renew it:"
-                " connect the account again soon."
-            )
-    if account.consecutive_failures:
-        score -= min(45, 15 * account.consecutive_failures)
-        reasons.append(
-            f"{account.consecutive_failures} recent call(s) to the platform failed"
-            + (f": {account.last_error}" if account.last_error else ".")
-        )
-    if account.rate_limited_until is not None and account.rate_limited_until > now:
-        score -= 20
-        reasons.append(
-            f"Rate-limited by the platform until {account.rate_limited_until:%H:%M} UTC."
-        )
-    return Health(score=max(score, 0), reasons=reasons)
 
 
 class TokenOut(BaseModel):

@@ -21,8 +21,8 @@ from accounts.accounts.tokens import (
     refresh_serialised,
     token_set,
 )
-from accounts.deps import AccountsContext
-from accounts.models import Account
+from accounts.context import AccountsContext
+from accounts.models import Account, AccountStatus
 from socialseed.contracts import AccountDisconnected, AccountUpdated
 from socialseed.errors import Conflict, NotFound
 from socialseed.platforms import ErrorKind, Platform, PlatformError, Profile, TokenSet
@@ -114,7 +114,7 @@ class AccountService:
 
     @staticmethod
     def _require_active(account: Account) -> None:
-        if account.status != "active" or account.access_token_enc is None:
+        if account.status != AccountStatus.ACTIVE or account.access_token_enc is None:
             raise AccountNotActive()
 
     async def sync(self, ctx: AccountsContext, account_id: uuid.UUID) -> Account:
@@ -159,7 +159,7 @@ class AccountService:
         marked in a second one (a no-op if a concurrent disconnect got there first)."""
         async with ctx.db.transaction() as session:
             account = await self.get(session, principal, account_id, "admin")
-        if account.status == "disconnected":
+        if account.status == AccountStatus.DISCONNECTED:
             return
         if account.access_token_enc is not None:
             try:
@@ -171,9 +171,9 @@ class AccountService:
                 log.warning("revoking %s at %s failed: %r", account.id, account.platform, exc)
         async with ctx.db.transaction() as session:
             account = await self._locked(session, account_id)
-            if account.status == "disconnected":
+            if account.status == AccountStatus.DISCONNECTED:
                 return
-            account.status = "disconnected"
+            account.status = AccountStatus.DISCONNECTED
             account.access_token_enc = account.refresh_token_enc = None
             account.token_expires_at = account.refresh_expires_at = None
             await emit(session, ctx.outbox, account, AccountDisconnected, at=ctx.clock())

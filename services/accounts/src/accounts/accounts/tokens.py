@@ -7,8 +7,10 @@ token is handed out or used, so two jobs can never spend one refresh token twice
 A refresh pins a pooled connection for its platform call (the row lock is what serialises it),
 so that pinning is bounded: the lock is only taken when a short unlocked read found the token
 due, at most ``refresh_concurrency`` refreshes per platform run at once in a process (waiters
-queue on a semaphore holding no connection), and a wait for another replica's row lock gives up
-after ``lock_timeout``. Profile syncs and revocations never hold a connection across their call.
+queue on a semaphore holding no connection), and a wait for another's row lock gives up (503
+``RefreshBusy``) after the longest a refresh can take, its retries of a lost answer included
+(``PlatformsConfig.refresh_budget``), plus ``refresh_lock_slack``. Profile syncs and
+revocations never hold a connection across their call.
 """
 
 from __future__ import annotations
@@ -18,16 +20,16 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.accounts.events import emit
 from accounts.accounts.repository import AccountRepository
-from accounts.deps import AccountsContext
-from accounts.models import Account
+from accounts.context import AccountsContext
+from accounts.models import Account, AccountStatus
 from accounts.vault import Vault
 from socialseed.contracts import AccountReauthRequired
+from socialseed.db import is_lock_timeout
 from socialseed.errors import AppError, Conflict
 from socialseed.platforms import ErrorKind, Platform, PlatformError, TokenSet
 
@@ -91,9 +93,9 @@ def record_success(account: Account) -> None:
 async def mark_reauth_required(
     session: AsyncSession, ctx: AccountsContext, account: Account, reason: str
 ) -> None:
-    if account.status == "reauth_required":
+    if account.status == AccountStatus.REAUTH_REQUIRED:
         return
-    account.status = "reauth_required"
+    account.status = AccountStatus.REAUTH_REQUIRED
     now = ctx.clock()
     account.last_error, account.last_error_at = reason[:500], now
     await emit(
@@ -139,9 +141,6 @@ class RefreshBusy(PlatformUnavailable):
     default_detail = "Another refresh of this account is still running; try again shortly."
 
 
-LOCK_NOT_AVAILABLE = "55P03"
-
-
 async def refresh_serialised(
     ctx: AccountsContext,
     account_id: uuid.UUID,
@@ -157,18 +156,19 @@ async def refresh_serialised(
     async with ctx.refresh_slot(platform):
         try:
             async with ctx.db.transaction() as session:
-                lock_timeout = ctx.settings.platforms.timeout + ctx.settings.refresh_lock_slack
-                await session.execute(
-                    select(func.set_config("lock_timeout", f"{int(lock_timeout * 1000)}ms", True))
+                account = await AccountRepository(session).get(
+                    account_id,
+                    lock=True,
+                    lock_timeout=ctx.settings.platforms.refresh_budget
+                    + ctx.settings.refresh_lock_slack,
                 )
-                account = await AccountRepository(session).get(account_id, lock=True)
                 if account is None:
                     return None, False
-                if account.status == "active" and wanted(account):
+                if account.status == AccountStatus.ACTIVE and wanted(account):
                     failure = await refresh_locked(session, ctx, account)
                     refreshed = failure is None
         except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            if is_lock_timeout(exc):
                 raise RefreshBusy() from exc
             raise
     if failure is not None:

@@ -5,7 +5,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, status
 from fastapi.responses import RedirectResponse, Response
 
-from accounts.accounts.schemas import AccountOut
+from accounts.accounts.endpoints import shown
 from accounts.deps import Ctx
 from accounts.oauth.schemas import CallbackOut, CompleteIn, CompleteOut, ConnectIn, ConnectOut
 from accounts.oauth.service import (
@@ -89,4 +89,4 @@ async def complete_connect(body: CompleteIn, principal: CurrentPrincipal, ctx: C
     """Finish a connect with what the callback handed back: exchanges the code and stores the
     accounts. Only the user who started the connect can complete it."""
     accounts = await connect.complete(ctx, principal, state=body.state, code=body.code)
-    return CompleteOut(accounts=[AccountOut.of(a) for a in accounts])
+    return CompleteOut(accounts=[shown(ctx, a) for a in accounts])

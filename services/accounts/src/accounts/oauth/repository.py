@@ -20,6 +20,16 @@ class OAuthStateRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
+    async def with_verifier(self) -> list[OAuthState]:
+        """Every state holding an encrypted PKCE verifier, locked (key rotation)."""
+        result = await self.session.execute(
+            select(OAuthState).where(OAuthState.code_verifier_enc.is_not(None)).with_for_update()
+        )
+        return list(result.scalars())
+
+    async def add(self, state: OAuthState) -> None:
+        self.session.add(state)
+
     async def delete_expired(self, before: datetime, *, limit: int) -> int:
         """States that expired before ``before`` (spent or not: either way they only answer
         InvalidState), in one bounded batch; concurrent purgers skip each other's rows."""

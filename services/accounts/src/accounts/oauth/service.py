@@ -20,8 +20,8 @@ from accounts.accounts.events import emit
 from accounts.accounts.repository import AccountRepository
 from accounts.accounts.service import apply_profile
 from accounts.accounts.tokens import store_tokens
-from accounts.deps import AccountsContext
-from accounts.models import Account, OAuthState
+from accounts.context import AccountsContext
+from accounts.models import Account, AccountStatus, OAuthState
 from accounts.oauth.repository import OAuthStateRepository
 from accounts.oauth.schemas import ConnectOut
 from socialseed.contracts import AccountConnected
@@ -106,7 +106,7 @@ class ConnectService:
         state = secrets.token_urlsafe(32)  # 256 bits
         callback = callback_uri(ctx, platform)
         authorization = ctx.providers[platform].authorize(state=state, redirect_uri=callback)
-        session.add(
+        await OAuthStateRepository(session).add(
             OAuthState(
                 state_hash=_hash(state),
                 user_id=principal.user_id,
@@ -210,7 +210,7 @@ class ConnectService:
             )
         apply_profile(account, conn.profile)
         store_tokens(ctx.vault, account, conn.tokens, now)
-        account.status = "active"
+        account.status = AccountStatus.ACTIVE
         account.connected_by = pending.user_id
         account.consecutive_failures = 0
         account.last_error = None

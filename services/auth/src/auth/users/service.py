@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.deps import AuthContext
+from auth.context import AuthContext
 from auth.models import RefreshToken, User
 from auth.passwords import weakness
 from auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.deps import AuthContext
+from auth.context import AuthContext
 from auth.models import Invitation, Membership, Workspace
 from auth.users.repository import UserRepository
 from auth.users.service import checked_email, normalise_email

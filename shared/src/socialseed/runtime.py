@@ -1,0 +1,122 @@
+"""The long-lived resources of one service process (``Runtime``) and their lifespan: the
+database, the Kafka broker, the outbox relay, consumers and background jobs. No web framework
+here: ``socialseed.service`` builds the app around a runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+import httpx
+from faststream.kafka import KafkaBroker
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy import Table, text
+
+from socialseed.bus import EventConsumer
+from socialseed.db import Database
+from socialseed.outbox import OutboxRelay
+from socialseed.security import JWTVerifier
+from socialseed.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+HealthCheck = Callable[[], Awaitable[None]]
+S = TypeVar("S", bound=ServiceSettings)
+
+
+@dataclass
+class Runtime(Generic[S]):
+    """The long-lived resources of one service process, and their lifespan.
+
+    What every service has (settings, database, broker, relay, consumers, background jobs,
+    health checks); a service's own domain resources live in its context object
+    (``AccountsContext``, ``AuthContext``), which references this one instead of copying it.
+    """
+
+    settings: S
+    db: Database | None = None
+    broker: KafkaBroker | None = None
+    relay: OutboxRelay | None = None
+    health_checks: dict[str, HealthCheck] = field(default_factory=dict)
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    verifier: JWTVerifier | None = None
+    consumers: list[EventConsumer] = field(default_factory=list)
+    # Outgoing clients to instrument for tracing (only these; never every client in the process).
+    http_clients: list[httpx.AsyncClient] = field(default_factory=list)
+    # The membership changes this service records (``socialseed.membership``): tokens issued
+    # before a change lose or lower that workspace's role. None: token roles are taken as is.
+    member_changes: Table | None = None
+    # The service's tracer provider, when something built before the app (its Kafka broker)
+    # needs it too; otherwise create_service_app makes one.
+    tracer_provider: TracerProvider | None = None
+
+    def __post_init__(self) -> None:
+        if self.db is not None:
+            self.health_checks.setdefault("database", self._check_db)
+        if self.relay is not None:
+            self.health_checks.setdefault("kafka", self._check_relay)
+
+    @property
+    def database(self) -> Database:
+        """The database, for a service that has one."""
+        assert self.db is not None, "this service has no database"
+        return self.db
+
+    async def _check_db(self) -> None:
+        assert self.db is not None
+        async with self.db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def _check_relay(self) -> None:
+        assert self.relay is not None
+        producer = self.relay.producer
+        if producer is None:
+            raise RuntimeError("relay not started")
+        await producer.client.fetch_all_metadata()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: object) -> AsyncIterator[None]:
+        tasks: list[asyncio.Task[None]] = []
+        if self.broker is not None:
+            await self.broker.start()
+        if self.relay is not None:
+            await self.relay.start()
+            tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        tasks += [asyncio.create_task(job()) for job in self.background]
+        if self.db is not None and self.consumers:
+            tasks.append(asyncio.create_task(self._purge_inboxes(), name="inbox-purge"))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if self.relay is not None:
+                await self.relay.stop()
+            for consumer in self.consumers:
+                await consumer.close()
+            if self.broker is not None:
+                await self.broker.stop()
+            if self.db is not None:
+                await self.db.dispose()
+            for cleanup in self.cleanups:
+                await cleanup()
+
+    async def _purge_inboxes(self) -> None:
+        """Hourly: drop inbox ids older than ``inbox_retention_days`` (any replica may run it;
+        deleting in batches with SKIP LOCKED lets them overlap)."""
+        assert self.db is not None
+        retention = timedelta(days=self.settings.inbox_retention_days)
+        while True:
+            for inbox in {id(c.inbox): c.inbox for c in self.consumers}.values():
+                try:
+                    await inbox.purge(self.db, older_than=datetime.now(UTC) - retention)
+                except Exception:  # housekeeping must not take the service down; next hour
+                    log.warning("inbox purge failed", exc_info=True)
+            await asyncio.sleep(3600)
