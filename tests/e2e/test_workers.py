@@ -19,18 +19,20 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from accounts.background import LEADER_LOCK
+from accounts.background import LEADER_JOB
 from socialseed.devstack.procs import open_log, tail, terminate
 from socialseed.testing import Infra, free_port
 from tests.conftest import own_accounts_database
 
 T = TypeVar("T")
 
-# The session-level advisory lock the accounts leader holds, as pg_locks shows a bigint key.
+# Who holds the session-level advisory lock of a leader job (socialseed.leader): pg_locks
+# shows its bigint key split in two 32-bit halves.
 LEADER_HOLDERS = """
 SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1
-  AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+  AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended('leader:' || $1, 0)
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 """
 WORKERS = """
 SELECT DISTINCT application_name FROM pg_stat_activity
@@ -142,7 +144,7 @@ async def test_two_workers_elect_one_background_leader_and_hand_over_when_it_die
         return pids if len(pids) == 2 and workers.proc.pid not in pids else None
 
     async def leader(excluding: int | None = None) -> int | None:
-        holders = [worker_pid(r[0]) for r in await pg.fetch(LEADER_HOLDERS, LEADER_LOCK)]
+        holders = [worker_pid(r[0]) for r in await pg.fetch(LEADER_HOLDERS, LEADER_JOB)]
         assert len(holders) <= 1, holders
         return holders[0] if holders and holders[0] != excluding else None
 

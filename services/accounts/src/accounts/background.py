@@ -26,6 +26,9 @@ from socialseed.platforms import Platform
 
 log = logging.getLogger(__name__)
 
+# The name the background jobs' leadership is held under (``socialseed.leader``).
+LEADER_JOB = "accounts-background"
+
 
 async def refresh_due_tokens(ctx: AccountsContext, *, batch: int = 50) -> int:
     """Refresh every active token expiring soon, each account at most once per turn (a
@@ -120,7 +123,7 @@ async def run_background(ctx: AccountsContext) -> None:
     states every interval."""
     await run_as_leader(
         ctx.db,
-        "accounts-background",
+        LEADER_JOB,
         lambda: background_turn(ctx),
         interval=ctx.settings.refresher_interval,
     )
