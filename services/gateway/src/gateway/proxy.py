@@ -69,6 +69,7 @@ class Gateway:
             f"{auth_url}/.well-known/jwks.json",
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
+            cache_size=settings.jwt_cache_size,
         )
         self.throttle = Throttle("gateway")
         self.per_ip = Throttle.limit(settings.limit_per_ip)
