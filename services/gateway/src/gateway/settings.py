@@ -14,7 +14,12 @@ class GatewaySettings(ServiceSettings):
     # Deployed services and their base URLs (JSON in GATEWAY_UPSTREAMS). A route whose
     # service is not deployed answers 404.
     upstreams: dict[str, str] = Field(default_factory=lambda: {"auth": "http://127.0.0.1:8001"})
+    # Seconds: to connect to a service, and without a byte from it (request or response
+    # streaming), before the request fails with 503 ServiceUnavailable.
+    upstream_connect_timeout: float = 3.0
     upstream_timeout: float = 30.0
+    # Pooled keep-alive connections to all services together.
+    upstream_max_connections: int = Field(default=500, ge=1)
     cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
 
     limit_per_ip: str = "600/minute"
