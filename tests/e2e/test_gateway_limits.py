@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
+import jwt
 import pytest
 from fastapi import FastAPI, Request
 
@@ -254,3 +255,28 @@ async def test_in_flight_cap_per_user(stack: Stack) -> None:
             for response in await asyncio.gather(*uploads):
                 assert response.status_code != 429, response.text
             assert (await until_served(b, "/api/v1/auth/me", headers=mine)).status_code == 200
+
+
+async def test_a_busy_client_costs_one_signature_check_per_token(
+    echo_gateway: tuple[str, Echo], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, echo = echo_gateway
+    async with httpx.AsyncClient(base_url=url) as client:
+        user = await make_user(client, name="Busy")
+        # A token the gateway has not seen yet (make_user's went through it already).
+        login = {"email": user.email, "password": user.password}
+        token = (await client.post("/api/v1/auth/login", json=login)).json()["access_token"]
+        checked: list[str] = []
+        real = jwt.decode
+
+        def decode(token: str, *args: object, **kwargs: object) -> object:
+            checked.append(token)
+            return real(token, *args, **kwargs)
+
+        monkeypatch.setattr(jwt, "decode", decode)
+        headers = {"Authorization": f"Bearer {token}"}
+        for _ in range(5):
+            assert (await client.get("/api/v1/posts", headers=headers)).status_code == 200
+    # The echo (not a service) answered: only the gateway checked the token, once.
+    assert echo.hits.count("api/v1/posts") == 5
+    assert sum(seen == token for seen in checked) == 1  # (no token in a failure message)

@@ -4,11 +4,18 @@ Every service verifies tokens itself (the gateway is not the only wall). The sig
 checked before any claim is trusted; only algorithms on the allowlist and keys from our own JWKS
 are accepted (a token's ``jku``/``jwk``/``x5u`` headers are ignored), and ``exp``, ``nbf``,
 ``aud`` and ``iss`` are enforced.
+
+A verifier built with ``cache_size`` remembers each token it accepted (by its SHA-256, never the
+token itself) until the token's ``exp``, so a busy client costs one signature check per token,
+not one per request. Only what the token proves is cached (signature, expiry, audience, issuer);
+what can change during a token's life (workspace membership) is checked by the services on every
+request, as without the cache.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,6 +25,7 @@ from typing import Any, Literal
 
 import httpx
 import jwt
+from cachetools import TLRUCache
 
 from socialseed.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
 
@@ -50,6 +58,11 @@ class Principal:
         return role
 
 
+def _until_exp(_digest: bytes, claims: dict[str, Any], _now: float) -> float:
+    """A cached token is forgotten at its ``exp``: the cache never extends its life."""
+    return float(claims["exp"])
+
+
 class JWTVerifier:
     def __init__(
         self,
@@ -61,7 +74,12 @@ class JWTVerifier:
         leeway: float = 5.0,
         refetch_interval: float = 30.0,
         jwks_loader: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+        cache_size: int = 0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``cache_size``: how many accepted tokens to remember until their ``exp`` (least
+        recently used first out; 0: none). ``clock``: seconds since the epoch, the time the
+        cache and the expiry check go by."""
         self.jwks_url = jwks_url
         self.issuer = issuer
         self.audience = audience
@@ -72,6 +90,10 @@ class JWTVerifier:
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
+        self._clock = clock
+        self._accepted: TLRUCache[bytes, dict[str, Any]] | None = (
+            TLRUCache(cache_size, ttu=_until_exp, timer=clock) if cache_size > 0 else None
+        )
 
     async def _fetch_jwks(self) -> dict[str, Any]:
         async with httpx.AsyncClient(timeout=5.0) as client:
@@ -104,6 +126,18 @@ class JWTVerifier:
         return self._keys.get(kid)
 
     async def verify(self, token: str) -> dict[str, Any]:
+        """The token's claims (do not change them: they may be shared with later requests),
+        or Unauthorized."""
+        if self._accepted is None:
+            return await self._verify_signed(token)
+        digest = hashlib.sha256(token.encode()).digest()
+        claims = self._accepted.get(digest)
+        if claims is None:
+            claims = await self._verify_signed(token)
+            self._accepted[digest] = claims  # not kept at all once past its exp
+        return claims
+
+    async def _verify_signed(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -128,6 +162,11 @@ class JWTVerifier:
             raise Unauthorized("Invalid or expired token.") from exc
         if claims.get("typ") != "access":
             raise Unauthorized("Not an access token.")
+        if (
+            not isinstance(claims["exp"], int | float)
+            or claims["exp"] + self.leeway <= self._clock()
+        ):
+            raise Unauthorized("Invalid or expired token.")  # by our clock, as the cache goes
         return claims
 
     async def principal_from(self, authorization: str | None) -> Principal:

@@ -21,18 +21,20 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
+    # Health checks and the merged OpenAPI document: a few calls, not the proxied traffic.
     client = httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.upstream_timeout, connect=3.0),
-        limits=httpx.Limits(max_connections=500, max_keepalive_connections=100),
+        timeout=httpx.Timeout(10.0, connect=settings.upstream_connect_timeout)
     )
-    gateway = Gateway(settings, client)
+    gateway = Gateway(settings)
     openapi = MergedOpenAPI(settings, client)
 
     async def upstream_health(base: str) -> None:
         response = await client.get(f"{base}/healthz", timeout=2.5)
         response.raise_for_status()
 
-    runtime = Runtime(settings=settings, cleanups=[client.aclose], http_clients=[client])
+    runtime = Runtime(
+        settings=settings, cleanups=[gateway.close, client.aclose], http_clients=[client]
+    )
     for name, base in settings.upstreams.items():
         runtime.health_checks[name] = functools.partial(upstream_health, base)
     app = create_service_app(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
-import httpx
+import aiohttp
+import yarl
 from fastapi import Request
-from starlette.background import BackgroundTask
+from opentelemetry import propagate
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -34,47 +34,136 @@ HOP_BY_HOP = {
 }
 # The client's own claims about where it comes from are dropped; the gateway says it once.
 CLIENT_ORIGIN_HEADERS = {"x-forwarded-for", "forwarded", "x-real-ip"}
+HOP_BY_HOP_BYTES = {name.encode() for name in HOP_BY_HOP}
+
+
+# What an upstream gets only if the client sent it: the proxy adds none of its own.
+NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "Content-Type", "User-Agent")
 
 
 class ForwardedResponse(StreamingResponse):
-    """An upstream's streamed answer; ``on_finish`` runs once it is sent, or has failed."""
+    """An upstream's streamed answer, headers as it sent them (repeated ones kept);
+    ``on_finish`` runs once it is sent, or has failed."""
 
-    def __init__(self, *args: Any, on_finish: Callable[[], None], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        upstream: aiohttp.ClientResponse,
+        *,
+        on_finish: Callable[[], None],
+    ) -> None:
+        super().__init__(upstream.content.iter_any(), status_code=upstream.status)
+        self.raw_headers = [
+            (name.lower(), value)
+            for name, value in upstream.raw_headers
+            if name.lower() not in HOP_BY_HOP_BYTES and name.lower() != b"x-request-id"
+        ]
+        self.upstream = upstream
         self.on_finish = on_finish
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
+            self.upstream.release()  # back to the pool when read to its end, else closed
             self.on_finish()
 
 
-async def limited(body: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
-    """``body``, refused with PayloadTooLarge as soon as more than ``limit`` bytes came."""
-    total = 0
-    async for chunk in body:
-        total += len(chunk)
-        if total > limit:
-            raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
-        yield chunk
+class LimitedBody:
+    """The request body as it streams to the upstream, cut off as soon as more than ``limit``
+    bytes came. ``failure``: what went wrong on the client's side (too large, cut off), for
+    the proxy to answer instead of the upstream failure it causes."""
+
+    def __init__(self, body: AsyncIterator[bytes], limit: int) -> None:
+        self.body = body
+        self.limit = limit
+        self.failure: Exception | None = None
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        total = 0
+        try:
+            async for chunk in self.body:
+                total += len(chunk)
+                if total > self.limit:
+                    raise PayloadTooLarge(f"The request body exceeds {self.limit} bytes.")
+                yield chunk
+        except Exception as exc:
+            self.failure = exc
+            raise
+
+
+def has_body(request: Request) -> bool:
+    return "transfer-encoding" in request.headers or request.headers.get(
+        "content-length", "0"
+    ) not in ("", "0")
+
+
+def upstream_headers(request: Request, ip: str) -> list[tuple[str, str]]:
+    """The client's headers less hop-by-hop ones and its claims about where it comes from;
+    the gateway's own forwarded-for, request id and (when tracing) traceparent instead."""
+    ours = {"x-forwarded-for": ip, "x-request-id": request.state.request_id}
+    propagate.inject(ours)  # the gateway's span, when there is one; else the client's is kept
+    kept = [
+        (k, v)
+        for k, v in request.headers.items()
+        if k not in HOP_BY_HOP and k not in CLIENT_ORIGIN_HEADERS and k not in ours
+    ]
+    return kept + list(ours.items())
+
+
+def upstream_url(base: str, request: Request, raw_path: bytes) -> yarl.URL:
+    """Path and query exactly as received (still percent-encoded); the path was checked by
+    normalise() to mean the same to every reader."""
+    query: bytes = request.scope.get("query_string", b"")
+    try:
+        target = (raw_path + (b"?" + query if query else b"")).decode("ascii")
+        return yarl.URL(base + target, encoded=True)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequest("The URL is malformed.") from exc
 
 
 class Gateway:
-    def __init__(self, settings: GatewaySettings, client: httpx.AsyncClient) -> None:
+    """Forwards with one aiohttp session per process (pooled keep-alive connections to the
+    upstreams), opened on the first request: aiohttp binds it to the running event loop."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
-        self.client = client
+        self._session: aiohttp.ClientSession | None = None
         auth_url = settings.upstreams.get("auth", "")
         self.verifier = JWTVerifier(
             f"{auth_url}/.well-known/jwks.json",
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
+            cache_size=settings.jwt_cache_size,
         )
         self.throttle = Throttle("gateway")
         self.per_ip = Throttle.limit(settings.limit_per_ip)
         self.per_user = Throttle.limit(settings.limit_per_user)
         self.login_per_ip = Throttle.limit(settings.limit_login_per_ip)
         self.in_flight = InFlight(settings.max_in_flight_per_client)
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=self.settings.upstream_max_connections,
+                    limit_per_host=0,
+                    # Below the services' own idle timeout (uvicorn's 5 s), so a pooled
+                    # connection is never one the upstream is closing.
+                    keepalive_timeout=4.0,
+                ),
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    sock_connect=self.settings.upstream_connect_timeout,
+                    sock_read=self.settings.upstream_timeout,
+                ),
+                auto_decompress=False,  # bodies pass through as the upstream encoded them
+                skip_auto_headers=NO_AUTO_HEADERS,
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
 
     def body_limit(self, route: Route) -> int:
         if route.media:
@@ -123,39 +212,17 @@ class Gateway:
         limit: int,
         on_finish: Callable[[], None],
     ) -> Response:
-        base = self.settings.upstreams[route.service]
-        headers = [
-            (k, v)
-            for k, v in request.headers.items()
-            if k.lower() not in HOP_BY_HOP and k.lower() not in CLIENT_ORIGIN_HEADERS
-        ]
-        headers.append(("x-forwarded-for", ip))
-        headers.append(("x-request-id", request.state.request_id))
-        # Path and query are passed on exactly as received (still percent-encoded); the path
-        # was checked by normalise() to mean the same to every reader.
-        query: bytes = request.scope.get("query_string", b"")
+        body = LimitedBody(request.stream(), limit) if has_body(request) else None
         try:
-            url = httpx.URL(base).copy_with(raw_path=raw_path + (b"?" + query if query else b""))
-        except httpx.InvalidURL as exc:
-            raise BadRequest("The URL is malformed.") from exc
-        upstream = self.client.build_request(
-            request.method,
-            url,
-            headers=headers,
-            content=limited(request.stream(), limit),
-        )
-        try:
-            response = await self.client.send(upstream, stream=True)
-        except httpx.TransportError as exc:
+            upstream = await self.session().request(
+                request.method,
+                upstream_url(self.settings.upstreams[route.service], request, raw_path),
+                headers=upstream_headers(request, ip),
+                data=body,
+                allow_redirects=False,
+            )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            if body is not None and body.failure is not None:
+                raise body.failure from None
             raise ServiceUnavailable(f"The {route.service} service is unavailable.") from exc
-        return ForwardedResponse(
-            response.aiter_raw(),
-            status_code=response.status_code,
-            headers={
-                k: v
-                for k, v in response.headers.items()
-                if k.lower() not in HOP_BY_HOP and k.lower() != "x-request-id"
-            },
-            background=BackgroundTask(response.aclose),
-            on_finish=on_finish,
-        )
+        return ForwardedResponse(upstream, on_finish=on_finish)

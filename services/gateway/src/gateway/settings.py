@@ -14,7 +14,12 @@ class GatewaySettings(ServiceSettings):
     # Deployed services and their base URLs (JSON in GATEWAY_UPSTREAMS). A route whose
     # service is not deployed answers 404.
     upstreams: dict[str, str] = Field(default_factory=lambda: {"auth": "http://127.0.0.1:8001"})
+    # Seconds: to connect to a service, and without a byte from it (request or response
+    # streaming), before the request fails with 503 ServiceUnavailable.
+    upstream_connect_timeout: float = 3.0
     upstream_timeout: float = 30.0
+    # Pooled keep-alive connections to all services together.
+    upstream_max_connections: int = Field(default=500, ge=1)
     cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
 
     limit_per_ip: str = "600/minute"
@@ -22,6 +27,9 @@ class GatewaySettings(ServiceSettings):
     # Login, register and refresh are what credential stuffing hits: much stricter.
     limit_login_per_ip: str = "20/minute"
     openapi_cache_seconds: float = 30.0
+    # Access tokens whose signature was checked, remembered until their exp (LRU beyond this
+    # many): a busy client costs one signature check per token. 0 turns the cache off.
+    jwt_cache_size: int = Field(default=10_000, ge=0)
 
     # Request bodies: ``max_body_bytes`` (inherited, 1 MiB) for the JSON API; media uploads
     # get their own, larger ceiling. Counted as the bytes stream through, chunked or not.
