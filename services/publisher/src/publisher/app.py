@@ -1,0 +1,86 @@
+"""The publisher service: posts, approval, scheduling and publishing."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+
+from publisher.deps import PublisherContext
+from publisher.models import inbox, member_changes, outbox
+from publisher.posts.endpoints import router as posts_router
+from publisher.posts.service import posts
+from publisher.projections.directory import Directory
+from publisher.projections.subscribers import track_directory
+from publisher.settings import PublisherSettings
+from socialseed import telemetry
+from socialseed.bus import EventConsumer, Inbox, broker_metrics, make_broker
+from socialseed.db import Database
+from socialseed.membership import track_member_changes
+from socialseed.outbox import Outbox, OutboxRelay
+from socialseed.platforms import Clock
+from socialseed.platforms.parsing import utcnow
+from socialseed.security import JWTVerifier
+from socialseed.service import Runtime, create_service_app
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@functools.cache
+def _broker_metrics() -> KafkaPrometheusMiddleware:
+    return broker_metrics()
+
+
+def create_app(settings: PublisherSettings | None = None, *, clock: Clock = utcnow) -> FastAPI:
+    settings = settings or PublisherSettings()
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    http = httpx.AsyncClient(timeout=settings.platforms.timeout)
+    ctx = PublisherContext(
+        settings=settings,
+        db=db,
+        outbox=Outbox(outbox, source="/socialseed/publisher"),
+        directory=Directory(http, settings.auth_url, settings.accounts_url),
+        clock=clock,
+    )
+    tracer = telemetry.tracer_provider(settings.service_name, settings.otel_exporter_otlp_endpoint)
+    relay = None
+    broker: KafkaBroker | None = None
+    consumers: list[EventConsumer] = []
+    if settings.kafka_enabled:
+        relay = OutboxRelay(
+            db, outbox, settings.kafka_bootstrap, poll_interval=settings.outbox_poll_interval
+        )
+        broker = make_broker(
+            settings.kafka_bootstrap,
+            client_id="publisher",
+            metrics=_broker_metrics(),
+            tracer_provider=tracer,
+        )
+        consumer = EventConsumer(broker, db, Inbox(inbox), group_id="publisher")
+        track_member_changes(consumer, member_changes)
+        track_directory(
+            consumer,
+            on_disconnect=lambda session, event: posts.cancel_for_account(session, ctx, event),
+        )
+        consumers.append(consumer)
+    runtime = Runtime(
+        settings=settings,
+        http_clients=[http],
+        db=db,
+        relay=relay,
+        cleanups=[http.aclose],
+        verifier=JWTVerifier(
+            settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        ),
+        broker=broker,
+        consumers=consumers,
+        member_changes=member_changes,
+        tracer_provider=tracer,
+    )
+    app = create_service_app(runtime, title="SocialSeed publisher", routers=[posts_router])
+    app.state.publisher = ctx
+    return app
