@@ -36,6 +36,18 @@ async def calendar(api: httpx.AsyncClient, user: User, ws: str, **query: str) ->
     return list(r.json()["items"])
 
 
+async def scheduled(
+    api: httpx.AsyncClient, user: User, ws: str, account: str, text: str, **fields: object
+) -> dict:
+    """A post of ``text`` to one account, due in two days unless told otherwise."""
+    body = {"scheduled_at": later(), **fields}
+    r = await create(
+        api, user, workspace_id=ws, text=text, targets=[{"account_id": account}], **body
+    )
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
 def later(days: int = 2) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).isoformat()
 
@@ -193,26 +205,19 @@ async def test_approval_by_role(api: httpx.AsyncClient, stack: Stack) -> None:
     editor = await add_member(api, owner, ws, await make_user(api, name="Ed"), "editor")
     admin = await add_member(api, owner, ws, await make_user(api, name="Al"), "admin")
     account = await x_account(api, owner, ws)
-    r = await create(
-        api, editor, workspace_id=ws, text="draft", targets=[{"account_id": account}],
-        scheduled_at=later(),
-    )  # fmt: skip
-    assert r.status_code == 201, r.text
-    post = r.json()
+    post = await scheduled(api, editor, ws, account, "draft")
     assert post["status"] == "pending_approval"
-    # an editor cannot approve; an admin cannot approve their own post
+    # an editor cannot approve (not even their own); an admin's post needs no approval
     r = await api.post(f"/api/v1/posts/{post['id']}/approve", headers=editor.headers)
     assert r.status_code == 403, r.text
-    own = await create(
-        api, admin, workspace_id=ws, text="mine", targets=[{"account_id": account}],
-        scheduled_at=later(),
-    )  # fmt: skip
-    assert own.json()["status"] == "scheduled"  # an admin's post needs no approval
+    own = await scheduled(api, admin, ws, account, "mine")
+    assert own["status"] == "scheduled"
     # rejected with a reason the author sees
     r = await api.post(
-        f"/api/v1/posts/{post['id']}/reject", json={"reason": "Tone it down"},
+        f"/api/v1/posts/{post['id']}/reject",
+        json={"reason": "Tone it down"},
         headers=admin.headers,
-    )  # fmt: skip
+    )
     assert r.status_code == 200, r.text
     assert (r.json()["status"], r.json()["rejection_reason"]) == ("rejected", "Tone it down")
     r = await api.get(f"/api/v1/posts/{post['id']}", headers=editor.headers)
@@ -242,16 +247,7 @@ async def test_approval_by_role(api: httpx.AsyncClient, stack: Stack) -> None:
 async def test_cancel_then_no_more_changes(api: httpx.AsyncClient, stack: Stack) -> None:
     owner, ws = await owner_with_workspace(api)
     account = await x_account(api, owner, ws)
-    post = (
-        await create(
-            api,
-            owner,
-            workspace_id=ws,
-            text="soon",
-            targets=[{"account_id": account}],
-            scheduled_at=later(),
-        )  # fmt: skip
-    ).json()
+    post = await scheduled(api, owner, ws, account, "soon")
     r = await api.delete(f"/api/v1/posts/{post['id']}", headers=owner.headers)
     assert r.status_code == 204, r.text
     r = await api.get(f"/api/v1/posts/{post['id']}", headers=owner.headers)
@@ -264,16 +260,7 @@ async def test_cancel_then_no_more_changes(api: httpx.AsyncClient, stack: Stack)
 async def test_another_workspace_sees_nothing(api: httpx.AsyncClient, stack: Stack) -> None:
     owner, ws = await owner_with_workspace(api)
     account = await x_account(api, owner, ws)
-    post = (
-        await create(
-            api,
-            owner,
-            workspace_id=ws,
-            text="ours",
-            targets=[{"account_id": account}],
-            scheduled_at=later(),
-        )  # fmt: skip
-    ).json()
+    post = await scheduled(api, owner, ws, account, "ours")
     stranger, _ = await owner_with_workspace(api, "Stranger")
     for method, path, body in [
         ("GET", f"/api/v1/posts/{post['id']}", None),
@@ -294,11 +281,8 @@ async def test_the_calendar_pages_by_time(api: httpx.AsyncClient, stack: Stack) 
     account = await x_account(api, owner, ws)
     base = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
     for i in range(5):
-        r = await create(
-            api, owner, workspace_id=ws, text=f"post {i}", targets=[{"account_id": account}],
-            scheduled_at=(base + timedelta(hours=4 - i)).isoformat(),
-        )  # fmt: skip
-        assert r.status_code == 201, r.text
+        at = (base + timedelta(hours=4 - i)).isoformat()
+        await scheduled(api, owner, ws, account, f"post {i}", scheduled_at=at)
     seen, cursor = [], None
     while True:
         params = {"workspace_id": ws, "limit": "2", **({"cursor": cursor} if cursor else {})}
@@ -310,14 +294,20 @@ async def test_the_calendar_pages_by_time(api: httpx.AsyncClient, stack: Stack) 
             break
     assert seen == ["post 4", "post 3", "post 2", "post 1", "post 0"]
     window = await calendar(
-        api, owner, ws, **{"from": (base + timedelta(hours=1)).isoformat(),
-                           "to": (base + timedelta(hours=3)).isoformat()},
-    )  # fmt: skip
+        api,
+        owner,
+        ws,
+        **{
+            "from": (base + timedelta(hours=1)).isoformat(),
+            "to": (base + timedelta(hours=3)).isoformat(),
+        },
+    )
     assert [p["text"] for p in window] == ["post 3", "post 2"]
     r = await api.get(
-        "/api/v1/posts", params={"workspace_id": ws, "cursor": "bm90LWEtY3Vyc29y"},
+        "/api/v1/posts",
+        params={"workspace_id": ws, "cursor": "bm90LWEtY3Vyc29y"},
         headers=owner.headers,
-    )  # fmt: skip
+    )
     assert (r.status_code, r.json()["error"]) == (400, "InvalidCursor")
 
 
@@ -326,16 +316,7 @@ async def test_disconnecting_an_account_cancels_its_scheduled_targets(
 ) -> None:
     owner, ws = await owner_with_workspace(api)
     account = await x_account(api, owner, ws)
-    post = (
-        await create(
-            api,
-            owner,
-            workspace_id=ws,
-            text="later",
-            targets=[{"account_id": account}],
-            scheduled_at=later(),
-        )  # fmt: skip
-    ).json()
+    post = await scheduled(api, owner, ws, account, "later")
     r = await api.delete(f"/api/v1/accounts/{account}", headers=owner.headers)
     assert r.status_code == 204, r.text
     deadline = time.monotonic() + 20
