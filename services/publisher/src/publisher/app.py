@@ -9,20 +9,26 @@ import httpx
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.deps import PublisherContext
+from publisher.media.storage import LocalFiles, MediaStore
 from publisher.models import inbox, member_changes, outbox
 from publisher.posts.endpoints import router as posts_router
 from publisher.posts.service import posts
 from publisher.projections.directory import Directory
 from publisher.projections.subscribers import track_directory
+from publisher.publishing.dispatcher import Dispatcher
+from publisher.publishing.vault import TokenVault
+from publisher.publishing.worker import Worker
 from publisher.settings import PublisherSettings
 from socialseed import telemetry
-from socialseed.bus import EventConsumer, Inbox, broker_metrics, make_broker
+from socialseed.bus import EventConsumer, EventMeta, Inbox, broker_metrics, make_broker
+from socialseed.contracts import PostPublishRequested
 from socialseed.db import Database
 from socialseed.membership import track_member_changes
 from socialseed.outbox import Outbox, OutboxRelay
-from socialseed.platforms import Clock
+from socialseed.platforms import Clock, build_providers
 from socialseed.platforms.parsing import utcnow
 from socialseed.security import JWTVerifier
 from socialseed.service import Runtime, create_service_app
@@ -35,7 +41,10 @@ def _broker_metrics() -> KafkaPrometheusMiddleware:
     return broker_metrics()
 
 
-def create_app(settings: PublisherSettings | None = None, *, clock: Clock = utcnow) -> FastAPI:
+def create_app(
+    settings: PublisherSettings | None = None, *, clock: Clock = utcnow, dispatch: bool = True
+) -> FastAPI:
+    """``dispatch``: run the dispatcher in this process (tests drive their own)."""
     settings = settings or PublisherSettings()
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     http = httpx.AsyncClient(timeout=settings.platforms.timeout)
@@ -44,7 +53,18 @@ def create_app(settings: PublisherSettings | None = None, *, clock: Clock = utcn
         db=db,
         outbox=Outbox(outbox, source="/socialseed/publisher"),
         directory=Directory(http, settings.auth_url, settings.accounts_url),
+        media=MediaStore(
+            LocalFiles(Path(settings.media_dir)),
+            settings.public_media_url,
+            settings.media_url_key,
+            settings.media_url_ttl,
+        ),
         clock=clock,
+    )
+    worker = Worker(
+        ctx,
+        build_providers(settings.platforms, http, clock=clock),
+        TokenVault(http, settings.accounts_url, settings.vault_token, clock=clock),
     )
     tracer = telemetry.tracer_provider(settings.service_name, settings.otel_exporter_otlp_endpoint)
     relay = None
@@ -67,12 +87,20 @@ def create_app(settings: PublisherSettings | None = None, *, clock: Clock = utcn
             on_disconnect=lambda session, event: posts.cancel_for_account(session, ctx, event),
         )
         consumers.append(consumer)
+        workers = EventConsumer(broker, db, Inbox(inbox), group_id="publisher-workers")
+
+        @workers.handler(PostPublishRequested)
+        async def on_publish(event: PostPublishRequested, _: AsyncSession, __: EventMeta) -> None:
+            await worker.accept(event)
+
+        consumers.append(workers)
     runtime = Runtime(
         settings=settings,
         http_clients=[http],
         db=db,
         relay=relay,
-        cleanups=[http.aclose],
+        background=[Dispatcher(ctx).run] if dispatch else [],
+        cleanups=[worker.close, http.aclose],
         verifier=JWTVerifier(
             settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
         ),

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from publisher.media.storage import MediaStore
 from publisher.projections.directory import Directory
 from publisher.settings import PublisherSettings
 from socialseed.db import Database
@@ -25,13 +25,9 @@ class PublisherContext:
     db: Database
     outbox: Outbox
     directory: Directory
+    media: MediaStore
     # The service's "now"; tests inject one they can move instead of sleeping.
     clock: Callable[[], datetime] = utcnow
-    # Set when a schedule changes, so the dispatcher looks again before its planned wake-up.
-    schedule_changed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def wake_dispatcher(self) -> None:
-        self.schedule_changed.set()
 
 
 def context(request: Request) -> PublisherContext:

@@ -184,6 +184,9 @@ class Target(Base):
     # The platform ids a multi-step publish created so far (containers, uploads, thread).
     progress: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # How many times the dispatcher handed it to the workers: a command whose number is not
+    # the latest is stale (its lease ran out and the target was handed on) and is dropped.
+    dispatches: Mapped[int] = mapped_column(Integer, default=0)
     platform_post_id: Mapped[str | None] = mapped_column(String(200))
     url: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)

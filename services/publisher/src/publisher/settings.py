@@ -29,7 +29,18 @@ class PublisherSettings(ServiceSettings):
     max_schedule_days: int = 365
     max_targets: int = 50
     list_limit_max: int = 200
-    # Edits, cancels and approvals of a target are refused once its publishing started.
+    # Dispatch: targets claimed per turn; the longest sleep between turns when nothing is due
+    # sooner (schedule changes wake it at once through NOTIFY); how long a worker holds a
+    # claimed target before it counts as dead and the target is reconciled and handed on.
+    dispatch_batch: int = 500
+    dispatch_idle_wait: float = 30.0
+    publish_lease: float = 120.0
+    # One publish step (all of its platform calls) must end well inside the lease.
+    publish_step_timeout: float = 60.0
+    # Publishes in flight per worker process.
+    publish_concurrency: int = 64
+    # Transient failures are retried this many times (exponential backoff with jitter).
+    publish_max_attempts: int = 6
     # The public base URL media is served from (platforms that pull media fetch it there).
     public_media_url: str = "http://127.0.0.1:8003"
     media_dir: str = ".data/media"

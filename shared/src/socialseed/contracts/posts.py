@@ -97,8 +97,8 @@ class PostFailed(PostEvent):
     target_id: uuid.UUID = Field(description="The post's copy for this account")
     account_id: uuid.UUID = Field(description="The connected account (the key)")
     platform: str = Field(description="The account's platform")
-    reason_class: Literal[
-        "reauth_required", "bad_request", "permanent", "rate_limited", "transient", "cancelled"
-    ] = Field(description="Why, as a class a program can act on")
+    reason_class: Literal["reauth_required", "bad_request", "permanent", "transient", "media"] = (
+        Field(description="Why, as a class a program can act on")
+    )
     reason: str = Field(description="Why, in words, for people")
     failed_at: datetime = Field(description="When (UTC)")

@@ -8,6 +8,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.models import Post, Target, TargetStatus
+from publisher.posts.status import derive
 
 # Targets that count against a publishing cap: published, or still going to be.
 _COUNTED = (
@@ -93,6 +94,11 @@ class PostRepository:
         if exclude_post is not None:
             stmt = stmt.where(Target.post_id != exclude_post)
         return int(await self.session.scalar(stmt) or 0)
+
+    async def refresh_statuses(self, post_ids: set[uuid.UUID]) -> None:
+        """Rewrite the derived status of these posts after their targets changed."""
+        for post in await self.session.scalars(select(Post).where(Post.id.in_(post_ids))):
+            post.status = derive(post.approval, [t.status for t in post.targets])
 
     async def open_targets_of_account(self, account_id: uuid.UUID) -> list[Target]:
         """The account's targets that have not started publishing, locked."""

@@ -25,6 +25,7 @@ from publisher.posts.schemas import (
 )
 from publisher.posts.status import OPEN, STARTED, derive
 from publisher.posts.validation import InvalidTargets, PlannedTarget, checked_plan, due_instant
+from publisher.publishing.dispatcher import notify_schedule_changed
 from socialseed.contracts import (
     AccountDisconnected,
     PostApproved,
@@ -378,7 +379,7 @@ class PostService:
             ),
             key=str(post.id),
         )
-        ctx.wake_dispatcher()
+        await notify_schedule_changed(session)
 
 
 def _target(workspace_id: uuid.UUID, planned: PlannedTarget, plan: Plan, position: int) -> Target:

@@ -187,6 +187,7 @@ def upgrade() -> None:
         sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("progress", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("dispatches", sa.Integer(), nullable=False),
         sa.Column("platform_post_id", sa.String(length=200), nullable=True),
         sa.Column("url", sa.Text(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
