@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+import http.server
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +18,8 @@ from sandbox.testing import redirect_uri
 from socialseed.platforms import (
     Authorization,
     Connection,
+    Media,
+    MediaKind,
     Platform,
     PlatformError,
     PlatformsConfig,
@@ -133,3 +139,56 @@ def scopes_of(authorization: Authorization, separator: str) -> list[str]:
 def only(items: Iterable[Any]) -> Any:
     (item,) = list(items)
     return item
+
+
+# publishing -------------------------------------------------------------------------------
+def media_of(
+    data: bytes, kind: MediaKind, mime_type: str, url: str = "", media_id: str = "m1"
+) -> Media:
+    """A stored media file as the publisher hands it over: ranged reads over ``data``."""
+
+    async def read(offset: int, length: int) -> bytes:
+        return data[offset : offset + length]
+
+    return Media(id=media_id, kind=kind, mime_type=mime_type, size=len(data), url=url, read=read)
+
+
+async def account(sandbox: Sandbox, platform: Platform, username: str = "alice") -> TokenSet:
+    """The account's tokens as the worker gets them from the vault: with the platform user id."""
+    _, connections = await sandbox.connect(sandbox.provider(platform), username)
+    connection = connections[0]
+    return dataclasses.replace(
+        connection.tokens, platform_user_id=connection.profile.platform_user_id
+    )
+
+
+async def ledger(sandbox: Sandbox, platform: Platform) -> list[dict[str, Any]]:
+    response = await sandbox.control.get("/_sandbox/ledger", params={"platform": platform})
+    entries: list[dict[str, Any]] = response.json()["entries"]
+    return entries
+
+
+@contextmanager
+def file_server(files: dict[str, bytes]) -> Iterator[str]:
+    """Serve ``files`` (path -> bytes) over HTTP on a free port, as the publisher's signed media
+    URLs would be served; yields the base URL."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            data = files.get(self.path.split("?")[0])
+            self.send_response(200 if data is not None else 404)
+            self.send_header("Content-Length", str(len(data or b"")))
+            self.end_headers()
+            self.wfile.write(data or b"")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)

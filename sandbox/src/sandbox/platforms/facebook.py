@@ -399,11 +399,39 @@ async def video_post(call: GraphCall, page: Account) -> Response:
             "page_id": page.id,
             "error": error,
             "ready_at": state.clock.now() + state.settings.processing_seconds,
+            "description": description,
+            "created_at": state.clock.now(),
         },
     )
     if error is None:
         new_post(call, page, description, [media], kind="video", pid=video_id)
     return json_response({"id": video_id})
+
+
+def page_videos(call: GraphCall, page: Account) -> Response:
+    """``GET /{page-id}/videos``: the page's uploaded videos, newest first (``since`` honoured)."""
+    state = call.state
+    since = graph.parse_time(call.params.get("since"), 0)
+    videos = [
+        v
+        for v in reversed(state.objects_of(NAME, "video"))
+        if v["page_id"] == page.id and v.get("created_at", 0) >= since
+    ]
+    values = [
+        {
+            "id": v["id"],
+            "description": v.get("description", ""),
+            "created_time": meta_time(v.get("created_at", 0)),
+            "updated_time": meta_time(v.get("created_at", 0)),
+            "permalink_url": f"/{page.id}/videos/{v['id']}/",
+            "status": video_status(state, v),
+        }
+        for v in videos
+    ]
+    fields = call.fields("id,description,updated_time")
+    return json_response(
+        graph.data_page([{f: v[f] for f in ["id", *fields] if f in v} for v in values])
+    )
 
 
 def video_status(state: SandboxState, video: dict[str, Any]) -> dict[str, Any]:
@@ -595,6 +623,8 @@ async def route(call: GraphCall, token: Token, node: str, edge: str | None) -> R
                     [post_json(state, post, fields) for post in visible_posts(state, page)]
                 )
             )
+        if edge == "videos" and method == "GET":
+            return page_videos(call, page)
         if edge == "insights" and method == "GET":
             return page_insights(call, page)
         return graph.unsupported(call)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -467,6 +468,27 @@ def daily_caps(state: SandboxState, account_id: str) -> tuple[Usage, Usage]:
     return user, app
 
 
+def conversation_of(state: SandboxState, reply_to: Any) -> str | None:
+    """A reply belongs to the conversation of the tweet it answers (a root tweet: its own)."""
+    parent = state.post(NAME, str(reply_to)) if reply_to else None
+    if parent is None:
+        return None
+    return str(parent.data.get("conversation_id") or parent.id)
+
+
+def thread_fields(post: Post, fields: list[str]) -> dict[str, Any]:
+    """``conversation_id``, ``referenced_tweets`` (the tweet replied to) and
+    ``attachments.media_keys``, when asked for in ``tweet.fields``."""
+    values: dict[str, Any] = {"conversation_id": post.data.get("conversation_id") or post.id}
+    reply_to = post.data.get("reply_to")
+    if reply_to:
+        values["referenced_tweets"] = [{"type": "replied_to", "id": str(reply_to)}]
+    keys = [m["media_key"] for m in post.media if m.get("media_key")]
+    if keys:
+        values["attachments"] = {"media_keys": keys}
+    return {f: values[f] for f in fields if f in values}
+
+
 @router.post("/2/tweets")
 async def create_tweet(request: Request) -> Response:
     state = sandbox(request)
@@ -512,6 +534,7 @@ async def create_tweet(request: Request) -> Response:
             media=[
                 {
                     "media_id": m["id"],
+                    "media_key": m["media_key"],
                     "kind": m["category"],
                     "format": m.get("format"),
                     "size": m["total_bytes"],
@@ -520,7 +543,7 @@ async def create_tweet(request: Request) -> Response:
             ],
             created_at=state.clock.now(),
             request=request_record(request, body),
-            data={"reply_to": reply_to},
+            data={"reply_to": reply_to, "conversation_id": conversation_of(state, reply_to)},
         )
     )
     data = {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}
@@ -606,6 +629,7 @@ def tweet_json(
     }
     if "created_at" in fields:
         tweet["created_at"] = iso(post.created_at, ms=True)
+    tweet.update(thread_fields(post, fields))
     if "author_id" in fields:
         tweet["author_id"] = post.account_id
     if "public_metrics" in fields:
@@ -659,6 +683,14 @@ async def get_tweet(request: Request, tweet_id: str) -> Response:
     return json_response(body, headers=who.headers)
 
 
+def parse_start_time(value: str) -> float | None:
+    """``start_time`` is RFC 3339 with second granularity (``2026-12-02T01:00:00Z``)."""
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return None
+
+
 @router.get("/2/users/{user_id}/tweets")
 async def user_tweets(request: Request, user_id: str) -> Response:
     """A user's timeline, newest first (for reconciling in-doubt publishes and backfills)."""
@@ -669,6 +701,11 @@ async def user_tweets(request: Request, user_id: str) -> Response:
     if not 5 <= max_results <= 100:
         return invalid_request("max_results must be between 5 and 100", "max_results")
     posts = state.posts_of(NAME, user_id)
+    if params.get("start_time"):
+        since = parse_start_time(params["start_time"])
+        if since is None:
+            return invalid_request("Invalid start_time: YYYY-MM-DDTHH:mm:ssZ", "start_time")
+        posts = [p for p in posts if p.created_at >= since]
     start = int(params.get("pagination_token", "0") or 0)
     page = posts[start : start + max_results]
     fields = split_list(params.get("tweet.fields"))

@@ -4,23 +4,40 @@ The code buys a short user token (1-2 h), exchanged at once for a long-lived one
 ``fb_exchange_token``). The pages come from ``/me/accounts`` with that token: each page is one
 ``Connection`` holding its own page token, which never expires (it dies only when the user changes
 password or removes the app: 190 with 460/458). There are no refresh tokens and no PKCE.
+
+Publishing with the page token (the page is ``tokens.platform_user_id``, else ``/me``), one
+visible step per call: text (and ``options["link"]``) goes to ``POST /{page-id}/feed``; one photo
+to ``POST /{page-id}/photos`` with its ``url``; several photos are uploaded unpublished
+(invisible) then attached to one feed post (``attached_media``); a video is
+``POST /{page-id}/videos`` with its ``file_url``, then ``Pending`` (``progress["video_id"]``)
+while ``GET /{video-id}?fields=status`` says it is processing. Facebook pulls media from the
+signed ``Media.url`` the publisher serves.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
 
 from socialseed.platforms.base import (
     Authorization,
     Connection,
     ErrorKind,
+    MediaKind,
+    Pending,
     Platform,
+    PlatformError,
+    Post,
     Profile,
+    PublishedPost,
     TokenSet,
 )
 from socialseed.platforms.graph import GRAPH_VERSION, GraphProvider
 from socialseed.platforms.parsing import JSON
 from socialseed.platforms.provider import Call
+from socialseed.platforms.publishing import id_in, looked_for_since, same_text
 
 WWW = "https://www.facebook.com"
 GRAPH = "https://graph.facebook.com"
@@ -28,6 +45,9 @@ GRAPH = "https://graph.facebook.com"
 USER_TOKEN_LIFETIME = timedelta(days=60)
 PAGE_FIELDS = "id,name,username,fan_count,followers_count,picture"
 MAX_PAGES_OF_PAGES = 20  # /me/accounts pages of 100: a safety stop, not a real limit
+MAX_FEED_PAGES = 10  # feed pages of 100 read when looking for an in-doubt post: a safety stop
+#: How long to wait before asking again about a video being processed.
+VIDEO_POLL = 10.0
 
 
 class FacebookProvider(GraphProvider):
@@ -136,3 +156,154 @@ class FacebookProvider(GraphProvider):
     async def profile(self, tokens: TokenSet) -> Profile:
         # With a page token, /me is the page itself.
         return self.page_profile(await self.graph_get("/me", tokens, fields=PAGE_FIELDS))
+
+    # publishing ----------------------------------------------------------------------------
+    async def page_id(self, tokens: TokenSet) -> str:
+        return tokens.platform_user_id or (await self.profile(tokens)).platform_user_id
+
+    async def graph_post(self, path: str, tokens: TokenSet, **params: str) -> JSON:
+        return await self.send_json(
+            Call.API, "POST", self.graph_url(path), data=params, headers=self.bearer(tokens)
+        )
+
+    async def publish(
+        self, tokens: TokenSet, post: Post, progress: Mapping[str, Any] | None = None
+    ) -> PublishedPost | Pending:
+        page = await self.page_id(tokens)
+        video_id = id_in(progress, "video_id")
+        if video_id:
+            return await self.video_outcome(tokens, page, video_id)
+        kinds = {media.kind for media in post.media}
+        if MediaKind.VIDEO in kinds:
+            if len(post.media) != 1:
+                raise self.fail(
+                    ErrorKind.BAD_REQUEST, None, detail="a video is posted alone, without photos"
+                )
+            return await self.post_video(tokens, page, post)
+        if len(post.media) == 1:
+            params = {"url": post.media[0].url}
+            if post.text:
+                params["message"] = post.text
+            photo = await self.graph_post(f"/{page}/photos", tokens, **params)
+            return self.published(str(photo.get("post_id") or photo.get("id") or ""))
+        feed = {"message": post.text} if post.text else {}
+        if post.options.get("link"):
+            feed["link"] = str(post.options["link"])
+        if post.media:
+            feed["attached_media"] = json.dumps(
+                [
+                    {"media_fbid": await self.unpublished_photo(tokens, page, m.url)}
+                    for m in post.media
+                ]
+            )
+        created = await self.graph_post(f"/{page}/feed", tokens, **feed)
+        return self.published(str(created.get("id") or ""))
+
+    async def unpublished_photo(self, tokens: TokenSet, page: str, url: str) -> str:
+        """A photo uploaded for a multi-photo post: invisible until a feed post attaches it."""
+        photo = await self.graph_post(f"/{page}/photos", tokens, url=url, published="false")
+        return str(photo.get("id") or "")
+
+    async def post_video(self, tokens: TokenSet, page: str, post: Post) -> Pending:
+        params = {"file_url": post.media[0].url}
+        if post.text:
+            params["description"] = post.text
+        video = await self.graph_post(f"/{page}/videos", tokens, **params)
+        return Pending({"video_id": str(video.get("id") or "")}, VIDEO_POLL, status="processing")
+
+    async def video_outcome(
+        self, tokens: TokenSet, page: str, video_id: str
+    ) -> PublishedPost | Pending:
+        """Published once Facebook is done with the video, Pending while it processes it."""
+        body = await self.graph_get(f"/{video_id}", tokens, fields="status")
+        status = body.get("status") or {}
+        state = str(status.get("video_status") or "processing")
+        if state == "ready":
+            return PublishedPost(
+                id=video_id,
+                url=f"{WWW}/{page}/videos/{video_id}",
+                published_at=self.clock(),
+            )
+        if state == "error":
+            errors = (status.get("processing_phase") or {}).get("errors") or [{}]
+            raise self.fail(
+                ErrorKind.BAD_REQUEST,
+                None,
+                detail=f"could not process the video ({errors[0].get('message') or state})",
+                code=str(errors[0].get("code") or "video_error"),
+            )
+        return Pending({"video_id": video_id}, VIDEO_POLL, status=state)
+
+    def published(self, post_id: str) -> PublishedPost:
+        return PublishedPost(id=post_id, url=post_url(post_id), published_at=self.clock())
+
+    # reconciliation ------------------------------------------------------------------------
+    async def find_published_post(
+        self,
+        tokens: TokenSet,
+        post: Post,
+        since: datetime,
+        progress: Mapping[str, Any] | None = None,
+    ) -> PublishedPost | Pending | None:
+        """A video by its id when ``progress`` has it, else among the page's videos by its
+        description; any other post among the page's feed since ``since`` by its message."""
+        page = await self.page_id(tokens)
+        is_video = any(media.kind is MediaKind.VIDEO for media in post.media)
+        edge, text_field = ("videos", "description") if is_video else ("feed", "message")
+        video_id = id_in(progress, "video_id")
+        if video_id is None:
+            found = await self.recent(tokens, f"/{page}/{edge}", text_field, post.text, since)
+            if found is None:
+                return None
+            if not is_video:
+                return PublishedPost(
+                    id=str(found["id"]),
+                    url=str(found.get("permalink_url") or post_url(str(found["id"]))),
+                    published_at=graph_time(found.get("created_time")),
+                )
+            video_id = str(found["id"])
+        try:
+            return await self.video_outcome(tokens, page, video_id)
+        except PlatformError as exc:
+            if exc.kind is ErrorKind.BAD_REQUEST:
+                return None  # Facebook refused the video: nothing went out
+            raise
+
+    async def recent(
+        self, tokens: TokenSet, path: str, text_field: str, text: str, since: datetime
+    ) -> JSON | None:
+        """The newest item of a page edge created since ``since`` whose text is ``text``,
+        following the edge's cursors."""
+        start = looked_for_since(since)
+        params = {
+            "fields": f"id,{text_field},created_time,permalink_url",
+            "since": str(int(start.timestamp())),
+            "limit": "100",
+        }
+        for _ in range(MAX_FEED_PAGES):
+            body = await self.graph_get(path, tokens, **params)
+            for item in body.get("data") or []:
+                created = graph_time(item.get("created_time"))
+                fresh = created is None or created >= start
+                if isinstance(item, dict) and fresh and same_text(text, item.get(text_field)):
+                    return item
+            paging = body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not paging.get("next") or not after:
+                return None
+            params["after"] = str(after)
+        return None
+
+
+def post_url(post_id: str) -> str:
+    """``{page}_{post}`` is served at ``/{page}/posts/{post}``."""
+    page, _, story = post_id.partition("_")
+    return f"{WWW}/{page}/posts/{story}" if story else f"{WWW}/{post_id}"
+
+
+def graph_time(value: Any) -> datetime | None:
+    """Graph times read ``2026-12-02T01:00:00+0000``."""
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return None

@@ -132,7 +132,8 @@ class GraphProvider(BaseProvider):
             # Meta's "deemed abusive" block: retrying on our own only prolongs it.
             return self.fail(ErrorKind.PERMANENT, response, detail=message, code=label)
         if code == DUPLICATE_POST:
-            return self.fail(ErrorKind.PERMANENT, response, detail=message, code=label)
+            # The publisher reconciles on this code instead of failing the post.
+            return self.fail(ErrorKind.PERMANENT, response, detail=message, code="duplicate")
         if (
             error.get("is_transient")
             or code in (UNKNOWN, SERVICE_DOWN)

@@ -1,0 +1,184 @@
+"""Facebook Pages publishing: feed posts, photos pulled from our URLs (one, or several attached
+to one feed post), videos Pending while processed, the 506 duplicate, reconciliation from the
+page's feed and videos, Meta throttles in HTTP 400 bodies."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import pytest
+
+from sandbox.testing import JPEG, MP4, PNG
+from shared.tests.platforms.helpers import (
+    Sandbox,
+    account,
+    file_server,
+    ledger,
+    media_of,
+    only,
+)
+from socialseed.platforms import (
+    ErrorKind,
+    Media,
+    MediaKind,
+    Pending,
+    Platform,
+    PlatformError,
+    Post,
+    PublishedPost,
+)
+
+FACEBOOK = Platform.FACEBOOK
+
+
+@pytest.fixture(scope="module")
+def media_url() -> Iterator[str]:
+    """Where the publisher would serve the signed media URLs Facebook pulls."""
+    with file_server({"/photo.jpg": JPEG, "/clip.mp4": MP4, "/fake.mp4": PNG}) as url:
+        yield url
+
+
+def photo(media_url: str, number: int = 1) -> Media:
+    return media_of(JPEG, MediaKind.IMAGE, "image/jpeg", f"{media_url}/photo.jpg", f"p{number}")
+
+
+def video(media_url: str, name: str = "clip.mp4") -> Media:
+    return media_of(MP4, MediaKind.VIDEO, "video/mp4", f"{media_url}/{name}", "v1")
+
+
+async def test_text_post_with_a_link_goes_to_the_feed(sandbox: Sandbox) -> None:
+    tokens = await account(sandbox, FACEBOOK)
+    post = Post(text="Hello page", marker="t1", options={"link": "https://example.com/a"})
+    published = await sandbox.provider(FACEBOOK).publish(tokens, post)
+    assert isinstance(published, PublishedPost)
+    page, _, story = published.id.partition("_")
+    assert page == tokens.platform_user_id
+    assert published.url == f"https://www.facebook.com/{page}/posts/{story}"
+    entry = only(await ledger(sandbox, FACEBOOK))
+    assert entry["platform_post_id"] == published.id
+    assert entry["request"]["body"]["link"] == "https://example.com/a"
+    assert "access_token" not in entry["request"]["body"]
+
+
+async def test_one_photo_is_pulled_from_its_url(sandbox: Sandbox, media_url: str) -> None:
+    tokens = await account(sandbox, FACEBOOK)
+    post = Post(text="a photo", marker="t1", media=(photo(media_url),))
+    published = await sandbox.provider(FACEBOOK).publish(tokens, post)
+    assert isinstance(published, PublishedPost)
+    entry = only(await ledger(sandbox, FACEBOOK))
+    assert entry["platform_post_id"] == published.id
+    assert entry["media"][0]["url"] == f"{media_url}/photo.jpg"
+
+
+async def test_several_photos_are_attached_to_one_feed_post(
+    sandbox: Sandbox, media_url: str
+) -> None:
+    tokens = await account(sandbox, FACEBOOK)
+    post = Post(text="an album", marker="t1", media=(photo(media_url, 1), photo(media_url, 2)))
+    published = await sandbox.provider(FACEBOOK).publish(tokens, post)
+    assert isinstance(published, PublishedPost)
+    entry = only(await ledger(sandbox, FACEBOOK))  # the unpublished photos are not posts
+    assert entry["platform_post_id"] == published.id and len(entry["media"]) == 2
+
+
+async def test_a_video_is_pending_while_processed_then_published(
+    sandbox: Sandbox, media_url: str
+) -> None:
+    provider = sandbox.provider(FACEBOOK)
+    tokens = await account(sandbox, FACEBOOK)
+    post = Post(text="a video", marker="t1", media=(video(media_url),))
+    pending = await provider.publish(tokens, post)
+    assert isinstance(pending, Pending)
+    video_id = pending.progress["video_id"]
+    again = await provider.publish(tokens, post, pending.progress)
+    assert isinstance(again, Pending) and again.status == "processing"
+    await sandbox.advance(10)
+    published = await provider.publish(tokens, post, pending.progress)
+    assert isinstance(published, PublishedPost) and published.id == video_id
+    assert published.url == f"https://www.facebook.com/{tokens.platform_user_id}/videos/{video_id}"
+    assert only(await ledger(sandbox, FACEBOOK))["platform_post_id"] == video_id
+
+
+async def test_a_video_facebook_cannot_read_fails(sandbox: Sandbox, media_url: str) -> None:
+    provider = sandbox.provider(FACEBOOK)
+    tokens = await account(sandbox, FACEBOOK)
+    post = Post(text="not a video", marker="t1", media=(video(media_url, "fake.mp4"),))
+    pending = await provider.publish(tokens, post)
+    assert isinstance(pending, Pending)
+    with pytest.raises(PlatformError) as caught:
+        await provider.publish(tokens, post, pending.progress)
+    assert caught.value.kind is ErrorKind.BAD_REQUEST
+    assert await provider.find_published_post(tokens, post, sandbox.now()) is None
+
+
+async def test_duplicate_message_is_permanent_duplicate(sandbox: Sandbox) -> None:
+    provider = sandbox.provider(FACEBOOK)
+    tokens = await account(sandbox, FACEBOOK)
+    post = Post(text="same words", marker="t1")
+    assert isinstance(await provider.publish(tokens, post), PublishedPost)
+    with pytest.raises(PlatformError) as caught:
+        await provider.publish(tokens, dataclasses.replace(post, marker="t2"))
+    assert caught.value.kind is ErrorKind.PERMANENT and caught.value.code == "duplicate"
+
+
+async def test_a_dropped_feed_post_is_found_again_with_the_same_id(sandbox: Sandbox) -> None:
+    provider = sandbox.provider(FACEBOOK)
+    tokens = await account(sandbox, FACEBOOK)
+    post = Post(text="did the page post it?", marker="t1")
+    since = sandbox.now()
+    await sandbox.fault(FACEBOOK, endpoint="*/feed", method="POST", drop_after_accept=True, count=1)
+    with pytest.raises(PlatformError) as caught:
+        await provider.publish(tokens, post)
+    assert caught.value.kind is ErrorKind.TRANSIENT
+    found = await provider.find_published_post(tokens, post, since)
+    assert isinstance(found, PublishedPost)
+    assert found.id == only(await ledger(sandbox, FACEBOOK))["platform_post_id"]
+    assert found.url
+
+
+async def test_a_dropped_video_is_found_again_and_followed_until_ready(
+    sandbox: Sandbox, media_url: str
+) -> None:
+    provider = sandbox.provider(FACEBOOK)
+    tokens = await account(sandbox, FACEBOOK)
+    post = Post(text="a video that went out", marker="t1", media=(video(media_url),))
+    since = sandbox.now()
+    await sandbox.fault(
+        FACEBOOK, endpoint="*/videos", method="POST", drop_after_accept=True, count=1
+    )
+    with pytest.raises(PlatformError):
+        await provider.publish(tokens, post)
+    video_id = only(await ledger(sandbox, FACEBOOK))["platform_post_id"]
+    found = await provider.find_published_post(tokens, post, since)
+    assert isinstance(found, Pending) and found.progress == {"video_id": video_id}
+    await sandbox.advance(10)
+    done = await provider.find_published_post(tokens, post, since)
+    assert isinstance(done, PublishedPost) and done.id == video_id
+
+
+async def test_find_returns_none_for_a_post_never_published(
+    sandbox: Sandbox, media_url: str
+) -> None:
+    provider = sandbox.provider(FACEBOOK)
+    tokens = await account(sandbox, FACEBOOK)
+    since = sandbox.now()
+    await provider.publish(tokens, Post(text="something else", marker="t0"))
+    assert (
+        await provider.find_published_post(tokens, Post(text="never", marker="t1"), since) is None
+    )
+    never_video = Post(text="never", marker="t2", media=(video(media_url),))
+    assert await provider.find_published_post(tokens, never_video, since) is None
+
+
+async def test_a_page_throttle_in_a_400_body_is_a_rate_limit(tight: Sandbox) -> None:
+    # The tight sandbox allows 2 calls per page and hour (Business Use Case limit, code 80001).
+    provider = tight.provider(FACEBOOK)
+    _, connections = await tight.connect(provider)
+    tokens = connections[0].tokens
+    with pytest.raises(PlatformError) as caught:
+        for number in range(3):
+            await provider.publish(tokens, Post(text=f"post {number}", marker=f"t{number}"))
+    error = caught.value
+    assert error.kind is ErrorKind.RATE_LIMITED and error.status == 400
+    assert error.code == "80001" and error.retry_after and error.retry_after > 0
