@@ -195,7 +195,7 @@ class Target(Base):
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = _now_column()
 
-    post: Mapped[Post] = relationship(back_populates="targets")
+    post: Mapped[Post] = relationship(back_populates="targets", lazy="joined", innerjoin=True)
 
 
 class Attempt(Base):

@@ -108,6 +108,6 @@ class PostRepository:
                 Target.account_id == account_id,
                 Target.status.in_((TargetStatus.SCHEDULED, TargetStatus.WAITING)),
             )
-            .with_for_update()
+            .with_for_update(of=Target)
         )
         return list(await self.session.scalars(stmt))

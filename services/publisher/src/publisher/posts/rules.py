@@ -228,8 +228,8 @@ def _check_linkedin(draft: Draft, options: LinkedInOptions) -> list[str]:
     images, videos = _images(draft), _videos(draft)
     if videos and (images or len(videos) > 1):
         problems.append("A LinkedIn post takes either images or one video, not both.")
-    if len(images) > 20:
-        problems.append("A LinkedIn post takes at most 20 images.")
+    if len(images) > 1:  # multi-image posts are not supported by our adapter yet
+        problems.append("SocialSeed publishes at most one image per LinkedIn post.")
     for m in videos:
         if m.duration_s is not None and not 3 <= m.duration_s <= 30 * 60:
             problems.append("LinkedIn videos are 3 seconds to 30 minutes long.")

@@ -78,7 +78,7 @@ class Dispatcher:
                     .where(Target.status.in_(DUE), Target.due_at <= now)
                     .order_by(Target.due_at)
                     .limit(self.settings.dispatch_batch)
-                    .with_for_update(skip_locked=True)
+                    .with_for_update(skip_locked=True, of=Target)
                 )
             )
             for target in targets:

@@ -33,7 +33,7 @@ from tenacity import RetryCallState, wait_exponential_jitter
 
 from publisher.deps import PublisherContext
 from publisher.media.storage import MediaUnavailable
-from publisher.models import Attempt, Target, TargetStatus
+from publisher.models import AccountView, Attempt, Target, TargetStatus
 from publisher.posts.repository import PostRepository
 from publisher.publishing.dispatcher import notify_schedule_changed
 from publisher.publishing.vault import AccountUnusable, TokenVault, VaultUnavailable
@@ -134,7 +134,7 @@ class Worker:
     async def _claim(self, command: PostPublishRequested) -> Claim | None:
         async with self.ctx.db.transaction() as session:
             target = await session.scalar(
-                select(Target).where(Target.id == command.target_id).with_for_update()
+                select(Target).where(Target.id == command.target_id).with_for_update(of=Target)
             )
             if (
                 target is None
@@ -181,11 +181,16 @@ class Worker:
         post = target.post
         media_ids = target.media_ids if target.media_ids is not None else post.media_ids
         media = await self.ctx.media.platform_media(session, post.workspace_id, media_ids)
+        options = dict(target.options or {})
+        if target.platform == Platform.X:  # X's public URLs name the account's handle
+            account = await session.get(AccountView, target.account_id)
+            if account is not None and account.username:
+                options["username"] = account.username
         return Post(
             text=target.text if target.text is not None else post.text,
             marker=str(target.id),
             media=tuple(media),
-            options=dict(target.options or {}),
+            options=options,
         )
 
     # 2. the platform ----------------------------------------------------------------------
@@ -282,7 +287,7 @@ class Worker:
         now = self.ctx.clock()
         async with self.ctx.db.transaction() as session:
             target = await session.scalar(
-                select(Target).where(Target.id == claim.target_id).with_for_update()
+                select(Target).where(Target.id == claim.target_id).with_for_update(of=Target)
             )
             attempt = await session.get(Attempt, claim.attempt_id)
             assert target is not None and attempt is not None
