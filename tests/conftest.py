@@ -105,7 +105,7 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def stack(infra: Infra) -> Iterator[Stack]:
+def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Sandbox, auth, accounts, publisher and the gateway, each over real HTTP. The sandbox registers the
     gateway's (test) callback URLs, as a developer registers theirs at each platform."""
     gateway_port = free_port()
@@ -125,10 +125,16 @@ def stack(infra: Infra) -> Iterator[Stack]:
         )
         # Background jobs off: tests drive the refresher themselves, deterministically.
         accounts_url = servers.enter_context(serve(create_accounts(acc, background=False)))
+        publisher_port = free_port()
         pub = publisher_settings(
-            infra, sandbox_url=sandbox_url, auth_url=auth_url, accounts_url=accounts_url
+            infra,
+            sandbox_url=sandbox_url,
+            auth_url=auth_url,
+            accounts_url=accounts_url,
+            media_dir=str(tmp_path_factory.mktemp("media")),
+            public_media_url=f"http://127.0.0.1:{publisher_port}",
         )
-        publisher_url = servers.enter_context(serve(create_publisher(pub)))
+        publisher_url = servers.enter_context(serve(create_publisher(pub), port=publisher_port))
         gw = GatewaySettings(
             upstreams={"auth": auth_url, "accounts": accounts_url, "publisher": publisher_url},
             limit_per_ip=RELAXED,

@@ -12,6 +12,8 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.deps import PublisherContext
+from publisher.media.endpoints import files as media_files
+from publisher.media.endpoints import router as media_router
 from publisher.media.storage import LocalFiles, MediaStore
 from publisher.models import inbox, member_changes, outbox
 from publisher.posts.endpoints import router as posts_router
@@ -109,6 +111,13 @@ def create_app(
         member_changes=member_changes,
         tracer_provider=tracer,
     )
-    app = create_service_app(runtime, title="SocialSeed publisher", routers=[posts_router])
+    app = create_service_app(
+        runtime,
+        title="SocialSeed publisher",
+        routers=[posts_router, media_router, media_files],
+        # Uploads: the largest file taken, plus room for the multipart framing. The gateway
+        # keeps its own, lower ceilings for the JSON API.
+        max_body_bytes=max(settings.max_image_bytes, settings.max_video_bytes) + 64 * 1024,
+    )
     app.state.publisher = ctx
     return app
