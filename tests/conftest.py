@@ -20,6 +20,8 @@ from auth.keys import generate_pem
 from auth.settings import AuthSettings
 from gateway.app import create_app as create_gateway
 from gateway.settings import GatewaySettings
+from publisher.app import create_app as create_publisher
+from publisher.settings import PublisherSettings
 from sandbox.settings import SandboxSettings
 from sandbox.testing import running_sandbox
 from socialseed.migrate import migrate_service
@@ -59,6 +61,22 @@ def accounts_settings(
     return AccountsSettings(**values)  # type: ignore[arg-type]
 
 
+def publisher_settings(
+    infra: Infra, *, sandbox_url: str, auth_url: str, accounts_url: str, **overrides: object
+) -> PublisherSettings:
+    values: dict[str, object] = {
+        "dev_mode": True,
+        "database_url": infra.service_url("publisher"),
+        "kafka_bootstrap": infra.kafka_bootstrap,
+        "jwks_url": f"{auth_url}/.well-known/jwks.json",
+        "auth_url": auth_url,
+        "accounts_url": accounts_url,
+        "platforms": PlatformsConfig(sandbox_url=sandbox_url),
+        "outbox_poll_interval": 0.1,
+    } | overrides
+    return PublisherSettings(**values)  # type: ignore[arg-type]
+
+
 async def own_accounts_database(infra: Infra, database: str) -> str:
     """A separate database with the accounts schema migrated, for a test that runs its own
     accounts app (its background jobs must not see the shared stack's accounts)."""
@@ -78,6 +96,7 @@ async def own_accounts_database(infra: Infra, database: str) -> str:
 class Stack:
     auth_url: str
     accounts_url: str
+    publisher_url: str
     gateway_url: str
     sandbox_url: str
     settings: AuthSettings
@@ -86,8 +105,8 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def stack(infra: Infra) -> Iterator[Stack]:
-    """Sandbox, auth, accounts and the gateway, each over real HTTP. The sandbox registers the
+def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Sandbox, auth, accounts, publisher and the gateway, each over real HTTP. The sandbox registers the
     gateway's (test) callback URLs, as a developer registers theirs at each platform."""
     gateway_port = free_port()
     gateway_url = f"http://127.0.0.1:{gateway_port}"
@@ -106,8 +125,18 @@ def stack(infra: Infra) -> Iterator[Stack]:
         )
         # Background jobs off: tests drive the refresher themselves, deterministically.
         accounts_url = servers.enter_context(serve(create_accounts(acc, background=False)))
+        publisher_port = free_port()
+        pub = publisher_settings(
+            infra,
+            sandbox_url=sandbox_url,
+            auth_url=auth_url,
+            accounts_url=accounts_url,
+            media_dir=str(tmp_path_factory.mktemp("media")),
+            public_media_url=f"http://127.0.0.1:{publisher_port}",
+        )
+        publisher_url = servers.enter_context(serve(create_publisher(pub), port=publisher_port))
         gw = GatewaySettings(
-            upstreams={"auth": auth_url, "accounts": accounts_url},
+            upstreams={"auth": auth_url, "accounts": accounts_url, "publisher": publisher_url},
             limit_per_ip=RELAXED,
             limit_per_user=RELAXED,
             limit_login_per_ip=RELAXED,
@@ -116,6 +145,7 @@ def stack(infra: Infra) -> Iterator[Stack]:
         yield Stack(
             auth_url=auth_url,
             accounts_url=accounts_url,
+            publisher_url=publisher_url,
             gateway_url=gateway_url,
             sandbox_url=sandbox_url,
             settings=settings,

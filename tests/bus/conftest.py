@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy import func, select
 
-from socialseed.bus import dlq_topic
+from socialseed.bus import dlq_topic, kafka_group
 from socialseed.contracts import UserRegistered
 from socialseed.db import Database
 from socialseed.migrate import migrate_service
@@ -259,9 +259,9 @@ async def publish(
         await producer.stop()
 
 
-async def lag(bootstrap: str, group: str, topic: str, partition: int) -> int:
-    """How far the group's committed offset is behind the partition's end."""
-    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+async def lag(bootstrap: str, consumer: str, topic: str, partition: int) -> int:
+    """How far the consumer's committed offset on the topic is behind the partition's end."""
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=kafka_group(consumer, topic))
     await probe.start()
     try:
         tp = TopicPartition(topic, partition)

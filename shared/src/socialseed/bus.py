@@ -143,6 +143,16 @@ BatchHandler = Callable[[list[tuple[E, EventMeta]], AsyncSession], Awaitable[Non
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
+def kafka_group(consumer: str, topic: str) -> str:
+    """The Kafka consumer group of one consumer's subscription to one topic.
+
+    One group per topic, not one per consumer: each subscription is its own Kafka client, and
+    clients of one group rebalance together, so a consumer of six topics in one group went
+    through six rebalances at start-up (minutes before it read anything). Replicas of a service
+    still share each topic's partitions. The inbox keys on ``consumer``, whatever the group."""
+    return f"{consumer}.{topic}"
+
+
 def dlq_topic(topic: str) -> str:
     return f"{topic}.dlq"
 
@@ -417,7 +427,7 @@ class EventConsumer:
             batching = {"batch": True, "max_records": max_records, "batch_timeout_ms": timeout_ms}
         self.broker.subscriber(
             route.topic,
-            group_id=self.group_id,
+            group_id=kafka_group(self.group_id, route.topic),
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
             title=title,

@@ -89,6 +89,11 @@ class Supervisor:
         if spec.name == "accounts":
             env["ACCOUNTS_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{self.ports['gateway']}"
             env["ACCOUNTS_PLATFORMS__SANDBOX_URL"] = f"http://127.0.0.1:{self.ports['sandbox']}"
+        if spec.name == "publisher":
+            env["PUBLISHER_AUTH_URL"] = f"http://127.0.0.1:{self.ports['auth']}"
+            env["PUBLISHER_ACCOUNTS_URL"] = f"http://127.0.0.1:{self.ports['accounts']}"
+            env["PUBLISHER_PLATFORMS__SANDBOX_URL"] = f"http://127.0.0.1:{self.ports['sandbox']}"
+            env["PUBLISHER_PUBLIC_MEDIA_URL"] = f"http://127.0.0.1:{self.ports['publisher']}"
         if spec.name == "auth":
             env["AUTH_JWT_PRIVATE_KEY_FILE"] = str(self.data / "auth" / "jwt-ed25519.pem")
         if spec.name == "gateway":

@@ -28,6 +28,10 @@ class AppError(Exception):
     def name(self) -> str:
         return type(self).__name__
 
+    def body(self) -> dict[str, Any]:
+        """The JSON answer; subclasses with more to say add fields beside these two."""
+        return error_body(self.name, self.detail)
+
 
 class BadRequest(AppError):
     status_code = 400
@@ -78,9 +82,7 @@ def error_body(name: str, detail: Any) -> dict[str, Any]:
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return JSONResponse(
-        error_body(exc.name, exc.detail), status_code=exc.status_code, headers=exc.headers
-    )
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:

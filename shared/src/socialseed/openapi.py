@@ -33,12 +33,21 @@ class FieldError(BaseModel):
     type: str = Field(description="The kind of error")
 
 
+class TargetError(BaseModel):
+    account_id: str = Field(description="The target's account")
+    error: str = Field(description="The error's name, e.g. AccountNotActive")
+    detail: str = Field(description="Words for people")
+
+
 class ErrorBody(BaseModel):
     """Every error response of the API."""
 
     error: str = Field(description="The error's name, e.g. WorkspaceNotFound")
     detail: str | list[FieldError] = Field(
         description="Words for people; for ValidationError, the invalid fields"
+    )
+    targets: list[TargetError] | None = Field(
+        default=None, description="InvalidTargets: what is wrong with each refused target"
     )
 
 

@@ -6,16 +6,34 @@ from socialseed.contracts.accounts import (
     AccountReauthRequired,
     AccountUpdated,
 )
-from socialseed.contracts.auth import UserRegistered, WorkspaceMemberChanged
+from socialseed.contracts.auth import UserRegistered, WorkspaceMemberChanged, WorkspaceUpdated
 from socialseed.contracts.base import Event
+from socialseed.contracts.posts import (
+    PostApproved,
+    PostCancelled,
+    PostFailed,
+    PostPublished,
+    PostPublishRequested,
+    PostRejected,
+    PostScheduled,
+    PostTargetRef,
+)
 
 ALL_EVENTS: list[type[Event]] = [
     UserRegistered,
     WorkspaceMemberChanged,
+    WorkspaceUpdated,
     AccountConnected,
     AccountUpdated,
     AccountReauthRequired,
     AccountDisconnected,
+    PostScheduled,
+    PostApproved,
+    PostRejected,
+    PostCancelled,
+    PostPublishRequested,
+    PostPublished,
+    PostFailed,
 ]
 TOPICS: list[str] = sorted({e.topic for e in ALL_EVENTS})
 
@@ -27,6 +45,15 @@ __all__ = [
     "AccountReauthRequired",
     "AccountUpdated",
     "Event",
+    "PostApproved",
+    "PostCancelled",
+    "PostFailed",
+    "PostPublishRequested",
+    "PostPublished",
+    "PostRejected",
+    "PostScheduled",
+    "PostTargetRef",
     "UserRegistered",
     "WorkspaceMemberChanged",
+    "WorkspaceUpdated",
 ]

@@ -33,3 +33,15 @@ class WorkspaceMemberChanged(Event):
     role: Role | None = Field(description="The member's role now; null once removed")
     changed_by: uuid.UUID = Field(description="Who made the change")
     changed_at: datetime = Field(description="When (UTC)")
+
+
+class WorkspaceUpdated(Event):
+    """A workspace was created or its settings changed (the whole current state)."""
+
+    topic = "workspace.updated"
+
+    workspace_id: uuid.UUID = Field(description="The workspace")
+    name: str = Field(description="Its name")
+    timezone: str = Field(description="IANA time zone wall-clock schedules are read in")
+    require_approval: bool = Field(description="Editors' posts need an admin's approval")
+    updated_at: datetime = Field(description="When (UTC)")

@@ -65,10 +65,14 @@ async def get_workspace(
     responses=errors(WorkspaceNotFound, InsufficientRole),
 )
 async def update_workspace(
-    workspace_id: uuid.UUID, body: WorkspacePatch, principal: CurrentPrincipal, session: Session
+    workspace_id: uuid.UUID,
+    body: WorkspacePatch,
+    principal: CurrentPrincipal,
+    session: Session,
+    ctx: Ctx,
 ) -> WorkspaceOut:
     """Rename, change the time zone or the approval rule (admin or owner)."""
-    return await workspaces.update(session, workspace_id, principal.user_id, body)
+    return await workspaces.update(session, ctx, workspace_id, principal.user_id, body)
 
 
 @router.get(

@@ -14,7 +14,7 @@ from auth.users.repository import UserRepository
 from auth.users.service import checked_email, normalise_email
 from auth.workspaces.repository import InvitationRepository, WorkspaceRepository
 from auth.workspaces.schemas import InvitationOut, MemberOut, WorkspaceOut, WorkspacePatch
-from socialseed.contracts import WorkspaceMemberChanged
+from socialseed.contracts import WorkspaceMemberChanged, WorkspaceUpdated
 from socialseed.errors import Conflict, Forbidden, NotFound
 from socialseed.security import ROLE_RANK, Role
 
@@ -95,6 +95,7 @@ class WorkspaceService:
         )
         await repo.add_member(Membership(workspace_id=ws.id, user_id=user_id, role="owner"))
         await self._emit(session, ctx, ws.id, user_id, "added", "owner", by=user_id)
+        await self._emit_settings(session, ctx, ws)
         return _out(ws, "owner")
 
     async def for_user(self, session: AsyncSession, user_id: uuid.UUID) -> list[WorkspaceOut]:
@@ -109,6 +110,7 @@ class WorkspaceService:
     async def update(
         self,
         session: AsyncSession,
+        ctx: AuthContext,
         workspace_id: uuid.UUID,
         user_id: uuid.UUID,
         patch: WorkspacePatch,
@@ -118,6 +120,7 @@ class WorkspaceService:
         for field, value in patch.model_dump(exclude_unset=True, exclude_none=True).items():
             setattr(ws, field, value)
         await session.flush()
+        await self._emit_settings(session, ctx, ws)
         return _out(ws, role)
 
     async def members(
@@ -336,6 +339,19 @@ class WorkspaceService:
                 changed_at=datetime.now(UTC),
             ),
             key=str(workspace_id),
+        )
+
+    async def _emit_settings(self, session: AsyncSession, ctx: AuthContext, ws: Workspace) -> None:
+        await ctx.outbox.add(
+            session,
+            WorkspaceUpdated(
+                workspace_id=ws.id,
+                name=ws.name,
+                timezone=ws.timezone,
+                require_approval=ws.require_approval,
+                updated_at=datetime.now(UTC),
+            ),
+            key=str(ws.id),
         )
 
 

@@ -1,0 +1,1 @@
+"""The publisher service: media, posts, approval, scheduling and exactly-once publishing."""

@@ -1,0 +1,135 @@
+"""The publisher service: posts, approval, scheduling and publishing."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from publisher.context import PublisherContext
+from publisher.media.endpoints import files as media_files
+from publisher.media.endpoints import router as media_router
+from publisher.media.storage import LocalFiles, MediaStore
+from publisher.models import inbox, member_changes, outbox
+from publisher.posts.endpoints import router as posts_router
+from publisher.posts.service import posts
+from publisher.projections.directory import Directory
+from publisher.projections.subscribers import track_directory
+from publisher.publishing.dispatcher import Dispatcher
+from publisher.publishing.vault import TokenVault
+from publisher.publishing.worker import Worker
+from publisher.settings import PublisherSettings
+from socialseed import telemetry
+from socialseed.bus import EventConsumer, EventMeta, Inbox, broker_metrics, make_broker
+from socialseed.contracts import PostPublishRequested
+from socialseed.db import Database
+from socialseed.membership import track_member_changes
+from socialseed.outbox import Outbox, OutboxRelay
+from socialseed.platforms import Clock, build_providers
+from socialseed.platforms.parsing import utcnow
+from socialseed.security import JWTVerifier
+from socialseed.service import Runtime, create_service_app
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@functools.cache
+def _broker_metrics() -> KafkaPrometheusMiddleware:
+    return broker_metrics()
+
+
+def create_app(
+    settings: PublisherSettings | None = None, *, clock: Clock = utcnow, dispatch: bool = True
+) -> FastAPI:
+    """``dispatch``: run the dispatcher in this process (tests drive their own)."""
+    settings = settings or PublisherSettings()
+    db = Database(
+        settings.database_url, pool_size=settings.db_pool_size, name=settings.service_name
+    )
+    http = httpx.AsyncClient(timeout=settings.platforms.timeout)
+    tracer = telemetry.tracer_provider(settings)
+    kafka = settings.kafka_enabled
+    runtime = Runtime(
+        settings=settings,
+        http_clients=[http],
+        db=db,
+        relay=OutboxRelay(
+            db, outbox, settings.kafka_bootstrap, poll_interval=settings.outbox_poll_interval
+        )
+        if kafka
+        else None,
+        broker=make_broker(
+            settings.kafka_bootstrap,
+            client_id="publisher",
+            metrics=_broker_metrics(),
+            tracer_provider=tracer,
+        )
+        if kafka
+        else None,
+        cleanups=[http.aclose],
+        verifier=JWTVerifier(
+            settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        ),
+        member_changes=member_changes,
+        tracer_provider=tracer,
+    )
+    ctx = PublisherContext(
+        runtime=runtime,
+        outbox=Outbox(outbox, source="/socialseed/publisher"),
+        directory=Directory(http, settings.auth_url, settings.accounts_url),
+        media=MediaStore(
+            LocalFiles(Path(settings.media_dir)),
+            settings.public_media_url,
+            settings.media_url_key,
+            settings.media_url_ttl,
+        ),
+        clock=clock,
+    )
+    if runtime.broker is not None:
+        _consumers(runtime, runtime.broker, ctx, http)
+    if dispatch:
+        runtime.background.append(Dispatcher(ctx).run)
+    app = create_service_app(
+        runtime,
+        title="SocialSeed publisher",
+        routers=[posts_router, media_router, media_files],
+        # Uploads: the largest file taken, plus room for the multipart framing. The gateway
+        # keeps its own, lower ceilings for the JSON API.
+        max_body_bytes=max(settings.max_image_bytes, settings.max_video_bytes) + 64 * 1024,
+    )
+    app.state.publisher = ctx
+    return app
+
+
+def _consumers(
+    runtime: Runtime[PublisherSettings],
+    broker: KafkaBroker,
+    ctx: PublisherContext,
+    http: httpx.AsyncClient,
+) -> None:
+    """The projections' consumer, and the workers' consumer of publish commands."""
+    settings, db = runtime.settings, runtime.database
+    directory = EventConsumer(broker, db, Inbox(inbox), group_id="publisher")
+    track_member_changes(directory, member_changes)
+    track_directory(
+        directory,
+        on_disconnect=lambda session, event: posts.cancel_for_account(session, ctx, event),
+    )
+    worker = Worker(
+        ctx,
+        build_providers(settings.platforms, http, clock=ctx.clock),
+        TokenVault(http, settings.accounts_url, settings.vault_token, clock=ctx.clock),
+    )
+    commands = EventConsumer(broker, db, Inbox(inbox), group_id="publisher-workers")
+
+    @commands.handler(PostPublishRequested)
+    async def on_publish(event: PostPublishRequested, _: AsyncSession, __: EventMeta) -> None:
+        await worker.accept(event)
+
+    runtime.consumers += [directory, commands]
+    runtime.cleanups.insert(0, worker.close)

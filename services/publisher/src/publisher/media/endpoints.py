@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi.responses import FileResponse, Response
+
+from publisher.deps import Ctx, CurrentCaller
+from publisher.media.probe import UnsupportedMediaType
+from publisher.media.schemas import MediaOut
+from publisher.media.service import MediaInUse, MediaNotFound, MediaTooLarge, media
+from publisher.models import Media
+from socialseed.errors import Forbidden, NotFound, PayloadTooLarge
+from socialseed.openapi import errors
+
+router = APIRouter(prefix="/api/v1/media", tags=["media"])
+# Signed, expiring file addresses for platforms that fetch media themselves: no bearer token.
+files = APIRouter(prefix="/media-files", include_in_schema=False)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MediaOut,
+    responses=errors(NotFound, Forbidden, UnsupportedMediaType, MediaTooLarge, PayloadTooLarge),
+)
+async def upload_media(
+    workspace_id: Annotated[uuid.UUID, Form()],
+    file: Annotated[UploadFile, File(description="An image or a video")],
+    caller: CurrentCaller,
+    ctx: Ctx,
+) -> MediaOut:
+    """Upload an image or a video (editor or above). What it is comes from its bytes; its
+    dimensions (and a video's duration) are measured."""
+    return await media.upload(ctx, caller, workspace_id, file)
+
+
+@router.get("", response_model=list[MediaOut], responses=errors(NotFound))
+async def list_media(
+    workspace_id: uuid.UUID,
+    caller: CurrentCaller,
+    ctx: Ctx,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[MediaOut]:
+    """The workspace's media library, newest first."""
+    return await media.list(ctx, caller, workspace_id, limit)
+
+
+@router.get("/{media_id}", response_model=MediaOut, responses=errors(MediaNotFound))
+async def get_media(media_id: uuid.UUID, caller: CurrentCaller, ctx: Ctx) -> MediaOut:
+    return await media.get(ctx, caller, media_id)
+
+
+@router.delete(
+    "/{media_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(MediaNotFound, Forbidden, MediaInUse),
+)
+async def delete_media(media_id: uuid.UUID, caller: CurrentCaller, ctx: Ctx) -> Response:
+    """Delete a file no unpublished post uses (editor or above)."""
+    await media.delete(ctx, caller, media_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@files.get("/{token}")
+async def media_file(token: str, ctx: Ctx) -> Response:
+    media_id = ctx.media.verify(token)
+    if media_id is None:
+        raise MediaNotFound("This media address is invalid or has expired.")
+    async with ctx.db.transaction() as session:
+        found = await session.get(Media, media_id)
+    if found is None:
+        raise MediaNotFound()
+    return FileResponse(ctx.media.files.path(found.storage_key), media_type=found.mime_type)

@@ -1,0 +1,161 @@
+"""The media library: uploads probed and stored, listed, fetched and deleted per workspace."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from pathlib import Path
+
+import anyio
+from fastapi import UploadFile
+from sqlalchemy import delete, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from publisher.context import Caller, PublisherContext
+from publisher.media.probe import Probed, probe
+from publisher.media.schemas import MediaOut
+from publisher.models import Media, Post, Target, TargetStatus
+from publisher.posts.status import OPEN
+from socialseed.errors import Conflict, NotFound, PayloadTooLarge
+from socialseed.platforms.base import MediaKind
+
+CHUNK = 1024 * 1024
+
+
+class MediaNotFound(NotFound):
+    default_detail = "Media not found."
+
+
+class MediaTooLarge(PayloadTooLarge):
+    pass
+
+
+class MediaInUse(Conflict):
+    default_detail = "A post that has not been published yet uses this media; edit it first."
+
+
+def media_out(ctx: PublisherContext, media: Media) -> MediaOut:
+    return MediaOut(
+        id=media.id,
+        workspace_id=media.workspace_id,
+        kind=media.kind,
+        mime_type=media.mime_type,
+        size=media.size,
+        width=media.width,
+        height=media.height,
+        duration_s=media.duration_s,
+        url=ctx.media.signed_url(media),
+        created_at=media.created_at,
+    )
+
+
+class MediaService:
+    async def upload(
+        self, ctx: PublisherContext, caller: Caller, workspace_id: uuid.UUID, file: UploadFile
+    ) -> MediaOut:
+        """Copy the upload into the store while hashing it (never whole in memory), decide
+        what it is from its bytes, then record it. Nothing is kept of a refused file."""
+        caller.principal.require(workspace_id, "editor")
+        media_id = uuid.uuid4()
+        key = f"{workspace_id}/{media_id}"
+        path = ctx.media.files.path(key)
+        try:
+            size, digest = await _copy(file, path)
+            probed = await asyncio.to_thread(probe, path)
+            self._check_size(ctx, probed, size)
+            async with ctx.db.transaction() as session:
+                media = Media(
+                    id=media_id,
+                    workspace_id=workspace_id,
+                    uploaded_by=caller.principal.user_id,
+                    kind=probed.kind,
+                    mime_type=probed.mime_type,
+                    size=size,
+                    width=probed.width,
+                    height=probed.height,
+                    duration_s=probed.duration_s,
+                    codec=probed.codec,
+                    storage_key=key,
+                    sha256=digest,
+                )
+                session.add(media)
+                await session.flush()
+                await session.refresh(media)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return media_out(ctx, media)
+
+    def _check_size(self, ctx: PublisherContext, probed: Probed, size: int) -> None:
+        limit = (
+            ctx.settings.max_image_bytes
+            if probed.kind is MediaKind.IMAGE
+            else ctx.settings.max_video_bytes
+        )
+        if size > limit:
+            raise MediaTooLarge(f"{probed.kind.value.capitalize()}s are at most {limit} bytes.")
+
+    async def list(
+        self, ctx: PublisherContext, caller: Caller, workspace_id: uuid.UUID, limit: int
+    ) -> list[MediaOut]:
+        caller.principal.require(workspace_id)
+        async with ctx.db.transaction() as session:
+            rows = await session.scalars(
+                select(Media)
+                .where(Media.workspace_id == workspace_id)
+                .order_by(Media.created_at.desc(), Media.id)
+                .limit(limit)
+            )
+            return [media_out(ctx, m) for m in rows]
+
+    async def get(self, ctx: PublisherContext, caller: Caller, media_id: uuid.UUID) -> MediaOut:
+        async with ctx.db.transaction() as session:
+            return media_out(ctx, await self._find(session, caller, media_id))
+
+    async def delete(self, ctx: PublisherContext, caller: Caller, media_id: uuid.UUID) -> None:
+        async with ctx.db.transaction() as session:
+            media = await self._find(session, caller, media_id)
+            caller.principal.require(media.workspace_id, "editor")
+            in_use = await session.scalar(
+                select(
+                    exists().where(
+                        Target.post_id == Post.id,
+                        Target.status.in_([*OPEN, TargetStatus.PUBLISHING, TargetStatus.IN_DOUBT]),
+                        or_(
+                            Target.media_ids.any(media.id),  # type: ignore[arg-type]
+                            Target.media_ids.is_(None) & Post.media_ids.any(media.id),  # type: ignore[arg-type]
+                        ),
+                    )
+                )
+            )
+            if in_use:
+                raise MediaInUse()
+            await session.execute(delete(Media).where(Media.id == media.id))
+            key = media.storage_key
+        ctx.media.files.path(key).unlink(missing_ok=True)
+
+    async def _find(self, session: AsyncSession, caller: Caller, media_id: uuid.UUID) -> Media:
+        media = await session.scalar(
+            select(Media).where(
+                Media.id == media_id, Media.workspace_id.in_(set(caller.principal.roles))
+            )
+        )
+        if media is None:
+            raise MediaNotFound()
+        return media
+
+
+async def _copy(file: UploadFile, path: Path) -> tuple[int, str]:
+    """Stream the upload into ``path``; its size and SHA-256."""
+    await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    async with await anyio.open_file(path, "wb") as out:
+        while chunk := await file.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            await out.write(chunk)
+    return size, digest.hexdigest()
+
+
+media = MediaService()

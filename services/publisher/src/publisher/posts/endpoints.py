@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import Response
+
+from publisher.deps import Ctx, CurrentCaller
+from publisher.models import PostStatus
+from publisher.posts.repository import CalendarQuery
+from publisher.posts.schedule import (
+    InvalidTimezone,
+    NonexistentLocalTime,
+    ScheduledInPast,
+    ScheduledTooFar,
+)
+from publisher.posts.schemas import PostIn, PostOut, PostPage, PostPatch, RejectIn, ValidationOut
+from publisher.posts.service import (
+    AlreadyPublishing,
+    InvalidCursor,
+    NotPendingApproval,
+    OwnPostApproval,
+    PostNotFound,
+    posts,
+)
+from publisher.posts.validation import InvalidTargets
+from publisher.projections.directory import DirectoryUnavailable, WorkspaceNotFound
+from socialseed.errors import Forbidden
+from socialseed.openapi import errors
+from socialseed.service import Session
+
+router = APIRouter(prefix="/api/v1/posts", tags=["posts"])
+
+# what checking a draft can answer
+DRAFT_ERRORS = (
+    WorkspaceNotFound,
+    Forbidden,
+    InvalidTimezone,
+    NonexistentLocalTime,
+    ScheduledInPast,
+    ScheduledTooFar,
+    DirectoryUnavailable,
+)
+CHANGE_ERRORS = (PostNotFound, Forbidden, AlreadyPublishing)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PostOut,
+    responses=errors(*DRAFT_ERRORS, InvalidTargets),
+)
+async def create_post(body: PostIn, caller: CurrentCaller, session: Session, ctx: Ctx) -> PostOut:
+    """Compose a post for one or more accounts (editor or above). Without `scheduled_at` it is
+    published now; in a workspace that requires approval, an editor's post waits for an admin."""
+    return await posts.create(session, ctx, caller, body)
+
+
+@router.post("/validate", response_model=ValidationOut, responses=errors(*DRAFT_ERRORS))
+async def validate_post(
+    body: PostIn, caller: CurrentCaller, session: Session, ctx: Ctx
+) -> ValidationOut:
+    """Run every check creating this post would run, storing nothing (the composer's preview)."""
+    return await posts.validate(session, ctx, caller, body)
+
+
+@router.get("", response_model=PostPage, responses=errors(WorkspaceNotFound, InvalidCursor))
+async def list_posts(
+    workspace_id: uuid.UUID,
+    caller: CurrentCaller,
+    session: Session,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+    status: PostStatus | None = None,
+    account_id: uuid.UUID | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> PostPage:
+    """The calendar: the workspace's posts by scheduled time, `from` (inclusive) `to`
+    (exclusive), a page at a time (`next_cursor`)."""
+    query = CalendarQuery(
+        workspace_id, start=start, end=to, status=status, account_id=account_id, limit=limit
+    )
+    return await posts.calendar(session, caller, query, cursor)
+
+
+@router.get("/{post_id}", response_model=PostOut, responses=errors(PostNotFound))
+async def get_post(post_id: uuid.UUID, caller: CurrentCaller, session: Session) -> PostOut:
+    return await posts.get(session, caller, post_id)
+
+
+@router.patch(
+    "/{post_id}",
+    response_model=PostOut,
+    responses=errors(*CHANGE_ERRORS, *DRAFT_ERRORS, InvalidTargets),
+)
+async def edit_post(
+    post_id: uuid.UUID, body: PostPatch, caller: CurrentCaller, session: Session, ctx: Ctx
+) -> PostOut:
+    """Edit or reschedule until publishing starts (409 `AlreadyPublishing` after). An editor's
+    edit of an approved post sends it back for approval."""
+    return await posts.update(session, ctx, caller, post_id, body)
+
+
+@router.delete(
+    "/{post_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(*CHANGE_ERRORS)
+)
+async def cancel_post(
+    post_id: uuid.UUID, caller: CurrentCaller, session: Session, ctx: Ctx
+) -> Response:
+    """Cancel the post (until publishing starts)."""
+    await posts.cancel(session, ctx, caller, post_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+REVIEW_ERRORS = (PostNotFound, Forbidden, OwnPostApproval, NotPendingApproval)
+
+
+@router.post("/{post_id}/approve", response_model=PostOut, responses=errors(*REVIEW_ERRORS))
+async def approve_post(
+    post_id: uuid.UUID, caller: CurrentCaller, session: Session, ctx: Ctx
+) -> PostOut:
+    """Approve an editor's post (admin or owner; never your own): it is scheduled."""
+    return await posts.approve(session, ctx, caller, post_id)
+
+
+@router.post("/{post_id}/reject", response_model=PostOut, responses=errors(*REVIEW_ERRORS))
+async def reject_post(
+    post_id: uuid.UUID, body: RejectIn, caller: CurrentCaller, session: Session, ctx: Ctx
+) -> PostOut:
+    """Reject an editor's post with a reason the author sees (admin or owner)."""
+    return await posts.reject(session, ctx, caller, post_id, body.reason)

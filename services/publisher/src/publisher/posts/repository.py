@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from publisher.models import Post, Target, TargetStatus
+from publisher.posts.status import derive
+
+# Targets that count against a publishing cap: published, or still going to be.
+_COUNTED = (
+    TargetStatus.SCHEDULED,
+    TargetStatus.WAITING,
+    TargetStatus.PUBLISHING,
+    TargetStatus.IN_DOUBT,
+    TargetStatus.PUBLISHED,
+)
+
+
+@dataclass(frozen=True)
+class CalendarQuery:
+    workspace_id: uuid.UUID
+    start: datetime | None = None
+    end: datetime | None = None
+    status: str | None = None
+    account_id: uuid.UUID | None = None
+    after: tuple[datetime, uuid.UUID] | None = None  # the cursor: (scheduled_at, id) last seen
+    limit: int = 50
+
+
+class PostRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, post: Post) -> Post:
+        self.session.add(post)
+        await self.session.flush()
+        return post
+
+    async def get(
+        self, workspace_ids: set[uuid.UUID], post_id: uuid.UUID, *, lock: bool = False
+    ) -> Post | None:
+        """The post if it belongs to one of ``workspace_ids`` (the caller's)."""
+        stmt = select(Post).where(Post.id == post_id, Post.workspace_id.in_(workspace_ids))
+        if lock:
+            stmt = stmt.with_for_update()
+        return await self.session.scalar(stmt)
+
+    async def calendar(self, q: CalendarQuery) -> list[Post]:
+        stmt = select(Post).where(Post.workspace_id == q.workspace_id)
+        if q.start is not None:
+            stmt = stmt.where(Post.scheduled_at >= q.start)
+        if q.end is not None:
+            stmt = stmt.where(Post.scheduled_at < q.end)
+        if q.status is not None:
+            stmt = stmt.where(Post.status == q.status)
+        if q.account_id is not None:
+            stmt = stmt.where(
+                exists().where(Target.post_id == Post.id, Target.account_id == q.account_id)
+            )
+        if q.after is not None:
+            at, last_id = q.after
+            stmt = stmt.where(
+                or_(Post.scheduled_at > at, and_(Post.scheduled_at == at, Post.id > last_id))
+            )
+        stmt = stmt.order_by(Post.scheduled_at, Post.id).limit(q.limit)
+        return list(await self.session.scalars(stmt))
+
+    async def scheduled_near(
+        self,
+        account_id: uuid.UUID,
+        due: datetime,
+        window: timedelta,
+        *,
+        exclude_post: uuid.UUID | None = None,
+    ) -> int:
+        """How many of the account's targets are published or planned in the window that ends
+        at ``due`` (a rolling cap counts the posts before the new one)."""
+        when = func.coalesce(Target.published_at, Post.scheduled_at)
+        stmt = (
+            select(func.count())
+            .select_from(Target)
+            .join(Post, Post.id == Target.post_id)
+            .where(
+                Target.account_id == account_id,
+                Target.status.in_(_COUNTED),
+                when > due - window,
+                when <= due,
+            )
+        )
+        if exclude_post is not None:
+            stmt = stmt.where(Target.post_id != exclude_post)
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def refresh_statuses(self, post_ids: set[uuid.UUID]) -> None:
+        """Rewrite the derived status of these posts after their targets changed."""
+        for post in await self.session.scalars(select(Post).where(Post.id.in_(post_ids))):
+            post.status = derive(post.approval, [t.status for t in post.targets])
+
+    async def open_targets_of_account(self, account_id: uuid.UUID) -> list[Target]:
+        """The account's targets that have not started publishing, locked."""
+        stmt = (
+            select(Target)
+            .where(
+                Target.account_id == account_id,
+                Target.status.in_((TargetStatus.SCHEDULED, TargetStatus.WAITING)),
+            )
+            .with_for_update(of=Target)
+        )
+        return list(await self.session.scalars(stmt))

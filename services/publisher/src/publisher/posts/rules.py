@@ -1,0 +1,282 @@
+"""Each platform's rules for a post, checked before anything is stored.
+
+``check(platform, draft)`` answers every broken rule of one target in words (none: it can be
+published) and its options as stored. Text is counted as the platform counts it (X: weighted
+length, URLs as 23, by twitter-text's own rules); options are validated by one schema per
+platform.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+
+from socialseed.platforms import Platform
+from socialseed.platforms.base import MediaKind
+
+with warnings.catch_warnings():  # twitter-text still imports pkg_resources
+    warnings.simplefilter("ignore")
+    from twitter_text import parse_tweet
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class MediaFacts:
+    """What the rules need to know of one stored media file."""
+
+    kind: MediaKind
+    mime_type: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+    duration_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One target as it would be published: its text, media and platform options."""
+
+    text: str
+    media: Sequence[MediaFacts] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class XOptions(_Options):
+    reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
+    thread: list[str] = Field(
+        default_factory=list, max_length=24, description="Replies posted under the first post"
+    )
+
+
+class TikTokOptions(_Options):
+    privacy_level: Literal[
+        "PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"
+    ]
+    disable_comment: StrictBool = False
+    disable_duet: StrictBool = False
+    disable_stitch: StrictBool = False
+    brand_content_toggle: StrictBool = False
+    brand_organic_toggle: StrictBool = False
+    video_cover_timestamp_ms: int | None = Field(default=None, ge=0)
+
+
+class InstagramOptions(_Options):
+    media_type: Literal["FEED", "REELS", "STORIES", "CAROUSEL"] | None = None
+
+
+class FacebookOptions(_Options):
+    link: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
+
+
+class LinkedInOptions(_Options):
+    visibility: Literal["PUBLIC", "CONNECTIONS", "LOGGED_IN"] = "PUBLIC"
+
+
+class YouTubeOptions(_Options):
+    title: str = Field(min_length=1, max_length=100)
+    privacy_status: Literal["public", "unlisted", "private"] = "public"
+    category_id: str = Field(default="22", pattern=r"^[0-9]{1,3}$")
+    made_for_kids: StrictBool = False
+    tags: list[str] = Field(default_factory=list, max_length=50)
+
+
+OPTIONS: dict[Platform, type[_Options]] = {
+    Platform.X: XOptions,
+    Platform.TIKTOK: TikTokOptions,
+    Platform.INSTAGRAM: InstagramOptions,
+    Platform.FACEBOOK: FacebookOptions,
+    Platform.LINKEDIN: LinkedInOptions,
+    Platform.YOUTUBE: YouTubeOptions,
+}
+
+
+def x_length(text: str) -> int:
+    """X's weighted length: most scripts count 1, CJK and emoji 2, every URL 23."""
+    return int(parse_tweet(text).weightedLength)
+
+
+def utf16_length(text: str) -> int:
+    """Meta, TikTok and LinkedIn count UTF-16 code units (an emoji is 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _images(draft: Draft) -> list[MediaFacts]:
+    return [m for m in draft.media if m.kind is MediaKind.IMAGE]
+
+
+def _videos(draft: Draft) -> list[MediaFacts]:
+    return [m for m in draft.media if m.kind is MediaKind.VIDEO]
+
+
+def _mb(size: int) -> str:
+    return f"{size / MB:.1f} MB"
+
+
+def _check_x(draft: Draft, options: XOptions) -> list[str]:
+    problems = []
+    for i, text in enumerate([draft.text, *options.thread]):
+        length = x_length(text)
+        where = "The post" if i == 0 else f"Reply {i} of the thread"
+        if length > 280:
+            problems.append(f"{where} is {length} characters as X counts them; X allows 280.")
+        if i > 0 and not text.strip():
+            problems.append(f"{where} is empty.")
+    images, videos = _images(draft), _videos(draft)
+    if videos and (images or len(videos) > 1):
+        problems.append("X takes either up to 4 images or one video, not both.")
+    if len(images) > 4:
+        problems.append(f"X takes at most 4 images; this post has {len(images)}.")
+    for m in images:
+        if m.mime_type not in ("image/jpeg", "image/png", "image/gif", "image/webp"):
+            problems.append(f"X does not take {m.mime_type} images.")
+        if m.size > 5 * MB:
+            problems.append(f"X takes images up to 5 MB; one is {_mb(m.size)}.")
+    for m in videos:
+        if m.duration_s is not None and m.duration_s > 140:
+            problems.append(f"X takes videos up to 140 s; this one is {m.duration_s:.0f} s.")
+        if m.size > 512 * MB:
+            problems.append(f"X takes videos up to 512 MB; this one is {_mb(m.size)}.")
+    if not draft.text.strip() and not draft.media:
+        problems.append("An X post needs text or media.")
+    return problems
+
+
+def _check_tiktok(draft: Draft, options: TikTokOptions) -> list[str]:
+    problems = []
+    if utf16_length(draft.text) > 2200:
+        problems.append("TikTok captions are at most 2,200 characters.")
+    videos = _videos(draft)
+    if len(videos) != 1 or len(draft.media) != 1:
+        problems.append("A TikTok post is exactly one video.")
+    for m in videos:
+        if m.duration_s is not None and m.duration_s < 3:
+            problems.append("TikTok videos are at least 3 seconds long.")
+        if m.mime_type not in ("video/mp4", "video/quicktime", "video/webm"):
+            problems.append(f"TikTok does not take {m.mime_type} videos.")
+    if options.brand_content_toggle and options.privacy_level == "SELF_ONLY":
+        problems.append("Branded content cannot be private on TikTok.")
+    return problems
+
+
+def _aspect(m: MediaFacts) -> float | None:
+    return m.width / m.height if m.width and m.height else None
+
+
+def _check_instagram(draft: Draft, options: InstagramOptions) -> list[str]:
+    problems = []
+    if utf16_length(draft.text) > 2200:
+        problems.append("Instagram captions are at most 2,200 characters.")
+    if draft.text.count("#") > 30:
+        problems.append("Instagram allows at most 30 hashtags in a caption.")
+    images, videos = _images(draft), _videos(draft)
+    kind = options.media_type or ("CAROUSEL" if len(draft.media) > 1 else "FEED")
+    if not draft.media:
+        problems.append("An Instagram post needs an image or a video.")
+    if kind == "CAROUSEL" and not 2 <= len(draft.media) <= 10:
+        problems.append(
+            f"An Instagram carousel has 2 to 10 items; this one has {len(draft.media)}."
+        )
+    if kind != "CAROUSEL" and len(draft.media) > 1:
+        problems.append(f"An Instagram {kind.lower()} post has one item; use CAROUSEL for more.")
+    if kind == "REELS" and (len(videos) != 1 or images):
+        problems.append("An Instagram reel is exactly one video.")
+    for m in images:
+        if m.mime_type != "image/jpeg":
+            problems.append(f"Instagram takes only JPEG images, not {m.mime_type}.")
+        if m.size > 8 * MB:
+            problems.append(f"Instagram takes images up to 8 MB; one is {_mb(m.size)}.")
+        ratio = _aspect(m)
+        if kind in ("FEED", "CAROUSEL") and ratio is not None and not 0.8 <= ratio <= 1.91:
+            problems.append(
+                f"Instagram feed images are between 4:5 and 1.91:1; one is {m.width}x{m.height}."
+            )
+    for m in videos:
+        if m.duration_s is not None and not 3 <= m.duration_s <= 15 * 60:
+            problems.append("Instagram videos are 3 seconds to 15 minutes long.")
+    return problems
+
+
+def _check_facebook(draft: Draft, options: FacebookOptions) -> list[str]:
+    problems = []
+    if utf16_length(draft.text) > 63206:
+        problems.append("Facebook posts are at most 63,206 characters.")
+    images, videos = _images(draft), _videos(draft)
+    if videos and (images or len(videos) > 1):
+        problems.append("A Facebook Page post takes either photos or one video, not both.")
+    if len(images) > 10:
+        problems.append("A Facebook Page post takes at most 10 photos.")
+    if options.link and draft.media:
+        problems.append("A Facebook link post cannot carry media too.")
+    if not draft.text.strip() and not draft.media and not options.link:
+        problems.append("A Facebook post needs text, a link or media.")
+    return problems
+
+
+def _check_linkedin(draft: Draft, options: LinkedInOptions) -> list[str]:
+    problems = []
+    if utf16_length(draft.text) > 3000:
+        problems.append("LinkedIn posts are at most 3,000 characters.")
+    images, videos = _images(draft), _videos(draft)
+    if videos and (images or len(videos) > 1):
+        problems.append("A LinkedIn post takes either images or one video, not both.")
+    if len(images) > 1:  # multi-image posts are not supported by our adapter yet
+        problems.append("SocialSeed publishes at most one image per LinkedIn post.")
+    for m in videos:
+        if m.duration_s is not None and not 3 <= m.duration_s <= 30 * 60:
+            problems.append("LinkedIn videos are 3 seconds to 30 minutes long.")
+    if not draft.text.strip() and not draft.media:
+        problems.append("A LinkedIn post needs text or media.")
+    return problems
+
+
+def _check_youtube(draft: Draft, options: YouTubeOptions) -> list[str]:
+    problems = []
+    if len(draft.text.encode()) > 5000:
+        problems.append("YouTube descriptions are at most 5,000 bytes.")
+    if "<" in options.title or ">" in options.title:
+        problems.append("YouTube titles cannot contain < or >.")
+    if "<" in draft.text or ">" in draft.text:
+        problems.append("YouTube descriptions cannot contain < or >.")
+    if len(_videos(draft)) != 1 or len(draft.media) != 1:
+        problems.append("A YouTube post is exactly one video.")
+    return problems
+
+
+CHECKS: dict[Platform, Callable[[Draft, Any], list[str]]] = {
+    Platform.X: _check_x,
+    Platform.TIKTOK: _check_tiktok,
+    Platform.INSTAGRAM: _check_instagram,
+    Platform.FACEBOOK: _check_facebook,
+    Platform.LINKEDIN: _check_linkedin,
+    Platform.YOUTUBE: _check_youtube,
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The options as the platform's schema reads them (defaults filled in, what is stored)
+    and every rule the draft breaks, in words (empty: it can be published)."""
+
+    options: dict[str, Any]
+    problems: list[str]
+
+
+def check(platform: Platform, draft: Draft) -> Verdict:
+    try:
+        options = OPTIONS[platform].model_validate(draft.options)
+    except ValidationError as exc:
+        problems = [
+            f"Option {'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}."
+            for e in exc.errors(include_input=False)
+        ]
+        return Verdict({}, problems)
+    return Verdict(options.model_dump(exclude_none=True), CHECKS[platform](draft, options))

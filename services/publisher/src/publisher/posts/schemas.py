@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from publisher.models import Post, Target
+
+TEXT_MAX = 63206  # the most any platform takes (Facebook); each platform's own rule is checked
+
+
+class TargetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: uuid.UUID
+    text: str | None = Field(
+        default=None, max_length=TEXT_MAX, description="This account's text (default: the post's)"
+    )
+    media_ids: list[uuid.UUID] | None = Field(
+        default=None, max_length=20, description="This account's media (default: the post's)"
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Platform options: X reply_settings, thread; TikTok privacy_level, "
+        "disable_comment/duet/stitch, brand_content_toggle; YouTube title, privacy_status, "
+        "category_id, made_for_kids; Instagram media_type; LinkedIn visibility",
+    )
+
+
+class PostIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    workspace_id: uuid.UUID
+    text: str = Field(default="", max_length=TEXT_MAX)
+    media_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+    targets: list[TargetIn] = Field(min_length=1, max_length=50)
+    scheduled_at: datetime | None = Field(
+        default=None,
+        description="With an offset: that instant. Without: wall time in `timezone`. "
+        "Absent: publish now.",
+    )
+    timezone: str | None = Field(
+        default=None, max_length=64, description="IANA zone (default: the workspace's)"
+    )
+
+
+class PostPatch(BaseModel):
+    """What an edit may change; absent fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(default=None, max_length=TEXT_MAX)
+    media_ids: list[uuid.UUID] | None = Field(default=None, max_length=20)
+    targets: list[TargetIn] | None = Field(default=None, min_length=1, max_length=50)
+    scheduled_at: datetime | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+
+
+class RejectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class TargetOut(BaseModel):
+    id: uuid.UUID
+    account_id: uuid.UUID
+    platform: str
+    status: str
+    text: str
+    media_ids: list[uuid.UUID]
+    options: dict[str, Any]
+    platform_post_id: str | None
+    url: str | None
+    error: str | None
+    attempts: int
+    retry_at: datetime | None = Field(description="When a waiting target is tried again")
+    published_at: datetime | None
+
+
+class PostOut(BaseModel):
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    status: str
+    text: str
+    media_ids: list[uuid.UUID]
+    scheduled_at: datetime
+    timezone: str
+    author_id: uuid.UUID
+    approval: str = Field(description="not_required, pending, approved or rejected")
+    rejection_reason: str | None
+    created_at: datetime
+    targets: list[TargetOut]
+
+
+class PostPage(BaseModel):
+    items: list[PostOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: done")
+
+
+class ValidationOut(BaseModel):
+    """``POST /posts/validate``: what creating this post would say, nothing stored."""
+
+    valid: bool
+    scheduled_at: datetime
+    targets: list[dict[str, str]] = Field(description="[{account_id, error, detail}] refused")
+
+
+def target_out(target: Target, post: Post) -> TargetOut:
+    return TargetOut(
+        id=target.id,
+        account_id=target.account_id,
+        platform=target.platform,
+        status=target.status,
+        text=target.text if target.text is not None else post.text,
+        media_ids=target.media_ids if target.media_ids is not None else post.media_ids,
+        options=target.options,
+        platform_post_id=target.platform_post_id,
+        url=target.url,
+        error=target.error,
+        attempts=target.attempts,
+        retry_at=target.due_at if target.status == "waiting" else None,
+        published_at=target.published_at,
+    )
+
+
+def post_out(post: Post, status: str) -> PostOut:
+    return PostOut(
+        id=post.id,
+        workspace_id=post.workspace_id,
+        status=status,
+        text=post.text,
+        media_ids=post.media_ids,
+        scheduled_at=post.scheduled_at,
+        timezone=post.timezone,
+        author_id=post.author_id,
+        approval=post.approval,
+        rejection_reason=post.rejection_reason,
+        created_at=post.created_at,
+        targets=[target_out(t, post) for t in post.targets],
+    )

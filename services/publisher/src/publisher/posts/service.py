@@ -1,0 +1,411 @@
+"""Compose, edit, cancel, approve and reject posts. Every check runs before anything is
+stored; each change and its event commit in the caller's transaction."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from publisher.context import Caller, PublisherContext
+from publisher.models import Approval, Post, Target, TargetStatus
+from publisher.posts.repository import CalendarQuery, PostRepository
+from publisher.posts.schemas import (
+    PostIn,
+    PostOut,
+    PostPage,
+    PostPatch,
+    TargetIn,
+    ValidationOut,
+    post_out,
+)
+from publisher.posts.status import OPEN, STARTED, derive
+from publisher.posts.validation import InvalidTargets, PlannedTarget, checked_plan, due_instant
+from publisher.publishing.dispatcher import notify_schedule_changed
+from socialseed.contracts import (
+    AccountDisconnected,
+    PostApproved,
+    PostCancelled,
+    PostRejected,
+    PostScheduled,
+    PostTargetRef,
+)
+from socialseed.errors import BadRequest, Conflict, Forbidden, NotFound
+from socialseed.security import ROLE_RANK
+
+
+class PostNotFound(NotFound):
+    default_detail = "Post not found."
+
+
+class AlreadyPublishing(Conflict):
+    default_detail = "Publishing has started for this post; it can no longer be changed."
+
+
+class NotPendingApproval(Conflict):
+    default_detail = "This post is not waiting for approval."
+
+
+class OwnPostApproval(Forbidden):
+    default_detail = "Authors do not approve or reject their own posts."
+
+
+class InvalidCursor(BadRequest):
+    default_detail = "This cursor was not issued by this list."
+
+
+def _needs_approval(require_approval: bool, role: str) -> bool:
+    return require_approval and ROLE_RANK[role] < ROLE_RANK["admin"]
+
+
+def encode_cursor(post: Post) -> str:
+    raw = f"{post.scheduled_at.isoformat()}|{post.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, _, post_id = raw.partition("|")
+        return datetime.fromisoformat(at), uuid.UUID(post_id)
+    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        raise InvalidCursor() from exc
+
+
+@dataclass(frozen=True)
+class Plan:
+    due: datetime
+    timezone: str
+    needs_approval: bool
+    targets: list[PlannedTarget]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A post as composed or edited: what is checked before anything is stored."""
+
+    workspace_id: uuid.UUID
+    text: str
+    media_ids: list[uuid.UUID]
+    targets: list[TargetIn]
+    scheduled_at: datetime | None
+    timezone: str | None
+
+    @classmethod
+    def of(cls, body: PostIn) -> Draft:
+        return cls(
+            body.workspace_id,
+            body.text,
+            body.media_ids,
+            body.targets,
+            body.scheduled_at,
+            body.timezone,
+        )
+
+
+class PostService:
+    async def _due(
+        self, session: AsyncSession, ctx: PublisherContext, caller: Caller, draft: Draft
+    ) -> tuple[datetime, str, bool]:
+        """When the draft is due (UTC), in which zone, and whether it needs approval."""
+        role = caller.principal.require(draft.workspace_id, "editor")
+        workspace = await ctx.directory.workspace(session, draft.workspace_id, caller.authorization)
+        tz_name = draft.timezone or workspace.timezone
+        due = due_instant(
+            draft.scheduled_at, tz_name, ctx.clock(), max_days=ctx.settings.max_schedule_days
+        )
+        return due, tz_name, _needs_approval(workspace.require_approval, role)
+
+    async def _plan(
+        self,
+        session: AsyncSession,
+        ctx: PublisherContext,
+        caller: Caller,
+        draft: Draft,
+        *,
+        exclude_post: uuid.UUID | None = None,
+    ) -> Plan:
+        due, tz_name, needs_approval = await self._due(session, ctx, caller, draft)
+        planned = await self._targets(session, ctx, caller, draft, due, exclude_post)
+        return Plan(due, tz_name, needs_approval, planned)
+
+    async def _targets(
+        self,
+        session: AsyncSession,
+        ctx: PublisherContext,
+        caller: Caller,
+        draft: Draft,
+        due: datetime,
+        exclude_post: uuid.UUID | None = None,
+    ) -> list[PlannedTarget]:
+        accounts = await ctx.directory.accounts(
+            session, draft.workspace_id, [t.account_id for t in draft.targets], caller.authorization
+        )
+        return await checked_plan(
+            session,
+            workspace_id=draft.workspace_id,
+            accounts=accounts,
+            text=draft.text,
+            media_ids=draft.media_ids,
+            targets=draft.targets,
+            due=due,
+            exclude_post=exclude_post,
+        )
+
+    async def validate(
+        self, session: AsyncSession, ctx: PublisherContext, caller: Caller, body: PostIn
+    ) -> ValidationOut:
+        draft = Draft.of(body)
+        due, _, _ = await self._due(session, ctx, caller, draft)
+        try:
+            await self._targets(session, ctx, caller, draft, due)
+        except InvalidTargets as exc:
+            return ValidationOut(valid=False, scheduled_at=due, targets=exc.problems)
+        return ValidationOut(valid=True, scheduled_at=due, targets=[])
+
+    async def create(
+        self, session: AsyncSession, ctx: PublisherContext, caller: Caller, body: PostIn
+    ) -> PostOut:
+        plan = await self._plan(session, ctx, caller, Draft.of(body))
+        post = Post(
+            workspace_id=body.workspace_id,
+            author_id=caller.principal.user_id,
+            text=body.text,
+            media_ids=body.media_ids,
+            scheduled_at=plan.due,
+            timezone=plan.timezone,
+            approval=Approval.PENDING if plan.needs_approval else Approval.NOT_REQUIRED,
+            targets=[_target(body.workspace_id, p, plan, i) for i, p in enumerate(plan.targets)],
+        )
+        post.status = derive(post.approval, [t.status for t in post.targets])
+        await PostRepository(session).add(post)
+        if not plan.needs_approval:
+            await self._scheduled(session, ctx, post)
+        return post_out(post, post.status)
+
+    async def get(self, session: AsyncSession, caller: Caller, post_id: uuid.UUID) -> PostOut:
+        post = await self._find(session, caller, post_id)
+        return post_out(post, post.status)
+
+    async def calendar(
+        self, session: AsyncSession, caller: Caller, query: CalendarQuery, cursor: str | None
+    ) -> PostPage:
+        caller.principal.require(query.workspace_id)
+        if cursor is not None:
+            query = CalendarQuery(**{**query.__dict__, "after": decode_cursor(cursor)})
+        posts = await PostRepository(session).calendar(
+            CalendarQuery(**{**query.__dict__, "limit": query.limit + 1})
+        )
+        more = len(posts) > query.limit
+        posts = posts[: query.limit]
+        return PostPage(
+            items=[post_out(p, p.status) for p in posts],
+            next_cursor=encode_cursor(posts[-1]) if more else None,
+        )
+
+    async def update(
+        self,
+        session: AsyncSession,
+        ctx: PublisherContext,
+        caller: Caller,
+        post_id: uuid.UUID,
+        patch: PostPatch,
+    ) -> PostOut:
+        post = await self._find(session, caller, post_id, lock=True)
+        self._require_editable(caller, post)
+        targets = patch.targets or [_target_in(t) for t in post.targets if t.status in OPEN]
+        text = patch.text if patch.text is not None else post.text
+        media_ids = patch.media_ids if patch.media_ids is not None else post.media_ids
+        rescheduled = patch.scheduled_at is not None or patch.timezone is not None
+        draft = Draft(
+            post.workspace_id,
+            text,
+            media_ids,
+            targets,
+            patch.scheduled_at if rescheduled else post.scheduled_at,
+            patch.timezone or post.timezone,
+        )
+        plan = await self._plan(session, ctx, caller, draft, exclude_post=post.id)
+        post.text, post.media_ids = text, media_ids
+        post.scheduled_at, post.timezone = plan.due, plan.timezone
+        post.approval = Approval.PENDING if plan.needs_approval else Approval.NOT_REQUIRED
+        post.rejection_reason = None
+        # The open targets never started: the edit replaces them (delete-orphan); the ones a
+        # disconnect cancelled stay, with their reason.
+        kept = [t for t in post.targets if t.status not in OPEN]
+        post.targets = kept + [
+            _target(post.workspace_id, p, plan, len(kept) + i) for i, p in enumerate(plan.targets)
+        ]
+        post.updated_at = ctx.clock()
+        post.status = derive(post.approval, [t.status for t in post.targets])
+        await session.flush()
+        if not plan.needs_approval:
+            await self._scheduled(session, ctx, post)
+        return post_out(post, post.status)
+
+    async def cancel(
+        self, session: AsyncSession, ctx: PublisherContext, caller: Caller, post_id: uuid.UUID
+    ) -> None:
+        post = await self._find(session, caller, post_id, lock=True)
+        self._require_editable(caller, post)
+        now = ctx.clock()
+        for target in post.targets:
+            target.status, target.due_at = TargetStatus.CANCELLED, None
+        post.cancelled_at, post.status = now, derive(post.approval, [])
+        await ctx.outbox.add(
+            session,
+            PostCancelled(
+                post_id=post.id,
+                workspace_id=post.workspace_id,
+                cancelled_by=caller.principal.user_id,
+                reason="Cancelled by a member of the workspace.",
+                cancelled_at=now,
+            ),
+            key=str(post.id),
+        )
+
+    async def approve(
+        self, session: AsyncSession, ctx: PublisherContext, caller: Caller, post_id: uuid.UUID
+    ) -> PostOut:
+        post = await self._reviewable(session, caller, post_id)
+        now = ctx.clock()
+        post.approval, post.reviewed_by, post.reviewed_at = (
+            Approval.APPROVED,
+            caller.principal.user_id,
+            now,
+        )
+        for target in post.targets:
+            if target.status in OPEN:
+                target.due_at = max(post.scheduled_at, now)
+        post.status = derive(post.approval, [t.status for t in post.targets])
+        await ctx.outbox.add(
+            session,
+            PostApproved(
+                post_id=post.id,
+                workspace_id=post.workspace_id,
+                approved_by=caller.principal.user_id,
+                approved_at=now,
+            ),
+            key=str(post.id),
+        )
+        await self._scheduled(session, ctx, post)
+        return post_out(post, post.status)
+
+    async def reject(
+        self,
+        session: AsyncSession,
+        ctx: PublisherContext,
+        caller: Caller,
+        post_id: uuid.UUID,
+        reason: str,
+    ) -> PostOut:
+        post = await self._reviewable(session, caller, post_id)
+        now = ctx.clock()
+        post.approval, post.reviewed_by, post.reviewed_at = (
+            Approval.REJECTED,
+            caller.principal.user_id,
+            now,
+        )
+        post.rejection_reason = reason
+        post.status = derive(post.approval, [t.status for t in post.targets])
+        await ctx.outbox.add(
+            session,
+            PostRejected(
+                post_id=post.id,
+                workspace_id=post.workspace_id,
+                rejected_by=caller.principal.user_id,
+                reason=reason,
+                rejected_at=now,
+            ),
+            key=str(post.id),
+        )
+        return post_out(post, post.status)
+
+    async def cancel_for_account(
+        self, session: AsyncSession, ctx: PublisherContext, event: AccountDisconnected
+    ) -> None:
+        """The account left the workspace: its targets that have not started are cancelled."""
+        reason = "The account was disconnected from the workspace."
+        for target in await PostRepository(session).open_targets_of_account(event.account_id):
+            target.status, target.due_at, target.error = TargetStatus.CANCELLED, None, reason
+            post = target.post
+            post.status = derive(post.approval, [t.status for t in post.targets])
+
+    # helpers ----------------------------------------------------------------------------
+    async def _find(
+        self, session: AsyncSession, caller: Caller, post_id: uuid.UUID, *, lock: bool = False
+    ) -> Post:
+        post = await PostRepository(session).get(set(caller.principal.roles), post_id, lock=lock)
+        if post is None:
+            raise PostNotFound()
+        return post
+
+    def _require_editable(self, caller: Caller, post: Post) -> None:
+        role = caller.principal.require(post.workspace_id, "editor")
+        if ROLE_RANK[role] < ROLE_RANK["admin"] and post.author_id != caller.principal.user_id:
+            raise Forbidden("Editors change only their own posts.")
+        if any(t.status in STARTED for t in post.targets):
+            raise AlreadyPublishing()
+        if all(t.status == TargetStatus.CANCELLED for t in post.targets):
+            raise AlreadyPublishing("This post was cancelled.")
+
+    async def _reviewable(self, session: AsyncSession, caller: Caller, post_id: uuid.UUID) -> Post:
+        post = await self._find(session, caller, post_id, lock=True)
+        caller.principal.require(post.workspace_id, "admin")
+        if post.author_id == caller.principal.user_id:
+            raise OwnPostApproval()
+        if post.approval != Approval.PENDING:
+            raise NotPendingApproval()
+        return post
+
+    async def _scheduled(self, session: AsyncSession, ctx: PublisherContext, post: Post) -> None:
+        open_targets = [t for t in post.targets if t.status in OPEN]
+        await ctx.outbox.add(
+            session,
+            PostScheduled(
+                post_id=post.id,
+                workspace_id=post.workspace_id,
+                author_id=post.author_id,
+                scheduled_at=post.scheduled_at,
+                timezone=post.timezone,
+                targets=[
+                    PostTargetRef(target_id=t.id, account_id=t.account_id, platform=t.platform)
+                    for t in open_targets
+                ],
+            ),
+            key=str(post.id),
+        )
+        await notify_schedule_changed(session)
+
+
+def _target(workspace_id: uuid.UUID, planned: PlannedTarget, plan: Plan, position: int) -> Target:
+    return Target(
+        id=uuid.uuid4(),
+        position=position,
+        workspace_id=workspace_id,
+        account_id=planned.account.id,
+        platform=planned.account.platform,
+        text=planned.text,
+        media_ids=planned.media_ids,
+        options=planned.options,
+        status=TargetStatus.SCHEDULED,
+        due_at=None if plan.needs_approval else plan.due,
+        progress={},
+        attempts=0,
+    )
+
+
+def _target_in(target: Target) -> TargetIn:
+    return TargetIn(
+        account_id=target.account_id,
+        text=target.text,
+        media_ids=target.media_ids,
+        options=target.options,
+    )
+
+
+posts = PostService()

@@ -1,0 +1,181 @@
+"""Everything a post is checked for before anything is stored: its time, each target's account,
+media and platform rules, and each account's rolling publishing cap. Every failing target is
+named in one answer (``InvalidTargets``), so the composer can show them all at once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from publisher.media.repository import MediaRepository
+from publisher.models import AccountView, Media
+from publisher.posts import rules
+from publisher.posts.repository import PostRepository
+from publisher.posts.schedule import check_window, resolve
+from publisher.posts.schemas import TargetIn
+from socialseed.errors import BadRequest
+from socialseed.platforms import Platform
+from socialseed.platforms.base import MediaKind
+
+
+class InvalidTargets(BadRequest):
+    default_detail = "Some targets cannot be published as they are; see `targets`."
+
+    def __init__(self, problems: list[dict[str, str]]) -> None:
+        super().__init__()
+        self.problems = problems
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "targets": self.problems}
+
+
+@dataclass(frozen=True)
+class Cap:
+    """At most ``posts`` published per account in any ``window``."""
+
+    posts: int
+    window: timedelta
+
+
+# The platforms' documented publishing caps (see docs/platforms.md).
+CAPS: dict[Platform, Cap] = {
+    Platform.INSTAGRAM: Cap(100, timedelta(hours=24)),
+    Platform.TIKTOK: Cap(15, timedelta(hours=24)),
+    Platform.X: Cap(100, timedelta(minutes=15)),
+    Platform.LINKEDIN: Cap(150, timedelta(hours=24)),
+    Platform.YOUTUBE: Cap(100, timedelta(hours=24)),
+    Platform.FACEBOOK: Cap(200, timedelta(hours=24)),
+}
+
+
+@dataclass(frozen=True)
+class PlannedTarget:
+    """A target that passed every check: what will be stored."""
+
+    account: AccountView
+    text: str | None
+    media_ids: list[uuid.UUID] | None
+    options: dict[str, Any]
+
+
+def _facts(media: Media) -> rules.MediaFacts:
+    return rules.MediaFacts(
+        kind=MediaKind(media.kind),
+        mime_type=media.mime_type,
+        size=media.size,
+        width=media.width,
+        height=media.height,
+        duration_s=media.duration_s,
+    )
+
+
+@dataclass
+class TargetCheck:
+    session: AsyncSession
+    workspace_id: uuid.UUID
+    accounts: dict[uuid.UUID, AccountView]
+    media: dict[uuid.UUID, Media]
+    post_text: str
+    post_media: list[uuid.UUID]
+    due: datetime
+    exclude_post: uuid.UUID | None = None
+
+    async def plan(self, targets: Sequence[TargetIn]) -> list[PlannedTarget]:
+        planned, problems = [], []
+        seen: set[uuid.UUID] = set()
+        for target in targets:
+            outcome = await self._plan_one(target, seen)
+            seen.add(target.account_id)
+            if isinstance(outcome, PlannedTarget):
+                planned.append(outcome)
+            else:
+                problems.append({"account_id": str(target.account_id), **outcome})
+        if problems:
+            raise InvalidTargets(problems)
+        return planned
+
+    def _draft(self, target: TargetIn) -> rules.Draft:
+        ids = target.media_ids if target.media_ids is not None else self.post_media
+        return rules.Draft(
+            text=target.text if target.text is not None else self.post_text,
+            media=[_facts(self.media[i]) for i in ids],
+            options=target.options,
+        )
+
+    async def _plan_one(
+        self, target: TargetIn, seen: set[uuid.UUID]
+    ) -> PlannedTarget | dict[str, str]:
+        """The target as it will be stored, or its problem ``{error, detail}``."""
+        if target.account_id in seen:
+            return {"error": "DuplicateTarget", "detail": "This account is targeted twice."}
+        account = self.accounts.get(target.account_id)
+        if account is None:
+            return {"error": "AccountNotFound", "detail": "No such account in this workspace."}
+        if account.status != "active":
+            return {
+                "error": "AccountNotActive",
+                "detail": f"The account is {account.status.replace('_', ' ')}; "
+                + (
+                    "reconnect it first."
+                    if account.status == "reauth_required"
+                    else "pick another."
+                ),
+            }
+        ids = target.media_ids if target.media_ids is not None else self.post_media
+        missing = [str(i) for i in ids if i not in self.media]
+        if missing:
+            return {"error": "MediaNotFound", "detail": f"No such media: {', '.join(missing)}."}
+        platform = Platform(account.platform)
+        verdict = rules.check(platform, self._draft(target))
+        if verdict.problems:
+            return {"error": "PlatformRules", "detail": " ".join(verdict.problems)}
+        cap = CAPS[platform]
+        used = await PostRepository(self.session).scheduled_near(
+            account.id, self.due, cap.window, exclude_post=self.exclude_post
+        )
+        if used >= cap.posts:
+            return {
+                "error": "PublishingCapReached",
+                "detail": f"{platform.value} publishes at most {cap.posts} posts per account in "
+                f"{_window(cap.window)}; {used} are already planned around this time.",
+            }
+        return PlannedTarget(account, target.text, target.media_ids, verdict.options)
+
+
+def _window(window: timedelta) -> str:
+    hours = window.total_seconds() / 3600
+    return f"{hours:g} hours" if hours >= 1 else f"{window.total_seconds() / 60:g} minutes"
+
+
+async def checked_plan(
+    session: AsyncSession,
+    *,
+    workspace_id: uuid.UUID,
+    accounts: dict[uuid.UUID, AccountView],
+    text: str,
+    media_ids: list[uuid.UUID],
+    targets: Sequence[TargetIn],
+    due: datetime,
+    exclude_post: uuid.UUID | None = None,
+) -> list[PlannedTarget]:
+    wanted = set(media_ids) | {i for t in targets for i in (t.media_ids or [])}
+    media = await MediaRepository(session).in_workspace(workspace_id, wanted)
+    check = TargetCheck(session, workspace_id, accounts, media, text, media_ids, due, exclude_post)
+    return await check.plan(targets)
+
+
+def due_instant(
+    scheduled_at: datetime | None, tz_name: str, now: datetime, *, max_days: int
+) -> datetime:
+    """When the post is due (UTC): ``now`` when no time was given."""
+    if scheduled_at is None:
+        resolve(now, tz_name)  # still refuse an unknown zone
+        return now
+    instant = resolve(scheduled_at, tz_name)
+    check_window(instant, now, max_days=max_days)
+    return instant

@@ -1,0 +1,136 @@
+"""The dispatcher: claims due targets and hands each to the workers as a
+``post.publish_requested`` command, keyed by account (so one account's publishes are ordered).
+
+It sleeps until the next due target and is woken early by Postgres ``NOTIFY`` when a schedule
+changes (any replica's commit reaches every replica's listener), never by a fixed short poll.
+Claims use ``FOR UPDATE SKIP LOCKED``: any number of replicas dispatch side by side, each due
+target exactly once. A claimed target is ``publishing`` with a lease (``due_at``): a worker that
+dies holding it leaves it due again when the lease ends, and the next worker reconciles with the
+platform before it publishes anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
+import asyncpg
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from publisher.context import PublisherContext
+from publisher.models import Target, TargetStatus
+from publisher.posts.repository import PostRepository
+from socialseed.contracts import PostPublishRequested
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "publisher_schedule"
+# Statuses the dispatcher takes when due: new, waiting out a limit, unknown outcome, or a
+# publishing lease that ran out (or a poll of a platform still processing).
+DUE = (
+    TargetStatus.SCHEDULED,
+    TargetStatus.WAITING,
+    TargetStatus.IN_DOUBT,
+    TargetStatus.PUBLISHING,
+)
+
+
+async def notify_schedule_changed(session: AsyncSession) -> None:
+    """Wake every replica's dispatcher when this transaction commits."""
+    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+
+
+class Dispatcher:
+    def __init__(self, ctx: PublisherContext) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.woken = asyncio.Event()
+
+    async def run(self) -> None:
+        async with self._listening():
+            while True:
+                try:
+                    while await self.dispatch_once():
+                        pass
+                    wait = await self._seconds_to_next_due()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # database away: try again shortly
+                    log.warning("dispatch turn failed; retrying", exc_info=True)
+                    wait = 1.0
+                self.woken.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.woken.wait(), wait)
+
+    async def dispatch_once(self) -> int:
+        """Claim one batch of due targets and emit their commands. Returns how many."""
+        ctx = self.ctx
+        now = ctx.clock()
+        lease = timedelta(seconds=self.settings.publish_lease)
+        async with ctx.db.transaction() as session:
+            targets = list(
+                await session.scalars(
+                    select(Target)
+                    .where(Target.status.in_(DUE), Target.due_at <= now)
+                    .order_by(Target.due_at)
+                    .limit(self.settings.dispatch_batch)
+                    .with_for_update(skip_locked=True, of=Target)
+                )
+            )
+            for target in targets:
+                target.status = TargetStatus.PUBLISHING
+                target.dispatches += 1
+                target.due_at = now + lease
+                await ctx.outbox.add(
+                    session,
+                    PostPublishRequested(
+                        post_id=target.post_id,
+                        workspace_id=target.workspace_id,
+                        target_id=target.id,
+                        account_id=target.account_id,
+                        platform=target.platform,
+                        attempt=target.dispatches,
+                        requested_at=now,
+                    ),
+                    key=str(target.account_id),
+                )
+            if targets:
+                await PostRepository(session).refresh_statuses({t.post_id for t in targets})
+        return len(targets)
+
+    async def _seconds_to_next_due(self) -> float:
+        async with self.ctx.db.transaction() as session:
+            next_due: datetime | None = await session.scalar(
+                select(func.min(Target.due_at)).where(Target.status.in_(DUE))
+            )
+        if next_due is None:
+            return self.settings.dispatch_idle_wait
+        seconds = (next_due - self.ctx.clock()).total_seconds()
+        return min(max(seconds, 0.0), self.settings.dispatch_idle_wait)
+
+    @contextlib.asynccontextmanager
+    async def _listening(self) -> AsyncIterator[None]:
+        """LISTEN on a connection of its own (not from the pool) for schedule changes."""
+        url = self.ctx.db.engine.url
+        conn: asyncpg.Connection | None = None
+        try:
+            conn = await asyncpg.connect(
+                host=url.host,
+                port=url.port,
+                user=url.username,
+                password=url.password,
+                database=url.database,
+            )
+            await conn.add_listener(CHANNEL, lambda *_: self.woken.set())
+        except (OSError, asyncpg.PostgresError):
+            # Without notifications the dispatcher still wakes at the next due time.
+            log.warning("cannot LISTEN for schedule changes; dispatching on due times only")
+        try:
+            yield
+        finally:
+            if conn is not None:
+                await conn.close()

@@ -1,0 +1,105 @@
+"""Platform access tokens from accounts' internal token vault, kept in memory (never stored)
+until shortly before they expire."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from pydantic import SecretStr
+
+from socialseed.platforms import TokenSet
+
+
+@dataclass(frozen=True)
+class VaultToken:
+    tokens: TokenSet
+    platform_user_id: str
+
+
+class AccountUnusable(Exception):
+    """The vault will not hand out a token: the account needs reconnecting, or is gone."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class VaultUnavailable(Exception):
+    """The vault could not be asked (down, or an error of its own): retry later."""
+
+
+class TokenVault:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        accounts_url: str,
+        secret: SecretStr,
+        *,
+        clock: Callable[[], datetime],
+        lead: timedelta = timedelta(minutes=2),
+    ) -> None:
+        self.http = http
+        self.accounts_url = accounts_url.rstrip("/")
+        self.secret = secret
+        self.clock = clock
+        self.lead = lead
+        self._cache: dict[uuid.UUID, VaultToken] = {}
+        self._locks: dict[uuid.UUID, asyncio.Lock] = {}
+
+    async def token(self, account_id: uuid.UUID, *, force: bool = False) -> VaultToken:
+        """A valid token for the account; ``force`` after the platform refused the cached one
+        (the vault then refreshes it at the platform)."""
+        async with self._locks.setdefault(account_id, asyncio.Lock()):
+            cached = self._cache.get(account_id)
+            if cached is not None and not force and self._fresh(cached):
+                return cached
+            fetched = await self._fetch(account_id, force=force)
+            self._cache[account_id] = fetched
+            return fetched
+
+    def forget(self, account_id: uuid.UUID) -> None:
+        self._cache.pop(account_id, None)
+
+    def _fresh(self, token: VaultToken) -> bool:
+        expires = token.tokens.expires_at
+        return expires is None or expires - self.lead > self.clock()
+
+    async def _fetch(self, account_id: uuid.UUID, *, force: bool) -> VaultToken:
+        try:
+            response = await self.http.post(
+                f"{self.accounts_url}/internal/accounts/{account_id}/access-token",
+                params={"force": "true"} if force else None,
+                headers={"authorization": f"Bearer {self.secret.get_secret_value()}"},
+            )
+        except httpx.HTTPError as exc:
+            raise VaultUnavailable(f"unreachable ({type(exc).__name__})") from exc
+        if response.status_code in (404, 409):
+            error = _error_name(response)
+            raise AccountUnusable(
+                "The account needs to be connected again."
+                if error in ("AccountNeedsReauth", "AccountNotActive", "VaultError")
+                else "The account is no longer connected."
+            )
+        if response.status_code != 200:
+            raise VaultUnavailable(f"answered {response.status_code}")
+        body = response.json()
+        expires_at = body.get("expires_at")
+        return VaultToken(
+            tokens=TokenSet(
+                access_token=body["access_token"],
+                expires_at=datetime.fromisoformat(expires_at) if expires_at else None,
+            ),
+            platform_user_id=body["platform_user_id"],
+        )
+
+
+def _error_name(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("error", ""))
+    except ValueError:
+        return ""

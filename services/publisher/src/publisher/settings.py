@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from socialseed.platforms.base import PlatformsConfig
+from socialseed.settings import ServiceSettings
+
+
+class PublisherSettings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PUBLISHER_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    service_name: str = "publisher"
+    database_url: str = (
+        "postgresql+asyncpg://publisher:dev-only-publisher@127.0.0.1:54320/socialseed"
+    )
+    platforms: PlatformsConfig = PlatformsConfig()
+
+    # Other services, reached directly (not through the gateway).
+    accounts_url: str = "http://127.0.0.1:8002"
+    auth_url: str = "http://127.0.0.1:8001"
+    # This service's secret for accounts' internal token vault (accounts'
+    # ACCOUNTS_INTERNAL_TOKENS__PUBLISHER holds the same value).
+    vault_token: SecretStr = SecretStr("dev-only-publisher")
+
+    # Posts: how far ahead a post may be scheduled, and the longest thread on X.
+    max_schedule_days: int = 365
+    max_targets: int = 50
+    list_limit_max: int = 200
+    # Dispatch: targets claimed per turn; the longest sleep between turns when nothing is due
+    # sooner (schedule changes wake it at once through NOTIFY); how long a worker holds a
+    # claimed target before it counts as dead and the target is reconciled and handed on.
+    dispatch_batch: int = 500
+    dispatch_idle_wait: float = 30.0
+    publish_lease: float = 120.0
+    # One publish step (all of its platform calls) must end well inside the lease.
+    publish_step_timeout: float = 60.0
+    # Publishes in flight per worker process.
+    publish_concurrency: int = 64
+    # Transient failures are retried this many times (exponential backoff with jitter).
+    publish_max_attempts: int = 6
+    # The public base URL media is served from (platforms that pull media fetch it there).
+    public_media_url: str = "http://127.0.0.1:8003"
+    media_dir: str = ".data/media"
+    media_url_ttl: int = 3600
+    media_url_key: SecretStr = SecretStr("dev-only-media-url-key")
+    max_image_bytes: int = Field(default=8 * 1024 * 1024)
+    max_video_bytes: int = Field(default=512 * 1024 * 1024)

@@ -1,0 +1,333 @@
+"""Composing posts through the gateway: every check before anything is stored, wall-clock
+schedules across DST, approval by role, edits and cancels, the calendar, and tenancy."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from tests.conftest import (
+    Stack,
+    User,
+    add_member,
+    connect_account,
+    make_user,
+    make_workspace,
+    owner_with_workspace,
+    refresh,
+)
+
+
+async def x_account(api: httpx.AsyncClient, user: User, ws: str, name: str = "ada") -> str:
+    accounts = await connect_account(api, user, ws, "x", name)
+    return str(accounts[0]["id"])
+
+
+async def create(api: httpx.AsyncClient, user: User, **body: object) -> httpx.Response:
+    return await api.post("/api/v1/posts", json=body, headers=user.headers)
+
+
+async def calendar(api: httpx.AsyncClient, user: User, ws: str, **query: str) -> list[dict]:
+    r = await api.get("/api/v1/posts", params={"workspace_id": ws, **query}, headers=user.headers)
+    assert r.status_code == 200, r.text
+    return list(r.json()["items"])
+
+
+async def scheduled(
+    api: httpx.AsyncClient, user: User, ws: str, account: str, text: str, **fields: object
+) -> dict:
+    """A post of ``text`` to one account, due in two days unless told otherwise."""
+    body = {"scheduled_at": later(), **fields}
+    r = await create(
+        api, user, workspace_id=ws, text=text, targets=[{"account_id": account}], **body
+    )
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def later(days: int = 2) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+async def test_a_post_to_one_account_is_scheduled(api: httpx.AsyncClient, stack: Stack) -> None:
+    owner, ws = await owner_with_workspace(api)
+    account = await x_account(api, owner, ws)
+    r = await create(
+        api,
+        owner,
+        workspace_id=ws,
+        text="Hello from SocialSeed",
+        targets=[{"account_id": account, "options": {"reply_settings": "following"}}],
+        scheduled_at=later(),
+    )
+    assert r.status_code == 201, r.text
+    post = r.json()
+    assert post["status"] == "scheduled" and post["approval"] == "not_required"
+    assert post["author_id"] == owner.id
+    [target] = post["targets"]
+    assert target["platform"] == "x" and target["status"] == "scheduled"
+    assert target["text"] == "Hello from SocialSeed"
+    assert target["options"] == {"reply_settings": "following", "thread": []}
+    r = await api.get(f"/api/v1/posts/{post['id']}", headers=owner.headers)
+    assert r.status_code == 200 and r.json() == post
+
+
+async def test_every_broken_target_is_named_and_nothing_is_stored(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    owner, ws = await owner_with_workspace(api)
+    x = await x_account(api, owner, ws)
+    [youtube] = await connect_account(api, owner, ws, "youtube", "ada-yt")
+    other, other_ws = await owner_with_workspace(api, "Other")
+    foreign = await x_account(api, other, other_ws, "bob")
+    r = await create(
+        api,
+        owner,
+        workspace_id=ws,
+        text="a" * 260 + " https://example.com/" + "b" * 10,  # 260 + 1 + 23 as X counts
+        targets=[
+            {"account_id": x},
+            {"account_id": str(youtube["id"])},
+            {"account_id": foreign},
+            {"account_id": x},
+        ],
+        scheduled_at=later(),
+    )
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert body["error"] == "InvalidTargets"
+    errors = [(t["account_id"], t["error"]) for t in body["targets"]]
+    assert errors == [
+        (x, "PlatformRules"),
+        (str(youtube["id"]), "PlatformRules"),
+        (foreign, "AccountNotFound"),
+        (x, "DuplicateTarget"),
+    ]
+    assert "284 characters as X counts them" in body["targets"][0]["detail"]
+    assert "title" in body["targets"][1]["detail"]
+    assert await calendar(api, owner, ws) == []
+    # the composer's preview says the same, storing nothing either
+    r = await api.post(
+        "/api/v1/posts/validate",
+        json={"workspace_id": ws, "text": "ok", "targets": [{"account_id": foreign}]},
+        headers=owner.headers,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["valid"] is False
+    assert r.json()["targets"][0]["error"] == "AccountNotFound"
+    assert await calendar(api, owner, ws) == []
+
+
+async def test_wall_times_across_dst(api: httpx.AsyncClient, stack: Stack) -> None:
+    owner, ws = await owner_with_workspace(api)
+    account = await x_account(api, owner, ws)
+    # 2027-03-28: Paris skips 02:00-03:00
+    r = await create(
+        api,
+        owner,
+        workspace_id=ws,
+        text="spring",
+        targets=[{"account_id": account}],
+        scheduled_at="2027-03-28T02:30:00",
+        timezone="Europe/Paris",
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == "NonexistentLocalTime"
+    assert "01:59" in r.json()["detail"] and "03:00" in r.json()["detail"]
+    # 2027-10-31: Paris repeats 02:00-03:00; the earlier instant (still CEST, UTC+2) is meant
+    r = await create(
+        api,
+        owner,
+        workspace_id=ws,
+        text="autumn",
+        targets=[{"account_id": account}],
+        scheduled_at="2027-10-31T02:30:00",
+        timezone="Europe/Paris",
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["scheduled_at"].startswith("2027-10-31T00:30:00")
+    assert r.json()["timezone"] == "Europe/Paris"
+    # an offset makes it an instant: the later 02:30 (CET, UTC+1)
+    r = await create(
+        api,
+        owner,
+        workspace_id=ws,
+        text="autumn again",
+        targets=[{"account_id": account}],
+        scheduled_at="2027-10-31T02:30:00+01:00",
+        timezone="Europe/Paris",
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["scheduled_at"].startswith("2027-10-31T01:30:00")
+
+
+async def test_bad_times_are_named(api: httpx.AsyncClient, stack: Stack) -> None:
+    owner, ws = await owner_with_workspace(api)
+    account = await x_account(api, owner, ws)
+    cases = [
+        ({"scheduled_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat()}, "ScheduledInPast"),
+        ({"scheduled_at": later(400)}, "ScheduledTooFar"),
+        ({"scheduled_at": later(), "timezone": "Mars/Olympus"}, "InvalidTimezone"),
+    ]
+    for fields, error in cases:
+        r = await create(
+            api, owner, workspace_id=ws, text="t", targets=[{"account_id": account}], **fields
+        )
+        assert (r.status_code, r.json()["error"]) == (400, error), r.text
+    assert await calendar(api, owner, ws) == []
+
+
+async def test_the_workspace_zone_is_the_default(api: httpx.AsyncClient, stack: Stack) -> None:
+    owner = await make_user(api)
+    ws = str((await make_workspace(api, owner, timezone="America/New_York"))["id"])
+    owner = await refresh(api, owner)
+    account = await x_account(api, owner, ws)
+    r = await create(
+        api,
+        owner,
+        workspace_id=ws,
+        text="nine in New York",
+        targets=[{"account_id": account}],
+        scheduled_at="2027-01-15T09:00:00",
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["timezone"] == "America/New_York"
+    assert r.json()["scheduled_at"].startswith("2027-01-15T14:00:00")
+
+
+async def test_approval_by_role(api: httpx.AsyncClient, stack: Stack) -> None:
+    owner = await make_user(api)
+    ws = str((await make_workspace(api, owner, require_approval=True))["id"])
+    owner = await refresh(api, owner)
+    editor = await add_member(api, owner, ws, await make_user(api, name="Ed"), "editor")
+    admin = await add_member(api, owner, ws, await make_user(api, name="Al"), "admin")
+    account = await x_account(api, owner, ws)
+    post = await scheduled(api, editor, ws, account, "draft")
+    assert post["status"] == "pending_approval"
+    # an editor cannot approve (not even their own); an admin's post needs no approval
+    r = await api.post(f"/api/v1/posts/{post['id']}/approve", headers=editor.headers)
+    assert r.status_code == 403, r.text
+    own = await scheduled(api, admin, ws, account, "mine")
+    assert own["status"] == "scheduled"
+    # rejected with a reason the author sees
+    r = await api.post(
+        f"/api/v1/posts/{post['id']}/reject",
+        json={"reason": "Tone it down"},
+        headers=admin.headers,
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["rejection_reason"]) == ("rejected", "Tone it down")
+    r = await api.get(f"/api/v1/posts/{post['id']}", headers=editor.headers)
+    assert r.json()["rejection_reason"] == "Tone it down"
+    # the author's edit goes back for approval; then an admin approves it
+    r = await api.patch(
+        f"/api/v1/posts/{post['id']}", json={"text": "toned down"}, headers=editor.headers
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["rejection_reason"]) == ("pending_approval", None)
+    r = await api.post(f"/api/v1/posts/{post['id']}/approve", headers=admin.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "scheduled" and r.json()["approval"] == "approved"
+    r = await api.post(f"/api/v1/posts/{post['id']}/approve", headers=admin.headers)
+    assert (r.status_code, r.json()["error"]) == (409, "NotPendingApproval")
+    # an approved post edited by its editor needs approval again
+    r = await api.patch(
+        f"/api/v1/posts/{post['id']}", json={"text": "changed my mind"}, headers=editor.headers
+    )
+    assert r.json()["status"] == "pending_approval"
+    # viewers compose nothing
+    viewer = await add_member(api, owner, ws, await make_user(api, name="Vi"), "viewer")
+    r = await create(api, viewer, workspace_id=ws, text="x", targets=[{"account_id": account}])
+    assert r.status_code == 403, r.text
+
+
+async def test_cancel_then_no_more_changes(api: httpx.AsyncClient, stack: Stack) -> None:
+    owner, ws = await owner_with_workspace(api)
+    account = await x_account(api, owner, ws)
+    post = await scheduled(api, owner, ws, account, "soon")
+    r = await api.delete(f"/api/v1/posts/{post['id']}", headers=owner.headers)
+    assert r.status_code == 204, r.text
+    r = await api.get(f"/api/v1/posts/{post['id']}", headers=owner.headers)
+    assert r.json()["status"] == "cancelled"
+    assert [t["status"] for t in r.json()["targets"]] == ["cancelled"]
+    r = await api.patch(f"/api/v1/posts/{post['id']}", json={"text": "x"}, headers=owner.headers)
+    assert (r.status_code, r.json()["error"]) == (409, "AlreadyPublishing")
+
+
+async def test_another_workspace_sees_nothing(api: httpx.AsyncClient, stack: Stack) -> None:
+    owner, ws = await owner_with_workspace(api)
+    account = await x_account(api, owner, ws)
+    post = await scheduled(api, owner, ws, account, "ours")
+    stranger, _ = await owner_with_workspace(api, "Stranger")
+    for method, path, body in [
+        ("GET", f"/api/v1/posts/{post['id']}", None),
+        ("PATCH", f"/api/v1/posts/{post['id']}", {"text": "theirs"}),
+        ("DELETE", f"/api/v1/posts/{post['id']}", None),
+        ("POST", f"/api/v1/posts/{post['id']}/approve", None),
+    ]:
+        r = await api.request(method, path, json=body, headers=stranger.headers)
+        assert (r.status_code, r.json()["error"]) == (404, "PostNotFound"), (method, r.text)
+    r = await api.get("/api/v1/posts", params={"workspace_id": ws}, headers=stranger.headers)
+    assert r.status_code == 404, r.text
+    r = await api.get(f"/api/v1/posts/{post['id']}", headers=owner.headers)
+    assert r.json()["text"] == "ours"
+
+
+async def test_the_calendar_pages_by_time(api: httpx.AsyncClient, stack: Stack) -> None:
+    owner, ws = await owner_with_workspace(api)
+    account = await x_account(api, owner, ws)
+    base = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    for i in range(5):
+        at = (base + timedelta(hours=4 - i)).isoformat()
+        await scheduled(api, owner, ws, account, f"post {i}", scheduled_at=at)
+    seen, cursor = [], None
+    while True:
+        params = {"workspace_id": ws, "limit": "2", **({"cursor": cursor} if cursor else {})}
+        r = await api.get("/api/v1/posts", params=params, headers=owner.headers)
+        assert r.status_code == 200, r.text
+        seen += [p["text"] for p in r.json()["items"]]
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["post 4", "post 3", "post 2", "post 1", "post 0"]
+    window = await calendar(
+        api,
+        owner,
+        ws,
+        **{
+            "from": (base + timedelta(hours=1)).isoformat(),
+            "to": (base + timedelta(hours=3)).isoformat(),
+        },
+    )
+    assert [p["text"] for p in window] == ["post 3", "post 2"]
+    r = await api.get(
+        "/api/v1/posts",
+        params={"workspace_id": ws, "cursor": "bm90LWEtY3Vyc29y"},
+        headers=owner.headers,
+    )
+    assert (r.status_code, r.json()["error"]) == (400, "InvalidCursor")
+
+
+async def test_disconnecting_an_account_cancels_its_scheduled_targets(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    owner, ws = await owner_with_workspace(api)
+    account = await x_account(api, owner, ws)
+    post = await scheduled(api, owner, ws, account, "later")
+    r = await api.delete(f"/api/v1/accounts/{account}", headers=owner.headers)
+    assert r.status_code == 204, r.text
+    deadline = time.monotonic() + 20
+    while True:  # account.disconnected travels through Kafka
+        target = (await api.get(f"/api/v1/posts/{post['id']}", headers=owner.headers)).json()[
+            "targets"
+        ][0]
+        if target["status"] == "cancelled" or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert target["status"] == "cancelled"
+    assert "disconnected" in target["error"]
+    r = await create(api, owner, workspace_id=ws, text="x", targets=[{"account_id": account}])
+    assert r.json()["targets"][0]["error"] == "AccountNotActive", r.text
