@@ -330,10 +330,12 @@ class PostService:
     ) -> None:
         """The account left the workspace: its targets that have not started are cancelled."""
         reason = "The account was disconnected from the workspace."
-        for target in await PostRepository(session).open_targets_of_account(event.account_id):
+        repo = PostRepository(session)
+        targets = await repo.open_targets_of_account(event.account_id)
+        for target in targets:
             target.status, target.due_at, target.error = TargetStatus.CANCELLED, None, reason
-            post = target.post
-            post.status = derive(post.approval, [t.status for t in post.targets])
+        await session.flush()
+        await repo.refresh_statuses({t.post_id for t in targets})
 
     # helpers ----------------------------------------------------------------------------
     async def _find(
