@@ -271,11 +271,9 @@ def require_page_token(token: Token, page: Account) -> None:
 def check_posting(call: GraphCall, page: Account, message: str) -> None:
     state = call.state
     now = state.clock.now()
-    recent = [p for p in state.posts_of(NAME, page.id) if p.request is not None]
-    if message and any(
-        p.text == message and p.created_at > now - state.settings.facebook_duplicate_window
-        for p in recent
-    ):
+    window = state.settings.facebook_duplicate_window
+    duplicate = state.same_text_since(NAME, page.id, message, now - window) if message else None
+    if duplicate is not None and duplicate.request is not None:
         raise Reject(
             graph.error(
                 "(#506) Duplicate status message",
@@ -286,10 +284,7 @@ def check_posting(call: GraphCall, page: Account, message: str) -> None:
                 "one you posted. Try posting something different.",
             )
         )
-    if (
-        len([p for p in recent if p.created_at > now - 60])
-        >= state.settings.facebook_posts_per_minute
-    ):
+    if state.count_posts(NAME, page.id, now - 60) >= state.settings.facebook_posts_per_minute:
         raise Reject(
             graph.error(
                 "(#368) The action attempted has been deemed abusive or is otherwise disallowed",
@@ -503,7 +498,7 @@ def rate_limit(call: GraphCall, token: Token) -> None:
                 80001,
             )
         return
-    users = sum(1 for a in state.accounts.values() if a.platform == NAME and a.kind == "user")
+    users = state.users[NAME]
     app_key, app_limit = (NAME, "app"), settings.meta_calls_per_user_hour * max(1, users)
     user = state.limits.sliding(
         (NAME, "user", token.account_id), settings.meta_user_calls_per_hour, 3_600, now

@@ -269,9 +269,7 @@ async def create_container(call: GraphCall, account: Account) -> Response:
     state, p = call.state, call.params
     now = state.clock.now()
     recent = [
-        c
-        for c in state.objects_of(NAME, "container")
-        if c["account_id"] == account.id and c["created_at"] > now - DAY
+        c for c in state.objects_of(NAME, "container", account.id) if c["created_at"] > now - DAY
     ]
     if len(recent) >= state.settings.instagram_container_cap:
         return graph.error("Application request limit reached", 9, 2207042)

@@ -331,8 +331,8 @@ def check_pull_url(state: SandboxState, url: Any) -> None:
 
 def check_caps(state: SandboxState, account: Account, inbox: bool, privacy: str | None) -> None:
     settings, now = state.settings, state.clock.now()
-    publishes = [p for p in state.objects_of(NAME, "publish") if p["created_at"] > now - DAY]
     if not settings.tiktok_audited:
+        publishes = [p for p in state.objects_of(NAME, "publish") if p["created_at"] > now - DAY]
         if privacy not in (None, "SELF_ONLY"):
             raise Reject(
                 fail(
@@ -349,7 +349,7 @@ def check_caps(state: SandboxState, account: Account, inbox: bool, privacy: str 
                     envelope({}, "reached_active_user_cap", "The daily active user cap is reached.")
                 )
             )
-    mine = [p for p in publishes if p["account_id"] == account.id]
+    mine = [p for p in state.objects_of(NAME, "publish", account.id) if p["created_at"] > now - DAY]
     if inbox:
         pending = [p for p in mine if p["mode"] == "inbox"]
         if len(pending) >= settings.tiktok_max_pending_drafts:

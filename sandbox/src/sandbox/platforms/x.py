@@ -485,9 +485,7 @@ async def create_tweet(request: Request) -> Response:
             403, "Forbidden", "You attempted to reply to a Tweet that is deleted or not visible."
         )
     since = state.clock.now() - state.settings.x_duplicate_window
-    if text and any(
-        p.text == text and p.created_at >= since for p in state.posts_of(NAME, who.account.id)
-    ):
+    if text and state.same_text_since(NAME, who.account.id, text, since):
         return problem(
             403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."
         )
