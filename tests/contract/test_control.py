@@ -87,7 +87,7 @@ def test_injected_x_429_carries_rate_limit_headers(client: httpx.Client) -> None
     headers = {"Authorization": f"Bearer {x_token(client)}"}
     client.post(
         "/_sandbox/faults",
-        json={"platform": "x", "endpoint": "/2/tweets", "burst_429": 1, "rate_limit_headers": True},
+        json={"platform": "x", "endpoint": "/2/tweets", "burst_429": 1},  # headers by default
     )
     now = client.get("/_sandbox/clock").json()["ts"]
     burst = client.get("/x/2/tweets", headers=headers, params={"ids": "1"})
@@ -95,6 +95,17 @@ def test_injected_x_429_carries_rate_limit_headers(client: httpx.Client) -> None
     assert burst.headers["x-rate-limit-limit"] == "5000"
     assert burst.headers["x-rate-limit-remaining"] == "0"
     assert now < int(burst.headers["x-rate-limit-reset"]) <= now + 15 * 60 + 1
+    client.post(
+        "/_sandbox/faults",
+        json={
+            "platform": "x",
+            "endpoint": "/2/tweets",
+            "burst_429": 1,
+            "rate_limit_headers": False,
+        },
+    )
+    bare = client.get("/x/2/tweets", headers=headers, params={"ids": "1"})
+    assert bare.status_code == 429 and "x-rate-limit-reset" not in bare.headers
 
 
 def test_stats_keys_name_the_method_once(client: httpx.Client) -> None:

@@ -193,13 +193,21 @@ class Stats:
     rate_limited: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
     requests: int = 0
 
-    def record(self, platform: str, endpoint: str, status: int) -> None:
+    def record(
+        self, platform: str, endpoint: str, status: int, throttled: bool, dropped: bool = False
+    ) -> None:
+        """One answered call; ``throttled`` when its answer is a rate limit, whatever the
+        status (429, Meta's 400 codes, YouTube's 403 quotaExceeded); ``dropped`` when the
+        client never got it."""
         self.calls[(platform, endpoint)] += 1
         self.statuses[(platform, endpoint, status)] += 1
-        if status == 429:
+        if throttled:
             self.rate_limited[platform] += 1
+        if dropped:
+            self.dropped[platform] += 1
         if status >= 500:
             self.errors[platform] += 1
 
@@ -218,6 +226,7 @@ class Stats:
             entry["rate_limited"] = self.rate_limited[platform]
             entry["server_errors"] = self.errors[platform]
             entry["faults"] = self.faults[platform]
+            entry["dropped"] = self.dropped[platform]
         return {"requests": self.requests, "platforms": platforms}
 
 

@@ -89,6 +89,19 @@ class GraphCall:
 Dispatcher = Callable[[GraphCall], Awaitable[Response]]
 
 
+# Graph error codes that mean "rate limited" (Meta answers them with HTTP 400, not 429): app
+# (4), user (17), page (32), custom endpoint (613), Pages BUC (80001), Instagram BUC (80002).
+THROTTLE_CODES = frozenset({4, 17, 32, 613, 80001, 80002})
+
+
+def is_throttle(body: bytes) -> bool:
+    try:
+        code = json.loads(body).get("error", {}).get("code")
+    except (ValueError, AttributeError):
+        return False
+    return code in THROTTLE_CODES
+
+
 def fbtrace_id() -> str:
     return secrets.token_urlsafe(8)
 

@@ -562,4 +562,12 @@ def truth(state: SandboxState, post: Post) -> dict[str, Any]:
     }
 
 
-SPEC = PlatformSpec(NAME, router, rate_limited, server_error, truth)
+SPEC = PlatformSpec(
+    NAME,
+    router,
+    rate_limited,
+    server_error,
+    truth,
+    throttle_statuses=frozenset({400}),
+    throttle_body=graph.is_throttle,
+)

@@ -7,7 +7,7 @@ Hosts: ``x.com`` (authorize) and ``api.x.com`` (everything else) share ``/x`` wi
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ from sandbox.platforms.base import (
 from sandbox.ratelimit import Usage
 from sandbox.settings import SandboxSettings
 from sandbox.state import Account, Post, SandboxState, Token, TokenProblem, digits
+from sandbox.textcount import MAX_WEIGHTED_LENGTH, weighted_length
 from sandbox.web import (
     Reject,
     authenticate,
@@ -286,12 +287,20 @@ def media_category(media_type: str, category: str | None) -> str:
     return "tweet_video" if media_type.startswith("video/") else "tweet_image"
 
 
+# What a failed processing reports (a ``fail_processing`` fault on the finalize call).
+PROCESSING_ERROR = {
+    "code": 1,
+    "name": "InvalidMedia",
+    "message": "Invalid or Unsupported media, Reason: UnsupportedMedia.",
+}
+
+
 def processing_info(state: SandboxState, media: dict[str, Any]) -> dict[str, Any] | None:
+    if media.get("failed"):
+        return {"state": "failed", "progress_percent": 100, "error": media["failed"]}
     if media["category"] == "tweet_image":
         return None  # images need no processing
     left = media["finalized_at"] + state.settings.processing_seconds - state.clock.now()
-    if media.get("failed"):
-        return {"state": "failed", "progress_percent": 100, "error": media["failed"]}
     if left <= 0:
         return {"state": "succeeded", "progress_percent": 100}
     elapsed = state.settings.processing_seconds - left
@@ -354,7 +363,8 @@ def new_media(
     )
 
 
-def finalize_media(state: SandboxState, media: dict[str, Any]) -> None:
+def finalize_media(request: Request, media: dict[str, Any]) -> None:
+    state = sandbox(request)
     if media["received"] != media["total_bytes"]:
         raise Reject(invalid_request("File size does not match total_bytes", "media_id"))
     found = sniff(media["head"], media["received"])
@@ -363,6 +373,8 @@ def finalize_media(state: SandboxState, media: dict[str, Any]) -> None:
         raise Reject(invalid_request("Media type unrecognized.", "media_id"))
     media["format"] = found.format
     media["finalized_at"] = state.clock.now()
+    if request.scope.get("sandbox.fail_processing"):
+        media["failed"] = PROCESSING_ERROR
 
 
 async def media_upload_form(request: Request) -> tuple[dict[str, str], bytes | None]:
@@ -408,7 +420,7 @@ async def media_finalize(request: Request, media_id: str) -> Response:
     state = sandbox(request)
     who = caller(request, "media/upload", "media.write")
     media = owned_media(request, who, media_id)
-    finalize_media(state, media)
+    finalize_media(request, media)
     return json_response({"data": media_json(state, media)}, headers=who.headers)
 
 
@@ -433,7 +445,7 @@ async def media_simple_upload(request: Request) -> Response:
     found = sniff(data)
     media = new_media(state, who, fields.get("media_type", found.mime), len(data), None)
     media["received"], media["head"] = len(data), data[:64]
-    finalize_media(state, media)
+    finalize_media(request, media)
     return json_response({"data": media_json(state, media)}, headers=who.headers)
 
 
@@ -467,6 +479,17 @@ def daily_caps(state: SandboxState, account_id: str) -> tuple[Usage, Usage]:
     return user, app
 
 
+def thread_data(parent: Post | None, new_id: str) -> dict[str, Any]:
+    """A reply joins its parent's conversation; any other tweet starts its own."""
+    if parent is None:
+        return {"reply_to": None, "conversation_id": new_id}
+    return {
+        "reply_to": parent.id,
+        "reply_to_user": parent.account_id,
+        "conversation_id": parent.data.get("conversation_id", parent.id),
+    }
+
+
 @router.post("/2/tweets")
 async def create_tweet(request: Request) -> Response:
     state = sandbox(request)
@@ -474,13 +497,14 @@ async def create_tweet(request: Request) -> Response:
     body = await json_body(request, invalid_request)
     text = body.get("text") or ""
     media_ids = (body.get("media") or {}).get("media_ids") or []
-    if not isinstance(text, str) or len(text) > 280:
+    if not isinstance(text, str) or weighted_length(text) > MAX_WEIGHTED_LENGTH:
         return invalid_request("Your Tweet text is too long.", "text")
     if not text and not media_ids:
         return invalid_request("Either text or media is required.", "text")
     media = check_media_ids(state, who, media_ids)
     reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
-    if reply_to and state.post(NAME, str(reply_to)) is None:
+    parent = state.post(NAME, str(reply_to)) if reply_to else None
+    if reply_to and parent is None:
         return problem(
             403, "Forbidden", "You attempted to reply to a Tweet that is deleted or not visible."
         )
@@ -501,15 +525,17 @@ async def create_tweet(request: Request) -> Response:
     }
     if not (user_day.allowed and app_day.allowed):
         return too_many(headers)
+    new_id = tweet_id(state)
     post = state.add_post(
         Post(
             platform=NAME,
-            id=tweet_id(state),
+            id=new_id,
             account_id=who.account.id,
             text=text,
             media=[
                 {
                     "media_id": m["id"],
+                    "media_key": m["media_key"],
                     "kind": m["category"],
                     "format": m.get("format"),
                     "size": m["total_bytes"],
@@ -518,7 +544,7 @@ async def create_tweet(request: Request) -> Response:
             ],
             created_at=state.clock.now(),
             request=request_record(request, body),
-            data={"reply_to": reply_to},
+            data=thread_data(parent, new_id),
         )
     )
     data = {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}
@@ -594,8 +620,34 @@ def not_authorized_field(post_id: str, field: str) -> dict[str, Any]:
     }
 
 
+def thread_fields(post: Post, fields: list[str]) -> dict[str, Any]:
+    """``conversation_id``, ``in_reply_to_user_id`` and ``referenced_tweets``, when asked for."""
+    values: dict[str, Any] = {"conversation_id": post.data.get("conversation_id", post.id)}
+    if post.data.get("reply_to"):
+        values["in_reply_to_user_id"] = post.data["reply_to_user"]
+        values["referenced_tweets"] = [{"type": "replied_to", "id": post.data["reply_to"]}]
+    return {f: values[f] for f in fields if f in values}
+
+
+def media_includes(posts: list[Post], expansions: Sequence[str]) -> list[dict[str, str]]:
+    """``includes.media`` for ``expansions=attachments.media_keys``."""
+    if "attachments.media_keys" not in expansions:
+        return []
+    kinds = {"tweet_image": "photo", "tweet_gif": "animated_gif", "tweet_video": "video"}
+    return [
+        {"media_key": m["media_key"], "type": kinds.get(m["kind"], "photo")}
+        for post in posts
+        for m in post.media
+    ]
+
+
 def tweet_json(
-    state: SandboxState, post: Post, fields: list[str], who: Caller, errors: list[dict[str, Any]]
+    state: SandboxState,
+    post: Post,
+    fields: list[str],
+    who: Caller,
+    errors: list[dict[str, Any]],
+    expansions: Sequence[str] = (),
 ) -> dict[str, Any]:
     tweet: dict[str, Any] = {
         "id": post.id,
@@ -606,6 +658,9 @@ def tweet_json(
         tweet["created_at"] = iso(post.created_at, ms=True)
     if "author_id" in fields:
         tweet["author_id"] = post.account_id
+    tweet.update(thread_fields(post, fields))
+    if post.media and ("attachments" in fields or "attachments.media_keys" in expansions):
+        tweet["attachments"] = {"media_keys": [m["media_key"] for m in post.media]}
     if "public_metrics" in fields:
         tweet["public_metrics"] = public_metrics(state, post)
     private = [f for f in ("non_public_metrics", "organic_metrics") if f in fields]
@@ -619,6 +674,25 @@ def tweet_json(
     return tweet
 
 
+def render_tweets(
+    request: Request, who: Caller, posts: list[Post], errors: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """``data``, ``includes`` and ``errors`` for tweets read with the request's ``tweet.fields``
+    and ``expansions``; keys without content are left out, as X does."""
+    state, params = sandbox(request), request.query_params
+    fields = split_list(params.get("tweet.fields"))
+    expansions = split_list(params.get("expansions"))
+    body: dict[str, Any] = {}
+    if posts:
+        body["data"] = [tweet_json(state, p, fields, who, errors, expansions) for p in posts]
+    media = media_includes(posts, expansions)
+    if media:
+        body["includes"] = {"media": media}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
 @router.get("/2/tweets")
 async def lookup_tweets(request: Request) -> Response:
     state = sandbox(request)
@@ -628,32 +702,21 @@ async def lookup_tweets(request: Request) -> Response:
         return invalid_request(
             "The `ids` query parameter value must be 1 to 100 numeric ids.", "ids"
         )
-    fields = split_list(request.query_params.get("tweet.fields"))
-    data, errors = [], []
-    for value in ids:
-        post = state.post(NAME, value)
-        if post is None:
-            errors.append(not_found(value))
-        else:
-            data.append(tweet_json(state, post, fields, who, errors))
-    body: dict[str, Any] = {"data": data} if data else {}
-    if errors:
-        body["errors"] = errors
-    return json_response(body, headers=who.headers)
+    found = [(value, state.post(NAME, value)) for value in ids]
+    errors = [not_found(value) for value, post in found if post is None]
+    posts = [post for _, post in found if post is not None]
+    return json_response(render_tweets(request, who, posts, errors), headers=who.headers)
 
 
 @router.get("/2/tweets/{tweet_id}")
 async def get_tweet(request: Request, tweet_id: str) -> Response:
     state = sandbox(request)
     who = caller(request, "GET tweets/:id", "tweet.read")
-    fields = split_list(request.query_params.get("tweet.fields"))
     post = state.post(NAME, tweet_id)
     if post is None:
         return json_response({"errors": [not_found(tweet_id, "id")]}, headers=who.headers)
-    errors: list[dict[str, Any]] = []
-    body: dict[str, Any] = {"data": tweet_json(state, post, fields, who, errors)}
-    if errors:
-        body["errors"] = errors
+    body = render_tweets(request, who, [post], [])
+    body["data"] = body["data"][0]  # one tweet, not a list
     return json_response(body, headers=who.headers)
 
 
@@ -669,18 +732,12 @@ async def user_tweets(request: Request, user_id: str) -> Response:
     posts = state.posts_of(NAME, user_id)
     start = int(params.get("pagination_token", "0") or 0)
     page = posts[start : start + max_results]
-    fields = split_list(params.get("tweet.fields"))
-    errors: list[dict[str, Any]] = []
     meta: dict[str, Any] = {"result_count": len(page)}
     if page:
         meta.update(newest_id=page[0].id, oldest_id=page[-1].id)
     if start + max_results < len(posts):
         meta["next_token"] = str(start + max_results)
-    body: dict[str, Any] = {"meta": meta}
-    if page:
-        body["data"] = [tweet_json(state, p, fields, who, errors) for p in page]
-    if errors:
-        body["errors"] = errors
+    body = render_tweets(request, who, page, []) | {"meta": meta}
     return json_response(body, headers=who.headers)
 
 
