@@ -139,6 +139,9 @@ def test_accepted_then_dropped(client: httpx.Client) -> None:
     # The post exists although the client never heard back.
     ledger = client.get("/_sandbox/ledger", params={"platform": "x"}).json()
     assert [e["text"] for e in ledger["entries"]] == ["in doubt"]
+    stats = client.get("/_sandbox/stats").json()["platforms"]["x"]
+    assert stats["dropped"] == 1
+    assert stats["endpoints"]["POST /2/tweets"]["statuses"] == {"201": 1}  # what it answered
 
 
 def test_timeout_and_latency(client: httpx.Client) -> None:

@@ -326,6 +326,8 @@ def test_fb_pages_publish_duplicate_and_insights(client: httpx.Client) -> None:
         params={"metric": "post_impressions", "access_token": page_token},
     ).json()
     assert old["error"]["code"] == 100
+    # Refusals with HTTP 400 (codes 200, 506, 100) are not rate limits.
+    assert client.get("/_sandbox/stats").json()["platforms"]["facebook"]["rate_limited"] == 0
     page_insights = client.get(
         f"/facebook/v21.0/{page}/insights",
         params={"metric": "page_media_view", "period": "day", "access_token": page_token},
@@ -410,8 +412,9 @@ def test_fb_platform_limits_user_page_and_endpoint(sandbox_with: SandboxFactory)
     # The hour's first page-token call was 30 minutes ago: access returns in 30 minutes.
     assert usage["type"] == "pages" and usage["call_count"] == 100
     assert usage["estimated_time_to_regain_access"] == 30
-    stats = c.get("/_sandbox/stats").json()["platforms"]["facebook"]["endpoints"]
-    assert stats["GET /{page-id}/insights"]["statuses"] == {"200": 1, "400": 1}
+    stats = c.get("/_sandbox/stats").json()["platforms"]["facebook"]
+    assert stats["endpoints"]["GET /{page-id}/insights"]["statuses"] == {"200": 1, "400": 1}
+    assert stats["rate_limited"] == 4  # codes 32, 17, 613 and 80001, all HTTP 400
 
 
 def test_fb_app_limit_is_code_4(sandbox_with: SandboxFactory) -> None:
@@ -420,6 +423,7 @@ def test_fb_app_limit_is_code_4(sandbox_with: SandboxFactory) -> None:
     app_level = c.get("/facebook/v21.0/me", params={"access_token": user_token})
     assert graph_error(app_level) == (400, 4)
     assert json.loads(app_level.headers["x-app-usage"])["call_count"] == 100
+    assert c.get("/_sandbox/stats").json()["platforms"]["facebook"]["rate_limited"] == 1
 
 
 def test_fb_login_finds_the_linked_instagram_account(client: httpx.Client) -> None:
