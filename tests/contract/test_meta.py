@@ -11,6 +11,7 @@ from sandbox.testing import (
     CLIENT_ID,
     CLIENT_SECRET,
     JPEG,
+    MP4,
     PNG,
     SandboxFactory,
     host_media,
@@ -474,3 +475,59 @@ def test_ig_insights_kept_two_years(sandbox_with: SandboxFactory) -> None:
     day1, day3 = media[0]["id"], media[1]["id"]  # seeded 1 and 3 days ago, newest first
     assert ig_insights(c, token, day1, "reach")["data"]
     assert ig_insights(c, token, day3, "reach") == {"data": []}  # older than the 2 days kept
+
+
+def test_fb_feed_lists_videos_and_pages_with_cursors(client: httpx.Client) -> None:
+    _, pages = fb_connect(client)
+    page, token = pages[0]["id"], pages[0]["access_token"]
+    texts = []
+    for i in range(4):
+        advance(client, 60)  # past the 10 posts / minute
+        texts.append(f"post {i}")
+        client.post(
+            f"/facebook/v21.0/{page}/feed", data={"message": texts[-1], "access_token": token}
+        )
+    video = client.post(
+        f"/facebook/v21.0/{page}/videos",
+        data={"file_url": host_media(client, MP4), "description": "a video", "access_token": token},
+    ).json()["id"]
+    feed = f"/facebook/v21.0/{page}/feed"
+
+    def read(path: str = feed, **params: str) -> Any:
+        return client.get(path, params={"access_token": token, **params}).json()
+
+    assert "a video" not in [p.get("message") for p in read()["data"]]  # still processing
+    advance(client, 11)
+    node = client.get(
+        f"/facebook/v21.0/{video}", params={"fields": "status,post_id", "access_token": token}
+    ).json()
+    assert node["status"]["video_status"] == "ready"
+    listed = read(f"/facebook/v21.0/{page}/posts", fields="id,message,attachments")["data"]
+    assert listed[0]["id"] == node["post_id"] and listed[0]["message"] == "a video"
+    assert listed[0]["attachments"]["data"][0]["target"]["id"] == video
+
+    # 5 new + 5 seeded posts, two at a time, newest first; the cursors advance to the end.
+    first = read(limit="2", fields="message")
+    seen = [p["message"] for p in first["data"]]
+    assert seen == ["a video", "post 3"]
+    assert "previous" not in first["paging"]
+    page_ = first
+    while "next" in page_["paging"]:
+        page_ = client.get(page_["paging"]["next"]).json()  # the URL as SDKs follow it
+        seen += [p["message"] for p in page_["data"]]
+    assert len(seen) == 10 and len(set(seen)) == 10
+    # A post published meanwhile does not shift the next page.
+    advance(client, 60)
+    client.post(feed, data={"message": "newer", "access_token": token})
+    second = read(limit="2", fields="message", after=first["paging"]["cursors"]["after"])
+    assert [p["message"] for p in second["data"]] == ["post 2", "post 1"]
+    back = read(limit="2", fields="message", before=second["paging"]["cursors"]["before"])
+    assert [p["message"] for p in back["data"]] == ["a video", "post 3"]
+    # since/until bound created_time (unix seconds).
+    now = client.get("/_sandbox/clock").json()["ts"]
+    recent = read(fields="message", since=str(int(now - 100)))["data"]
+    assert [p["message"] for p in recent] == ["newer", "a video", "post 3"]
+    older = read(fields="message", until=str(int(now - 86_400)))["data"]
+    assert older and all(p["message"].startswith("Older post") for p in older)
+    assert read(limit="101")["error"]["code"] == 100
+    assert read(after="!!")["error"]["code"] == 100

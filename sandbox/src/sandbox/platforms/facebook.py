@@ -243,16 +243,30 @@ def post_json(state: SandboxState, post: Post, fields: list[str]) -> dict[str, A
         "created_time": meta_time(post.created_at),
         "permalink_url": f"https://www.facebook.com/{post.id.replace('_', '/posts/')}",
         "is_published": post.data.get("published", True),
+        "status_type": "added_video" if post.kind == "video" else "mobile_status_update",
+        "attachments": attachments(post),
     }
     return {"id": post.id} | {f: values[f] for f in fields if f in values}
 
 
+def attachments(post: Post) -> dict[str, Any]:
+    """``attachments{media_type,target}``: how a feed entry names its video or photos."""
+    if post.kind == "video":
+        target = {"id": post.data["video_id"]}
+        return {"data": [{"media_type": "video", "type": "video_inline", "target": target}]}
+    return {"data": [{"media_type": "photo", "type": "photo"} for _ in post.media]}
+
+
 def visible_posts(state: SandboxState, page: Account) -> list[Post]:
+    """What the page's feed shows: published posts whose time has come, video posts once their
+    video is processed (scheduled and unpublished ones stay out)."""
     now = state.clock.now()
     return [
         p
         for p in state.posts_of(NAME, page.id)
-        if p.created_at <= now and p.data.get("published", True) and p.kind == "post"
+        if p.created_at <= now
+        and p.data.get("published", True)
+        and p.data.get("visible_at", 0) <= now
     ]
 
 
@@ -304,14 +318,13 @@ def new_post(
     kind: str = "post",
     published: bool = True,
     created_at: float | None = None,
-    pid: str | None = None,
 ) -> Post:
     state = call.state
     body = {k: v for k, v in call.params.items() if k != "access_token"}
     return state.add_post(
         Post(
             platform=NAME,
-            id=pid or post_id(state, page.id),
+            id=post_id(state, page.id),
             account_id=page.id,
             text=message,
             media=media,
@@ -385,19 +398,24 @@ async def video_post(call: GraphCall, page: Account) -> Response:
     error = None if media["kind"] == "video" else "The video file you selected is in a format "
     "that we don't support."
     description = call.params.get("description", "")
-    state.put(
+    video = state.put(
         NAME,
         "video",
         video_id,
         {
             "id": video_id,
             "page_id": page.id,
+            "post_id": None,
+            "description": description,
             "error": error,
             "ready_at": state.clock.now() + state.settings.processing_seconds,
         },
     )
     if error is None:
-        new_post(call, page, description, [media], kind="video", pid=video_id)
+        post = new_post(call, page, description, [media], kind="video")
+        # The feed shows it once processed; the video node names its post (``post_id``).
+        post.data.update(video_id=video_id, visible_at=video["ready_at"])
+        video["post_id"] = post.id
     return json_response({"id": video_id})
 
 
@@ -586,8 +604,8 @@ async def route(call: GraphCall, token: Token, node: str, edge: str | None) -> R
         if edge in ("feed", "posts", "published_posts") and method == "GET":
             fields = call.fields("id,message,created_time")
             return json_response(
-                graph.data_page(
-                    [post_json(state, post, fields) for post in visible_posts(state, page)]
+                graph.timeline_page(
+                    call, visible_posts(state, page), lambda post: post_json(state, post, fields)
                 )
             )
         if edge == "insights" and method == "GET":
@@ -597,7 +615,14 @@ async def route(call: GraphCall, token: Token, node: str, edge: str | None) -> R
     if video is not None and edge is None and method == "GET":
         call.name(NAME, "{video-id}")
         require_page_token(token, state.account(NAME, video["page_id"]) or owner)
-        return json_response({"id": node, "status": video_status(state, video)})
+        found: dict[str, Any] = {
+            "id": node,
+            "status": video_status(state, video),
+            "post_id": video["post_id"],
+            "description": video["description"],
+        }
+        fields = ["id", *call.fields("status")]
+        return json_response({f: found[f] for f in fields if found.get(f) is not None})
     post = state.post(NAME, node)
     if post is None:
         return graph.unsupported(call)

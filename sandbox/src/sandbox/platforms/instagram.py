@@ -510,9 +510,12 @@ async def route(call: GraphCall, me: Account, node: str, edge: str | None) -> Re
         if edge == "media" and method == "POST":
             return await create_container(call, me)
         if edge == "media" and method == "GET":
-            posts = state.posts_of(NAME, me.id)
             fields = call.fields("id")
-            return json_response(graph.data_page([media_json(state, p, fields) for p in posts]))
+            return json_response(
+                graph.timeline_page(
+                    call, state.posts_of(NAME, me.id), lambda p: media_json(state, p, fields)
+                )
+            )
         if edge == "media_publish" and method == "POST":
             return await publish(call, me)
         if edge == "content_publishing_limit" and method == "GET":
