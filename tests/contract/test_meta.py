@@ -531,3 +531,60 @@ def test_fb_feed_lists_videos_and_pages_with_cursors(client: httpx.Client) -> No
     assert older and all(p["message"].startswith("Older post") for p in older)
     assert read(limit="101")["error"]["code"] == 100
     assert read(after="!!")["error"]["code"] == 100
+
+
+def test_ig_refuses_the_deprecated_video_media_type(client: httpx.Client) -> None:
+    ig = ig_connect(client)
+    refused = client.post(
+        f"/instagram/v21.0/{ig['user_id']}/media",
+        data={
+            "media_type": "VIDEO",
+            "video_url": host_media(client, MP4),
+            "access_token": ig["token"],
+        },
+    ).json()
+    assert refused["error"]["code"] == 100 and "REELS" in refused["error"]["message"]
+    assert refused["error"]["type"] == "OAuthException"
+
+
+def test_ig_carousel_inherits_its_children_status(client: httpx.Client) -> None:
+    ig = ig_connect(client)
+    media = f"/instagram/v21.0/{ig['user_id']}/media"
+
+    def child(**fields: str) -> str:
+        data = {"is_carousel_item": "true", "access_token": ig["token"], **fields}
+        container: str = client.post(media, data=data).json()["id"]
+        return container
+
+    def status(container: str) -> str:
+        params = {"fields": "status_code", "access_token": ig["token"]}
+        code: str = client.get(f"/instagram/v21.0/{container}", params=params).json()["status_code"]
+        return code
+
+    image = child(image_url=host_media(client, JPEG))
+    video = child(media_type="VIDEO", video_url=host_media(client, MP4))  # 10 s to process
+    png = child(image_url=host_media(client, PNG))  # fails: JPEG only
+    advance(client, 2)
+
+    def carousel(*children: str) -> str:
+        data = {
+            "media_type": "CAROUSEL",
+            "children": ",".join(children),
+            "access_token": ig["token"],
+        }
+        container: str = client.post(media, data=data).json()["id"]
+        return container
+
+    waiting = carousel(image, video)
+    failed = carousel(image, png)
+    advance(client, 2)
+    assert (status(image), status(video), status(png)) == ("FINISHED", "IN_PROGRESS", "ERROR")
+    assert status(waiting) == "IN_PROGRESS"
+    assert status(failed) == "ERROR"
+    publish = f"/instagram/v21.0/{ig['user_id']}/media_publish"
+    early = client.post(publish, data={"creation_id": waiting, "access_token": ig["token"]})
+    assert early.json()["error"]["code"] == 9007
+    advance(client, 10)
+    assert status(waiting) == "FINISHED" and status(failed) == "ERROR"
+    done = client.post(publish, data={"creation_id": waiting, "access_token": ig["token"]})
+    assert "id" in done.json()

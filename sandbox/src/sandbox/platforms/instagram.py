@@ -246,9 +246,28 @@ def container_status(state: SandboxState, container: dict[str, Any]) -> tuple[st
         return "ERROR", f"Error: {container['error']}"
     if now >= container["created_at"] + DAY:
         return "EXPIRED", "Expired: The container was not published within 24 hours."
+    inherited = children_status(state, container)
+    if inherited is not None:
+        return inherited
     if now < container["ready_at"]:
         return "IN_PROGRESS", "In Progress: Media is still being processed."
     return "FINISHED", "Finished: Media has been uploaded and it is ready to be published."
+
+
+def children_status(state: SandboxState, carousel: dict[str, Any]) -> tuple[str, str] | None:
+    """A carousel is no further than its children: a failed or expired child fails it, an
+    unfinished one keeps it IN_PROGRESS (None when every child is FINISHED)."""
+    statuses = [
+        (child_id, container_status(state, child))
+        for child_id in carousel.get("children", [])
+        if (child := state.get(NAME, "container", child_id)) is not None
+    ]
+    for child_id, (code, _) in statuses:
+        if code in ("ERROR", "EXPIRED"):
+            return "ERROR", f"Error: The carousel item {child_id} is {code}."
+    if any(code == "IN_PROGRESS" for _, (code, _) in statuses):
+        return "IN_PROGRESS", "In Progress: A carousel item is still being processed."
+    return None
 
 
 def rate_limit(call: GraphCall, token: Token) -> None:
@@ -277,6 +296,13 @@ async def create_container(call: GraphCall, account: Account) -> Response:
     if len(caption) > 2200:
         return graph.invalid_param("The caption is too long (2200 characters at most).")
     media_type = p.get("media_type", "IMAGE").upper()
+    is_carousel_item = p.get("is_carousel_item") == "true"
+    if media_type == "VIDEO" and not is_carousel_item:
+        # Gone since 2023-11-09 for feed videos (carousel items still say VIDEO).
+        return graph.invalid_param(
+            "The VIDEO media type is no longer supported. Use media_type=REELS to publish a "
+            "video to the feed."
+        )
     children = [c for c in p.get("children", "").split(",") if c]
     media: list[dict[str, Any]] = []
     error = None
@@ -318,7 +344,8 @@ async def create_container(call: GraphCall, account: Account) -> Response:
             "media_type": media_type,
             "caption": caption,
             "media": media,
-            "is_carousel_item": p.get("is_carousel_item") == "true",
+            "is_carousel_item": is_carousel_item,
+            "children": children,
             "created_at": now,
             "ready_at": now + (state.settings.processing_seconds if video else 1),
             "error": error,
