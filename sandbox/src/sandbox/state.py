@@ -6,13 +6,14 @@ and tests can run several sandboxes side by side.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import hashlib
 import itertools
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -250,7 +251,14 @@ class SandboxState:
         # Platform-owned objects that are not posts (upload sessions, containers, media...).
         self.objects: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}  # (platform, kind)
         self.objects_by_owner: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
-        self.blobs: dict[str, tuple[str, bytes]] = {}  # /_sandbox/media: id -> (type, bytes)
+        self.blobs: dict[str, tuple[str, bytes]] = {}
+        self.tasks: set[asyncio.Task[None]] = set()  # /_sandbox/media: id -> (type, bytes)
+
+    def background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` after the response (a platform's asynchronous processing)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self.tasks.discard)
 
     # accounts -----------------------------------------------------------------------------
     def account(self, platform: str, account_id: str) -> Account | None:

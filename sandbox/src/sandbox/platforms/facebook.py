@@ -371,7 +371,7 @@ async def read_media(call: GraphCall, url_field: str) -> dict[str, Any]:
     if not url:
         raise Reject(graph.invalid_param(f"The parameter {url_field} or source is required."))
     try:
-        return {"url": url, **sniff(await fetch(call.state, url)).as_json()}
+        return {"url": url, **(await fetch(url)).sniff().as_json()}
     except FetchError as exc:
         raise Reject(graph.error(f"(#324) Missing or invalid image file: {exc}", 324)) from None
 

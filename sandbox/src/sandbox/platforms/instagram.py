@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sandbox import metrics, oauth
-from sandbox.media import FetchError, fetch, sniff
+from sandbox.media import FetchError, fetch
 from sandbox.platforms import graph
 from sandbox.platforms.base import (
     DAY,
@@ -321,7 +321,7 @@ async def create_container(call: GraphCall, account: Account) -> Response:
         if not url:
             return graph.invalid_param("The parameter image_url or video_url is required.")
         try:
-            found = sniff(await fetch(state, url))
+            found = (await fetch(url)).sniff()
             media.append({"url": url, **found.as_json()})
             wants_video = media_type in ("REELS", "VIDEO") or bool(p.get("video_url"))
             if wants_video and found.format not in ("mp4", "mov"):
