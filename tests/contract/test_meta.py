@@ -24,14 +24,14 @@ IG_SCOPES = (
 )
 
 
-def ig_connect(client: httpx.Client, user: str = "igor") -> dict[str, str]:
+def ig_connect(client: httpx.Client, user: str = "igor", scope: str = IG_SCOPES) -> dict[str, str]:
     response = client.get(
         "/instagram/oauth/authorize",
         params={
             "client_id": CLIENT_ID,
             "redirect_uri": redirect_uri("instagram"),
             "response_type": "code",
-            "scope": IG_SCOPES,
+            "scope": scope,
             "state": "s",
             "sandbox_approve": user,
         },
@@ -216,14 +216,19 @@ def test_ig_publish_cap(sandbox_with: SandboxFactory) -> None:
     assert results[2]["error"]["error_subcode"] == 2207042
 
 
-def fb_connect(client: httpx.Client, user: str = "fiona") -> tuple[str, list[dict[str, str]]]:
+FB_SCOPES = "pages_show_list,pages_manage_posts,pages_read_engagement,read_insights"
+
+
+def fb_connect(
+    client: httpx.Client, user: str = "fiona", scope: str = FB_SCOPES
+) -> tuple[str, list[dict[str, str]]]:
     response = client.get(
         "/facebook/v21.0/dialog/oauth",
         params={
             "client_id": CLIENT_ID,
             "redirect_uri": redirect_uri("facebook"),
             "response_type": "code",
-            "scope": "pages_manage_posts,pages_read_engagement",
+            "scope": scope,
             "state": "s",
             "sandbox_approve": user,
         },
@@ -588,3 +593,33 @@ def test_ig_carousel_inherits_its_children_status(client: httpx.Client) -> None:
     assert status(waiting) == "FINISHED" and status(failed) == "ERROR"
     done = client.post(publish, data={"creation_id": waiting, "access_token": ig["token"]})
     assert "id" in done.json()
+
+
+def test_meta_publishing_and_insights_check_scopes(client: httpx.Client) -> None:
+    _, pages = fb_connect(client, "reader", "pages_show_list,pages_read_engagement")
+    page, token = pages[0]["id"], pages[0]["access_token"]
+    post = client.post(f"/facebook/v21.0/{page}/feed", data={"message": "x", "access_token": token})
+    assert post.status_code == 403 and post.json()["error"]["code"] == 200
+    assert "pages_manage_posts" in post.json()["error"]["message"]
+    insights = client.get(
+        f"/facebook/v21.0/{page}/insights",
+        params={"metric": "page_media_view", "access_token": token},
+    )
+    assert insights.json()["error"]["code"] == 10
+    assert "read_insights" in insights.json()["error"]["message"]
+    assert client.get("/_sandbox/ledger", params={"platform": "facebook"}).json()["count"] == 0
+
+    ig = ig_connect(client, "looker", "instagram_business_basic")
+    container = client.post(
+        f"/instagram/v21.0/{ig['user_id']}/media",
+        data={"image_url": host_media(client, JPEG), "access_token": ig["token"]},
+    )
+    assert container.json()["error"]["code"] == 200
+    assert "instagram_business_content_publish" in container.json()["error"]["message"]
+    media = client.get("/instagram/v21.0/me/media", params={"access_token": ig["token"]})
+    first = media.json()["data"][0]["id"]  # reading media needs only the basic scope
+    refused = client.get(
+        f"/instagram/v21.0/{first}/insights",
+        params={"metric": "reach", "access_token": ig["token"]},
+    )
+    assert refused.json()["error"]["code"] == 10

@@ -595,6 +595,10 @@ async def route(call: GraphCall, token: Token, node: str, edge: str | None) -> R
         if edge is None and method == "GET":
             return json_response(page_json(state, page, call.fields("id,name"), None))
         require_page_token(token, page)
+        if edge in ("feed", "photos", "videos") and method == "POST":
+            graph.require_scope(token, "publish", "pages_manage_posts")
+        if edge == "insights":
+            graph.require_scope(token, "read", "read_insights")
         if edge == "feed" and method == "POST":
             return await feed_post(call, page)
         if edge == "photos" and method == "POST":
@@ -634,6 +638,7 @@ async def route(call: GraphCall, token: Token, node: str, edge: str | None) -> R
         post.deleted = True
         return json_response({"success": True})
     if edge == "insights" and method == "GET":
+        graph.require_scope(token, "read", "read_insights")
         return post_insights(call, post)
     return graph.unsupported(call)
 

@@ -124,6 +124,24 @@ def error(
     return json_response({"error": body}, status, headers)
 
 
+def require_scope(token: Token, action: str, *scopes: str) -> None:
+    """Meta's permission errors when the grant lacks every one of ``scopes``: (#200) for
+    publishing, (#10) for reads such as insights (both OAuthException, HTTP 400 or 403)."""
+    if any(scope in token.scopes for scope in scopes):
+        return
+    names = " or ".join(scopes)
+    if action == "publish":
+        raise Reject(
+            error(
+                f"(#200) The user hasn't authorized the application to perform this action "
+                f"(requires {names})",
+                200,
+                status=403,
+            )
+        )
+    raise Reject(error(f"(#10) This endpoint requires the '{names}' permission", 10, status=403))
+
+
 def invalid_param(message: str) -> Response:
     return error(f"(#100) {message}", 100)
 

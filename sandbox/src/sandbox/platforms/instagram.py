@@ -528,8 +528,17 @@ async def dispatch(call: GraphCall) -> Response:
     return graph.with_headers(response, call.headers)
 
 
+PUBLISH_SCOPES = ("instagram_business_content_publish", "instagram_content_publish")
+INSIGHTS_SCOPES = ("instagram_business_manage_insights", "instagram_manage_insights")
+
+
 async def route(call: GraphCall, me: Account, node: str, edge: str | None) -> Response:
     state, method = call.state, call.method
+    assert call.token is not None
+    if edge in ("media", "media_publish") and method == "POST":
+        graph.require_scope(call.token, "publish", *PUBLISH_SCOPES)
+    if edge == "insights":
+        graph.require_scope(call.token, "read", *INSIGHTS_SCOPES)
     if node == me.id:
         call.name(NAME, "{ig-user-id}", *([edge] if edge else []))
         if edge is None and method == "GET":
