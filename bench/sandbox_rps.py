@@ -12,6 +12,10 @@ benchmark needs >= 500 posts/s from it).
 
     uv run python bench/sandbox_rps.py [--seconds 5] [--runs 3] [--clients 2] [--concurrency 32]
     uv run python bench/sandbox_rps.py --endpoint tweets --prefill 15000 --accounts 1000
+
+``--cpu-per-publish`` measures instead, in this process and without sockets, the CPU time of
+one ``POST /x/2/tweets`` with no posts stored and with ``--prefill`` posts stored (default
+15,000): CPU time, unlike requests/s, does not depend on what else the machine runs.
 """
 
 from __future__ import annotations
@@ -31,34 +35,56 @@ from dataclasses import dataclass
 
 import httpx
 
-from sandbox.testing import CLIENT_ID, CLIENT_SECRET, approve, free_port, pkce, redirect_uri
+from sandbox.app import create_app
+from sandbox.settings import SandboxSettings
+from sandbox.state import Post, SandboxState
+from sandbox.testing import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    approve,
+    callback_params,
+    free_port,
+    pkce,
+    redirect_uri,
+)
+
+
+def x_authorize_params(challenge: str) -> dict[str, str]:
+    return {
+        "response_type": "code",
+        "client_id": CLIENT_ID,
+        "redirect_uri": redirect_uri("x"),
+        "scope": "tweet.read tweet.write users.read",
+        "state": "bench",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+
+
+def token_form(code: str, verifier: str) -> dict[str, str]:
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri("x"),
+        "code_verifier": verifier,
+    }
 
 
 def connect_x(base: str, username: str = "bench") -> str:
     p = pkce()
     with httpx.Client(base_url=base) as client:
-        params = {
-            "response_type": "code",
-            "client_id": CLIENT_ID,
-            "redirect_uri": redirect_uri("x"),
-            "scope": "tweet.read tweet.write users.read",
-            "state": "bench",
-            "code_challenge": p.challenge,
-            "code_challenge_method": "S256",
-        }
-        code = approve(client, "/x/i/oauth2/authorize", params, username)["code"]
-        response = client.post(
-            "/x/2/oauth2/token",
-            auth=(CLIENT_ID, CLIENT_SECRET),
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect_uri("x"),
-                "code_verifier": p.verifier,
-            },
-        )
+        code = approve(client, "/x/i/oauth2/authorize", x_authorize_params(p.challenge), username)
+        form = token_form(code["code"], p.verifier)
+        response = client.post("/x/2/oauth2/token", auth=(CLIENT_ID, CLIENT_SECRET), data=form)
         token: str = response.json()["access_token"]
         return token
+
+
+async def x_token(client: httpx.AsyncClient, code: str, verifier: str) -> str:
+    form = token_form(code, verifier)
+    response = await client.post("/x/2/oauth2/token", auth=(CLIENT_ID, CLIENT_SECRET), data=form)
+    token: str = response.json()["access_token"]
+    return token
 
 
 Requests = Callable[[int], bytes]  # the n-th request of a connection, as raw HTTP/1.1
@@ -150,6 +176,15 @@ def client_process(job: Job) -> tuple[int, int]:
     return asyncio.run(drive(job))
 
 
+LIFTED = {
+    "X_ME_LIMIT_15MIN": "100000000",
+    "X_TWEETS_PER_15MIN": "100000000",
+    "X_TWEETS_PER_DAY_USER": "100000000",
+    "X_TWEETS_PER_DAY_APP": "100000000",
+    "HISTORY_POSTS": "0",
+}
+
+
 def sandbox_env(port: int) -> dict[str, str]:
     """Limits and caps out of the way: the benchmark measures the server, not its refusals."""
     lifted = {
@@ -175,6 +210,41 @@ def prefill(base: str, tokens: list[str], posts: int) -> None:
     print(f"prefill: {ok} posts stored ({errors} refused) in {time.monotonic() - started:.1f}s")
 
 
+async def publish_cpu(client: httpx.AsyncClient, tokens: list[str], tag: str, count: int) -> float:
+    """Milliseconds of CPU per publish (client and server share this process)."""
+    started = time.process_time()
+    for n in range(count):
+        headers = {"Authorization": f"Bearer {tokens[n % len(tokens)]}"}
+        response = await client.post("/x/2/tweets", headers=headers, json={"text": f"{tag} {n}"})
+        assert response.status_code == 201, response.text
+    return (time.process_time() - started) / count * 1000
+
+
+async def cpu_per_publish(accounts: int, stored: int, count: int = 400) -> None:
+    settings = SandboxSettings.model_validate({k.lower(): v for k, v in LIFTED.items()})
+    app = create_app(settings)
+    state: SandboxState = app.state.sandbox
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
+        tokens = []
+        for i in range(accounts):
+            p = pkce()
+            params = {**x_authorize_params(p.challenge), "sandbox_approve": f"bench{i}"}
+            code = callback_params(await client.get("/x/i/oauth2/authorize", params=params))
+            tokens.append(await x_token(client, code["code"], p.verifier))
+        empty = await publish_cpu(client, tokens, "empty", count)
+        owners = [state.tokens.by_value[t].account_id for t in tokens]
+        now = state.clock.now()
+        for i in range(stored):  # as if published through the API over the last hours
+            owner = owners[i % len(owners)]
+            state.add_post(
+                Post("x", str(10**18 + i), owner, f"stored {i}", [], now - i, request={})
+            )
+        full = await publish_cpu(client, tokens, "full", count)
+    print(f"CPU per publish, no posts stored: {empty:.2f} ms")
+    print(f"CPU per publish, {stored:,} posts stored: {full:.2f} ms (ratio {full / empty:.2f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -184,7 +254,11 @@ def main() -> None:
     parser.add_argument("--endpoint", choices=sorted(ENDPOINTS), default="me")
     parser.add_argument("--accounts", type=int, default=1, help="X accounts to spread calls over")
     parser.add_argument("--prefill", type=int, default=0, help="tweets stored before measuring")
+    parser.add_argument("--cpu-per-publish", action="store_true", help="in process, CPU time")
     args = parser.parse_args()
+    if args.cpu_per_publish:
+        asyncio.run(cpu_per_publish(max(args.accounts, 20), args.prefill or 15_000))
+        return
     port = free_port()
     command = [sys.executable, "-m", "sandbox"]
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
