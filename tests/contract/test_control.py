@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -66,7 +68,7 @@ def test_tokens_ledger_stats(client: httpx.Client) -> None:
 
 def test_stats_per_account(client: httpx.Client) -> None:
     """Calls are counted for the account whose token or code they carried, refused or not,
-    and a connection dropped after the platform acted counts (status 0)."""
+    and a connection dropped after the platform acted counts with the status it answered."""
     alice, bob = x_token(client, "alice"), x_token(client, "bob")
     for token in (alice, alice, bob):
         client.get("/x/2/users/me", headers={"Authorization": f"Bearer {token}"})
@@ -79,16 +81,18 @@ def test_stats_per_account(client: httpx.Client) -> None:
     with pytest.raises(httpx.TransportError):
         x_token(client, "alice")
 
-    def endpoints(account: str) -> dict[str, dict[str, object]]:
-        stats = client.get("/_sandbox/stats", params={"account": account}).json()
-        return dict(stats["platforms"]["x"]["endpoints"])
+    def stats(account: str) -> dict[str, Any]:
+        answer = client.get("/_sandbox/stats", params={"account": account}).json()
+        return dict(answer["platforms"]["x"])
 
-    mine = endpoints("alice")
-    assert mine["GET /2/users/me"] == {"calls": 2, "statuses": {"200": 2}}
-    assert mine["POST /2/oauth2/token"] == {"calls": 2, "statuses": {"200": 1, "0": 1}}
-    theirs = endpoints("bob")
-    assert theirs["GET /2/users/me"] == {"calls": 2, "statuses": {"200": 1, "401": 1}}
-    assert theirs["POST /2/oauth2/token"]["calls"] == 1
+    mine = stats("alice")
+    assert mine["endpoints"]["GET /2/users/me"] == {"calls": 2, "statuses": {"200": 2}}
+    assert mine["endpoints"]["POST /2/oauth2/token"] == {"calls": 2, "statuses": {"200": 2}}
+    assert mine["dropped"] == 1
+    theirs = stats("bob")
+    assert theirs["endpoints"]["GET /2/users/me"] == {"calls": 2, "statuses": {"200": 1, "401": 1}}
+    assert theirs["endpoints"]["POST /2/oauth2/token"]["calls"] == 1
+    assert theirs["dropped"] == 0
     total = client.get("/_sandbox/stats").json()["platforms"]["x"]["endpoints"]
     assert total["GET /2/users/me"]["calls"] == 4
 
@@ -116,7 +120,7 @@ def test_injected_x_429_carries_rate_limit_headers(client: httpx.Client) -> None
     headers = {"Authorization": f"Bearer {x_token(client)}"}
     client.post(
         "/_sandbox/faults",
-        json={"platform": "x", "endpoint": "/2/tweets", "burst_429": 1, "rate_limit_headers": True},
+        json={"platform": "x", "endpoint": "/2/tweets", "burst_429": 1},  # headers by default
     )
     now = client.get("/_sandbox/clock").json()["ts"]
     burst = client.get("/x/2/tweets", headers=headers, params={"ids": "1"})
@@ -124,6 +128,17 @@ def test_injected_x_429_carries_rate_limit_headers(client: httpx.Client) -> None
     assert burst.headers["x-rate-limit-limit"] == "5000"
     assert burst.headers["x-rate-limit-remaining"] == "0"
     assert now < int(burst.headers["x-rate-limit-reset"]) <= now + 15 * 60 + 1
+    client.post(
+        "/_sandbox/faults",
+        json={
+            "platform": "x",
+            "endpoint": "/2/tweets",
+            "burst_429": 1,
+            "rate_limit_headers": False,
+        },
+    )
+    bare = client.get("/x/2/tweets", headers=headers, params={"ids": "1"})
+    assert bare.status_code == 429 and "x-rate-limit-reset" not in bare.headers
 
 
 def test_stats_keys_name_the_method_once(client: httpx.Client) -> None:
@@ -157,6 +172,9 @@ def test_accepted_then_dropped(client: httpx.Client) -> None:
     # The post exists although the client never heard back.
     ledger = client.get("/_sandbox/ledger", params={"platform": "x"}).json()
     assert [e["text"] for e in ledger["entries"]] == ["in doubt"]
+    stats = client.get("/_sandbox/stats").json()["platforms"]["x"]
+    assert stats["dropped"] == 1
+    assert stats["endpoints"]["POST /2/tweets"]["statuses"] == {"201": 1}  # what it answered
 
 
 def test_fault_after_lets_the_first_calls_through(client: httpx.Client) -> None:
@@ -190,6 +208,9 @@ def test_timeout_and_latency(client: httpx.Client) -> None:
     )
     with pytest.raises(httpx.TransportError):
         client.get("/x/2/users/me", headers=headers, timeout=5)
+    stats = client.get("/_sandbox/stats").json()["platforms"]["x"]
+    assert stats["endpoints"]["GET /2/users/me"]["statuses"] == {"0": 1}  # never answered
+    assert stats["dropped"] == 1
     client.post("/_sandbox/faults", json={"platform": "x", "latency_ms": 200, "count": 1})
     response = client.get("/x/2/users/me", headers=headers)
     assert response.status_code == 200 and response.elapsed.total_seconds() >= 0.2

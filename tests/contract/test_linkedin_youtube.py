@@ -341,6 +341,9 @@ def test_youtube_quota(sandbox_with: SandboxFactory) -> None:
         "/youtube/youtube/v3/channels", headers=headers, params={"part": "id", "mine": "true"}
     ).json()
     assert over["error"]["errors"][0]["reason"] == "quotaExceeded"
+    # 403 quotaExceeded counts as a rate limit in the stats.
+    stats = c.get("/_sandbox/stats").json()["platforms"]["youtube"]
+    assert stats["rate_limited"] == 2
 
 
 def test_youtube_burst_is_429_and_costs_no_quota(sandbox_with: SandboxFactory) -> None:

@@ -24,14 +24,14 @@ IG_SCOPES = (
 )
 
 
-def ig_connect(client: httpx.Client, user: str = "igor") -> dict[str, str]:
+def ig_connect(client: httpx.Client, user: str = "igor", scope: str = IG_SCOPES) -> dict[str, str]:
     response = client.get(
         "/instagram/oauth/authorize",
         params={
             "client_id": CLIENT_ID,
             "redirect_uri": redirect_uri("instagram"),
             "response_type": "code",
-            "scope": IG_SCOPES,
+            "scope": scope,
             "state": "s",
             "sandbox_approve": user,
         },
@@ -216,14 +216,19 @@ def test_ig_publish_cap(sandbox_with: SandboxFactory) -> None:
     assert results[2]["error"]["error_subcode"] == 2207042
 
 
-def fb_connect(client: httpx.Client, user: str = "fiona") -> tuple[str, list[dict[str, str]]]:
+FB_SCOPES = "pages_show_list,pages_manage_posts,pages_read_engagement,read_insights"
+
+
+def fb_connect(
+    client: httpx.Client, user: str = "fiona", scope: str = FB_SCOPES
+) -> tuple[str, list[dict[str, str]]]:
     response = client.get(
         "/facebook/v21.0/dialog/oauth",
         params={
             "client_id": CLIENT_ID,
             "redirect_uri": redirect_uri("facebook"),
             "response_type": "code",
-            "scope": "pages_manage_posts,pages_read_engagement",
+            "scope": scope,
             "state": "s",
             "sandbox_approve": user,
         },
@@ -327,6 +332,8 @@ def test_fb_pages_publish_duplicate_and_insights(client: httpx.Client) -> None:
         params={"metric": "post_impressions", "access_token": page_token},
     ).json()
     assert old["error"]["code"] == 100
+    # Refusals with HTTP 400 (codes 200, 506, 100) are not rate limits.
+    assert client.get("/_sandbox/stats").json()["platforms"]["facebook"]["rate_limited"] == 0
     page_insights = client.get(
         f"/facebook/v21.0/{page}/insights",
         params={"metric": "page_media_view", "period": "day", "access_token": page_token},
@@ -411,8 +418,9 @@ def test_fb_platform_limits_user_page_and_endpoint(sandbox_with: SandboxFactory)
     # The hour's first page-token call was 30 minutes ago: access returns in 30 minutes.
     assert usage["type"] == "pages" and usage["call_count"] == 100
     assert usage["estimated_time_to_regain_access"] == 30
-    stats = c.get("/_sandbox/stats").json()["platforms"]["facebook"]["endpoints"]
-    assert stats["GET /{page-id}/insights"]["statuses"] == {"200": 1, "400": 1}
+    stats = c.get("/_sandbox/stats").json()["platforms"]["facebook"]
+    assert stats["endpoints"]["GET /{page-id}/insights"]["statuses"] == {"200": 1, "400": 1}
+    assert stats["rate_limited"] == 4  # codes 32, 17, 613 and 80001, all HTTP 400
 
 
 def test_fb_app_limit_is_code_4(sandbox_with: SandboxFactory) -> None:
@@ -421,6 +429,7 @@ def test_fb_app_limit_is_code_4(sandbox_with: SandboxFactory) -> None:
     app_level = c.get("/facebook/v21.0/me", params={"access_token": user_token})
     assert graph_error(app_level) == (400, 4)
     assert json.loads(app_level.headers["x-app-usage"])["call_count"] == 100
+    assert c.get("/_sandbox/stats").json()["platforms"]["facebook"]["rate_limited"] == 1
 
 
 def test_fb_login_finds_the_linked_instagram_account(client: httpx.Client) -> None:
@@ -501,3 +510,146 @@ def test_fb_page_videos_list_since_with_status(client: httpx.Client) -> None:
         params={"since": str(before + 3600), "access_token": page_token},
     ).json()["data"]
     assert later == []
+
+
+def test_fb_feed_lists_videos_and_pages_with_cursors(client: httpx.Client) -> None:
+    _, pages = fb_connect(client)
+    page, token = pages[0]["id"], pages[0]["access_token"]
+    texts = []
+    for i in range(4):
+        advance(client, 60)  # past the 10 posts / minute
+        texts.append(f"post {i}")
+        client.post(
+            f"/facebook/v21.0/{page}/feed", data={"message": texts[-1], "access_token": token}
+        )
+    video = client.post(
+        f"/facebook/v21.0/{page}/videos",
+        data={"file_url": host_media(client, MP4), "description": "a video", "access_token": token},
+    ).json()["id"]
+    feed = f"/facebook/v21.0/{page}/feed"
+
+    def read(path: str = feed, **params: str) -> Any:
+        return client.get(path, params={"access_token": token, **params}).json()
+
+    assert "a video" not in [p.get("message") for p in read()["data"]]  # still processing
+    advance(client, 11)
+    node = client.get(
+        f"/facebook/v21.0/{video}", params={"fields": "status,post_id", "access_token": token}
+    ).json()
+    assert node["status"]["video_status"] == "ready"
+    listed = read(f"/facebook/v21.0/{page}/posts", fields="id,message,attachments")["data"]
+    assert listed[0]["id"] == node["post_id"] and listed[0]["message"] == "a video"
+    assert listed[0]["attachments"]["data"][0]["target"]["id"] == video
+
+    # 5 new + 5 seeded posts, two at a time, newest first; the cursors advance to the end.
+    first = read(limit="2", fields="message")
+    seen = [p["message"] for p in first["data"]]
+    assert seen == ["a video", "post 3"]
+    assert "previous" not in first["paging"]
+    page_ = first
+    while "next" in page_["paging"]:
+        page_ = client.get(page_["paging"]["next"]).json()  # the URL as SDKs follow it
+        seen += [p["message"] for p in page_["data"]]
+    assert len(seen) == 10 and len(set(seen)) == 10
+    # A post published meanwhile does not shift the next page.
+    advance(client, 60)
+    client.post(feed, data={"message": "newer", "access_token": token})
+    second = read(limit="2", fields="message", after=first["paging"]["cursors"]["after"])
+    assert [p["message"] for p in second["data"]] == ["post 2", "post 1"]
+    back = read(limit="2", fields="message", before=second["paging"]["cursors"]["before"])
+    assert [p["message"] for p in back["data"]] == ["a video", "post 3"]
+    # since/until bound created_time (unix seconds).
+    now = client.get("/_sandbox/clock").json()["ts"]
+    recent = read(fields="message", since=str(int(now - 100)))["data"]
+    assert [p["message"] for p in recent] == ["newer", "a video", "post 3"]
+    older = read(fields="message", until=str(int(now - 86_400)))["data"]
+    assert older and all(p["message"].startswith("Older post") for p in older)
+    assert read(limit="101")["error"]["code"] == 100
+    assert read(after="!!")["error"]["code"] == 100
+
+
+def test_ig_refuses_the_deprecated_video_media_type(client: httpx.Client) -> None:
+    ig = ig_connect(client)
+    refused = client.post(
+        f"/instagram/v21.0/{ig['user_id']}/media",
+        data={
+            "media_type": "VIDEO",
+            "video_url": host_media(client, MP4),
+            "access_token": ig["token"],
+        },
+    ).json()
+    assert refused["error"]["code"] == 100 and "REELS" in refused["error"]["message"]
+    assert refused["error"]["type"] == "OAuthException"
+
+
+def test_ig_carousel_inherits_its_children_status(client: httpx.Client) -> None:
+    ig = ig_connect(client)
+    media = f"/instagram/v21.0/{ig['user_id']}/media"
+
+    def child(**fields: str) -> str:
+        data = {"is_carousel_item": "true", "access_token": ig["token"], **fields}
+        container: str = client.post(media, data=data).json()["id"]
+        return container
+
+    def status(container: str) -> str:
+        params = {"fields": "status_code", "access_token": ig["token"]}
+        code: str = client.get(f"/instagram/v21.0/{container}", params=params).json()["status_code"]
+        return code
+
+    image = child(image_url=host_media(client, JPEG))
+    video = child(media_type="VIDEO", video_url=host_media(client, MP4))  # 10 s to process
+    png = child(image_url=host_media(client, PNG))  # fails: JPEG only
+    advance(client, 2)
+
+    def carousel(*children: str) -> str:
+        data = {
+            "media_type": "CAROUSEL",
+            "children": ",".join(children),
+            "access_token": ig["token"],
+        }
+        container: str = client.post(media, data=data).json()["id"]
+        return container
+
+    waiting = carousel(image, video)
+    failed = carousel(image, png)
+    advance(client, 2)
+    assert (status(image), status(video), status(png)) == ("FINISHED", "IN_PROGRESS", "ERROR")
+    assert status(waiting) == "IN_PROGRESS"
+    assert status(failed) == "ERROR"
+    publish = f"/instagram/v21.0/{ig['user_id']}/media_publish"
+    early = client.post(publish, data={"creation_id": waiting, "access_token": ig["token"]})
+    assert early.json()["error"]["code"] == 9007
+    advance(client, 10)
+    assert status(waiting) == "FINISHED" and status(failed) == "ERROR"
+    done = client.post(publish, data={"creation_id": waiting, "access_token": ig["token"]})
+    assert "id" in done.json()
+
+
+def test_meta_publishing_and_insights_check_scopes(client: httpx.Client) -> None:
+    _, pages = fb_connect(client, "reader", "pages_show_list,pages_read_engagement")
+    page, token = pages[0]["id"], pages[0]["access_token"]
+    post = client.post(f"/facebook/v21.0/{page}/feed", data={"message": "x", "access_token": token})
+    assert post.status_code == 403 and post.json()["error"]["code"] == 200
+    assert "pages_manage_posts" in post.json()["error"]["message"]
+    insights = client.get(
+        f"/facebook/v21.0/{page}/insights",
+        params={"metric": "page_media_view", "access_token": token},
+    )
+    assert insights.json()["error"]["code"] == 10
+    assert "read_insights" in insights.json()["error"]["message"]
+    assert client.get("/_sandbox/ledger", params={"platform": "facebook"}).json()["count"] == 0
+
+    ig = ig_connect(client, "looker", "instagram_business_basic")
+    container = client.post(
+        f"/instagram/v21.0/{ig['user_id']}/media",
+        data={"image_url": host_media(client, JPEG), "access_token": ig["token"]},
+    )
+    assert container.json()["error"]["code"] == 200
+    assert "instagram_business_content_publish" in container.json()["error"]["message"]
+    media = client.get("/instagram/v21.0/me/media", params={"access_token": ig["token"]})
+    first = media.json()["data"][0]["id"]  # reading media needs only the basic scope
+    refused = client.get(
+        f"/instagram/v21.0/{first}/insights",
+        params={"metric": "reach", "access_token": ig["token"]},
+    )
+    assert refused.json()["error"]["code"] == 10

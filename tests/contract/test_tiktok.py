@@ -1,8 +1,19 @@
 from __future__ import annotations
 
+import time
+
 import httpx
 
-from sandbox.testing import CLIENT_ID, CLIENT_SECRET, JPEG, MP4, approve, redirect_uri
+from sandbox.testing import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    JPEG,
+    MP4,
+    SandboxFactory,
+    approve,
+    host_media,
+    redirect_uri,
+)
 from sandbox.testing import advance_clock as advance
 
 SCOPES = "user.info.basic,user.info.profile,user.info.stats,video.publish,video.upload,video.list"
@@ -211,3 +222,123 @@ def test_rate_limit_and_daily_cap(client: httpx.Client) -> None:
     capped = client.post(url, headers=headers, json=body)
     assert capped.status_code == 403
     assert capped.json()["error"]["code"] == "spam_risk_too_many_posts"
+
+
+def mp4_lasting(seconds: int) -> bytes:
+    """An MP4 whose moov/mvhd declares ``seconds`` (timescale 1000), as a fast-start file."""
+    mvhd = bytes(4) + bytes(8) + (1000).to_bytes(4, "big") + (seconds * 1000).to_bytes(4, "big")
+    mvhd += bytes(80)
+    moov = (8 + 8 + len(mvhd)).to_bytes(4, "big") + b"moov"
+    moov += (8 + len(mvhd)).to_bytes(4, "big") + b"mvhd" + mvhd
+    return MP4[:24] + moov + bytes(4000)
+
+
+def pull(client: httpx.Client, headers: dict[str, str], url: str) -> str:
+    body = {
+        "post_info": {"title": "pulled", "privacy_level": "PUBLIC_TO_EVERYONE"},
+        "source_info": {"source": "PULL_FROM_URL", "video_url": url},
+    }
+    response = client.post("/tiktok/v2/post/publish/video/init/", headers=headers, json=body)
+    assert response.status_code == 200, response.text
+    publish_id: str = response.json()["data"]["publish_id"]
+    return publish_id
+
+
+def settled(client: httpx.Client, headers: dict[str, str], publish_id: str) -> dict[str, object]:
+    """The status once the download is over (it runs after init answered)."""
+    for _ in range(200):
+        data: dict[str, object] = client.post(
+            "/tiktok/v2/post/publish/status/fetch/",
+            headers=headers,
+            json={"publish_id": publish_id},
+        ).json()["data"]
+        if data["status"] != "PROCESSING_DOWNLOAD" or data["downloaded_bytes"]:
+            return data
+        time.sleep(0.02)
+    raise AssertionError("the download never ended")
+
+
+def test_pull_from_url_downloads_from_verified_prefixes(client: httpx.Client) -> None:
+    headers = auth(connect(client))
+    base = str(client.base_url).rstrip("/")
+    video = host_media(client, MP4)
+    verified = client.get("/_sandbox/tiktok/verified").json()
+    assert "http://127.0.0.1:8003/" in verified["url_prefixes"]  # the local publisher
+    denied = client.post(
+        "/tiktok/v2/post/publish/video/init/",
+        headers=headers,
+        json={
+            "post_info": {"title": "t", "privacy_level": "SELF_ONLY"},
+            "source_info": {"source": "PULL_FROM_URL", "video_url": video},
+        },
+    )
+    assert denied.json()["error"]["code"] == "url_ownership_unverified"
+    client.post("/_sandbox/tiktok/verified", json={"url_prefixes": [f"{base}/_sandbox/media/"]})
+    done = settled(client, headers, pull(client, headers, video))
+    assert done["downloaded_bytes"] == len(MP4)
+    advance(client, 11)
+    assert settled(client, headers, pull(client, headers, video))["status"] == "PROCESSING_DOWNLOAD"
+    ledger = client.get("/_sandbox/ledger", params={"platform": "tiktok"}).json()["entries"]
+    assert ledger[0]["media"][0]["format"] == "mp4" and ledger[0]["media"][0]["size"] == len(MP4)
+    # A verified URL that serves no video, or nothing at all, fails the publish.
+    missing = settled(client, headers, pull(client, headers, f"{base}/_sandbox/media/nope"))
+    assert (missing["status"], missing["fail_reason"]) == ("FAILED", "video_pull_failed")
+    image = settled(client, headers, pull(client, headers, host_media(client, JPEG)))
+    assert image["fail_reason"] == "file_format_check_failed"
+
+
+def test_pull_from_url_gives_up_past_the_size_cap(sandbox_with: SandboxFactory) -> None:
+    c = sandbox_with(tiktok_pull_max_bytes=1000)
+    headers = auth(connect(c))
+    c.post("/_sandbox/tiktok/verified", json={"url_prefixes": [str(c.base_url)]})
+    too_big = settled(c, headers, pull(c, headers, host_media(c, MP4)))
+    assert too_big["fail_reason"] == "video_pull_failed"
+
+
+def test_creator_info_per_creator_and_max_duration(client: httpx.Client) -> None:
+    headers = auth(connect(client))
+    query = "/tiktok/v2/post/publish/creator_info/query/"
+    default = client.post(query, headers=headers).json()["data"]
+    assert default["max_video_post_duration_sec"] == 600 and default["duet_disabled"] is False
+    client.put(
+        "/_sandbox/tiktok/creators/tia",
+        json={
+            "comment_disabled": True,
+            "stitch_disabled": True,
+            "max_video_post_duration_sec": 60,
+            "privacy_level_options": ["FOLLOWER_OF_CREATOR", "SELF_ONLY"],
+        },
+    ).raise_for_status()
+    info = client.post(query, headers=headers).json()["data"]
+    assert (info["comment_disabled"], info["duet_disabled"], info["stitch_disabled"]) == (
+        True,
+        False,
+        True,
+    )
+    assert info["max_video_post_duration_sec"] == 60
+    assert info["privacy_level_options"] == ["FOLLOWER_OF_CREATOR", "SELF_ONLY"]
+    public = client.post(
+        "/tiktok/v2/post/publish/video/init/",
+        headers=headers,
+        json={
+            "post_info": {"title": "t", "privacy_level": "PUBLIC_TO_EVERYONE"},
+            "source_info": {"source": "PULL_FROM_URL", "video_url": "https://media.example.com/v"},
+        },
+    )
+    assert public.json()["error"]["code"] == "privacy_level_option_mismatch"
+    base = str(client.base_url).rstrip("/")
+    client.post("/_sandbox/tiktok/verified", json={"url_prefixes": [f"{base}/_sandbox/media/"]})
+    body = {"post_info": {"title": "long", "privacy_level": "SELF_ONLY"}}
+
+    def publish(video: bytes) -> dict[str, object]:
+        source = {"source": "PULL_FROM_URL", "video_url": host_media(client, video)}
+        init = client.post(
+            "/tiktok/v2/post/publish/video/init/",
+            headers=headers,
+            json={**body, "source_info": source},
+        ).json()
+        return settled(client, headers, init["data"]["publish_id"])
+
+    assert publish(mp4_lasting(61))["fail_reason"] == "duration_check_failed"
+    assert publish(mp4_lasting(59)).get("fail_reason") is None
+    assert client.put("/_sandbox/tiktok/creators/nobody", json={}).status_code == 404

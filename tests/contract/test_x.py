@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from sandbox.testing import CLIENT_ID, CLIENT_SECRET, JPEG, approve, pkce, redirect_uri
+from sandbox.testing import CLIENT_ID, CLIENT_SECRET, JPEG, MP4, approve, pkce, redirect_uri
 from sandbox.testing import advance_clock as advance
 
 AUTH = (CLIENT_ID, CLIENT_SECRET)
@@ -274,3 +274,126 @@ def test_timeline_since_start_time_with_conversations_and_media_keys(
         f"/x/2/users/{user_id}/tweets", headers=headers, params={"start_time": "yesterday"}
     )
     assert bad.status_code == 400
+
+
+def upload(client: httpx.Client, headers: dict[str, str], data: bytes, media_type: str) -> str:
+    """Chunked upload (initialize, one append, finalize); the media id."""
+    category = "tweet_video" if media_type.startswith("video/") else "tweet_image"
+    init = client.post(
+        "/x/2/media/upload/initialize",
+        headers=headers,
+        json={"media_type": media_type, "total_bytes": len(data), "media_category": category},
+    )
+    media_id: str = init.json()["data"]["id"]
+    client.post(
+        f"/x/2/media/upload/{media_id}/append",
+        headers=headers,
+        files={"media": ("f", data)},
+        data={"segment_index": "0"},
+    )
+    client.post(f"/x/2/media/upload/{media_id}/finalize", headers=headers)
+    return media_id
+
+
+def test_replies_carry_conversation_and_referenced_tweets(client: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {connect(client)['access_token']}"}
+    root = client.post("/x/2/tweets", headers=headers, json={"text": "1/3"}).json()["data"]["id"]
+    reply = client.post(
+        "/x/2/tweets",
+        headers=headers,
+        json={"text": "2/3", "reply": {"in_reply_to_tweet_id": root}},
+    ).json()["data"]["id"]
+    last = client.post(
+        "/x/2/tweets",
+        headers=headers,
+        json={"text": "3/3", "reply": {"in_reply_to_tweet_id": reply}},
+    ).json()["data"]["id"]
+    fields = "conversation_id,referenced_tweets,in_reply_to_user_id,author_id"
+    found = client.get(
+        "/x/2/tweets",
+        headers=headers,
+        params={"ids": f"{root},{reply},{last}", "tweet.fields": fields},
+    ).json()["data"]
+    by_id = {t["id"]: t for t in found}
+    assert {t["conversation_id"] for t in found} == {root}
+    assert "referenced_tweets" not in by_id[root]
+    assert by_id[reply]["referenced_tweets"] == [{"type": "replied_to", "id": root}]
+    assert by_id[last]["referenced_tweets"] == [{"type": "replied_to", "id": reply}]
+    assert by_id[last]["in_reply_to_user_id"] == by_id[root]["author_id"]
+    plain = client.get(f"/x/2/tweets/{last}", headers=headers).json()["data"]
+    assert set(plain) == {"id", "text", "edit_history_tweet_ids"}  # only what was asked for
+
+
+def test_media_keys_when_asked_for(client: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {connect(client)['access_token']}"}
+    media_id = upload(client, headers, JPEG, "image/jpeg")
+    tweet = client.post(
+        "/x/2/tweets", headers=headers, json={"text": "pic", "media": {"media_ids": [media_id]}}
+    ).json()["data"]["id"]
+    key = client.get(
+        "/x/2/media/upload", headers=headers, params={"command": "STATUS", "media_id": media_id}
+    ).json()["data"]["media_key"]
+    bare = client.get(f"/x/2/tweets/{tweet}", headers=headers).json()
+    assert "attachments" not in bare["data"] and "includes" not in bare
+    asked = client.get(
+        f"/x/2/tweets/{tweet}", headers=headers, params={"tweet.fields": "attachments"}
+    ).json()
+    assert asked["data"]["attachments"] == {"media_keys": [key]}
+    expanded = client.get(
+        "/x/2/tweets",
+        headers=headers,
+        params={"ids": tweet, "expansions": "attachments.media_keys"},
+    ).json()
+    assert expanded["data"][0]["attachments"] == {"media_keys": [key]}
+    assert expanded["includes"]["media"] == [{"media_key": key, "type": "photo"}]
+
+
+def test_text_limit_is_the_weighted_length(client: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {connect(client)['access_token']}"}
+
+    def status(text: str) -> int:
+        return client.post("/x/2/tweets", headers=headers, json={"text": text}).status_code
+
+    assert status("日" * 140) == 201  # CJK weighs 2: 280
+    assert status("本" * 141) == 400  # 282
+    long_url = "https://example.com/" + "p" * 300  # any URL counts 23
+    assert status("a" * 256 + " " + long_url) == 201  # 256 + 1 + 23 = 280
+    assert status("b" * 257 + " " + long_url) == 400
+    assert status("é" * 280) == 201  # Latin with accents weighs 1
+    assert status("👍" * 140) == 201 and status("🎉" * 141) == 400
+    assert status("👨‍👩‍👧" * 140) == 201  # a ZWJ family is one emoji: 2
+
+
+def test_media_processing_can_fail(client: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {connect(client)['access_token']}"}
+    client.post(
+        "/_sandbox/faults",
+        json={
+            "platform": "x",
+            "endpoint": "/2/media/upload/*/finalize",
+            "fail_processing": True,
+            "count": 1,
+        },
+    )
+    failed = upload(client, headers, MP4, "video/mp4")
+    fine = upload(client, headers, MP4, "video/mp4")  # the fault was for one call
+    advance(client, 11)
+
+    def info(media_id: str) -> dict[str, object]:
+        data = client.get(
+            "/x/2/media/upload", headers=headers, params={"command": "STATUS", "media_id": media_id}
+        ).json()["data"]
+        result: dict[str, object] = data["processing_info"]
+        return result
+
+    assert info(failed)["state"] == "failed"
+    assert info(failed)["error"] == {
+        "code": 1,
+        "name": "InvalidMedia",
+        "message": "Invalid or Unsupported media, Reason: UnsupportedMedia.",
+    }
+    assert info(fine)["state"] == "succeeded"
+    refused = client.post(
+        "/x/2/tweets", headers=headers, json={"text": "v", "media": {"media_ids": [failed]}}
+    )
+    assert refused.status_code == 400

@@ -49,6 +49,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     app.state.specs = {spec.name: spec for spec in SPECS}
     app.add_exception_handler(Reject, _reject)
     app.include_router(control.router)
+    app.include_router(tiktok.control)
     for spec in SPECS:
         app.include_router(spec.router, prefix=f"/{spec.name}", tags=[spec.name])
     app.add_middleware(SandboxMiddleware, fastapi=app)

@@ -81,7 +81,8 @@ async def truth(request: Request, platform: str, post_id: str) -> Response:
 
 @router.get("/stats")
 async def stats(request: Request, account: str | None = None) -> dict[str, Any]:
-    """Calls per platform and endpoint (status 0: dropped by a fault). With ``account`` (an
+    """Calls per platform and endpoint (status 0: dropped unanswered by a timeout fault;
+    ``dropped`` also counts calls answered and then dropped). With ``account`` (an
     id or a username) only the calls whose token or authorization code was that account's."""
     state = sandbox(request)
     if account is None:

@@ -41,16 +41,20 @@ class FaultSpec(BaseModel):
     error_rate: float = Field(0.0, ge=0, le=1, description="share of requests answered 5xx")
     error_status: int = Field(503, ge=500, le=599)
     burst_429: int = Field(0, ge=0, description="the next N matching requests get the 429")
-    # Every real X response, 429s included, carries x-rate-limit-limit/remaining/reset. Off by
-    # default only because a provider test (shared/tests/platforms/test_x.py) uses the burst to
-    # get a header-less 429; make it True once that test asks for header-less bursts explicitly.
+    # Every real X response, 429s included, carries x-rate-limit-limit/remaining/reset; False
+    # gives the header-less 429 of a proxy in between, to test the fallback wait.
     rate_limit_headers: bool = Field(
-        False, description="X: the burst 429 carries x-rate-limit-* for its endpoint's window"
+        True, description="X: the burst 429 carries x-rate-limit-* for its endpoint's window"
     )
     timeout: bool = Field(False, description="hang, then drop the connection, never answering")
     timeout_seconds: float = Field(30.0, ge=0)
     drop_after_accept: bool = Field(
         False, description="handle the request (side effects happen), then drop the connection"
+    )
+    fail_processing: bool = Field(
+        False,
+        description="the media a matching request finishes (X: /2/media/upload/*/finalize) "
+        "fails processing: processing_info.state 'failed'",
     )
     revoke_tokens: bool = Field(False, description="revoke the platform's tokens right now")
     revoke_reason: str = Field("revoked", description="e.g. password_changed, app_removed")
@@ -123,6 +127,23 @@ async def _drop_connection(send: Send) -> None:
         await asyncio.sleep(0)
 
 
+class Outcome:
+    """What a request was answered, as ``/_sandbox/stats`` counts it. The body is kept only for
+    the statuses a platform signals throttling with besides 429 (Meta's 400, YouTube's 403)."""
+
+    def __init__(self, inspect: frozenset[int]) -> None:
+        self.inspect = inspect
+        self.status = 0
+        self.body = bytearray()
+        self.dropped = False  # the connection was dropped, answered (status kept) or not (0)
+
+    def see(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        elif message["type"] == "http.response.body" and self.status in self.inspect:
+            self.body += message.get("body", b"")
+
+
 class SandboxMiddleware:
     def __init__(self, app: ASGIApp, fastapi: FastAPI) -> None:
         self.app = app
@@ -146,11 +167,10 @@ class SandboxMiddleware:
             return
         if state.settings.base_latency_ms:
             await asyncio.sleep(state.settings.base_latency_ms / 1000)
-        status = [0]
+        outcome = Outcome(spec.throttle_statuses)
 
         async def recording_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
+            outcome.see(message)
             await send(message)
 
         method: str = scope["method"]
@@ -163,6 +183,7 @@ class SandboxMiddleware:
                 recording_send,
                 scope.get("sandbox.server_send", send),
                 "/" + rest,
+                outcome,
             )
             if not handled:
                 await self.app(scope, receive, recording_send)
@@ -170,8 +191,15 @@ class SandboxMiddleware:
         # answered never reached a route: name it by its path below the platform prefix.
         below = "/" + rest
         endpoint = scope.get("sandbox.endpoint") or getattr(scope.get("route"), "path", below)
-        if status[0] or handled:  # a dropped connection counts with status 0
-            state.stats.record(platform, f"{method} {endpoint}", status[0], concerns.get("account"))
+        if outcome.status or outcome.dropped:  # a timeout drops unanswered: status 0
+            state.stats.record(
+                platform,
+                f"{method} {endpoint}",
+                outcome.status,
+                account=concerns.get("account"),
+                throttled=spec.is_throttled(outcome.status, bytes(outcome.body)),
+                dropped=outcome.dropped,
+            )
 
     async def _apply_faults(
         self,
@@ -182,6 +210,7 @@ class SandboxMiddleware:
         send: Send,
         raw_send: Send,
         subpath: str,
+        outcome: Outcome,
     ) -> bool:
         """Apply matching faults; True when the request was answered (or dropped) here."""
         faults = state.faults.matching(spec.name, scope["method"], subpath)
@@ -197,6 +226,7 @@ class SandboxMiddleware:
             if f.timeout:
                 state.stats.faults[spec.name] += 1
                 await asyncio.sleep(f.timeout_seconds)
+                outcome.dropped = True
                 await _drop_connection(raw_send)
                 return True
             if answer is None and fault.burst_left > 0:
@@ -209,6 +239,9 @@ class SandboxMiddleware:
             if answer is None and f.error_rate and state.faults.rng.random() < f.error_rate:
                 answer = functools.partial(spec.server_error, f.error_status)
             drop_after = drop_after or f.drop_after_accept
+            if f.fail_processing:
+                scope["sandbox.fail_processing"] = True
+                state.stats.faults[spec.name] += 1
         if answer is not None:
             state.stats.faults[spec.name] += 1
             await answer()(scope, receive, send)
@@ -217,9 +250,10 @@ class SandboxMiddleware:
             state.stats.faults[spec.name] += 1
 
             async def swallow(message: Message) -> None:
-                return None
+                outcome.see(message)  # answered, and counted, but never sent
 
             await self.app(scope, receive, swallow)
+            outcome.dropped = True
             await _drop_connection(raw_send)
             return True
         return False

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
-
-from sandbox.state import SandboxState
 
 MB = 1024 * 1024
 
@@ -45,27 +44,73 @@ def sniff(data: bytes, size: int | None = None) -> Sniffed:
     return Sniffed("unknown", "unknown", "application/octet-stream", total)
 
 
+HEAD_BYTES = 64 * 1024  # kept of every file: enough for the magic bytes and an MP4's moov
+
+
+def mp4_duration(head: bytes) -> float | None:
+    """Seconds an MP4/MOV declares in ``moov/mvhd`` (timescale and duration), when the box is
+    among the first bytes (a "fast start" file); None otherwise. Nothing is decoded."""
+    moov = _box(head, b"moov")
+    mvhd = _box(moov, b"mvhd") if moov is not None else None
+    if mvhd is None or len(mvhd) < 32:
+        return None
+    if mvhd[0] == 1:  # version 1: 64-bit times
+        timescale = int.from_bytes(mvhd[20:24], "big")
+        duration = int.from_bytes(mvhd[24:32], "big")
+    else:
+        timescale = int.from_bytes(mvhd[12:16], "big")
+        duration = int.from_bytes(mvhd[16:20], "big")
+    return duration / timescale if timescale else None
+
+
+def _box(data: bytes, kind: bytes) -> bytes | None:
+    """The payload of the first ISO-BMFF box of ``kind`` at this level."""
+    offset = 0
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        if data[offset + 4 : offset + 8] == kind:
+            return data[offset + 8 : offset + size] if size >= 8 else data[offset + 8 :]
+        if size < 8:
+            return None
+        offset += size
+    return None
+
+
 class FetchError(Exception):
     pass
 
 
-async def fetch(state: SandboxState, url: str, max_bytes: int = 1024 * MB) -> bytes:
-    """Download media as the platform would; sandbox-hosted media is read without HTTP."""
-    parts = urlsplit(url)
-    if parts.path.startswith("/_sandbox/media/"):
-        found = state.blobs.get(parts.path.rsplit("/", 1)[-1])
-        if found is None:
-            raise FetchError("media not found at URL")
-        return found[1]
-    if parts.scheme not in ("http", "https"):
+@dataclass(frozen=True)
+class Fetched:
+    head: bytes  # the first HEAD_BYTES
+    size: int
+
+    def sniff(self) -> Sniffed:
+        return sniff(self.head, self.size)
+
+
+async def fetch(url: str, max_bytes: int = 1024 * MB, seconds: float = 10.0) -> Fetched:
+    """Download media over HTTP as a platform would: streamed, given up past ``max_bytes`` or
+    after ``seconds`` in all, only the first bytes kept."""
+    if urlsplit(url).scheme not in ("http", "https"):
         raise FetchError("unsupported URL scheme")
+    head, size = bytearray(), 0
     try:
-        async with httpx.AsyncClient(timeout=10, follow_redirects=True) as client:
-            response = await client.get(url)
+        async with (
+            asyncio.timeout(seconds),
+            httpx.AsyncClient(follow_redirects=True) as client,
+            client.stream("GET", url) as response,
+        ):
+            if response.status_code != 200:
+                raise FetchError(f"media URL answered HTTP {response.status_code}")
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FetchError("media too large")
+                if len(head) < HEAD_BYTES:
+                    head += chunk[: HEAD_BYTES - len(head)]
+    except TimeoutError:
+        raise FetchError(f"media download took more than {seconds:g} s") from None
     except httpx.HTTPError as exc:
         raise FetchError(f"media could not be fetched: {exc.__class__.__name__}") from exc
-    if response.status_code != 200:
-        raise FetchError(f"media URL answered HTTP {response.status_code}")
-    if len(response.content) > max_bytes:
-        raise FetchError("media too large")
-    return response.content
+    return Fetched(bytes(head), size)

@@ -67,7 +67,13 @@ class SandboxSettings(BaseSettings):
     tiktok_max_pending_drafts: int = 5
     tiktok_audited: bool = True  # unaudited clients: SELF_ONLY only, 5 users / 24 h
     tiktok_unaudited_user_cap: int = 5
+    # PULL_FROM_URL only takes URLs of the app's verified domains (HTTPS, subdomains included)
+    # or verified URL prefixes; the local publisher's media URLs are verified by default.
     tiktok_verified_domains: list[str] = []
+    tiktok_verified_url_prefixes: list[str] = ["http://127.0.0.1:8003/", "http://localhost:8003/"]
+    tiktok_pull_timeout_seconds: float = 30.0
+    tiktok_pull_max_bytes: int = 4 * 1024 * 1024 * 1024  # TikTok's 4 GB video limit
+    tiktok_max_video_post_duration_sec: int = 600  # creator_info default, per creator in control
     x_tweets_per_15min: int = 100
     x_tweets_per_day_app: int = 10_000
     x_tweets_per_day_user: int = 2_400

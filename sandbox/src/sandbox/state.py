@@ -6,15 +6,17 @@ and tests can run several sandboxes side by side.
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import hashlib
 import itertools
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from sandbox.attribution import attribute
 from sandbox.faults import Faults
@@ -187,42 +189,59 @@ class IdSource:
         return next(counter)
 
 
+class Call(NamedTuple):
+    """One kind of call ``/_sandbox/stats`` counts: where it went, what it was answered (0: a
+    dropped connection that was never answered), for which account if a token or code said."""
+
+    platform: str
+    endpoint: str
+    status: int
+    account: str | None
+    throttled: bool  # a rate limit, whatever the status (Meta's 400s, YouTube's 403s)
+    dropped: bool  # the client never got the answer
+
+
 @dataclass
 class Stats:
-    # (platform, endpoint, status) -> calls; and per account, where a token or code said which
-    statuses: Counter[tuple[str, str, int]] = field(default_factory=Counter)
-    by_account: Counter[tuple[str, str, str, int]] = field(default_factory=Counter)
+    calls: Counter[Call] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     requests: int = 0
 
-    def record(self, platform: str, endpoint: str, status: int, account: str | None) -> None:
-        """``status`` 0: the connection was dropped instead of answered (a fault)."""
-        self.statuses[(platform, endpoint, status)] += 1
-        if account is not None:
-            self.by_account[(platform, account, endpoint, status)] += 1
+    def record(
+        self,
+        platform: str,
+        endpoint: str,
+        status: int,
+        *,
+        account: str | None,
+        throttled: bool,
+        dropped: bool = False,
+    ) -> None:
+        """One call; ``throttled`` when its answer is a rate limit, whatever the status (429,
+        Meta's 400 codes, YouTube's 403 quotaExceeded); ``dropped`` when the client never got
+        it (``status`` is then what the platform answered, 0 if it never did)."""
+        self.calls[Call(platform, endpoint, status, account, throttled, dropped)] += 1
 
     def as_json(self, accounts: Iterable[str] | None = None) -> dict[str, Any]:
         """Calls per platform and endpoint; only those concerning ``accounts`` (ids) if given
         (``faults`` then still counts the platform's)."""
-        statuses = self.statuses
-        if accounts is not None:
-            wanted = set(accounts)
-            statuses = Counter()
-            for (platform, account, endpoint, status), n in self.by_account.items():
-                if account in wanted:
-                    statuses[(platform, endpoint, status)] += n
+        wanted = None if accounts is None else set(accounts)
         platforms: dict[str, Any] = {}
-        for (platform, endpoint, status), count in sorted(statuses.items()):
+        for call, count in sorted(self.calls.items(), key=lambda item: item[0][:3]):
+            if wanted is not None and call.account not in wanted:
+                continue
             entry = platforms.setdefault(
-                platform,
-                {"calls": 0, "endpoints": {}, "rate_limited": 0, "server_errors": 0},
+                call.platform,
+                {"calls": 0, "endpoints": {}, "rate_limited": 0, "server_errors": 0, "dropped": 0},
             )
             entry["calls"] += count
-            entry["rate_limited"] += count if status == 429 else 0
-            entry["server_errors"] += count if status >= 500 else 0
-            calls = entry["endpoints"].setdefault(endpoint, {"calls": 0, "statuses": {}})
+            entry["rate_limited"] += count if call.throttled else 0
+            entry["server_errors"] += count if call.status >= 500 else 0
+            entry["dropped"] += count if call.dropped else 0
+            calls = entry["endpoints"].setdefault(call.endpoint, {"calls": 0, "statuses": {}})
             calls["calls"] += count
-            calls["statuses"][str(status)] = count
+            statuses = calls["statuses"]
+            statuses[str(call.status)] = statuses.get(str(call.status), 0) + count
         for platform, entry in platforms.items():
             entry["faults"] = self.faults[platform]
         return {"requests": self.requests, "platforms": platforms}
@@ -236,15 +255,26 @@ class SandboxState:
         self.codes: dict[str, AuthCode] = {}
         self.accounts: dict[tuple[str, str], Account] = {}  # (platform, id)
         self.usernames: dict[tuple[str, str], str] = {}  # (platform, username) -> user id
+        self.users: Counter[str] = Counter()  # platform -> number of people (not pages)
         self.posts: dict[tuple[str, str], Post] = {}
+        self.by_account: dict[tuple[str, str], list[Post]] = {}  # oldest first
+        self.by_text: dict[tuple[str, str, str], list[Post]] = {}  # (platform, account, text)
         self.ledger: list[Post] = []
         self.stats = Stats()
         self.limits = RateLimiter()
         self.faults = Faults(settings.seed)
         self.ids = IdSource()
         # Platform-owned objects that are not posts (upload sessions, containers, media...).
-        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
-        self.blobs: dict[str, tuple[str, bytes]] = {}  # /_sandbox/media: id -> (type, bytes)
+        self.objects: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}  # (platform, kind)
+        self.objects_by_owner: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        self.blobs: dict[str, tuple[str, bytes]] = {}
+        self.tasks: set[asyncio.Task[None]] = set()  # /_sandbox/media: id -> (type, bytes)
+
+    def background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` after the response (a platform's asynchronous processing)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self.tasks.discard)
 
     # accounts -----------------------------------------------------------------------------
     def account(self, platform: str, account_id: str) -> Account | None:
@@ -253,6 +283,8 @@ class SandboxState:
     def add_account(self, account: Account) -> Account:
         self.accounts[(account.platform, account.id)] = account
         if account.kind == "user":
+            if (account.platform, account.username) not in self.usernames:
+                self.users[account.platform] += 1
             self.usernames[(account.platform, account.username)] = account.id
         return account
 
@@ -271,6 +303,14 @@ class SandboxState:
     # posts --------------------------------------------------------------------------------
     def add_post(self, post: Post) -> Post:
         self.posts[(post.platform, post.id)] = post
+        # Each account's posts stay sorted by creation time (seeded history and scheduled posts
+        # arrive out of order), so publishing never scans other accounts' posts.
+        bisect.insort(
+            self.by_account.setdefault((post.platform, post.account_id), []),
+            post,
+            key=lambda p: p.created_at,
+        )
+        self.by_text.setdefault((post.platform, post.account_id, post.text), []).append(post)
         if post.request is not None:
             self.ledger.append(post)
         return post
@@ -281,30 +321,50 @@ class SandboxState:
 
     def posts_of(self, platform: str, account_id: str) -> list[Post]:
         """An account's live posts, newest first."""
-        found = [
-            p
-            for p in self.posts.values()
-            if p.platform == platform and p.account_id == account_id and not p.deleted
+        return [
+            p for p in reversed(self.by_account.get((platform, account_id), [])) if not p.deleted
         ]
-        return sorted(found, key=lambda p: p.created_at, reverse=True)
+
+    def posts_since(self, platform: str, account_id: str, since: float) -> Iterator[Post]:
+        """An account's live posts created at or after ``since``, newest first; reads only those
+        (the duplicate checks and rolling caps of every publish)."""
+        for post in reversed(self.by_account.get((platform, account_id), [])):
+            if post.created_at < since:
+                return
+            if not post.deleted:
+                yield post
+
+    def same_text_since(
+        self, platform: str, account_id: str, text: str, since: float
+    ) -> Post | None:
+        """A live post of the account with exactly ``text`` created at or after ``since`` (the
+        platforms' duplicate checks), found without reading the account's other posts."""
+        for post in reversed(self.by_text.get((platform, account_id, text), [])):
+            if post.created_at >= since and not post.deleted:
+                return post
+        return None
 
     def count_posts(self, platform: str, account_id: str, since: float) -> int:
-        return sum(
-            1
-            for p in self.posts.values()
-            if p.platform == platform
-            and p.account_id == account_id
-            and p.request is not None
-            and p.created_at >= since
-        )
+        """Posts made through the API (not seeded history) since ``since``, deleted ones too."""
+        posts = self.by_account.get((platform, account_id), [])
+        start = bisect.bisect_left(posts, since, key=lambda p: p.created_at)
+        return sum(1 for p in posts[start:] if p.request is not None)
 
     # platform objects ---------------------------------------------------------------------
     def put(self, platform: str, kind: str, object_id: str, obj: dict[str, Any]) -> dict[str, Any]:
-        self.objects[(platform, kind, object_id)] = obj
+        self.objects.setdefault((platform, kind), {})[object_id] = obj
+        owner = obj.get("account_id")
+        if isinstance(owner, str):
+            self.objects_by_owner.setdefault((platform, kind, owner), []).append(obj)
         return obj
 
     def get(self, platform: str, kind: str, object_id: str) -> dict[str, Any] | None:
-        return self.objects.get((platform, kind, object_id))
+        return self.objects.get((platform, kind), {}).get(object_id)
 
-    def objects_of(self, platform: str, kind: str) -> list[dict[str, Any]]:
-        return [o for (p, k, _), o in self.objects.items() if p == platform and k == kind]
+    def objects_of(
+        self, platform: str, kind: str, account_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The platform's objects of one kind, in creation order; only one account's if given."""
+        if account_id is not None:
+            return list(self.objects_by_owner.get((platform, kind, account_id), []))
+        return list(self.objects.get((platform, kind), {}).values())

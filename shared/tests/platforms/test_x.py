@@ -98,7 +98,7 @@ async def test_rate_limit_waits_for_the_window_reset(tight: Sandbox) -> None:
 async def test_rate_limit_without_reset_header_waits_a_window(sandbox: Sandbox) -> None:
     provider = sandbox.provider(X)
     tokens, _ = await sandbox.connect(provider)
-    await sandbox.fault(X, endpoint="/2/users/me", burst_429=1)
+    await sandbox.fault(X, endpoint="/2/users/me", burst_429=1, rate_limit_headers=False)
     with pytest.raises(PlatformError) as caught:
         await provider.profile(tokens)
     assert caught.value.kind is ErrorKind.RATE_LIMITED

@@ -28,6 +28,19 @@ class PlatformSpec:
     # A 429 burst fault's answer when the platform's 429 depends on the request (state, method,
     # path below the prefix), e.g. X's rate-limit headers; ``rate_limited`` otherwise.
     fault_rate_limited: Callable[[SandboxState, str, str], Response] | None = None
+    # Statuses other than 429 the platform answers some rate limits with, and how to tell
+    # them from its other errors by the body (Meta: 400 + codes; YouTube: 403 quotaExceeded).
+    throttle_statuses: frozenset[int] = frozenset()
+    throttle_body: Callable[[bytes], bool] | None = None
+
+    def is_throttled(self, status: int, body: bytes) -> bool:
+        if status == 429:
+            return True
+        return (
+            status in self.throttle_statuses
+            and self.throttle_body is not None
+            and (self.throttle_body(body))
+        )
 
     def burst_answer(self, state: SandboxState, method: str, subpath: str) -> Response:
         if self.fault_rate_limited is None:

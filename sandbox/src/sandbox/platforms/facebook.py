@@ -243,16 +243,30 @@ def post_json(state: SandboxState, post: Post, fields: list[str]) -> dict[str, A
         "created_time": meta_time(post.created_at),
         "permalink_url": f"https://www.facebook.com/{post.id.replace('_', '/posts/')}",
         "is_published": post.data.get("published", True),
+        "status_type": "added_video" if post.kind == "video" else "mobile_status_update",
+        "attachments": attachments(post),
     }
     return {"id": post.id} | {f: values[f] for f in fields if f in values}
 
 
+def attachments(post: Post) -> dict[str, Any]:
+    """``attachments{media_type,target}``: how a feed entry names its video or photos."""
+    if post.kind == "video":
+        target = {"id": post.data["video_id"]}
+        return {"data": [{"media_type": "video", "type": "video_inline", "target": target}]}
+    return {"data": [{"media_type": "photo", "type": "photo"} for _ in post.media]}
+
+
 def visible_posts(state: SandboxState, page: Account) -> list[Post]:
+    """What the page's feed shows: published posts whose time has come, video posts once their
+    video is processed (scheduled and unpublished ones stay out)."""
     now = state.clock.now()
     return [
         p
         for p in state.posts_of(NAME, page.id)
-        if p.created_at <= now and p.data.get("published", True) and p.kind == "post"
+        if p.created_at <= now
+        and p.data.get("published", True)
+        and p.data.get("visible_at", 0) <= now
     ]
 
 
@@ -271,11 +285,9 @@ def require_page_token(token: Token, page: Account) -> None:
 def check_posting(call: GraphCall, page: Account, message: str) -> None:
     state = call.state
     now = state.clock.now()
-    recent = [p for p in state.posts_of(NAME, page.id) if p.request is not None]
-    if message and any(
-        p.text == message and p.created_at > now - state.settings.facebook_duplicate_window
-        for p in recent
-    ):
+    window = state.settings.facebook_duplicate_window
+    duplicate = state.same_text_since(NAME, page.id, message, now - window) if message else None
+    if duplicate is not None and duplicate.request is not None:
         raise Reject(
             graph.error(
                 "(#506) Duplicate status message",
@@ -286,10 +298,7 @@ def check_posting(call: GraphCall, page: Account, message: str) -> None:
                 "one you posted. Try posting something different.",
             )
         )
-    if (
-        len([p for p in recent if p.created_at > now - 60])
-        >= state.settings.facebook_posts_per_minute
-    ):
+    if state.count_posts(NAME, page.id, now - 60) >= state.settings.facebook_posts_per_minute:
         raise Reject(
             graph.error(
                 "(#368) The action attempted has been deemed abusive or is otherwise disallowed",
@@ -309,14 +318,13 @@ def new_post(
     kind: str = "post",
     published: bool = True,
     created_at: float | None = None,
-    pid: str | None = None,
 ) -> Post:
     state = call.state
     body = {k: v for k, v in call.params.items() if k != "access_token"}
     return state.add_post(
         Post(
             platform=NAME,
-            id=pid or post_id(state, page.id),
+            id=post_id(state, page.id),
             account_id=page.id,
             text=message,
             media=media,
@@ -363,7 +371,7 @@ async def read_media(call: GraphCall, url_field: str) -> dict[str, Any]:
     if not url:
         raise Reject(graph.invalid_param(f"The parameter {url_field} or source is required."))
     try:
-        return {"url": url, **sniff(await fetch(call.state, url)).as_json()}
+        return {"url": url, **(await fetch(url)).sniff().as_json()}
     except FetchError as exc:
         raise Reject(graph.error(f"(#324) Missing or invalid image file: {exc}", 324)) from None
 
@@ -390,21 +398,25 @@ async def video_post(call: GraphCall, page: Account) -> Response:
     error = None if media["kind"] == "video" else "The video file you selected is in a format "
     "that we don't support."
     description = call.params.get("description", "")
-    state.put(
+    video = state.put(
         NAME,
         "video",
         video_id,
         {
             "id": video_id,
-            "page_id": page.id,
+            "account_id": page.id,  # the page's videos are listed from the per-owner index
+            "post_id": None,
+            "description": description,
             "error": error,
             "ready_at": state.clock.now() + state.settings.processing_seconds,
-            "description": description,
             "created_at": state.clock.now(),
         },
     )
     if error is None:
-        new_post(call, page, description, [media], kind="video", pid=video_id)
+        post = new_post(call, page, description, [media], kind="video")
+        # The feed shows it once processed; the video node names its post (``post_id``).
+        post.data.update(video_id=video_id, visible_at=video["ready_at"])
+        video["post_id"] = post.id
     return json_response({"id": video_id})
 
 
@@ -414,8 +426,8 @@ def page_videos(call: GraphCall, page: Account) -> Response:
     since = graph.parse_time(call.params.get("since"), 0)
     videos = [
         v
-        for v in reversed(state.objects_of(NAME, "video"))
-        if v["page_id"] == page.id and v.get("created_at", 0) >= since
+        for v in reversed(state.objects_of(NAME, "video", page.id))
+        if v.get("created_at", 0) >= since
     ]
     values = [
         {
@@ -531,7 +543,7 @@ def rate_limit(call: GraphCall, token: Token) -> None:
                 80001,
             )
         return
-    users = sum(1 for a in state.accounts.values() if a.platform == NAME and a.kind == "user")
+    users = state.users[NAME]
     app_key, app_limit = (NAME, "app"), settings.meta_calls_per_user_hour * max(1, users)
     user = state.limits.sliding(
         (NAME, "user", token.account_id), settings.meta_user_calls_per_hour, 3_600, now
@@ -610,6 +622,10 @@ async def route(call: GraphCall, token: Token, node: str, edge: str | None) -> R
         if edge is None and method == "GET":
             return json_response(page_json(state, page, call.fields("id,name"), None))
         require_page_token(token, page)
+        if edge in ("feed", "photos", "videos") and method == "POST":
+            graph.require_scope(token, "publish", "pages_manage_posts")
+        if edge == "insights":
+            graph.require_scope(token, "read", "read_insights")
         if edge == "feed" and method == "POST":
             return await feed_post(call, page)
         if edge == "photos" and method == "POST":
@@ -619,8 +635,8 @@ async def route(call: GraphCall, token: Token, node: str, edge: str | None) -> R
         if edge in ("feed", "posts", "published_posts") and method == "GET":
             fields = call.fields("id,message,created_time")
             return json_response(
-                graph.data_page(
-                    [post_json(state, post, fields) for post in visible_posts(state, page)]
+                graph.timeline_page(
+                    call, visible_posts(state, page), lambda post: post_json(state, post, fields)
                 )
             )
         if edge == "videos" and method == "GET":
@@ -631,8 +647,15 @@ async def route(call: GraphCall, token: Token, node: str, edge: str | None) -> R
     video = state.get(NAME, "video", node)
     if video is not None and edge is None and method == "GET":
         call.name(NAME, "{video-id}")
-        require_page_token(token, state.account(NAME, video["page_id"]) or owner)
-        return json_response({"id": node, "status": video_status(state, video)})
+        require_page_token(token, state.account(NAME, video["account_id"]) or owner)
+        found: dict[str, Any] = {
+            "id": node,
+            "status": video_status(state, video),
+            "post_id": video["post_id"],
+            "description": video["description"],
+        }
+        fields = ["id", *call.fields("status")]
+        return json_response({f: found[f] for f in fields if found.get(f) is not None})
     post = state.post(NAME, node)
     if post is None:
         return graph.unsupported(call)
@@ -644,6 +667,7 @@ async def route(call: GraphCall, token: Token, node: str, edge: str | None) -> R
         post.deleted = True
         return json_response({"success": True})
     if edge == "insights" and method == "GET":
+        graph.require_scope(token, "read", "read_insights")
         return post_insights(call, post)
     return graph.unsupported(call)
 
@@ -704,4 +728,12 @@ def truth(state: SandboxState, post: Post) -> dict[str, Any]:
     }
 
 
-SPEC = PlatformSpec(NAME, router, rate_limited, server_error, truth)
+SPEC = PlatformSpec(
+    NAME,
+    router,
+    rate_limited,
+    server_error,
+    truth,
+    throttle_statuses=frozenset({400}),
+    throttle_body=graph.is_throttle,
+)

@@ -9,6 +9,7 @@ fixed routes such as ``/oauth/access_token`` cannot collide with nodes.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
@@ -22,7 +23,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from sandbox.ratelimit import Usage
-from sandbox.state import SandboxState, Token, TokenProblem
+from sandbox.state import Post, SandboxState, Token, TokenProblem
 from sandbox.web import Reject, bearer, json_response, sandbox
 
 VERSION = re.compile(r"v\d+\.\d+")
@@ -89,6 +90,19 @@ class GraphCall:
 Dispatcher = Callable[[GraphCall], Awaitable[Response]]
 
 
+# Graph error codes that mean "rate limited" (Meta answers them with HTTP 400, not 429): app
+# (4), user (17), page (32), custom endpoint (613), Pages BUC (80001), Instagram BUC (80002).
+THROTTLE_CODES = frozenset({4, 17, 32, 613, 80001, 80002})
+
+
+def is_throttle(body: bytes) -> bool:
+    try:
+        code = json.loads(body).get("error", {}).get("code")
+    except (ValueError, AttributeError):
+        return False
+    return code in THROTTLE_CODES
+
+
 def fbtrace_id() -> str:
     return secrets.token_urlsafe(8)
 
@@ -108,6 +122,24 @@ def error(
     body.update(extra)
     body["fbtrace_id"] = fbtrace_id()
     return json_response({"error": body}, status, headers)
+
+
+def require_scope(token: Token, action: str, *scopes: str) -> None:
+    """Meta's permission errors when the grant lacks every one of ``scopes``: (#200) for
+    publishing, (#10) for reads such as insights (both OAuthException, HTTP 400 or 403)."""
+    if any(scope in token.scopes for scope in scopes):
+        return
+    names = " or ".join(scopes)
+    if action == "publish":
+        raise Reject(
+            error(
+                f"(#200) The user hasn't authorized the application to perform this action "
+                f"(requires {names})",
+                200,
+                status=403,
+            )
+        )
+    raise Reject(error(f"(#10) This endpoint requires the '{names}' permission", 10, status=403))
 
 
 def invalid_param(message: str) -> Response:
@@ -221,11 +253,17 @@ def with_headers(response: Response, headers: dict[str, str]) -> Response:
 
 
 def parse_time(value: str | None, default: float) -> float:
-    """Graph ``since``/``until``: unix seconds or ``YYYY-MM-DD``."""
+    """Graph ``since``/``until``: unix seconds, ``YYYY-MM-DD`` or an ISO 8601 moment."""
     if not value:
         return default
     if value.isdigit():
         return float(value)
+    if "T" in value:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise Reject(invalid_param(f"Invalid time: {value}")) from None
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
     try:
         return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
     except ValueError:
@@ -248,6 +286,68 @@ def insight(
         "description": f"{title} ({period})",
         "id": f"{node_id}/insights/{name}/{period}",
     }
+
+
+MAX_PAGE = 100
+
+
+def encode_cursor(created_at: float, node_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{created_at!r}:{node_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(value: str) -> tuple[float, str]:
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        created_at, _, node_id = raw.partition(":")
+        return float(created_at), node_id
+    except (ValueError, UnicodeDecodeError):
+        raise Reject(invalid_param("Invalid cursor")) from None
+
+
+def timeline_page(
+    call: GraphCall, posts: list[Post], render: Callable[[Post], dict[str, Any]]
+) -> dict[str, Any]:
+    """One page of an edge listed newest first (``/{page-id}/feed``, ``/{ig-user-id}/media``):
+    ``since``/``until`` bound ``created_time``, ``limit`` (25, at most 100) sizes the page, and
+    the ``after``/``before`` cursors of ``paging.cursors`` (also in ``paging.next`` and
+    ``paging.previous``, which SDKs follow) move to older/newer posts. A cursor names a
+    position, not an index, so posts published meanwhile never shift a page."""
+    p, now = call.params, call.state.clock.now()
+    limit_text = p.get("limit", "25")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE:
+        raise Reject(invalid_param(f"limit must be between 1 and {MAX_PAGE}"))
+    limit = int(limit_text)
+    since, until = parse_time(p.get("since"), 0), parse_time(p.get("until"), math.inf)
+    ordered = sorted(
+        (post for post in posts if since <= post.created_at <= until and post.created_at <= now),
+        key=lambda post: (post.created_at, post.id),
+        reverse=True,
+    )
+    start = 0
+    if p.get("after"):
+        mark = decode_cursor(p["after"])
+        start = next(
+            (i for i, q in enumerate(ordered) if (q.created_at, q.id) < mark), len(ordered)
+        )
+    elif p.get("before"):
+        mark = decode_cursor(p["before"])
+        newer = sum(1 for q in ordered if (q.created_at, q.id) > mark)
+        start = max(0, newer - limit)
+        limit = newer - start
+    window = ordered[start : start + limit]
+    body: dict[str, Any] = {"data": [render(post) for post in window]}
+    if window:
+        first, last = window[0], window[-1]
+        before = encode_cursor(first.created_at, first.id)
+        after = encode_cursor(last.created_at, last.id)
+        paging: dict[str, Any] = {"cursors": {"before": before, "after": after}}
+        url = call.request.url.remove_query_params(["after", "before"])
+        if start + len(window) < len(ordered):
+            paging["next"] = str(url.include_query_params(after=after))
+        if start > 0:
+            paging["previous"] = str(url.include_query_params(before=before))
+        body["paging"] = paging
+    return body
 
 
 def data_page(items: list[dict[str, Any]]) -> dict[str, Any]:

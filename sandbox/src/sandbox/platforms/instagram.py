@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sandbox import metrics, oauth
-from sandbox.media import FetchError, fetch, sniff
+from sandbox.media import FetchError, fetch
 from sandbox.platforms import graph
 from sandbox.platforms.base import (
     DAY,
@@ -246,9 +246,28 @@ def container_status(state: SandboxState, container: dict[str, Any]) -> tuple[st
         return "ERROR", f"Error: {container['error']}"
     if now >= container["created_at"] + DAY:
         return "EXPIRED", "Expired: The container was not published within 24 hours."
+    inherited = children_status(state, container)
+    if inherited is not None:
+        return inherited
     if now < container["ready_at"]:
         return "IN_PROGRESS", "In Progress: Media is still being processed."
     return "FINISHED", "Finished: Media has been uploaded and it is ready to be published."
+
+
+def children_status(state: SandboxState, carousel: dict[str, Any]) -> tuple[str, str] | None:
+    """A carousel is no further than its children: a failed or expired child fails it, an
+    unfinished one keeps it IN_PROGRESS (None when every child is FINISHED)."""
+    statuses = [
+        (child_id, container_status(state, child))
+        for child_id in carousel.get("children", [])
+        if (child := state.get(NAME, "container", child_id)) is not None
+    ]
+    for child_id, (code, _) in statuses:
+        if code in ("ERROR", "EXPIRED"):
+            return "ERROR", f"Error: The carousel item {child_id} is {code}."
+    if any(code == "IN_PROGRESS" for _, (code, _) in statuses):
+        return "IN_PROGRESS", "In Progress: A carousel item is still being processed."
+    return None
 
 
 def rate_limit(call: GraphCall, token: Token) -> None:
@@ -269,9 +288,7 @@ async def create_container(call: GraphCall, account: Account) -> Response:
     state, p = call.state, call.params
     now = state.clock.now()
     recent = [
-        c
-        for c in state.objects_of(NAME, "container")
-        if c["account_id"] == account.id and c["created_at"] > now - DAY
+        c for c in state.objects_of(NAME, "container", account.id) if c["created_at"] > now - DAY
     ]
     if len(recent) >= state.settings.instagram_container_cap:
         return graph.error("Application request limit reached", 9, 2207042)
@@ -279,6 +296,13 @@ async def create_container(call: GraphCall, account: Account) -> Response:
     if len(caption) > 2200:
         return graph.invalid_param("The caption is too long (2200 characters at most).")
     media_type = p.get("media_type", "IMAGE").upper()
+    is_carousel_item = p.get("is_carousel_item") == "true"
+    if media_type == "VIDEO" and not is_carousel_item:
+        # Gone since 2023-11-09 for feed videos (carousel items still say VIDEO).
+        return graph.invalid_param(
+            "The VIDEO media type is no longer supported. Use media_type=REELS to publish a "
+            "video to the feed."
+        )
     children = [c for c in p.get("children", "").split(",") if c]
     media: list[dict[str, Any]] = []
     error = None
@@ -297,7 +321,7 @@ async def create_container(call: GraphCall, account: Account) -> Response:
         if not url:
             return graph.invalid_param("The parameter image_url or video_url is required.")
         try:
-            found = sniff(await fetch(state, url))
+            found = (await fetch(url)).sniff()
             media.append({"url": url, **found.as_json()})
             wants_video = media_type in ("REELS", "VIDEO") or bool(p.get("video_url"))
             if wants_video and found.format not in ("mp4", "mov"):
@@ -320,7 +344,8 @@ async def create_container(call: GraphCall, account: Account) -> Response:
             "media_type": media_type,
             "caption": caption,
             "media": media,
-            "is_carousel_item": p.get("is_carousel_item") == "true",
+            "is_carousel_item": is_carousel_item,
+            "children": children,
             "created_at": now,
             "ready_at": now + (state.settings.processing_seconds if video else 1),
             "error": error,
@@ -503,8 +528,17 @@ async def dispatch(call: GraphCall) -> Response:
     return graph.with_headers(response, call.headers)
 
 
+PUBLISH_SCOPES = ("instagram_business_content_publish", "instagram_content_publish")
+INSIGHTS_SCOPES = ("instagram_business_manage_insights", "instagram_manage_insights")
+
+
 async def route(call: GraphCall, me: Account, node: str, edge: str | None) -> Response:
     state, method = call.state, call.method
+    assert call.token is not None
+    if edge in ("media", "media_publish") and method == "POST":
+        graph.require_scope(call.token, "publish", *PUBLISH_SCOPES)
+    if edge == "insights":
+        graph.require_scope(call.token, "read", *INSIGHTS_SCOPES)
     if node == me.id:
         call.name(NAME, "{ig-user-id}", *([edge] if edge else []))
         if edge is None and method == "GET":
@@ -512,9 +546,12 @@ async def route(call: GraphCall, me: Account, node: str, edge: str | None) -> Re
         if edge == "media" and method == "POST":
             return await create_container(call, me)
         if edge == "media" and method == "GET":
-            posts = state.posts_of(NAME, me.id)
             fields = call.fields("id")
-            return json_response(graph.data_page([media_json(state, p, fields) for p in posts]))
+            return json_response(
+                graph.timeline_page(
+                    call, state.posts_of(NAME, me.id), lambda p: media_json(state, p, fields)
+                )
+            )
         if edge == "media_publish" and method == "POST":
             return await publish(call, me)
         if edge == "content_publishing_limit" and method == "GET":
@@ -564,4 +601,12 @@ def truth(state: SandboxState, post: Post) -> dict[str, Any]:
     }
 
 
-SPEC = PlatformSpec(NAME, router, rate_limited, server_error, truth)
+SPEC = PlatformSpec(
+    NAME,
+    router,
+    rate_limited,
+    server_error,
+    truth,
+    throttle_statuses=frozenset({400}),
+    throttle_body=graph.is_throttle,
+)

@@ -621,9 +621,9 @@ async def create_post(request: Request) -> Response:
         media.append({"id": media_id, **(found["media"] or {})})
     now = state.clock.now()
     window = state.settings.linkedin_duplicate_window
-    for post in state.posts_of(NAME, author.id):
-        if commentary and post.text == commentary and post.created_at > now - window:
-            return api_error(422, f"Content is a duplicate of {post.id}", "DUPLICATE_POST")
+    duplicate = state.same_text_since(NAME, author.id, commentary, now - window)
+    if commentary and duplicate is not None:
+        return api_error(422, f"Content is a duplicate of {duplicate.id}", "DUPLICATE_POST")
     cap = state.limits.calendar(
         (NAME, "shares", me.id), state.settings.linkedin_posts_per_day, "UTC", now
     )

@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from sandbox import metrics, oauth
-from sandbox.media import MB, sniff
+from sandbox.media import HEAD_BYTES, MB, FetchError, fetch, mp4_duration, sniff
 from sandbox.platforms.base import DAY, PlatformSpec, add_person, seed_history
 from sandbox.state import Account, Post, SandboxState, Token, TokenProblem, digits
 from sandbox.web import (
@@ -278,8 +279,32 @@ async def user_info(request: Request) -> Response:
 
 
 # publishing --------------------------------------------------------------------------------
-def privacy_options(state: SandboxState) -> list[str]:
-    return PRIVACY_LEVELS if state.settings.tiktok_audited else ["SELF_ONLY"]
+def privacy_options(state: SandboxState, account_id: str) -> list[str]:
+    options: list[str] = creator_settings(state, account_id)["privacy_level_options"]
+    return options if state.settings.tiktok_audited else ["SELF_ONLY"]
+
+
+class CreatorSettings(BaseModel):
+    """What ``creator_info/query`` says of one creator (``PUT /_sandbox/tiktok/creators/{id}``);
+    omitted fields keep their value."""
+
+    comment_disabled: bool | None = None
+    duet_disabled: bool | None = None
+    stitch_disabled: bool | None = None
+    max_video_post_duration_sec: int | None = Field(None, ge=1)
+    privacy_level_options: list[str] | None = None
+
+
+def creator_settings(state: SandboxState, account_id: str) -> dict[str, Any]:
+    account = state.account(NAME, account_id)
+    defaults = {
+        "comment_disabled": False,
+        "duet_disabled": False,
+        "stitch_disabled": False,
+        "max_video_post_duration_sec": state.settings.tiktok_max_video_post_duration_sec,
+        "privacy_level_options": PRIVACY_LEVELS,
+    }
+    return defaults | (account.data.get("creator", {}) if account else {})
 
 
 @router.post("/v2/post/publish/creator_info/query/")
@@ -293,11 +318,8 @@ async def creator_info(request: Request) -> Response:
             "creator_avatar_url": user_fields(state, account)["avatar_url"],
             "creator_username": account.username,
             "creator_nickname": account.name,
-            "privacy_level_options": privacy_options(state),
-            "comment_disabled": False,
-            "duet_disabled": False,
-            "stitch_disabled": False,
-            "max_video_post_duration_sec": 600,
+            **creator_settings(state, account.id),
+            "privacy_level_options": privacy_options(state, account.id),
         }
     )
 
@@ -317,13 +339,38 @@ def check_file_upload(source: dict[str, Any]) -> tuple[int, int, int]:
     return size, chunk, count
 
 
-def check_pull_url(state: SandboxState, url: Any) -> None:
-    parts = urlsplit(url if isinstance(url, str) else "")
-    verified = any(
-        parts.hostname == d or (parts.hostname or "").endswith("." + d)
-        for d in state.settings.tiktok_verified_domains
+def verified_sources(state: SandboxState) -> dict[str, list[str]]:
+    """The app's verified domains and URL prefixes: the settings', plus what the control API
+    (``POST /_sandbox/tiktok/verified``) added."""
+    found = state.get(NAME, "config", "verified")
+    if found is None:
+        settings = state.settings
+        found = state.put(
+            NAME,
+            "config",
+            "verified",
+            {
+                "domains": list(settings.tiktok_verified_domains),
+                "url_prefixes": list(settings.tiktok_verified_url_prefixes),
+            },
+        )
+    return found
+
+
+def is_verified(state: SandboxState, url: str) -> bool:
+    """A verified domain (or a subdomain of one) over HTTPS, or a verified URL prefix."""
+    sources = verified_sources(state)
+    if any(url.startswith(prefix) for prefix in sources["url_prefixes"]):
+        return True
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return parts.scheme == "https" and any(
+        host == d or host.endswith("." + d) for d in sources["domains"]
     )
-    if parts.scheme != "https" or not verified:
+
+
+def check_pull_url(state: SandboxState, url: Any) -> None:
+    if not isinstance(url, str) or not is_verified(state, url):
         raise Reject(
             fail(403, "url_ownership_unverified", "The URL domain or prefix is not verified.")
         )
@@ -331,8 +378,8 @@ def check_pull_url(state: SandboxState, url: Any) -> None:
 
 def check_caps(state: SandboxState, account: Account, inbox: bool, privacy: str | None) -> None:
     settings, now = state.settings, state.clock.now()
-    publishes = [p for p in state.objects_of(NAME, "publish") if p["created_at"] > now - DAY]
     if not settings.tiktok_audited:
+        publishes = [p for p in state.objects_of(NAME, "publish") if p["created_at"] > now - DAY]
         if privacy not in (None, "SELF_ONLY"):
             raise Reject(
                 fail(
@@ -349,7 +396,7 @@ def check_caps(state: SandboxState, account: Account, inbox: bool, privacy: str 
                     envelope({}, "reached_active_user_cap", "The daily active user cap is reached.")
                 )
             )
-    mine = [p for p in publishes if p["account_id"] == account.id]
+    mine = [p for p in state.objects_of(NAME, "publish", account.id) if p["created_at"] > now - DAY]
     if inbox:
         pending = [p for p in mine if p["mode"] == "inbox"]
         if len(pending) >= settings.tiktok_max_pending_drafts:
@@ -377,7 +424,7 @@ async def init_publish(request: Request, inbox: bool, photo: bool = False) -> Re
     if len(title) > 2200:
         return invalid_params("The title exceeds 2200 characters")
     privacy = post_info.get("privacy_level")
-    if not inbox and privacy not in privacy_options(state):
+    if not inbox and privacy not in privacy_options(state, account.id):
         return fail(400, "privacy_level_option_mismatch", "privacy_level is not in the options")
     check_caps(state, account, inbox, None if inbox else privacy)
     kind = source.get("source")
@@ -418,9 +465,34 @@ async def init_publish(request: Request, inbox: bool, photo: bool = False) -> Re
         )
     else:
         publish["media"] = publish["media"] or [{"url": source.get("video_url")}]
-        complete_upload(state, publish, now)
+        # TikTok downloads after answering: the status says PROCESSING_DOWNLOAD meanwhile.
+        state.background(pull_media(state, publish))
     state.put(NAME, "publish", publish_id, publish)
     return ok(data)
+
+
+async def pull_media(state: SandboxState, publish: dict[str, Any]) -> None:
+    """PULL_FROM_URL: fetch every URL over HTTP (timeout and size cap from the settings), then
+    check the files as an upload's; a URL that cannot be fetched fails the publish."""
+    settings = state.settings
+    found = []
+    for item in publish["media"]:
+        try:
+            fetched = await fetch(
+                item["url"], settings.tiktok_pull_max_bytes, settings.tiktok_pull_timeout_seconds
+            )
+        except FetchError as exc:
+            publish["completed_at"] = state.clock.now()
+            publish["fail_reason"] = (
+                "photo_pull_failed" if publish["photo"] else "video_pull_failed"
+            )
+            publish["fail_detail"] = str(exc)
+            return
+        found.append((item, fetched))
+        publish["downloaded"] = publish.get("downloaded", 0) + fetched.size
+    publish["media"] = [{**item, **f.sniff().as_json()} for item, f in found]
+    publish["head"] = found[0][1].head if found else b""
+    complete_upload(state, publish, state.clock.now())
 
 
 @router.post("/v2/post/publish/video/init/")
@@ -438,15 +510,30 @@ async def content_init(request: Request) -> Response:
     return await init_publish(request, inbox=False, photo=True)
 
 
+def media_problem(state: SandboxState, publish: dict[str, Any]) -> str | None:
+    """The fail_reason TikTok's checks of the received files give, if any."""
+    if publish["photo"]:
+        formats = {m.get("format") for m in publish["media"]}
+        return None if formats <= {"jpeg", "webp"} else "file_format_check_failed"
+    media = publish["media"][0]
+    if media.get("kind") != "video" or media.get("format") not in ("mp4", "mov", "webm"):
+        return "file_format_check_failed"
+    duration = mp4_duration(publish["head"])
+    if duration is not None:
+        publish["duration"] = duration
+        if duration > creator_settings(state, publish["account_id"])["max_video_post_duration_sec"]:
+            return "duration_check_failed"
+    return None
+
+
 def complete_upload(state: SandboxState, publish: dict[str, Any], now: float) -> None:
     """All bytes are in: the post exists (TikTok has no idempotency: every init is a post)."""
     publish["completed_at"] = now
     if publish["source"] == "FILE_UPLOAD":
-        found = sniff(publish["head"], publish["received"])
-        publish["media"] = [found.as_json()]
-        if found.kind != "video" or found.format not in ("mp4", "mov", "webm"):
-            publish["fail_reason"] = "file_format_check_failed"
-            return
+        publish["media"] = [sniff(publish["head"], publish["received"]).as_json()]
+    publish["fail_reason"] = media_problem(state, publish)
+    if publish["fail_reason"]:
+        return
     if publish["mode"] == "inbox":
         return  # the creator finishes drafts in the app
     public_at = now + state.settings.processing_seconds
@@ -462,7 +549,7 @@ def complete_upload(state: SandboxState, publish: dict[str, Any], now: float) ->
         data={
             "publish_id": publish["publish_id"],
             "privacy_level": publish["privacy_level"],
-            "duration": 15,
+            "duration": round(publish.get("duration", 15)),
             "id_visible_at": public_at + state.settings.tiktok_moderation_seconds,
         },
     )
@@ -511,7 +598,7 @@ async def upload_chunk(request: Request) -> Response:
             416,
         )
     if first == 0:
-        publish["head"] = data[:64]
+        publish["head"] = data[:HEAD_BYTES]
     publish["received"] += len(data)
     if publish["received"] < total:
         return Response(status_code=206)
@@ -532,7 +619,7 @@ def publish_status(state: SandboxState, publish: dict[str, Any]) -> dict[str, An
     if done is None:
         return status
     if publish["source"] == "PULL_FROM_URL":
-        status["downloaded_bytes"] = 1
+        status["downloaded_bytes"] = publish.get("downloaded", 0)
     if publish["fail_reason"]:
         status.update(status="FAILED", fail_reason=publish["fail_reason"])
         return status
@@ -640,6 +727,40 @@ async def video_query(request: Request) -> Response:
     mine = {p.id: p for p in published(state, token_.account_id)}
     videos = [video_json(state, mine[str(i)], fields) for i in ids if str(i) in mine]
     return ok({"videos": videos, "cursor": 0, "has_more": False})
+
+
+# control API --------------------------------------------------------------------------------
+control = APIRouter(prefix="/_sandbox/tiktok", tags=["control"])
+
+
+class VerifiedSources(BaseModel):
+    domains: list[str] = Field([], description="domains verified for PULL_FROM_URL (HTTPS)")
+    url_prefixes: list[str] = Field([], description="URL prefixes verified for PULL_FROM_URL")
+
+
+@control.get("/verified")
+async def get_verified(request: Request) -> dict[str, list[str]]:
+    return verified_sources(sandbox(request))
+
+
+@control.post("/verified")
+async def add_verified(request: Request, body: VerifiedSources) -> dict[str, list[str]]:
+    """Verify more domains or URL prefixes (as in the developer portal)."""
+    sources = verified_sources(sandbox(request))
+    sources["domains"] += [d for d in body.domains if d not in sources["domains"]]
+    sources["url_prefixes"] += [p for p in body.url_prefixes if p not in sources["url_prefixes"]]
+    return sources
+
+
+@control.put("/creators/{account}")
+async def set_creator(request: Request, account: str, body: CreatorSettings) -> Response:
+    """Set what ``creator_info/query`` answers for one creator (open_id or username)."""
+    state = sandbox(request)
+    found = state.account(NAME, account) or state.user_by_name(NAME, account)
+    if found is None:
+        return json_response({"error": "NotFound", "detail": "no such TikTok account"}, 404)
+    found.data["creator"] = found.data.get("creator", {}) | body.model_dump(exclude_none=True)
+    return json_response(creator_settings(state, found.id))
 
 
 def truth(state: SandboxState, post: Post) -> dict[str, Any]:

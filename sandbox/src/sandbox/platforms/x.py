@@ -7,7 +7,7 @@ Hosts: ``x.com`` (authorize) and ``api.x.com`` (everything else) share ``/x`` wi
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +27,7 @@ from sandbox.platforms.base import (
 from sandbox.ratelimit import Usage
 from sandbox.settings import SandboxSettings
 from sandbox.state import Account, Post, SandboxState, Token, TokenProblem, digits
+from sandbox.textcount import MAX_WEIGHTED_LENGTH, weighted_length
 from sandbox.web import (
     Reject,
     authenticate,
@@ -287,12 +288,20 @@ def media_category(media_type: str, category: str | None) -> str:
     return "tweet_video" if media_type.startswith("video/") else "tweet_image"
 
 
+# What a failed processing reports (a ``fail_processing`` fault on the finalize call).
+PROCESSING_ERROR = {
+    "code": 1,
+    "name": "InvalidMedia",
+    "message": "Invalid or Unsupported media, Reason: UnsupportedMedia.",
+}
+
+
 def processing_info(state: SandboxState, media: dict[str, Any]) -> dict[str, Any] | None:
+    if media.get("failed"):
+        return {"state": "failed", "progress_percent": 100, "error": media["failed"]}
     if media["category"] == "tweet_image":
         return None  # images need no processing
     left = media["finalized_at"] + state.settings.processing_seconds - state.clock.now()
-    if media.get("failed"):
-        return {"state": "failed", "progress_percent": 100, "error": media["failed"]}
     if left <= 0:
         return {"state": "succeeded", "progress_percent": 100}
     elapsed = state.settings.processing_seconds - left
@@ -355,7 +364,8 @@ def new_media(
     )
 
 
-def finalize_media(state: SandboxState, media: dict[str, Any]) -> None:
+def finalize_media(request: Request, media: dict[str, Any]) -> None:
+    state = sandbox(request)
     if media["received"] != media["total_bytes"]:
         raise Reject(invalid_request("File size does not match total_bytes", "media_id"))
     found = sniff(media["head"], media["received"])
@@ -364,6 +374,8 @@ def finalize_media(state: SandboxState, media: dict[str, Any]) -> None:
         raise Reject(invalid_request("Media type unrecognized.", "media_id"))
     media["format"] = found.format
     media["finalized_at"] = state.clock.now()
+    if request.scope.get("sandbox.fail_processing"):
+        media["failed"] = PROCESSING_ERROR
 
 
 async def media_upload_form(request: Request) -> tuple[dict[str, str], bytes | None]:
@@ -409,7 +421,7 @@ async def media_finalize(request: Request, media_id: str) -> Response:
     state = sandbox(request)
     who = caller(request, "media/upload", "media.write")
     media = owned_media(request, who, media_id)
-    finalize_media(state, media)
+    finalize_media(request, media)
     return json_response({"data": media_json(state, media)}, headers=who.headers)
 
 
@@ -434,7 +446,7 @@ async def media_simple_upload(request: Request) -> Response:
     found = sniff(data)
     media = new_media(state, who, fields.get("media_type", found.mime), len(data), None)
     media["received"], media["head"] = len(data), data[:64]
-    finalize_media(state, media)
+    finalize_media(request, media)
     return json_response({"data": media_json(state, media)}, headers=who.headers)
 
 
@@ -468,25 +480,15 @@ def daily_caps(state: SandboxState, account_id: str) -> tuple[Usage, Usage]:
     return user, app
 
 
-def conversation_of(state: SandboxState, reply_to: Any) -> str | None:
-    """A reply belongs to the conversation of the tweet it answers (a root tweet: its own)."""
-    parent = state.post(NAME, str(reply_to)) if reply_to else None
+def thread_data(parent: Post | None, new_id: str) -> dict[str, Any]:
+    """A reply joins its parent's conversation; any other tweet starts its own."""
     if parent is None:
-        return None
-    return str(parent.data.get("conversation_id") or parent.id)
-
-
-def thread_fields(post: Post, fields: list[str]) -> dict[str, Any]:
-    """``conversation_id``, ``referenced_tweets`` (the tweet replied to) and
-    ``attachments.media_keys``, when asked for in ``tweet.fields``."""
-    values: dict[str, Any] = {"conversation_id": post.data.get("conversation_id") or post.id}
-    reply_to = post.data.get("reply_to")
-    if reply_to:
-        values["referenced_tweets"] = [{"type": "replied_to", "id": str(reply_to)}]
-    keys = [m["media_key"] for m in post.media if m.get("media_key")]
-    if keys:
-        values["attachments"] = {"media_keys": keys}
-    return {f: values[f] for f in fields if f in values}
+        return {"reply_to": None, "conversation_id": new_id}
+    return {
+        "reply_to": parent.id,
+        "reply_to_user": parent.account_id,
+        "conversation_id": parent.data.get("conversation_id", parent.id),
+    }
 
 
 @router.post("/2/tweets")
@@ -496,20 +498,19 @@ async def create_tweet(request: Request) -> Response:
     body = await json_body(request, invalid_request)
     text = body.get("text") or ""
     media_ids = (body.get("media") or {}).get("media_ids") or []
-    if not isinstance(text, str) or len(text) > 280:
+    if not isinstance(text, str) or weighted_length(text) > MAX_WEIGHTED_LENGTH:
         return invalid_request("Your Tweet text is too long.", "text")
     if not text and not media_ids:
         return invalid_request("Either text or media is required.", "text")
     media = check_media_ids(state, who, media_ids)
     reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
-    if reply_to and state.post(NAME, str(reply_to)) is None:
+    parent = state.post(NAME, str(reply_to)) if reply_to else None
+    if reply_to and parent is None:
         return problem(
             403, "Forbidden", "You attempted to reply to a Tweet that is deleted or not visible."
         )
     since = state.clock.now() - state.settings.x_duplicate_window
-    if text and any(
-        p.text == text and p.created_at >= since for p in state.posts_of(NAME, who.account.id)
-    ):
+    if text and state.same_text_since(NAME, who.account.id, text, since):
         return problem(
             403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."
         )
@@ -525,10 +526,11 @@ async def create_tweet(request: Request) -> Response:
     }
     if not (user_day.allowed and app_day.allowed):
         return too_many(headers)
+    new_id = tweet_id(state)
     post = state.add_post(
         Post(
             platform=NAME,
-            id=tweet_id(state),
+            id=new_id,
             account_id=who.account.id,
             text=text,
             media=[
@@ -543,7 +545,7 @@ async def create_tweet(request: Request) -> Response:
             ],
             created_at=state.clock.now(),
             request=request_record(request, body),
-            data={"reply_to": reply_to, "conversation_id": conversation_of(state, reply_to)},
+            data=thread_data(parent, new_id),
         )
     )
     data = {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}
@@ -619,8 +621,34 @@ def not_authorized_field(post_id: str, field: str) -> dict[str, Any]:
     }
 
 
+def thread_fields(post: Post, fields: list[str]) -> dict[str, Any]:
+    """``conversation_id``, ``in_reply_to_user_id`` and ``referenced_tweets``, when asked for."""
+    values: dict[str, Any] = {"conversation_id": post.data.get("conversation_id", post.id)}
+    if post.data.get("reply_to"):
+        values["in_reply_to_user_id"] = post.data["reply_to_user"]
+        values["referenced_tweets"] = [{"type": "replied_to", "id": post.data["reply_to"]}]
+    return {f: values[f] for f in fields if f in values}
+
+
+def media_includes(posts: list[Post], expansions: Sequence[str]) -> list[dict[str, str]]:
+    """``includes.media`` for ``expansions=attachments.media_keys``."""
+    if "attachments.media_keys" not in expansions:
+        return []
+    kinds = {"tweet_image": "photo", "tweet_gif": "animated_gif", "tweet_video": "video"}
+    return [
+        {"media_key": m["media_key"], "type": kinds.get(m["kind"], "photo")}
+        for post in posts
+        for m in post.media
+    ]
+
+
 def tweet_json(
-    state: SandboxState, post: Post, fields: list[str], who: Caller, errors: list[dict[str, Any]]
+    state: SandboxState,
+    post: Post,
+    fields: list[str],
+    who: Caller,
+    errors: list[dict[str, Any]],
+    expansions: Sequence[str] = (),
 ) -> dict[str, Any]:
     tweet: dict[str, Any] = {
         "id": post.id,
@@ -629,9 +657,11 @@ def tweet_json(
     }
     if "created_at" in fields:
         tweet["created_at"] = iso(post.created_at, ms=True)
-    tweet.update(thread_fields(post, fields))
     if "author_id" in fields:
         tweet["author_id"] = post.account_id
+    tweet.update(thread_fields(post, fields))
+    if post.media and ("attachments" in fields or "attachments.media_keys" in expansions):
+        tweet["attachments"] = {"media_keys": [m["media_key"] for m in post.media]}
     if "public_metrics" in fields:
         tweet["public_metrics"] = public_metrics(state, post)
     private = [f for f in ("non_public_metrics", "organic_metrics") if f in fields]
@@ -645,6 +675,25 @@ def tweet_json(
     return tweet
 
 
+def render_tweets(
+    request: Request, who: Caller, posts: list[Post], errors: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """``data``, ``includes`` and ``errors`` for tweets read with the request's ``tweet.fields``
+    and ``expansions``; keys without content are left out, as X does."""
+    state, params = sandbox(request), request.query_params
+    fields = split_list(params.get("tweet.fields"))
+    expansions = split_list(params.get("expansions"))
+    body: dict[str, Any] = {}
+    if posts:
+        body["data"] = [tweet_json(state, p, fields, who, errors, expansions) for p in posts]
+    media = media_includes(posts, expansions)
+    if media:
+        body["includes"] = {"media": media}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
 @router.get("/2/tweets")
 async def lookup_tweets(request: Request) -> Response:
     state = sandbox(request)
@@ -654,32 +703,21 @@ async def lookup_tweets(request: Request) -> Response:
         return invalid_request(
             "The `ids` query parameter value must be 1 to 100 numeric ids.", "ids"
         )
-    fields = split_list(request.query_params.get("tweet.fields"))
-    data, errors = [], []
-    for value in ids:
-        post = state.post(NAME, value)
-        if post is None:
-            errors.append(not_found(value))
-        else:
-            data.append(tweet_json(state, post, fields, who, errors))
-    body: dict[str, Any] = {"data": data} if data else {}
-    if errors:
-        body["errors"] = errors
-    return json_response(body, headers=who.headers)
+    found = [(value, state.post(NAME, value)) for value in ids]
+    errors = [not_found(value) for value, post in found if post is None]
+    posts = [post for _, post in found if post is not None]
+    return json_response(render_tweets(request, who, posts, errors), headers=who.headers)
 
 
 @router.get("/2/tweets/{tweet_id}")
 async def get_tweet(request: Request, tweet_id: str) -> Response:
     state = sandbox(request)
     who = caller(request, "GET tweets/:id", "tweet.read")
-    fields = split_list(request.query_params.get("tweet.fields"))
     post = state.post(NAME, tweet_id)
     if post is None:
         return json_response({"errors": [not_found(tweet_id, "id")]}, headers=who.headers)
-    errors: list[dict[str, Any]] = []
-    body: dict[str, Any] = {"data": tweet_json(state, post, fields, who, errors)}
-    if errors:
-        body["errors"] = errors
+    body = render_tweets(request, who, [post], [])
+    body["data"] = body["data"][0]  # one tweet, not a list
     return json_response(body, headers=who.headers)
 
 
@@ -700,26 +738,18 @@ async def user_tweets(request: Request, user_id: str) -> Response:
     max_results = int(params.get("max_results", "10"))
     if not 5 <= max_results <= 100:
         return invalid_request("max_results must be between 5 and 100", "max_results")
-    posts = state.posts_of(NAME, user_id)
-    if params.get("start_time"):
-        since = parse_start_time(params["start_time"])
-        if since is None:
-            return invalid_request("Invalid start_time: YYYY-MM-DDTHH:mm:ssZ", "start_time")
-        posts = [p for p in posts if p.created_at >= since]
+    since = parse_start_time(params["start_time"]) if params.get("start_time") else 0.0
+    if since is None:
+        return invalid_request("Invalid start_time: YYYY-MM-DDTHH:mm:ssZ", "start_time")
+    posts = list(state.posts_since(NAME, user_id, since))
     start = int(params.get("pagination_token", "0") or 0)
     page = posts[start : start + max_results]
-    fields = split_list(params.get("tweet.fields"))
-    errors: list[dict[str, Any]] = []
     meta: dict[str, Any] = {"result_count": len(page)}
     if page:
         meta.update(newest_id=page[0].id, oldest_id=page[-1].id)
     if start + max_results < len(posts):
         meta["next_token"] = str(start + max_results)
-    body: dict[str, Any] = {"meta": meta}
-    if page:
-        body["data"] = [tweet_json(state, p, fields, who, errors) for p in page]
-    if errors:
-        body["errors"] = errors
+    body = render_tweets(request, who, page, []) | {"meta": meta}
     return json_response(body, headers=who.headers)
 
 

@@ -124,6 +124,9 @@ def rate_limited() -> Response:
     )
 
 
+QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "userRateLimitExceeded"})
+
+
 def quota_exceeded() -> Response:
     return google_error(
         403,
@@ -665,4 +668,21 @@ def truth(state: SandboxState, post: Post) -> dict[str, Any]:
     return {"statistics": video_json(state, post, ["statistics"])["statistics"]}
 
 
-SPEC = PlatformSpec(NAME, router, rate_limited, server_error, truth)
+def is_quota_error(body: bytes) -> bool:
+    """403 quotaExceeded (the day's units are gone) is Google's other rate-limit answer."""
+    try:
+        errors = json.loads(body).get("error", {}).get("errors", [])
+    except (ValueError, AttributeError):
+        return False
+    return any(e.get("reason") in QUOTA_REASONS for e in errors if isinstance(e, dict))
+
+
+SPEC = PlatformSpec(
+    NAME,
+    router,
+    rate_limited,
+    server_error,
+    truth,
+    throttle_statuses=frozenset({403}),
+    throttle_body=is_quota_error,
+)

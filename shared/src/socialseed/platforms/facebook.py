@@ -10,8 +10,9 @@ visible step per call: text (and ``options["link"]``) goes to ``POST /{page-id}/
 to ``POST /{page-id}/photos`` with its ``url``; several photos are uploaded unpublished
 (invisible) then attached to one feed post (``attached_media``); a video is
 ``POST /{page-id}/videos`` with its ``file_url``, then ``Pending`` (``progress["video_id"]``)
-while ``GET /{video-id}?fields=status`` says it is processing. Facebook pulls media from the
-signed ``Media.url`` the publisher serves.
+while ``GET /{video-id}?fields=status,post_id`` says it is processing; once ready, the page post
+it became (``post_id``) is the published id. Facebook pulls media from the signed ``Media.url``
+the publisher serves.
 """
 
 from __future__ import annotations
@@ -214,13 +215,15 @@ class FacebookProvider(GraphProvider):
     async def video_outcome(
         self, tokens: TokenSet, page: str, video_id: str
     ) -> PublishedPost | Pending:
-        """Published once Facebook is done with the video, Pending while it processes it."""
-        body = await self.graph_get(f"/{video_id}", tokens, fields="status")
+        """Published once Facebook is done with the video, Pending while it processes it. The
+        published id is the page post the video became (``post_id``), as for every other post,
+        so insights and feed lookups use one kind of id; the URL is the video's."""
+        body = await self.graph_get(f"/{video_id}", tokens, fields="status,post_id")
         status = body.get("status") or {}
         state = str(status.get("video_status") or "processing")
         if state == "ready":
             return PublishedPost(
-                id=video_id,
+                id=str(body.get("post_id") or video_id),
                 url=f"{WWW}/{page}/videos/{video_id}",
                 published_at=self.clock(),
             )
