@@ -271,13 +271,7 @@ class PostService:
     async def approve(
         self, session: AsyncSession, ctx: PublisherContext, caller: Caller, post_id: uuid.UUID
     ) -> PostOut:
-        post = await self._reviewable(session, caller, post_id)
-        now = ctx.clock()
-        post.approval, post.reviewed_by, post.reviewed_at = (
-            Approval.APPROVED,
-            caller.principal.user_id,
-            now,
-        )
+        post, now = await self._review(session, ctx, caller, post_id, Approval.APPROVED)
         for target in post.targets:
             if target.status in OPEN:
                 target.due_at = max(post.scheduled_at, now)
@@ -303,13 +297,7 @@ class PostService:
         post_id: uuid.UUID,
         reason: str,
     ) -> PostOut:
-        post = await self._reviewable(session, caller, post_id)
-        now = ctx.clock()
-        post.approval, post.reviewed_by, post.reviewed_at = (
-            Approval.REJECTED,
-            caller.principal.user_id,
-            now,
-        )
+        post, now = await self._review(session, ctx, caller, post_id, Approval.REJECTED)
         post.rejection_reason = reason
         post.status = derive(post.approval, [t.status for t in post.targets])
         await ctx.outbox.add(
@@ -355,14 +343,24 @@ class PostService:
         if all(t.status == TargetStatus.CANCELLED for t in post.targets):
             raise AlreadyPublishing("This post was cancelled.")
 
-    async def _reviewable(self, session: AsyncSession, caller: Caller, post_id: uuid.UUID) -> Post:
+    async def _review(
+        self,
+        session: AsyncSession,
+        ctx: PublisherContext,
+        caller: Caller,
+        post_id: uuid.UUID,
+        verdict: Approval,
+    ) -> tuple[Post, datetime]:
+        """An admin's verdict on a post waiting for approval (never the author's own)."""
         post = await self._find(session, caller, post_id, lock=True)
         caller.principal.require(post.workspace_id, "admin")
         if post.author_id == caller.principal.user_id:
             raise OwnPostApproval()
         if post.approval != Approval.PENDING:
             raise NotPendingApproval()
-        return post
+        now = ctx.clock()
+        post.approval, post.reviewed_by, post.reviewed_at = verdict, caller.principal.user_id, now
+        return post, now
 
     async def _scheduled(self, session: AsyncSession, ctx: PublisherContext, post: Post) -> None:
         open_targets = [t for t in post.targets if t.status in OPEN]
