@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 ReasonClass = Literal["reauth_required", "bad_request", "permanent", "transient", "media"]
 
+# Attempt outcomes that are progress, not trouble.
+_PROGRESS = frozenset({"published", "reconciled", "pending"})
+
 BACKOFF = wait_exponential_jitter(initial=2, max=600)
 
 # How long before the first attempt a post found on the platform may have been published and
@@ -297,7 +300,8 @@ class Worker:
                 attempt.platform_status = outcome.error.status
                 attempt.platform_code = outcome.error.code
             target.status = outcome.status
-            target.error = outcome.message if outcome.status != TargetStatus.PUBLISHED else None
+            # What went wrong, in words; a publish still advancing has nothing wrong.
+            target.error = outcome.message if outcome.attempt_outcome not in _PROGRESS else None
             if outcome.progress is not None:
                 target.progress = outcome.progress
             target.due_at = (
