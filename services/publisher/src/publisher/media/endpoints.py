@@ -47,13 +47,13 @@ async def list_media(
     return await media.list(ctx, caller, workspace_id, limit)
 
 
-@router.get("/{media_id}", response_model=MediaOut, responses=errors(MediaNotFound))
+@router.get("/{media_id:uuid}", response_model=MediaOut, responses=errors(MediaNotFound))
 async def get_media(media_id: uuid.UUID, caller: CurrentCaller, ctx: Ctx) -> MediaOut:
     return await media.get(ctx, caller, media_id)
 
 
 @router.delete(
-    "/{media_id}",
+    "/{media_id:uuid}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors(MediaNotFound, Forbidden, MediaInUse),
 )

@@ -86,13 +86,13 @@ async def list_posts(
     return await posts.calendar(session, caller, query, cursor)
 
 
-@router.get("/{post_id}", response_model=PostOut, responses=errors(PostNotFound))
+@router.get("/{post_id:uuid}", response_model=PostOut, responses=errors(PostNotFound))
 async def get_post(post_id: uuid.UUID, caller: CurrentCaller, session: Session) -> PostOut:
     return await posts.get(session, caller, post_id)
 
 
 @router.patch(
-    "/{post_id}",
+    "/{post_id:uuid}",
     response_model=PostOut,
     responses=errors(*CHANGE_ERRORS, *DRAFT_ERRORS, InvalidTargets),
 )
@@ -105,7 +105,7 @@ async def edit_post(
 
 
 @router.delete(
-    "/{post_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(*CHANGE_ERRORS)
+    "/{post_id:uuid}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(*CHANGE_ERRORS)
 )
 async def cancel_post(
     post_id: uuid.UUID, caller: CurrentCaller, session: Session, ctx: Ctx
@@ -118,7 +118,7 @@ async def cancel_post(
 REVIEW_ERRORS = (PostNotFound, Forbidden, OwnPostApproval, NotPendingApproval)
 
 
-@router.post("/{post_id}/approve", response_model=PostOut, responses=errors(*REVIEW_ERRORS))
+@router.post("/{post_id:uuid}/approve", response_model=PostOut, responses=errors(*REVIEW_ERRORS))
 async def approve_post(
     post_id: uuid.UUID, caller: CurrentCaller, session: Session, ctx: Ctx
 ) -> PostOut:
@@ -126,7 +126,7 @@ async def approve_post(
     return await posts.approve(session, ctx, caller, post_id)
 
 
-@router.post("/{post_id}/reject", response_model=PostOut, responses=errors(*REVIEW_ERRORS))
+@router.post("/{post_id:uuid}/reject", response_model=PostOut, responses=errors(*REVIEW_ERRORS))
 async def reject_post(
     post_id: uuid.UUID, body: RejectIn, caller: CurrentCaller, session: Session, ctx: Ctx
 ) -> PostOut:
