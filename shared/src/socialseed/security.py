@@ -28,6 +28,7 @@ import jwt
 from cachetools import TLRUCache
 
 from socialseed.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
+from socialseed.settings import ServiceSettings
 
 Role = Literal["owner", "admin", "editor", "viewer"]
 ROLE_RANK: dict[str, int] = {"viewer": 1, "editor": 2, "admin": 3, "owner": 4}
@@ -64,6 +65,17 @@ def _until_exp(_digest: bytes, claims: dict[str, Any], _now: float) -> float:
 
 
 class JWTVerifier:
+    @classmethod
+    def for_service(cls, settings: ServiceSettings) -> JWTVerifier:
+        """A service's verifier of its callers' access tokens: auth's JWKS, issuer, audience and
+        the token cache from its settings."""
+        return cls(
+            settings.jwks_url,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            cache_size=settings.jwt_cache_size,
+        )
+
     def __init__(
         self,
         jwks_url: str,

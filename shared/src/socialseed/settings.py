@@ -61,6 +61,9 @@ class ServiceSettings(BaseSettings):
     jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
     jwt_issuer: str = "socialseed-auth"
     jwt_audience: str = "socialseed"
+    # Access tokens remembered after one signature check, each until its exp (0: check every
+    # request). Membership changes are still applied on every request.
+    jwt_cache_size: int = Field(default=10_000, ge=0)
 
     # Tracing is on when an OTLP endpoint is set, or when asked for without one (spans made but
     # not exported, e.g. for a test's own processor). Off, no span is recorded and no

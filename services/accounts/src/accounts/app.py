@@ -77,9 +77,7 @@ def create_app(
         db=db,
         relay=relay,
         cleanups=[http.aclose],
-        verifier=JWTVerifier(
-            settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
-        ),
+        verifier=JWTVerifier.for_service(settings),
         broker=broker,
         consumers=consumers,
         member_changes=member_changes,

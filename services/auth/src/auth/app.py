@@ -49,7 +49,11 @@ def create_app(settings: AuthSettings | None = None, *, background: bool = True)
         relay=relay,
         # Auth verifies its own tokens from its key in memory: no HTTP call to itself.
         verifier=JWTVerifier(
-            "", issuer=settings.jwt_issuer, audience=settings.jwt_audience, jwks_loader=local_jwks
+            "",
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            jwks_loader=local_jwks,
+            cache_size=settings.jwt_cache_size,
         ),
     )
     ctx = AuthContext(

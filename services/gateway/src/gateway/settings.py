@@ -27,9 +27,6 @@ class GatewaySettings(ServiceSettings):
     # Login, register and refresh are what credential stuffing hits: much stricter.
     limit_login_per_ip: str = "20/minute"
     openapi_cache_seconds: float = 30.0
-    # Access tokens whose signature was checked, remembered until their exp (LRU beyond this
-    # many): a busy client costs one signature check per token. 0 turns the cache off.
-    jwt_cache_size: int = Field(default=10_000, ge=0)
 
     # Request bodies: ``max_body_bytes`` (inherited, 1 MiB) for the JSON API; media uploads
     # get their own, larger ceiling. Counted as the bytes stream through, chunked or not.

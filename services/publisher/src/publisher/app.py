@@ -72,9 +72,7 @@ def create_app(
         if kafka
         else None,
         cleanups=[http.aclose],
-        verifier=JWTVerifier(
-            settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
-        ),
+        verifier=JWTVerifier.for_service(settings),
         member_changes=member_changes,
         tracer_provider=tracer,
     )
