@@ -31,6 +31,7 @@ from tests.conftest import (
 from tests.e2e.test_publish import clear_fault, fault, publish_now
 
 TWEETS = "POST /2/tweets"
+FINAL = ("published", "failed", "cancelled")
 
 
 async def create_post(
@@ -64,6 +65,7 @@ async def until(
         targets = list(r.json()["targets"])
         if done(targets):
             return {t["platform"]: t for t in targets}
+        assert not all(t["status"] in FINAL for t in targets), targets  # will never be done
         assert time.monotonic() < deadline, targets
         await asyncio.sleep(0.2)
 
