@@ -30,6 +30,9 @@ from socialseed.stack import SERVICES
 from socialseed.testing import Infra, free_port, serve
 
 RELAXED = "100000/minute"  # the session's shared apps; throttling tests build their own
+# The shared publisher's circuit breakers (per platform).
+BREAKER_THRESHOLD = 3
+BREAKER_COOLDOWN = 8.0
 
 
 def auth_settings(infra: Infra, **overrides: object) -> AuthSettings:
@@ -133,6 +136,9 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             accounts_url=accounts_url,
             media_dir=str(tmp_path_factory.mktemp("media")),
             public_media_url=f"http://127.0.0.1:{publisher_port}",
+            # A breaker that opens after a few failures and recovers within a test.
+            breaker_threshold=BREAKER_THRESHOLD,
+            breaker_cooldown=BREAKER_COOLDOWN,
         )
         publisher_url = servers.enter_context(serve(create_publisher(pub), port=publisher_port))
         gw = GatewaySettings(

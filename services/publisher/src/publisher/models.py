@@ -214,3 +214,26 @@ class Attempt(Base):
     platform_status: Mapped[int | None] = mapped_column(Integer)
     platform_code: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str | None] = mapped_column(Text)
+
+
+class AccountLimit(Base):
+    """A connected account's publishing limits shared by every worker: the row is locked while
+    a worker checks the account's cap (so replicas count each other's publishes), and
+    ``blocked_until`` holds the platform's last rate-limit answer for it."""
+
+    __tablename__ = "account_limits"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PlatformWindow(Base):
+    """The app's calls to a platform in one fixed window (app-wide limits)."""
+
+    __tablename__ = "platform_windows"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer)

@@ -1,10 +1,19 @@
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from datetime import timedelta
+
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from socialseed.platforms.base import PlatformsConfig
 from socialseed.settings import ServiceSettings
+
+
+class AppLimit(BaseModel):
+    """At most ``calls`` publishes by the whole app to one platform per fixed ``window``."""
+
+    calls: int = Field(ge=1)
+    window: timedelta
 
 
 class PublisherSettings(ServiceSettings):
@@ -41,6 +50,16 @@ class PublisherSettings(ServiceSettings):
     publish_concurrency: int = 64
     # Transient failures are retried this many times (exponential backoff with jitter).
     publish_max_attempts: int = 6
+    # App-wide publishing limits per platform (every account together), counted across
+    # replicas in PostgreSQL; a platform not named has none beyond the per-account caps.
+    platform_app_limits: dict[str, AppLimit] = {
+        "linkedin": AppLimit(calls=100_000, window=timedelta(days=1)),
+        "x": AppLimit(calls=10_000, window=timedelta(days=1)),
+    }
+    # The circuit breaker per platform (in each worker process): this many transient failures
+    # in a row stop calls to the platform for ``breaker_cooldown`` seconds, then one step probes.
+    breaker_threshold: int = 5
+    breaker_cooldown: float = 60.0
     # The public base URL media is served from (platforms that pull media fetch it there).
     public_media_url: str = "http://127.0.0.1:8003"
     media_dir: str = ".data/media"

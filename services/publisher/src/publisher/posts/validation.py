@@ -18,6 +18,7 @@ from publisher.posts import rules
 from publisher.posts.repository import PostRepository
 from publisher.posts.schedule import check_window, resolve
 from publisher.posts.schemas import TargetIn
+from publisher.publishing.limits import CAPS
 from socialseed.errors import BadRequest
 from socialseed.platforms import Platform
 from socialseed.platforms.base import MediaKind
@@ -32,25 +33,6 @@ class InvalidTargets(BadRequest):
 
     def body(self) -> dict[str, Any]:
         return {**super().body(), "targets": self.problems}
-
-
-@dataclass(frozen=True)
-class Cap:
-    """At most ``posts`` published per account in any ``window``."""
-
-    posts: int
-    window: timedelta
-
-
-# The platforms' documented publishing caps (see docs/platforms.md).
-CAPS: dict[Platform, Cap] = {
-    Platform.INSTAGRAM: Cap(100, timedelta(hours=24)),
-    Platform.TIKTOK: Cap(15, timedelta(hours=24)),
-    Platform.X: Cap(100, timedelta(minutes=15)),
-    Platform.LINKEDIN: Cap(150, timedelta(hours=24)),
-    Platform.YOUTUBE: Cap(100, timedelta(hours=24)),
-    Platform.FACEBOOK: Cap(200, timedelta(hours=24)),
-}
 
 
 @dataclass(frozen=True)

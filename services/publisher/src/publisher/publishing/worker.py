@@ -3,8 +3,11 @@
 Each command runs as three steps, and only the middle one crosses the network:
 
 1. *claim* (short transaction): the command must be the target's latest dispatch and the
-   target still ``publishing``; an attempt row is opened. If an earlier attempt never ended
-   (a worker died mid-call) or ended in doubt, this attempt reconciles first.
+   target still ``publishing``. A target the platform cannot take now — its circuit breaker
+   is open, the account is rate-limited or at its cap, the app at its platform-wide limit
+   (``limits``) — is held ``waiting`` until then, with no platform call. Otherwise an attempt
+   row is opened. If an earlier attempt never ended (a worker died mid-call) or ended in
+   doubt, this attempt reconciles first.
 2. *platform* (no database connection held): reconcile — ask the platform whether the post is
    already there — then, only if it is not, advance the publish by one step. The whole step
    is bounded by ``publish_step_timeout``, well inside the dispatcher's lease, so no other
@@ -35,7 +38,9 @@ from publisher.context import PublisherContext
 from publisher.media.storage import MediaUnavailable
 from publisher.models import AccountView, Attempt, Target, TargetStatus
 from publisher.posts.repository import PostRepository
+from publisher.publishing.breaker import Open, PlatformBreakers
 from publisher.publishing.dispatcher import notify_schedule_changed
+from publisher.publishing.limits import Hold, Limits
 from publisher.publishing.vault import AccountUnusable, TokenVault, VaultUnavailable
 from socialseed.contracts import PostFailed, PostPublished, PostPublishRequested
 from socialseed.platforms import Platform, Provider, TokenSet
@@ -81,6 +86,11 @@ class Outcome:
     due_in: float | None = None  # seconds until the target is due again
     error: PlatformError | None = None
     reason_class: ReasonClass | None = None
+    platform_failed: bool = False  # a transient failure of the platform (for its breaker)
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.error is not None and self.error.kind is ErrorKind.RATE_LIMITED
 
 
 class Worker:
@@ -92,6 +102,10 @@ class Worker:
         self.vault = vault
         self.settings = ctx.settings
         self.slots = asyncio.Semaphore(self.settings.publish_concurrency)
+        self.limits = Limits(self.settings.platform_app_limits)
+        self.breakers = PlatformBreakers(
+            self.settings.breaker_threshold, self.settings.breaker_cooldown
+        )
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def accept(self, command: PostPublishRequested) -> None:
@@ -120,18 +134,32 @@ class Worker:
         claim = await self._claim(command)
         if claim is None:
             return
+        result = await self.breakers.run(
+            claim.platform, lambda: self._timed_step(claim), failed=lambda o: o.platform_failed
+        )
+        if isinstance(result, Open):  # opened since the claim
+            hold = _breaker_hold(claim.platform, result)
+            result = Outcome(
+                TargetStatus.WAITING,
+                "held",
+                _waiting_words(hold),
+                due_in=(hold.until - self.ctx.clock()).total_seconds(),
+            )
+        await self._record(claim, result)
+
+    async def _timed_step(self, claim: Claim) -> Outcome:
         try:
-            outcome = await asyncio.wait_for(
+            return await asyncio.wait_for(
                 self._platform_step(claim), timeout=self.settings.publish_step_timeout
             )
         except TimeoutError:
-            outcome = Outcome(
+            return Outcome(
                 TargetStatus.IN_DOUBT,
                 "in_doubt",
                 "The platform did not answer in time; checking before trying again.",
                 due_in=self._backoff(claim.attempts),
+                platform_failed=True,
             )
-        await self._record(claim, outcome)
 
     # 1. claim ---------------------------------------------------------------------------
     async def _claim(self, command: PostPublishRequested) -> Claim | None:
@@ -145,6 +173,11 @@ class Worker:
                 or target.dispatches != command.attempt
             ):
                 return None  # stale: cancelled, finished, or handed on after a lease
+            now = self.ctx.clock()
+            hold = await self._hold(session, target, now)
+            if hold is not None:
+                await self._wait(session, target, hold)
+                return None
             previous = list(
                 await session.scalars(
                     select(Attempt)
@@ -152,7 +185,6 @@ class Worker:
                     .order_by(Attempt.started_at)
                 )
             )
-            now = self.ctx.clock()
             attempt = Attempt(
                 id=uuid.uuid4(),
                 target_id=target.id,
@@ -179,6 +211,21 @@ class Worker:
                 since=(previous[0].started_at if previous else now) - SKEW,
                 attempts=target.attempts,
             )
+
+    async def _hold(self, session: AsyncSession, target: Target, now: datetime) -> Hold | None:
+        """Why the target may not be published now, if it may not (checked before any
+        platform call; the limits are shared by every worker and replica)."""
+        platform = Platform(target.platform)
+        opened = await self.breakers.open_until(platform)
+        if opened is not None:
+            return _breaker_hold(platform, opened)
+        return await self.limits.hold(session, target, now)
+
+    async def _wait(self, session: AsyncSession, target: Target, hold: Hold) -> None:
+        target.status, target.due_at = TargetStatus.WAITING, hold.until
+        target.error = _waiting_words(hold)
+        await PostRepository(session).refresh_statuses({target.post_id})
+        await notify_schedule_changed(session)
 
     async def _post_of(self, session: AsyncSession, target: Target) -> Post:
         post = target.post
@@ -229,6 +276,7 @@ class Worker:
                 f"The connection to {claim.platform.value} broke ({type(exc).__name__}); "
                 "checking before trying again.",
                 due_in=self._backoff(claim.attempts),
+                platform_failed=True,
             )
 
     async def _advance(self, provider: Provider, tokens: TokenSet, claim: Claim) -> Outcome:
@@ -274,9 +322,11 @@ class Worker:
                 exc.message,
                 due_in=self._backoff(claim.attempts),
                 error=exc,
+                platform_failed=True,
             )
         outcome = _failed(exc.kind.value, exc.message)  # type: ignore[arg-type]
         outcome.error = exc
+        outcome.platform_failed = exc.kind is ErrorKind.TRANSIENT
         return outcome
 
     def _backoff(self, attempts: int) -> float:
@@ -307,6 +357,11 @@ class Worker:
             target.due_at = (
                 now + timedelta(seconds=outcome.due_in) if outcome.due_in is not None else None
             )
+            if outcome.rate_limited and target.due_at is not None:
+                # Every worker and replica waits for this account, not only this target.
+                await self.limits.block(
+                    session, target.account_id, claim.platform, target.due_at, outcome.message
+                )
             if outcome.published is not None:
                 await self._published(session, target, outcome.published, now)
             elif outcome.status == TargetStatus.FAILED:
@@ -369,6 +424,14 @@ def _pending(pending: Pending) -> Outcome:
         progress=dict(pending.progress),
         due_in=pending.poll_after,
     )
+
+
+def _breaker_hold(platform: Platform, opened: Open) -> Hold:
+    return Hold(opened.until, f"{platform.value} keeps failing, so calls to it are paused")
+
+
+def _waiting_words(hold: Hold) -> str:
+    return f"Waiting: {hold.reason}; trying again at {hold.until:%Y-%m-%d %H:%M:%S} UTC."
 
 
 def _failed(reason_class: ReasonClass, message: str) -> Outcome:
