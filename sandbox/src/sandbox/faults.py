@@ -52,6 +52,12 @@ class FaultSpec(BaseModel):
     drop_after_accept: bool = Field(
         False, description="handle the request (side effects happen), then drop the connection"
     )
+    hold_answer_ms: int = Field(
+        0,
+        ge=0,
+        description="handle the request (side effects happen), then hold the answer this long: "
+        "a caller that dies meanwhile never learns the outcome",
+    )
     revoke_tokens: bool = Field(False, description="revoke the platform's tokens right now")
     revoke_reason: str = Field("revoked", description="e.g. password_changed, app_removed")
     account: str | None = Field(None, description="limit token revocation to one account id")
@@ -189,6 +195,7 @@ class SandboxMiddleware:
             return False
         answer: Callable[[], Response] | None = None
         drop_after = False
+        hold_ms = 0
         for fault in faults:
             fault.applied += 1
             f = fault.spec
@@ -209,6 +216,7 @@ class SandboxMiddleware:
             if answer is None and f.error_rate and state.faults.rng.random() < f.error_rate:
                 answer = functools.partial(spec.server_error, f.error_status)
             drop_after = drop_after or f.drop_after_accept
+            hold_ms = max(hold_ms, f.hold_answer_ms)
         if answer is not None:
             state.stats.faults[spec.name] += 1
             await answer()(scope, receive, send)
@@ -221,5 +229,15 @@ class SandboxMiddleware:
 
             await self.app(scope, receive, swallow)
             await _drop_connection(raw_send)
+            return True
+        if hold_ms:
+            state.stats.faults[spec.name] += 1
+
+            async def held(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    await asyncio.sleep(hold_ms / 1000)
+                await send(message)
+
+            await self.app(scope, receive, held)
             return True
         return False
