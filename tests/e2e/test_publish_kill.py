@@ -253,7 +253,8 @@ async def killed_mid_call(
         faults = [await sandbox.fault_on_publish(t.platform, count=1, **fault) for t in targets]
         try:
             for t in targets:
-                t.text = f"{name} on {t.platform} {uuid.uuid4().hex[:6]}"
+                # Plain words: LinkedIn's text format escapes the likes of "_".
+                t.text = f"said once on {t.platform} {uuid.uuid4().hex[:6]}"
                 t.post_id = await first.post(user, ws, t.account_id, t.text)
 
             async def all_inside() -> bool | None:
@@ -268,6 +269,7 @@ async def killed_mid_call(
         finally:
             await sandbox.clear(faults)
         second = deployed.start()
+        await second.ready()
         async with database(deployed.database_url) as db:
             for t in targets:
                 post = await until(
