@@ -356,7 +356,7 @@ async def workers_group(bootstrap: str, group: str) -> tuple[str, int]:
         name = kafka_group(f"{group}-workers", PostPublishRequested.topic)
         [response] = await admin.describe_consumer_groups([name])
         [described] = response.to_object()["groups"]
-        return str(described["group_state"]), len(described["members"])
+        return str(described["state"]), len(described["members"])
     finally:
         await admin.close()
 
