@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -24,10 +26,13 @@ from publisher.app import create_app as create_publisher
 from publisher.settings import PublisherSettings
 from sandbox.settings import SandboxSettings
 from sandbox.testing import running_sandbox
+from socialseed.devstack.procs import tail
 from socialseed.migrate import migrate_service
 from socialseed.platforms.base import PlatformsConfig
 from socialseed.stack import SERVICES
 from socialseed.testing import Infra, free_port, serve
+
+T = TypeVar("T")
 
 RELAXED = "100000/minute"  # the session's shared apps; throttling tests build their own
 # The shared publisher's circuit breakers (per platform).
@@ -80,19 +85,41 @@ def publisher_settings(
     return PublisherSettings(**values)  # type: ignore[arg-type]
 
 
-async def own_accounts_database(infra: Infra, database: str) -> str:
-    """A separate database with the accounts schema migrated, for a test that runs its own
-    accounts app (its background jobs must not see the shared stack's accounts)."""
-    spec = next(s for s in SERVICES if s.name == "accounts")
+async def own_database(infra: Infra, service: str, database: str) -> str:
+    """A separate database with ``service``'s schema migrated, for a test that runs its own
+    instance of the service (its background jobs must not see the shared stack's data)."""
+    spec = next(s for s in SERVICES if s.name == service)
+    assert spec.schema
     url = spec.database_url(infra.pg_host, infra.pg_port, database)
     await asyncio.to_thread(
         migrate_service,
         admin_url=infra.admin_url,
         service_url=url,
-        schema="accounts",
+        schema=spec.schema,
         script_location=spec.migrations,
     )
     return url
+
+
+async def own_accounts_database(infra: Infra, database: str) -> str:
+    return await own_database(infra, "accounts", database)
+
+
+async def own_publisher_database(infra: Infra, database: str) -> str:
+    return await own_database(infra, "publisher", database)
+
+
+async def until(
+    probe: Callable[[], Awaitable[T | None]], what: str, log: Path, timeout: float = 180
+) -> T:
+    """Poll ``probe`` until it returns something (a positive signal); fail after ``timeout``
+    (generous: spawning workers on a busy 2-core machine can take a minute) with the log."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (value := await probe()) is None:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; log:\n{tail(log)}")
+        await asyncio.sleep(0.1)
+    return value
 
 
 @dataclass

@@ -177,6 +177,30 @@ def test_accepted_then_dropped(client: httpx.Client) -> None:
     assert stats["endpoints"]["POST /2/tweets"]["statuses"] == {"201": 1}  # what it answered
 
 
+def test_an_answer_held_after_the_platform_acted(client: httpx.Client) -> None:
+    token = x_token(client)
+    client.post(
+        "/_sandbox/faults",
+        json={
+            "platform": "x",
+            "endpoint": "/2/tweets",
+            "method": "POST",
+            "hold_answer_ms": 5000,
+            "count": 1,
+        },
+    )
+    # The caller gives up waiting; the post is there all the same.
+    with pytest.raises(httpx.TimeoutException):
+        client.post(
+            "/x/2/tweets",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"text": "held"},
+            timeout=1,
+        )
+    ledger = client.get("/_sandbox/ledger", params={"platform": "x"}).json()
+    assert [e["text"] for e in ledger["entries"]] == ["held"]
+
+
 def test_fault_after_lets_the_first_calls_through(client: httpx.Client) -> None:
     headers = {"Authorization": f"Bearer {x_token(client)}"}
     client.post(

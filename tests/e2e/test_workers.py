@@ -3,16 +3,14 @@ leader among them, taken over when it dies, and one ``/metrics`` for all of them
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
 
 import asyncpg
 import httpx
@@ -20,11 +18,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from accounts.background import LEADER_JOB
-from socialseed.devstack.procs import open_log, tail, terminate
+from socialseed.devstack.procs import open_log, terminate
 from socialseed.testing import Infra, free_port
-from tests.conftest import own_accounts_database
-
-T = TypeVar("T")
+from tests.conftest import own_accounts_database, until
 
 # Who holds the session-level advisory lock of a leader job (socialseed.leader): pg_locks
 # shows its bigint key split in two 32-bit halves.
@@ -44,19 +40,6 @@ INSERT INTO accounts.oauth_states
 VALUES (sha256(random()::text::bytea), gen_random_uuid(), gen_random_uuid(), 'x', 'http://x', $1)
 RETURNING state_hash
 """
-
-
-async def until(
-    probe: Callable[[], Awaitable[T | None]], what: str, log: Path, timeout: float = 180
-) -> T:
-    """Poll ``probe`` until it returns something (a positive signal); fail after ``timeout``
-    (generous: spawning workers on a busy 2-core machine can take a minute) with the log."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (value := await probe()) is None:
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; log:\n{tail(log)}")
-        await asyncio.sleep(0.1)
-    return value
 
 
 @dataclass

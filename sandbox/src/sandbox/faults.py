@@ -56,6 +56,12 @@ class FaultSpec(BaseModel):
         description="the media a matching request finishes (X: /2/media/upload/*/finalize) "
         "fails processing: processing_info.state 'failed'",
     )
+    hold_answer_ms: int = Field(
+        0,
+        ge=0,
+        description="handle the request (side effects happen), then hold the answer this long: "
+        "a caller that dies meanwhile never learns the outcome",
+    )
     revoke_tokens: bool = Field(False, description="revoke the platform's tokens right now")
     revoke_reason: str = Field("revoked", description="e.g. password_changed, app_removed")
     account: str | None = Field(None, description="limit token revocation to one account id")
@@ -218,6 +224,7 @@ class SandboxMiddleware:
             return False
         answer: Callable[[], Response] | None = None
         drop_after = False
+        hold_ms = 0
         for fault in faults:
             fault.applied += 1
             f = fault.spec
@@ -242,6 +249,7 @@ class SandboxMiddleware:
             if f.fail_processing:
                 scope["sandbox.fail_processing"] = True
                 state.stats.faults[spec.name] += 1
+            hold_ms = max(hold_ms, f.hold_answer_ms)
         if answer is not None:
             state.stats.faults[spec.name] += 1
             await answer()(scope, receive, send)
@@ -255,5 +263,15 @@ class SandboxMiddleware:
             await self.app(scope, receive, swallow)
             outcome.dropped = True
             await _drop_connection(raw_send)
+            return True
+        if hold_ms:
+            state.stats.faults[spec.name] += 1
+
+            async def held(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    await asyncio.sleep(hold_ms / 1000)
+                await send(message)
+
+            await self.app(scope, receive, held)
             return True
         return False

@@ -112,7 +112,7 @@ def _consumers(
 ) -> None:
     """The projections' consumer, and the workers' consumer of publish commands."""
     settings, db = runtime.settings, runtime.database
-    directory = EventConsumer(broker, db, Inbox(inbox), group_id="publisher")
+    directory = EventConsumer(broker, db, Inbox(inbox), group_id=settings.consumer_group)
     track_member_changes(directory, member_changes)
     track_directory(
         directory,
@@ -123,7 +123,9 @@ def _consumers(
         build_providers(settings.platforms, http, clock=ctx.clock),
         TokenVault(http, settings.accounts_url, settings.vault_token, clock=ctx.clock),
     )
-    commands = EventConsumer(broker, db, Inbox(inbox), group_id="publisher-workers")
+    commands = EventConsumer(
+        broker, db, Inbox(inbox), group_id=f"{settings.consumer_group}-workers"
+    )
 
     @commands.handler(PostPublishRequested)
     async def on_publish(event: PostPublishRequested, _: AsyncSession, __: EventMeta) -> None:

@@ -214,6 +214,8 @@ class Attempt(Base):
     platform_status: Mapped[int | None] = mapped_column(Integer)
     platform_code: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str | None] = mapped_column(Text)
+    # The worker process that made it ("host/pid"): whose log to read about it.
+    worker: Mapped[str | None] = mapped_column(String(200))
 
 
 class AccountLimit(Base):

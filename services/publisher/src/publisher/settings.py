@@ -22,6 +22,11 @@ class PublisherSettings(ServiceSettings):
     )
 
     service_name: str = "publisher"
+    # Kafka consumer groups are named from this: "<group>" (projections) and "<group>-workers"
+    # (publish commands). Replicas of one deployment share it; a deployment on a database of
+    # its own (a test's) needs its own, or its commands go to the other deployment's workers,
+    # which do not know the target and drop them.
+    consumer_group: str = "publisher"
     database_url: str = (
         "postgresql+asyncpg://publisher:dev-only-publisher@127.0.0.1:54320/socialseed"
     )

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -190,6 +192,7 @@ class Worker:
                 target_id=target.id,
                 workspace_id=target.workspace_id,
                 started_at=now,
+                worker=worker_identity(),
             )
             session.add(attempt)
             target.attempts += 1
@@ -409,6 +412,12 @@ class Worker:
             ),
             key=str(target.account_id),
         )
+
+
+def worker_identity() -> str:
+    """This process as an attempt records it: "host/pid" (read at each claim, so a forked
+    worker names itself, not its parent)."""
+    return f"{socket.gethostname()}/{os.getpid()}"
 
 
 def _published(post: PublishedPost, how: str) -> Outcome:

@@ -1,8 +1,8 @@
 """budgets: account_limits (per-account lock and rate-limit block), platform_windows (app-wide
 calls per fixed window)
 
-Revision ID: 0002_budgets
-Revises: 0001_initial
+Revision ID: 0003_budgets
+Revises: 0002_attempt_worker
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_budgets"
-down_revision: str | None = "0001_initial"
+revision: str = "0003_budgets"
+down_revision: str | None = "0002_attempt_worker"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
