@@ -229,7 +229,9 @@ class CpuMeter:
         for pid in roots:
             try:
                 root = psutil.Process(pid)
-                for proc in (root, *root.children(recursive=True)):
+                # This client started the services: its children are theirs, not its own.
+                family = root.children(recursive=True) if pid != os.getpid() else []
+                for proc in (root, *family):
                     times = proc.cpu_times()
                     total += times.user + times.system
             except psutil.NoSuchProcess:
@@ -299,13 +301,17 @@ def summarize_profile(path: Path, top: int = 22) -> None:
         print("  (no samples)")
         return
     print(f"  {total} samples (busy threads only, 100 Hz)")
-    print("  inclusive (the event loop's own frames left out):")
-    shown = [(f, n) for f, n in inclusive.most_common() if n / total < 0.97][:top]
+    print("  inclusive, our code (publisher/, socialseed/; the server's entry points left out):")
+    shown = [(f, n) for f, n in inclusive.most_common() if _ours(f)][:top]
     for frame, n in shown:
         print(f"    {100 * n / total:5.1f}%  {frame}")
     print("  self:")
     for frame, n in own.most_common(top):
         print(f"    {100 * n / total:5.1f}%  {frame}")
+
+
+def _ours(frame: str) -> bool:
+    return ("(publisher/" in frame or "(socialseed/" in frame) and "socialseed/run.py" not in frame
 
 
 def _short(frame: str) -> str:

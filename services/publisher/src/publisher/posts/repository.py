@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -71,29 +72,31 @@ class PostRepository:
 
     async def scheduled_near(
         self,
-        account_id: uuid.UUID,
+        account_ids: Collection[uuid.UUID],
         due: datetime,
         window: timedelta,
         *,
         exclude_post: uuid.UUID | None = None,
-    ) -> int:
-        """How many of the account's targets are published or planned in the window that ends
-        at ``due`` (a rolling cap counts the posts before the new one)."""
+    ) -> dict[uuid.UUID, int]:
+        """How many of each account's targets are published or planned in the window that ends
+        at ``due`` (a rolling cap counts the posts before the new one); one query for all the
+        accounts, those with none absent."""
         when = func.coalesce(Target.published_at, Post.scheduled_at)
         stmt = (
-            select(func.count())
+            select(Target.account_id, func.count())
             .select_from(Target)
             .join(Post, Post.id == Target.post_id)
             .where(
-                Target.account_id == account_id,
+                Target.account_id.in_(account_ids),
                 Target.status.in_(_COUNTED),
                 when > due - window,
                 when <= due,
             )
+            .group_by(Target.account_id)
         )
         if exclude_post is not None:
             stmt = stmt.where(Target.post_id != exclude_post)
-        return int(await self.session.scalar(stmt) or 0)
+        return {account_id: int(n) for account_id, n in await self.session.execute(stmt)}
 
     async def refresh_statuses(self, post_ids: set[uuid.UUID]) -> None:
         """Rewrite the derived status of these posts after their targets changed."""
