@@ -1,15 +1,21 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defaultload, raiseload
 
 from publisher.models import Post, Target, TargetStatus
 from publisher.posts.status import derive
+
+# A target with its post, but not the post's other targets (the dispatcher and the workers
+# handle one target at a time; a post has up to 50).
+WITHOUT_SIBLINGS = defaultload(Target.post).raiseload(Post.targets)
 
 # Targets that count against a publishing cap: published, or still going to be.
 _COUNTED = (
@@ -99,9 +105,20 @@ class PostRepository:
         return {account_id: int(n) for account_id, n in await self.session.execute(stmt)}
 
     async def refresh_statuses(self, post_ids: set[uuid.UUID]) -> None:
-        """Rewrite the derived status of these posts after their targets changed."""
-        for post in await self.session.scalars(select(Post).where(Post.id.in_(post_ids))):
-            post.status = derive(post.approval, [t.status for t in post.targets])
+        """Rewrite the derived status of these posts after their targets changed (from the
+        targets' statuses alone: a post's 50 targets are not loaded as objects each time one
+        of them changes)."""
+        statuses: dict[uuid.UUID, list[str]] = defaultdict(list)
+        rows = await self.session.execute(
+            select(Target.post_id, Target.status).where(Target.post_id.in_(post_ids))
+        )
+        for post_id, status in rows:
+            statuses[post_id].append(status)
+        posts = await self.session.scalars(
+            select(Post).where(Post.id.in_(post_ids)).options(raiseload(Post.targets))
+        )
+        for post in posts:
+            post.status = derive(post.approval, statuses[post.id])
 
     async def open_targets_of_account(self, account_id: uuid.UUID) -> list[Target]:
         """The account's targets that have not started publishing, locked."""

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.context import PublisherContext
 from publisher.models import Target, TargetStatus
-from publisher.posts.repository import PostRepository
+from publisher.posts.repository import WITHOUT_SIBLINGS, PostRepository
 from socialseed.contracts import PostPublishRequested
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ class Dispatcher:
                     .where(Target.status.in_(DUE), Target.due_at <= now)
                     .order_by(Target.due_at)
                     .limit(self.settings.dispatch_batch)
+                    .options(WITHOUT_SIBLINGS)
                     .with_for_update(skip_locked=True, of=Target)
                 )
             )
