@@ -325,13 +325,16 @@ def _short(frame: str) -> str:
     return f"{name} ({where})"
 
 
-async def wait_settled(db: asyncpg.Connection, post_ids: list[str], until: float) -> dict[str, int]:
-    """Every target of these posts out of the dispatcher's hands, or the deadline."""
-    ids = [uuid.UUID(p) for p in post_ids]
+async def wait_settled(
+    db: asyncpg.Connection, post_ids: list[str] | None, until: float
+) -> dict[str, int]:
+    """Every target of these posts (all posts: ``None``) out of the dispatcher's hands, or the
+    deadline."""
+    ids = None if post_ids is None else [uuid.UUID(p) for p in post_ids]
     while True:
         rows = await db.fetch(
-            "SELECT status, count(*) AS n FROM publisher.targets WHERE post_id = ANY($1)"
-            " GROUP BY status",
+            "SELECT status, count(*) AS n FROM publisher.targets"
+            " WHERE $1::uuid[] IS NULL OR post_id = ANY($1) GROUP BY status",
             ids,
         )
         counts = {r["status"]: r["n"] for r in rows}
@@ -378,6 +381,10 @@ class Bench:
 
 async def scenario(bench: Bench, name: str, run: int) -> Result:
     tag = f"{name}-{run}-{uuid.uuid4().hex[:6]}"
+    # A scenario starts on a drained publisher: what an earlier one left is not counted here.
+    leftover = await wait_settled(bench.db, None, time.time() + bench.timeout)
+    if any(leftover.get(s) for s in UNFINISHED):
+        print(f"  warning: earlier targets still open: {leftover}")
     start = time.time() + bench.lead
     dues = schedule(name, start)
     began = time.monotonic()
@@ -430,7 +437,7 @@ async def scenario(bench: Bench, name: str, run: int) -> Result:
 
 def percentile(values: list[float], q: float) -> float:
     if not values:
-        return float("nan")
+        return float("nan")  # nothing published
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
@@ -439,8 +446,8 @@ def print_result(r: Result) -> None:
     late = r.lateness
     print(
         f"{r.scenario}: {r.targets} targets composed in {r.create_s:.1f}s; published "
-        f"{len(late)}; lateness p50 {percentile(late, 0.5):.3f}s p99 "
-        f"{percentile(late, 0.99):.3f}s max {max(late, default=float('nan')):.3f}s; "
+        f"{len(late)}; lateness p50 {percentile(late, 0.5):.3f} s, p99 "
+        f"{percentile(late, 0.99):.3f} s, max {max(late, default=float('nan')):.3f} s; "
         f"{r.published_per_s:.0f} posts/s; duplicates {r.duplicates}; lost {r.lost}"
         + (f"; not published: {r.unfinished}" if r.unfinished else "")
     )
