@@ -135,12 +135,20 @@ async def connect(
         headers=headers,
     )
     r.raise_for_status()
-    consent = await api.get(f"{r.json()['authorize_url']}&sandbox_approve={username}")
+    consent = await get_once_more(api, f"{r.json()['authorize_url']}&sandbox_approve={username}")
     assert consent.status_code in (302, 303), consent.text
     callback = (await api.get(consent.headers["location"])).raise_for_status()
     done = await api.post("/api/v1/accounts/oauth/complete", json=callback.json(), headers=headers)
     done.raise_for_status()
     return [Account(a["id"], a["platform"], a["platform_user_id"]) for a in done.json()["accounts"]]
+
+
+async def get_once_more(client: httpx.AsyncClient, url: str) -> httpx.Response:
+    """A GET again when a pooled connection was closed under it (the server's idle timeout)."""
+    try:
+        return await client.get(url)
+    except httpx.RemoteProtocolError:
+        return await client.get(url)
 
 
 async def bounded(jobs: Iterable[Callable[[], Awaitable[Any]]], concurrency: int) -> list[Any]:

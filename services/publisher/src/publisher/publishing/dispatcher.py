@@ -82,23 +82,24 @@ class Dispatcher:
                     .with_for_update(skip_locked=True, of=Target)
                 )
             )
+            commands = []
             for target in targets:
                 target.status = TargetStatus.PUBLISHING
                 target.dispatches += 1
                 target.due_at = now + lease
-                await ctx.outbox.add(
-                    session,
-                    PostPublishRequested(
-                        post_id=target.post_id,
-                        workspace_id=target.workspace_id,
-                        target_id=target.id,
-                        account_id=target.account_id,
-                        platform=target.platform,
-                        attempt=target.dispatches,
-                        requested_at=now,
-                    ),
-                    key=str(target.account_id),
+                command = PostPublishRequested(
+                    post_id=target.post_id,
+                    workspace_id=target.workspace_id,
+                    target_id=target.id,
+                    account_id=target.account_id,
+                    platform=target.platform,
+                    attempt=target.dispatches,
+                    requested_at=now,
                 )
+                commands.append((command, str(target.account_id)))
+            # One statement for the batch; adding each alone flushed each target's update
+            # and inserted its command as a round trip of its own.
+            await ctx.outbox.add_many(session, commands)
             if targets:
                 await PostRepository(session).refresh_statuses({t.post_id for t in targets})
         return len(targets)
