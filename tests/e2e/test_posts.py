@@ -331,3 +331,33 @@ async def test_disconnecting_an_account_cancels_its_scheduled_targets(
     assert "disconnected" in target["error"]
     r = await create(api, owner, workspace_id=ws, text="x", targets=[{"account_id": account}])
     assert r.json()["targets"][0]["error"] == "AccountNotActive", r.text
+
+
+async def test_an_account_at_its_publishing_cap_is_named_and_the_others_pass(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    """X takes 100 posts per account in 15 minutes: the 101st is refused for that account
+    alone, in the same answer as a target that is fine."""
+    owner, ws = await owner_with_workspace(api)
+    full, free = await x_account(api, owner, ws, "capped"), await x_account(api, owner, ws, "free")
+    due = later()
+    for batch in range(10):
+        await asyncio.gather(
+            *(
+                scheduled(api, owner, ws, full, f"post {batch * 10 + n}", scheduled_at=due)
+                for n in range(10)
+            )
+        )
+    r = await create(
+        api,
+        owner,
+        workspace_id=ws,
+        text="one too many",
+        targets=[{"account_id": full}, {"account_id": free}],
+        scheduled_at=due,
+    )
+    assert r.status_code == 400, r.text
+    assert [(t["account_id"], t["error"]) for t in r.json()["targets"]] == [
+        (full, "PublishingCapReached")
+    ]
+    assert "100 are already planned" in r.json()["targets"][0]["detail"]

@@ -32,6 +32,8 @@ def ledger_entry(state: SandboxState, post: Post) -> dict[str, Any]:
         "text": post.text,
         "media": post.media,
         "created_at": iso(post.created_at),
+        # The same instant as a Unix timestamp with its fraction, for lateness measurements.
+        "created_ts": post.created_at,
         "deleted": post.deleted,
         "seeded": post.request is None,
         "request": post.request,

@@ -158,13 +158,15 @@ class Target(Base):
 
     __tablename__ = "targets"
     __table_args__ = (
-        # The dispatcher's question: which targets are due (partial: only the open ones).
+        # The dispatcher's question: which targets are due (partial: only the open ones,
+        # leases of ``publishing`` ones included).
         Index(
             "ix_targets_due",
             "due_at",
-            postgresql_where=text("status IN ('scheduled', 'waiting', 'in_doubt')"),
+            postgresql_where=text("status IN ('scheduled', 'waiting', 'in_doubt', 'publishing')"),
         ),
         Index("ix_targets_account_published", "account_id", "published_at"),
+        Index("ix_targets_post", "post_id"),  # a post's targets
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)

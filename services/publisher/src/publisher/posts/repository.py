@@ -1,14 +1,21 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defaultload, raiseload
 
 from publisher.models import Post, Target, TargetStatus
 from publisher.posts.status import derive
+
+# A target with its post, but not the post's other targets (the dispatcher and the workers
+# handle one target at a time; a post has up to 50).
+WITHOUT_SIBLINGS = defaultload(Target.post).raiseload(Post.targets)
 
 # Targets that count against a publishing cap: published, or still going to be.
 _COUNTED = (
@@ -71,34 +78,47 @@ class PostRepository:
 
     async def scheduled_near(
         self,
-        account_id: uuid.UUID,
+        account_ids: Collection[uuid.UUID],
         due: datetime,
         window: timedelta,
         *,
         exclude_post: uuid.UUID | None = None,
-    ) -> int:
-        """How many of the account's targets are published or planned in the window that ends
-        at ``due`` (a rolling cap counts the posts before the new one)."""
+    ) -> dict[uuid.UUID, int]:
+        """How many of each account's targets are published or planned in the window that ends
+        at ``due`` (a rolling cap counts the posts before the new one); one query for all the
+        accounts, those with none absent."""
         when = func.coalesce(Target.published_at, Post.scheduled_at)
         stmt = (
-            select(func.count())
+            select(Target.account_id, func.count())
             .select_from(Target)
             .join(Post, Post.id == Target.post_id)
             .where(
-                Target.account_id == account_id,
+                Target.account_id.in_(account_ids),
                 Target.status.in_(_COUNTED),
                 when > due - window,
                 when <= due,
             )
+            .group_by(Target.account_id)
         )
         if exclude_post is not None:
             stmt = stmt.where(Target.post_id != exclude_post)
-        return int(await self.session.scalar(stmt) or 0)
+        return {account_id: int(n) for account_id, n in await self.session.execute(stmt)}
 
     async def refresh_statuses(self, post_ids: set[uuid.UUID]) -> None:
-        """Rewrite the derived status of these posts after their targets changed."""
-        for post in await self.session.scalars(select(Post).where(Post.id.in_(post_ids))):
-            post.status = derive(post.approval, [t.status for t in post.targets])
+        """Rewrite the derived status of these posts after their targets changed (from the
+        targets' statuses alone: a post's 50 targets are not loaded as objects each time one
+        of them changes)."""
+        statuses: dict[uuid.UUID, list[str]] = defaultdict(list)
+        rows = await self.session.execute(
+            select(Target.post_id, Target.status).where(Target.post_id.in_(post_ids))
+        )
+        for post_id, status in rows:
+            statuses[post_id].append(status)
+        posts = await self.session.scalars(
+            select(Post).where(Post.id.in_(post_ids)).options(raiseload(Post.targets))
+        )
+        for post in posts:
+            post.status = derive(post.approval, statuses[post.id])
 
     async def open_targets_of_account(self, account_id: uuid.UUID) -> list[Target]:
         """The account's targets that have not started publishing, locked."""

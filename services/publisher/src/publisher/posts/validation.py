@@ -5,8 +5,9 @@ named in one answer (``InvalidTargets``), so the composer can show them all at o
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -66,8 +67,10 @@ class TargetCheck:
     post_media: list[uuid.UUID]
     due: datetime
     exclude_post: uuid.UUID | None = None
+    cap_usage: dict[uuid.UUID, int] = field(default_factory=dict)
 
     async def plan(self, targets: Sequence[TargetIn]) -> list[PlannedTarget]:
+        self.cap_usage = await self._cap_usage(targets)
         planned, problems = [], []
         seen: set[uuid.UUID] = set()
         for target in targets:
@@ -80,6 +83,21 @@ class TargetCheck:
         if problems:
             raise InvalidTargets(problems)
         return planned
+
+    async def _cap_usage(self, targets: Sequence[TargetIn]) -> dict[uuid.UUID, int]:
+        """Each targeted account's posts in its platform's cap window: a query per platform,
+        not per target."""
+        by_platform: dict[Platform, set[uuid.UUID]] = defaultdict(set)
+        for target in targets:
+            account = self.accounts.get(target.account_id)
+            if account is not None:
+                by_platform[Platform(account.platform)].add(account.id)
+        repo = PostRepository(self.session)
+        used: dict[uuid.UUID, int] = {}
+        for platform, ids in by_platform.items():
+            window = CAPS[platform].window
+            used |= await repo.scheduled_near(ids, self.due, window, exclude_post=self.exclude_post)
+        return used
 
     def _draft(self, target: TargetIn) -> rules.Draft:
         ids = target.media_ids if target.media_ids is not None else self.post_media
@@ -117,9 +135,7 @@ class TargetCheck:
         if verdict.problems:
             return {"error": "PlatformRules", "detail": " ".join(verdict.problems)}
         cap = CAPS[platform]
-        used = await PostRepository(self.session).scheduled_near(
-            account.id, self.due, cap.window, exclude_post=self.exclude_post
-        )
+        used = self.cap_usage.get(account.id, 0)
         if used >= cap.posts:
             return {
                 "error": "PublishingCapReached",

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.context import PublisherContext
 from publisher.models import Target, TargetStatus
-from publisher.posts.repository import PostRepository
+from publisher.posts.repository import WITHOUT_SIBLINGS, PostRepository
 from socialseed.contracts import PostPublishRequested
 
 log = logging.getLogger(__name__)
@@ -78,26 +78,28 @@ class Dispatcher:
                     .where(Target.status.in_(DUE), Target.due_at <= now)
                     .order_by(Target.due_at)
                     .limit(self.settings.dispatch_batch)
+                    .options(WITHOUT_SIBLINGS)
                     .with_for_update(skip_locked=True, of=Target)
                 )
             )
+            commands = []
             for target in targets:
                 target.status = TargetStatus.PUBLISHING
                 target.dispatches += 1
                 target.due_at = now + lease
-                await ctx.outbox.add(
-                    session,
-                    PostPublishRequested(
-                        post_id=target.post_id,
-                        workspace_id=target.workspace_id,
-                        target_id=target.id,
-                        account_id=target.account_id,
-                        platform=target.platform,
-                        attempt=target.dispatches,
-                        requested_at=now,
-                    ),
-                    key=str(target.account_id),
+                command = PostPublishRequested(
+                    post_id=target.post_id,
+                    workspace_id=target.workspace_id,
+                    target_id=target.id,
+                    account_id=target.account_id,
+                    platform=target.platform,
+                    attempt=target.dispatches,
+                    requested_at=now,
                 )
+                commands.append((command, str(target.account_id)))
+            # One statement for the batch; adding each alone flushed each target's update
+            # and inserted its command as a round trip of its own.
+            await ctx.outbox.add_many(session, commands)
             if targets:
                 await PostRepository(session).refresh_statuses({t.post_id for t in targets})
         return len(targets)

@@ -39,7 +39,7 @@ from tenacity import RetryCallState, wait_exponential_jitter
 from publisher.context import PublisherContext
 from publisher.media.storage import MediaUnavailable
 from publisher.models import AccountView, Attempt, Target, TargetStatus
-from publisher.posts.repository import PostRepository
+from publisher.posts.repository import WITHOUT_SIBLINGS, PostRepository
 from publisher.publishing.breaker import Open, PlatformBreakers
 from publisher.publishing.dispatcher import notify_schedule_changed
 from publisher.publishing.limits import Hold, Limits
@@ -167,7 +167,10 @@ class Worker:
     async def _claim(self, command: PostPublishRequested) -> Claim | None:
         async with self.ctx.db.transaction() as session:
             target = await session.scalar(
-                select(Target).where(Target.id == command.target_id).with_for_update(of=Target)
+                select(Target)
+                .where(Target.id == command.target_id)
+                .options(WITHOUT_SIBLINGS)
+                .with_for_update(of=Target)
             )
             if (
                 target is None
@@ -343,7 +346,10 @@ class Worker:
         now = self.ctx.clock()
         async with self.ctx.db.transaction() as session:
             target = await session.scalar(
-                select(Target).where(Target.id == claim.target_id).with_for_update(of=Target)
+                select(Target)
+                .where(Target.id == claim.target_id)
+                .options(WITHOUT_SIBLINGS)
+                .with_for_update(of=Target)
             )
             attempt = await session.get(Attempt, claim.attempt_id)
             assert target is not None and attempt is not None
