@@ -137,9 +137,7 @@ class MediaService:
 
     async def _find(self, session: AsyncSession, caller: Caller, media_id: uuid.UUID) -> Media:
         media = await session.scalar(
-            select(Media).where(
-                Media.id == media_id, Media.workspace_id.in_(set(caller.principal.roles))
-            )
+            select(Media).where(Media.id == media_id, Media.workspace_id.in_(caller.workspaces))
         )
         if media is None:
             raise MediaNotFound()

@@ -117,6 +117,17 @@ def _videos(draft: Draft) -> list[MediaFacts]:
     return [m for m in draft.media if m.kind is MediaKind.VIDEO]
 
 
+def _images_or_one_video(draft: Draft, post: str, max_images: int, images_word: str) -> list[str]:
+    """The rule X, Facebook and LinkedIn share: images (up to ``max_images``) or one video."""
+    images, videos = _images(draft), _videos(draft)
+    problems = []
+    if videos and (images or len(videos) > 1):
+        problems.append(f"{post} takes either {images_word} or one video, not both.")
+    if len(images) > max_images:
+        problems.append(f"{post} takes at most {max_images} {images_word}.")
+    return problems
+
+
 def _mb(size: int) -> str:
     return f"{size / MB:.1f} MB"
 
@@ -130,11 +141,8 @@ def _check_x(draft: Draft, options: XOptions) -> list[str]:
             problems.append(f"{where} is {length} characters as X counts them; X allows 280.")
         if i > 0 and not text.strip():
             problems.append(f"{where} is empty.")
+    problems += _images_or_one_video(draft, "An X post", 4, "images")
     images, videos = _images(draft), _videos(draft)
-    if videos and (images or len(videos) > 1):
-        problems.append("X takes either up to 4 images or one video, not both.")
-    if len(images) > 4:
-        problems.append(f"X takes at most 4 images; this post has {len(images)}.")
     for m in images:
         if m.mime_type not in ("image/jpeg", "image/png", "image/gif", "image/webp"):
             problems.append(f"X does not take {m.mime_type} images.")
@@ -209,11 +217,7 @@ def _check_facebook(draft: Draft, options: FacebookOptions) -> list[str]:
     problems = []
     if utf16_length(draft.text) > 63206:
         problems.append("Facebook posts are at most 63,206 characters.")
-    images, videos = _images(draft), _videos(draft)
-    if videos and (images or len(videos) > 1):
-        problems.append("A Facebook Page post takes either photos or one video, not both.")
-    if len(images) > 10:
-        problems.append("A Facebook Page post takes at most 10 photos.")
+    problems += _images_or_one_video(draft, "A Facebook Page post", 10, "photos")
     if options.link and draft.media:
         problems.append("A Facebook link post cannot carry media too.")
     if not draft.text.strip() and not draft.media and not options.link:
@@ -225,11 +229,9 @@ def _check_linkedin(draft: Draft, options: LinkedInOptions) -> list[str]:
     problems = []
     if utf16_length(draft.text) > 3000:
         problems.append("LinkedIn posts are at most 3,000 characters.")
-    images, videos = _images(draft), _videos(draft)
-    if videos and (images or len(videos) > 1):
-        problems.append("A LinkedIn post takes either images or one video, not both.")
-    if len(images) > 1:  # multi-image posts are not supported by our adapter yet
-        problems.append("SocialSeed publishes at most one image per LinkedIn post.")
+    # at most one image: multi-image posts are not supported by our adapter yet
+    problems += _images_or_one_video(draft, "A LinkedIn post", 1, "images")
+    videos = _videos(draft)
     for m in videos:
         if m.duration_s is not None and not 3 <= m.duration_s <= 30 * 60:
             problems.append("LinkedIn videos are 3 seconds to 30 minutes long.")

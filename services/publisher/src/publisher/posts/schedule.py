@@ -66,8 +66,11 @@ def _gap_edges(when: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
     while change.astimezone(tz).utcoffset() == first.astimezone(tz).utcoffset():
         change += timedelta(minutes=1)
     assert change <= second, "a nonexistent wall time lies in a gap"
-    wall = lambda instant: instant.astimezone(tz).replace(tzinfo=None)  # noqa: E731
-    return wall(change - timedelta(minutes=1)), wall(change)
+    return _wall(change - timedelta(minutes=1), tz), _wall(change, tz)
+
+
+def _wall(instant: datetime, tz: ZoneInfo) -> datetime:
+    return instant.astimezone(tz).replace(tzinfo=None)
 
 
 def check_window(instant: datetime, now: datetime, *, max_days: int) -> None:

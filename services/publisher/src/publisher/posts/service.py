@@ -329,7 +329,7 @@ class PostService:
     async def _find(
         self, session: AsyncSession, caller: Caller, post_id: uuid.UUID, *, lock: bool = False
     ) -> Post:
-        post = await PostRepository(session).get(set(caller.principal.roles), post_id, lock=lock)
+        post = await PostRepository(session).get(caller.workspaces, post_id, lock=lock)
         if post is None:
             raise PostNotFound()
         return post
