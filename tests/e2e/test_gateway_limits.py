@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI, Request
 
 from gateway.app import create_app as create_gateway
+from gateway.proxy import Gateway
 from gateway.settings import GatewaySettings
 from socialseed.testing import serve
 from tests.conftest import RELAXED, Stack, make_user
@@ -44,17 +45,17 @@ def from_address(address: str, base_url: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=base_url, transport=transport, timeout=20)
 
 
-async def until_refused(
-    client: httpx.AsyncClient, path: str, headers: dict[str, str] | None = None
-) -> httpx.Response:
-    """Ask until the gateway refuses (the held requests have all arrived by then)."""
+async def until_held(
+    gateway: Gateway, key: str, uploads: list[asyncio.Task[httpx.Response]]
+) -> None:
+    """Wait until the gateway holds ``len(uploads)`` slots for ``key``: the held requests have
+    reached it (on a loaded machine that can take a while after their first bytes left)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + 15
-    while True:
-        response = await client.get(path, headers=headers)
-        if response.status_code == 429:
-            return response
-        assert loop.time() < deadline, "the held requests never filled the client's slots"
+    deadline = loop.time() + 30
+    while gateway.in_flight.counts[key] < len(uploads):
+        done = [task.result().status_code for task in uploads if task.done()]
+        assert not done, f"held uploads answered early: {done}"
+        assert loop.time() < deadline, f"slots held: {dict(gateway.in_flight.counts)}"
         await asyncio.sleep(0.02)
 
 
@@ -97,6 +98,7 @@ class Echo:
     def __init__(self) -> None:
         self.arrived: list[str] = []
         self.hits: list[str] = []
+        self.gateway: Gateway | None = None  # the gateway in front of it
         self.app = FastAPI()
 
         @self.app.api_route("/{path:path}", methods=["GET", "POST"])
@@ -121,7 +123,9 @@ def echo_gateway(stack: Stack) -> Iterator[tuple[str, Echo]]:
             limit_per_user=RELAXED,
             limit_login_per_ip=RELAXED,
         )
-        with serve(create_gateway(settings)) as url:
+        app = create_gateway(settings)
+        echo.gateway = app.state.gateway
+        with serve(app) as url:
             yield url, echo
 
 
@@ -181,7 +185,8 @@ async def test_a_service_refuses_oversize_bodies_itself(stack: Stack) -> None:
 
 
 async def test_in_flight_cap_per_ip(echo_gateway: tuple[str, Echo]) -> None:
-    url, _ = echo_gateway
+    url, echo = echo_gateway
+    assert echo.gateway is not None
     gate = asyncio.Event()
     sent = [asyncio.Event(), asyncio.Event()]
     async with (
@@ -203,7 +208,9 @@ async def test_in_flight_cap_per_ip(echo_gateway: tuple[str, Echo]) -> None:
         ]
         for event in sent:
             await event.wait()
-        refused = await until_refused(a, "/.well-known/jwks.json")
+        await until_held(echo.gateway, "ip:127.0.0.1", uploads)
+        refused = await a.get("/.well-known/jwks.json")
+        assert refused.status_code == 429, refused.text
         assert refused.json()["error"] == "TooManyConcurrentRequests"
         # Another client is served meanwhile.
         assert (await b.get("/.well-known/jwks.json")).status_code == 200
@@ -234,7 +241,8 @@ async def test_in_flight_cap_per_user(stack: Stack) -> None:
     )
     gate = asyncio.Event()
     sent = [asyncio.Event(), asyncio.Event()]
-    with serve(create_gateway(settings)) as url:
+    app = create_gateway(settings)
+    with serve(app) as url:
         async with from_address("127.0.0.1", url) as a, from_address("127.0.0.2", url) as b:
             user, other = await make_user(a, name="Held"), await make_user(a, name="Free")
             mine = {"Authorization": f"Bearer {user.access}"}
@@ -247,8 +255,10 @@ async def test_in_flight_cap_per_user(stack: Stack) -> None:
             ]
             for event in sent:
                 await event.wait()
+            await until_held(app.state.gateway, f"user:{user.id}", uploads)
             # From another IP, the same user is refused: the user's own slots are taken.
-            refused = await until_refused(b, "/api/v1/auth/me", headers=mine)
+            refused = await b.get("/api/v1/auth/me", headers=mine)
+            assert refused.status_code == 429, refused.text
             assert refused.json()["error"] == "TooManyConcurrentRequests"
             assert (await b.get("/api/v1/auth/me", headers=theirs)).status_code == 200
             gate.set()

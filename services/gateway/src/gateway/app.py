@@ -46,6 +46,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         docs_openapi_url="/api/v1/openapi.json",
         docs_title="SocialSeed API",
     )
+    app.state.gateway = gateway  # tests watch its in-flight slots
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
