@@ -169,9 +169,48 @@ class Pending:
     status: str = ""  # the platform's own word for the state, shown to users
 
 
+#: The standard metric names, in the order analytics stores them. A platform without such a
+#: number reports ``None`` (never 0: "not measured" is not "nobody watched").
+POST_METRICS = (
+    "views",
+    "impressions",
+    "reach",
+    "likes",
+    "comments",
+    "shares",
+    "saves",
+    "clicks",
+    "video_views",
+    "watch_time_s",
+)
+ACCOUNT_METRICS = ("followers", "following", "posts", "views", "impressions", "reach")
+
+
+@dataclass(frozen=True)
+class RateSignal:
+    """What one platform response said about the budget the call was counted against, read
+    from the platform's own signals: X ``x-rate-limit-*`` headers, Meta ``X-App-Usage`` /
+    ``X-Business-Use-Case-Usage`` percentages. Platforms without such headers (TikTok,
+    LinkedIn, YouTube) give none; their budgets are counted by the caller.
+
+    ``bucket`` names the budget as the platform scopes it, e.g. ``"x:GET /2/tweets:user:<id>"``,
+    ``"meta:app"`` or ``"meta:buc:<page-or-ig-id>"``."""
+
+    bucket: str
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: datetime | None = None
+    #: Meta: the highest of ``call_count``, ``total_cputime``, ``total_time`` (0-100).
+    used_percent: float | None = None
+    #: Meta: ``estimated_time_to_regain_access`` (given in minutes), in seconds.
+    regain_after_s: float | None = None
+
+
 @dataclass(frozen=True)
 class PostMetrics:
-    """The standard metric model; ``None`` where the platform has no such number."""
+    """One post's metrics in the standard model (see ``POST_METRICS``); ``None`` where the
+    platform has no such number. ``raw`` is the platform's own payload for this post, kept as
+    it came (JSON-serialisable)."""
 
     post_id: str
     views: int | None = None
@@ -184,11 +223,41 @@ class PostMetrics:
     clicks: int | None = None
     video_views: int | None = None
     watch_time_s: float | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+class MetricsGap(enum.StrEnum):
+    """Why one post of a batch has no metrics this time (the rest of the batch is fine)."""
+
+    DELETED = "deleted"  # the post is gone (or no longer this account's): stop syncing it
+    NOT_ENOUGH_VIEWERS = "not_enough_viewers"  # Instagram: too few viewers to show insights
+    OUT_OF_WINDOW = "out_of_window"  # the platform no longer reports this post's metrics
+    UNAVAILABLE = "unavailable"  # any other per-item refusal, in the platform's words
+
+
+@dataclass(frozen=True)
+class ItemFailure:
+    post_id: str
+    gap: MetricsGap
+    message: str  # the platform's own words, for users (never a token)
+
+
+@dataclass(frozen=True)
+class MetricsBatch:
+    """The answer to one ``fetch_post_metrics``: one entry per id asked, either in ``metrics``
+    or in ``failures``. ``calls`` is how many HTTP requests it took (a Graph batch request is
+    one request but Meta counts each item: see ``Provider.metrics_cost``)."""
+
+    metrics: tuple[PostMetrics, ...]
+    failures: tuple[ItemFailure, ...] = ()
+    calls: int = 1
+    signals: tuple[RateSignal, ...] = ()
 
 
 @dataclass(frozen=True)
 class AccountMetrics:
-    """Account-level counters; ``None`` where the platform has no such number."""
+    """Account-level counters (see ``ACCOUNT_METRICS``); ``None`` where the platform has no
+    such number. ``raw`` is the platform's payload."""
 
     followers: int | None = None
     following: int | None = None
@@ -196,6 +265,27 @@ class AccountMetrics:
     views: int | None = None
     impressions: int | None = None
     reach: int | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    calls: int = 1
+    signals: tuple[RateSignal, ...] = ()
+
+
+@dataclass(frozen=True)
+class ListedPost:
+    """A post the account published (through SocialSeed or anywhere else), as the platform's
+    own post list has it."""
+
+    id: str
+    published_at: datetime
+    url: str | None = None
+    text: str | None = None  # caption, title or text, as the platform gives it
+
+
+@dataclass(frozen=True)
+class PostListing:
+    posts: tuple[ListedPost, ...]
+    calls: int = 1
+    signals: tuple[RateSignal, ...] = ()
 
 
 class Provider(Protocol):
@@ -250,8 +340,24 @@ class Provider(Protocol):
         posts by text and media), :class:`Pending` when the platform is still processing it,
         ``None`` when it was not published (so publishing again cannot duplicate it)."""
 
-    async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> list[PostMetrics]:
-        """Metrics of these posts, fetched in as few calls as the platform allows."""
+    #: The most post ids one ``fetch_post_metrics`` call takes (X 100, YouTube 50, TikTok 20,
+    #: a Graph batch 50); callers split larger sets.
+    metrics_batch_size: int
+
+    def metrics_cost(self, ids: int) -> int:
+        """What fetching ``ids`` posts' metrics costs in the platform's own rate-limit unit
+        (X: 1 request; YouTube: 1 quota unit per ``videos.list``; Graph: each batch item is
+        one call)."""
+
+    async def list_posts(self, tokens: TokenSet, since: datetime) -> PostListing:
+        """The account's posts published since ``since``, newest first, paging through the
+        platform's own list endpoint (posts published elsewhere included)."""
+
+    async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
+        """Metrics of at most ``metrics_batch_size`` posts in as few calls as the platform
+        allows. A post the platform cannot report on is an ``ItemFailure``, never an
+        exception; a failure of the whole call (rate limit, token refused, 5xx) raises
+        ``PlatformError``."""
 
     async def fetch_account_metrics(self, tokens: TokenSet) -> AccountMetrics:
         """The account's current counters."""

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,13 +46,14 @@ from socialseed.platforms.base import (
     ErrorKind,
     Media,
     MediaKind,
+    MetricsBatch,
     Pending,
     Platform,
     PlatformCredentials,
     PlatformError,
     PlatformsConfig,
     Post,
-    PostMetrics,
+    PostListing,
     Profile,
     PublishedPost,
     TokenSet,
@@ -398,7 +400,15 @@ class BaseProvider(abc.ABC):
     ) -> PublishedPost | Pending | None:
         raise NotImplementedError(f"{self.platform.value}: post lookup is not supported yet")
 
-    async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> list[PostMetrics]:
+    metrics_batch_size: int = 1
+
+    def metrics_cost(self, ids: int) -> int:
+        return math.ceil(ids / self.metrics_batch_size)
+
+    async def list_posts(self, tokens: TokenSet, since: datetime) -> PostListing:
+        raise NotImplementedError(f"{self.platform.value}: post lists are not supported yet")
+
+    async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
         raise NotImplementedError(f"{self.platform.value}: post metrics are not supported yet")
 
     async def fetch_account_metrics(self, tokens: TokenSet) -> AccountMetrics:
