@@ -393,15 +393,16 @@ class XProvider(OAuth2Provider):
     async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
         """One call with private metrics; the tweets X refused them for (not the caller's, or
         older than 30 days) once more without."""
-        wanted = batch_of(ids, self.metrics_batch_size)
-        failures = [
-            ItemFailure(i, MetricsGap.DELETED, "this is not an X post id")
-            for i in wanted
+        asked = batch_of(ids, self.metrics_batch_size)
+        # X refuses a whole call over one id that is not a number: such an id is no post.
+        failures = {
+            i: ItemFailure(i, MetricsGap.DELETED, "this is not an X post id")
+            for i in asked
             if not i.isdigit()
-        ]
-        wanted = [i for i in wanted if i.isdigit()]
+        }
+        wanted = [i for i in asked if i not in failures]
         if not wanted:
-            return MetricsBatch((), tuple(failures), calls=0)
+            return MetricsBatch((), tuple(failures.values()), calls=0)
         tweets, errors, signals = await self.lookup(tokens, wanted, PRIVATE_FIELDS)
         refused = [
             i for i in wanted if i not in tweets and errors.get(i, {}).get("type") == FIELD_REFUSED
@@ -414,8 +415,9 @@ class XProvider(OAuth2Provider):
             signals += more_signals
             calls += 1
         metrics = tuple(tweet_metrics(tweets[i]) for i in wanted if i in tweets)
-        failures += [item_failure(i, errors.get(i)) for i in wanted if i not in tweets]
-        return MetricsBatch(metrics, tuple(failures), calls, latest_signals(signals))
+        failures |= {i: item_failure(i, errors.get(i)) for i in wanted if i not in tweets}
+        in_order = tuple(failures[i] for i in asked if i in failures)
+        return MetricsBatch(metrics, in_order, calls, latest_signals(signals))
 
     async def lookup(
         self, tokens: TokenSet, ids: list[str], fields: str

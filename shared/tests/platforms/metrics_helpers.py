@@ -1,0 +1,54 @@
+"""What the metrics fetcher tests read from the sandbox: an account's posts (seeded history
+included), each post's true counters, and the calls one account made."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shared.tests.platforms.helpers import Sandbox
+from socialseed.platforms import Platform
+
+
+async def posts_of(sandbox: Sandbox, platform: Platform, account: str) -> list[dict[str, Any]]:
+    """The account's live posts, seeded history included, newest first."""
+    response = await sandbox.control.get(
+        "/_sandbox/ledger",
+        params={"platform": platform.value, "account": account, "include_seeded": "true"},
+    )
+    entries: list[dict[str, Any]] = response.json()["entries"]
+    return [e for e in reversed(entries) if not e["deleted"]]
+
+
+def younger_than(entries: list[dict[str, Any]], now: datetime, days: float) -> list[str]:
+    since = (now - timedelta(days=days)).timestamp()
+    return [e["platform_post_id"] for e in entries if e["created_ts"] >= since]
+
+
+def older_than(entries: list[dict[str, Any]], now: datetime, days: float) -> list[str]:
+    before = (now - timedelta(days=days)).timestamp()
+    return [e["platform_post_id"] for e in entries if e["created_ts"] < before]
+
+
+def published_at(entry: dict[str, Any]) -> datetime:
+    return datetime.fromtimestamp(entry["created_ts"], UTC)
+
+
+async def truth(sandbox: Sandbox, platform: Platform, post_id: str) -> dict[str, Any]:
+    response = await sandbox.control.get(f"/_sandbox/truth/{platform.value}/{post_id}")
+    response.raise_for_status()
+    metrics: dict[str, Any] = response.json()["metrics"]
+    return metrics
+
+
+async def delete(sandbox: Sandbox, platform: Platform, post_id: str) -> None:
+    """The user deletes the post in the platform's app."""
+    response = await sandbox.control.delete(f"/_sandbox/posts/{platform.value}/{post_id}")
+    response.raise_for_status()
+
+
+async def account_calls(sandbox: Sandbox, platform: Platform, account: str, endpoint: str) -> int:
+    """Calls of one account to ``endpoint`` (``"<METHOD> <template>"``), whatever the status."""
+    response = await sandbox.control.get("/_sandbox/stats", params={"account": account})
+    endpoints = response.json()["platforms"].get(platform.value, {}).get("endpoints", {})
+    return int(endpoints.get(endpoint, {}).get("calls", 0))

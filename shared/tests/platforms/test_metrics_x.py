@@ -1,0 +1,177 @@
+"""X metrics: GET /2/tweets in batches of 100 with private metrics where X gives them, deleted
+tweets per item, the user timeline for listings, users/me for the account, and the
+x-rate-limit-* signals of every response."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from shared.tests.platforms.helpers import Sandbox, only
+from shared.tests.platforms.metrics_helpers import (
+    account_calls,
+    delete,
+    older_than,
+    posts_of,
+    published_at,
+    truth,
+    younger_than,
+)
+from socialseed.platforms import ErrorKind, Platform, PlatformError, Post, PublishedPost
+from socialseed.platforms.base import MetricsGap, PostMetrics
+from socialseed.platforms.x import XProvider
+
+X = Platform.X
+LOOKUP = "GET /2/tweets"
+TIMELINE = "GET /2/users/{user_id}/tweets"
+
+
+def assert_is_truth(metrics: PostMetrics, true: dict[str, dict[str, int]], private: bool) -> None:
+    public = true["public_metrics"]
+    assert metrics.impressions == metrics.views == public["impression_count"]
+    assert metrics.likes == public["like_count"]
+    assert metrics.comments == public["reply_count"]
+    assert metrics.shares == public["retweet_count"]
+    assert metrics.saves == public["bookmark_count"]
+    assert metrics.reach is None and metrics.video_views is None  # X has no such numbers
+    clicks = true["non_public_metrics"]["url_link_clicks"] if private else None
+    assert metrics.clicks == clicks
+    assert metrics.raw["public_metrics"] == public
+
+
+async def test_a_full_batch_is_one_call_and_every_number_is_the_truth(history: Sandbox) -> None:
+    provider, tokens = await history.connected(XProvider)
+    young = younger_than(await posts_of(history, X, "alice"), history.now(), 30)
+    assert len(young) == provider.metrics_batch_size == 100
+
+    batch = await provider.fetch_post_metrics(tokens, young)
+
+    assert batch.failures == () and batch.calls == 1
+    assert await account_calls(history, X, "alice", LOOKUP) == 1
+    assert [m.post_id for m in batch.metrics] == young
+    for metrics in batch.metrics:
+        assert_is_truth(metrics, await truth(history, X, metrics.post_id), private=True)
+        assert metrics.raw["non_public_metrics"]["url_link_clicks"] == metrics.clicks
+    signal = only(batch.signals)
+    assert signal.bucket == f"x:GET /2/tweets:user:{tokens.platform_user_id}"
+    assert (signal.limit, signal.remaining) == (5_000, 4_999)
+    assert signal.reset_at is not None
+    window = signal.reset_at - history.now()
+    assert timedelta(minutes=14) < window <= timedelta(minutes=15)
+
+
+async def test_posts_past_30_days_are_asked_again_without_private_metrics(
+    sandbox: Sandbox,
+) -> None:
+    provider, tokens = await sandbox.connected(XProvider)
+    entries = await posts_of(sandbox, X, "alice")
+    young, old = younger_than(entries, sandbox.now(), 30), older_than(entries, sandbox.now(), 30)
+    assert young and old
+
+    batch = await provider.fetch_post_metrics(tokens, [*old, *young])
+
+    assert batch.failures == () and batch.calls == 2
+    assert await account_calls(sandbox, X, "alice", LOOKUP) == 2
+    by_id = {m.post_id: m for m in batch.metrics}
+    assert set(by_id) == {*old, *young}
+    for post_id in young:
+        assert_is_truth(by_id[post_id], await truth(sandbox, X, post_id), private=True)
+    for post_id in old:  # public numbers only: clicks unknown, not 0
+        assert_is_truth(by_id[post_id], await truth(sandbox, X, post_id), private=False)
+
+
+async def test_a_deleted_post_fails_alone(sandbox: Sandbox) -> None:
+    provider, tokens = await sandbox.connected(XProvider)
+    published = await provider.publish(tokens, Post(text="soon deleted", marker="t1"))
+    assert isinstance(published, PublishedPost)
+    others = younger_than(await posts_of(sandbox, X, "alice"), sandbox.now(), 30)[1:3]
+    await delete(sandbox, X, published.id)
+
+    batch = await provider.fetch_post_metrics(tokens, [others[0], published.id, "x1", others[1]])
+
+    assert [m.post_id for m in batch.metrics] == others and batch.calls == 1
+    deleted, not_an_id = batch.failures
+    assert deleted.post_id == published.id and deleted.gap is MetricsGap.DELETED
+    assert published.id in deleted.message  # X's words: "Could not find tweet with ids: [...]"
+    assert not_an_id.post_id == "x1" and not_an_id.gap is MetricsGap.DELETED
+
+
+async def test_metrics_grow_as_time_passes(sandbox: Sandbox) -> None:
+    provider, tokens = await sandbox.connected(XProvider)
+    published = await provider.publish(tokens, Post(text="fresh", marker="t1"))
+    assert isinstance(published, PublishedPost)
+    await sandbox.advance(600)
+    first = only((await provider.fetch_post_metrics(tokens, [published.id])).metrics)
+    assert_is_truth(first, await truth(sandbox, X, published.id), private=True)
+
+    await sandbox.advance(3_600)  # within the access token's two hours
+    later = only((await provider.fetch_post_metrics(tokens, [published.id])).metrics)
+    assert_is_truth(later, await truth(sandbox, X, published.id), private=True)
+    assert first.impressions is not None and later.impressions is not None
+    assert later.impressions > first.impressions
+
+
+async def test_list_posts_pages_the_timeline_newest_first_since_the_date(
+    history: Sandbox,
+) -> None:
+    provider, tokens = await history.connected(XProvider)
+    provider.timeline_page_size = 20
+    published = await provider.publish(tokens, Post(text="through SocialSeed", marker="t1"))
+    assert isinstance(published, PublishedPost)
+    entries = await posts_of(history, X, "alice")
+    since = history.now() - timedelta(days=10)
+    expected = younger_than(entries, history.now(), 10)  # ages 1, 3 and 8 days, and the new one
+    assert len(expected) == 76 and published.id in expected
+
+    listing = await provider.list_posts(tokens, since)
+
+    assert {p.id for p in listing.posts} == set(expected) and len(listing.posts) == 76
+    times = [p.published_at for p in listing.posts]
+    assert times == sorted(times, reverse=True) and min(times) >= since
+    assert listing.posts[0].id == published.id
+    by_id = {e["platform_post_id"]: e for e in entries}
+    # X prints times to the millisecond.
+    assert all(
+        abs(p.published_at - published_at(by_id[p.id])) < timedelta(milliseconds=1)
+        for p in listing.posts
+    )
+    assert listing.posts[-1].text == by_id[listing.posts[-1].id]["text"]
+    assert listing.calls == 4 == await account_calls(history, X, "alice", TIMELINE)
+    assert (
+        only(listing.signals).bucket == f"x:GET /2/users/:id/tweets:user:{tokens.platform_user_id}"
+    )
+
+
+async def test_account_metrics_are_the_users_public_metrics(sandbox: Sandbox) -> None:
+    provider, tokens = await sandbox.connected(XProvider)
+    answer = await sandbox.http.get(
+        f"{sandbox.url}/x/2/users/me",
+        params={"user.fields": "public_metrics"},
+        headers={"Authorization": f"Bearer {tokens.access_token}"},
+    )
+    counts = answer.json()["data"]["public_metrics"]
+
+    account = await provider.fetch_account_metrics(tokens)
+
+    assert account.followers == counts["followers_count"]
+    assert account.following == counts["following_count"]
+    assert account.posts == counts["tweet_count"] == 5  # the seeded history
+    assert (account.views, account.impressions, account.reach) == (None, None, None)
+    assert only(account.signals).bucket == f"x:GET /2/users/me:user:{tokens.platform_user_id}"
+    await sandbox.advance(30 * 86_400)
+    later = await provider.fetch_account_metrics(await provider.refresh(tokens))
+    assert later.followers is not None and account.followers is not None
+    assert later.followers > account.followers
+
+
+async def test_a_rate_limited_lookup_waits_for_the_window_to_reset(sandbox: Sandbox) -> None:
+    provider, tokens = await sandbox.connected(XProvider)
+    young = younger_than(await posts_of(sandbox, X, "alice"), sandbox.now(), 30)
+    await sandbox.fault(X, endpoint="/2/tweets", method="GET", burst_429=1)
+
+    with pytest.raises(PlatformError) as caught:
+        await provider.fetch_post_metrics(tokens, young)
+
+    assert caught.value.kind is ErrorKind.RATE_LIMITED
+    assert caught.value.retry_after is not None and 14 * 60 < caught.value.retry_after <= 15 * 60
