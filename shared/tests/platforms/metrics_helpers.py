@@ -3,11 +3,13 @@ included), each post's true counters, and the calls one account made."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.tests.platforms.helpers import Sandbox
 from socialseed.platforms import Platform
+from socialseed.platforms.base import PostMetrics
 
 
 async def posts_of(sandbox: Sandbox, platform: Platform, account: str) -> list[dict[str, Any]]:
@@ -52,3 +54,26 @@ async def account_calls(sandbox: Sandbox, platform: Platform, account: str, endp
     response = await sandbox.control.get("/_sandbox/stats", params={"account": account})
     endpoints = response.json()["platforms"].get(platform.value, {}).get("endpoints", {})
     return int(endpoints.get(endpoint, {}).get("calls", 0))
+
+
+Expected = dict[str, int | None]
+
+
+async def truths(
+    sandbox: Sandbox, platform: Platform, ids: Iterable[str], standard: Callable[[Any], Expected]
+) -> dict[str, Expected]:
+    """Each post's true counters in the standard model (``standard`` maps the platform's)."""
+    return {i: standard(await truth(sandbox, platform, i)) for i in ids}
+
+
+def assert_between(metrics: PostMetrics, low: Expected, high: Expected) -> None:
+    """The sandbox clock runs on while a test reads: each number is at least what the truth
+    said before the fetch and at most what it said after; None stays None."""
+    for name, before in low.items():
+        value = getattr(metrics, name)
+        if before is None:
+            assert value is None, f"{metrics.post_id} {name}: {value}, expected None"
+        else:
+            after = high[name]
+            assert after is not None and value is not None, f"{metrics.post_id} {name}: None"
+            assert before <= value <= after, f"{metrics.post_id} {name}: {value}"

@@ -4,22 +4,26 @@ x-rate-limit-* signals of every response."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from shared.tests.platforms.helpers import Sandbox, only
 from shared.tests.platforms.metrics_helpers import (
+    Expected,
     account_calls,
+    assert_between,
     delete,
     older_than,
     posts_of,
     published_at,
-    truth,
+    truths,
     younger_than,
 )
 from socialseed.platforms import ErrorKind, Platform, PlatformError, Post, PublishedPost
-from socialseed.platforms.base import MetricsGap, PostMetrics
+from socialseed.platforms.base import MetricsGap
 from socialseed.platforms.x import XProvider
 
 X = Platform.X
@@ -27,17 +31,26 @@ LOOKUP = "GET /2/tweets"
 TIMELINE = "GET /2/users/{user_id}/tweets"
 
 
-def assert_is_truth(metrics: PostMetrics, true: dict[str, dict[str, int]], private: bool) -> None:
-    public = true["public_metrics"]
-    assert metrics.impressions == metrics.views == public["impression_count"]
-    assert metrics.likes == public["like_count"]
-    assert metrics.comments == public["reply_count"]
-    assert metrics.shares == public["retweet_count"]
-    assert metrics.saves == public["bookmark_count"]
-    assert metrics.reach is None and metrics.video_views is None  # X has no such numbers
-    clicks = true["non_public_metrics"]["url_link_clicks"] if private else None
-    assert metrics.clicks == clicks
-    assert metrics.raw["public_metrics"] == public
+def standard(private: bool) -> Callable[[dict[str, Any]], Expected]:
+    """X's true counters in the standard model (clicks only with private metrics)."""
+
+    def expected(true: dict[str, Any]) -> Expected:
+        public = true["public_metrics"]
+        clicks = true["non_public_metrics"]["url_link_clicks"] if private else None
+        return {
+            "views": public["impression_count"],
+            "impressions": public["impression_count"],
+            "likes": public["like_count"],
+            "comments": public["reply_count"],
+            "shares": public["retweet_count"],
+            "saves": public["bookmark_count"],
+            "clicks": clicks,
+            "reach": None,  # X has no such numbers
+            "video_views": None,
+            "watch_time_s": None,
+        }
+
+    return expected
 
 
 async def test_a_full_batch_is_one_call_and_every_number_is_the_truth(history: Sandbox) -> None:
@@ -45,13 +58,15 @@ async def test_a_full_batch_is_one_call_and_every_number_is_the_truth(history: S
     young = younger_than(await posts_of(history, X, "alice"), history.now(), 30)
     assert len(young) == provider.metrics_batch_size == 100
 
+    low = await truths(history, X, young, standard(private=True))
     batch = await provider.fetch_post_metrics(tokens, young)
+    high = await truths(history, X, young, standard(private=True))
 
     assert batch.failures == () and batch.calls == 1
     assert await account_calls(history, X, "alice", LOOKUP) == 1
     assert [m.post_id for m in batch.metrics] == young
     for metrics in batch.metrics:
-        assert_is_truth(metrics, await truth(history, X, metrics.post_id), private=True)
+        assert_between(metrics, low[metrics.post_id], high[metrics.post_id])
         assert metrics.raw["non_public_metrics"]["url_link_clicks"] == metrics.clicks
     signal = only(batch.signals)
     assert signal.bucket == f"x:GET /2/tweets:user:{tokens.platform_user_id}"
@@ -69,16 +84,17 @@ async def test_posts_past_30_days_are_asked_again_without_private_metrics(
     young, old = younger_than(entries, sandbox.now(), 30), older_than(entries, sandbox.now(), 30)
     assert young and old
 
+    low = await truths(sandbox, X, young, standard(private=True))
+    low |= await truths(sandbox, X, old, standard(private=False))
     batch = await provider.fetch_post_metrics(tokens, [*old, *young])
+    high = await truths(sandbox, X, young, standard(private=True))
+    high |= await truths(sandbox, X, old, standard(private=False))
 
     assert batch.failures == () and batch.calls == 2
     assert await account_calls(sandbox, X, "alice", LOOKUP) == 2
-    by_id = {m.post_id: m for m in batch.metrics}
-    assert set(by_id) == {*old, *young}
-    for post_id in young:
-        assert_is_truth(by_id[post_id], await truth(sandbox, X, post_id), private=True)
-    for post_id in old:  # public numbers only: clicks unknown, not 0
-        assert_is_truth(by_id[post_id], await truth(sandbox, X, post_id), private=False)
+    assert {m.post_id for m in batch.metrics} == {*old, *young}
+    for metrics in batch.metrics:  # the old ones: public numbers only, clicks unknown (not 0)
+        assert_between(metrics, low[metrics.post_id], high[metrics.post_id])
 
 
 async def test_a_deleted_post_fails_alone(sandbox: Sandbox) -> None:
@@ -101,13 +117,20 @@ async def test_metrics_grow_as_time_passes(sandbox: Sandbox) -> None:
     provider, tokens = await sandbox.connected(XProvider)
     published = await provider.publish(tokens, Post(text="fresh", marker="t1"))
     assert isinstance(published, PublishedPost)
+    ids = [published.id]
     await sandbox.advance(600)
-    first = only((await provider.fetch_post_metrics(tokens, [published.id])).metrics)
-    assert_is_truth(first, await truth(sandbox, X, published.id), private=True)
+    low = await truths(sandbox, X, ids, standard(private=True))
+    first = only((await provider.fetch_post_metrics(tokens, ids)).metrics)
+    assert_between(
+        first, low[published.id], (await truths(sandbox, X, ids, standard(True)))[ids[0]]
+    )
 
     await sandbox.advance(3_600)  # within the access token's two hours
-    later = only((await provider.fetch_post_metrics(tokens, [published.id])).metrics)
-    assert_is_truth(later, await truth(sandbox, X, published.id), private=True)
+    low = await truths(sandbox, X, ids, standard(private=True))
+    later = only((await provider.fetch_post_metrics(tokens, ids)).metrics)
+    assert_between(
+        later, low[published.id], (await truths(sandbox, X, ids, standard(True)))[ids[0]]
+    )
     assert first.impressions is not None and later.impressions is not None
     assert later.impressions > first.impressions
 
