@@ -147,6 +147,12 @@ async def test_account_metrics_are_the_channel_statistics(sandbox: Sandbox) -> N
     assert account.following is None and account.signals == ()
     assert account.raw["statistics"] == stats
 
+    hide = {"hidden_subscriber_count": True}
+    (await sandbox.control.put("/_sandbox/youtube/channels/alice", json=hide)).raise_for_status()
+    hidden = await provider.fetch_account_metrics(tokens)
+    assert hidden.followers is None  # hidden: no number, not 0
+    assert hidden.posts == account.posts and hidden.views is not None
+
 
 async def test_the_daily_quota_waits_until_pacific_midnight(tight: Sandbox) -> None:
     provider, tokens = await tight.connected(YouTubeProvider)  # its profile used 1 of 2 units
