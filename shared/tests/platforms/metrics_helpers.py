@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.tests.platforms.helpers import Sandbox
-from socialseed.platforms import Platform
-from socialseed.platforms.base import PostMetrics
+from shared.tests.platforms.helpers import Sandbox, only
+from socialseed.platforms import Platform, Provider, TokenSet
+from socialseed.platforms.base import MetricsBatch, MetricsGap, PostMetrics
 
 
 async def posts_of(sandbox: Sandbox, platform: Platform, account: str) -> list[dict[str, Any]]:
@@ -77,3 +77,70 @@ def assert_between(metrics: PostMetrics, low: Expected, high: Expected) -> None:
             after = high[name]
             assert after is not None and value is not None, f"{metrics.post_id} {name}: None"
             assert before <= value <= after, f"{metrics.post_id} {name}: {value}"
+
+
+async def fetched(
+    sandbox: Sandbox,
+    provider: Provider,
+    tokens: TokenSet,
+    ids: list[str],
+    standard: Callable[[Any], Expected],
+) -> MetricsBatch:
+    """``fetch_post_metrics``, every number checked against the truth read just before and
+    just after it."""
+    platform = provider.platform
+    low = await truths(sandbox, platform, ids, standard)
+    batch = await provider.fetch_post_metrics(tokens, ids)
+    high = await truths(sandbox, platform, ids, standard)
+    for metrics in batch.metrics:
+        assert_between(metrics, low[metrics.post_id], high[metrics.post_id])
+    return batch
+
+
+async def assert_a_deleted_post_fails_alone(
+    sandbox: Sandbox, provider: Provider, tokens: TokenSet, standard: Callable[[Any], Expected]
+) -> None:
+    """Of three posts of alice's the middle one is deleted: it alone is an item failure."""
+    ids = [e["platform_post_id"] for e in await posts_of(sandbox, provider.platform, "alice")]
+    first, deleted, last = ids[:3]
+    await delete(sandbox, provider.platform, deleted)
+
+    batch = await fetched(sandbox, provider, tokens, [first, deleted, last], standard)
+
+    assert [m.post_id for m in batch.metrics] == [first, last] and batch.calls == 1
+    failure = only(batch.failures)
+    assert failure.post_id == deleted and failure.gap is MetricsGap.DELETED
+
+
+async def views_over_time(
+    sandbox: Sandbox,
+    provider: Provider,
+    tokens: TokenSet,
+    post_id: str,
+    standard: Callable[[Any], Expected],
+    waits: Iterable[float],
+) -> list[int]:
+    """The post's views fetched after each wait of the sandbox clock."""
+    views = []
+    for wait in waits:
+        await sandbox.advance(wait)
+        batch = await fetched(sandbox, provider, tokens, [post_id], standard)
+        value = only(batch.metrics).views
+        assert value is not None
+        views.append(value)
+    return views
+
+
+async def platform_get(
+    sandbox: Sandbox, tokens: TokenSet, path: str, params: dict[str, str]
+) -> dict[str, Any]:
+    """What the platform's API itself answers (``path`` below the sandbox, like
+    ``/x/2/users/me``), to compare a fetcher's reading with."""
+    answer = await sandbox.http.get(
+        sandbox.url + path,
+        params=params,
+        headers={"Authorization": f"Bearer {tokens.access_token}"},
+    )
+    answer.raise_for_status()
+    body: dict[str, Any] = answer.json()
+    return body

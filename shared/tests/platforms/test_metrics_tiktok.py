@@ -9,19 +9,19 @@ from typing import Any
 import pytest
 
 from sandbox.testing import MP4
-from shared.tests.platforms.helpers import Sandbox, only, stored_media
+from shared.tests.platforms.helpers import Sandbox, stored_media
 from shared.tests.platforms.metrics_helpers import (
     Expected,
     account_calls,
-    assert_between,
-    delete,
+    assert_a_deleted_post_fails_alone,
+    fetched,
+    platform_get,
     posts_of,
     published_at,
-    truths,
+    views_over_time,
     younger_than,
 )
 from socialseed.platforms import ErrorKind, Platform, PlatformError, Post
-from socialseed.platforms.base import MetricsGap
 from socialseed.platforms.tiktok import TikTokProvider
 
 TIKTOK = Platform.TIKTOK
@@ -51,33 +51,17 @@ async def test_a_full_batch_is_one_call_and_every_number_is_the_truth(history: S
     ids = [e["platform_post_id"] for e in await posts_of(history, TIKTOK, "alice")][:20]
     assert len(ids) == provider.metrics_batch_size == 20
 
-    low = await truths(history, TIKTOK, ids, standard)
-    batch = await provider.fetch_post_metrics(tokens, ids)
-    high = await truths(history, TIKTOK, ids, standard)
+    batch = await fetched(history, provider, tokens, ids, standard)
 
     assert batch.failures == () and batch.calls == 1 and batch.signals == ()
     assert await account_calls(history, TIKTOK, "alice", QUERY) == 1
     assert [m.post_id for m in batch.metrics] == ids
-    for metrics in batch.metrics:
-        assert_between(metrics, low[metrics.post_id], high[metrics.post_id])
-        assert metrics.raw["view_count"] == metrics.views
+    assert all(m.raw["view_count"] == m.views for m in batch.metrics)
 
 
 async def test_a_deleted_video_fails_alone(sandbox: Sandbox) -> None:
     provider, tokens = await sandbox.connected(TikTokProvider)
-    ids = [e["platform_post_id"] for e in await posts_of(sandbox, TIKTOK, "alice")]
-    first, gone, last = ids[:3]
-    await delete(sandbox, TIKTOK, gone)
-
-    low = await truths(sandbox, TIKTOK, [first, last], standard)
-    batch = await provider.fetch_post_metrics(tokens, [first, gone, last])
-    high = await truths(sandbox, TIKTOK, [first, last], standard)
-
-    assert [m.post_id for m in batch.metrics] == [first, last] and batch.calls == 1
-    failure = only(batch.failures)
-    assert failure.post_id == gone and failure.gap is MetricsGap.DELETED
-    for metrics in batch.metrics:
-        assert_between(metrics, low[metrics.post_id], high[metrics.post_id])
+    await assert_a_deleted_post_fails_alone(sandbox, provider, tokens, standard)
 
 
 async def test_a_new_videos_counts_grow_as_time_passes(sandbox: Sandbox) -> None:
@@ -89,16 +73,10 @@ async def test_a_new_videos_counts_grow_as_time_passes(sandbox: Sandbox) -> None
         options={"privacy_level": "PUBLIC_TO_EVERYONE"},
     )
     published, _ = await sandbox.publish_until_done(provider, tokens, clip)
-    ids = [published.id]
 
-    counts = []
-    for wait in (600, 3 * 3_600):
-        await sandbox.advance(wait)
-        low = (await truths(sandbox, TIKTOK, ids, standard))[published.id]
-        metrics = only((await provider.fetch_post_metrics(tokens, ids)).metrics)
-        assert_between(metrics, low, (await truths(sandbox, TIKTOK, ids, standard))[published.id])
-        counts.append(metrics.views)
-    assert counts[0] is not None and counts[1] is not None and counts[1] > counts[0] > 0
+    views = await views_over_time(sandbox, provider, tokens, published.id, standard, (600, 10_800))
+
+    assert views[1] > views[0] > 0
 
 
 async def test_list_posts_pages_by_cursor_newest_first_since_the_date(history: Sandbox) -> None:
@@ -124,12 +102,8 @@ async def test_list_posts_pages_by_cursor_newest_first_since_the_date(history: S
 
 async def test_account_metrics_are_the_user_info_stats(sandbox: Sandbox) -> None:
     provider, tokens = await sandbox.connected(TikTokProvider)
-    answer = await sandbox.http.get(
-        f"{sandbox.url}/tiktok/v2/user/info/",
-        params={"fields": "follower_count,following_count,likes_count,video_count"},
-        headers={"Authorization": f"Bearer {tokens.access_token}"},
-    )
-    user = answer.json()["data"]["user"]
+    fields = {"fields": "follower_count,following_count,likes_count,video_count"}
+    user = (await platform_get(sandbox, tokens, "/tiktok/v2/user/info/", fields))["data"]["user"]
 
     account = await provider.fetch_account_metrics(tokens)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from socialseed.platforms.base import ItemFailure, ListedPost, MetricsGap, RateSignal
 
@@ -16,6 +17,13 @@ def batch_of(ids: Sequence[str], size: int) -> list[str]:
     if len(distinct) > size:
         raise ValueError(f"{len(distinct)} post ids in one batch; at most {size}")
     return distinct
+
+
+def by_id(items: Any) -> dict[str, dict[str, Any]]:
+    """A list of objects from a platform's answer, by their ``id`` (anything else is skipped)."""
+    if not isinstance(items, list):
+        return {}
+    return {str(i["id"]): i for i in items if isinstance(i, dict) and i.get("id")}
 
 
 def gone(ids: Iterable[str], answered: Collection[str], message: str) -> list[ItemFailure]:

@@ -63,7 +63,7 @@ from socialseed.platforms.base import (
     PublishedPost,
     TokenSet,
 )
-from socialseed.platforms.fetching import batch_of, gone, newest_first
+from socialseed.platforms.fetching import batch_of, by_id, gone, newest_first
 from socialseed.platforms.oauth2 import OAuth2Provider
 from socialseed.platforms.parsing import (
     JSON,
@@ -324,9 +324,7 @@ class TikTokProvider(OAuth2Provider):
         page = await self.api_post(
             tokens, "/v2/video/query/", {"filters": {"video_ids": wanted}}, fields=QUERY_FIELDS
         )
-        videos = {
-            str(v["id"]): v for v in page.get("videos") or [] if isinstance(v, dict) and v.get("id")
-        }
+        videos = by_id(page.get("videos"))
         metrics = tuple(video_metrics(videos[i]) for i in wanted if i in videos)
         failures = gone(
             wanted,

@@ -69,7 +69,7 @@ from socialseed.platforms.base import (
     RateSignal,
     TokenSet,
 )
-from socialseed.platforms.fetching import batch_of, latest_signals, newest_first
+from socialseed.platforms.fetching import batch_of, by_id, latest_signals, newest_first
 from socialseed.platforms.oauth2 import OAuth2Provider
 from socialseed.platforms.parsing import (
     JSON,
@@ -430,7 +430,7 @@ class XProvider(OAuth2Provider):
             tokens.platform_user_id or "me",
             {"ids": ",".join(ids), "tweet.fields": fields},
         )
-        tweets = {str(t["id"]): t for t in tweets_in(body) if t.get("id")}
+        tweets = by_id(body.get("data"))
         errors: dict[str, JSON] = {}
         for error in body.get("errors") or []:
             if isinstance(error, dict):

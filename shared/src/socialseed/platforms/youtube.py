@@ -66,7 +66,7 @@ from socialseed.platforms.base import (
     PublishedPost,
     TokenSet,
 )
-from socialseed.platforms.fetching import batch_of, gone, newest_first
+from socialseed.platforms.fetching import batch_of, by_id, gone, newest_first
 from socialseed.platforms.oauth2 import OAuth2Provider
 from socialseed.platforms.parsing import (
     JSON,
@@ -316,9 +316,7 @@ class YouTubeProvider(OAuth2Provider):
         body = await self.data_get(
             tokens, "/youtube/v3/videos", {"id": ",".join(wanted), "part": "statistics"}
         )
-        videos = {
-            str(v["id"]): v for v in body.get("items") or [] if isinstance(v, dict) and v.get("id")
-        }
+        videos = by_id(body.get("items"))
         metrics = tuple(video_metrics(videos[i]) for i in wanted if i in videos)
         failures = gone(
             wanted, videos, "YouTube no longer has this video (deleted, or not this channel's)"
