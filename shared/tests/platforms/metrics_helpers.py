@@ -9,7 +9,7 @@ from typing import Any
 
 from shared.tests.platforms.helpers import Sandbox, only
 from socialseed.platforms import Platform, Provider, TokenSet
-from socialseed.platforms.base import MetricsBatch, MetricsGap, PostMetrics
+from socialseed.platforms.base import ListedPost, MetricsBatch, MetricsGap, PostMetrics
 
 
 async def posts_of(sandbox: Sandbox, platform: Platform, account: str) -> list[dict[str, Any]]:
@@ -32,8 +32,13 @@ def older_than(entries: list[dict[str, Any]], now: datetime, days: float) -> lis
     return [e["platform_post_id"] for e in entries if e["created_ts"] < before]
 
 
-def published_at(entry: dict[str, Any]) -> datetime:
-    return datetime.fromtimestamp(entry["created_ts"], UTC)
+def assert_listed_when_published(
+    posts: Iterable[ListedPost], entries: list[dict[str, Any]], precision: timedelta
+) -> None:
+    """Each listed post's time is when it was published, to the platform's ``precision``."""
+    created = {e["platform_post_id"]: datetime.fromtimestamp(e["created_ts"], UTC) for e in entries}
+    for post in posts:
+        assert abs(post.published_at - created[post.id]) < precision, post.id
 
 
 async def truth(sandbox: Sandbox, platform: Platform, post_id: str) -> dict[str, Any]:

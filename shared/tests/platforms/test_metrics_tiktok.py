@@ -14,10 +14,10 @@ from shared.tests.platforms.metrics_helpers import (
     Expected,
     account_calls,
     assert_a_deleted_post_fails_alone,
+    assert_listed_when_published,
     fetched,
     platform_get,
     posts_of,
-    published_at,
     views_over_time,
     younger_than,
 )
@@ -89,11 +89,8 @@ async def test_list_posts_pages_by_cursor_newest_first_since_the_date(history: S
     listing = await provider.list_posts(tokens, since)
 
     assert [p.id for p in listing.posts] == expected  # newest first, none older than since
-    by_id = {e["platform_post_id"]: e for e in entries}
-    assert all(  # TikTok gives create_time in seconds
-        abs(p.published_at - published_at(by_id[p.id])) < timedelta(seconds=1)
-        for p in listing.posts
-    )
+    # TikTok gives create_time in seconds.
+    assert_listed_when_published(listing.posts, entries, timedelta(seconds=1))
     assert listing.posts[0].url and listing.posts[0].url.endswith(f"/video/{expected[0]}")
     # Pages of 20: the 4th reaches past since, so there is no 5th.
     assert listing.calls == 4 == await account_calls(history, TIKTOK, "alice", LIST)

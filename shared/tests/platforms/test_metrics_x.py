@@ -15,12 +15,12 @@ from shared.tests.platforms.metrics_helpers import (
     Expected,
     account_calls,
     assert_between,
+    assert_listed_when_published,
     delete,
     fetched,
     older_than,
     platform_get,
     posts_of,
-    published_at,
     truths,
     views_over_time,
     younger_than,
@@ -139,17 +139,12 @@ async def test_list_posts_pages_the_timeline_newest_first_since_the_date(
 
     listing = await provider.list_posts(tokens, since)
 
-    assert {p.id for p in listing.posts} == set(expected) and len(listing.posts) == 76
-    times = [p.published_at for p in listing.posts]
-    assert times == sorted(times, reverse=True) and min(times) >= since
+    assert [p.id for p in listing.posts] == expected  # newest first, none older than since
     assert listing.posts[0].id == published.id
-    by_id = {e["platform_post_id"]: e for e in entries}
     # X prints times to the millisecond.
-    assert all(
-        abs(p.published_at - published_at(by_id[p.id])) < timedelta(milliseconds=1)
-        for p in listing.posts
-    )
-    assert listing.posts[-1].text == by_id[listing.posts[-1].id]["text"]
+    assert_listed_when_published(listing.posts, entries, timedelta(milliseconds=1))
+    texts = {e["platform_post_id"]: e["text"] for e in entries}
+    assert all(p.text == texts[p.id] for p in listing.posts)
     assert listing.calls == 4 == await account_calls(history, X, "alice", TIMELINE)
     assert (
         only(listing.signals).bucket == f"x:GET /2/users/:id/tweets:user:{tokens.platform_user_id}"

@@ -14,10 +14,10 @@ from shared.tests.platforms.metrics_helpers import (
     Expected,
     account_calls,
     assert_a_deleted_post_fails_alone,
+    assert_listed_when_published,
     fetched,
     platform_get,
     posts_of,
-    published_at,
     views_over_time,
     younger_than,
 )
@@ -92,12 +92,8 @@ async def test_list_posts_reads_the_uploads_playlist_newest_first_since_the_date
     listing = await provider.list_posts(tokens, since)
 
     assert [p.id for p in listing.posts] == expected  # newest first, none older than since
-    by_id = {e["platform_post_id"]: e for e in entries}
     # YouTube prints times to the second.
-    assert all(
-        abs(p.published_at - published_at(by_id[p.id])) < timedelta(seconds=1)
-        for p in listing.posts
-    )
+    assert_listed_when_published(listing.posts, entries, timedelta(seconds=1))
     assert listing.posts[0].url == f"https://www.youtube.com/watch?v={expected[0]}"
     # channels.list for the playlist, then 4 pages of 20 (the 4th reaches past since).
     assert listing.calls == 5 and listing.signals == ()
