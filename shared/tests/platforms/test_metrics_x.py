@@ -60,6 +60,7 @@ async def test_a_full_batch_is_one_call_and_every_number_is_the_truth(history: S
     provider, tokens = await history.connected(XProvider)
     young = younger_than(await posts_of(history, X, "alice"), history.now(), 30)
     assert len(young) == provider.metrics_batch_size == 100
+    assert provider.metrics_cost(100) == 1 and provider.metrics_cost(101) == 2  # requests
 
     batch = await fetched(history, provider, tokens, young, standard(private=True))
 

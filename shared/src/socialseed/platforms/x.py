@@ -373,6 +373,8 @@ class XProvider(OAuth2Provider):
     timeline_page_size = 100
 
     async def list_posts(self, tokens: TokenSet, since: datetime) -> PostListing:
+        """The user timeline from ``start_time``, every page (``/2/users/me`` first when the
+        tokens do not name the user)."""
         calls = 0 if tokens.platform_user_id else 1
         user_id = await self.user_id(tokens)
         listed: list[ListedPost] = []
@@ -459,10 +461,8 @@ def tweets_in(body: JSON) -> list[JSON]:
 def rate_signal(response: httpx.Response, bucket: str) -> RateSignal | None:
     """``x-rate-limit-*``: the window's size, what is left of it and when it resets."""
     headers = response.headers
-    limit, remaining = (
-        as_int(headers.get("x-rate-limit-limit")),
-        as_int(headers.get("x-rate-limit-remaining")),
-    )
+    limit = as_int(headers.get("x-rate-limit-limit"))
+    remaining = as_int(headers.get("x-rate-limit-remaining"))
     reset = as_int(headers.get("x-rate-limit-reset"))
     if limit is None and remaining is None and reset is None:
         return None
