@@ -81,6 +81,18 @@ async def truth(request: Request, platform: str, post_id: str) -> Response:
     )
 
 
+@router.delete("/posts/{platform}/{post_id:path}")
+async def delete_post(request: Request, platform: str, post_id: str) -> Response:
+    """The user deletes a post in the platform's own app (TikTok and YouTube videos, which
+    SocialSeed never deletes through the API): from now on every API answers as for a deleted
+    post, while its truth stays readable."""
+    post = sandbox(request).posts.get((platform, post_id))
+    if post is None:
+        return JSONResponse({"error": "NotFound", "detail": "no such post"}, status_code=404)
+    post.deleted = True
+    return JSONResponse({"platform": platform, "platform_post_id": post_id, "deleted": True})
+
+
 @router.get("/stats")
 async def stats(request: Request, account: str | None = None) -> dict[str, Any]:
     """Calls per platform and endpoint (status 0: dropped unanswered by a timeout fault;
