@@ -55,7 +55,6 @@ PAGE_METRICS = (
     "page_follows",
 )
 MAX_INSIGHT_RANGE = 90 * DAY
-MAX_BATCH = 50
 PAGE_TASKS = ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"]
 
 
@@ -580,8 +579,7 @@ async def dispatch(call: GraphCall) -> Response:
         call.name(NAME, "oauth", "access_token")
         return await access_token(call)
     if not segs and call.method == "POST" and "batch" in call.params:
-        call.name(NAME, "batch")
-        return await batch(call)
+        return await graph.batch(call, NAME, dispatch)
     if not segs or not (segs[0] == "me" or segs[0].replace("_", "").isdigit()) or len(segs) > 2:
         return graph.unsupported(call)
     call.name_unresolved()
@@ -670,47 +668,6 @@ async def route(call: GraphCall, token: Token, node: str, edge: str | None) -> R
         graph.require_scope(token, "read", "read_insights")
         return post_insights(call, post)
     return graph.unsupported(call)
-
-
-async def batch(call: GraphCall) -> Response:
-    """``POST /?batch=[...]``: up to 50 calls, each answered as {code, headers, body}."""
-    try:
-        items = json.loads(call.params["batch"])
-    except ValueError:
-        return graph.invalid_param("The batch parameter must be a JSON array")
-    if not isinstance(items, list) or len(items) > MAX_BATCH:
-        return graph.invalid_param("Too many requests in batch message. Maximum batch size is 50")
-    results: list[dict[str, Any] | None] = []
-    for item in items:
-        relative = str(item.get("relative_url", ""))
-        path, _, query = relative.partition("?")
-        params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
-        params.setdefault("access_token", call.params.get("access_token") or "")
-        if isinstance(item.get("body"), str):
-            params.update(p.split("=", 1) for p in item["body"].split("&") if "=" in p)
-        segments = [s for s in path.split("/") if s]
-        if segments and graph.VERSION.fullmatch(segments[0]):
-            segments = segments[1:]
-        sub = GraphCall(
-            call.state, call.request, str(item.get("method", "GET")).upper(), segments, params
-        )
-        try:
-            response = await dispatch(sub)
-        except Reject as rejected:
-            response = rejected.response
-        results.append(
-            {
-                "code": response.status_code,
-                "headers": [
-                    {"name": k, "value": v}
-                    for k, v in response.headers.items()
-                    if k.lower() in ("content-type", "x-app-usage", "x-business-use-case-usage")
-                ],
-                "body": bytes(response.body).decode(),
-            }
-        )
-    call.name(NAME, "batch")
-    return json_response(results)
 
 
 @router.api_route("/{path:path}", methods=["GET", "POST", "DELETE"])
