@@ -75,6 +75,9 @@ async def test_reels_known_from_the_listing_get_their_watch_time(sandbox: Sandbo
     # Ages 1, 3, 8 and 20 days on two pages of two; the third page starts older: the last read.
     assert len(listing.posts) == 4 and listing.calls == 3
     assert all(p.url and "instagram.com/" in p.url for p in listing.posts)
+    recent = await provider.list_posts(tokens, sandbox.now() - timedelta(days=5))
+    # Ages 1 and 3 days on the first page; the second holds older media only: the last read.
+    assert len(recent.posts) == 2 and recent.calls == 2
 
     batch = await provider.fetch_post_metrics(tokens, [p.id for p in listing.posts])
     reels = [
