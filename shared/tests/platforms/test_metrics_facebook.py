@@ -158,3 +158,13 @@ async def test_app_throttle_of_the_whole_request_is_rate_limited(sandbox: Sandbo
         await provider.fetch_post_metrics(tokens, ["1_2"])
     assert caught.value.kind is ErrorKind.RATE_LIMITED and caught.value.code == "4"
     assert caught.value.retry_after == provider.default_retry_after  # type: ignore[attr-defined]
+
+
+async def test_user_token_calls_report_the_app_budget(sandbox: Sandbox) -> None:
+    provider, tokens = await sandbox.connected(FacebookProvider)
+    assert (await provider.fetch_post_metrics(tokens, [])).calls == 0  # nothing to ask
+    user_tokens, _ = await sandbox.connect(provider)
+    _, signals = await provider.graph_read("/me/accounts", user_tokens, {})
+    [app] = signals
+    assert app.bucket == "meta:app" and app.used_percent is not None and app.used_percent > 0
+    assert app.regain_after_s is None

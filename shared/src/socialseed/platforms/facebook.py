@@ -350,6 +350,8 @@ class FacebookProvider(GraphProvider):
 
     async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
         """Every post's ``/{post-id}/insights`` in one Graph batch request."""
+        if not ids:
+            return MetricsBatch((), calls=0)
         query = urlencode({"metric": ",".join(POST_INSIGHTS)})
         answers, signals = await self.graph_batch(tokens, [f"{i}/insights?{query}" for i in ids])
         found: list[PostMetrics] = []

@@ -405,6 +405,8 @@ class InstagramProvider(GraphProvider):
     async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
         """Every media's ``/{ig-media-id}/insights`` in one Graph batch request (a second one
         only for stories not yet known as such, which refuse a feed post's metrics)."""
+        if not ids:
+            return MetricsBatch((), calls=0)
         urls = [self.insights_url(i, self.media_products.get(i)) for i in ids]
         answers, signals = await self.graph_batch(tokens, urls)
         calls = 1

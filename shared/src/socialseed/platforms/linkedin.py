@@ -357,6 +357,10 @@ class LinkedInProvider(OAuth2Provider):
         all LinkedIn gives an app about a member's posts without the creator analytics
         program). A post missing from the statistics is looked up in ``socialActions`` (one
         more call for all of them): gone, or past the statistics' 12-month window."""
+        if not ids:
+            return MetricsBatch((), calls=0)
+        if len(ids) > self.metrics_batch_size:
+            raise ValueError(f"at most {self.metrics_batch_size} posts a call")
         account = await self.account_urn(tokens)
         if not account.startswith("urn:li:organization:"):
             found, refused = await self.social_actions(tokens, ids)
