@@ -50,6 +50,16 @@ def test_fb_batch_items_are_decoded_and_answered_in_place(client: httpx.Client) 
     assert (missing["code"], error["code"], error["error_subcode"]) == (400, 100, 33)
     assert "does not exist" in error["message"]
     assert json.loads(deprecated["body"])["error"]["code"] == 100
+    fields = "comments.limit(0).summary(true),insights.metric(post_clicks,post_media_view)"
+    node = client.get(f"/facebook/v24.0/{post}", params={"fields": fields, "access_token": token})
+    body = node.json()
+    assert body["comments"]["data"] == [] and body["comments"]["summary"]["total_count"] >= 0
+    assert [d["name"] for d in body["insights"]["data"]] == ["post_clicks", "post_media_view"]
+    retired = client.get(
+        f"/facebook/v24.0/{post}",
+        params={"fields": "insights.metric(post_impressions)", "access_token": token},
+    )
+    assert retired.status_code == 400 and retired.json()["error"]["code"] == 100
     usage = json.loads(response.headers["x-business-use-case-usage"])
     assert usage[page][0]["type"] == "pages"
     names = [h["name"].lower() for h in first["headers"]]

@@ -39,6 +39,8 @@ def expected(values: dict[str, object]) -> dict[str, object]:
         "reach": values["post_total_media_view_unique"],
         "likes": sum(reactions.values()),
         "clicks": values["post_clicks"],
+        "comments": values["comments"],
+        "shares": values["shares"],
     }
 
 
@@ -63,11 +65,11 @@ async def test_fifty_posts_in_one_call_equal_the_truth_and_grow(history: Sandbox
     assert [m.post_id for m in batch.metrics] == ids
     for metrics in batch.metrics:
         values = await truth(history, FACEBOOK, metrics.post_id)
-        got = {k: getattr(metrics, k) for k in ("views", "reach", "likes", "clicks")}
+        got = {k: getattr(metrics, k) for k in expected(values)}
         assert got == expected(values)
         # Facebook has no such numbers in post insights: unknown, never 0.
         assert metrics.impressions is None and metrics.saves is None
-        assert metrics.raw["data"]
+        assert metrics.raw["insights"]["data"]
     buc = [s for s in batch.signals if s.bucket == f"meta:buc:{page}"]
     assert buc and buc[0].used_percent is not None and buc[0].used_percent > 0
 

@@ -236,6 +236,27 @@ def page_json(
 
 
 def post_json(state: SandboxState, post: Post, fields: list[str]) -> dict[str, Any]:
+    """The post node. Besides plain fields: ``shares`` (``{"count"}``, absent while nobody
+    shared it, as Graph does), ``comments`` (with ``.summary(true)`` its ``total_count``) and
+    the field expansion ``insights.metric(...)``, which fails the request as the edge would."""
+    c = metrics.post_counts(state, post)
+    expanded: dict[str, Any] = {}
+    for field in fields:
+        name, modifiers = graph.expansion(field)
+        if name == "insights":
+            names = [m for m in modifiers.get("metric", "").split(",") if m]
+            expanded["insights"] = insight_page(post, names, c)
+        elif name == "comments":
+            comments: dict[str, Any] = {"data": []}
+            if modifiers.get("summary") == "true":
+                comments["summary"] = {
+                    "order": "ranked",
+                    "total_count": c.comments,
+                    "can_comment": True,
+                }
+            expanded["comments"] = comments
+        elif name == "shares" and c.shares:
+            expanded["shares"] = {"count": c.shares}
     values: dict[str, Any] = {
         "id": post.id,
         "message": post.text,
@@ -245,7 +266,7 @@ def post_json(state: SandboxState, post: Post, fields: list[str]) -> dict[str, A
         "status_type": "added_video" if post.kind == "video" else "mobile_status_update",
         "attachments": attachments(post),
     }
-    return {"id": post.id} | {f: values[f] for f in fields if f in values}
+    return {"id": post.id} | {f: values[f] for f in fields if f in values} | expanded
 
 
 def attachments(post: Post) -> dict[str, Any]:
@@ -463,17 +484,22 @@ def video_status(state: SandboxState, video: dict[str, Any]) -> dict[str, Any]:
 
 def post_insights(call: GraphCall, post: Post) -> Response:
     names = [m for m in call.params.get("metric", "").split(",") if m]
+    return json_response(insight_page(post, names, metrics.post_counts(call.state, post)))
+
+
+def insight_page(post: Post, names: list[str], c: metrics.Counts) -> dict[str, Any]:
+    """``/{post-id}/insights`` (or the ``insights`` expansion); a retired or unknown metric
+    fails the request."""
     for name in names:
         if name in DEPRECATED or name not in POST_METRICS:
-            return graph.invalid_param("The value must be a valid insights metric")
-    c = metrics.post_counts(call.state, post)
+            raise Reject(graph.invalid_param("The value must be a valid insights metric"))
     values: dict[str, Any] = {
         "post_total_media_view_unique": c.reach,
         "post_media_view": c.views,
         "post_clicks": c.clicks,
         "post_reactions_by_type_total": reactions(c.likes),
     }
-    return json_response(graph.data_page([graph.insight(post.id, n, values[n]) for n in names]))
+    return graph.data_page([graph.insight(post.id, n, values[n]) for n in names])
 
 
 def reactions(likes: int) -> dict[str, int]:
@@ -682,6 +708,8 @@ def truth(state: SandboxState, post: Post) -> dict[str, Any]:
         "post_media_view": c.views,
         "post_reactions_by_type_total": reactions(c.likes),
         "post_clicks": c.clicks,
+        "comments": c.comments,
+        "shares": c.shares,
     }
 
 

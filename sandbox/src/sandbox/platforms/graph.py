@@ -50,7 +50,9 @@ class GraphCall:
         return self.params.get("access_token") or bearer(self.request)
 
     def fields(self, default: str) -> list[str]:
-        return [f.strip() for f in self.params.get("fields", default).split(",") if f.strip()]
+        """The ``fields`` asked, split at the top-level commas only, so a field expansion
+        such as ``insights.metric(a,b)`` or ``comments.limit(0).summary(true)`` stays whole."""
+        return split_fields(self.params.get("fields", default))
 
     def name(self, platform: str, *parts: str) -> None:
         """Name the endpoint for ``/_sandbox/stats`` (the route itself is a catch-all).
@@ -89,6 +91,28 @@ class GraphCall:
 
 
 Dispatcher = Callable[[GraphCall], Awaitable[Response]]
+MODIFIER = re.compile(r"\.(\w+)\(([^()]*)\)")
+
+
+def split_fields(text: str) -> list[str]:
+    fields, depth, start = [], 0, 0
+    for index, char in enumerate(text + ","):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            if text[start:index].strip():
+                fields.append(text[start:index].strip())
+            start = index + 1
+    return fields
+
+
+def expansion(field: str) -> tuple[str, dict[str, str]]:
+    """``comments.limit(0).summary(true)`` -> ``("comments", {"limit": "0", "summary":
+    "true"})``: a field and its modifiers."""
+    name = field.split(".", 1)[0].split("{", 1)[0]
+    return name, {m.group(1): m.group(2) for m in MODIFIER.finditer(field)}
 
 
 # Graph error codes that mean "rate limited" (Meta answers them with HTTP 400, not 429): app
