@@ -21,6 +21,10 @@ class Advance(BaseModel):
     seconds: float = Field(..., ge=0, description="added to the sandbox clock's offset")
 
 
+class Freeze(BaseModel):
+    frozen: bool = Field(True, description="stop (true) or restart (false) real time")
+
+
 def ledger_entry(state: SandboxState, post: Post) -> dict[str, Any]:
     account = state.account(post.platform, post.account_id)
     return {
@@ -108,13 +112,25 @@ async def stats(request: Request, account: str | None = None) -> dict[str, Any]:
 @router.get("/clock")
 async def clock(request: Request) -> dict[str, Any]:
     state = sandbox(request)
-    return {"offset": state.clock.offset, "now": iso(state.clock.now()), "ts": state.clock.now()}
+    return {
+        "offset": state.clock.offset,
+        "now": iso(state.clock.now()),
+        "ts": state.clock.now(),
+        "frozen": state.clock.frozen_at is not None,
+    }
 
 
 @router.post("/clock/advance")
 async def advance(request: Request, body: Advance) -> dict[str, Any]:
     state = sandbox(request)
     state.clock.advance(body.seconds)
+    return await clock(request)
+
+
+@router.post("/clock/freeze")
+async def freeze(request: Request, body: Freeze) -> dict[str, Any]:
+    """Stop real time (or restart it): the clock then moves only when advanced."""
+    sandbox(request).clock.freeze(body.frozen)
     return await clock(request)
 
 

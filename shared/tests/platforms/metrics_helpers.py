@@ -1,5 +1,6 @@
-"""What the metrics fetcher tests read from the sandbox: an account's posts (seeded history
-included), each post's true counters, and the calls one account made."""
+"""What the metrics fetcher tests of every platform read from the sandbox: an account's posts
+(seeded history included), each post's true counters, and the calls one account made. The
+``history`` fixture (conftest) is a sandbox whose accounts come with a long history."""
 
 from __future__ import annotations
 
@@ -149,3 +150,27 @@ async def platform_get(
     answer.raise_for_status()
     body: dict[str, Any] = answer.json()
     return body
+
+
+async def freeze(sandbox: Sandbox) -> None:
+    """Stop the sandbox's real time, so what a provider read equals the truth read after."""
+    response = await sandbox.control.post("/_sandbox/clock/freeze", json={"frozen": True})
+    response.raise_for_status()
+
+
+async def calls_per_endpoint(sandbox: Sandbox, platform: Platform, account: str) -> dict[str, int]:
+    """Calls per endpoint (``"<METHOD> <template>"``) made with that account's tokens."""
+    response = await sandbox.control.get("/_sandbox/stats", params={"account": account})
+    endpoints = response.json()["platforms"].get(platform, {}).get("endpoints", {})
+    return {name: entry["calls"] for name, entry in endpoints.items()}
+
+
+async def seeded(sandbox: Sandbox, platform: Platform, account: str) -> list[dict[str, Any]]:
+    """The account's posts as the sandbox's ledger has them (seeded history and deleted posts
+    included), newest first."""
+    response = await sandbox.control.get(
+        "/_sandbox/ledger",
+        params={"platform": platform, "account": account, "include_seeded": "true"},
+    )
+    entries: list[dict[str, Any]] = response.json()["entries"]
+    return sorted(entries, key=lambda e: e["created_ts"], reverse=True)
