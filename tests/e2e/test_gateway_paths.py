@@ -127,6 +127,9 @@ async def test_header_rules_both_ways() -> None:
     ]
     assert [v for k, v in back if k.lower() == b"x-request-id"] == [b"client-id-1"]
     assert not [v for k, v in back if k.lower() == b"keep-alive"]
+    # One Date and one Server: the gateway's own, not the upstream's as well.
+    assert len([v for k, v in back if k.lower() == b"date"]) == 1
+    assert len([v for k, v in back if k.lower() == b"server"]) == 1
     assert headers["authorization"] == "Bearer opaque-to-the-gateway"
     assert headers["host"] == upstream.removeprefix("http://")
     assert not {"te", "keep-alive", "proxy-authorization"} & headers.keys()

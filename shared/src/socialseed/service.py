@@ -52,7 +52,9 @@ async def _current_principal(request: Request) -> Principal:
     if runtime.member_changes is None or not principal.roles:
         return principal
     assert runtime.db is not None, "membership changes need the service's database"
+    # One read outside any transaction: no BEGIN and ROLLBACK round trips around it.
     async with runtime.db.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         return await current_principal(conn, runtime.member_changes, principal)
 
 

@@ -35,6 +35,9 @@ HOP_BY_HOP = {
 # The client's own claims about where it comes from are dropped; the gateway says it once.
 CLIENT_ORIGIN_HEADERS = {"x-forwarded-for", "forwarded", "x-real-ip"}
 HOP_BY_HOP_BYTES = {name.encode() for name in HOP_BY_HOP}
+# The gateway's server sends its own (as nginx does, the upstream's are not passed on): kept,
+# every answer would carry two of each.
+SERVER_OWN_BYTES = {b"date", b"server"}
 
 
 # What an upstream gets only if the client sent it: the proxy adds none of its own.
@@ -55,7 +58,9 @@ class ForwardedResponse(StreamingResponse):
         self.raw_headers = [
             (name.lower(), value)
             for name, value in upstream.raw_headers
-            if name.lower() not in HOP_BY_HOP_BYTES and name.lower() != b"x-request-id"
+            if name.lower() not in HOP_BY_HOP_BYTES
+            and name.lower() not in SERVER_OWN_BYTES
+            and name.lower() != b"x-request-id"
         ]
         self.upstream = upstream
         self.on_finish = on_finish
