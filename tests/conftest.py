@@ -16,6 +16,9 @@ from pydantic import SecretStr
 
 from accounts.app import create_app as create_accounts
 from accounts.settings import AccountsSettings
+from analytics.app import create_app as create_analytics
+from analytics.context import AnalyticsContext
+from analytics.settings import AnalyticsSettings
 from auth.app import create_app as create_auth
 from auth.context import AuthContext
 from auth.keys import generate_pem
@@ -85,6 +88,22 @@ def publisher_settings(
     return PublisherSettings(**values)  # type: ignore[arg-type]
 
 
+def analytics_settings(
+    infra: Infra, *, sandbox_url: str, auth_url: str, accounts_url: str, **overrides: object
+) -> AnalyticsSettings:
+    values: dict[str, object] = {
+        "dev_mode": True,
+        "database_url": infra.service_url("analytics"),
+        "kafka_bootstrap": infra.kafka_bootstrap,
+        "jwks_url": f"{auth_url}/.well-known/jwks.json",
+        "auth_url": auth_url,
+        "accounts_url": accounts_url,
+        "platforms": PlatformsConfig(sandbox_url=sandbox_url),
+        "outbox_poll_interval": 0.1,
+    } | overrides
+    return AnalyticsSettings(**values)  # type: ignore[arg-type]
+
+
 async def own_database(infra: Infra, service: str, database: str) -> str:
     """A separate database with ``service``'s schema migrated, for a test that runs its own
     instance of the service (its background jobs must not see the shared stack's data)."""
@@ -127,16 +146,18 @@ class Stack:
     auth_url: str
     accounts_url: str
     publisher_url: str
+    analytics_url: str
     gateway_url: str
     sandbox_url: str
     settings: AuthSettings
     accounts: AccountsSettings
     auth: AuthContext  # the auth app's context: tests move its clock
+    analytics: AnalyticsContext  # analytics' context (background jobs off: tests drive them)
 
 
 @pytest.fixture(scope="session")
 def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Sandbox, auth, accounts, publisher and the gateway, each over real HTTP. The sandbox registers the
+    """Sandbox, auth, accounts, publisher, analytics and the gateway, each over real HTTP. The sandbox registers the
     gateway's (test) callback URLs, as a developer registers theirs at each platform."""
     gateway_port = free_port()
     gateway_url = f"http://127.0.0.1:{gateway_port}"
@@ -168,8 +189,18 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             breaker_cooldown=BREAKER_COOLDOWN,
         )
         publisher_url = servers.enter_context(serve(create_publisher(pub), port=publisher_port))
+        ana = analytics_settings(
+            infra, sandbox_url=sandbox_url, auth_url=auth_url, accounts_url=accounts_url
+        )
+        analytics_app = create_analytics(ana, background=False)
+        analytics_url = servers.enter_context(serve(analytics_app))
         gw = GatewaySettings(
-            upstreams={"auth": auth_url, "accounts": accounts_url, "publisher": publisher_url},
+            upstreams={
+                "auth": auth_url,
+                "accounts": accounts_url,
+                "publisher": publisher_url,
+                "analytics": analytics_url,
+            },
             limit_per_ip=RELAXED,
             limit_per_user=RELAXED,
             limit_login_per_ip=RELAXED,
@@ -179,11 +210,13 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             auth_url=auth_url,
             accounts_url=accounts_url,
             publisher_url=publisher_url,
+            analytics_url=analytics_url,
             gateway_url=gateway_url,
             sandbox_url=sandbox_url,
             settings=settings,
             accounts=acc,
             auth=auth_app.state.auth,
+            analytics=analytics_app.state.analytics,
         )
 
 

@@ -21,7 +21,6 @@ from publisher.posts.service import posts
 from publisher.projections.directory import Directory
 from publisher.projections.subscribers import track_directory
 from publisher.publishing.dispatcher import Dispatcher
-from publisher.publishing.vault import TokenVault
 from publisher.publishing.worker import Worker
 from publisher.settings import PublisherSettings
 from socialseed import telemetry
@@ -34,6 +33,7 @@ from socialseed.platforms import Clock, build_providers
 from socialseed.platforms.parsing import utcnow
 from socialseed.security import JWTVerifier
 from socialseed.service import Runtime, create_service_app
+from socialseed.vault import TokenVault
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
