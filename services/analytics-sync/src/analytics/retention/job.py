@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from analytics.context import AnalyticsContext
 from analytics.retention.repository import SNAPSHOT_TABLES, PartitionRepository
+from analytics.settings import AnalyticsSettings
+from socialseed.db import Database
 from socialseed.leader import run_as_leader
 
 log = logging.getLogger(__name__)
@@ -22,13 +24,12 @@ class RetentionTurn:
     dropped: list[str] = field(default_factory=list)
 
 
-async def retention_turn(ctx: AnalyticsContext) -> RetentionTurn:
-    settings = ctx.settings
-    today = ctx.clock().date()
+async def retention_turn(db: Database, settings: AnalyticsSettings, today: date) -> RetentionTurn:
+    """One pass; ``today`` is the current UTC day."""
     oldest_kept = today - timedelta(days=settings.raw_retention_days)
     done = RetentionTurn()
     for table in SNAPSHOT_TABLES:
-        async with ctx.db.transaction() as session:
+        async with db.transaction() as session:
             repo = PartitionRepository(session)
             existing = await repo.partitions(table)
             for offset in range(-1, settings.partitions_ahead_days + 1):
@@ -41,7 +42,7 @@ async def retention_turn(ctx: AnalyticsContext) -> RetentionTurn:
         )
         for day, name in expired:
             # One day per transaction: the rollup and the drop commit together or not at all.
-            async with ctx.db.transaction() as session:
+            async with db.transaction() as session:
                 repo = PartitionRepository(session)
                 await repo.roll_up(table, day, name)
                 await repo.drop(name)
@@ -55,6 +56,6 @@ async def run_retention(ctx: AnalyticsContext) -> None:
     await run_as_leader(
         ctx.db,
         "analytics-retention",
-        lambda: retention_turn(ctx),
+        lambda: retention_turn(ctx.db, ctx.settings, ctx.clock().astimezone(UTC).date()),
         interval=ctx.settings.retention_interval,
     )
