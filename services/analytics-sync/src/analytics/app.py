@@ -95,5 +95,5 @@ def _consumers(
     track_member_changes(tracking, member_changes)
     track_accounts(tracking, ctx)
     ingest = EventConsumer(broker, db, Inbox(inbox), group_id=f"{settings.consumer_group}-ingest")
-    ingest_metrics(ingest, ctx)
+    ingest_metrics(ingest, settings)
     runtime.consumers += [tracking, ingest]

@@ -193,6 +193,8 @@ class TrackedPost(Base):
     # Why the last fetch had no metrics for it (a MetricsGap value), in the platform's words.
     gap: Mapped[str | None] = mapped_column(String(32))
     gap_message: Mapped[str | None] = mapped_column(Text)
+    # Kept by the fetchers with ``next_fetch_at`` when they hand a post back (the ingester
+    # does not rewrite the row per snapshot: ``post_latest.fetched_at`` is the newest data).
     last_fetched_at: Mapped[datetime | None] = _ts()
     next_fetch_at: Mapped[datetime | None] = _ts()
     lease_owner: Mapped[str | None] = mapped_column(String(200))

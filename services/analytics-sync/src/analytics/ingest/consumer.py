@@ -7,7 +7,6 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from analytics.context import AnalyticsContext
 from analytics.ingest.repository import (
     AccountRows,
     Failures,
@@ -15,6 +14,7 @@ from analytics.ingest.repository import (
     PostRows,
     SyncDelta,
 )
+from analytics.settings import AnalyticsSettings
 from socialseed.bus import EventConsumer, EventMeta
 from socialseed.contracts import MetricsFetched
 
@@ -26,7 +26,9 @@ async def ingest(session: AsyncSession, events: list[MetricsFetched]) -> int:
     syncs: dict[uuid.UUID, SyncDelta] = {}
     for event in events:
         for item in event.posts:
-            posts.add(item.tracked_post_id, event.account_id, event.fetched_at, item)
+            posts.add(
+                item.tracked_post_id, event.account_id, event.workspace_id, event.fetched_at, item
+            )
         for failure in event.failures:
             failures.add(failure.tracked_post_id, event.account_id, failure.gap, failure.message)
         if event.account is not None:
@@ -55,9 +57,7 @@ async def ingest(session: AsyncSession, events: list[MetricsFetched]) -> int:
     return inserted
 
 
-def ingest_metrics(consumer: EventConsumer, ctx: AnalyticsContext) -> None:
-    settings = ctx.settings
-
+def ingest_metrics(consumer: EventConsumer, settings: AnalyticsSettings) -> None:
     @consumer.batch_handler(
         MetricsFetched,
         max_records=settings.ingest_max_records,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,16 +69,22 @@ _POST_UNNEST = ", ".join(
     [
         "CAST(:tracked_post_id AS uuid[])",
         "CAST(:account_id AS uuid[])",
+        "CAST(:workspace_id AS uuid[])",
         "CAST(:fetched_at AS timestamptz[])",
         *(f"CAST(:{m} AS {_type(m)}[])" for m in POST_METRICS),
         "CAST(:raw AS text[])",
     ]
 )
 
+# ``new``: the inserted rows with their workspace, matched back to the input in memory (the
+# input's workspace was checked against the tracked post by the insert's join). The tracked
+# post itself is only written to when a gap of an earlier fetch must be cleared: its last
+# fetch time is ``post_latest.fetched_at``, and rewriting every fetched post's row would cost
+# more than the snapshot itself.
 INSERT_POST_SNAPSHOTS = text(f"""
 WITH u AS (
     SELECT * FROM unnest({_POST_UNNEST})
-        AS u(tracked_post_id, account_id, fetched_at, {_columns(POST_METRICS)}, raw)
+        AS u(tracked_post_id, account_id, workspace_id, fetched_at, {_columns(POST_METRICS)}, raw)
 ),
 ins AS (
     INSERT INTO {SCHEMA}.post_snapshots (tracked_post_id, fetched_at, account_id,
@@ -86,20 +93,18 @@ ins AS (
            u.raw::jsonb
     FROM u JOIN {SCHEMA}.tracked_posts t
         ON t.id = u.tracked_post_id AND t.account_id = u.account_id
+           AND t.workspace_id = u.workspace_id
     ON CONFLICT DO NOTHING
     RETURNING tracked_post_id, fetched_at, account_id, {_columns(POST_METRICS)}
 ),
 new AS (
-    SELECT ins.*, t.workspace_id FROM ins JOIN {SCHEMA}.tracked_posts t
-        ON t.id = ins.tracked_post_id
+    SELECT ins.*, u.workspace_id FROM ins JOIN u USING (tracked_post_id, fetched_at)
 ),
 {_rollups("post", "tracked_post_id", POST_METRICS, "new")},
-fetched AS (
-    UPDATE {SCHEMA}.tracked_posts t
-    SET last_fetched_at = GREATEST(t.last_fetched_at, f.fetched_at), gap = NULL,
-        gap_message = NULL
-    FROM (SELECT tracked_post_id, max(fetched_at) AS fetched_at FROM ins GROUP BY 1) f
-    WHERE t.id = f.tracked_post_id
+cleared AS (
+    UPDATE {SCHEMA}.tracked_posts t SET gap = NULL, gap_message = NULL
+    FROM (SELECT DISTINCT tracked_post_id FROM ins) f
+    WHERE t.id = f.tracked_post_id AND t.gap IS NOT NULL
 )
 SELECT count(*) FROM ins
 """)
@@ -185,20 +190,34 @@ class PostRows:
 
     columns: dict[str, list[Any]] = field(
         default_factory=lambda: {
-            k: [] for k in ("tracked_post_id", "account_id", "fetched_at", *POST_METRICS, "raw")
+            k: []
+            for k in (
+                "tracked_post_id",
+                "account_id",
+                "workspace_id",
+                "fetched_at",
+                *POST_METRICS,
+                "raw",
+            )
         }
     )
 
     def add(
-        self, tracked_post_id: uuid.UUID, account_id: uuid.UUID, fetched_at: datetime, item: Any
+        self,
+        tracked_post_id: uuid.UUID,
+        account_id: uuid.UUID,
+        workspace_id: uuid.UUID,
+        fetched_at: datetime,
+        item: Any,
     ) -> None:
         c = self.columns
         c["tracked_post_id"].append(tracked_post_id)
         c["account_id"].append(account_id)
+        c["workspace_id"].append(workspace_id)
         c["fetched_at"].append(fetched_at)
         for m in POST_METRICS:
             c[m].append(getattr(item, m))
-        c["raw"].append(json.dumps(item.raw, separators=(",", ":")))
+        c["raw"].append(to_json(item.raw).decode())
 
     def __len__(self) -> int:
         return len(self.columns["tracked_post_id"])
@@ -221,7 +240,7 @@ class AccountRows:
         c["fetched_at"].append(fetched_at)
         for m in ACCOUNT_METRICS:
             c[m].append(getattr(item, m))
-        c["raw"].append(json.dumps(item.raw, separators=(",", ":")))
+        c["raw"].append(to_json(item.raw).decode())
 
     def __len__(self) -> int:
         return len(self.columns["account_id"])
