@@ -72,12 +72,23 @@ def accounts_settings(
     return AccountsSettings(**values)  # type: ignore[arg-type]
 
 
-def publisher_settings(
-    infra: Infra, *, sandbox_url: str, auth_url: str, accounts_url: str, **overrides: object
-) -> PublisherSettings:
+S = TypeVar("S", PublisherSettings, AnalyticsSettings)
+
+
+def _calling_service_settings(
+    cls: type[S],
+    infra: Infra,
+    service: str,
+    *,
+    sandbox_url: str,
+    auth_url: str,
+    accounts_url: str,
+    **overrides: object,
+) -> S:
+    """Settings of a service that calls auth, accounts' vault and the platforms."""
     values: dict[str, object] = {
         "dev_mode": True,
-        "database_url": infra.service_url("publisher"),
+        "database_url": infra.service_url(service),
         "kafka_bootstrap": infra.kafka_bootstrap,
         "jwks_url": f"{auth_url}/.well-known/jwks.json",
         "auth_url": auth_url,
@@ -85,23 +96,25 @@ def publisher_settings(
         "platforms": PlatformsConfig(sandbox_url=sandbox_url),
         "outbox_poll_interval": 0.1,
     } | overrides
-    return PublisherSettings(**values)  # type: ignore[arg-type]
+    return cls(**values)  # type: ignore[arg-type]
+
+
+def publisher_settings(
+    infra: Infra, *, sandbox_url: str, auth_url: str, accounts_url: str, **overrides: object
+) -> PublisherSettings:
+    return _calling_service_settings(
+        PublisherSettings, infra, "publisher", sandbox_url=sandbox_url, auth_url=auth_url,
+        accounts_url=accounts_url, **overrides,
+    )  # fmt: skip
 
 
 def analytics_settings(
     infra: Infra, *, sandbox_url: str, auth_url: str, accounts_url: str, **overrides: object
 ) -> AnalyticsSettings:
-    values: dict[str, object] = {
-        "dev_mode": True,
-        "database_url": infra.service_url("analytics"),
-        "kafka_bootstrap": infra.kafka_bootstrap,
-        "jwks_url": f"{auth_url}/.well-known/jwks.json",
-        "auth_url": auth_url,
-        "accounts_url": accounts_url,
-        "platforms": PlatformsConfig(sandbox_url=sandbox_url),
-        "outbox_poll_interval": 0.1,
-    } | overrides
-    return AnalyticsSettings(**values)  # type: ignore[arg-type]
+    return _calling_service_settings(
+        AnalyticsSettings, infra, "analytics", sandbox_url=sandbox_url, auth_url=auth_url,
+        accounts_url=accounts_url, **overrides,
+    )  # fmt: skip
 
 
 async def own_database(infra: Infra, service: str, database: str) -> str:

@@ -12,6 +12,8 @@ from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from socialseed.contracts.accounts import AccountEvent
+
 # Rows fetched from the owning service's API on a miss: provisional, any event supersedes them.
 PROVISIONAL = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -32,3 +34,14 @@ async def upsert_newer(
         where=table.c.updated_at <= stmt.excluded.updated_at,
     )
     await session.execute(stmt)
+
+
+def account_values(event: AccountEvent, at: datetime, **values: Any) -> dict[str, Any]:
+    """An account projection's row from one of accounts' events, stamped ``at``."""
+    return {
+        "id": event.account_id,
+        "workspace_id": event.workspace_id,
+        "platform": event.platform,
+        "updated_at": at,
+        **values,
+    }

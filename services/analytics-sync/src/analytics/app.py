@@ -8,7 +8,6 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
 from analytics.context import AnalyticsContext
 from analytics.ingest.consumer import ingest_metrics
@@ -16,23 +15,15 @@ from analytics.models import inbox, member_changes, outbox
 from analytics.retention.job import run_retention
 from analytics.settings import AnalyticsSettings
 from analytics.tracking.subscribers import track_accounts
-from socialseed import telemetry
-from socialseed.bus import EventConsumer, Inbox, broker_metrics, make_broker
-from socialseed.db import Database
+from socialseed.bus import EventConsumer, Inbox
 from socialseed.membership import track_member_changes
-from socialseed.outbox import Outbox, OutboxRelay
+from socialseed.outbox import Outbox
 from socialseed.platforms import Clock, build_providers
 from socialseed.platforms.parsing import utcnow
-from socialseed.security import JWTVerifier
-from socialseed.service import Runtime, create_service_app
+from socialseed.service import Runtime, create_service_app, event_runtime
 from socialseed.vault import TokenVault
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-
-
-@functools.cache
-def _broker_metrics() -> KafkaPrometheusMiddleware:
-    return broker_metrics()
 
 
 def create_app(
@@ -41,33 +32,9 @@ def create_app(
     """``background``: run the leader jobs (retention, later the planner) in this process;
     tests drive their own."""
     settings = settings or AnalyticsSettings()
-    db = Database(
-        settings.database_url, pool_size=settings.db_pool_size, name=settings.service_name
-    )
     http = httpx.AsyncClient(timeout=settings.platforms.timeout)
-    tracer = telemetry.tracer_provider(settings)
-    kafka = settings.kafka_enabled
-    runtime = Runtime(
-        settings=settings,
-        http_clients=[http],
-        db=db,
-        relay=OutboxRelay(
-            db, outbox, settings.kafka_bootstrap, poll_interval=settings.outbox_poll_interval
-        )
-        if kafka
-        else None,
-        broker=make_broker(
-            settings.kafka_bootstrap,
-            client_id="analytics",
-            metrics=_broker_metrics(),
-            tracer_provider=tracer,
-        )
-        if kafka
-        else None,
-        cleanups=[http.aclose],
-        verifier=JWTVerifier.for_service(settings),
-        member_changes=member_changes,
-        tracer_provider=tracer,
+    runtime = event_runtime(
+        settings, outbox=outbox, client_id="analytics", http=http, member_changes=member_changes
     )
     ctx = AnalyticsContext(
         runtime=runtime,

@@ -4,9 +4,6 @@ disconnected accounts (tracking off, history kept). Redeliveries are absorbed by
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.context import AnalyticsContext
@@ -21,17 +18,7 @@ from socialseed.contracts import (
     PostPublished,
     WorkspaceUpdated,
 )
-from socialseed.contracts.accounts import AccountEvent
-
-
-def _account(event: AccountEvent, at: datetime, **values: Any) -> dict[str, Any]:
-    return {
-        "id": event.account_id,
-        "workspace_id": event.workspace_id,
-        "platform": event.platform,
-        "updated_at": at,
-        **values,
-    }
+from socialseed.projections import account_values
 
 
 def track_accounts(consumer: EventConsumer, ctx: AnalyticsContext) -> None:
@@ -46,7 +33,7 @@ def track_accounts(consumer: EventConsumer, ctx: AnalyticsContext) -> None:
     @consumer.handler(AccountConnected)
     async def on_connected(event: AccountConnected, session: AsyncSession, _: EventMeta) -> None:
         await TrackingRepository(session).connect_account(
-            _account(
+            account_values(
                 event,
                 event.connected_at,
                 platform_user_id=event.platform_user_id,
@@ -61,7 +48,7 @@ def track_accounts(consumer: EventConsumer, ctx: AnalyticsContext) -> None:
     @consumer.handler(AccountReauthRequired)
     async def on_reauth(event: AccountReauthRequired, session: AsyncSession, _: EventMeta) -> None:
         await TrackingRepository(session).set_account_status(
-            _account(event, event.at), AccountStatus.REAUTH_REQUIRED
+            account_values(event, event.at), AccountStatus.REAUTH_REQUIRED
         )
 
     @consumer.handler(AccountDisconnected)
@@ -69,7 +56,7 @@ def track_accounts(consumer: EventConsumer, ctx: AnalyticsContext) -> None:
         event: AccountDisconnected, session: AsyncSession, _: EventMeta
     ) -> None:
         await TrackingRepository(session).set_account_status(
-            _account(event, event.at), AccountStatus.DISCONNECTED, stop=True
+            account_values(event, event.at), AccountStatus.DISCONNECTED, stop=True
         )
 
     @consumer.handler(PostPublished)
