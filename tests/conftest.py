@@ -32,6 +32,7 @@ from sandbox.testing import running_sandbox
 from socialseed.devstack.procs import tail
 from socialseed.migrate import migrate_service
 from socialseed.platforms.base import PlatformsConfig
+from socialseed.settings import CallerSettings
 from socialseed.stack import SERVICES
 from socialseed.testing import Infra, free_port, serve
 
@@ -72,7 +73,7 @@ def accounts_settings(
     return AccountsSettings(**values)  # type: ignore[arg-type]
 
 
-S = TypeVar("S", PublisherSettings, AnalyticsSettings)
+S = TypeVar("S", bound=CallerSettings)
 
 
 def _calling_service_settings(

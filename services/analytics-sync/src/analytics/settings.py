@@ -5,8 +5,7 @@ from datetime import timedelta
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from socialseed.platforms.base import PlatformsConfig
-from socialseed.settings import ServiceSettings
+from socialseed.settings import CallerSettings
 
 
 class ScheduleTier(BaseModel):
@@ -27,7 +26,7 @@ def default_post_schedule() -> list[ScheduleTier]:
     ]
 
 
-class AnalyticsSettings(ServiceSettings):
+class AnalyticsSettings(CallerSettings):
     model_config = SettingsConfigDict(
         env_prefix="ANALYTICS_", env_nested_delimiter="__", extra="ignore"
     )
@@ -40,13 +39,6 @@ class AnalyticsSettings(ServiceSettings):
     database_url: str = (
         "postgresql+asyncpg://analytics:dev-only-analytics@127.0.0.1:54320/socialseed"
     )
-    platforms: PlatformsConfig = PlatformsConfig()
-
-    # Other services, reached directly (not through the gateway).
-    accounts_url: str = "http://127.0.0.1:8002"
-    auth_url: str = "http://127.0.0.1:8001"
-    # This service's secret for accounts' internal token vault (accounts'
-    # ACCOUNTS_INTERNAL_TOKENS__ANALYTICS holds the same value).
     vault_token: SecretStr = SecretStr("dev-only-analytics")
 
     # Schedules: how often a post is fetched by its age, and an account's own counters.
