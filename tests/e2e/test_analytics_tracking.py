@@ -23,6 +23,8 @@ from analytics.tracking.repository import TrackingRepository
 from socialseed.contracts import (
     AccountConnected,
     AccountDisconnected,
+    AccountReauthRequired,
+    AccountUpdated,
     Event,
     FetchedAccountMetrics,
     FetchedPostFailure,
@@ -298,6 +300,37 @@ async def test_a_disconnected_account_stops_tracking_and_keeps_its_history(
     )
     assert [h["views"] for h in history] == [50]
 
+    # A connect older than the disconnect, arriving late, changes nothing (the rename after it
+    # is the marker that it was applied).
+    await send(connected(account_id, workspace_id, at - timedelta(minutes=1)), account_id)
+    await send(
+        AccountUpdated(
+            account_id=account_id,
+            workspace_id=workspace_id,
+            platform="x",
+            username="late",
+            display_name="L",
+            followers=None,
+            following=None,
+            post_count=None,
+            synced_at=at,
+        ),
+        account_id,
+    )
+    await until(
+        lambda: row(
+            db,
+            "SELECT 1 FROM analytics.accounts WHERE id = :id AND username = 'late'",
+            id=account_id,
+        ),
+        "the rename",
+    )
+    assert not (
+        await row(db, "SELECT tracking FROM analytics.accounts WHERE id = :id", id=account_id)
+    )["tracking"]
+    post = await row(db, "SELECT * FROM analytics.tracked_posts WHERE id = :p", p=post_id)
+    assert post["status"] == "stopped"
+
     # Connected again: tracked again, its posts too.
     await send(connected(account_id, workspace_id, at + timedelta(minutes=1)), account_id)
     await until(
@@ -308,6 +341,50 @@ async def test_a_disconnected_account_stops_tracking_and_keeps_its_history(
         ),
         "the post tracked again",
     )
+
+
+async def test_reauth_required_marks_the_account_and_an_older_event_never_wins(
+    stack: Stack, db: Database, send: Callable[..., Awaitable[uuid.UUID]]
+) -> None:
+    account_id, workspace_id = await tracked_account(db, send)
+    at = datetime.now(UTC) + timedelta(minutes=5)
+    await send(
+        AccountReauthRequired(
+            account_id=account_id,
+            workspace_id=workspace_id,
+            platform="x",
+            reason="token revoked",
+            at=at,
+        ),
+        account_id,
+    )
+    # A connect older than the reauth (arriving late) must not make the account active again;
+    # the rename after it is the marker that both were applied.
+    await send(connected(account_id, workspace_id, at - timedelta(minutes=1)), account_id)
+    await send(
+        AccountUpdated(
+            account_id=account_id,
+            workspace_id=workspace_id,
+            platform="x",
+            username="renamed",
+            display_name="R",
+            followers=None,
+            following=None,
+            post_count=None,
+            synced_at=at,
+        ),
+        account_id,
+    )
+    account = await until(
+        lambda: row(
+            db,
+            "SELECT * FROM analytics.accounts WHERE id = :id AND username = 'renamed'",
+            id=account_id,
+        ),
+        "the rename",
+    )
+    assert account["status"] == "reauth_required"
+    assert account["tracking"] is True  # still tracked: fetched again once reconnected
 
 
 # Ingestion --------------------------------------------------------------------------------

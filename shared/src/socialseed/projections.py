@@ -24,16 +24,17 @@ async def upsert_newer(
     values: dict[str, Any],
     *,
     insert_only: dict[str, Any] | None = None,
-) -> None:
+) -> bool:
     """Insert the row keyed by ``values["id"]``, or overwrite ``values`` unless the stored row
-    is newer (``updated_at``); ``insert_only`` fills a new row's other columns."""
+    is newer (``updated_at``); ``insert_only`` fills a new row's other columns. False when the
+    stored row was newer (nothing written)."""
     stmt = insert(table).values(**values, **(insert_only or {}))
-    stmt = stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=[table.c.id],
         set_={k: stmt.excluded[k] for k in values if k != "id"},
         where=table.c.updated_at <= stmt.excluded.updated_at,
-    )
-    await session.execute(stmt)
+    ).returning(table.c.id)
+    return (await session.execute(upsert)).first() is not None
 
 
 def account_values(event: AccountEvent, at: datetime, **values: Any) -> dict[str, Any]:

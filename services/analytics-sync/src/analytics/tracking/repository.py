@@ -53,7 +53,7 @@ class TrackingRepository:
         """A (re)connected account: tracked again, its counters due now and its history to be
         listed. Its stopped posts (a disconnect before) are tracked again too."""
         at = values["updated_at"]
-        await upsert_newer(
+        applied = await upsert_newer(
             self.session,
             Account.__table__,  # type: ignore[arg-type]
             {
@@ -66,6 +66,8 @@ class TrackingRepository:
                 "next_sync_at": at,
             },
         )
+        if not applied:  # an older connect than what is known (a disconnect since): no-op
+            return
         await self.session.execute(
             update(TrackedPost)
             .where(
@@ -93,20 +95,14 @@ class TrackingRepository:
                 "lease_owner": None,
                 "lease_until": None,
             }
-        table = Account.__table__
-        new = {**values, **extra}
-        ins = insert(Account).values(
-            **new,
-            **({} if stop else {"tracking": True}),
-            platform_user_id="",
-            username="",
+        applied = await upsert_newer(
+            self.session,
+            Account.__table__,  # type: ignore[arg-type]
+            {**values, **extra},
+            # An account first heard of by this event: tracked unless it is the stop.
+            insert_only={"platform_user_id": "", "username": ""}
+            | ({} if stop else {"tracking": True}),
         )
-        upsert = ins.on_conflict_do_update(
-            index_elements=[table.c.id],
-            set_={k: ins.excluded[k] for k in new if k != "id"},
-            where=table.c.updated_at <= ins.excluded.updated_at,
-        ).returning(table.c.id)
-        applied = (await self.session.execute(upsert)).first() is not None
         if applied and stop:
             await self.session.execute(
                 update(TrackedPost)
