@@ -16,6 +16,9 @@ from pydantic import SecretStr
 
 from accounts.app import create_app as create_accounts
 from accounts.settings import AccountsSettings
+from analytics.app import create_app as create_analytics
+from analytics.context import AnalyticsContext
+from analytics.settings import AnalyticsSettings
 from auth.app import create_app as create_auth
 from auth.context import AuthContext
 from auth.keys import generate_pem
@@ -29,6 +32,7 @@ from sandbox.testing import running_sandbox
 from socialseed.devstack.procs import tail
 from socialseed.migrate import migrate_service
 from socialseed.platforms.base import PlatformsConfig
+from socialseed.settings import CallerSettings
 from socialseed.stack import SERVICES
 from socialseed.testing import Infra, free_port, serve
 
@@ -69,12 +73,23 @@ def accounts_settings(
     return AccountsSettings(**values)  # type: ignore[arg-type]
 
 
-def publisher_settings(
-    infra: Infra, *, sandbox_url: str, auth_url: str, accounts_url: str, **overrides: object
-) -> PublisherSettings:
+S = TypeVar("S", bound=CallerSettings)
+
+
+def _calling_service_settings(
+    cls: type[S],
+    infra: Infra,
+    service: str,
+    *,
+    sandbox_url: str,
+    auth_url: str,
+    accounts_url: str,
+    **overrides: object,
+) -> S:
+    """Settings of a service that calls auth, accounts' vault and the platforms."""
     values: dict[str, object] = {
         "dev_mode": True,
-        "database_url": infra.service_url("publisher"),
+        "database_url": infra.service_url(service),
         "kafka_bootstrap": infra.kafka_bootstrap,
         "jwks_url": f"{auth_url}/.well-known/jwks.json",
         "auth_url": auth_url,
@@ -82,7 +97,25 @@ def publisher_settings(
         "platforms": PlatformsConfig(sandbox_url=sandbox_url),
         "outbox_poll_interval": 0.1,
     } | overrides
-    return PublisherSettings(**values)  # type: ignore[arg-type]
+    return cls(**values)  # type: ignore[arg-type]
+
+
+def publisher_settings(
+    infra: Infra, *, sandbox_url: str, auth_url: str, accounts_url: str, **overrides: object
+) -> PublisherSettings:
+    return _calling_service_settings(
+        PublisherSettings, infra, "publisher", sandbox_url=sandbox_url, auth_url=auth_url,
+        accounts_url=accounts_url, **overrides,
+    )  # fmt: skip
+
+
+def analytics_settings(
+    infra: Infra, *, sandbox_url: str, auth_url: str, accounts_url: str, **overrides: object
+) -> AnalyticsSettings:
+    return _calling_service_settings(
+        AnalyticsSettings, infra, "analytics", sandbox_url=sandbox_url, auth_url=auth_url,
+        accounts_url=accounts_url, **overrides,
+    )  # fmt: skip
 
 
 async def own_database(infra: Infra, service: str, database: str) -> str:
@@ -127,16 +160,18 @@ class Stack:
     auth_url: str
     accounts_url: str
     publisher_url: str
+    analytics_url: str
     gateway_url: str
     sandbox_url: str
     settings: AuthSettings
     accounts: AccountsSettings
     auth: AuthContext  # the auth app's context: tests move its clock
+    analytics: AnalyticsContext  # analytics' context (background jobs off: tests drive them)
 
 
 @pytest.fixture(scope="session")
 def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Sandbox, auth, accounts, publisher and the gateway, each over real HTTP. The sandbox registers the
+    """Sandbox, auth, accounts, publisher, analytics and the gateway, each over real HTTP. The sandbox registers the
     gateway's (test) callback URLs, as a developer registers theirs at each platform."""
     gateway_port = free_port()
     gateway_url = f"http://127.0.0.1:{gateway_port}"
@@ -168,8 +203,18 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             breaker_cooldown=BREAKER_COOLDOWN,
         )
         publisher_url = servers.enter_context(serve(create_publisher(pub), port=publisher_port))
+        ana = analytics_settings(
+            infra, sandbox_url=sandbox_url, auth_url=auth_url, accounts_url=accounts_url
+        )
+        analytics_app = create_analytics(ana, background=False)
+        analytics_url = servers.enter_context(serve(analytics_app))
         gw = GatewaySettings(
-            upstreams={"auth": auth_url, "accounts": accounts_url, "publisher": publisher_url},
+            upstreams={
+                "auth": auth_url,
+                "accounts": accounts_url,
+                "publisher": publisher_url,
+                "analytics": analytics_url,
+            },
             limit_per_ip=RELAXED,
             limit_per_user=RELAXED,
             limit_login_per_ip=RELAXED,
@@ -179,11 +224,13 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             auth_url=auth_url,
             accounts_url=accounts_url,
             publisher_url=publisher_url,
+            analytics_url=analytics_url,
             gateway_url=gateway_url,
             sandbox_url=sandbox_url,
             settings=settings,
             accounts=acc,
             auth=auth_app.state.auth,
+            analytics=analytics_app.state.analytics,
         )
 
 

@@ -8,7 +8,9 @@ import pytest
 from socialseed.testing import Infra
 
 
-@pytest.mark.parametrize(("service", "foreign"), [("auth", "accounts"), ("accounts", "auth")])
+@pytest.mark.parametrize(
+    ("service", "foreign"), [("auth", "accounts"), ("accounts", "auth"), ("analytics", "publisher")]
+)
 async def test_a_service_role_cannot_read_another_schema(
     infra: Infra, service: str, foreign: str
 ) -> None:

@@ -94,6 +94,10 @@ class Supervisor:
             env["PUBLISHER_ACCOUNTS_URL"] = f"http://127.0.0.1:{self.ports['accounts']}"
             env["PUBLISHER_PLATFORMS__SANDBOX_URL"] = f"http://127.0.0.1:{self.ports['sandbox']}"
             env["PUBLISHER_PUBLIC_MEDIA_URL"] = f"http://127.0.0.1:{self.ports['publisher']}"
+        if spec.name == "analytics":
+            env["ANALYTICS_AUTH_URL"] = f"http://127.0.0.1:{self.ports['auth']}"
+            env["ANALYTICS_ACCOUNTS_URL"] = f"http://127.0.0.1:{self.ports['accounts']}"
+            env["ANALYTICS_PLATFORMS__SANDBOX_URL"] = f"http://127.0.0.1:{self.ports['sandbox']}"
         if spec.name == "auth":
             env["AUTH_JWT_PRIVATE_KEY_FILE"] = str(self.data / "auth" / "jwt-ed25519.pem")
         if spec.name == "gateway":

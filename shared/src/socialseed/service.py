@@ -4,26 +4,34 @@ lifespan of its ``Runtime`` (``socialseed.runtime``)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 from swagger_ui.utils import SWAGGER_UI_PY_ROOT
 
 from socialseed import telemetry
 from socialseed.bodylimit import install_body_limit
+from socialseed.bus import broker_metrics, make_broker
+from socialseed.db import Database
 from socialseed.errors import install_error_handlers
 from socialseed.membership import current_principal
 from socialseed.openapi import document_errors
+from socialseed.outbox import OutboxRelay
 from socialseed.platforms.redaction import install_log_redaction
 from socialseed.runtime import HealthCheck, Runtime
-from socialseed.security import Principal
+from socialseed.security import JWTVerifier, Principal
+from socialseed.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +39,16 @@ log = logging.getLogger(__name__)
 SWAGGER_UI_ASSETS = str(SWAGGER_UI_PY_ROOT / "static")
 SWAGGER_UI_PREFIX = "/static/swagger-ui"
 
-__all__ = ["CurrentPrincipal", "Runtime", "Session", "create_service_app", "runtime_of"]
+S = TypeVar("S", bound=ServiceSettings)
+
+__all__ = [
+    "CurrentPrincipal",
+    "Runtime",
+    "Session",
+    "create_service_app",
+    "event_runtime",
+    "runtime_of",
+]
 
 
 def runtime_of(request: Request) -> Runtime[Any]:
@@ -150,3 +167,50 @@ def create_service_app(
         )
     document_errors(app, authenticated=[_current_principal])
     return app
+
+
+@functools.cache
+def _broker_metrics() -> KafkaPrometheusMiddleware:
+    # One middleware per process: its Prometheus collectors may be registered only once.
+    return broker_metrics()
+
+
+def event_runtime(
+    settings: S,
+    *,
+    outbox: Table,
+    client_id: str,
+    http: httpx.AsyncClient,
+    member_changes: Table | None = None,
+) -> Runtime[S]:
+    """The ``Runtime`` of a service with its own database that writes and consumes events and
+    calls out with ``http``: its database, outbox relay and broker (when Kafka is enabled),
+    a JWT verifier on auth's JWKS, membership tracking, tracing. The caller adds consumers,
+    background jobs and cleanups of its own."""
+    db = Database(
+        settings.database_url, pool_size=settings.db_pool_size, name=settings.service_name
+    )
+    tracer = telemetry.tracer_provider(settings)
+    kafka = settings.kafka_enabled
+    return Runtime(
+        settings=settings,
+        http_clients=[http],
+        db=db,
+        relay=OutboxRelay(
+            db, outbox, settings.kafka_bootstrap, poll_interval=settings.outbox_poll_interval
+        )
+        if kafka
+        else None,
+        broker=make_broker(
+            settings.kafka_bootstrap,
+            client_id=client_id,
+            metrics=_broker_metrics(),
+            tracer_provider=tracer,
+        )
+        if kafka
+        else None,
+        cleanups=[http.aclose],
+        verifier=JWTVerifier.for_service(settings),
+        member_changes=member_changes,
+        tracer_provider=tracer,
+    )

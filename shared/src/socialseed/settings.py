@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from socialseed.platforms.base import PlatformsConfig
+
 # Substrings of every development credential committed to this repo (and so public): the
 # ``dev-only...`` Fernet key, internal tokens and database role passwords (``dev-only-<role>``),
 # and the sandbox's OAuth client secret. None may reach a service running outside dev mode.
@@ -87,3 +89,16 @@ class ServiceSettings(BaseSettings):
                 "set real secrets, or set DEV_MODE=true for local development"
             )
         return self
+
+
+class CallerSettings(ServiceSettings):
+    """A service that calls auth, accounts' token vault and the platforms on an account's
+    behalf (the publisher, analytics). Subclasses set ``vault_token``'s development default,
+    ``dev-only-<service>``, the value of accounts' ``ACCOUNTS_INTERNAL_TOKENS__<SERVICE>``."""
+
+    platforms: PlatformsConfig = PlatformsConfig()
+    # Other services, reached directly (not through the gateway).
+    accounts_url: str = "http://127.0.0.1:8002"
+    auth_url: str = "http://127.0.0.1:8001"
+    # This service's secret for accounts' internal token vault.
+    vault_token: SecretStr = SecretStr("")

@@ -46,6 +46,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("auth", "auth.app:create_app", 8001, "AUTH_", schema="auth"),
     ServiceSpec("accounts", "accounts.app:create_app", 8002, "ACCOUNTS_", schema="accounts"),
     ServiceSpec("publisher", "publisher.app:create_app", 8003, "PUBLISHER_", schema="publisher"),
+    ServiceSpec("analytics", "analytics.app:create_app", 8004, "ANALYTICS_", schema="analytics"),
     ServiceSpec("gateway", "gateway.app:create_app", 8000, "GATEWAY_"),
 )
 # Dev and test tooling, not a product service: the platforms' emulator.

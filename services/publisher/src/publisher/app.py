@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.context import PublisherContext
@@ -21,26 +19,18 @@ from publisher.posts.service import posts
 from publisher.projections.directory import Directory
 from publisher.projections.subscribers import track_directory
 from publisher.publishing.dispatcher import Dispatcher
-from publisher.publishing.vault import TokenVault
 from publisher.publishing.worker import Worker
 from publisher.settings import PublisherSettings
-from socialseed import telemetry
-from socialseed.bus import EventConsumer, EventMeta, Inbox, broker_metrics, make_broker
+from socialseed.bus import EventConsumer, EventMeta, Inbox
 from socialseed.contracts import PostPublishRequested
-from socialseed.db import Database
 from socialseed.membership import track_member_changes
-from socialseed.outbox import Outbox, OutboxRelay
+from socialseed.outbox import Outbox
 from socialseed.platforms import Clock, build_providers
 from socialseed.platforms.parsing import utcnow
-from socialseed.security import JWTVerifier
-from socialseed.service import Runtime, create_service_app
+from socialseed.service import Runtime, create_service_app, event_runtime
+from socialseed.vault import TokenVault
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-
-
-@functools.cache
-def _broker_metrics() -> KafkaPrometheusMiddleware:
-    return broker_metrics()
 
 
 def create_app(
@@ -48,33 +38,9 @@ def create_app(
 ) -> FastAPI:
     """``dispatch``: run the dispatcher in this process (tests drive their own)."""
     settings = settings or PublisherSettings()
-    db = Database(
-        settings.database_url, pool_size=settings.db_pool_size, name=settings.service_name
-    )
     http = httpx.AsyncClient(timeout=settings.platforms.timeout)
-    tracer = telemetry.tracer_provider(settings)
-    kafka = settings.kafka_enabled
-    runtime = Runtime(
-        settings=settings,
-        http_clients=[http],
-        db=db,
-        relay=OutboxRelay(
-            db, outbox, settings.kafka_bootstrap, poll_interval=settings.outbox_poll_interval
-        )
-        if kafka
-        else None,
-        broker=make_broker(
-            settings.kafka_bootstrap,
-            client_id="publisher",
-            metrics=_broker_metrics(),
-            tracer_provider=tracer,
-        )
-        if kafka
-        else None,
-        cleanups=[http.aclose],
-        verifier=JWTVerifier.for_service(settings),
-        member_changes=member_changes,
-        tracer_provider=tracer,
+    runtime = event_runtime(
+        settings, outbox=outbox, client_id="publisher", http=http, member_changes=member_changes
     )
     ctx = PublisherContext(
         runtime=runtime,

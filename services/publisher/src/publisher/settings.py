@@ -5,8 +5,7 @@ from datetime import timedelta
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from socialseed.platforms.base import PlatformsConfig
-from socialseed.settings import ServiceSettings
+from socialseed.settings import CallerSettings
 
 
 class AppLimit(BaseModel):
@@ -16,7 +15,7 @@ class AppLimit(BaseModel):
     window: timedelta
 
 
-class PublisherSettings(ServiceSettings):
+class PublisherSettings(CallerSettings):
     model_config = SettingsConfigDict(
         env_prefix="PUBLISHER_", env_nested_delimiter="__", extra="ignore"
     )
@@ -30,13 +29,6 @@ class PublisherSettings(ServiceSettings):
     database_url: str = (
         "postgresql+asyncpg://publisher:dev-only-publisher@127.0.0.1:54320/socialseed"
     )
-    platforms: PlatformsConfig = PlatformsConfig()
-
-    # Other services, reached directly (not through the gateway).
-    accounts_url: str = "http://127.0.0.1:8002"
-    auth_url: str = "http://127.0.0.1:8001"
-    # This service's secret for accounts' internal token vault (accounts'
-    # ACCOUNTS_INTERNAL_TOKENS__PUBLISHER holds the same value).
     vault_token: SecretStr = SecretStr("dev-only-publisher")
 
     # Posts: how far ahead a post may be scheduled, and the longest thread on X.

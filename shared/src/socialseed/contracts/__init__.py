@@ -8,6 +8,12 @@ from socialseed.contracts.accounts import (
 )
 from socialseed.contracts.auth import UserRegistered, WorkspaceMemberChanged, WorkspaceUpdated
 from socialseed.contracts.base import Event
+from socialseed.contracts.metrics import (
+    FetchedAccountMetrics,
+    FetchedPostFailure,
+    FetchedPostMetrics,
+    MetricsFetched,
+)
 from socialseed.contracts.posts import (
     PostApproved,
     PostCancelled,
@@ -34,6 +40,7 @@ ALL_EVENTS: list[type[Event]] = [
     PostPublishRequested,
     PostPublished,
     PostFailed,
+    MetricsFetched,
 ]
 TOPICS: list[str] = sorted({e.topic for e in ALL_EVENTS})
 
@@ -45,6 +52,10 @@ __all__ = [
     "AccountReauthRequired",
     "AccountUpdated",
     "Event",
+    "FetchedAccountMetrics",
+    "FetchedPostFailure",
+    "FetchedPostMetrics",
+    "MetricsFetched",
     "PostApproved",
     "PostCancelled",
     "PostFailed",

@@ -13,8 +13,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.models import AccountView, WorkspaceView
-from publisher.projections.repository import PROVISIONAL, ViewRepository
+from publisher.projections.repository import ViewRepository
 from socialseed.errors import NotFound, ServiceUnavailable
+from socialseed.projections import PROVISIONAL
 
 log = logging.getLogger(__name__)
 

@@ -1,22 +1,18 @@
-"""The publisher's copies of workspaces and accounts. Each row keeps the time of the event it
-came from and an older event never overwrites a newer one (events of one account arrive in
-order, but a row fetched from the owning API may race them)."""
+"""The publisher's copies of workspaces and accounts (``socialseed.projections``: an older
+event never overwrites a newer one)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.models import AccountView, WorkspaceView
 from socialseed.contracts.accounts import AccountEvent
-
-# Rows fetched from the owning service's API on a miss: provisional, any event supersedes them.
-PROVISIONAL = datetime(1970, 1, 1, tzinfo=UTC)
+from socialseed.projections import upsert_newer
 
 
 class ViewRepository:
@@ -68,13 +64,4 @@ class ViewRepository:
         *,
         insert_only: dict[str, Any] | None = None,
     ) -> None:
-        """Insert, or overwrite ``values`` unless the row is newer; ``insert_only`` fills a
-        new row's other columns."""
-        stmt = insert(model).values(**values, **(insert_only or {}))
-        table = model.__table__
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.id],
-            set_={k: stmt.excluded[k] for k in values if k != "id"},
-            where=table.c.updated_at <= stmt.excluded.updated_at,
-        )
-        await self.session.execute(stmt)
+        await upsert_newer(self.session, model.__table__, values, insert_only=insert_only)  # type: ignore[arg-type]

@@ -5,8 +5,6 @@ transaction."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,20 +17,10 @@ from socialseed.contracts import (
     AccountUpdated,
     WorkspaceUpdated,
 )
-from socialseed.contracts.accounts import AccountEvent
+from socialseed.projections import account_values
 
 #: What else happens when an account leaves the workspace (the posts module cancels targets).
 OnDisconnect = Callable[[AsyncSession, AccountDisconnected], Awaitable[None]]
-
-
-def _account(event: AccountEvent, at: datetime, **values: Any) -> dict[str, Any]:
-    return {
-        "id": event.account_id,
-        "workspace_id": event.workspace_id,
-        "platform": event.platform,
-        "updated_at": at,
-        **values,
-    }
 
 
 def track_directory(consumer: EventConsumer, on_disconnect: OnDisconnect) -> None:
@@ -50,7 +38,7 @@ def track_directory(consumer: EventConsumer, on_disconnect: OnDisconnect) -> Non
     @consumer.handler(AccountConnected)
     async def on_connected(event: AccountConnected, session: AsyncSession, _: EventMeta) -> None:
         await ViewRepository(session).upsert_account(
-            _account(event, event.connected_at, username=event.username, status="active")
+            account_values(event, event.connected_at, username=event.username, status="active")
         )
 
     @consumer.handler(AccountUpdated)

@@ -43,10 +43,10 @@ from publisher.posts.repository import WITHOUT_SIBLINGS, PostRepository
 from publisher.publishing.breaker import Open, PlatformBreakers
 from publisher.publishing.dispatcher import notify_schedule_changed
 from publisher.publishing.limits import Hold, Limits
-from publisher.publishing.vault import AccountUnusable, TokenVault, VaultUnavailable
 from socialseed.contracts import PostFailed, PostPublished, PostPublishRequested
 from socialseed.platforms import Platform, Provider, TokenSet
 from socialseed.platforms.base import ErrorKind, Pending, PlatformError, Post, PublishedPost
+from socialseed.vault import AccountUnusable, TokenVault, VaultUnavailable
 
 log = logging.getLogger(__name__)
 

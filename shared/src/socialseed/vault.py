@@ -1,5 +1,7 @@
 """Platform access tokens from accounts' internal token vault, kept in memory (never stored)
-until shortly before they expire."""
+until shortly before they expire. Used by every service that calls platforms on an account's
+behalf (the publisher's workers, analytics' fetchers); each authenticates with its own secret
+(accounts' ``ACCOUNTS_INTERNAL_TOKENS__<SERVICE>``)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,66 @@
+"""The analytics-sync service: tracking, ingestion of fetched metrics, retention."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+
+from analytics.context import AnalyticsContext
+from analytics.ingest.consumer import ingest_metrics
+from analytics.models import inbox, member_changes, outbox
+from analytics.retention.job import run_retention
+from analytics.settings import AnalyticsSettings
+from analytics.tracking.subscribers import track_accounts
+from socialseed.bus import EventConsumer, Inbox
+from socialseed.membership import track_member_changes
+from socialseed.outbox import Outbox
+from socialseed.platforms import Clock, build_providers
+from socialseed.platforms.parsing import utcnow
+from socialseed.service import Runtime, create_service_app, event_runtime
+from socialseed.vault import TokenVault
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def create_app(
+    settings: AnalyticsSettings | None = None, *, clock: Clock = utcnow, background: bool = True
+) -> FastAPI:
+    """``background``: run the leader jobs (retention, later the planner) in this process;
+    tests drive their own."""
+    settings = settings or AnalyticsSettings()
+    http = httpx.AsyncClient(timeout=settings.platforms.timeout)
+    runtime = event_runtime(
+        settings, outbox=outbox, client_id="analytics", http=http, member_changes=member_changes
+    )
+    ctx = AnalyticsContext(
+        runtime=runtime,
+        outbox=Outbox(outbox, source="/socialseed/analytics"),
+        vault=TokenVault(http, settings.accounts_url, settings.vault_token, clock=clock),
+        providers=build_providers(settings.platforms, http, clock=clock),
+        clock=clock,
+    )
+    if runtime.broker is not None:
+        _consumers(runtime, runtime.broker, ctx)
+    if background:
+        runtime.background.append(functools.partial(run_retention, ctx))
+    app = create_service_app(runtime, title="SocialSeed analytics", routers=[])
+    app.state.analytics = ctx
+    return app
+
+
+def _consumers(
+    runtime: Runtime[AnalyticsSettings], broker: KafkaBroker, ctx: AnalyticsContext
+) -> None:
+    """Tracking (projections, published posts, membership) in one group; ingestion of fetched
+    metrics in its own, so a burst of metrics never delays tracking."""
+    settings, db = runtime.settings, runtime.database
+    tracking = EventConsumer(broker, db, Inbox(inbox), group_id=settings.consumer_group)
+    track_member_changes(tracking, member_changes)
+    track_accounts(tracking, ctx)
+    ingest = EventConsumer(broker, db, Inbox(inbox), group_id=f"{settings.consumer_group}-ingest")
+    ingest_metrics(ingest, settings)
+    runtime.consumers += [tracking, ingest]

@@ -1,0 +1,17 @@
+"""FastAPI dependencies of analytics (the session and principal are shared ones)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from analytics.context import AnalyticsContext
+
+
+def context(request: Request) -> AnalyticsContext:
+    ctx: AnalyticsContext = request.app.state.analytics
+    return ctx
+
+
+Ctx = Annotated[AnalyticsContext, Depends(context)]

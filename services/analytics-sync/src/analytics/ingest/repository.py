@@ -1,0 +1,315 @@
+"""The ingester's writes: every fetched batch lands in a few set statements, never a row at a
+time. Snapshots go in with one ``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING``
+per table, and the latest values and daily rollups are upserted in the same statement from
+the rows it actually inserted (``RETURNING``), so a redelivered batch writes nothing anywhere.
+
+Rows of posts (or accounts) that are not tracked under the account the batch names are left
+out: a batch cannot write into another account's series."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic_core import to_json
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from analytics.models import FLOAT_METRICS, SCHEMA, SyncStatus, TrackedPostStatus
+from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
+
+#: The most per-post errors a sync keeps (its counters keep counting).
+MAX_SYNC_ERRORS = 100
+
+
+def _type(metric: str) -> str:
+    return "float8" if metric in FLOAT_METRICS else "bigint"
+
+
+def _columns(metrics: Sequence[str], prefix: str = "") -> str:
+    return ", ".join(f"{prefix}{m}" for m in metrics)
+
+
+def _assign(metrics: Sequence[str]) -> str:
+    return ", ".join(f"{m} = EXCLUDED.{m}" for m in ["fetched_at", *metrics])
+
+
+def _rollups(kind: str, key: str, metrics: Sequence[str], source: str) -> str:
+    """The CTEs upserting ``<kind>_latest`` and ``<kind>_daily`` from ``source`` (rows just
+    inserted, with their workspace): the newest values win, an older fetch never does."""
+    cols = _columns(metrics)
+    owner = "account_id, workspace_id" if kind == "post" else "workspace_id"
+    return f"""
+latest AS (
+    INSERT INTO {SCHEMA}.{kind}_latest ({key}, {owner},
+                                       fetched_at, {cols})
+    SELECT DISTINCT ON ({key}) {key}, {owner},
+           fetched_at, {cols}
+    FROM {source} ORDER BY {key}, fetched_at DESC
+    ON CONFLICT ({key}) DO UPDATE SET {_assign(metrics)}
+    WHERE {kind}_latest.fetched_at < EXCLUDED.fetched_at
+),
+daily AS (
+    INSERT INTO {SCHEMA}.{kind}_daily ({key}, day, {owner},
+                                      fetched_at, {cols})
+    SELECT DISTINCT ON ({key}, day) {key}, day, {owner},
+           fetched_at, {cols}
+    FROM (SELECT *, (fetched_at AT TIME ZONE 'UTC')::date AS day FROM {source}) d
+    ORDER BY {key}, day, fetched_at DESC
+    ON CONFLICT ({key}, day) DO UPDATE SET {_assign(metrics)}
+    WHERE {kind}_daily.fetched_at < EXCLUDED.fetched_at
+)"""
+
+
+_POST_UNNEST = ", ".join(
+    [
+        "CAST(:tracked_post_id AS uuid[])",
+        "CAST(:account_id AS uuid[])",
+        "CAST(:workspace_id AS uuid[])",
+        "CAST(:fetched_at AS timestamptz[])",
+        *(f"CAST(:{m} AS {_type(m)}[])" for m in POST_METRICS),
+        "CAST(:raw AS text[])",
+    ]
+)
+
+# ``new``: the inserted rows with their workspace, matched back to the input in memory (the
+# input's workspace was checked against the tracked post by the insert's join). The tracked
+# post itself is only written to when a gap of an earlier fetch must be cleared: its last
+# fetch time is ``post_latest.fetched_at``, and rewriting every fetched post's row would cost
+# more than the snapshot itself.
+INSERT_POST_SNAPSHOTS = text(f"""
+WITH u AS (
+    SELECT * FROM unnest({_POST_UNNEST})
+        AS u(tracked_post_id, account_id, workspace_id, fetched_at, {_columns(POST_METRICS)}, raw)
+),
+ins AS (
+    INSERT INTO {SCHEMA}.post_snapshots (tracked_post_id, fetched_at, account_id,
+                                         {_columns(POST_METRICS)}, raw)
+    SELECT u.tracked_post_id, u.fetched_at, u.account_id, {_columns(POST_METRICS, "u.")},
+           u.raw::jsonb
+    FROM u JOIN {SCHEMA}.tracked_posts t
+        ON t.id = u.tracked_post_id AND t.account_id = u.account_id
+           AND t.workspace_id = u.workspace_id
+    ON CONFLICT DO NOTHING
+    RETURNING tracked_post_id, fetched_at, account_id, {_columns(POST_METRICS)}
+),
+new AS (
+    SELECT ins.*, u.workspace_id FROM ins JOIN u USING (tracked_post_id, fetched_at)
+),
+{_rollups("post", "tracked_post_id", POST_METRICS, "new")},
+cleared AS (
+    UPDATE {SCHEMA}.tracked_posts t SET gap = NULL, gap_message = NULL
+    FROM (SELECT DISTINCT tracked_post_id FROM ins) f
+    WHERE t.id = f.tracked_post_id AND t.gap IS NOT NULL
+)
+SELECT count(*) FROM ins
+""")
+
+_ACCOUNT_UNNEST = ", ".join(
+    [
+        "CAST(:account_id AS uuid[])",
+        "CAST(:workspace_id AS uuid[])",
+        "CAST(:fetched_at AS timestamptz[])",
+        *(f"CAST(:{m} AS {_type(m)}[])" for m in ACCOUNT_METRICS),
+        "CAST(:raw AS text[])",
+    ]
+)
+
+INSERT_ACCOUNT_SNAPSHOTS = text(f"""
+WITH u AS (
+    SELECT * FROM unnest({_ACCOUNT_UNNEST})
+        AS u(account_id, workspace_id, fetched_at, {_columns(ACCOUNT_METRICS)}, raw)
+),
+ins AS (
+    INSERT INTO {SCHEMA}.account_snapshots (account_id, fetched_at, {_columns(ACCOUNT_METRICS)},
+                                            raw)
+    SELECT u.account_id, u.fetched_at, {_columns(ACCOUNT_METRICS, "u.")}, u.raw::jsonb
+    FROM u JOIN {SCHEMA}.accounts a ON a.id = u.account_id AND a.workspace_id = u.workspace_id
+    ON CONFLICT DO NOTHING
+    RETURNING account_id, fetched_at, {_columns(ACCOUNT_METRICS)}
+),
+new AS (
+    SELECT ins.*, a.workspace_id FROM ins JOIN {SCHEMA}.accounts a ON a.id = ins.account_id
+),
+{_rollups("account", "account_id", ACCOUNT_METRICS, "new")},
+synced AS (
+    UPDATE {SCHEMA}.accounts a
+    SET last_synced_at = GREATEST(a.last_synced_at, f.fetched_at)
+    FROM (SELECT account_id, max(fetched_at) AS fetched_at FROM ins GROUP BY 1) f
+    WHERE a.id = f.account_id
+)
+SELECT count(*) FROM ins
+""")
+
+MARK_FAILURES = text(f"""
+UPDATE {SCHEMA}.tracked_posts t
+SET gap = u.gap, gap_message = u.message,
+    status = CASE WHEN u.gap = 'deleted' THEN '{TrackedPostStatus.DELETED}' ELSE t.status END,
+    updated_at = now()
+FROM unnest(CAST(:tracked_post_id AS uuid[]), CAST(:account_id AS uuid[]),
+            CAST(:gap AS text[]), CAST(:message AS text[])) AS u(id, account_id, gap, message)
+WHERE t.id = u.id AND t.account_id = u.account_id
+""")
+
+BUMP_SYNC = text(f"""
+UPDATE {SCHEMA}.syncs s
+SET synced = s.synced + :synced,
+    failed = s.failed + :failed,
+    by_platform = s.by_platform || (
+        SELECT coalesce(jsonb_object_agg(p.platform,
+            coalesce(s.by_platform -> p.platform, '{{}}'::jsonb) || jsonb_build_object(
+                'synced', coalesce((s.by_platform -> p.platform ->> 'synced')::int, 0) + p.synced,
+                'failed', coalesce((s.by_platform -> p.platform ->> 'failed')::int, 0) + p.failed
+            )), '{{}}'::jsonb)
+        FROM unnest(CAST(:platforms AS text[]), CAST(:platform_synced AS int[]),
+                    CAST(:platform_failed AS int[])) AS p(platform, synced, failed)
+    ),
+    errors = CASE WHEN jsonb_array_length(s.errors) >= {MAX_SYNC_ERRORS} THEN s.errors
+                  ELSE s.errors || CAST(:errors AS jsonb) END
+WHERE s.id = :sync_id
+""")
+
+# A running sync whose every post is accounted for is over; "partial" when some failed.
+FINISH_SYNCS = text(f"""
+UPDATE {SCHEMA}.syncs
+SET status = CASE WHEN failed + rate_limited > 0 THEN '{SyncStatus.PARTIAL}'
+                  ELSE '{SyncStatus.COMPLETED}' END,
+    finished_at = now()
+WHERE id = ANY(CAST(:ids AS uuid[])) AND status = '{SyncStatus.RUNNING}'
+  AND synced + failed + rate_limited >= total_posts
+""")
+
+
+@dataclass
+class PostRows:
+    """Snapshot rows as columns (one list per column), ready for ``unnest``."""
+
+    columns: dict[str, list[Any]] = field(
+        default_factory=lambda: {
+            k: []
+            for k in (
+                "tracked_post_id",
+                "account_id",
+                "workspace_id",
+                "fetched_at",
+                *POST_METRICS,
+                "raw",
+            )
+        }
+    )
+
+    def add(
+        self,
+        tracked_post_id: uuid.UUID,
+        account_id: uuid.UUID,
+        workspace_id: uuid.UUID,
+        fetched_at: datetime,
+        item: Any,
+    ) -> None:
+        c = self.columns
+        c["tracked_post_id"].append(tracked_post_id)
+        c["account_id"].append(account_id)
+        c["workspace_id"].append(workspace_id)
+        c["fetched_at"].append(fetched_at)
+        for m in POST_METRICS:
+            c[m].append(getattr(item, m))
+        c["raw"].append(to_json(item.raw).decode())
+
+    def __len__(self) -> int:
+        return len(self.columns["tracked_post_id"])
+
+
+@dataclass
+class AccountRows:
+    columns: dict[str, list[Any]] = field(
+        default_factory=lambda: {
+            k: [] for k in ("account_id", "workspace_id", "fetched_at", *ACCOUNT_METRICS, "raw")
+        }
+    )
+
+    def add(
+        self, account_id: uuid.UUID, workspace_id: uuid.UUID, fetched_at: datetime, item: Any
+    ) -> None:
+        c = self.columns
+        c["account_id"].append(account_id)
+        c["workspace_id"].append(workspace_id)
+        c["fetched_at"].append(fetched_at)
+        for m in ACCOUNT_METRICS:
+            c[m].append(getattr(item, m))
+        c["raw"].append(to_json(item.raw).decode())
+
+    def __len__(self) -> int:
+        return len(self.columns["account_id"])
+
+
+@dataclass
+class Failures:
+    """The latest failure of each post (a post failing twice in one batch: the later wins)."""
+
+    by_post: dict[uuid.UUID, tuple[uuid.UUID, str, str]] = field(default_factory=dict)
+
+    def add(self, tracked_post_id: uuid.UUID, account_id: uuid.UUID, gap: str, msg: str) -> None:
+        self.by_post.pop(tracked_post_id, None)
+        self.by_post[tracked_post_id] = (account_id, gap, msg)
+
+
+@dataclass
+class SyncDelta:
+    synced: int = 0
+    failed: int = 0
+    by_platform: dict[str, list[int]] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+class IngestRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def insert_post_snapshots(self, rows: PostRows) -> int:
+        """Inserts the new snapshots and their rollups; returns how many were new."""
+        if not len(rows):
+            return 0
+        return int((await self.session.execute(INSERT_POST_SNAPSHOTS, rows.columns)).scalar_one())
+
+    async def insert_account_snapshots(self, rows: AccountRows) -> int:
+        if not len(rows):
+            return 0
+        result = await self.session.execute(INSERT_ACCOUNT_SNAPSHOTS, rows.columns)
+        return int(result.scalar_one())
+
+    async def mark_failures(self, failures: Failures) -> None:
+        if not failures.by_post:
+            return
+        ids = list(failures.by_post)
+        values = list(failures.by_post.values())
+        await self.session.execute(
+            MARK_FAILURES,
+            {
+                "tracked_post_id": ids,
+                "account_id": [v[0] for v in values],
+                "gap": [v[1] for v in values],
+                "message": [v[2] for v in values],
+            },
+        )
+
+    async def bump_syncs(self, deltas: dict[uuid.UUID, SyncDelta]) -> None:
+        """One statement per sync named in the batch (a handful), then the finished ones."""
+        for sync_id, d in deltas.items():
+            await self.session.execute(
+                BUMP_SYNC,
+                {
+                    "sync_id": sync_id,
+                    "synced": d.synced,
+                    "failed": d.failed,
+                    "platforms": list(d.by_platform),
+                    "platform_synced": [v[0] for v in d.by_platform.values()],
+                    "platform_failed": [v[1] for v in d.by_platform.values()],
+                    "errors": json.dumps(d.errors[:MAX_SYNC_ERRORS], default=str),
+                },
+            )
+        if deltas:
+            await self.session.execute(FINISH_SYNCS, {"ids": list(deltas)})

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from socialseed.settings import CallerSettings
+
+
+class ScheduleTier(BaseModel):
+    """Posts younger than ``younger_than`` (``None``: any age) are fetched ``every`` so often.
+    Tiers are read in order; the first that fits a post's age wins."""
+
+    younger_than: timedelta | None = None
+    every: timedelta
+
+
+def default_post_schedule() -> list[ScheduleTier]:
+    # Metrics move fast in a post's first day and barely at all after three months.
+    return [
+        ScheduleTier(younger_than=timedelta(days=1), every=timedelta(hours=1)),
+        ScheduleTier(younger_than=timedelta(days=7), every=timedelta(hours=6)),
+        ScheduleTier(younger_than=timedelta(days=90), every=timedelta(days=1)),
+        ScheduleTier(younger_than=None, every=timedelta(days=7)),
+    ]
+
+
+class AnalyticsSettings(CallerSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ANALYTICS_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    service_name: str = "analytics"
+    # Kafka consumer groups are named from this: "<group>" (tracking: projections, published
+    # posts) and "<group>-ingest" (metrics.fetched). A deployment on a database of its own (a
+    # test's) needs its own group.
+    consumer_group: str = "analytics"
+    database_url: str = (
+        "postgresql+asyncpg://analytics:dev-only-analytics@127.0.0.1:54320/socialseed"
+    )
+    vault_token: SecretStr = SecretStr("dev-only-analytics")
+
+    # Schedules: how often a post is fetched by its age, and an account's own counters.
+    post_schedule: list[ScheduleTier] = Field(default_factory=default_post_schedule)
+    account_every: timedelta = timedelta(days=1)
+    # A newly connected account's history is listed this far back.
+    backfill_days: int = Field(default=90, ge=1)
+
+    # Raw snapshots are kept this long (the daily rollups forever); partitions are one UTC day
+    # each, created this many days ahead by the retention leader every ``retention_interval``.
+    raw_retention_days: int = Field(default=90, ge=1)
+    partitions_ahead_days: int = Field(default=7, ge=1)
+    retention_interval: float = 3600.0
+
+    # Ingestion: metrics.fetched events applied together (one transaction, a few statements).
+    ingest_max_records: int = Field(default=500, ge=1)
+    ingest_timeout_ms: int = Field(default=100, ge=1)
+    # Fetching: due posts/accounts claimed per turn, the lease a fetcher holds them for.
+    fetch_claim_batch: int = Field(default=500, ge=1)
+    fetch_lease: timedelta = timedelta(minutes=5)
+    # Reading: the most rows one list answer holds.
+    list_limit_max: int = 200

@@ -1,0 +1,200 @@
+"""Every query of tracking: the workspace and account projections and the tracked posts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ColumnClause, case, exists, func, literal_column, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from analytics.models import (
+    Account,
+    AccountStatus,
+    PostSource,
+    TrackedPost,
+    TrackedPostStatus,
+    WorkspaceView,
+)
+from socialseed.platforms.base import ListedPost
+from socialseed.projections import upsert_newer
+
+# In an upsert's RETURNING: true for a row the statement inserted, false for one it updated.
+_INSERTED: ColumnClause[bool] = literal_column("xmax = 0", Boolean)
+# Rows per multi-row INSERT (well inside PostgreSQL's 65,535 bind parameters).
+_CHUNK = 1000
+
+
+class TrackingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # Workspaces and accounts ---------------------------------------------------------------
+
+    async def upsert_workspace(
+        self, workspace_id: uuid.UUID, timezone: str, updated_at: datetime
+    ) -> None:
+        await upsert_newer(
+            self.session,
+            WorkspaceView.__table__,  # type: ignore[arg-type]
+            {"id": workspace_id, "timezone": timezone, "updated_at": updated_at},
+        )
+
+    async def workspace(self, workspace_id: uuid.UUID) -> WorkspaceView | None:
+        return await self.session.get(WorkspaceView, workspace_id)
+
+    async def account(self, account_id: uuid.UUID) -> Account | None:
+        return await self.session.get(Account, account_id)
+
+    async def connect_account(self, values: dict[str, Any]) -> None:
+        """A (re)connected account: tracked again, its counters due now and its history to be
+        listed. Its stopped posts (a disconnect before) are tracked again too."""
+        at = values["updated_at"]
+        applied = await upsert_newer(
+            self.session,
+            Account.__table__,  # type: ignore[arg-type]
+            {
+                **values,
+                "status": AccountStatus.ACTIVE,
+                "tracking": True,
+                "stopped_at": None,
+                "connected_at": at,
+                "backfill_requested_at": at,
+                "next_sync_at": at,
+            },
+        )
+        if not applied:  # an older connect than what is known (a disconnect since): no-op
+            return
+        await self.session.execute(
+            update(TrackedPost)
+            .where(
+                TrackedPost.account_id == values["id"],
+                TrackedPost.status == TrackedPostStatus.STOPPED,
+            )
+            .values(status=TrackedPostStatus.ACTIVE, next_fetch_at=at, updated_at=func.now())
+        )
+
+    async def rename_account(self, account_id: uuid.UUID, username: str) -> None:
+        await self.session.execute(
+            update(Account).where(Account.id == account_id).values(username=username)
+        )
+
+    async def set_account_status(
+        self, values: dict[str, Any], status: AccountStatus, *, stop: bool = False
+    ) -> bool:
+        """The account's status as accounts says; ``stop``: tracking off (history kept), its
+        active posts ``stopped``. False when a newer event had already been applied."""
+        extra: dict[str, Any] = {"status": status}
+        if stop:
+            extra |= {
+                "tracking": False,
+                "stopped_at": values["updated_at"],
+                "lease_owner": None,
+                "lease_until": None,
+            }
+        applied = await upsert_newer(
+            self.session,
+            Account.__table__,  # type: ignore[arg-type]
+            {**values, **extra},
+            # An account first heard of by this event: tracked unless it is the stop.
+            insert_only={"platform_user_id": "", "username": ""}
+            | ({} if stop else {"tracking": True}),
+        )
+        if applied and stop:
+            await self.session.execute(
+                update(TrackedPost)
+                .where(
+                    TrackedPost.account_id == values["id"],
+                    TrackedPost.status == TrackedPostStatus.ACTIVE,
+                )
+                .values(
+                    status=TrackedPostStatus.STOPPED,
+                    lease_owner=None,
+                    lease_until=None,
+                    updated_at=func.now(),
+                )
+            )
+        return applied
+
+    async def mark_backfilled(self, account_id: uuid.UUID, at: datetime) -> None:
+        await self.session.execute(
+            update(Account).where(Account.id == account_id).values(backfilled_at=at)
+        )
+
+    # Tracked posts -------------------------------------------------------------------------
+
+    async def track_published(self, values: dict[str, Any]) -> uuid.UUID:
+        """A post published through SocialSeed: tracked with the publisher's ids, or, when the
+        backfill found the same platform post first, that row linked to them. Its status
+        follows its account (stopped when the account is no longer tracked)."""
+        untracked = exists().where(Account.id == values["account_id"], Account.tracking.is_(False))
+        status = case(
+            (untracked, TrackedPostStatus.STOPPED.value), else_=TrackedPostStatus.ACTIVE.value
+        )
+        stmt = insert(TrackedPost).values(
+            **values,
+            id=uuid.uuid4(),
+            source=PostSource.PUBLISHER,
+            status=status,
+            next_fetch_at=values["published_at"],
+        )
+        upsert = stmt.on_conflict_do_update(
+            index_elements=[TrackedPost.account_id, TrackedPost.platform_post_id],
+            set_={
+                "publisher_post_id": stmt.excluded.publisher_post_id,
+                "publisher_target_id": stmt.excluded.publisher_target_id,
+                "source": PostSource.PUBLISHER.value,
+                "url": func.coalesce(stmt.excluded.url, TrackedPost.url),
+                "published_at": stmt.excluded.published_at,
+                "updated_at": func.now(),
+            },
+        ).returning(TrackedPost.id)
+        return (await self.session.execute(upsert)).scalar_one()
+
+    async def record_listing(
+        self, account: Account, posts: Sequence[ListedPost], *, now: datetime
+    ) -> int:
+        """The account's own post list (the backfill, or a later re-listing): posts not
+        tracked yet are tracked (``source = backfill``, due at once); those already tracked
+        keep their row, filling a missing url or text. Idempotent. Returns how many were new.
+        The account's posts are stopped with it when it is no longer tracked."""
+        status = TrackedPostStatus.ACTIVE if account.tracking else TrackedPostStatus.STOPPED
+        new = 0
+        for start in range(0, len(posts), _CHUNK):
+            rows = [
+                {
+                    "id": uuid.uuid4(),
+                    "account_id": account.id,
+                    "workspace_id": account.workspace_id,
+                    "platform": account.platform,
+                    "platform_post_id": post.id,
+                    "published_at": post.published_at,
+                    "url": post.url,
+                    "text": post.text,
+                    "source": PostSource.BACKFILL,
+                    "status": status,
+                    "next_fetch_at": now,
+                }
+                for post in posts[start : start + _CHUNK]
+            ]
+            stmt = insert(TrackedPost).values(rows)
+            upsert = stmt.on_conflict_do_update(
+                index_elements=[TrackedPost.account_id, TrackedPost.platform_post_id],
+                set_={
+                    "url": func.coalesce(TrackedPost.url, stmt.excluded.url),
+                    "text": func.coalesce(TrackedPost.text, stmt.excluded.text),
+                },
+            ).returning(_INSERTED)
+            new += sum(1 for inserted in (await self.session.scalars(upsert)) if inserted)
+        return new
+
+    async def posts_of(self, account_id: uuid.UUID) -> list[TrackedPost]:
+        rows = await self.session.scalars(
+            select(TrackedPost)
+            .where(TrackedPost.account_id == account_id)
+            .order_by(TrackedPost.published_at.desc())
+        )
+        return list(rows)

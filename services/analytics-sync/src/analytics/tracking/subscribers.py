@@ -1,0 +1,75 @@
+"""Tracking from other services' events: workspaces' timezones, connected accounts (tracked,
+their history listed), posts published through SocialSeed (tracked with the publisher's ids),
+disconnected accounts (tracking off, history kept). Redeliveries are absorbed by the inbox."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from analytics.context import AnalyticsContext
+from analytics.models import AccountStatus
+from analytics.tracking.repository import TrackingRepository
+from socialseed.bus import EventConsumer, EventMeta
+from socialseed.contracts import (
+    AccountConnected,
+    AccountDisconnected,
+    AccountReauthRequired,
+    AccountUpdated,
+    PostPublished,
+    WorkspaceUpdated,
+)
+from socialseed.projections import account_values
+
+
+def track_accounts(consumer: EventConsumer, ctx: AnalyticsContext) -> None:
+    del ctx  # nothing of the context is needed yet; kept for symmetry with the other modules
+
+    @consumer.handler(WorkspaceUpdated)
+    async def on_workspace(event: WorkspaceUpdated, session: AsyncSession, _: EventMeta) -> None:
+        await TrackingRepository(session).upsert_workspace(
+            event.workspace_id, event.timezone, event.updated_at
+        )
+
+    @consumer.handler(AccountConnected)
+    async def on_connected(event: AccountConnected, session: AsyncSession, _: EventMeta) -> None:
+        await TrackingRepository(session).connect_account(
+            account_values(
+                event,
+                event.connected_at,
+                platform_user_id=event.platform_user_id,
+                username=event.username,
+            )
+        )
+
+    @consumer.handler(AccountUpdated)
+    async def on_updated(event: AccountUpdated, session: AsyncSession, _: EventMeta) -> None:
+        await TrackingRepository(session).rename_account(event.account_id, event.username)
+
+    @consumer.handler(AccountReauthRequired)
+    async def on_reauth(event: AccountReauthRequired, session: AsyncSession, _: EventMeta) -> None:
+        await TrackingRepository(session).set_account_status(
+            account_values(event, event.at), AccountStatus.REAUTH_REQUIRED
+        )
+
+    @consumer.handler(AccountDisconnected)
+    async def on_disconnected(
+        event: AccountDisconnected, session: AsyncSession, _: EventMeta
+    ) -> None:
+        await TrackingRepository(session).set_account_status(
+            account_values(event, event.at), AccountStatus.DISCONNECTED, stop=True
+        )
+
+    @consumer.handler(PostPublished)
+    async def on_published(event: PostPublished, session: AsyncSession, _: EventMeta) -> None:
+        await TrackingRepository(session).track_published(
+            {
+                "account_id": event.account_id,
+                "workspace_id": event.workspace_id,
+                "platform": event.platform,
+                "platform_post_id": event.platform_post_id,
+                "publisher_post_id": event.post_id,
+                "publisher_target_id": event.target_id,
+                "published_at": event.published_at,
+                "url": event.url,
+            }
+        )
