@@ -107,7 +107,7 @@ async def connect(
     r.raise_for_status()
     consent = await get_once_more(api, f"{r.json()['authorize_url']}&sandbox_approve={username}")
     assert consent.status_code in (302, 303), consent.text
-    callback = (await api.get(consent.headers["location"])).raise_for_status()
+    callback = (await get_once_more(api, consent.headers["location"])).raise_for_status()
     done = await api.post("/api/v1/accounts/oauth/complete", json=callback.json(), headers=headers)
     done.raise_for_status()
     return [Account(a["id"], a["platform"], a["platform_user_id"]) for a in done.json()["accounts"]]
