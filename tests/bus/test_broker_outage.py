@@ -25,7 +25,7 @@ from socialseed.runtime import Runtime
 from socialseed.settings import ServiceSettings
 from socialseed.stack import all_topics
 from socialseed.testing import Infra, free_port
-from tests.bus.conftest import add_event, read_topic
+from tests.bus.conftest import CuttableProxy, add_event, read_topic
 from tests.bus.schema import outbox as bus_outbox
 
 
@@ -92,34 +92,16 @@ async def test_rows_wait_for_the_broker_then_drain_in_order(
     assert seqs == sorted(seqs)
 
 
-async def _forward(to_host: str, to_port: int, port: int) -> asyncio.Server:
-    """A TCP forwarder on ``port`` to the broker: the bootstrap address starts answering only
-    when this starts (the broker's metadata then names its own listener)."""
-
-    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except OSError:
-            pass
-        finally:
-            writer.close()
-
-    async def connected(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        broker_r, broker_w = await asyncio.open_connection(to_host, to_port)
-        await asyncio.gather(pipe(client_r, broker_w), pipe(broker_r, client_w))
-
-    return await asyncio.start_server(connected, "127.0.0.1", port)
-
-
 async def test_a_process_started_while_the_broker_is_away_waits_for_it(
     infra: Infra, bus_db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     # A worker replaced by its supervisor during a broker restart: its startup must wait for
     # the broker, not fail (a failed start stops every worker of the service for good).
-    port = free_port()
-    bootstrap = f"127.0.0.1:{port}"
+    host, _, port = infra.kafka_bootstrap.rpartition(":")
+    proxy = CuttableProxy(host, int(port))
+    await proxy.start()
+    proxy.cut()  # the bootstrap address answers nothing yet
+    bootstrap = f"127.0.0.1:{proxy.port}"
     runtime: Runtime[ServiceSettings] = Runtime(
         settings=ServiceSettings(kafka_bootstrap=bootstrap, startup_wait=60),
         broker=make_broker(bootstrap, client_id="outage-test"),
@@ -133,19 +115,16 @@ async def test_a_process_started_while_the_broker_is_away_waits_for_it(
             await asyncio.Event().wait()
 
     task = asyncio.create_task(serve())
-    server = None
     try:
         deadline = time.monotonic() + 30
         while "is not reachable yet" not in caplog.text:
             assert not task.done(), f"startup failed instead of waiting: {task.exception()!r}"
             assert time.monotonic() < deadline, "no retry logged"
             await asyncio.sleep(0.1)
-        host, _, real_port = infra.kafka_bootstrap.rpartition(":")
-        server = await _forward(host, int(real_port), port)
+        proxy.restore()  # the broker's metadata then names its own listener
         await asyncio.wait_for(started.wait(), timeout=60)
         await runtime.health_checks["kafka"]()
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        if server is not None:
-            server.close()
+        await proxy.stop()
