@@ -1,8 +1,11 @@
-"""The lease is counted from the claim, not from the dispatch: a command that reaches a worker
-late (the broker restarted, the consumer rebalanced, every slot was busy) must not leave so
-little lease that the dispatcher hands the target on while the first worker is still inside
-the platform call — the second would find nothing yet, publish, and the first would publish
-too.
+"""The dispatcher and the lease through the faults a chaos run showed them:
+
+- the lease is counted from the claim, not from the dispatch: a command that reaches a worker
+  late (the broker restarted, the consumer rebalanced, every slot was busy) must not leave so
+  little lease that the dispatcher hands the target on while the first worker is still inside
+  the platform call — the second would find nothing yet, publish, and the first would too;
+- the dispatcher's LISTEN connection comes back after the database went away: a schedule
+  change still wakes it at once, not at its next idle wake-up.
 
 The dispatcher and a worker run here in the test's own loop on a database of their own, with a
 clock the test moves; the platform (the sandbox), the token vault (accounts) and PostgreSQL
@@ -14,26 +17,31 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
 from publisher.app import create_app
 from publisher.context import PublisherContext
 from publisher.models import Post, Target, TargetStatus
-from publisher.publishing.dispatcher import Dispatcher
+from publisher.publishing.dispatcher import Dispatcher, notify_schedule_changed
 from publisher.publishing.vault import TokenVault
 from publisher.publishing.worker import Worker
 from socialseed.contracts import PostPublishRequested
 from socialseed.platforms import build_providers
 from socialseed.testing import Infra
+from tests.bus.conftest import CuttableProxy
 from tests.conftest import (
     Stack,
     connect_account,
     own_publisher_database,
     owner_with_workspace,
     publisher_settings,
+    until,
 )
 
 LEASE, STEP_TIMEOUT = 20.0, 15.0
@@ -53,11 +61,15 @@ class MovableClock:
         self.now += timedelta(seconds=seconds)
 
 
-@pytest.fixture
-async def publisher(
-    infra: Infra, stack: Stack
+@asynccontextmanager
+async def own_publisher(
+    infra: Infra, stack: Stack, database: str, port: int | None = None, **overrides: object
 ) -> AsyncIterator[tuple[PublisherContext, MovableClock]]:
-    url = await own_publisher_database(infra, "socialseed_lease")
+    """The publisher's context on a database of its own (through ``port``, a proxy, if
+    given), not served: the test drives its dispatcher and workers."""
+    url = await own_publisher_database(infra, database)
+    if port is not None:
+        url = url.replace(f":{infra.pg_port}/", f":{port}/")
     settings = publisher_settings(
         infra,
         sandbox_url=stack.sandbox_url,
@@ -67,6 +79,7 @@ async def publisher(
         kafka_enabled=False,  # commands are handed to the worker by the test
         publish_lease=LEASE,
         publish_step_timeout=STEP_TIMEOUT,
+        **overrides,
     )
     clock = MovableClock()
     ctx: PublisherContext = create_app(settings, clock=clock, dispatch=False).state.publisher
@@ -74,6 +87,14 @@ async def publisher(
         yield ctx, clock
     finally:
         await ctx.db.dispose()
+
+
+@pytest.fixture
+async def publisher(
+    infra: Infra, stack: Stack
+) -> AsyncIterator[tuple[PublisherContext, MovableClock]]:
+    async with own_publisher(infra, stack, "socialseed_lease") as own:
+        yield own
 
 
 async def due_target(ctx: PublisherContext, ws: str, account_id: str, text: str) -> Target:
@@ -103,6 +124,7 @@ async def due_target(ctx: PublisherContext, ws: str, account_id: str, text: str)
     async with ctx.db.transaction() as session:
         session.add(post)
         session.add(target)
+        await notify_schedule_changed(session)
     return target
 
 
@@ -182,3 +204,52 @@ async def test_a_command_delivered_late_still_has_its_whole_lease(
     async with ctx.db.transaction() as session:
         stored = await session.get(Target, target.id)
         assert stored is not None and stored.status == TargetStatus.PUBLISHED
+
+
+LISTENERS = """
+SELECT count(*) FROM pg_stat_activity
+WHERE datname = $1 AND query LIKE 'LISTEN%publisher_schedule%'
+"""
+
+
+@pytest.mark.timeout(300)
+async def test_the_dispatcher_listens_again_after_the_database_went_away(
+    infra: Infra, stack: Stack
+) -> None:
+    database = "socialseed_listen"
+    proxy = CuttableProxy(infra.pg_host, infra.pg_port)
+    await proxy.start()
+    # Only a notification can wake the dispatcher within the test.
+    own = own_publisher(infra, stack, database, port=proxy.port, dispatch_idle_wait=3600)
+    admin = await asyncpg.connect(infra.admin_url.replace("+asyncpg", ""))
+    try:
+        async with own as (ctx, _):
+            dispatching = asyncio.create_task(Dispatcher(ctx).run())
+
+            async def listeners(n: int) -> bool | None:
+                assert not dispatching.done(), dispatching
+                return True if await admin.fetchval(LISTENERS, database) == n else None
+
+            try:
+                await until(lambda: listeners(1), "the dispatcher to LISTEN", Path("/dev/null"))
+                proxy.cut()  # the database goes away and comes back
+                await until(lambda: listeners(0), "the LISTEN connection gone", Path("/dev/null"))
+                proxy.restore()
+                await until(
+                    lambda: listeners(1), "the dispatcher to LISTEN again", Path("/dev/null")
+                )
+                target = await due_target(ctx, str(uuid.uuid4()), str(uuid.uuid4()), "woken")
+
+                async def claimed() -> bool | None:
+                    async with ctx.db.transaction() as session:
+                        stored = await session.get(Target, target.id)
+                    assert stored is not None
+                    return True if stored.status == TargetStatus.PUBLISHING else None
+
+                await until(claimed, "the new due target dispatched", Path("/dev/null"), timeout=60)
+            finally:
+                dispatching.cancel()
+                await asyncio.gather(dispatching, return_exceptions=True)
+    finally:
+        await admin.close()
+        await proxy.stop()
