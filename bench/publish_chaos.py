@@ -330,7 +330,7 @@ if __name__ == "__main__":
     parser.add_argument("--kill-every", type=float, default=5.0)
     parser.add_argument("--drop-share", type=float, default=0.05)
     parser.add_argument(
-        "--lead", type=float, default=90.0, help="seconds from composing to the first due time"
+        "--lead", type=float, default=180.0, help="seconds from composing to the first due time"
     )
     parser.add_argument(
         "--timeout", type=float, default=900.0, help="seconds after the last due time to give up"
