@@ -28,53 +28,45 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
 import os
 import shutil
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
 import psutil
 from profiling import Profiler, summarize_profile
-from request_path import UNLIMITED, free_ports_for_the_stack
+from request_path import free_ports_for_the_stack
+from stackbench import (
+    UNFINISHED,
+    Account,
+    Key,
+    Planned,
+    bench_environment,
+    bounded,
+    connect_accounts,
+    duplicates,
+    ledger,
+    publisher_dsn,
+    signed_in,
+    wait_settled,
+)
 
 from socialseed.cli import Supervisor
-from socialseed.stack import DATABASE, SERVICES
+from socialseed.stack import SERVICES
 
 # 334 X + 334 Facebook pages (two per consent) + 333 LinkedIn members, trimmed to 1,000.
 ACCOUNTS = 1_000
 OURS = ("publisher/", "socialseed/")  # our code, in the profiles
-PLATFORMS = {"x": 1, "facebook": 2, "linkedin": 1}  # accounts one consent grants
 POSTS, TARGETS_PER_POST = 200, 50
 SPREAD_SECONDS = 60.0
 LATENCY_MS = 50
-UNFINISHED = ("scheduled", "publishing", "waiting", "in_doubt")
-
-
-@dataclass(frozen=True)
-class Account:
-    id: str
-    platform: str
-    platform_user_id: str
-
-
-@dataclass(frozen=True)
-class Planned:
-    """One target: where it goes, what it says, when it is due (Unix seconds)."""
-
-    platform: str
-    platform_user_id: str
-    text: str
-    due: float
 
 
 @dataclass
@@ -89,91 +81,6 @@ class Result:
     cpu: dict[str, float]
     wall: float
     create_s: float
-
-
-# The stack ---------------------------------------------------------------------------------
-
-
-def bench_environment(supervisor: Supervisor) -> None:
-    """What the children inherit: the gateway's limits lifted (this client is one IP and one
-    user), the sandbox's app-wide X cap and Facebook's per-minute page cap lifted (they would
-    measure the platforms' quotas, not the publisher), and the gateway as the registered
-    OAuth callback host."""
-    gateway = f"http://127.0.0.1:{supervisor.ports['gateway']}"
-    os.environ |= {
-        "GATEWAY_LIMIT_PER_IP": UNLIMITED,
-        "GATEWAY_LIMIT_PER_USER": UNLIMITED,
-        "GATEWAY_LIMIT_LOGIN_PER_IP": UNLIMITED,
-        "GATEWAY_MAX_IN_FLIGHT_PER_CLIENT": "100000",
-        "SANDBOX_REDIRECT_HOSTS": f'["{gateway}"]',
-        "SANDBOX_X_TWEETS_PER_DAY_APP": "100000000",
-        "SANDBOX_FACEBOOK_POSTS_PER_MINUTE": "100000000",
-    }
-
-
-async def signed_in(api: httpx.AsyncClient) -> tuple[dict[str, str], str]:
-    """A fresh user, their workspace, and a token that carries the owner role."""
-    user = {"email": "bench@example.com", "password": "a long bench passphrase", "name": "Bench"}
-    (await api.post("/api/v1/auth/register", json=user)).raise_for_status()
-    login = (await api.post("/api/v1/auth/login", json=user)).raise_for_status().json()
-    headers = {"Authorization": f"Bearer {login['access_token']}"}
-    ws = await api.post("/api/v1/workspaces", json={"name": "Bench"}, headers=headers)
-    ws.raise_for_status()
-    fresh = await api.post("/api/v1/auth/refresh", json={"refresh_token": login["refresh_token"]})
-    fresh.raise_for_status()
-    return {"Authorization": f"Bearer {fresh.json()['access_token']}"}, str(ws.json()["id"])
-
-
-async def connect(
-    api: httpx.AsyncClient, headers: dict[str, str], ws: str, platform: str, username: str
-) -> list[Account]:
-    """The whole OAuth dance, as a user's browser and the composer make it."""
-    r = await api.post(
-        "/api/v1/accounts/connect",
-        json={"workspace_id": ws, "platform": platform},
-        headers=headers,
-    )
-    r.raise_for_status()
-    consent = await get_once_more(api, f"{r.json()['authorize_url']}&sandbox_approve={username}")
-    assert consent.status_code in (302, 303), consent.text
-    callback = (await api.get(consent.headers["location"])).raise_for_status()
-    done = await api.post("/api/v1/accounts/oauth/complete", json=callback.json(), headers=headers)
-    done.raise_for_status()
-    return [Account(a["id"], a["platform"], a["platform_user_id"]) for a in done.json()["accounts"]]
-
-
-async def get_once_more(client: httpx.AsyncClient, url: str) -> httpx.Response:
-    """A GET again when a pooled connection was closed under it (the server's idle timeout)."""
-    try:
-        return await client.get(url)
-    except httpx.RemoteProtocolError:
-        return await client.get(url)
-
-
-async def bounded(jobs: Iterable[Callable[[], Awaitable[Any]]], concurrency: int) -> list[Any]:
-    slots = asyncio.Semaphore(concurrency)
-
-    async def run(job: Callable[[], Awaitable[Any]]) -> Any:
-        async with slots:
-            return await job()
-
-    return list(await asyncio.gather(*(run(job) for job in jobs)))
-
-
-async def connect_accounts(
-    api: httpx.AsyncClient, headers: dict[str, str], ws: str
-) -> list[Account]:
-    """1,000 accounts, a third per platform, interleaved so every post mixes platforms."""
-    share = -(-ACCOUNTS // len(PLATFORMS))
-    jobs = [
-        lambda p=platform, n=n: connect(api, headers, ws, p, f"b{p[0]}{n:04d}")
-        for platform, per_consent in PLATFORMS.items()
-        for n in range(-(-share // per_consent))
-    ]
-    granted = [a for batch in await bounded(jobs, 50) for a in batch]
-    by_platform = [[a for a in granted if a.platform == p][:share] for p in PLATFORMS]
-    interleaved = [a for row in zip(*by_platform, strict=False) for a in row]
-    return interleaved[:ACCOUNTS]
 
 
 async def latency_fault(sandbox: httpx.AsyncClient) -> None:
@@ -267,39 +174,18 @@ def process_groups(supervisor: Supervisor, data: Path) -> dict[str, list[int]]:
     return groups
 
 
-async def wait_settled(
-    db: asyncpg.Connection, post_ids: list[str] | None, until: float
-) -> dict[str, int]:
-    """Every target of these posts (all posts: ``None``) out of the dispatcher's hands, or the
-    deadline."""
-    ids = None if post_ids is None else [uuid.UUID(p) for p in post_ids]
-    while True:
-        rows = await db.fetch(
-            "SELECT status, count(*) AS n FROM publisher.targets"
-            " WHERE $1::uuid[] IS NULL OR post_id = ANY($1) GROUP BY status",
-            ids,
-        )
-        counts = {r["status"]: r["n"] for r in rows}
-        if not any(counts.get(s) for s in UNFINISHED) or time.time() > until:
-            return counts
-        await asyncio.sleep(0.5)
-
-
-def measure(planned: list[Planned], entries: list[dict[str, Any]]) -> tuple[list[float], int, int]:
+def measure(
+    planned: list[Planned], created: dict[Key, list[float]]
+) -> tuple[list[float], int, int]:
     """Lateness of each published target (its first copy), duplicates, losses."""
-    created: dict[tuple[str, str, str], list[float]] = collections.defaultdict(list)
-    for e in entries:
-        created[(e["platform"], e["account_id"], e["text"])].append(float(e["created_ts"]))
     lateness, lost = [], 0
     for t in planned:
-        copies = created.get((t.platform, t.platform_user_id, t.text))
+        copies = created.get(t.key)
         if copies:
             lateness.append(min(copies) - t.due)
         else:
             lost += 1
-    wanted = {(t.platform, t.platform_user_id, t.text) for t in planned}
-    duplicates = sum(len(v) - 1 for k, v in created.items() if k in wanted)
-    return lateness, duplicates, lost
+    return lateness, duplicates(planned, created), lost
 
 
 # One scenario ------------------------------------------------------------------------------
@@ -354,16 +240,15 @@ async def scenario(bench: Bench, name: str, run: int) -> Result:
     cpu = bench.cpu.since_mark()
     profile = profiler.stop() if profiler else None
     await asyncio.sleep(1.0)  # a late duplicate would land now
-    r = await bench.sandbox.get("/_sandbox/ledger", params={"include_seeded": "false"}, timeout=120)
-    entries = [e for e in r.raise_for_status().json()["entries"] if tag in (e["text"] or "")]
-    lateness, duplicates, lost = measure(planned, entries)
-    last = max((float(e["created_ts"]) for e in entries), default=start)
+    created = await ledger(bench.sandbox, tag)
+    lateness, duplicated, lost = measure(planned, created)
+    last = max((ts for copies in created.values() for ts in copies), default=start)
     result = Result(
         scenario=name,
         targets=len(planned),
         lateness=lateness,
         published_per_s=len(lateness) / max(last - min(dues), 1e-9),
-        duplicates=duplicates,
+        duplicates=duplicated,
         lost=lost,
         unfinished={s: n for s, n in unfinished.items() if s != "published"},
         cpu=cpu,
@@ -423,7 +308,6 @@ async def drive(supervisor: Supervisor, data: Path, args: argparse.Namespace) ->
     gateway = f"http://127.0.0.1:{supervisor.ports['gateway']}"
     sandbox_url = f"http://127.0.0.1:{supervisor.ports['sandbox']}"
     publisher = next(s for s in SERVICES if s.name == "publisher")
-    db_url = publisher.database_url("127.0.0.1", supervisor.pg.port, DATABASE)
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     async with (
         httpx.AsyncClient(base_url=gateway, timeout=60, limits=limits) as api,
@@ -431,10 +315,10 @@ async def drive(supervisor: Supervisor, data: Path, args: argparse.Namespace) ->
     ):
         headers, ws = await signed_in(api)
         began = time.monotonic()
-        accounts = await connect_accounts(api, headers, ws)
+        accounts = await connect_accounts(api, headers, ws, ACCOUNTS)
         print(f"connected {len(accounts)} accounts in {time.monotonic() - began:.1f}s", flush=True)
         await latency_fault(sandbox)
-        db = await asyncpg.connect(db_url.replace("postgresql+asyncpg", "postgresql"))
+        db = await asyncpg.connect(publisher_dsn(supervisor))
         bench = Bench(
             api=api,
             sandbox=sandbox,

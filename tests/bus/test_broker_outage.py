@@ -1,7 +1,8 @@
 """Checklist rows 3 and 21: the broker goes away while events are produced.
 
 Its own Kafka (so the other tests' broker stays up): the relay keeps rows while the broker is
-down, then drains them in order once it is back, without losing or duplicating any.
+down, then drains them in order once it is back, without losing or duplicating any. And a
+process that starts while the broker is unreachable waits for it instead of failing to start.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from socialseed.bus import make_broker
 from socialseed.db import Database
 from socialseed.devstack.kafka import LocalKafka
 from socialseed.outbox import OutboxRelay
+from socialseed.runtime import Runtime
+from socialseed.settings import ServiceSettings
 from socialseed.stack import all_topics
-from socialseed.testing import free_port
-from tests.bus.conftest import add_event, read_topic
+from socialseed.testing import Infra, free_port
+from tests.bus.conftest import CuttableProxy, add_event, read_topic
 from tests.bus.schema import outbox as bus_outbox
 
 
@@ -86,3 +90,41 @@ async def test_rows_wait_for_the_broker_then_drain_in_order(
     # idempotent producer and consumers' inbox cover that, but here none should be lost).
     assert sorted(set(seqs)) == list(range(30))
     assert seqs == sorted(seqs)
+
+
+async def test_a_process_started_while_the_broker_is_away_waits_for_it(
+    infra: Infra, bus_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A worker replaced by its supervisor during a broker restart: its startup must wait for
+    # the broker, not fail (a failed start stops every worker of the service for good).
+    host, _, port = infra.kafka_bootstrap.rpartition(":")
+    proxy = CuttableProxy(host, int(port))
+    await proxy.start()
+    proxy.cut()  # the bootstrap address answers nothing yet
+    bootstrap = f"127.0.0.1:{proxy.port}"
+    runtime: Runtime[ServiceSettings] = Runtime(
+        settings=ServiceSettings(kafka_bootstrap=bootstrap, startup_wait=60),
+        broker=make_broker(bootstrap, client_id="outage-test"),
+        relay=OutboxRelay(bus_db, bus_outbox, bootstrap, poll_interval=0.1),
+    )
+    started = asyncio.Event()
+
+    async def serve() -> None:
+        async with runtime.lifespan(None):
+            started.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(serve())
+    try:
+        deadline = time.monotonic() + 30
+        while "is not reachable yet" not in caplog.text:
+            assert not task.done(), f"startup failed instead of waiting: {task.exception()!r}"
+            assert time.monotonic() < deadline, "no retry logged"
+            await asyncio.sleep(0.1)
+        proxy.restore()  # the broker's metadata then names its own listener
+        await asyncio.wait_for(started.wait(), timeout=60)
+        await runtime.health_checks["kafka"]()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await proxy.stop()

@@ -231,6 +231,19 @@ def test_fault_after_lets_the_first_calls_through(client: httpx.Client) -> None:
     assert statuses == [200, 200, 503, 200]
 
 
+def test_a_fault_with_a_share_hits_about_that_share_of_requests(client: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {x_token(client)}"}
+    client.post(
+        "/_sandbox/faults",
+        json={"platform": "x", "endpoint": "/2/users/me", "error_rate": 1.0, "share": 0.5},
+    )
+    # 70: under X's 75 calls per 15 minutes on /2/users/me.
+    statuses = [client.get("/x/2/users/me", headers=headers).status_code for _ in range(70)]
+    # Drawn per request from the sandbox's seeded generator: about half, never all or none.
+    assert 20 <= statuses.count(503) <= 50
+    assert statuses.count(200) == 70 - statuses.count(503)
+
+
 def test_timeout_and_latency(client: httpx.Client) -> None:
     token = x_token(client)
     headers = {"Authorization": f"Bearer {token}"}

@@ -69,6 +69,13 @@ class FaultSpec(BaseModel):
     after: int = Field(
         0, ge=0, description="let this many matching requests through first (to hit a later call)"
     )
+    share: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="the share of matching requests the fault applies to, drawn per request "
+        "(e.g. drop_after_accept on 5 % of publishes); error_rate draws on its own",
+    )
 
 
 @dataclass
@@ -116,6 +123,8 @@ class Faults:
                 continue
             if fault.passed < spec.after:
                 fault.passed += 1
+                continue
+            if spec.share < 1 and self.rng.random() >= spec.share:
                 continue
             found.append(fault)
         return found

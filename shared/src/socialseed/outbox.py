@@ -180,8 +180,14 @@ class OutboxRelay:
         self._lock_ns = f"outbox:{table.schema}"
 
     async def start(self) -> None:
-        self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, **PRODUCER_SETTINGS)
-        await self.producer.start()
+        """Connect to the broker; raises while it is unreachable (and may be called again)."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, **PRODUCER_SETTINGS)
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()  # its half-open client and tasks
+            raise
+        self.producer = producer
 
     async def stop(self) -> None:
         if self.producer is not None:

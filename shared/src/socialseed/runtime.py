@@ -13,9 +13,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import httpx
+from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import Table, text
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
 
 from socialseed.bus import EventConsumer
 from socialseed.db import Database
@@ -84,9 +91,9 @@ class Runtime(Generic[S]):
     async def lifespan(self, _app: object) -> AsyncIterator[None]:
         tasks: list[asyncio.Task[None]] = []
         if self.broker is not None:
-            await self.broker.start()
+            await self._when_reachable("the Kafka broker", self.broker.start)
         if self.relay is not None:
-            await self.relay.start()
+            await self._when_reachable("the outbox relay's producer", self.relay.start)
             tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         tasks += [asyncio.create_task(job()) for job in self.background]
         if self.db is not None and self.consumers:
@@ -107,6 +114,25 @@ class Runtime(Generic[S]):
                 await self.db.dispose()
             for cleanup in self.cleanups:
                 await cleanup()
+
+    async def _when_reachable(self, what: str, start: Callable[[], Awaitable[None]]) -> None:
+        """``start`` once the broker answers: a process started while Kafka restarts (a
+        worker the supervisor replaces, a deploy during an outage) waits for it, up to
+        ``startup_wait`` seconds, instead of failing its startup, which would stop every
+        worker of the service for good (uvicorn's supervisor does not retry a failed start)."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type((KafkaError, OSError)),
+            wait=wait_exponential_jitter(initial=0.5, max=5.0),
+            stop=stop_after_delay(self.settings.startup_wait),
+            before_sleep=lambda state: log.warning(
+                "%s is not reachable yet (%s); retrying",
+                what,
+                state.outcome and state.outcome.exception(),
+            ),
+            reraise=True,
+        ):
+            with attempt:
+                await start()
 
     async def _purge_inboxes(self) -> None:
         """Hourly: drop inbox ids older than ``inbox_retention_days`` (any replica may run it;

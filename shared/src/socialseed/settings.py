@@ -55,6 +55,8 @@ class ServiceSettings(BaseSettings):
 
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_enabled: bool = True
+    # How long a starting process waits for an unreachable broker before it gives up.
+    startup_wait: float = 300.0
     outbox_poll_interval: float = 0.5
     # Processed event ids are kept this long: longer than any topic's retention (Kafka's
     # default is 7 days), so a message that can still be redelivered is still recognised.

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -29,6 +28,8 @@ from socialseed.contracts import PostPublishRequested
 log = logging.getLogger(__name__)
 
 CHANNEL = "publisher_schedule"
+# Seconds between attempts to open the LISTEN connection again.
+LISTEN_RETRY = 1.0
 # Statuses the dispatcher takes when due: new, waiting out a limit, unknown outcome, or a
 # publishing lease that ran out (or a poll of a platform still processing).
 DUE = (
@@ -51,7 +52,8 @@ class Dispatcher:
         self.woken = asyncio.Event()
 
     async def run(self) -> None:
-        async with self._listening():
+        listener = asyncio.create_task(self._listen(), name="dispatcher-listen")
+        try:
             while True:
                 try:
                     while await self.dispatch_once():
@@ -65,6 +67,9 @@ class Dispatcher:
                 self.woken.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.woken.wait(), wait)
+        finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
 
     async def dispatch_once(self) -> int:
         """Claim one batch of due targets and emit their commands. Returns how many."""
@@ -114,25 +119,35 @@ class Dispatcher:
         seconds = (next_due - self.ctx.clock()).total_seconds()
         return min(max(seconds, 0.0), self.settings.dispatch_idle_wait)
 
-    @contextlib.asynccontextmanager
-    async def _listening(self) -> AsyncIterator[None]:
-        """LISTEN on a connection of its own (not from the pool) for schedule changes."""
+    async def _listen(self) -> None:
+        """LISTEN on a connection of its own (not from the pool) for schedule changes, for as
+        long as the dispatcher runs. A lost connection (the database restarted) is opened
+        again; the notifications sent meanwhile are gone, so each (re)connection wakes the
+        dispatcher to look for due targets itself. Without it the dispatcher still wakes at
+        the next due time it knows of (at most ``dispatch_idle_wait`` apart)."""
+        while True:
+            try:
+                await self._listen_until_lost()
+                log.warning("lost the connection listening for schedule changes; reopening")
+            except (OSError, asyncpg.PostgresError):
+                log.warning("cannot LISTEN for schedule changes yet; dispatching on due times")
+            await asyncio.sleep(LISTEN_RETRY)
+
+    async def _listen_until_lost(self) -> None:
         url = self.ctx.db.engine.url
-        conn: asyncpg.Connection | None = None
+        conn = await asyncpg.connect(
+            host=url.host,
+            port=url.port,
+            user=url.username,
+            password=url.password,
+            database=url.database,
+        )
+        lost = asyncio.Event()
         try:
-            conn = await asyncpg.connect(
-                host=url.host,
-                port=url.port,
-                user=url.username,
-                password=url.password,
-                database=url.database,
-            )
+            conn.add_termination_listener(lambda _: lost.set())
             await conn.add_listener(CHANNEL, lambda *_: self.woken.set())
-        except (OSError, asyncpg.PostgresError):
-            # Without notifications the dispatcher still wakes at the next due time.
-            log.warning("cannot LISTEN for schedule changes; dispatching on due times only")
-        try:
-            yield
+            self.woken.set()
+            await lost.wait()
         finally:
-            if conn is not None:
+            if not conn.is_closed():
                 await conn.close()

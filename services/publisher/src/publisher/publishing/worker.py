@@ -199,6 +199,11 @@ class Worker:
             )
             session.add(attempt)
             target.attempts += 1
+            # The lease runs from the claim, not from the dispatch: a command that arrives
+            # late (a broker restart, a rebalance, busy slots) still leaves the whole step
+            # (``publish_step_timeout``) inside it, so the target cannot be handed on while
+            # this worker may still act on the platform.
+            target.due_at = now + timedelta(seconds=self.settings.publish_lease)
             reconcile = any(a.ended_at is None or a.outcome == "in_doubt" for a in previous)
             post, problem = None, None
             try:
