@@ -29,11 +29,11 @@ from publisher.app import create_app
 from publisher.context import PublisherContext
 from publisher.models import Post, Target, TargetStatus
 from publisher.publishing.dispatcher import Dispatcher, notify_schedule_changed
-from publisher.publishing.vault import TokenVault
 from publisher.publishing.worker import Worker
 from socialseed.contracts import PostPublishRequested
 from socialseed.platforms import build_providers
 from socialseed.testing import Infra
+from socialseed.vault import TokenVault
 from tests.bus.conftest import CuttableProxy
 from tests.conftest import (
     Stack,
