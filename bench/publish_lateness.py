@@ -31,10 +31,7 @@ import asyncio
 import collections
 import os
 import shutil
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -47,6 +44,7 @@ from typing import Any
 import asyncpg
 import httpx
 import psutil
+from profiling import Profiler, summarize_profile
 from request_path import UNLIMITED, free_ports_for_the_stack
 
 from socialseed.cli import Supervisor
@@ -54,6 +52,7 @@ from socialseed.stack import DATABASE, SERVICES
 
 # 334 X + 334 Facebook pages (two per consent) + 333 LinkedIn members, trimmed to 1,000.
 ACCOUNTS = 1_000
+OURS = ("publisher/", "socialseed/")  # our code, in the profiles
 PLATFORMS = {"x": 1, "facebook": 2, "linkedin": 1}  # accounts one consent grants
 POSTS, TARGETS_PER_POST = 200, 50
 SPREAD_SECONDS = 60.0
@@ -268,71 +267,6 @@ def process_groups(supervisor: Supervisor, data: Path) -> dict[str, list[int]]:
     return groups
 
 
-class Profiler:
-    """py-spy sampling one process (and its workers) until stopped; raw collapsed stacks."""
-
-    def __init__(self, pid: int, out: Path) -> None:
-        self.out = out
-        py_spy = Path(sys.executable).with_name("py-spy")
-        self.proc = subprocess.Popen(
-            [str(py_spy), "record", "--pid", str(pid), "--subprocesses", "--nonblocking",
-             "--rate", "100", "--format", "raw", "--nolineno", "--output", str(out)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )  # fmt: skip
-
-    def stop(self) -> Path | None:
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        return self.out if self.out.exists() else None
-
-
-def summarize_profile(path: Path, top: int = 22) -> None:
-    """The functions with most samples: inclusive (on the stack) and self (at its top)."""
-    inclusive: collections.Counter[str] = collections.Counter()
-    own: collections.Counter[str] = collections.Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        n = int(count)
-        total += n
-        frames = [_short(f) for f in stack.split(";")]
-        for frame in set(frames):
-            inclusive[frame] += n
-        own[frames[-1]] += n
-    if not total:
-        print("  (no samples)")
-        return
-    print(f"  {total} samples (busy threads only, 100 Hz)")
-    print("  inclusive, our code (publisher/, socialseed/; the server's entry points left out):")
-    shown = [(f, n) for f, n in inclusive.most_common() if _ours(f)][:top]
-    for frame, n in shown:
-        print(f"    {100 * n / total:5.1f}%  {frame}")
-    print("  self:")
-    for frame, n in own.most_common(top):
-        print(f"    {100 * n / total:5.1f}%  {frame}")
-
-
-def _ours(frame: str) -> bool:
-    return ("(publisher/" in frame or "(socialseed/" in frame) and "socialseed/run.py" not in frame
-
-
-def _short(frame: str) -> str:
-    """``fn (path/to/site-packages/pkg/mod.py)`` -> ``fn (pkg/mod.py)``."""
-    name, _, where = frame.partition(" (")
-    where = where.rstrip(")")
-    for marker in ("site-packages/", "/src/", "lib/python3.11/"):
-        if marker in where:
-            where = where.rsplit(marker, 1)[1]
-            break
-    return f"{name} ({where})"
-
-
 async def wait_settled(
     db: asyncpg.Connection, post_ids: list[str] | None, until: float
 ) -> dict[str, int]:
@@ -408,7 +342,7 @@ async def scenario(bench: Bench, name: str, run: int) -> Result:
     create_s = time.monotonic() - began
     if compose_profile is not None:
         print(f"  publisher profile while composing ({compose_profile}):")
-        summarize_profile(compose_profile)
+        summarize_profile(compose_profile, ours=OURS)
     if time.time() > start:
         print(f"  warning: composing took {create_s:.0f}s, past the first due time")
     await asyncio.sleep(max(0.0, start - time.time() - 2))
@@ -439,7 +373,7 @@ async def scenario(bench: Bench, name: str, run: int) -> Result:
     print_result(result)
     if profile is not None:
         print(f"  publisher profile ({profile}):")
-        summarize_profile(profile)
+        summarize_profile(profile, ours=OURS)
     return result
 
 

@@ -9,7 +9,11 @@ with one database read (``/auth/me``), and both through the gateway. Prints requ
 p50/p99 for each run and their medians, with the ratios the targets are stated in. Figures, not
 assertions: the machine is shared and noisy; ratios measured in one run are the robust part.
 
-    uv run python bench/request_path.py [--runs 3] [--duration 8] [--connections 32]
+With ``--profile``, one more wrk run per authenticated target samples the process that
+answers it (auth for ``/auth/me``, the gateway for ``gateway -> /me``) with py-spy and prints
+where its time goes: by package, our functions, and self time.
+
+    uv run python bench/request_path.py [--runs 3] [--duration 8] [--connections 32] [--profile]
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from profiling import Profiler, summarize_profile
 
 from socialseed.cli import Supervisor
 from socialseed.stack import SANDBOX, SERVICES, ServiceSpec
@@ -206,7 +211,25 @@ def report(targets: list[Target], runs: list[dict[str, tuple[Load, float]]]) -> 
         print(f"warning: {failures} failed requests (non-2xx or socket errors) in the runs")
 
 
-def main(runs: int, duration: float, connections: int) -> None:
+#: Which process answers a target, for --profile.
+PROFILED = {"auth /me (JWT + 1 read)": "auth", "gateway -> /me": "gateway"}
+
+
+def profile(
+    supervisor: Supervisor, targets: list[Target], *, duration: float, connections: int, out: Path
+) -> None:
+    pids = {running.spec.name: running.proc.pid for running in supervisor.running}
+    for target in targets:
+        service = PROFILED.get(target.name)
+        if service is None:
+            continue
+        profiler = Profiler(pids[service], out / f"{service}.raw")
+        load = wrk(target, duration=duration, connections=connections)
+        print(f"\n{target.name}: {load.rps:,.0f}/s while sampled; {service}'s profile:")
+        summarize_profile(profiler.stop(), ours=(f"{service}/", "socialseed/"))
+
+
+def main(runs: int, duration: float, connections: int, *, with_profile: bool = False) -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -229,6 +252,10 @@ def main(runs: int, duration: float, connections: int) -> None:
                     )
                 )
             report(loads, results)
+            if with_profile:
+                profile(
+                    supervisor, loads, duration=duration, connections=connections, out=Path(tmp)
+                )
         finally:
             supervisor.down()
 
@@ -238,5 +265,6 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--profile", action="store_true", help="py-spy the /me targets")
     args = parser.parse_args()
-    main(args.runs, args.duration, args.connections)
+    main(args.runs, args.duration, args.connections, with_profile=args.profile)

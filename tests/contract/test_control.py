@@ -66,6 +66,20 @@ def test_tokens_ledger_stats(client: httpx.Client) -> None:
     assert stats["endpoints"]["POST /2/tweets"]["calls"] == 1
 
 
+def test_a_post_deleted_in_the_app_is_gone_from_the_api(client: httpx.Client) -> None:
+    token = x_token(client)
+    headers = {"Authorization": f"Bearer {token}"}
+    tweet = client.post("/x/2/tweets", headers=headers, json={"text": "soon gone"}).json()["data"]
+    assert client.delete("/_sandbox/posts/x/nope").status_code == 404
+    deleted = client.delete(f"/_sandbox/posts/x/{tweet['id']}")
+    assert deleted.status_code == 200 and deleted.json()["deleted"] is True
+    lookup = client.get("/x/2/tweets", headers=headers, params={"ids": tweet["id"]}).json()
+    assert "data" not in lookup and lookup["errors"][0]["title"] == "Not Found Error"
+    assert client.get(f"/_sandbox/truth/x/{tweet['id']}").status_code == 200
+    ledger = client.get("/_sandbox/ledger", params={"platform": "x"}).json()["entries"]
+    assert ledger[0]["deleted"] is True
+
+
 def test_stats_per_account(client: httpx.Client) -> None:
     """Calls are counted for the account whose token or code they carried, refused or not,
     and a connection dropped after the platform acted counts with the status it answered."""

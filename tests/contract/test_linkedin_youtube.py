@@ -257,6 +257,36 @@ def test_google_tokens(client: httpx.Client) -> None:
     }
 
 
+def test_channel_subscribers_are_rounded_or_hidden(client: httpx.Client) -> None:
+    """Subscriber counts above 1,000 come rounded down to three significant figures; a channel
+    whose owner hides them says so and gives no count."""
+
+    def statistics() -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {yt_connect(client)['access_token']}"}
+        answer = client.get(
+            "/youtube/youtube/v3/channels",
+            headers=headers,
+            params={"part": "statistics", "mine": "true"},
+        )
+        stats: dict[str, Any] = answer.json()["items"][0]["statistics"]
+        return stats
+
+    def is_rounded(count: int) -> bool:
+        return count < 1_000 or str(count)[3:] == "0" * (len(str(count)) - 3)
+
+    shown = statistics()
+    assert shown["hiddenSubscriberCount"] is False
+    assert is_rounded(int(shown["subscriberCount"]))
+    advance(client, 3 * 365 * 86_400)  # at least a follower a day: past 1,000 whatever the seed
+    grown = int(statistics()["subscriberCount"])
+    assert grown >= 1_000 and is_rounded(grown)
+    assert client.put("/_sandbox/youtube/channels/nobody", json={}).status_code == 404
+    hide = client.put("/_sandbox/youtube/channels/yuri", json={"hidden_subscriber_count": True})
+    assert hide.status_code == 200
+    hidden = statistics()
+    assert hidden["hiddenSubscriberCount"] is True and "subscriberCount" not in hidden
+
+
 def test_resumable_upload_and_statistics(client: httpx.Client) -> None:
     headers = {"Authorization": f"Bearer {yt_connect(client)['access_token']}"}
     video = MP4 + b"\x00" * (300 * 1024)

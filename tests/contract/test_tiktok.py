@@ -342,3 +342,28 @@ def test_creator_info_per_creator_and_max_duration(client: httpx.Client) -> None
     assert publish(mp4_lasting(61))["fail_reason"] == "duration_check_failed"
     assert publish(mp4_lasting(59)).get("fail_reason") is None
     assert client.put("/_sandbox/tiktok/creators/nobody", json={}).status_code == 404
+
+
+def test_video_list_pages_by_create_time_cursor(sandbox_with: SandboxFactory) -> None:
+    """``cursor`` is the millisecond create time the next page starts before: paging in pages
+    of 2 reads every video once, newest first, until ``has_more`` is false (the seeded history
+    repeats its ages, so this also needs no two videos at the same instant)."""
+    client = sandbox_with(history_posts=16)
+    headers = auth(connect(client))
+    body: dict[str, object] = {"max_count": 2}
+    seen: list[dict[str, int]] = []
+    for _ in range(20):
+        page = client.post(
+            "/tiktok/v2/video/list/",
+            headers=headers,
+            params={"fields": "id,create_time"},
+            json=body,
+        ).json()["data"]
+        seen += page["videos"]
+        if not page["has_more"]:
+            break
+        body = {"max_count": 2, "cursor": page["cursor"]}
+    ids = [v["id"] for v in seen]
+    assert len(ids) == len(set(ids)) == 16
+    times = [v["create_time"] for v in seen]
+    assert times == sorted(times, reverse=True)

@@ -178,18 +178,57 @@ def test_tweet_duplicate_and_metrics(client: httpx.Client) -> None:
 
 
 def test_private_metrics_only_30_days(client: httpx.Client) -> None:
+    """With private metrics asked for, X returns only the caller's own tweets of the last 30
+    days: a lookup refuses the others per tweet (left out of ``data``, one error each), a
+    timeline of one's own tweets adjusts to the last 30 days."""
     tokens = connect(client)
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     me = client.get("/x/2/users/me", headers=headers).json()["data"]
+    everything = client.get(
+        f"/x/2/users/{me['id']}/tweets",
+        headers=headers,
+        params={"tweet.fields": "public_metrics", "max_results": 100},
+    ).json()
+    assert len(everything["data"]) == 5  # seeded history (1, 3, 8, 20 and 45 days old)
+    ids = [t["id"] for t in everything["data"]]
+
     timeline = client.get(
         f"/x/2/users/{me['id']}/tweets",
         headers=headers,
         params={"tweet.fields": "non_public_metrics", "max_results": 100},
-    )
-    body = timeline.json()
-    assert len(body["data"]) == 5  # seeded history for backfills
-    old = [t for t in body["data"] if "non_public_metrics" not in t]
-    assert old and {e["field"] for e in body["errors"]} == {"non_public_metrics"}
+    ).json()
+    assert [t["id"] for t in timeline["data"]] == ids[:4]
+    assert all("non_public_metrics" in t for t in timeline["data"]) and "errors" not in timeline
+    assert timeline["meta"]["result_count"] == 4
+
+    bob = connect(client, "bob")
+    bobs = client.get(
+        "/x/2/tweets",
+        headers={"Authorization": f"Bearer {bob['access_token']}"},
+        params={"ids": ids[0], "tweet.fields": "public_metrics"},
+    ).json()
+    assert bobs["data"][0]["public_metrics"]  # anyone's public metrics can be read
+
+    lookup = client.get(
+        "/x/2/tweets",
+        headers=headers,
+        params={"ids": ",".join(ids), "tweet.fields": "public_metrics,non_public_metrics"},
+    ).json()
+    assert [t["id"] for t in lookup["data"]] == ids[:4]
+    (error,) = lookup["errors"]
+    assert error["resource_id"] == ids[4] and error["field"] == "non_public_metrics"
+    assert error["type"] == "https://api.twitter.com/2/problems/not-authorized-for-field"
+
+    not_mine = client.get(
+        "/x/2/tweets",
+        headers={"Authorization": f"Bearer {bob['access_token']}"},
+        params={"ids": ids[0], "tweet.fields": "non_public_metrics"},
+    ).json()
+    assert "data" not in not_mine and not_mine["errors"][0]["resource_id"] == ids[0]
+    single = client.get(
+        f"/x/2/tweets/{ids[4]}", headers=headers, params={"tweet.fields": "non_public_metrics"}
+    ).json()
+    assert "data" not in single and single["errors"][0]["field"] == "non_public_metrics"
 
 
 def test_media_upload_and_limits(client: httpx.Client) -> None:

@@ -50,6 +50,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     app.add_exception_handler(Reject, _reject)
     app.include_router(control.router)
     app.include_router(tiktok.control)
+    app.include_router(youtube.control)
     for spec in SPECS:
         app.include_router(spec.router, prefix=f"/{spec.name}", tags=[spec.name])
     app.add_middleware(SandboxMiddleware, fastapi=app)

@@ -21,6 +21,10 @@ class Advance(BaseModel):
     seconds: float = Field(..., ge=0, description="added to the sandbox clock's offset")
 
 
+class Freeze(BaseModel):
+    frozen: bool = Field(True, description="stop (true) or restart (false) real time")
+
+
 def ledger_entry(state: SandboxState, post: Post) -> dict[str, Any]:
     account = state.account(post.platform, post.account_id)
     return {
@@ -81,6 +85,18 @@ async def truth(request: Request, platform: str, post_id: str) -> Response:
     )
 
 
+@router.delete("/posts/{platform}/{post_id:path}")
+async def delete_post(request: Request, platform: str, post_id: str) -> Response:
+    """The user deletes a post in the platform's own app (TikTok and YouTube videos, which
+    SocialSeed never deletes through the API): from now on every API answers as for a deleted
+    post, while its truth stays readable."""
+    post = sandbox(request).posts.get((platform, post_id))
+    if post is None:
+        return JSONResponse({"error": "NotFound", "detail": "no such post"}, status_code=404)
+    post.deleted = True
+    return JSONResponse({"platform": platform, "platform_post_id": post_id, "deleted": True})
+
+
 @router.get("/stats")
 async def stats(request: Request, account: str | None = None) -> dict[str, Any]:
     """Calls per platform and endpoint (status 0: dropped unanswered by a timeout fault;
@@ -96,13 +112,25 @@ async def stats(request: Request, account: str | None = None) -> dict[str, Any]:
 @router.get("/clock")
 async def clock(request: Request) -> dict[str, Any]:
     state = sandbox(request)
-    return {"offset": state.clock.offset, "now": iso(state.clock.now()), "ts": state.clock.now()}
+    return {
+        "offset": state.clock.offset,
+        "now": iso(state.clock.now()),
+        "ts": state.clock.now(),
+        "frozen": state.clock.frozen_at is not None,
+    }
 
 
 @router.post("/clock/advance")
 async def advance(request: Request, body: Advance) -> dict[str, Any]:
     state = sandbox(request)
     state.clock.advance(body.seconds)
+    return await clock(request)
+
+
+@router.post("/clock/freeze")
+async def freeze(request: Request, body: Freeze) -> dict[str, Any]:
+    """Stop real time (or restart it): the clock then moves only when advanced."""
+    sandbox(request).clock.freeze(body.frozen)
     return await clock(request)
 
 

@@ -25,13 +25,24 @@ from sandbox.settings import SandboxSettings
 
 
 class Clock:
-    """Sandbox time = real time + an offset that ``/_sandbox/clock/advance`` grows."""
+    """Sandbox time = real time + an offset that ``/_sandbox/clock/advance`` grows; frozen
+    (``/_sandbox/clock/freeze``), real time stops counting, so metrics that grow with time
+    can be compared exactly with ``/_sandbox/truth`` (advancing still moves it)."""
 
     def __init__(self) -> None:
         self.offset = 0.0
+        self.frozen_at: float | None = None
 
     def now(self) -> float:
-        return time.time() + self.offset
+        return (time.time() if self.frozen_at is None else self.frozen_at) + self.offset
+
+    def freeze(self, frozen: bool) -> None:
+        if frozen and self.frozen_at is None:
+            self.frozen_at = time.time()
+        elif not frozen and self.frozen_at is not None:
+            # Resume from the moment shown: the frozen stretch is not made up for.
+            self.offset -= time.time() - self.frozen_at
+            self.frozen_at = None
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from collections import Counter, defaultdict
@@ -42,6 +41,7 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    cast,
     delete,
     func,
     literal,
@@ -215,7 +215,16 @@ class OutboxRelay:
         async with self.db.transaction() as session:
             rows = (
                 await session.execute(
-                    select(t.c.id, t.c.topic, t.c.key, t.c.headers, t.c.payload, t.c.event_id)
+                    # The payload as the database prints it: sent as is, never decoded to
+                    # Python and encoded again (a third of the relay's time when it was).
+                    select(
+                        t.c.id,
+                        t.c.topic,
+                        t.c.key,
+                        t.c.headers,
+                        cast(t.c.payload, Text).label("payload"),
+                        t.c.event_id,
+                    )
                     .where(t.c.sent_at.is_(None), t.c.parked_at.is_(None))
                     .order_by(t.c.id)
                     .limit(self.batch_size)
@@ -231,9 +240,7 @@ class OutboxRelay:
             # Handed to the producer one by one, in order (per-key order within a partition),
             # then awaited together: the acknowledgements are pipelined.
             issued = [await self._issue(row, known) for row in sendable]
-            outcomes = await asyncio.gather(
-                *(_settled(item) for item in issued), return_exceptions=True
-            )
+            outcomes = [await _settled(item) for item in issued]
             sent = [row for row, out in zip(sendable, outcomes, strict=True) if out is None]
             refused = [
                 (row, out)
@@ -271,7 +278,7 @@ class OutboxRelay:
         try:
             future: asyncio.Future[Any] = await self.producer.send(
                 row.topic,
-                value=_json_bytes(row.payload),
+                value=row.payload.encode(),
                 key=row.key.encode(),
                 headers=[(k, v.encode()) for k, v in row.headers.items()],
             )
@@ -363,11 +370,13 @@ class OutboxRelay:
             )
 
 
-async def _settled(item: asyncio.Future[Any] | Exception) -> None:
+async def _settled(item: asyncio.Future[Any] | Exception) -> Exception | None:
+    """Why the row was not acknowledged, or ``None`` once it is (awaited in place: a task
+    per row to gather them cost more than the send)."""
     if isinstance(item, Exception):
-        raise item
-    await item
-
-
-def _json_bytes(payload: Any) -> bytes:
-    return json.dumps(payload, separators=(",", ":")).encode()
+        return item
+    try:
+        await item
+    except Exception as exc:  # the broker's refusal of this row (the rest stand)
+        return exc
+    return None

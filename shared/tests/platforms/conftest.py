@@ -27,6 +27,11 @@ CAPPED = SandboxSettings(
 )
 
 
+# Seeded history of 175 posts per account (ages cycling through 1, 3, 8, 20, 45, 120 and 400
+# days): 100 of them under 30 days old, enough for full metrics batches and several list pages.
+HISTORY = SandboxSettings(history_posts=175)
+
+
 @pytest.fixture(scope="session")
 def sandbox_url() -> Iterator[str]:
     with running_sandbox() as url:
@@ -42,6 +47,12 @@ def tight_sandbox_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def capped_sandbox_url() -> Iterator[str]:
     with running_sandbox(CAPPED) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def history_sandbox_url() -> Iterator[str]:
+    with running_sandbox(HISTORY) as url:
         yield url
 
 
@@ -76,4 +87,10 @@ async def tight(tight_sandbox_url: str) -> AsyncIterator[Sandbox]:
 @pytest.fixture
 async def capped(capped_sandbox_url: str) -> AsyncIterator[Sandbox]:
     async for value in _sandbox(capped_sandbox_url):
+        yield value
+
+
+@pytest.fixture
+async def history(history_sandbox_url: str) -> AsyncIterator[Sandbox]:
+    async for value in _sandbox(history_sandbox_url):
         yield value

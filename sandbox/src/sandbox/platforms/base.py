@@ -67,7 +67,9 @@ def seed_history(
     kind: str = "post",
     data: Callable[[int], dict[str, Any]] | None = None,
 ) -> list[Post]:
-    """Older posts with metrics, so a backfill right after connecting has something to find."""
+    """Older posts with metrics, so a backfill right after connecting has something to find.
+    Posts of the same age are a minute apart: no two posts of an account share an instant, as
+    on the real platforms (whose cursors, like TikTok's millisecond ``cursor``, rely on it)."""
     now = state.clock.now()
     posts = []
     for index in range(state.settings.history_posts):
@@ -78,7 +80,7 @@ def seed_history(
             account_id=account.id,
             text=f"Older post #{index + 1} by {account.username} ({age_days} days ago)",
             media=[],
-            created_at=now - age_days * DAY,
+            created_at=now - age_days * DAY - index * 60,
             kind=kind,
             data=data(index) if data else {},
         )

@@ -55,7 +55,6 @@ PAGE_METRICS = (
     "page_follows",
 )
 MAX_INSIGHT_RANGE = 90 * DAY
-MAX_BATCH = 50
 PAGE_TASKS = ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"]
 
 
@@ -237,6 +236,27 @@ def page_json(
 
 
 def post_json(state: SandboxState, post: Post, fields: list[str]) -> dict[str, Any]:
+    """The post node. Besides plain fields: ``shares`` (``{"count"}``, absent while nobody
+    shared it, as Graph does), ``comments`` (with ``.summary(true)`` its ``total_count``) and
+    the field expansion ``insights.metric(...)``, which fails the request as the edge would."""
+    c = metrics.post_counts(state, post)
+    expanded: dict[str, Any] = {}
+    for field in fields:
+        name, modifiers = graph.expansion(field)
+        if name == "insights":
+            names = [m for m in modifiers.get("metric", "").split(",") if m]
+            expanded["insights"] = insight_page(post, names, c)
+        elif name == "comments":
+            comments: dict[str, Any] = {"data": []}
+            if modifiers.get("summary") == "true":
+                comments["summary"] = {
+                    "order": "ranked",
+                    "total_count": c.comments,
+                    "can_comment": True,
+                }
+            expanded["comments"] = comments
+        elif name == "shares" and c.shares:
+            expanded["shares"] = {"count": c.shares}
     values: dict[str, Any] = {
         "id": post.id,
         "message": post.text,
@@ -246,7 +266,7 @@ def post_json(state: SandboxState, post: Post, fields: list[str]) -> dict[str, A
         "status_type": "added_video" if post.kind == "video" else "mobile_status_update",
         "attachments": attachments(post),
     }
-    return {"id": post.id} | {f: values[f] for f in fields if f in values}
+    return {"id": post.id} | {f: values[f] for f in fields if f in values} | expanded
 
 
 def attachments(post: Post) -> dict[str, Any]:
@@ -464,17 +484,22 @@ def video_status(state: SandboxState, video: dict[str, Any]) -> dict[str, Any]:
 
 def post_insights(call: GraphCall, post: Post) -> Response:
     names = [m for m in call.params.get("metric", "").split(",") if m]
+    return json_response(insight_page(post, names, metrics.post_counts(call.state, post)))
+
+
+def insight_page(post: Post, names: list[str], c: metrics.Counts) -> dict[str, Any]:
+    """``/{post-id}/insights`` (or the ``insights`` expansion); a retired or unknown metric
+    fails the request."""
     for name in names:
         if name in DEPRECATED or name not in POST_METRICS:
-            return graph.invalid_param("The value must be a valid insights metric")
-    c = metrics.post_counts(call.state, post)
+            raise Reject(graph.invalid_param("The value must be a valid insights metric"))
     values: dict[str, Any] = {
         "post_total_media_view_unique": c.reach,
         "post_media_view": c.views,
         "post_clicks": c.clicks,
         "post_reactions_by_type_total": reactions(c.likes),
     }
-    return json_response(graph.data_page([graph.insight(post.id, n, values[n]) for n in names]))
+    return graph.data_page([graph.insight(post.id, n, values[n]) for n in names])
 
 
 def reactions(likes: int) -> dict[str, int]:
@@ -580,8 +605,7 @@ async def dispatch(call: GraphCall) -> Response:
         call.name(NAME, "oauth", "access_token")
         return await access_token(call)
     if not segs and call.method == "POST" and "batch" in call.params:
-        call.name(NAME, "batch")
-        return await batch(call)
+        return await graph.batch(call, NAME, dispatch)
     if not segs or not (segs[0] == "me" or segs[0].replace("_", "").isdigit()) or len(segs) > 2:
         return graph.unsupported(call)
     call.name_unresolved()
@@ -672,47 +696,6 @@ async def route(call: GraphCall, token: Token, node: str, edge: str | None) -> R
     return graph.unsupported(call)
 
 
-async def batch(call: GraphCall) -> Response:
-    """``POST /?batch=[...]``: up to 50 calls, each answered as {code, headers, body}."""
-    try:
-        items = json.loads(call.params["batch"])
-    except ValueError:
-        return graph.invalid_param("The batch parameter must be a JSON array")
-    if not isinstance(items, list) or len(items) > MAX_BATCH:
-        return graph.invalid_param("Too many requests in batch message. Maximum batch size is 50")
-    results: list[dict[str, Any] | None] = []
-    for item in items:
-        relative = str(item.get("relative_url", ""))
-        path, _, query = relative.partition("?")
-        params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
-        params.setdefault("access_token", call.params.get("access_token") or "")
-        if isinstance(item.get("body"), str):
-            params.update(p.split("=", 1) for p in item["body"].split("&") if "=" in p)
-        segments = [s for s in path.split("/") if s]
-        if segments and graph.VERSION.fullmatch(segments[0]):
-            segments = segments[1:]
-        sub = GraphCall(
-            call.state, call.request, str(item.get("method", "GET")).upper(), segments, params
-        )
-        try:
-            response = await dispatch(sub)
-        except Reject as rejected:
-            response = rejected.response
-        results.append(
-            {
-                "code": response.status_code,
-                "headers": [
-                    {"name": k, "value": v}
-                    for k, v in response.headers.items()
-                    if k.lower() in ("content-type", "x-app-usage", "x-business-use-case-usage")
-                ],
-                "body": bytes(response.body).decode(),
-            }
-        )
-    call.name(NAME, "batch")
-    return json_response(results)
-
-
 @router.api_route("/{path:path}", methods=["GET", "POST", "DELETE"])
 async def graph_api(request: Request, path: str) -> Response:
     return await dispatch(await graph.read_call(request, path))
@@ -725,6 +708,8 @@ def truth(state: SandboxState, post: Post) -> dict[str, Any]:
         "post_media_view": c.views,
         "post_reactions_by_type_total": reactions(c.likes),
         "post_clicks": c.clicks,
+        "comments": c.comments,
+        "shares": c.shares,
     }
 
 

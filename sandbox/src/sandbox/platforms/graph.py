@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -49,7 +50,9 @@ class GraphCall:
         return self.params.get("access_token") or bearer(self.request)
 
     def fields(self, default: str) -> list[str]:
-        return [f.strip() for f in self.params.get("fields", default).split(",") if f.strip()]
+        """The ``fields`` asked, split at the top-level commas only, so a field expansion
+        such as ``insights.metric(a,b)`` or ``comments.limit(0).summary(true)`` stays whole."""
+        return split_fields(self.params.get("fields", default))
 
     def name(self, platform: str, *parts: str) -> None:
         """Name the endpoint for ``/_sandbox/stats`` (the route itself is a catch-all).
@@ -88,6 +91,28 @@ class GraphCall:
 
 
 Dispatcher = Callable[[GraphCall], Awaitable[Response]]
+MODIFIER = re.compile(r"\.(\w+)\(([^()]*)\)")
+
+
+def split_fields(text: str) -> list[str]:
+    fields, depth, start = [], 0, 0
+    for index, char in enumerate(text + ","):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            if text[start:index].strip():
+                fields.append(text[start:index].strip())
+            start = index + 1
+    return fields
+
+
+def expansion(field: str) -> tuple[str, dict[str, str]]:
+    """``comments.limit(0).summary(true)`` -> ``("comments", {"limit": "0", "summary":
+    "true"})``: a field and its modifiers."""
+    name = field.split(".", 1)[0].split("{", 1)[0]
+    return name, {m.group(1): m.group(2) for m in MODIFIER.finditer(field)}
 
 
 # Graph error codes that mean "rate limited" (Meta answers them with HTTP 400, not 429): app
@@ -348,6 +373,68 @@ def timeline_page(
             paging["previous"] = str(url.include_query_params(before=before))
         body["paging"] = paging
     return body
+
+
+MAX_BATCH = 50
+USAGE_HEADERS = ("x-app-usage", "x-business-use-case-usage")
+
+
+async def batch(call: GraphCall, platform: str, dispatch: Dispatcher) -> Response:
+    """``POST /?batch=[...]``: up to 50 calls in one HTTP request, each answered in place as
+    ``{code, headers, body}`` (a failed item never fails the others). Meta's Batch Requests
+    page: every item counts as one call against the rate limits, the items' ``relative_url``
+    and ``body`` are URL-encoded, and the batch's own token (query, form or Bearer header) is
+    each item's unless the item names its own. The batch answer carries the usage headers as
+    they stood after its last item (X-Business-Use-Case-Usage merged over the ids met)."""
+    try:
+        items = json.loads(call.params["batch"])
+    except ValueError:
+        return invalid_param("The batch parameter must be a JSON array")
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        return invalid_param("The batch parameter must be a JSON array of requests")
+    if len(items) > MAX_BATCH:
+        return invalid_param(
+            f"Too many requests in batch message. Maximum batch size is {MAX_BATCH}"
+        )
+    token = call.token_value or ""
+    results: list[dict[str, Any]] = []
+    usage: dict[str, str] = {}
+    business: dict[str, Any] = {}
+    for item in items:
+        path, _, query = str(item.get("relative_url", "")).partition("?")
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        if isinstance(item.get("body"), str):
+            params.update(parse_qsl(item["body"], keep_blank_values=True))
+        params.setdefault("access_token", token)
+        segments = [s for s in path.split("/") if s]
+        if segments and VERSION.fullmatch(segments[0]):
+            segments = segments[1:]
+        method = str(item.get("method", "GET")).upper()
+        sub = GraphCall(call.state, call.request, method, segments, params)
+        try:
+            response = await dispatch(sub)
+        except Reject as rejected:
+            response = rejected.response
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        if "x-app-usage" in headers:
+            usage["X-App-Usage"] = headers["x-app-usage"]
+        if "x-business-use-case-usage" in headers:
+            business.update(json.loads(headers["x-business-use-case-usage"]))
+        results.append(
+            {
+                "code": response.status_code,
+                "headers": [
+                    {"name": k, "value": v}
+                    for k, v in response.headers.items()
+                    if k.lower() in ("content-type", *USAGE_HEADERS)
+                ],
+                "body": bytes(response.body).decode(),
+            }
+        )
+    if business:
+        usage["X-Business-Use-Case-Usage"] = json.dumps(business)
+    call.name(platform, "batch")  # the items renamed the request: the batch is what it was
+    return json_response(results, headers=usage)
 
 
 def data_page(items: list[dict[str, Any]]) -> dict[str, Any]:

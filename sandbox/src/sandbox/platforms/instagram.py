@@ -515,6 +515,8 @@ async def dispatch(call: GraphCall) -> Response:
     if segs == ["refresh_access_token"] and call.method == "GET":
         call.name(NAME, "refresh_access_token")
         return await refresh_token(call)
+    if not segs and call.method == "POST" and "batch" in call.params:
+        return await graph.batch(call, NAME, dispatch)
     if not segs or not (segs[0] == "me" or segs[0].isdigit()) or len(segs) > 2:
         return graph.unsupported(call)
     call.name_unresolved()

@@ -46,6 +46,7 @@ router = APIRouter()
 MAX_COMMENTARY = 3_000
 MAX_VIDEO_BYTES = 500 * 1024 * 1024  # 75 KB to 500 MB for feed videos
 LIST = re.compile(r"List\((.*)\)")
+MAX_POSTS_COUNT = 100  # the Posts API's finders page at most 100 posts
 
 
 def api_error(status: int, message: str, code: str | None = None, **extra: Any) -> Response:
@@ -672,9 +673,14 @@ async def find_posts(request: Request) -> Response:
     author = author_account(state, me, unquote(request.query_params.get("author", "")))
     if author is None:
         return api_error(403, "Not enough permissions", "ACCESS_DENIED")
-    start = int(request.query_params.get("start", "0"))
-    count = int(request.query_params.get("count", "10"))
-    posts = state.posts_of(NAME, author.id)
+    start_text = request.query_params.get("start", "0")
+    count_text = request.query_params.get("count", "10")
+    if not start_text.isdigit() or not count_text.isdigit() or int(count_text) > MAX_POSTS_COUNT:
+        return api_error(
+            400, f"start and count (at most {MAX_POSTS_COUNT}) must be numbers", "ILLEGAL_ARGUMENT"
+        )
+    start, count = int(start_text), int(count_text)
+    posts = state.posts_of(NAME, author.id)  # newest first, as sortBy=CREATED or LAST_MODIFIED
     return json_response(
         {
             "elements": [post_json(p, author) for p in posts[start : start + count]],
@@ -795,6 +801,72 @@ async def member_post_analytics(request: Request) -> Response:
     )
 
 
+def social_summary(state: SandboxState, post: Post) -> dict[str, Any]:
+    c = metrics.post_counts(state, post)
+    return {
+        "target": post.id,
+        "likesSummary": {"totalLikes": c.likes, "likedByCurrentUser": False},
+        "commentsSummary": {
+            "aggregatedTotalComments": c.comments,
+            "totalFirstLevelComments": c.comments,
+        },
+    }
+
+
+@router.get("/rest/socialActions")
+async def social_actions_batch(request: Request) -> Response:
+    """BATCH_GET ``?ids=List(urn,...)``: Rest.li's batch answer, ``results`` keyed by URN for
+    the posts found and ``errors`` (with ``statuses``) for the others, e.g. a deleted post's
+    404: one missing post never fails the call."""
+    state = sandbox(request)
+    member(request)
+    match = LIST.fullmatch(unquote(request.query_params.get("ids", "")))
+    if match is None:
+        return api_error(400, "ids=List(...) is required", "ILLEGAL_ARGUMENT")
+    results: dict[str, Any] = {}
+    statuses: dict[str, int] = {}
+    errors: dict[str, Any] = {}
+    for urn in (u for u in match.group(1).split(",") if u):
+        post = state.post(NAME, urn)
+        if post is None:
+            statuses[urn] = 404
+            errors[urn] = {"status": 404, "message": f"Not Found: {urn}", "code": "NOT_FOUND"}
+            continue
+        statuses[urn] = 200
+        results[urn] = social_summary(state, post)
+    return json_response({"results": results, "statuses": statuses, "errors": errors})
+
+
+@router.get("/rest/networkSizes/{urn}")
+async def network_sizes(request: Request, urn: str) -> Response:
+    """An organization's follower count: ``edgeType=COMPANY_FOLLOWED_BY_MEMBER`` (Organization
+    Lookup API); ``firstDegreeSize`` is the number of members following it."""
+    state = sandbox(request)
+    member(request)  # any member may read any organization's follower count
+    if request.query_params.get("edgeType") != "COMPANY_FOLLOWED_BY_MEMBER":
+        return api_error(400, "edgeType COMPANY_FOLLOWED_BY_MEMBER is required", "ILLEGAL_ARGUMENT")
+    kind, _, ident = unquote(urn).removeprefix("urn:li:").partition(":")
+    org = state.account(NAME, ident)
+    if kind != "organization" or org is None or org.kind != "organization":
+        return api_error(404, "Not Found", "NOT_FOUND")
+    return json_response({"firstDegreeSize": metrics.followers(state, org)})
+
+
+@router.get("/rest/memberFollowersCount")
+async def member_followers_count(request: Request) -> Response:
+    """``?q=me``: how many members follow the authenticated member (r_member_followersCount)."""
+    state = sandbox(request)
+    _, me = member(request, "r_member_followersCount")
+    if request.query_params.get("q") != "me":
+        return api_error(400, "q=me is required", "ILLEGAL_ARGUMENT")
+    return json_response(
+        {
+            "elements": [{"memberFollowersCount": metrics.followers(state, me)}],
+            "paging": {"count": 10, "start": 0, "links": []},
+        }
+    )
+
+
 @router.get("/rest/socialActions/{urn}")
 async def social_actions(request: Request, urn: str) -> Response:
     state = sandbox(request)
@@ -802,17 +874,7 @@ async def social_actions(request: Request, urn: str) -> Response:
     post = state.post(NAME, unquote(urn))
     if post is None:
         return api_error(404, "Not Found", "NOT_FOUND")
-    c = metrics.post_counts(state, post)
-    return json_response(
-        {
-            "target": post.id,
-            "likesSummary": {"totalLikes": c.likes, "likedByCurrentUser": False},
-            "commentsSummary": {
-                "aggregatedTotalComments": c.comments,
-                "totalFirstLevelComments": c.comments,
-            },
-        }
-    )
+    return json_response(social_summary(state, post))
 
 
 def truth(state: SandboxState, post: Post) -> dict[str, Any]:

@@ -642,12 +642,19 @@ def media_includes(posts: list[Post], expansions: Sequence[str]) -> list[dict[st
     ]
 
 
+PRIVATE_FIELDS = ("non_public_metrics", "organic_metrics")
+
+
+def private_allowed(state: SandboxState, post: Post, who: Caller) -> bool:
+    """X shows private metrics only of the caller's own tweets of the last 30 days."""
+    young = state.clock.now() - post.created_at < PRIVATE_METRICS_DAYS * DAY
+    return post.account_id == who.account.id and young
+
+
 def tweet_json(
     state: SandboxState,
     post: Post,
     fields: list[str],
-    who: Caller,
-    errors: list[dict[str, Any]],
     expansions: Sequence[str] = (),
 ) -> dict[str, Any]:
     tweet: dict[str, Any] = {
@@ -664,28 +671,35 @@ def tweet_json(
         tweet["attachments"] = {"media_keys": [m["media_key"] for m in post.media]}
     if "public_metrics" in fields:
         tweet["public_metrics"] = public_metrics(state, post)
-    private = [f for f in ("non_public_metrics", "organic_metrics") if f in fields]
+    private = [f for f in PRIVATE_FIELDS if f in fields]
     if private:
-        young = state.clock.now() - post.created_at < PRIVATE_METRICS_DAYS * DAY
-        if post.account_id == who.account.id and young:
-            values = private_metrics(state, post)
-            tweet.update({f: values[f] for f in private})
-        else:
-            errors.extend(not_authorized_field(post.id, f) for f in private)
+        values = private_metrics(state, post)
+        tweet.update({f: values[f] for f in private})
     return tweet
 
 
 def render_tweets(
-    request: Request, who: Caller, posts: list[Post], errors: list[dict[str, Any]]
+    request: Request,
+    who: Caller,
+    posts: list[Post],
+    errors: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """``data``, ``includes`` and ``errors`` for tweets read with the request's ``tweet.fields``
-    and ``expansions``; keys without content are left out, as X does."""
+    and ``expansions``; keys without content are left out, as X does.
+
+    With private metrics asked for, X returns only the caller's own tweets of the last 30
+    days: any other tweet is left out of ``data`` with a ``not-authorized-for-field`` error."""
     state, params = sandbox(request), request.query_params
     fields = split_list(params.get("tweet.fields"))
     expansions = split_list(params.get("expansions"))
+    private = [f for f in PRIVATE_FIELDS if f in fields]
+    if private:
+        refused = [p for p in posts if not private_allowed(state, p, who)]
+        posts = [p for p in posts if private_allowed(state, p, who)]
+        errors.extend(not_authorized_field(p.id, f) for p in refused for f in private)
     body: dict[str, Any] = {}
     if posts:
-        body["data"] = [tweet_json(state, p, fields, who, errors, expansions) for p in posts]
+        body["data"] = [tweet_json(state, p, fields, expansions) for p in posts]
     media = media_includes(posts, expansions)
     if media:
         body["includes"] = {"media": media}
@@ -717,7 +731,8 @@ async def get_tweet(request: Request, tweet_id: str) -> Response:
     if post is None:
         return json_response({"errors": [not_found(tweet_id, "id")]}, headers=who.headers)
     body = render_tweets(request, who, [post], [])
-    body["data"] = body["data"][0]  # one tweet, not a list
+    if "data" in body:
+        body["data"] = body["data"][0]  # one tweet, not a list
     return json_response(body, headers=who.headers)
 
 
@@ -741,6 +756,10 @@ async def user_tweets(request: Request, user_id: str) -> Response:
     since = parse_start_time(params["start_time"]) if params.get("start_time") else 0.0
     if since is None:
         return invalid_request("Invalid start_time: YYYY-MM-DDTHH:mm:ssZ", "start_time")
+    fields = split_list(params.get("tweet.fields"))
+    if user_id == who.account.id and any(f in PRIVATE_FIELDS for f in fields):
+        # "The results will automatically adjust to only include Posts from the last 30 days."
+        since = max(since, state.clock.now() - PRIVATE_METRICS_DAYS * DAY)
     posts = list(state.posts_since(NAME, user_id, since))
     start = int(params.get("pagination_token", "0") or 0)
     page = posts[start : start + max_results]

@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from sandbox import metrics, oauth
 from sandbox.media import sniff
@@ -314,6 +315,15 @@ def list_response(
     return json_response(body)
 
 
+def rounded(subscribers: int) -> int:
+    """Since September 2019 the Data API gives subscriber counts above 1,000 rounded down to
+    three significant figures (only YouTube Studio shows the exact number)."""
+    if subscribers < 1_000:
+        return subscribers
+    unit = 10 ** (len(str(subscribers)) - 3)
+    return subscribers // unit * unit
+
+
 def uploads_playlist(account: Account) -> str:
     return "UU" + account.id[2:]
 
@@ -336,10 +346,11 @@ async def channels_list(request: Request) -> Response:
             "thumbnails": {"default": {"url": f"https://yt3.ggpht.com/{me.id}"}},
         }
     if "statistics" in parts:
+        hidden = bool(me.data.get("hidden_subscriber_count"))
         item["statistics"] = {
             "viewCount": str(sum(metrics.post_counts(state, v).views for v in videos)),
-            "subscriberCount": str(metrics.followers(state, me)),
-            "hiddenSubscriberCount": False,
+            **({} if hidden else {"subscriberCount": str(rounded(metrics.followers(state, me)))}),
+            "hiddenSubscriberCount": hidden,
             "videoCount": str(len(videos)),
         }
     if "contentDetails" in parts:
@@ -666,6 +677,28 @@ async def reports(request: Request) -> Response:
 
 def truth(state: SandboxState, post: Post) -> dict[str, Any]:
     return {"statistics": video_json(state, post, ["statistics"])["statistics"]}
+
+
+# control API --------------------------------------------------------------------------------
+control = APIRouter(prefix="/_sandbox/youtube", tags=["control"])
+
+
+class ChannelSettings(BaseModel):
+    hidden_subscriber_count: bool | None = Field(
+        None, description="the owner hides the channel's subscriber count"
+    )
+
+
+@control.put("/channels/{account}")
+async def set_channel(request: Request, account: str, body: ChannelSettings) -> Response:
+    """Change a channel's settings as its owner would in YouTube Studio (channel id or
+    username)."""
+    state = sandbox(request)
+    found = state.account(NAME, account) or state.user_by_name(NAME, account)
+    if found is None:
+        return json_response({"error": "NotFound", "detail": "no such YouTube channel"}, 404)
+    found.data.update(body.model_dump(exclude_none=True))
+    return json_response({"id": found.id, **found.data})
 
 
 def is_quota_error(body: bytes) -> bool:

@@ -18,25 +18,37 @@ the publisher serves.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from socialseed.platforms.base import (
+    AccountMetrics,
     Authorization,
     Connection,
     ErrorKind,
+    ItemFailure,
     MediaKind,
+    MetricsBatch,
     Pending,
     Platform,
     PlatformError,
     Post,
+    PostListing,
+    PostMetrics,
     Profile,
     PublishedPost,
     TokenSet,
 )
-from socialseed.platforms.graph import GRAPH_VERSION, GraphProvider
-from socialseed.platforms.parsing import JSON, parse_time
+from socialseed.platforms.graph import (
+    GRAPH_VERSION,
+    MAX_BATCH,
+    GraphProvider,
+    insight_values,
+    last_utc_day,
+)
+from socialseed.platforms.parsing import JSON, as_int, parse_time
 from socialseed.platforms.provider import Call
 from socialseed.platforms.publishing import id_in, looked_for_since, posted_since, same_text
 
@@ -49,6 +61,25 @@ MAX_PAGES_OF_PAGES = 20  # /me/accounts pages of 100: a safety stop, not a real 
 MAX_FEED_PAGES = 10  # feed pages of 100 read when looking for an in-doubt post: a safety stop
 #: How long to wait before asking again about a video being processed.
 VIDEO_POLL = 10.0
+#: Post insights by their current names (Meta retired the impression metrics in 2025:
+#: ``post_impressions*`` and ``post_engaged_users`` answer errors).
+POST_INSIGHTS = (
+    "post_total_media_view_unique",
+    "post_media_view",
+    "post_reactions_by_type_total",
+    "post_clicks",
+)
+#: One batch item per post: ``shares`` is absent until someone shares the post (Graph omits
+#: it), the comment count comes from the ``comments`` summary, the insights by expansion.
+POST_FIELDS = (
+    "shares,comments.limit(0).summary(true),insights.metric(" + ",".join(POST_INSIGHTS) + ")"
+)
+PAGE_INSIGHTS = (
+    "page_total_media_view_unique",
+    "page_media_view",
+    "page_post_engagements",
+    "page_daily_follows",
+)
 
 
 class FacebookProvider(GraphProvider):
@@ -296,6 +327,105 @@ class FacebookProvider(GraphProvider):
                 return None
             params["after"] = str(after)
         return None
+
+    # analytics -----------------------------------------------------------------------------
+    metrics_batch_size = MAX_BATCH
+
+    def metrics_cost(self, ids: int) -> int:
+        """Meta counts every item of a batch request as one call."""
+        return ids
+
+    async def list_posts(self, tokens: TokenSet, since: datetime) -> PostListing:
+        """``/{page-id}/published_posts`` (every post the page published, made with SocialSeed
+        or not), ``since`` given to Graph too so older pages are never read."""
+        page = await self.page_id(tokens)
+        params = {
+            "fields": "id,message,created_time,permalink_url",
+            "since": str(int(since.timestamp())),
+        }
+        return await self.timeline(
+            tokens,
+            f"/{page}/published_posts",
+            params,
+            since,
+            "message",
+            "created_time",
+            "permalink_url",
+        )
+
+    async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
+        """Every post's node in one Graph batch request, each item asking the post's shares,
+        its comment count and, by field expansion, its insights: one item per post."""
+        if not ids:
+            return MetricsBatch((), calls=0)
+        query = urlencode({"fields": POST_FIELDS})
+        answers, signals = await self.graph_batch(tokens, [f"{i}?{query}" for i in ids])
+        found: list[PostMetrics] = []
+        failures: list[ItemFailure] = []
+        for post_id, answer in zip(ids, answers, strict=True):
+            if not answer.ok:
+                failures.append(self.item_failure(post_id, answer))
+                continue
+            values = insight_values(answer.body.get("insights") or {})
+            if not values:
+                failures.append(self.out_of_window(post_id))
+                continue
+            found.append(post_metrics(post_id, values, answer.body))
+        return MetricsBatch(tuple(found), tuple(failures), calls=1, signals=signals)
+
+    async def fetch_account_metrics(self, tokens: TokenSet) -> AccountMetrics:
+        """The page's follower count and its insights for the last complete UTC day (views
+        and reach of everything the page showed that day)."""
+        page = await self.page_id(tokens)
+        node, _ = await self.graph_read(
+            f"/{page}", tokens, {"fields": "id,followers_count,fan_count"}
+        )
+        start, end = last_utc_day(self.clock())
+        insights, signals = await self.graph_read(
+            f"/{page}/insights",
+            tokens,
+            {
+                "metric": ",".join(PAGE_INSIGHTS),
+                "period": "day",
+                "since": str(int(start.timestamp())),
+                "until": str(int(end.timestamp())),
+            },
+        )
+        values = insight_values(insights)
+        return AccountMetrics(
+            followers=as_int(node.get("followers_count", node.get("fan_count"))),
+            views=as_int(values.get("page_media_view")),
+            reach=as_int(values.get("page_total_media_view_unique")),
+            raw={"page": node, "insights": insights},
+            calls=2,
+            signals=signals,
+        )
+
+
+def reactions_total(value: Any) -> int | None:
+    """``post_reactions_by_type_total`` is ``{"like": n, "love": m, ...}``: likes are all of
+    them, as the post shows them."""
+    if not isinstance(value, dict):
+        return as_int(value)
+    counts = [as_int(v) for v in value.values()]
+    return sum(c for c in counts if c is not None)
+
+
+def post_metrics(post_id: str, values: Mapping[str, Any], raw: JSON) -> PostMetrics:
+    comments = raw.get("comments")
+    summary = comments.get("summary") if isinstance(comments, dict) else None
+    shares = raw.get("shares")
+    return PostMetrics(
+        post_id=post_id,
+        views=as_int(values.get("post_media_view")),
+        reach=as_int(values.get("post_total_media_view_unique")),
+        likes=reactions_total(values.get("post_reactions_by_type_total")),
+        comments=as_int(summary.get("total_count")) if isinstance(summary, dict) else None,
+        # Graph leaves ``shares`` out while the count is 0 (the node itself was read).
+        shares=as_int(shares.get("count")) if isinstance(shares, dict) else 0,
+        clicks=as_int(values.get("post_clicks")),
+        raw=raw,
+    )
 
 
 def post_url(post_id: str) -> str:

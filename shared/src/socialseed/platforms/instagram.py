@@ -15,32 +15,52 @@ interruption, whether that post exists (``PUBLISHED``) or not yet.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from cachetools import LRUCache
 
 from socialseed.platforms.base import (
+    AccountMetrics,
     Authorization,
     ErrorKind,
+    ItemFailure,
     Media,
     MediaKind,
+    MetricsBatch,
     Pending,
     Platform,
     PlatformError,
+    PlatformsConfig,
     Post,
+    PostListing,
+    PostMetrics,
     Profile,
     PublishedPost,
+    RateSignal,
     TokenSet,
 )
-from socialseed.platforms.graph import GraphProvider
+from socialseed.platforms.graph import (
+    INVALID_PARAMETER,
+    MAX_BATCH,
+    BatchAnswer,
+    GraphProvider,
+    graph_error,
+    insight_values,
+    last_utc_day,
+)
 from socialseed.platforms.parsing import (
     JSON,
     as_int,
     json_object,
     parse_time,
+    utcnow,
 )
-from socialseed.platforms.provider import Call
+from socialseed.platforms.provider import Call, Clock
 from socialseed.platforms.publishing import posted_since, same_text
 
 WWW = "https://www.instagram.com"
@@ -68,6 +88,19 @@ CONTAINER_FAILURES = {
 }
 
 FAILED_CONTAINER_CODES = frozenset(f"container_{status.lower()}" for status in CONTAINER_FAILURES)
+
+# Media insights by their current names, per ``media_product_type``: Meta retired
+# ``impressions``, ``plays`` and ``video_views`` (v22.0: "use views instead"), and each metric
+# is valid only for some kinds of media: asking a story for ``likes`` fails the request.
+FEED_INSIGHTS = ("views", "reach", "likes", "comments", "shares", "saved", "total_interactions")
+REELS_INSIGHTS = (*FEED_INSIGHTS, "ig_reels_avg_watch_time", "ig_reels_video_view_total_time")
+STORY_INSIGHTS = ("views", "reach", "shares", "total_interactions")
+INSIGHTS_BY_PRODUCT = {"FEED": FEED_INSIGHTS, "REELS": REELS_INSIGHTS, "STORY": STORY_INSIGHTS}
+#: How many media types a provider remembers (learnt from listings and from refusals).
+KNOWN_MEDIA = 50_000
+#: Instagram's insights lag up to 48 hours: account insights are asked for the last UTC day
+#: that is complete that long ago, so the day's numbers are final.
+ACCOUNT_INSIGHTS_LAG = timedelta(hours=48)
 
 
 @dataclass(frozen=True)
@@ -110,6 +143,15 @@ class InstagramProvider(GraphProvider):
         "instagram_business_manage_insights",
     )
     graph_host = GRAPH
+
+    def __init__(
+        self, config: PlatformsConfig, client: httpx.AsyncClient, *, clock: Clock = utcnow
+    ) -> None:
+        super().__init__(config, client, clock=clock)
+        # media id -> media_product_type (FEED, REELS, STORY), so each media is asked only the
+        # insights valid for its kind; unknown media are asked those valid for every feed
+        # post and reel, and a story refusing them is asked again with a story's.
+        self.media_products: LRUCache[str, str] = LRUCache(KNOWN_MEDIA)
 
     def authorize(self, *, state: str, redirect_uri: str) -> Authorization:
         params = {
@@ -328,3 +370,125 @@ class InstagramProvider(GraphProvider):
                 str(item["id"]), item.get("permalink"), parse_time(item.get("timestamp"))
             )
         return None
+
+    # analytics -----------------------------------------------------------------------------
+    metrics_batch_size = MAX_BATCH
+
+    def metrics_cost(self, ids: int) -> int:
+        """Meta counts every item of a batch request as one call."""
+        return ids
+
+    async def list_posts(self, tokens: TokenSet, since: datetime) -> PostListing:
+        """``/{ig-user-id}/media`` newest first (it takes no ``since``: the cursors are read
+        until a media older than ``since``); each media's type is remembered for its
+        insights."""
+        params = {"fields": "id,timestamp,caption,permalink,media_type,media_product_type"}
+        return await self.timeline(
+            tokens,
+            f"/{self.user_node(tokens)}/media",
+            params,
+            since,
+            "caption",
+            "timestamp",
+            "permalink",
+        )
+
+    def remember(self, item: JSON) -> None:
+        product = item.get("media_product_type")
+        if isinstance(product, str) and product in INSIGHTS_BY_PRODUCT:
+            self.media_products[str(item["id"])] = product
+
+    def insights_url(self, media_id: str, product: str | None) -> str:
+        metrics = INSIGHTS_BY_PRODUCT.get(product or "FEED", FEED_INSIGHTS)
+        return f"{media_id}/insights?{urlencode({'metric': ','.join(metrics)})}"
+
+    async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
+        """Every media's ``/{ig-media-id}/insights`` in one Graph batch request (a second one
+        only for stories not yet known as such, which refuse a feed post's metrics)."""
+        if not ids:
+            return MetricsBatch((), calls=0)
+        urls = [self.insights_url(i, self.media_products.get(i)) for i in ids]
+        answers, signals = await self.graph_batch(tokens, urls)
+        calls = 1
+        by_id = dict(zip(ids, answers, strict=True))
+        stories = [i for i, a in by_id.items() if wrong_metrics(a) and i not in self.media_products]
+        if stories:
+            retried, signals = await self.graph_batch(
+                tokens, [self.insights_url(i, "STORY") for i in stories]
+            )
+            calls += 1
+            for media_id, answer in zip(stories, retried, strict=True):
+                if answer.ok:
+                    self.media_products[media_id] = "STORY"
+                by_id[media_id] = answer
+        found: list[PostMetrics] = []
+        failures: list[ItemFailure] = []
+        for media_id in ids:
+            answer = by_id[media_id]
+            values = insight_values(answer.body) if answer.ok else {}
+            if not answer.ok:
+                failures.append(self.item_failure(media_id, answer))
+            elif not values:
+                failures.append(self.out_of_window(media_id))
+            else:
+                found.append(media_metrics(media_id, values, answer.body))
+        return MetricsBatch(tuple(found), tuple(failures), calls=calls, signals=signals)
+
+    async def fetch_account_metrics(self, tokens: TokenSet) -> AccountMetrics:
+        """Followers, follows and media counts, and the reach and views of the last UTC day
+        whose insights are final (see ``ACCOUNT_INSIGHTS_LAG``)."""
+        node_id = self.user_node(tokens)
+        node, _ = await self.graph_read(
+            f"/{node_id}", tokens, {"fields": "id,followers_count,follows_count,media_count"}
+        )
+        start, end = last_utc_day(self.clock() - ACCOUNT_INSIGHTS_LAG)
+        insights, signals = await self.account_insights(tokens, node_id, start, end)
+        values = insight_values(insights)
+        return AccountMetrics(
+            followers=as_int(node.get("followers_count")),
+            following=as_int(node.get("follows_count")),
+            posts=as_int(node.get("media_count")),
+            views=as_int(values.get("views")),
+            reach=as_int(values.get("reach")),
+            raw={"account": node, "insights": insights},
+            calls=2,
+            signals=signals,
+        )
+
+    async def account_insights(
+        self, tokens: TokenSet, node_id: str, start: datetime, end: datetime
+    ) -> tuple[JSON, tuple[RateSignal, ...]]:
+        return await self.graph_read(
+            f"/{node_id}/insights",
+            tokens,
+            {
+                "metric": "reach,views",
+                "metric_type": "total_value",
+                "period": "day",
+                "since": str(int(start.timestamp())),
+                "until": str(int(end.timestamp())),
+            },
+        )
+
+
+def wrong_metrics(answer: BatchAnswer) -> bool:
+    """The media refused the metrics asked (``metric[i] must be one of ...``): not its kind's."""
+    error = graph_error(answer.body)
+    return error.get("code") == INVALID_PARAMETER and "must be one of" in str(
+        error.get("message") or ""
+    )
+
+
+def media_metrics(media_id: str, values: Mapping[str, Any], raw: JSON) -> PostMetrics:
+    total_ms = as_int(values.get("ig_reels_video_view_total_time"))
+    return PostMetrics(
+        post_id=media_id,
+        views=as_int(values.get("views")),
+        reach=as_int(values.get("reach")),
+        likes=as_int(values.get("likes")),
+        comments=as_int(values.get("comments")),
+        shares=as_int(values.get("shares")),
+        saves=as_int(values.get("saved")),
+        watch_time_s=None if total_ms is None else total_ms / 1000,
+        raw=raw,
+    )

@@ -17,7 +17,7 @@ vault's answer carries the id; else ``/v2/userinfo`` is asked).
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -25,13 +25,20 @@ from urllib.parse import quote
 import httpx
 
 from socialseed.platforms.base import (
+    AccountMetrics,
     ErrorKind,
+    ItemFailure,
+    ListedPost,
     Media,
     MediaKind,
+    MetricsBatch,
+    MetricsGap,
     Pending,
     Platform,
     PlatformError,
     Post,
+    PostListing,
+    PostMetrics,
     Profile,
     PublishedPost,
     TokenSet,
@@ -59,6 +66,14 @@ PROCESSING_POLL = 5.0
 #: Pages of recent posts read when looking for an in-doubt post: a safety stop.
 MAX_POST_PAGES = 5
 POSTS_PER_PAGE = 50
+#: The Posts API's largest page, and a safety stop on the pages one listing reads.
+LIST_PAGE = 100
+MAX_LIST_PAGES = 100
+#: URNs per ``organizationalEntityShareStatistics`` call. LinkedIn documents no maximum for
+#: ``shares=List(...)``/``ugcPosts=List(...)``; the URNs travel URL-encoded in the query string
+#: (about 40 characters each), and 20 keep the request near 1 KB, far below the URL lengths
+#: proxies and Rest.li's servers refuse (past which LinkedIn wants query tunnelling).
+SHARE_STATISTICS_BATCH = 20
 
 
 class LinkedInProvider(OAuth2Provider):
@@ -119,6 +134,30 @@ class LinkedInProvider(OAuth2Provider):
     async def author(self, tokens: TokenSet) -> str:
         member = tokens.platform_user_id or (await self.profile(tokens)).platform_user_id
         return f"urn:li:person:{member}"
+
+    async def account_urn(self, tokens: TokenSet) -> str:
+        """The account the tokens act for: an organization (its page) when the account's id
+        is an organization URN or a bare organization number (members' ids are never all
+        digits), else the member."""
+        ident = tokens.platform_user_id or ""
+        if ident.startswith("urn:li:"):
+            return ident
+        if ident.isdigit():
+            return f"urn:li:organization:{ident}"
+        return await self.author(tokens)
+
+    async def rest_get(self, tokens: TokenSet, path: str, query: str = "") -> JSON:
+        """A GET of the REST API; ``query`` is sent as written (Rest.li's ``List(...)`` must
+        keep its parentheses and commas, the URNs inside percent-encoded)."""
+        url = self.url((API, f"/rest/{path}")) + (f"?{query}" if query else "")
+        return await self.send_json(Call.API, "GET", url, headers=self.rest_headers(tokens))
+
+    async def posts_page(self, tokens: TokenSet, author: str, start: int, count: int) -> list[JSON]:
+        """One page of the author's posts, newest first."""
+        query = f"q=author&author={quote(author, safe='')}&count={count}"
+        query += f"&start={start}&sortBy=CREATED"
+        body = await self.rest_get(tokens, "posts", query)
+        return [e for e in body.get("elements") or [] if isinstance(e, dict)]
 
     async def publish(
         self, tokens: TokenSet, post: Post, progress: Mapping[str, Any] | None = None
@@ -264,15 +303,7 @@ class LinkedInProvider(OAuth2Provider):
         author = await self.author(tokens)
         oldest_ms = looked_for_since(since).timestamp() * 1000
         for page in range(MAX_POST_PAGES):
-            query = f"q=author&author={quote(author, safe='')}&count={POSTS_PER_PAGE}"
-            query += f"&start={page * POSTS_PER_PAGE}&sortBy=CREATED"
-            body = await self.send_json(
-                Call.API,
-                "GET",
-                self.url((API, f"/rest/posts?{query}")),
-                headers=self.rest_headers(tokens),
-            )
-            elements = [e for e in body.get("elements") or [] if isinstance(e, dict)]
+            elements = await self.posts_page(tokens, author, page * POSTS_PER_PAGE, POSTS_PER_PAGE)
             for element in elements:
                 created = as_int(element.get("createdAt")) or 0
                 if created >= oldest_ms and is_post_of(element, post):
@@ -286,6 +317,148 @@ class LinkedInProvider(OAuth2Provider):
             ):
                 return None
         return None
+
+    # analytics -----------------------------------------------------------------------------
+    metrics_batch_size = SHARE_STATISTICS_BATCH
+
+    async def list_posts(self, tokens: TokenSet, since: datetime) -> PostListing:
+        """The member's or organization's posts (``/rest/posts?q=author``), newest first,
+        100 a page until one older than ``since``."""
+        author = await self.account_urn(tokens)
+        oldest_ms = since.timestamp() * 1000
+        posts: list[ListedPost] = []
+        calls = 0
+        for page in range(MAX_LIST_PAGES):
+            elements = await self.posts_page(tokens, author, page * LIST_PAGE, LIST_PAGE)
+            calls += 1
+            for element in elements:
+                created = as_int(element.get("publishedAt") or element.get("createdAt"))
+                if created is None or created < oldest_ms or not element.get("id"):
+                    continue
+                text = element.get("commentary")
+                posts.append(
+                    ListedPost(
+                        id=str(element["id"]),
+                        published_at=datetime.fromtimestamp(created / 1000, UTC),
+                        url=post_url(str(element["id"])),
+                        text=text if isinstance(text, str) else None,
+                    )
+                )
+            created_all = [as_int(e.get("createdAt")) or 0 for e in elements]
+            if len(elements) < LIST_PAGE or any(c < oldest_ms for c in created_all):
+                break
+        posts.sort(key=lambda p: p.published_at, reverse=True)
+        return PostListing(tuple(posts), calls=calls)
+
+    async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
+        """An organization's posts: one ``organizationalEntityShareStatistics`` call for all
+        (lifetime totals: impressions, unique impressions, clicks, reactions, comments,
+        reshares). A member's posts: one batch ``socialActions`` call (reactions and comments,
+        all LinkedIn gives an app about a member's posts without the creator analytics
+        program). A post missing from the statistics is looked up in ``socialActions`` (one
+        more call for all of them): gone, or past the statistics' 12-month window."""
+        if not ids:
+            return MetricsBatch((), calls=0)
+        if len(ids) > self.metrics_batch_size:
+            raise ValueError(f"at most {self.metrics_batch_size} posts a call")
+        account = await self.account_urn(tokens)
+        if not account.startswith("urn:li:organization:"):
+            found, refused = await self.social_actions(tokens, ids)
+            return MetricsBatch(tuple(found), tuple(refused), calls=1)
+        stats = await self.rest_get(
+            tokens, "organizationalEntityShareStatistics", share_query(account, ids)
+        )
+        by_urn: dict[str, JSON] = {}
+        for element in stats.get("elements") or []:
+            if isinstance(element, dict):
+                urn = element.get("share") or element.get("ugcPost")
+                if urn:
+                    by_urn[str(urn)] = element
+        metrics = [share_metrics(urn, by_urn[urn]) for urn in ids if urn in by_urn]
+        missing = [urn for urn in ids if urn not in by_urn]
+        failures: list[ItemFailure] = []
+        calls = 1
+        if missing:
+            alive, gone = await self.social_actions(tokens, missing)
+            calls += 1
+            failures = gone + [
+                ItemFailure(
+                    m.post_id,
+                    MetricsGap.OUT_OF_WINDOW,
+                    "LinkedIn reports share statistics for the last 12 months only",
+                )
+                for m in alive
+            ]
+        return MetricsBatch(tuple(metrics), tuple(failures), calls=calls)
+
+    async def social_actions(
+        self, tokens: TokenSet, ids: Sequence[str]
+    ) -> tuple[list[PostMetrics], list[ItemFailure]]:
+        """BATCH_GET ``/rest/socialActions?ids=List(...)``: likes and comments of each post;
+        a post LinkedIn answers 404 for is gone."""
+        query = "ids=List(" + ",".join(quote(urn, safe="") for urn in ids) + ")"
+        body = await self.rest_get(tokens, "socialActions", query)
+        results = body.get("results") or {}
+        errors = body.get("errors") or {}
+        found: list[PostMetrics] = []
+        failures: list[ItemFailure] = []
+        for urn in ids:
+            result = results.get(urn)
+            if isinstance(result, dict):
+                found.append(
+                    PostMetrics(
+                        post_id=urn,
+                        likes=as_int((result.get("likesSummary") or {}).get("totalLikes")),
+                        comments=as_int(
+                            (result.get("commentsSummary") or {}).get("aggregatedTotalComments")
+                        ),
+                        raw=result,
+                    )
+                )
+                continue
+            error: JSON = errors[urn] if isinstance(errors.get(urn), dict) else {}
+            status = as_int(error.get("status")) or as_int((body.get("statuses") or {}).get(urn))
+            message = str(error.get("message") or "no answer for this post")
+            gap = MetricsGap.DELETED if status == 404 else MetricsGap.UNAVAILABLE
+            failures.append(ItemFailure(urn, gap, f"LinkedIn: {message}"))
+        return found, failures
+
+    async def fetch_account_metrics(self, tokens: TokenSet) -> AccountMetrics:
+        """Followers: an organization's from ``networkSizes`` (members following the page), a
+        member's from ``memberFollowersCount?q=me`` (scope ``r_member_followersCount``)."""
+        account = await self.account_urn(tokens)
+        if account.startswith("urn:li:organization:"):
+            query = "edgeType=COMPANY_FOLLOWED_BY_MEMBER"
+            body = await self.rest_get(tokens, f"networkSizes/{quote(account, safe='')}", query)
+            return AccountMetrics(followers=as_int(body.get("firstDegreeSize")), raw=body)
+        body = await self.rest_get(tokens, "memberFollowersCount", "q=me")
+        elements = [e for e in body.get("elements") or [] if isinstance(e, dict)]
+        followers = as_int(elements[0].get("memberFollowersCount")) if elements else None
+        return AccountMetrics(followers=followers, raw=body)
+
+
+def share_query(organization: str, ids: Sequence[str]) -> str:
+    """``organizationalEntityShareStatistics`` for these posts: shares and ugcPosts apart."""
+    query = f"q=organizationalEntity&organizationalEntity={quote(organization, safe='')}"
+    for key, prefix in (("shares", "urn:li:share:"), ("ugcPosts", "urn:li:ugcPost:")):
+        urns = [quote(urn, safe="") for urn in ids if urn.startswith(prefix)]
+        if urns:
+            query += f"&{key}=List({','.join(urns)})"
+    return query
+
+
+def share_metrics(urn: str, element: JSON) -> PostMetrics:
+    stats = element.get("totalShareStatistics") or {}
+    return PostMetrics(
+        post_id=urn,
+        impressions=as_int(stats.get("impressionCount")),
+        reach=as_int(stats.get("uniqueImpressionsCount")),
+        likes=as_int(stats.get("likeCount")),
+        comments=as_int(stats.get("commentCount")),
+        shares=as_int(stats.get("shareCount")),
+        clicks=as_int(stats.get("clickCount")),
+        raw=element,
+    )
 
 
 def little_text(text: str) -> str:

@@ -11,11 +11,36 @@ the post's settings, the video's bytes (``FILE_UPLOAD``: chunks PUT to ``upload_
 ``PUBLISH_COMPLETE`` or ``FAILED``. TikTok has no idempotency key: an init whose media arrives is
 a post. The ``publish_id`` is therefore returned as progress *before* any byte is sent, and every
 later call and any reconciliation asks its status instead of starting again.
+
+Metrics come from the Display API (scope ``video.list``): ``POST /v2/video/list/`` pages the
+creator's public videos newest first (``max_count`` up to 20, ``cursor``, ``has_more``),
+``POST /v2/video/query/`` reads up to 20 videos by ``filters.video_ids`` (a video deleted, made
+private or not this creator's is absent from ``videos``), and ``user/info`` has the account's
+counters (scope ``user.info.stats``). TikTok's limits are per minute and no response tells what
+is left of them: no rate signals, the caller counts.
+
+=============  ===================================================================
+standard       TikTok Display API
+=============  ===================================================================
+views          ``view_count``
+video_views    ``view_count`` (every post is a video)
+likes          ``like_count``
+comments       ``comment_count``
+shares         ``share_count``
+impressions    None: not in the Display API
+reach          None
+saves          None
+clicks         None
+watch_time_s   None
+followers      ``follower_count`` (account)
+following      ``following_count`` (account)
+posts          ``video_count`` (account; ``likes_count`` stays in ``raw``)
+=============  ===================================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,16 +48,22 @@ from urllib.parse import urlsplit
 import httpx
 
 from socialseed.platforms.base import (
+    AccountMetrics,
     ErrorKind,
+    ListedPost,
     Media,
+    MetricsBatch,
     Pending,
     Platform,
     PlatformError,
     Post,
+    PostListing,
+    PostMetrics,
     Profile,
     PublishedPost,
     TokenSet,
 )
+from socialseed.platforms.fetching import batch_of, by_id, gone, newest_first
 from socialseed.platforms.oauth2 import OAuth2Provider
 from socialseed.platforms.parsing import (
     JSON,
@@ -67,6 +98,12 @@ CHUNK = 10 * 1024 * 1024
 # Processing takes well under a minute for most videos; moderation of a public post usually
 # under a minute, sometimes hours.
 PROCESSING_POLL, MODERATION_POLL = 10.0, 30.0
+COUNT_FIELDS = ("view_count", "like_count", "comment_count", "share_count")
+LIST_FIELDS = ",".join(("id", "create_time", "title", "share_url", *COUNT_FIELDS))
+QUERY_FIELDS = ",".join(("id", "create_time", *COUNT_FIELDS))
+ACCOUNT_FIELDS = "open_id,follower_count,following_count,likes_count,video_count"
+#: A safety stop for a listing: 500 pages of 20 videos.
+MAX_LIST_PAGES = 500
 # Switches the creator may turn on in post_info (each defaults to off).
 POST_SWITCHES = (
     "disable_comment",
@@ -143,6 +180,28 @@ def resume_offset(progress: Mapping[str, Any], status: JSON) -> int | None:
     ):
         return uploaded
     return None
+
+
+def listed_video(video: Any) -> ListedPost | None:
+    if not isinstance(video, dict) or not video.get("id"):
+        return None
+    published = parse_time(video.get("create_time"))  # epoch seconds
+    if published is None:
+        return None
+    return ListedPost(str(video["id"]), published, video.get("share_url"), video.get("title"))
+
+
+def video_metrics(video: JSON) -> PostMetrics:
+    views = as_int(video.get("view_count"))
+    return PostMetrics(
+        post_id=str(video["id"]),
+        views=views,
+        video_views=views,
+        likes=as_int(video.get("like_count")),
+        comments=as_int(video.get("comment_count")),
+        shares=as_int(video.get("share_count")),
+        raw=video,
+    )
 
 
 def envelope_error(body: JSON) -> JSON:
@@ -237,10 +296,72 @@ class TikTokProvider(OAuth2Provider):
             post_count=as_int(user.get("video_count")),
         )
 
+    # metrics ------------------------------------------------------------------------------
+    metrics_batch_size = 20
+    #: Videos per video/list page (TikTok takes at most 20).
+    list_page_size = 20
+
+    async def list_posts(self, tokens: TokenSet, since: datetime) -> PostListing:
+        """video/list from the newest video back, page by page, until a page reaches back
+        before ``since`` or TikTok has no more."""
+        body: JSON = {"max_count": self.list_page_size}
+        listed: list[ListedPost] = []
+        calls = 0
+        for _ in range(MAX_LIST_PAGES):
+            page = await self.api_post(tokens, "/v2/video/list/", body, fields=LIST_FIELDS)
+            calls += 1
+            found = [video for video in map(listed_video, page.get("videos") or []) if video]
+            listed += found
+            if not page.get("has_more") or any(v.published_at < since for v in found):
+                break
+            body = {**body, "cursor": page.get("cursor")}
+        return PostListing(newest_first(listed, since), calls)
+
+    async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
+        wanted = batch_of(ids, self.metrics_batch_size)
+        if not wanted:
+            return MetricsBatch((), calls=0)
+        page = await self.api_post(
+            tokens, "/v2/video/query/", {"filters": {"video_ids": wanted}}, fields=QUERY_FIELDS
+        )
+        videos = by_id(page.get("videos"))
+        metrics = tuple(video_metrics(videos[i]) for i in wanted if i in videos)
+        failures = gone(
+            wanted,
+            videos,
+            "TikTok no longer lists this video (deleted, made private or not this account's)",
+        )
+        return MetricsBatch(metrics, tuple(failures))
+
+    async def fetch_account_metrics(self, tokens: TokenSet) -> AccountMetrics:
+        body = await self.send_json(
+            Call.API,
+            "GET",
+            self.url((API, "/v2/user/info/")),
+            params={"fields": ACCOUNT_FIELDS},
+            headers=self.bearer(tokens),
+        )
+        user = (body.get("data") or {}).get("user") or {}
+        return AccountMetrics(
+            followers=as_int(user.get("follower_count")),
+            following=as_int(user.get("following_count")),
+            posts=as_int(user.get("video_count")),
+            raw=user,
+        )
+
     # publishing ---------------------------------------------------------------------------
-    async def api_post(self, tokens: TokenSet, path: str, body: JSON) -> JSON:
+    async def api_post(
+        self, tokens: TokenSet, path: str, body: JSON, *, fields: str | None = None
+    ) -> JSON:
+        """A Display or Content Posting API call's ``data`` (the Display API's reads name
+        the ``fields`` they return in the query)."""
         answer = await self.send_json(
-            Call.API, "POST", self.url((API, path)), json=body, headers=self.bearer(tokens)
+            Call.API,
+            "POST",
+            self.url((API, path)),
+            params={"fields": fields} if fields else None,
+            json=body,
+            headers=self.bearer(tokens),
         )
         data = answer.get("data")
         return data if isinstance(data, dict) else {}

@@ -14,30 +14,70 @@ The account's numeric id is ``tokens.platform_user_id`` (the token vault's answe
 ``/2/users/me`` is asked); its handle for the public URL is ``options["username"]`` (the worker
 passes the account's), else the URL is ``https://x.com/i/web/status/<id>``, which X redirects to
 ``https://x.com/<username>/status/<id>``.
+
+Metrics: ``GET /2/tweets?ids=`` takes 100 ids. Private metrics (``non_public_metrics``) are only
+given for the caller's own tweets of the last 30 days; asked for any other tweet, X leaves it out
+of ``data`` with a ``not-authorized-for-field`` error, so those ids are asked once more without
+them (a second call). A deleted tweet is a ``resource-not-found`` error. Every response carries
+``x-rate-limit-limit/remaining/reset`` for the endpoint's 15-minute window of this user: each
+becomes a :class:`RateSignal` of bucket ``x:<METHOD> <endpoint>:user:<id>``.
+
+=============  ===================================================================
+standard       X
+=============  ===================================================================
+views          ``public_metrics.impression_count`` (X shows it as "Views")
+impressions    ``public_metrics.impression_count``
+reach          None: X reports no unique reach
+likes          ``public_metrics.like_count``
+comments       ``public_metrics.reply_count``
+shares         ``public_metrics.retweet_count`` (quotes stay in ``raw``)
+saves          ``public_metrics.bookmark_count``
+clicks         ``non_public_metrics.url_link_clicks`` (None without private metrics)
+video_views    None: a media-level metric, not a tweet's
+watch_time_s   None
+followers      ``public_metrics.followers_count`` (account)
+following      ``public_metrics.following_count`` (account)
+posts          ``public_metrics.tweet_count`` (account)
+=============  ===================================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from socialseed.platforms.base import (
+    AccountMetrics,
     ErrorKind,
+    ItemFailure,
+    ListedPost,
     Media,
     MediaKind,
+    MetricsBatch,
+    MetricsGap,
     Pending,
     Platform,
     PlatformError,
     Post,
+    PostListing,
+    PostMetrics,
     Profile,
     PublishedPost,
+    RateSignal,
     TokenSet,
 )
+from socialseed.platforms.fetching import batch_of, by_id, latest_signals, newest_first
 from socialseed.platforms.oauth2 import OAuth2Provider
-from socialseed.platforms.parsing import JSON, as_int, seconds_until_epoch
+from socialseed.platforms.parsing import (
+    JSON,
+    as_int,
+    json_object,
+    parse_time,
+    seconds_until_epoch,
+)
 from socialseed.platforms.provider import Call
 from socialseed.platforms.publishing import (
     chunks,
@@ -54,6 +94,13 @@ TWEET_FIELDS = "created_at,conversation_id,referenced_tweets,attachments"
 #: Pages of 100 tweets read when looking for an in-doubt post: a safety stop.
 MAX_TIMELINE_PAGES = 10
 PROCESSING = ("pending", "in_progress")
+PUBLIC_FIELDS = "public_metrics,created_at"
+PRIVATE_FIELDS = PUBLIC_FIELDS + ",non_public_metrics"
+PROBLEMS = "https://api.twitter.com/2/problems/"
+NOT_FOUND = PROBLEMS + "resource-not-found"
+FIELD_REFUSED = PROBLEMS + "not-authorized-for-field"
+#: The user timeline reaches back 3,200 tweets: 32 pages of 100, and one to learn it ended.
+MAX_LIST_PAGES = 33
 
 
 class XProvider(OAuth2Provider):
@@ -265,28 +312,190 @@ class XProvider(OAuth2Provider):
 
     async def recent_tweets(self, tokens: TokenSet, since: datetime) -> list[JSON]:
         """The account's tweets created since ``since`` (minus clock skew), newest first."""
-        user_id = tokens.platform_user_id or (await self.profile(tokens)).platform_user_id
-        params = {
-            "start_time": looked_for_since(since).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "max_results": "100",
-            "exclude": "retweets",
-            "tweet.fields": TWEET_FIELDS,
-        }
+        user_id = await self.user_id(tokens)
         found: list[JSON] = []
-        for _ in range(MAX_TIMELINE_PAGES):
-            body = await self.send_json(
-                Call.API,
-                "GET",
-                self.url((API, f"/2/users/{user_id}/tweets")),
-                params=params,
-                headers=self.bearer(tokens),
+        start = looked_for_since(since)
+        async for page, _ in self.timeline(
+            tokens, user_id, start, TWEET_FIELDS, MAX_TIMELINE_PAGES
+        ):
+            found += tweets_in(page)
+        return found
+
+    async def user_id(self, tokens: TokenSet) -> str:
+        return tokens.platform_user_id or (await self.profile(tokens)).platform_user_id
+
+    async def timeline(
+        self, tokens: TokenSet, user_id: str, since: datetime, fields: str, max_pages: int
+    ) -> AsyncIterator[tuple[JSON, RateSignal | None]]:
+        """The pages of the user's own tweets (retweets left out) created since ``since``,
+        newest first, each with its rate signal."""
+        params = {
+            "start_time": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "max_results": str(self.timeline_page_size),
+            "exclude": "retweets",
+            "tweet.fields": fields,
+        }
+        endpoint = f"/2/users/{user_id}/tweets"
+        for _ in range(max_pages):
+            page, signal = await self.api_get(
+                tokens, endpoint, "GET /2/users/:id/tweets", user_id, params
             )
-            found += [t for t in body.get("data") or [] if isinstance(t, dict)]
-            next_token = (body.get("meta") or {}).get("next_token")
+            yield page, signal
+            next_token = (page.get("meta") or {}).get("next_token")
             if not next_token:
                 break
             params["pagination_token"] = str(next_token)
-        return found
+
+    async def api_get(
+        self,
+        tokens: TokenSet,
+        path: str,
+        endpoint: str,
+        user_id: str | None,
+        params: Mapping[str, str],
+    ) -> tuple[JSON, RateSignal | None]:
+        """A read and what its headers say about the window it was counted in."""
+        response = await self.send(
+            Call.API, "GET", self.url((API, path)), params=dict(params), headers=self.bearer(tokens)
+        )
+        body = json_object(response)
+        if body is None:
+            raise self.fail(
+                ErrorKind.TRANSIENT, response, detail="answered with something other than JSON"
+            )
+        if user_id is None:  # /2/users/me names the user in its answer
+            user_id = str((body.get("data") or {}).get("id") or "me")
+        return body, rate_signal(response, f"x:{endpoint}:user:{user_id}")
+
+    # metrics -------------------------------------------------------------------------------
+    metrics_batch_size = 100
+    #: Tweets per timeline page (X takes 5 to 100).
+    timeline_page_size = 100
+
+    async def list_posts(self, tokens: TokenSet, since: datetime) -> PostListing:
+        """The user timeline from ``start_time``, every page (``/2/users/me`` first when the
+        tokens do not name the user)."""
+        calls = 0 if tokens.platform_user_id else 1
+        user_id = await self.user_id(tokens)
+        listed: list[ListedPost] = []
+        signals: list[RateSignal | None] = []
+        async for page, signal in self.timeline(
+            tokens, user_id, since, "created_at", MAX_LIST_PAGES
+        ):
+            calls += 1
+            signals.append(signal)
+            for tweet in tweets_in(page):
+                published = parse_time(tweet.get("created_at"))
+                if published is not None:
+                    tweet_id = str(tweet["id"])
+                    url = f"{WWW}/i/web/status/{tweet_id}"
+                    listed.append(ListedPost(tweet_id, published, url, tweet.get("text")))
+        return PostListing(newest_first(listed, since), calls, latest_signals(signals))
+
+    async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
+        """One call with private metrics; the tweets X refused them for (not the caller's, or
+        older than 30 days) once more without."""
+        asked = batch_of(ids, self.metrics_batch_size)
+        # X refuses a whole call over one id that is not a number: such an id is no post.
+        failures = {
+            i: ItemFailure(i, MetricsGap.DELETED, "this is not an X post id")
+            for i in asked
+            if not i.isdigit()
+        }
+        wanted = [i for i in asked if i not in failures]
+        if not wanted:
+            return MetricsBatch((), tuple(failures.values()), calls=0)
+        tweets, errors, signals = await self.lookup(tokens, wanted, PRIVATE_FIELDS)
+        refused = [
+            i for i in wanted if i not in tweets and errors.get(i, {}).get("type") == FIELD_REFUSED
+        ]
+        calls = 1
+        if refused:
+            more, more_errors, more_signals = await self.lookup(tokens, refused, PUBLIC_FIELDS)
+            tweets |= more
+            errors |= more_errors
+            signals += more_signals
+            calls += 1
+        metrics = tuple(tweet_metrics(tweets[i]) for i in wanted if i in tweets)
+        failures |= {i: item_failure(i, errors.get(i)) for i in wanted if i not in tweets}
+        in_order = tuple(failures[i] for i in asked if i in failures)
+        return MetricsBatch(metrics, in_order, calls, latest_signals(signals))
+
+    async def lookup(
+        self, tokens: TokenSet, ids: list[str], fields: str
+    ) -> tuple[dict[str, JSON], dict[str, JSON], list[RateSignal | None]]:
+        """Tweets and errors by id."""
+        body, signal = await self.api_get(
+            tokens,
+            "/2/tweets",
+            "GET /2/tweets",
+            tokens.platform_user_id or "me",
+            {"ids": ",".join(ids), "tweet.fields": fields},
+        )
+        tweets = by_id(body.get("data"))
+        errors: dict[str, JSON] = {}
+        for error in body.get("errors") or []:
+            if isinstance(error, dict):
+                errors.setdefault(str(error.get("resource_id") or error.get("value")), error)
+        return tweets, errors, [signal]
+
+    async def fetch_account_metrics(self, tokens: TokenSet) -> AccountMetrics:
+        body, signal = await self.api_get(
+            tokens, "/2/users/me", "GET /2/users/me", None, {"user.fields": "public_metrics"}
+        )
+        user = body.get("data") or {}
+        counts = user.get("public_metrics") or {}
+        return AccountMetrics(
+            followers=as_int(counts.get("followers_count")),
+            following=as_int(counts.get("following_count")),
+            posts=as_int(counts.get("tweet_count")),
+            raw=user,
+            signals=latest_signals([signal]),
+        )
+
+
+def tweets_in(body: JSON) -> list[JSON]:
+    return [t for t in body.get("data") or [] if isinstance(t, dict)]
+
+
+def rate_signal(response: httpx.Response, bucket: str) -> RateSignal | None:
+    """``x-rate-limit-*``: the window's size, what is left of it and when it resets."""
+    headers = response.headers
+    limit = as_int(headers.get("x-rate-limit-limit"))
+    remaining = as_int(headers.get("x-rate-limit-remaining"))
+    reset = as_int(headers.get("x-rate-limit-reset"))
+    if limit is None and remaining is None and reset is None:
+        return None
+    reset_at = datetime.fromtimestamp(reset, UTC) if reset is not None else None
+    return RateSignal(bucket, limit=limit, remaining=remaining, reset_at=reset_at)
+
+
+def tweet_metrics(tweet: JSON) -> PostMetrics:
+    public = tweet.get("public_metrics") or {}
+    private = tweet.get("non_public_metrics") or {}
+    impressions = as_int(public.get("impression_count"))
+    return PostMetrics(
+        post_id=str(tweet["id"]),
+        views=impressions,
+        impressions=impressions,
+        likes=as_int(public.get("like_count")),
+        comments=as_int(public.get("reply_count")),
+        shares=as_int(public.get("retweet_count")),
+        saves=as_int(public.get("bookmark_count")),
+        clicks=as_int(private.get("url_link_clicks")),
+        raw=tweet,
+    )
+
+
+def item_failure(tweet_id: str, error: JSON | None) -> ItemFailure:
+    """Why X gave no tweet for this id: gone (deleted, or its author's account is), or
+    refused in X's words (a protected or suspended author)."""
+    if error is None:
+        return ItemFailure(tweet_id, MetricsGap.UNAVAILABLE, "X left this post out of its answer")
+    detail = str(error.get("detail") or error.get("title") or "X did not return this post")
+    if error.get("type") == NOT_FOUND:
+        return ItemFailure(tweet_id, MetricsGap.DELETED, detail)
+    return ItemFailure(tweet_id, MetricsGap.UNAVAILABLE, detail)
 
 
 def thread_of(post: Post) -> list[str]:

@@ -13,27 +13,60 @@ the last one creates the video, the only visible step. The session URI is progre
 so an interrupted upload resumes where YouTube stopped and a lost last answer is not a lost
 video. The video is then processed (``status.uploadStatus`` ``uploaded`` -> ``processed``, or
 ``failed``/``rejected``).
+
+Metrics come from the Data API, one quota unit per call whatever the parts: the channel's
+videos from its uploads playlist (``channels.list?mine=true&part=contentDetails``, then
+``playlistItems.list`` pages of 50; ``search.list`` would cost 100 units a page), a video's
+counts from ``videos.list?part=statistics&id=`` (50 ids a call; a deleted video, or one that is
+not there for this channel, is simply absent from ``items``), the channel's from
+``channels.list?mine=true&part=statistics``. No response says anything about the quota left:
+the caller counts the units (no rate signals).
+
+=============  ===================================================================
+standard       YouTube Data API
+=============  ===================================================================
+views          ``statistics.viewCount``
+video_views    ``statistics.viewCount`` (every post is a video)
+likes          ``statistics.likeCount`` (None when the owner hides it)
+comments       ``statistics.commentCount`` (None when comments are off)
+impressions    None: only YouTube Studio shows thumbnail impressions
+reach          None
+shares         None: only the Analytics API reports shares
+saves          None: ``favoriteCount`` is deprecated and always 0
+clicks         None
+watch_time_s   None: only the Analytics API reports watch time
+followers      ``statistics.subscriberCount`` (None when ``hiddenSubscriberCount``)
+following      None: a channel follows no one in the Data API
+posts          ``statistics.videoCount``
+views          ``statistics.viewCount`` (account: the channel's total)
+=============  ===================================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import httpx
 
 from socialseed.platforms.base import (
+    AccountMetrics,
     ErrorKind,
+    ListedPost,
     Media,
+    MetricsBatch,
     Pending,
     Platform,
     PlatformError,
     Post,
+    PostListing,
+    PostMetrics,
     Profile,
     PublishedPost,
     TokenSet,
 )
+from socialseed.platforms.fetching import batch_of, by_id, gone, newest_first
 from socialseed.platforms.oauth2 import OAuth2Provider
 from socialseed.platforms.parsing import (
     JSON,
@@ -119,6 +152,38 @@ def watch_url(video_id: str) -> str:
     return f"https://www.youtube.com/watch?v={video_id}"
 
 
+def subscribers(stats: JSON) -> int | None:
+    """A channel may hide its subscriber count: then YouTube has no number to give."""
+    return None if stats.get("hiddenSubscriberCount") else as_int(stats.get("subscriberCount"))
+
+
+def listed_upload(item: Any) -> ListedPost | None:
+    """A playlist item as a post: its video's id and publish time (the item's own
+    ``publishedAt`` is when it joined the playlist)."""
+    if not isinstance(item, dict):
+        return None
+    snippet = item.get("snippet") or {}
+    details = item.get("contentDetails") or {}
+    video_id = details.get("videoId") or (snippet.get("resourceId") or {}).get("videoId")
+    published = parse_time(details.get("videoPublishedAt") or snippet.get("publishedAt"))
+    if not video_id or published is None:
+        return None
+    return ListedPost(str(video_id), published, watch_url(str(video_id)), snippet.get("title"))
+
+
+def video_metrics(video: JSON) -> PostMetrics:
+    stats = video.get("statistics") or {}
+    views = as_int(stats.get("viewCount"))
+    return PostMetrics(
+        post_id=str(video["id"]),
+        views=views,
+        video_views=views,
+        likes=as_int(stats.get("likeCount")),
+        comments=as_int(stats.get("commentCount")),
+        raw=video,
+    )
+
+
 class YouTubeProvider(OAuth2Provider):
     platform = Platform.YOUTUBE
     name = "YouTube"
@@ -185,11 +250,11 @@ class YouTubeProvider(OAuth2Provider):
             Call.API, "GET", self.url((API, path)), params=dict(params), headers=self.bearer(tokens)
         )
 
-    async def profile(self, tokens: TokenSet) -> Profile:
-        body = await self.data_get(
-            tokens, "/youtube/v3/channels", {"mine": "true", "part": "snippet,statistics"}
-        )
-        items = body.get("items") or []
+    async def my_channel(self, tokens: TokenSet, part: str) -> JSON:
+        """The token's channel (``channels.list?mine=true``); a Google account without one
+        cannot be used."""
+        body = await self.data_get(tokens, "/youtube/v3/channels", {"mine": "true", "part": part})
+        items = [c for c in body.get("items") or [] if isinstance(c, dict)]
         if not items:
             raise self.fail(
                 ErrorKind.PERMANENT,
@@ -197,19 +262,75 @@ class YouTubeProvider(OAuth2Provider):
                 detail="this Google account has no YouTube channel; create one, then connect it",
                 code="no_channel",
             )
-        channel = items[0]
+        return items[0]
+
+    async def profile(self, tokens: TokenSet) -> Profile:
+        channel = await self.my_channel(tokens, "snippet,statistics")
         snippet = channel.get("snippet") or {}
         stats = channel.get("statistics") or {}
         thumbnails = snippet.get("thumbnails") or {}
         avatar = (thumbnails.get("default") or {}).get("url")
-        hidden = bool(stats.get("hiddenSubscriberCount"))
         return Profile(
             platform_user_id=str(channel.get("id") or ""),
             username=str(snippet.get("customUrl") or snippet.get("title") or ""),
             display_name=str(snippet.get("title") or ""),
             avatar_url=avatar,
-            followers=None if hidden else as_int(stats.get("subscriberCount")),
+            followers=subscribers(stats),
             post_count=as_int(stats.get("videoCount")),
+        )
+
+    # metrics ------------------------------------------------------------------------------
+    metrics_batch_size = 50
+    #: Uploads per playlistItems page (YouTube takes at most 50).
+    uploads_page_size = 50
+
+    async def list_posts(self, tokens: TokenSet, since: datetime) -> PostListing:
+        """The uploads playlist, newest first, page by page until a page reaches back before
+        ``since``."""
+        channel = await self.my_channel(tokens, "contentDetails")
+        playlists = (channel.get("contentDetails") or {}).get("relatedPlaylists") or {}
+        calls = 1
+        if not playlists.get("uploads"):
+            return PostListing((), calls)
+        params = {
+            "playlistId": str(playlists["uploads"]),
+            "part": "snippet,contentDetails",
+            "maxResults": str(self.uploads_page_size),
+        }
+        listed: list[ListedPost] = []
+        while True:
+            page = await self.data_get(tokens, "/youtube/v3/playlistItems", params)
+            calls += 1
+            found = [upload for upload in map(listed_upload, page.get("items") or []) if upload]
+            listed += found
+            next_token = page.get("nextPageToken")
+            if not next_token or any(upload.published_at < since for upload in found):
+                break
+            params["pageToken"] = str(next_token)
+        return PostListing(newest_first(listed, since), calls)
+
+    async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
+        wanted = batch_of(ids, self.metrics_batch_size)
+        if not wanted:
+            return MetricsBatch((), calls=0)
+        body = await self.data_get(
+            tokens, "/youtube/v3/videos", {"id": ",".join(wanted), "part": "statistics"}
+        )
+        videos = by_id(body.get("items"))
+        metrics = tuple(video_metrics(videos[i]) for i in wanted if i in videos)
+        failures = gone(
+            wanted, videos, "YouTube no longer has this video (deleted, or not this channel's)"
+        )
+        return MetricsBatch(metrics, tuple(failures))
+
+    async def fetch_account_metrics(self, tokens: TokenSet) -> AccountMetrics:
+        channel = await self.my_channel(tokens, "statistics")
+        stats = channel.get("statistics") or {}
+        return AccountMetrics(
+            followers=subscribers(stats),
+            posts=as_int(stats.get("videoCount")),
+            views=as_int(stats.get("viewCount")),
+            raw=channel,
         )
 
     # publishing ---------------------------------------------------------------------------
