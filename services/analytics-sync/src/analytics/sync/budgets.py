@@ -70,46 +70,60 @@ def counted_limit(rule: BudgetRule) -> int:
 
 _OPEN = text(f"""
 INSERT INTO {SCHEMA}.budgets (bucket, platform, "limit", used, window_start, reset_at)
-VALUES (:bucket, :platform, :limit, 0, :now, :reset_at)
+VALUES (:bucket, :platform, CAST(:limit AS int), 0, CAST(:now AS timestamptz),
+        CAST(:reset_at AS timestamptz))
 ON CONFLICT (bucket) DO NOTHING
 """)
 
-# A window that has ended starts again at this call; the limit is the smaller of ours and
-# what the platform last said.
+# ``p``: the call (its cost, our limit, now, and the end of a window opened now). A window
+# that has ended starts again at this call; the limit is the smaller of ours and what the
+# platform last said within the window.
 _RESERVE = text(f"""
-UPDATE {SCHEMA}.budgets SET
-    used = CASE WHEN reset_at IS NULL OR reset_at <= :now THEN :cost ELSE used + :cost END,
-    window_start = CASE WHEN reset_at IS NULL OR reset_at <= :now THEN :now ELSE window_start END,
-    reset_at = CASE WHEN reset_at IS NULL OR reset_at <= :now THEN :reset_at ELSE reset_at END,
-    "limit" = CASE WHEN reset_at IS NULL OR reset_at <= :now THEN :limit
-                   ELSE LEAST("limit", :limit) END,
+UPDATE {SCHEMA}.budgets b SET
+    used = CASE WHEN p.expired THEN p.cost ELSE b.used + p.cost END,
+    window_start = CASE WHEN p.expired THEN p.now ELSE b.window_start END,
+    reset_at = CASE WHEN p.expired THEN p.next_reset ELSE b.reset_at END,
+    "limit" = CASE WHEN p.expired THEN p.lim ELSE LEAST(b."limit", p.lim) END,
     updated_at = now()
-WHERE bucket = :bucket
-  AND (blocked_until IS NULL OR blocked_until <= :now)
-  AND CASE WHEN reset_at IS NULL OR reset_at <= :now THEN :cost <= :limit
-           ELSE used + :cost <= LEAST("limit", :limit) END
-RETURNING used
+FROM (
+    SELECT x.*, (bb.reset_at IS NULL OR bb.reset_at <= x.now) AS expired
+    FROM (SELECT CAST(:cost AS int) AS cost, CAST(:limit AS int) AS lim,
+                 CAST(:now AS timestamptz) AS now,
+                 CAST(:reset_at AS timestamptz) AS next_reset) x,
+         {SCHEMA}.budgets bb
+    WHERE bb.bucket = :bucket
+) p
+WHERE b.bucket = :bucket
+  AND (b.blocked_until IS NULL OR b.blocked_until <= p.now)
+  AND CASE WHEN p.expired THEN p.cost <= p.lim
+           ELSE b.used + p.cost <= LEAST(b."limit", p.lim) END
+RETURNING b.used
 """)
 
 _REFUSED_UNTIL = text(f"""
-SELECT GREATEST(CASE WHEN blocked_until > :now THEN blocked_until END,
-                CASE WHEN reset_at > :now THEN reset_at END)
+SELECT GREATEST(CASE WHEN blocked_until > CAST(:now AS timestamptz) THEN blocked_until END,
+                CASE WHEN reset_at > CAST(:now AS timestamptz) THEN reset_at END)
 FROM {SCHEMA}.budgets WHERE bucket = :bucket
 """)
 
 _BLOCK = text(f"""
 INSERT INTO {SCHEMA}.budgets (bucket, platform, blocked_until, last_signal)
-VALUES (:bucket, :platform, :until, CAST(:why AS jsonb))
+VALUES (:bucket, :platform, CAST(:until AS timestamptz), CAST(:why AS jsonb))
 ON CONFLICT (bucket) DO UPDATE SET
     blocked_until = GREATEST(budgets.blocked_until, EXCLUDED.blocked_until),
     last_signal = EXCLUDED.last_signal, updated_at = now()
 """)
 
+# X's remaining count replaces ours (the platform knows); Meta's percentages are kept.
 _SIGNAL = text(f"""
 INSERT INTO {SCHEMA}.budgets AS b (bucket, platform, "limit", used, remaining, used_percent,
                                    window_start, reset_at, blocked_until, last_signal)
-VALUES (:bucket, :platform, :limit, COALESCE(:limit - :remaining, 0), :remaining, :percent,
-        :now, :reset_at, :blocked_until, CAST(:signal AS jsonb))
+SELECT :bucket, :platform, s.lim, COALESCE(s.lim - s.remaining, 0), s.remaining, s.percent,
+       s.now, s.reset_at, s.blocked_until, CAST(:signal AS jsonb)
+FROM (SELECT CAST(:limit AS int) AS lim, CAST(:remaining AS int) AS remaining,
+             CAST(:percent AS float8) AS percent, CAST(:now AS timestamptz) AS now,
+             CAST(:reset_at AS timestamptz) AS reset_at,
+             CAST(:blocked_until AS timestamptz) AS blocked_until) s
 ON CONFLICT (bucket) DO UPDATE SET
     "limit" = COALESCE(EXCLUDED."limit", b."limit"),
     used = CASE WHEN EXCLUDED.remaining IS NOT NULL AND EXCLUDED."limit" IS NOT NULL
@@ -123,12 +137,12 @@ ON CONFLICT (bucket) DO UPDATE SET
 
 _CLOSED = text(f"""
 SELECT DISTINCT platform FROM {SCHEMA}.budgets
-WHERE bucket = ANY(CAST(:buckets AS text[])) AND blocked_until > :now
+WHERE bucket = ANY(CAST(:buckets AS text[])) AND blocked_until > CAST(:now AS timestamptz)
 """)
 
 _ADD = text(f"""
-UPDATE {SCHEMA}.budgets SET used = used + :cost, updated_at = now()
-WHERE bucket = :bucket AND reset_at > :now
+UPDATE {SCHEMA}.budgets SET used = used + CAST(:cost AS int), updated_at = now()
+WHERE bucket = :bucket AND reset_at > CAST(:now AS timestamptz)
 """)
 
 

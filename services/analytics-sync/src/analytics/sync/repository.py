@@ -54,7 +54,7 @@ def _backfill_pending() -> ColumnElement[bool]:
 
 _FINISH_POSTS = text(f"""
 UPDATE {SCHEMA}.tracked_posts t
-SET last_fetched_at = :fetched_at, next_fetch_at = u.next_fetch_at,
+SET last_fetched_at = CAST(:fetched_at AS timestamptz), next_fetch_at = u.next_fetch_at,
     lease_owner = NULL, lease_until = NULL, sync_id = NULL
 FROM unnest(CAST(:ids AS uuid[]), CAST(:next AS timestamptz[])) AS u(id, next_fetch_at)
 WHERE t.id = u.id
@@ -62,12 +62,12 @@ WHERE t.id = u.id
 
 _RATE_LIMITED = text(f"""
 UPDATE {SCHEMA}.syncs s
-SET rate_limited = s.rate_limited + :count,
+SET rate_limited = s.rate_limited + CAST(:count AS int),
     by_platform = s.by_platform || jsonb_build_object(CAST(:platform AS text),
         coalesce(s.by_platform -> CAST(:platform AS text), '{{}}'::jsonb) || jsonb_build_object(
             'rate_limited',
             coalesce((s.by_platform -> CAST(:platform AS text) ->> 'rate_limited')::int, 0)
-            + :count)),
+            + CAST(:count AS int))),
     errors = CASE WHEN jsonb_array_length(s.errors) >= 100 THEN s.errors
                   ELSE s.errors || CAST(:errors AS jsonb) END
 WHERE s.id = :sync_id
