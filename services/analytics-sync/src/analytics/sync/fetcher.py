@@ -252,15 +252,20 @@ class FetchWorkers:
         log.info("account %s: %d posts newly tracked", account.id, listed)
 
     async def _account_failed(self, account: Account, exc: PlatformError, now: datetime) -> None:
+        log.warning("account %s counters not fetched: %r %s", account.id, exc, exc.message)
         async with self.ctx.db.transaction() as session:
             if exc.kind is ErrorKind.RATE_LIMITED:
                 until = await self._blocked(session, account, exc, now)
                 await SyncRepository(session).finish_account(account.id, None, lease_until=until)
             elif exc.kind is ErrorKind.REAUTH_REQUIRED:
                 return  # left alone until connected again (the lease runs out meanwhile)
-            else:  # transient or refused: try again after the lease
+            elif exc.kind is ErrorKind.TRANSIENT:  # try again after a lease's time
                 await SyncRepository(session).finish_account(
                     account.id, None, lease_until=now + self.settings.fetch_lease
+                )
+            else:  # refused (a scope not granted, say): asked again on its next turn only
+                await SyncRepository(session).finish_account(
+                    account.id, now + self.settings.account_every
                 )
 
     async def _posts(self, work: PostWork) -> None:
@@ -294,6 +299,10 @@ class FetchWorkers:
                 fetched_at,
                 {p.id: next_fetch(p.published_at, fetched_at, tiers) for p in work.posts},
             )
+            # A call more than reserved (X asks again without private metrics for the posts
+            # it refused them for) is counted too; the platform's signals then correct it.
+            reserved = max((c.cost for c in work.charges), default=0)
+            await self.budgets.add(session, work.charges, batch.calls - reserved, fetched_at)
             await self.budgets.apply(session, account.platform, batch.signals, fetched_at)
 
     async def _posts_failed(self, work: PostWork, exc: PlatformError, now: datetime) -> None:

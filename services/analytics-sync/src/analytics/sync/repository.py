@@ -129,8 +129,8 @@ class SyncRepository:
     async def claim_posts(
         self, now: datetime, closed: Sequence[str], batch: Mapping[str, int]
     ) -> tuple[Account, list[DuePost]] | None:
-        """The oldest due post's account and up to its platform's batch of its due posts,
-        locked for this transaction (another worker skips them, and takes the next ones)."""
+        """The oldest due post's account (not being claimed by another worker) and up to its
+        platform's batch of its due posts, locked for this transaction."""
         head: uuid.UUID | None = await self.session.scalar(
             select(TrackedPost.account_id)
             .join(Account, Account.id == TrackedPost.account_id)
@@ -144,7 +144,9 @@ class SyncRepository:
             )
             .order_by(TrackedPost.next_fetch_at)
             .limit(1)
-            .with_for_update(of=TrackedPost, skip_locked=True)
+            # The account row: a worker claiming the same account waits for no one and
+            # takes another account, so an account's due posts go out in full batches.
+            .with_for_update(of=Account, skip_locked=True)
         )
         if head is None:
             return None
