@@ -167,7 +167,10 @@ class SyncRepository:
                 TrackedPost.next_fetch_at <= now,
                 _free(TrackedPost.lease_until, now),
             )
-            .order_by(TrackedPost.next_fetch_at)
+            # Newest first: a batch holds posts of like ages, which some platforms answer in
+            # one call (X gives private metrics for its last 30 days only, in a call of their
+            # own).
+            .order_by(TrackedPost.published_at.desc())
             .limit(batch.get(account.platform, 1))
             .with_for_update(skip_locked=True)
         )
