@@ -297,8 +297,10 @@ class FetchWorkers:
             await self.ctx.outbox.add_many(session, events)
             await SyncRepository(session).finish_posts(
                 fetched_at,
-                {p.id: next_fetch(p.published_at, fetched_at, tiers) for p in work.posts},
+                work.posts,
+                [next_fetch(p.published_at, fetched_at, tiers) for p in work.posts],
             )
+
             # A call more than reserved (X asks again without private metrics for the posts
             # it refused them for) is counted too; the platform's signals then correct it.
             reserved = max((c.cost for c in work.charges), default=0)

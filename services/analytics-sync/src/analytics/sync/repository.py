@@ -52,11 +52,17 @@ def _backfill_pending() -> ColumnElement[bool]:
     )
 
 
+# A post a refresh made due while it was being fetched (its sync_id changed meanwhile) stays
+# due, in that sync: this fetch did not count for it.
 _FINISH_POSTS = text(f"""
 UPDATE {SCHEMA}.tracked_posts t
-SET last_fetched_at = CAST(:fetched_at AS timestamptz), next_fetch_at = u.next_fetch_at,
-    lease_owner = NULL, lease_until = NULL, sync_id = NULL
-FROM unnest(CAST(:ids AS uuid[]), CAST(:next AS timestamptz[])) AS u(id, next_fetch_at)
+SET last_fetched_at = CAST(:fetched_at AS timestamptz),
+    next_fetch_at = CASE WHEN t.sync_id IS NOT DISTINCT FROM u.sync_id THEN u.next_fetch_at
+                         ELSE t.next_fetch_at END,
+    sync_id = CASE WHEN t.sync_id IS NOT DISTINCT FROM u.sync_id THEN NULL ELSE t.sync_id END,
+    lease_owner = NULL, lease_until = NULL
+FROM unnest(CAST(:ids AS uuid[]), CAST(:next AS timestamptz[]), CAST(:syncs AS uuid[]))
+     AS u(id, next_fetch_at, sync_id)
 WHERE t.id = u.id
 """)
 
@@ -200,12 +206,17 @@ class SyncRepository:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def finish_posts(
-        self, fetched_at: datetime, next_fetch: Mapping[uuid.UUID, datetime]
+        self, fetched_at: datetime, posts: Sequence[DuePost], next_fetch: Sequence[datetime]
     ) -> None:
         """Fetched: leases dropped, due again by their tier, out of the sync they answered."""
         await self.session.execute(
             _FINISH_POSTS,
-            {"fetched_at": fetched_at, "ids": list(next_fetch), "next": list(next_fetch.values())},
+            {
+                "fetched_at": fetched_at,
+                "ids": [p.id for p in posts],
+                "next": list(next_fetch),
+                "syncs": [p.sync_id for p in posts],
+            },
         )
 
     async def release_posts(
