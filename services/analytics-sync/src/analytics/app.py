@@ -12,8 +12,10 @@ from faststream.kafka import KafkaBroker
 from analytics.context import AnalyticsContext
 from analytics.ingest.consumer import ingest_metrics
 from analytics.models import inbox, member_changes, outbox
+from analytics.refresh.endpoints import router as refresh_router
 from analytics.retention.job import run_retention
 from analytics.settings import AnalyticsSettings
+from analytics.sync.fetcher import FetchWorkers
 from analytics.tracking.subscribers import track_accounts
 from socialseed.bus import EventConsumer, Inbox
 from socialseed.membership import track_member_changes
@@ -29,8 +31,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def create_app(
     settings: AnalyticsSettings | None = None, *, clock: Clock = utcnow, background: bool = True
 ) -> FastAPI:
-    """``background``: run the leader jobs (retention, later the planner) in this process;
-    tests drive their own."""
+    """``background``: run the retention leader and the fetch workers in this process; tests
+    drive their own."""
     settings = settings or AnalyticsSettings()
     http = httpx.AsyncClient(timeout=settings.platforms.timeout)
     runtime = event_runtime(
@@ -47,7 +49,8 @@ def create_app(
         _consumers(runtime, runtime.broker, ctx)
     if background:
         runtime.background.append(functools.partial(run_retention, ctx))
-    app = create_service_app(runtime, title="SocialSeed analytics", routers=[])
+        runtime.background.append(FetchWorkers(ctx).run)
+    app = create_service_app(runtime, title="SocialSeed analytics", routers=[refresh_router])
     app.state.analytics = ctx
     return app
 

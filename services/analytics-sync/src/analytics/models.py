@@ -148,6 +148,8 @@ class Account(Base):
     next_sync_at: Mapped[datetime | None] = _ts()
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[datetime | None] = _ts()
+    # The refresh (``syncs``) its next fetch answers to; cleared by that fetch.
+    sync_id: Mapped[uuid.UUID | None]
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -199,6 +201,8 @@ class TrackedPost(Base):
     next_fetch_at: Mapped[datetime | None] = _ts()
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[datetime | None] = _ts()
+    # The refresh (``syncs``) its next fetch answers to; cleared by that fetch.
+    sync_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = _now_column()
 

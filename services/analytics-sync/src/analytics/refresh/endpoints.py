@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from analytics.deps import Ctx
+from analytics.refresh import service
+from analytics.refresh.schemas import (
+    AccountRefreshIn,
+    RefreshIn,
+    SyncAccepted,
+    SyncOut,
+    SyncStatusOut,
+)
+from analytics.refresh.service import AccountNotFound, SyncNotFound
+from socialseed.errors import Forbidden, NotFound
+from socialseed.openapi import errors
+from socialseed.service import CurrentPrincipal, Session
+
+router = APIRouter(prefix="/api/v1/analytics", tags=["analytics sync"])
+
+
+@router.post(
+    "/refresh",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SyncAccepted,
+    responses=errors(NotFound, Forbidden),
+)
+async def refresh(
+    body: RefreshIn, principal: CurrentPrincipal, session: Session, ctx: Ctx
+) -> SyncAccepted:
+    """Fetch the workspace's posts (optionally of some platforms, at most `limit`, the most
+    recently published first) and its accounts' counters as soon as their budgets allow
+    (editor or above). Follow it with `GET /sync/{sync_id}`."""
+    platforms = [p.value for p in body.platforms] if body.platforms else None
+    return await service.refresh_workspace(
+        session, ctx, principal, body.workspace_id, platforms, body.limit
+    )
+
+
+@router.post(
+    "/refresh/{account_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SyncAccepted,
+    responses=errors(AccountNotFound, Forbidden),
+)
+async def refresh_account(
+    account_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: Session,
+    ctx: Ctx,
+    body: AccountRefreshIn | None = None,
+) -> SyncAccepted:
+    """The same for one account."""
+    limit = body.limit if body else None
+    return await service.refresh_account(session, ctx, principal, account_id, limit)
+
+
+@router.get("/sync/{sync_id}", response_model=SyncOut, responses=errors(SyncNotFound))
+async def sync_progress(
+    sync_id: uuid.UUID, principal: CurrentPrincipal, session: Session
+) -> SyncOut:
+    """A sync's progress: `queued`, `running`, then `completed` (every post fetched),
+    `partial` (some failed or were rate limited) or `failed`; counters per platform."""
+    return await service.sync_progress(session, principal, sync_id)
+
+
+@router.get("/sync-status", response_model=SyncStatusOut, responses=errors(NotFound))
+async def sync_status(
+    workspace_id: uuid.UUID, principal: CurrentPrincipal, session: Session, ctx: Ctx
+) -> SyncStatusOut:
+    """Per account: when its metrics were last fetched and its next planned fetch; per
+    platform: the rate budgets its fetches count against."""
+    return await service.sync_status(session, ctx, principal, workspace_id)

@@ -1,0 +1,157 @@
+"""Every query of the refresh endpoints: a sync made due now, a sync's progress, a
+workspace's sync status. Always scoped to the workspace the caller was checked against."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from analytics.models import (
+    Account,
+    AccountStatus,
+    Budget,
+    Sync,
+    SyncStatus,
+    TrackedPost,
+    TrackedPostStatus,
+)
+
+
+class RefreshRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def account(self, account_id: uuid.UUID) -> Account | None:
+        return await self.session.get(Account, account_id)
+
+    async def create_sync(
+        self,
+        workspace_id: uuid.UUID,
+        *,
+        requested_by: uuid.UUID,
+        now: datetime,
+        account_id: uuid.UUID | None = None,
+        platforms: Sequence[str] | None = None,
+        limit: int,
+    ) -> Sync:
+        """A sync of the workspace's (or one account's) syncable posts, the most recently
+        published first, up to ``limit``: they and their accounts become due now with its id.
+        Posts already waiting for another sync stay with it (that sync counts them)."""
+        accounts = select(Account.id).where(
+            Account.workspace_id == workspace_id,
+            Account.tracking,
+            Account.status == AccountStatus.ACTIVE,
+        )
+        if account_id is not None:
+            accounts = accounts.where(Account.id == account_id)
+        if platforms:
+            accounts = accounts.where(Account.platform.in_(platforms))
+        picked = (
+            select(TrackedPost.id)
+            .where(
+                TrackedPost.workspace_id == workspace_id,
+                TrackedPost.account_id.in_(accounts),
+                TrackedPost.status == TrackedPostStatus.ACTIVE,
+                TrackedPost.sync_id.is_(None),
+            )
+            .order_by(TrackedPost.published_at.desc())
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        sync = Sync(
+            id=uuid.uuid4(),
+            workspace_id=workspace_id,
+            account_id=account_id,
+            requested_by=requested_by,
+            platforms=list(platforms) if platforms else None,
+            post_limit=limit,
+            status=SyncStatus.QUEUED,
+            created_at=now,
+        )
+        self.session.add(sync)
+        await self.session.flush()
+        rows = await self.session.execute(
+            update(TrackedPost)
+            .where(TrackedPost.id.in_(picked.scalar_subquery()))
+            .values(sync_id=sync.id, next_fetch_at=now, updated_at=func.now())
+            .returning(TrackedPost.platform)
+        )
+        totals: dict[str, int] = {}
+        for platform in rows.scalars():
+            totals[platform] = totals.get(platform, 0) + 1
+        await self.session.execute(
+            update(Account)
+            .where(
+                Account.id.in_(accounts), or_(Account.sync_id.is_(None), Account.sync_id != sync.id)
+            )
+            .values(next_sync_at=now, sync_id=sync.id)
+        )
+        sync.total_posts = sum(totals.values())
+        sync.by_platform = {
+            p: {"total": n, "synced": 0, "failed": 0, "rate_limited": 0} for p, n in totals.items()
+        }
+        if not totals:  # nothing to fetch: done at once
+            sync.status, sync.started_at, sync.finished_at = SyncStatus.COMPLETED, now, now
+        await self.session.flush()
+        return sync
+
+    async def sync(self, sync_id: uuid.UUID) -> Sync | None:
+        return await self.session.get(Sync, sync_id)
+
+    async def account_status(self, workspace_id: uuid.UUID, now: datetime) -> list[dict[str, Any]]:
+        posts = (
+            select(
+                TrackedPost.account_id,
+                func.count().label("tracked"),
+                func.count().filter(TrackedPost.next_fetch_at <= now).label("due"),
+                func.min(TrackedPost.next_fetch_at).label("next_post"),
+            )
+            .where(
+                TrackedPost.workspace_id == workspace_id,
+                TrackedPost.status == TrackedPostStatus.ACTIVE,
+            )
+            .group_by(TrackedPost.account_id)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(
+                Account,
+                func.coalesce(posts.c.tracked, 0),
+                func.coalesce(posts.c.due, 0),
+                posts.c.next_post,
+            )
+            .outerjoin(posts, posts.c.account_id == Account.id)
+            .where(Account.workspace_id == workspace_id)
+            .order_by(Account.platform, Account.username)
+        )
+        return [
+            {
+                "account_id": a.id,
+                "platform": a.platform,
+                "username": a.username,
+                "platform_user_id": a.platform_user_id,
+                "status": a.status,
+                "last_synced_at": a.last_synced_at,
+                "next_sync_at": _earliest(a.next_sync_at, next_post) if a.tracking else None,
+                "tracked_posts": tracked,
+                "due_posts": due,
+            }
+            for a, tracked, due, next_post in rows
+        ]
+
+    async def budgets(self, buckets: Sequence[str]) -> list[Budget]:
+        return list(
+            await self.session.scalars(
+                select(Budget).where(Budget.bucket.in_(buckets)).order_by(Budget.bucket)
+            )
+        )
+
+
+def _earliest(*values: datetime | None) -> datetime | None:
+    present = [v for v in values if v is not None]
+    return min(present) if present else None

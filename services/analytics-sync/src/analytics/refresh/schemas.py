@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from analytics.models import SyncStatus
+from socialseed.platforms import Platform
+
+
+class RefreshIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    workspace_id: uuid.UUID
+    platforms: list[Platform] | None = Field(
+        default=None, max_length=6, description="Only these platforms' accounts (default: all)"
+    )
+    limit: int | None = Field(
+        default=None, ge=1, description="At most this many posts, the most recently published"
+    )
+
+
+class AccountRefreshIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int | None = Field(default=None, ge=1, description="At most this many posts")
+
+
+class SyncAccepted(BaseModel):
+    sync_id: uuid.UUID
+    total_posts: int
+
+
+class SyncOut(BaseModel):
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    account_id: uuid.UUID | None
+    status: SyncStatus
+    total_posts: int
+    synced: int
+    failed: int
+    rate_limited: int
+    by_platform: dict[str, dict[str, int]] = Field(
+        description="Per platform: total, synced, failed, rate_limited"
+    )
+    errors: list[dict[str, Any]] = Field(description="The first per-post errors")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class AccountSyncStatus(BaseModel):
+    account_id: uuid.UUID
+    platform: str
+    username: str
+    status: str
+    last_synced_at: datetime | None = Field(description="When its newest metrics were fetched")
+    next_sync_at: datetime | None = Field(
+        description="The next planned fetch of its counters or of one of its posts"
+    )
+    tracked_posts: int
+    due_posts: int
+
+
+class BudgetOut(BaseModel):
+    bucket: str
+    limit: int | None
+    used: int
+    used_percent: float | None
+    reset_at: datetime | None
+    blocked_until: datetime | None
+
+
+class SyncStatusOut(BaseModel):
+    workspace_id: uuid.UUID
+    accounts: list[AccountSyncStatus]
+    budgets: dict[str, list[BudgetOut]] = Field(
+        description="Per platform, the budgets its accounts' fetches count against"
+    )

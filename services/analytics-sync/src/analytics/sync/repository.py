@@ -1,0 +1,266 @@
+"""Every query of the fetch side: claiming due accounts and posts (``FOR UPDATE SKIP LOCKED``
+and a lease, so replicas share the work without fetching anything twice), handing them back
+with their next due time, holding them while their budget is spent, and the fetch side's
+share of a sync's counters (posts rate limited rather than fetched)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
+
+from analytics.ingest.repository import FINISH_SYNCS
+from analytics.models import (
+    SCHEMA,
+    Account,
+    AccountStatus,
+    Sync,
+    SyncStatus,
+    TrackedPost,
+    TrackedPostStatus,
+)
+
+#: The lease owner of posts held back while their budget is spent (no worker holds them).
+HELD = "budget"
+
+
+@dataclass(frozen=True)
+class DuePost:
+    id: uuid.UUID
+    platform_post_id: str
+    published_at: datetime
+    sync_id: uuid.UUID | None
+
+
+def _free(
+    lease_until: InstrumentedAttribute[datetime | None], now: datetime
+) -> ColumnElement[bool]:
+    return or_(lease_until.is_(None), lease_until <= now)
+
+
+def _backfill_pending() -> ColumnElement[bool]:
+    return and_(
+        Account.backfill_requested_at.is_not(None),
+        or_(Account.backfilled_at.is_(None), Account.backfilled_at < Account.backfill_requested_at),
+    )
+
+
+# A post a refresh made due while it was being fetched (its sync_id changed meanwhile) stays
+# due, in that sync: this fetch did not count for it.
+_FINISH_POSTS = text(f"""
+UPDATE {SCHEMA}.tracked_posts t
+SET last_fetched_at = CAST(:fetched_at AS timestamptz),
+    next_fetch_at = CASE WHEN t.sync_id IS NOT DISTINCT FROM u.sync_id THEN u.next_fetch_at
+                         ELSE t.next_fetch_at END,
+    sync_id = CASE WHEN t.sync_id IS NOT DISTINCT FROM u.sync_id THEN NULL ELSE t.sync_id END,
+    lease_owner = NULL, lease_until = NULL
+FROM unnest(CAST(:ids AS uuid[]), CAST(:next AS timestamptz[]), CAST(:syncs AS uuid[]))
+     AS u(id, next_fetch_at, sync_id)
+WHERE t.id = u.id
+""")
+
+_RATE_LIMITED = text(f"""
+UPDATE {SCHEMA}.syncs s
+SET rate_limited = s.rate_limited + CAST(:count AS int),
+    by_platform = s.by_platform || jsonb_build_object(CAST(:platform AS text),
+        coalesce(s.by_platform -> CAST(:platform AS text), '{{}}'::jsonb) || jsonb_build_object(
+            'rate_limited',
+            coalesce((s.by_platform -> CAST(:platform AS text) ->> 'rate_limited')::int, 0)
+            + CAST(:count AS int))),
+    errors = CASE WHEN jsonb_array_length(s.errors) >= 100 THEN s.errors
+                  ELSE s.errors || CAST(:errors AS jsonb) END
+WHERE s.id = :sync_id
+""")
+
+
+class SyncRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # Accounts ------------------------------------------------------------------------------
+
+    async def claim_account(self, now: datetime, closed: Sequence[str]) -> Account | None:
+        """The next account whose own work is due (its backfill first, then its counters),
+        locked for this transaction (another worker skips it)."""
+        pending = _backfill_pending()
+        stmt = (
+            select(Account)
+            .where(
+                Account.tracking,
+                Account.status == AccountStatus.ACTIVE,
+                Account.platform.not_in(closed),
+                _free(Account.lease_until, now),
+                or_(pending, Account.next_sync_at <= now),
+            )
+            .order_by(pending.desc(), Account.next_sync_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        account: Account | None = await self.session.scalar(stmt)
+        return account
+
+    async def lease_account(self, account_id: uuid.UUID, owner: str, until: datetime) -> None:
+        await self.session.execute(
+            update(Account)
+            .where(Account.id == account_id)
+            .values(lease_owner=owner, lease_until=until)
+        )
+
+    async def finish_account(
+        self,
+        account_id: uuid.UUID,
+        next_sync_at: datetime | None,
+        *,
+        lease_until: datetime | None = None,
+    ) -> None:
+        """Hand the account back: due again at ``next_sync_at`` (None: unchanged), its lease
+        kept until ``lease_until`` (a hold) or dropped."""
+        values: dict[str, object] = {
+            "lease_owner": HELD if lease_until else None,
+            "lease_until": lease_until,
+        }
+        if next_sync_at is not None:
+            values |= {"next_sync_at": next_sync_at, "sync_id": None}
+        await self.session.execute(update(Account).where(Account.id == account_id).values(**values))
+
+    # Posts ---------------------------------------------------------------------------------
+
+    async def claim_posts(
+        self, now: datetime, closed: Sequence[str], batch: Mapping[str, int]
+    ) -> tuple[Account, list[DuePost]] | None:
+        """The oldest due post's account (not being claimed by another worker) and up to its
+        platform's batch of its due posts, locked for this transaction."""
+        head: uuid.UUID | None = await self.session.scalar(
+            select(TrackedPost.account_id)
+            .join(Account, Account.id == TrackedPost.account_id)
+            .where(
+                TrackedPost.status == TrackedPostStatus.ACTIVE,
+                TrackedPost.next_fetch_at <= now,
+                TrackedPost.platform.not_in(closed),
+                _free(TrackedPost.lease_until, now),
+                Account.tracking,
+                Account.status == AccountStatus.ACTIVE,
+            )
+            .order_by(TrackedPost.next_fetch_at)
+            .limit(1)
+            # The account row: a worker claiming the same account waits for no one and
+            # takes another account, so an account's due posts go out in full batches.
+            .with_for_update(of=Account, skip_locked=True)
+        )
+        if head is None:
+            return None
+        account = await self.session.get(Account, head)
+        if account is None:
+            return None
+        self.session.expunge(account)  # read after this transaction, as it was claimed
+        rows = await self.session.execute(
+            select(
+                TrackedPost.id,
+                TrackedPost.platform_post_id,
+                TrackedPost.published_at,
+                TrackedPost.sync_id,
+            )
+            .where(
+                TrackedPost.account_id == head,
+                TrackedPost.status == TrackedPostStatus.ACTIVE,
+                TrackedPost.next_fetch_at <= now,
+                _free(TrackedPost.lease_until, now),
+            )
+            # Newest first: a batch holds posts of like ages, which some platforms answer in
+            # one call (X gives private metrics for its last 30 days only, in a call of their
+            # own).
+            .order_by(TrackedPost.published_at.desc())
+            .limit(batch.get(account.platform, 1))
+            .with_for_update(skip_locked=True)
+        )
+        return account, [DuePost(*row) for row in rows]
+
+    async def lease_posts(self, ids: Sequence[uuid.UUID], owner: str, until: datetime) -> None:
+        await self.session.execute(
+            update(TrackedPost)
+            .where(TrackedPost.id.in_(ids))
+            .values(lease_owner=owner, lease_until=until)
+        )
+
+    async def hold_account_posts(
+        self, account_id: uuid.UUID, now: datetime, until: datetime
+    ) -> int:
+        """Every due post of the account waits until ``until`` (its budget is spent)."""
+        result = await self.session.execute(
+            update(TrackedPost)
+            .where(
+                TrackedPost.account_id == account_id,
+                TrackedPost.status == TrackedPostStatus.ACTIVE,
+                TrackedPost.next_fetch_at <= now,
+                _free(TrackedPost.lease_until, now),
+            )
+            .values(lease_owner=HELD, lease_until=until)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def finish_posts(
+        self, fetched_at: datetime, posts: Sequence[DuePost], next_fetch: Sequence[datetime]
+    ) -> None:
+        """Fetched: leases dropped, due again by their tier, out of the sync they answered."""
+        await self.session.execute(
+            _FINISH_POSTS,
+            {
+                "fetched_at": fetched_at,
+                "ids": [p.id for p in posts],
+                "next": list(next_fetch),
+                "syncs": [p.sync_id for p in posts],
+            },
+        )
+
+    async def release_posts(
+        self, ids: Sequence[uuid.UUID], until: datetime | None, *, leave_sync: bool = False
+    ) -> None:
+        """Not fetched: free again at ``until`` (a hold; None: now); ``leave_sync``: they no
+        longer count in their sync (it was told they were rate limited or failed)."""
+        values: dict[str, object] = {
+            "lease_owner": HELD if until else None,
+            "lease_until": until,
+        }
+        if leave_sync:
+            values["sync_id"] = None
+        await self.session.execute(
+            update(TrackedPost).where(TrackedPost.id.in_(ids)).values(**values)
+        )
+
+    # Syncs ---------------------------------------------------------------------------------
+
+    async def start_syncs(self, ids: Sequence[uuid.UUID], now: datetime) -> None:
+        if ids:
+            await self.session.execute(
+                update(Sync)
+                .where(Sync.id.in_(ids), Sync.status == SyncStatus.QUEUED)
+                .values(status=SyncStatus.RUNNING, started_at=now)
+            )
+
+    async def count_rate_limited(
+        self, sync_id: uuid.UUID, platform: str, posts: Sequence[DuePost], message: str
+    ) -> None:
+        """Posts of a sync the platform refused for now: counted, and the sync finished if
+        they were its last (no batch reaches the ingester for them)."""
+        errors = [
+            {"tracked_post_id": str(p.id), "platform": platform, "gap": "rate_limited",
+             "message": message}
+            for p in posts
+        ]  # fmt: skip
+        await self.session.execute(
+            _RATE_LIMITED,
+            {
+                "sync_id": sync_id,
+                "count": len(posts),
+                "platform": platform,
+                "errors": json.dumps(errors),
+            },
+        )
+        await self.session.execute(FINISH_SYNCS, {"ids": [sync_id]})

@@ -1,0 +1,416 @@
+"""Analytics' planner and fetch workers over the real stack: accounts connected through OAuth
+at the sandbox, their history listed and fetched, the numbers checked against the sandbox's
+truth; budgets, 429s, two worker sets side by side, and the refresh API.
+
+The stack's analytics app runs no fetch workers of its own: each test drives a set
+(``FetchWorkers.drain``: turns until nothing is due), with a clock of its own where it
+needs to move time on."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from analytics.app import create_app as create_analytics
+from analytics.context import AnalyticsContext
+from analytics.settings import BudgetRule
+from analytics.sync.fetcher import FetchWorkers
+from socialseed.db import Database
+from socialseed.testing import Infra
+from tests.conftest import Stack, User, add_member, connect_account, make_user, owner_with_workspace
+
+# Each platform's true like count, read from /_sandbox/truth (the platform's own shape).
+LIKES: dict[str, Callable[[dict[str, Any]], int]] = {
+    "x": lambda t: t["public_metrics"]["like_count"],
+    "youtube": lambda t: int(t["statistics"]["likeCount"]),
+    "tiktok": lambda t: t["like_count"],
+    "facebook": lambda t: sum(t["post_reactions_by_type_total"].values()),
+    "instagram": lambda t: t["insights"]["likes"],
+    "linkedin": lambda t: t["totalShareStatistics"]["likeCount"],
+}
+
+
+@pytest.fixture
+async def db(infra: Infra) -> AsyncIterator[Database]:
+    database = Database(infra.service_url("analytics"), pool_size=2)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def sandbox(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.sandbox_url, timeout=20) as client:
+        yield client
+
+
+@pytest.fixture
+async def frozen(sandbox: httpx.AsyncClient) -> AsyncIterator[None]:
+    """The sandbox's time stands still: what was fetched equals the truth read after."""
+    (await sandbox.post("/_sandbox/clock/freeze", json={"frozen": True})).raise_for_status()
+    yield
+    (await sandbox.post("/_sandbox/clock/freeze", json={"frozen": False})).raise_for_status()
+
+
+WorkerSets = Callable[..., FetchWorkers]
+
+
+@pytest.fixture
+async def workers(stack: Stack) -> AsyncIterator[WorkerSets]:
+    """``workers(name, ahead=..., **settings)``: a fetch worker set of its own (database pool,
+    vault, providers, in this test's event loop) on the stack's analytics database, with a
+    clock ``ahead`` of real time and settings overrides."""
+    made: list[AnalyticsContext] = []
+
+    def build(name: str, *, ahead: timedelta = timedelta(0), **settings: Any) -> FetchWorkers:
+        app = create_analytics(
+            stack.analytics.settings.model_copy(update=settings),
+            clock=lambda: datetime.now(UTC) + ahead,
+            background=False,
+        )
+        ctx: AnalyticsContext = app.state.analytics
+        made.append(ctx)
+        return FetchWorkers(ctx, name=name)
+
+    yield build
+    for ctx in made:
+        for client in ctx.runtime.http_clients:
+            await client.aclose()
+        await ctx.db.dispose()
+
+
+async def until(probe: Callable[[], Any], what: str, timeout: float = 60) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (value := await probe()) is None:
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)
+    return value
+
+
+async def rows(db: Database, sql: str, **params: Any) -> list[Any]:
+    async with db.transaction() as session:
+        return list((await session.execute(text(sql), params)).mappings())
+
+
+async def connected(
+    api: httpx.AsyncClient, db: Database, user: User, ws: str, platform: str, name: str = ""
+) -> list[uuid.UUID]:
+    """Connect a fresh sandbox account through OAuth; wait until analytics tracks it."""
+    name = name or f"{platform}{uuid.uuid4().hex[:8]}"
+    accounts = await connect_account(api, user, ws, platform, name)
+    ids = [uuid.UUID(str(a["id"])) for a in accounts]
+
+    async def tracked() -> bool | None:
+        found = await rows(
+            db, "SELECT id FROM analytics.accounts WHERE id = ANY(:ids) AND tracking", ids=ids
+        )
+        return True if len(found) == len(ids) else None
+
+    await until(tracked, f"analytics tracking the {platform} account")
+    return ids
+
+
+async def posts_of(db: Database, account_ids: list[uuid.UUID]) -> list[Any]:
+    return await rows(
+        db,
+        "SELECT t.id, t.platform, t.platform_post_id, t.status, t.next_fetch_at, t.lease_owner,"
+        " t.gap, t.gap_message,"
+        " l.likes, l.fetched_at,"
+        " (SELECT count(*) FROM analytics.post_snapshots s WHERE s.tracked_post_id = t.id)"
+        " AS snapshots"
+        " FROM analytics.tracked_posts t LEFT JOIN analytics.post_latest l"
+        " ON l.tracked_post_id = t.id WHERE t.account_id = ANY(:ids) ORDER BY t.published_at",
+        ids=account_ids,
+    )
+
+
+async def ingested(db: Database, account_ids: list[uuid.UUID], snapshots: int = 1) -> list[Any]:
+    """The accounts' posts once each has ``snapshots`` snapshots (the ingester is a consumer)."""
+
+    async def probe() -> list[Any] | None:
+        posts = await posts_of(db, account_ids)
+        done = posts and all(  # or the platform said why it has no numbers for it
+            p["snapshots"] >= snapshots or p["gap"] for p in posts if p["status"] == "active"
+        )
+        return posts if done else None
+
+    async def debug() -> str:
+        return repr([dict(p) for p in await posts_of(db, account_ids)])
+
+    try:
+        result: list[Any] = await until(probe, "the fetched metrics ingested")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: {await debug()}") from None
+    return result
+
+
+async def truth_likes(sandbox: httpx.AsyncClient, platform: str, post_id: str) -> int:
+    answer = await sandbox.get(f"/_sandbox/truth/{platform}/{post_id}")
+    answer.raise_for_status()
+    return LIKES[platform](answer.json()["metrics"])
+
+
+async def calls(sandbox: httpx.AsyncClient, platform: str) -> dict[str, Any]:
+    stats = (await sandbox.get("/_sandbox/stats")).json()["platforms"].get(platform, {})
+    return dict(stats)
+
+
+PLATFORMS = ["x", "youtube", "tiktok", "facebook", "instagram", "linkedin"]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+async def test_a_connected_account_is_backfilled_and_its_numbers_are_the_truth(
+    api: httpx.AsyncClient,
+    workers: WorkerSets,
+    db: Database,
+    sandbox: httpx.AsyncClient,
+    frozen: None,
+    platform: str,
+) -> None:
+    owner, ws = await owner_with_workspace(api)
+    account_ids = await connected(api, db, owner, ws, platform)
+
+    await workers(f"backfill-{platform}").drain()
+
+    posts = await ingested(db, account_ids)
+    assert len(posts) >= 5  # the sandbox seeds each account with a history
+    assert {p["platform"] for p in posts} == {platform}
+    measured = [p for p in posts if p["gap"] is None]
+    assert len(measured) >= 4
+    for post in measured:
+        assert post["likes"] == await truth_likes(sandbox, platform, post["platform_post_id"])
+    accounts = await rows(
+        db,
+        "SELECT a.backfilled_at, a.next_sync_at, l.fetched_at FROM analytics.accounts a"
+        " LEFT JOIN analytics.account_latest l ON l.account_id = a.id WHERE a.id = ANY(:ids)",
+        ids=account_ids,
+    )
+
+    async def snapshotted() -> bool | None:
+        found = await rows(
+            db,
+            "SELECT account_id FROM analytics.account_latest WHERE account_id = ANY(:ids)",
+            ids=account_ids,
+        )
+        return True if len(found) == len(account_ids) else None
+
+    if platform != "linkedin":  # LinkedIn: only with r_member_followersCount, not asked here
+        await until(snapshotted, "the first account snapshot")
+    now = datetime.now(UTC)
+    for account in accounts:
+        assert account["backfilled_at"] is not None
+        assert account["next_sync_at"] > now + timedelta(hours=23)  # daily
+    # Next fetches follow the posts' ages: none is due again before an hour from now.
+    assert all(p["next_fetch_at"] > now + timedelta(minutes=50) for p in posts)
+
+
+async def test_a_deleted_post_stops_being_synced(
+    api: httpx.AsyncClient, workers: WorkerSets, db: Database, sandbox: httpx.AsyncClient
+) -> None:
+    owner, ws = await owner_with_workspace(api)
+    account_ids = await connected(api, db, owner, ws, "x")
+    fetch = workers("deleted")
+    await fetch.drain()
+    first = await ingested(db, account_ids)
+    gone = first[0]
+    deleted = await sandbox.delete(f"/_sandbox/posts/x/{gone['platform_post_id']}")
+    deleted.raise_for_status()
+
+    sync = await api.post(
+        f"/api/v1/analytics/refresh/{account_ids[0]}", headers=owner.headers, json={}
+    )
+    assert sync.status_code == 202, sync.text
+    await fetch.drain()
+
+    async def marked() -> list[Any] | None:
+        posts = await posts_of(db, account_ids)
+        return (
+            posts if {p["status"] for p in posts if p["id"] == gone["id"]} == {"deleted"} else None
+        )
+
+    posts = await until(marked, "the deleted post marked")
+    later = await api.post(
+        f"/api/v1/analytics/refresh/{account_ids[0]}", headers=owner.headers, json={}
+    )
+    assert later.json()["total_posts"] == len(posts) - 1  # the deleted one is not asked for
+    await fetch.drain()
+    after = {p["id"]: p for p in await ingested(db, account_ids, snapshots=3)}
+    assert after[gone["id"]]["snapshots"] == 1  # never fetched again
+
+
+async def test_two_worker_sets_never_fetch_the_same_post_twice(
+    api: httpx.AsyncClient,
+    workers: WorkerSets,
+    db: Database,
+    sandbox: httpx.AsyncClient,
+    frozen: None,
+) -> None:
+    owner, ws = await owner_with_workspace(api)
+    names = {f"{p}{uuid.uuid4().hex[:8]}": p for p in ("x", "x", "x", "tiktok", "tiktok")}
+    account_ids = [
+        account
+        for name, platform in names.items()
+        for account in await connected(api, db, owner, ws, platform, name)
+    ]
+    one, two = workers("set-one"), workers("set-two")
+
+    await asyncio.gather(*(w.drain() for w in (one, two, one, two)))
+
+    posts = await ingested(db, account_ids)
+    assert all(p["snapshots"] == 1 for p in posts), [p["snapshots"] for p in posts]
+    # One fetch per account (each has fewer posts than a batch), from either set: X's is
+    # two calls (private metrics, then public ones for the posts older than 30 days).
+    endpoint = {"x": "GET /2/tweets", "tiktok": "POST /v2/video/query/"}
+    per_fetch = {"x": 2, "tiktok": 1}
+    for name, platform in names.items():
+        stats = (await sandbox.get("/_sandbox/stats", params={"account": name})).json()
+        made = stats["platforms"][platform]["endpoints"][endpoint[platform]]["calls"]
+        assert made == per_fetch[platform], (name, made)
+
+
+async def test_a_429_storm_on_one_platform_leaves_the_others_on_plan(
+    api: httpx.AsyncClient, workers: WorkerSets, db: Database, sandbox: httpx.AsyncClient
+) -> None:
+    owner, ws = await owner_with_workspace(api)
+    tiktok = await connected(api, db, owner, ws, "tiktok")
+    x = await connected(api, db, owner, ws, "x")
+    storm = await sandbox.post(
+        "/_sandbox/faults",
+        json={"platform": "tiktok", "endpoint": "*video/query*", "burst_429": 1},
+    )
+    storm.raise_for_status()
+    try:
+        await workers("storm").drain()
+        assert all(p["snapshots"] == 1 for p in await ingested(db, x))
+        held = await posts_of(db, tiktok)
+        assert held and all(p["snapshots"] == 0 for p in held)
+        [budget] = await rows(
+            db, "SELECT blocked_until FROM analytics.budgets WHERE bucket = 'tiktok:client'"
+        )
+        assert budget["blocked_until"] > datetime.now(UTC)
+
+        # Once the platform's wait is over, TikTok resumes.
+        await workers("after-storm", ahead=timedelta(minutes=5)).drain()
+        assert all(p["snapshots"] == 1 for p in await ingested(db, tiktok))
+    finally:
+        await sandbox.delete("/_sandbox/faults")
+        async with db.transaction() as session:
+            await session.execute(
+                text("UPDATE analytics.budgets SET blocked_until = NULL WHERE platform = 'tiktok'")
+            )
+
+
+async def test_the_planner_never_calls_beyond_a_budget(
+    api: httpx.AsyncClient,
+    stack: Stack,
+    workers: WorkerSets,
+    db: Database,
+    sandbox: httpx.AsyncClient,
+) -> None:
+    """A budget of 3 units a day for YouTube: the listing (the channel, then its uploads
+    page) and the counters take them; the videos.list the posts would need is not made, and
+    they wait for the budget's reset."""
+    owner, ws = await owner_with_workspace(api)
+    rule = BudgetRule(
+        bucket=f"youtube:test-{uuid.uuid4().hex[:6]}:{{user}}",
+        scope="account",
+        limit=3,
+        window="calendar",
+    )
+    tight = {**stack.analytics.settings.budgets, "youtube": [rule]}
+    account_ids = await connected(api, db, owner, ws, "youtube")
+    [user] = await rows(
+        db, "SELECT platform_user_id FROM analytics.accounts WHERE id = :id", id=account_ids[0]
+    )
+    bucket = rule.bucket.format(user=user["platform_user_id"])
+    before = (await calls(sandbox, "youtube")).get("rate_limited", 0)
+
+    await workers("tight", budgets=tight).drain()
+
+    posts = await posts_of(db, account_ids)
+    assert posts and all(p["snapshots"] == 0 and p["lease_owner"] == "budget" for p in posts)
+    [budget] = await rows(db, "SELECT * FROM analytics.budgets WHERE bucket = :b", b=bucket)
+    assert budget["used"] == 3 and budget["blocked_until"] == budget["reset_at"]
+    assert (await calls(sandbox, "youtube")).get("rate_limited", 0) == before
+
+
+async def test_refresh_runs_a_sync_to_completion_with_per_platform_counters(
+    api: httpx.AsyncClient, workers: WorkerSets, db: Database
+) -> None:
+    owner, ws = await owner_with_workspace(api)
+    x = await connected(api, db, owner, ws, "x")
+    await connected(api, db, owner, ws, "youtube")
+    fetch = workers("refresh")
+    await fetch.drain()
+    await ingested(db, x)
+
+    answer = await api.post(
+        "/api/v1/analytics/refresh", json={"workspace_id": ws}, headers=owner.headers
+    )
+    assert answer.status_code == 202, answer.text
+    sync_id, total = answer.json()["sync_id"], answer.json()["total_posts"]
+    assert total >= 10
+    queued = await api.get(f"/api/v1/analytics/sync/{sync_id}", headers=owner.headers)
+    assert queued.json()["status"] == "queued"
+
+    await fetch.drain()
+
+    async def finished() -> dict[str, Any] | None:
+        got = await api.get(f"/api/v1/analytics/sync/{sync_id}", headers=owner.headers)
+        body: dict[str, Any] = got.json()
+        return body if body["status"] in ("completed", "partial", "failed") else None
+
+    sync = await until(finished, "the sync finished")
+    assert sync["status"] == "completed"
+    assert sync["synced"] == total and sync["failed"] == 0 and sync["rate_limited"] == 0
+    assert set(sync["by_platform"]) == {"x", "youtube"}
+    assert sum(p["synced"] for p in sync["by_platform"].values()) == total
+    assert all(p["synced"] == p["total"] for p in sync["by_platform"].values())
+
+    status = await api.get(
+        "/api/v1/analytics/sync-status", params={"workspace_id": ws}, headers=owner.headers
+    )
+    assert status.status_code == 200, status.text
+    body = status.json()
+    assert {a["platform"] for a in body["accounts"]} == {"x", "youtube"}
+    assert all(a["last_synced_at"] and a["next_sync_at"] for a in body["accounts"])
+    assert body["budgets"]["youtube"][0]["used"] > 0
+
+
+async def test_refresh_is_for_editors_and_other_workspaces_are_404(
+    api: httpx.AsyncClient, workers: WorkerSets, db: Database
+) -> None:
+    owner, ws = await owner_with_workspace(api)
+    [account] = await connected(api, db, owner, ws, "x")
+    viewer = await add_member(api, owner, ws, await make_user(api, name="Vic"), "viewer")
+    stranger, other_ws = await owner_with_workspace(api, "Stranger")
+
+    denied = await api.post(
+        "/api/v1/analytics/refresh", json={"workspace_id": ws}, headers=viewer.headers
+    )
+    assert denied.status_code == 403, denied.text
+    sync = await api.post(f"/api/v1/analytics/refresh/{account}", headers=owner.headers, json={})
+    assert sync.status_code == 202
+    sync_id = sync.json()["sync_id"]
+    seen = await api.get(f"/api/v1/analytics/sync/{sync_id}", headers=viewer.headers)
+    assert seen.status_code == 200
+
+    for answer in (
+        await api.get(f"/api/v1/analytics/sync/{sync_id}", headers=stranger.headers),
+        await api.post(f"/api/v1/analytics/refresh/{account}", headers=stranger.headers, json={}),
+        await api.post(
+            "/api/v1/analytics/refresh", json={"workspace_id": ws}, headers=stranger.headers
+        ),
+        await api.get(
+            "/api/v1/analytics/sync-status", params={"workspace_id": ws}, headers=stranger.headers
+        ),
+        await api.get(f"/api/v1/analytics/sync/{uuid.uuid4()}", headers=owner.headers),
+    ):
+        assert answer.status_code == 404, answer.text
+    assert other_ws != ws
