@@ -12,6 +12,7 @@ from faststream.kafka import KafkaBroker
 from analytics.context import AnalyticsContext
 from analytics.ingest.consumer import ingest_metrics
 from analytics.models import inbox, member_changes, outbox
+from analytics.queries.endpoints import router as queries_router
 from analytics.retention.job import run_retention
 from analytics.settings import AnalyticsSettings
 from analytics.tracking.subscribers import track_accounts
@@ -47,7 +48,7 @@ def create_app(
         _consumers(runtime, runtime.broker, ctx)
     if background:
         runtime.background.append(functools.partial(run_retention, ctx))
-    app = create_service_app(runtime, title="SocialSeed analytics", routers=[])
+    app = create_service_app(runtime, title="SocialSeed analytics", routers=[queries_router])
     app.state.analytics = ctx
     return app
 

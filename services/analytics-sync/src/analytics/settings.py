@@ -69,3 +69,16 @@ class AnalyticsSettings(ServiceSettings):
     fetch_lease: timedelta = timedelta(minutes=5)
     # Reading: the most rows one list answer holds.
     list_limit_max: int = 200
+
+    # The read API (analytics.queries): answers may be cached by the client this long (their
+    # ETag changes with new data at once); periods default to the last `default_period_days`
+    # (best times: `best_times_days`), a best-times slot needs `best_times_min_posts` posts for
+    # a median; a timeseries holds at most `timeseries_max_buckets`; exports are streamed
+    # `export_chunk` rows at a time.
+    cache_max_age: int = Field(default=30, ge=0)
+    default_period_days: int = Field(default=30, ge=1)
+    best_times_days: int = Field(default=90, ge=1)
+    best_times_min_posts: int = Field(default=3, ge=1)
+    timeseries_max_buckets: int = Field(default=5000, ge=1)
+    top_posts: int = Field(default=5, ge=1)
+    export_chunk: int = Field(default=2000, ge=1)
