@@ -11,16 +11,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from analytics.models import SCHEMA, Account, TrackedPost, WorkspaceView
+from analytics.models import FLOAT_METRICS, SCHEMA, Account, TrackedPost, WorkspaceView
 from analytics.queries.formulas import sql_engagements
 from analytics.queries.periods import Period
 from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
 
 POST_COLS = ", ".join(f"l.{m}" for m in POST_METRICS)
-POST_SUMS = ", ".join(f"sum(l.{m}) AS {m}" for m in POST_METRICS)
+# sum(bigint) is numeric: cast back so that Python sees ints (and floats for float columns).
+POST_SUMS = ", ".join(
+    f"CAST(sum(l.{m}) AS {'float8' if m in FLOAT_METRICS else 'bigint'}) AS {m}"
+    for m in POST_METRICS
+)
 ACCOUNT_COLS = ", ".join(ACCOUNT_METRICS)
 ENGAGEMENTS = sql_engagements("l.")
 
@@ -77,12 +81,12 @@ class QueryRepository:
         return await self.session.get(Account, account_id)
 
     async def accounts(self, ids: Sequence[uuid.UUID]) -> list[Account]:
-        rows = await self.session.scalars(Account.__table__.select().where(Account.id.in_(ids)))
+        rows = await self.session.scalars(select(Account).where(Account.id.in_(ids)))
         return list(rows)
 
     async def workspace_accounts(self, workspace_id: uuid.UUID) -> list[Account]:
         rows = await self.session.scalars(
-            Account.__table__.select()
+            select(Account)
             .where(Account.workspace_id == workspace_id)
             .order_by(Account.platform, Account.username)
         )
@@ -107,9 +111,8 @@ class QueryRepository:
     ) -> list[TrackedPost]:
         """A publisher post's targets, or the one tracked post with that id, among the
         caller's workspaces."""
-        table = TrackedPost.__table__
         rows = await self.session.scalars(
-            table.select()
+            select(TrackedPost)
             .where(
                 (TrackedPost.publisher_post_id == post_id) | (TrackedPost.id == post_id),
                 TrackedPost.workspace_id.in_(workspace_ids),
