@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import itertools
 import json
+import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -465,7 +467,7 @@ async def test_day_and_hour_buckets_follow_the_workspace_time_zone_across_dst(
     buckets = r.json()["buckets"]
     assert len(buckets) == hours
     starts = [datetime.fromisoformat(b["start"]) for b in buckets]
-    assert all(b - a == timedelta(hours=1) for a, b in zip(starts, starts[1:], strict=False))
+    assert all(b - a == timedelta(hours=1) for a, b in itertools.pairwise(starts))
     assert len({s.isoformat() for s in starts}) == hours  # the repeated hour differs by offset
     values = [b["value"] for b in buckets]
     assert values == list(range(values[0], values[0] + hours))  # one fetch each, none doubled
@@ -541,6 +543,7 @@ async def test_best_times_gives_medians_per_local_hour_of_week_and_marks_thin_sl
 # Export -------------------------------------------------------------------------------------
 
 
+@pytest.mark.timeout(600)  # tracemalloc slows every thread of the process down
 async def test_export_streams_100k_rows_from_an_open_cursor(
     api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
 ) -> None:
@@ -566,30 +569,43 @@ async def test_export_streams_100k_rows_from_an_open_cursor(
         "from": start.isoformat(),
         "to": (start + timedelta(days=1)).isoformat(),
     }
-    lines = 0
-    async with api.stream("GET", f"{API}/export", params=params, headers=ws.owner.headers) as r:
-        assert r.status_code == 200
-        assert r.headers["content-type"].startswith("text/csv")
-        assert r.headers["content-disposition"].startswith('attachment; filename="analytics-')
-        chunks = r.aiter_bytes()
-        head = await anext(chunks)
-        # The client has read one chunk and holds the rest: a streamed export still has its
-        # query open on the server (a buffered one would have finished it before sending).
-        open_cursor = await scalar(
-            db,
-            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '/* analytics-export */%' "
-            "AND state IN ('active', 'idle in transaction') AND pid <> pg_backend_pid()",
-        )
-        assert open_cursor == 1
-        body = head + b"".join([c async for c in chunks])
-    reader = csv.DictReader(io.StringIO(body.decode()))
-    for row in reader:
-        lines += 1
-        assert row["views"] == "5" and row["reach"] == ""
-        assert float(row["engagement_rate"]) == pytest.approx(
+    newlines, first_row = 0, b""
+    # Everything the process allocates while the export runs (the service is served from a
+    # thread of this process): 100,000 rows held at once would be tens of MB; streamed, the
+    # server holds one chunk (export_chunk rows) and the client one chunk at a time.
+    tracemalloc.start()
+    try:
+        async with api.stream("GET", f"{API}/export", params=params, headers=ws.owner.headers) as r:
+            assert r.status_code == 200
+            assert r.headers["content-type"].startswith("text/csv")
+            assert r.headers["content-disposition"].startswith('attachment; filename="analytics-')
+            async for chunk in r.aiter_bytes():
+                if not first_row and newlines + chunk.count(b"\n") >= 2:
+                    # Rows arrive while the server's cursor is still open: a buffered export
+                    # would have finished its query (and given its connection back) first.
+                    open_cursor = await scalar(
+                        db,
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE query LIKE '/* analytics-export */%' "
+                        "AND state IN ('active', 'idle in transaction') "
+                        "AND pid <> pg_backend_pid()",
+                    )
+                    assert open_cursor == 1
+                    first_row = chunk
+                newlines += chunk.count(b"\n")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert newlines == 100_001  # the header and every row
+    header, row = list(csv.reader(io.StringIO(first_row.decode(errors="ignore"))))[:2]
+    if header[0] == "fetched_at":  # the header came in this chunk
+        record = dict(zip(header, row, strict=True))
+        assert record["views"] == "5" and record["reach"] == ""
+        assert float(record["engagement_rate"]) == pytest.approx(
             formulas.engagement_rate({"views": 5, "likes": 1}) or 0
         )
-    assert lines == 100_000
+    print(f"export of 100,000 rows: peak traced memory {peak / 1e6:.1f} MB")
+    assert peak < 20_000_000, f"the export held {peak / 1e6:.0f} MB at its peak"
 
     params["format"] = "json"
     async with api.stream(
