@@ -12,6 +12,7 @@ from faststream.kafka import KafkaBroker
 from analytics.context import AnalyticsContext
 from analytics.ingest.consumer import ingest_metrics
 from analytics.models import inbox, member_changes, outbox
+from analytics.queries.caching import Answers
 from analytics.queries.endpoints import router as queries_router
 from analytics.retention.job import run_retention
 from analytics.settings import AnalyticsSettings
@@ -50,6 +51,7 @@ def create_app(
         runtime.background.append(functools.partial(run_retention, ctx))
     app = create_service_app(runtime, title="SocialSeed analytics", routers=[queries_router])
     app.state.analytics = ctx
+    app.state.analytics_answers = Answers(settings.answer_cache_size, ttl=settings.cache_max_age)
     return app
 
 

@@ -82,3 +82,5 @@ class AnalyticsSettings(ServiceSettings):
     timeseries_max_buckets: int = Field(default=5000, ge=1)
     top_posts: int = Field(default=5, ge=1)
     export_chunk: int = Field(default=2000, ge=1)
+    # Encoded answers kept per process by ETag (recomputed only when new data lands).
+    answer_cache_size: int = Field(default=1024, ge=1)

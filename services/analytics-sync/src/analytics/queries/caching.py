@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from cachetools import TTLCache
 from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -54,9 +55,25 @@ def not_modified_response(tag: str, max_age: int) -> Response:
     return Response(status_code=304, headers=cache_headers(tag, max_age))
 
 
-def json_response(body: BaseModel, tag: str, max_age: int) -> Response:
-    return Response(
-        body.model_dump_json(by_alias=True),
-        media_type="application/json",
-        headers=cache_headers(tag, max_age),
-    )
+class Answers:
+    """The encoded answers of this process by ETag. An ETag names the request and the data
+    version it was computed from, and the caller's access is checked before the lookup, so a
+    stored answer is right for anyone allowed to ask: a dashboard polled by a team is computed
+    once per new batch of metrics, not once per poll. Bounded, and kept no longer than the
+    clients' ``max-age``: what the version does not count (an account connected or renamed, a
+    post newly tracked) shows within that time, as it does in a client's cache."""
+
+    def __init__(self, maxsize: int, ttl: float) -> None:
+        self.cache: TTLCache[str, bytes] = TTLCache(maxsize=maxsize, ttl=ttl)
+
+    async def respond(
+        self, request: Request, tag: str, max_age: int, compute: Callable[[], Awaitable[BaseModel]]
+    ) -> Response:
+        """304 for a current ``If-None-Match``; else the stored answer, or a computed one."""
+        if not_modified(request, tag):
+            return not_modified_response(tag, max_age)
+        body = self.cache.get(tag)
+        if body is None:
+            body = (await compute()).model_dump_json(by_alias=True).encode()
+            self.cache[tag] = body
+        return Response(body, media_type="application/json", headers=cache_headers(tag, max_age))

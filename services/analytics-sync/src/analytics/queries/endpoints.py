@@ -77,6 +77,11 @@ def with_formulas(endpoint: F) -> F:
     return endpoint
 
 
+def _answers(request: Request) -> caching.Answers:
+    answers: caching.Answers = request.app.state.analytics_answers
+    return answers
+
+
 def _repo(session: Any, ctx: Ctx) -> QueryRepository:
     cutoff = retention_cutoff(ctx.clock(), ctx.settings.raw_retention_days)
     return QueryRepository(session, cutoff=cutoff)
@@ -134,10 +139,12 @@ async def account_metrics(
     account = await service.require_account(repo, principal, account_id)
     period = _period(ctx, start, to)
     tag = await _etag(repo, request, [account.workspace_id], period)
-    if caching.not_modified(request, tag):
-        return caching.not_modified_response(tag, ctx.settings.cache_max_age)
-    body = await service.account_metrics(repo, account, period)
-    return caching.json_response(body, tag, ctx.settings.cache_max_age)
+    return await _answers(request).respond(
+        request,
+        tag,
+        ctx.settings.cache_max_age,
+        lambda: service.account_metrics(repo, account, period),
+    )
 
 
 @router.get(
@@ -165,17 +172,19 @@ async def account_timeseries(
     account = await service.require_account(repo, principal, account_id)
     period = _period(ctx, start, to)
     tag = await _etag(repo, request, [account.workspace_id], period)
-    if caching.not_modified(request, tag):
-        return caching.not_modified_response(tag, ctx.settings.cache_max_age)
-    body = await service.timeseries(
-        repo,
-        account,
-        str(metric),
-        interval,
-        period,
-        max_buckets=ctx.settings.timeseries_max_buckets,
+    return await _answers(request).respond(
+        request,
+        tag,
+        ctx.settings.cache_max_age,
+        lambda: service.timeseries(
+            repo,
+            account,
+            str(metric),
+            interval,
+            period,
+            max_buckets=ctx.settings.timeseries_max_buckets,
+        ),
     )
-    return caching.json_response(body, tag, ctx.settings.cache_max_age)
 
 
 @router.get(
@@ -199,11 +208,13 @@ async def account_posts(
     repo = _repo(session, ctx)
     account = await service.require_account(repo, principal, account_id)
     tag = await _etag(repo, request, [account.workspace_id], None)
-    if caching.not_modified(request, tag):
-        return caching.not_modified_response(tag, ctx.settings.cache_max_age)
     limit = min(limit, ctx.settings.list_limit_max)
-    body = await service.account_posts(repo, account, str(sort), limit, cursor)
-    return caching.json_response(body, tag, ctx.settings.cache_max_age)
+    return await _answers(request).respond(
+        request,
+        tag,
+        ctx.settings.cache_max_age,
+        lambda: service.account_posts(repo, account, str(sort), limit, cursor),
+    )
 
 
 @router.get(
@@ -219,10 +230,12 @@ async def post_detail(
     repo = _repo(session, ctx)
     targets = await service.post_targets(repo, principal, post_id)
     tag = await _etag(repo, request, sorted({t.workspace_id for t in targets}), None)
-    if caching.not_modified(request, tag):
-        return caching.not_modified_response(tag, ctx.settings.cache_max_age)
-    body = await service.post_detail(repo, targets)
-    return caching.json_response(body, tag, ctx.settings.cache_max_age)
+    return await _answers(request).respond(
+        request,
+        tag,
+        ctx.settings.cache_max_age,
+        lambda: service.post_detail(repo, targets),
+    )
 
 
 @router.get(
@@ -254,16 +267,18 @@ async def best_times(
             raise AccountNotFound()
     period = _period(ctx, start, to, ctx.settings.best_times_days)
     tag = await _etag(repo, request, [workspace_id], period)
-    if caching.not_modified(request, tag):
-        return caching.not_modified_response(tag, ctx.settings.cache_max_age)
     where = PostFilter(
         workspace_id,
         period,
         [account_id] if account_id else None,
         str(platform) if platform else None,
     )
-    body = await service.best_times(repo, where, min_posts=ctx.settings.best_times_min_posts)
-    return caching.json_response(body, tag, ctx.settings.cache_max_age)
+    return await _answers(request).respond(
+        request,
+        tag,
+        ctx.settings.cache_max_age,
+        lambda: service.best_times(repo, where, min_posts=ctx.settings.best_times_min_posts),
+    )
 
 
 @router.get(
@@ -288,10 +303,12 @@ async def dashboard(
     repo = _repo(session, ctx)
     period = _period(ctx, start, to)
     tag = await _etag(repo, request, [workspace_id], period)
-    if caching.not_modified(request, tag):
-        return caching.not_modified_response(tag, ctx.settings.cache_max_age)
-    body = await service.dashboard(repo, workspace_id, period, top=ctx.settings.top_posts)
-    return caching.json_response(body, tag, ctx.settings.cache_max_age)
+    return await _answers(request).respond(
+        request,
+        tag,
+        ctx.settings.cache_max_age,
+        lambda: service.dashboard(repo, workspace_id, period, top=ctx.settings.top_posts),
+    )
 
 
 @router.get(
@@ -330,11 +347,13 @@ async def compare(
     accounts = await service.require_accounts(repo, principal, _ids(account_ids))
     period = _period(ctx, start, to)
     tag = await _etag(repo, request, sorted({a.workspace_id for a in accounts}), period)
-    if caching.not_modified(request, tag):
-        return caching.not_modified_response(tag, ctx.settings.cache_max_age)
     names = metrics.split(",") if metrics else list(COMPARE_METRICS)
-    body = await service.compare(repo, accounts, period, names)
-    return caching.json_response(body, tag, ctx.settings.cache_max_age)
+    return await _answers(request).respond(
+        request,
+        tag,
+        ctx.settings.cache_max_age,
+        lambda: service.compare(repo, accounts, period, names),
+    )
 
 
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/x-ndjson"}

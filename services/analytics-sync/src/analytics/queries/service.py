@@ -145,6 +145,17 @@ def change(value: Any, previous: Any) -> Change:
     )
 
 
+def add_totals(total: Row | None, row: Row) -> Row:
+    """Two groups' sums added up (a sum of nothing stays null, not 0)."""
+    if total is None:
+        return dict(row)
+    out: Row = {"posts_published": total["posts_published"] + row["posts_published"]}
+    for m in POST_METRICS:
+        a, b = total[m], row[m]
+        out[m] = b if a is None else a if b is None else a + b
+    return out
+
+
 def post_totals(row: Mapping[str, Any] | None) -> dict[str, Any]:
     """``posts_published``, the sums and the derived numbers of one group of posts."""
     if row is None:
@@ -341,8 +352,15 @@ async def dashboard(
 ) -> DashboardOut:
     accounts = await repo.workspace_accounts(workspace_id)
     where = PostFilter(workspace_id, period)
-    by_platform = {r["key"]: r for r in await repo.post_totals(where, "platform")}
     by_account = {r["key"]: r for r in await repo.post_totals(where, "account_id")}
+    # One scan: an account's posts are all of its platform, so the platforms' totals are the
+    # sums of their accounts'.
+    platform_of = {a.id: a.platform for a in accounts}
+    by_platform: dict[str, Row] = {}
+    for account_id, row in by_account.items():
+        platform = platform_of.get(account_id)
+        if platform is not None:
+            by_platform[platform] = add_totals(by_platform.get(platform), row)
     ids = [a.id for a in accounts]
     at_end = await repo.account_values_at(ids, period.end) if ids else {}
     at_start = await repo.account_values_at(ids, period.start) if ids else {}
