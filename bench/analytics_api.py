@@ -11,8 +11,12 @@ loads, with ``wrk`` at ``--connections`` (50), straight at the analytics service
 - the dashboard (30 days: per platform and account totals, followers, top posts, freshness);
 - an account's followers by day over 30 days, and by hour over 7 days.
 
-wrk sends no ``If-None-Match``: every request does the whole work. Prints req/s, p50 and p99
-per target and the goal (p99 <= 100 ms). ``--profile`` samples the service with py-spy.
+Each target twice: the same request repeated (after the first, answered from the service's
+answer cache: the request path, the access check and the data-version read) and each request
+new (a query parameter the route ignores but its ETag counts: every answer computed). wrk sends
+no ``If-None-Match``. Before the loads, each read's queries are timed alone, in this process.
+Prints req/s, p50 and p99 and the goal (p99 <= 100 ms). ``--profile`` samples the service with
+py-spy.
 
     uv run python bench/analytics_api.py [--snapshots 1000000] [--duration 10] [--profile]
 """
