@@ -12,6 +12,8 @@ from faststream.kafka import KafkaBroker
 from analytics.context import AnalyticsContext
 from analytics.ingest.consumer import ingest_metrics
 from analytics.models import inbox, member_changes, outbox
+from analytics.queries.caching import Answers
+from analytics.queries.endpoints import router as queries_router
 from analytics.refresh.endpoints import router as refresh_router
 from analytics.retention.job import run_retention
 from analytics.settings import AnalyticsSettings
@@ -50,8 +52,11 @@ def create_app(
     if background:
         runtime.background.append(functools.partial(run_retention, ctx))
         runtime.background.append(FetchWorkers(ctx).run)
-    app = create_service_app(runtime, title="SocialSeed analytics", routers=[refresh_router])
+    app = create_service_app(
+        runtime, title="SocialSeed analytics", routers=[refresh_router, queries_router]
+    )
     app.state.analytics = ctx
+    app.state.analytics_answers = Answers(settings.answer_cache_size, ttl=settings.cache_max_age)
     return app
 
 

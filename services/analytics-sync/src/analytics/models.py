@@ -112,6 +112,17 @@ class WorkspaceView(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class DataVersion(Base):
+    """A counter per workspace that every ingested batch naming the workspace bumps: the read
+    API's ETags are made of it, so a cached answer changes as soon as new metrics land."""
+
+    __tablename__ = "data_versions"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = _now_column()
+
+
 class Account(Base):
     """A connected account as analytics tracks it. ``updated_at`` orders the events (an older
     one never wins). ``backfill_requested_at`` later than ``backfilled_at`` (or with it null)
@@ -171,6 +182,13 @@ class TrackedPost(Base):
             postgresql_where=text("status = 'active'"),
         ),
         Index("ix_tracked_posts_workspace_published", "workspace_id", "published_at"),
+        # The read API: an account's posts by publication (keyset pages), a publisher post.
+        Index("ix_tracked_posts_account_published", "account_id", "published_at", "id"),
+        Index(
+            "ix_tracked_posts_publisher_post",
+            "publisher_post_id",
+            postgresql_where=text("publisher_post_id IS NOT NULL"),
+        ),
         Index(
             "ix_tracked_posts_publisher_target",
             "publisher_target_id",

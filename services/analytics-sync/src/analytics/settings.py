@@ -142,3 +142,17 @@ class AnalyticsSettings(CallerSettings):
     meta_usage_cooloff: timedelta = timedelta(minutes=10)
     # A refresh asks for at most this many posts.
     refresh_limit_max: int = Field(default=10_000, ge=1)
+    # The read API (analytics.queries): answers may be cached by the client this long (their
+    # ETag changes with new data at once); periods default to the last `default_period_days`
+    # (best times: `best_times_days`), a best-times slot needs `best_times_min_posts` posts for
+    # a median; a timeseries holds at most `timeseries_max_buckets`; exports are streamed
+    # `export_chunk` rows at a time.
+    cache_max_age: int = Field(default=30, ge=0)
+    default_period_days: int = Field(default=30, ge=1)
+    best_times_days: int = Field(default=90, ge=1)
+    best_times_min_posts: int = Field(default=3, ge=1)
+    timeseries_max_buckets: int = Field(default=5000, ge=1)
+    top_posts: int = Field(default=5, ge=1)
+    export_chunk: int = Field(default=2000, ge=1)
+    # Encoded answers kept per process by ETag (recomputed only when new data lands).
+    answer_cache_size: int = Field(default=1024, ge=1)

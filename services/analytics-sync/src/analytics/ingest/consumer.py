@@ -54,6 +54,7 @@ async def ingest(session: AsyncSession, events: list[MetricsFetched]) -> int:
     await repo.insert_account_snapshots(accounts)
     await repo.mark_failures(failures)
     await repo.bump_syncs(syncs)
+    await repo.bump_data_versions({event.workspace_id for event in events})
     return inserted
 
 

@@ -184,6 +184,15 @@ WHERE id = ANY(CAST(:ids AS uuid[])) AND status = '{SyncStatus.RUNNING}'
 """)
 
 
+# The read API's ETags follow this counter (one small row per workspace, HOT updates).
+BUMP_DATA_VERSIONS = text(f"""
+INSERT INTO {SCHEMA}.data_versions (workspace_id, version)
+SELECT w, 1 FROM unnest(CAST(:workspace_ids AS uuid[])) AS w ORDER BY w
+ON CONFLICT (workspace_id) DO UPDATE
+SET version = data_versions.version + 1, updated_at = now()
+""")
+
+
 @dataclass
 class PostRows:
     """Snapshot rows as columns (one list per column), ready for ``unnest``."""
@@ -280,6 +289,11 @@ class IngestRepository:
             return 0
         result = await self.session.execute(INSERT_ACCOUNT_SNAPSHOTS, rows.columns)
         return int(result.scalar_one())
+
+    async def bump_data_versions(self, workspace_ids: set[uuid.UUID]) -> None:
+        """New data for these workspaces (sorted: concurrent batches lock rows in one order)."""
+        if workspace_ids:
+            await self.session.execute(BUMP_DATA_VERSIONS, {"workspace_ids": sorted(workspace_ids)})
 
     async def mark_failures(self, failures: Failures) -> None:
         if not failures.by_post:

@@ -1,0 +1,327 @@
+"""Latency of the analytics read API over a million snapshots.
+
+Starts the local stack the way ``socialseed up`` does (as ``request_path.py`` does: its own
+PostgreSQL, Kafka and services in a temp dir, on free ports), registers a user with a
+workspace through the gateway, then seeds the analytics schema directly, set-wise in the
+database (``INSERT ... SELECT FROM generate_series``, no round trip per row): ``--accounts``
+accounts of the workspace, ``--posts`` posts each with their latest values, ``--snapshots``
+post snapshots spread over the last 30 days, hourly account snapshots and daily rollups. Then
+loads, with ``wrk`` at ``--connections`` (50), straight at the analytics service:
+
+- the dashboard (30 days: per platform and account totals, followers, top posts, freshness);
+- an account's followers by day over 30 days, and by hour over 7 days.
+
+Each target twice: the same request repeated (after the first, answered from the service's
+answer cache: the request path, the access check and the data-version read) and each request
+new (a query parameter the route ignores but its ETag counts: every answer computed). wrk sends
+no ``If-None-Match``. Before the loads, each read's queries are timed alone, in this process.
+Prints req/s, p50 and p99 and the goal (p99 <= 100 ms). ``--profile`` samples the service with
+py-spy.
+
+    uv run python bench/analytics_api.py [--snapshots 1000000] [--duration 10] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from profiling import Profiler, summarize_profile
+from request_path import (
+    Load,
+    Target,
+    bench_environment,
+    free_ports_for_the_stack,
+    parse_wrk,
+    wrk,
+)
+from sqlalchemy import text
+
+from analytics.queries import service
+from analytics.queries.periods import Interval, resolve
+from analytics.queries.repository import QueryRepository, retention_cutoff
+from analytics.retention.repository import SNAPSHOT_TABLES, PartitionRepository
+from socialseed.cli import Supervisor
+from socialseed.db import Database
+from socialseed.stack import SERVICES
+
+GOAL_P99_MS = 100.0
+PLATFORMS = ("x", "instagram", "facebook", "youtube", "tiktok", "linkedin")
+
+
+# Each request a distinct query (ignored by the route, part of its ETag): no answer is reused.
+UNCACHED_LUA = """
+local n = 0
+setup = function(thread) thread:set("id", n); n = n + 1 end
+init = function() counter = 0 end
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, wrk.path .. "&nocache=" .. id .. "-" .. counter)
+end
+"""
+
+
+def wrk_uncached(target: Target, *, duration: float, connections: int, script: Path) -> Load:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration:g}s", "--timeout", "10s", "--latency"]
+    for header in target.headers:
+        cmd += ["-H", header]
+    proc = subprocess.run(
+        [*cmd, "-s", str(script), target.url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=duration + 60,
+    )
+    return parse_wrk(proc.stdout)
+
+
+def drain(target: Target) -> None:
+    """Wait out what a previous load left queued in the service (clients gone, work not)."""
+    header = dict([target.headers[0].split(": ", 1)])
+    with httpx.Client(timeout=60) as client:
+        for _ in range(60):
+            began = time.perf_counter()
+            client.get(target.url + "&drain=" + str(time.time()), headers=header)
+            if time.perf_counter() - began < 0.5:
+                return
+
+
+def sign_up(gateway: str) -> tuple[str, str]:
+    """A user and their workspace; the bearer header carries the owner role."""
+    user = {"email": "bench@example.com", "password": "a long bench passphrase", "name": "Bench"}
+    with httpx.Client(base_url=gateway, timeout=30) as client:
+        client.post("/api/v1/auth/register", json=user).raise_for_status()
+        tokens = client.post("/api/v1/auth/login", json=user).json()
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        ws = client.post("/api/v1/workspaces", json={"name": "Bench"}, headers=bearer)
+        ws.raise_for_status()
+        tokens = client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+        ).json()
+        return str(ws.json()["id"]), f"Authorization: Bearer {tokens['access_token']}"
+
+
+async def seed(url: str, workspace_id: str, accounts: int, posts: int, snapshots: int) -> str:
+    """Returns one account's id. Snapshots are spread evenly over the posts and 30 days."""
+    db = Database(url, pool_size=1)
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = now - timedelta(days=30)
+    # a few more than asked: the newest posts have had fewer hours to be fetched in
+    per_post = snapshots // (accounts * posts) + 3
+    params = {
+        "ws": workspace_id,
+        "accounts": accounts,
+        "posts": posts,
+        "per_post": per_post,
+        "start": start,
+        "now": now,
+        "platforms": list(PLATFORMS),
+    }
+    statements = [
+        # the workspace's projection (its time zone) may not have arrived yet
+        """INSERT INTO analytics.workspaces (id, timezone, updated_at)
+           VALUES (CAST(:ws AS uuid), 'Europe/Berlin', now()) ON CONFLICT (id) DO NOTHING""",
+        """INSERT INTO analytics.accounts (id, workspace_id, platform, platform_user_id,
+               username, status, tracking, connected_at, last_synced_at, updated_at)
+           SELECT md5('a' || a)::uuid, CAST(:ws AS uuid),
+                  (CAST(:platforms AS text[]))[1 + a % 6], 'u' || a, 'bench' || a, 'active',
+                  true, CAST(:start AS timestamptz), CAST(:now AS timestamptz), now()
+           FROM generate_series(1, :accounts) a""",
+        """INSERT INTO analytics.tracked_posts (id, account_id, workspace_id, platform,
+               platform_post_id, published_at, source, status)
+           SELECT md5('p' || a || '-' || p)::uuid, md5('a' || a)::uuid, CAST(:ws AS uuid),
+                  (CAST(:platforms AS text[]))[1 + a % 6], 'p' || p,
+                  CAST(:start AS timestamptz) + (p * interval '30 days') / :posts,
+                  'backfill', 'active'
+           FROM generate_series(1, :accounts) a, generate_series(1, :posts) p""",
+        """INSERT INTO analytics.post_snapshots (tracked_post_id, fetched_at, account_id, views,
+               impressions, reach, likes, comments, shares, saves, raw)
+           SELECT t.id, t.published_at + s * interval '1 hour', t.account_id, 100 * s,
+                  120 * s, NULL, 7 * s, s, s / 2, NULL, '{}'::jsonb
+           FROM analytics.tracked_posts t, generate_series(1, :per_post) s
+           WHERE t.workspace_id = CAST(:ws AS uuid)
+             AND t.published_at + s * interval '1 hour' < CAST(:now AS timestamptz)""",
+        """INSERT INTO analytics.post_latest (tracked_post_id, account_id, workspace_id,
+               fetched_at, views, impressions, likes, comments, shares)
+           SELECT DISTINCT ON (s.tracked_post_id) s.tracked_post_id, s.account_id,
+                  CAST(:ws AS uuid), s.fetched_at, s.views, s.impressions, s.likes,
+                  s.comments, s.shares
+           FROM analytics.post_snapshots s
+           ORDER BY s.tracked_post_id, s.fetched_at DESC""",
+        """INSERT INTO analytics.account_snapshots (account_id, fetched_at, followers, raw)
+           SELECT md5('a' || a)::uuid, CAST(:start AS timestamptz) + h * interval '1 hour',
+                  1000 + a * 10 + h, '{}'
+           FROM generate_series(1, :accounts) a, generate_series(0, 24 * 30 - 1) h""",
+        """INSERT INTO analytics.account_daily (account_id, day, workspace_id, fetched_at,
+               followers)
+           SELECT DISTINCT ON (account_id, (fetched_at AT TIME ZONE 'UTC')::date) account_id,
+                  (fetched_at AT TIME ZONE 'UTC')::date, CAST(:ws AS uuid), fetched_at,
+                  followers
+           FROM analytics.account_snapshots
+           ORDER BY account_id, (fetched_at AT TIME ZONE 'UTC')::date, fetched_at DESC""",
+        """INSERT INTO analytics.account_latest (account_id, workspace_id, fetched_at,
+               followers)
+           SELECT DISTINCT ON (account_id) account_id, CAST(:ws AS uuid), fetched_at, followers
+           FROM analytics.account_snapshots ORDER BY account_id, fetched_at DESC""",
+    ]
+    try:
+        async with db.transaction() as session:
+            repo = PartitionRepository(session)
+            for day in range(32):
+                for table in SNAPSHOT_TABLES:
+                    await repo.create(table, (start + timedelta(days=day)).date())
+        for sql in statements:
+            began = time.perf_counter()
+            async with db.transaction() as session:
+                result = await session.execute(text(sql), params)
+            print(f"  {result.rowcount:>9,} rows  {time.perf_counter() - began:6.1f} s  "
+                  f"{' '.join(sql.split()[:3])} {sql.split()[2]}")  # fmt: skip
+        async with db.engine.connect() as conn:
+            await conn.execute(text("COMMIT"))
+            await conn.execute(text("ANALYZE"))
+            account = (await conn.execute(text("SELECT md5('a1')::uuid"))).scalar_one()
+            count = (
+                await conn.execute(text("SELECT count(*) FROM analytics.post_snapshots"))
+            ).scalar_one()
+        print(f"  post snapshots: {count:,}")
+        return str(account)
+    finally:
+        await db.dispose()
+
+
+async def time_queries(url: str, workspace_id: str, account_id: str, rounds: int = 5) -> None:
+    """Each read's time alone, in this process (no HTTP, no concurrency): where a slow route's
+    time goes, query by query."""
+    db = Database(url, pool_size=1)
+    now = datetime.now(UTC)
+    period = resolve(None, None, now=now, default=timedelta(days=30))
+    timings: dict[str, list[float]] = {}
+    original = QueryRepository._rows
+
+    async def timed(self: QueryRepository, sql: str, params: dict[str, Any]) -> Any:
+        began = time.perf_counter()
+        try:
+            return await original(self, sql, params)
+        finally:
+            key = " ".join(sql.split()[:8])[:70]
+            timings.setdefault(key, []).append((time.perf_counter() - began) * 1000)
+
+    QueryRepository._rows = timed  # type: ignore[method-assign]
+    try:
+        for _ in range(rounds):
+            async with db.transaction() as session:
+                repo = QueryRepository(session, cutoff=retention_cutoff(now, 90))
+                began = time.perf_counter()
+                await service.dashboard(repo, uuid.UUID(workspace_id), period, top=5)
+                timings.setdefault("= dashboard", []).append((time.perf_counter() - began) * 1000)
+                account = await repo.account(uuid.UUID(account_id))
+                assert account is not None
+                began = time.perf_counter()
+                await service.timeseries(
+                    repo, account, "followers", Interval.DAY, period, max_buckets=5000
+                )
+                timings.setdefault("= timeseries day", []).append(
+                    (time.perf_counter() - began) * 1000
+                )
+    finally:
+        QueryRepository._rows = original  # type: ignore[method-assign]
+        await db.dispose()
+    print("\nalone, median of 5 (ms):")
+    for key, values in timings.items():
+        print(f"  {statistics.median(values):7.1f}  {key}")
+
+
+def main(
+    accounts: int, posts: int, snapshots: int, duration: float, connections: int, profile: bool
+) -> None:
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (Debian: apt-get install wrk)")
+    with tempfile.TemporaryDirectory() as tmp:
+        free_ports_for_the_stack()
+        supervisor = Supervisor(Path(tmp))
+        bench_environment(supervisor)
+        try:
+            supervisor.up()
+            gateway = f"http://127.0.0.1:{supervisor.ports['gateway']}"
+            workspace_id, bearer = sign_up(gateway)
+            spec = next(s for s in SERVICES if s.name == "analytics")
+            url = supervisor.service_env(spec)["ANALYTICS_DATABASE_URL"]
+            print(f"seeding {accounts} accounts x {posts} posts, ~{snapshots:,} snapshots")
+            account = asyncio.run(seed(url, workspace_id, accounts, posts, snapshots))
+            asyncio.run(time_queries(url, workspace_id, account))
+            base = f"http://127.0.0.1:{supervisor.ports['analytics']}/api/v1/analytics"
+            now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+            def series(interval: str, days: int) -> str:
+                query = {
+                    "metric": "followers",
+                    "interval": interval,
+                    "from": (now - timedelta(days=days)).isoformat(),
+                    "to": now.isoformat(),
+                }
+                return f"{base}/accounts/{account}/timeseries?{urlencode(query)}"
+
+            targets = [
+                Target("dashboard 30 d", f"{base}/dashboard?workspace_id={workspace_id}",
+                       (bearer,)),
+                Target("timeseries day x 30", series("day", 30), (bearer,)),
+                Target("timeseries hour x 7 d", series("hour", 7), (bearer,)),
+            ]  # fmt: skip
+            with httpx.Client(timeout=30) as client:
+                for t in targets:
+                    r = client.get(t.url, headers=dict([bearer.split(": ", 1)]))
+                    r.raise_for_status()
+                    print(f"  {t.name}: {len(r.content):,} bytes")
+            for t in targets:
+                wrk(t, duration=2, connections=8)  # warm-up: pools, prepared statements
+            script = Path(tmp) / "uncached.lua"
+            script.write_text(UNCACHED_LUA)
+            print(f"\n{'target':36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  goal p99 <= 100 ms")
+            for t in targets:
+                for kind in ("repeated (answer cache)", "each new (computed)"):
+                    drain(t)
+                    if kind.startswith("repeated"):
+                        load = wrk(t, duration=duration, connections=connections)
+                    else:
+                        load = wrk_uncached(
+                            t, duration=duration, connections=connections, script=script
+                        )
+                    ok = "ok" if load.p99_ms <= GOAL_P99_MS else "missed"
+                    name = f"{t.name}, {kind}"
+                    print(
+                        f"{name:36} {load.rps:8,.0f} {load.p50_ms:8.1f} {load.p99_ms:8.1f}  {ok}"
+                        + (f" ({load.failures} failed)" if load.failures else "")
+                    )
+            if profile:
+                pid = next(r.proc.pid for r in supervisor.running if r.spec.name == "analytics")
+                for t in targets:
+                    profiler = Profiler(pid, Path(tmp) / "analytics.raw")
+                    load = wrk(t, duration=duration, connections=connections)
+                    print(f"\n{t.name}: {load.rps:,.0f}/s while sampled; analytics' profile:")
+                    summarize_profile(profiler.stop(), ours=("analytics/", "socialseed/"))
+        finally:
+            supervisor.down()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--accounts", type=int, default=50)
+    parser.add_argument("--posts", type=int, default=400, help="per account")
+    parser.add_argument("--snapshots", type=int, default=1_000_000)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--profile", action="store_true", help="py-spy the analytics service")
+    args = parser.parse_args()
+    main(args.accounts, args.posts, args.snapshots, args.duration, args.connections, args.profile)

@@ -1,0 +1,1 @@
+"""The analytics read API: metrics, timeseries, posts, best times, dashboard, compare, export."""

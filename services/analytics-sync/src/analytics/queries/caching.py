@@ -1,0 +1,79 @@
+"""ETags for the read API. An answer is a function of the request (path, query, the period it
+resolved to) and of the data of the workspaces it reads; the data part is each workspace's
+``data_versions.version``, which the ingester bumps in every batch that names the workspace.
+So an ETag changes as soon as new metrics land, not when a TTL runs out, and checking one
+costs a primary-key read before any other work (a 304 skips the query itself)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from cachetools import TTLCache
+from fastapi import Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from analytics.queries.periods import Period
+
+#: Changed when answers change shape, so that no client keeps an answer of an older shape.
+SHAPE_VERSION = "1"
+
+NOT_MODIFIED_DOC: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the `If-None-Match` ETag is current"}
+}
+
+
+def etag(request: Request, versions: Mapping[uuid.UUID, int], period: Period | None) -> str:
+    parts = [
+        SHAPE_VERSION,
+        request.url.path,
+        "&".join(sorted(request.url.query.split("&"))),
+        f"{period.start.isoformat()}/{period.end.isoformat()}" if period else "",
+        ",".join(f"{k}:{v}" for k, v in sorted(versions.items(), key=lambda kv: str(kv[0]))),
+    ]
+    return '"' + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32] + '"'
+
+
+def not_modified(request: Request, tag: str) -> bool:
+    """Whether ``If-None-Match`` names ``tag`` (or ``*``); weak tags compare by value."""
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    candidates = {c.strip().removeprefix("W/") for c in header.split(",")}
+    return tag in candidates or "*" in candidates
+
+
+def cache_headers(tag: str, max_age: int) -> dict[str, str]:
+    # private: answers depend on the caller's workspaces; shared caches must not keep them.
+    return {"ETag": tag, "Cache-Control": f"private, max-age={max_age}", "Vary": "Authorization"}
+
+
+def not_modified_response(tag: str, max_age: int) -> Response:
+    return Response(status_code=304, headers=cache_headers(tag, max_age))
+
+
+class Answers:
+    """The encoded answers of this process by ETag. An ETag names the request and the data
+    version it was computed from, and the caller's access is checked before the lookup, so a
+    stored answer is right for anyone allowed to ask: a dashboard polled by a team is computed
+    once per new batch of metrics, not once per poll. Bounded, and kept no longer than the
+    clients' ``max-age``: what the version does not count (an account connected or renamed, a
+    post newly tracked) shows within that time, as it does in a client's cache."""
+
+    def __init__(self, maxsize: int, ttl: float) -> None:
+        self.cache: TTLCache[str, bytes] = TTLCache(maxsize=maxsize, ttl=ttl)
+
+    async def respond(
+        self, request: Request, tag: str, max_age: int, compute: Callable[[], Awaitable[BaseModel]]
+    ) -> Response:
+        """304 for a current ``If-None-Match``; else the stored answer, or a computed one."""
+        if not_modified(request, tag):
+            return not_modified_response(tag, max_age)
+        body = self.cache.get(tag)
+        if body is None:
+            body = (await compute()).model_dump_json(by_alias=True).encode()
+            self.cache[tag] = body
+        return Response(body, media_type="application/json", headers=cache_headers(tag, max_age))

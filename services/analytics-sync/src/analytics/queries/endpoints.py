@@ -1,0 +1,450 @@
+"""The analytics read API (``/api/v1/analytics/...``). Every route reads the caller's own
+workspaces only (viewers and up; another workspace's ids answer 404), answers with an
+``ETag`` and ``Cache-Control: private``, and ``If-None-Match`` with a current ETag is a 304
+before any query runs."""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic_core import to_json
+
+from analytics.deps import Ctx
+from analytics.queries import caching, formulas, service
+from analytics.queries.periods import Interval, InvalidPeriod, Period, TooManyBuckets, resolve
+from analytics.queries.repository import (
+    EXPORT_COLUMNS,
+    POST_SORTS,
+    PostFilter,
+    QueryRepository,
+    export_query,
+    retention_cutoff,
+    stream_export,
+)
+from analytics.queries.schemas import (
+    AccountMetricsOut,
+    BestTimesOut,
+    CompareOut,
+    DashboardOut,
+    PostDetailOut,
+    PostPageOut,
+    TimeseriesOut,
+)
+from analytics.queries.service import (
+    COMPARE_METRICS,
+    AccountNotFound,
+    InvalidCursor,
+    PostNotFound,
+    WorkspaceNotFound,
+)
+from socialseed.openapi import errors
+from socialseed.platforms import Platform
+from socialseed.platforms.base import ACCOUNT_METRICS
+from socialseed.service import CurrentPrincipal, Session
+
+router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
+
+AccountMetric = enum.StrEnum("AccountMetric", {m: m for m in ACCOUNT_METRICS})  # type: ignore[misc]
+PostSort = enum.StrEnum("PostSort", {s: s for s in POST_SORTS})  # type: ignore[misc]
+
+UUID_RE = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+MAX_COMPARE = 20
+ACCOUNT_IDS_PATTERN = f"^{UUID_RE}(,{UUID_RE}){{0,{MAX_COMPARE - 1}}}$"
+_METRIC_RE = "|".join(COMPARE_METRICS)
+METRICS_PATTERN = f"^({_METRIC_RE})(,({_METRIC_RE}))*$"
+
+From = Annotated[
+    datetime | None,
+    Query(alias="from", description="Inclusive (default: `to` minus the default period)"),
+]
+To = Annotated[datetime | None, Query(description="Exclusive (default: the next whole UTC hour)")]
+PERIOD_ERRORS = (InvalidPeriod,)
+FORMULAS = f"\n\n{formulas.FORMULAS_DOC}"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def with_formulas(endpoint: F) -> F:
+    """Appends the formulas to the route's description (applied before ``router.get``)."""
+    endpoint.__doc__ = (endpoint.__doc__ or "") + FORMULAS
+    return endpoint
+
+
+def _answers(request: Request) -> caching.Answers:
+    answers: caching.Answers = request.app.state.analytics_answers
+    return answers
+
+
+def _repo(session: Any, ctx: Ctx) -> QueryRepository:
+    cutoff = retention_cutoff(ctx.clock(), ctx.settings.raw_retention_days)
+    return QueryRepository(session, cutoff=cutoff)
+
+
+def _period(
+    ctx: Ctx, start: datetime | None, end: datetime | None, days: int | None = None
+) -> Period:
+    return resolve(
+        start,
+        end,
+        now=ctx.clock(),
+        default=service.default_period(days or ctx.settings.default_period_days),
+    )
+
+
+async def _etag(
+    repo: QueryRepository,
+    request: Request,
+    workspaces: Sequence[uuid.UUID],
+    period: Period | None,
+) -> str:
+    versions = await repo.data_versions(workspaces)
+    return caching.etag(request, {w: versions.get(w, 0) for w in workspaces}, period)
+
+
+def _ids(value: str) -> list[uuid.UUID]:
+    # The pattern only lets UUIDs through; duplicates are asked once.
+    return list(dict.fromkeys(uuid.UUID(v) for v in value.split(",")))
+
+
+def _responses(*classes: type[Any]) -> dict[int | str, dict[str, Any]]:
+    return {**errors(*classes), **caching.NOT_MODIFIED_DOC}
+
+
+@router.get(
+    "/accounts/{account_id:uuid}/metrics",
+    response_model=AccountMetricsOut,
+    responses=_responses(AccountNotFound, *PERIOD_ERRORS),
+)
+@with_formulas
+async def account_metrics(
+    account_id: uuid.UUID,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: Session,
+    ctx: Ctx,
+    start: From = None,
+    to: To = None,
+) -> Response:
+    """An account's totals for the period against the previous period of the same length:
+    its counters (as of `to` against as of `from`) and the posts it published in the period
+    (their latest values summed)."""
+    repo = _repo(session, ctx)
+    account = await service.require_account(repo, principal, account_id)
+    period = _period(ctx, start, to)
+    tag = await _etag(repo, request, [account.workspace_id], period)
+    return await _answers(request).respond(
+        request,
+        tag,
+        ctx.settings.cache_max_age,
+        lambda: service.account_metrics(repo, account, period),
+    )
+
+
+@router.get(
+    "/accounts/{account_id:uuid}/timeseries",
+    response_model=TimeseriesOut,
+    responses=_responses(AccountNotFound, TooManyBuckets, *PERIOD_ERRORS),
+)
+async def account_timeseries(
+    account_id: uuid.UUID,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: Session,
+    ctx: Ctx,
+    metric: AccountMetric = AccountMetric["followers"],
+    interval: Interval = Interval.DAY,
+    start: From = None,
+    to: To = None,
+) -> Response:
+    """One account counter over time, one bucket per local hour, day or week of the
+    workspace's time zone (a day bucket is a local day: 23 or 25 hours across a DST change;
+    hour buckets are real hours, never doubled or skipped). Each bucket holds the last value
+    fetched in it; a bucket without a fetch is null, not 0. Read from the raw snapshots while
+    they are kept, from the daily rollups (one value per UTC day) before."""
+    repo = _repo(session, ctx)
+    account = await service.require_account(repo, principal, account_id)
+    period = _period(ctx, start, to)
+    tag = await _etag(repo, request, [account.workspace_id], period)
+    return await _answers(request).respond(
+        request,
+        tag,
+        ctx.settings.cache_max_age,
+        lambda: service.timeseries(
+            repo,
+            account,
+            str(metric),
+            interval,
+            period,
+            max_buckets=ctx.settings.timeseries_max_buckets,
+        ),
+    )
+
+
+@router.get(
+    "/accounts/{account_id:uuid}/posts",
+    response_model=PostPageOut,
+    responses=_responses(AccountNotFound, InvalidCursor),
+)
+@with_formulas
+async def account_posts(
+    account_id: uuid.UUID,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: Session,
+    ctx: Ctx,
+    sort: PostSort = PostSort["published_at"],
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> Response:
+    """The account's posts with their latest metrics, largest `sort` first (newest for
+    `published_at`; posts without the metric last), a page at a time (`next_cursor`)."""
+    repo = _repo(session, ctx)
+    account = await service.require_account(repo, principal, account_id)
+    tag = await _etag(repo, request, [account.workspace_id], None)
+    limit = min(limit, ctx.settings.list_limit_max)
+    return await _answers(request).respond(
+        request,
+        tag,
+        ctx.settings.cache_max_age,
+        lambda: service.account_posts(repo, account, str(sort), limit, cursor),
+    )
+
+
+@router.get(
+    "/posts/{post_id:uuid}", response_model=PostDetailOut, responses=_responses(PostNotFound)
+)
+@with_formulas
+async def post_detail(
+    post_id: uuid.UUID, request: Request, principal: CurrentPrincipal, session: Session, ctx: Ctx
+) -> Response:
+    """A post published through SocialSeed (the publisher's post id: every target), or one
+    tracked post (its own id): per target the latest values, the history of its fetches and
+    the derived numbers."""
+    repo = _repo(session, ctx)
+    targets = await service.post_targets(repo, principal, post_id)
+    tag = await _etag(repo, request, sorted({t.workspace_id for t in targets}), None)
+    return await _answers(request).respond(
+        request,
+        tag,
+        ctx.settings.cache_max_age,
+        lambda: service.post_detail(repo, targets),
+    )
+
+
+@router.get(
+    "/insights/best-times",
+    response_model=BestTimesOut,
+    responses=_responses(WorkspaceNotFound, AccountNotFound, *PERIOD_ERRORS),
+)
+@with_formulas
+async def best_times(
+    workspace_id: uuid.UUID,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: Session,
+    ctx: Ctx,
+    account_id: uuid.UUID | None = None,
+    platform: Platform | None = None,
+    start: From = None,
+    to: To = None,
+) -> Response:
+    """When the workspace's posts did best: per hour of the week (the workspace's time
+    zone, by publication time) the median engagement rate of the posts published then and
+    how many there were; by default the posts of the last 90 days. A slot with fewer posts
+    than the minimum (`min_posts`) is marked `enough_data: false` and has no median."""
+    service.require_workspace(principal, workspace_id)
+    repo = _repo(session, ctx)
+    if account_id is not None:
+        account = await service.require_account(repo, principal, account_id)
+        if account.workspace_id != workspace_id:
+            raise AccountNotFound()
+    period = _period(ctx, start, to, ctx.settings.best_times_days)
+    tag = await _etag(repo, request, [workspace_id], period)
+    where = PostFilter(
+        workspace_id,
+        period,
+        [account_id] if account_id else None,
+        str(platform) if platform else None,
+    )
+    return await _answers(request).respond(
+        request,
+        tag,
+        ctx.settings.cache_max_age,
+        lambda: service.best_times(repo, where, min_posts=ctx.settings.best_times_min_posts),
+    )
+
+
+@router.get(
+    "/dashboard",
+    response_model=DashboardOut,
+    responses=_responses(WorkspaceNotFound, *PERIOD_ERRORS),
+)
+@with_formulas
+async def dashboard(
+    workspace_id: uuid.UUID,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: Session,
+    ctx: Ctx,
+    start: From = None,
+    to: To = None,
+) -> Response:
+    """The workspace at a glance for the period: per platform and per account the posts
+    published and their summed latest metrics, each account's followers (as of `to` against
+    as of `from`) and when it was last synced, and the posts with the most engagements."""
+    service.require_workspace(principal, workspace_id)
+    repo = _repo(session, ctx)
+    period = _period(ctx, start, to)
+    tag = await _etag(repo, request, [workspace_id], period)
+    return await _answers(request).respond(
+        request,
+        tag,
+        ctx.settings.cache_max_age,
+        lambda: service.dashboard(repo, workspace_id, period, top=ctx.settings.top_posts),
+    )
+
+
+@router.get(
+    "/compare",
+    response_model=CompareOut,
+    responses=_responses(AccountNotFound, *PERIOD_ERRORS),
+)
+@with_formulas
+async def compare(
+    request: Request,
+    principal: CurrentPrincipal,
+    session: Session,
+    ctx: Ctx,
+    account_ids: Annotated[
+        str,
+        Query(
+            pattern=ACCOUNT_IDS_PATTERN,
+            max_length=MAX_COMPARE * 37,
+            description=f"Comma-separated account ids (at most {MAX_COMPARE})",
+        ),
+    ],
+    metrics: Annotated[
+        str | None,
+        Query(
+            pattern=METRICS_PATTERN,
+            max_length=1000,
+            description="Comma-separated names (default: all): " + ", ".join(COMPARE_METRICS),
+        ),
+    ] = None,
+    start: From = None,
+    to: To = None,
+) -> Response:
+    """Accounts side by side (each as `/accounts/{id}/metrics` answers, restricted to
+    `metrics`). Every id must be an account of one of your workspaces, else 404."""
+    repo = _repo(session, ctx)
+    accounts = await service.require_accounts(repo, principal, _ids(account_ids))
+    period = _period(ctx, start, to)
+    tag = await _etag(repo, request, sorted({a.workspace_id for a in accounts}), period)
+    names = metrics.split(",") if metrics else list(COMPARE_METRICS)
+    return await _answers(request).respond(
+        request,
+        tag,
+        ctx.settings.cache_max_age,
+        lambda: service.compare(repo, accounts, period, names),
+    )
+
+
+EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/x-ndjson"}
+
+
+@router.get(
+    "/export",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The rows, streamed: CSV with a header line, or NDJSON (one JSON "
+            "object per line, the same fields)",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        },
+        **_responses(WorkspaceNotFound, AccountNotFound, *PERIOD_ERRORS),
+    },
+)
+async def export(
+    workspace_id: uuid.UUID,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: Session,
+    ctx: Ctx,
+    format: Literal["csv", "json"] = "csv",
+    account_ids: Annotated[
+        str | None,
+        Query(
+            pattern=ACCOUNT_IDS_PATTERN,
+            max_length=MAX_COMPARE * 37,
+            description="Only these accounts (comma-separated, of this workspace)",
+        ),
+    ] = None,
+    start: From = None,
+    to: To = None,
+) -> Response:
+    """Every post snapshot of the workspace fetched in the period (raw while kept, one per
+    post and UTC day before), one row each: `fetched_at`, the account and post, the standard
+    metrics and `engagement_rate`. Streamed a chunk at a time from a server-side cursor, so
+    memory stays flat whatever the size; `json` is NDJSON (`application/x-ndjson`, one
+    object per line). Rows come in no particular order."""
+    service.require_workspace(principal, workspace_id)
+    repo = _repo(session, ctx)
+    ids = _ids(account_ids) if account_ids else None
+    if ids:
+        accounts = await service.require_accounts(repo, principal, ids)
+        if any(a.workspace_id != workspace_id for a in accounts):
+            raise AccountNotFound()
+    period = _period(ctx, start, to)
+    tag = await _etag(repo, request, [workspace_id], period)
+    if caching.not_modified(request, tag):
+        return caching.not_modified_response(tag, ctx.settings.cache_max_age)
+    sql, params = export_query(workspace_id, period, ids, repo.cutoff)
+    name = f"analytics-{workspace_id}-{period.start:%Y%m%dT%H%M}-{period.end:%Y%m%dT%H%M}"
+    extension = "csv" if format == "csv" else "ndjson"
+    headers = {
+        **caching.cache_headers(tag, ctx.settings.cache_max_age),
+        "Content-Disposition": f'attachment; filename="{name}.{extension}"',
+    }
+    chunks = _export_chunks(ctx, sql, params, format)
+    return StreamingResponse(chunks, media_type=EXPORT_FORMATS[format], headers=headers)
+
+
+COLUMNS = (*EXPORT_COLUMNS, "engagement_rate")
+
+
+async def _export_chunks(
+    ctx: Ctx, sql: str, params: dict[str, Any], format: str
+) -> AsyncIterator[bytes]:
+    """The export's own connection (the request's session is committed before the body is
+    sent), one encoded chunk per fetched batch of rows."""
+    if format == "csv":
+        yield (",".join(COLUMNS) + "\r\n").encode()
+    async with ctx.db.engine.connect() as conn:
+        async for rows in stream_export(conn, sql, params, ctx.settings.export_chunk):
+            records = [_record(row._mapping) for row in rows]
+            if format == "csv":
+                buffer = io.StringIO()
+                csv.writer(buffer).writerows([[r[c] for c in COLUMNS] for r in records])
+                yield buffer.getvalue().encode()
+            else:
+                yield b"".join(to_json(r) + b"\n" for r in records)
+
+
+def _record(row: Any) -> dict[str, Any]:
+    record = {c: row[c] for c in EXPORT_COLUMNS}
+    record["engagement_rate"] = formulas.engagement_rate(row)
+    for key in ("fetched_at", "published_at"):
+        record[key] = record[key].isoformat()
+    for key in ("account_id", "tracked_post_id", "publisher_post_id"):
+        record[key] = str(record[key]) if record[key] is not None else None
+    return record

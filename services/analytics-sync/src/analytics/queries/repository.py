@@ -1,0 +1,335 @@
+"""Every query of the read API. Raw snapshots are read where they are kept (``fetched_at`` at
+or after the retention cutoff), the daily rollups before it; the same instant is never read
+from both. Metric names reach SQL only from the fixed lists (``POST_METRICS`` /
+``ACCOUNT_METRICS``), never from a request."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from analytics.models import FLOAT_METRICS, SCHEMA, Account, TrackedPost, WorkspaceView
+from analytics.queries.formulas import sql_engagements
+from analytics.queries.periods import Period
+from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
+
+POST_COLS = ", ".join(f"l.{m}" for m in POST_METRICS)
+# sum(bigint) is numeric: cast back so that Python sees ints (and floats for float columns).
+POST_SUMS = ", ".join(
+    f"CAST(sum(l.{m}) AS {'float8' if m in FLOAT_METRICS else 'bigint'}) AS {m}"
+    for m in POST_METRICS
+)
+ACCOUNT_COLS = ", ".join(ACCOUNT_METRICS)
+ENGAGEMENTS = sql_engagements("l.")
+
+#: Post list sorts: the column (or expression) each sorts on, newest/largest first.
+POST_SORTS = {
+    "published_at": "t.published_at",
+    **{m: f"coalesce(l.{m}, -1)" for m in POST_METRICS},
+    "engagements": f"coalesce({ENGAGEMENTS}, -1)",
+}
+
+
+#: One result row, by column name.
+Row = dict[str, Any]
+
+
+def day_start(at: datetime) -> datetime:
+    return datetime.combine(at.astimezone(UTC).date(), time(), tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class PostFilter:
+    workspace_id: uuid.UUID
+    period: Period
+    account_ids: Sequence[uuid.UUID] | None = None
+    platform: str | None = None
+
+    def where(self) -> tuple[str, dict[str, Any]]:
+        sql = "t.workspace_id = :ws AND t.published_at >= :lo AND t.published_at < :hi"
+        params: dict[str, Any] = {
+            "ws": self.workspace_id,
+            "lo": self.period.start,
+            "hi": self.period.end,
+        }
+        if self.account_ids is not None:
+            sql += " AND t.account_id = ANY(CAST(:accounts AS uuid[]))"
+            params["accounts"] = list(self.account_ids)
+        if self.platform is not None:
+            sql += " AND t.platform = :platform"
+            params["platform"] = self.platform
+        return sql, params
+
+
+class QueryRepository:
+    def __init__(self, session: AsyncSession, *, cutoff: datetime) -> None:
+        """``cutoff``: the oldest instant raw snapshots are kept from."""
+        self.session = session
+        self.cutoff = cutoff
+
+    async def _rows(self, sql: str, params: dict[str, Any]) -> list[Row]:
+        return [dict(r) for r in (await self.session.execute(text(sql), params)).mappings()]
+
+    # Objects ------------------------------------------------------------------------------
+    async def account(self, account_id: uuid.UUID) -> Account | None:
+        return await self.session.get(Account, account_id)
+
+    async def accounts(self, ids: Sequence[uuid.UUID]) -> list[Account]:
+        rows = await self.session.scalars(select(Account).where(Account.id.in_(ids)))
+        return list(rows)
+
+    async def workspace_accounts(self, workspace_id: uuid.UUID) -> list[Account]:
+        rows = await self.session.scalars(
+            select(Account)
+            .where(Account.workspace_id == workspace_id)
+            .order_by(Account.platform, Account.username)
+        )
+        return list(rows)
+
+    async def timezone(self, workspace_id: uuid.UUID) -> str | None:
+        ws = await self.session.get(WorkspaceView, workspace_id)
+        return ws.timezone if ws else None
+
+    async def data_versions(self, workspace_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        rows = await self.session.execute(
+            text(
+                f"SELECT workspace_id, version FROM {SCHEMA}.data_versions "
+                "WHERE workspace_id = ANY(CAST(:ids AS uuid[]))"
+            ),
+            {"ids": list(workspace_ids)},
+        )
+        return {r.workspace_id: r.version for r in rows}
+
+    async def tracked_posts_of(
+        self, post_id: uuid.UUID, workspace_ids: Sequence[uuid.UUID]
+    ) -> list[TrackedPost]:
+        """A publisher post's targets, or the one tracked post with that id, among the
+        caller's workspaces."""
+        rows = await self.session.scalars(
+            select(TrackedPost)
+            .where(
+                (TrackedPost.publisher_post_id == post_id) | (TrackedPost.id == post_id),
+                TrackedPost.workspace_id.in_(workspace_ids),
+            )
+            .order_by(TrackedPost.platform, TrackedPost.account_id)
+        )
+        return list(rows)
+
+    # Account values --------------------------------------------------------------------------
+    async def account_values_at(
+        self, account_ids: Sequence[uuid.UUID], at: datetime
+    ) -> dict[uuid.UUID, Row]:
+        """Each account's counters as of ``at``: its last snapshot of that UTC day up to
+        ``at``, else the rollup of the last day before (one index probe each)."""
+        sql = f"""
+SELECT a.id AS account_id, v.*
+FROM unnest(CAST(:ids AS uuid[])) AS a(id)
+CROSS JOIN LATERAL (
+    SELECT * FROM (
+        (SELECT fetched_at, {ACCOUNT_COLS} FROM {SCHEMA}.account_snapshots
+         WHERE account_id = a.id AND fetched_at <= :at AND fetched_at >= :day_start
+               AND fetched_at >= :cutoff
+         ORDER BY fetched_at DESC LIMIT 1)
+        UNION ALL
+        (SELECT fetched_at, {ACCOUNT_COLS} FROM {SCHEMA}.account_daily
+         WHERE account_id = a.id AND day < :day ORDER BY day DESC LIMIT 1)
+    ) c ORDER BY fetched_at DESC LIMIT 1
+) v"""
+        start = day_start(at)
+        rows = await self._rows(
+            sql,
+            {
+                "ids": list(account_ids),
+                "at": at,
+                "day_start": start,
+                "day": start.date(),
+                "cutoff": self.cutoff,
+            },
+        )
+        return {r["account_id"]: r for r in rows}
+
+    async def account_series(
+        self, account_id: uuid.UUID, metric: str, bounds: Sequence[datetime]
+    ) -> dict[int, int | float]:
+        """The last value of ``metric`` in each bucket (``bounds[i-1] <= t < bounds[i]`` is
+        bucket ``i``); buckets without a value are absent."""
+        assert metric in ACCOUNT_METRICS
+        sql = f"""
+SELECT DISTINCT ON (k) k, v FROM (
+    SELECT width_bucket(fetched_at, CAST(:bounds AS timestamptz[])) AS k, {metric} AS v,
+           fetched_at
+    FROM {SCHEMA}.account_snapshots
+    WHERE account_id = :id AND fetched_at >= :lo AND fetched_at < :hi
+          AND fetched_at >= :cutoff AND {metric} IS NOT NULL
+    UNION ALL
+    SELECT width_bucket(fetched_at, CAST(:bounds AS timestamptz[])), {metric}, fetched_at
+    FROM {SCHEMA}.account_daily
+    WHERE account_id = :id AND day >= :day_lo AND day <= :day_hi
+          AND fetched_at >= :lo AND fetched_at < :hi AND fetched_at < :cutoff
+          AND {metric} IS NOT NULL
+) s ORDER BY k, fetched_at DESC"""
+        lo, hi = bounds[0], bounds[-1]
+        rows = await self.session.execute(
+            text(sql),
+            {
+                "bounds": list(bounds),
+                "id": account_id,
+                "lo": lo,
+                "hi": hi,
+                "cutoff": self.cutoff,
+                "day_lo": lo.astimezone(UTC).date(),
+                "day_hi": hi.astimezone(UTC).date(),
+            },
+        )
+        return {int(r.k): r.v for r in rows}
+
+    # Posts ---------------------------------------------------------------------------------
+    async def post_totals(self, where: PostFilter, by: str) -> list[Row]:
+        """Posts published in the period and the sums of their latest values, grouped by
+        ``by`` (``account_id`` or ``platform``)."""
+        assert by in ("account_id", "platform")
+        cond, params = where.where()
+        sql = f"""
+SELECT t.{by} AS key, count(*) AS posts_published, {POST_SUMS}
+FROM {SCHEMA}.tracked_posts t
+LEFT JOIN {SCHEMA}.post_latest l ON l.tracked_post_id = t.id
+WHERE {cond}
+GROUP BY t.{by}"""
+        return await self._rows(sql, params)
+
+    async def top_posts(self, where: PostFilter, limit: int) -> list[Row]:
+        cond, params = where.where()
+        sql = f"""
+SELECT t.id, t.account_id, t.platform, t.platform_post_id, t.publisher_post_id, t.url,
+       t.text, t.published_at, t.status, l.fetched_at, {POST_COLS}
+FROM {SCHEMA}.tracked_posts t
+JOIN {SCHEMA}.post_latest l ON l.tracked_post_id = t.id
+WHERE {cond} AND {ENGAGEMENTS} IS NOT NULL
+ORDER BY {ENGAGEMENTS} DESC, t.id DESC
+LIMIT :limit"""
+        return await self._rows(sql, {**params, "limit": limit})
+
+    async def post_rates_input(self, where: PostFilter) -> list[Row]:
+        """Publication time and latest values of each post in the period (best times)."""
+        cond, params = where.where()
+        sql = f"""
+SELECT t.published_at, {POST_COLS}
+FROM {SCHEMA}.tracked_posts t
+JOIN {SCHEMA}.post_latest l ON l.tracked_post_id = t.id
+WHERE {cond}"""
+        return await self._rows(sql, params)
+
+    async def account_posts(
+        self,
+        account_id: uuid.UUID,
+        sort: str,
+        limit: int,
+        after: tuple[Any, uuid.UUID] | None,
+    ) -> list[Row]:
+        """One keyset page of an account's posts, largest ``sort`` first (ties: id)."""
+        key = POST_SORTS[sort]
+        keyset = f"AND ({key}, t.id) < (:after_key, :after_id)" if after else ""
+        sql = f"""
+SELECT t.id, t.account_id, t.platform, t.platform_post_id, t.publisher_post_id, t.url,
+       t.text, t.kind, t.published_at, t.status, t.gap, t.gap_message, l.fetched_at,
+       {POST_COLS}, {key} AS sort_key
+FROM {SCHEMA}.tracked_posts t
+LEFT JOIN {SCHEMA}.post_latest l ON l.tracked_post_id = t.id
+WHERE t.account_id = :account {keyset}
+ORDER BY {key} DESC, t.id DESC
+LIMIT :limit"""
+        params: dict[str, Any] = {"account": account_id, "limit": limit}
+        if after:
+            params["after_key"], params["after_id"] = after
+        return await self._rows(sql, params)
+
+    async def post_latest(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Row]:
+        sql = f"""
+SELECT l.tracked_post_id, l.fetched_at, {POST_COLS} FROM {SCHEMA}.post_latest l
+WHERE l.tracked_post_id = ANY(CAST(:ids AS uuid[]))"""
+        return {r["tracked_post_id"]: r for r in await self._rows(sql, {"ids": list(ids)})}
+
+    async def post_history(self, post_id: uuid.UUID, limit: int) -> list[Row]:
+        """The post's fetches, oldest first: raw snapshots where kept, daily rollups before;
+        the newest ``limit`` of them."""
+        cols = ", ".join(POST_METRICS)
+        sql = f"""
+SELECT * FROM (
+    SELECT fetched_at, {cols} FROM {SCHEMA}.post_snapshots
+    WHERE tracked_post_id = :id AND fetched_at >= :cutoff
+    UNION ALL
+    SELECT fetched_at, {cols} FROM {SCHEMA}.post_daily
+    WHERE tracked_post_id = :id AND fetched_at < :cutoff
+    ORDER BY fetched_at DESC LIMIT :limit
+) h ORDER BY fetched_at"""
+        return await self._rows(sql, {"id": post_id, "cutoff": self.cutoff, "limit": limit})
+
+
+#: The export's columns, in order.
+EXPORT_COLUMNS = (
+    "fetched_at",
+    "account_id",
+    "platform",
+    "username",
+    "tracked_post_id",
+    "platform_post_id",
+    "publisher_post_id",
+    "published_at",
+    *POST_METRICS,
+)
+
+
+def export_query(
+    workspace_id: uuid.UUID,
+    period: Period,
+    account_ids: Sequence[uuid.UUID] | None,
+    cutoff: datetime,
+) -> tuple[str, dict[str, Any]]:
+    """Every snapshot of the workspace's posts fetched in the period (raw where kept, daily
+    rollups before), in no particular order: no sort, so the database streams it too."""
+    cols = ", ".join(f"s.{m}" for m in POST_METRICS)
+    accounts = "AND t.account_id = ANY(CAST(:accounts AS uuid[]))" if account_ids else ""
+    select = f"""
+SELECT s.fetched_at, t.account_id, t.platform, a.username, t.id AS tracked_post_id,
+       t.platform_post_id, t.publisher_post_id, t.published_at, {cols}
+FROM {{table}} s
+JOIN {SCHEMA}.tracked_posts t ON t.id = s.tracked_post_id
+JOIN {SCHEMA}.accounts a ON a.id = t.account_id
+WHERE t.workspace_id = :ws AND s.fetched_at >= :lo AND s.fetched_at < :hi {accounts}"""
+    sql = (
+        "/* analytics-export */ "
+        + select.format(table=f"{SCHEMA}.post_snapshots")
+        + " AND s.fetched_at >= :cutoff UNION ALL "
+        + select.format(table=f"{SCHEMA}.post_daily")
+        + " AND s.fetched_at < :cutoff"
+    )
+    params: dict[str, Any] = {
+        "ws": workspace_id,
+        "lo": period.start,
+        "hi": period.end,
+        "cutoff": cutoff,
+    }
+    if account_ids:
+        params["accounts"] = list(account_ids)
+    return sql, params
+
+
+async def stream_export(
+    conn: AsyncConnection, sql: str, params: dict[str, Any], chunk: int
+) -> AsyncIterator[Sequence[Any]]:
+    """The export's rows ``chunk`` at a time through a server-side cursor: memory stays the
+    same whatever the export's size."""
+    result = await conn.stream(text(sql).execution_options(yield_per=chunk), params)
+    async for rows in result.partitions(chunk):
+        yield rows
+
+
+def retention_cutoff(now: datetime, raw_retention_days: int) -> datetime:
+    """The oldest instant raw snapshots are still kept from (partitions are UTC days)."""
+    return day_start(now) - timedelta(days=raw_retention_days)

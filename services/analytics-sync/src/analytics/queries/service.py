@@ -1,0 +1,410 @@
+"""The read API's rules: tenancy (another workspace's ids are 404), periods, and turning rows
+into answers with the formulas. SQL lives in ``repository``; shapes in ``schemas``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import statistics
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from analytics.models import Account, TrackedPost
+from analytics.queries import formulas
+from analytics.queries.periods import Interval, Period, buckets, zone
+from analytics.queries.repository import PostFilter, QueryRepository, Row
+from analytics.queries.schemas import (
+    AccountMetricsOut,
+    AccountRef,
+    AccountTotals,
+    BestTimesOut,
+    Bucket,
+    Change,
+    CompareOut,
+    CompareRow,
+    DashboardOut,
+    HistoryPoint,
+    PeriodOut,
+    PlatformTotals,
+    PostDetailOut,
+    PostMetricsOut,
+    PostOut,
+    PostPageOut,
+    PostTargetOut,
+    Slot,
+    TimeseriesOut,
+)
+from socialseed.errors import BadRequest, NotFound
+from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
+from socialseed.security import Principal
+
+HISTORY_LIMIT = 1000
+#: What ``compare`` can put side by side: the account counters and the post totals.
+POST_TOTALS = (
+    "posts_published",
+    *POST_METRICS,
+    "engagements",
+    "engagement_rate",
+    "ctr",
+    "viral_score",
+)
+COMPARE_METRICS = tuple(dict.fromkeys((*ACCOUNT_METRICS, *POST_TOTALS)))
+
+
+class AccountNotFound(NotFound):
+    default_detail = "No such account in your workspaces."
+
+
+class PostNotFound(NotFound):
+    default_detail = "No such post in your workspaces."
+
+
+class WorkspaceNotFound(NotFound):
+    default_detail = "Workspace not found."
+
+
+class InvalidCursor(BadRequest):
+    default_detail = "This cursor was not issued by this list (or for another sort)."
+
+
+def member_of(principal: Principal, workspace_id: uuid.UUID) -> bool:
+    # Viewers and up read analytics; every role is at least a viewer.
+    return workspace_id in principal.roles
+
+
+def require_workspace(principal: Principal, workspace_id: uuid.UUID) -> None:
+    if not member_of(principal, workspace_id):
+        raise WorkspaceNotFound()
+
+
+async def require_account(
+    repo: QueryRepository, principal: Principal, account_id: uuid.UUID
+) -> Account:
+    account = await repo.account(account_id)
+    if account is None or not member_of(principal, account.workspace_id):
+        raise AccountNotFound()
+    return account
+
+
+async def require_accounts(
+    repo: QueryRepository, principal: Principal, ids: Sequence[uuid.UUID]
+) -> list[Account]:
+    """All of them, in the order asked, or AccountNotFound (one foreign id is enough)."""
+    found = {a.id: a for a in await repo.accounts(ids)}
+    if any(i not in found or not member_of(principal, found[i].workspace_id) for i in ids):
+        raise AccountNotFound()
+    return [found[i] for i in ids]
+
+
+# Shapes --------------------------------------------------------------------------------------
+def period_out(period: Period) -> PeriodOut:
+    return PeriodOut(start=period.start, end=period.end)
+
+
+def account_ref(account: Account) -> AccountRef:
+    return AccountRef(
+        id=account.id,
+        platform=account.platform,
+        username=account.username,
+        status=account.status,
+        last_synced_at=account.last_synced_at,
+    )
+
+
+def metrics_out(values: Mapping[str, Any] | None) -> PostMetricsOut:
+    if values is None:
+        return PostMetricsOut()
+    base = {m: values.get(m) for m in POST_METRICS}
+    return PostMetricsOut(**base, **formulas.derived(base))
+
+
+def post_out(row: Mapping[str, Any]) -> PostOut:
+    return PostOut(
+        id=row["id"],
+        account_id=row["account_id"],
+        platform=row["platform"],
+        platform_post_id=row["platform_post_id"],
+        publisher_post_id=row["publisher_post_id"],
+        url=row["url"],
+        text=row["text"],
+        published_at=row["published_at"],
+        status=row["status"],
+        fetched_at=row["fetched_at"],
+        metrics=metrics_out(row if row["fetched_at"] is not None else None),
+    )
+
+
+def change(value: Any, previous: Any) -> Change:
+    diff = value - previous if value is not None and previous is not None else None
+    return Change(
+        value=value, previous=previous, change=diff, growth=formulas.growth(value, previous)
+    )
+
+
+def add_totals(total: Row | None, row: Row) -> Row:
+    """Two groups' sums added up (a sum of nothing stays null, not 0)."""
+    if total is None:
+        return dict(row)
+    out: Row = {"posts_published": total["posts_published"] + row["posts_published"]}
+    for m in POST_METRICS:
+        a, b = total[m], row[m]
+        out[m] = b if a is None else a if b is None else a + b
+    return out
+
+
+def post_totals(row: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``posts_published``, the sums and the derived numbers of one group of posts."""
+    if row is None:
+        return {"posts_published": 0, **{m: None for m in POST_METRICS}, **formulas.derived({})}
+    base = {m: row[m] for m in POST_METRICS}
+    return {"posts_published": row["posts_published"], **base, **formulas.derived(base)}
+
+
+# Reads ---------------------------------------------------------------------------------------
+async def account_metrics(
+    repo: QueryRepository, account: Account, period: Period
+) -> AccountMetricsOut:
+    prev = period.previous()
+    now_values = await repo.account_values_at([account.id], period.end)
+    then_values = await repo.account_values_at([account.id], period.start)
+    current = await _totals_by_account(repo, account, period)
+    previous = await _totals_by_account(repo, account, prev)
+    at_end, at_start = now_values.get(account.id), then_values.get(account.id)
+    return AccountMetricsOut(
+        account=account_ref(account),
+        period=period_out(period),
+        counters={
+            m: change(at_end[m] if at_end else None, at_start[m] if at_start else None)
+            for m in ACCOUNT_METRICS
+        },
+        posts={m: change(current[m], previous[m]) for m in POST_TOTALS},
+    )
+
+
+async def _totals_by_account(
+    repo: QueryRepository, account: Account, period: Period
+) -> dict[str, Any]:
+    rows = await repo.post_totals(
+        PostFilter(account.workspace_id, period, [account.id]), "account_id"
+    )
+    return post_totals(rows[0] if rows else None)
+
+
+async def timeseries(
+    repo: QueryRepository,
+    account: Account,
+    metric: str,
+    interval: Interval,
+    period: Period,
+    *,
+    max_buckets: int,
+) -> TimeseriesOut:
+    tz_name = await repo.timezone(account.workspace_id)
+    tz = zone(tz_name)
+    bounds = buckets(period, interval, tz, limit=max_buckets)
+    values = await repo.account_series(account.id, metric, bounds)
+    return TimeseriesOut(
+        account_id=account.id,
+        metric=metric,
+        interval=interval,
+        timezone=tz.key,
+        period=period_out(period),
+        buckets=[
+            Bucket(
+                start=bounds[i - 1].astimezone(tz),
+                end=bounds[i].astimezone(tz),
+                value=values.get(i),
+            )
+            for i in range(1, len(bounds))
+        ],
+    )
+
+
+def encode_cursor(sort: str, key: Any, post_id: uuid.UUID) -> str:
+    value = key.isoformat() if isinstance(key, datetime) else key
+    raw = json.dumps([sort, value, str(post_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, value, post_id = json.loads(raw)
+        if cursor_sort != sort:
+            raise InvalidCursor()
+        if sort == "published_at":
+            key: Any = datetime.fromisoformat(value)
+            if key.tzinfo is None:
+                raise InvalidCursor()
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            key = value
+        else:
+            raise InvalidCursor()
+        return key, uuid.UUID(post_id)
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error) as exc:
+        raise InvalidCursor() from exc
+
+
+async def account_posts(
+    repo: QueryRepository, account: Account, sort: str, limit: int, cursor: str | None
+) -> PostPageOut:
+    after = decode_cursor(cursor, sort) if cursor is not None else None
+    rows = await repo.account_posts(account.id, sort, limit + 1, after)
+    page, more = rows[:limit], len(rows) > limit
+    last = page[-1] if page else None
+    return PostPageOut(
+        items=[post_out(r) for r in page],
+        next_cursor=encode_cursor(sort, last["sort_key"], last["id"]) if more and last else None,
+    )
+
+
+async def post_targets(
+    repo: QueryRepository, principal: Principal, post_id: uuid.UUID
+) -> list[TrackedPost]:
+    """A publisher post's targets (if this id is one), else the tracked post with this id,
+    in the caller's workspaces; PostNotFound when neither."""
+    posts = await repo.tracked_posts_of(post_id, list(principal.roles))
+    targets = [p for p in posts if p.publisher_post_id == post_id] or posts
+    if not targets:
+        raise PostNotFound()
+    return targets
+
+
+async def post_detail(repo: QueryRepository, targets: Sequence[TrackedPost]) -> PostDetailOut:
+    latest = await repo.post_latest([p.id for p in targets])
+    out = []
+    for post in targets:
+        row = latest.get(post.id)
+        history = await repo.post_history(post.id, HISTORY_LIMIT)
+        out.append(
+            PostTargetOut(
+                **_post_fields(post),
+                fetched_at=row["fetched_at"] if row else None,
+                metrics=metrics_out(row),
+                gap=post.gap,
+                history=[
+                    HistoryPoint(fetched_at=h["fetched_at"], metrics=metrics_out(h))
+                    for h in history
+                ],
+            )
+        )
+    return PostDetailOut(publisher_post_id=targets[0].publisher_post_id, targets=out)
+
+
+def _post_fields(post: TrackedPost) -> dict[str, Any]:
+    return {
+        "id": post.id,
+        "account_id": post.account_id,
+        "platform": post.platform,
+        "platform_post_id": post.platform_post_id,
+        "publisher_post_id": post.publisher_post_id,
+        "url": post.url,
+        "text": post.text,
+        "published_at": post.published_at,
+        "status": post.status,
+    }
+
+
+async def best_times(repo: QueryRepository, where: PostFilter, *, min_posts: int) -> BestTimesOut:
+    """The median engagement rate of the posts published in each local hour of the week;
+    a slot with fewer than ``min_posts`` posts says so and has no median."""
+    tz = zone(await repo.timezone(where.workspace_id))
+    rates: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for row in await repo.post_rates_input(where):
+        rate = formulas.engagement_rate(row)
+        if rate is not None:
+            local = row["published_at"].astimezone(tz)
+            rates[(local.weekday(), local.hour)].append(rate)
+    slots = []
+    for weekday in range(7):
+        for hour in range(24):
+            sample = rates.get((weekday, hour), [])
+            enough = len(sample) >= min_posts
+            slots.append(
+                Slot(
+                    weekday=weekday,
+                    hour=hour,
+                    posts=len(sample),
+                    enough_data=enough,
+                    median_engagement_rate=statistics.median(sample) if enough else None,
+                )
+            )
+    best = sorted(
+        (s for s in slots if s.enough_data),
+        key=lambda s: (-(s.median_engagement_rate or 0), s.weekday, s.hour),
+    )[:3]
+    return BestTimesOut(
+        workspace_id=where.workspace_id,
+        timezone=tz.key,
+        period=period_out(where.period),
+        min_posts=min_posts,
+        slots=slots,
+        best=best,
+    )
+
+
+async def dashboard(
+    repo: QueryRepository, workspace_id: uuid.UUID, period: Period, *, top: int
+) -> DashboardOut:
+    accounts = await repo.workspace_accounts(workspace_id)
+    where = PostFilter(workspace_id, period)
+    by_account = {r["key"]: r for r in await repo.post_totals(where, "account_id")}
+    # One scan: an account's posts are all of its platform, so the platforms' totals are the
+    # sums of their accounts'.
+    platform_of = {a.id: a.platform for a in accounts}
+    by_platform: dict[str, Row] = {}
+    for account_id, row in by_account.items():
+        platform = platform_of.get(account_id)
+        if platform is not None:
+            by_platform[platform] = add_totals(by_platform.get(platform), row)
+    ids = [a.id for a in accounts]
+    at_end = await repo.account_values_at(ids, period.end) if ids else {}
+    at_start = await repo.account_values_at(ids, period.start) if ids else {}
+    platforms = sorted({a.platform for a in accounts} | set(by_platform))
+
+    def followers(values: Mapping[uuid.UUID, Row], account_id: uuid.UUID) -> Any:
+        row = values.get(account_id)
+        return row["followers"] if row else None
+
+    def totals(row: Mapping[str, Any] | None) -> dict[str, Any]:
+        t = post_totals(row)
+        return {"posts_published": t.pop("posts_published"), "metrics": PostMetricsOut(**t)}
+
+    return DashboardOut(
+        workspace_id=workspace_id,
+        period=period_out(period),
+        platforms=[PlatformTotals(platform=p, **totals(by_platform.get(p))) for p in platforms],
+        accounts=[
+            AccountTotals(
+                account=account_ref(a),
+                followers=change(followers(at_end, a.id), followers(at_start, a.id)),
+                **totals(by_account.get(a.id)),
+            )
+            for a in accounts
+        ],
+        top_posts=[post_out(r) for r in await repo.top_posts(where, top)],
+    )
+
+
+async def compare(
+    repo: QueryRepository, accounts: Sequence[Account], period: Period, metrics: Sequence[str]
+) -> CompareOut:
+    rows = []
+    for account in accounts:
+        full = await account_metrics(repo, account, period)
+        rows.append(
+            CompareRow(
+                account=full.account,
+                counters={m: v for m, v in full.counters.items() if m in metrics},
+                posts={m: v for m, v in full.posts.items() if m in metrics},
+            )
+        )
+    return CompareOut(period=period_out(period), accounts=rows)
+
+
+def default_period(days: int) -> timedelta:
+    return timedelta(days=days)

@@ -1,0 +1,705 @@
+"""The analytics read API over the real stack (through the gateway): numbers after ingesting
+known snapshots through the real ingester (``metrics.fetched`` on Kafka), growth against the
+previous period, gaps, local-time buckets across DST, best times, the streamed export,
+ETags, tenancy and roles."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import itertools
+import json
+import tracemalloc
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import text
+
+from analytics.ingest.repository import IngestRepository, PostRows
+from analytics.models import Account
+from analytics.queries import formulas
+from analytics.retention.repository import SNAPSHOT_TABLES, PartitionRepository
+from analytics.tracking.repository import TrackingRepository
+from socialseed.contracts import (
+    AccountConnected,
+    Event,
+    FetchedAccountMetrics,
+    FetchedPostMetrics,
+    MetricsFetched,
+    PostPublished,
+)
+from socialseed.db import Database
+from socialseed.outbox import cloudevent_headers
+from socialseed.platforms.base import ListedPost
+from socialseed.testing import Infra
+from tests.conftest import Stack, User, add_member, make_user, make_workspace, refresh
+
+T = TypeVar("T")
+API = "/api/v1/analytics"
+
+
+@pytest.fixture
+async def db(infra: Infra) -> AsyncIterator[Database]:
+    database = Database(infra.service_url("analytics"), pool_size=2)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture
+async def producer(infra: Infra) -> AsyncIterator[AIOKafkaProducer]:
+    p = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, enable_idempotence=True)
+    await p.start()
+    yield p
+    await p.stop()
+
+
+async def send(producer: AIOKafkaProducer, event: Event, key: uuid.UUID) -> None:
+    """As the producing service's relay would (CloudEvents headers, JSON, keyed)."""
+    headers = cloudevent_headers(
+        event, event_id=uuid.uuid4(), source="/tests", subject=str(key), time=datetime.now(UTC)
+    )
+    await producer.send_and_wait(
+        event.topic,
+        value=event.model_dump_json().encode(),
+        key=str(key).encode(),
+        headers=[(k, v.encode()) for k, v in headers.items()],
+    )
+
+
+async def until(probe: Callable[[], Awaitable[T | None]], what: str, timeout: float = 60) -> T:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (value := await probe()) is None:
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)
+    return value
+
+
+async def scalar(db: Database, sql: str, **params: Any) -> Any:
+    async with db.transaction() as session:
+        return (await session.execute(text(sql), params)).scalar()
+
+
+async def partitions(db: Database, *days: date) -> None:
+    """The snapshot partitions of these days (the retention leader makes them a week ahead;
+    tests write further out)."""
+    async with db.transaction() as session:
+        repo = PartitionRepository(session)
+        for day in days:
+            for table in SNAPSHOT_TABLES:
+                await repo.create(table, day)
+
+
+class Workspace:
+    """A real workspace (auth) with analytics accounts projected from ``account.connected``."""
+
+    def __init__(self, owner: User, workspace_id: uuid.UUID) -> None:
+        self.owner = owner
+        self.id = workspace_id
+
+
+async def workspace(api: httpx.AsyncClient, db: Database, timezone: str = "UTC") -> Workspace:
+    owner = await make_user(api, name="Analyst")
+    ws = await make_workspace(api, owner, timezone=timezone)
+    owner = await refresh(api, owner)
+    workspace_id = uuid.UUID(str(ws["id"]))
+    await until(
+        lambda: scalar(
+            db,
+            "SELECT 1 FROM analytics.workspaces WHERE id = :id AND timezone = :tz",
+            id=workspace_id,
+            tz=timezone,
+        ),
+        "the workspace's time zone in analytics",
+    )
+    return Workspace(owner, workspace_id)
+
+
+async def account(
+    producer: AIOKafkaProducer, db: Database, ws: Workspace, platform: str = "x"
+) -> uuid.UUID:
+    account_id = uuid.uuid4()
+    event = AccountConnected(
+        account_id=account_id,
+        workspace_id=ws.id,
+        platform=platform,
+        platform_user_id=f"u-{account_id.hex[:8]}",
+        username=f"user{account_id.hex[:6]}",
+        reconnected=False,
+        connected_at=datetime.now(UTC),
+    )
+    await send(producer, event, account_id)
+    await until(
+        lambda: scalar(db, "SELECT 1 FROM analytics.accounts WHERE id = :id", id=account_id),
+        "the account projected",
+    )
+    return account_id
+
+
+async def listed(
+    db: Database, account_id: uuid.UUID, posts: list[ListedPost]
+) -> dict[str, uuid.UUID]:
+    """Posts tracked as the backfill finds them; their tracked ids by platform id."""
+    async with db.transaction() as session:
+        repo = TrackingRepository(session)
+        acc = await repo.account(account_id)
+        assert isinstance(acc, Account)
+        await repo.record_listing(acc, posts, now=datetime.now(UTC))
+        rows = await session.execute(
+            text("SELECT platform_post_id, id FROM analytics.tracked_posts WHERE account_id = :a"),
+            {"a": account_id},
+        )
+        return {r.platform_post_id: r.id for r in rows}
+
+
+async def fetched(
+    producer: AIOKafkaProducer,
+    ws: Workspace,
+    account_id: uuid.UUID,
+    at: datetime,
+    posts: dict[uuid.UUID, dict[str, int | None]] | None = None,
+    followers: int | None = None,
+) -> None:
+    """One ``metrics.fetched`` as the fetch workers write it."""
+    event = MetricsFetched(
+        account_id=account_id,
+        workspace_id=ws.id,
+        platform="x",
+        fetched_at=at,
+        posts=[
+            FetchedPostMetrics(tracked_post_id=tid, platform_post_id=str(tid), raw={}, **m)
+            for tid, m in (posts or {}).items()
+        ],
+        failures=[],
+        account=FetchedAccountMetrics(followers=followers, raw={})
+        if followers is not None
+        else None,
+    )
+    await send(producer, event, account_id)
+
+
+async def ingested(db: Database, account_id: uuid.UUID, at: datetime) -> None:
+    await until(
+        lambda: scalar(
+            db,
+            "SELECT 1 FROM analytics.account_snapshots WHERE account_id = :a AND fetched_at = :t",
+            a=account_id,
+            t=at,
+        ),
+        "the account snapshot ingested",
+    )
+
+
+def q(**params: Any) -> dict[str, str]:
+    return {k: v.isoformat() if isinstance(v, datetime) else str(v) for k, v in params.items()}
+
+
+# Numbers ------------------------------------------------------------------------------------
+
+
+async def test_account_metrics_growth_dashboard_compare_and_post_detail(
+    api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
+) -> None:
+    ws = await workspace(api, db)
+    acc = await account(producer, db, ws)
+    other = await account(producer, db, ws)
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start, end = today - timedelta(days=7), today + timedelta(days=1)
+    await partitions(db, *(d.date() for d in (start - timedelta(days=7), start, today)))
+    ids = await listed(
+        db,
+        acc,
+        [
+            ListedPost(id="prev", published_at=start - timedelta(days=3)),
+            ListedPost(id="a", published_at=start + timedelta(days=1)),
+            ListedPost(id="b", published_at=start + timedelta(days=2)),
+        ],
+    )
+    # followers: 100 at the previous period's start, 200 at this one's, 260 at its end
+    await fetched(producer, ws, acc, start - timedelta(days=7), followers=100)
+    await fetched(producer, ws, acc, start, followers=200)
+    at = today + timedelta(hours=1)
+    await fetched(
+        producer,
+        ws,
+        acc,
+        at,
+        posts={
+            ids["prev"]: {"views": 1000, "impressions": 1000, "likes": 10, "shares": 0},
+            ids["a"]: {"views": 800, "impressions": 1000, "likes": 40, "shares": 5, "clicks": 20},
+            ids["b"]: {"views": 1200, "impressions": 1000, "likes": 60, "shares": 15},
+        },
+        followers=260,
+    )
+    await ingested(db, acc, at)
+    period = q(**{"from": start, "to": end})
+
+    r = await api.get(f"{API}/accounts/{acc}/metrics", params=period, headers=ws.owner.headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert datetime.fromisoformat(body["period"]["from"]) == start
+    assert datetime.fromisoformat(body["period"]["to"]) == end
+    followers = body["counters"]["followers"]
+    # as of `to` (260) against as of `from` (200)
+    assert followers == {"value": 260, "previous": 200, "change": 60, "growth": pytest.approx(0.3)}
+    posts = body["posts"]
+    assert posts["posts_published"] == {"value": 2, "previous": 1, "change": 1, "growth": 1.0}
+    assert posts["views"]["value"] == 2000 and posts["views"]["previous"] == 1000
+    assert posts["views"]["growth"] == pytest.approx(1.0)
+    assert posts["engagements"]["value"] == 120  # likes + shares of a and b
+    assert posts["engagement_rate"]["value"] == pytest.approx(120 / 2000)  # over impressions
+    assert posts["engagement_rate"]["previous"] == pytest.approx(10 / 1000)
+    assert posts["clicks"]["previous"] is None  # no click count: null, never 0
+    assert posts["ctr"]["value"] == pytest.approx(20 / 2000)
+
+    r = await api.get(
+        f"{API}/dashboard", params={"workspace_id": str(ws.id), **period}, headers=ws.owner.headers
+    )
+    assert r.status_code == 200, r.text
+    dash = r.json()
+    [x] = dash["platforms"]
+    assert x["platform"] == "x" and x["posts_published"] == 2 and x["metrics"]["views"] == 2000
+    by_account = {a["account"]["id"]: a for a in dash["accounts"]}
+    assert by_account[str(acc)]["followers"]["change"] == 60
+    assert by_account[str(acc)]["account"]["last_synced_at"] is not None
+    assert by_account[str(other)]["posts_published"] == 0
+    assert by_account[str(other)]["account"]["last_synced_at"] is None
+    assert [p["platform_post_id"] for p in dash["top_posts"]] == ["b", "a"]
+    assert dash["top_posts"][0]["metrics"]["viral_score"] == pytest.approx(15 / 1000)
+
+    r = await api.get(
+        f"{API}/compare",
+        params={"account_ids": f"{acc},{other}", "metrics": "followers,views", **period},
+        headers=ws.owner.headers,
+    )
+    assert r.status_code == 200, r.text
+    [first, second] = r.json()["accounts"]
+    assert first["account"]["id"] == str(acc) and second["account"]["id"] == str(other)
+    assert first["counters"]["followers"]["value"] == 260
+    assert first["posts"]["views"]["value"] == 2000 and set(first["posts"]) == {"views"}
+    assert second["counters"]["followers"]["value"] is None
+
+    r = await api.get(
+        f"{API}/accounts/{acc}/posts",
+        params={"sort": "views", "limit": 2},
+        headers=ws.owner.headers,
+    )
+    assert r.status_code == 200, r.text
+    page = r.json()
+    assert [p["platform_post_id"] for p in page["items"]] == ["b", "prev"]
+    r = await api.get(
+        f"{API}/accounts/{acc}/posts",
+        params={"sort": "views", "limit": 2, "cursor": page["next_cursor"]},
+        headers=ws.owner.headers,
+    )
+    assert [p["platform_post_id"] for p in r.json()["items"]] == ["a"]
+    assert r.json()["next_cursor"] is None
+    r = await api.get(
+        f"{API}/accounts/{acc}/posts",
+        params={"sort": "likes", "cursor": page["next_cursor"]},
+        headers=ws.owner.headers,
+    )
+    assert r.status_code == 400 and r.json()["error"] == "InvalidCursor"
+
+    # A tracked post by its own id: latest values, history, derived numbers.
+    r = await api.get(f"{API}/posts/{ids['a']}", headers=ws.owner.headers)
+    assert r.status_code == 200, r.text
+    [target] = r.json()["targets"]
+    assert target["metrics"]["engagement_rate"] == pytest.approx(45 / 1000)
+    assert [h["metrics"]["views"] for h in target["history"]] == [800]
+
+
+async def test_a_publisher_post_answers_with_every_target(
+    api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
+) -> None:
+    ws = await workspace(api, db)
+    one, two = await account(producer, db, ws), await account(producer, db, ws)
+    post_id = uuid.uuid4()
+    now = datetime.now(UTC)
+    for acc in (one, two):
+        event = PostPublished(
+            post_id=post_id,
+            workspace_id=ws.id,
+            target_id=uuid.uuid4(),
+            account_id=acc,
+            platform="x",
+            platform_post_id=f"p-{acc.hex[:6]}",
+            url=None,
+            published_at=now,
+        )
+        await send(producer, event, acc)
+    await until(
+        lambda: scalar(
+            db,
+            "SELECT CASE WHEN count(*) = 2 THEN 1 END FROM analytics.tracked_posts "
+            "WHERE publisher_post_id = :p",
+            p=post_id,
+        ),
+        "both targets tracked",
+    )
+    tracked = await listed(db, one, [])
+    at = now.replace(microsecond=0)
+    await fetched(
+        producer,
+        ws,
+        one,
+        at,
+        posts={tracked[f"p-{one.hex[:6]}"]: {"views": 10, "reach": 5, "likes": 1}},
+        followers=1,
+    )
+    await ingested(db, one, at)
+    r = await api.get(f"{API}/posts/{post_id}", headers=ws.owner.headers)
+    assert r.status_code == 200, r.text
+    targets = {t["account_id"]: t for t in r.json()["targets"]}
+    assert set(targets) == {str(one), str(two)}
+    # reach is the audience when the platform reports it
+    assert targets[str(one)]["metrics"]["engagement_rate"] == pytest.approx(1 / 5)
+    assert targets[str(two)]["metrics"]["views"] is None and targets[str(two)]["history"] == []
+
+
+# Timeseries ---------------------------------------------------------------------------------
+
+
+async def test_timeseries_buckets_hold_the_last_value_and_gaps_are_null(
+    api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
+) -> None:
+    ws = await workspace(api, db)
+    acc = await account(producer, db, ws)
+    base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
+    await partitions(db, base.date(), (base + timedelta(hours=6)).date())
+    # hour 0: two fetches (the later wins), hour 1: none, hour 2: one
+    for at, followers in [
+        (base + timedelta(minutes=5), 10),
+        (base + timedelta(minutes=50), 12),
+        (base + timedelta(hours=2, minutes=1), 15),
+    ]:
+        await fetched(producer, ws, acc, at, followers=followers)
+    await ingested(db, acc, base + timedelta(hours=2, minutes=1))
+    r = await api.get(
+        f"{API}/accounts/{acc}/timeseries",
+        params=q(
+            metric="followers", interval="hour", **{"from": base, "to": base + timedelta(hours=4)}
+        ),
+        headers=ws.owner.headers,
+    )
+    assert r.status_code == 200, r.text
+    assert [b["value"] for b in r.json()["buckets"]] == [12, None, 15, None]
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def last_sunday(year: int, month: int) -> date:
+    day = date(year, month + 1, 1) - timedelta(days=1)
+    return day - timedelta(days=(day.weekday() - 6) % 7)
+
+
+def next_change(month: int) -> date:
+    """The next last Sunday of ``month`` still ahead (raw snapshots are kept for it)."""
+    today = datetime.now(UTC).date()
+    day = last_sunday(today.year, month)
+    return day if day > today + timedelta(days=1) else last_sunday(today.year + 1, month)
+
+
+@pytest.mark.parametrize(("month", "hours"), [(3, 23), (10, 25)])
+async def test_day_and_hour_buckets_follow_the_workspace_time_zone_across_dst(
+    api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer, month: int, hours: int
+) -> None:
+    ws = await workspace(api, db, timezone="Europe/Berlin")
+    acc = await account(producer, db, ws)
+    change = next_change(month)
+    saturday, monday = change - timedelta(days=1), change + timedelta(days=1)
+    await partitions(db, *(saturday + timedelta(days=i) for i in range(-1, 4)))
+    # One fetch every UTC hour from Saturday to Tuesday; the value is its hour count.
+    first = datetime(saturday.year, saturday.month, saturday.day, tzinfo=UTC) - timedelta(hours=2)
+    stamps = [first + timedelta(hours=i, minutes=30) for i in range(24 * 3 + 2)]
+    for i, at in enumerate(stamps):
+        await fetched(producer, ws, acc, at, followers=i)
+    await ingested(db, acc, stamps[-1])
+
+    r = await api.get(
+        f"{API}/accounts/{acc}/timeseries",
+        params=q(
+            metric="followers",
+            interval="day",
+            **{
+                "from": datetime.combine(saturday, time(), BERLIN),
+                "to": datetime.combine(monday + timedelta(days=1), time(), BERLIN),
+            },
+        ),
+        headers=ws.owner.headers,
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["timezone"] == "Europe/Berlin"
+    days = body["buckets"]
+    assert [datetime.fromisoformat(b["start"]).date() for b in days] == [saturday, change, monday]
+    lengths = [datetime.fromisoformat(b["end"]) - datetime.fromisoformat(b["start"]) for b in days]
+    assert lengths == [timedelta(hours=24), timedelta(hours=hours), timedelta(hours=24)]
+    # every bucket is the last fetch of its local day: counts between them are the day's hours
+    values = [b["value"] for b in days]
+    assert values[1] - values[0] == hours and values[2] - values[1] == 24
+
+    local_day = days[1]
+    r = await api.get(
+        f"{API}/accounts/{acc}/timeseries",
+        params={
+            "metric": "followers",
+            "interval": "hour",
+            "from": local_day["start"],
+            "to": local_day["end"],
+        },
+        headers=ws.owner.headers,
+    )
+    assert r.status_code == 200, r.text
+    buckets = r.json()["buckets"]
+    assert len(buckets) == hours
+    starts = [datetime.fromisoformat(b["start"]) for b in buckets]
+    assert all(b - a == timedelta(hours=1) for a, b in itertools.pairwise(starts))
+    assert len({s.isoformat() for s in starts}) == hours  # the repeated hour differs by offset
+    values = [b["value"] for b in buckets]
+    assert values == list(range(values[0], values[0] + hours))  # one fetch each, none doubled
+    local_hours = [s.hour for s in starts]
+    if month == 3:
+        assert 2 not in local_hours  # 02:00 does not exist that night
+    else:
+        assert local_hours.count(2) == 2  # 02:00 happens twice
+
+
+# Best times ---------------------------------------------------------------------------------
+
+
+async def test_best_times_gives_medians_per_local_hour_of_week_and_marks_thin_slots(
+    api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
+) -> None:
+    ws = await workspace(api, db, timezone="America/New_York")
+    acc = await account(producer, db, ws)
+    # Three posts on a recent Monday at 09:xx New York time, two on a Tuesday at 18:xx.
+    now = datetime.now(UTC)
+    monday = (now - timedelta(days=now.weekday() + 14)).date()
+    tz = ZoneInfo("America/New_York")
+    ny = datetime(monday.year, monday.month, monday.day, 9, 15, tzinfo=tz)
+    tue = datetime(monday.year, monday.month, monday.day, 18, 5, tzinfo=tz) + timedelta(days=1)
+    posts = [
+        ListedPost(id="m1", published_at=ny),
+        ListedPost(id="m2", published_at=ny + timedelta(minutes=10)),
+        ListedPost(id="m3", published_at=ny - timedelta(days=7)),
+        ListedPost(id="t1", published_at=tue),
+        ListedPost(id="t2", published_at=tue + timedelta(minutes=1)),
+        ListedPost(id="old", published_at=ny - timedelta(days=200)),  # outside the default 90 days
+    ]
+    ids = await listed(db, acc, posts)
+    likes = {"m1": 10, "m2": 30, "m3": 20, "t1": 50, "t2": 70, "old": 99}
+    at = now.replace(microsecond=0)
+    await fetched(
+        producer,
+        ws,
+        acc,
+        at,
+        posts={ids[k]: {"impressions": 100, "likes": v} for k, v in likes.items()},
+        followers=1,
+    )
+    await ingested(db, acc, at)
+    r = await api.get(
+        f"{API}/insights/best-times", params={"workspace_id": str(ws.id)}, headers=ws.owner.headers
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["timezone"] == "America/New_York" and body["min_posts"] == 3
+    slots = {(s["weekday"], s["hour"]): s for s in body["slots"]}
+    assert len(slots) == 168
+    assert slots[(0, 9)] == {
+        "weekday": 0,
+        "hour": 9,
+        "posts": 3,
+        "enough_data": True,
+        "median_engagement_rate": pytest.approx(0.2),
+    }
+    assert slots[(1, 18)]["posts"] == 2
+    assert (
+        slots[(1, 18)]["enough_data"] is False and slots[(1, 18)]["median_engagement_rate"] is None
+    )
+    assert [(s["weekday"], s["hour"]) for s in body["best"]] == [(0, 9)]
+    r = await api.get(
+        f"{API}/insights/best-times",
+        params={"workspace_id": str(ws.id), "platform": "youtube"},
+        headers=ws.owner.headers,
+    )
+    assert all(s["posts"] == 0 for s in r.json()["slots"])
+
+
+# Export -------------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(600)  # tracemalloc slows every thread of the process down
+async def test_export_streams_100k_rows_from_an_open_cursor(
+    api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
+) -> None:
+    ws = await workspace(api, db)
+    acc = await account(producer, db, ws)
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
+    await partitions(db, start.date(), (start + timedelta(days=1)).date())
+    ids = await listed(db, acc, [ListedPost(id=f"e{i}", published_at=start) for i in range(1000)])
+    rows = PostRows()
+    metrics = FetchedPostMetrics(
+        tracked_post_id=uuid.uuid4(), platform_post_id="x", views=5, likes=1, raw={}
+    )
+    for n in range(100):
+        at = start + timedelta(minutes=n)
+        for tid in ids.values():
+            rows.add(tid, acc, ws.id, at, metrics)
+    async with db.transaction() as session:
+        assert await IngestRepository(session).insert_post_snapshots(rows) == 100_000
+
+    params = {
+        "workspace_id": str(ws.id),
+        "format": "csv",
+        "from": start.isoformat(),
+        "to": (start + timedelta(days=1)).isoformat(),
+    }
+    newlines, first_row = 0, b""
+    # Everything the process allocates while the export runs (the service is served from a
+    # thread of this process): 100,000 rows held at once would be tens of MB; streamed, the
+    # server holds one chunk (export_chunk rows) and the client one chunk at a time.
+    tracemalloc.start()
+    try:
+        async with api.stream("GET", f"{API}/export", params=params, headers=ws.owner.headers) as r:
+            assert r.status_code == 200
+            assert r.headers["content-type"].startswith("text/csv")
+            assert r.headers["content-disposition"].startswith('attachment; filename="analytics-')
+            async for chunk in r.aiter_bytes():
+                if not first_row and newlines + chunk.count(b"\n") >= 2:
+                    # Rows arrive while the server's cursor is still open: a buffered export
+                    # would have finished its query (and given its connection back) first.
+                    open_cursor = await scalar(
+                        db,
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE query LIKE '/* analytics-export */%' "
+                        "AND state IN ('active', 'idle in transaction') "
+                        "AND pid <> pg_backend_pid()",
+                    )
+                    assert open_cursor == 1
+                    first_row = chunk
+                newlines += chunk.count(b"\n")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert newlines == 100_001  # the header and every row
+    header, row = list(csv.reader(io.StringIO(first_row.decode(errors="ignore"))))[:2]
+    if header[0] == "fetched_at":  # the header came in this chunk
+        record = dict(zip(header, row, strict=True))
+        assert record["views"] == "5" and record["reach"] == ""
+        assert float(record["engagement_rate"]) == pytest.approx(
+            formulas.engagement_rate({"views": 5, "likes": 1}) or 0
+        )
+    print(f"export of 100,000 rows: peak traced memory {peak / 1e6:.1f} MB")
+    assert peak < 20_000_000, f"the export held {peak / 1e6:.0f} MB at its peak"
+
+    params["format"] = "json"
+    async with api.stream(
+        "GET",
+        f"{API}/export",
+        params={**params, "to": (start + timedelta(minutes=2)).isoformat()},
+        headers=ws.owner.headers,
+    ) as r:
+        assert r.headers["content-type"] == "application/x-ndjson"
+        records = [json.loads(line) async for line in r.aiter_lines() if line]
+    assert len(records) == 2000 and {r["account_id"] for r in records} == {str(acc)}
+
+
+# Caching ------------------------------------------------------------------------------------
+
+
+async def test_etag_answers_304_until_new_metrics_land(
+    api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
+) -> None:
+    ws = await workspace(api, db)
+    acc = await account(producer, db, ws)
+    url, params = f"{API}/dashboard", {"workspace_id": str(ws.id)}
+    r = await api.get(url, params=params, headers=ws.owner.headers)
+    assert r.status_code == 200
+    tag = r.headers["etag"]
+    assert r.headers["cache-control"].startswith("private, max-age=")
+    again = await api.get(url, params=params, headers={**ws.owner.headers, "If-None-Match": tag})
+    assert again.status_code == 304 and again.headers["etag"] == tag and not again.content
+
+    at = datetime.now(UTC).replace(microsecond=0)
+    await fetched(producer, ws, acc, at, followers=42)
+    await ingested(db, acc, at)
+    fresh = await api.get(url, params=params, headers={**ws.owner.headers, "If-None-Match": tag})
+    assert fresh.status_code == 200 and fresh.headers["etag"] != tag
+    [row] = fresh.json()["accounts"]
+    assert row["followers"]["value"] == 42
+    # Another query is another answer.
+    other = await api.get(
+        url,
+        params={**params, "from": "2026-01-01T00:00:00Z"},
+        headers={**ws.owner.headers, "If-None-Match": fresh.headers["etag"]},
+    )
+    assert other.status_code == 200
+
+
+# Tenancy and roles --------------------------------------------------------------------------
+
+
+def routes(ws: Workspace, acc: uuid.UUID, post: uuid.UUID) -> list[tuple[str, dict[str, str]]]:
+    w = {"workspace_id": str(ws.id)}
+    return [
+        (f"{API}/accounts/{acc}/metrics", {}),
+        (f"{API}/accounts/{acc}/timeseries", {"metric": "followers", "interval": "day"}),
+        (f"{API}/accounts/{acc}/posts", {}),
+        (f"{API}/posts/{post}", {}),
+        (f"{API}/insights/best-times", w),
+        (f"{API}/insights/best-times", {**w, "account_id": str(acc)}),
+        (f"{API}/dashboard", w),
+        (f"{API}/compare", {"account_ids": str(acc)}),
+        (f"{API}/export", w),
+    ]
+
+
+async def test_other_workspaces_are_404_everywhere_and_viewers_can_read(
+    api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
+) -> None:
+    ws = await workspace(api, db)
+    acc = await account(producer, db, ws)
+    ids = await listed(db, acc, [ListedPost(id="t", published_at=datetime.now(UTC))])
+    stranger = await workspace(api, db)
+    for url, params in routes(ws, acc, ids["t"]):
+        r = await api.get(url, params=params, headers=stranger.owner.headers)
+        assert r.status_code == 404, (url, r.text)
+        assert r.json()["error"] in {"AccountNotFound", "WorkspaceNotFound", "PostNotFound"}
+    # An account of another workspace beside one's own is 404 too, in every list.
+    own = await account(producer, db, stranger)
+    r = await api.get(
+        f"{API}/compare", params={"account_ids": f"{own},{acc}"}, headers=stranger.owner.headers
+    )
+    assert r.status_code == 404
+    r = await api.get(
+        f"{API}/export",
+        params={"workspace_id": str(stranger.id), "account_ids": str(acc)},
+        headers=stranger.owner.headers,
+    )
+    assert r.status_code == 404
+    r = await api.get(
+        f"{API}/insights/best-times",
+        params={"workspace_id": str(stranger.id), "account_id": str(acc)},
+        headers=stranger.owner.headers,
+    )
+    assert r.status_code == 404
+
+    viewer = await add_member(api, ws.owner, ws.id, await make_user(api, name="Viewer"), "viewer")
+    for url, params in routes(ws, acc, ids["t"]):
+        r = await api.get(url, params=params, headers=viewer.headers)
+        assert r.status_code == 200, (url, r.text)
