@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -20,6 +21,8 @@ from socialseed.errors import (
     TooManyConcurrentRequests,
 )
 from socialseed.openapi import ErrorBody, add_error
+
+log = logging.getLogger(__name__)
 
 # What the gateway itself can answer to any request, before or instead of the service.
 GATEWAY_ERRORS: tuple[type[AppError], ...] = (
@@ -39,6 +42,7 @@ class MergedOpenAPI:
         self.client = client
         self._cached: dict[str, Any] | None = None
         self._at = 0.0
+        self.collisions: set[str] = set()
 
     async def _fetch(self, service: str, base: str) -> dict[str, Any] | None:
         try:
@@ -85,10 +89,21 @@ class MergedOpenAPI:
                     for error in GATEWAY_ERRORS:
                         add_error(operation, error.status_code, error.__name__)
                 merged["paths"][path] = item
-            merged["components"]["schemas"].update(spec.get("components", {}).get("schemas", {}))
+            self._merge_schemas(merged["components"]["schemas"], spec)
         # The errors above refer to it, whichever services answered.
         body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
         merged["components"]["schemas"].update(body.pop("$defs", {}))
         merged["components"]["schemas"]["ErrorBody"] = body
         self._cached, self._at = merged, time.monotonic()
         return merged
+
+    def _merge_schemas(self, into: dict[str, Any], spec: dict[str, Any]) -> None:
+        """Components are shared by name: two services naming different schemas alike would
+        make one's operations describe the other's bodies. The first is kept and the clash
+        recorded in ``collisions`` (a test holds it empty) and logged."""
+        for name, schema in spec.get("components", {}).get("schemas", {}).items():
+            if name in into and into[name] != schema:
+                self.collisions.add(name)
+                log.error("OpenAPI component %r differs between services; first kept", name)
+                continue
+            into[name] = schema

@@ -89,7 +89,7 @@ class TimeseriesOut(BaseModel):
     buckets: list[Bucket]
 
 
-class PostOut(BaseModel):
+class TrackedPostOut(BaseModel):
     id: uuid.UUID = Field(description="The tracked post's own id")
     account_id: uuid.UUID
     platform: str
@@ -104,7 +104,7 @@ class PostOut(BaseModel):
 
 
 class PostPageOut(BaseModel):
-    items: list[PostOut]
+    items: list[TrackedPostOut]
     next_cursor: str | None
 
 
@@ -113,7 +113,7 @@ class HistoryPoint(BaseModel):
     metrics: PostMetricsOut
 
 
-class PostTargetOut(PostOut):
+class PostTargetOut(TrackedPostOut):
     gap: str | None = Field(description="Why the last fetch had no metrics, if it had none")
     history: list[HistoryPoint] = Field(
         description="Every fetch (raw snapshots while kept, one per UTC day before), oldest "
@@ -162,7 +162,7 @@ class DashboardOut(BaseModel):
     period: PeriodOut
     platforms: list[PlatformTotals]
     accounts: list[AccountTotals]
-    top_posts: list[PostOut] = Field(description="Most engagements among the period's posts")
+    top_posts: list[TrackedPostOut] = Field(description="Most engagements among the period's posts")
 
 
 class CompareRow(BaseModel):

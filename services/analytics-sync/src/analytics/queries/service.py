@@ -32,11 +32,11 @@ from analytics.queries.schemas import (
     PlatformTotals,
     PostDetailOut,
     PostMetricsOut,
-    PostOut,
     PostPageOut,
     PostTargetOut,
     Slot,
     TimeseriesOut,
+    TrackedPostOut,
 )
 from socialseed.errors import BadRequest, NotFound
 from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
@@ -122,8 +122,8 @@ def metrics_out(values: Mapping[str, Any] | None) -> PostMetricsOut:
     return PostMetricsOut(**base, **formulas.derived(base))
 
 
-def post_out(row: Mapping[str, Any]) -> PostOut:
-    return PostOut(
+def post_out(row: Mapping[str, Any]) -> TrackedPostOut:
+    return TrackedPostOut(
         id=row["id"],
         account_id=row["account_id"],
         platform=row["platform"],

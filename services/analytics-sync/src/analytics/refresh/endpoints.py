@@ -7,10 +7,10 @@ from fastapi import APIRouter, status
 from analytics.deps import Ctx
 from analytics.refresh import service
 from analytics.refresh.schemas import (
-    AccountRefreshIn,
-    RefreshIn,
+    AccountSyncRequestIn,
     SyncAccepted,
     SyncOut,
+    SyncRequestIn,
     SyncStatusOut,
 )
 from analytics.refresh.service import AccountNotFound, SyncNotFound
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api/v1/analytics", tags=["analytics sync"])
     responses=errors(NotFound, Forbidden),
 )
 async def refresh(
-    body: RefreshIn, principal: CurrentPrincipal, session: Session, ctx: Ctx
+    body: SyncRequestIn, principal: CurrentPrincipal, session: Session, ctx: Ctx
 ) -> SyncAccepted:
     """Fetch the workspace's posts (optionally of some platforms, at most `limit`, the most
     recently published first) and its accounts' counters as soon as their budgets allow
@@ -50,7 +50,7 @@ async def refresh_account(
     principal: CurrentPrincipal,
     session: Session,
     ctx: Ctx,
-    body: AccountRefreshIn | None = None,
+    body: AccountSyncRequestIn | None = None,
 ) -> SyncAccepted:
     """The same for one account."""
     limit = body.limit if body else None

@@ -10,7 +10,7 @@ from analytics.models import SyncStatus
 from socialseed.platforms import Platform
 
 
-class RefreshIn(BaseModel):
+class SyncRequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     workspace_id: uuid.UUID
@@ -22,7 +22,7 @@ class RefreshIn(BaseModel):
     )
 
 
-class AccountRefreshIn(BaseModel):
+class AccountSyncRequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int | None = Field(default=None, ge=1, description="At most this many posts")
