@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -130,10 +130,19 @@ async def posts_of(db: Database, account_ids: list[uuid.UUID]) -> list[Any]:
     )
 
 
-async def ingested(db: Database, account_ids: list[uuid.UUID], snapshots: int = 1) -> list[Any]:
-    """The accounts' posts once each has ``snapshots`` snapshots (the ingester is a consumer)."""
+async def ingested(
+    db: Database,
+    account_ids: list[uuid.UUID],
+    snapshots: int = 1,
+    drain: Callable[[], Awaitable[Any]] | None = None,
+) -> list[Any]:
+    """The accounts' posts once each has ``snapshots`` snapshots (the ingester is a consumer).
+    ``drain``: run the fetch workers before each look, as running workers would (work that a
+    listing made due after a drain had looked is fetched by the next)."""
 
     async def probe() -> list[Any] | None:
+        if drain is not None:
+            await drain()
         posts = await posts_of(db, account_ids)
         done = posts and all(  # or the platform said why it has no numbers for it
             p["snapshots"] >= snapshots or p["gap"] for p in posts if p["status"] == "active"
@@ -176,9 +185,8 @@ async def test_a_connected_account_is_backfilled_and_its_numbers_are_the_truth(
     owner, ws = await owner_with_workspace(api)
     account_ids = await connected(api, db, owner, ws, platform)
 
-    await workers(f"backfill-{platform}").drain()
-
-    posts = await ingested(db, account_ids)
+    fetchers = workers(f"backfill-{platform}")
+    posts = await ingested(db, account_ids, drain=fetchers.drain)
     assert len(posts) >= 5  # the sandbox seeds each account with a history
     assert {p["platform"] for p in posts} == {platform}
     measured = [p for p in posts if p["gap"] is None]
