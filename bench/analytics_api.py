@@ -38,7 +38,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from profiling import Profiler, summarize_profile
 from request_path import (
     Load,
     Target,
@@ -46,6 +45,9 @@ from request_path import (
     free_ports_for_the_stack,
     parse_wrk,
     wrk,
+)
+from request_path import (
+    profile as profile_targets,
 )
 from sqlalchemy import text
 
@@ -305,12 +307,14 @@ def main(
                         + (f" ({load.failures} failed)" if load.failures else "")
                     )
             if profile:
-                pid = next(r.proc.pid for r in supervisor.running if r.spec.name == "analytics")
-                for t in targets:
-                    profiler = Profiler(pid, Path(tmp) / "analytics.raw")
-                    load = wrk(t, duration=duration, connections=connections)
-                    print(f"\n{t.name}: {load.rps:,.0f}/s while sampled; analytics' profile:")
-                    summarize_profile(profiler.stop(), ours=("analytics/", "socialseed/"))
+                profile_targets(
+                    supervisor,
+                    targets,
+                    duration=duration,
+                    connections=connections,
+                    out=Path(tmp),
+                    services={t.name: "analytics" for t in targets},
+                )
         finally:
             supervisor.down()
 

@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,11 +217,19 @@ PROFILED = {"auth /me (JWT + 1 read)": "auth", "gateway -> /me": "gateway"}
 
 
 def profile(
-    supervisor: Supervisor, targets: list[Target], *, duration: float, connections: int, out: Path
+    supervisor: Supervisor,
+    targets: list[Target],
+    *,
+    duration: float,
+    connections: int,
+    out: Path,
+    services: Mapping[str, str] = PROFILED,
 ) -> None:
+    """One more wrk run per target in ``services`` (target name -> the service answering it)
+    while py-spy samples that service; its profile printed after each."""
     pids = {running.spec.name: running.proc.pid for running in supervisor.running}
     for target in targets:
-        service = PROFILED.get(target.name)
+        service = services.get(target.name)
         if service is None:
             continue
         profiler = Profiler(pids[service], out / f"{service}.raw")
