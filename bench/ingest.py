@@ -5,10 +5,11 @@ Starts its own PostgreSQL and Kafka (temp dir, free ports), migrates every schem
 ``--accounts`` accounts of ``--posts`` posts each, then per run: produces ``--rounds`` fetches
 of every account's posts as ``metrics.fetched`` events (one per account and round, 100 posts
 each, the X batch size; produced before timing), times analytics' ingester (an
-``EventConsumer.batch_handler`` running ``analytics.ingest.consumer.ingest``: the inbox, the
-snapshots, latest values, daily rollups and tracked posts) from the first batch handled to the
-last, and times ``COPY`` (asyncpg's ``copy_records_to_table``) of the same number of rows into
-``post_snapshots``. Prints each run, the medians and the ratio. Figures, not assertions.
+``EventConsumer.batch_handler`` with the service's batch settings, running
+``analytics.ingest.consumer.ingest``: the inbox, the snapshots, latest values and tracked
+posts) from the first batch handled to the last, and times ``COPY`` (asyncpg's
+``copy_records_to_table``) of the same number of rows into ``post_snapshots``.
+Prints each run, the medians and the ratio. Figures, not assertions.
 
     uv run python bench/ingest.py [--accounts 50] [--posts 100] [--rounds 10] [--runs 3]
 """
@@ -31,8 +32,10 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from analytics.ingest.batch import FetchedBatch
 from analytics.ingest.consumer import ingest
 from analytics.models import inbox
+from analytics.settings import AnalyticsSettings
 from socialseed.bus import EventConsumer, EventMeta, Inbox, make_broker
 from socialseed.contracts import FetchedPostMetrics, MetricsFetched
 from socialseed.db import Database
@@ -174,9 +177,16 @@ class Ingester:
             group_id=self.group,
         )
 
-        @consumer.batch_handler(MetricsFetched, max_records=500, timeout_ms=100)
+        settings = AnalyticsSettings(dev_mode=True)
+
+        @consumer.batch_handler(
+            FetchedBatch,
+            max_records=settings.ingest_max_records,
+            timeout_ms=settings.ingest_timeout_ms,
+            max_partition_fetch_bytes=settings.ingest_fetch_bytes,
+        )
         async def on_fetched(
-            events: list[tuple[MetricsFetched, EventMeta]], session: AsyncSession
+            events: list[tuple[FetchedBatch, EventMeta]], session: AsyncSession
         ) -> None:
             started = time.perf_counter()
             self.first = self.first or started

@@ -22,7 +22,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
-from analytics.ingest.repository import IngestRepository, PostRows
+from analytics.ingest.batch import FetchedBatch
+from analytics.ingest.repository import IngestRepository
 from analytics.models import Account
 from analytics.queries import formulas
 from analytics.retention.repository import SNAPSHOT_TABLES, PartitionRepository
@@ -552,16 +553,26 @@ async def test_export_streams_100k_rows_from_an_open_cursor(
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
     await partitions(db, start.date(), (start + timedelta(days=1)).date())
     ids = await listed(db, acc, [ListedPost(id=f"e{i}", published_at=start) for i in range(1000)])
-    rows = PostRows()
-    metrics = FetchedPostMetrics(
-        tracked_post_id=uuid.uuid4(), platform_post_id="x", views=5, likes=1, raw={}
-    )
-    for n in range(100):
-        at = start + timedelta(minutes=n)
-        for tid in ids.values():
-            rows.add(tid, acc, ws.id, at, metrics)
+    batches = [
+        FetchedBatch.of(
+            MetricsFetched(
+                account_id=acc,
+                workspace_id=ws.id,
+                platform="x",
+                fetched_at=start + timedelta(minutes=n),
+                posts=[
+                    FetchedPostMetrics(
+                        tracked_post_id=tid, platform_post_id=pid, views=5, likes=1, raw={}
+                    )
+                    for pid, tid in ids.items()
+                ],
+            )
+        )
+        for n in range(100)
+    ]
     async with db.transaction() as session:
-        assert await IngestRepository(session).insert_post_snapshots(rows) == 100_000
+        written = await IngestRepository(session).insert_post_snapshots(batches)
+    assert written.inserted == 100_000
 
     params = {
         "workspace_id": str(ws.id),

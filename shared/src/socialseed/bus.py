@@ -272,7 +272,7 @@ def decode(event_cls: type[E], record: Record) -> tuple[E, EventMeta]:
         )
         if meta.type != event_cls.type_name():
             raise PoisonMessage(f"unexpected ce_type {meta.type!r}")
-        return event_cls.model_validate_json(record.value or b""), meta
+        return event_cls.from_json(record.value or b""), meta
     except (KeyError, ValueError, ValidationError) as exc:
         raise PoisonMessage(f"{type(exc).__name__}: {exc}") from exc
 
@@ -399,19 +399,27 @@ class EventConsumer:
         return register
 
     def batch_handler(
-        self, event_cls: type[E], *, max_records: int = 500, timeout_ms: int = 100
+        self,
+        event_cls: type[E],
+        *,
+        max_records: int = 500,
+        timeout_ms: int = 100,
+        max_partition_fetch_bytes: int = 1024 * 1024,
     ) -> Callable[[BatchHandler[E]], BatchHandler[E]]:
         """``async def handle(events, session)``: the new events (redelivered ids left out) of
         up to ``max_records`` messages of one partition, as many as arrived within
-        ``timeout_ms``, in offset order and in one transaction."""
+        ``timeout_ms``, in offset order and in one transaction. A fetch brings at most
+        ``max_partition_fetch_bytes`` of a partition (Kafka's default, 1 MiB): topics of
+        large events raise it, or their batches stay small whatever ``max_records``."""
 
         def register(func: BatchHandler[E]) -> BatchHandler[E]:
-            self._subscribe(_Route(event_cls, func), batch=(max_records, timeout_ms))
+            batch = (max_records, timeout_ms, max_partition_fetch_bytes)
+            self._subscribe(_Route(event_cls, func), batch=batch)
             return func
 
         return register
 
-    def _subscribe(self, route: _Route[E], *, batch: tuple[int, int] | None) -> None:
+    def _subscribe(self, route: _Route[E], *, batch: tuple[int, int, int] | None) -> None:
         async def on_message(msg: KafkaMessage) -> None:
             raw: Any = msg.raw_message
             records = raw if isinstance(raw, tuple) else (raw,)
@@ -423,8 +431,13 @@ class EventConsumer:
         on_message.__doc__ = (route.event_cls.__doc__ or "").strip()
         batching: dict[str, Any] = {}
         if batch is not None:
-            max_records, timeout_ms = batch
-            batching = {"batch": True, "max_records": max_records, "batch_timeout_ms": timeout_ms}
+            max_records, timeout_ms, fetch_bytes = batch
+            batching = {
+                "batch": True,
+                "max_records": max_records,
+                "batch_timeout_ms": timeout_ms,
+                "max_partition_fetch_bytes": fetch_bytes,
+            }
         self.broker.subscriber(
             route.topic,
             group_id=kafka_group(self.group_id, route.topic),

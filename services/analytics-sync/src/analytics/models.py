@@ -60,6 +60,11 @@ member_changes = member_changes_table(Base.metadata)
 FLOAT_METRICS = frozenset({"watch_time_s"})
 
 
+def sql_type(metric: str) -> str:
+    """The column type of a metric, as SQL spells it."""
+    return "float8" if metric in FLOAT_METRICS else "bigint"
+
+
 def _uuid() -> uuid.UUID:
     return uuid.uuid4()
 
@@ -189,6 +194,8 @@ class TrackedPost(Base):
             "publisher_post_id",
             postgresql_where=text("publisher_post_id IS NOT NULL"),
         ),
+        # The posts with a gap (the ingester clears it on their next good fetch).
+        Index("ix_tracked_posts_gap", "id", postgresql_where=text("gap IS NOT NULL")),
         Index(
             "ix_tracked_posts_publisher_target",
             "publisher_target_id",

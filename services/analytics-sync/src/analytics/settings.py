@@ -125,6 +125,10 @@ class AnalyticsSettings(CallerSettings):
     # Ingestion: metrics.fetched events applied together (one transaction, a few statements).
     ingest_max_records: int = Field(default=500, ge=1)
     ingest_timeout_ms: int = Field(default=100, ge=1)
+    # A fetch of a partition's events brings at most this much: a batch of 100 posts with
+    # their raw payloads is some 40 KB, so Kafka's 1 MiB default would cap a transaction
+    # at two dozen events whatever ``ingest_max_records``.
+    ingest_fetch_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     # Fetching: due posts/accounts claimed per turn, the lease a fetcher holds them for.
     fetch_claim_batch: int = Field(default=500, ge=1)
     fetch_lease: timedelta = timedelta(minutes=5)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -11,6 +11,12 @@ class Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     topic: ClassVar[str]
+
+    @classmethod
+    def from_json(cls, body: bytes) -> Self:
+        """The event from a record's value (consumers decode with this; a consumer-side
+        view of a topic may read its payload differently)."""
+        return cls.model_validate_json(body)
 
     @classmethod
     def type_name(cls) -> str:

@@ -1,7 +1,9 @@
 """The ingester's writes: every fetched batch lands in a few set statements, never a row at a
-time. Snapshots go in with one ``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING``
-per table, and the latest values and daily rollups are upserted in the same statement from
-the rows it actually inserted (``RETURNING``), so a redelivered batch writes nothing anywhere.
+time. Post snapshots go in with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` whose
+rows PostgreSQL reads from the events' JSON bodies; account snapshots with one from
+``unnest(...)`` arrays; the latest values (and the accounts' daily rollups) are upserted in
+the same statements from the rows they actually inserted (``RETURNING``), so a redelivered
+batch writes nothing anywhere.
 
 Rows of posts (or accounts) that are not tracked under the account the batch names are left
 out: a batch cannot write into another account's series."""
@@ -19,15 +21,12 @@ from pydantic_core import to_json
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from analytics.models import FLOAT_METRICS, SCHEMA, SyncStatus, TrackedPostStatus
+from analytics.ingest.batch import POST_RECORD, FetchedBatch
+from analytics.models import SCHEMA, SyncStatus, TrackedPostStatus, sql_type
 from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
 
 #: The most per-post errors a sync keeps (its counters keep counting).
 MAX_SYNC_ERRORS = 100
-
-
-def _type(metric: str) -> str:
-    return "float8" if metric in FLOAT_METRICS else "bigint"
 
 
 def _columns(metrics: Sequence[str], prefix: str = "") -> str:
@@ -38,9 +37,9 @@ def _assign(metrics: Sequence[str]) -> str:
     return ", ".join(f"{m} = EXCLUDED.{m}" for m in ["fetched_at", *metrics])
 
 
-def _rollups(kind: str, key: str, metrics: Sequence[str], source: str) -> str:
-    """The CTEs upserting ``<kind>_latest`` and ``<kind>_daily`` from ``source`` (rows just
-    inserted, with their workspace): the newest values win, an older fetch never does."""
+def _latest(kind: str, key: str, metrics: Sequence[str], source: str) -> str:
+    """The CTE upserting ``<kind>_latest`` from ``source`` (rows just inserted, with their
+    workspace): the newest values win, an older fetch never does."""
     cols = _columns(metrics)
     owner = "account_id, workspace_id" if kind == "post" else "workspace_id"
     return f"""
@@ -52,7 +51,14 @@ latest AS (
     FROM {source} ORDER BY {key}, fetched_at DESC
     ON CONFLICT ({key}) DO UPDATE SET {_assign(metrics)}
     WHERE {kind}_latest.fetched_at < EXCLUDED.fetched_at
-),
+)"""
+
+
+def _daily(kind: str, key: str, metrics: Sequence[str], source: str) -> str:
+    """The CTE upserting ``<kind>_daily`` (the last values of each UTC day) from ``source``."""
+    cols = _columns(metrics)
+    owner = "account_id, workspace_id" if kind == "post" else "workspace_id"
+    return f"""
 daily AS (
     INSERT INTO {SCHEMA}.{kind}_daily ({key}, day, {owner},
                                       fetched_at, {cols})
@@ -65,32 +71,30 @@ daily AS (
 )"""
 
 
-_POST_UNNEST = ", ".join(
-    [
-        "CAST(:tracked_post_id AS uuid[])",
-        "CAST(:account_id AS uuid[])",
-        "CAST(:workspace_id AS uuid[])",
-        "CAST(:fetched_at AS timestamptz[])",
-        *(f"CAST(:{m} AS {_type(m)}[])" for m in POST_METRICS),
-        "CAST(:raw AS text[])",
-    ]
-)
-
-# ``new``: the inserted rows with their workspace, matched back to the input in memory (the
-# input's workspace was checked against the tracked post by the insert's join). The tracked
-# post itself is only written to when a gap of an earlier fetch must be cleared: its last
-# fetch time is ``post_latest.fetched_at``, and rewriting every fetched post's row would cost
-# more than the snapshot itself.
+# ``e``: the batches (one row each, in order); ``u``: their posts, read from the bodies by
+# PostgreSQL (see ``analytics.ingest.batch``). The insert keeps only posts tracked under the
+# account and workspace their batch names; ``new`` gives the inserted rows their workspace
+# back from their batch. The daily rollups of posts are not written here: no reader needs
+# them while the raw snapshots are kept, and retention writes them from each day's partition
+# before it drops it. The tracked post itself is only written to when a gap of an earlier
+# fetch must be cleared: its last fetch time is ``post_latest.fetched_at``, and rewriting
+# every fetched post's row would cost more than the snapshot itself. Answers how many rows
+# were inserted and how many posts each batch carried (in the batches' order).
 INSERT_POST_SNAPSHOTS = text(f"""
-WITH u AS (
-    SELECT * FROM unnest({_POST_UNNEST})
-        AS u(tracked_post_id, account_id, workspace_id, fetched_at, {_columns(POST_METRICS)}, raw)
+WITH e AS (
+    SELECT * FROM unnest(CAST(:account_id AS uuid[]), CAST(:workspace_id AS uuid[]),
+                         CAST(:fetched_at AS timestamptz[]), CAST(:body AS text[]))
+        WITH ORDINALITY AS e(account_id, workspace_id, fetched_at, body, n)
+),
+u AS (
+    SELECT e.n, e.account_id, e.workspace_id, e.fetched_at, p.*
+    FROM e CROSS JOIN LATERAL jsonb_to_recordset(CAST(e.body AS jsonb) -> 'posts')
+        AS p({POST_RECORD})
 ),
 ins AS (
     INSERT INTO {SCHEMA}.post_snapshots (tracked_post_id, fetched_at, account_id,
                                          {_columns(POST_METRICS)}, raw)
-    SELECT u.tracked_post_id, u.fetched_at, u.account_id, {_columns(POST_METRICS, "u.")},
-           u.raw::jsonb
+    SELECT u.tracked_post_id, u.fetched_at, u.account_id, {_columns(POST_METRICS, "u.")}, u.raw
     FROM u JOIN {SCHEMA}.tracked_posts t
         ON t.id = u.tracked_post_id AND t.account_id = u.account_id
            AND t.workspace_id = u.workspace_id
@@ -98,15 +102,18 @@ ins AS (
     RETURNING tracked_post_id, fetched_at, account_id, {_columns(POST_METRICS)}
 ),
 new AS (
-    SELECT ins.*, u.workspace_id FROM ins JOIN u USING (tracked_post_id, fetched_at)
+    SELECT DISTINCT ON (ins.tracked_post_id, ins.fetched_at) ins.*, e.workspace_id
+    FROM ins JOIN e ON e.account_id = ins.account_id AND e.fetched_at = ins.fetched_at
 ),
-{_rollups("post", "tracked_post_id", POST_METRICS, "new")},
+{_latest("post", "tracked_post_id", POST_METRICS, "new")},
 cleared AS (
     UPDATE {SCHEMA}.tracked_posts t SET gap = NULL, gap_message = NULL
     FROM (SELECT DISTINCT tracked_post_id FROM ins) f
     WHERE t.id = f.tracked_post_id AND t.gap IS NOT NULL
 )
-SELECT count(*) FROM ins
+SELECT (SELECT count(*) FROM ins) AS inserted,
+       (SELECT array_agg(coalesce(c.posts, 0) ORDER BY e.n)
+        FROM e LEFT JOIN (SELECT n, count(*) AS posts FROM u GROUP BY n) c USING (n)) AS posts
 """)
 
 _ACCOUNT_UNNEST = ", ".join(
@@ -114,7 +121,7 @@ _ACCOUNT_UNNEST = ", ".join(
         "CAST(:account_id AS uuid[])",
         "CAST(:workspace_id AS uuid[])",
         "CAST(:fetched_at AS timestamptz[])",
-        *(f"CAST(:{m} AS {_type(m)}[])" for m in ACCOUNT_METRICS),
+        *(f"CAST(:{m} AS {sql_type(m)}[])" for m in ACCOUNT_METRICS),
         "CAST(:raw AS text[])",
     ]
 )
@@ -135,7 +142,8 @@ ins AS (
 new AS (
     SELECT ins.*, a.workspace_id FROM ins JOIN {SCHEMA}.accounts a ON a.id = ins.account_id
 ),
-{_rollups("account", "account_id", ACCOUNT_METRICS, "new")},
+{_latest("account", "account_id", ACCOUNT_METRICS, "new")},
+{_daily("account", "account_id", ACCOUNT_METRICS, "new")},
 synced AS (
     UPDATE {SCHEMA}.accounts a
     SET last_synced_at = GREATEST(a.last_synced_at, f.fetched_at)
@@ -193,43 +201,10 @@ SET version = data_versions.version + 1, updated_at = now()
 """)
 
 
-@dataclass
-class PostRows:
-    """Snapshot rows as columns (one list per column), ready for ``unnest``."""
-
-    columns: dict[str, list[Any]] = field(
-        default_factory=lambda: {
-            k: []
-            for k in (
-                "tracked_post_id",
-                "account_id",
-                "workspace_id",
-                "fetched_at",
-                *POST_METRICS,
-                "raw",
-            )
-        }
-    )
-
-    def add(
-        self,
-        tracked_post_id: uuid.UUID,
-        account_id: uuid.UUID,
-        workspace_id: uuid.UUID,
-        fetched_at: datetime,
-        item: Any,
-    ) -> None:
-        c = self.columns
-        c["tracked_post_id"].append(tracked_post_id)
-        c["account_id"].append(account_id)
-        c["workspace_id"].append(workspace_id)
-        c["fetched_at"].append(fetched_at)
-        for m in POST_METRICS:
-            c[m].append(getattr(item, m))
-        c["raw"].append(to_json(item.raw).decode())
-
-    def __len__(self) -> int:
-        return len(self.columns["tracked_post_id"])
+@dataclass(frozen=True)
+class PostsInserted:
+    inserted: int
+    per_batch: list[int]  # posts each batch carried, in the batches' order
 
 
 @dataclass
@@ -278,11 +253,18 @@ class IngestRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def insert_post_snapshots(self, rows: PostRows) -> int:
-        """Inserts the new snapshots and their rollups; returns how many were new."""
-        if not len(rows):
-            return 0
-        return int((await self.session.execute(INSERT_POST_SNAPSHOTS, rows.columns)).scalar_one())
+    async def insert_post_snapshots(self, batches: Sequence[FetchedBatch]) -> PostsInserted:
+        """Inserts the batches' new snapshots and the latest values they change."""
+        if not batches:
+            return PostsInserted(0, [])
+        params = {
+            "account_id": [b.account_id for b in batches],
+            "workspace_id": [b.workspace_id for b in batches],
+            "fetched_at": [b.fetched_at for b in batches],
+            "body": [b.body for b in batches],
+        }
+        row = (await self.session.execute(INSERT_POST_SNAPSHOTS, params)).one()
+        return PostsInserted(int(row.inserted), list(row.posts))
 
     async def insert_account_snapshots(self, rows: AccountRows) -> int:
         if not len(rows):

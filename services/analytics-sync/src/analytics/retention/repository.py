@@ -90,9 +90,9 @@ class PartitionRepository:
         )
 
     async def roll_up(self, table: SnapshotTable, day: date, partition: str) -> int:
-        """Make sure the day's last values are in the daily rollup (the ingester writes them
-        as it goes; this covers any row that reached the partition another way). Returns the
-        rows written."""
+        """Write the day's last values into the daily rollup: for posts this is where their
+        rollups come from (the ingester writes only the accounts' as it goes; for those it
+        covers any row that reached the partition another way). Returns the rows written."""
         cols = ", ".join(table.metrics)
         assign = ", ".join(f"{m} = EXCLUDED.{m}" for m in ("fetched_at", *table.metrics))
         owner = "account_id, workspace_id" if table is POST_SNAPSHOTS else "workspace_id"

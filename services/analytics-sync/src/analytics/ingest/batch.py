@@ -1,0 +1,65 @@
+"""``metrics.fetched`` as the ingester reads it.
+
+A batch carries up to a hundred posts, each with the platform's raw payload. Validating them
+into Python objects, then taking them apart again into columns for PostgreSQL, cost the
+ingester more than the database's own work; so the ingester validates the envelope (ids,
+time, failures, account counters: a few fields) and leaves the posts in the JSON body, which
+PostgreSQL reads with ``jsonb_to_recordset`` into typed columns (``POST_RECORD``). A post that
+does not fit them (a string where a number goes, no ``tracked_post_id``) fails the statement
+like a validation error would: the batch is retried event by event and the bad event goes to
+the dead-letter topic. The contract (``socialseed.contracts.MetricsFetched``) is unchanged:
+this is one consumer's way of reading it, and a test holds the two to the same fields."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Self
+
+from pydantic import ConfigDict, Field
+
+from analytics.models import sql_type
+from socialseed.contracts import (
+    Event,
+    FetchedAccountMetrics,
+    FetchedPostFailure,
+    MetricsFetched,
+)
+from socialseed.platforms.base import POST_METRICS
+
+#: How ``jsonb_to_recordset`` reads one post of the body (``platform_post_id`` is not stored).
+POST_RECORD = ", ".join(
+    [
+        "tracked_post_id uuid",
+        *(f"{m} {sql_type(m)}" for m in POST_METRICS),
+        "raw jsonb",
+    ]
+)
+
+
+class FetchedBatch(Event):
+    """The envelope of a ``metrics.fetched`` event, and its body for PostgreSQL to read the
+    posts from."""
+
+    # The posts are skipped by the parser, not built: they are read from ``body``.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    topic = MetricsFetched.topic
+
+    account_id: uuid.UUID
+    workspace_id: uuid.UUID
+    platform: str
+    fetched_at: datetime
+    sync_id: uuid.UUID | None = None
+    failures: list[FetchedPostFailure] = Field(default_factory=list)
+    account: FetchedAccountMetrics | None = None
+    body: str = Field(default="{}", exclude=True)
+
+    @classmethod
+    def from_json(cls, body: bytes) -> Self:
+        envelope = cls.model_validate_json(body)
+        return envelope.model_copy(update={"body": body.decode()})
+
+    @classmethod
+    def of(cls, event: MetricsFetched) -> Self:
+        """The batch as the ingester would read ``event`` off the topic."""
+        return cls.from_json(event.model_dump_json().encode())

@@ -1,0 +1,42 @@
+"""The ingester's reading of ``metrics.fetched`` (``FetchedBatch``) against the contract."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from analytics.ingest.batch import POST_RECORD, FetchedBatch
+from socialseed.contracts import FetchedPostFailure, FetchedPostMetrics, MetricsFetched
+
+
+def test_the_batch_reads_the_contracts_fields_and_sql_reads_its_posts() -> None:
+    envelope = set(FetchedBatch.model_fields) - {"body"}
+    assert envelope == set(MetricsFetched.model_fields) - {"posts"}
+    # Every field of a post is read into a column, but its platform id (not stored).
+    record = {column.split()[0] for column in POST_RECORD.split(", ")}
+    assert record == set(FetchedPostMetrics.model_fields) - {"platform_post_id"}
+
+
+def test_the_envelope_is_validated_and_the_posts_stay_in_the_body() -> None:
+    post = uuid.uuid4()
+    event = MetricsFetched(
+        account_id=uuid.uuid4(),
+        workspace_id=uuid.uuid4(),
+        platform="x",
+        fetched_at=datetime(2026, 12, 2, 10, tzinfo=UTC),
+        posts=[FetchedPostMetrics(tracked_post_id=post, platform_post_id="1", views=3, raw={})],
+        failures=[
+            FetchedPostFailure(
+                tracked_post_id=uuid.uuid4(), platform_post_id="2", gap="deleted", message="gone"
+            )
+        ],
+    )
+    body = event.model_dump_json().encode()
+    batch = FetchedBatch.from_json(body)
+    assert (batch.account_id, batch.fetched_at, batch.failures) == (
+        event.account_id,
+        event.fetched_at,
+        event.failures,
+    )
+    assert batch.body == body.decode()
+    assert "body" not in batch.model_dump()
