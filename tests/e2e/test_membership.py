@@ -42,22 +42,29 @@ async def change_role(
 
 
 async def wait_recorded(
-    infra: Infra, workspace_id: str, user: User, role: str | None, *, deadline: float = 30.0
+    infra: Infra,
+    workspace_id: str,
+    user: User,
+    role: str | None,
+    *,
+    deadline: float = 30.0,
+    service: str = "accounts",
 ) -> None:
-    """Poll accounts' database until it has recorded ``user``'s role in the workspace as
+    """Poll ``service``'s database until it has recorded ``user``'s role in the workspace as
     ``role`` (None: removed)."""
-    conn = await asyncpg.connect(infra.service_url("accounts").replace("+asyncpg", ""))
+    conn = await asyncpg.connect(infra.service_url(service).replace("+asyncpg", ""))
     try:
         end = time.monotonic() + deadline
         while True:
             row = await conn.fetchrow(
-                "SELECT role FROM accounts.member_changes WHERE workspace_id = $1 AND user_id = $2",
+                f"SELECT role FROM {service}.member_changes "
+                "WHERE workspace_id = $1 AND user_id = $2",
                 uuid.UUID(workspace_id),
                 uuid.UUID(user.id),
             )
             if row is not None and row["role"] == role:
                 return
-            assert time.monotonic() < end, f"accounts never recorded role {role!r}: {row}"
+            assert time.monotonic() < end, f"{service} never recorded role {role!r}: {row}"
             await asyncio.sleep(0.1)
     finally:
         await conn.close()
@@ -100,6 +107,30 @@ async def test_removed_member_loses_accounts_access_before_the_token_expires(
     await refresh(api, editor)
     assert await list_accounts(api, editor, ws) == 404  # a fresh token has no such workspace
     assert await list_accounts(api, owner, ws) == 200  # others are untouched
+
+
+async def test_removed_member_loses_analytics_reads_before_the_token_expires(
+    stack: Stack, infra: Infra, api: httpx.AsyncClient
+) -> None:
+    """Analytics' read routes check membership on their shared read connection
+    (``ReadPrincipal``): the same narrowing as every other route."""
+    owner, ws = await owner_with_workspace(api)
+    viewer = await make_user(api, name="Vera")
+    await add_member(api, owner, ws, viewer, "viewer")
+    await refresh(api, viewer)
+
+    async def dashboard(user: User) -> int:
+        r = await api.get(
+            "/api/v1/analytics/dashboard", params={"workspace_id": ws}, headers=user.headers
+        )
+        assert r.status_code in (200, 404), r.text
+        return r.status_code
+
+    assert await dashboard(viewer) == 200
+    await remove_member(api, owner, ws, viewer)
+    await wait_recorded(infra, ws, viewer, None, service="analytics")
+    assert await dashboard(viewer) == 404  # the old token, still unexpired
+    assert await dashboard(owner) == 200
 
 
 async def test_demoted_member_keeps_only_the_lower_role_and_a_re_added_member_works(

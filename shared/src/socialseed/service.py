@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from swagger_ui.utils import SWAGGER_UI_PY_ROOT
 
 from socialseed import telemetry
@@ -43,6 +43,8 @@ S = TypeVar("S", bound=ServiceSettings)
 
 __all__ = [
     "CurrentPrincipal",
+    "ReadPrincipal",
+    "ReadSession",
     "Runtime",
     "Session",
     "create_service_app",
@@ -63,9 +65,7 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 async def _current_principal(request: Request) -> Principal:
     runtime = runtime_of(request)
-    verifier = runtime.verifier
-    assert verifier is not None, "this service verifies no tokens"
-    principal = await verifier.principal_from(request.headers.get("authorization"))
+    principal = await _token_principal(runtime, request)
     if runtime.member_changes is None or not principal.roles:
         return principal
     assert runtime.db is not None, "membership changes need the service's database"
@@ -75,11 +75,45 @@ async def _current_principal(request: Request) -> Principal:
         return await current_principal(conn, runtime.member_changes, principal)
 
 
+async def _token_principal(runtime: Runtime[Any], request: Request) -> Principal:
+    verifier = runtime.verifier
+    assert verifier is not None, "this service verifies no tokens"
+    return await verifier.principal_from(request.headers.get("authorization"))
+
+
+async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """One connection for the whole of a read-only request, outside any transaction."""
+    async with runtime_of(request).database.engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+ReadConnection = Annotated[AsyncConnection, Depends(_read_connection, scope="function")]
+
+
+async def _read_principal(request: Request, conn: ReadConnection) -> Principal:
+    runtime = runtime_of(request)
+    principal = await _token_principal(runtime, request)
+    if runtime.member_changes is None or not principal.roles:
+        return principal
+    return await current_principal(conn, runtime.member_changes, principal)
+
+
+async def _read_session(conn: ReadConnection) -> AsyncIterator[AsyncSession]:
+    async with AsyncSession(bind=conn, expire_on_commit=False) as session:
+        yield session
+
+
 # The request's transaction: scope="function" commits when the endpoint returns, before the
 # response is sent, so a client never sees a success that was later rolled back.
 Session = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 # The caller, from a verified access token.
 CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
+# For read-only routes: the caller and a session that share one connection in autocommit
+# mode (each statement its own snapshot, as under READ COMMITTED; no BEGIN or COMMIT), so a
+# request costs one pool checkout and no transaction round trips. Never for writes: nothing
+# here is committed or rolled back as a whole.
+ReadPrincipal = Annotated[Principal, Depends(_read_principal)]
+ReadSession = Annotated[AsyncSession, Depends(_read_session, scope="function")]
 
 
 def health_router(checks: dict[str, HealthCheck]) -> APIRouter:

@@ -1,7 +1,8 @@
 """The analytics read API (``/api/v1/analytics/...``). Every route reads the caller's own
 workspaces only (viewers and up; another workspace's ids answer 404), answers with an
 ``ETag`` and ``Cache-Control: private``, and ``If-None-Match`` with a current ETag is a 304
-before any query runs."""
+before any query runs. Read-only: the caller's membership and the reads share one connection
+outside any transaction (``ReadPrincipal``, ``ReadSession``)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ from analytics.queries.service import (
 from socialseed.openapi import errors
 from socialseed.platforms import Platform
 from socialseed.platforms.base import ACCOUNT_METRICS
-from socialseed.service import CurrentPrincipal, Session
+from socialseed.service import ReadPrincipal, ReadSession
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
@@ -126,8 +127,8 @@ def _responses(*classes: type[Any]) -> dict[int | str, dict[str, Any]]:
 async def account_metrics(
     account_id: uuid.UUID,
     request: Request,
-    principal: CurrentPrincipal,
-    session: Session,
+    principal: ReadPrincipal,
+    session: ReadSession,
     ctx: Ctx,
     start: From = None,
     to: To = None,
@@ -155,8 +156,8 @@ async def account_metrics(
 async def account_timeseries(
     account_id: uuid.UUID,
     request: Request,
-    principal: CurrentPrincipal,
-    session: Session,
+    principal: ReadPrincipal,
+    session: ReadSession,
     ctx: Ctx,
     metric: AccountMetric = AccountMetric["followers"],
     interval: Interval = Interval.DAY,
@@ -196,8 +197,8 @@ async def account_timeseries(
 async def account_posts(
     account_id: uuid.UUID,
     request: Request,
-    principal: CurrentPrincipal,
-    session: Session,
+    principal: ReadPrincipal,
+    session: ReadSession,
     ctx: Ctx,
     sort: PostSort = PostSort["published_at"],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -222,7 +223,7 @@ async def account_posts(
 )
 @with_formulas
 async def post_detail(
-    post_id: uuid.UUID, request: Request, principal: CurrentPrincipal, session: Session, ctx: Ctx
+    post_id: uuid.UUID, request: Request, principal: ReadPrincipal, session: ReadSession, ctx: Ctx
 ) -> Response:
     """A post published through SocialSeed (the publisher's post id: every target), or one
     tracked post (its own id): per target the latest values, the history of its fetches and
@@ -247,8 +248,8 @@ async def post_detail(
 async def best_times(
     workspace_id: uuid.UUID,
     request: Request,
-    principal: CurrentPrincipal,
-    session: Session,
+    principal: ReadPrincipal,
+    session: ReadSession,
     ctx: Ctx,
     account_id: uuid.UUID | None = None,
     platform: Platform | None = None,
@@ -290,8 +291,8 @@ async def best_times(
 async def dashboard(
     workspace_id: uuid.UUID,
     request: Request,
-    principal: CurrentPrincipal,
-    session: Session,
+    principal: ReadPrincipal,
+    session: ReadSession,
     ctx: Ctx,
     start: From = None,
     to: To = None,
@@ -319,8 +320,8 @@ async def dashboard(
 @with_formulas
 async def compare(
     request: Request,
-    principal: CurrentPrincipal,
-    session: Session,
+    principal: ReadPrincipal,
+    session: ReadSession,
     ctx: Ctx,
     account_ids: Annotated[
         str,
@@ -377,8 +378,8 @@ EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/x-ndjso
 async def export(
     workspace_id: uuid.UUID,
     request: Request,
-    principal: CurrentPrincipal,
-    session: Session,
+    principal: ReadPrincipal,
+    session: ReadSession,
     ctx: Ctx,
     format: Literal["csv", "json"] = "csv",
     account_ids: Annotated[
