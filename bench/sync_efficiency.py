@@ -4,30 +4,37 @@ caused, wall time.
 Starts its own PostgreSQL and a sandbox whose accounts come with ``--posts`` posts in all
 (its ``history_posts`` setting, spread over ``--accounts`` accounts per platform), connects
 them through each platform's OAuth, tracks every sandbox post directly in the database (due
-now, as after a backfill), then runs the fetch workers (``--concurrency`` loops) hour by hour
-for 24 simulated hours, advancing the sandbox's clock and the service's together. The
-workers' tokens come from the sandbox's own consent, handed out as accounts' vault would
-(there is no accounts service in the bench). No Kafka: the ``metrics.fetched`` events stay in
-the outbox, where the bench counts the posts they carry. The sandbox enforces its default
-(the platforms' real) rate limits. Figures, then the targets they are held to.
+now, as after a backfill), then runs the fetch workers (``--concurrency`` loops) for 24
+simulated hours, ``--step-minutes`` (15) at a time, advancing the sandbox's clock and the
+service's together. The workers' tokens come from the sandbox's own consent, handed out as
+accounts' vault would (there is no accounts service in the bench). No Kafka: the
+``metrics.fetched`` events stay in the outbox, where the bench counts the posts they carry.
+The sandbox enforces its default (the platforms' real) rate limits. Figures, then the
+targets they are held to.
 
     uv run python bench/sync_efficiency.py [--posts 100000] [--accounts 2] [--concurrency 8]
+        [--step-minutes 15]
 
 Calls counted are every call of the platform (consents, token refreshes, listings and account
-counters included), so small runs read above the batch sizes' ratio. At 100,000 posts (some
-7,000 per sandbox account) the one-process sandbox answers slowly enough for some reads to
-time out and the day takes well over ten minutes; ``--posts 20000`` runs in about three.
+counters included), so small runs read above the batch sizes' ratio; the calls of each
+endpoint are printed after the table. The sandbox runs in a process of its own, as
+``socialseed up`` runs it (in a thread of this process it shared the interpreter lock with the
+workers, and 100,000 posts took well over ten minutes); 100,000 posts take about two minutes.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import os
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,8 +48,6 @@ from analytics.app import create_app
 from analytics.context import AnalyticsContext
 from analytics.settings import AnalyticsSettings
 from analytics.sync.fetcher import FetchWorkers
-from sandbox.settings import SandboxSettings
-from sandbox.testing import running_sandbox
 from socialseed.devstack.postgres import LocalPostgres
 from socialseed.platforms import Platform, TokenSet
 from socialseed.platforms.base import PlatformsConfig
@@ -80,6 +85,7 @@ class SandboxVault(TokenVault):
         expires = token.tokens.expires_at
         if force or (expires is not None and expires - self.lead <= self.ctx.clock()):
             fresh = await self.ctx.providers[platform].refresh(token.tokens)
+            fresh = dataclasses.replace(fresh, platform_user_id=token.platform_user_id)
             token = VaultToken(fresh, token.platform_user_id)
             self.tokens[account_id] = (platform, token)
         return token
@@ -128,7 +134,38 @@ async def track(
     return account_id, len(entries)
 
 
-async def main(posts: int, accounts: int, concurrency: int) -> None:
+@contextmanager
+def sandbox_process(history_posts: int, log: Path) -> Iterator[str]:
+    """The sandbox in a process of its own (as ``socialseed up`` runs it): in a thread of
+    this one it would share the interpreter lock with the fetch workers it answers."""
+    port = free_port()
+    env = os.environ | {
+        "SANDBOX_PORT": str(port),
+        "SANDBOX_HISTORY_POSTS": str(history_posts),
+        "SANDBOX_REDIRECT_HOSTS": '["http://127.0.0.1:8000"]',
+    }
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sandbox"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url + "/_sandbox/stats", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the sandbox did not start (see {log})") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+async def main(posts: int, accounts: int, concurrency: int, step_minutes: int) -> None:
     per_account = max(1, posts // (len(Platform) * accounts + accounts))  # Facebook: 2 pages
     offset = [0.0]
 
@@ -139,11 +176,7 @@ async def main(posts: int, accounts: int, concurrency: int) -> None:
         pg = LocalPostgres(Path(tmp) / "pg", port=free_port(), fast=True)
         pg.start()
         stack.callback(pg.stop)
-        sandbox_url = stack.enter_context(
-            running_sandbox(
-                SandboxSettings(history_posts=per_account, redirect_hosts=["http://127.0.0.1:8000"])
-            )
-        )
+        sandbox_url = stack.enter_context(sandbox_process(per_account, Path(tmp) / "sandbox.log"))
         host, port = "127.0.0.1", pg.port
         await asyncio.to_thread(migrate, SERVICES, admin_url=pg.admin_url, host=host, port=port)
         url = next(s for s in SERVICES if s.name == "analytics").database_url(host, port)
@@ -165,6 +198,7 @@ async def main(posts: int, accounts: int, concurrency: int) -> None:
                 for n in range(accounts):
                     for user, token in await connect(ctx, sandbox, platform, f"{platform}{n}"):
                         account_id, count = await track(conn, sandbox, platform, user, clock())
+                        token = dataclasses.replace(token, platform_user_id=user)
                         tokens[account_id] = (platform, VaultToken(token, user))
                         tracked += count
             print(f"tracked {tracked} posts of {len(tokens)} accounts "
@@ -174,10 +208,11 @@ async def main(posts: int, accounts: int, concurrency: int) -> None:
             before = (await sandbox.get("/_sandbox/stats")).json()["platforms"]
             workers = FetchWorkers(ctx, name="bench")
             started = time.perf_counter()
-            for hour in range(24):
-                if hour:
-                    await sandbox.post("/_sandbox/clock/advance", json={"seconds": 3600})
-                    offset[0] += 3600
+            step = step_minutes * 60
+            for n in range(24 * 3600 // step):
+                if n:
+                    await sandbox.post("/_sandbox/clock/advance", json={"seconds": step})
+                    offset[0] += step
                 await asyncio.gather(*(workers.drain() for _ in range(concurrency)))
             wall = time.perf_counter() - started
             after = (await sandbox.get("/_sandbox/stats")).json()["platforms"]
@@ -222,6 +257,14 @@ def report(
         shown = f"{target:.4f}" if target else "-"
         print(f"{platform:<10} {row['posts']:>14} {calls:>7} {per_post:>11.4f} "
               f"{shown:>8} {limited:>5} {due.get(platform, 0):>10}")  # fmt: skip
+    print("calls by endpoint (the day's, most first):")
+    for row in fetched:
+        platform = row["platform"]
+        was = before.get(platform, {}).get("endpoints", {})
+        now = after.get(platform, {}).get("endpoints", {})
+        made = {e: v["calls"] - was.get(e, {}).get("calls", 0) for e, v in now.items()}
+        top = sorted(((n, e) for e, n in made.items() if n), reverse=True)
+        print(f"  {platform}: " + ", ".join(f"{e} {n}" for n, e in top))
     print("targets met" if ok else "TARGETS MISSED")
 
 
@@ -230,5 +273,6 @@ if __name__ == "__main__":
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--accounts", type=int, default=2, help="per platform")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--step-minutes", type=int, default=15, help="simulated time per turn")
     args = parser.parse_args()
-    asyncio.run(main(args.posts, args.accounts, args.concurrency))
+    asyncio.run(main(args.posts, args.accounts, args.concurrency, args.step_minutes))

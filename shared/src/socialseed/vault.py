@@ -91,10 +91,13 @@ class TokenVault:
             raise VaultUnavailable(f"answered {response.status_code}")
         body = response.json()
         expires_at = body.get("expires_at")
+        # The tokens name their user too: providers that address the user by id (LinkedIn's
+        # member URN) then never ask the platform who it is.
         return VaultToken(
             tokens=TokenSet(
                 access_token=body["access_token"],
                 expires_at=datetime.fromisoformat(expires_at) if expires_at else None,
+                platform_user_id=body["platform_user_id"],
             ),
             platform_user_id=body["platform_user_id"],
         )

@@ -38,7 +38,7 @@ from analytics.context import AnalyticsContext
 from analytics.models import Account
 from analytics.sync.budgets import Budgets, Charge, Refusal
 from analytics.sync.repository import DuePost, SyncRepository
-from analytics.sync.schedule import next_fetch
+from analytics.sync.schedule import account_phase, next_fetch
 from analytics.tracking.repository import TrackingRepository
 from socialseed.contracts import (
     FetchedAccountMetrics,
@@ -292,13 +292,13 @@ class FetchWorkers:
             (self._event(account, fetched_at, sync_id, posts=posts, batch=batch), str(account.id))
             for sync_id, posts in by_sync.items()
         ]
-        tiers = self.settings.post_schedule
+        tiers, phase = self.settings.post_schedule, account_phase(account.id)
         async with self.ctx.db.transaction() as session:
             await self.ctx.outbox.add_many(session, events)
             await SyncRepository(session).finish_posts(
                 fetched_at,
                 work.posts,
-                [next_fetch(p.published_at, fetched_at, tiers) for p in work.posts],
+                [next_fetch(p.published_at, fetched_at, tiers, phase) for p in work.posts],
             )
 
             # A call more than reserved (X asks again without private metrics for the posts
