@@ -348,6 +348,50 @@ async def test_the_planner_never_calls_beyond_a_budget(
     assert (await calls(sandbox, "youtube")).get("rate_limited", 0) == before
 
 
+async def test_a_sync_whose_budget_is_spent_finishes_with_its_posts_rate_limited(
+    api: httpx.AsyncClient, stack: Stack, workers: WorkerSets, db: Database
+) -> None:
+    """A refresh on an account whose daily budget is spent does not stay running until the
+    budget's reset: its posts are counted as rate limited (with when they will be fetched),
+    and they wait, out of the sync, for the budget to free."""
+    owner, ws = await owner_with_workspace(api)
+    [account] = await connected(api, db, owner, ws, "youtube")
+    await workers("first").drain()
+    await ingested(db, [account])
+    answer = await api.post(f"/api/v1/analytics/refresh/{account}", headers=owner.headers)
+    assert answer.status_code == 202, answer.text
+    sync_id, total = answer.json()["sync_id"], answer.json()["total_posts"]
+    assert total > 0
+
+    rule = BudgetRule(
+        bucket=f"youtube:spent-{uuid.uuid4().hex[:6]}", scope="account", limit=1, window="calendar"
+    )
+    async with db.transaction() as session:
+        await session.execute(
+            text(
+                'INSERT INTO analytics.budgets (bucket, platform, "limit", used, window_start,'
+                " reset_at) VALUES (:b, 'youtube', 1, 1, now(), now() + interval '1 day')"
+            ),
+            {"b": rule.bucket},
+        )
+    tight = {**stack.analytics.settings.budgets, "youtube": [rule]}
+    await workers("spent", budgets=tight).drain()
+
+    got = await api.get(f"/api/v1/analytics/sync/{sync_id}", headers=owner.headers)
+    sync = got.json()
+    assert sync["status"] == "partial", sync
+    assert (sync["synced"], sync["rate_limited"]) == (0, total)
+    assert sync["by_platform"]["youtube"]["rate_limited"] == total
+    assert len(sync["errors"]) == total
+    assert all("YouTube's rate limit until" in e["message"] for e in sync["errors"])
+    posts = await rows(
+        db,
+        "SELECT lease_owner, sync_id FROM analytics.tracked_posts WHERE account_id = :a",
+        a=account,
+    )
+    assert posts and all(p["lease_owner"] == "budget" and p["sync_id"] is None for p in posts)
+
+
 async def test_refresh_runs_a_sync_to_completion_with_per_platform_counters(
     api: httpx.AsyncClient, workers: WorkerSets, db: Database
 ) -> None:

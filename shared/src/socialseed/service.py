@@ -199,7 +199,7 @@ def create_service_app(
             tracer_provider=provider,
             exclude_spans=["receive", "send"],  # one span per request, not one per message
         )
-    document_errors(app, authenticated=[_current_principal])
+    document_errors(app, authenticated=[_current_principal, _read_principal])
     return app
 
 

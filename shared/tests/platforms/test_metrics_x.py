@@ -27,7 +27,7 @@ from shared.tests.platforms.metrics_helpers import (
 )
 from socialseed.platforms import ErrorKind, Platform, PlatformError, Post, PublishedPost
 from socialseed.platforms.base import MetricsGap
-from socialseed.platforms.x import XProvider
+from socialseed.platforms.x import XProvider, snowflake_time
 
 X = Platform.X
 LOOKUP = "GET /2/tweets"
@@ -76,7 +76,26 @@ async def test_a_full_batch_is_one_call_and_every_number_is_the_truth(history: S
     assert timedelta(minutes=14) < window <= timedelta(minutes=15)
 
 
-async def test_posts_past_30_days_are_asked_again_without_private_metrics(
+async def test_old_posts_are_asked_without_private_metrics_from_the_start(
+    sandbox: Sandbox,
+) -> None:
+    """Tweet ids are Snowflakes: their age is known before the call, so a batch of tweets
+    past the private metrics' 30 days is one call without them, not a refused one first."""
+    provider, tokens = await sandbox.connected(XProvider)
+    entries = await posts_of(sandbox, X, "alice")
+    for entry in entries:
+        created = snowflake_time(entry["platform_post_id"]).timestamp()
+        assert abs(created - entry["created_ts"]) < 0.001
+    old = older_than(entries, sandbox.now(), 32)
+    assert old
+
+    batch = await fetched(sandbox, provider, tokens, old, standard(private=False))
+
+    assert batch.failures == () and batch.calls == 1
+    assert await account_calls(sandbox, X, "alice", LOOKUP) == 1
+
+
+async def test_a_batch_of_young_and_old_posts_asks_each_group_once(
     sandbox: Sandbox,
 ) -> None:
     provider, tokens = await sandbox.connected(XProvider)

@@ -63,7 +63,7 @@ def meta_time(ts: float) -> str:
 def seed_history(
     state: SandboxState,
     account: Account,
-    new_id: Callable[[], str],
+    new_id: Callable[[float], str],
     kind: str = "post",
     data: Callable[[int], dict[str, Any]] | None = None,
 ) -> list[Post]:
@@ -74,13 +74,14 @@ def seed_history(
     posts = []
     for index in range(state.settings.history_posts):
         age_days = HISTORY_AGES_DAYS[index % len(HISTORY_AGES_DAYS)]
+        created_at = now - age_days * DAY - index * 60
         post = Post(
             platform=account.platform,
-            id=new_id(),
+            id=new_id(created_at),  # some platforms' ids tell the time (X's Snowflakes)
             account_id=account.id,
             text=f"Older post #{index + 1} by {account.username} ({age_days} days ago)",
             media=[],
-            created_at=now - age_days * DAY - index * 60,
+            created_at=created_at,
             kind=kind,
             data=data(index) if data else {},
         )

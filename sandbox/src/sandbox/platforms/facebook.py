@@ -100,7 +100,7 @@ def create_user(state: SandboxState, username: str) -> Account:
                 data=linked_instagram(username) if index == 1 else {},
             )
         )
-        seed_history(state, page, lambda page=page: post_id(state, page.id))  # type: ignore[misc]
+        seed_history(state, page, lambda _at, page=page: post_id(state, page.id))  # type: ignore[misc]
     return user
 
 

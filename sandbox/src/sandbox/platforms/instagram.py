@@ -81,7 +81,7 @@ def create_user(state: SandboxState, username: str) -> Account:
     seed_history(
         state,
         account,
-        lambda: media_id(state),
+        lambda _at: media_id(state),
         data=lambda i: {
             "media_type": "VIDEO" if i % 2 else "IMAGE",
             "media_product_type": "REELS" if i % 2 else "FEED",

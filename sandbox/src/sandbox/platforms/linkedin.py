@@ -126,8 +126,8 @@ def create_user(state: SandboxState, username: str) -> Account:
             parent_id=account.id,
         )
     )
-    seed_history(state, account, lambda: share_id(state))
-    seed_history(state, org, lambda: share_id(state))
+    seed_history(state, account, lambda _at: share_id(state))
+    seed_history(state, org, lambda _at: share_id(state))
     return account
 
 

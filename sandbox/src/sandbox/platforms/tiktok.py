@@ -122,7 +122,7 @@ def create_user(state: SandboxState, username: str) -> Account:
     seed_history(
         state,
         account,
-        lambda: video_id(state),
+        lambda _at: video_id(state),
         kind="video",
         data=lambda i: {"duration": 15 + i * 7, "privacy_level": "PUBLIC_TO_EVERYONE"},
     )

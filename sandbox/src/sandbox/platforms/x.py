@@ -42,6 +42,9 @@ from sandbox.web import (
 NAME = "x"
 WINDOW = 15 * 60
 PRIVATE_METRICS_DAYS = 30
+# X's ids are Snowflakes: milliseconds since 2010-11-04T01:42:54.657Z, shifted 22 bits left.
+SNOWFLAKE_EPOCH_MS = 1_288_834_974_657
+SNOWFLAKE_TIME_SHIFT = 22
 MEDIA_LIMITS = {"tweet_image": 5 * MB, "tweet_gif": 15 * MB, "tweet_video": 512 * MB}
 router = APIRouter()
 
@@ -137,13 +140,16 @@ def server_error(status: int) -> Response:
 
 
 # accounts and auth -------------------------------------------------------------------------
-def tweet_id(state: SandboxState) -> str:
-    return str(1_900_000_000_000_000_000 + state.ids.next("x:tweet") * 4_096)
+def tweet_id(state: SandboxState, created_at: float) -> str:
+    """A Snowflake, as X mints them: the creation time in milliseconds since X's epoch in the
+    high bits, then 22 bits of machine and sequence (here a counter)."""
+    millis = int(created_at * 1000) - SNOWFLAKE_EPOCH_MS
+    return str((millis << SNOWFLAKE_TIME_SHIFT) | (state.ids.next("x:tweet") % 4_096))
 
 
 def create_user(state: SandboxState, username: str) -> Account:
     account = add_person(state, NAME, username, "1" + digits(f"x:{username}", 18))
-    seed_history(state, account, lambda: tweet_id(state))
+    seed_history(state, account, lambda at: tweet_id(state, at))
     return account
 
 
@@ -526,7 +532,7 @@ async def create_tweet(request: Request) -> Response:
     }
     if not (user_day.allowed and app_day.allowed):
         return too_many(headers)
-    new_id = tweet_id(state)
+    new_id = tweet_id(state, state.clock.now())
     post = state.add_post(
         Post(
             platform=NAME,

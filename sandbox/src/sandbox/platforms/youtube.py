@@ -165,7 +165,7 @@ def create_user(state: SandboxState, username: str) -> Account:
     seed_history(
         state,
         account,
-        lambda: video_id(state, username),
+        lambda _at: video_id(state, username),
         kind="video",
         data=lambda i: {"privacyStatus": "public", "processed": True},
     )

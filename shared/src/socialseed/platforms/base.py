@@ -290,6 +290,8 @@ class PostListing:
 
 class Provider(Protocol):
     platform: Platform
+    #: The platform's name as people write it ("X", "YouTube"), for messages to users.
+    name: str
     #: True when a refresh token, once used, stops working (X, TikTok): refreshes of one
     #: account must be serialised and the new refresh token saved before anything else.
     rotating_refresh: bool

@@ -44,7 +44,7 @@ posts          ``public_metrics.tweet_count`` (account)
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -99,8 +99,21 @@ PRIVATE_FIELDS = PUBLIC_FIELDS + ",non_public_metrics"
 PROBLEMS = "https://api.twitter.com/2/problems/"
 NOT_FOUND = PROBLEMS + "resource-not-found"
 FIELD_REFUSED = PROBLEMS + "not-authorized-for-field"
+#: X gives private metrics of the caller's own tweets of the last 30 days only. A tweet's id
+#: is a Snowflake (milliseconds since X's epoch, 22 bits up), so its age is known before any
+#: call: tweets older than this are asked without private metrics straight away (a day of
+#: slack for clocks: a tweet asked with them and refused is asked again without).
+PRIVATE_METRICS_AGE = timedelta(days=31)
+SNOWFLAKE_EPOCH_MS = 1_288_834_974_657
+SNOWFLAKE_TIME_SHIFT = 22
 #: The user timeline reaches back 3,200 tweets: 32 pages of 100, and one to learn it ended.
 MAX_LIST_PAGES = 33
+
+
+def snowflake_time(tweet_id: str) -> datetime:
+    """When a tweet was created, from its id (ids from before Snowflakes read as 2010)."""
+    millis = (int(tweet_id) >> SNOWFLAKE_TIME_SHIFT) + SNOWFLAKE_EPOCH_MS
+    return datetime.fromtimestamp(millis / 1000, UTC)
 
 
 class XProvider(OAuth2Provider):
@@ -393,8 +406,9 @@ class XProvider(OAuth2Provider):
         return PostListing(newest_first(listed, since), calls, latest_signals(signals))
 
     async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
-        """One call with private metrics; the tweets X refused them for (not the caller's, or
-        older than 30 days) once more without."""
+        """One call with private metrics for the tweets young enough to have them (their ids
+        tell their age), one without for the older ones and for those X refused them for (not
+        the caller's): a batch of like ages costs one call."""
         asked = batch_of(ids, self.metrics_batch_size)
         # X refuses a whole call over one id that is not a number: such an id is no post.
         failures = {
@@ -405,13 +419,23 @@ class XProvider(OAuth2Provider):
         wanted = [i for i in asked if i not in failures]
         if not wanted:
             return MetricsBatch((), tuple(failures.values()), calls=0)
-        tweets, errors, signals = await self.lookup(tokens, wanted, PRIVATE_FIELDS)
-        refused = [
-            i for i in wanted if i not in tweets and errors.get(i, {}).get("type") == FIELD_REFUSED
-        ]
-        calls = 1
-        if refused:
-            more, more_errors, more_signals = await self.lookup(tokens, refused, PUBLIC_FIELDS)
+        oldest_private = datetime.now(UTC) - PRIVATE_METRICS_AGE
+        young = [i for i in wanted if snowflake_time(i) >= oldest_private]
+        public = [i for i in wanted if i not in young]
+        tweets: dict[str, JSON] = {}
+        errors: dict[str, JSON] = {}
+        signals: list[RateSignal | None] = []
+        calls = 0
+        if young:
+            tweets, errors, signals = await self.lookup(tokens, young, PRIVATE_FIELDS)
+            calls += 1
+            public += [
+                i
+                for i in young
+                if i not in tweets and errors.get(i, {}).get("type") == FIELD_REFUSED
+            ]
+        if public:
+            more, more_errors, more_signals = await self.lookup(tokens, public, PUBLIC_FIELDS)
             tweets |= more
             errors |= more_errors
             signals += more_signals

@@ -188,17 +188,28 @@ class FetchWorkers:
         account_work: bool = False,
     ) -> None:
         """A budget cannot take the call: it is blocked until it frees, and the work waits as
-        long (an account's whole due work when the budget is the account's own)."""
+        long (an account's whole due work when the budget is the account's own). Posts a sync
+        asked for are counted in it as rate limited, so the sync finishes rather than stay
+        running until the budget's reset; they are fetched then on their schedule."""
         repo = SyncRepository(session)
         await self.budgets.block(
             session, refusal.bucket, account.platform, refusal.until, "budget spent"
         )
+        held: dict[uuid.UUID, list[uuid.UUID]] = {}
         if account_work:
             await repo.finish_account(account.id, None, lease_until=refusal.until)
         elif refusal.scope == "account":
-            await repo.hold_account_posts(account.id, now, refusal.until)
+            held = await repo.hold_account_posts(account.id, now, refusal.until)
         elif posts:
-            await repo.release_posts([p.id for p in posts], refusal.until)
+            await repo.release_posts([p.id for p in posts], refusal.until, leave_sync=True)
+            held = {s: [p.id for p in of_sync] for s, of_sync in _by_sync(posts).items()}
+        message = (
+            f"Waiting for {self.ctx.providers[Platform(account.platform)].name}'s rate limit until "
+            f"{refusal.until:%Y-%m-%d %H:%M} UTC; fetched then."
+        )
+        await repo.start_syncs(sorted(held), now)
+        for sync_id, ids in held.items():
+            await repo.count_rate_limited(sync_id, account.platform, ids, message)
 
     # platform calls ------------------------------------------------------------------------
 
@@ -317,7 +328,9 @@ class FetchWorkers:
                 until = await self._blocked(session, account, exc, now)
                 await repo.release_posts([p.id for p in posts], until, leave_sync=True)
                 for sync_id, of_sync in _by_sync(posts).items():
-                    await repo.count_rate_limited(sync_id, account.platform, of_sync, exc.message)
+                    await repo.count_rate_limited(
+                        sync_id, account.platform, [p.id for p in of_sync], exc.message
+                    )
                 return
             # transient (5xx, timeouts): the same batch again after a lease's time
             await repo.release_posts([p.id for p in posts], now + self.settings.fetch_lease)

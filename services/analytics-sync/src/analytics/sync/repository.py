@@ -191,19 +191,36 @@ class SyncRepository:
 
     async def hold_account_posts(
         self, account_id: uuid.UUID, now: datetime, until: datetime
-    ) -> int:
-        """Every due post of the account waits until ``until`` (its budget is spent)."""
-        result = await self.session.execute(
-            update(TrackedPost)
-            .where(
-                TrackedPost.account_id == account_id,
-                TrackedPost.status == TrackedPostStatus.ACTIVE,
-                TrackedPost.next_fetch_at <= now,
-                _free(TrackedPost.lease_until, now),
-            )
-            .values(lease_owner=HELD, lease_until=until)
+    ) -> dict[uuid.UUID, list[uuid.UUID]]:
+        """Every due post of the account waits until ``until`` (its budget is spent) and
+        leaves the sync it was part of; returns those posts by sync (they are counted there
+        as rate limited)."""
+        rows = await self.session.execute(
+            text(f"""
+WITH held AS (
+    SELECT id, sync_id FROM {SCHEMA}.tracked_posts
+    WHERE account_id = :account AND status = :active AND next_fetch_at <= :now
+          AND (lease_until IS NULL OR lease_until <= :now)
+    FOR UPDATE
+),
+upd AS (
+    UPDATE {SCHEMA}.tracked_posts t
+    SET lease_owner = :held, lease_until = :until, sync_id = NULL
+    FROM held WHERE t.id = held.id
+)
+SELECT id, sync_id FROM held WHERE sync_id IS NOT NULL"""),
+            {
+                "account": account_id,
+                "active": TrackedPostStatus.ACTIVE,
+                "now": now,
+                "held": HELD,
+                "until": until,
+            },
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        by_sync: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for post_id, sync_id in rows:
+            by_sync.setdefault(sync_id, []).append(post_id)
+        return by_sync
 
     async def finish_posts(
         self, fetched_at: datetime, posts: Sequence[DuePost], next_fetch: Sequence[datetime]
@@ -245,20 +262,20 @@ class SyncRepository:
             )
 
     async def count_rate_limited(
-        self, sync_id: uuid.UUID, platform: str, posts: Sequence[DuePost], message: str
+        self, sync_id: uuid.UUID, platform: str, post_ids: Sequence[uuid.UUID], message: str
     ) -> None:
-        """Posts of a sync the platform refused for now: counted, and the sync finished if
-        they were its last (no batch reaches the ingester for them)."""
+        """Posts of a sync the platform refused for now, or its budget holds: counted, and
+        the sync finished if they were its last (no batch reaches the ingester for them)."""
         errors = [
-            {"tracked_post_id": str(p.id), "platform": platform, "gap": "rate_limited",
+            {"tracked_post_id": str(p), "platform": platform, "gap": "rate_limited",
              "message": message}
-            for p in posts
+            for p in post_ids
         ]  # fmt: skip
         await self.session.execute(
             _RATE_LIMITED,
             {
                 "sync_id": sync_id,
-                "count": len(posts),
+                "count": len(post_ids),
                 "platform": platform,
                 "errors": json.dumps(errors),
             },
