@@ -381,6 +381,24 @@ def test_fb_batch(client: httpx.Client) -> None:
     assert json.loads(results[0]["body"])["id"] == pages[0]["id"]
 
 
+def test_fb_batch_with_throttled_items_counts_as_rate_limited(
+    sandbox_with: SandboxFactory,
+) -> None:
+    """Every item counts against the page's budget: a batch past it answers 200 with the
+    items beyond refused (80001), and the stats count the batch as rate limited."""
+    c = sandbox_with(meta_page_calls_per_hour=2)
+    _, pages = fb_connect(c)
+    page, token = pages[0]["id"], pages[0]["access_token"]
+    batch = [{"method": "GET", "relative_url": f"{page}?fields=id"}] * 3
+    answer = c.post("/facebook/v21.0/", data={"batch": json.dumps(batch), "access_token": token})
+    assert answer.status_code == 200
+    assert [r["code"] for r in answer.json()] == [200, 200, 400]
+    assert json.loads(answer.json()[2]["body"])["error"]["code"] == 80001
+    stats = c.get("/_sandbox/stats").json()["platforms"]["facebook"]
+    assert stats["endpoints"]["POST /batch"]["statuses"] == {"200": 1}
+    assert stats["rate_limited"] == 1
+
+
 def graph_error(response: httpx.Response) -> tuple[int, int]:
     return response.status_code, response.json()["error"]["code"]
 

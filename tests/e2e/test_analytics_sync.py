@@ -1,6 +1,7 @@
 """Analytics' planner and fetch workers over the real stack: accounts connected through OAuth
 at the sandbox, their history listed and fetched, the numbers checked against the sandbox's
-truth; budgets, 429s, two worker sets side by side, and the refresh API.
+truth; budgets, 429s, limits that bite on a sandbox of the test's own, two worker sets side by
+side, and the refresh API.
 
 The stack's analytics app runs no fetch workers of its own: each test drives a set
 (``FetchWorkers.drain``: turns until nothing is due), with a clock of its own where it
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,13 +20,30 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from accounts.app import create_app as create_accounts
 from analytics.app import create_app as create_analytics
 from analytics.context import AnalyticsContext
-from analytics.settings import BudgetRule
+from analytics.settings import BudgetRule, default_budgets
 from analytics.sync.fetcher import FetchWorkers
+from analytics.tracking.repository import TrackingRepository
+from sandbox.settings import SandboxSettings
+from sandbox.testing import running_sandbox
+from socialseed.contracts import AccountConnected
 from socialseed.db import Database
-from socialseed.testing import Infra
-from tests.conftest import Stack, User, add_member, connect_account, make_user, owner_with_workspace
+from socialseed.platforms import Clock
+from socialseed.projections import account_values
+from socialseed.testing import Infra, free_port, serve
+from tests.conftest import (
+    Stack,
+    User,
+    accounts_settings,
+    add_member,
+    connect_account,
+    make_user,
+    own_accounts_database,
+    own_database,
+    owner_with_workspace,
+)
 
 # Each platform's true like count, read from /_sandbox/truth (the platform's own shape).
 LIKES: dict[str, Callable[[dict[str, Any]], int]] = {
@@ -65,13 +84,19 @@ WorkerSets = Callable[..., FetchWorkers]
 async def workers(stack: Stack) -> AsyncIterator[WorkerSets]:
     """``workers(name, ahead=..., **settings)``: a fetch worker set of its own (database pool,
     vault, providers, in this test's event loop) on the stack's analytics database, with a
-    clock ``ahead`` of real time and settings overrides."""
+    clock ``ahead`` of real time (or ``clock``, one the test moves) and settings overrides."""
     made: list[AnalyticsContext] = []
 
-    def build(name: str, *, ahead: timedelta = timedelta(0), **settings: Any) -> FetchWorkers:
+    def build(
+        name: str,
+        *,
+        ahead: timedelta = timedelta(0),
+        clock: Clock | None = None,
+        **settings: Any,
+    ) -> FetchWorkers:
         app = create_analytics(
             stack.analytics.settings.model_copy(update=settings),
-            clock=lambda: datetime.now(UTC) + ahead,
+            clock=clock or (lambda: datetime.now(UTC) + ahead),
             background=False,
         )
         ctx: AnalyticsContext = app.state.analytics
@@ -346,6 +371,195 @@ async def test_the_planner_never_calls_beyond_a_budget(
     [budget] = await rows(db, "SELECT * FROM analytics.budgets WHERE bucket = :b", b=bucket)
     assert budget["used"] == 3 and budget["blocked_until"] == budget["reset_at"]
     assert (await calls(sandbox, "youtube")).get("rate_limited", 0) == before
+
+
+# Limits that fetching all of a 200-post history at once would pass on every platform (144
+# posts of it within the backfill's 90 days: X 3 lookups, TikTok 17 calls, Facebook 148 and
+# Instagram 144 media insights): X's lookups per user and 15 minutes, TikTok's calls per client
+# and minute, a Facebook page's calls per hour (Business Use Case, 80001) and an Instagram
+# account's media insights per hour (code 613). Analytics reads Meta with page and Instagram
+# tokens only: Meta's app and user limits (codes 4 and 17, X-App-Usage) never count its calls.
+TIGHT = SandboxSettings(
+    history_posts=200,
+    facebook_pages_per_user=1,
+    x_read_limit_15min=2,
+    tiktok_client_limit_per_min=12,
+    meta_page_calls_per_hour=120,
+    instagram_endpoint_calls_per_hour={
+        "GET /{ig-media-id}/insights": 120,
+        "GET /{ig-user-id}/insights": 200,
+    },
+)
+# The same limits in the planner's rules where it counts the calls itself (TikTok says nothing
+# of its count; Meta's percentages come after a batch, each of whose items is a call). X's rule
+# keeps its documented 5,000: the window's true size comes in X's headers.
+TIGHT_RULES = {
+    "tiktok": TIGHT.tiktok_client_limit_per_min,
+    "facebook": TIGHT.meta_page_calls_per_hour,
+    "instagram": TIGHT.instagram_endpoint_calls_per_hour["GET /{ig-media-id}/insights"],
+}
+LIMITED = ("x", "tiktok", "facebook", "instagram")
+# The calls the posts' metrics take, batch by batch: X's 100 young tweets, then the other 44
+# (young and old: two lookups); TikTok's 20 videos a call; Meta's batches of 50.
+METRICS_CALLS = {
+    "x": ("GET /2/tweets", 3),
+    "tiktok": ("POST /v2/video/query/", 8),
+    "facebook": ("POST /batch", 3),
+    "instagram": ("POST /batch", 3),
+}
+
+
+async def track_connected(accounts: Database, analytics: Database) -> None:
+    """What analytics' tracking consumer makes of accounts' ``account.connected`` events, read
+    from the outbox of an accounts instance that publishes nothing."""
+    connected = await rows(
+        accounts,
+        "SELECT payload FROM accounts.outbox WHERE topic = :topic ORDER BY id",
+        topic=AccountConnected.topic,
+    )
+    async with analytics.transaction() as session:
+        for row in connected:
+            event = AccountConnected.model_validate(row["payload"])
+            await TrackingRepository(session).connect_account(
+                account_values(
+                    event,
+                    event.connected_at,
+                    platform_user_id=event.platform_user_id,
+                    username=event.username,
+                )
+            )
+
+
+def fetched_per_platform(posts: list[Any]) -> dict[str, int]:
+    return {
+        p: sum(1 for q in posts if q["platform"] == p and q["last_fetched_at"]) for p in LIMITED
+    }
+
+
+async def test_the_planner_causes_0_429s_on_a_sandbox_with_real_limits(
+    api: httpx.AsyncClient, stack: Stack, infra: Infra, workers: WorkerSets
+) -> None:
+    """An X, a TikTok, a Facebook and an Instagram account of 200 posts each, on a sandbox
+    whose limits (``TIGHT``) a fetcher asking everything at once would pass. The planner makes
+    no call the sandbox answers with a rate limit: it fetches what the budgets take (X's 100
+    young tweets, after which X's headers say one lookup is left and the other 44 need two;
+    nothing of TikTok's posts, the minute went to the listing; one Meta batch of 50 each),
+    holds the rest (due, not failed, no call made) and fetches it as the windows end, an hour
+    at a time on the sandbox's clock and the workers' alike.
+
+    Accounts, the sandbox and analytics' database are the test's own: its workers see its
+    accounts only, and no other test's calls count in the sandbox's windows."""
+    accounts_db_url = await own_accounts_database(infra, "socialseed_limits")
+    analytics_db_url = await own_database(infra, "analytics", "socialseed_limits_analytics")
+    accounts_db = Database(accounts_db_url, pool_size=1)
+    analytics_db = Database(analytics_db_url, pool_size=2)
+    owner, ws = await owner_with_workspace(api)
+    port = free_port()
+    accounts_url = f"http://127.0.0.1:{port}"
+    offset = [timedelta(0)]  # how far the sandbox's "now" and ours are ahead of real time
+
+    def clock() -> datetime:
+        return datetime.now(UTC) + offset[0]
+
+    with ExitStack() as servers:
+        sandbox_url = servers.enter_context(
+            running_sandbox(TIGHT.model_copy(update={"redirect_hosts": [accounts_url]}))
+        )
+        settings = accounts_settings(
+            infra,
+            sandbox_url=sandbox_url,
+            gateway_url=accounts_url,  # the platforms call the service directly here
+            jwks_url=f"{stack.auth_url}/.well-known/jwks.json",
+            database_url=accounts_db_url,
+            kafka_enabled=False,
+        )
+        servers.enter_context(
+            serve(create_accounts(settings, background=False, clock=clock), port=port)
+        )
+        try:
+            async with (
+                httpx.AsyncClient(base_url=accounts_url, timeout=20) as client,
+                httpx.AsyncClient(base_url=sandbox_url, timeout=20) as sb,
+            ):
+                for platform in LIMITED:
+                    name = f"{platform}_{uuid.uuid4().hex[:6]}"
+                    await connect_account(client, owner, ws, platform, name)
+                await track_connected(accounts_db, analytics_db)
+                fetch = workers(
+                    "tight",
+                    clock=clock,
+                    database_url=analytics_db_url,
+                    accounts_url=accounts_url,
+                    platforms=stack.analytics.settings.platforms.model_copy(
+                        update={"sandbox_url": sandbox_url}
+                    ),
+                    budgets={
+                        platform: [
+                            r.model_copy(update={"limit": TIGHT_RULES.get(platform, r.limit)})
+                            for r in rules
+                        ]
+                        for platform, rules in default_budgets().items()
+                    },
+                    kafka_enabled=False,
+                )
+
+                async def drained() -> tuple[dict[str, Any], list[Any]]:
+                    await fetch.drain()
+                    stats = (await sb.get("/_sandbox/stats")).json()["platforms"]
+                    throttled = {p: stats[p]["rate_limited"] for p in LIMITED}
+                    assert throttled == dict.fromkeys(LIMITED, 0), stats
+                    posts = await rows(
+                        analytics_db,
+                        "SELECT platform, status, next_fetch_at, last_fetched_at, lease_owner"
+                        " FROM analytics.tracked_posts",
+                    )
+                    return stats, posts
+
+                _, posts = await drained()
+                assert fetched_per_platform(posts) == {
+                    "x": 100,
+                    "tiktok": 0,
+                    "facebook": 50,
+                    "instagram": 50,
+                }
+                # The rest is due and held, no worker's: an account's posts leased to ``budget``
+                # until its window ends, TikTok's (app budget spent) out of the claims as long.
+                waiting = [p for p in posts if p["last_fetched_at"] is None]
+                assert {p["platform"] for p in waiting} == set(LIMITED)
+                assert all(
+                    p["status"] == "active"
+                    and p["next_fetch_at"] <= clock()
+                    and p["lease_owner"] in ("budget", None)
+                    for p in waiting
+                ), waiting
+                assert all(p["lease_owner"] for p in waiting if p["platform"] != "tiktok")
+                [tiktok] = await rows(
+                    analytics_db,
+                    "SELECT blocked_until FROM analytics.budgets WHERE bucket = :b",
+                    b="tiktok:client",
+                )
+                assert tiktok["blocked_until"] > clock()
+                [x_budget] = await rows(
+                    analytics_db,
+                    'SELECT "limit", used FROM analytics.budgets WHERE bucket LIKE :b',
+                    b="x:GET /2/tweets:user:%",
+                )
+                assert (x_budget["limit"], x_budget["used"]) == (TIGHT.x_read_limit_15min, 1)
+
+                for _ in range(3):  # hours
+                    if all(p["last_fetched_at"] for p in posts):
+                        break
+                    offset[0] += timedelta(hours=1, minutes=1)
+                    advanced = await sb.post("/_sandbox/clock/advance", json={"seconds": 3660})
+                    advanced.raise_for_status()
+                    stats, posts = await drained()
+                assert all(p["last_fetched_at"] for p in posts), fetched_per_platform(posts)
+                # Each batch asked once: nothing was refused and asked again.
+                made = {p: stats[p]["endpoints"][e]["calls"] for p, (e, _) in METRICS_CALLS.items()}
+                assert made == {p: n for p, (_, n) in METRICS_CALLS.items()}
+        finally:
+            await accounts_db.dispose()
+            await analytics_db.dispose()
 
 
 async def test_a_sync_whose_budget_is_spent_finishes_with_its_posts_rate_limited(

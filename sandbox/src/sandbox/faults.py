@@ -212,7 +212,8 @@ class SandboxMiddleware:
                 f"{method} {endpoint}",
                 outcome.status,
                 account=concerns.get("account"),
-                throttled=spec.is_throttled(outcome.status, bytes(outcome.body)),
+                throttled=scope.get("sandbox.throttled", False)
+                or spec.is_throttled(outcome.status, bytes(outcome.body)),
                 dropped=outcome.dropped,
             )
 

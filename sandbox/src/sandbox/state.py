@@ -229,8 +229,9 @@ class Stats:
         dropped: bool = False,
     ) -> None:
         """One call; ``throttled`` when its answer is a rate limit, whatever the status (429,
-        Meta's 400 codes, YouTube's 403 quotaExceeded); ``dropped`` when the client never got
-        it (``status`` is then what the platform answered, 0 if it never did)."""
+        Meta's 400 codes, YouTube's 403 quotaExceeded), or a Graph batch's answer is one for
+        any of its items; ``dropped`` when the client never got it (``status`` is then what
+        the platform answered, 0 if it never did)."""
         self.calls[Call(platform, endpoint, status, account, throttled, dropped)] += 1
 
     def as_json(self, accounts: Iterable[str] | None = None) -> dict[str, Any]:

@@ -55,7 +55,7 @@ async def test_fifty_posts_in_one_call_equal_the_truth_and_grow(history: Sandbox
     await freeze(history)
     page = str(tokens.platform_user_id)
     ids = [e["platform_post_id"] for e in await seeded(history, FACEBOOK, page)][:50]
-    assert provider.metrics_batch_size == 50 and provider.metrics_cost(50) == 50
+    assert provider.metrics_batch_size == 50 and provider.metrics_cost(ids) == 50
 
     batch = await provider.fetch_post_metrics(tokens, ids)
     assert batch.calls == 1 and not batch.failures

@@ -34,7 +34,7 @@ async def test_fifty_media_in_one_call_equal_the_truth(history: Sandbox) -> None
     account = str(tokens.platform_user_id)
     entries = (await seeded(history, INSTAGRAM, account))[:50]
     ids = [e["platform_post_id"] for e in entries]
-    assert provider.metrics_batch_size == 50 and provider.metrics_cost(50) == 50
+    assert provider.metrics_batch_size == 50 and provider.metrics_cost(ids) == 50
 
     batch = await provider.fetch_post_metrics(tokens, ids)
     assert batch.calls == 1

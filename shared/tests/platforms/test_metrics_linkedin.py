@@ -77,7 +77,7 @@ async def test_organization_posts_share_statistics_in_one_call(sandbox: Sandbox)
         for e in entries
         if e["created_ts"] > sandbox.now().timestamp() - 365 * DAY
     ]
-    assert provider.metrics_batch_size == 20 and provider.metrics_cost(20) == 1
+    assert provider.metrics_batch_size == 20 and provider.metrics_cost(recent) == 1
 
     batch = await provider.fetch_post_metrics(org, recent)
     assert batch.calls == 1 and not batch.failures

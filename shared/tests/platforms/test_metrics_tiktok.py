@@ -50,7 +50,7 @@ async def test_a_full_batch_is_one_call_and_every_number_is_the_truth(history: S
     provider, tokens = await history.connected(TikTokProvider)
     ids = [e["platform_post_id"] for e in await posts_of(history, TIKTOK, "alice")][:20]
     assert len(ids) == provider.metrics_batch_size == 20
-    assert provider.metrics_cost(20) == 1 and provider.metrics_cost(21) == 2  # requests
+    assert provider.metrics_cost(ids) == 1 and provider.metrics_cost([*ids, "1"]) == 2  # requests
 
     batch = await fetched(history, provider, tokens, ids, standard)
 

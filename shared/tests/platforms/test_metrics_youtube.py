@@ -58,7 +58,7 @@ async def test_a_full_batch_is_one_call_and_every_number_is_the_truth(history: S
 
     assert batch.failures == () and batch.calls == 1 and batch.signals == ()
     assert await account_calls(history, YOUTUBE, "alice", VIDEOS) == 1
-    assert provider.metrics_cost(50) == 1  # one quota unit
+    assert provider.metrics_cost(ids) == 1  # one quota unit
     assert [m.post_id for m in batch.metrics] == ids
     assert all(m.raw["statistics"]["viewCount"] == str(m.views) for m in batch.metrics)
 

@@ -385,7 +385,8 @@ async def batch(call: GraphCall, platform: str, dispatch: Dispatcher) -> Respons
     page: every item counts as one call against the rate limits, the items' ``relative_url``
     and ``body`` are URL-encoded, and the batch's own token (query, form or Bearer header) is
     each item's unless the item names its own. The batch answer carries the usage headers as
-    they stood after its last item (X-Business-Use-Case-Usage merged over the ids met)."""
+    they stood after its last item (X-Business-Use-Case-Usage merged over the ids met). A
+    batch any of whose items was throttled counts as rate limited in ``/_sandbox/stats``."""
     try:
         items = json.loads(call.params["batch"])
     except ValueError:
@@ -415,6 +416,8 @@ async def batch(call: GraphCall, platform: str, dispatch: Dispatcher) -> Respons
             response = await dispatch(sub)
         except Reject as rejected:
             response = rejected.response
+        if is_throttle(bytes(response.body)):
+            call.request.scope["sandbox.throttled"] = True
         headers = {k.lower(): v for k, v in response.headers.items()}
         if "x-app-usage" in headers:
             usage["X-App-Usage"] = headers["x-app-usage"]

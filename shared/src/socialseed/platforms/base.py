@@ -346,10 +346,11 @@ class Provider(Protocol):
     #: a Graph batch 50); callers split larger sets.
     metrics_batch_size: int
 
-    def metrics_cost(self, ids: int) -> int:
-        """What fetching ``ids`` posts' metrics costs in the platform's own rate-limit unit
-        (X: 1 request; YouTube: 1 quota unit per ``videos.list``; Graph: each batch item is
-        one call)."""
+    def metrics_cost(self, ids: Sequence[str]) -> int:
+        """What ``fetch_post_metrics(ids)`` costs in the platform's own rate-limit unit (X: a
+        request for the tweets young enough for private metrics and one for the older ones;
+        YouTube: 1 quota unit per ``videos.list``; Graph: each batch item is one call), known
+        before the call so that a budget can be reserved for it."""
 
     async def list_posts(self, tokens: TokenSet, since: datetime) -> PostListing:
         """The account's posts published since ``since``, newest first, paging through the

@@ -331,9 +331,9 @@ class FacebookProvider(GraphProvider):
     # analytics -----------------------------------------------------------------------------
     metrics_batch_size = MAX_BATCH
 
-    def metrics_cost(self, ids: int) -> int:
+    def metrics_cost(self, ids: Sequence[str]) -> int:
         """Meta counts every item of a batch request as one call."""
-        return ids
+        return len(ids)
 
     async def list_posts(self, tokens: TokenSet, since: datetime) -> PostListing:
         """``/{page-id}/published_posts`` (every post the page published, made with SocialSeed

@@ -402,8 +402,8 @@ class BaseProvider(abc.ABC):
 
     metrics_batch_size: int = 1
 
-    def metrics_cost(self, ids: int) -> int:
-        return math.ceil(ids / self.metrics_batch_size)
+    def metrics_cost(self, ids: Sequence[str]) -> int:
+        return math.ceil(len(ids) / self.metrics_batch_size)
 
     async def list_posts(self, tokens: TokenSet, since: datetime) -> PostListing:
         raise NotImplementedError(f"{self.platform.value}: post lists are not supported yet")

@@ -116,6 +116,15 @@ def snowflake_time(tweet_id: str) -> datetime:
     return datetime.fromtimestamp(millis / 1000, UTC)
 
 
+def by_age(ids: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The tweets young enough to be asked with private metrics, and the older ones, in the
+    order given; an id that is no number is neither (no call asks it)."""
+    oldest_private = datetime.now(UTC) - PRIVATE_METRICS_AGE
+    tweets = [i for i in ids if i.isdigit()]
+    young = [i for i in tweets if snowflake_time(i) >= oldest_private]
+    return young, [i for i in tweets if i not in young]
+
+
 class XProvider(OAuth2Provider):
     platform = Platform.X
     name = "X"
@@ -405,6 +414,11 @@ class XProvider(OAuth2Provider):
                     listed.append(ListedPost(tweet_id, published, url, tweet.get("text")))
         return PostListing(newest_first(listed, since), calls, latest_signals(signals))
 
+    def metrics_cost(self, ids: Sequence[str]) -> int:
+        """Requests: one for the young tweets, one for the old ones (``by_age``)."""
+        young, public = by_age(batch_of(ids, self.metrics_batch_size))
+        return int(bool(young)) + int(bool(public))
+
     async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
         """One call with private metrics for the tweets young enough to have them (their ids
         tell their age), one without for the older ones and for those X refused them for (not
@@ -419,9 +433,7 @@ class XProvider(OAuth2Provider):
         wanted = [i for i in asked if i not in failures]
         if not wanted:
             return MetricsBatch((), tuple(failures.values()), calls=0)
-        oldest_private = datetime.now(UTC) - PRIVATE_METRICS_AGE
-        young = [i for i in wanted if snowflake_time(i) >= oldest_private]
-        public = [i for i in wanted if i not in young]
+        young, public = by_age(wanted)
         tweets: dict[str, JSON] = {}
         errors: dict[str, JSON] = {}
         signals: list[RateSignal | None] = []

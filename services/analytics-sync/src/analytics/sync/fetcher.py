@@ -164,7 +164,7 @@ class FetchWorkers:
             charges = self.budgets.charges(
                 account.platform,
                 account.platform_user_id,
-                provider.metrics_cost(len(posts)),
+                provider.metrics_cost([p.platform_post_id for p in posts]),
                 now,
             )
             refusal = await self.budgets.reserve(session, charges, now)
@@ -259,6 +259,9 @@ class FetchWorkers:
             await SyncRepository(session).finish_account(
                 account.id, fetched_at + self.settings.account_every
             )
+            # One call was reserved for the counters; some platforms take more (Meta: the
+            # node and its insights).
+            await self.budgets.add(session, work.charges, metrics.calls - 1, fetched_at)
             await self.budgets.apply(session, account.platform, metrics.signals, fetched_at)
         log.info("account %s: %d posts newly tracked", account.id, listed)
 
