@@ -25,13 +25,12 @@ from analytics.app import create_app as create_analytics
 from analytics.context import AnalyticsContext
 from analytics.settings import BudgetRule, default_budgets
 from analytics.sync.fetcher import FetchWorkers
-from analytics.tracking.repository import TrackingRepository
+from analytics.tracking.subscribers import record_connected
 from sandbox.settings import SandboxSettings
 from sandbox.testing import running_sandbox
 from socialseed.contracts import AccountConnected
 from socialseed.db import Database
 from socialseed.platforms import Clock
-from socialseed.projections import account_values
 from socialseed.testing import Infra, free_port, serve
 from tests.conftest import (
     Stack,
@@ -419,15 +418,7 @@ async def track_connected(accounts: Database, analytics: Database) -> None:
     )
     async with analytics.transaction() as session:
         for row in connected:
-            event = AccountConnected.model_validate(row["payload"])
-            await TrackingRepository(session).connect_account(
-                account_values(
-                    event,
-                    event.connected_at,
-                    platform_user_id=event.platform_user_id,
-                    username=event.username,
-                )
-            )
+            await record_connected(session, AccountConnected.model_validate(row["payload"]))
 
 
 def fetched_per_platform(posts: list[Any]) -> dict[str, int]:

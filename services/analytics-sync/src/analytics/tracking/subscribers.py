@@ -32,14 +32,7 @@ def track_accounts(consumer: EventConsumer, ctx: AnalyticsContext) -> None:
 
     @consumer.handler(AccountConnected)
     async def on_connected(event: AccountConnected, session: AsyncSession, _: EventMeta) -> None:
-        await TrackingRepository(session).connect_account(
-            account_values(
-                event,
-                event.connected_at,
-                platform_user_id=event.platform_user_id,
-                username=event.username,
-            )
-        )
+        await record_connected(session, event)
 
     @consumer.handler(AccountUpdated)
     async def on_updated(event: AccountUpdated, session: AsyncSession, _: EventMeta) -> None:
@@ -73,3 +66,15 @@ def track_accounts(consumer: EventConsumer, ctx: AnalyticsContext) -> None:
                 "url": event.url,
             }
         )
+
+
+async def record_connected(session: AsyncSession, event: AccountConnected) -> None:
+    """An account connected (or reconnected): projected, and marked for its backfill."""
+    await TrackingRepository(session).connect_account(
+        account_values(
+            event,
+            event.connected_at,
+            platform_user_id=event.platform_user_id,
+            username=event.username,
+        )
+    )
