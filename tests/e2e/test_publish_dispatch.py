@@ -253,3 +253,50 @@ async def test_the_dispatcher_listens_again_after_the_database_went_away(
     finally:
         await admin.close()
         await proxy.stop()
+
+
+class LookingWhileScheduled(Dispatcher):
+    """A dispatcher whose first look for the next due time misses a target scheduled while it
+    looks: the target is committed (with its NOTIFY) after the claim query ran, and the look
+    answers as if its snapshot predated it."""
+
+    scheduled: Target | None = None
+
+    async def _seconds_to_next_due(self) -> float:
+        if self.scheduled is None:
+            await asyncio.wait_for(self.woken.wait(), 60)  # the listener is up
+            self.woken.clear()
+            self.scheduled = await due_target(
+                self.ctx, str(uuid.uuid4()), str(uuid.uuid4()), "scheduled mid-turn"
+            )
+            await asyncio.wait_for(self.woken.wait(), 60)  # its NOTIFY has arrived
+            return self.settings.dispatch_idle_wait
+        return await super()._seconds_to_next_due()
+
+
+@pytest.mark.timeout(300)
+async def test_a_schedule_change_during_a_dispatch_turn_starts_another_turn(
+    infra: Infra, stack: Stack
+) -> None:
+    # Only a notification can wake the dispatcher within the test.
+    async with own_publisher(infra, stack, "socialseed_midturn", dispatch_idle_wait=3600) as own:
+        ctx, _ = own
+        dispatcher = LookingWhileScheduled(ctx)
+        dispatching = asyncio.create_task(dispatcher.run())
+        try:
+
+            async def claimed() -> bool | None:
+                assert not dispatching.done(), dispatching
+                if dispatcher.scheduled is None:
+                    return None
+                async with ctx.db.transaction() as session:
+                    stored = await session.get(Target, dispatcher.scheduled.id)
+                assert stored is not None
+                return True if stored.status == TargetStatus.PUBLISHING else None
+
+            await until(
+                claimed, "the target scheduled mid-turn dispatched", Path("/dev/null"), timeout=60
+            )
+        finally:
+            dispatching.cancel()
+            await asyncio.gather(dispatching, return_exceptions=True)

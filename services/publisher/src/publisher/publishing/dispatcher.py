@@ -55,6 +55,11 @@ class Dispatcher:
         listener = asyncio.create_task(self._listen(), name="dispatcher-listen")
         try:
             while True:
+                # Cleared before the turn looks, not after: a schedule change committed while
+                # the turn runs (its NOTIFY arriving after the claim query's snapshot) leaves
+                # the event set and starts another turn, rather than being cleared unseen and
+                # waiting out the whole idle wait.
+                self.woken.clear()
                 try:
                     while await self.dispatch_once():
                         pass
@@ -64,7 +69,6 @@ class Dispatcher:
                 except Exception:  # database away: try again shortly
                     log.warning("dispatch turn failed; retrying", exc_info=True)
                     wait = 1.0
-                self.woken.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.woken.wait(), wait)
         finally:
