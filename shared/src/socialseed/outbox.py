@@ -198,6 +198,8 @@ class OutboxRelay:
         """Relay forever: drain, then sleep until an outbox write or the poll interval."""
         next_cleanup = datetime.now(UTC)
         while True:
+            # Cleared before the turn looks: a write committed while it runs stays signalled.
+            self.db.outbox_written.clear()
             try:
                 while await self.relay_once():
                     pass
@@ -210,7 +212,6 @@ class OutboxRelay:
                 # Broker or database away: rows stay unsent and are retried on the next turn.
                 log.warning("outbox relay turn failed; retrying", exc_info=True)
                 await asyncio.sleep(1.0)
-            self.db.outbox_written.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.db.outbox_written.wait(), self.poll_interval)
 
