@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -98,6 +99,11 @@ class Runtime(Generic[S]):
         tasks += [asyncio.create_task(job()) for job in self.background]
         if self.db is not None and self.consumers:
             tasks.append(asyncio.create_task(self._purge_inboxes(), name="inbox-purge"))
+        # What startup made (modules, the app, pools) lives as long as the process: moved out
+        # of the collector's generations, so a full collection walks what requests allocate,
+        # not every object ever imported (gc.freeze, as long-lived servers use it).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

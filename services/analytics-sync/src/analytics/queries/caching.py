@@ -6,6 +6,7 @@ costs a primary-key read before any other work (a 304 skips the query itself).""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -61,10 +62,16 @@ class Answers:
     stored answer is right for anyone allowed to ask: a dashboard polled by a team is computed
     once per new batch of metrics, not once per poll. Bounded, and kept no longer than the
     clients' ``max-age``: what the version does not count (an account connected or renamed, a
-    post newly tracked) shows within that time, as it does in a client's cache."""
+    post newly tracked) shows within that time, as it does in a client's cache.
+
+    One computation per ETag at a time: requests that miss while it runs wait for it rather
+    than computing the same answer side by side (when a popular dashboard's answer expired,
+    or new metrics landed, every poller at that moment would otherwise run its queries at
+    once). Should it fail or be cancelled, a waiter computes the answer itself."""
 
     def __init__(self, maxsize: int, ttl: float) -> None:
         self.cache: TTLCache[str, bytes] = TTLCache(maxsize=maxsize, ttl=ttl)
+        self.computing: dict[str, asyncio.Future[None]] = {}
 
     async def respond(
         self, request: Request, tag: str, max_age: int, compute: Callable[[], Awaitable[BaseModel]]
@@ -72,8 +79,26 @@ class Answers:
         """304 for a current ``If-None-Match``; else the stored answer, or a computed one."""
         if not_modified(request, tag):
             return not_modified_response(tag, max_age)
-        body = self.cache.get(tag)
-        if body is None:
+        body = await self.body(tag, compute)
+        return Response(body, media_type="application/json", headers=cache_headers(tag, max_age))
+
+    async def body(self, tag: str, compute: Callable[[], Awaitable[BaseModel]]) -> bytes:
+        """The encoded answer for ``tag``: stored, being computed (waited for), or computed."""
+        while (body := self.cache.get(tag)) is None:
+            running = self.computing.get(tag)
+            if running is None:
+                return await self._compute(tag, compute)
+            # Shielded: a waiter that is cancelled (its client left) leaves the computation be.
+            await asyncio.shield(running)
+        return body
+
+    async def _compute(self, tag: str, compute: Callable[[], Awaitable[BaseModel]]) -> bytes:
+        done = asyncio.get_running_loop().create_future()
+        self.computing[tag] = done
+        try:
             body = (await compute()).model_dump_json(by_alias=True).encode()
             self.cache[tag] = body
-        return Response(body, media_type="application/json", headers=cache_headers(tag, max_age))
+            return body
+        finally:
+            del self.computing[tag]
+            done.set_result(None)  # waiters look again: the answer, or their turn to compute
