@@ -15,16 +15,19 @@ Each target twice: the same request repeated (after the first, answered from the
 answer cache: the request path, the access check and the data-version read) and each request
 new (a query parameter the route ignores but its ETag counts: every answer computed). wrk sends
 no ``If-None-Match``. Before the loads, each read's queries are timed alone, in this process.
-Prints req/s, p50 and p99 and the goal (p99 <= 100 ms). ``--profile`` samples the service with
-py-spy.
+Prints req/s, p50 and p99 and the goal (p99 <= 100 ms). The analytics service runs
+``--workers`` processes (default ``auto``: one per core, as it would be deployed on this
+machine; ``ANALYTICS_WORKERS`` wins when set). ``--profile`` samples the service with py-spy.
 
-    uv run python bench/analytics_api.py [--snapshots 1000000] [--duration 10] [--profile]
+    uv run python bench/analytics_api.py [--snapshots 1000000] [--duration 10] [--workers auto]
+        [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import subprocess
@@ -246,10 +249,18 @@ async def time_queries(url: str, workspace_id: str, account_id: str, rounds: int
 
 
 def main(
-    accounts: int, posts: int, snapshots: int, duration: float, connections: int, profile: bool
+    accounts: int,
+    posts: int,
+    snapshots: int,
+    duration: float,
+    connections: int,
+    workers: str,
+    profile: bool,
 ) -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
+    os.environ.setdefault("ANALYTICS_WORKERS", workers)
+    print(f"analytics workers: {os.environ['ANALYTICS_WORKERS']}")
     with tempfile.TemporaryDirectory() as tmp:
         free_ports_for_the_stack()
         supervisor = Supervisor(Path(tmp))
@@ -326,6 +337,15 @@ if __name__ == "__main__":
     parser.add_argument("--snapshots", type=int, default=1_000_000)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--workers", default="auto", help="analytics processes: N or auto")
     parser.add_argument("--profile", action="store_true", help="py-spy the analytics service")
     args = parser.parse_args()
-    main(args.accounts, args.posts, args.snapshots, args.duration, args.connections, args.profile)
+    main(
+        args.accounts,
+        args.posts,
+        args.snapshots,
+        args.duration,
+        args.connections,
+        args.workers,
+        args.profile,
+    )
