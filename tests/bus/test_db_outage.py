@@ -7,6 +7,7 @@ import asyncio
 import time
 import uuid
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socialseed import telemetry
@@ -102,3 +103,30 @@ async def test_database_outage_holds_the_partition_and_loses_nothing(
     assert not [
         r for r in dlq if dict(r.headers).get("x-dlq-consumer") == group.encode() and r.key in ours
     ]
+
+
+async def test_a_pooled_connection_the_server_closed_is_replaced_at_checkout(
+    infra: Infra, bus_db_url: str
+) -> None:
+    """The pool makes no round trip to check a connection out (no pre-ping): one whose server
+    side closed while it sat in the pool (a restart, a cut network) is dropped at checkout,
+    and the next request runs on a fresh connection instead of failing."""
+    proxy = CuttableProxy(infra.pg_host, infra.pg_port)
+    await proxy.start()
+    db = Database(bus_db_url.replace(f":{infra.pg_port}/", f":{proxy.port}/"), pool_size=1)
+    try:
+        async with db.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            pooled = raw.driver_connection
+            assert await conn.scalar(text("SELECT 1")) == 1
+        proxy.cut()
+        proxy.restore()
+        deadline = time.monotonic() + 30
+        while not pooled.is_closed():  # asyncpg has read the EOF
+            assert time.monotonic() < deadline, "the cut connection never closed"
+            await asyncio.sleep(0.05)
+        async with db.transaction() as session:  # fails with a disconnect if handed the old one
+            assert (await session.execute(text("SELECT 2"))).scalar_one() == 2
+    finally:
+        await db.dispose()
+        await proxy.stop()

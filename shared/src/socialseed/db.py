@@ -7,14 +7,15 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -47,6 +48,16 @@ def is_lock_timeout(exc: DBAPIError) -> bool:
     return getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
 
 
+def _discard_closed(
+    _dbapi_connection: object, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+) -> None:
+    """A pooled connection whose server side is gone is replaced, without a round trip
+    (the pool catches ``DisconnectionError`` and checks out a fresh connection)."""
+    driver = record.driver_connection
+    if driver is not None and driver.is_closed():
+        raise DisconnectionError("the server closed this connection")
+
+
 class Database:
     """Owns the engine and session factory of one service.
 
@@ -62,11 +73,18 @@ class Database:
             pool_size=pool_size,
             max_overflow=pool_size,
             echo=echo,
-            pool_pre_ping=True,
+            # No pre-ping: SQLAlchemy's for asyncpg is three round trips (BEGIN, a query,
+            # ROLLBACK) on every checkout, as many as a cached read makes in all. A
+            # connection the server closed (a restart, a cut network) is seen by asyncpg as
+            # soon as the event loop reads its EOF, and ``_discard_closed`` drops it at
+            # checkout; one that dies mid-query is invalidated by SQLAlchemy's disconnect
+            # handling.
+            pool_pre_ping=False,
             # Each connection names its process (``pg_stat_activity.application_name``): which
             # worker holds a lock or runs a slow query is one look away.
             connect_args={"server_settings": {"application_name": f"{name}/{os.getpid()}"}},
         )
+        event.listen(self.engine.sync_engine, "checkout", _discard_closed)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.outbox_written = asyncio.Event()
 
