@@ -75,3 +75,29 @@ async def test_a_cancelled_waiter_leaves_the_computation_running() -> None:
     await asyncio.gather(waiter, return_exceptions=True)
     release.set()
     assert await leader == b'{"n":1}'
+
+
+async def test_an_expired_answer_is_served_while_one_request_renews_it() -> None:
+    now = 0.0
+    answers = Answers(maxsize=10, ttl=30, clock=lambda: now)
+    release = asyncio.Event()
+    computed = 0
+
+    async def compute() -> Answer:
+        nonlocal computed
+        computed += 1
+        if computed > 1:
+            await release.wait()
+        return Answer(n=computed)
+
+    assert await answers.body("tag", compute) == b'{"n":1}'
+    now = 31.0  # past the ttl
+    renewing = asyncio.create_task(answers.body("tag", compute))
+    await asyncio.sleep(0)
+    # Others are answered at once with the stored answer, without waiting or computing.
+    assert await asyncio.wait_for(answers.body("tag", compute), 1) == b'{"n":1}'
+    assert computed == 2
+    release.set()
+    assert await renewing == b'{"n":2}'
+    assert await answers.body("tag", compute) == b'{"n":2}'
+    assert computed == 2

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from cachetools import TTLCache
+from cachetools import LRUCache
 from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -60,17 +61,24 @@ class Answers:
     """The encoded answers of this process by ETag. An ETag names the request and the data
     version it was computed from, and the caller's access is checked before the lookup, so a
     stored answer is right for anyone allowed to ask: a dashboard polled by a team is computed
-    once per new batch of metrics, not once per poll. Bounded, and kept no longer than the
-    clients' ``max-age``: what the version does not count (an account connected or renamed, a
-    post newly tracked) shows within that time, as it does in a client's cache.
+    once per new batch of metrics, not once per poll. Bounded (least recently used out), and
+    fresh for the clients' ``max-age`` (``ttl``): what the version does not count (an account
+    connected or renamed, a post newly tracked) shows within that time, as it does in a
+    client's cache.
 
     One computation per ETag at a time: requests that miss while it runs wait for it rather
-    than computing the same answer side by side (when a popular dashboard's answer expired,
-    or new metrics landed, every poller at that moment would otherwise run its queries at
-    once). Should it fail or be cancelled, a waiter computes the answer itself."""
+    than computing the same answer side by side (when new metrics land, every poller of a
+    dashboard at that moment misses at once). An answer past ``ttl`` is computed again by the
+    request that finds it so; the others are served the stored one meanwhile, which is still
+    right for its data version (so no poller waits for a recomputation but the one making it).
+    Should a computation fail or be cancelled, a waiter computes the answer itself."""
 
-    def __init__(self, maxsize: int, ttl: float) -> None:
-        self.cache: TTLCache[str, bytes] = TTLCache(maxsize=maxsize, ttl=ttl)
+    def __init__(
+        self, maxsize: int, ttl: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.cache: LRUCache[str, tuple[float, bytes]] = LRUCache(maxsize=maxsize)
+        self.ttl = ttl
+        self.clock = clock
         self.computing: dict[str, asyncio.Future[None]] = {}
 
     async def respond(
@@ -84,20 +92,25 @@ class Answers:
 
     async def body(self, tag: str, compute: Callable[[], Awaitable[BaseModel]]) -> bytes:
         """The encoded answer for ``tag``: stored, being computed (waited for), or computed."""
-        while (body := self.cache.get(tag)) is None:
+        while True:
+            stored = self.cache.get(tag)
             running = self.computing.get(tag)
+            if stored is not None:
+                stored_at, body = stored
+                if running is not None or self.clock() - stored_at < self.ttl:
+                    return body
+                return await self._compute(tag, compute)  # expired: this request renews it
             if running is None:
                 return await self._compute(tag, compute)
             # Shielded: a waiter that is cancelled (its client left) leaves the computation be.
             await asyncio.shield(running)
-        return body
 
     async def _compute(self, tag: str, compute: Callable[[], Awaitable[BaseModel]]) -> bytes:
         done = asyncio.get_running_loop().create_future()
         self.computing[tag] = done
         try:
             body = (await compute()).model_dump_json(by_alias=True).encode()
-            self.cache[tag] = body
+            self.cache[tag] = (self.clock(), body)
             return body
         finally:
             del self.computing[tag]
