@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from socialseed.platforms.graph import MAX_BATCH
 from socialseed.settings import CallerSettings
 
 
@@ -43,6 +44,9 @@ class BudgetRule(BaseModel):
     every: timedelta = timedelta(days=1)
     window: Literal["fixed", "sliding", "calendar"] = "fixed"
     timezone: str = "UTC"
+    # The most one call may count (a Graph batch of n items counts n): a sliding limit's
+    # windows are never counted so small that such a call cannot fit (``analytics.sync.budgets``).
+    largest_call: int = Field(default=1, ge=1)
 
 
 def default_budgets() -> dict[str, list[BudgetRule]]:
@@ -67,6 +71,7 @@ def default_budgets() -> dict[str, list[BudgetRule]]:
                 limit=4_800,
                 every=hour,
                 window="sliding",
+                largest_call=MAX_BATCH,
             )
         ],
         "instagram": [
@@ -76,6 +81,7 @@ def default_budgets() -> dict[str, list[BudgetRule]]:
                 limit=200,
                 every=hour,
                 window="sliding",
+                largest_call=MAX_BATCH,
             )
         ],
         "linkedin": [
