@@ -22,6 +22,7 @@ and the least ``k``, get half).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -33,6 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from analytics.models import SCHEMA
 from analytics.settings import AnalyticsSettings, BudgetRule
 from socialseed.platforms.base import RateSignal
+
+log = logging.getLogger(__name__)
 
 META = ("facebook", "instagram")
 META_APP = "meta:app"
@@ -213,6 +216,14 @@ class Budgets:
                 "now": now,
                 "reset_at": charge.reset_at,
             }
+            if charge.cost > charge.limit:  # never fits: a rule set without its largest_call
+                log.warning(
+                    "a call counting %d cannot fit %s's limit of %d per window; raise the "
+                    "rule's largest_call",
+                    charge.cost,
+                    charge.bucket,
+                    charge.limit,
+                )
             await session.execute(_OPEN, params)
             if (await session.execute(_RESERVE, params)).first() is None:
                 until = await session.scalar(_REFUSED_UNTIL, {"bucket": charge.bucket, "now": now})
