@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -31,7 +31,9 @@ from sandbox.settings import SandboxSettings
 from sandbox.testing import running_sandbox
 from socialseed.devstack.procs import tail
 from socialseed.migrate import migrate_service
+from socialseed.platforms import Clock
 from socialseed.platforms.base import PlatformsConfig
+from socialseed.platforms.parsing import utcnow
 from socialseed.settings import CallerSettings
 from socialseed.stack import SERVICES
 from socialseed.testing import Infra, free_port, serve
@@ -71,6 +73,40 @@ def accounts_settings(
         "outbox_poll_interval": 0.1,
     } | overrides
     return AccountsSettings(**values)  # type: ignore[arg-type]
+
+
+@contextmanager
+def own_accounts_service(
+    infra: Infra,
+    stack: Stack,
+    sandbox: SandboxSettings,
+    *,
+    database_url: str,
+    background: bool = True,
+    clock: Clock = utcnow,
+    **overrides: object,
+) -> Iterator[tuple[str, str]]:
+    """An accounts service of a test's own, on its own database and with its own sandbox
+    (``sandbox``'s settings, its OAuth redirects allowed to the service: the platforms call the
+    service directly, no gateway between), publishing nothing. Yields (accounts, sandbox) URLs."""
+    port = free_port()
+    accounts_url = f"http://127.0.0.1:{port}"
+    with ExitStack() as servers:
+        sandbox_url = servers.enter_context(
+            running_sandbox(sandbox.model_copy(update={"redirect_hosts": [accounts_url]}))
+        )
+        settings = accounts_settings(
+            infra,
+            sandbox_url=sandbox_url,
+            gateway_url=accounts_url,
+            jwks_url=f"{stack.auth_url}/.well-known/jwks.json",
+            database_url=database_url,
+            kafka_enabled=False,
+            **overrides,
+        )
+        app = create_accounts(settings, background=background, clock=clock)
+        servers.enter_context(serve(app, port=port))
+        yield accounts_url, sandbox_url
 
 
 S = TypeVar("S", bound=CallerSettings)

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import subprocess
 import uuid
-from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,16 +21,15 @@ from accounts.background import refresh_due_tokens
 from accounts.cli import rotate_keys
 from accounts.vault import Vault
 from sandbox.settings import SandboxSettings
-from sandbox.testing import running_sandbox
 from socialseed.devstack.postgres import ensure_pg_bindir
-from socialseed.testing import TEST_DATABASE, Infra, free_port, serve
+from socialseed.testing import TEST_DATABASE, Infra
 from tests.conftest import (
     Stack,
-    accounts_settings,
     add_member,
     connect_account,
     make_user,
     own_accounts_database,
+    own_accounts_service,
     owner_with_workspace,
 )
 
@@ -746,22 +744,14 @@ async def test_slow_profile_syncs_do_not_starve_the_pool(
     answers while a slow sync is pending, and that sync then finds the account gone (409)."""
     db_url = await own_accounts_database(infra, "socialseed_pool")
     user, ws = await owner_with_workspace(api)
-    port = free_port()
-    accounts_url = f"http://127.0.0.1:{port}"
-    with ExitStack() as servers:
-        sandbox_url = servers.enter_context(
-            running_sandbox(SandboxSettings(redirect_hosts=[accounts_url]))
-        )
-        settings = accounts_settings(
-            infra,
-            sandbox_url=sandbox_url,
-            gateway_url=accounts_url,
-            jwks_url=f"{stack.auth_url}/.well-known/jwks.json",
-            database_url=db_url,
-            db_pool_size=2,  # at most 4 connections
-            kafka_enabled=False,
-        )
-        servers.enter_context(serve(create_accounts(settings, background=False), port=port))
+    with own_accounts_service(
+        infra,
+        stack,
+        SandboxSettings(),
+        database_url=db_url,
+        background=False,
+        db_pool_size=2,  # at most 4 connections
+    ) as (accounts_url, sandbox_url):
         async with (
             httpx.AsyncClient(base_url=accounts_url, timeout=60) as client,
             httpx.AsyncClient(base_url=sandbox_url) as sb,

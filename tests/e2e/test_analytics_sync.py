@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,26 +19,24 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from accounts.app import create_app as create_accounts
 from analytics.app import create_app as create_analytics
 from analytics.context import AnalyticsContext
 from analytics.settings import BudgetRule, default_budgets
 from analytics.sync.fetcher import FetchWorkers
 from analytics.tracking.subscribers import record_connected
 from sandbox.settings import SandboxSettings
-from sandbox.testing import running_sandbox
 from socialseed.contracts import AccountConnected
 from socialseed.db import Database
 from socialseed.platforms import Clock
-from socialseed.testing import Infra, free_port, serve
+from socialseed.testing import Infra
 from tests.conftest import (
     Stack,
     User,
-    accounts_settings,
     add_member,
     connect_account,
     make_user,
     own_accounts_database,
+    own_accounts_service,
     own_database,
     owner_with_workspace,
 )
@@ -445,28 +442,14 @@ async def test_the_planner_causes_0_429s_on_a_sandbox_with_real_limits(
     accounts_db = Database(accounts_db_url, pool_size=1)
     analytics_db = Database(analytics_db_url, pool_size=2)
     owner, ws = await owner_with_workspace(api)
-    port = free_port()
-    accounts_url = f"http://127.0.0.1:{port}"
     offset = [timedelta(0)]  # how far the sandbox's "now" and ours are ahead of real time
 
     def clock() -> datetime:
         return datetime.now(UTC) + offset[0]
 
-    with ExitStack() as servers:
-        sandbox_url = servers.enter_context(
-            running_sandbox(TIGHT.model_copy(update={"redirect_hosts": [accounts_url]}))
-        )
-        settings = accounts_settings(
-            infra,
-            sandbox_url=sandbox_url,
-            gateway_url=accounts_url,  # the platforms call the service directly here
-            jwks_url=f"{stack.auth_url}/.well-known/jwks.json",
-            database_url=accounts_db_url,
-            kafka_enabled=False,
-        )
-        servers.enter_context(
-            serve(create_accounts(settings, background=False, clock=clock), port=port)
-        )
+    with own_accounts_service(
+        infra, stack, TIGHT, database_url=accounts_db_url, background=False, clock=clock
+    ) as (accounts_url, sandbox_url):
         try:
             async with (
                 httpx.AsyncClient(base_url=accounts_url, timeout=20) as client,

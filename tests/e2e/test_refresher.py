@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from accounts.app import create_app as create_accounts
 from sandbox.settings import SandboxSettings
-from sandbox.testing import running_sandbox
-from socialseed.testing import Infra, free_port, serve
-from tests.conftest import Stack, accounts_settings, own_accounts_database, owner_with_workspace
+from socialseed.testing import Infra
+from tests.conftest import (
+    Stack,
+    own_accounts_database,
+    own_accounts_service,
+    owner_with_workspace,
+)
 
 
 async def test_refresher_keeps_idle_x_account_active(
@@ -27,27 +29,19 @@ async def test_refresher_keeps_idle_x_account_active(
 ) -> None:
     db_url = await own_accounts_database(infra, "socialseed_refresher")
     user, ws = await owner_with_workspace(api)
-    port = free_port()
-    accounts_url = f"http://127.0.0.1:{port}"
-    with ExitStack() as servers:
-        sandbox_url = servers.enter_context(
-            running_sandbox(SandboxSettings(redirect_hosts=[accounts_url], x_access_token_ttl=6))
-        )
-        settings = accounts_settings(
-            infra,
-            sandbox_url=sandbox_url,
-            gateway_url=accounts_url,  # the platform calls the service directly here
-            jwks_url=f"{stack.auth_url}/.well-known/jwks.json",
-            database_url=db_url,
-            refresher_interval=0.1,
-            kafka_enabled=False,
-        )
-        offset = [0.0]  # seconds the shared "now" of accounts and the sandbox is ahead
+    offset = [0.0]  # seconds the shared "now" of accounts and the sandbox is ahead
 
-        def clock() -> datetime:
-            return datetime.now(UTC) + timedelta(seconds=offset[0])
+    def clock() -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=offset[0])
 
-        servers.enter_context(serve(create_accounts(settings, clock=clock), port=port))
+    with own_accounts_service(
+        infra,
+        stack,
+        SandboxSettings(x_access_token_ttl=6),
+        database_url=db_url,
+        clock=clock,
+        refresher_interval=0.1,
+    ) as (accounts_url, sandbox_url):
         async with httpx.AsyncClient(base_url=accounts_url, timeout=20) as client:
             r = await client.post(
                 "/api/v1/accounts/connect",
