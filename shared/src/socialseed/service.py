@@ -4,6 +4,7 @@ lifespan of its ``Runtime`` (``socialseed.runtime``)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -68,10 +69,8 @@ async def _current_principal(request: Request) -> Principal:
     principal = await _token_principal(runtime, request)
     if runtime.member_changes is None or not principal.roles:
         return principal
-    assert runtime.db is not None, "membership changes need the service's database"
     # One read outside any transaction: no BEGIN and ROLLBACK round trips around it.
-    async with runtime.db.engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+    async with _autocommit(runtime) as conn:
         return await current_principal(conn, runtime.member_changes, principal)
 
 
@@ -81,10 +80,17 @@ async def _token_principal(runtime: Runtime[Any], request: Request) -> Principal
     return await verifier.principal_from(request.headers.get("authorization"))
 
 
+@contextlib.asynccontextmanager
+async def _autocommit(runtime: Runtime[Any]) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection outside any transaction (each statement its own)."""
+    async with runtime.database.engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
 async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
     """One connection for the whole of a read-only request, outside any transaction."""
-    async with runtime_of(request).database.engine.connect() as conn:
-        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+    async with _autocommit(runtime_of(request)) as conn:
+        yield conn
 
 
 ReadConnection = Annotated[AsyncConnection, Depends(_read_connection, scope="function")]
