@@ -25,7 +25,14 @@ from shared.tests.platforms.metrics_helpers import (
     views_over_time,
     younger_than,
 )
-from socialseed.platforms import ErrorKind, Platform, PlatformError, Post, PublishedPost
+from socialseed.platforms import (
+    ErrorKind,
+    Platform,
+    PlatformError,
+    Post,
+    PublishedPost,
+    build_providers,
+)
 from socialseed.platforms.base import MetricsGap
 from socialseed.platforms.x import XProvider, snowflake_time
 
@@ -93,6 +100,20 @@ async def test_old_posts_are_asked_without_private_metrics_from_the_start(
 
     assert batch.failures == () and batch.calls == 1
     assert await account_calls(sandbox, X, "alice", LOOKUP) == 1
+
+
+async def test_a_tweets_age_is_told_on_the_providers_clock(sandbox: Sandbox) -> None:
+    """The age split follows the provider's clock (a shifted sandbox clock in tests, the
+    platform's time in production), not this machine's: on a clock 60 days on, the young
+    tweets are old too and the batch costs one call."""
+    provider, _ = await sandbox.connected(XProvider)
+    entries = await posts_of(sandbox, X, "alice")
+    young, old = younger_than(entries, sandbox.now(), 30), older_than(entries, sandbox.now(), 30)
+    later = build_providers(
+        sandbox.config(), sandbox.http, clock=lambda: sandbox.now() + timedelta(days=60)
+    )[X]
+    assert provider.metrics_cost([*old, *young]) == 2
+    assert later.metrics_cost([*old, *young]) == 1
 
 
 async def test_a_batch_of_young_and_old_posts_asks_each_group_once(

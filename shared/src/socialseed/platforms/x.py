@@ -116,13 +116,16 @@ def snowflake_time(tweet_id: str) -> datetime:
     return datetime.fromtimestamp(millis / 1000, UTC)
 
 
-def by_age(ids: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The tweets young enough to be asked with private metrics, and the older ones, in the
-    order given; an id that is no number is neither (no call asks it)."""
-    oldest_private = datetime.now(UTC) - PRIVATE_METRICS_AGE
-    tweets = [i for i in ids if i.isdigit()]
-    young = [i for i in tweets if snowflake_time(i) >= oldest_private]
-    return young, [i for i in tweets if i not in young]
+def by_age(ids: Sequence[str], now: datetime) -> tuple[list[str], list[str]]:
+    """The tweets young enough at ``now`` to be asked with private metrics, and the older
+    ones, in the order given; an id that is no number is neither (no call asks it)."""
+    oldest_private = now - PRIVATE_METRICS_AGE
+    young: list[str] = []
+    old: list[str] = []
+    for tweet_id in ids:
+        if tweet_id.isdigit():
+            (young if snowflake_time(tweet_id) >= oldest_private else old).append(tweet_id)
+    return young, old
 
 
 class XProvider(OAuth2Provider):
@@ -416,7 +419,7 @@ class XProvider(OAuth2Provider):
 
     def metrics_cost(self, ids: Sequence[str]) -> int:
         """Requests: one for the young tweets, one for the old ones (``by_age``)."""
-        young, public = by_age(batch_of(ids, self.metrics_batch_size))
+        young, public = by_age(batch_of(ids, self.metrics_batch_size), self.clock())
         return int(bool(young)) + int(bool(public))
 
     async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
@@ -433,7 +436,7 @@ class XProvider(OAuth2Provider):
         wanted = [i for i in asked if i not in failures]
         if not wanted:
             return MetricsBatch((), tuple(failures.values()), calls=0)
-        young, public = by_age(wanted)
+        young, public = by_age(wanted, self.clock())
         tweets: dict[str, JSON] = {}
         errors: dict[str, JSON] = {}
         signals: list[RateSignal | None] = []
