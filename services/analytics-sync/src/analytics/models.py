@@ -331,7 +331,7 @@ class Sync(Base):
     by_platform: Mapped[dict[str, Any]] = mapped_column(
         JSONB, default=dict, server_default=text("'{}'")
     )
-    # [{"tracked_post_id": .., "platform": .., "gap": .., "message": ..}, ...] (capped)
+    # [sync_error(...), ...] (capped)
     errors: Mapped[list[Any]] = mapped_column(JSONB, default=list, server_default=text("'[]'"))
     created_at: Mapped[datetime] = _now_column()
     started_at: Mapped[datetime | None] = _ts()
@@ -356,3 +356,13 @@ class Budget(Base):
     blocked_until: Mapped[datetime | None] = _ts()
     last_signal: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     updated_at: Mapped[datetime] = _now_column()
+
+
+def sync_error(tracked_post_id: uuid.UUID, platform: str, gap: str, message: str) -> dict[str, str]:
+    """One entry of ``Sync.errors``: a post the sync could not fetch, and why."""
+    return {
+        "tracked_post_id": str(tracked_post_id),
+        "platform": platform,
+        "gap": gap,
+        "message": message,
+    }

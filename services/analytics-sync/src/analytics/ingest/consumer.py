@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.ingest.batch import FetchedBatch
 from analytics.ingest.repository import AccountRows, Failures, IngestRepository, SyncDelta
+from analytics.models import sync_error
 from analytics.settings import AnalyticsSettings
 from socialseed.bus import EventConsumer, EventMeta
 
@@ -46,13 +47,7 @@ def sync_deltas(batches: list[FetchedBatch], posts: list[int]) -> dict[uuid.UUID
         counts[0] += synced
         counts[1] += len(batch.failures)
         delta.errors += [
-            {
-                "tracked_post_id": str(f.tracked_post_id),
-                "platform": batch.platform,
-                "gap": f.gap,
-                "message": f.message,
-            }
-            for f in batch.failures
+            sync_error(f.tracked_post_id, batch.platform, f.gap, f.message) for f in batch.failures
         ]
     return syncs
 

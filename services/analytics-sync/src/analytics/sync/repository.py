@@ -25,6 +25,7 @@ from analytics.models import (
     SyncStatus,
     TrackedPost,
     TrackedPostStatus,
+    sync_error,
 )
 
 #: The lease owner of posts held back while their budget is spent (no worker holds them).
@@ -266,11 +267,7 @@ SELECT id, sync_id FROM held WHERE sync_id IS NOT NULL"""),
     ) -> None:
         """Posts of a sync the platform refused for now, or its budget holds: counted, and
         the sync finished if they were its last (no batch reaches the ingester for them)."""
-        errors = [
-            {"tracked_post_id": str(p), "platform": platform, "gap": "rate_limited",
-             "message": message}
-            for p in post_ids
-        ]  # fmt: skip
+        errors = [sync_error(p, platform, "rate_limited", message) for p in post_ids]
         await self.session.execute(
             _RATE_LIMITED,
             {
