@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 
-from tests.conftest import add_member, invite, make_user, make_workspace
+from tests.conftest import GATEWAY_METRICS_TOKEN, add_member, invite, make_user, make_workspace
 
 
 async def test_register_login_me_and_workspace_with_member(api: httpx.AsyncClient) -> None:
@@ -108,7 +108,9 @@ async def test_roles_viewer_cannot_change_and_owner_stays(api: httpx.AsyncClient
 
 
 async def test_gateway_health_metrics_openapi(api: httpx.AsyncClient) -> None:
-    health = await api.get("/healthz")
+    operator = {"Authorization": f"Bearer {GATEWAY_METRICS_TOKEN}"}
+    assert (await api.get("/healthz")).json() == {"status": "ok"}
+    health = await api.get("/healthz", headers=operator)
     assert health.status_code == 200 and health.json()["checks"]["auth"] == "ok"
     spec = (await api.get("/api/v1/openapi.json")).json()
     assert (
@@ -117,7 +119,8 @@ async def test_gateway_health_metrics_openapi(api: httpx.AsyncClient) -> None:
     )
     assert spec["paths"]["/api/v1/workspaces"]["post"]["security"] == [{"bearer": []}]
     assert "swagger" in (await api.get("/docs")).text.lower()
-    metrics = (await api.get("/metrics")).text
+    assert (await api.get("/metrics")).status_code == 401
+    metrics = (await api.get("/metrics", headers=operator)).text
     assert "socialseed_http_requests_total" in metrics
     r = await api.get("/api/v1/nothing-here")
     assert (r.status_code, r.json()["error"]) == (404, "NotFound")

@@ -61,7 +61,7 @@ async def test_cors_request_id_and_upstream_down(stack: Stack) -> None:
         assert r.headers["x-request-id"] == "trace-me-123" and r.json()["keys"]
         r = await gw.get("/.well-known/jwks.json", headers={"X-Request-ID": "bad id; drop"})
         assert r.headers["x-request-id"] != "bad id; drop"
-    dead = GatewaySettings(upstreams={"auth": f"http://127.0.0.1:{free_port()}"})
+    dead = GatewaySettings(upstreams={"auth": f"http://127.0.0.1:{free_port()}"}, dev_mode=True)
     with serve(create_gateway(dead)) as url:
         async with httpx.AsyncClient(base_url=url) as gw:
             r = await gw.post("/api/v1/auth/login", json={"email": "a@b.c", "password": "x"})

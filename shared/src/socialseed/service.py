@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hmac
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
 import httpx
@@ -122,11 +123,30 @@ ReadPrincipal = Annotated[Principal, Depends(_read_principal)]
 ReadSession = Annotated[AsyncSession, Depends(_read_session, scope="function")]
 
 
-def health_router(checks: dict[str, HealthCheck]) -> APIRouter:
+def operator_check(settings: ServiceSettings) -> Callable[[Request], bool]:
+    """Whether a request may see operational detail (metrics, health checks by name): always
+    in dev mode; otherwise only with the bearer token ``settings.metrics_token``, compared in
+    constant time. The public sees that a service is up, not what it runs on."""
+    token = settings.metrics_token.get_secret_value().encode() if settings.metrics_token else b""
+
+    def operator(request: Request) -> bool:
+        if settings.dev_mode:
+            return True
+        scheme, _, sent = request.headers.get("authorization", "").partition(" ")
+        return (
+            bool(token)
+            and scheme.lower() == "bearer"
+            and hmac.compare_digest(sent.strip().encode(), token)
+        )
+
+    return operator
+
+
+def health_router(checks: dict[str, HealthCheck], operator: Callable[[Request], bool]) -> APIRouter:
     router = APIRouter()
 
     @router.get("/healthz", include_in_schema=False)
-    async def healthz() -> JSONResponse:
+    async def healthz(request: Request) -> JSONResponse:
         results: dict[str, str] = {}
         for name, check in checks.items():
             try:
@@ -135,10 +155,10 @@ def health_router(checks: dict[str, HealthCheck]) -> APIRouter:
             except Exception as exc:  # a health probe reports, it does not raise
                 results[name] = f"failing: {type(exc).__name__}"
         ok = all(v == "ok" for v in results.values())
-        return JSONResponse(
-            {"status": "ok" if ok else "degraded", "checks": results},
-            status_code=200 if ok else 503,
-        )
+        body: dict[str, Any] = {"status": "ok" if ok else "degraded"}
+        if operator(request):
+            body["checks"] = results
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     return router
 
@@ -196,8 +216,9 @@ def create_service_app(
 
     for router in routers:
         app.include_router(router)
-    app.include_router(health_router(runtime.health_checks))
-    app.include_router(telemetry.metrics_router)
+    operator = operator_check(settings)
+    app.include_router(health_router(runtime.health_checks, operator))
+    app.include_router(telemetry.metrics_router(operator))
     if tracing:
         FastAPIInstrumentor.instrument_app(
             app,

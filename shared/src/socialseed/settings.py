@@ -80,6 +80,11 @@ class ServiceSettings(BaseSettings):
     # The largest request body accepted, declared or streamed (413 PayloadTooLarge above).
     max_body_bytes: int = 1024 * 1024
 
+    # Outside dev mode, ``/metrics`` and the per-check details of ``/healthz`` are for
+    # operators only: a scraper sends ``Authorization: Bearer <metrics_token>``. Without a
+    # token set, ``/metrics`` answers 401 to everyone and ``/healthz`` only its status.
+    metrics_token: SecretStr | None = None
+
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> ServiceSettings:
         if self.dev_mode:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable
 from contextvars import Token
 from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
@@ -34,6 +35,7 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from socialseed.errors import Unauthorized
 from socialseed.logs import REQUEST_ID
 from socialseed.settings import ServiceSettings
 from socialseed.workers import MULTIPROC_DIR, forget_dead_workers
@@ -85,12 +87,21 @@ RATE_LIMITED = Counter(
     "socialseed_rate_limited_total", "Requests refused by a rate limit", ["service", "limit"]
 )
 
-metrics_router = APIRouter()
 
+def metrics_router(operator: Callable[[Request], bool]) -> APIRouter:
+    """``/metrics`` for whoever ``operator`` lets in (see ``ServiceSettings.metrics_token``)."""
+    router = APIRouter()
 
-@metrics_router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
-    return Response(generate_latest(_exposed_registry()), media_type=CONTENT_TYPE_LATEST)
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        if not operator(request):
+            raise Unauthorized(
+                "Metrics are for operators: send the service's metrics token as a bearer token.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return Response(generate_latest(_exposed_registry()), media_type=CONTENT_TYPE_LATEST)
+
+    return router
 
 
 def _exposed_registry() -> CollectorRegistry:
