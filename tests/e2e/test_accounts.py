@@ -510,10 +510,13 @@ async def test_19_key_rotation_and_no_plaintext_in_a_dump(
     only_new = Vault([new_key])
     conn = await pg(infra)
     try:
+        # This test's accounts: others (a service's own tests) may hold made-up tokens.
         rows = await conn.fetch(
             "SELECT access_token_enc, refresh_token_enc FROM accounts.accounts"
-            " WHERE access_token_enc IS NOT NULL"
+            " WHERE access_token_enc IS NOT NULL AND workspace_id = $1",
+            uuid.UUID(ws),
         )
+        assert len(rows) >= 3
     finally:
         await conn.close()
     issued = {t["value"] for t in await sandbox_tokens(stack)}

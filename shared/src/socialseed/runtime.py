@@ -25,7 +25,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from socialseed.bus import EventConsumer
+from socialseed import telemetry
+from socialseed.bus import EventConsumer, make_broker, process_broker_metrics
 from socialseed.db import Database
 from socialseed.outbox import OutboxRelay
 from socialseed.security import JWTVerifier
@@ -152,3 +153,47 @@ class Runtime(Generic[S]):
                 except Exception:  # housekeeping must not take the service down; next hour
                     log.warning("inbox purge failed", exc_info=True)
             await asyncio.sleep(3600)
+
+
+def service_runtime(
+    settings: S,
+    *,
+    outbox: Table,
+    client_id: str,
+    http: httpx.AsyncClient | None = None,
+    member_changes: Table | None = None,
+    verifier: JWTVerifier | None = None,
+    consumes: bool = True,
+) -> Runtime[S]:
+    """The ``Runtime`` of a service with its own database that writes events: its database,
+    outbox relay and (when it ``consumes`` events) broker, all only when Kafka is enabled; a
+    JWT verifier (auth's JWKS unless ``verifier`` is given); membership tracking; tracing;
+    ``http`` instrumented and closed. The caller adds consumers, background jobs and cleanups
+    of its own. Every service with a database is built by this one function."""
+    db = Database(
+        settings.database_url, pool_size=settings.db_pool_size, name=settings.service_name
+    )
+    tracer = telemetry.tracer_provider(settings)
+    kafka = settings.kafka_enabled
+    return Runtime(
+        settings=settings,
+        http_clients=[http] if http is not None else [],
+        db=db,
+        relay=OutboxRelay(
+            db, outbox, settings.kafka_bootstrap, poll_interval=settings.outbox_poll_interval
+        )
+        if kafka
+        else None,
+        broker=make_broker(
+            settings.kafka_bootstrap,
+            client_id=client_id,
+            metrics=process_broker_metrics(),
+            tracer_provider=tracer,
+        )
+        if kafka and consumes
+        else None,
+        cleanups=[http.aclose] if http is not None else [],
+        verifier=verifier or JWTVerifier.for_service(settings),
+        member_changes=member_changes,
+        tracer_provider=tracer,
+    )

@@ -5,34 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import hmac
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
-import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from swagger_ui.utils import SWAGGER_UI_PY_ROOT
 
 from socialseed import telemetry
 from socialseed.bodylimit import install_body_limit
-from socialseed.bus import broker_metrics, make_broker
-from socialseed.db import Database
 from socialseed.errors import install_error_handlers
 from socialseed.membership import current_principal
 from socialseed.openapi import document_errors
-from socialseed.outbox import OutboxRelay
 from socialseed.platforms.redaction import install_log_redaction
 from socialseed.runtime import HealthCheck, Runtime
-from socialseed.security import JWTVerifier, Principal
+from socialseed.security import Principal
 from socialseed.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -50,7 +43,6 @@ __all__ = [
     "Runtime",
     "Session",
     "create_service_app",
-    "event_runtime",
     "runtime_of",
 ]
 
@@ -228,50 +220,3 @@ def create_service_app(
         )
     document_errors(app, authenticated=[_current_principal, _read_principal])
     return app
-
-
-@functools.cache
-def _broker_metrics() -> KafkaPrometheusMiddleware:
-    # One middleware per process: its Prometheus collectors may be registered only once.
-    return broker_metrics()
-
-
-def event_runtime(
-    settings: S,
-    *,
-    outbox: Table,
-    client_id: str,
-    http: httpx.AsyncClient,
-    member_changes: Table | None = None,
-) -> Runtime[S]:
-    """The ``Runtime`` of a service with its own database that writes and consumes events and
-    calls out with ``http``: its database, outbox relay and broker (when Kafka is enabled),
-    a JWT verifier on auth's JWKS, membership tracking, tracing. The caller adds consumers,
-    background jobs and cleanups of its own."""
-    db = Database(
-        settings.database_url, pool_size=settings.db_pool_size, name=settings.service_name
-    )
-    tracer = telemetry.tracer_provider(settings)
-    kafka = settings.kafka_enabled
-    return Runtime(
-        settings=settings,
-        http_clients=[http],
-        db=db,
-        relay=OutboxRelay(
-            db, outbox, settings.kafka_bootstrap, poll_interval=settings.outbox_poll_interval
-        )
-        if kafka
-        else None,
-        broker=make_broker(
-            settings.kafka_bootstrap,
-            client_id=client_id,
-            metrics=_broker_metrics(),
-            tracer_provider=tracer,
-        )
-        if kafka
-        else None,
-        cleanups=[http.aclose],
-        verifier=JWTVerifier.for_service(settings),
-        member_changes=member_changes,
-        tracer_provider=tracer,
-    )

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
 from accounts.accounts.endpoints import internal
 from accounts.accounts.endpoints import router as accounts_router
@@ -18,24 +16,15 @@ from accounts.models import inbox, member_changes, outbox
 from accounts.oauth.endpoints import router as oauth_router
 from accounts.settings import AccountsSettings
 from accounts.vault import Vault
-from socialseed import telemetry
-from socialseed.bus import EventConsumer, Inbox, broker_metrics, make_broker
-from socialseed.db import Database
+from socialseed.bus import EventConsumer, Inbox
 from socialseed.membership import track_member_changes
-from socialseed.outbox import Outbox, OutboxRelay
+from socialseed.outbox import Outbox
 from socialseed.platforms import Clock, build_providers
 from socialseed.platforms.parsing import utcnow
-from socialseed.security import JWTVerifier
-from socialseed.service import Runtime, create_service_app
+from socialseed.runtime import service_runtime
+from socialseed.service import create_service_app
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-
-
-@functools.cache
-def _broker_metrics() -> KafkaPrometheusMiddleware:
-    # Its metrics register in the process-wide registry, so one per process however many apps
-    # (tests build several) it serves.
-    return broker_metrics()
 
 
 def create_app(
@@ -47,42 +36,16 @@ def create_app(
     """``clock`` is the service's "now" (token due dates and expiries, sync times, OAuth
     state expiry); tests pass one they can advance instead of sleeping."""
     settings = settings or AccountsSettings()
-    db = Database(
-        settings.database_url, pool_size=settings.db_pool_size, name=settings.service_name
-    )
     http = httpx.AsyncClient(timeout=settings.platforms.timeout)
-    relay = (
-        OutboxRelay(
-            db, outbox, settings.kafka_bootstrap, poll_interval=settings.outbox_poll_interval
-        )
-        if settings.kafka_enabled
-        else None
+    runtime = service_runtime(
+        settings, outbox=outbox, client_id="accounts", http=http, member_changes=member_changes
     )
-    broker: KafkaBroker | None = None
-    consumers: list[EventConsumer] = []
-    tracer = telemetry.tracer_provider(settings)
-    if settings.kafka_enabled:
-        broker = make_broker(
-            settings.kafka_bootstrap,
-            client_id="accounts",
-            metrics=_broker_metrics(),
-            tracer_provider=tracer,
+    if runtime.broker is not None:
+        consumer = EventConsumer(
+            runtime.broker, runtime.database, Inbox(inbox), group_id="accounts"
         )
-        consumer = EventConsumer(broker, db, Inbox(inbox), group_id="accounts")
         track_member_changes(consumer, member_changes)
-        consumers.append(consumer)
-    runtime = Runtime(
-        settings=settings,
-        http_clients=[http],
-        db=db,
-        relay=relay,
-        cleanups=[http.aclose],
-        verifier=JWTVerifier.for_service(settings),
-        broker=broker,
-        consumers=consumers,
-        member_changes=member_changes,
-        tracer_provider=tracer,
-    )
+        runtime.consumers.append(consumer)
     ctx = AccountsContext(
         runtime=runtime,
         vault=Vault(settings.token_keys),

@@ -24,7 +24,8 @@ from socialseed.membership import track_member_changes
 from socialseed.outbox import Outbox
 from socialseed.platforms import Clock, build_providers
 from socialseed.platforms.parsing import utcnow
-from socialseed.service import Runtime, create_service_app, event_runtime
+from socialseed.runtime import Runtime, service_runtime
+from socialseed.service import create_service_app
 from socialseed.vault import TokenVault
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -37,7 +38,7 @@ def create_app(
     drive their own."""
     settings = settings or AnalyticsSettings()
     http = httpx.AsyncClient(timeout=settings.platforms.timeout)
-    runtime = event_runtime(
+    runtime = service_runtime(
         settings, outbox=outbox, client_id="analytics", http=http, member_changes=member_changes
     )
     ctx = AnalyticsContext(

@@ -17,36 +17,27 @@ from auth.settings import AuthSettings
 from auth.users.endpoints import router as users_router
 from auth.workspaces.endpoints import invitations_router
 from auth.workspaces.endpoints import router as workspaces_router
-from socialseed.db import Database
-from socialseed.outbox import Outbox, OutboxRelay
+from socialseed.outbox import Outbox
+from socialseed.runtime import service_runtime
 from socialseed.security import JWTVerifier
-from socialseed.service import Runtime, create_service_app
+from socialseed.service import create_service_app
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def create_app(settings: AuthSettings | None = None, *, background: bool = True) -> FastAPI:
     settings = settings or AuthSettings()
-    db = Database(
-        settings.database_url, pool_size=settings.db_pool_size, name=settings.service_name
-    )
     key = load_signing_key(settings)
     jwks = {"keys": [key.public_jwk()]}
 
     async def local_jwks() -> dict[str, Any]:
         return jwks
 
-    relay = (
-        OutboxRelay(
-            db, outbox, settings.kafka_bootstrap, poll_interval=settings.outbox_poll_interval
-        )
-        if settings.kafka_enabled
-        else None
-    )
-    runtime = Runtime(
-        settings=settings,
-        db=db,
-        relay=relay,
+    runtime = service_runtime(
+        settings,
+        outbox=outbox,
+        client_id="auth",
+        consumes=False,  # auth only writes events
         # Auth verifies its own tokens from its key in memory: no HTTP call to itself.
         verifier=JWTVerifier(
             "",
