@@ -33,7 +33,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.ingest.batch import FetchedBatch
-from analytics.ingest.consumer import ingest
+from analytics.ingest.consumer import ingest, ingest_metrics
 from analytics.models import inbox
 from analytics.settings import AnalyticsSettings
 from socialseed.bus import EventConsumer, EventMeta, Inbox, make_broker
@@ -177,26 +177,19 @@ class Ingester:
             group_id=self.group,
         )
 
-        settings = AnalyticsSettings(dev_mode=True)
-
-        @consumer.batch_handler(
-            FetchedBatch,
-            max_records=settings.ingest_max_records,
-            timeout_ms=settings.ingest_timeout_ms,
-            max_partition_fetch_bytes=settings.ingest_fetch_bytes,
-        )
-        async def on_fetched(
+        async def timed(
             events: list[tuple[FetchedBatch, EventMeta]], session: AsyncSession
         ) -> None:
             started = time.perf_counter()
             self.first = self.first or started
-            inserted = await ingest(session, [event for event, _ in events])
-            self.rows += inserted
+            self.rows += await ingest(session, [event for event, _ in events])
             self.last = time.perf_counter()
             self.handler_s += self.last - started
             self.batches.append(len(events))
             if self.rows >= self.target:
                 self.done.set()
+
+        ingest_metrics(consumer, AnalyticsSettings(dev_mode=True), timed)
 
         await consumer.broker.start()
         await asyncio.wait_for(self.done.wait(), timeout=1800)

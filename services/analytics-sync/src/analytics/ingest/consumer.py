@@ -12,7 +12,7 @@ from analytics.ingest.batch import FetchedBatch
 from analytics.ingest.repository import AccountRows, Failures, IngestRepository, SyncDelta
 from analytics.models import sync_error
 from analytics.settings import AnalyticsSettings
-from socialseed.bus import EventConsumer, EventMeta
+from socialseed.bus import BatchHandler, EventConsumer, EventMeta
 
 
 async def ingest(session: AsyncSession, batches: list[FetchedBatch]) -> int:
@@ -52,14 +52,21 @@ def sync_deltas(batches: list[FetchedBatch], posts: list[int]) -> dict[uuid.UUID
     return syncs
 
 
-def ingest_metrics(consumer: EventConsumer, settings: AnalyticsSettings) -> None:
-    @consumer.batch_handler(
+async def on_fetched(events: list[tuple[FetchedBatch, EventMeta]], session: AsyncSession) -> None:
+    """The ingester's batch handler: one partition's new events, in one transaction."""
+    await ingest(session, [event for event, _ in events])
+
+
+def ingest_metrics(
+    consumer: EventConsumer,
+    settings: AnalyticsSettings,
+    handler: BatchHandler[FetchedBatch] = on_fetched,
+) -> None:
+    """Subscribe ``handler`` (the ingester's, or a bench's wrapping it) to ``metrics.fetched``
+    with the service's batch settings."""
+    consumer.batch_handler(
         FetchedBatch,
         max_records=settings.ingest_max_records,
         timeout_ms=settings.ingest_timeout_ms,
         max_partition_fetch_bytes=settings.ingest_fetch_bytes,
-    )
-    async def on_fetched(
-        events: list[tuple[FetchedBatch, EventMeta]], session: AsyncSession
-    ) -> None:
-        await ingest(session, [event for event, _ in events])
+    )(handler)
