@@ -13,7 +13,7 @@ from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.context import Caller, PublisherContext
-from publisher.media.probe import Probed, probe
+from publisher.media.probe import Probed
 from publisher.media.schemas import MediaOut
 from publisher.models import Media, Post, Target, TargetStatus
 from publisher.posts.status import OPEN
@@ -62,7 +62,7 @@ class MediaService:
         path = ctx.media.files.path(key)
         try:
             size, digest = await _copy(file, path)
-            probed = await asyncio.to_thread(probe, path)
+            probed = await ctx.prober(path)
             self._check_size(ctx, probed, size)
             async with ctx.db.transaction() as session:
                 media = Media(
