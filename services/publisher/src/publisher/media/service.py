@@ -17,8 +17,9 @@ from publisher.media.probe import Probed
 from publisher.media.schemas import MediaOut
 from publisher.models import Media, Post, Target, TargetStatus
 from publisher.posts.status import OPEN
-from socialseed.errors import Conflict, NotFound, PayloadTooLarge
+from socialseed.errors import Conflict, Forbidden, NotFound, PayloadTooLarge
 from socialseed.platforms.base import MediaKind
+from socialseed.security import ROLE_RANK
 
 CHUNK = 1024 * 1024
 
@@ -116,7 +117,9 @@ class MediaService:
     async def delete(self, ctx: PublisherContext, caller: Caller, media_id: uuid.UUID) -> None:
         async with ctx.db.transaction() as session:
             media = await self._find(session, caller, media_id)
-            caller.principal.require(media.workspace_id, "editor")
+            role = caller.principal.require(media.workspace_id, "editor")
+            if ROLE_RANK[role] < ROLE_RANK["admin"] and media.uploaded_by != caller.principal.user_id:
+                raise Forbidden("Editors delete only their own media.")
             in_use = await session.scalar(
                 select(
                     exists().where(
