@@ -21,8 +21,7 @@ router = APIRouter(prefix="/api/v1/media", tags=["media"])
 SERVED_FILE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": (
-        "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; "
-        "sandbox"
+        "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
     ),
 }
 # Names files are served under (never the uploader's): the media id and the type's extension.

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -72,8 +71,9 @@ def probe(path: Path, limits: ProbeLimits) -> Probed:
             [sys.executable, "-I", "-m", "publisher.media.reader", str(path)],
             capture_output=True,
             timeout=limits.timeout,
+            # Nothing of the service's environment (its secrets): only the limits. The child
+            # inherits no open descriptor either (close_fds), so no database connection.
             env={
-                **os.environ,
                 "PUBLISHER_PROBE_MEMORY": str(limits.memory_bytes),
                 "PUBLISHER_PROBE_CPU": str(limits.cpu_seconds),
                 # One malloc arena: glibc reserves 64 MiB of address space for each one.

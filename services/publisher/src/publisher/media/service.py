@@ -118,7 +118,8 @@ class MediaService:
         async with ctx.db.transaction() as session:
             media = await self._find(session, caller, media_id)
             role = caller.principal.require(media.workspace_id, "editor")
-            if ROLE_RANK[role] < ROLE_RANK["admin"] and media.uploaded_by != caller.principal.user_id:
+            own = media.uploaded_by == caller.principal.user_id
+            if ROLE_RANK[role] < ROLE_RANK["admin"] and not own:
                 raise Forbidden("Editors delete only their own media.")
             in_use = await session.scalar(
                 select(
