@@ -23,6 +23,8 @@ from socialseed.errors import AppError
 from socialseed.platforms.base import MediaKind
 
 log = logging.getLogger(__name__)
+# Isolated mode: no PYTHON* variables, no user site-packages, no current folder on the path.
+CHILD = (sys.executable, "-I", "-m", "publisher.media.reader")
 
 
 class UnsupportedMediaType(AppError):
@@ -68,17 +70,13 @@ def probe(path: Path, limits: ProbeLimits) -> Probed:
     """Probe ``path`` in a bounded child process. Blocking (run it in a thread)."""
     try:
         done = subprocess.run(
-            [sys.executable, "-I", "-m", "publisher.media.reader", str(path)],
+            [*CHILD, str(limits.memory_bytes), str(limits.cpu_seconds), str(path)],
             capture_output=True,
             timeout=limits.timeout,
-            # Nothing of the service's environment (its secrets): only the limits. The child
-            # inherits no open descriptor either (close_fds), so no database connection.
-            env={
-                "PUBLISHER_PROBE_MEMORY": str(limits.memory_bytes),
-                "PUBLISHER_PROBE_CPU": str(limits.cpu_seconds),
-                # One malloc arena: glibc reserves 64 MiB of address space for each one.
-                "MALLOC_ARENA_MAX": "1",
-            },
+            # Nothing of the service's environment (its secrets), and no inherited descriptor
+            # (close_fds: no database connection). One malloc arena: glibc reserves 64 MiB of
+            # address space for each.
+            env={"MALLOC_ARENA_MAX": "1"},
             check=False,
         )
     except subprocess.TimeoutExpired:  # run() has killed and reaped it

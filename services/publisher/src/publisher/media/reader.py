@@ -17,7 +17,6 @@ second (``publisher.media.probe`` holds the parent's side: the limits, the proce
 from __future__ import annotations
 
 import json
-import os
 import resource
 import sys
 import warnings
@@ -146,13 +145,13 @@ def _quicktime_brand(path: Path) -> bool:
 
 
 def main() -> None:
-    """The child: limit itself, read the file, print one JSON answer."""
-    memory = int(os.environ["PUBLISHER_PROBE_MEMORY"])
-    cpu = int(os.environ["PUBLISHER_PROBE_CPU"])
+    """The child (``python -m publisher.media.reader MEMORY_BYTES CPU_SECONDS FILE``): limit
+    itself, read the file, print one JSON answer."""
+    memory, cpu, path = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU, then SIGKILL
     try:
-        answer: dict[str, object] = {"found": asdict(read(Path(sys.argv[1])))}
+        answer: dict[str, object] = {"found": asdict(read(path))}
     except Refused as exc:
         answer = {"refused": str(exc)}
     sys.stdout.write(json.dumps(answer))
