@@ -203,6 +203,7 @@ class Stack:
     analytics_url: str
     gateway_url: str
     sandbox_url: str
+    media_dir: Path  # where the publisher stores uploads (one folder per workspace)
     settings: AuthSettings
     accounts: AccountsSettings
     auth: AuthContext  # the auth app's context: tests move its clock
@@ -231,12 +232,13 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
         # Background jobs off: tests drive the refresher themselves, deterministically.
         accounts_url = servers.enter_context(serve(create_accounts(acc, background=False)))
         publisher_port = free_port()
+        media_dir = tmp_path_factory.mktemp("media")
         pub = publisher_settings(
             infra,
             sandbox_url=sandbox_url,
             auth_url=auth_url,
             accounts_url=accounts_url,
-            media_dir=str(tmp_path_factory.mktemp("media")),
+            media_dir=str(media_dir),
             public_media_url=f"http://127.0.0.1:{publisher_port}",
             # A breaker that opens after a few failures and recovers within a test.
             breaker_threshold=BREAKER_THRESHOLD,
@@ -268,6 +270,7 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             analytics_url=analytics_url,
             gateway_url=gateway_url,
             sandbox_url=sandbox_url,
+            media_dir=media_dir,
             settings=settings,
             accounts=acc,
             auth=auth_app.state.auth,

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,27 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+class ClientClosedRequest(AppError):
+    """The client hung up before its request was read to the end (nginx's 499): the answer
+    reaches nobody; it is there for the access metrics and log."""
+
+    status_code = 499
+    default_detail = "The client closed the connection before sending the whole request."
+
+
+async def _client_disconnect(request: Request, exc: Exception) -> JSONResponse:
+    # A client that goes away mid-upload is ordinary (a closed laptop, a lost network), not a
+    # fault of ours: one line, no traceback. Starlette's parsers have already closed the
+    # spooled files of a half-read body; nothing was recorded, since no handler ran to its end.
+    log.info(
+        "client hung up before its request (%s %s) was read to the end",
+        request.method,
+        request.url.path,
+    )
+    error = ClientClosedRequest()
+    return JSONResponse(error.body(), status_code=error.status_code)
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     # Answered outside the request layer (Starlette's outermost middleware): the request id is
     # named here, in the log line and the answer, so a client's report finds the traceback.
@@ -131,4 +153,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # A handler of its own (not the catch-all below, which Starlette calls from its outermost
+    # layer and then re-raises for the server to log a second traceback).
+    app.add_exception_handler(ClientDisconnect, _client_disconnect)
     app.add_exception_handler(Exception, _unhandled)

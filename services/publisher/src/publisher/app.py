@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from publisher.context import PublisherContext
 from publisher.media.endpoints import files as media_files
 from publisher.media.endpoints import router as media_router
+from publisher.media.probe import ProbeLimits, Prober
 from publisher.media.storage import LocalFiles, MediaStore
 from publisher.models import inbox, member_changes, outbox
 from publisher.posts.endpoints import router as posts_router
@@ -52,6 +53,14 @@ def create_app(
             settings.public_media_url,
             settings.media_url_key,
             settings.media_url_ttl,
+        ),
+        prober=Prober(
+            ProbeLimits(
+                memory_bytes=settings.probe_memory_bytes,
+                cpu_seconds=settings.probe_cpu_seconds,
+                timeout=settings.probe_timeout,
+            ),
+            settings.probe_concurrency,
         ),
         clock=clock,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from publisher.media.probe import Prober
 from publisher.media.storage import MediaStore
 from publisher.projections.directory import Directory
 from publisher.settings import PublisherSettings
@@ -25,6 +26,8 @@ class PublisherContext:
     outbox: Outbox
     directory: Directory
     media: MediaStore
+    # Decides what an upload is, in a bounded child process.
+    prober: Prober
     # The service's "now" (schedules, leases, retries); tests inject one they can move.
     clock: Clock
 

@@ -64,3 +64,13 @@ class PublisherSettings(CallerSettings):
     media_url_key: SecretStr = SecretStr("dev-only-media-url-key")
     max_image_bytes: int = Field(default=8 * 1024 * 1024)
     max_video_bytes: int = Field(default=512 * 1024 * 1024)
+    # Uploads are probed in a child process with these bounds (publisher.media.probe). The
+    # child's address space: about 130 MiB once Pillow and PyAV are loaded, about 220 MiB at
+    # the peak of probing an 8K H.264 video (the largest frame any platform takes), so 512 MiB
+    # leaves room for any real upload and stops a decoder run wild at half of what one
+    # decompression bomb took in-process (1 GiB). CPU seconds and a wall-clock timeout (a file
+    # that blocks, a loaded host) bound the time; probes at once per process bound the sum.
+    probe_memory_bytes: int = 512 * 1024 * 1024
+    probe_cpu_seconds: int = Field(default=10, ge=1)
+    probe_timeout: float = Field(default=30.0, gt=0)
+    probe_concurrency: int = Field(default=2, ge=1)

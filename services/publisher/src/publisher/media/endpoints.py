@@ -15,6 +15,25 @@ from socialseed.errors import Forbidden, NotFound, PayloadTooLarge
 from socialseed.openapi import errors
 
 router = APIRouter(prefix="/api/v1/media", tags=["media"])
+# A served file is data, never a page: its type is not sniffed (a GIF with HTML appended stays
+# a GIF), and a browser that opens it directly gets a sandboxed document that may load nothing
+# but the file itself (no script, no form, no plugin, no frame).
+SERVED_FILE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
+    ),
+}
+# Names files are served under (never the uploader's): the media id and the type's extension.
+EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "video/mp4": "mp4",
+    "video/quicktime": "mov",
+    "video/webm": "webm",
+}
 # Signed, expiring file addresses for platforms that fetch media themselves: no bearer token.
 files = APIRouter(prefix="/media-files", include_in_schema=False)
 
@@ -58,7 +77,8 @@ async def get_media(media_id: uuid.UUID, caller: CurrentCaller, ctx: Ctx) -> Med
     responses=errors(MediaNotFound, Forbidden, MediaInUse),
 )
 async def delete_media(media_id: uuid.UUID, caller: CurrentCaller, ctx: Ctx) -> Response:
-    """Delete a file no unpublished post uses (editor or above)."""
+    """Delete a file no unpublished post uses: editors their own uploads, admins and owners
+    any."""
     await media.delete(ctx, caller, media_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -72,4 +92,12 @@ async def media_file(token: str, ctx: Ctx) -> Response:
         found = await session.get(Media, media_id)
     if found is None:
         raise MediaNotFound()
-    return FileResponse(ctx.media.files.path(found.storage_key), media_type=found.mime_type)
+    extension = EXTENSIONS.get(found.mime_type)
+    return FileResponse(
+        ctx.media.files.path(found.storage_key),
+        media_type=found.mime_type,
+        headers=SERVED_FILE_HEADERS,
+        # Images and videos show in place; anything else (none is stored today) downloads.
+        filename=f"{found.id}.{extension or 'bin'}",
+        content_disposition_type="inline" if extension else "attachment",
+    )

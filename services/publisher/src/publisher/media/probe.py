@@ -1,23 +1,30 @@
-"""What an uploaded file is, decided by its content and never by its name: images opened and
-measured by Pillow, videos probed by PyAV (FFmpeg): container, codec, dimensions, duration."""
+"""What an uploaded file is, decided by its content and never by its name: images measured by
+Pillow, videos probed by PyAV (FFmpeg) — container, codec, dimensions, duration.
+
+Reading a file someone else made is the dangerous part. What may read it, and how, is in
+``publisher.media.reader``; here it runs in a child process (``python -m
+publisher.media.reader FILE``) under an address-space limit (``RLIMIT_AS``), a CPU-time limit
+(``RLIMIT_CPU``) and a wall-clock timeout, so whatever a decoder does with a hostile file
+happens outside the service's memory and event loop. A child that fails or is killed is a 415.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
-from PIL import Image, UnidentifiedImageError
-
+from publisher.media.reader import Found
 from socialseed.errors import AppError
 from socialseed.platforms.base import MediaKind
 
-IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
-# FFmpeg's demuxer names for the containers platforms take.
-VIDEO_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm"}
-VIDEO_CODECS = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg4"})
-# Decompression bombs: refuse images with more pixels than any platform takes.
-Image.MAX_IMAGE_PIXELS = 100_000_000
+log = logging.getLogger(__name__)
+# Isolated mode: no PYTHON* variables, no user site-packages, no current folder on the path.
+CHILD = (sys.executable, "-I", "-m", "publisher.media.reader")
 
 
 class UnsupportedMediaType(AppError):
@@ -37,55 +44,69 @@ class Probed:
     codec: str | None = None
 
 
-def probe(path: Path) -> Probed:
-    """Blocking (run it in a thread)."""
-    image = _image(path)
-    if image is not None:
-        return image
-    video = _video(path)
-    if video is not None:
-        return video
-    raise UnsupportedMediaType()
+@dataclass(frozen=True)
+class ProbeLimits:
+    """What the probing child may spend (``PublisherSettings.probe_*``)."""
+
+    memory_bytes: int
+    cpu_seconds: int
+    timeout: float
 
 
-def _image(path: Path) -> Probed | None:
+class Prober:
+    """Probes uploads, at most ``concurrency`` at once in this process: each child may use up
+    to ``limits.memory_bytes``, so this bounds what uploads can make the host spend."""
+
+    def __init__(self, limits: ProbeLimits, concurrency: int) -> None:
+        self.limits = limits
+        self.slots = asyncio.Semaphore(concurrency)
+
+    async def __call__(self, path: Path) -> Probed:
+        async with self.slots:
+            return await asyncio.to_thread(probe, path, self.limits)
+
+
+def probe(path: Path, limits: ProbeLimits) -> Probed:
+    """Probe ``path`` in a bounded child process. Blocking (run it in a thread)."""
     try:
-        with Image.open(path) as img:
-            img.verify()  # a truncated or corrupt file fails here
-            fmt, (width, height) = img.format or "", img.size
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        return None
-    if fmt not in IMAGE_TYPES:
-        raise UnsupportedMediaType(f"{fmt} images are not taken by the platforms.")
-    return Probed(MediaKind.IMAGE, IMAGE_TYPES[fmt], width, height)
-
-
-def _video(path: Path) -> Probed | None:
-    try:
-        with av.open(str(path), metadata_errors="ignore") as container:
-            formats = set(container.format.name.split(","))
-            streams = container.streams.video
-            if not streams:
-                return None
-            stream = streams[0]
-            codec = stream.codec_context.name
-            width, height = stream.codec_context.width, stream.codec_context.height
-            duration = container.duration / 1_000_000 if container.duration else None
-    except (av.FFmpegError, OSError, ValueError):
-        return None
-    mime = next((VIDEO_TYPES[f] for f in VIDEO_TYPES if f in formats), None)
-    if mime == "video/mp4" and _quicktime_brand(path):
-        mime = "video/quicktime"
-    if mime is None or codec not in VIDEO_CODECS or not width or not height:
-        raise UnsupportedMediaType(
-            f"This video ({'/'.join(sorted(formats))}, {codec}) is not one platforms take; "
-            "use MP4 with H.264."
+        done = subprocess.run(
+            [*CHILD, str(limits.memory_bytes), str(limits.cpu_seconds), str(path)],
+            capture_output=True,
+            timeout=limits.timeout,
+            # Nothing of the service's environment (its secrets), and no inherited descriptor
+            # (close_fds: no database connection). One malloc arena: glibc reserves 64 MiB of
+            # address space for each.
+            env={"MALLOC_ARENA_MAX": "1"},
+            check=False,
         )
-    return Probed(MediaKind.VIDEO, mime, width, height, duration, codec)
-
-
-def _quicktime_brand(path: Path) -> bool:
-    """MP4 and MOV share a demuxer; the ``ftyp`` box's major brand tells them apart."""
-    with path.open("rb") as f:
-        head = f.read(12)
-    return head[4:8] == b"ftyp" and head[8:12] == b"qt  "
+    except subprocess.TimeoutExpired:  # run() has killed and reaped it
+        log.info("media probe of %s timed out after %ss", path.name, limits.timeout)
+        raise UnsupportedMediaType(
+            f"This file could not be read within {limits.timeout:g} seconds."
+        ) from None
+    try:
+        answer = json.loads(done.stdout)
+    except ValueError:
+        answer = None
+    if done.returncode != 0 or not isinstance(answer, dict):
+        # Out of memory, out of CPU time (SIGXCPU/SIGKILL), or a decoder crashed.
+        log.info(
+            "media probe of %s failed (exit %s): %s",
+            path.name,
+            done.returncode,
+            done.stderr[-300:].decode(errors="replace").strip().splitlines()[-1:],
+        )
+        raise UnsupportedMediaType(
+            "This file could not be read within the memory and time allowed for uploads."
+        )
+    if "refused" in answer:
+        raise UnsupportedMediaType(answer["refused"] or None)
+    found = Found(**answer["found"])
+    return Probed(
+        MediaKind(found.kind),
+        found.mime_type,
+        found.width,
+        found.height,
+        found.duration_s,
+        found.codec,
+    )

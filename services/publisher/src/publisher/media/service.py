@@ -13,12 +13,13 @@ from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.context import Caller, PublisherContext
-from publisher.media.probe import Probed, probe
+from publisher.media.probe import Probed
 from publisher.media.schemas import MediaOut
 from publisher.models import Media, Post, Target, TargetStatus
 from publisher.posts.status import OPEN
-from socialseed.errors import Conflict, NotFound, PayloadTooLarge
+from socialseed.errors import Conflict, Forbidden, NotFound, PayloadTooLarge
 from socialseed.platforms.base import MediaKind
+from socialseed.security import ROLE_RANK
 
 CHUNK = 1024 * 1024
 
@@ -62,7 +63,7 @@ class MediaService:
         path = ctx.media.files.path(key)
         try:
             size, digest = await _copy(file, path)
-            probed = await asyncio.to_thread(probe, path)
+            probed = await ctx.prober(path)
             self._check_size(ctx, probed, size)
             async with ctx.db.transaction() as session:
                 media = Media(
@@ -116,7 +117,10 @@ class MediaService:
     async def delete(self, ctx: PublisherContext, caller: Caller, media_id: uuid.UUID) -> None:
         async with ctx.db.transaction() as session:
             media = await self._find(session, caller, media_id)
-            caller.principal.require(media.workspace_id, "editor")
+            role = caller.principal.require(media.workspace_id, "editor")
+            own = media.uploaded_by == caller.principal.user_id
+            if ROLE_RANK[role] < ROLE_RANK["admin"] and not own:
+                raise Forbidden("Editors delete only their own media.")
             in_use = await session.scalar(
                 select(
                     exists().where(
