@@ -40,6 +40,9 @@ from socialseed.testing import Infra, free_port, serve
 
 T = TypeVar("T")
 
+REPO = Path(__file__).resolve().parent.parent
+# The web app's build: the shared gateway serves it at / once it exists (tests/web builds it).
+WEB_DIST = REPO / "web" / "dist"
 RELAXED = "100000/minute"  # the session's shared apps; throttling tests build their own
 # The shared publisher's circuit breakers (per platform).
 BREAKER_THRESHOLD = 3
@@ -254,6 +257,7 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             limit_per_ip=RELAXED,
             limit_per_user=RELAXED,
             limit_login_per_ip=RELAXED,
+            web_dist=WEB_DIST,
         )
         servers.enter_context(serve(create_gateway(gw), port=gateway_port))
         yield Stack(
