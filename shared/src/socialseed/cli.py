@@ -204,7 +204,17 @@ def main(argv: list[str] | None = None) -> None:
     )
     spec = sub.add_parser("asyncapi", help="print the events' AsyncAPI document")
     spec.add_argument("--out", type=Path, default=None)
+    public = sub.add_parser("openapi", help="print the public API's merged OpenAPI document")
+    public.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.command == "openapi":
+        from socialseed.public_openapi import document
+
+        text = json.dumps(document(), indent=2) + "\n"
+        if args.out:
+            args.out.write_text(text)
+        else:
+            print(text, end="")
     if args.command == "asyncapi":
         text = json.dumps(asyncapi.document(), indent=2, sort_keys=True) + "\n"
         if args.out:

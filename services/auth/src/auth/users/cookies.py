@@ -11,7 +11,7 @@ API clients keep the JSON flow (refresh token in the body) unchanged.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Cookie, Header
 from starlette.responses import Response
@@ -24,22 +24,26 @@ REFRESH_COOKIE = "socialseed_refresh"
 REFRESH_COOKIE_PATH = "/api/v1/auth"
 
 WebClient = Annotated[
-    Literal["web"] | None,
+    str | None,
     Header(
         alias=WEB_CLIENT_HEADER,
+        max_length=64,
         description="`web`: the refresh token travels in the HttpOnly `socialseed_refresh` "
         "cookie instead of the JSON body (login sets it; refresh and logout read it, and "
-        "require this header with it as their CSRF defence)",
+        "require this header with it as their CSRF defence). Any other value: the JSON flow",
     ),
 ]
 RefreshCookie = Annotated[
     str | None,
     Cookie(
         alias=REFRESH_COOKIE,
-        max_length=200,
         description="The web app's refresh token (set by login with X-SocialSeed-Client: web)",
     ),
 ]
+
+
+def is_web(header: str | None) -> bool:
+    return header is not None and header.strip().lower() == "web"
 
 
 class CsrfHeaderMissing(Forbidden):

@@ -12,6 +12,7 @@ from auth.users.cookies import (
     WebClient,
     clear_refresh_cookie,
     cleared_cookie_header,
+    is_web,
     set_refresh_cookie,
 )
 from auth.users.schemas import (
@@ -47,7 +48,7 @@ def answer(
 ) -> TokenPair | AccessToken:
     """The pair in JSON for API clients; for the web client the access token in JSON and the
     refresh token in the HttpOnly cookie only."""
-    if web is None:
+    if not is_web(web):
         return issued.pair
     set_refresh_cookie(
         response,
@@ -62,7 +63,7 @@ def answer(
 def presented_token(body: RefreshIn | None, web: str | None, cookie: str | None) -> str:
     """The refresh token this request presents: the cookie for the web client (the header is
     what makes the cookie count), the body for everyone else."""
-    if web is not None:
+    if is_web(web):
         if cookie is None:
             raise RefreshTokenInvalid("No session cookie: sign in again.")
         return cookie
@@ -133,7 +134,7 @@ async def refresh(
     try:
         issued = await users.refresh(session, ctx, refresh_token=token, ip=client_ip(request))
     except RefreshTokenInvalid as exc:
-        if web is not None:
+        if is_web(web):
             exc.headers = cleared_cookie_header(ctx.settings)
         raise
     return answer(issued, web, response, ctx)
@@ -155,12 +156,12 @@ async def logout(
     """Revoke the session the refresh token belongs to (the body's, or the web client's
     cookie, which is then cleared)."""
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    if web is not None and cookie is None:
+    if is_web(web) and cookie is None:
         clear_refresh_cookie(response, ctx.settings)
         return response
     token = presented_token(body, web, cookie)
     await users.logout(session, refresh_token=token, ip=client_ip(request))
-    if web is not None:
+    if is_web(web):
         clear_refresh_cookie(response, ctx.settings)
     return response
 
