@@ -58,7 +58,6 @@ async function axeCheck(page, name) {
   // as served.
   await page.evaluate(axeSource);
   const results = await page.evaluate(() =>
-    // eslint-disable-next-line no-undef
     axe.run(document, { resultTypes: ["violations"] }),
   );
   const bad = results.violations.filter((v) => ["critical", "serious"].includes(v.impact));
