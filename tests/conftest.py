@@ -40,11 +40,12 @@ from socialseed.testing import Infra, free_port, serve
 
 T = TypeVar("T")
 
-RELAXED = "100000/minute"
+REPO = Path(__file__).resolve().parent.parent
+# The web app's build: the shared gateway serves it at / once it exists (tests/web builds it).
+WEB_DIST = REPO / "web" / "dist"
+RELAXED = "100000/minute"  # the session's shared apps; throttling tests build their own
 # The shared gateway runs outside dev mode: its /metrics and health details need this.
-GATEWAY_METRICS_TOKEN = (
-    "test-stack-metrics-token"  # the session's shared apps; throttling tests build their own
-)
+GATEWAY_METRICS_TOKEN = "test-stack-metrics-token"
 # The shared publisher's circuit breakers (per platform).
 BREAKER_THRESHOLD = 3
 BREAKER_COOLDOWN = 8.0
@@ -261,6 +262,7 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             limit_per_user=RELAXED,
             limit_login_per_ip=RELAXED,
             metrics_token=SecretStr(GATEWAY_METRICS_TOKEN),
+            web_dist=WEB_DIST,
         )
         servers.enter_context(serve(create_gateway(gw), port=gateway_port))
         yield Stack(

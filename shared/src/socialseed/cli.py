@@ -104,6 +104,9 @@ class Supervisor:
             upstreams = {s.name: f"http://127.0.0.1:{self.ports[s.name]}" for s in SERVICES}
             upstreams.pop("gateway")
             env["GATEWAY_UPSTREAMS"] = json.dumps(upstreams)
+            env["GATEWAY_WEB_DIST"] = os.environ.get(
+                "GATEWAY_WEB_DIST", str(Path("web/dist").absolute())
+            )
         return env
 
     def worker_setting(self, spec: ServiceSpec) -> str:
@@ -154,6 +157,7 @@ class Supervisor:
         for spec in (SANDBOX, *SERVICES):
             self.wait_healthy(self.start_service(spec))
         print(f"\nSocialSeed is up (logs in {self.logs}):")
+        print(f"  Web app       http://127.0.0.1:{self.ports['gateway']}/")
         print(f"  API gateway   http://127.0.0.1:{self.ports['gateway']}   (Swagger UI at /docs)")
         for r in self.running:
             print(f"  {r.spec.name:<13} {r.url}")
@@ -200,7 +204,17 @@ def main(argv: list[str] | None = None) -> None:
     )
     spec = sub.add_parser("asyncapi", help="print the events' AsyncAPI document")
     spec.add_argument("--out", type=Path, default=None)
+    public = sub.add_parser("openapi", help="print the public API's merged OpenAPI document")
+    public.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.command == "openapi":
+        from socialseed.public_openapi import document
+
+        text = json.dumps(document(), indent=2) + "\n"
+        if args.out:
+            args.out.write_text(text)
+        else:
+            print(text, end="")
     if args.command == "asyncapi":
         text = json.dumps(asyncapi.document(), indent=2, sort_keys=True) + "\n"
         if args.out:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
@@ -47,3 +49,9 @@ class AccountsSettings(ServiceSettings):
             "analytics": SecretStr("dev-only-analytics"),
         }
     )
+
+    def redirect_origins(self) -> set[str]:
+        """Origins a connect may send the browser back to: the configured ones, and the
+        gateway's own (``public_base_url``), which serves the web app."""
+        base = urlsplit(self.public_base_url)
+        return {*self.allowed_redirect_origins, f"{base.scheme}://{base.netloc}"}

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from gateway.openapi import MergedOpenAPI
 from gateway.proxy import Gateway
 from gateway.settings import GatewaySettings
+from gateway.webapp import WebApp
 from socialseed.openapi import allowed_methods, method_not_allowed
 from socialseed.service import Runtime, create_service_app
 
@@ -66,8 +67,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def merged_openapi() -> dict[str, Any]:
         return await openapi.document()
 
+    web = WebApp(settings.web_dist) if settings.web_dist is not None else None
+
     @app.api_route("/{path:path}", methods=METHODS, include_in_schema=False)
     async def forward(request: Request) -> Response:
+        if web is not None and (page := web.answer(request)) is not None:
+            return page
         return await gateway.forward(request)
 
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
 from typing import Any
@@ -59,51 +60,62 @@ class MergedOpenAPI:
         specs = await asyncio.gather(
             *(self._fetch(name, base) for name, base in self.settings.upstreams.items())
         )
-        merged: dict[str, Any] = {
-            "openapi": "3.1.0",
-            "info": {
-                "title": "SocialSeed API",
-                "version": "1",
-                "description": "The public REST API of SocialSeed, served by the gateway.",
-            },
-            "paths": {},
-            "components": {
-                "schemas": {},
-                "securitySchemes": {
-                    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-                },
-            },
-        }
-        for spec in specs:
-            if spec is None:
-                continue
-            for path, item in spec.get("paths", {}).items():
-                route = match(path)
-                if route is None:
-                    continue  # internal endpoints are not part of the public API
-                for method, operation in item.items():
-                    if method not in METHODS:
-                        continue
-                    if not route.public:
-                        operation.setdefault("security", [{"bearer": []}])
-                    for error in GATEWAY_ERRORS:
-                        add_error(operation, error.status_code, error.__name__)
-                merged["paths"][path] = item
-            self._merge_schemas(merged["components"]["schemas"], spec)
-        # The errors above refer to it, whichever services answered.
-        body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
-        merged["components"]["schemas"].update(body.pop("$defs", {}))
-        merged["components"]["schemas"]["ErrorBody"] = body
+        merged, collisions = merge(specs)
+        self.collisions |= collisions
         self._cached, self._at = merged, time.monotonic()
         return merged
 
-    def _merge_schemas(self, into: dict[str, Any], spec: dict[str, Any]) -> None:
-        """Components are shared by name: two services naming different schemas alike would
-        make one's operations describe the other's bodies. The first is kept and the clash
-        recorded in ``collisions`` (a test holds it empty) and logged."""
-        for name, schema in spec.get("components", {}).get("schemas", {}).items():
-            if name in into and into[name] != schema:
-                self.collisions.add(name)
-                log.error("OpenAPI component %r differs between services; first kept", name)
-                continue
-            into[name] = schema
+
+def merge(specs: list[dict[str, Any] | None]) -> tuple[dict[str, Any], set[str]]:
+    """The public document from the services' own (``None``: a service that is down, left
+    out), and the names of components two services define differently."""
+    collisions: set[str] = set()
+    specs = copy.deepcopy(specs)  # the services' documents are not ours to change
+    merged: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "SocialSeed API",
+            "version": "1",
+            "description": "The public REST API of SocialSeed, served by the gateway.",
+        },
+        "paths": {},
+        "components": {
+            "schemas": {},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
+    }
+    for spec in specs:
+        if spec is None:
+            continue
+        for path, item in spec.get("paths", {}).items():
+            route = match(path)
+            if route is None:
+                continue  # internal endpoints are not part of the public API
+            for method, operation in item.items():
+                if method not in METHODS:
+                    continue
+                if not route.public:
+                    operation.setdefault("security", [{"bearer": []}])
+                for error in GATEWAY_ERRORS:
+                    add_error(operation, error.status_code, error.__name__)
+            merged["paths"][path] = item
+        _merge_schemas(merged["components"]["schemas"], spec, collisions)
+    # The errors above refer to it, whichever services answered.
+    body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    merged["components"]["schemas"].update(body.pop("$defs", {}))
+    merged["components"]["schemas"]["ErrorBody"] = body
+    return merged, collisions
+
+
+def _merge_schemas(into: dict[str, Any], spec: dict[str, Any], collisions: set[str]) -> None:
+    """Components are shared by name: two services naming different schemas alike would
+    make one's operations describe the other's bodies. The first is kept and the clash
+    recorded in ``collisions`` (a test holds it empty) and logged."""
+    for name, schema in spec.get("components", {}).get("schemas", {}).items():
+        if name in into and into[name] != schema:
+            collisions.add(name)
+            log.error("OpenAPI component %r differs between services; first kept", name)
+            continue
+        into[name] = schema

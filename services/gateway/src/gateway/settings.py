@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -21,6 +23,10 @@ class GatewaySettings(ServiceSettings):
     # Pooled keep-alive connections to all services together.
     upstream_max_connections: int = Field(default=500, ge=1)
     cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
+
+    # The web app's build (web/dist): served at / with SPA fallback while it holds an
+    # index.html. None: the gateway serves the API alone.
+    web_dist: Path | None = None
 
     limit_per_ip: str = "600/minute"
     limit_per_user: str = "1200/minute"

@@ -101,7 +101,7 @@ class ConnectService:
         principal.require(workspace_id, "editor")
         if return_to is not None:
             parts = urlsplit(return_to)
-            if f"{parts.scheme}://{parts.netloc}" not in ctx.settings.allowed_redirect_origins:
+            if f"{parts.scheme}://{parts.netloc}" not in ctx.settings.redirect_origins():
                 raise RedirectNotAllowed()
         state = secrets.token_urlsafe(32)  # 256 bits
         callback = callback_uri(ctx, platform)

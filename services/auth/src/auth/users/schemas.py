@@ -39,6 +39,15 @@ class TokenPair(BaseModel):
     expires_in: int = Field(description="Seconds until the access token expires")
 
 
+class AccessToken(BaseModel):
+    """The web client's answer (``X-SocialSeed-Client: web``): the refresh token is in the
+    HttpOnly cookie, never in the body."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires")
+
+
 class MeWorkspace(BaseModel):
     id: uuid.UUID
     name: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
@@ -48,6 +49,16 @@ class InvalidEmail(BadRequest):
     default_detail = "This is not an address anyone can receive mail at."
 
 
+@dataclass(frozen=True)
+class Issued:
+    """A new token pair and when its refresh token expires (a web client's cookie lives as
+    long)."""
+
+    pair: TokenPair
+    refresh_expires_at: datetime
+    issued_at: datetime
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
@@ -87,7 +98,7 @@ class UserService:
 
     async def login(
         self, session: AsyncSession, ctx: AuthContext, *, email: str, password: str, ip: str
-    ) -> TokenPair:
+    ) -> Issued:
         email = normalise_email(email)
         await ctx.login_throttle.hit(ctx.db, ctx.clock(), ip=ip, email=email)
         users = UserRepository(session)
@@ -111,7 +122,7 @@ class UserService:
 
     async def refresh(
         self, session: AsyncSession, ctx: AuthContext, *, refresh_token: str, ip: str
-    ) -> TokenPair:
+    ) -> Issued:
         tokens = RefreshTokenRepository(session)
         now = datetime.now(UTC)
         token_hash = hash_refresh_token(refresh_token)
@@ -196,18 +207,17 @@ class UserService:
         *,
         family_id: uuid.UUID,
         family_expires: datetime | None,
-    ) -> TokenPair:
+    ) -> Issued:
         now = datetime.now(UTC)
         family_expires = family_expires or now + timedelta(seconds=ctx.settings.refresh_family_ttl)
         refresh = new_refresh_token()
+        expires_at = min(now + timedelta(seconds=ctx.settings.refresh_token_ttl), family_expires)
         await RefreshTokenRepository(session).add(
             RefreshToken(
                 family_id=family_id,
                 user_id=user.id,
                 token_hash=hash_refresh_token(refresh),
-                expires_at=min(
-                    now + timedelta(seconds=ctx.settings.refresh_token_ttl), family_expires
-                ),
+                expires_at=expires_at,
                 family_expires_at=family_expires,
             )
         )
@@ -215,9 +225,10 @@ class UserService:
         access = issue_access_token(
             ctx.key, ctx.settings, user_id=user.id, email=user.email, roles=roles, now=now
         )
-        return TokenPair(
+        pair = TokenPair(
             access_token=access, refresh_token=refresh, expires_in=ctx.settings.access_token_ttl
         )
+        return Issued(pair=pair, refresh_expires_at=expires_at, issued_at=now)
 
 
 users = UserService()

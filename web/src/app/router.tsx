@@ -1,0 +1,31 @@
+import { createBrowserRouter } from "react-router";
+import { AppShell, RequireSession } from "@/components/layout/app-shell";
+import { AccountsRoute } from "./routes/accounts";
+import { ConnectedRoute } from "./routes/connected";
+import { HomeRoute } from "./routes/home";
+import { NewWorkspaceRoute } from "./routes/new-workspace";
+import { NotFoundRoute } from "./routes/not-found";
+import { SignInRoute } from "./routes/sign-in";
+import { SignUpRoute } from "./routes/sign-up";
+
+export function createAppRouter() {
+  return createBrowserRouter([
+    { path: "/sign-in", element: <SignInRoute /> },
+    { path: "/sign-up", element: <SignUpRoute /> },
+    {
+      element: <RequireSession />,
+      children: [
+        {
+          element: <AppShell />,
+          children: [
+            { index: true, element: <HomeRoute /> },
+            { path: "workspaces/new", element: <NewWorkspaceRoute /> },
+            { path: "w/:workspaceId/accounts", element: <AccountsRoute /> },
+            { path: "accounts/connected", element: <ConnectedRoute /> },
+            { path: "*", element: <NotFoundRoute /> },
+          ],
+        },
+      ],
+    },
+  ]);
+}

@@ -1,0 +1,93 @@
+import { useState } from "react";
+import { Navigate, NavLink, Outlet, useLocation, useNavigate, useParams } from "react-router";
+import { Button } from "@/components/ui/button";
+import { Loading } from "@/components/ui/states";
+import { useSignOut } from "@/features/auth";
+import { WorkspaceSwitcher } from "@/features/workspaces";
+import { useSession } from "@/lib/auth/use-session";
+import { applyTheme, type Theme } from "@/lib/theme";
+import { cn } from "@/lib/utils";
+
+/** Pages behind sign-in: wait for the silent refresh, then show them or the sign-in page. */
+export function RequireSession() {
+  const session = useSession();
+  const location = useLocation();
+  if (session.status === "unknown")
+    return (
+      <main className="p-6">
+        <Loading label="Restoring your session…" />
+      </main>
+    );
+  if (session.status === "signed-out")
+    return <Navigate to="/sign-in" replace state={{ from: location.pathname + location.search }} />;
+  return <Outlet />;
+}
+
+function ThemeToggle() {
+  const [theme, setTheme] = useState<Theme>(() =>
+    document.documentElement.classList.contains("dark") ? "dark" : "light",
+  );
+  const next: Theme = theme === "dark" ? "light" : "dark";
+  return (
+    <Button
+      variant="ghost"
+      size="sm"
+      aria-label={`Switch to ${next} theme`}
+      onClick={() => {
+        applyTheme(next, true);
+        setTheme(next);
+      }}
+    >
+      {theme === "dark" ? "Light" : "Dark"}
+    </Button>
+  );
+}
+
+export function AppShell() {
+  const { workspaceId } = useParams();
+  const navigate = useNavigate();
+  const signOut = useSignOut();
+  const link = ({ isActive }: { isActive: boolean }) =>
+    cn("rounded-md px-3 py-2 text-sm", isActive ? "bg-muted font-medium" : "hover:bg-muted");
+  return (
+    <div className="min-h-dvh">
+      <a
+        href="#main"
+        className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-background focus:p-2"
+      >
+        Skip to content
+      </a>
+      <header className="border-b border-border">
+        <div className="mx-auto flex max-w-5xl flex-wrap items-center gap-2 px-4 py-3">
+          <span className="mr-2 font-semibold text-primary">SocialSeed</span>
+          <WorkspaceSwitcher current={workspaceId} />
+          {workspaceId && (
+            <nav aria-label="Workspace pages" className="flex gap-1">
+              <NavLink to={`/w/${workspaceId}/accounts`} className={link}>
+                Accounts
+              </NavLink>
+            </nav>
+          )}
+          <div className="ml-auto flex items-center gap-1">
+            <ThemeToggle />
+            <Button
+              variant="outline"
+              size="sm"
+              disabled={signOut.isPending}
+              onClick={() =>
+                signOut.mutate(undefined, {
+                  onSettled: () => navigate("/sign-in", { replace: true }),
+                })
+              }
+            >
+              Sign out
+            </Button>
+          </div>
+        </div>
+      </header>
+      <main id="main" className="mx-auto max-w-5xl px-4 py-6">
+        <Outlet />
+      </main>
+    </div>
+  );
+}
