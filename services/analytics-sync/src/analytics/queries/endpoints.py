@@ -103,9 +103,13 @@ async def _etag(
     request: Request,
     workspaces: Sequence[uuid.UUID],
     period: Period | None,
+    **params: object,
 ) -> str:
+    """The answer's ETag, from the route and ``params``: the parsed values the answer is
+    computed from (never the raw query string; see ``caching``)."""
     versions = await repo.data_versions(workspaces)
-    return caching.etag(request, {w: versions.get(w, 0) for w in workspaces}, period)
+    route: str = request.scope["route"].path
+    return caching.etag(route, params, {w: versions.get(w, 0) for w in workspaces}, period)
 
 
 def _ids(value: str) -> list[uuid.UUID]:
@@ -138,7 +142,7 @@ async def account_metrics(
     repo = _repo(session, ctx)
     account = await service.require_account(repo, principal, account_id)
     period = _period(ctx, start, to)
-    tag = await _etag(repo, request, [account.workspace_id], period)
+    tag = await _etag(repo, request, [account.workspace_id], period, account_id=account.id)
     return await _answers(request).respond(
         request,
         tag,
@@ -171,7 +175,15 @@ async def account_timeseries(
     repo = _repo(session, ctx)
     account = await service.require_account(repo, principal, account_id)
     period = _period(ctx, start, to)
-    tag = await _etag(repo, request, [account.workspace_id], period)
+    tag = await _etag(
+        repo,
+        request,
+        [account.workspace_id],
+        period,
+        account_id=account.id,
+        metric=str(metric),
+        interval=str(interval),
+    )
     return await _answers(request).respond(
         request,
         tag,
@@ -207,8 +219,17 @@ async def account_posts(
     `published_at`; posts without the metric last), a page at a time (`next_cursor`)."""
     repo = _repo(session, ctx)
     account = await service.require_account(repo, principal, account_id)
-    tag = await _etag(repo, request, [account.workspace_id], None)
     limit = min(limit, ctx.settings.list_limit_max)
+    tag = await _etag(
+        repo,
+        request,
+        [account.workspace_id],
+        None,
+        account_id=account.id,
+        sort=str(sort),
+        limit=limit,
+        cursor=cursor,
+    )
     return await _answers(request).respond(
         request,
         tag,
@@ -229,7 +250,8 @@ async def post_detail(
     the derived numbers."""
     repo = _repo(session, ctx)
     targets = await service.post_targets(repo, principal, post_id)
-    tag = await _etag(repo, request, sorted({t.workspace_id for t in targets}), None)
+    workspaces = sorted({t.workspace_id for t in targets})
+    tag = await _etag(repo, request, workspaces, None, post_id=post_id)
     return await _answers(request).respond(
         request,
         tag,
@@ -266,7 +288,15 @@ async def best_times(
         if account.workspace_id != workspace_id:
             raise AccountNotFound()
     period = _period(ctx, start, to, ctx.settings.best_times_days)
-    tag = await _etag(repo, request, [workspace_id], period)
+    tag = await _etag(
+        repo,
+        request,
+        [workspace_id],
+        period,
+        workspace_id=workspace_id,
+        account_id=account_id,
+        platform=str(platform) if platform else None,
+    )
     where = PostFilter(
         workspace_id,
         period,
@@ -302,7 +332,7 @@ async def dashboard(
     service.require_workspace(principal, workspace_id)
     repo = _repo(session, ctx)
     period = _period(ctx, start, to)
-    tag = await _etag(repo, request, [workspace_id], period)
+    tag = await _etag(repo, request, [workspace_id], period, workspace_id=workspace_id)
     return await _answers(request).respond(
         request,
         tag,
@@ -346,8 +376,15 @@ async def compare(
     repo = _repo(session, ctx)
     accounts = await service.require_accounts(repo, principal, _ids(account_ids))
     period = _period(ctx, start, to)
-    tag = await _etag(repo, request, sorted({a.workspace_id for a in accounts}), period)
     names = metrics.split(",") if metrics else list(COMPARE_METRICS)
+    tag = await _etag(
+        repo,
+        request,
+        sorted({a.workspace_id for a in accounts}),
+        period,
+        account_ids=[a.id for a in accounts],
+        metrics=names,
+    )
     return await _answers(request).respond(
         request,
         tag,
@@ -408,7 +445,15 @@ async def export(
         if any(a.workspace_id != workspace_id for a in accounts):
             raise AccountNotFound()
     period = _period(ctx, start, to)
-    tag = await _etag(repo, request, [workspace_id], period)
+    tag = await _etag(
+        repo,
+        request,
+        [workspace_id],
+        period,
+        workspace_id=workspace_id,
+        format=format,
+        account_ids=ids,
+    )
     if caching.not_modified(request, tag):
         return caching.not_modified_response(tag, ctx.settings.cache_max_age)
     sql, params = export_query(workspace_id, period, ids, repo.cutoff)
