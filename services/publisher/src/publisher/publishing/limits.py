@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, func, select, text
+from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,16 +74,6 @@ def fair(taken: int, limit: int, others_waiting: int) -> bool:
     its window may make one more while ``others_waiting`` other workspaces wait to: while it
     is under its share, the limit divided among the workspaces waiting (alone: all of it)."""
     return taken < limit / (others_waiting + 1)
-
-
-# Other workspaces with a target of the platform to publish now: due, or held briefly (a
-# target past its share waits ``recheck``; one waiting for its account's cap or block, hours).
-_WAITING = text("""
-SELECT count(DISTINCT workspace_id) FROM publisher.targets
-WHERE platform = :platform AND workspace_id <> :workspace
-  AND ((status = 'scheduled' AND due_at <= :now)
-       OR (status = 'waiting' AND due_at <= CAST(:now AS timestamptz) + CAST(:recheck AS interval)))
-""")
 
 
 class Limits:
@@ -214,14 +204,20 @@ class Limits:
             },
         ).returning(PlatformWindowShare.calls)
         taken = int(await session.scalar(ours) or 1) - 1
+        # Other workspaces with a target of the platform to publish now: due, or held briefly
+        # (past their share, for ``recheck``; not those waiting hours for an account's cap).
         waiting = await session.scalar(
-            _WAITING,
-            {
-                "platform": platform.value,
-                "workspace": target.workspace_id,
-                "now": now,
-                "recheck": self.recheck,
-            },
+            select(func.count(distinct(Target.workspace_id))).where(
+                Target.platform == platform.value,
+                Target.workspace_id != target.workspace_id,
+                or_(
+                    and_(Target.status == TargetStatus.SCHEDULED, Target.due_at <= now),
+                    and_(
+                        Target.status == TargetStatus.WAITING,
+                        Target.due_at <= now + self.recheck,
+                    ),
+                ),
+            )
         )
         if fair(taken, limit.calls, int(waiting or 0)):
             await savepoint.commit()
