@@ -9,6 +9,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -376,7 +377,7 @@ async def connect_account(
         headers=user.headers,
     )
     assert r.status_code == 201, r.text
-    consent = await api.get(f"{r.json()['authorize_url']}&sandbox_approve={username}")
+    consent = await api.get(f"{r.json()['authorize_url']}&sandbox_approve={quote(username)}")
     assert consent.status_code in (302, 303), consent.text
     callback = await api.get(consent.headers["location"])
     assert callback.status_code == 200, callback.text

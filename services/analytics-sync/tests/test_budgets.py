@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from analytics.settings import BudgetRule
-from analytics.sync.budgets import counted_limit, slices, window_end
+from analytics.sync.budgets import counted_limit, fair, slices, window_end
 
 
 def greedy_calls(
@@ -55,3 +55,12 @@ def test_a_sliding_limits_windows_fit_its_largest_call() -> None:
     assert slices(rule(120, 50)) == 1  # half the limit per period: a batch still fits
     for limit, largest in ((4_800, 50), (200, 50), (120, 50), (600, 1)):
         assert counted_limit(rule(limit, largest)) >= largest
+
+
+def test_a_workspace_calls_while_under_its_share_of_the_waiting() -> None:
+    """The limit divided among the workspaces waiting; alone, the whole budget."""
+    assert fair(99, 100, 0) and not fair(100, 100, 0)  # alone: everything
+    assert fair(49, 100, 1) and not fair(50, 100, 1)  # one other waits: half
+    assert fair(33, 100, 2) and not fair(34, 100, 2)  # two: a third each
+    # A share smaller than a call still lets each workspace make its first call.
+    assert fair(0, 120, 500) and not fair(1, 120, 500)

@@ -358,6 +358,20 @@ class Budget(Base):
     updated_at: Mapped[datetime] = _now_column()
 
 
+class BudgetShare(Base):
+    """What one workspace took of an app-wide budget (``scope = app``) in the window that
+    opened at ``window_start`` (the budget's own): a workspace may pass its fair share only
+    while no other workspace waits (``analytics.sync.budgets``)."""
+
+    __tablename__ = "budget_shares"
+
+    bucket: Mapped[str] = mapped_column(String(200), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    window_start: Mapped[datetime] = _ts(nullable=False)
+    used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    updated_at: Mapped[datetime] = _now_column()
+
+
 def sync_error(tracked_post_id: uuid.UUID, platform: str, gap: str, message: str) -> dict[str, str]:
     """One entry of ``Sync.errors``: a post the sync could not fetch, and why."""
     return {

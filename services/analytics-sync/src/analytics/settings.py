@@ -150,8 +150,14 @@ class AnalyticsSettings(CallerSettings):
     budgets: dict[str, list[BudgetRule]] = Field(default_factory=default_budgets)
     meta_usage_threshold: float = Field(default=80.0, gt=0, le=100)
     meta_usage_cooloff: timedelta = timedelta(minutes=10)
-    # A refresh asks for at most this many posts.
+    # A workspace refused its fair share of an app-wide budget (other workspaces wait) asks
+    # again after this long (or when the budget's window ends, if sooner).
+    fair_share_recheck: timedelta = Field(default=timedelta(minutes=1), gt=timedelta(0))
+    # A refresh asks for at most this many posts; a refresh of what a refresh of the last
+    # `refresh_cooldown` already covered is 429 RefreshTooSoon (or, while that one is still
+    # running, answered with its sync).
     refresh_limit_max: int = Field(default=10_000, ge=1)
+    refresh_cooldown: timedelta = Field(default=timedelta(minutes=5), ge=timedelta(0))
     # The read API (analytics.queries): answers may be cached by the client this long (their
     # ETag changes with new data at once); periods default to the last `default_period_days`
     # (best times: `best_times_days`), a best-times slot needs `best_times_min_posts` posts for

@@ -241,3 +241,15 @@ class PlatformWindow(Base):
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     calls: Mapped[int] = mapped_column(Integer)
+
+
+class PlatformWindowShare(Base):
+    """One workspace's part of the app's calls to a platform in the window that started at
+    ``window_start`` (an older window's count starts again at the next call)."""
+
+    __tablename__ = "platform_window_shares"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    calls: Mapped[int] = mapped_column(Integer)

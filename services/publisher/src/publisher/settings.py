@@ -53,6 +53,9 @@ class PublisherSettings(CallerSettings):
         "linkedin": AppLimit(calls=100_000, window=timedelta(days=1)),
         "x": AppLimit(calls=10_000, window=timedelta(days=1)),
     }
+    # A workspace past its fair share of an app-wide limit while other workspaces wait looks
+    # again after this long (or at the window's end, if sooner).
+    app_share_recheck: timedelta = Field(default=timedelta(minutes=1), gt=timedelta(0))
     # The circuit breaker per platform (in each worker process): this many transient failures
     # in a row stop calls to the platform for ``breaker_cooldown`` seconds, then one step probes.
     breaker_threshold: int = 5

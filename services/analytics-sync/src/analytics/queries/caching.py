@@ -1,13 +1,21 @@
-"""ETags for the read API. An answer is a function of the request (path, query, the period it
-resolved to) and of the data of the workspaces it reads; the data part is each workspace's
-``data_versions.version``, which the ingester bumps in every batch that names the workspace.
-So an ETag changes as soon as new metrics land, not when a TTL runs out, and checking one
-costs a primary-key read before any other work (a 304 skips the query itself)."""
+"""ETags for the read API. An answer is a function of the request (the route, its parsed and
+validated parameters, the period it resolved to) and of the data of the workspaces it reads;
+the data part is each workspace's ``data_versions.version``, which the ingester bumps in
+every batch that names the workspace. So an ETag changes as soon as new metrics land, not
+when a TTL runs out, and checking one costs a primary-key read before any other work (a 304
+skips the query itself).
+
+The key is built from what the endpoint parsed, never from the raw query string: a repeated
+parameter (``interval=week&interval=day``) is read once by FastAPI (the last one), and the key
+says the value the answer was computed from, whatever the order; parameters the route does not
+know, and spellings of the same value (``from`` given or defaulted, a UUID in capitals), make
+no key, and so no stored answer, of their own."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -28,11 +36,18 @@ NOT_MODIFIED_DOC: dict[int | str, dict[str, Any]] = {
 }
 
 
-def etag(request: Request, versions: Mapping[uuid.UUID, int], period: Period | None) -> str:
+def etag(
+    route: str,
+    params: Mapping[str, object],
+    versions: Mapping[uuid.UUID, int],
+    period: Period | None,
+) -> str:
+    """``route``: the route's path template; ``params``: the parsed parameters the answer
+    depends on (path ids included; the period apart)."""
     parts = [
         SHAPE_VERSION,
-        request.url.path,
-        "&".join(sorted(request.url.query.split("&"))),
+        route,
+        json.dumps(params, sort_keys=True, default=str),
         f"{period.start.isoformat()}/{period.end.isoformat()}" if period else "",
         ",".join(f"{k}:{v}" for k, v in sorted(versions.items(), key=lambda kv: str(kv[0]))),
     ]

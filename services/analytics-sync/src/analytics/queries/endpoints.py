@@ -6,9 +6,7 @@ outside any transaction (``ReadPrincipal``, ``ReadSession``)."""
 
 from __future__ import annotations
 
-import csv
 import enum
-import io
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
@@ -50,6 +48,7 @@ from socialseed.openapi import errors
 from socialseed.platforms import Platform
 from socialseed.platforms.base import ACCOUNT_METRICS
 from socialseed.service import ReadPrincipal, ReadSession
+from socialseed.spreadsheets import csv_rows
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
@@ -104,9 +103,13 @@ async def _etag(
     request: Request,
     workspaces: Sequence[uuid.UUID],
     period: Period | None,
+    **params: object,
 ) -> str:
+    """The answer's ETag, from the route and ``params``: the parsed values the answer is
+    computed from (never the raw query string; see ``caching``)."""
     versions = await repo.data_versions(workspaces)
-    return caching.etag(request, {w: versions.get(w, 0) for w in workspaces}, period)
+    route: str = request.scope["route"].path
+    return caching.etag(route, params, {w: versions.get(w, 0) for w in workspaces}, period)
 
 
 def _ids(value: str) -> list[uuid.UUID]:
@@ -139,7 +142,7 @@ async def account_metrics(
     repo = _repo(session, ctx)
     account = await service.require_account(repo, principal, account_id)
     period = _period(ctx, start, to)
-    tag = await _etag(repo, request, [account.workspace_id], period)
+    tag = await _etag(repo, request, [account.workspace_id], period, account_id=account.id)
     return await _answers(request).respond(
         request,
         tag,
@@ -172,7 +175,15 @@ async def account_timeseries(
     repo = _repo(session, ctx)
     account = await service.require_account(repo, principal, account_id)
     period = _period(ctx, start, to)
-    tag = await _etag(repo, request, [account.workspace_id], period)
+    tag = await _etag(
+        repo,
+        request,
+        [account.workspace_id],
+        period,
+        account_id=account.id,
+        metric=str(metric),
+        interval=str(interval),
+    )
     return await _answers(request).respond(
         request,
         tag,
@@ -208,8 +219,17 @@ async def account_posts(
     `published_at`; posts without the metric last), a page at a time (`next_cursor`)."""
     repo = _repo(session, ctx)
     account = await service.require_account(repo, principal, account_id)
-    tag = await _etag(repo, request, [account.workspace_id], None)
     limit = min(limit, ctx.settings.list_limit_max)
+    tag = await _etag(
+        repo,
+        request,
+        [account.workspace_id],
+        None,
+        account_id=account.id,
+        sort=str(sort),
+        limit=limit,
+        cursor=cursor,
+    )
     return await _answers(request).respond(
         request,
         tag,
@@ -230,7 +250,8 @@ async def post_detail(
     the derived numbers."""
     repo = _repo(session, ctx)
     targets = await service.post_targets(repo, principal, post_id)
-    tag = await _etag(repo, request, sorted({t.workspace_id for t in targets}), None)
+    workspaces = sorted({t.workspace_id for t in targets})
+    tag = await _etag(repo, request, workspaces, None, post_id=post_id)
     return await _answers(request).respond(
         request,
         tag,
@@ -267,7 +288,15 @@ async def best_times(
         if account.workspace_id != workspace_id:
             raise AccountNotFound()
     period = _period(ctx, start, to, ctx.settings.best_times_days)
-    tag = await _etag(repo, request, [workspace_id], period)
+    tag = await _etag(
+        repo,
+        request,
+        [workspace_id],
+        period,
+        workspace_id=workspace_id,
+        account_id=account_id,
+        platform=str(platform) if platform else None,
+    )
     where = PostFilter(
         workspace_id,
         period,
@@ -303,7 +332,7 @@ async def dashboard(
     service.require_workspace(principal, workspace_id)
     repo = _repo(session, ctx)
     period = _period(ctx, start, to)
-    tag = await _etag(repo, request, [workspace_id], period)
+    tag = await _etag(repo, request, [workspace_id], period, workspace_id=workspace_id)
     return await _answers(request).respond(
         request,
         tag,
@@ -347,8 +376,15 @@ async def compare(
     repo = _repo(session, ctx)
     accounts = await service.require_accounts(repo, principal, _ids(account_ids))
     period = _period(ctx, start, to)
-    tag = await _etag(repo, request, sorted({a.workspace_id for a in accounts}), period)
     names = metrics.split(",") if metrics else list(COMPARE_METRICS)
+    tag = await _etag(
+        repo,
+        request,
+        sorted({a.workspace_id for a in accounts}),
+        period,
+        account_ids=[a.id for a in accounts],
+        metrics=names,
+    )
     return await _answers(request).respond(
         request,
         tag,
@@ -397,7 +433,10 @@ async def export(
     post and UTC day before), one row each: `fetched_at`, the account and post, the standard
     metrics and `engagement_rate`. Streamed a chunk at a time from a server-side cursor, so
     memory stays flat whatever the size; `json` is NDJSON (`application/x-ndjson`, one
-    object per line). Rows come in no particular order."""
+    object per line). Rows come in no particular order. In CSV, a text cell (a username, a
+    post id) that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written with
+    a leading `'`, so that no spreadsheet runs it as a formula; numbers are written as
+    numbers. NDJSON has the values as they are."""
     service.require_workspace(principal, workspace_id)
     repo = _repo(session, ctx)
     ids = _ids(account_ids) if account_ids else None
@@ -406,7 +445,15 @@ async def export(
         if any(a.workspace_id != workspace_id for a in accounts):
             raise AccountNotFound()
     period = _period(ctx, start, to)
-    tag = await _etag(repo, request, [workspace_id], period)
+    tag = await _etag(
+        repo,
+        request,
+        [workspace_id],
+        period,
+        workspace_id=workspace_id,
+        format=format,
+        account_ids=ids,
+    )
     if caching.not_modified(request, tag):
         return caching.not_modified_response(tag, ctx.settings.cache_max_age)
     sql, params = export_query(workspace_id, period, ids, repo.cutoff)
@@ -434,9 +481,9 @@ async def _export_chunks(
         async for rows in stream_export(conn, sql, params, ctx.settings.export_chunk):
             records = [_record(row._mapping) for row in rows]
             if format == "csv":
-                buffer = io.StringIO()
-                csv.writer(buffer).writerows([[r[c] for c in COLUMNS] for r in records])
-                yield buffer.getvalue().encode()
+                # Usernames and post ids come from the platforms: one that starts like a
+                # formula is written as text (socialseed.spreadsheets).
+                yield csv_rows([r[c] for c in COLUMNS] for r in records).encode()
             else:
                 yield b"".join(to_json(r) + b"\n" for r in records)
 

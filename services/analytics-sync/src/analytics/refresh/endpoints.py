@@ -13,7 +13,7 @@ from analytics.refresh.schemas import (
     SyncRequestIn,
     SyncStatusOut,
 )
-from analytics.refresh.service import AccountNotFound, SyncNotFound
+from analytics.refresh.service import AccountNotFound, RefreshTooSoon, SyncNotFound
 from socialseed.errors import Forbidden, NotFound
 from socialseed.openapi import errors
 from socialseed.service import CurrentPrincipal, Session
@@ -25,14 +25,18 @@ router = APIRouter(prefix="/api/v1/analytics", tags=["analytics sync"])
     "/refresh",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=SyncAccepted,
-    responses=errors(NotFound, Forbidden),
+    responses=errors(NotFound, Forbidden, RefreshTooSoon),
 )
 async def refresh(
     body: SyncRequestIn, principal: CurrentPrincipal, session: Session, ctx: Ctx
 ) -> SyncAccepted:
     """Fetch the workspace's posts (optionally of some platforms, at most `limit`, the most
     recently published first) and its accounts' counters as soon as their budgets allow
-    (editor or above). Follow it with `GET /sync/{sync_id}`."""
+    (editor or above). Follow it with `GET /sync/{sync_id}`.
+
+    A refresh of what a refresh of the last few minutes already asked for makes no new sync:
+    while that one runs, it is the answer (`already_running`); after, 429 `RefreshTooSoon`
+    with `Retry-After`."""
     platforms = [p.value for p in body.platforms] if body.platforms else None
     return await service.refresh_workspace(
         session, ctx, principal, body.workspace_id, platforms, body.limit
@@ -43,7 +47,7 @@ async def refresh(
     "/refresh/{account_id}",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=SyncAccepted,
-    responses=errors(AccountNotFound, Forbidden),
+    responses=errors(AccountNotFound, Forbidden, RefreshTooSoon),
 )
 async def refresh_account(
     account_id: uuid.UUID,
@@ -71,5 +75,6 @@ async def sync_status(
     workspace_id: uuid.UUID, principal: CurrentPrincipal, session: Session, ctx: Ctx
 ) -> SyncStatusOut:
     """Per account: when its metrics were last fetched and its next planned fetch; per
-    platform: the rate budgets its fetches count against."""
+    platform: the rate budgets of the workspace's own accounts (app-wide budgets, shared with
+    every other workspace, are not shown)."""
     return await service.sync_status(session, ctx, principal, workspace_id)

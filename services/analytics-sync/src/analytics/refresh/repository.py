@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.models import (
@@ -98,6 +98,40 @@ class RefreshRepository:
         if not totals:  # nothing to fetch: done at once
             sync.status, sync.started_at, sync.finished_at = SyncStatus.COMPLETED, now, now
         await self.session.flush()
+        return sync
+
+    async def lock_refreshes(self, workspace_id: uuid.UUID) -> None:
+        """One refresh of a workspace at a time (until this transaction ends): the next one
+        sees the sync this one makes."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"analytics-refresh:{workspace_id}"},
+        )
+
+    async def covering_sync(
+        self,
+        workspace_id: uuid.UUID,
+        *,
+        since: datetime,
+        platforms: Sequence[str],
+        account_id: uuid.UUID | None = None,
+    ) -> Sync | None:
+        """A sync of the workspace made after ``since`` that asked for everything a refresh
+        of ``platforms`` (or of the account ``account_id``) would: the whole workspace for
+        those platforms, or that account. One still running first, else the newest."""
+        covers = and_(
+            Sync.account_id.is_(None),
+            or_(Sync.platforms.is_(None), Sync.platforms.contains(list(platforms))),
+        )
+        if account_id is not None:
+            covers = or_(covers, Sync.account_id == account_id)
+        running = Sync.status.in_([SyncStatus.QUEUED, SyncStatus.RUNNING])
+        sync: Sync | None = await self.session.scalar(
+            select(Sync)
+            .where(Sync.workspace_id == workspace_id, Sync.created_at > since, covers)
+            .order_by(running.desc(), Sync.created_at.desc())
+            .limit(1)
+        )
         return sync
 
     async def sync(self, sync_id: uuid.UUID) -> Sync | None:

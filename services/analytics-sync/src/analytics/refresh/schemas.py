@@ -31,6 +31,11 @@ class AccountSyncRequestIn(BaseModel):
 class SyncAccepted(BaseModel):
     sync_id: uuid.UUID
     total_posts: int
+    already_running: bool = Field(
+        default=False,
+        description="A sync of the last few minutes that covers this refresh is still "
+        "running: this is that sync (no new one was made)",
+    )
 
 
 class SyncOut(BaseModel):
@@ -77,5 +82,6 @@ class SyncStatusOut(BaseModel):
     workspace_id: uuid.UUID
     accounts: list[AccountSyncStatus]
     budgets: dict[str, list[BudgetOut]] = Field(
-        description="Per platform, the budgets its accounts' fetches count against"
+        description="Per platform, the budgets of the workspace's own accounts (e.g. an X "
+        "user's window); budgets shared by every workspace (app-wide) are not shown"
     )

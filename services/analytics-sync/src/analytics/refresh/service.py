@@ -3,11 +3,15 @@ how its progress and a workspace's sync state read."""
 
 from __future__ import annotations
 
+import math
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.context import AnalyticsContext
+from analytics.models import SyncStatus
 from analytics.refresh.repository import RefreshRepository
 from analytics.refresh.schemas import (
     AccountSyncStatus,
@@ -17,7 +21,8 @@ from analytics.refresh.schemas import (
     SyncStatusOut,
 )
 from analytics.sync.budgets import Budgets
-from socialseed.errors import NotFound
+from socialseed.errors import AppError, NotFound
+from socialseed.platforms import Platform
 from socialseed.security import Principal
 
 
@@ -29,6 +34,13 @@ class AccountNotFound(NotFound):
     pass
 
 
+class RefreshTooSoon(AppError):
+    """What this refresh asks for was refreshed within the cooldown (``Retry-After``)."""
+
+    status_code = 429
+    default_detail = "This was refreshed a few minutes ago; retry later."
+
+
 async def refresh_workspace(
     session: AsyncSession,
     ctx: AnalyticsContext,
@@ -38,10 +50,15 @@ async def refresh_workspace(
     limit: int | None,
 ) -> SyncAccepted:
     principal.require(workspace_id, "editor")
-    sync = await RefreshRepository(session).create_sync(
+    repo, now = RefreshRepository(session), ctx.clock()
+    wanted = platforms or [p.value for p in Platform]
+    running = await _already(ctx, repo, workspace_id, now, wanted)
+    if running is not None:
+        return running
+    sync = await repo.create_sync(
         workspace_id,
         requested_by=principal.user_id,
-        now=ctx.clock(),
+        now=now,
         platforms=platforms,
         limit=_limit(ctx, limit),
     )
@@ -55,19 +72,56 @@ async def refresh_account(
     account_id: uuid.UUID,
     limit: int | None,
 ) -> SyncAccepted:
-    repo = RefreshRepository(session)
+    repo, now = RefreshRepository(session), ctx.clock()
     account = await repo.account(account_id)
     if account is None or account.workspace_id not in principal.roles:
         raise AccountNotFound("Account not found.")
     principal.require(account.workspace_id, "editor")
+    running = await _already(
+        ctx, repo, account.workspace_id, now, [account.platform], account_id=account.id
+    )
+    if running is not None:
+        return running
     sync = await repo.create_sync(
         account.workspace_id,
         requested_by=principal.user_id,
-        now=ctx.clock(),
+        now=now,
         account_id=account.id,
         limit=_limit(ctx, limit),
     )
     return SyncAccepted(sync_id=sync.id, total_posts=sync.total_posts)
+
+
+async def _already(
+    ctx: AnalyticsContext,
+    repo: RefreshRepository,
+    workspace_id: uuid.UUID,
+    now: datetime,
+    platforms: Sequence[str],
+    *,
+    account_id: uuid.UUID | None = None,
+) -> SyncAccepted | None:
+    """A refresh of what a sync of the last ``refresh_cooldown`` covers makes no new sync
+    (each one makes posts due and spends platform budgets): while that sync runs, it is the
+    answer; once finished, 429 ``RefreshTooSoon`` until the cooldown is over. Refreshes of a
+    workspace are taken one at a time, so two at once cannot both start a sync."""
+    cooldown = ctx.settings.refresh_cooldown
+    if not cooldown:
+        return None
+    await repo.lock_refreshes(workspace_id)
+    sync = await repo.covering_sync(
+        workspace_id, since=now - cooldown, platforms=platforms, account_id=account_id
+    )
+    if sync is None:
+        return None
+    if sync.status in (SyncStatus.QUEUED, SyncStatus.RUNNING):
+        return SyncAccepted(sync_id=sync.id, total_posts=sync.total_posts, already_running=True)
+    wait = max(1, math.ceil((sync.created_at + cooldown - now).total_seconds()))
+    raise RefreshTooSoon(
+        f"This was refreshed at {sync.created_at:%Y-%m-%d %H:%M:%S} UTC (sync {sync.id}); "
+        f"a refresh may follow after {int(cooldown.total_seconds())} s: retry in {wait} s.",
+        headers={"Retry-After": str(wait)},
+    )
 
 
 async def sync_progress(session: AsyncSession, principal: Principal, sync_id: uuid.UUID) -> SyncOut:
@@ -85,10 +139,14 @@ async def sync_status(
     accounts = await repo.account_status(workspace_id, ctx.clock())
     budgets = Budgets(ctx.settings)
     now = ctx.clock()
+    # The accounts' own budgets only: an app-wide one (YouTube's project, TikTok's client,
+    # Meta's app usage) counts every workspace's fetches, and would tell other tenants'
+    # activity.
     wanted: dict[str, str] = {}
     for account in accounts:
         for charge in budgets.charges(account["platform"], account["platform_user_id"], 0, now):
-            wanted[charge.bucket] = account["platform"]
+            if charge.scope == "account":
+                wanted[charge.bucket] = account["platform"]
     by_platform: dict[str, list[BudgetOut]] = {}
     for budget in await repo.budgets(sorted(wanted)):
         by_platform.setdefault(wanted[budget.bucket], []).append(

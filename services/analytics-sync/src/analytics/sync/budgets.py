@@ -17,12 +17,25 @@ gets ``k / (k + 1)`` of it. ``k`` is the most, up to ``SLIDING_SLICES`` (4), who
 still fit the rule's ``largest_call`` (Instagram's 200 an hour with Graph batches of 50: 3,
 three quarters of the limit; windows of ``every`` at half the limit, the simplest safe count
 and the least ``k``, get half).
+
+Fair shares: an app-wide budget (``scope = app``: YouTube's project units, TikTok's client,
+LinkedIn's app) is shared by every tenant, so each workspace's part of it is counted too
+(``budget_shares``, per window of the budget). A workspace may call while it has taken less
+than its share: the limit divided among the workspaces waiting, its own and every other with
+work of that platform due now (``fair``). A waiting workspace is taken to want at least its
+share, so this is max-min fairness: alone, a workspace can use the whole budget; one that
+asks for everything cannot starve the others; once they have nothing due, it goes on. A call
+past the share is refused for that workspace only (``Refusal.share``): the budget stays open
+for the others, and the workspace's work waits ``fair_share_recheck`` (or to the window's
+end) before asking again. The check runs under the budget row's lock that the reservation
+took, so the workers of every replica see each other's shares.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -54,13 +67,19 @@ class Charge:
     limit: int
     cost: int
     reset_at: datetime
+    # The workspace whose work the call is for: its share of an app-wide budget is counted.
+    workspace_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
 class Refusal:
+    """``bucket`` cannot take the call until ``until``. ``share``: the budget has room, but
+    not for this workspace while others wait (it alone waits; the budget stays open)."""
+
     bucket: str
     scope: str
     until: datetime
+    share: bool = False
 
 
 #: The most fixed windows a sliding limit's period is counted in (see the module's docstring).
@@ -89,6 +108,15 @@ def counted_limit(rule: BudgetRule) -> int:
     if rule.window == "sliding":
         return max(1, rule.limit // (slices(rule) + 1))
     return rule.limit
+
+
+def fair(taken: int, limit: int, others_waiting: int) -> bool:
+    """Whether a workspace that has ``taken`` units of a budget of ``limit`` in its window may
+    make another call while ``others_waiting`` other workspaces have work for it: while it is
+    under its share, the limit divided among the workspaces waiting. Alone, its share is the
+    whole budget. (A call may pass the share by its own cost: a share smaller than one call
+    would otherwise let no one call.)"""
+    return taken < limit / (others_waiting + 1)
 
 
 _OPEN = text(f"""
@@ -120,7 +148,42 @@ WHERE b.bucket = :bucket
   AND (b.blocked_until IS NULL OR b.blocked_until <= p.now)
   AND CASE WHEN p.expired THEN p.cost <= p.lim
            ELSE b.used + p.cost <= LEAST(b."limit", p.lim) END
-RETURNING b.used
+RETURNING b.used, b."limit", b.window_start, b.reset_at
+""")
+
+# A workspace's part of an app-wide budget in the budget's current window (``window_start``):
+# a share of an earlier window starts again at this call.
+_TAKE_SHARE = text(f"""
+INSERT INTO {SCHEMA}.budget_shares AS s (bucket, workspace_id, window_start, used)
+VALUES (:bucket, :workspace, CAST(:window_start AS timestamptz), CAST(:cost AS int))
+ON CONFLICT (bucket, workspace_id) DO UPDATE SET
+    used = CASE WHEN s.window_start = EXCLUDED.window_start THEN s.used + EXCLUDED.used
+                ELSE EXCLUDED.used END,
+    window_start = EXCLUDED.window_start, updated_at = now()
+RETURNING s.used
+""")
+
+# How many other workspaces have work of the platform due now (posts, or their accounts'
+# own counters or listing; held by a budget or not): each is owed its share.
+_WAITING = text(f"""
+SELECT count(DISTINCT a.workspace_id)
+FROM {SCHEMA}.accounts a
+WHERE a.platform = :platform AND a.tracking AND a.status = 'active'
+  AND a.workspace_id <> :workspace
+  AND (a.next_sync_at <= CAST(:now AS timestamptz)
+       OR (a.backfill_requested_at IS NOT NULL
+           AND (a.backfilled_at IS NULL OR a.backfilled_at < a.backfill_requested_at))
+       OR EXISTS (SELECT 1 FROM {SCHEMA}.tracked_posts t
+                  WHERE t.account_id = a.id AND t.status = 'active'
+                    AND t.next_fetch_at <= CAST(:now AS timestamptz)))
+""")
+
+_ADD_SHARE = text(f"""
+UPDATE {SCHEMA}.budget_shares s SET used = s.used + CAST(:cost AS int), updated_at = now()
+FROM {SCHEMA}.budgets b
+WHERE s.bucket = :bucket AND s.workspace_id = :workspace
+  AND b.bucket = s.bucket AND b.window_start = s.window_start
+  AND b.reset_at > CAST(:now AS timestamptz)
 """)
 
 _REFUSED_UNTIL = text(f"""
@@ -174,10 +237,19 @@ class Budgets:
         self.rules = settings.budgets
         self.threshold = settings.meta_usage_threshold
         self.cooloff = settings.meta_usage_cooloff
+        self.recheck = settings.fair_share_recheck
 
-    def charges(self, platform: str, user: str, cost: int, now: datetime) -> list[Charge]:
-        """What a call costing ``cost`` on the account of platform user ``user`` counts
-        against. Meta's signal-only buckets come with cost 0: only their blocks matter."""
+    def charges(
+        self,
+        platform: str,
+        user: str,
+        cost: int,
+        now: datetime,
+        workspace_id: uuid.UUID | None = None,
+    ) -> list[Charge]:
+        """What a call costing ``cost`` on the account of platform user ``user`` (of
+        ``workspace_id``: its share of app-wide budgets is counted) counts against. Meta's
+        signal-only buckets come with cost 0: only their blocks matter."""
         charges = [
             Charge(
                 rule.bucket.format(user=user),
@@ -186,6 +258,7 @@ class Budgets:
                 counted_limit(rule),
                 cost,
                 window_end(rule, now),
+                workspace_id if rule.scope == "app" else None,
             )
             for rule in self.rules.get(platform, [])
         ]
@@ -225,12 +298,42 @@ class Budgets:
                     charge.limit,
                 )
             await session.execute(_OPEN, params)
-            if (await session.execute(_RESERVE, params)).first() is None:
+            taken = (await session.execute(_RESERVE, params)).first()
+            if taken is None:
                 until = await session.scalar(_REFUSED_UNTIL, {"bucket": charge.bucket, "now": now})
                 await savepoint.rollback()
                 return Refusal(charge.bucket, charge.scope, until or now + timedelta(seconds=1))
+            _, limit, window_start, reset_at = taken
+            shared = charge.workspace_id is not None and charge.cost > 0
+            if shared and not await self._within_share(session, charge, limit, window_start, now):
+                await savepoint.rollback()
+                until = min(reset_at, now + self.recheck)
+                return Refusal(charge.bucket, charge.scope, until, share=True)
         await savepoint.commit()
         return None
+
+    async def _within_share(
+        self,
+        session: AsyncSession,
+        charge: Charge,
+        limit: int,
+        window_start: datetime,
+        now: datetime,
+    ) -> bool:
+        """Count the charge in its workspace's share of the bucket; whether it fits (``fair``).
+        The reservation just made holds the bucket's row lock until the claim commits: every
+        other worker charging this bucket waits for it, then sees this share."""
+        params = {
+            "bucket": charge.bucket,
+            "workspace": charge.workspace_id,
+            "window_start": window_start,
+            "cost": charge.cost,
+            "platform": charge.platform,
+            "now": now,
+        }
+        taken = int(await session.scalar(_TAKE_SHARE, params) or 0) - charge.cost
+        waiting = int(await session.scalar(_WAITING, params) or 0)
+        return fair(taken, limit, waiting)
 
     async def block(
         self, session: AsyncSession, bucket: str, platform: str, until: datetime, why: str
@@ -246,7 +349,15 @@ class Budgets:
         """Count ``calls`` more (a listing's pages, known only once done) without a check."""
         for charge in charges:
             if charge.cost and calls > 0:
-                await session.execute(_ADD, {"bucket": charge.bucket, "cost": calls, "now": now})
+                params = {
+                    "bucket": charge.bucket,
+                    "cost": calls,
+                    "now": now,
+                    "workspace": charge.workspace_id,
+                }
+                await session.execute(_ADD, params)
+                if charge.workspace_id is not None:
+                    await session.execute(_ADD_SHARE, params)
 
     async def apply(
         self, session: AsyncSession, platform: str, signals: Iterable[RateSignal], now: datetime

@@ -142,7 +142,11 @@ class FetchWorkers:
             # One call for the counters and one at least for the listing (its pages are
             # counted once known).
             charges = self.budgets.charges(
-                account.platform, account.platform_user_id, 1 + int(backfill), now
+                account.platform,
+                account.platform_user_id,
+                1 + int(backfill),
+                now,
+                account.workspace_id,
             )
             refusal = await self.budgets.reserve(session, charges, now)
             if refusal is not None:
@@ -166,6 +170,7 @@ class FetchWorkers:
                 account.platform_user_id,
                 provider.metrics_cost([p.platform_post_id for p in posts]),
                 now,
+                account.workspace_id,
             )
             refusal = await self.budgets.reserve(session, charges, now)
             if refusal is not None:
@@ -190,22 +195,29 @@ class FetchWorkers:
         """A budget cannot take the call: it is blocked until it frees, and the work waits as
         long (an account's whole due work when the budget is the account's own). Posts a sync
         asked for are counted in it as rate limited, so the sync finishes rather than stay
-        running until the budget's reset; they are fetched then on their schedule."""
+        running until the budget's reset; they are fetched then on their schedule.
+
+        Refused the workspace's fair share of an app-wide budget (others wait), the budget
+        stays open for the other workspaces: only this account's due work waits, until the
+        share is looked at again."""
         repo = SyncRepository(session)
-        await self.budgets.block(
-            session, refusal.bucket, account.platform, refusal.until, "budget spent"
-        )
+        if not refusal.share:
+            await self.budgets.block(
+                session, refusal.bucket, account.platform, refusal.until, "budget spent"
+            )
         held: dict[uuid.UUID, list[uuid.UUID]] = {}
         if account_work:
             await repo.finish_account(account.id, None, lease_until=refusal.until)
-        elif refusal.scope == "account":
+        elif refusal.scope == "account" or refusal.share:
             held = await repo.hold_account_posts(account.id, now, refusal.until)
         elif posts:
             await repo.release_posts([p.id for p in posts], refusal.until, leave_sync=True)
             held = {s: [p.id for p in of_sync] for s, of_sync in _by_sync(posts).items()}
+        name = self.ctx.providers[Platform(account.platform)].name
+        limit = f"this workspace's share of {name}'s" if refusal.share else f"{name}'s"
         message = (
-            f"Waiting for {self.ctx.providers[Platform(account.platform)].name}'s rate limit until "
-            f"{refusal.until:%Y-%m-%d %H:%M} UTC; fetched then."
+            f"Waiting for {limit} rate limit until {refusal.until:%Y-%m-%d %H:%M} UTC; "
+            "fetched then."
         )
         await repo.start_syncs(sorted(held), now)
         for sync_id, ids in held.items():

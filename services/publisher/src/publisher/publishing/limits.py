@@ -6,7 +6,13 @@
 - the account's rolling publishing cap (``CAPS``: e.g. X 100 per 15 minutes) is not reached,
   counting its published targets and those being published right now;
 - the app's calls to the platform in the current fixed window (``platform_windows``, settings'
-  ``platform_app_limits``) stay under the app-wide limit.
+  ``platform_app_limits``) stay under the app-wide limit, and the target's workspace is under
+  its fair share of it (``platform_window_shares``): the limit divided among the workspaces
+  waiting to publish to that platform (its own and every other with a target due). Alone, a
+  workspace can use the whole limit; one that publishes as fast as its accounts' caps allow
+  (two X accounts at 100 posts per 15 minutes pass X's 10,000 a day) cannot take the others'
+  shares while they wait. Past its share it waits ``app_share_recheck`` (or to the window's
+  end); the window is not closed for the others.
 
 Checks for one account are serialised by a row lock on its ``account_limits`` row (taken with an
 upsert), so two replicas claiming the same account's targets at once count each other's.
@@ -19,11 +25,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from publisher.models import AccountLimit, Attempt, PlatformWindow, Target, TargetStatus
+from publisher.models import (
+    AccountLimit,
+    Attempt,
+    PlatformWindow,
+    PlatformWindowShare,
+    Target,
+    TargetStatus,
+)
 from publisher.settings import AppLimit
 from socialseed.platforms import Platform
 
@@ -56,9 +69,19 @@ class Hold:
     reason: str
 
 
+def fair(taken: int, limit: int, others_waiting: int) -> bool:
+    """Whether a workspace that has made ``taken`` of an app-wide limit's ``limit`` calls in
+    its window may make one more while ``others_waiting`` other workspaces wait to: while it
+    is under its share, the limit divided among the workspaces waiting (alone: all of it)."""
+    return taken < limit / (others_waiting + 1)
+
+
 class Limits:
-    def __init__(self, app_limits: dict[str, AppLimit]) -> None:
+    def __init__(
+        self, app_limits: dict[str, AppLimit], recheck: timedelta = timedelta(minutes=1)
+    ) -> None:
         self.app_limits = app_limits
+        self.recheck = recheck
 
     async def hold(self, session: AsyncSession, target: Target, now: datetime) -> Hold | None:
         """None when the target may be published now; the app-wide call is then counted."""
@@ -72,9 +95,7 @@ class Limits:
             return Hold(freed, f"the account reached {platform.value}'s cap of {cap.posts} posts")
         limit = self.app_limits.get(platform.value)
         if limit is not None:
-            window_end = await self._count_app_call(session, platform, limit, now)
-            if window_end is not None:
-                return Hold(window_end, f"the app reached {platform.value}'s limit of calls")
+            return await self._count_app_call(session, target, platform, limit, now)
         return None
 
     async def block(
@@ -144,18 +165,66 @@ class Limits:
         return frees
 
     async def _count_app_call(
-        self, session: AsyncSession, platform: Platform, limit: AppLimit, now: datetime
-    ) -> datetime | None:
-        """Count one call in the current fixed window; None if it fits, else the window's end.
-        Atomic across replicas: the upsert only increments below the limit."""
+        self,
+        session: AsyncSession,
+        target: Target,
+        platform: Platform,
+        limit: AppLimit,
+        now: datetime,
+    ) -> Hold | None:
+        """Count one call in the current fixed window, for the app and for the target's
+        workspace; None if it fits, else a hold. Atomic across replicas: the upsert only
+        increments below the limit, and holds the window's row lock until the claim commits,
+        so every worker counting this platform sees the others' shares. A call past the
+        workspace's share is taken back (a savepoint)."""
         seconds = limit.window.total_seconds()
         start = datetime.fromtimestamp(now.timestamp() // seconds * seconds, UTC)
+        window_end = start + limit.window
+        savepoint = await session.begin_nested()
         row = insert(PlatformWindow).values(platform=platform.value, window_start=start, calls=1)
         counted = row.on_conflict_do_update(
             index_elements=[PlatformWindow.platform, PlatformWindow.window_start],
             set_={"calls": PlatformWindow.calls + 1},
             where=PlatformWindow.calls < limit.calls,
         ).returning(PlatformWindow.calls)
-        if await session.scalar(counted) is not None:
+        if await session.scalar(counted) is None:
+            await savepoint.rollback()
+            return Hold(window_end, f"the app reached {platform.value}'s limit of calls")
+        share = insert(PlatformWindowShare).values(
+            platform=platform.value, workspace_id=target.workspace_id, window_start=start, calls=1
+        )
+        ours = share.on_conflict_do_update(
+            index_elements=[PlatformWindowShare.platform, PlatformWindowShare.workspace_id],
+            set_={
+                "calls": case(
+                    (PlatformWindowShare.window_start == start, PlatformWindowShare.calls + 1),
+                    else_=1,
+                ),
+                "window_start": start,
+            },
+        ).returning(PlatformWindowShare.calls)
+        taken = int(await session.scalar(ours) or 1) - 1
+        # Other workspaces with a target of the platform to publish now: due, or held briefly
+        # (past their share, for ``recheck``; not those waiting hours for an account's cap).
+        waiting = await session.scalar(
+            select(func.count(distinct(Target.workspace_id))).where(
+                Target.platform == platform.value,
+                Target.workspace_id != target.workspace_id,
+                or_(
+                    and_(Target.status == TargetStatus.SCHEDULED, Target.due_at <= now),
+                    and_(
+                        Target.status == TargetStatus.WAITING,
+                        Target.due_at <= now + self.recheck,
+                    ),
+                ),
+            )
+        )
+        if fair(taken, limit.calls, int(waiting or 0)):
+            await savepoint.commit()
             return None
-        return start + limit.window
+        await savepoint.rollback()
+        return Hold(
+            min(window_end, now + self.recheck),
+            f"this workspace's share of the app's {platform.value} calls is used while other "
+            "workspaces wait",
+        )

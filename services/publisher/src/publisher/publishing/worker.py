@@ -104,7 +104,9 @@ class Worker:
         self.vault = vault
         self.settings = ctx.settings
         self.slots = asyncio.Semaphore(self.settings.publish_concurrency)
-        self.limits = Limits(self.settings.platform_app_limits)
+        self.limits = Limits(
+            self.settings.platform_app_limits, recheck=self.settings.app_share_recheck
+        )
         self.breakers = PlatformBreakers(
             self.settings.breaker_threshold, self.settings.breaker_cooldown
         )
