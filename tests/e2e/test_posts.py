@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import asyncpg
 import httpx
 
+from socialseed.testing import Infra
 from tests.conftest import (
     Stack,
     User,
@@ -361,3 +365,73 @@ async def test_an_account_at_its_publishing_cap_is_named_and_the_others_pass(
         (full, "PublishingCapReached")
     ]
     assert "100 are already planned" in r.json()["targets"][0]["detail"]
+
+
+async def target_due_at(infra: Infra, post_id: str) -> list[datetime | None]:
+    conn = await asyncpg.connect(infra.service_url("publisher").replace("+asyncpg", ""))
+    try:
+        rows = await conn.fetch(
+            "SELECT due_at FROM publisher.targets WHERE post_id = $1 ORDER BY position",
+            uuid.UUID(post_id),
+        )
+    finally:
+        await conn.close()
+    return [r["due_at"] for r in rows]
+
+
+async def test_a_time_zone_edit_keeps_the_wall_time(
+    api: httpx.AsyncClient, stack: Stack, infra: Infra
+) -> None:
+    """Changing only the zone of a post 40 days ahead keeps its wall time (09:00 in Paris
+    becomes 09:00 in New York) and moves the instant, and the target's due time with it; it
+    never makes the post due now. Only an explicit null time publishes now."""
+    owner, ws = await owner_with_workspace(api)
+    account = await x_account(api, owner, ws)
+    day = (datetime.now(UTC) + timedelta(days=40)).date()
+    wall = datetime(day.year, day.month, day.day, 9, 0)
+    post = await scheduled(
+        api, owner, ws, account, "nine", scheduled_at=wall.isoformat(), timezone="Europe/Paris"
+    )
+    paris = wall.replace(tzinfo=ZoneInfo("Europe/Paris")).astimezone(UTC)
+    assert datetime.fromisoformat(post["scheduled_at"]) == paris
+    r = await api.patch(
+        f"/api/v1/posts/{post['id']}", json={"timezone": "America/New_York"}, headers=owner.headers
+    )
+    assert r.status_code == 200, r.text
+    new_york = wall.replace(tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)
+    edited = r.json()
+    assert (edited["timezone"], datetime.fromisoformat(edited["scheduled_at"])) == (
+        "America/New_York",
+        new_york,
+    )
+    assert edited["status"] == "scheduled"
+    assert [t["status"] for t in edited["targets"]] == ["scheduled"]
+    assert await target_due_at(infra, post["id"]) == [new_york]
+    # a text edit keeps the instant
+    r = await api.patch(
+        f"/api/v1/posts/{post['id']}", json={"text": "still nine"}, headers=owner.headers
+    )
+    assert datetime.fromisoformat(r.json()["scheduled_at"]) == new_york, r.text
+    # a wall time the new zone skips is refused, and the post stays as it was
+    spring = await scheduled(
+        api, owner, ws, account, "spring", scheduled_at="2027-03-14T02:30:00",
+        timezone="Europe/Paris",
+    )  # fmt: skip
+    r = await api.patch(
+        f"/api/v1/posts/{spring['id']}",
+        json={"timezone": "America/New_York"},
+        headers=owner.headers,
+    )
+    assert (r.status_code, r.json()["error"]) == (400, "NonexistentLocalTime"), r.text
+    r = await api.get(f"/api/v1/posts/{spring['id']}", headers=owner.headers)
+    assert (r.json()["timezone"], r.json()["scheduled_at"]) == (
+        "Europe/Paris",
+        spring["scheduled_at"],
+    )
+    # publishing now is asked for in words: an explicit null time
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    r = await api.patch(
+        f"/api/v1/posts/{post['id']}", json={"scheduled_at": None}, headers=owner.headers
+    )
+    assert r.status_code == 200, r.text
+    assert before <= datetime.fromisoformat(r.json()["scheduled_at"]) <= datetime.now(UTC)

@@ -39,7 +39,7 @@ class PostIn(BaseModel):
     scheduled_at: datetime | None = Field(
         default=None,
         description="With an offset: that instant. Without: wall time in `timezone`. "
-        "Absent: publish now.",
+        "Absent or null: publish now.",
     )
     timezone: str | None = Field(
         default=None, max_length=64, description="IANA zone (default: the workspace's)"
@@ -54,8 +54,19 @@ class PostPatch(BaseModel):
     text: str | None = Field(default=None, max_length=TEXT_MAX)
     media_ids: list[uuid.UUID] | None = Field(default=None, max_length=20)
     targets: list[TargetIn] | None = Field(default=None, min_length=1, max_length=50)
-    scheduled_at: datetime | None = None
-    timezone: str | None = Field(default=None, max_length=64)
+    scheduled_at: datetime | None = Field(
+        default=None,
+        description="With an offset: that instant. Without: wall time in `timezone`. "
+        "Absent: unchanged (if only `timezone` changes, the post keeps its wall time: 09:00 in "
+        "the old zone becomes 09:00 in the new one). null: publish now, as on create.",
+    )
+    timezone: str | None = Field(
+        default=None,
+        max_length=64,
+        description="IANA zone. Changed alone, the wall time stays and the instant moves; a "
+        "wall time the new zone skips is refused (NonexistentLocalTime), one it repeats is "
+        "the earlier instant.",
+    )
 
 
 class RejectIn(BaseModel):
