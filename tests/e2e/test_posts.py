@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 
-from socialseed.testing import Infra
+from publisher.app import create_app as create_publisher
+from socialseed.testing import Infra, free_port, serve
 from tests.conftest import (
     Stack,
     User,
@@ -20,7 +21,9 @@ from tests.conftest import (
     connect_account,
     make_user,
     make_workspace,
+    own_publisher_database,
     owner_with_workspace,
+    publisher_settings,
     refresh,
 )
 
@@ -435,3 +438,78 @@ async def test_a_time_zone_edit_keeps_the_wall_time(
     )
     assert r.status_code == 200, r.text
     assert before <= datetime.fromisoformat(r.json()["scheduled_at"]) <= datetime.now(UTC)
+
+
+async def test_the_approval_switch_applies_to_the_next_post(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    """The publisher asks auth for the workspace's settings on every create, edit and
+    validation: a post composed right after an admin switched approval on waits for approval,
+    and right after it was switched off needs none (no wait for the event)."""
+    owner, ws = await owner_with_workspace(api)
+    editor = await add_member(api, owner, ws, await make_user(api, name="Ed"), "editor")
+    account = await x_account(api, owner, ws)
+    post = await scheduled(api, editor, ws, account, "before any switch")
+    assert post["approval"] == "not_required"
+    for i in range(5):
+        r = await api.patch(
+            f"/api/v1/workspaces/{ws}", json={"require_approval": True}, headers=owner.headers
+        )
+        assert r.status_code == 200 and r.json()["require_approval"] is True, r.text
+        post = await scheduled(api, editor, ws, account, f"after on {i}")
+        assert (post["status"], post["approval"]) == ("pending_approval", "pending"), i
+        r = await api.post(
+            "/api/v1/posts/validate",
+            json={"workspace_id": ws, "text": "x", "targets": [{"account_id": account}]},
+            headers=editor.headers,
+        )
+        assert r.json()["valid"] is True, r.text
+        r = await api.patch(
+            f"/api/v1/workspaces/{ws}", json={"require_approval": False}, headers=owner.headers
+        )
+        assert r.status_code == 200 and r.json()["require_approval"] is False, r.text
+        # the pending post, edited now, needs approval no more
+        r = await api.patch(
+            f"/api/v1/posts/{post['id']}", json={"text": f"edited {i}"}, headers=editor.headers
+        )
+        assert (r.json()["status"], r.json()["approval"]) == ("scheduled", "not_required"), i
+        post = await scheduled(api, editor, ws, account, f"after off {i}")
+        assert (post["status"], post["approval"]) == ("scheduled", "not_required"), i
+
+
+async def test_without_auth_no_post_is_composed(
+    api: httpx.AsyncClient, stack: Stack, infra: Infra
+) -> None:
+    """Fail closed: a publisher that cannot ask auth for the workspace's settings composes
+    nothing (503 DirectoryUnavailable), even with a copy of the workspace at hand: that copy
+    may predate an approval switch."""
+    owner, ws = await owner_with_workspace(api)
+    account = await x_account(api, owner, ws)
+    database_url = await own_publisher_database(infra, "publisher_no_auth")
+    # its copy of the workspace, as auth's event left it: approval not required
+    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        await conn.execute(
+            "INSERT INTO publisher.workspaces VALUES ($1, 'UTC', false, now())", uuid.UUID(ws)
+        )
+    finally:
+        await conn.close()
+    settings = publisher_settings(
+        infra,
+        sandbox_url=stack.sandbox_url,
+        auth_url=f"http://127.0.0.1:{free_port()}",  # nobody listens
+        accounts_url=stack.accounts_url,
+        jwks_url=f"{stack.auth_url}/.well-known/jwks.json",
+        database_url=database_url,
+        kafka_enabled=False,
+    )
+    with serve(create_publisher(settings, dispatch=False)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=20) as client:
+            body = {"workspace_id": ws, "text": "t", "targets": [{"account_id": account}]}
+            for path in ("/api/v1/posts", "/api/v1/posts/validate"):
+                r = await client.post(path, json=body, headers=owner.headers)
+                assert (r.status_code, r.json()["error"]) == (503, "DirectoryUnavailable"), r.text
+            r = await client.get(
+                "/api/v1/posts", params={"workspace_id": ws}, headers=owner.headers
+            )
+            assert r.json()["items"] == [], r.text

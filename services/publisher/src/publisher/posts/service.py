@@ -114,7 +114,7 @@ class PostService:
     ) -> tuple[datetime, str, bool]:
         """When the draft is due (UTC), in which zone, and whether it needs approval."""
         role = caller.principal.require(draft.workspace_id, "editor")
-        workspace = await ctx.directory.workspace(session, draft.workspace_id, caller.authorization)
+        workspace = await ctx.directory.workspace(draft.workspace_id, caller.authorization)
         tz_name = draft.timezone or workspace.timezone
         due = due_instant(
             draft.scheduled_at, tz_name, ctx.clock(), max_days=ctx.settings.max_schedule_days
