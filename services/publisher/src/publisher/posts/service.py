@@ -36,6 +36,7 @@ from socialseed.contracts import (
     PostTargetRef,
 )
 from socialseed.errors import BadRequest, Conflict, Forbidden, NotFound
+from socialseed.inputs import bounded_instant
 from socialseed.security import ROLE_RANK
 
 
@@ -72,7 +73,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, _, post_id = raw.partition("|")
-        return datetime.fromisoformat(at), uuid.UUID(post_id)
+        return bounded_instant(datetime.fromisoformat(at)), uuid.UUID(post_id)
     except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
         raise InvalidCursor() from exc
 
