@@ -26,6 +26,7 @@ from tests.conftest import (
     publisher_settings,
     refresh,
 )
+from tests.e2e.test_media import mp4, upload
 
 
 async def x_account(api: httpx.AsyncClient, user: User, ws: str, name: str = "ada") -> str:
@@ -513,3 +514,46 @@ async def test_without_auth_no_post_is_composed(
                 "/api/v1/posts", params={"workspace_id": ws}, headers=owner.headers
             )
             assert r.json()["items"] == [], r.text
+
+
+async def test_youtube_tags_and_the_tiktok_cover_are_bounded_as_the_platforms_bound_them(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    """YouTube takes 500 characters of tags as it counts them (a comma between tags, quotes
+    around a tag with a space); TikTok's cover frame lies within the video. Each broken rule
+    is named for its target."""
+    owner, ws = await owner_with_workspace(api)
+    [youtube] = await connect_account(api, owner, ws, "youtube", "tags-yt")
+    [tiktok] = await connect_account(api, owner, ws, "tiktok", "cover-tt")
+    r = await upload(api, owner, ws, mp4(seconds=4), "clip.mp4", "video/mp4")
+    assert r.status_code == 201, r.text
+    video = r.json()["id"]
+
+    async def problems(**options: dict[str, object]) -> dict[str, str]:
+        targets = [{"account_id": str(a["id"]), "options": o} for a, o in options.values()]
+        body = {"workspace_id": ws, "text": "clip", "media_ids": [video], "targets": targets}
+        body["scheduled_at"] = later()
+        r = await api.post("/api/v1/posts/validate", json=body, headers=owner.headers)
+        assert r.status_code == 200, r.text
+        return {t["account_id"]: t["detail"] for t in r.json()["targets"]}
+
+    tiktok_ok = {"privacy_level": "SELF_ONLY", "video_cover_timestamp_ms": 3000}
+    # 98 tags "a b" count 5 each (quoted) and 97 commas: 587; raw they are 294 characters
+    spaced = [f"{chr(97 + i % 26)} {i % 10}" for i in range(98)]
+    assert sum(map(len, spaced)) + 97 < 500
+    found = await problems(
+        yt=(youtube, {"title": "t", "tags": spaced}),
+        tt=(tiktok, {**tiktok_ok, "video_cover_timestamp_ms": 4600}),
+    )
+    assert "YouTube tags are 587 characters" in found[str(youtube["id"])]
+    assert "after the end of the video" in found[str(tiktok["id"])]
+    # 500 as YouTube counts them passes (one tag of 5, 99 of 4, 99 commas); 501 does not
+    at_limit = ["abcde"] + ["abcd"] * 99
+    assert (
+        await problems(yt=(youtube, {"title": "t", "tags": at_limit}), tt=(tiktok, tiktok_ok)) == {}
+    )
+    at_limit[1] = "abcde"
+    found = await problems(yt=(youtube, {"title": "t", "tags": at_limit}))
+    assert "YouTube tags are 501 characters" in found[str(youtube["id"])]
+    found = await problems(tt=(tiktok, {**tiktok_ok, "video_cover_timestamp_ms": 2**31}))
+    assert "video_cover_timestamp_ms" in found[str(tiktok["id"])]
