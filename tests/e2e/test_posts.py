@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import asyncpg
 import httpx
 
+from publisher.app import create_app as create_publisher
+from socialseed.testing import Infra, free_port, serve
 from tests.conftest import (
     Stack,
     User,
@@ -16,9 +21,12 @@ from tests.conftest import (
     connect_account,
     make_user,
     make_workspace,
+    own_publisher_database,
     owner_with_workspace,
+    publisher_settings,
     refresh,
 )
+from tests.e2e.test_media import mp4, upload
 
 
 async def x_account(api: httpx.AsyncClient, user: User, ws: str, name: str = "ada") -> str:
@@ -361,3 +369,191 @@ async def test_an_account_at_its_publishing_cap_is_named_and_the_others_pass(
         (full, "PublishingCapReached")
     ]
     assert "100 are already planned" in r.json()["targets"][0]["detail"]
+
+
+async def target_due_at(infra: Infra, post_id: str) -> list[datetime | None]:
+    conn = await asyncpg.connect(infra.service_url("publisher").replace("+asyncpg", ""))
+    try:
+        rows = await conn.fetch(
+            "SELECT due_at FROM publisher.targets WHERE post_id = $1 ORDER BY position",
+            uuid.UUID(post_id),
+        )
+    finally:
+        await conn.close()
+    return [r["due_at"] for r in rows]
+
+
+async def test_a_time_zone_edit_keeps_the_wall_time(
+    api: httpx.AsyncClient, stack: Stack, infra: Infra
+) -> None:
+    """Changing only the zone of a post 40 days ahead keeps its wall time (09:00 in Paris
+    becomes 09:00 in New York) and moves the instant, and the target's due time with it; it
+    never makes the post due now. Only an explicit null time publishes now."""
+    owner, ws = await owner_with_workspace(api)
+    account = await x_account(api, owner, ws)
+    day = (datetime.now(UTC) + timedelta(days=40)).date()
+    wall = datetime(day.year, day.month, day.day, 9, 0)
+    post = await scheduled(
+        api, owner, ws, account, "nine", scheduled_at=wall.isoformat(), timezone="Europe/Paris"
+    )
+    paris = wall.replace(tzinfo=ZoneInfo("Europe/Paris")).astimezone(UTC)
+    assert datetime.fromisoformat(post["scheduled_at"]) == paris
+    r = await api.patch(
+        f"/api/v1/posts/{post['id']}", json={"timezone": "America/New_York"}, headers=owner.headers
+    )
+    assert r.status_code == 200, r.text
+    new_york = wall.replace(tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)
+    edited = r.json()
+    assert (edited["timezone"], datetime.fromisoformat(edited["scheduled_at"])) == (
+        "America/New_York",
+        new_york,
+    )
+    assert edited["status"] == "scheduled"
+    assert [t["status"] for t in edited["targets"]] == ["scheduled"]
+    assert await target_due_at(infra, post["id"]) == [new_york]
+    # a text edit keeps the instant
+    r = await api.patch(
+        f"/api/v1/posts/{post['id']}", json={"text": "still nine"}, headers=owner.headers
+    )
+    assert datetime.fromisoformat(r.json()["scheduled_at"]) == new_york, r.text
+    # a wall time the new zone skips is refused, and the post stays as it was
+    spring = await scheduled(
+        api, owner, ws, account, "spring", scheduled_at="2027-03-14T02:30:00",
+        timezone="Europe/Paris",
+    )  # fmt: skip
+    r = await api.patch(
+        f"/api/v1/posts/{spring['id']}",
+        json={"timezone": "America/New_York"},
+        headers=owner.headers,
+    )
+    assert (r.status_code, r.json()["error"]) == (400, "NonexistentLocalTime"), r.text
+    r = await api.get(f"/api/v1/posts/{spring['id']}", headers=owner.headers)
+    assert (r.json()["timezone"], r.json()["scheduled_at"]) == (
+        "Europe/Paris",
+        spring["scheduled_at"],
+    )
+    # publishing now is asked for in words: an explicit null time
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    r = await api.patch(
+        f"/api/v1/posts/{post['id']}", json={"scheduled_at": None}, headers=owner.headers
+    )
+    assert r.status_code == 200, r.text
+    assert before <= datetime.fromisoformat(r.json()["scheduled_at"]) <= datetime.now(UTC)
+
+
+async def test_the_approval_switch_applies_to_the_next_post(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    """The publisher asks auth for the workspace's settings on every create, edit and
+    validation: a post composed right after an admin switched approval on waits for approval,
+    and right after it was switched off needs none (no wait for the event)."""
+    owner, ws = await owner_with_workspace(api)
+    editor = await add_member(api, owner, ws, await make_user(api, name="Ed"), "editor")
+    account = await x_account(api, owner, ws)
+    post = await scheduled(api, editor, ws, account, "before any switch")
+    assert post["approval"] == "not_required"
+    for i in range(5):
+        r = await api.patch(
+            f"/api/v1/workspaces/{ws}", json={"require_approval": True}, headers=owner.headers
+        )
+        assert r.status_code == 200 and r.json()["require_approval"] is True, r.text
+        post = await scheduled(api, editor, ws, account, f"after on {i}")
+        assert (post["status"], post["approval"]) == ("pending_approval", "pending"), i
+        r = await api.post(
+            "/api/v1/posts/validate",
+            json={"workspace_id": ws, "text": "x", "targets": [{"account_id": account}]},
+            headers=editor.headers,
+        )
+        assert r.json()["valid"] is True, r.text
+        r = await api.patch(
+            f"/api/v1/workspaces/{ws}", json={"require_approval": False}, headers=owner.headers
+        )
+        assert r.status_code == 200 and r.json()["require_approval"] is False, r.text
+        # the pending post, edited now, needs approval no more
+        r = await api.patch(
+            f"/api/v1/posts/{post['id']}", json={"text": f"edited {i}"}, headers=editor.headers
+        )
+        assert (r.json()["status"], r.json()["approval"]) == ("scheduled", "not_required"), i
+        post = await scheduled(api, editor, ws, account, f"after off {i}")
+        assert (post["status"], post["approval"]) == ("scheduled", "not_required"), i
+
+
+async def test_without_auth_no_post_is_composed(
+    api: httpx.AsyncClient, stack: Stack, infra: Infra
+) -> None:
+    """Fail closed: a publisher that cannot ask auth for the workspace's settings composes
+    nothing (503 DirectoryUnavailable), even with a copy of the workspace at hand: that copy
+    may predate an approval switch."""
+    owner, ws = await owner_with_workspace(api)
+    account = await x_account(api, owner, ws)
+    database_url = await own_publisher_database(infra, "publisher_no_auth")
+    # its copy of the workspace, as auth's event left it: approval not required
+    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        await conn.execute(
+            "INSERT INTO publisher.workspaces VALUES ($1, 'UTC', false, now())", uuid.UUID(ws)
+        )
+    finally:
+        await conn.close()
+    settings = publisher_settings(
+        infra,
+        sandbox_url=stack.sandbox_url,
+        auth_url=f"http://127.0.0.1:{free_port()}",  # nobody listens
+        accounts_url=stack.accounts_url,
+        jwks_url=f"{stack.auth_url}/.well-known/jwks.json",
+        database_url=database_url,
+        kafka_enabled=False,
+    )
+    with serve(create_publisher(settings, dispatch=False)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=20) as client:
+            body = {"workspace_id": ws, "text": "t", "targets": [{"account_id": account}]}
+            for path in ("/api/v1/posts", "/api/v1/posts/validate"):
+                r = await client.post(path, json=body, headers=owner.headers)
+                assert (r.status_code, r.json()["error"]) == (503, "DirectoryUnavailable"), r.text
+            r = await client.get(
+                "/api/v1/posts", params={"workspace_id": ws}, headers=owner.headers
+            )
+            assert r.json()["items"] == [], r.text
+
+
+async def test_youtube_tags_and_the_tiktok_cover_are_bounded_as_the_platforms_bound_them(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    """YouTube takes 500 characters of tags as it counts them (a comma between tags, quotes
+    around a tag with a space); TikTok's cover frame lies within the video. Each broken rule
+    is named for its target."""
+    owner, ws = await owner_with_workspace(api)
+    [youtube] = await connect_account(api, owner, ws, "youtube", "tags-yt")
+    [tiktok] = await connect_account(api, owner, ws, "tiktok", "cover-tt")
+    r = await upload(api, owner, ws, mp4(seconds=4), "clip.mp4", "video/mp4")
+    assert r.status_code == 201, r.text
+    video = r.json()["id"]
+
+    async def problems(**options: dict[str, object]) -> dict[str, str]:
+        targets = [{"account_id": str(a["id"]), "options": o} for a, o in options.values()]
+        body = {"workspace_id": ws, "text": "clip", "media_ids": [video], "targets": targets}
+        body["scheduled_at"] = later()
+        r = await api.post("/api/v1/posts/validate", json=body, headers=owner.headers)
+        assert r.status_code == 200, r.text
+        return {t["account_id"]: t["detail"] for t in r.json()["targets"]}
+
+    tiktok_ok = {"privacy_level": "SELF_ONLY", "video_cover_timestamp_ms": 3000}
+    # 98 tags "a b" count 5 each (quoted) and 97 commas: 587; raw they are 294 characters
+    spaced = [f"{chr(97 + i % 26)} {i % 10}" for i in range(98)]
+    assert sum(map(len, spaced)) + 97 < 500
+    found = await problems(
+        yt=(youtube, {"title": "t", "tags": spaced}),
+        tt=(tiktok, {**tiktok_ok, "video_cover_timestamp_ms": 4600}),
+    )
+    assert "YouTube tags are 587 characters" in found[str(youtube["id"])]
+    assert "after the end of the video" in found[str(tiktok["id"])]
+    # 500 as YouTube counts them passes (one tag of 5, 99 of 4, 99 commas); 501 does not
+    at_limit = ["abcde"] + ["abcd"] * 99
+    assert (
+        await problems(yt=(youtube, {"title": "t", "tags": at_limit}), tt=(tiktok, tiktok_ok)) == {}
+    )
+    at_limit[1] = "abcde"
+    found = await problems(yt=(youtube, {"title": "t", "tags": at_limit}))
+    assert "YouTube tags are 501 characters" in found[str(youtube["id"])]
+    found = await problems(tt=(tiktok, {**tiktok_ok, "video_cover_timestamp_ms": 2**31}))
+    assert "video_cover_timestamp_ms" in found[str(tiktok["id"])]

@@ -77,6 +77,16 @@ class ServiceUnavailable(AppError):
     default_detail = "A dependency is unavailable; retry later."
 
 
+# The pydantic error type of an instant outside the accepted range (``socialseed.inputs``).
+INSTANT_OUT_OF_RANGE = "instant_out_of_range"
+
+
+class InstantOutOfRange(BadRequest):
+    """A well-formed instant outside the range this system takes (``socialseed.inputs``)."""
+
+    default_detail = "An instant is outside the accepted range."
+
+
 def error_body(name: str, detail: Any) -> dict[str, Any]:
     return {"error": name, "detail": detail}
 
@@ -93,6 +103,11 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
         for e in exc.errors()
     ]
+    if errors and all(e["type"] == INSTANT_OUT_OF_RANGE for e in errors):
+        # A well-formed value the type bounds: a named 400, not a malformed request.
+        where = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
+        error = InstantOutOfRange(f"{where}: {errors[0]['msg']}")
+        return JSONResponse(error.body(), status_code=error.status_code)
     return JSONResponse(error_body("ValidationError", errors), status_code=422)
 
 

@@ -6,7 +6,8 @@ Two sources, merged per status code:
 - what a route declares: ``@router.get(..., responses=errors(WorkspaceNotFound, Forbidden))``;
 - what follows from its shape, added by :func:`document_errors`: a route that needs a bearer
   token can answer 401 (and 503 when the signing keys cannot be loaded), a route that takes a
-  body can answer 400 (unparsable JSON) and 413 (too large), a route with parameters 422.
+  body can answer 400 (unparsable JSON) and 413 (too large), a route with parameters 422, a
+  route that takes an instant 400 (``InstantOutOfRange``, see ``socialseed.inputs``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, Field
 
-from socialseed.errors import AppError, error_body
+from socialseed.errors import AppError, InstantOutOfRange, error_body
 
 ERROR_SCHEMA_REF = "#/components/schemas/ErrorBody"
 BEARER = "bearer"
@@ -90,6 +91,33 @@ def _has_params(route: APIRoute) -> bool:
     return False
 
 
+def _mentions_date_time(node: Any, schemas: dict[str, Any], seen: set[str]) -> bool:
+    """Whether a JSON schema (``$ref``s into ``schemas`` followed once) has a date-time."""
+    if isinstance(node, list):
+        return any(_mentions_date_time(n, schemas, seen) for n in node)
+    if not isinstance(node, dict):
+        return False
+    if node.get("format") == "date-time":
+        return True
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[1]
+        if name in seen:
+            return False
+        seen.add(name)
+        return _mentions_date_time(schemas.get(name), schemas, seen)
+    return any(_mentions_date_time(v, schemas, seen) for v in node.values())
+
+
+def _takes_instants(operation: dict[str, Any], schemas: dict[str, Any]) -> bool:
+    """Whether a request can carry an instant (a date-time parameter or body field): every
+    instant a client sends is bounded (``socialseed.inputs``), so it can answer 400
+    InstantOutOfRange."""
+    request = [p.get("schema") for p in operation.get("parameters", [])]
+    request.append(operation.get("requestBody", {}).get("content"))
+    return _mentions_date_time(request, schemas, set())
+
+
 def add_error(operation: dict[str, Any], status: int, name: str) -> None:
     """Document that ``operation`` can answer ``status`` with the error ``name`` (an
     ErrorBody), next to any other errors already named for that status."""
@@ -148,6 +176,8 @@ def document_errors(app: FastAPI, *, authenticated: Iterable[Callable[..., Any]]
                     shape += _WITH_BODY
                 if _has_params(route):
                     shape += _WITH_PARAMS
+                if _takes_instants(operation, schemas):
+                    shape.append((InstantOutOfRange.status_code, InstantOutOfRange.__name__))
                 for status, name in shape:
                     add_error(operation, status, name)
                 for response in operation.get("responses", {}).values():

@@ -196,3 +196,14 @@ async def test_video_longer_than_the_creator_may_post_is_refused_before_init(
     assert caught.value.kind is ErrorKind.BAD_REQUEST
     assert "up to 600 s" in caught.value.message and "601 s" in caught.value.message
     assert await sandbox.calls(TIKTOK, INIT) == 0
+
+
+async def test_a_cover_frame_beyond_int32_is_refused_at_init(sandbox: Sandbox) -> None:
+    """TikTok's post_info integers are int32: the sandbox refuses a larger cover frame, as a
+    bad request, and nothing is posted."""
+    provider, tokens = await sandbox.connected(TikTokProvider)
+    with pytest.raises(PlatformError) as caught:
+        await provider.publish(tokens, clip(video_cover_timestamp_ms=2**31))
+    assert caught.value.kind is ErrorKind.BAD_REQUEST
+    assert await sandbox.calls(TIKTOK, INIT) == 1
+    assert await sandbox.ledger(TIKTOK) == []

@@ -173,3 +173,22 @@ async def test_the_session_uri_stays_out_of_logs(
     # Whoever holds the session URI can upload into it: a capability, like a token.
     upload_id = parse_qs(urlsplit(session.progress["upload_url"]).query)["upload_id"][0]
     assert "HTTP Request: PUT" in caplog.text and upload_id not in caplog.text
+
+
+async def test_tags_are_sent_and_bounded_as_youtube_counts_them(sandbox: Sandbox) -> None:
+    """``options.tags`` reach YouTube; past 500 characters as YouTube counts them (commas
+    between tags, quotes around a tag with a space) the upload is refused (invalidTags) before
+    any byte is sent."""
+    provider, tokens = await sandbox.connected(YouTubeProvider)
+    fits = ["abcde"] + ["abcd"] * 99  # 5 + 396 + 99 commas = 500
+    first = await provider.publish(tokens, upload(tags=fits))
+    assert isinstance(first, Pending)
+    await sandbox.publish_until_done(provider, tokens, upload(tags=fits), first.progress)
+    [entry] = await sandbox.ledger(YOUTUBE)
+    assert entry["request"]["body"]["snippet"]["tags"] == fits
+    spaced = ["a b"] * 84  # 5 each quoted, plus 83 commas: 503; 335 characters as sent
+    with pytest.raises(PlatformError) as caught:
+        await provider.publish(tokens, upload(tags=spaced))
+    assert caught.value.kind is ErrorKind.BAD_REQUEST
+    assert "invalidTags" in str(caught.value.code or caught.value.message)
+    assert len(await sandbox.ledger(YOUTUBE)) == 1

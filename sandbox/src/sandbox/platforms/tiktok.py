@@ -35,6 +35,7 @@ from sandbox.web import (
 )
 
 NAME = "tiktok"
+INT32_MAX = 2**31 - 1  # post_info integers are int32
 router = APIRouter()
 PRIVACY_LEVELS = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
 MIN_CHUNK, MAX_CHUNK, MAX_LAST_CHUNK = 5 * MB, 64 * MB, 128 * MB
@@ -423,6 +424,11 @@ async def init_publish(request: Request, inbox: bool, photo: bool = False) -> Re
     title = post_info.get("title", "") or ""
     if len(title) > 2200:
         return invalid_params("The title exceeds 2200 characters")
+    cover = post_info.get("video_cover_timestamp_ms")
+    if cover is not None and (
+        isinstance(cover, bool) or not isinstance(cover, int) or not 0 <= cover <= INT32_MAX
+    ):
+        return invalid_params("video_cover_timestamp_ms must be an int32 of at least 0")
     privacy = post_info.get("privacy_level")
     if not inbox and privacy not in privacy_options(state, account.id):
         return fail(400, "privacy_level_option_mismatch", "privacy_level is not in the options")

@@ -46,6 +46,7 @@ router = APIRouter()
 SCOPE_PREFIX = "https://www.googleapis.com/auth/"
 CHUNK = 256 * 1024
 MAX_IDS = 50
+TAGS_MAX = 500  # snippet.tags, as YouTube counts them (see valid_tags)
 SESSION_TTL = 7 * DAY
 CONTENT_RANGE = re.compile(r"bytes (?:(\d+)-(\d+)|\*)/(\d+|\*)")
 ANALYTICS_METRICS = (
@@ -464,6 +465,15 @@ async def playlist_items(request: Request) -> Response:
 
 
 # resumable upload --------------------------------------------------------------------------
+def valid_tags(tags: Any) -> bool:
+    """``snippet.tags``: strings, 500 characters in all as YouTube counts them (the commas
+    between tags count, and a tag with a space counts as if quoted: "Foo Baz" is 9)."""
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        return False
+    length = sum(len(t) + 2 if " " in t else len(t) for t in tags) + max(len(tags) - 1, 0)
+    return length <= TAGS_MAX
+
+
 @router.post("/upload/youtube/v3/videos")
 async def start_upload(request: Request) -> Response:
     state = sandbox(request)
@@ -504,6 +514,8 @@ async def start_upload(request: Request) -> Response:
         return bad_request(
             "invalidDescription", "The request metadata specifies an invalid video description."
         )
+    if not valid_tags(snippet.get("tags", [])):
+        return bad_request("invalidTags", "The request metadata specifies invalid video keywords.")
     length = request.headers.get("x-upload-content-length", "")
     upload_id = secrets.token_urlsafe(24)
     state.put(

@@ -80,7 +80,8 @@ class Approval(enum.StrEnum):
 
 
 class WorkspaceView(Base):
-    """What the publisher knows of a workspace (from auth's events, or auth's API on a miss)."""
+    """What the publisher knows of a workspace, kept from auth's events. Not read to compose a
+    post: its settings are asked of auth each time (``projections.directory``)."""
 
     __tablename__ = "workspaces"
 

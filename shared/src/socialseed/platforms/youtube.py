@@ -129,12 +129,15 @@ def title_of(post: Post) -> str:
 
 def video_resource(post: Post) -> JSON:
     options = post.options
+    snippet: JSON = {
+        "title": title_of(post),
+        "description": post.text,
+        "categoryId": str(options.get("category_id") or "22"),  # 22: People & Blogs
+    }
+    if options.get("tags"):
+        snippet["tags"] = [str(tag) for tag in options["tags"]]
     return {
-        "snippet": {
-            "title": title_of(post),
-            "description": post.text,
-            "categoryId": str(options.get("category_id") or "22"),  # 22: People & Blogs
-        },
+        "snippet": snippet,
         "status": {
             "privacyStatus": str(options.get("privacy_status") or "public"),
             "selfDeclaredMadeForKids": bool(options.get("made_for_kids")),

@@ -44,6 +44,7 @@ from analytics.queries.service import (
     PostNotFound,
     WorkspaceNotFound,
 )
+from socialseed.inputs import Instant
 from socialseed.openapi import errors
 from socialseed.platforms import Platform
 from socialseed.platforms.base import ACCOUNT_METRICS
@@ -62,10 +63,10 @@ _METRIC_RE = "|".join(COMPARE_METRICS)
 METRICS_PATTERN = f"^({_METRIC_RE})(,({_METRIC_RE}))*$"
 
 From = Annotated[
-    datetime | None,
+    Instant | None,
     Query(alias="from", description="Inclusive (default: `to` minus the default period)"),
 ]
-To = Annotated[datetime | None, Query(description="Exclusive (default: the next whole UTC hour)")]
+To = Annotated[Instant | None, Query(description="Exclusive (default: the next whole UTC hour)")]
 PERIOD_ERRORS = (InvalidPeriod,)
 FORMULAS = f"\n\n{formulas.FORMULAS_DOC}"
 F = TypeVar("F", bound=Callable[..., Any])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import statistics
 import uuid
 from collections import defaultdict
@@ -39,6 +40,7 @@ from analytics.queries.schemas import (
     TrackedPostOut,
 )
 from socialseed.errors import BadRequest, NotFound
+from socialseed.inputs import bounded_instant
 from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
 from socialseed.security import Principal
 
@@ -230,6 +232,15 @@ def encode_cursor(sort: str, key: Any, post_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _sort_number(value: Any) -> bool:
+    """A metric as a cursor carries it: a finite number within bigint's range, which every
+    sort column (bigint, or a double such as watch time) can be compared with. JSON gives
+    ``1e400`` as inf and ``10**30`` as an int beyond bigint: asyncpg would refuse both."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and -(2**63) <= value < 2**63
+
+
 def decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
@@ -237,10 +248,10 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
         if cursor_sort != sort:
             raise InvalidCursor()
         if sort == "published_at":
-            key: Any = datetime.fromisoformat(value)
+            key: Any = bounded_instant(datetime.fromisoformat(value))
             if key.tzinfo is None:
                 raise InvalidCursor()
-        elif isinstance(value, int | float) and not isinstance(value, bool):
+        elif _sort_number(value):
             key = value
         else:
             raise InvalidCursor()

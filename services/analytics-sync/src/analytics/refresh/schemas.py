@@ -9,6 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from analytics.models import SyncStatus
 from socialseed.platforms import Platform
 
+# A bound for the schema (so clients and fuzzers see one): the service's own cap
+# (ANALYTICS_REFRESH_LIMIT_MAX, 10,000 by default) is applied after.
+LIMIT_MAX = 1_000_000
+
 
 class SyncRequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -18,14 +22,23 @@ class SyncRequestIn(BaseModel):
         default=None, max_length=6, description="Only these platforms' accounts (default: all)"
     )
     limit: int | None = Field(
-        default=None, ge=1, description="At most this many posts, the most recently published"
+        default=None,
+        ge=1,
+        le=LIMIT_MAX,
+        description="At most this many posts, the most recently published (the service caps "
+        "it at its own setting)",
     )
 
 
 class AccountSyncRequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    limit: int | None = Field(default=None, ge=1, description="At most this many posts")
+    limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=LIMIT_MAX,
+        description="At most this many posts (the service caps it at its own setting)",
+    )
 
 
 class SyncAccepted(BaseModel):

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -28,6 +27,7 @@ from publisher.posts.service import (
 from publisher.posts.validation import InvalidTargets
 from publisher.projections.directory import DirectoryUnavailable, WorkspaceNotFound
 from socialseed.errors import Forbidden
+from socialseed.inputs import Instant
 from socialseed.openapi import errors
 from socialseed.service import Session
 
@@ -71,8 +71,8 @@ async def list_posts(
     workspace_id: uuid.UUID,
     caller: CurrentCaller,
     session: Session,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    start: Annotated[Instant | None, Query(alias="from", description="Inclusive")] = None,
+    to: Annotated[Instant | None, Query(description="Exclusive")] = None,
     status: PostStatus | None = None,
     account_id: uuid.UUID | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,

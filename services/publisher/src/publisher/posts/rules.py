@@ -23,6 +23,8 @@ with warnings.catch_warnings():  # twitter-text still imports pkg_resources
     from twitter_text import parse_tweet
 
 MB = 1024 * 1024
+INT32_MAX = 2**31 - 1  # TikTok's integer fields are int32
+YOUTUBE_TAGS_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,9 @@ class TikTokOptions(_Options):
     disable_stitch: StrictBool = False
     brand_content_toggle: StrictBool = False
     brand_organic_toggle: StrictBool = False
-    video_cover_timestamp_ms: int | None = Field(default=None, ge=0)
+    video_cover_timestamp_ms: int | None = Field(
+        default=None, ge=0, le=INT32_MAX, description="The cover frame; within the video"
+    )
 
 
 class InstagramOptions(_Options):
@@ -86,7 +90,11 @@ class YouTubeOptions(_Options):
     privacy_status: Literal["public", "unlisted", "private"] = "public"
     category_id: str = Field(default="22", pattern=r"^[0-9]{1,3}$")
     made_for_kids: StrictBool = False
-    tags: list[str] = Field(default_factory=list, max_length=50)
+    tags: list[str] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Keywords: 500 characters in all as YouTube counts them",
+    )
 
 
 OPTIONS: dict[Platform, type[_Options]] = {
@@ -102,6 +110,13 @@ OPTIONS: dict[Platform, type[_Options]] = {
 def x_length(text: str) -> int:
     """X's weighted length: most scripts count 1, CJK and emoji 2, every URL 23."""
     return int(parse_tweet(text).weightedLength)
+
+
+def youtube_tags_length(tags: Sequence[str]) -> int:
+    """Tags as YouTube counts them against its 500: a comma between two tags counts, and a
+    tag with a space counts as if it were quoted ("Foo Baz" is 9, Foo-Baz 7)."""
+    quoted = sum(len(t) + 2 if " " in t else len(t) for t in tags)
+    return quoted + max(len(tags) - 1, 0)
 
 
 def utf16_length(text: str) -> int:
@@ -172,6 +187,13 @@ def _check_tiktok(draft: Draft, options: TikTokOptions) -> list[str]:
             problems.append(f"TikTok does not take {m.mime_type} videos.")
     if options.brand_content_toggle and options.privacy_level == "SELF_ONLY":
         problems.append("Branded content cannot be private on TikTok.")
+    cover = options.video_cover_timestamp_ms
+    for m in videos:
+        if cover is not None and m.duration_s is not None and cover > m.duration_s * 1000:
+            problems.append(
+                f"The cover frame (video_cover_timestamp_ms {cover}) is after the end of the "
+                f"video ({m.duration_s * 1000:.0f} ms)."
+            )
     return problems
 
 
@@ -250,6 +272,14 @@ def _check_youtube(draft: Draft, options: YouTubeOptions) -> list[str]:
         problems.append("YouTube descriptions cannot contain < or >.")
     if len(_videos(draft)) != 1 or len(draft.media) != 1:
         problems.append("A YouTube post is exactly one video.")
+    length = youtube_tags_length(options.tags)
+    if length > YOUTUBE_TAGS_MAX:
+        problems.append(
+            f"YouTube tags are {length} characters as YouTube counts them (commas between tags, "
+            f"quotes around a tag with a space); YouTube allows {YOUTUBE_TAGS_MAX}."
+        )
+    if any(not t.strip() or "<" in t or ">" in t or "," in t for t in options.tags):
+        problems.append("YouTube tags are not empty and contain no <, > or comma.")
     return problems
 
 

@@ -56,6 +56,11 @@ def resolve(when: datetime, tz_name: str) -> datetime:
     return instant
 
 
+def wall_time(instant: datetime, tz_name: str) -> datetime:
+    """The wall time (naive) ``instant`` shows in zone ``tz_name``."""
+    return _wall(instant, zone(tz_name))
+
+
 def _gap_edges(when: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The last wall minute before the gap ``when`` falls in, and the first one after it.
 

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from publisher.models import Post, Target
+from socialseed.inputs import RANGE_TEXT, Instant
 
 TEXT_MAX = 63206  # the most any platform takes (Facebook); each platform's own rule is checked
 
@@ -36,10 +37,10 @@ class PostIn(BaseModel):
     text: str = Field(default="", max_length=TEXT_MAX)
     media_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
     targets: list[TargetIn] = Field(min_length=1, max_length=50)
-    scheduled_at: datetime | None = Field(
+    scheduled_at: Instant | None = Field(
         default=None,
         description="With an offset: that instant. Without: wall time in `timezone`. "
-        "Absent: publish now.",
+        f"Absent or null: publish now. From {RANGE_TEXT} (else 400 InstantOutOfRange).",
     )
     timezone: str | None = Field(
         default=None, max_length=64, description="IANA zone (default: the workspace's)"
@@ -54,8 +55,20 @@ class PostPatch(BaseModel):
     text: str | None = Field(default=None, max_length=TEXT_MAX)
     media_ids: list[uuid.UUID] | None = Field(default=None, max_length=20)
     targets: list[TargetIn] | None = Field(default=None, min_length=1, max_length=50)
-    scheduled_at: datetime | None = None
-    timezone: str | None = Field(default=None, max_length=64)
+    scheduled_at: Instant | None = Field(
+        default=None,
+        description="With an offset: that instant. Without: wall time in `timezone`. "
+        "Absent: unchanged (if only `timezone` changes, the post keeps its wall time: 09:00 in "
+        "the old zone becomes 09:00 in the new one). null: publish now, as on create. "
+        f"From {RANGE_TEXT} (else 400 InstantOutOfRange).",
+    )
+    timezone: str | None = Field(
+        default=None,
+        max_length=64,
+        description="IANA zone. Changed alone, the wall time stays and the instant moves; a "
+        "wall time the new zone skips is refused (NonexistentLocalTime), one it repeats is "
+        "the earlier instant.",
+    )
 
 
 class RejectIn(BaseModel):

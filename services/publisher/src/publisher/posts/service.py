@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from publisher.context import Caller, PublisherContext
 from publisher.models import Approval, Post, Target, TargetStatus
 from publisher.posts.repository import CalendarQuery, PostRepository
+from publisher.posts.schedule import wall_time
 from publisher.posts.schemas import (
     PostIn,
     PostOut,
@@ -35,6 +36,7 @@ from socialseed.contracts import (
     PostTargetRef,
 )
 from socialseed.errors import BadRequest, Conflict, Forbidden, NotFound
+from socialseed.inputs import bounded_instant
 from socialseed.security import ROLE_RANK
 
 
@@ -71,7 +73,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, _, post_id = raw.partition("|")
-        return datetime.fromisoformat(at), uuid.UUID(post_id)
+        return bounded_instant(datetime.fromisoformat(at)), uuid.UUID(post_id)
     except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
         raise InvalidCursor() from exc
 
@@ -113,7 +115,7 @@ class PostService:
     ) -> tuple[datetime, str, bool]:
         """When the draft is due (UTC), in which zone, and whether it needs approval."""
         role = caller.principal.require(draft.workspace_id, "editor")
-        workspace = await ctx.directory.workspace(session, draft.workspace_id, caller.authorization)
+        workspace = await ctx.directory.workspace(draft.workspace_id, caller.authorization)
         tz_name = draft.timezone or workspace.timezone
         due = due_instant(
             draft.scheduled_at, tz_name, ctx.clock(), max_days=ctx.settings.max_schedule_days
@@ -220,13 +222,12 @@ class PostService:
         targets = patch.targets or [_target_in(t) for t in post.targets if t.status in OPEN]
         text = patch.text if patch.text is not None else post.text
         media_ids = patch.media_ids if patch.media_ids is not None else post.media_ids
-        rescheduled = patch.scheduled_at is not None or patch.timezone is not None
         draft = Draft(
             post.workspace_id,
             text,
             media_ids,
             targets,
-            patch.scheduled_at if rescheduled else post.scheduled_at,
+            _edited_time(post, patch),
             patch.timezone or post.timezone,
         )
         plan = await self._plan(session, ctx, caller, draft, exclude_post=post.id)
@@ -397,6 +398,22 @@ def _target(workspace_id: uuid.UUID, planned: PlannedTarget, plan: Plan, positio
         progress={},
         attempts=0,
     )
+
+
+def _edited_time(post: Post, patch: PostPatch) -> datetime | None:
+    """When the edited post is due, as a draft says it (None: publish now).
+
+    Only an explicit ``"scheduled_at": null`` publishes now (as an absent or null time does on
+    create). A new zone alone keeps the post's wall time: 09:00 in Paris becomes 09:00 in New
+    York (the wall time is resolved in the new zone like any naive time: refused if the zone
+    skips it, the earlier instant if it repeats it). Otherwise the instant stays."""
+    if "scheduled_at" in patch.model_fields_set and patch.scheduled_at is None:
+        return None
+    if patch.scheduled_at is not None:
+        return patch.scheduled_at
+    if patch.timezone is not None and patch.timezone != post.timezone:
+        return wall_time(post.scheduled_at, post.timezone)
+    return post.scheduled_at
 
 
 def _target_in(target: Target) -> TargetIn:

@@ -1,6 +1,9 @@
-"""Workspaces and accounts as the publisher sees them: its projections (kept from auth's and
-accounts' events), and on a miss the owning service's API, asked with the caller's own token
-(a post composed a moment after an account was connected must not fail as unknown)."""
+"""Workspaces and accounts as the publisher sees them, asked of the owning service's API with
+the caller's own token. Accounts come from the projection kept from accounts' events, and from
+accounts' API on a miss (a post composed a moment after an account was connected must not fail
+as unknown). A workspace's settings (time zone, ``require_approval``) are always asked of auth,
+their source of truth: an approval switch takes effect for the next post, not when its event
+arrives."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from publisher.models import AccountView, WorkspaceView
+from publisher.models import AccountView
 from publisher.projections.repository import ViewRepository
 from socialseed.errors import NotFound, ServiceUnavailable
 from socialseed.projections import PROVISIONAL
@@ -28,33 +31,32 @@ class DirectoryUnavailable(ServiceUnavailable):
     default_detail = "The workspace or account directory cannot be reached; retry shortly."
 
 
+@dataclass(frozen=True)
+class Workspace:
+    """What composing a post needs of its workspace."""
+
+    id: uuid.UUID
+    timezone: str
+    require_approval: bool
+
+
 @dataclass
 class Directory:
     http: httpx.AsyncClient
     auth_url: str
     accounts_url: str
 
-    async def workspace(
-        self, session: AsyncSession, workspace_id: uuid.UUID, authorization: str
-    ) -> WorkspaceView:
-        repo = ViewRepository(session)
-        found = await repo.workspace(workspace_id)
-        if found is not None:
-            return found
+    async def workspace(self, workspace_id: uuid.UUID, authorization: str) -> Workspace:
+        """The workspace's settings as auth has them now, asked with the caller's token.
+
+        Never from the projection: a post composed right after an admin switched
+        ``require_approval`` on must wait for approval, and the ``workspace.updated`` event
+        may still be on its way. Auth unreachable: 503 ``DirectoryUnavailable`` (fail closed;
+        an old copy could let a post skip approval)."""
         body = await self._get(f"{self.auth_url}/api/v1/workspaces/{workspace_id}", authorization)
         if body is None:
             raise WorkspaceNotFound()
-        await repo.upsert_workspace(
-            {
-                "id": workspace_id,
-                "timezone": body["timezone"],
-                "require_approval": bool(body["require_approval"]),
-                "updated_at": PROVISIONAL,
-            }
-        )
-        found = await repo.workspace(workspace_id)
-        assert found is not None
-        return found
+        return Workspace(workspace_id, str(body["timezone"]), bool(body["require_approval"]))
 
     async def accounts(
         self,

@@ -19,9 +19,6 @@ class ViewRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def workspace(self, workspace_id: uuid.UUID) -> WorkspaceView | None:
-        return await self.session.get(WorkspaceView, workspace_id)
-
     async def accounts(
         self, workspace_id: uuid.UUID, ids: list[uuid.UUID]
     ) -> dict[uuid.UUID, AccountView]:
