@@ -585,7 +585,8 @@ export interface paths {
         post?: never;
         /**
          * Delete Media
-         * @description Delete a file no unpublished post uses (editor or above).
+         * @description Delete a file no unpublished post uses: editors their own uploads, admins and owners
+         *     any.
          */
         delete: operations["delete_media_api_v1_media__media_id__delete"];
         options?: never;
@@ -607,6 +608,10 @@ export interface paths {
          * @description Fetch the workspace's posts (optionally of some platforms, at most `limit`, the most
          *     recently published first) and its accounts' counters as soon as their budgets allow
          *     (editor or above). Follow it with `GET /sync/{sync_id}`.
+         *
+         *     A refresh of what a refresh of the last few minutes already asked for makes no new sync:
+         *     while that one runs, it is the answer (`already_running`); after, 429 `RefreshTooSoon`
+         *     with `Retry-After`.
          */
         post: operations["refresh_api_v1_analytics_refresh_post"];
         delete?: never;
@@ -666,7 +671,8 @@ export interface paths {
         /**
          * Sync Status
          * @description Per account: when its metrics were last fetched and its next planned fetch; per
-         *     platform: the rate budgets its fetches count against.
+         *     platform: the rate budgets of the workspace's own accounts (app-wide budgets, shared with
+         *     every other workspace, are not shown).
          */
         get: operations["sync_status_api_v1_analytics_sync_status_get"];
         put?: never;
@@ -905,7 +911,10 @@ export interface paths {
          *     post and UTC day before), one row each: `fetched_at`, the account and post, the standard
          *     metrics and `engagement_rate`. Streamed a chunk at a time from a server-side cursor, so
          *     memory stays flat whatever the size; `json` is NDJSON (`application/x-ndjson`, one
-         *     object per line). Rows come in no particular order.
+         *     object per line). Rows come in no particular order. In CSV, a text cell (a username, a
+         *     post id) that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written with
+         *     a leading `'`, so that no spreadsheet runs it as a formula; numbers are written as
+         *     numbers. NDJSON has the values as they are.
          */
         get: operations["export_api_v1_analytics_export_get"];
         put?: never;
@@ -1424,7 +1433,7 @@ export interface components {
             targets: components["schemas"]["TargetIn"][];
             /**
              * Scheduled At
-             * @description With an offset: that instant. Without: wall time in `timezone`. Absent: publish now.
+             * @description With an offset: that instant. Without: wall time in `timezone`. Absent or null: publish now. From 1970-01-01T00:00:00Z (inclusive) to 2200-01-01T00:00:00Z (exclusive) (else 400 InstantOutOfRange).
              */
             scheduled_at?: string | null;
             /**
@@ -1499,9 +1508,15 @@ export interface components {
             media_ids?: string[] | null;
             /** Targets */
             targets?: components["schemas"]["TargetIn"][] | null;
-            /** Scheduled At */
+            /**
+             * Scheduled At
+             * @description With an offset: that instant. Without: wall time in `timezone`. Absent: unchanged (if only `timezone` changes, the post keeps its wall time: 09:00 in the old zone becomes 09:00 in the new one). null: publish now, as on create. From 1970-01-01T00:00:00Z (inclusive) to 2200-01-01T00:00:00Z (exclusive) (else 400 InstantOutOfRange).
+             */
             scheduled_at?: string | null;
-            /** Timezone */
+            /**
+             * Timezone
+             * @description IANA zone. Changed alone, the wall time stays and the instant moves; a wall time the new zone skips is refused (NonexistentLocalTime), one it repeats is the earlier instant.
+             */
             timezone?: string | null;
         };
         /**
@@ -1646,7 +1661,7 @@ export interface components {
         AccountSyncRequestIn: {
             /**
              * Limit
-             * @description At most this many posts
+             * @description At most this many posts (the service caps it at its own setting)
              */
             limit?: number | null;
         };
@@ -2000,6 +2015,12 @@ export interface components {
             sync_id: string;
             /** Total Posts */
             total_posts: number;
+            /**
+             * Already Running
+             * @description A sync of the last few minutes that covers this refresh is still running: this is that sync (no new one was made)
+             * @default false
+             */
+            already_running: boolean;
         };
         /** SyncOut */
         SyncOut: {
@@ -2064,7 +2085,7 @@ export interface components {
             platforms?: components["schemas"]["Platform"][] | null;
             /**
              * Limit
-             * @description At most this many posts, the most recently published
+             * @description At most this many posts, the most recently published (the service caps it at its own setting)
              */
             limit?: number | null;
         };
@@ -2084,7 +2105,7 @@ export interface components {
             accounts: components["schemas"]["AccountSyncStatus"][];
             /**
              * Budgets
-             * @description Per platform, the budgets its accounts' fetches count against
+             * @description Per platform, the budgets of the workspace's own accounts (e.g. an X user's window); budgets shared by every workspace (app-wide) are not shown
              */
             budgets: {
                 [key: string]: components["schemas"]["BudgetOut"][];
@@ -4431,7 +4452,9 @@ export interface operations {
         parameters: {
             query: {
                 workspace_id: string;
+                /** @description Inclusive */
                 from?: string | null;
+                /** @description Exclusive */
                 to?: string | null;
                 status?: components["schemas"]["PostStatus"] | null;
                 account_id?: string | null;
@@ -4453,7 +4476,7 @@ export interface operations {
                     "application/json": components["schemas"]["PostPage"];
                 };
             };
-            /** @description AmbiguousPath, InvalidCursor */
+            /** @description AmbiguousPath, InstantOutOfRange, InvalidCursor */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4540,7 +4563,7 @@ export interface operations {
                     "application/json": components["schemas"]["PostOut"];
                 };
             };
-            /** @description AmbiguousPath, BadRequest, InvalidTargets, InvalidTimezone, NonexistentLocalTime, ScheduledInPast, ScheduledTooFar */
+            /** @description AmbiguousPath, BadRequest, InstantOutOfRange, InvalidTargets, InvalidTimezone, NonexistentLocalTime, ScheduledInPast, ScheduledTooFar */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4636,7 +4659,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationOut"];
                 };
             };
-            /** @description AmbiguousPath, BadRequest, InvalidTimezone, NonexistentLocalTime, ScheduledInPast, ScheduledTooFar */
+            /** @description AmbiguousPath, BadRequest, InstantOutOfRange, InvalidTimezone, NonexistentLocalTime, ScheduledInPast, ScheduledTooFar */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4920,7 +4943,7 @@ export interface operations {
                     "application/json": components["schemas"]["PostOut"];
                 };
             };
-            /** @description AmbiguousPath, BadRequest, InvalidTargets, InvalidTimezone, NonexistentLocalTime, ScheduledInPast, ScheduledTooFar */
+            /** @description AmbiguousPath, BadRequest, InstantOutOfRange, InvalidTargets, InvalidTimezone, NonexistentLocalTime, ScheduledInPast, ScheduledTooFar */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5666,7 +5689,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description RateLimited, TooManyConcurrentRequests */
+            /** @description RateLimited, RefreshTooSoon, TooManyConcurrentRequests */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5764,7 +5787,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description RateLimited, TooManyConcurrentRequests */
+            /** @description RateLimited, RefreshTooSoon, TooManyConcurrentRequests */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5986,7 +6009,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description AmbiguousPath, InvalidPeriod */
+            /** @description AmbiguousPath, InstantOutOfRange, InvalidPeriod */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6085,7 +6108,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description AmbiguousPath, InvalidPeriod, TooManyBuckets */
+            /** @description AmbiguousPath, InstantOutOfRange, InvalidPeriod, TooManyBuckets */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6371,7 +6394,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description AmbiguousPath, InvalidPeriod */
+            /** @description AmbiguousPath, InstantOutOfRange, InvalidPeriod */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6467,7 +6490,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description AmbiguousPath, InvalidPeriod */
+            /** @description AmbiguousPath, InstantOutOfRange, InvalidPeriod */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6566,7 +6589,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description AmbiguousPath, InvalidPeriod */
+            /** @description AmbiguousPath, InstantOutOfRange, InvalidPeriod */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6666,7 +6689,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description AmbiguousPath, InvalidPeriod */
+            /** @description AmbiguousPath, InstantOutOfRange, InvalidPeriod */
             400: {
                 headers: {
                     [name: string]: unknown;
