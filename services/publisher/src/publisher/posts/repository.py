@@ -124,6 +124,35 @@ class PostRepository(WorkspaceScoped[Post]):
         for post in posts:
             post.status = derive(post.approval, statuses[post.id])
 
+    async def due_targets(
+        self, statuses: Collection[str], now: datetime, limit: int
+    ) -> list[Target]:
+        """The dispatcher's batch: up to ``limit`` targets due by ``now`` (oldest first) with
+        their posts, locked; rows another dispatcher holds are skipped."""
+        return await self.all(
+            select(Target)
+            .where(Target.status.in_(statuses), Target.due_at <= now)
+            .order_by(Target.due_at)
+            .limit(limit)
+            .options(WITHOUT_SIBLINGS)
+            .with_for_update(skip_locked=True, of=Target)
+        )
+
+    async def next_due_at(self, statuses: Collection[str]) -> datetime | None:
+        next_due: datetime | None = await self.session.scalar(
+            select(func.min(Target.due_at)).where(Target.status.in_(statuses))
+        )
+        return next_due
+
+    async def locked_target(self, target_id: uuid.UUID) -> Target | None:
+        """A worker's target with its post (not its siblings), locked."""
+        return await self.one_or_none(
+            select(Target)
+            .where(Target.id == target_id)
+            .options(WITHOUT_SIBLINGS)
+            .with_for_update(of=Target)
+        )
+
     async def open_targets_of_account(self, account_id: uuid.UUID) -> list[Target]:
         """The account's targets that have not started publishing, locked."""
         stmt = (
