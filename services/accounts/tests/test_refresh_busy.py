@@ -44,14 +44,14 @@ async def test_a_refresh_waiting_too_long_for_the_row_lock_is_refresh_busy(infra
         secret = settings.internal_tokens["publisher"].get_secret_value()
         async with ctx.db.transaction() as other:
             # another refresh (say, on another replica) holds the account's row
-            assert await AccountRepository(other).get(account.id, lock=True) is not None
+            assert await AccountRepository(other).get_unscoped(account.id, lock=True) is not None
             r = await client.post(
                 f"/internal/accounts/{account.id}/access-token",
                 headers={"Authorization": f"Bearer {secret}"},
             )
         assert (r.status_code, r.json()["error"]) == (503, "RefreshBusy"), r.text
         async with ctx.db.transaction() as session:
-            after = await AccountRepository(session).get(account.id)
+            after = await AccountRepository(session).get_unscoped(account.id)
         assert after is not None
         assert after.status is AccountStatus.ACTIVE and after.consecutive_failures == 0
         assert after.token_expires_at == account.token_expires_at  # nothing refreshed

@@ -104,7 +104,7 @@ async def _record_failure(ctx: AccountsContext, account_id: uuid.UUID, exc: Exce
     attempt's transaction rolled back), so its health shows it and it sorts behind healthy
     accounts next turn. Only the error's name is stored: messages may carry secrets."""
     async with ctx.db.transaction() as session:
-        account = await AccountRepository(session).get(account_id, lock=True)
+        account = await AccountRepository(session).get_unscoped(account_id, lock=True)
         if account is None:
             return
         account.consecutive_failures += 1

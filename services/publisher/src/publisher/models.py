@@ -149,7 +149,7 @@ class Post(Base):
     targets: Mapped[list[Target]] = relationship(
         back_populates="post",
         order_by="Target.position",
-        lazy="selectin",
+        lazy="raise",
         cascade="all, delete-orphan",
     )
 
@@ -198,7 +198,7 @@ class Target(Base):
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = _now_column()
 
-    post: Mapped[Post] = relationship(back_populates="targets", lazy="joined", innerjoin=True)
+    post: Mapped[Post] = relationship(back_populates="targets", lazy="raise")
 
 
 class Attempt(Base):

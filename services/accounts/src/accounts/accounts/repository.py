@@ -1,66 +1,59 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import Account, AccountStatus
 from socialseed.db import set_lock_timeout
+from socialseed.errors import NotFound
+from socialseed.repository import WorkspaceScoped
+from socialseed.security import Principal
 
 
-class AccountRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class AccountNotFound(NotFound):
+    default_detail = "Account not found."
 
-    async def get(
-        self,
-        account_id: uuid.UUID,
-        *,
-        workspaces: Sequence[uuid.UUID] | None = None,
-        lock: bool = False,
-        lock_timeout: float | None = None,
+
+class AccountRepository(WorkspaceScoped[Account]):
+    """Callers read through ``readable`` (``get``, ``get_or_none``, ``for_workspace``); the
+    refresher, the internal token endpoint and the CLI use ``get_unscoped``."""
+
+    model = Account
+    not_found = AccountNotFound
+
+    async def get_unscoped(
+        self, id: object, *, lock: bool = False, lock_timeout: float | None = None
     ) -> Account | None:
-        """The account, if it belongs to one of ``workspaces`` (None: no scoping, internal).
-        ``lock_timeout``: give up waiting for another transaction's row lock after this many
-        seconds (``LockNotAvailable``), for the rest of this transaction."""
+        """The account in any workspace (internal). ``lock_timeout``: give up waiting for
+        another transaction's row lock after this many seconds (``LockNotAvailable``), for
+        the rest of this transaction."""
         if lock_timeout is not None:
             await set_lock_timeout(self.session, lock_timeout)
-        query = select(Account).where(Account.id == account_id)
-        if workspaces is not None:
-            query = query.where(Account.workspace_id.in_(workspaces))
-        if lock:
-            query = query.with_for_update()
-        return (await self.session.execute(query)).scalar_one_or_none()
+        return await super().get_unscoped(id, lock=lock)
 
-    async def for_workspace(self, workspace_id: uuid.UUID) -> list[Account]:
-        result = await self.session.execute(
-            select(Account)
+    async def for_workspace(self, principal: Principal, workspace_id: uuid.UUID) -> list[Account]:
+        return await self.all(
+            self.readable(principal)
             .where(Account.workspace_id == workspace_id)
             .order_by(Account.connected_at, Account.id)
         )
-        return list(result.scalars())
 
     async def by_identity(
         self, workspace_id: uuid.UUID, platform: str, platform_user_id: str
     ) -> Account | None:
-        result = await self.session.execute(
-            select(Account)
-            .where(
+        """The workspace's account of this platform user, locked (the OAuth callback, whose
+        workspace comes from the signed state)."""
+        return await self.one_or_none(
+            self.statement().where(
                 Account.workspace_id == workspace_id,
                 Account.platform == platform,
                 Account.platform_user_id == platform_user_id,
-            )
-            .with_for_update()
+            ),
+            lock=True,
         )
-        return result.scalar_one_or_none()
-
-    async def add(self, account: Account) -> Account:
-        self.session.add(account)
-        await self.session.flush()
-        return account
 
     async def refresh_candidates(
         self, before: datetime, now: datetime, limit: int, *, exclude: Collection[uuid.UUID] = ()

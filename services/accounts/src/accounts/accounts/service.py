@@ -9,7 +9,7 @@ from typing import NoReturn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.accounts.events import emit
-from accounts.accounts.repository import AccountRepository
+from accounts.accounts.repository import AccountNotFound, AccountRepository
 from accounts.accounts.schemas import TokenOut
 from accounts.accounts.tokens import (
     AccountNeedsReauth,
@@ -24,15 +24,11 @@ from accounts.accounts.tokens import (
 from accounts.context import AccountsContext
 from accounts.models import Account, AccountStatus
 from socialseed.contracts import AccountDisconnected, AccountUpdated
-from socialseed.errors import Conflict, NotFound
+from socialseed.errors import Conflict
 from socialseed.platforms import ErrorKind, Platform, PlatformError, Profile, TokenSet
 from socialseed.security import Principal, Role
 
 log = logging.getLogger(__name__)
-
-
-class AccountNotFound(NotFound):
-    default_detail = "Account not found."
 
 
 class AccountNotActive(Conflict):
@@ -53,7 +49,7 @@ class AccountService:
         self, session: AsyncSession, principal: Principal, workspace_id: uuid.UUID
     ) -> list[Account]:
         principal.require(workspace_id, "viewer")
-        return await AccountRepository(session).for_workspace(workspace_id)
+        return await AccountRepository(session).for_workspace(principal, workspace_id)
 
     async def get(
         self,
@@ -65,11 +61,7 @@ class AccountService:
         lock: bool = False,
     ) -> Account:
         """The account if the caller may see it; another tenant's account is a 404."""
-        account = await AccountRepository(session).get(
-            account_id, workspaces=list(principal.roles), lock=lock
-        )
-        if account is None:
-            raise AccountNotFound()
+        account = await AccountRepository(session).get(principal, account_id, lock=lock)
         principal.require(account.workspace_id, minimum)
         return account
 
@@ -93,7 +85,7 @@ class AccountService:
         read decides; only a due refresh takes the row lock (see ``refresh_serialised``), and
         the new tokens are committed before they are returned."""
         async with ctx.db.transaction() as session:
-            account = await AccountRepository(session).get(account_id)
+            account = await AccountRepository(session).get_unscoped(account_id)
             if account is None:
                 raise AccountNotFound()
         self._require_active(account)
@@ -179,7 +171,7 @@ class AccountService:
             await emit(session, ctx.outbox, account, AccountDisconnected, at=ctx.clock())
 
     async def _locked(self, session: AsyncSession, account_id: uuid.UUID) -> Account:
-        account = await AccountRepository(session).get(account_id, lock=True)
+        account = await AccountRepository(session).get_unscoped(account_id, lock=True)
         if account is None:
             raise AccountNotFound()
         return account

@@ -156,7 +156,7 @@ async def refresh_serialised(
     async with ctx.refresh_slot(platform):
         try:
             async with ctx.db.transaction() as session:
-                account = await AccountRepository(session).get(
+                account = await AccountRepository(session).get_unscoped(
                     account_id,
                     lock=True,
                     lock_timeout=ctx.settings.platforms.refresh_budget

@@ -5,20 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import OAuthState
+from socialseed.repository import Repository
 
 
-class OAuthStateRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class OAuthStateRepository(Repository[OAuthState]):
+    model = OAuthState
 
     async def by_hash(self, state_hash: bytes, *, lock: bool = False) -> OAuthState | None:
-        query = select(OAuthState).where(OAuthState.state_hash == state_hash)
-        if lock:
-            query = query.with_for_update()
-        return (await self.session.execute(query)).scalar_one_or_none()
+        return await self.get_unscoped(state_hash, lock=lock)
 
     async def with_verifier(self) -> list[OAuthState]:
         """Every state holding an encrypted PKCE verifier, locked (key rotation)."""
@@ -26,9 +22,6 @@ class OAuthStateRepository:
             select(OAuthState).where(OAuthState.code_verifier_enc.is_not(None)).with_for_update()
         )
         return list(result.scalars())
-
-    async def add(self, state: OAuthState) -> None:
-        self.session.add(state)
 
     async def delete_expired(self, before: datetime, *, limit: int) -> int:
         """States that expired before ``before`` (spent or not: either way they only answer

@@ -19,11 +19,11 @@ from typing import Any
 
 from pydantic_core import to_json
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.ingest.batch import POST_RECORD, FetchedBatch
 from analytics.models import SCHEMA, SyncStatus, TrackedPostStatus, sql_type
 from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
+from socialseed.repository import RepositoryBase
 
 #: The most per-post errors a sync keeps (its counters keep counting).
 MAX_SYNC_ERRORS = 100
@@ -249,10 +249,7 @@ class SyncDelta:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-class IngestRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class IngestRepository(RepositoryBase):
     async def insert_post_snapshots(self, batches: Sequence[FetchedBatch]) -> PostsInserted:
         """Inserts the batches' new snapshots and the latest values they change."""
         if not batches:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request
@@ -18,14 +17,14 @@ from pydantic_core import to_json
 
 from analytics.deps import Ctx
 from analytics.queries import caching, formulas, service
-from analytics.queries.periods import Interval, InvalidPeriod, Period, TooManyBuckets, resolve
+from analytics.queries.periods import Interval, InvalidPeriod, TooManyBuckets
+from analytics.queries.reads import ReadsDep
 from analytics.queries.repository import (
     EXPORT_COLUMNS,
     POST_SORTS,
+    AccountNotFound,
     PostFilter,
-    QueryRepository,
     export_query,
-    retention_cutoff,
     stream_export,
 )
 from analytics.queries.schemas import (
@@ -37,18 +36,12 @@ from analytics.queries.schemas import (
     PostPageOut,
     TimeseriesOut,
 )
-from analytics.queries.service import (
-    COMPARE_METRICS,
-    AccountNotFound,
-    InvalidCursor,
-    PostNotFound,
-    WorkspaceNotFound,
-)
+from analytics.queries.service import COMPARE_METRICS, PostNotFound, WorkspaceNotFound
 from socialseed.inputs import Instant
 from socialseed.openapi import errors
 from socialseed.platforms import Platform
 from socialseed.platforms.base import ACCOUNT_METRICS
-from socialseed.service import ReadPrincipal, ReadSession
+from socialseed.repository import InvalidCursor
 from socialseed.spreadsheets import csv_rows
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
@@ -78,41 +71,6 @@ def with_formulas(endpoint: F) -> F:
     return endpoint
 
 
-def _answers(request: Request) -> caching.Answers:
-    answers: caching.Answers = request.app.state.analytics_answers
-    return answers
-
-
-def _repo(session: Any, ctx: Ctx) -> QueryRepository:
-    cutoff = retention_cutoff(ctx.clock(), ctx.settings.raw_retention_days)
-    return QueryRepository(session, cutoff=cutoff)
-
-
-def _period(
-    ctx: Ctx, start: datetime | None, end: datetime | None, days: int | None = None
-) -> Period:
-    return resolve(
-        start,
-        end,
-        now=ctx.clock(),
-        default=service.default_period(days or ctx.settings.default_period_days),
-    )
-
-
-async def _etag(
-    repo: QueryRepository,
-    request: Request,
-    workspaces: Sequence[uuid.UUID],
-    period: Period | None,
-    **params: object,
-) -> str:
-    """The answer's ETag, from the route and ``params``: the parsed values the answer is
-    computed from (never the raw query string; see ``caching``)."""
-    versions = await repo.data_versions(workspaces)
-    route: str = request.scope["route"].path
-    return caching.etag(route, params, {w: versions.get(w, 0) for w in workspaces}, period)
-
-
 def _ids(value: str) -> list[uuid.UUID]:
     # The pattern only lets UUIDs through; duplicates are asked once.
     return list(dict.fromkeys(uuid.UUID(v) for v in value.split(",")))
@@ -129,26 +87,18 @@ def _responses(*classes: type[Any]) -> dict[int | str, dict[str, Any]]:
 )
 @with_formulas
 async def account_metrics(
-    account_id: uuid.UUID,
-    request: Request,
-    principal: ReadPrincipal,
-    session: ReadSession,
-    ctx: Ctx,
-    start: From = None,
-    to: To = None,
+    account_id: uuid.UUID, reads: ReadsDep, start: From = None, to: To = None
 ) -> Response:
     """An account's totals for the period against the previous period of the same length:
     its counters (as of `to` against as of `from`) and the posts it published in the period
     (their latest values summed)."""
-    repo = _repo(session, ctx)
-    account = await service.require_account(repo, principal, account_id)
-    period = _period(ctx, start, to)
-    tag = await _etag(repo, request, [account.workspace_id], period, account_id=account.id)
-    return await _answers(request).respond(
-        request,
-        tag,
-        ctx.settings.cache_max_age,
-        lambda: service.account_metrics(repo, account, period),
+    account = await reads.account(account_id)
+    period = reads.period(start, to)
+    return await reads.answer(
+        [account.workspace_id],
+        period,
+        {"account_id": account.id},
+        lambda: service.account_metrics(reads.repo, account, period),
     )
 
 
@@ -159,10 +109,7 @@ async def account_metrics(
 )
 async def account_timeseries(
     account_id: uuid.UUID,
-    request: Request,
-    principal: ReadPrincipal,
-    session: ReadSession,
-    ctx: Ctx,
+    reads: ReadsDep,
     metric: AccountMetric = AccountMetric["followers"],
     interval: Interval = Interval.DAY,
     start: From = None,
@@ -173,29 +120,19 @@ async def account_timeseries(
     hour buckets are real hours, never doubled or skipped). Each bucket holds the last value
     fetched in it; a bucket without a fetch is null, not 0. Read from the raw snapshots while
     they are kept, from the daily rollups (one value per UTC day) before."""
-    repo = _repo(session, ctx)
-    account = await service.require_account(repo, principal, account_id)
-    period = _period(ctx, start, to)
-    tag = await _etag(
-        repo,
-        request,
+    account = await reads.account(account_id)
+    period = reads.period(start, to)
+    return await reads.answer(
         [account.workspace_id],
         period,
-        account_id=account.id,
-        metric=str(metric),
-        interval=str(interval),
-    )
-    return await _answers(request).respond(
-        request,
-        tag,
-        ctx.settings.cache_max_age,
+        {"account_id": account.id, "metric": str(metric), "interval": str(interval)},
         lambda: service.timeseries(
-            repo,
+            reads.repo,
             account,
             str(metric),
             interval,
             period,
-            max_buckets=ctx.settings.timeseries_max_buckets,
+            max_buckets=reads.ctx.settings.timeseries_max_buckets,
         ),
     )
 
@@ -208,34 +145,20 @@ async def account_timeseries(
 @with_formulas
 async def account_posts(
     account_id: uuid.UUID,
-    request: Request,
-    principal: ReadPrincipal,
-    session: ReadSession,
-    ctx: Ctx,
+    reads: ReadsDep,
     sort: PostSort = PostSort["published_at"],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Response:
     """The account's posts with their latest metrics, largest `sort` first (newest for
     `published_at`; posts without the metric last), a page at a time (`next_cursor`)."""
-    repo = _repo(session, ctx)
-    account = await service.require_account(repo, principal, account_id)
-    limit = min(limit, ctx.settings.list_limit_max)
-    tag = await _etag(
-        repo,
-        request,
+    account = await reads.account(account_id)
+    limit = min(limit, reads.ctx.settings.list_limit_max)
+    return await reads.answer(
         [account.workspace_id],
         None,
-        account_id=account.id,
-        sort=str(sort),
-        limit=limit,
-        cursor=cursor,
-    )
-    return await _answers(request).respond(
-        request,
-        tag,
-        ctx.settings.cache_max_age,
-        lambda: service.account_posts(repo, account, str(sort), limit, cursor),
+        {"account_id": account.id, "sort": str(sort), "limit": limit, "cursor": cursor},
+        lambda: service.account_posts(reads.repo, account, str(sort), limit, cursor),
     )
 
 
@@ -243,21 +166,16 @@ async def account_posts(
     "/posts/{post_id:uuid}", response_model=PostDetailOut, responses=_responses(PostNotFound)
 )
 @with_formulas
-async def post_detail(
-    post_id: uuid.UUID, request: Request, principal: ReadPrincipal, session: ReadSession, ctx: Ctx
-) -> Response:
+async def post_detail(post_id: uuid.UUID, reads: ReadsDep) -> Response:
     """A post published through SocialSeed (the publisher's post id: every target), or one
     tracked post (its own id): per target the latest values, the history of its fetches and
     the derived numbers."""
-    repo = _repo(session, ctx)
-    targets = await service.post_targets(repo, principal, post_id)
-    workspaces = sorted({t.workspace_id for t in targets})
-    tag = await _etag(repo, request, workspaces, None, post_id=post_id)
-    return await _answers(request).respond(
-        request,
-        tag,
-        ctx.settings.cache_max_age,
-        lambda: service.post_detail(repo, targets),
+    targets = await service.post_targets(reads.repo, reads.principal, post_id)
+    return await reads.answer(
+        sorted({t.workspace_id for t in targets}),
+        None,
+        {"post_id": post_id},
+        lambda: service.post_detail(reads.repo, targets),
     )
 
 
@@ -269,10 +187,7 @@ async def post_detail(
 @with_formulas
 async def best_times(
     workspace_id: uuid.UUID,
-    request: Request,
-    principal: ReadPrincipal,
-    session: ReadSession,
-    ctx: Ctx,
+    reads: ReadsDep,
     account_id: uuid.UUID | None = None,
     platform: Platform | None = None,
     start: From = None,
@@ -282,33 +197,18 @@ async def best_times(
     zone, by publication time) the median engagement rate of the posts published then and
     how many there were; by default the posts of the last 90 days. A slot with fewer posts
     than the minimum (`min_posts`) is marked `enough_data: false` and has no median."""
-    service.require_workspace(principal, workspace_id)
-    repo = _repo(session, ctx)
+    reads.workspace(workspace_id)
     if account_id is not None:
-        account = await service.require_account(repo, principal, account_id)
-        if account.workspace_id != workspace_id:
-            raise AccountNotFound()
-    period = _period(ctx, start, to, ctx.settings.best_times_days)
-    tag = await _etag(
-        repo,
-        request,
+        await reads.account(account_id, workspace_id=workspace_id)
+    settings = reads.ctx.settings
+    period = reads.period(start, to, settings.best_times_days)
+    on = str(platform) if platform else None
+    where = PostFilter(workspace_id, period, [account_id] if account_id else None, on)
+    return await reads.answer(
         [workspace_id],
         period,
-        workspace_id=workspace_id,
-        account_id=account_id,
-        platform=str(platform) if platform else None,
-    )
-    where = PostFilter(
-        workspace_id,
-        period,
-        [account_id] if account_id else None,
-        str(platform) if platform else None,
-    )
-    return await _answers(request).respond(
-        request,
-        tag,
-        ctx.settings.cache_max_age,
-        lambda: service.best_times(repo, where, min_posts=ctx.settings.best_times_min_posts),
+        {"workspace_id": workspace_id, "account_id": account_id, "platform": on},
+        lambda: service.best_times(reads.repo, where, min_posts=settings.best_times_min_posts),
     )
 
 
@@ -319,26 +219,19 @@ async def best_times(
 )
 @with_formulas
 async def dashboard(
-    workspace_id: uuid.UUID,
-    request: Request,
-    principal: ReadPrincipal,
-    session: ReadSession,
-    ctx: Ctx,
-    start: From = None,
-    to: To = None,
+    workspace_id: uuid.UUID, reads: ReadsDep, start: From = None, to: To = None
 ) -> Response:
     """The workspace at a glance for the period: per platform and per account the posts
     published and their summed latest metrics, each account's followers (as of `to` against
     as of `from`) and when it was last synced, and the posts with the most engagements."""
-    service.require_workspace(principal, workspace_id)
-    repo = _repo(session, ctx)
-    period = _period(ctx, start, to)
-    tag = await _etag(repo, request, [workspace_id], period, workspace_id=workspace_id)
-    return await _answers(request).respond(
-        request,
-        tag,
-        ctx.settings.cache_max_age,
-        lambda: service.dashboard(repo, workspace_id, period, top=ctx.settings.top_posts),
+    reads.workspace(workspace_id)
+    period = reads.period(start, to)
+    top = reads.ctx.settings.top_posts
+    return await reads.answer(
+        [workspace_id],
+        period,
+        {"workspace_id": workspace_id},
+        lambda: service.dashboard(reads.repo, reads.principal, workspace_id, period, top=top),
     )
 
 
@@ -349,10 +242,7 @@ async def dashboard(
 )
 @with_formulas
 async def compare(
-    request: Request,
-    principal: ReadPrincipal,
-    session: ReadSession,
-    ctx: Ctx,
+    reads: ReadsDep,
     account_ids: Annotated[
         str,
         Query(
@@ -374,23 +264,14 @@ async def compare(
 ) -> Response:
     """Accounts side by side (each as `/accounts/{id}/metrics` answers, restricted to
     `metrics`). Every id must be an account of one of your workspaces, else 404."""
-    repo = _repo(session, ctx)
-    accounts = await service.require_accounts(repo, principal, _ids(account_ids))
-    period = _period(ctx, start, to)
+    accounts = await reads.accounts(_ids(account_ids))
+    period = reads.period(start, to)
     names = metrics.split(",") if metrics else list(COMPARE_METRICS)
-    tag = await _etag(
-        repo,
-        request,
+    return await reads.answer(
         sorted({a.workspace_id for a in accounts}),
         period,
-        account_ids=[a.id for a in accounts],
-        metrics=names,
-    )
-    return await _answers(request).respond(
-        request,
-        tag,
-        ctx.settings.cache_max_age,
-        lambda: service.compare(repo, accounts, period, names),
+        {"account_ids": [a.id for a in accounts], "metrics": names},
+        lambda: service.compare(reads.repo, accounts, period, names),
     )
 
 
@@ -415,9 +296,7 @@ EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/x-ndjso
 async def export(
     workspace_id: uuid.UUID,
     request: Request,
-    principal: ReadPrincipal,
-    session: ReadSession,
-    ctx: Ctx,
+    reads: ReadsDep,
     format: Literal["csv", "json"] = "csv",
     account_ids: Annotated[
         str | None,
@@ -438,26 +317,20 @@ async def export(
     post id) that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written with
     a leading `'`, so that no spreadsheet runs it as a formula; numbers are written as
     numbers. NDJSON has the values as they are."""
-    service.require_workspace(principal, workspace_id)
-    repo = _repo(session, ctx)
+    reads.workspace(workspace_id)
     ids = _ids(account_ids) if account_ids else None
     if ids:
-        accounts = await service.require_accounts(repo, principal, ids)
-        if any(a.workspace_id != workspace_id for a in accounts):
-            raise AccountNotFound()
-    period = _period(ctx, start, to)
-    tag = await _etag(
-        repo,
-        request,
+        await reads.accounts(ids, workspace_id=workspace_id)
+    period = reads.period(start, to)
+    ctx = reads.ctx
+    tag = await reads.etag(
         [workspace_id],
         period,
-        workspace_id=workspace_id,
-        format=format,
-        account_ids=ids,
+        {"workspace_id": workspace_id, "format": format, "account_ids": ids},
     )
     if caching.not_modified(request, tag):
         return caching.not_modified_response(tag, ctx.settings.cache_max_age)
-    sql, params = export_query(workspace_id, period, ids, repo.cutoff)
+    sql, params = export_query(workspace_id, period, ids, reads.repo.cutoff)
     name = f"analytics-{workspace_id}-{period.start:%Y%m%dT%H%M}-{period.end:%Y%m%dT%H%M}"
     extension = "csv" if format == "csv" else "ndjson"
     headers = {

@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from analytics.models import FLOAT_METRICS, SCHEMA, Account, TrackedPost, WorkspaceView
 from analytics.queries.formulas import sql_engagements
 from analytics.queries.periods import Period
+from socialseed.errors import NotFound
 from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
+from socialseed.repository import WorkspaceScoped, of_workspaces
+from socialseed.security import Principal
 
 POST_COLS = ", ".join(f"l.{m}" for m in POST_METRICS)
 # sum(bigint) is numeric: cast back so that Python sees ints (and floats for float columns).
@@ -67,30 +70,44 @@ class PostFilter:
         return sql, params
 
 
-class QueryRepository:
+class AccountNotFound(NotFound):
+    default_detail = "No such account in your workspaces."
+
+
+class QueryRepository(WorkspaceScoped[Account]):
+    """The caller's accounts through ``readable`` (``get``, ``accounts``,
+    ``workspace_accounts``) and their tracked posts through ``readable_posts``; the metric
+    reads below take the ids of rows read that way (or of a workspace the caller was checked
+    against), and read nothing else."""
+
+    model = Account
+    not_found = AccountNotFound
+
     def __init__(self, session: AsyncSession, *, cutoff: datetime) -> None:
         """``cutoff``: the oldest instant raw snapshots are kept from."""
-        self.session = session
+        super().__init__(session)
         self.cutoff = cutoff
+
+    def readable_posts(self, principal: Principal) -> Select[TrackedPost]:
+        """The tracked posts ``principal`` may read: those of their workspaces."""
+        return of_workspaces(select(TrackedPost), TrackedPost, principal)
 
     async def _rows(self, sql: str, params: dict[str, Any]) -> list[Row]:
         return [dict(r) for r in (await self.session.execute(text(sql), params)).mappings()]
 
     # Objects ------------------------------------------------------------------------------
-    async def account(self, account_id: uuid.UUID) -> Account | None:
-        return await self.session.get(Account, account_id)
+    async def accounts(self, principal: Principal, ids: Sequence[uuid.UUID]) -> list[Account]:
+        """The caller's accounts among ``ids`` (another workspace's are absent)."""
+        return await self.all(self.readable(principal).where(Account.id.in_(ids)))
 
-    async def accounts(self, ids: Sequence[uuid.UUID]) -> list[Account]:
-        rows = await self.session.scalars(select(Account).where(Account.id.in_(ids)))
-        return list(rows)
-
-    async def workspace_accounts(self, workspace_id: uuid.UUID) -> list[Account]:
-        rows = await self.session.scalars(
-            select(Account)
+    async def workspace_accounts(
+        self, principal: Principal, workspace_id: uuid.UUID
+    ) -> list[Account]:
+        return await self.all(
+            self.readable(principal)
             .where(Account.workspace_id == workspace_id)
             .order_by(Account.platform, Account.username)
         )
-        return list(rows)
 
     async def timezone(self, workspace_id: uuid.UUID) -> str | None:
         ws = await self.session.get(WorkspaceView, workspace_id)
@@ -106,17 +123,12 @@ class QueryRepository:
         )
         return {r.workspace_id: r.version for r in rows}
 
-    async def tracked_posts_of(
-        self, post_id: uuid.UUID, workspace_ids: Sequence[uuid.UUID]
-    ) -> list[TrackedPost]:
+    async def tracked_posts_of(self, principal: Principal, post_id: uuid.UUID) -> list[TrackedPost]:
         """A publisher post's targets, or the one tracked post with that id, among the
         caller's workspaces."""
         rows = await self.session.scalars(
-            select(TrackedPost)
-            .where(
-                (TrackedPost.publisher_post_id == post_id) | (TrackedPost.id == post_id),
-                TrackedPost.workspace_id.in_(workspace_ids),
-            )
+            self.readable_posts(principal)
+            .where((TrackedPost.publisher_post_id == post_id) | (TrackedPost.id == post_id))
             .order_by(TrackedPost.platform, TrackedPost.account_id)
         )
         return list(rows)

@@ -3,10 +3,6 @@ into answers with the formulas. SQL lives in ``repository``; shapes in ``schemas
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import math
 import statistics
 import uuid
 from collections import defaultdict
@@ -17,7 +13,7 @@ from typing import Any
 from analytics.models import Account, TrackedPost
 from analytics.queries import formulas
 from analytics.queries.periods import Interval, Period, buckets, zone
-from analytics.queries.repository import PostFilter, QueryRepository, Row
+from analytics.queries.repository import AccountNotFound, PostFilter, QueryRepository, Row
 from analytics.queries.schemas import (
     AccountMetricsOut,
     AccountRef,
@@ -39,9 +35,9 @@ from analytics.queries.schemas import (
     TimeseriesOut,
     TrackedPostOut,
 )
-from socialseed.errors import BadRequest, NotFound
-from socialseed.inputs import bounded_instant
+from socialseed.errors import NotFound
 from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
+from socialseed.repository import KeyType, Number, decode_cursor, page_of
 from socialseed.security import Principal
 
 HISTORY_LIMIT = 1000
@@ -57,20 +53,12 @@ POST_TOTALS = (
 COMPARE_METRICS = tuple(dict.fromkeys((*ACCOUNT_METRICS, *POST_TOTALS)))
 
 
-class AccountNotFound(NotFound):
-    default_detail = "No such account in your workspaces."
-
-
 class PostNotFound(NotFound):
     default_detail = "No such post in your workspaces."
 
 
 class WorkspaceNotFound(NotFound):
     default_detail = "Workspace not found."
-
-
-class InvalidCursor(BadRequest):
-    default_detail = "This cursor was not issued by this list (or for another sort)."
 
 
 def member_of(principal: Principal, workspace_id: uuid.UUID) -> bool:
@@ -86,18 +74,15 @@ def require_workspace(principal: Principal, workspace_id: uuid.UUID) -> None:
 async def require_account(
     repo: QueryRepository, principal: Principal, account_id: uuid.UUID
 ) -> Account:
-    account = await repo.account(account_id)
-    if account is None or not member_of(principal, account.workspace_id):
-        raise AccountNotFound()
-    return account
+    return await repo.get(principal, account_id)
 
 
 async def require_accounts(
     repo: QueryRepository, principal: Principal, ids: Sequence[uuid.UUID]
 ) -> list[Account]:
     """All of them, in the order asked, or AccountNotFound (one foreign id is enough)."""
-    found = {a.id: a for a in await repo.accounts(ids)}
-    if any(i not in found or not member_of(principal, found[i].workspace_id) for i in ids):
+    found = {a.id: a for a in await repo.accounts(principal, ids)}
+    if any(i not in found for i in ids):
         raise AccountNotFound()
     return [found[i] for i in ids]
 
@@ -226,51 +211,19 @@ async def timeseries(
     )
 
 
-def encode_cursor(sort: str, key: Any, post_id: uuid.UUID) -> str:
-    value = key.isoformat() if isinstance(key, datetime) else key
-    raw = json.dumps([sort, value, str(post_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _sort_number(value: Any) -> bool:
-    """A metric as a cursor carries it: a finite number within bigint's range, which every
-    sort column (bigint, or a double such as watch time) can be compared with. JSON gives
-    ``1e400`` as inf and ``10**30`` as an int beyond bigint: asyncpg would refuse both."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return math.isfinite(value) and -(2**63) <= value < 2**63
-
-
-def decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        cursor_sort, value, post_id = json.loads(raw)
-        if cursor_sort != sort:
-            raise InvalidCursor()
-        if sort == "published_at":
-            key: Any = bounded_instant(datetime.fromisoformat(value))
-            if key.tzinfo is None:
-                raise InvalidCursor()
-        elif _sort_number(value):
-            key = value
-        else:
-            raise InvalidCursor()
-        return key, uuid.UUID(post_id)
-    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error) as exc:
-        raise InvalidCursor() from exc
+def cursor_types(sort: str) -> tuple[KeyType, ...]:
+    """A post list's cursor: the last post's sort key (an instant for ``published_at``, else
+    a metric: a number) and its id; the sort is the cursor's scope."""
+    return (datetime if sort == "published_at" else Number, uuid.UUID)
 
 
 async def account_posts(
     repo: QueryRepository, account: Account, sort: str, limit: int, cursor: str | None
 ) -> PostPageOut:
-    after = decode_cursor(cursor, sort) if cursor is not None else None
+    after = decode_cursor(cursor, sort, *cursor_types(sort)) if cursor is not None else None
     rows = await repo.account_posts(account.id, sort, limit + 1, after)
-    page, more = rows[:limit], len(rows) > limit
-    last = page[-1] if page else None
-    return PostPageOut(
-        items=[post_out(r) for r in page],
-        next_cursor=encode_cursor(sort, last["sort_key"], last["id"]) if more and last else None,
-    )
+    page = page_of(rows, limit, sort, lambda row: (row["sort_key"], row["id"]))
+    return PostPageOut(items=[post_out(r) for r in page.items], next_cursor=page.next_cursor)
 
 
 async def post_targets(
@@ -278,7 +231,7 @@ async def post_targets(
 ) -> list[TrackedPost]:
     """A publisher post's targets (if this id is one), else the tracked post with this id,
     in the caller's workspaces; PostNotFound when neither."""
-    posts = await repo.tracked_posts_of(post_id, list(principal.roles))
+    posts = await repo.tracked_posts_of(principal, post_id)
     targets = [p for p in posts if p.publisher_post_id == post_id] or posts
     if not targets:
         raise PostNotFound()
@@ -359,9 +312,14 @@ async def best_times(repo: QueryRepository, where: PostFilter, *, min_posts: int
 
 
 async def dashboard(
-    repo: QueryRepository, workspace_id: uuid.UUID, period: Period, *, top: int
+    repo: QueryRepository,
+    principal: Principal,
+    workspace_id: uuid.UUID,
+    period: Period,
+    *,
+    top: int,
 ) -> DashboardOut:
-    accounts = await repo.workspace_accounts(workspace_id)
+    accounts = await repo.workspace_accounts(principal, workspace_id)
     where = PostFilter(workspace_id, period)
     by_account = {r["key"]: r for r in await repo.post_totals(where, "account_id")}
     # One scan: an account's posts are all of its platform, so the platforms' totals are the

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.models import (
     Account,
@@ -20,14 +19,20 @@ from analytics.models import (
     TrackedPost,
     TrackedPostStatus,
 )
+from socialseed.repository import WorkspaceScoped, of_workspaces
+from socialseed.security import Principal
 
 
-class RefreshRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class RefreshRepository(WorkspaceScoped[Sync]):
+    """Syncs through ``readable`` (``get_or_none``: a sync's progress), accounts through
+    ``account``; the rest is keyed by a workspace the caller was checked against."""
 
-    async def account(self, account_id: uuid.UUID) -> Account | None:
-        return await self.session.get(Account, account_id)
+    model = Sync
+
+    async def account(self, principal: Principal, account_id: uuid.UUID) -> Account | None:
+        """The caller's account with this id (another workspace's is None)."""
+        statement = of_workspaces(select(Account), Account, principal)
+        return await self.session.scalar(statement.where(Account.id == account_id))
 
     async def create_sync(
         self,
@@ -73,8 +78,7 @@ class RefreshRepository:
             status=SyncStatus.QUEUED,
             created_at=now,
         )
-        self.session.add(sync)
-        await self.session.flush()
+        await self.add(sync)
         rows = await self.session.execute(
             update(TrackedPost)
             .where(TrackedPost.id.in_(picked.scalar_subquery()))
@@ -133,9 +137,6 @@ class RefreshRepository:
             .limit(1)
         )
         return sync
-
-    async def sync(self, sync_id: uuid.UUID) -> Sync | None:
-        return await self.session.get(Sync, sync_id)
 
     async def account_status(self, workspace_id: uuid.UUID, now: datetime) -> list[dict[str, Any]]:
         posts = (

@@ -73,8 +73,8 @@ async def refresh_account(
     limit: int | None,
 ) -> SyncAccepted:
     repo, now = RefreshRepository(session), ctx.clock()
-    account = await repo.account(account_id)
-    if account is None or account.workspace_id not in principal.roles:
+    account = await repo.account(principal, account_id)
+    if account is None:
         raise AccountNotFound("Account not found.")
     principal.require(account.workspace_id, "editor")
     running = await _already(
@@ -125,8 +125,8 @@ async def _already(
 
 
 async def sync_progress(session: AsyncSession, principal: Principal, sync_id: uuid.UUID) -> SyncOut:
-    sync = await RefreshRepository(session).sync(sync_id)
-    if sync is None or sync.workspace_id not in principal.roles:
+    sync = await RefreshRepository(session).get_or_none(principal, sync_id)
+    if sync is None:
         raise SyncNotFound("Sync not found.")
     return SyncOut.model_validate(sync, from_attributes=True)
 

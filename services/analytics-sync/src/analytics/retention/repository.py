@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.models import SCHEMA
 from socialseed.db import set_lock_timeout
 from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
+from socialseed.repository import RepositoryBase
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,7 @@ def _day_of(table: SnapshotTable, partition: str) -> date | None:
         return None
 
 
-class PartitionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class PartitionRepository(RepositoryBase):
     async def partitions(self, table: SnapshotTable) -> dict[date, str]:
         rows = await self.session.execute(
             text(

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -27,6 +26,7 @@ from analytics.models import (
     TrackedPostStatus,
     sync_error,
 )
+from socialseed.repository import RepositoryBase
 
 #: The lease owner of posts held back while their budget is spent (no worker holds them).
 HELD = "budget"
@@ -81,10 +81,7 @@ WHERE s.id = :sync_id
 """)
 
 
-class SyncRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class SyncRepository(RepositoryBase):
     # Accounts ------------------------------------------------------------------------------
 
     async def claim_account(self, now: datetime, closed: Sequence[str]) -> Account | None:

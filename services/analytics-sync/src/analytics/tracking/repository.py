@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import Boolean, ColumnClause, case, exists, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.models import (
     Account,
@@ -21,6 +20,7 @@ from analytics.models import (
 )
 from socialseed.platforms.base import ListedPost
 from socialseed.projections import upsert_newer
+from socialseed.repository import RepositoryBase
 
 # In an upsert's RETURNING: true for a row the statement inserted, false for one it updated.
 _INSERTED: ColumnClause[bool] = literal_column("xmax = 0", Boolean)
@@ -28,10 +28,7 @@ _INSERTED: ColumnClause[bool] = literal_column("xmax = 0", Boolean)
 _CHUNK = 1000
 
 
-class TrackingRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class TrackingRepository(RepositoryBase):
     # Workspaces and accounts ---------------------------------------------------------------
 
     async def upsert_workspace(

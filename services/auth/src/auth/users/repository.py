@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.models import (
     AuditEvent,
@@ -16,11 +15,11 @@ from auth.models import (
     User,
     Workspace,
 )
+from socialseed.repository import Repository, RepositoryBase
 
 
-class UserRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class UserRepository(Repository[User]):
+    model = User
 
     async def create(self, *, email: str, name: str, password_hash: str) -> User | None:
         """Insert; None when the email is taken (no exception, no aborted transaction)."""
@@ -65,13 +64,8 @@ class UserRepository:
         self.session.add(AuditEvent(kind=kind, user_id=user_id, ip=ip, detail=detail))
 
 
-class RefreshTokenRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, token: RefreshToken) -> None:
-        self.session.add(token)
-        await self.session.flush()
+class RefreshTokenRepository(Repository[RefreshToken]):
+    model = RefreshToken
 
     async def by_hash(self, token_hash: bytes) -> RefreshToken | None:
         result = await self.session.execute(
@@ -105,10 +99,7 @@ class RefreshTokenRepository:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-class LoginAttemptRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class LoginAttemptRepository(RepositoryBase):
     async def hit(
         self, key_hash: bytes, *, amount: int, window: timedelta, now: datetime
     ) -> float | None:
@@ -131,12 +122,9 @@ class LoginAttemptRepository:
         return None
 
 
-class HousekeepingRepository:
+class HousekeepingRepository(RepositoryBase):
     """Rows that can no longer matter, deleted in bounded batches (several auth processes may
     run this at once: ``SKIP LOCKED`` keeps them off each other's rows)."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def delete_dead_refresh_tokens(self, before: datetime, *, limit: int) -> int:
         """Tokens whose family's absolute life ended before ``before``: none of them can be

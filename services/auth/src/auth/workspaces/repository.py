@@ -3,32 +3,44 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import ColumnElement
 
 from auth.models import Invitation, Membership, Workspace
+from socialseed.repository import Repository
 
 
-class WorkspaceRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class WorkspaceRepository(Repository[Workspace]):
+    """A user reads the workspaces they belong to (``readable``: with their role) and the
+    memberships of those workspaces (``readable_members``); every read on a caller's behalf
+    goes through one of the two. ``lock``, ``owner_count`` and the writes take a workspace
+    the caller was checked against."""
 
-    async def add(self, workspace: Workspace) -> Workspace:
-        self.session.add(workspace)
-        await self.session.flush()
-        return workspace
+    model = Workspace
+
+    def readable(self, user_id: uuid.UUID) -> Select[Workspace, str]:
+        """The workspaces ``user_id`` is a member of, with their role in each."""
+        return (
+            select(Workspace, Membership.role)
+            .join(Membership, Membership.workspace_id == Workspace.id)
+            .where(Membership.user_id == user_id)
+        )
+
+    def readable_members(self, user_id: uuid.UUID) -> Select[Membership]:
+        """The memberships of the workspaces ``user_id`` is a member of (users loaded)."""
+        mine = select(Membership.workspace_id).where(Membership.user_id == user_id)
+        return (
+            select(Membership)
+            .options(selectinload(Membership.user))
+            .where(Membership.workspace_id.in_(mine.scalar_subquery()))
+        )
 
     async def with_role(
         self, workspace_id: uuid.UUID, user_id: uuid.UUID, *, lock: bool = False
     ) -> tuple[Workspace, str] | None:
         """The workspace and the user's role in it; None if it does not exist for them."""
-        query = (
-            select(Workspace, Membership.role)
-            .join(Membership, Membership.workspace_id == Workspace.id)
-            .where(Workspace.id == workspace_id, Membership.user_id == user_id)
-        )
+        query = self.readable(user_id).where(Workspace.id == workspace_id)
         if lock:
             # Serialises membership changes of one workspace (e.g. two admins demoting the
             # last two owners at once).
@@ -44,33 +56,28 @@ class WorkspaceRepository:
 
     async def for_user(self, user_id: uuid.UUID) -> list[tuple[Workspace, str]]:
         rows = await self.session.execute(
-            select(Workspace, Membership.role)
-            .join(Membership, Membership.workspace_id == Workspace.id)
-            .where(Membership.user_id == user_id)
-            .order_by(Workspace.created_at, Workspace.id)
+            self.readable(user_id).order_by(Workspace.created_at, Workspace.id)
         )
         return list(rows.tuples())
 
-    async def member(self, workspace_id: uuid.UUID, user_id: uuid.UUID) -> Membership | None:
+    async def member(
+        self, user_id: uuid.UUID, workspace_id: uuid.UUID, member_id: uuid.UUID
+    ) -> Membership | None:
+        """``member_id``'s membership of a workspace of ``user_id`` (the caller)."""
         result = await self.session.execute(
-            select(Membership)
-            .options(selectinload(Membership.user))
-            .where(Membership.workspace_id == workspace_id, Membership.user_id == user_id)
+            self.readable_members(user_id).where(
+                Membership.workspace_id == workspace_id, Membership.user_id == member_id
+            )
         )
         return result.scalar_one_or_none()
 
-    async def members(self, workspace_id: uuid.UUID) -> list[Membership]:
-        result = await self.session.execute(
-            select(Membership)
-            .options(selectinload(Membership.user))
+    async def members(self, user_id: uuid.UUID, workspace_id: uuid.UUID) -> list[Membership]:
+        """The members of a workspace of ``user_id`` (the caller)."""
+        return await self.all(
+            self.readable_members(user_id)
             .where(Membership.workspace_id == workspace_id)
             .order_by(Membership.created_at)
         )
-        return list(result.scalars())
-
-    async def add_member(self, membership: Membership) -> None:
-        self.session.add(membership)
-        await self.session.flush()
 
     async def remove_member(self, workspace_id: uuid.UUID, user_id: uuid.UUID) -> None:
         await self.session.execute(
@@ -96,9 +103,22 @@ def _open() -> list[ColumnElement[bool]]:
     ]
 
 
-class InvitationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class InvitationRepository(Repository[Invitation]):
+    """Invitations read by the admins of their workspace (``readable``) or by the user they
+    are addressed to (``addressed_to``); every read on a caller's behalf goes through one of
+    the two."""
+
+    model = Invitation
+
+    def readable(self, user_id: uuid.UUID) -> Select[Invitation]:
+        """The invitations of the workspaces ``user_id`` is a member of (the role is checked
+        by the service)."""
+        mine = select(Membership.workspace_id).where(Membership.user_id == user_id)
+        return select(Invitation).where(Invitation.workspace_id.in_(mine.scalar_subquery()))
+
+    def addressed_to(self, email: str) -> Select[Invitation]:
+        """The invitations sent to ``email`` (the caller's own)."""
+        return select(Invitation).where(Invitation.email == email)
 
     async def replace(self, invitation: Invitation, now: datetime) -> Invitation:
         """Revoke the open invitation of this workspace and email (if any), add this one."""
@@ -116,34 +136,40 @@ class InvitationRepository:
         return invitation
 
     async def pending_for_workspace(
-        self, workspace_id: uuid.UUID, now: datetime
+        self, user_id: uuid.UUID, workspace_id: uuid.UUID, now: datetime
     ) -> list[Invitation]:
-        result = await self.session.execute(
-            select(Invitation)
+        return await self.all(
+            self.readable(user_id)
             .where(Invitation.workspace_id == workspace_id, Invitation.expires_at > now, *_open())
             .order_by(Invitation.created_at, Invitation.id)
         )
-        return list(result.scalars())
 
     async def pending_for_email(
         self, email: str, now: datetime
     ) -> list[tuple[Invitation, Workspace]]:
         result = await self.session.execute(
-            select(Invitation, Workspace)
+            self.addressed_to(email)
+            .add_columns(Workspace)
             .join(Workspace, Workspace.id == Invitation.workspace_id)
-            .where(Invitation.email == email, Invitation.expires_at > now, *_open())
+            .where(Invitation.expires_at > now, *_open())
             .order_by(Invitation.created_at, Invitation.id)
         )
         return list(result.tuples())
 
     async def pending(
-        self, invitation_id: uuid.UUID, now: datetime, *, lock: bool = False
+        self,
+        readable: Select[Invitation],
+        invitation_id: uuid.UUID,
+        now: datetime,
+        *,
+        lock: bool = False,
     ) -> Invitation | None:
-        """The invitation if it is still open and unexpired (locked: accepted at most once)."""
-        query = select(Invitation).where(
+        """The invitation among ``readable`` (``readable(user)`` or ``addressed_to(email)``)
+        if it is still open and unexpired (locked: accepted at most once)."""
+        query = readable.where(
             Invitation.id == invitation_id, Invitation.expires_at > now, *_open()
         )
         if lock:
             # It may have been read unlocked just before: take the locked state.
             query = query.with_for_update().execution_options(populate_existing=True)
-        return (await self.session.execute(query)).scalar_one_or_none()
+        return await self.one_or_none(query)

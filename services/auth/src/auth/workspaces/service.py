@@ -93,7 +93,7 @@ class WorkspaceService:
         ws = await repo.add(
             Workspace(name=name.strip(), timezone=timezone, require_approval=require_approval)
         )
-        await repo.add_member(Membership(workspace_id=ws.id, user_id=user_id, role="owner"))
+        await repo.add(Membership(workspace_id=ws.id, user_id=user_id, role="owner"))
         await self._emit(session, ctx, ws.id, user_id, "added", "owner", by=user_id)
         await self._emit_settings(session, ctx, ws)
         return _out(ws, "owner")
@@ -127,7 +127,8 @@ class WorkspaceService:
         self, session: AsyncSession, workspace_id: uuid.UUID, user_id: uuid.UUID
     ) -> list[MemberOut]:
         await self._membership(session, workspace_id, user_id)
-        return [_member_out(m) for m in await WorkspaceRepository(session).members(workspace_id)]
+        members = await WorkspaceRepository(session).members(user_id, workspace_id)
+        return [_member_out(m) for m in members]
 
     async def invite(
         self,
@@ -164,7 +165,7 @@ class WorkspaceService:
         _, my_role = await self._membership(session, workspace_id, user_id)
         _require(my_role, "admin")
         pending = await InvitationRepository(session).pending_for_workspace(
-            workspace_id, ctx.clock()
+            user_id, workspace_id, ctx.clock()
         )
         return [_invitation_out(i) for i in pending]
 
@@ -180,7 +181,8 @@ class WorkspaceService:
         _, my_role = await self._membership(session, workspace_id, user_id, lock=True)
         _require(my_role, "admin")
         now = ctx.clock()
-        invitation = await InvitationRepository(session).pending(invitation_id, now, lock=True)
+        repo = InvitationRepository(session)
+        invitation = await repo.pending(repo.readable(user_id), invitation_id, now, lock=True)
         if invitation is None or invitation.workspace_id != workspace_id:
             raise InvitationNotFound()
         _require(my_role, _needed_to_grant(invitation.role))
@@ -203,7 +205,7 @@ class WorkspaceService:
         needed = ROLE_RANK[_needed_to_grant(invitation.role)]
         if inviter_id is None or inviter is None or ROLE_RANK[inviter[1]] < needed:
             raise InvitationNotFound()  # the inviter left or lost the right to grant it
-        if await repo.member(invitation.workspace_id, user_id) is not None:
+        if await repo.member(user_id, invitation.workspace_id, user_id) is not None:
             raise AlreadyMember()
         invitation.accepted_at = now
         return await self._add_member(
@@ -233,9 +235,14 @@ class WorkspaceService:
         lock: bool = False,
     ) -> Invitation:
         user = await UserRepository(session).by_id(user_id)
-        invitation = await InvitationRepository(session).pending(invitation_id, now, lock=lock)
+        if user is None:
+            raise InvitationNotFound()
+        repo = InvitationRepository(session)
         # Someone else's invitation looks like none at all.
-        if user is None or invitation is None or invitation.email != user.email:
+        invitation = await repo.pending(
+            repo.addressed_to(user.email), invitation_id, now, lock=lock
+        )
+        if invitation is None:
             raise InvitationNotFound()
         return invitation
 
@@ -250,9 +257,9 @@ class WorkspaceService:
         by: uuid.UUID,
     ) -> MemberOut:
         repo = WorkspaceRepository(session)
-        await repo.add_member(Membership(workspace_id=workspace_id, user_id=member_id, role=role))
+        await repo.add(Membership(workspace_id=workspace_id, user_id=member_id, role=role))
         await self._emit(session, ctx, workspace_id, member_id, "added", role, by=by)
-        member = await repo.member(workspace_id, member_id)
+        member = await repo.member(member_id, workspace_id, member_id)
         assert member is not None
         return _member_out(member)
 
@@ -268,7 +275,7 @@ class WorkspaceService:
     ) -> MemberOut:
         _, my_role = await self._membership(session, workspace_id, user_id, lock=True)
         repo = WorkspaceRepository(session)
-        member = await repo.member(workspace_id, member_id)
+        member = await repo.member(user_id, workspace_id, member_id)
         if member is None:
             raise MemberNotFound()
         touches_owner = "owner" in (role, member.role)
@@ -294,7 +301,7 @@ class WorkspaceService:
     ) -> None:
         _, my_role = await self._membership(session, workspace_id, user_id, lock=True)
         repo = WorkspaceRepository(session)
-        member = await repo.member(workspace_id, member_id)
+        member = await repo.member(user_id, workspace_id, member_id)
         if member is None:
             raise MemberNotFound()
         if member_id != user_id:  # anyone may leave; removing others needs a role

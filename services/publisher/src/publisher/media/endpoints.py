@@ -8,9 +8,9 @@ from fastapi.responses import FileResponse, Response
 
 from publisher.deps import Ctx, CurrentCaller
 from publisher.media.probe import UnsupportedMediaType
+from publisher.media.repository import MediaNotFound, MediaRepository
 from publisher.media.schemas import MediaOut
-from publisher.media.service import MediaInUse, MediaNotFound, MediaTooLarge, media
-from publisher.models import Media
+from publisher.media.service import MediaInUse, MediaTooLarge, media
 from socialseed.errors import Forbidden, NotFound, PayloadTooLarge
 from socialseed.openapi import errors
 
@@ -89,7 +89,8 @@ async def media_file(token: str, ctx: Ctx) -> Response:
     if media_id is None:
         raise MediaNotFound("This media address is invalid or has expired.")
     async with ctx.db.transaction() as session:
-        found = await session.get(Media, media_id)
+        # The signature is the access check: platforms fetch these without a token.
+        found = await MediaRepository(session).get_unscoped(media_id)
     if found is None:
         raise MediaNotFound()
     extension = EXTENSIONS.get(found.mime_type)

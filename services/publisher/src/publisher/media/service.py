@@ -1,4 +1,5 @@
-"""The media library: uploads probed and stored, listed, fetched and deleted per workspace."""
+"""The media library: uploads probed and stored, listed, fetched and deleted per workspace.
+SQL lives in ``repository``."""
 
 from __future__ import annotations
 
@@ -9,23 +10,17 @@ from pathlib import Path
 
 import anyio
 from fastapi import UploadFile
-from sqlalchemy import delete, exists, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.context import Caller, PublisherContext
 from publisher.media.probe import Probed
+from publisher.media.repository import MediaRepository
 from publisher.media.schemas import MediaOut
-from publisher.models import Media, Post, Target, TargetStatus
-from publisher.posts.status import OPEN
-from socialseed.errors import Conflict, Forbidden, NotFound, PayloadTooLarge
+from publisher.models import Media
+from socialseed.errors import Conflict, Forbidden, PayloadTooLarge
 from socialseed.platforms.base import MediaKind
 from socialseed.security import ROLE_RANK
 
 CHUNK = 1024 * 1024
-
-
-class MediaNotFound(NotFound):
-    default_detail = "Media not found."
 
 
 class MediaTooLarge(PayloadTooLarge):
@@ -80,8 +75,7 @@ class MediaService:
                     storage_key=key,
                     sha256=digest,
                 )
-                session.add(media)
-                await session.flush()
+                await MediaRepository(session).add(media)
                 await session.refresh(media)
         except BaseException:
             path.unlink(missing_ok=True)
@@ -102,50 +96,26 @@ class MediaService:
     ) -> list[MediaOut]:
         caller.principal.require(workspace_id)
         async with ctx.db.transaction() as session:
-            rows = await session.scalars(
-                select(Media)
-                .where(Media.workspace_id == workspace_id)
-                .order_by(Media.created_at.desc(), Media.id)
-                .limit(limit)
-            )
+            rows = await MediaRepository(session).library(caller.principal, workspace_id, limit)
             return [media_out(ctx, m) for m in rows]
 
     async def get(self, ctx: PublisherContext, caller: Caller, media_id: uuid.UUID) -> MediaOut:
         async with ctx.db.transaction() as session:
-            return media_out(ctx, await self._find(session, caller, media_id))
+            return media_out(ctx, await MediaRepository(session).get(caller.principal, media_id))
 
     async def delete(self, ctx: PublisherContext, caller: Caller, media_id: uuid.UUID) -> None:
         async with ctx.db.transaction() as session:
-            media = await self._find(session, caller, media_id)
+            repo = MediaRepository(session)
+            media = await repo.get(caller.principal, media_id)
             role = caller.principal.require(media.workspace_id, "editor")
             own = media.uploaded_by == caller.principal.user_id
             if ROLE_RANK[role] < ROLE_RANK["admin"] and not own:
                 raise Forbidden("Editors delete only their own media.")
-            in_use = await session.scalar(
-                select(
-                    exists().where(
-                        Target.post_id == Post.id,
-                        Target.status.in_([*OPEN, TargetStatus.PUBLISHING, TargetStatus.IN_DOUBT]),
-                        or_(
-                            Target.media_ids.any(media.id),  # type: ignore[arg-type]
-                            Target.media_ids.is_(None) & Post.media_ids.any(media.id),  # type: ignore[arg-type]
-                        ),
-                    )
-                )
-            )
-            if in_use:
+            if await repo.in_use(media.id):
                 raise MediaInUse()
-            await session.execute(delete(Media).where(Media.id == media.id))
+            await repo.delete(media.id)
             key = media.storage_key
         ctx.media.files.path(key).unlink(missing_ok=True)
-
-    async def _find(self, session: AsyncSession, caller: Caller, media_id: uuid.UUID) -> Media:
-        media = await session.scalar(
-            select(Media).where(Media.id == media_id, Media.workspace_id.in_(caller.workspaces))
-        )
-        if media is None:
-            raise MediaNotFound()
-        return media
 
 
 async def _copy(file: UploadFile, path: Path) -> tuple[int, str]:

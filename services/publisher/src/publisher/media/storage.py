@@ -68,7 +68,7 @@ class MediaStore:
         self, session: AsyncSession, workspace_id: uuid.UUID, ids: list[uuid.UUID]
     ) -> list[PlatformMedia]:
         """The post's media as a platform adapter takes it, in the post's order."""
-        rows = await MediaRepository(session).in_workspace(workspace_id, set(ids))
+        rows = await MediaRepository(session).in_workspace_unscoped(workspace_id, set(ids))
         missing = [i for i in ids if i not in rows]
         if missing:
             raise MediaUnavailable(f"media {', '.join(map(str, missing))} was deleted")

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from publisher.deps import Ctx, CurrentCaller
 from publisher.models import PostStatus
-from publisher.posts.repository import CalendarQuery
+from publisher.posts.repository import CalendarQuery, PostNotFound
 from publisher.posts.schedule import (
     InvalidTimezone,
     NonexistentLocalTime,
@@ -18,10 +18,8 @@ from publisher.posts.schedule import (
 from publisher.posts.schemas import PostIn, PostOut, PostPage, PostPatch, RejectIn, ValidationOut
 from publisher.posts.service import (
     AlreadyPublishing,
-    InvalidCursor,
     NotPendingApproval,
     OwnPostApproval,
-    PostNotFound,
     posts,
 )
 from publisher.posts.validation import InvalidTargets
@@ -29,6 +27,7 @@ from publisher.projections.directory import DirectoryUnavailable, WorkspaceNotFo
 from socialseed.errors import Forbidden
 from socialseed.inputs import Instant
 from socialseed.openapi import errors
+from socialseed.repository import InvalidCursor
 from socialseed.service import Session
 
 router = APIRouter(prefix="/api/v1/posts", tags=["posts"])
@@ -81,9 +80,15 @@ async def list_posts(
     """The calendar: the workspace's posts by scheduled time, `from` (inclusive) `to`
     (exclusive), a page at a time (`next_cursor`)."""
     query = CalendarQuery(
-        workspace_id, start=start, end=to, status=status, account_id=account_id, limit=limit
+        workspace_id,
+        start=start,
+        end=to,
+        status=status,
+        account_id=account_id,
+        cursor=cursor,
+        limit=limit,
     )
-    return await posts.calendar(session, caller, query, cursor)
+    return await posts.calendar(session, caller, query)
 
 
 @router.get("/{post_id:uuid}", response_model=PostOut, responses=errors(PostNotFound))

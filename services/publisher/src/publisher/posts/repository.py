@@ -6,16 +6,18 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defaultload, raiseload
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from publisher.models import Post, Target, TargetStatus
 from publisher.posts.status import derive
+from socialseed.errors import NotFound
+from socialseed.repository import KeyType, Page, WorkspaceScoped
+from socialseed.security import Principal
 
 # A target with its post, but not the post's other targets (the dispatcher and the workers
 # handle one target at a time; a post has up to 50).
-WITHOUT_SIBLINGS = defaultload(Target.post).raiseload(Post.targets)
+WITHOUT_SIBLINGS = joinedload(Target.post, innerjoin=True)
 
 # Targets that count against a publishing cap: published, or still going to be.
 _COUNTED = (
@@ -34,30 +36,33 @@ class CalendarQuery:
     end: datetime | None = None
     status: str | None = None
     account_id: uuid.UUID | None = None
-    after: tuple[datetime, uuid.UUID] | None = None  # the cursor: (scheduled_at, id) last seen
+    cursor: str | None = None
     limit: int = 50
 
 
-class PostRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class PostNotFound(NotFound):
+    default_detail = "Post not found."
 
-    async def add(self, post: Post) -> Post:
-        self.session.add(post)
-        await self.session.flush()
-        return post
 
-    async def get(
-        self, workspace_ids: set[uuid.UUID], post_id: uuid.UUID, *, lock: bool = False
-    ) -> Post | None:
-        """The post if it belongs to one of ``workspace_ids`` (the caller's)."""
-        stmt = select(Post).where(Post.id == post_id, Post.workspace_id.in_(workspace_ids))
-        if lock:
-            stmt = stmt.with_for_update()
-        return await self.session.scalar(stmt)
+#: The calendar's cursor: the last post's (scheduled_at, id).
+CALENDAR = "calendar"
+CALENDAR_KEYS: tuple[KeyType, ...] = (datetime, uuid.UUID)
 
-    async def calendar(self, q: CalendarQuery) -> list[Post]:
-        stmt = select(Post).where(Post.workspace_id == q.workspace_id)
+
+class PostRepository(WorkspaceScoped[Post]):
+    """Posts with their targets. Callers read through ``readable`` (``get``, ``calendar``);
+    the workers' reads are by target (``refresh_statuses``, ``open_targets_of_account``)."""
+
+    model = Post
+    not_found = PostNotFound
+
+    def statement(self) -> Select[Post]:
+        return select(Post).options(selectinload(Post.targets))
+
+    async def calendar(self, principal: Principal, q: CalendarQuery) -> Page[Post]:
+        """One page of the workspace's posts by scheduled time (``q.cursor``: after the page
+        that issued it)."""
+        stmt = self.readable(principal).where(Post.workspace_id == q.workspace_id)
         if q.start is not None:
             stmt = stmt.where(Post.scheduled_at >= q.start)
         if q.end is not None:
@@ -68,13 +73,14 @@ class PostRepository:
             stmt = stmt.where(
                 exists().where(Target.post_id == Post.id, Target.account_id == q.account_id)
             )
-        if q.after is not None:
-            at, last_id = q.after
-            stmt = stmt.where(
-                or_(Post.scheduled_at > at, and_(Post.scheduled_at == at, Post.id > last_id))
-            )
-        stmt = stmt.order_by(Post.scheduled_at, Post.id).limit(q.limit)
-        return list(await self.session.scalars(stmt))
+        return await self.page(
+            stmt,
+            order=(Post.scheduled_at, Post.id),
+            scope=CALENDAR,
+            types=CALENDAR_KEYS,
+            cursor=q.cursor,
+            limit=q.limit,
+        )
 
     async def scheduled_near(
         self,
@@ -114,11 +120,38 @@ class PostRepository:
         )
         for post_id, status in rows:
             statuses[post_id].append(status)
-        posts = await self.session.scalars(
-            select(Post).where(Post.id.in_(post_ids)).options(raiseload(Post.targets))
-        )
+        posts = await self.session.scalars(select(Post).where(Post.id.in_(post_ids)))
         for post in posts:
             post.status = derive(post.approval, statuses[post.id])
+
+    async def due_targets(
+        self, statuses: Collection[str], now: datetime, limit: int
+    ) -> list[Target]:
+        """The dispatcher's batch: up to ``limit`` targets due by ``now`` (oldest first) with
+        their posts, locked; rows another dispatcher holds are skipped."""
+        return await self.all(
+            select(Target)
+            .where(Target.status.in_(statuses), Target.due_at <= now)
+            .order_by(Target.due_at)
+            .limit(limit)
+            .options(WITHOUT_SIBLINGS)
+            .with_for_update(skip_locked=True, of=Target)
+        )
+
+    async def next_due_at(self, statuses: Collection[str]) -> datetime | None:
+        next_due: datetime | None = await self.session.scalar(
+            select(func.min(Target.due_at)).where(Target.status.in_(statuses))
+        )
+        return next_due
+
+    async def locked_target(self, target_id: uuid.UUID) -> Target | None:
+        """A worker's target with its post (not its siblings), locked."""
+        return await self.one_or_none(
+            select(Target)
+            .where(Target.id == target_id)
+            .options(WITHOUT_SIBLINGS)
+            .with_for_update(of=Target)
+        )
 
     async def open_targets_of_account(self, account_id: uuid.UUID) -> list[Target]:
         """The account's targets that have not started publishing, locked."""

@@ -3,8 +3,6 @@ stored; each change and its event commit in the caller's transaction."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,13 +33,8 @@ from socialseed.contracts import (
     PostScheduled,
     PostTargetRef,
 )
-from socialseed.errors import BadRequest, Conflict, Forbidden, NotFound
-from socialseed.inputs import bounded_instant
+from socialseed.errors import Conflict, Forbidden
 from socialseed.security import ROLE_RANK
-
-
-class PostNotFound(NotFound):
-    default_detail = "Post not found."
 
 
 class AlreadyPublishing(Conflict):
@@ -56,26 +49,8 @@ class OwnPostApproval(Forbidden):
     default_detail = "Authors do not approve or reject their own posts."
 
 
-class InvalidCursor(BadRequest):
-    default_detail = "This cursor was not issued by this list."
-
-
 def _needs_approval(require_approval: bool, role: str) -> bool:
     return require_approval and ROLE_RANK[role] < ROLE_RANK["admin"]
-
-
-def encode_cursor(post: Post) -> str:
-    raw = f"{post.scheduled_at.isoformat()}|{post.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, _, post_id = raw.partition("|")
-        return bounded_instant(datetime.fromisoformat(at)), uuid.UUID(post_id)
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise InvalidCursor() from exc
 
 
 @dataclass(frozen=True)
@@ -149,6 +124,7 @@ class PostService:
         )
         return await checked_plan(
             session,
+            principal=caller.principal,
             workspace_id=draft.workspace_id,
             accounts=accounts,
             text=draft.text,
@@ -194,19 +170,12 @@ class PostService:
         return post_out(post, post.status)
 
     async def calendar(
-        self, session: AsyncSession, caller: Caller, query: CalendarQuery, cursor: str | None
+        self, session: AsyncSession, caller: Caller, query: CalendarQuery
     ) -> PostPage:
         caller.principal.require(query.workspace_id)
-        if cursor is not None:
-            query = CalendarQuery(**{**query.__dict__, "after": decode_cursor(cursor)})
-        posts = await PostRepository(session).calendar(
-            CalendarQuery(**{**query.__dict__, "limit": query.limit + 1})
-        )
-        more = len(posts) > query.limit
-        posts = posts[: query.limit]
+        page = await PostRepository(session).calendar(caller.principal, query)
         return PostPage(
-            items=[post_out(p, p.status) for p in posts],
-            next_cursor=encode_cursor(posts[-1]) if more else None,
+            items=[post_out(p, p.status) for p in page.items], next_cursor=page.next_cursor
         )
 
     async def update(
@@ -330,10 +299,7 @@ class PostService:
     async def _find(
         self, session: AsyncSession, caller: Caller, post_id: uuid.UUID, *, lock: bool = False
     ) -> Post:
-        post = await PostRepository(session).get(caller.workspaces, post_id, lock=lock)
-        if post is None:
-            raise PostNotFound()
-        return post
+        return await PostRepository(session).get(caller.principal, post_id, lock=lock)
 
     def _require_editable(self, caller: Caller, post: Post) -> None:
         role = caller.principal.require(post.workspace_id, "editor")

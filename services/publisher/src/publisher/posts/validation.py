@@ -23,6 +23,7 @@ from publisher.publishing.limits import CAPS
 from socialseed.errors import BadRequest
 from socialseed.platforms import Platform
 from socialseed.platforms.base import MediaKind
+from socialseed.security import Principal
 
 
 class InvalidTargets(BadRequest):
@@ -153,6 +154,7 @@ def _window(window: timedelta) -> str:
 async def checked_plan(
     session: AsyncSession,
     *,
+    principal: Principal,
     workspace_id: uuid.UUID,
     accounts: dict[uuid.UUID, AccountView],
     text: str,
@@ -162,7 +164,7 @@ async def checked_plan(
     exclude_post: uuid.UUID | None = None,
 ) -> list[PlannedTarget]:
     wanted = set(media_ids) | {i for t in targets for i in (t.media_ids or [])}
-    media = await MediaRepository(session).in_workspace(workspace_id, wanted)
+    media = await MediaRepository(session).in_workspace(principal, workspace_id, wanted)
     check = TargetCheck(session, workspace_id, accounts, media, text, media_ids, due, exclude_post)
     return await check.plan(targets)
 

@@ -8,17 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.models import AccountView, WorkspaceView
 from socialseed.contracts.accounts import AccountEvent
 from socialseed.projections import upsert_newer
+from socialseed.repository import RepositoryBase
 
 
-class ViewRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ViewRepository(RepositoryBase):
     async def accounts(
         self, workspace_id: uuid.UUID, ids: list[uuid.UUID]
     ) -> dict[uuid.UUID, AccountView]:

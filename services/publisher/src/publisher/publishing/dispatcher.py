@@ -14,15 +14,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.context import PublisherContext
-from publisher.models import Target, TargetStatus
-from publisher.posts.repository import WITHOUT_SIBLINGS, PostRepository
+from publisher.models import TargetStatus
+from publisher.posts.repository import PostRepository
 from socialseed.contracts import PostPublishRequested
 
 log = logging.getLogger(__name__)
@@ -81,15 +81,8 @@ class Dispatcher:
         now = ctx.clock()
         lease = timedelta(seconds=self.settings.publish_lease)
         async with ctx.db.transaction() as session:
-            targets = list(
-                await session.scalars(
-                    select(Target)
-                    .where(Target.status.in_(DUE), Target.due_at <= now)
-                    .order_by(Target.due_at)
-                    .limit(self.settings.dispatch_batch)
-                    .options(WITHOUT_SIBLINGS)
-                    .with_for_update(skip_locked=True, of=Target)
-                )
+            targets = await PostRepository(session).due_targets(
+                DUE, now, self.settings.dispatch_batch
             )
             commands = []
             for target in targets:
@@ -115,9 +108,7 @@ class Dispatcher:
 
     async def _seconds_to_next_due(self) -> float:
         async with self.ctx.db.transaction() as session:
-            next_due: datetime | None = await session.scalar(
-                select(func.min(Target.due_at)).where(Target.status.in_(DUE))
-            )
+            next_due = await PostRepository(session).next_due_at(DUE)
         if next_due is None:
             return self.settings.dispatch_idle_wait
         seconds = (next_due - self.ctx.clock()).total_seconds()

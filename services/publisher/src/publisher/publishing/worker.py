@@ -39,7 +39,7 @@ from tenacity import RetryCallState, wait_exponential_jitter
 from publisher.context import PublisherContext
 from publisher.media.storage import MediaUnavailable
 from publisher.models import AccountView, Attempt, Target, TargetStatus
-from publisher.posts.repository import WITHOUT_SIBLINGS, PostRepository
+from publisher.posts.repository import PostRepository
 from publisher.publishing.breaker import Open, PlatformBreakers
 from publisher.publishing.dispatcher import notify_schedule_changed
 from publisher.publishing.limits import Hold, Limits
@@ -168,12 +168,7 @@ class Worker:
     # 1. claim ---------------------------------------------------------------------------
     async def _claim(self, command: PostPublishRequested) -> Claim | None:
         async with self.ctx.db.transaction() as session:
-            target = await session.scalar(
-                select(Target)
-                .where(Target.id == command.target_id)
-                .options(WITHOUT_SIBLINGS)
-                .with_for_update(of=Target)
-            )
+            target = await PostRepository(session).locked_target(command.target_id)
             if (
                 target is None
                 or target.status != TargetStatus.PUBLISHING
@@ -352,12 +347,7 @@ class Worker:
     async def _record(self, claim: Claim, outcome: Outcome) -> None:
         now = self.ctx.clock()
         async with self.ctx.db.transaction() as session:
-            target = await session.scalar(
-                select(Target)
-                .where(Target.id == claim.target_id)
-                .options(WITHOUT_SIBLINGS)
-                .with_for_update(of=Target)
-            )
+            target = await PostRepository(session).locked_target(claim.target_id)
             attempt = await session.get(Attempt, claim.attempt_id)
             assert target is not None and attempt is not None
             attempt.ended_at, attempt.outcome = now, outcome.attempt_outcome

@@ -1,0 +1,103 @@
+"""The one dependency of every analytics read route (``ReadsDep``): the caller's access, the
+period, the ETag and the cached answer, so that a route says only what it reads.
+
+A route asks for the objects it reads through it (``account``, ``accounts``, ``workspace``:
+another workspace's ids are 404), resolves its period (``period``), and answers with
+``answer(workspaces, period, params, compute)``: the ETag from the route's template, the
+parsed ``params`` the answer depends on, the period and the data versions of ``workspaces``
+(see ``caching``); a current ``If-None-Match`` is a 304 before ``compute`` runs, a stored
+answer is served as it is."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from analytics.deps import Ctx
+from analytics.models import Account
+from analytics.queries import caching, service
+from analytics.queries.periods import Period, resolve
+from analytics.queries.repository import QueryRepository, retention_cutoff
+from socialseed.security import Principal
+from socialseed.service import ReadPrincipal, ReadSession
+
+
+class Reads:
+    """One analytics read request: its repository (on the request's read session, with the
+    retention cutoff of now), the caller and the answer cache."""
+
+    def __init__(
+        self, request: Request, principal: ReadPrincipal, session: ReadSession, ctx: Ctx
+    ) -> None:
+        self.request = request
+        self.principal: Principal = principal
+        self.ctx = ctx
+        cutoff = retention_cutoff(ctx.clock(), ctx.settings.raw_retention_days)
+        self.repo = QueryRepository(session, cutoff=cutoff)
+
+    # Access ---------------------------------------------------------------------------------
+    def workspace(self, workspace_id: uuid.UUID) -> uuid.UUID:
+        """The workspace if the caller is a member (viewers and up), else WorkspaceNotFound."""
+        service.require_workspace(self.principal, workspace_id)
+        return workspace_id
+
+    async def account(
+        self, account_id: uuid.UUID, *, workspace_id: uuid.UUID | None = None
+    ) -> Account:
+        """The caller's account (in ``workspace_id`` when given), else AccountNotFound."""
+        account = await service.require_account(self.repo, self.principal, account_id)
+        if workspace_id is not None and account.workspace_id != workspace_id:
+            raise service.AccountNotFound()
+        return account
+
+    async def accounts(
+        self, ids: Sequence[uuid.UUID], *, workspace_id: uuid.UUID | None = None
+    ) -> list[Account]:
+        """The caller's accounts, in the order asked (in ``workspace_id`` when given), else
+        AccountNotFound (one foreign id is enough)."""
+        accounts = await service.require_accounts(self.repo, self.principal, ids)
+        if workspace_id is not None and any(a.workspace_id != workspace_id for a in accounts):
+            raise service.AccountNotFound()
+        return accounts
+
+    # Period, ETag, answer -------------------------------------------------------------------
+    def period(
+        self, start: datetime | None, end: datetime | None, days: int | None = None
+    ) -> Period:
+        """``[start, end)`` with the defaults filled in (``days`` long, or the settings')."""
+        return resolve(
+            start,
+            end,
+            now=self.ctx.clock(),
+            default=service.default_period(days or self.ctx.settings.default_period_days),
+        )
+
+    async def etag(
+        self, workspaces: Sequence[uuid.UUID], period: Period | None, params: dict[str, object]
+    ) -> str:
+        """The answer's ETag, from the route and ``params``: the parsed values the answer is
+        computed from (never the raw query string; see ``caching``)."""
+        versions = await self.repo.data_versions(workspaces)
+        route: str = self.request.scope["route"].path
+        return caching.etag(route, params, {w: versions.get(w, 0) for w in workspaces}, period)
+
+    async def answer(
+        self,
+        workspaces: Sequence[uuid.UUID],
+        period: Period | None,
+        params: dict[str, object],
+        compute: Callable[[], Awaitable[BaseModel]],
+    ) -> Response:
+        """304 for a current ``If-None-Match``; else the stored answer, or ``compute``'s."""
+        tag = await self.etag(workspaces, period, params)
+        answers: caching.Answers = self.request.app.state.analytics_answers
+        return await answers.respond(self.request, tag, self.ctx.settings.cache_max_age, compute)
+
+
+ReadsDep = Annotated[Reads, Depends()]
