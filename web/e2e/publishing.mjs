@@ -123,10 +123,35 @@ try {
   await page.getByLabel("Text", { exact: true }).fill("Closed for the holidays");
   await page.getByRole("checkbox", { name: `X @${first}` }).check();
   await page.getByRole("radio", { name: "Schedule for later" }).check();
-  await page.getByLabel(`Date and time in ${ZONE}`).fill(wallTime(ZONE, 24 * 60));
+  const tomorrow = wallTime(ZONE, 24 * 60 - 10);
+  await page.getByLabel(`Date and time in ${ZONE}`).fill(tomorrow);
   await page.getByText("Ready.", { exact: true }).waitFor();
   await page.getByRole("button", { name: "Schedule", exact: true }).click();
   await page.waitForURL(/\/posts\/[0-9a-f-]{36}$/);
+  const tomorrowUrl = page.url();
+
+  report.step("the calendar: drag it a day later; a drop in the past is refused in words");
+  await page.getByRole("link", { name: "Calendar", exact: true }).click();
+  const onDay = tomorrow.slice(0, 10);
+  const shift = (date, days) => new Date(Date.parse(`${date}T12:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+  const chip = (date) => page.locator(`li[data-date="${date}"]`).getByRole("link", { name: /Closed for the holidays/ });
+  await chip(onDay).waitFor();
+  await axeCheck(page, report, "calendar-month");
+  await page.screenshot({ path: join(shots, "calendar-month-desktop.png"), fullPage: true });
+  await chip(onDay).dragTo(page.locator(`li[data-date="${shift(onDay, 1)}"]`));
+  await page.getByRole("status").filter({ hasText: /^Moved to / }).waitFor();
+  await chip(shift(onDay, 1)).waitFor();
+  await chip(shift(onDay, 1)).dragTo(page.locator(`li[data-date="${shift(onDay, -1)}"]`));
+  await page.getByRole("alert").filter({ hasText: /^Could not move the post: .* has passed/ }).waitFor();
+  await chip(shift(onDay, 1)).waitFor();
+  await page.getByRole("button", { name: "Week" }).click();
+  await page.getByRole("grid").waitFor();
+  await axeCheck(page, report, "calendar-week");
+  await page.getByRole("button", { name: "List" }).click();
+  await page.getByRole("list", { name: /^Posts of / }).getByText("Closed for the holidays").waitFor();
+
+  report.step("it is cancelled from its page");
+  await page.goto(tomorrowUrl);
   await page.getByRole("button", { name: "Cancel post" }).click();
   const dialog = page.getByRole("dialog", { name: "Cancel this post?" });
   await axeCheck(page, report, "cancel-dialog");
@@ -201,10 +226,12 @@ try {
   await page.screenshot({ path: join(shots, "post-published-desktop-dark.png"), fullPage: true });
   assert.ok(workspace);
 
-  // The gap is a named 400 of the validate call; the signed-out first load's refresh is a 401.
+  // The gap is a named 400 of the validate call, the drop in the past one of the PATCH; the
+  // signed-out first load's refresh is a 401.
   const unexpected = report.problems.filter(
     (p) =>
       !(p.startsWith("400 POST") && p.endsWith("/api/v1/posts/validate")) &&
+      !(p.startsWith("400 PATCH") && p.includes("/api/v1/posts/")) &&
       !p.startsWith(`401 POST ${base}/api/v1/auth/refresh`) &&
       !(p.startsWith("404 GET") && p.endsWith("/favicon.ico") && !p.includes(base)),
   );

@@ -1,6 +1,7 @@
 import { createBrowserRouter } from "react-router";
 import { AppShell, RequireSession } from "@/components/layout/app-shell";
 import { AccountsRoute } from "./routes/accounts";
+import { CalendarRoute } from "./routes/calendar";
 import { ComposeRoute } from "./routes/compose";
 import { ConnectedRoute } from "./routes/connected";
 import { HomeRoute } from "./routes/home";
@@ -26,6 +27,7 @@ export function createAppRouter() {
             { path: "w/:workspaceId/accounts", element: <AccountsRoute /> },
             { path: "w/:workspaceId/compose", element: <ComposeRoute /> },
             { path: "w/:workspaceId/posts", element: <PostsRoute /> },
+            { path: "w/:workspaceId/calendar", element: <CalendarRoute /> },
             { path: "w/:workspaceId/posts/:postId", element: <PostRoute /> },
             { path: "accounts/connected", element: <ConnectedRoute /> },
             { path: "*", element: <NotFoundRoute /> },

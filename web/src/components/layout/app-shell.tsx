@@ -69,6 +69,9 @@ export function AppShell() {
               <NavLink to={`/w/${workspaceId}/posts`} end className={link}>
                 Posts
               </NavLink>
+              <NavLink to={`/w/${workspaceId}/calendar`} className={link}>
+                Calendar
+              </NavLink>
               <NavLink to={`/w/${workspaceId}/accounts`} className={link}>
                 Accounts
               </NavLink>

@@ -1,6 +1,6 @@
 /** One post: each account's state in words, cancel while it has not started, retry what
  * failed. */
-import { useRef } from "react";
+import { useId, useRef, useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
@@ -11,9 +11,10 @@ import { PLATFORM_LABELS, type PlatformName } from "@/config/env";
 import { useAccounts } from "@/features/accounts";
 import { useWorkspaces } from "@/features/workspaces";
 import { describeError } from "@/lib/api/errors";
-import { useCancelPost, usePost, useRetryPost, type Post } from "../api/posts";
+import { Input } from "@/components/ui/input";
+import { useCancelPost, usePost, useReschedule, useRetryPost, type Post } from "../api/posts";
 import { targetState } from "../lib/target-state";
-import { formatInZone } from "../lib/zoned";
+import { formatInZone, wallTimeOf, wallTimeParam, zoneLabel } from "../lib/zoned";
 import { PostStatusBadge } from "./status-badge";
 
 const STARTED = new Set(["publishing", "in_doubt", "published", "failed"]);
@@ -50,6 +51,45 @@ function CancelButton({ post }: { post: Post }) {
         </div>
       </dialog>
     </>
+  );
+}
+
+/** Move the post to another wall time in its zone (the calendar's drag, for the keyboard). */
+function RescheduleForm({ post, zone }: { post: Post; zone: string }) {
+  const id = useId();
+  const [wall, setWall] = useState(() => wallTimeOf(post.scheduled_at, zone));
+  const reschedule = useReschedule(post.workspace_id);
+  return (
+    <form
+      className="grid gap-2"
+      aria-label="Reschedule"
+      onSubmit={(e) => {
+        e.preventDefault();
+        reschedule.mutate({ postId: post.id, scheduledAt: wallTimeParam(wall) });
+      }}
+    >
+      <label htmlFor={id} className="text-sm font-medium">
+        New date and time in {zone}
+      </label>
+      <div className="flex flex-wrap gap-2">
+        <Input
+          id={id}
+          type="datetime-local"
+          className="max-w-64"
+          value={wall}
+          required
+          aria-describedby={`${id}-zone`}
+          onChange={(e) => setWall(e.target.value)}
+        />
+        <Button type="submit" variant="outline" disabled={reschedule.isPending}>
+          Reschedule
+        </Button>
+      </div>
+      <p id={`${id}-zone`} className="text-xs text-muted-foreground">
+        Time zone: {zoneLabel(zone)}.
+      </p>
+      {reschedule.isError && <Alert>{describeError(reschedule.error)}</Alert>}
+    </form>
   );
 }
 
@@ -124,6 +164,11 @@ export function PostDetail({ workspaceId, postId }: { workspaceId: string; postI
         </ul>
       </Card>
 
+      {cancellable && (
+        <Card aria-label="Reschedule the post">
+          <RescheduleForm key={data.scheduled_at} post={data} zone={zone} />
+        </Card>
+      )}
       {retry.isError && <Alert>{describeError(retry.error)}</Alert>}
       <div className="flex flex-wrap gap-2">
         {failed > 0 && (

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
+  calendarDays,
+  movedWallTime,
   formatInZone,
   instantOfWall,
   rangeInZone,
@@ -50,5 +52,28 @@ describe("the workspace's zone", () => {
     expect(month.end.toISOString()).toBe("2026-04-30T22:00:00.000Z");
     const week = rangeInZone("week", new Date("2026-11-04T12:00:00Z"), "Asia/Tokyo");
     expect(week.start.toISOString()).toBe("2026-11-01T15:00:00.000Z"); // Monday 2 Nov, 00:00 JST
+  });
+});
+
+describe("the calendar's days", () => {
+  it("shows six weeks from the Monday on or before the 1st, in the zone", () => {
+    const { days, start, end } = calendarDays("month", new Date("2026-11-15T12:00:00Z"), "Europe/Paris", new Date("2026-11-03T10:00:00Z"));
+    expect(days).toHaveLength(42);
+    expect(days[0]).toMatchObject({ date: "2026-10-26", inMonth: false, label: "Monday 26 October 2026" });
+    expect(days.find((d) => d.today)?.date).toBe("2026-11-03");
+    expect(start.toISOString()).toBe("2026-10-25T23:00:00.000Z"); // after fall back: UTC+1
+    expect(end.toISOString()).toBe("2026-12-06T23:00:00.000Z");
+  });
+
+  it("shows a week Monday to Sunday", () => {
+    const { days } = calendarDays("week", new Date("2026-11-08T12:00:00Z"), "America/New_York");
+    expect(days.map((d) => d.date)).toEqual([
+      "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06", "2026-11-07", "2026-11-08",
+    ]);
+  });
+
+  it("moves a wall time to another day or hour, keeping the minutes", () => {
+    expect(movedWallTime("2026-11-03T09:45", "2026-11-05")).toBe("2026-11-05T09:45");
+    expect(movedWallTime("2026-11-03T09:45", "2026-11-05", 14)).toBe("2026-11-05T14:45");
   });
 });

@@ -73,3 +73,39 @@ export function rangeInZone(view: RangeView, anchor: Date, zone: string): { star
   const start = startOfDay(local);
   return { start: new Date(start.getTime()), end: new Date(startOfDay(addDays(start, 1)).getTime()) };
 }
+
+export type CalendarDay = { date: string; label: string; inMonth: boolean; today: boolean };
+
+/** The days a month view (six weeks from the Monday on or before the 1st) or a week view
+ * shows, in the zone, and the [start, end) instants they cover. */
+export function calendarDays(
+  view: "month" | "week",
+  anchor: Date,
+  zone: string,
+  now: Date = new Date(),
+): { days: CalendarDay[]; start: Date; end: Date } {
+  const local = new TZDate(anchor.getTime(), zone);
+  const first = view === "month" ? startOfWeek(startOfMonth(local), { weekStartsOn: 1 }) : startOfWeek(local, { weekStartsOn: 1 });
+  const count = view === "month" ? 42 : 7;
+  const month = local.getMonth();
+  const today = formatInZone(now, zone, "yyyy-MM-dd");
+  const days: CalendarDay[] = [];
+  for (let i = 0; i < count; i++) {
+    const day = startOfDay(addDays(first, i));
+    const date = format(day, "yyyy-MM-dd");
+    days.push({ date, label: format(day, "EEEE d MMMM yyyy"), inMonth: day.getMonth() === month, today: date === today });
+  }
+  return {
+    days,
+    start: new Date(first.getTime()),
+    end: new Date(startOfDay(addDays(first, count)).getTime()),
+  };
+}
+
+/** Move a wall time to another day (and hour), keeping the rest: the calendar's drop. */
+export function movedWallTime(wall: string, date: string, hour?: number): string {
+  const [, time = "00:00"] = wall.split("T");
+  const [hh = "00", mm = "00"] = time.split(":");
+  const h = hour === undefined ? hh : String(hour).padStart(2, "0");
+  return `${date}T${h}:${mm}`;
+}
