@@ -1,6 +1,7 @@
 """The web app in a real browser (Debian's Chromium, driven by playwright-core from Node.js)
-against the real stack: the first-visit journey of ``web/e2e/newcomer.mjs``. Screenshots go to
-``web/test-results/screenshots`` (ignored by git)."""
+against the real stack: the first-visit journey of ``web/e2e/newcomer.mjs`` and the publishing
+journey of ``web/e2e/publishing.mjs``. Screenshots go to ``web/test-results/screenshots``
+(ignored by git)."""
 
 from __future__ import annotations
 
@@ -18,28 +19,50 @@ from tests.web.conftest import WEB
 SCREENSHOTS = WEB / "test-results" / "screenshots"
 
 
-@pytest.mark.timeout(300)
-async def test_a_newcomer_signs_up_creates_a_workspace_and_connects_x(
-    stack: Stack, web_build: Path
-) -> None:
+async def journey(script: str, *args: str, timeout: float) -> dict:
+    """Run one browser journey; its last line of output is its report."""
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.fail("Debian's chromium is needed: make bootstrap-browser")
     proc = await asyncio.create_subprocess_exec(
-        "node", "e2e/newcomer.mjs", stack.gateway_url, str(SCREENSHOTS),
+        "node", f"e2e/{script}", *args, str(SCREENSHOTS),
         cwd=WEB,
         env={**os.environ, "CHROMIUM": chromium},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=280)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout)
     lines = out.decode().strip().splitlines()
-    report = json.loads(lines[-1]) if lines else {"ok": False, "error": "no report"}
+    report: dict = json.loads(lines[-1]) if lines else {"ok": False, "error": "no report"}
     assert proc.returncode == 0 and report["ok"], (
         f"{report.get('error')}\nsteps: {report.get('steps')}\nproblems: "
         f"{report.get('problems')}\nstderr:\n{err.decode()[-3000:]}"
     )
+    return report
+
+
+@pytest.mark.timeout(300)
+async def test_a_newcomer_signs_up_creates_a_workspace_and_connects_x(
+    stack: Stack, web_build: Path
+) -> None:
+    report = await journey("newcomer.mjs", stack.gateway_url, timeout=280)
     assert report["headers"]["nosniff"] == "nosniff"
     assert "frame-ancestors 'none'" in report["headers"]["csp"]
     for name in ("accounts-desktop.png", "accounts-375.png", "accounts-desktop-dark.png"):
+        assert (SCREENSHOTS / name).stat().st_size > 0
+
+
+@pytest.mark.timeout(420)
+async def test_a_post_is_composed_checked_scheduled_published_and_a_failure_retried(
+    stack: Stack, web_build: Path
+) -> None:
+    """Compose with live counts and the server's verdict per account, a DST gap explained,
+    schedule two minutes ahead in the workspace's zone, see it published with its link;
+    cancel; a failed publish in words, reconnect, Retry; the posts list filtered."""
+    await journey("publishing.mjs", stack.gateway_url, stack.sandbox_url, timeout=400)
+    for name in (
+        "composer-invalid-desktop.png",
+        "composer-375-dark.png",
+        "post-failed-desktop.png",
+    ):
         assert (SCREENSHOTS / name).stat().st_size > 0

@@ -1,10 +1,14 @@
 import { createBrowserRouter } from "react-router";
 import { AppShell, RequireSession } from "@/components/layout/app-shell";
 import { AccountsRoute } from "./routes/accounts";
+import { CalendarRoute } from "./routes/calendar";
+import { ComposeRoute } from "./routes/compose";
 import { ConnectedRoute } from "./routes/connected";
 import { HomeRoute } from "./routes/home";
 import { NewWorkspaceRoute } from "./routes/new-workspace";
 import { NotFoundRoute } from "./routes/not-found";
+import { PostRoute } from "./routes/post";
+import { PostsRoute } from "./routes/posts";
 import { SignInRoute } from "./routes/sign-in";
 import { SignUpRoute } from "./routes/sign-up";
 
@@ -21,6 +25,10 @@ export function createAppRouter() {
             { index: true, element: <HomeRoute /> },
             { path: "workspaces/new", element: <NewWorkspaceRoute /> },
             { path: "w/:workspaceId/accounts", element: <AccountsRoute /> },
+            { path: "w/:workspaceId/compose", element: <ComposeRoute /> },
+            { path: "w/:workspaceId/posts", element: <PostsRoute /> },
+            { path: "w/:workspaceId/calendar", element: <CalendarRoute /> },
+            { path: "w/:workspaceId/posts/:postId", element: <PostRoute /> },
             { path: "accounts/connected", element: <ConnectedRoute /> },
             { path: "*", element: <NotFoundRoute /> },
           ],

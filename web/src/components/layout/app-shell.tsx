@@ -62,7 +62,16 @@ export function AppShell() {
           <span className="mr-2 font-semibold text-primary">SocialSeed</span>
           <WorkspaceSwitcher current={workspaceId} />
           {workspaceId && (
-            <nav aria-label="Workspace pages" className="flex gap-1">
+            <nav aria-label="Workspace pages" className="flex flex-wrap gap-1">
+              <NavLink to={`/w/${workspaceId}/compose`} className={link}>
+                Compose
+              </NavLink>
+              <NavLink to={`/w/${workspaceId}/posts`} end className={link}>
+                Posts
+              </NavLink>
+              <NavLink to={`/w/${workspaceId}/calendar`} className={link}>
+                Calendar
+              </NavLink>
               <NavLink to={`/w/${workspaceId}/accounts`} className={link}>
                 Accounts
               </NavLink>

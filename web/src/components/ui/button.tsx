@@ -8,10 +8,11 @@ const buttonVariants = cva(
   {
     variants: {
       variant: {
-        default: "bg-primary text-primary-foreground hover:opacity-90",
+        // Hover darkens (brightness) rather than fading (opacity), which would lower contrast.
+        default: "bg-primary text-primary-foreground hover:brightness-90",
         outline: "border border-input bg-background hover:bg-muted",
         ghost: "hover:bg-muted",
-        destructive: "bg-destructive text-destructive-foreground hover:opacity-90",
+        destructive: "bg-destructive text-destructive-foreground hover:brightness-90",
         link: "text-primary underline-offset-4 hover:underline px-0",
       },
       size: { default: "", sm: "min-h-9 px-3", icon: "size-10 px-0" },

@@ -18,6 +18,7 @@ from publisher.posts.schedule import (
 from publisher.posts.schemas import PostIn, PostOut, PostPage, PostPatch, RejectIn, ValidationOut
 from publisher.posts.service import (
     AlreadyPublishing,
+    NothingToRetry,
     NotPendingApproval,
     OwnPostApproval,
     posts,
@@ -118,6 +119,19 @@ async def cancel_post(
     """Cancel the post (until publishing starts)."""
     await posts.cancel(session, ctx, caller, post_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{post_id:uuid}/retry",
+    response_model=PostOut,
+    responses=errors(PostNotFound, Forbidden, NothingToRetry),
+)
+async def retry_post(
+    post_id: uuid.UUID, caller: CurrentCaller, session: Session, ctx: Ctx
+) -> PostOut:
+    """Publish the failed targets again, now (editor or above; editors their own posts).
+    409 `NothingToRetry` when none failed."""
+    return await posts.retry(session, ctx, caller, post_id)
 
 
 REVIEW_ERRORS = (PostNotFound, Forbidden, OwnPostApproval, NotPendingApproval)

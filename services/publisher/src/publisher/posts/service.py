@@ -49,6 +49,10 @@ class OwnPostApproval(Forbidden):
     default_detail = "Authors do not approve or reject their own posts."
 
 
+class NothingToRetry(Conflict):
+    default_detail = "None of this post's targets failed; there is nothing to retry."
+
+
 def _needs_approval(require_approval: bool, role: str) -> bool:
     return require_approval and ROLE_RANK[role] < ROLE_RANK["admin"]
 
@@ -238,6 +242,29 @@ class PostService:
             key=str(post.id),
         )
 
+    async def retry(
+        self, session: AsyncSession, ctx: PublisherContext, caller: Caller, post_id: uuid.UUID
+    ) -> PostOut:
+        """Send the failed targets back to the dispatcher now, as a reschedule does: each is
+        scheduled again with a fresh attempt budget (its attempts so far stay in the history,
+        so a target whose outcome was unknown is still checked on the platform first)."""
+        post = await self._find(session, caller, post_id, lock=True)
+        role = caller.principal.require(post.workspace_id, "editor")
+        if ROLE_RANK[role] < ROLE_RANK["admin"] and post.author_id != caller.principal.user_id:
+            raise Forbidden("Editors retry only their own posts.")
+        failed = [t for t in post.targets if t.status == TargetStatus.FAILED]
+        if not failed:
+            raise NothingToRetry()
+        now = ctx.clock()
+        for target in failed:
+            target.status, target.due_at = TargetStatus.SCHEDULED, now
+            target.error, target.error_class, target.attempts = None, None, 0
+        post.updated_at = now
+        post.status = derive(post.approval, [t.status for t in post.targets])
+        await session.flush()
+        await self._scheduled(session, ctx, post, due=now)
+        return post_out(post, post.status)
+
     async def approve(
         self, session: AsyncSession, ctx: PublisherContext, caller: Caller, post_id: uuid.UUID
     ) -> PostOut:
@@ -329,7 +356,15 @@ class PostService:
         post.approval, post.reviewed_by, post.reviewed_at = verdict, caller.principal.user_id, now
         return post, now
 
-    async def _scheduled(self, session: AsyncSession, ctx: PublisherContext, post: Post) -> None:
+    async def _scheduled(
+        self,
+        session: AsyncSession,
+        ctx: PublisherContext,
+        post: Post,
+        *,
+        due: datetime | None = None,
+    ) -> None:
+        """``post.scheduled``: the post's open targets are due at ``due`` (default: its time)."""
         open_targets = [t for t in post.targets if t.status in OPEN]
         await ctx.outbox.add(
             session,
@@ -337,7 +372,7 @@ class PostService:
                 post_id=post.id,
                 workspace_id=post.workspace_id,
                 author_id=post.author_id,
-                scheduled_at=post.scheduled_at,
+                scheduled_at=due or post.scheduled_at,
                 timezone=post.timezone,
                 targets=[
                     PostTargetRef(target_id=t.id, account_id=t.account_id, platform=t.platform)

@@ -9,6 +9,9 @@ export const accountsQueryKey = (workspaceId: string) => ["accounts", workspaceI
 export function useAccounts(workspaceId: string) {
   return useQuery({
     queryKey: accountsQueryKey(workspaceId),
+    // An account's status changes by itself (a platform refusing its grant during a publish):
+    // every page that shows it asks again.
+    staleTime: 0,
     queryFn: () =>
       unwrap(api.GET("/api/v1/accounts", { params: { query: { workspace_id: workspaceId } } })),
   });

@@ -1,0 +1,92 @@
+// What the browser journeys share: Debian's Chromium through playwright-core (a fresh empty
+// profile, no browser download), axe-core evaluated through DevTools (the page's CSP stays as
+// served), and a record of console errors and failed requests.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+export async function launch() {
+  const profile = mkdtempSync(join(tmpdir(), "socialseed-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const close = async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, close };
+}
+
+export function newReport() {
+  const report = { steps: [], axe: {}, problems: [] };
+  report.step = (name) => {
+    report.steps.push(name);
+    console.error(`- ${name}`);
+  };
+  return report;
+}
+
+export function watch(page, report) {
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource"))
+      report.problems.push(`console: ${msg.text()}`);
+  });
+  page.on("response", (response) => {
+    if (response.status() >= 400)
+      report.problems.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+  });
+  page.on("pageerror", (err) => report.problems.push(`pageerror: ${err.message}`));
+}
+
+export async function axeCheck(page, report, name) {
+  await page.evaluate(axeSource);
+  const results = await page.evaluate(() => axe.run(document, { resultTypes: ["violations"] }));
+  const bad = results.violations.filter((v) => ["critical", "serious"].includes(v.impact));
+  report.axe[name] = results.violations.map((v) => `${v.impact}: ${v.id}`);
+  assert.deepEqual(
+    bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
+    [],
+    `axe on ${name}`,
+  );
+}
+
+export async function noHorizontalScroll(page, width) {
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wide <= width, `the page is ${wide}px wide at ${width}px`);
+}
+
+/** The wall time ("yyyy-MM-ddTHH:mm") in the zone, `minutes` from now. */
+export function wallTime(zone, minutes) {
+  const at = new Date(Date.now() + minutes * 60_000);
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-CA", {
+      timeZone: zone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    })
+      .formatToParts(at)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+}

@@ -1,0 +1,4 @@
+export { Composer } from "./components/composer";
+export { PostList } from "./components/post-list";
+export { PostDetail } from "./components/post-detail";
+export { Calendar } from "./components/calendar";

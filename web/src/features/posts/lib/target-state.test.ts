@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { targetState } from "./target-state";
+
+const post = { approval: "not_required", scheduled_at: "2026-11-01T09:00:00Z", rejection_reason: null };
+const target = { status: "scheduled", error: null, retry_at: null, published_at: null };
+const zone = "Europe/Paris";
+
+describe("a target's state in words", () => {
+  it("says when it is scheduled, in the workspace's zone", () => {
+    expect(targetState(target, post, zone).label).toBe("Scheduled for Sun 1 Nov 2026, 10:00 (Europe/Paris)");
+  });
+
+  it("says it waits for approval, or why it was rejected", () => {
+    expect(targetState(target, { ...post, approval: "pending" }, zone).label).toBe("Waiting for approval");
+    expect(
+      targetState(target, { ...post, approval: "rejected", rejection_reason: "Off brand." }, zone),
+    ).toMatchObject({ label: "Rejected", detail: "Off brand." });
+  });
+
+  it("tells a rate limit's end and an unknown outcome", () => {
+    const waiting = { ...target, status: "waiting", retry_at: "2026-11-01T09:15:00Z", error: "X's limit" };
+    expect(targetState(waiting, post, zone)).toMatchObject({
+      label: "Waiting for a rate limit until Sun 1 Nov 2026, 10:15 (Europe/Paris)",
+      detail: "X's limit",
+    });
+    expect(targetState({ ...target, status: "in_doubt" }, post, zone).label).toBe(
+      "Outcome unknown — checking the platform",
+    );
+  });
+
+  it("gives the platform's reason for a failure", () => {
+    const failed = { ...target, status: "failed", error: "The grant was revoked. Reconnect it, then publish again." };
+    expect(targetState(failed, post, zone)).toMatchObject({ label: "Failed", tone: "danger", detail: failed.error });
+  });
+
+  it("says when it was published", () => {
+    const done = { ...target, status: "published", published_at: "2026-11-01T09:00:05Z" };
+    expect(targetState(done, post, zone)).toMatchObject({ label: "Published Sun 1 Nov 2026, 10:00 (Europe/Paris)", tone: "success" });
+  });
+});
