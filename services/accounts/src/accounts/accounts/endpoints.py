@@ -9,16 +9,16 @@ from accounts.accounts.health import health
 from accounts.accounts.schemas import AccountOut, TokenOut
 from accounts.accounts.service import AccountNotActive, AccountNotFound, accounts
 from accounts.accounts.tokens import AccountNeedsReauth, PlatformUnavailable
+from accounts.cipher import TokenUndecryptable
 from accounts.context import AccountsContext
 from accounts.deps import Ctx, InternalCaller
 from accounts.models import Account
-from accounts.vault import VaultError
 from socialseed.errors import Forbidden, NotFound, Unauthorized
 from socialseed.openapi import errors
 from socialseed.service import CurrentPrincipal, Session
 
 # what touching an account's tokens at the platform can answer
-TOKEN_ERRORS = (AccountNotActive, AccountNeedsReauth, PlatformUnavailable, VaultError)
+TOKEN_ERRORS = (AccountNotActive, AccountNeedsReauth, PlatformUnavailable, TokenUndecryptable)
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 internal = APIRouter(prefix="/internal/accounts", tags=["internal"])
@@ -49,7 +49,7 @@ async def get_account(
 @router.delete(
     "/{account_id:uuid}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=errors(AccountNotFound, Forbidden, VaultError),
+    responses=errors(AccountNotFound, Forbidden, TokenUndecryptable),
 )
 async def disconnect_account(
     account_id: uuid.UUID, principal: CurrentPrincipal, ctx: Ctx

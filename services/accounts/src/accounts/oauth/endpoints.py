@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 from fastapi.responses import RedirectResponse, Response
 
 from accounts.accounts.endpoints import shown
+from accounts.cipher import TokenUndecryptable
 from accounts.deps import Ctx
 from accounts.oauth.schemas import CallbackOut, CompleteIn, CompleteOut, ConnectIn, ConnectOut
 from accounts.oauth.service import (
@@ -17,7 +18,6 @@ from accounts.oauth.service import (
     RedirectNotAllowed,
     connect,
 )
-from accounts.vault import VaultError
 from socialseed.errors import Forbidden, NotFound
 from socialseed.openapi import errors
 from socialseed.platforms import Platform
@@ -83,7 +83,9 @@ async def oauth_callback(
     "/accounts/oauth/complete",
     response_model=CompleteOut,
     status_code=status.HTTP_201_CREATED,
-    responses=errors(InvalidState, ConnectNotFound, NotFound, Forbidden, ConnectFailed, VaultError),
+    responses=errors(
+        InvalidState, ConnectNotFound, NotFound, Forbidden, ConnectFailed, TokenUndecryptable
+    ),
 )
 async def complete_connect(body: CompleteIn, principal: CurrentPrincipal, ctx: Ctx) -> CompleteOut:
     """Finish a connect with what the callback handed back: exchanges the code and stores the
