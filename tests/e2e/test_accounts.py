@@ -766,7 +766,9 @@ async def test_openapi_names_every_accounts_error(api: httpx.AsyncClient) -> Non
         responses = doc["paths"][path][method]["responses"]
         return {n.strip() for n in responses[str(status)]["description"].split(",")}
 
-    assert {"ConnectNotFound", "NotFound"} <= names("/api/v1/accounts/oauth/complete", "post", 404)
+    assert {"ConnectNotFound", "WorkspaceNotFound"} <= names(
+        "/api/v1/accounts/oauth/complete", "post", 404
+    )
     assert {"InvalidState", "ConnectFailed"} <= names(
         "/api/v1/accounts/oauth/complete", "post", 400
     )
@@ -775,7 +777,7 @@ async def test_openapi_names_every_accounts_error(api: httpx.AsyncClient) -> Non
     )
     assert "302" in doc["paths"]["/api/v1/oauth/{platform}/callback"]["get"]["responses"]
     assert {"RedirectNotAllowed"} <= names("/api/v1/accounts/connect", "post", 400)
-    assert {"Forbidden"} <= names("/api/v1/accounts/connect", "post", 403)
+    assert {"InsufficientRole"} <= names("/api/v1/accounts/connect", "post", 403)
     sync = "/api/v1/accounts/{account_id}/sync"
     assert {"AccountNotActive", "AccountNeedsReauth", "TokenUndecryptable"} <= names(
         sync, "post", 409
@@ -783,7 +785,7 @@ async def test_openapi_names_every_accounts_error(api: httpx.AsyncClient) -> Non
     assert {"PlatformUnavailable"} <= names(sync, "post", 503)
     assert {"AccountNotFound"} <= names("/api/v1/accounts/{account_id}", "get", 404)
     assert {"TokenUndecryptable"} <= names("/api/v1/accounts/{account_id}", "delete", 409)
-    assert {"NotFound"} <= names("/api/v1/accounts", "get", 404)
+    assert {"WorkspaceNotFound"} <= names("/api/v1/accounts", "get", 404)
 
 
 async def test_slow_profile_syncs_do_not_starve_the_pool(

@@ -24,16 +24,12 @@ from accounts.accounts.tokens import (
 from accounts.context import AccountsContext
 from accounts.models import Account, AccountStatus
 from socialseed.contracts import AccountDisconnected, AccountUpdated
-from socialseed.errors import Conflict, NotFound
+from socialseed.errors import AccountNotFound, Conflict
 from socialseed.platforms import ErrorKind, Platform, PlatformError, Profile, TokenSet
 from socialseed.security import Principal, Role
 from socialseed.vault import call_with_token
 
 log = logging.getLogger(__name__)
-
-
-class AccountNotFound(NotFound):
-    default_detail = "Account not found."
 
 
 class AccountNotActive(Conflict):

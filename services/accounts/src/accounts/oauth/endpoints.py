@@ -18,7 +18,7 @@ from accounts.oauth.service import (
     RedirectNotAllowed,
     connect,
 )
-from socialseed.errors import Forbidden, NotFound
+from socialseed.errors import InsufficientRole, WorkspaceNotFound
 from socialseed.openapi import errors
 from socialseed.platforms import Platform
 from socialseed.service import CurrentPrincipal, Session
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
     "/accounts/connect",
     response_model=ConnectOut,
     status_code=status.HTTP_201_CREATED,
-    responses=errors(RedirectNotAllowed, NotFound, Forbidden),
+    responses=errors(RedirectNotAllowed, WorkspaceNotFound, InsufficientRole),
 )
 async def start_connect(
     body: ConnectIn, principal: CurrentPrincipal, session: Session, ctx: Ctx
@@ -84,7 +84,12 @@ async def oauth_callback(
     response_model=CompleteOut,
     status_code=status.HTTP_201_CREATED,
     responses=errors(
-        InvalidState, ConnectNotFound, NotFound, Forbidden, ConnectFailed, TokenUndecryptable
+        InvalidState,
+        ConnectNotFound,
+        WorkspaceNotFound,
+        InsufficientRole,
+        ConnectFailed,
+        TokenUndecryptable,
     ),
 )
 async def complete_connect(body: CompleteIn, principal: CurrentPrincipal, ctx: Ctx) -> CompleteOut:

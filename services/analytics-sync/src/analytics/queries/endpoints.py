@@ -37,13 +37,8 @@ from analytics.queries.schemas import (
     PostPageOut,
     TimeseriesOut,
 )
-from analytics.queries.service import (
-    COMPARE_METRICS,
-    AccountNotFound,
-    InvalidCursor,
-    PostNotFound,
-    WorkspaceNotFound,
-)
+from analytics.queries.service import COMPARE_METRICS
+from socialseed.errors import AccountNotFound, InvalidCursor, PostNotFound, WorkspaceNotFound
 from socialseed.inputs import Instant
 from socialseed.openapi import errors
 from socialseed.platforms import Platform

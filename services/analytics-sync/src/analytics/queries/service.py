@@ -39,7 +39,7 @@ from analytics.queries.schemas import (
     TimeseriesOut,
     TrackedPostOut,
 )
-from socialseed.errors import BadRequest, NotFound
+from socialseed.errors import AccountNotFound, InvalidCursor, PostNotFound
 from socialseed.inputs import bounded_instant
 from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
 from socialseed.security import Principal
@@ -57,30 +57,13 @@ POST_TOTALS = (
 COMPARE_METRICS = tuple(dict.fromkeys((*ACCOUNT_METRICS, *POST_TOTALS)))
 
 
-class AccountNotFound(NotFound):
-    default_detail = "No such account in your workspaces."
-
-
-class PostNotFound(NotFound):
-    default_detail = "No such post in your workspaces."
-
-
-class WorkspaceNotFound(NotFound):
-    default_detail = "Workspace not found."
-
-
-class InvalidCursor(BadRequest):
-    default_detail = "This cursor was not issued by this list (or for another sort)."
-
-
 def member_of(principal: Principal, workspace_id: uuid.UUID) -> bool:
     # Viewers and up read analytics; every role is at least a viewer.
     return workspace_id in principal.roles
 
 
 def require_workspace(principal: Principal, workspace_id: uuid.UUID) -> None:
-    if not member_of(principal, workspace_id):
-        raise WorkspaceNotFound()
+    principal.require(workspace_id, "viewer")
 
 
 async def require_account(

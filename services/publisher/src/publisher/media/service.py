@@ -17,7 +17,7 @@ from publisher.media.probe import Probed
 from publisher.media.schemas import MediaOut
 from publisher.models import Media, Post, Target, TargetStatus
 from publisher.posts.status import OPEN
-from socialseed.errors import Conflict, Forbidden, NotFound, PayloadTooLarge
+from socialseed.errors import Conflict, InsufficientRole, NotFound, PayloadTooLarge
 from socialseed.platforms.base import MediaKind
 from socialseed.security import ROLE_RANK
 
@@ -120,7 +120,9 @@ class MediaService:
             role = caller.principal.require(media.workspace_id, "editor")
             own = media.uploaded_by == caller.principal.user_id
             if ROLE_RANK[role] < ROLE_RANK["admin"] and not own:
-                raise Forbidden("Editors delete only their own media.")
+                raise InsufficientRole(
+                    "Editors delete only their own media; an admin or owner may delete others'."
+                )
             in_use = await session.scalar(
                 select(
                     exists().where(

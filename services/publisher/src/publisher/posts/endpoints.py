@@ -18,15 +18,13 @@ from publisher.posts.schedule import (
 from publisher.posts.schemas import PostIn, PostOut, PostPage, PostPatch, RejectIn, ValidationOut
 from publisher.posts.service import (
     AlreadyPublishing,
-    InvalidCursor,
     NotPendingApproval,
     OwnPostApproval,
-    PostNotFound,
     posts,
 )
 from publisher.posts.validation import InvalidTargets
-from publisher.projections.directory import DirectoryUnavailable, WorkspaceNotFound
-from socialseed.errors import Forbidden
+from publisher.projections.directory import DirectoryUnavailable
+from socialseed.errors import InsufficientRole, InvalidCursor, PostNotFound, WorkspaceNotFound
 from socialseed.inputs import Instant
 from socialseed.openapi import errors
 from socialseed.service import Session
@@ -36,14 +34,14 @@ router = APIRouter(prefix="/api/v1/posts", tags=["posts"])
 # what checking a draft can answer
 DRAFT_ERRORS = (
     WorkspaceNotFound,
-    Forbidden,
+    InsufficientRole,
     InvalidTimezone,
     NonexistentLocalTime,
     ScheduledInPast,
     ScheduledTooFar,
     DirectoryUnavailable,
 )
-CHANGE_ERRORS = (PostNotFound, Forbidden, AlreadyPublishing)
+CHANGE_ERRORS = (PostNotFound, InsufficientRole, AlreadyPublishing)
 
 
 @router.post(
@@ -115,7 +113,7 @@ async def cancel_post(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-REVIEW_ERRORS = (PostNotFound, Forbidden, OwnPostApproval, NotPendingApproval)
+REVIEW_ERRORS = (PostNotFound, InsufficientRole, OwnPostApproval, NotPendingApproval)
 
 
 @router.post("/{post_id:uuid}/approve", response_model=PostOut, responses=errors(*REVIEW_ERRORS))

@@ -35,13 +35,15 @@ from socialseed.contracts import (
     PostScheduled,
     PostTargetRef,
 )
-from socialseed.errors import BadRequest, Conflict, Forbidden, NotFound
+from socialseed.errors import (
+    Conflict,
+    Forbidden,
+    InsufficientRole,
+    InvalidCursor,
+    PostNotFound,
+)
 from socialseed.inputs import bounded_instant
 from socialseed.security import ROLE_RANK
-
-
-class PostNotFound(NotFound):
-    default_detail = "Post not found."
 
 
 class AlreadyPublishing(Conflict):
@@ -54,10 +56,6 @@ class NotPendingApproval(Conflict):
 
 class OwnPostApproval(Forbidden):
     default_detail = "Authors do not approve or reject their own posts."
-
-
-class InvalidCursor(BadRequest):
-    default_detail = "This cursor was not issued by this list."
 
 
 def _needs_approval(require_approval: bool, role: str) -> bool:
@@ -338,7 +336,9 @@ class PostService:
     def _require_editable(self, caller: Caller, post: Post) -> None:
         role = caller.principal.require(post.workspace_id, "editor")
         if ROLE_RANK[role] < ROLE_RANK["admin"] and post.author_id != caller.principal.user_id:
-            raise Forbidden("Editors change only their own posts.")
+            raise InsufficientRole(
+                "Editors change only their own posts; an admin or owner may change others'."
+            )
         if any(t.status in STARTED for t in post.targets):
             raise AlreadyPublishing()
         if all(t.status == TargetStatus.CANCELLED for t in post.targets):
