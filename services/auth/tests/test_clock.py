@@ -7,25 +7,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from auth.app import create_app
 from auth.context import AuthContext
-from auth.keys import generate_pem
 from auth.models import RefreshToken
 from auth.settings import AuthSettings
 from auth.tokens import hash_refresh_token
-from socialseed.testing import Infra, asgi_client
+from socialseed.testing import asgi_client
 
 
-async def test_tokens_and_their_expiry_follow_the_injected_clock(infra: Infra) -> None:
-    settings = AuthSettings(
-        database_url=infra.service_url("auth"),
-        kafka_enabled=False,
-        dev_mode=True,
-        jwt_private_key=SecretStr(generate_pem().decode()),
-    )
+async def test_tokens_and_their_expiry_follow_the_injected_clock(settings: AuthSettings) -> None:
     app = create_app(settings, background=False)
     async with asgi_client(app) as api:
         ctx: AuthContext = app.state.auth
