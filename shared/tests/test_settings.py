@@ -3,9 +3,12 @@ in the settings, and the refusal names the setting, never its value."""
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, Field, SecretStr, ValidationError
@@ -90,3 +93,48 @@ def test_a_service_started_without_dev_mode_on_development_secrets_exits(tmp_pat
     assert "dev-only-publisher" not in proc.stderr
     assert FERNET not in proc.stderr
     assert "dev-only-accounts" not in proc.stderr
+
+
+# --- no dead settings ---------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS_FILES = [
+    ROOT / "shared/src/socialseed/settings.py",
+    *sorted(ROOT.glob("services/*/src/*/settings.py")),
+    ROOT / "sandbox/src/sandbox/settings.py",
+]
+
+
+def _fields(path: Path) -> list[str]:
+    """The fields of the ``...Settings`` classes a settings module declares."""
+    tree = ast.parse(path.read_text())
+    return [
+        node.target.id
+        for cls in tree.body
+        if isinstance(cls, ast.ClassDef) and cls.name.endswith("Settings")
+        for node in cls.body
+        if isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and node.target.id != "model_config"
+    ]
+
+
+def test_every_setting_is_read_somewhere() -> None:
+    """A setting nothing reads misleads whoever sets it: each field's name appears in the code
+    (``src/`` of the shared library, the services and the sandbox) beyond its declaration."""
+    sources = [
+        p.read_text()
+        for tree in ("shared/src", "services", "sandbox/src")
+        for p in (ROOT / tree).rglob("*.py")
+        if "/tests/" not in str(p) and "/migrations/" not in str(p)
+    ]
+    dead = []
+    for path in SETTINGS_FILES:
+        for name in _fields(path):
+            uses = sum(len(re.findall(rf"\b{name}\b", text)) for text in sources)
+            declarations = sum(
+                name in _fields(p) for p in SETTINGS_FILES
+            )  # a subclass may redeclare a default
+            if uses <= declarations:
+                dead.append(f"{path.relative_to(ROOT)}: {name}")
+    assert dead == []

@@ -18,11 +18,13 @@ from sqlalchemy.engine import make_url
 
 from accounts.app import create_app as create_accounts
 from accounts.background import refresh_due_tokens
+from accounts.cipher import TokenCipher
 from accounts.cli import rotate_keys
-from accounts.vault import Vault
 from sandbox.settings import SandboxSettings
 from socialseed.devstack.postgres import ensure_pg_bindir
+from socialseed.platforms import Platform, PlatformsConfig, Profile, TokenSet, build_providers
 from socialseed.testing import TEST_DATABASE, Infra
+from socialseed.vault import AccountUnusable, TokenVault
 from tests.conftest import (
     Stack,
     add_member,
@@ -507,7 +509,7 @@ async def test_19_key_rotation_and_no_plaintext_in_a_dump(
         update={"token_keys": [new_key, *stack.accounts.token_keys]}
     )
     assert await rotate_keys(rotated) > 0
-    only_new = Vault([new_key])
+    only_new = TokenCipher([new_key])
     conn = await pg(infra)
     try:
         # This test's accounts: others (a service's own tests) may hold made-up tokens.
@@ -577,6 +579,49 @@ async def test_sync_after_platform_clock_jump_refreshes_on_401(
     assert r.status_code == 200, r.text
     synced = r.json()
     assert synced["status"] == "active" and synced["token_expires_at"] != expires_before
+
+
+async def test_token_vault_call_refreshes_a_refused_token_once(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    """A platform call through the token vault's client (as the publisher's workers and
+    analytics' fetchers make them): the platform expired the token before accounts' clock says
+    so and refuses it; the vault refreshes it (one token-endpoint call) and the call runs once
+    more with the new token. A grant the platform revoked is refused again after the forced
+    refresh: the caller learns the account is unusable, after one refresh attempt."""
+    user, ws = await owner_with_workspace(api)
+    name = f"x_{uuid.uuid4().hex[:6]}"
+    [account] = await connect_account(api, user, ws, "x", name)
+    account_id = uuid.UUID(str(account["id"]))
+    before = await token_calls(stack, str(account["platform_user_id"]))
+    async with httpx.AsyncClient(base_url=stack.sandbox_url) as sb:
+        await sb.post("/_sandbox/clock/advance", json={"seconds": 3600 * 3})
+    secret = stack.accounts.internal_tokens["publisher"]
+    async with httpx.AsyncClient(timeout=30) as http:
+        vault = TokenVault(http, stack.accounts_url, secret, clock=lambda: datetime.now(UTC))
+        x = build_providers(PlatformsConfig(sandbox_url=stack.sandbox_url), http)[Platform.X]
+        shown: list[str] = []
+
+        async def profile(tokens: TokenSet) -> Profile:
+            shown.append(tokens.access_token)
+            return await x.profile(tokens)
+
+        assert (await vault.call(account_id, profile)).username == name
+        assert len(shown) == 2 and shown[0] != shown[1]
+        assert await token_calls(stack, str(account["platform_user_id"])) == before + 1
+
+        async with httpx.AsyncClient(base_url=stack.sandbox_url) as sb:
+            revoked = {
+                "platform": "x",
+                "revoke_tokens": True,
+                "account": account["platform_user_id"],
+            }
+            assert (await sb.post("/_sandbox/faults", json=revoked)).status_code < 300
+        shown.clear()
+        with pytest.raises(AccountUnusable):
+            await vault.call(account_id, profile)
+        assert len(shown) == 1  # refused once; the forced refresh found the grant gone
+        assert await token_calls(stack, str(account["platform_user_id"])) == before + 2
 
 
 async def test_background_refresher_renews_tokens_before_expiry(
@@ -702,16 +747,16 @@ async def test_refresher_survives_an_account_it_cannot_decrypt(
     assert rows[str(good["id"])]["token_expires_at"] > soon + timedelta(minutes=30)
     assert rows[str(good["id"])]["consecutive_failures"] == 0
     assert rows[str(bad["id"])]["consecutive_failures"] == 1
-    assert rows[str(bad["id"])]["last_error"] == "VaultError"
+    assert rows[str(bad["id"])]["last_error"] == "TokenUndecryptable"
     r = await api.post(f"/api/v1/accounts/{bad['id']}/sync", headers=user.headers)
-    assert (r.status_code, r.json()["error"]) == (409, "VaultError")
+    assert (r.status_code, r.json()["error"]) == (409, "TokenUndecryptable")
     secret = stack.accounts.internal_tokens["publisher"].get_secret_value()
     async with httpx.AsyncClient(base_url=stack.accounts_url) as internal:
         r = await internal.post(
             f"/internal/accounts/{bad['id']}/access-token",
             headers={"Authorization": f"Bearer {secret}"},
         )
-    assert (r.status_code, r.json()["error"]) == (409, "VaultError")
+    assert (r.status_code, r.json()["error"]) == (409, "TokenUndecryptable")
 
 
 async def test_openapi_names_every_accounts_error(api: httpx.AsyncClient) -> None:
@@ -721,7 +766,9 @@ async def test_openapi_names_every_accounts_error(api: httpx.AsyncClient) -> Non
         responses = doc["paths"][path][method]["responses"]
         return {n.strip() for n in responses[str(status)]["description"].split(",")}
 
-    assert {"ConnectNotFound", "NotFound"} <= names("/api/v1/accounts/oauth/complete", "post", 404)
+    assert {"ConnectNotFound", "WorkspaceNotFound"} <= names(
+        "/api/v1/accounts/oauth/complete", "post", 404
+    )
     assert {"InvalidState", "ConnectFailed"} <= names(
         "/api/v1/accounts/oauth/complete", "post", 400
     )
@@ -730,13 +777,15 @@ async def test_openapi_names_every_accounts_error(api: httpx.AsyncClient) -> Non
     )
     assert "302" in doc["paths"]["/api/v1/oauth/{platform}/callback"]["get"]["responses"]
     assert {"RedirectNotAllowed"} <= names("/api/v1/accounts/connect", "post", 400)
-    assert {"Forbidden"} <= names("/api/v1/accounts/connect", "post", 403)
+    assert {"InsufficientRole"} <= names("/api/v1/accounts/connect", "post", 403)
     sync = "/api/v1/accounts/{account_id}/sync"
-    assert {"AccountNotActive", "AccountNeedsReauth", "VaultError"} <= names(sync, "post", 409)
+    assert {"AccountNotActive", "AccountNeedsReauth", "TokenUndecryptable"} <= names(
+        sync, "post", 409
+    )
     assert {"PlatformUnavailable"} <= names(sync, "post", 503)
     assert {"AccountNotFound"} <= names("/api/v1/accounts/{account_id}", "get", 404)
-    assert {"VaultError"} <= names("/api/v1/accounts/{account_id}", "delete", 409)
-    assert {"NotFound"} <= names("/api/v1/accounts", "get", 404)
+    assert {"TokenUndecryptable"} <= names("/api/v1/accounts/{account_id}", "delete", 409)
+    assert {"WorkspaceNotFound"} <= names("/api/v1/accounts", "get", 404)
 
 
 async def test_slow_profile_syncs_do_not_starve_the_pool(

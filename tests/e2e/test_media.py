@@ -298,7 +298,10 @@ async def test_editors_delete_only_their_own_media(api: httpx.AsyncClient, stack
     r = await api.delete(f"/api/v1/media/{owners['id']}", headers=editor.headers)
     assert (r.status_code, r.json()) == (
         403,
-        {"error": "Forbidden", "detail": "Editors delete only their own media."},
+        {
+            "error": "InsufficientRole",
+            "detail": "Editors delete only their own media; an admin or owner may delete others'.",
+        },
     )
     r = await api.delete(f"/api/v1/media/{editors['id']}", headers=editor.headers)
     assert r.status_code == 204, r.text

@@ -33,8 +33,8 @@ async def test_a_refresh_waiting_too_long_for_the_row_lock_is_refresh_busy(infra
             username="busy",
             display_name="Busy",
             connected_by=uuid.uuid4(),
-            access_token_enc=ctx.vault.encrypt("access"),
-            refresh_token_enc=ctx.vault.encrypt("refresh"),
+            access_token_enc=ctx.cipher.encrypt("access"),
+            refresh_token_enc=ctx.cipher.encrypt("refresh"),
             token_expires_at=datetime.now(UTC) - timedelta(minutes=1),  # due
             scopes=[],
             consecutive_failures=0,

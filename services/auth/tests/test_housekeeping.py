@@ -7,16 +7,14 @@ import os
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from auth.app import create_app
 from auth.context import AuthContext
 from auth.housekeeping import purge
-from auth.keys import generate_pem
 from auth.models import Invitation, LoginAttempt, RefreshToken, User, Workspace
 from auth.settings import AuthSettings
-from socialseed.testing import Infra, asgi_client
+from socialseed.testing import asgi_client
 
 
 def _token(user: User, family: uuid.UUID, family_ends: datetime) -> RefreshToken:
@@ -40,13 +38,9 @@ def _invitation(ws: Workspace, now: datetime, **closed: datetime) -> Invitation:
     )
 
 
-async def test_purge_deletes_dead_families_and_old_closed_invitations(infra: Infra) -> None:
-    settings = AuthSettings(
-        database_url=infra.service_url("auth"),
-        kafka_enabled=False,
-        dev_mode=True,
-        jwt_private_key=SecretStr(generate_pem().decode()),
-    )
+async def test_purge_deletes_dead_families_and_old_closed_invitations(
+    settings: AuthSettings,
+) -> None:
     app = create_app(settings, background=False)
     async with asgi_client(app):
         ctx: AuthContext = app.state.auth

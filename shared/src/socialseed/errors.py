@@ -77,6 +77,51 @@ class ServiceUnavailable(AppError):
     default_detail = "A dependency is unavailable; retry later."
 
 
+# The shared vocabulary: one name per situation, whichever service answers. A service defines
+# its own class only for what is its own (``MediaInUse``, ``LastOwner``); what several
+# services can say lives here.
+
+
+class WorkspaceNotFound(NotFound):
+    """No such workspace, or the caller is not a member of it: the same answer, with the same
+    words, either way (no hint a workspace exists). ``Principal.require`` adds that a token
+    issued before the caller created or joined it does not carry it yet."""
+
+    default_detail = "Workspace not found."
+
+
+# What a service that goes by the access token's workspaces says of one the token does not
+# carry. The words do not depend on whether the workspace exists.
+WORKSPACE_NOT_IN_TOKEN = (
+    "Workspace not found. If you created or joined it just now, refresh your access token "
+    "(POST /api/v1/auth/refresh) and try again."
+)
+
+
+class InsufficientRole(Forbidden):
+    """A member whose role in the workspace is too low for this."""
+
+    default_detail = "Your role in this workspace does not allow this."
+
+
+class AccountNotFound(NotFound):
+    """No such connected account in the caller's workspaces (another tenant's looks the same)."""
+
+    default_detail = "Account not found."
+
+
+class PostNotFound(NotFound):
+    """No such post in the caller's workspaces (another tenant's looks the same)."""
+
+    default_detail = "Post not found."
+
+
+class InvalidCursor(BadRequest):
+    """A page cursor that this list did not issue (tampered, or from another list or sort)."""
+
+    default_detail = "This cursor was not issued by this list (with these parameters)."
+
+
 # The pydantic error type of an instant outside the accepted range (``socialseed.inputs``).
 INSTANT_OUT_OF_RANGE = "instant_out_of_range"
 

@@ -1,5 +1,7 @@
-"""One leader across replicas for a singleton job (the accounts refresher, later the
-publisher's dispatcher and the analytics sync planner).
+"""One leader across replicas for a singleton job: accounts' background jobs (refreshing
+tokens, syncing profiles, purging connect states) and analytics' retention (partitions, old
+snapshots). The publisher's dispatcher and analytics' fetchers need none: they claim rows
+with ``FOR UPDATE SKIP LOCKED``, so every replica runs them.
 
 Leadership is a Postgres session advisory lock named after the job, held on a connection of
 its own for as long as the leader runs: if the leader's process dies its connection closes, the

@@ -3,7 +3,7 @@ error body (``{"error": "WorkspaceNotFound", "detail": "..."}``).
 
 Two sources, merged per status code:
 
-- what a route declares: ``@router.get(..., responses=errors(WorkspaceNotFound, Forbidden))``;
+- what a route declares: ``@router.get(..., responses=errors(WorkspaceNotFound, ...))``;
 - what follows from its shape, added by :func:`document_errors`: a route that needs a bearer
   token can answer 401 (and 503 when the signing keys cannot be loaded), a route that takes a
   body can answer 400 (unparsable JSON) and 413 (too large), a route with parameters 422, a
@@ -55,7 +55,7 @@ class ErrorBody(BaseModel):
 def errors(*classes: type[AppError]) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route: its errors grouped by status code, named in the text."""
     by_status: dict[int, list[str]] = defaultdict(list)
-    for cls in classes:
+    for cls in dict.fromkeys(classes):  # a route's error groups may share a class
         by_status[cls.status_code].append(cls.__name__)
     return {
         status: {"model": ErrorBody, "description": ", ".join(sorted(names))}

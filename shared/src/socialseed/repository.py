@@ -39,16 +39,12 @@ from sqlalchemy import Select, and_, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from socialseed.errors import BadRequest, NotFound
+from socialseed.errors import InvalidCursor, NotFound
 from socialseed.inputs import bounded_instant
 from socialseed.security import Principal
 
 M = TypeVar("M")
 T = TypeVar("T")
-
-
-class InvalidCursor(BadRequest):
-    default_detail = "This cursor was not issued by this list (or for another sort)."
 
 
 # Cursors ------------------------------------------------------------------------------------

@@ -27,7 +27,13 @@ import httpx
 import jwt
 from cachetools import TLRUCache
 
-from socialseed.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
+from socialseed.errors import (
+    WORKSPACE_NOT_IN_TOKEN,
+    InsufficientRole,
+    ServiceUnavailable,
+    Unauthorized,
+    WorkspaceNotFound,
+)
 from socialseed.settings import ServiceSettings
 
 Role = Literal["owner", "admin", "editor", "viewer"]
@@ -49,14 +55,21 @@ class Principal:
         return replace(self, roles=roles)
 
     def require(self, workspace_id: uuid.UUID, minimum: Role = "viewer") -> str:
-        """The caller's role, or NotFound (not a member: no hint the workspace exists) /
-        Forbidden (a member whose role is too low)."""
+        """The caller's role, or WorkspaceNotFound (not a member, as far as the token says:
+        no hint the workspace exists; the words suggest a fresh token, since one issued
+        before the caller created or joined the workspace does not carry it) /
+        InsufficientRole (a member whose role is too low)."""
         role = self.roles.get(workspace_id)
         if role is None:
-            raise NotFound("Workspace not found.")
-        if ROLE_RANK[role] < ROLE_RANK[minimum]:
-            raise Forbidden(f"This needs the {minimum} role or higher; you are {role}.")
+            raise WorkspaceNotFound(WORKSPACE_NOT_IN_TOKEN)
+        require_role(role, minimum)
         return role
+
+
+def require_role(role: str, minimum: Role) -> None:
+    """InsufficientRole unless ``role`` is ``minimum`` or higher."""
+    if ROLE_RANK[role] < ROLE_RANK[minimum]:
+        raise InsufficientRole(f"This needs the {minimum} role or higher; you are {role}.")
 
 
 def _until_exp(_digest: bytes, claims: dict[str, Any], _now: float) -> float:

@@ -1,20 +1,48 @@
-"""Platform access tokens from accounts' internal token vault, kept in memory (never stored)
-until shortly before they expire. Used by every service that calls platforms on an account's
-behalf (the publisher's workers, analytics' fetchers); each authenticates with its own secret
-(accounts' ``ACCOUNTS_INTERNAL_TOKENS__<SERVICE>``)."""
+"""The token vault: accounts hands out an account's platform access token (refreshed first when
+it expires soon, or when asked to) through its internal endpoint
+``POST /internal/accounts/{id}/access-token``, and :class:`TokenVault` is its client, keeping
+the tokens in memory (never stored) until shortly before they expire. Used by every service that
+calls platforms on an account's behalf (the publisher's workers, analytics' fetchers); each
+authenticates with its own secret (accounts' ``ACCOUNTS_INTERNAL_TOKENS__<SERVICE>``).
+
+A platform call made with a token goes through :meth:`TokenVault.call` (accounts itself, which
+holds the tokens, through :func:`call_with_token`): the call once, and if the platform refuses
+the token (``ErrorKind.REAUTH_REQUIRED``: an access token dead before its time, say), once more
+with a token the vault refreshed at the platform for it. A second refusal is the caller's to
+handle (accounts then marks the account as needing reconnecting).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import httpx
 from pydantic import SecretStr
 
-from socialseed.platforms import TokenSet
+from socialseed.platforms import ErrorKind, PlatformError, TokenSet
+
+T = TypeVar("T")
+K = TypeVar("K")
+
+
+async def call_with_token(
+    fetch: Callable[[bool], Awaitable[K]], call: Callable[[K], Awaitable[T]]
+) -> T:
+    """``call`` with what ``fetch(False)`` gives (a token, or what carries one); if the
+    platform refuses that token (a ``PlatformError`` of kind ``REAUTH_REQUIRED``), ``call``
+    once more with ``fetch(True)``: the token refreshed at the platform on purpose. Any other
+    error, and a second refusal, go to the caller."""
+    try:
+        return await call(await fetch(False))
+    except PlatformError as exc:
+        if exc.kind is not ErrorKind.REAUTH_REQUIRED:
+            raise
+    return await call(await fetch(True))
 
 
 @dataclass(frozen=True)
@@ -64,6 +92,16 @@ class TokenVault:
             self._cache[account_id] = fetched
             return fetched
 
+    async def call(self, account_id: uuid.UUID, call: Callable[[TokenSet], Awaitable[T]]) -> T:
+        """``call`` with the account's token; once more with a refreshed one if the platform
+        refuses it (see :func:`call_with_token`). Raises what ``call`` raises, and
+        ``AccountUnusable`` / ``VaultUnavailable`` when no token can be had."""
+
+        async def fetch(force: bool) -> TokenSet:
+            return (await self.token(account_id, force=force)).tokens
+
+        return await call_with_token(fetch, call)
+
     def forget(self, account_id: uuid.UUID) -> None:
         self._cache.pop(account_id, None)
 
@@ -84,7 +122,7 @@ class TokenVault:
             error = _error_name(response)
             raise AccountUnusable(
                 "The account needs to be connected again."
-                if error in ("AccountNeedsReauth", "AccountNotActive", "VaultError")
+                if error in ("AccountNeedsReauth", "AccountNotActive", "TokenUndecryptable")
                 else "The account is no longer connected."
             )
         if response.status_code != 200:

@@ -4,8 +4,6 @@ page's feed and videos, Meta throttles in HTTP 400 bodies."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from sandbox.testing import JPEG, MP4, PNG
@@ -100,16 +98,6 @@ async def test_a_video_facebook_cannot_read_fails(
     assert await provider.find_published_post(tokens, post, sandbox.now()) is None
 
 
-async def test_duplicate_message_is_permanent_duplicate(sandbox: Sandbox) -> None:
-    provider = sandbox.provider(FACEBOOK)
-    tokens = await sandbox.account(FACEBOOK)
-    post = Post(text="same words", marker="t1")
-    assert isinstance(await provider.publish(tokens, post), PublishedPost)
-    with pytest.raises(PlatformError) as caught:
-        await provider.publish(tokens, dataclasses.replace(post, marker="t2"))
-    assert caught.value.kind is ErrorKind.PERMANENT and caught.value.code == "duplicate"
-
-
 async def test_a_dropped_feed_post_is_found_again_with_the_same_id(sandbox: Sandbox) -> None:
     provider = sandbox.provider(FACEBOOK)
     tokens = await sandbox.account(FACEBOOK)
@@ -146,16 +134,14 @@ async def test_a_dropped_video_is_found_again_and_followed_until_ready(
     assert done.url.endswith(f"/videos/{found.progress['video_id']}")
 
 
-async def test_find_returns_none_for_a_post_never_published(
+async def test_find_returns_none_for_a_video_never_published(
     sandbox: Sandbox, media_files: MediaServer
 ) -> None:
+    """(A text post never published: ``test_publish_common.py``.)"""
     provider = sandbox.provider(FACEBOOK)
     tokens = await sandbox.account(FACEBOOK)
     since = sandbox.now()
     await provider.publish(tokens, Post(text="something else", marker="t0"))
-    assert (
-        await provider.find_published_post(tokens, Post(text="never", marker="t1"), since) is None
-    )
     never_video = Post(text="never", marker="t2", media=(video(media_files),))
     assert await provider.find_published_post(tokens, never_video, since) is None
 

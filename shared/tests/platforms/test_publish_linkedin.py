@@ -85,16 +85,6 @@ async def test_a_video_linkedin_cannot_process_fails_as_a_bad_request(sandbox: S
     assert await sandbox.ledger(LINKEDIN) == []
 
 
-async def test_duplicate_commentary_is_permanent_duplicate(sandbox: Sandbox) -> None:
-    provider = sandbox.provider(LINKEDIN)
-    tokens = await sandbox.account(LINKEDIN)
-    post = Post(text="only once", marker="t1")
-    assert isinstance(await provider.publish(tokens, post), PublishedPost)
-    with pytest.raises(PlatformError) as caught:
-        await provider.publish(tokens, post)
-    assert caught.value.kind is ErrorKind.PERMANENT and caught.value.code == "duplicate"
-
-
 async def test_a_dropped_answer_is_found_again_with_the_same_id(sandbox: Sandbox) -> None:
     provider = sandbox.provider(LINKEDIN)
     tokens = await sandbox.account(LINKEDIN)
@@ -112,16 +102,6 @@ async def test_a_dropped_answer_is_found_again_with_the_same_id(sandbox: Sandbox
     # The same words with an image would be another post.
     other = Post(text=post.text, marker="t2", media=(IMAGE,))
     assert await provider.find_published_post(tokens, other, since) is None
-
-
-async def test_find_returns_none_for_a_post_never_published(sandbox: Sandbox) -> None:
-    provider = sandbox.provider(LINKEDIN)
-    tokens = await sandbox.account(LINKEDIN)
-    since = sandbox.now()
-    await provider.publish(tokens, Post(text="another one", marker="t0"))
-    assert (
-        await provider.find_published_post(tokens, Post(text="never", marker="t1"), since) is None
-    )
 
 
 async def test_a_throttled_publish_waits_until_midnight_utc(sandbox: Sandbox) -> None:

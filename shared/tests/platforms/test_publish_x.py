@@ -102,17 +102,6 @@ async def test_a_thread_posts_one_reply_per_call_under_the_previous_tweet(
     assert replies == [None, ids[0], ids[1]]
 
 
-async def test_duplicate_content_is_permanent_duplicate(sandbox: Sandbox) -> None:
-    provider = sandbox.provider(X)
-    tokens = await sandbox.account(X)
-    post = Post(text="say it once", marker="t1")
-    assert isinstance(await provider.publish(tokens, post), PublishedPost)
-    with pytest.raises(PlatformError) as caught:
-        await provider.publish(tokens, dataclasses.replace(post, marker="t2"))
-    assert caught.value.kind is ErrorKind.PERMANENT and caught.value.code == "duplicate"
-    sandbox.assert_error_clean(caught.value)
-
-
 async def test_a_dropped_answer_is_found_again_with_the_same_id(sandbox: Sandbox) -> None:
     provider = sandbox.provider(X)
     tokens = await sandbox.account(X)
@@ -157,16 +146,6 @@ async def test_a_thread_dropped_mid_way_is_continued_from_the_reply_found(
     assert [e["text"] for e in await sandbox.ledger(X)] == ["thread root", "reply a", "reply b"]
     again = await provider.find_published_post(tokens, post, since)
     assert isinstance(again, PublishedPost) and again.id == done.id
-
-
-async def test_find_returns_none_for_a_post_never_published(sandbox: Sandbox) -> None:
-    provider = sandbox.provider(X)
-    tokens = await sandbox.account(X)
-    since = sandbox.now()
-    await provider.publish(tokens, Post(text="something else", marker="t0"))
-    assert (
-        await provider.find_published_post(tokens, Post(text="never", marker="t1"), since) is None
-    )
 
 
 async def test_an_older_identical_tweet_is_not_taken_for_this_one(sandbox: Sandbox) -> None:

@@ -11,11 +11,11 @@ from fastapi import FastAPI
 from accounts.accounts.endpoints import internal
 from accounts.accounts.endpoints import router as accounts_router
 from accounts.background import run_background
+from accounts.cipher import TokenCipher
 from accounts.context import AccountsContext
 from accounts.models import inbox, member_changes, outbox
 from accounts.oauth.endpoints import router as oauth_router
 from accounts.settings import AccountsSettings
-from accounts.vault import Vault
 from socialseed.bus import EventConsumer, Inbox
 from socialseed.membership import track_member_changes
 from socialseed.outbox import Outbox
@@ -48,7 +48,7 @@ def create_app(
         runtime.consumers.append(consumer)
     ctx = AccountsContext(
         runtime=runtime,
-        vault=Vault(settings.token_keys),
+        cipher=TokenCipher(settings.token_keys),
         outbox=Outbox(outbox, source="/socialseed/accounts"),
         providers=build_providers(settings.platforms, http, clock=clock),
         clock=clock,

@@ -17,9 +17,9 @@ from datetime import timedelta
 from accounts.accounts.repository import AccountRepository
 from accounts.accounts.service import accounts
 from accounts.accounts.tokens import refresh_due, refresh_serialised
+from accounts.cipher import TokenUndecryptable
 from accounts.context import AccountsContext
 from accounts.oauth.repository import OAuthStateRepository
-from accounts.vault import VaultError
 from socialseed.errors import AppError
 from socialseed.leader import run_as_leader
 from socialseed.platforms import Platform
@@ -61,7 +61,7 @@ async def refresh_due_tokens(ctx: AccountsContext, *, batch: int = 50) -> int:
                 done += 1
             except AppError as exc:  # recorded on the account; move on to the next
                 log.info("background refresh of %s: %s", account_id, exc.detail)
-                if isinstance(exc, VaultError):
+                if isinstance(exc, TokenUndecryptable):
                     await _record_failure(ctx, account_id, exc)
             except Exception as exc:  # one bad account must not stop the turn for everyone
                 log.warning("background refresh of %s failed", account_id, exc_info=True)
@@ -79,7 +79,7 @@ async def sync_due_profiles(ctx: AccountsContext, *, batch: int = 50) -> int:
             await accounts.sync(ctx, account_id)
         except AppError as exc:
             log.info("profile sync of %s: %s", account_id, exc.detail)
-            if isinstance(exc, VaultError):
+            if isinstance(exc, TokenUndecryptable):
                 await _record_failure(ctx, account_id, exc)
         except Exception as exc:  # one bad account must not stop the turn for everyone
             log.warning("profile sync of %s failed", account_id, exc_info=True)

@@ -10,16 +10,16 @@ import argparse
 import asyncio
 
 from accounts.accounts.repository import AccountRepository
+from accounts.cipher import TokenCipher
 from accounts.oauth.repository import OAuthStateRepository
 from accounts.settings import AccountsSettings
-from accounts.vault import Vault
 from socialseed.db import Database
 
 
 async def rotate_keys(settings: AccountsSettings, *, batch: int = 200) -> int:
     """Re-encrypt all rows in batches (one transaction each). Returns rows rewritten."""
     db = Database(settings.database_url, pool_size=2)
-    vault = Vault(settings.token_keys)
+    cipher = TokenCipher(settings.token_keys)
     rewritten, after = 0, None
     try:
         while True:
@@ -29,15 +29,15 @@ async def rotate_keys(settings: AccountsSettings, *, batch: int = 200) -> int:
                     break
                 for account in accounts:
                     if account.access_token_enc is not None:
-                        account.access_token_enc = vault.rotate(account.access_token_enc)
+                        account.access_token_enc = cipher.rotate(account.access_token_enc)
                     if account.refresh_token_enc is not None:
-                        account.refresh_token_enc = vault.rotate(account.refresh_token_enc)
+                        account.refresh_token_enc = cipher.rotate(account.refresh_token_enc)
                     rewritten += 1
                 after = accounts[-1].id
         async with db.transaction() as session:
             for state in await OAuthStateRepository(session).with_verifier():
                 assert state.code_verifier_enc is not None
-                state.code_verifier_enc = vault.rotate(state.code_verifier_enc)
+                state.code_verifier_enc = cipher.rotate(state.code_verifier_enc)
     finally:
         await db.dispose()
     return rewritten

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from accounts.cipher import TokenCipher
 from accounts.settings import AccountsSettings
-from accounts.vault import Vault
 from socialseed.db import Database
 from socialseed.outbox import Outbox
 from socialseed.platforms import Clock, Platform, Provider
@@ -20,7 +20,7 @@ class AccountsContext:
     broker, jobs), which it references instead of copying."""
 
     runtime: Runtime[AccountsSettings]
-    vault: Vault
+    cipher: TokenCipher
     outbox: Outbox
     providers: dict[Platform, Provider]
     # The service's notion of "now" (token due dates, failures, sync times, health); tests

@@ -10,8 +10,12 @@
   ``fetched_at``: a redelivered batch writes nothing.
 - ``post_latest`` / ``account_latest``: the newest values, one row each.
 - ``post_daily`` / ``account_daily``: the last values of each UTC day, kept forever.
-- ``syncs``: one requested (or scheduled) sync and its progress; ``budgets``: the platforms'
-  rate budgets as their signals last said.
+- ``data_versions``: a counter per workspace bumped by every ingested batch (the read API's
+  ETags).
+- ``syncs``: one refresh asked for through the API and its progress (the regular fetches,
+  which follow ``next_fetch_at`` / ``next_sync_at``, make none); ``budgets`` /
+  ``budget_shares``: the platforms' rate budgets (counted here, corrected by the platforms'
+  signals) and each workspace's use of the app-wide ones.
 - outbox, inbox, member changes.
 """
 
@@ -173,7 +177,7 @@ class TrackedPost(Base):
     __tablename__ = "tracked_posts"
     __table_args__ = (
         UniqueConstraint("account_id", "platform_post_id"),
-        # The planner's questions: what is due, per platform and per account (active only).
+        # The fetchers' questions: what is due, per platform and per account (active only).
         Index(
             "ix_tracked_posts_due_platform",
             "platform",
@@ -310,8 +314,9 @@ class AccountDaily(Base):
 
 
 class Sync(Base):
-    """One sync: asked for through the API (a workspace, or one account) or scheduled. The
-    ingester adds up ``synced``/``failed`` from the batches that name it."""
+    """One refresh asked for through the API (a workspace, or one account): the posts it made
+    due name it (``sync_id``); the ingester adds up ``synced``/``failed`` from the batches
+    that name it, the fetchers ``rate_limited``."""
 
     __tablename__ = "syncs"
     __table_args__ = (Index("ix_syncs_workspace_created", "workspace_id", "created_at"),)

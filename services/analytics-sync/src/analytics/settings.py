@@ -135,8 +135,8 @@ class AnalyticsSettings(CallerSettings):
     # their raw payloads is some 40 KB, so Kafka's 1 MiB default would cap a transaction
     # at two dozen events whatever ``ingest_max_records``.
     ingest_fetch_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
-    # Fetching: due posts/accounts claimed per turn, the lease a fetcher holds them for.
-    fetch_claim_batch: int = Field(default=500, ge=1)
+    # Fetching: the lease a fetcher holds what it claimed for (one account, or one platform
+    # batch of an account's due posts, sized by the provider).
     fetch_lease: timedelta = timedelta(minutes=5)
     # Reading: the most rows one list answer holds.
     list_limit_max: int = 200

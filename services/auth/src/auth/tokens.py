@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -30,9 +30,8 @@ def issue_access_token(
     user_id: uuid.UUID,
     email: str,
     roles: dict[uuid.UUID, str],
-    now: datetime | None = None,
+    now: datetime,
 ) -> str:
-    now = now or datetime.now(UTC)
     claims: dict[str, Any] = {
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,

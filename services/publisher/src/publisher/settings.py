@@ -31,10 +31,9 @@ class PublisherSettings(CallerSettings):
     )
     vault_token: SecretStr = SecretStr("dev-only-publisher")
 
-    # Posts: how far ahead a post may be scheduled, and the longest thread on X.
+    # Posts: how far ahead a post may be scheduled. (A post's targets and a list's page are
+    # bounded in the API schema itself, so that clients see the bounds: ``schemas.py``.)
     max_schedule_days: int = 365
-    max_targets: int = 50
-    list_limit_max: int = 200
     # Dispatch: targets claimed per turn; the longest sleep between turns when nothing is due
     # sooner (schedule changes wake it at once through NOTIFY); how long a worker holds a
     # claimed target before it counts as dead and the target is reconciled and handed on.

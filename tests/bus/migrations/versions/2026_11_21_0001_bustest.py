@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from socialseed.migrations import create_inbox_v1
+
 revision = "0001_bustest"
 down_revision = None
 branch_labels = None
@@ -15,14 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(200), primary_key=True),
-        sa.Column("event_id", sa.Uuid(), primary_key=True),
-        sa.Column(
-            "processed_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-        ),
-    )
+    create_inbox_v1(op)
     op.create_table(
         "effects",
         sa.Column("id", sa.Integer(), primary_key=True),

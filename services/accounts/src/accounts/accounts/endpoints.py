@@ -7,18 +7,23 @@ from fastapi.responses import Response
 
 from accounts.accounts.health import health
 from accounts.accounts.schemas import AccountOut, TokenOut
-from accounts.accounts.service import AccountNotActive, AccountNotFound, accounts
+from accounts.accounts.service import AccountNotActive, accounts
 from accounts.accounts.tokens import AccountNeedsReauth, PlatformUnavailable
+from accounts.cipher import TokenUndecryptable
 from accounts.context import AccountsContext
 from accounts.deps import Ctx, InternalCaller
 from accounts.models import Account
-from accounts.vault import VaultError
-from socialseed.errors import Forbidden, NotFound, Unauthorized
+from socialseed.errors import (
+    AccountNotFound,
+    InsufficientRole,
+    Unauthorized,
+    WorkspaceNotFound,
+)
 from socialseed.openapi import errors
 from socialseed.service import CurrentPrincipal, Session
 
 # what touching an account's tokens at the platform can answer
-TOKEN_ERRORS = (AccountNotActive, AccountNeedsReauth, PlatformUnavailable, VaultError)
+TOKEN_ERRORS = (AccountNotActive, AccountNeedsReauth, PlatformUnavailable, TokenUndecryptable)
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 internal = APIRouter(prefix="/internal/accounts", tags=["internal"])
@@ -29,7 +34,7 @@ def shown(ctx: AccountsContext, account: Account) -> AccountOut:
     return AccountOut.of(account, health(account, ctx.clock()))
 
 
-@router.get("", response_model=list[AccountOut], responses=errors(NotFound))
+@router.get("", response_model=list[AccountOut], responses=errors(WorkspaceNotFound))
 async def list_accounts(
     workspace_id: uuid.UUID, principal: CurrentPrincipal, session: Session, ctx: Ctx
 ) -> list[AccountOut]:
@@ -49,7 +54,7 @@ async def get_account(
 @router.delete(
     "/{account_id:uuid}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=errors(AccountNotFound, Forbidden, VaultError),
+    responses=errors(AccountNotFound, InsufficientRole, TokenUndecryptable),
 )
 async def disconnect_account(
     account_id: uuid.UUID, principal: CurrentPrincipal, ctx: Ctx
@@ -63,7 +68,7 @@ async def disconnect_account(
 @router.post(
     "/{account_id}/sync",
     response_model=AccountOut,
-    responses=errors(AccountNotFound, Forbidden, *TOKEN_ERRORS),
+    responses=errors(AccountNotFound, InsufficientRole, *TOKEN_ERRORS),
 )
 async def sync_account(account_id: uuid.UUID, principal: CurrentPrincipal, ctx: Ctx) -> AccountOut:
     """Fetch the profile (name, avatar, counters) from the platform now (editor or above).

@@ -8,13 +8,9 @@ from sqlalchemy import or_, select
 
 from accounts.models import Account, AccountStatus
 from socialseed.db import set_lock_timeout
-from socialseed.errors import NotFound
+from socialseed.errors import AccountNotFound
 from socialseed.repository import WorkspaceScoped
 from socialseed.security import Principal
-
-
-class AccountNotFound(NotFound):
-    default_detail = "Account not found."
 
 
 class AccountRepository(WorkspaceScoped[Account]):

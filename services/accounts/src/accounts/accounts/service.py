@@ -9,7 +9,7 @@ from typing import NoReturn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.accounts.events import emit
-from accounts.accounts.repository import AccountNotFound, AccountRepository
+from accounts.accounts.repository import AccountRepository
 from accounts.accounts.schemas import TokenOut
 from accounts.accounts.tokens import (
     AccountNeedsReauth,
@@ -24,9 +24,10 @@ from accounts.accounts.tokens import (
 from accounts.context import AccountsContext
 from accounts.models import Account, AccountStatus
 from socialseed.contracts import AccountDisconnected, AccountUpdated
-from socialseed.errors import Conflict
+from socialseed.errors import AccountNotFound, Conflict
 from socialseed.platforms import ErrorKind, Platform, PlatformError, Profile, TokenSet
 from socialseed.security import Principal, Role
+from socialseed.vault import call_with_token
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class AccountService:
                 raise AccountNotFound()
         self._require_active(account)
         if not (force or refresh_due(account, ctx.clock(), ctx.settings.refresh_lead)):
-            return account, token_set(ctx.vault, account)
+            return account, token_set(ctx.cipher, account)
         seen = account.token_refreshed_at
 
         def wanted(current: Account) -> bool:
@@ -102,7 +103,7 @@ class AccountService:
         if locked is None:
             raise AccountNotFound()
         self._require_active(locked)
-        return locked, token_set(ctx.vault, locked)
+        return locked, token_set(ctx.cipher, locked)
 
     @staticmethod
     def _require_active(account: Account) -> None:
@@ -113,16 +114,20 @@ class AccountService:
         """Fetch the profile now. No connection is held during the platform call: tokens are
         read (and refreshed, committed) first, the profile is fetched with no session open,
         and the result is written in a new short transaction, unless the account was
-        disconnected meanwhile. A 401 from the platform refreshes and retries once."""
-        for attempt in (1, 2):
-            account, tokens = await self._fresh_tokens(ctx, account_id, force=attempt == 2)
-            try:
-                profile = await ctx.providers[Platform(account.platform)].profile(tokens)
-                break
-            except PlatformError as exc:
-                if exc.kind is ErrorKind.REAUTH_REQUIRED and attempt == 1:
-                    continue  # the access token may be dead before its time: refresh, retry
-                await self._fail(ctx, account_id, exc)
+        disconnected meanwhile. A token the platform refuses is refreshed and the call made
+        once more (the token vault's rule, ``call_with_token``)."""
+
+        async def fetch(force: bool) -> tuple[Account, TokenSet]:
+            return await self._fresh_tokens(ctx, account_id, force=force)
+
+        async def profile_of(fresh: tuple[Account, TokenSet]) -> Profile:
+            account, tokens = fresh
+            return await ctx.providers[Platform(account.platform)].profile(tokens)
+
+        try:
+            profile = await call_with_token(fetch, profile_of)
+        except PlatformError as exc:
+            await self._fail(ctx, account_id, exc)
         async with ctx.db.transaction() as session:
             account = await self._locked(session, account_id)
             self._require_active(account)  # disconnected while the platform answered
@@ -156,7 +161,7 @@ class AccountService:
         if account.access_token_enc is not None:
             try:
                 await ctx.providers[Platform(account.platform)].revoke(
-                    token_set(ctx.vault, account)
+                    token_set(ctx.cipher, account)
                 )
             except PlatformError as exc:
                 # The user wants it gone: forget our tokens even if the platform is unreachable.

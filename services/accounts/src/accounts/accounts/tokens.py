@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.accounts.events import emit
 from accounts.accounts.repository import AccountRepository
+from accounts.cipher import TokenCipher
 from accounts.context import AccountsContext
 from accounts.models import Account, AccountStatus
-from accounts.vault import Vault
 from socialseed.contracts import AccountReauthRequired
 from socialseed.db import is_lock_timeout
 from socialseed.errors import AppError, Conflict
@@ -45,21 +45,21 @@ class PlatformUnavailable(AppError):
     default_detail = "The platform could not be reached; try again shortly."
 
 
-def token_set(vault: Vault, account: Account) -> TokenSet:
+def token_set(cipher: TokenCipher, account: Account) -> TokenSet:
     assert account.access_token_enc is not None, "account holds no token"
     return TokenSet(
-        access_token=vault.decrypt(account.access_token_enc),
-        refresh_token=vault.decrypt_optional(account.refresh_token_enc),
+        access_token=cipher.decrypt(account.access_token_enc),
+        refresh_token=cipher.decrypt_optional(account.refresh_token_enc),
         expires_at=account.token_expires_at,
         refresh_expires_at=account.refresh_expires_at,
         scopes=tuple(account.scopes or ()),
     )
 
 
-def store_tokens(vault: Vault, account: Account, tokens: TokenSet, now: datetime) -> None:
-    account.access_token_enc = vault.encrypt(tokens.access_token)
+def store_tokens(cipher: TokenCipher, account: Account, tokens: TokenSet, now: datetime) -> None:
+    account.access_token_enc = cipher.encrypt(tokens.access_token)
     if tokens.refresh_token is not None:  # keep a refresh token the platform did not resend
-        account.refresh_token_enc = vault.encrypt(tokens.refresh_token)
+        account.refresh_token_enc = cipher.encrypt(tokens.refresh_token)
         account.refresh_expires_at = tokens.refresh_expires_at
     account.token_expires_at = tokens.expires_at
     account.token_refreshed_at = now
@@ -121,7 +121,7 @@ async def refresh_locked(
     provider = ctx.providers[Platform(account.platform)]
     now = ctx.clock()
     try:
-        fresh = await provider.refresh(token_set(ctx.vault, account))
+        fresh = await provider.refresh(token_set(ctx.cipher, account))
     except PlatformError as exc:
         failure: AppError
         if exc.kind is ErrorKind.REAUTH_REQUIRED:
@@ -132,7 +132,7 @@ async def refresh_locked(
             failure = PlatformUnavailable(exc.message)
         failure.__cause__ = exc
         return failure
-    store_tokens(ctx.vault, account, fresh, now)
+    store_tokens(ctx.cipher, account, fresh, now)
     record_success(account)
     return None
 

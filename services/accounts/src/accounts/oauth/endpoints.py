@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 from fastapi.responses import RedirectResponse, Response
 
 from accounts.accounts.endpoints import shown
+from accounts.cipher import TokenUndecryptable
 from accounts.deps import Ctx
 from accounts.oauth.schemas import CallbackOut, CompleteIn, CompleteOut, ConnectIn, ConnectOut
 from accounts.oauth.service import (
@@ -17,8 +18,7 @@ from accounts.oauth.service import (
     RedirectNotAllowed,
     connect,
 )
-from accounts.vault import VaultError
-from socialseed.errors import Forbidden, NotFound
+from socialseed.errors import InsufficientRole, WorkspaceNotFound
 from socialseed.openapi import errors
 from socialseed.platforms import Platform
 from socialseed.service import CurrentPrincipal, Session
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
     "/accounts/connect",
     response_model=ConnectOut,
     status_code=status.HTTP_201_CREATED,
-    responses=errors(RedirectNotAllowed, NotFound, Forbidden),
+    responses=errors(RedirectNotAllowed, WorkspaceNotFound, InsufficientRole),
 )
 async def start_connect(
     body: ConnectIn, principal: CurrentPrincipal, session: Session, ctx: Ctx
@@ -83,7 +83,14 @@ async def oauth_callback(
     "/accounts/oauth/complete",
     response_model=CompleteOut,
     status_code=status.HTTP_201_CREATED,
-    responses=errors(InvalidState, ConnectNotFound, NotFound, Forbidden, ConnectFailed, VaultError),
+    responses=errors(
+        InvalidState,
+        ConnectNotFound,
+        WorkspaceNotFound,
+        InsufficientRole,
+        ConnectFailed,
+        TokenUndecryptable,
+    ),
 )
 async def complete_connect(body: CompleteIn, principal: CurrentPrincipal, ctx: Ctx) -> CompleteOut:
     """Finish a connect with what the callback handed back: exchanges the code and stores the

@@ -112,7 +112,7 @@ class ConnectService:
                 user_id=principal.user_id,
                 workspace_id=workspace_id,
                 platform=platform.value,
-                code_verifier_enc=ctx.vault.encrypt_optional(authorization.code_verifier),
+                code_verifier_enc=ctx.cipher.encrypt_optional(authorization.code_verifier),
                 callback_uri=callback,
                 return_to=return_to,
                 expires_at=ctx.clock() + timedelta(seconds=ctx.settings.oauth_state_ttl),
@@ -172,7 +172,7 @@ class ConnectService:
             tokens = await provider.exchange_code(
                 code=code,
                 redirect_uri=pending.callback_uri,
-                code_verifier=ctx.vault.decrypt_optional(pending.code_verifier_enc),
+                code_verifier=ctx.cipher.decrypt_optional(pending.code_verifier_enc),
             )
             connections = await provider.connections(tokens)
         except PlatformError as exc:
@@ -209,7 +209,7 @@ class ConnectService:
                 consecutive_failures=0,
             )
         apply_profile(account, conn.profile)
-        store_tokens(ctx.vault, account, conn.tokens, now)
+        store_tokens(ctx.cipher, account, conn.tokens, now)
         account.status = AccountStatus.ACTIVE
         account.connected_by = pending.user_id
         account.consecutive_failures = 0

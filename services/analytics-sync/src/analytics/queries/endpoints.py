@@ -22,7 +22,6 @@ from analytics.queries.reads import ReadsDep
 from analytics.queries.repository import (
     EXPORT_COLUMNS,
     POST_SORTS,
-    AccountNotFound,
     PostFilter,
     export_query,
     stream_export,
@@ -36,12 +35,12 @@ from analytics.queries.schemas import (
     PostPageOut,
     TimeseriesOut,
 )
-from analytics.queries.service import COMPARE_METRICS, PostNotFound, WorkspaceNotFound
+from analytics.queries.service import COMPARE_METRICS
+from socialseed.errors import AccountNotFound, InvalidCursor, PostNotFound, WorkspaceNotFound
 from socialseed.inputs import Instant
 from socialseed.openapi import errors
 from socialseed.platforms import Platform
 from socialseed.platforms.base import ACCOUNT_METRICS
-from socialseed.repository import InvalidCursor
 from socialseed.spreadsheets import csv_rows
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from analytics.models import FLOAT_METRICS, SCHEMA, Account, TrackedPost, WorkspaceView
 from analytics.queries.formulas import sql_engagements
 from analytics.queries.periods import Period
-from socialseed.errors import NotFound
+from socialseed.errors import AccountNotFound
 from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
 from socialseed.repository import WorkspaceScoped, of_workspaces
 from socialseed.security import Principal
@@ -68,10 +68,6 @@ class PostFilter:
             sql += " AND t.platform = :platform"
             params["platform"] = self.platform
         return sql, params
-
-
-class AccountNotFound(NotFound):
-    default_detail = "No such account in your workspaces."
 
 
 class QueryRepository(WorkspaceScoped[Account]):

@@ -13,7 +13,7 @@ from typing import Any
 from analytics.models import Account, TrackedPost
 from analytics.queries import formulas
 from analytics.queries.periods import Interval, Period, buckets, zone
-from analytics.queries.repository import AccountNotFound, PostFilter, QueryRepository, Row
+from analytics.queries.repository import PostFilter, QueryRepository, Row
 from analytics.queries.schemas import (
     AccountMetricsOut,
     AccountRef,
@@ -35,7 +35,7 @@ from analytics.queries.schemas import (
     TimeseriesOut,
     TrackedPostOut,
 )
-from socialseed.errors import NotFound
+from socialseed.errors import AccountNotFound, PostNotFound
 from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
 from socialseed.repository import KeyType, Number, decode_cursor, page_of
 from socialseed.security import Principal
@@ -53,22 +53,13 @@ POST_TOTALS = (
 COMPARE_METRICS = tuple(dict.fromkeys((*ACCOUNT_METRICS, *POST_TOTALS)))
 
 
-class PostNotFound(NotFound):
-    default_detail = "No such post in your workspaces."
-
-
-class WorkspaceNotFound(NotFound):
-    default_detail = "Workspace not found."
-
-
 def member_of(principal: Principal, workspace_id: uuid.UUID) -> bool:
     # Viewers and up read analytics; every role is at least a viewer.
     return workspace_id in principal.roles
 
 
 def require_workspace(principal: Principal, workspace_id: uuid.UUID) -> None:
-    if not member_of(principal, workspace_id):
-        raise WorkspaceNotFound()
+    principal.require(workspace_id, "viewer")
 
 
 async def require_account(

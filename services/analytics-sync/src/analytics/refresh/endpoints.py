@@ -13,8 +13,8 @@ from analytics.refresh.schemas import (
     SyncRequestIn,
     SyncStatusOut,
 )
-from analytics.refresh.service import AccountNotFound, RefreshTooSoon, SyncNotFound
-from socialseed.errors import Forbidden, NotFound
+from analytics.refresh.service import RefreshTooSoon, SyncNotFound
+from socialseed.errors import AccountNotFound, InsufficientRole, WorkspaceNotFound
 from socialseed.openapi import errors
 from socialseed.service import CurrentPrincipal, Session
 
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/v1/analytics", tags=["analytics sync"])
     "/refresh",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=SyncAccepted,
-    responses=errors(NotFound, Forbidden, RefreshTooSoon),
+    responses=errors(WorkspaceNotFound, InsufficientRole, RefreshTooSoon),
 )
 async def refresh(
     body: SyncRequestIn, principal: CurrentPrincipal, session: Session, ctx: Ctx
@@ -47,7 +47,7 @@ async def refresh(
     "/refresh/{account_id}",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=SyncAccepted,
-    responses=errors(AccountNotFound, Forbidden, RefreshTooSoon),
+    responses=errors(AccountNotFound, InsufficientRole, RefreshTooSoon),
 )
 async def refresh_account(
     account_id: uuid.UUID,
@@ -70,7 +70,7 @@ async def sync_progress(
     return await service.sync_progress(session, principal, sync_id)
 
 
-@router.get("/sync-status", response_model=SyncStatusOut, responses=errors(NotFound))
+@router.get("/sync-status", response_model=SyncStatusOut, responses=errors(WorkspaceNotFound))
 async def sync_status(
     workspace_id: uuid.UUID, principal: CurrentPrincipal, session: Session, ctx: Ctx
 ) -> SyncStatusOut:

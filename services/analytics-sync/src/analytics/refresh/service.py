@@ -21,16 +21,12 @@ from analytics.refresh.schemas import (
     SyncStatusOut,
 )
 from analytics.sync.budgets import Budgets
-from socialseed.errors import AppError, NotFound
+from socialseed.errors import AccountNotFound, AppError, NotFound
 from socialseed.platforms import Platform
 from socialseed.security import Principal
 
 
 class SyncNotFound(NotFound):
-    pass
-
-
-class AccountNotFound(NotFound):
     pass
 
 
@@ -75,7 +71,7 @@ async def refresh_account(
     repo, now = RefreshRepository(session), ctx.clock()
     account = await repo.account(principal, account_id)
     if account is None:
-        raise AccountNotFound("Account not found.")
+        raise AccountNotFound()
     principal.require(account.workspace_id, "editor")
     running = await _already(
         ctx, repo, account.workspace_id, now, [account.platform], account_id=account.id

@@ -27,10 +27,8 @@ import os
 import socket
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,7 +44,7 @@ from socialseed.contracts import (
     FetchedPostMetrics,
     MetricsFetched,
 )
-from socialseed.platforms import Platform, TokenSet
+from socialseed.platforms import Platform
 from socialseed.platforms.base import (
     ACCOUNT_METRICS,
     POST_METRICS,
@@ -59,7 +57,6 @@ from socialseed.vault import AccountUnusable, VaultUnavailable
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 # A platform's 429 without a Retry-After of its own.
 DEFAULT_RETRY_AFTER = timedelta(seconds=60)
@@ -225,18 +222,6 @@ class FetchWorkers:
 
     # platform calls ------------------------------------------------------------------------
 
-    async def _call(self, account: Account, call: Callable[[TokenSet], Awaitable[T]]) -> T:
-        """``call`` with the account's token; once more with a refreshed one if the platform
-        refuses it (then the account is left alone: accounts says it needs reconnecting)."""
-        token = await self.ctx.vault.token(account.id)
-        try:
-            return await call(token.tokens)
-        except PlatformError as exc:
-            if exc.kind is not ErrorKind.REAUTH_REQUIRED:
-                raise
-        token = await self.ctx.vault.token(account.id, force=True)
-        return await call(token.tokens)
-
     async def _account(self, work: AccountWork) -> None:
         account, provider = work.account, self.ctx.providers[Platform(work.account.platform)]
         now = self.ctx.clock()
@@ -244,7 +229,9 @@ class FetchWorkers:
             listed = 0
             if work.backfill:
                 since = now - timedelta(days=self.settings.backfill_days)
-                listing = await self._call(account, lambda t: provider.list_posts(t, since))
+                listing = await self.ctx.vault.call(
+                    account.id, lambda t: provider.list_posts(t, since)
+                )
                 async with self.ctx.db.transaction() as session:
                     listed = await TrackingRepository(session).record_listing(
                         account, listing.posts, now=now
@@ -254,7 +241,7 @@ class FetchWorkers:
                     )
                     await self.budgets.add(session, work.charges, listing.calls - 1, now)
                     await self.budgets.apply(session, account.platform, listing.signals, now)
-            metrics = await self._call(account, provider.fetch_account_metrics)
+            metrics = await self.ctx.vault.call(account.id, provider.fetch_account_metrics)
         except (AccountUnusable, VaultUnavailable) as exc:
             log.info("account %s skipped: %s", account.id, exc)
             return  # its lease runs out; accounts' events say what became of it
@@ -299,7 +286,9 @@ class FetchWorkers:
         ids = [p.platform_post_id for p in work.posts]
         now = self.ctx.clock()
         try:
-            batch = await self._call(account, lambda t: provider.fetch_post_metrics(t, ids))
+            batch = await self.ctx.vault.call(
+                account.id, lambda t: provider.fetch_post_metrics(t, ids)
+            )
         except (AccountUnusable, VaultUnavailable) as exc:
             log.info("account %s skipped: %s", account.id, exc)
             return

@@ -160,7 +160,7 @@ async def logout(
         clear_refresh_cookie(response, ctx.settings)
         return response
     token = presented_token(body, web, cookie)
-    await users.logout(session, refresh_token=token, ip=client_ip(request))
+    await users.logout(session, ctx, refresh_token=token, ip=client_ip(request))
     if is_web(web):
         clear_refresh_cookie(response, ctx.settings)
     return response

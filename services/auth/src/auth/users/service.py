@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -124,7 +124,7 @@ class UserService:
         self, session: AsyncSession, ctx: AuthContext, *, refresh_token: str, ip: str
     ) -> Issued:
         tokens = RefreshTokenRepository(session)
-        now = datetime.now(UTC)
+        now = ctx.clock()
         token_hash = hash_refresh_token(refresh_token)
         # A spent token is detected before locking, so its family is revoked without the
         # request holding a lock on one of the rows; a concurrent second use of the same token
@@ -165,11 +165,13 @@ class UserService:
             session, ctx, user, family_id=row.family_id, family_expires=row.family_expires_at
         )
 
-    async def logout(self, session: AsyncSession, *, refresh_token: str, ip: str) -> None:
+    async def logout(
+        self, session: AsyncSession, ctx: AuthContext, *, refresh_token: str, ip: str
+    ) -> None:
         tokens = RefreshTokenRepository(session)
         row = await tokens.lock_by_hash(hash_refresh_token(refresh_token))
         if row is not None:
-            await tokens.revoke_family(row.family_id, datetime.now(UTC))
+            await tokens.revoke_family(row.family_id, ctx.clock())
             await UserRepository(session).audit("logout", user_id=row.user_id, ip=ip)
 
     async def me(self, session: AsyncSession, ctx: AuthContext, user_id: uuid.UUID) -> MeOut:
@@ -208,7 +210,7 @@ class UserService:
         family_id: uuid.UUID,
         family_expires: datetime | None,
     ) -> Issued:
-        now = datetime.now(UTC)
+        now = ctx.clock()
         family_expires = family_expires or now + timedelta(seconds=ctx.settings.refresh_family_ttl)
         refresh = new_refresh_token()
         expires_at = min(now + timedelta(seconds=ctx.settings.refresh_token_ttl), family_expires)

@@ -17,13 +17,12 @@ from auth.workspaces.schemas import (
 )
 from auth.workspaces.service import (
     AlreadyMember,
-    InsufficientRole,
     InvitationNotFound,
     LastOwner,
     MemberNotFound,
-    WorkspaceNotFound,
     workspaces,
 )
+from socialseed.errors import InsufficientRole, WorkspaceNotFound
 from socialseed.openapi import errors
 from socialseed.service import CurrentPrincipal, Session
 

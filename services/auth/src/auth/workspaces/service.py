@@ -4,7 +4,7 @@ change takes effect at once in auth and at the next token refresh in other servi
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,12 +15,8 @@ from auth.users.service import checked_email, normalise_email
 from auth.workspaces.repository import InvitationRepository, WorkspaceRepository
 from auth.workspaces.schemas import InvitationOut, MemberOut, WorkspaceOut, WorkspacePatch
 from socialseed.contracts import WorkspaceMemberChanged, WorkspaceUpdated
-from socialseed.errors import Conflict, Forbidden, NotFound
-from socialseed.security import ROLE_RANK, Role
-
-
-class WorkspaceNotFound(NotFound):
-    default_detail = "Workspace not found."
+from socialseed.errors import Conflict, NotFound, WorkspaceNotFound
+from socialseed.security import ROLE_RANK, Role, require_role
 
 
 class MemberNotFound(NotFound):
@@ -37,15 +33,6 @@ class AlreadyMember(Conflict):
 
 class LastOwner(Conflict):
     default_detail = "A workspace keeps at least one owner."
-
-
-class InsufficientRole(Forbidden):
-    pass
-
-
-def _require(role: str, minimum: Role) -> None:
-    if ROLE_RANK[role] < ROLE_RANK[minimum]:
-        raise InsufficientRole(f"This needs the {minimum} role or higher; you are {role}.")
 
 
 def _needed_to_grant(role: str) -> Role:
@@ -116,7 +103,7 @@ class WorkspaceService:
         patch: WorkspacePatch,
     ) -> WorkspaceOut:
         ws, role = await self._membership(session, workspace_id, user_id, lock=True)
-        _require(role, "admin")
+        require_role(role, "admin")
         for field, value in patch.model_dump(exclude_unset=True, exclude_none=True).items():
             setattr(ws, field, value)
         await session.flush()
@@ -143,7 +130,7 @@ class WorkspaceService:
         """Invite an email (admin or owner; only an owner invites owners). No user is looked
         up: the answer is the same whether or not the email is registered."""
         _, my_role = await self._membership(session, workspace_id, user_id, lock=True)
-        _require(my_role, _needed_to_grant(role))
+        require_role(my_role, _needed_to_grant(role))
         email = checked_email(email)
         now = ctx.clock()
         invitation = await InvitationRepository(session).replace(
@@ -163,7 +150,7 @@ class WorkspaceService:
         self, session: AsyncSession, ctx: AuthContext, workspace_id: uuid.UUID, user_id: uuid.UUID
     ) -> list[InvitationOut]:
         _, my_role = await self._membership(session, workspace_id, user_id)
-        _require(my_role, "admin")
+        require_role(my_role, "admin")
         pending = await InvitationRepository(session).pending_for_workspace(
             user_id, workspace_id, ctx.clock()
         )
@@ -179,13 +166,13 @@ class WorkspaceService:
         invitation_id: uuid.UUID,
     ) -> None:
         _, my_role = await self._membership(session, workspace_id, user_id, lock=True)
-        _require(my_role, "admin")
+        require_role(my_role, "admin")
         now = ctx.clock()
         repo = InvitationRepository(session)
         invitation = await repo.pending(repo.readable(user_id), invitation_id, now, lock=True)
         if invitation is None or invitation.workspace_id != workspace_id:
             raise InvitationNotFound()
-        _require(my_role, _needed_to_grant(invitation.role))
+        require_role(my_role, _needed_to_grant(invitation.role))
         invitation.revoked_at = now
         await session.flush()
 
@@ -279,7 +266,7 @@ class WorkspaceService:
         if member is None:
             raise MemberNotFound()
         touches_owner = "owner" in (role, member.role)
-        _require(my_role, "owner" if touches_owner else "admin")
+        require_role(my_role, "owner" if touches_owner else "admin")
         if member.role == "owner" and role != "owner" and await repo.owner_count(workspace_id) <= 1:
             raise LastOwner()
         if member.role != role:
@@ -305,7 +292,7 @@ class WorkspaceService:
         if member is None:
             raise MemberNotFound()
         if member_id != user_id:  # anyone may leave; removing others needs a role
-            _require(my_role, "owner" if member.role == "owner" else "admin")
+            require_role(my_role, "owner" if member.role == "owner" else "admin")
         if member.role == "owner" and await repo.owner_count(workspace_id) <= 1:
             raise LastOwner()
         await repo.remove_member(workspace_id, member_id)
@@ -343,7 +330,7 @@ class WorkspaceService:
                 change=change,
                 role=role,
                 changed_by=by,
-                changed_at=datetime.now(UTC),
+                changed_at=ctx.clock(),
             ),
             key=str(workspace_id),
         )
@@ -356,7 +343,7 @@ class WorkspaceService:
                 name=ws.name,
                 timezone=ws.timezone,
                 require_approval=ws.require_approval,
-                updated_at=datetime.now(UTC),
+                updated_at=ctx.clock(),
             ),
             key=str(ws.id),
         )

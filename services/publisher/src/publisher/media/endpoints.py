@@ -11,7 +11,7 @@ from publisher.media.probe import UnsupportedMediaType
 from publisher.media.repository import MediaNotFound, MediaRepository
 from publisher.media.schemas import MediaOut
 from publisher.media.service import MediaInUse, MediaTooLarge, media
-from socialseed.errors import Forbidden, NotFound, PayloadTooLarge
+from socialseed.errors import InsufficientRole, PayloadTooLarge, WorkspaceNotFound
 from socialseed.openapi import errors
 
 router = APIRouter(prefix="/api/v1/media", tags=["media"])
@@ -42,7 +42,9 @@ files = APIRouter(prefix="/media-files", include_in_schema=False)
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=MediaOut,
-    responses=errors(NotFound, Forbidden, UnsupportedMediaType, MediaTooLarge, PayloadTooLarge),
+    responses=errors(
+        WorkspaceNotFound, InsufficientRole, UnsupportedMediaType, MediaTooLarge, PayloadTooLarge
+    ),
 )
 async def upload_media(
     workspace_id: Annotated[uuid.UUID, Form()],
@@ -55,7 +57,7 @@ async def upload_media(
     return await media.upload(ctx, caller, workspace_id, file)
 
 
-@router.get("", response_model=list[MediaOut], responses=errors(NotFound))
+@router.get("", response_model=list[MediaOut], responses=errors(WorkspaceNotFound))
 async def list_media(
     workspace_id: uuid.UUID,
     caller: CurrentCaller,
@@ -74,7 +76,7 @@ async def get_media(media_id: uuid.UUID, caller: CurrentCaller, ctx: Ctx) -> Med
 @router.delete(
     "/{media_id:uuid}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=errors(MediaNotFound, Forbidden, MediaInUse),
+    responses=errors(MediaNotFound, InsufficientRole, MediaInUse),
 )
 async def delete_media(media_id: uuid.UUID, caller: CurrentCaller, ctx: Ctx) -> Response:
     """Delete a file no unpublished post uses: editors their own uploads, admins and owners

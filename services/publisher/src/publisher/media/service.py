@@ -16,7 +16,7 @@ from publisher.media.probe import Probed
 from publisher.media.repository import MediaRepository
 from publisher.media.schemas import MediaOut
 from publisher.models import Media
-from socialseed.errors import Conflict, Forbidden, PayloadTooLarge
+from socialseed.errors import Conflict, InsufficientRole, PayloadTooLarge
 from socialseed.platforms.base import MediaKind
 from socialseed.security import ROLE_RANK
 
@@ -110,7 +110,9 @@ class MediaService:
             role = caller.principal.require(media.workspace_id, "editor")
             own = media.uploaded_by == caller.principal.user_id
             if ROLE_RANK[role] < ROLE_RANK["admin"] and not own:
-                raise Forbidden("Editors delete only their own media.")
+                raise InsufficientRole(
+                    "Editors delete only their own media; an admin or owner may delete others'."
+                )
             if await repo.in_use(media.id):
                 raise MediaInUse()
             await repo.delete(media.id)

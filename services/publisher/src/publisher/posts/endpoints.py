@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from publisher.deps import Ctx, CurrentCaller
 from publisher.models import PostStatus
-from publisher.posts.repository import CalendarQuery, PostNotFound
+from publisher.posts.repository import CalendarQuery
 from publisher.posts.schedule import (
     InvalidTimezone,
     NonexistentLocalTime,
@@ -24,11 +24,10 @@ from publisher.posts.service import (
     posts,
 )
 from publisher.posts.validation import InvalidTargets
-from publisher.projections.directory import DirectoryUnavailable, WorkspaceNotFound
-from socialseed.errors import Forbidden
+from publisher.projections.directory import DirectoryUnavailable
+from socialseed.errors import InsufficientRole, InvalidCursor, PostNotFound, WorkspaceNotFound
 from socialseed.inputs import Instant
 from socialseed.openapi import errors
-from socialseed.repository import InvalidCursor
 from socialseed.service import Session
 
 router = APIRouter(prefix="/api/v1/posts", tags=["posts"])
@@ -36,14 +35,14 @@ router = APIRouter(prefix="/api/v1/posts", tags=["posts"])
 # what checking a draft can answer
 DRAFT_ERRORS = (
     WorkspaceNotFound,
-    Forbidden,
+    InsufficientRole,
     InvalidTimezone,
     NonexistentLocalTime,
     ScheduledInPast,
     ScheduledTooFar,
     DirectoryUnavailable,
 )
-CHANGE_ERRORS = (PostNotFound, Forbidden, AlreadyPublishing)
+CHANGE_ERRORS = (PostNotFound, InsufficientRole, AlreadyPublishing)
 
 
 @router.post(
@@ -124,7 +123,7 @@ async def cancel_post(
 @router.post(
     "/{post_id:uuid}/retry",
     response_model=PostOut,
-    responses=errors(PostNotFound, Forbidden, NothingToRetry),
+    responses=errors(PostNotFound, InsufficientRole, NothingToRetry),
 )
 async def retry_post(
     post_id: uuid.UUID, caller: CurrentCaller, session: Session, ctx: Ctx
@@ -134,7 +133,7 @@ async def retry_post(
     return await posts.retry(session, ctx, caller, post_id)
 
 
-REVIEW_ERRORS = (PostNotFound, Forbidden, OwnPostApproval, NotPendingApproval)
+REVIEW_ERRORS = (PostNotFound, InsufficientRole, OwnPostApproval, NotPendingApproval)
 
 
 @router.post("/{post_id:uuid}/approve", response_model=PostOut, responses=errors(*REVIEW_ERRORS))

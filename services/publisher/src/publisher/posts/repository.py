@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from publisher.models import Post, Target, TargetStatus
 from publisher.posts.status import derive
-from socialseed.errors import NotFound
+from socialseed.errors import PostNotFound
 from socialseed.repository import KeyType, Page, WorkspaceScoped
 from socialseed.security import Principal
 
@@ -38,10 +38,6 @@ class CalendarQuery:
     account_id: uuid.UUID | None = None
     cursor: str | None = None
     limit: int = 50
-
-
-class PostNotFound(NotFound):
-    default_detail = "Post not found."
 
 
 #: The calendar's cursor: the last post's (scheduled_at, id).

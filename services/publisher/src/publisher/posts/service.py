@@ -33,7 +33,7 @@ from socialseed.contracts import (
     PostScheduled,
     PostTargetRef,
 )
-from socialseed.errors import Conflict, Forbidden
+from socialseed.errors import Conflict, Forbidden, InsufficientRole
 from socialseed.security import ROLE_RANK
 
 
@@ -251,7 +251,7 @@ class PostService:
         post = await self._find(session, caller, post_id, lock=True)
         role = caller.principal.require(post.workspace_id, "editor")
         if ROLE_RANK[role] < ROLE_RANK["admin"] and post.author_id != caller.principal.user_id:
-            raise Forbidden("Editors retry only their own posts.")
+            raise InsufficientRole("Editors retry only their own posts.")
         failed = [t for t in post.targets if t.status == TargetStatus.FAILED]
         if not failed:
             raise NothingToRetry()
@@ -331,7 +331,9 @@ class PostService:
     def _require_editable(self, caller: Caller, post: Post) -> None:
         role = caller.principal.require(post.workspace_id, "editor")
         if ROLE_RANK[role] < ROLE_RANK["admin"] and post.author_id != caller.principal.user_id:
-            raise Forbidden("Editors change only their own posts.")
+            raise InsufficientRole(
+                "Editors change only their own posts; an admin or owner may change others'."
+            )
         if any(t.status in STARTED for t in post.targets):
             raise AlreadyPublishing()
         if all(t.status == TargetStatus.CANCELLED for t in post.targets):

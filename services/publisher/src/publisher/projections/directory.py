@@ -17,14 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.models import AccountView
 from publisher.projections.repository import ViewRepository
-from socialseed.errors import NotFound, ServiceUnavailable
+from socialseed.errors import ServiceUnavailable, WorkspaceNotFound
 from socialseed.projections import PROVISIONAL
 
 log = logging.getLogger(__name__)
-
-
-class WorkspaceNotFound(NotFound):
-    default_detail = "Workspace not found."
 
 
 class DirectoryUnavailable(ServiceUnavailable):

@@ -257,15 +257,10 @@ class Worker:
             return _failed("media", f"The post's media is gone ({claim.problem}).")
         provider = self.providers[claim.platform]
         try:
-            token = await self.vault.token(claim.account_id)
-            try:
-                return await self._advance(provider, token.tokens, claim)
-            except PlatformError as exc:
-                if exc.kind is not ErrorKind.REAUTH_REQUIRED:
-                    raise
-                # The cached token was refused: ask the vault to refresh it, once.
-                token = await self.vault.token(claim.account_id, force=True)
-                return await self._advance(provider, token.tokens, claim)
+            # A refused token is refreshed once and the step advanced again (the vault's rule).
+            return await self.vault.call(
+                claim.account_id, lambda tokens: self._advance(provider, tokens, claim)
+            )
         except AccountUnusable as exc:
             return _failed("reauth_required", f"{exc.reason} Reconnect it, then publish again.")
         except VaultUnavailable as exc:

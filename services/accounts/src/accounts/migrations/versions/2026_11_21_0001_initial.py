@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from socialseed.migrations import create_outbox_v1
+
 revision: str = "0001_initial"
 down_revision: str | None = None
 branch_labels: Sequence[str] | None = None
@@ -73,21 +75,7 @@ def upgrade() -> None:
         sa.Column("expires_at", TS, nullable=False),
         sa.Column("used_at", TS),
     )
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.BigInteger(), primary_key=True, autoincrement=True),
-        sa.Column("event_id", sa.Uuid(), nullable=False),
-        sa.Column("topic", sa.String(200), nullable=False),
-        sa.Column("key", sa.String(200), nullable=False),
-        sa.Column("headers", postgresql.JSONB(), nullable=False),
-        sa.Column("payload", postgresql.JSONB(), nullable=False),
-        sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
-        sa.Column("sent_at", TS),
-        sa.UniqueConstraint("event_id", name="uq_outbox_event_id"),
-    )
-    op.create_index(
-        "ix_outbox_unsent", "outbox", ["id"], postgresql_where=sa.text("sent_at IS NULL")
-    )
+    create_outbox_v1(op)
 
 
 def downgrade() -> None:

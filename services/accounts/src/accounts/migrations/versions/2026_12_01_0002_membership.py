@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from socialseed.migrations import create_inbox_v1
+
 revision: str = "0002_membership"
 down_revision: str | None = "0001_initial"
 branch_labels: Sequence[str] | None = None
@@ -19,12 +21,7 @@ TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(200), primary_key=True),
-        sa.Column("event_id", sa.Uuid(), primary_key=True),
-        sa.Column("processed_at", TS, server_default=sa.func.now(), nullable=False),
-    )
+    create_inbox_v1(op)
     op.create_table(
         "member_changes",
         sa.Column("workspace_id", sa.Uuid(), primary_key=True),

@@ -4,8 +4,9 @@ Revision ID: 0003_outbox_parking
 Revises: 0002_membership
 """
 
-import sqlalchemy as sa
 from alembic import op
+
+from socialseed.migrations import add_outbox_parking_v1
 
 revision = "0003_outbox_parking"
 down_revision = "0002_membership"
@@ -14,9 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("outbox", sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
-    op.add_column("outbox", sa.Column("last_error", sa.Text()))
-    op.add_column("outbox", sa.Column("parked_at", sa.DateTime(timezone=True)))
+    add_outbox_parking_v1(op)
 
 
 def downgrade() -> None:

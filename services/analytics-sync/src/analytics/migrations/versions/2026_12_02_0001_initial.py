@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from socialseed.migrations import create_outbox_and_inbox_v1
+
 revision: str = "0001_initial"
 down_revision: str | None = None
 branch_labels: Sequence[str] | None = None
@@ -17,7 +19,8 @@ depends_on: Sequence[str] | None = None
 
 # Tables rewritten in place on every fetch (latest values, today's rollup, tracked posts) leave
 # a fifth of each page free, so an update can stay on its page (HOT) and skip the indexes.
-# The DDL as written at this revision (self-contained: later model changes do not rewrite it).
+# The DDL as written at this revision (self-contained: later model changes do not rewrite it;
+# the outbox and inbox come from the frozen shared helper).
 STATEMENTS = [
     """
 CREATE TABLE analytics.account_daily (
@@ -113,14 +116,6 @@ CREATE TABLE analytics.budgets (
 )
 """,
     """
-CREATE TABLE analytics.inbox (
-    consumer VARCHAR(200) NOT NULL,
-    event_id UUID NOT NULL,
-    processed_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
-    CONSTRAINT pk_inbox PRIMARY KEY (consumer, event_id)
-)
-""",
-    """
 CREATE TABLE analytics.member_changes (
     workspace_id UUID NOT NULL,
     user_id UUID NOT NULL,
@@ -130,24 +125,6 @@ CREATE TABLE analytics.member_changes (
 )
 """,
     "CREATE INDEX ix_member_changes_user_changed ON analytics.member_changes (user_id, changed_at)",
-    """
-CREATE TABLE analytics.outbox (
-    id BIGSERIAL NOT NULL,
-    event_id UUID NOT NULL,
-    topic VARCHAR(200) NOT NULL,
-    key VARCHAR(200) NOT NULL,
-    headers JSONB NOT NULL,
-    payload JSONB NOT NULL,
-    created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
-    sent_at TIMESTAMP WITH TIME ZONE,
-    attempts INTEGER DEFAULT '0' NOT NULL,
-    last_error TEXT,
-    parked_at TIMESTAMP WITH TIME ZONE,
-    CONSTRAINT pk_outbox PRIMARY KEY (id),
-    CONSTRAINT uq_outbox_event_id UNIQUE (event_id)
-)
-""",
-    "CREATE INDEX ix_outbox_unsent ON analytics.outbox (id) WHERE sent_at IS NULL",
     """
 CREATE TABLE analytics.post_daily (
     tracked_post_id UUID NOT NULL,
@@ -317,6 +294,7 @@ $$
 def upgrade() -> None:
     for statement in STATEMENTS:
         op.execute(statement)
+    create_outbox_and_inbox_v1(op, schema="analytics")
     op.execute(PARTITIONS)
 
 

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from socialseed.migrations import create_outbox_and_inbox_v1, drop_outbox_and_inbox_v1
+
 revision: str = "0001_initial"
 down_revision: str | None = None
 branch_labels: Sequence[str] | None = None
@@ -36,19 +38,7 @@ def upgrade() -> None:
         unique=False,
         schema="publisher",
     )
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(length=200), nullable=False),
-        sa.Column("event_id", sa.UUID(), nullable=False),
-        sa.Column(
-            "processed_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_inbox")),
-        schema="publisher",
-    )
+    create_outbox_and_inbox_v1(op, schema="publisher")
     op.create_table(
         "media",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -94,36 +84,6 @@ def upgrade() -> None:
         ["user_id", "changed_at"],
         unique=False,
         schema="publisher",
-    )
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
-        sa.Column("event_id", sa.UUID(), nullable=False),
-        sa.Column("topic", sa.String(length=200), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("parked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
-        sa.UniqueConstraint("event_id", name=op.f("uq_outbox_event_id")),
-        schema="publisher",
-    )
-    op.create_index(
-        "ix_outbox_unsent",
-        "outbox",
-        ["id"],
-        unique=False,
-        schema="publisher",
-        postgresql_where=sa.text("sent_at IS NULL"),
     )
     op.create_table(
         "posts",
@@ -284,18 +244,11 @@ def downgrade() -> None:
     op.drop_table("workspaces", schema="publisher")
     op.drop_index("ix_posts_calendar", table_name="posts", schema="publisher")
     op.drop_table("posts", schema="publisher")
-    op.drop_index(
-        "ix_outbox_unsent",
-        table_name="outbox",
-        schema="publisher",
-        postgresql_where=sa.text("sent_at IS NULL"),
-    )
-    op.drop_table("outbox", schema="publisher")
+    drop_outbox_and_inbox_v1(op, schema="publisher")
     op.drop_index("ix_member_changes_user_changed", table_name="member_changes", schema="publisher")
     op.drop_table("member_changes", schema="publisher")
     op.drop_index(op.f("ix_publisher_media_workspace_id"), table_name="media", schema="publisher")
     op.drop_table("media", schema="publisher")
-    op.drop_table("inbox", schema="publisher")
     op.drop_index(
         op.f("ix_publisher_accounts_workspace_id"), table_name="accounts", schema="publisher"
     )
