@@ -101,9 +101,9 @@ async def test_only_editors_retry_and_editors_only_their_own(
     stranger = await make_user(api, name="Stan")
     url = f"/api/v1/posts/{post['id']}/retry"
     r = await api.post(url, headers=viewer.headers)
-    assert (r.status_code, r.json()["error"]) == (403, "Forbidden"), r.text
+    assert (r.status_code, r.json()["error"]) == (403, "InsufficientRole"), r.text
     r = await api.post(url, headers=editor.headers)
-    assert (r.status_code, r.json()["error"]) == (403, "Forbidden"), r.text
+    assert (r.status_code, r.json()["error"]) == (403, "InsufficientRole"), r.text
     assert "own" in r.json()["detail"]
     r = await api.post(url, headers=stranger.headers)
     assert (r.status_code, r.json()["error"]) == (404, "PostNotFound"), r.text
