@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from analytics.models import (
     Account,
     AccountStatus,
-    Budget,
     Sync,
     SyncStatus,
     TrackedPost,
@@ -177,13 +176,6 @@ class RefreshRepository:
             }
             for a, tracked, due, next_post in rows
         ]
-
-    async def budgets(self, buckets: Sequence[str]) -> list[Budget]:
-        return list(
-            await self.session.scalars(
-                select(Budget).where(Budget.bucket.in_(buckets)).order_by(Budget.bucket)
-            )
-        )
 
 
 def _earliest(*values: datetime | None) -> datetime | None:

@@ -156,6 +156,7 @@ class PostService:
             targets=draft.targets,
             due=due,
             exclude_post=exclude_post,
+            rules=ctx.settings.budgets,
         )
 
     async def validate(
