@@ -6,21 +6,20 @@ least three quarters where the largest call fits a quarter of it)."""
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from shared.tests.budget_model import START, Reserved, reserve_all, rules
 from socialseed.budgets.rules import (
     Count,
     Rule,
     counted_limit,
     fair,
     refused_until,
-    rolling_frees_at,
     slices,
     take,
     window_end,
@@ -82,49 +81,6 @@ def test_a_workspace_calls_while_under_its_share_of_the_waiting() -> None:
 # Properties of the engine's arithmetic (hypothesis): the calls are reserved exactly as
 # ``Budgets.reserve`` does (``take`` on the bucket's stored count, ``rolling_frees_at`` on the
 # caller's record), with any sizes and times.
-
-START = datetime(2026, 3, 6, tzinfo=UTC)  # two days before the US DST change
-ZONES = ["UTC", "America/Los_Angeles", "Europe/Berlin", "Australia/Lord_Howe"]
-
-
-@st.composite
-def rules(draw: st.DrawFn, window: str) -> Rule:
-    limit = draw(st.integers(1, 400))
-    return Rule(
-        bucket="b",
-        limit=limit,
-        every=timedelta(seconds=draw(st.integers(60, 4 * 3600))),
-        window=window,  # type: ignore[arg-type]
-        timezone=draw(st.sampled_from(ZONES)),
-        largest_call=draw(st.integers(1, max(1, limit // 3))),
-    )
-
-
-@dataclass
-class Reserved:
-    at: datetime
-    cost: int
-    window_start: datetime | None
-
-
-def reserve_all(rule: Rule, calls: list[tuple[float, int]], start: datetime) -> list[Reserved]:
-    """Each call (its delay after the previous one, as a fraction of ``every``, and its cost
-    up to ``largest_call``) reserved as the engine does; the ones that fit."""
-    count, now, taken = Count(), start, []
-    for delay, size in calls:
-        now += rule.every * delay
-        cost = min(size, rule.largest_call) if rule.window != "rolling" else 1
-        if rule.window == "rolling":
-            recent = sorted((r.at for r in taken if r.at > now - rule.every), reverse=True)
-            nth = recent[rule.limit - 1] if len(recent) >= rule.limit else None
-            if rolling_frees_at(nth, rule, now) is None:
-                taken.append(Reserved(now, cost, None))
-            continue
-        after = take(count, counted_limit(rule), cost, now, window_end(rule, now))
-        if after is not None:
-            count = after
-            taken.append(Reserved(now, cost, after.window_start))
-    return taken
 
 
 def most_in_a_stretch(taken: list[Reserved], every: timedelta) -> int:
@@ -202,6 +158,7 @@ def greedy(rule: Rule, cost: int, periods: int) -> int:
     return units
 
 
+@settings(deadline=None)
 @given(limit=st.integers(8, 2_000), largest=st.integers(1, 500), data=st.data())
 def test_a_greedy_caller_gets_k_out_of_k_plus_1_of_a_sliding_limit(
     limit: int, largest: int, data: st.DataObject
@@ -221,6 +178,7 @@ def test_a_greedy_caller_gets_k_out_of_k_plus_1_of_a_sliding_limit(
         assert k >= 3 and per_period >= 0.75 * limit - 4 * cost
 
 
+@settings(deadline=None)
 @given(
     limit=st.integers(1, 3_000),
     cost=st.integers(1, 50),

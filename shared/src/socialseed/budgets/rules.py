@@ -145,10 +145,14 @@ def take(count: Count, limit: int, cost: int, now: datetime, next_reset: datetim
 
 
 def refused_until(count: Count, now: datetime) -> datetime:
-    """When a bucket that refused a call may take one again: the later of its block and its
-    window's end (a second on, if neither is ahead)."""
-    ahead = [t for t in (count.blocked_until, count.reset_at) if t is not None and t > now]
-    return max(ahead, default=now + timedelta(seconds=1))
+    """When a bucket that refused a call may be asked again: when its block ends, if it is
+    blocked (its count decides then: a Meta bucket stopped ten minutes by its usage is not
+    held for the rest of its window); else when its window ends (a second on, if not ahead)."""
+    if count.blocked_until is not None and count.blocked_until > now:
+        return count.blocked_until
+    if count.reset_at is not None and count.reset_at > now:
+        return count.reset_at
+    return now + timedelta(seconds=1)
 
 
 def rolling_frees_at(nth_latest: datetime | None, rule: Rule, now: datetime) -> datetime | None:
