@@ -65,6 +65,18 @@ class Rule(BaseModel):
         return self.bucket.format(user=user)
 
 
+def publishing_cap(platform: str, posts: int, every: timedelta) -> Rule:
+    """An account's publishing cap: at most ``posts`` published in any ``every``, counted
+    exactly from the publisher's record (``rolling``)."""
+    return Rule(
+        bucket=f"{platform}:publish:{{user}}",
+        scope="account",
+        limit=posts,
+        every=every,
+        window="rolling",
+    )
+
+
 @dataclass(frozen=True)
 class RateLimits:
     """A platform's limits, declared once by its provider (``BaseProvider.limits``): what its

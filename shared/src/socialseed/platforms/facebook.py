@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from socialseed.budgets.rules import RateLimits, Rule
+from socialseed.budgets.rules import RateLimits, Rule, publishing_cap
 from socialseed.platforms.base import (
     AccountMetrics,
     Authorization,
@@ -101,15 +101,7 @@ class FacebookProvider(GraphProvider):
             ),
             *META_SIGNALS,
         ),
-        publishes=(
-            Rule(
-                bucket="facebook:publish:{user}",
-                scope="account",
-                limit=200,
-                every=timedelta(hours=24),
-                window="rolling",
-            ),
-        ),
+        publishes=(publishing_cap("facebook", 200, timedelta(hours=24)),),
     )
     rotating_refresh = False
     default_scopes = (

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 import httpx
 from cachetools import LRUCache
 
-from socialseed.budgets.rules import RateLimits, Rule
+from socialseed.budgets.rules import RateLimits, Rule, publishing_cap
 from socialseed.platforms.base import (
     AccountMetrics,
     Authorization,
@@ -152,15 +152,7 @@ class InstagramProvider(GraphProvider):
             ),
             *META_SIGNALS,
         ),
-        publishes=(
-            Rule(
-                bucket="instagram:publish:{user}",
-                scope="account",
-                limit=100,
-                every=timedelta(hours=24),
-                window="rolling",
-            ),
-        ),
+        publishes=(publishing_cap("instagram", 100, timedelta(hours=24)),),
     )
     rotating_refresh = False
     default_scopes = (

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import httpx
 
-from socialseed.budgets.rules import RateLimits, Rule
+from socialseed.budgets.rules import RateLimits, Rule, publishing_cap
 from socialseed.platforms.base import (
     AccountMetrics,
     ErrorKind,
@@ -90,13 +90,7 @@ class LinkedInProvider(OAuth2Provider):
             ),
         ),
         publishes=(
-            Rule(
-                bucket="linkedin:publish:{user}",
-                scope="account",
-                limit=150,
-                every=timedelta(hours=24),
-                window="rolling",
-            ),
+            publishing_cap("linkedin", 150, timedelta(hours=24)),
             Rule(bucket="linkedin:publish:app", limit=100_000, every=timedelta(days=1)),
         ),
     )

@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from socialseed.budgets.rules import RateLimits, Rule
+from socialseed.budgets.rules import RateLimits, Rule, publishing_cap
 from socialseed.platforms.base import (
     AccountMetrics,
     ErrorKind,
@@ -229,15 +229,7 @@ class TikTokProvider(OAuth2Provider):
         reads=(
             Rule(bucket="tiktok:client", limit=600, every=timedelta(minutes=1), window="sliding"),
         ),
-        publishes=(
-            Rule(
-                bucket="tiktok:publish:{user}",
-                scope="account",
-                limit=15,
-                every=timedelta(hours=24),
-                window="rolling",
-            ),
-        ),
+        publishes=(publishing_cap("tiktok", 15, timedelta(hours=24)),),
     )
     authorize_endpoint = (WWW, "/v2/auth/authorize/")
     token_endpoint = (API, "/v2/oauth/token/")

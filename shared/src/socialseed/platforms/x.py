@@ -49,7 +49,7 @@ from typing import Any
 
 import httpx
 
-from socialseed.budgets.rules import RateLimits, Rule
+from socialseed.budgets.rules import RateLimits, Rule, publishing_cap
 from socialseed.platforms.base import (
     AccountMetrics,
     ErrorKind,
@@ -149,13 +149,7 @@ class XProvider(OAuth2Provider):
         ),
         # Publishes: 100 posts per 15 minutes per user; 10,000 a day for the whole app.
         publishes=(
-            Rule(
-                bucket="x:publish:{user}",
-                scope="account",
-                limit=100,
-                every=timedelta(minutes=15),
-                window="rolling",
-            ),
+            publishing_cap("x", 100, timedelta(minutes=15)),
             Rule(bucket="x:publish:app", limit=10_000, every=timedelta(days=1)),
         ),
     )

@@ -50,7 +50,7 @@ from typing import Any
 
 import httpx
 
-from socialseed.budgets.rules import RateLimits, Rule
+from socialseed.budgets.rules import RateLimits, Rule, publishing_cap
 from socialseed.platforms.base import (
     AccountMetrics,
     ErrorKind,
@@ -202,15 +202,7 @@ class YouTubeProvider(OAuth2Provider):
                 timezone="America/Los_Angeles",
             ),
         ),
-        publishes=(
-            Rule(
-                bucket="youtube:publish:{user}",
-                scope="account",
-                limit=100,
-                every=timedelta(hours=24),
-                window="rolling",
-            ),
-        ),
+        publishes=(publishing_cap("youtube", 100, timedelta(hours=24)),),
     )
     rotating_refresh = False
     default_scopes = (
