@@ -3,7 +3,7 @@
 Starts its own PostgreSQL (temp dir, free port) and migrates the publisher schema. Then:
 
 - *cost*: the claim's own work (lock the target row) timed alone, and with the limit checks
-  (``Limits.hold``: the account's row lock and block, its rolling cap over published and
+  (``PublishLimits.hold``: the account's row lock and block, its rolling cap over published and
   in-flight targets, the app-wide window upsert), for an account with ``--history`` published
   targets in its window. Prints the medians and their ratio.
 - *replicas*: ``--replicas`` databases engines (as many processes would) race ``--claims``
@@ -29,11 +29,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from publisher.models import Post, Target, TargetStatus
-from publisher.publishing.limits import CAPS, Limits
+from publisher.publishing.holds import PublishLimits, cap
 from publisher.settings import PublisherSettings
 from socialseed.db import Database
 from socialseed.devstack.postgres import LocalPostgres
-from socialseed.platforms import Platform
+from socialseed.platforms import Platform, rate_rules
 from socialseed.stack import SERVICES, migrate
 from socialseed.testing import free_port
 
@@ -87,7 +87,7 @@ async def seed(db: Database, account: uuid.UUID, history: int, pending: int) -> 
     return [t.id for t in todo]
 
 
-async def claim(db: Database, target_id: uuid.UUID, limits: Limits | None) -> bool:
+async def claim(db: Database, target_id: uuid.UUID, limits: PublishLimits | None) -> bool:
     """One claim: lock the target, check the limits (unless None), publish if allowed."""
     async with db.transaction() as session:
         target = await session.scalar(
@@ -103,7 +103,8 @@ async def claim(db: Database, target_id: uuid.UUID, limits: Limits | None) -> bo
 
 
 async def cost(db: Database, rounds: int, history: int) -> None:
-    limits = Limits(PublisherSettings(dev_mode=True).platform_app_limits)
+    settings = PublisherSettings(dev_mode=True)
+    limits = PublishLimits(settings.budgets, settings.app_share_recheck)
     account = uuid.uuid4()
     # Never allowed to publish (below its cap) in the timed loop: the same target each round.
     [target] = await seed(db, account, history, 1)
@@ -129,7 +130,10 @@ async def cost(db: Database, rounds: int, history: int) -> None:
 async def replicas(url: str, count: int, claims: int) -> None:
     dbs = [Database(url, pool_size=10) for _ in range(count)]
     try:
-        limits = Limits({})
+        # The account's cap alone (no app-wide window).
+        x_cap = cap(rate_rules("publishes")["x"])
+        assert x_cap is not None
+        limits = PublishLimits({"x": [x_cap]}, timedelta(minutes=1))
         account = uuid.uuid4()
         todo = await seed(dbs[0], account, 0, claims)
         start = time.perf_counter()
@@ -137,9 +141,8 @@ async def replicas(url: str, count: int, claims: int) -> None:
             *(claim(dbs[i % count], t, limits) for i, t in enumerate(todo))
         )
         took = time.perf_counter() - start
-        cap = CAPS[Platform.X].posts
         print(
-            f"{count} replicas raced {claims} claims for one account (cap {cap}): "
+            f"{count} replicas raced {claims} claims for one account (cap {x_cap.limit}): "
             f"{sum(allowed)} allowed in {took:.2f} s ({claims / took:,.0f} claims/s)"
         )
     finally:

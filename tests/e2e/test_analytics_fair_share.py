@@ -17,10 +17,12 @@ import pytest
 from sqlalchemy import text
 
 from analytics.models import Account
-from analytics.settings import AnalyticsSettings, BudgetRule
-from analytics.sync.budgets import Budgets, Refusal
+from analytics.settings import AnalyticsSettings
+from analytics.sync.usage import FetchUsage, fetch_budgets
 from analytics.tracking.repository import TrackingRepository
 from analytics.tracking.subscribers import record_connected
+from socialseed.budgets.engine import Budgets, Refusal
+from socialseed.budgets.rules import Rule
 from socialseed.contracts import AccountConnected
 from socialseed.db import Database
 from socialseed.platforms.base import ListedPost
@@ -52,8 +54,8 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 def budgets() -> Budgets:
-    rule = BudgetRule(bucket="youtube:project", limit=LIMIT, window="calendar")
-    return Budgets(AnalyticsSettings(dev_mode=True, budgets={"youtube": [rule]}))
+    rule = Rule(bucket="youtube:project", limit=LIMIT, window="calendar")
+    return fetch_budgets(AnalyticsSettings(dev_mode=True, budgets={"youtube": [rule]}))
 
 
 async def account(db: Database, workspace: uuid.UUID, *, due: bool) -> Account:
@@ -92,7 +94,7 @@ async def charge(db: Database, budgets: Budgets, acc: Account) -> Refusal | None
     now = datetime.now(UTC)
     async with db.transaction() as session:
         charges = budgets.charges("youtube", acc.platform_user_id, COST, now, acc.workspace_id)
-        return await budgets.reserve(session, charges, now)
+        return await budgets.reserve(session, charges, now, FetchUsage())
 
 
 async def taken(db: Database, budgets: Budgets, acc: Account) -> tuple[int, Refusal]:

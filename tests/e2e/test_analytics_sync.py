@@ -24,13 +24,13 @@ from sqlalchemy import text
 
 from analytics.app import create_app as create_analytics
 from analytics.context import AnalyticsContext
-from analytics.settings import BudgetRule, default_budgets
 from analytics.sync.fetcher import FetchWorkers
 from analytics.tracking.subscribers import record_connected
 from sandbox.settings import SandboxSettings
+from socialseed.budgets.rules import Rule
 from socialseed.contracts import AccountConnected
 from socialseed.db import Database
-from socialseed.platforms import Clock
+from socialseed.platforms import Clock, rate_rules
 from socialseed.testing import Infra
 from tests.conftest import (
     Stack,
@@ -362,7 +362,7 @@ async def test_the_planner_never_calls_beyond_a_budget(
     page) and the counters take them; the videos.list the posts would need is not made, and
     they wait for the budget's reset."""
     owner, ws = await owner_with_workspace(api)
-    rule = BudgetRule(
+    rule = Rule(
         bucket=f"youtube:test-{uuid.uuid4().hex[:6]}:{{user}}",
         scope="account",
         limit=3,
@@ -488,7 +488,7 @@ async def test_the_planner_causes_0_429s_on_a_sandbox_with_real_limits(
                             r.model_copy(update={"limit": TIGHT_RULES.get(platform, r.limit)})
                             for r in rules
                         ]
-                        for platform, rules in default_budgets().items()
+                        for platform, rules in rate_rules("reads").items()
                     },
                     kafka_enabled=False,
                 )
@@ -567,7 +567,7 @@ async def test_a_sync_whose_budget_is_spent_finishes_with_its_posts_rate_limited
     sync_id, total = answer.json()["sync_id"], answer.json()["total_posts"]
     assert total > 0
 
-    rule = BudgetRule(
+    rule = Rule(
         bucket=f"youtube:spent-{uuid.uuid4().hex[:6]}", scope="account", limit=1, window="calendar"
     )
     async with db.transaction() as session:

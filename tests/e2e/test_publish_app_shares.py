@@ -1,4 +1,4 @@
-"""Fair shares of the publisher's app-wide limits (``platform_app_limits``: every workspace's
+"""Fair shares of the publisher's app-wide limits (``x:publish:app``: every workspace's
 publishes to a platform together), on real PostgreSQL: a workspace that publishes as fast as
 its accounts allow, from several workers at once, gets its share while another workspace
 waits, and the other still publishes; alone, a workspace can use the whole limit.
@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import text
 
 from publisher.models import Post, Target, TargetStatus
-from publisher.publishing.limits import Hold, Limits
-from publisher.settings import AppLimit
+from publisher.publishing.holds import Hold, PublishLimits
+from socialseed.budgets.rules import Rule
 from socialseed.db import Database
 from socialseed.testing import Infra
 from tests.conftest import own_publisher_database
@@ -33,8 +33,8 @@ async def db(infra: Infra) -> AsyncIterator[Database]:
     async with database.transaction() as session:
         await session.execute(
             text(
-                "TRUNCATE publisher.posts, publisher.targets, publisher.platform_windows,"
-                " publisher.platform_window_shares, publisher.account_limits CASCADE"
+                "TRUNCATE publisher.posts, publisher.targets, publisher.budgets,"
+                " publisher.budget_shares CASCADE"
             )
         )
     yield database
@@ -77,7 +77,7 @@ async def targets(db: Database, workspace: uuid.UUID, n: int) -> list[uuid.UUID]
         return [t.id for t in made]
 
 
-async def publish(db: Database, limits: Limits, target_id: uuid.UUID) -> Hold | None:
+async def publish(db: Database, limits: PublishLimits, target_id: uuid.UUID) -> Hold | None:
     """A worker's claim: the limits, then the target published (or waiting, if held)."""
     now = datetime.now(UTC)
     async with db.transaction() as session:
@@ -94,7 +94,8 @@ async def publish(db: Database, limits: Limits, target_id: uuid.UUID) -> Hold | 
 async def test_a_greedy_workspace_cannot_take_the_others_share_of_an_app_limit(
     db: Database,
 ) -> None:
-    limits = Limits({"x": AppLimit(calls=LIMIT, window=timedelta(days=1))})
+    app = Rule(bucket="x:publish:app", limit=LIMIT, every=timedelta(days=1))
+    limits = PublishLimits({"x": [app]}, recheck=timedelta(minutes=1))
     greedy = await targets(db, uuid.uuid4(), 20)
     [other] = await targets(db, uuid.uuid4(), 1)
 

@@ -44,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from socialseed.budgets.tables import budget_tables
 from socialseed.db import NAMING_CONVENTION
 from socialseed.membership import member_changes_table
 from socialseed.outbox import inbox_table, outbox_table
@@ -59,6 +60,9 @@ class Base(DeclarativeBase):
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 member_changes = member_changes_table(Base.metadata)
+# The platforms' rate budgets as their signals last said, and workspaces' shares of app-wide
+# ones (``socialseed.budgets``).
+budgets = budget_tables(Base.metadata)
 
 #: Metrics stored as floating point (the rest are counts, bigint).
 FLOAT_METRICS = frozenset({"watch_time_s"})
@@ -341,40 +345,6 @@ class Sync(Base):
     created_at: Mapped[datetime] = _now_column()
     started_at: Mapped[datetime | None] = _ts()
     finished_at: Mapped[datetime | None] = _ts()
-
-
-class Budget(Base):
-    """One platform rate budget (a ``RateSignal.bucket``, or a budget the caller counts
-    itself, e.g. YouTube's daily units): what is allowed per window, what is used, and until
-    when it is blocked after a 429."""
-
-    __tablename__ = "budgets"
-
-    bucket: Mapped[str] = mapped_column(String(200), primary_key=True)
-    platform: Mapped[str] = mapped_column(String(16))
-    limit: Mapped[int | None] = mapped_column(Integer)
-    used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    remaining: Mapped[int | None] = mapped_column(Integer)
-    used_percent: Mapped[float | None] = mapped_column(Double)
-    window_start: Mapped[datetime | None] = _ts()
-    reset_at: Mapped[datetime | None] = _ts()
-    blocked_until: Mapped[datetime | None] = _ts()
-    last_signal: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    updated_at: Mapped[datetime] = _now_column()
-
-
-class BudgetShare(Base):
-    """What one workspace took of an app-wide budget (``scope = app``) in the window that
-    opened at ``window_start`` (the budget's own): a workspace may pass its fair share only
-    while no other workspace waits (``analytics.sync.budgets``)."""
-
-    __tablename__ = "budget_shares"
-
-    bucket: Mapped[str] = mapped_column(String(200), primary_key=True)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    window_start: Mapped[datetime] = _ts(nullable=False)
-    used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    updated_at: Mapped[datetime] = _now_column()
 
 
 def sync_error(tracked_post_id: uuid.UUID, platform: str, gap: str, message: str) -> dict[str, str]:

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from socialseed.platforms.graph import MAX_BATCH
+from socialseed.budgets.rules import Rule
+from socialseed.platforms import rate_rules
 from socialseed.settings import CallerSettings
 
 
@@ -26,79 +26,6 @@ def default_post_schedule() -> list[ScheduleTier]:
         ScheduleTier(younger_than=timedelta(days=90), every=timedelta(days=1)),
         ScheduleTier(younger_than=None, every=timedelta(days=7)),
     ]
-
-
-class BudgetRule(BaseModel):
-    """One rate budget the fetchers count themselves, as the platform documents it.
-
-    ``scope``: ``app`` (one budget for our app or project) or ``account`` (one per connected
-    account, e.g. X's per-user windows). ``window``: ``fixed`` (opens at the first call, X),
-    ``sliding`` (any ``every`` long stretch, TikTok, Meta) or ``calendar`` (a day that resets
-    at midnight in ``timezone``: LinkedIn UTC, YouTube America/Los_Angeles). ``bucket`` names
-    the budget as the platform's own signals do (``{user}``: the platform user id), so a
-    response's headers correct the same row."""
-
-    bucket: str
-    scope: Literal["app", "account"] = "app"
-    limit: int = Field(ge=1)
-    every: timedelta = timedelta(days=1)
-    window: Literal["fixed", "sliding", "calendar"] = "fixed"
-    timezone: str = "UTC"
-    # The most one call may count (a Graph batch of n items counts n): a sliding limit's
-    # windows are never counted so small that such a call cannot fit (``analytics.sync.budgets``).
-    largest_call: int = Field(default=1, ge=1)
-
-
-def default_budgets() -> dict[str, list[BudgetRule]]:
-    """The platforms' documented read limits (the sandbox enforces the same by default)."""
-    hour, minute = timedelta(hours=1), timedelta(minutes=1)
-    return {
-        "x": [
-            BudgetRule(
-                bucket="x:GET /2/tweets:user:{user}",
-                scope="account",
-                limit=5_000,
-                every=timedelta(minutes=15),
-            )
-        ],
-        "tiktok": [BudgetRule(bucket="tiktok:client", limit=600, every=minute, window="sliding")],
-        # Graph: a page token's Business Use Case budget, and Instagram's insights endpoint
-        # throttle (code 613), each per object and rolling hour.
-        "facebook": [
-            BudgetRule(
-                bucket="facebook:page:{user}",
-                scope="account",
-                limit=4_800,
-                every=hour,
-                window="sliding",
-                largest_call=MAX_BATCH,
-            )
-        ],
-        "instagram": [
-            BudgetRule(
-                bucket="instagram:insights:{user}",
-                scope="account",
-                limit=200,
-                every=hour,
-                window="sliding",
-                largest_call=MAX_BATCH,
-            )
-        ],
-        "linkedin": [
-            BudgetRule(bucket="linkedin:app", limit=1_000_000, window="calendar"),
-            BudgetRule(
-                bucket="linkedin:member:{user}", scope="account", limit=100_000, window="calendar"
-            ),
-        ],
-        "youtube": [
-            BudgetRule(
-                bucket="youtube:project",
-                limit=10_000,
-                window="calendar",
-                timezone="America/Los_Angeles",
-            )
-        ],
-    }
 
 
 class AnalyticsSettings(CallerSettings):
@@ -145,9 +72,11 @@ class AnalyticsSettings(CallerSettings):
     # before looking for due work again.
     fetch_concurrency: int = Field(default=4, ge=0)
     fetch_idle_wait: float = Field(default=1.0, gt=0)
-    # Rate budgets per platform (see BudgetRule); Meta's usage headers stop a bucket above
-    # ``meta_usage_threshold`` percent for ``meta_usage_cooloff`` (or the time Meta names).
-    budgets: dict[str, list[BudgetRule]] = Field(default_factory=default_budgets)
+    # Rate budgets of reads per platform (``socialseed.budgets.rules.Rule``), by default as
+    # each platform's provider declares them (``rate_limits.reads``); Meta's usage headers stop
+    # a bucket above ``meta_usage_threshold`` percent for ``meta_usage_cooloff`` (or the time
+    # Meta names).
+    budgets: dict[str, list[Rule]] = Field(default_factory=lambda: rate_rules("reads"))
     meta_usage_threshold: float = Field(default=80.0, gt=0, le=100)
     meta_usage_cooloff: timedelta = timedelta(minutes=10)
     # A workspace refused its fair share of an app-wide budget (other workspaces wait) asks

@@ -1,5 +1,6 @@
 """The publisher schema: posts and their targets (one per account), every publish attempt,
-media, the projections of workspaces and accounts it validates against, outbox and inbox."""
+media, the projections of workspaces and accounts it validates against, outbox and inbox, and
+the publishing budgets (``budgets``: ``socialseed.budgets``)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from socialseed.budgets.tables import budget_tables
 from socialseed.db import NAMING_CONVENTION
 from socialseed.membership import member_changes_table
 from socialseed.outbox import inbox_table, outbox_table
@@ -37,6 +39,7 @@ class Base(DeclarativeBase):
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 member_changes = member_changes_table(Base.metadata)
+budgets = budget_tables(Base.metadata)
 
 
 def _uuid() -> uuid.UUID:
@@ -219,38 +222,3 @@ class Attempt(Base):
     message: Mapped[str | None] = mapped_column(Text)
     # The worker process that made it ("host/pid"): whose log to read about it.
     worker: Mapped[str | None] = mapped_column(String(200))
-
-
-class AccountLimit(Base):
-    """A connected account's publishing limits shared by every worker: the row is locked while
-    a worker checks the account's cap (so replicas count each other's publishes), and
-    ``blocked_until`` holds the platform's last rate-limit answer for it."""
-
-    __tablename__ = "account_limits"
-
-    account_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    platform: Mapped[str] = mapped_column(String(16))
-    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    reason: Mapped[str | None] = mapped_column(Text)
-
-
-class PlatformWindow(Base):
-    """The app's calls to a platform in one fixed window (app-wide limits)."""
-
-    __tablename__ = "platform_windows"
-
-    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
-    calls: Mapped[int] = mapped_column(Integer)
-
-
-class PlatformWindowShare(Base):
-    """One workspace's part of the app's calls to a platform in the window that started at
-    ``window_start`` (an older window's count starts again at the next call)."""
-
-    __tablename__ = "platform_window_shares"
-
-    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    calls: Mapped[int] = mapped_column(Integer)

@@ -2,17 +2,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from socialseed.budgets.rules import Rule
+from socialseed.platforms import rate_rules
 from socialseed.settings import CallerSettings
-
-
-class AppLimit(BaseModel):
-    """At most ``calls`` publishes by the whole app to one platform per fixed ``window``."""
-
-    calls: int = Field(ge=1)
-    window: timedelta
 
 
 class PublisherSettings(CallerSettings):
@@ -46,12 +41,11 @@ class PublisherSettings(CallerSettings):
     publish_concurrency: int = 64
     # Transient failures are retried this many times (exponential backoff with jitter).
     publish_max_attempts: int = 6
-    # App-wide publishing limits per platform (every account together), counted across
-    # replicas in PostgreSQL; a platform not named has none beyond the per-account caps.
-    platform_app_limits: dict[str, AppLimit] = {
-        "linkedin": AppLimit(calls=100_000, window=timedelta(days=1)),
-        "x": AppLimit(calls=10_000, window=timedelta(days=1)),
-    }
+    # Publishing limits per platform (``socialseed.budgets.rules.Rule``), by default as each
+    # platform's provider declares them (``rate_limits.publishes``): each account's rolling
+    # cap (X 100 per 15 minutes, ...) and the app-wide windows (X 10,000 and LinkedIn 100,000
+    # a day, every workspace's publishes together), counted across replicas in PostgreSQL.
+    budgets: dict[str, list[Rule]] = Field(default_factory=lambda: rate_rules("publishes"))
     # A workspace past its fair share of an app-wide limit while other workspaces wait looks
     # again after this long (or at the window's end, if sooner).
     app_share_recheck: timedelta = Field(default=timedelta(minutes=1), gt=timedelta(0))

@@ -8,8 +8,11 @@ How failures are classified, and what ``REAUTH_REQUIRED`` means where, is told i
 
 from __future__ import annotations
 
+from typing import Literal
+
 import httpx
 
+from socialseed.budgets.rules import Rule
 from socialseed.platforms.base import (
     ACCOUNT_METRICS,
     POST_METRICS,
@@ -99,4 +102,11 @@ __all__ = [
     "XProvider",
     "YouTubeProvider",
     "build_providers",
+    "rate_rules",
 ]
+
+
+def rate_rules(kind: Literal["reads", "publishes"]) -> dict[str, list[Rule]]:
+    """Each platform's limits of ``kind`` as its provider declares them (``rate_limits``): the
+    default of a service's ``budgets`` setting."""
+    return {p.value: list(getattr(cls.rate_limits, kind)) for p, cls in PROVIDERS.items()}

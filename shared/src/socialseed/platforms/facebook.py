@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from socialseed.budgets.rules import RateLimits, Rule, publishing_cap
 from socialseed.platforms.base import (
     AccountMetrics,
     Authorization,
@@ -44,6 +45,7 @@ from socialseed.platforms.base import (
 from socialseed.platforms.graph import (
     GRAPH_VERSION,
     MAX_BATCH,
+    META_SIGNALS,
     GraphProvider,
     insight_values,
     last_utc_day,
@@ -85,6 +87,22 @@ PAGE_INSIGHTS = (
 class FacebookProvider(GraphProvider):
     platform = Platform.FACEBOOK
     name = "Facebook"
+    rate_limits = RateLimits(
+        # A page token's Business Use Case budget, 4,800 calls per rolling hour per page (a
+        # Graph batch of n items counts n); 200 posts a day per page.
+        reads=(
+            Rule(
+                bucket="facebook:page:{user}",
+                scope="account",
+                limit=4_800,
+                every=timedelta(hours=1),
+                window="sliding",
+                largest_call=MAX_BATCH,
+            ),
+            *META_SIGNALS,
+        ),
+        publishes=(publishing_cap("facebook", 200, timedelta(hours=24)),),
+    )
     rotating_refresh = False
     default_scopes = (
         "pages_show_list",

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from socialseed.budgets.rules import UNCOUNTED, Rule
 from socialseed.platforms.base import (
     ErrorKind,
     ItemFailure,
@@ -150,6 +151,14 @@ class BatchAnswer:
 
 #: Graph batch requests take at most 50 items (Meta's Batch Requests page).
 MAX_BATCH = 50
+
+#: Meta's usage signals, read from every Graph answer: ``X-App-Usage`` (``meta:app``) and
+#: ``X-Business-Use-Case-Usage`` (``meta:buc:<id>``). No count of ours (analytics reads Meta
+#: with page and Instagram tokens, which the app limits do not count): only their blocks.
+META_SIGNALS = (
+    Rule(bucket="meta:app", limit=UNCOUNTED, window="signals"),
+    Rule(bucket="meta:buc:{user}", scope="account", limit=UNCOUNTED, window="signals"),
+)
 NOT_FOUND_SUBCODE = 33  # "Object with ID ... does not exist, cannot be loaded ..."
 NOT_ENOUGH_VIEWERS = "not enough viewers"
 

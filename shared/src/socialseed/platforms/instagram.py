@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 import httpx
 from cachetools import LRUCache
 
+from socialseed.budgets.rules import RateLimits, Rule, publishing_cap
 from socialseed.platforms.base import (
     AccountMetrics,
     Authorization,
@@ -47,6 +48,7 @@ from socialseed.platforms.base import (
 from socialseed.platforms.graph import (
     INVALID_PARAMETER,
     MAX_BATCH,
+    META_SIGNALS,
     BatchAnswer,
     GraphProvider,
     graph_error,
@@ -136,6 +138,22 @@ def poll_after(post: Post) -> float:
 class InstagramProvider(GraphProvider):
     platform = Platform.INSTAGRAM
     name = "Instagram"
+    rate_limits = RateLimits(
+        # The insights endpoint's throttle (code 613), 200 calls per rolling hour per account
+        # (n per batch of n); 100 API-published posts a day per account.
+        reads=(
+            Rule(
+                bucket="instagram:insights:{user}",
+                scope="account",
+                limit=200,
+                every=timedelta(hours=1),
+                window="sliding",
+                largest_call=MAX_BATCH,
+            ),
+            *META_SIGNALS,
+        ),
+        publishes=(publishing_cap("instagram", 100, timedelta(hours=24)),),
+    )
     rotating_refresh = False
     default_scopes = (
         "instagram_business_basic",

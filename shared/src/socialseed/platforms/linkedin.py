@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from socialseed.budgets.rules import RateLimits, Rule, publishing_cap
 from socialseed.platforms.base import (
     AccountMetrics,
     ErrorKind,
@@ -79,6 +80,20 @@ SHARE_STATISTICS_BATCH = 20
 class LinkedInProvider(OAuth2Provider):
     platform = Platform.LINKEDIN
     name = "LinkedIn"
+    rate_limits = RateLimits(
+        # Calendar days ending at midnight UTC: 1,000,000 calls per app, 100,000 per member;
+        # 150 posts a day per member, 100,000 for the whole app.
+        reads=(
+            Rule(bucket="linkedin:app", limit=1_000_000, window="calendar"),
+            Rule(
+                bucket="linkedin:member:{user}", scope="account", limit=100_000, window="calendar"
+            ),
+        ),
+        publishes=(
+            publishing_cap("linkedin", 150, timedelta(hours=24)),
+            Rule(bucket="linkedin:publish:app", limit=100_000, every=timedelta(days=1)),
+        ),
+    )
     # LinkedIn does not promise the old refresh token survives a refresh (its TTL is not reset
     # and the sandbox ends it): treat it as rotating, the safe side, so refreshes are serialised.
     rotating_refresh = True

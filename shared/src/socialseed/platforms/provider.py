@@ -33,12 +33,13 @@ import enum
 import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from authlib.common.urls import add_params_to_uri
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from socialseed.budgets.rules import RateLimits
 from socialseed.platforms.base import (
     AccountMetrics,
     Authorization,
@@ -90,6 +91,9 @@ class BaseProvider(abc.ABC):
     default_scopes: tuple[str, ...] = ()
     #: Wait suggested for a rate limit whose answer does not say when it ends.
     default_retry_after: float = 60.0
+    #: The platform's documented limits, declared here once: what analytics' reads and the
+    #: publisher's publishes count against (``socialseed.budgets``; settings may override).
+    rate_limits: ClassVar[RateLimits] = RateLimits()
 
     def __init__(
         self, config: PlatformsConfig, client: httpx.AsyncClient, *, clock: Clock = utcnow

@@ -41,12 +41,13 @@ posts          ``video_count`` (account; ``likes_count`` stays in ``raw``)
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from socialseed.budgets.rules import RateLimits, Rule, publishing_cap
 from socialseed.platforms.base import (
     AccountMetrics,
     ErrorKind,
@@ -223,6 +224,13 @@ class TikTokProvider(OAuth2Provider):
     )
     # Its limits are per minute (sliding) and its 429 names no reset time.
     default_retry_after = 60.0
+    rate_limits = RateLimits(
+        # 600 requests per minute per client (sliding); 15 posts a day per creator.
+        reads=(
+            Rule(bucket="tiktok:client", limit=600, every=timedelta(minutes=1), window="sliding"),
+        ),
+        publishes=(publishing_cap("tiktok", 15, timedelta(hours=24)),),
+    )
     authorize_endpoint = (WWW, "/v2/auth/authorize/")
     token_endpoint = (API, "/v2/oauth/token/")
     revoke_endpoint = (API, "/v2/oauth/revoke/")

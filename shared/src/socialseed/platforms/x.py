@@ -49,6 +49,7 @@ from typing import Any
 
 import httpx
 
+from socialseed.budgets.rules import RateLimits, Rule, publishing_cap
 from socialseed.platforms.base import (
     AccountMetrics,
     ErrorKind,
@@ -135,6 +136,23 @@ class XProvider(OAuth2Provider):
     default_scopes = ("tweet.read", "tweet.write", "users.read", "offline.access", "media.write")
     # Windows are 15 minutes long; used when a 429 comes without x-rate-limit-reset.
     default_retry_after = 15 * 60.0
+    rate_limits = RateLimits(
+        # Reads: the user-context lookup of tweets, 5,000 per 15-minute window per user (the
+        # bucket named as X's own x-rate-limit-* signal names it).
+        reads=(
+            Rule(
+                bucket="x:GET /2/tweets:user:{user}",
+                scope="account",
+                limit=5_000,
+                every=timedelta(minutes=15),
+            ),
+        ),
+        # Publishes: 100 posts per 15 minutes per user; 10,000 a day for the whole app.
+        publishes=(
+            publishing_cap("x", 100, timedelta(minutes=15)),
+            Rule(bucket="x:publish:app", limit=10_000, every=timedelta(days=1)),
+        ),
+    )
     authorize_endpoint = (WWW, "/i/oauth2/authorize")
     token_endpoint = (API, "/2/oauth2/token")
     revoke_endpoint = (API, "/2/oauth2/revoke")

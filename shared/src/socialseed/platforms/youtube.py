@@ -45,11 +45,12 @@ views          ``statistics.viewCount`` (account: the channel's total)
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
+from socialseed.budgets.rules import RateLimits, Rule, publishing_cap
 from socialseed.platforms.base import (
     AccountMetrics,
     ErrorKind,
@@ -190,6 +191,19 @@ def video_metrics(video: JSON) -> PostMetrics:
 class YouTubeProvider(OAuth2Provider):
     platform = Platform.YOUTUBE
     name = "YouTube"
+    rate_limits = RateLimits(
+        # 10,000 units a day per project (``videos.list``: 1 unit), the day ending at midnight
+        # Pacific time; 100 uploads a day per channel.
+        reads=(
+            Rule(
+                bucket="youtube:project",
+                limit=10_000,
+                window="calendar",
+                timezone="America/Los_Angeles",
+            ),
+        ),
+        publishes=(publishing_cap("youtube", 100, timedelta(hours=24)),),
+    )
     rotating_refresh = False
     default_scopes = (
         SCOPES + "youtube.upload",

@@ -13,7 +13,6 @@ from sqlalchemy import and_, func, or_, select, text, update
 from analytics.models import (
     Account,
     AccountStatus,
-    Budget,
     Sync,
     SyncStatus,
     TrackedPost,
@@ -178,13 +177,6 @@ class RefreshRepository(WorkspaceScoped[Sync]):
             }
             for a, tracked, due, next_post in rows
         ]
-
-    async def budgets(self, buckets: Sequence[str]) -> list[Budget]:
-        return list(
-            await self.session.scalars(
-                select(Budget).where(Budget.bucket.in_(buckets)).order_by(Budget.bucket)
-            )
-        )
 
 
 def _earliest(*values: datetime | None) -> datetime | None:

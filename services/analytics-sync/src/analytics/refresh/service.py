@@ -20,7 +20,7 @@ from analytics.refresh.schemas import (
     SyncOut,
     SyncStatusOut,
 )
-from analytics.sync.budgets import Budgets
+from analytics.sync.usage import fetch_budgets
 from socialseed.errors import AccountNotFound, AppError, NotFound
 from socialseed.platforms import Platform
 from socialseed.security import Principal
@@ -133,7 +133,7 @@ async def sync_status(
     principal.require(workspace_id)
     repo = RefreshRepository(session)
     accounts = await repo.account_status(workspace_id, ctx.clock())
-    budgets = Budgets(ctx.settings)
+    budgets = fetch_budgets(ctx.settings)
     now = ctx.clock()
     # The accounts' own budgets only: an app-wide one (YouTube's project, TikTok's client,
     # Meta's app usage) counts every workspace's fetches, and would tell other tenants'
@@ -144,7 +144,7 @@ async def sync_status(
             if charge.scope == "account":
                 wanted[charge.bucket] = account["platform"]
     by_platform: dict[str, list[BudgetOut]] = {}
-    for budget in await repo.budgets(sorted(wanted)):
+    for budget in await budgets.read(session, sorted(wanted)):
         by_platform.setdefault(wanted[budget.bucket], []).append(
             BudgetOut.model_validate(budget, from_attributes=True)
         )

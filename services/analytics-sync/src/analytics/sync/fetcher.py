@@ -34,10 +34,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.context import AnalyticsContext
 from analytics.models import Account
-from analytics.sync.budgets import Budgets, Charge, Refusal
 from analytics.sync.repository import DuePost, SyncRepository
 from analytics.sync.schedule import account_phase, next_fetch
+from analytics.sync.usage import FetchUsage, fetch_budgets
 from analytics.tracking.repository import TrackingRepository
+from socialseed.budgets.engine import Charge, Refusal
 from socialseed.contracts import (
     FetchedAccountMetrics,
     FetchedPostFailure,
@@ -80,7 +81,8 @@ class FetchWorkers:
     def __init__(self, ctx: AnalyticsContext, name: str | None = None) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
-        self.budgets = Budgets(ctx.settings)
+        self.budgets = fetch_budgets(ctx.settings)
+        self.usage = FetchUsage()
         self.owner = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.batch = {p.value: prov.metrics_batch_size for p, prov in ctx.providers.items()}
 
@@ -145,7 +147,7 @@ class FetchWorkers:
                 now,
                 account.workspace_id,
             )
-            refusal = await self.budgets.reserve(session, charges, now)
+            refusal = await self.budgets.reserve(session, charges, now, self.usage)
             if refusal is not None:
                 await self._refused(session, account, refusal, now, account_work=True)
                 return _REFUSED
@@ -169,7 +171,7 @@ class FetchWorkers:
                 now,
                 account.workspace_id,
             )
-            refusal = await self.budgets.reserve(session, charges, now)
+            refusal = await self.budgets.reserve(session, charges, now, self.usage)
             if refusal is not None:
                 await self._refused(session, account, refusal, now, posts=posts)
                 return _REFUSED
@@ -347,7 +349,7 @@ class FetchWorkers:
         wait = timedelta(seconds=exc.retry_after) if exc.retry_after else DEFAULT_RETRY_AFTER
         until = now + wait
         charges = self.budgets.charges(account.platform, account.platform_user_id, 0, now)
-        counted = [c for c in charges if c.platform == account.platform] or charges
+        counted = [c for c in charges if c.rule.window != "signals"] or charges
         own = [c for c in counted if c.scope == "account"] or counted
         for charge in own[:1]:
             await self.budgets.block(

@@ -136,6 +136,7 @@ class PostService:
             targets=draft.targets,
             due=due,
             exclude_post=exclude_post,
+            rules=ctx.settings.budgets,
         )
 
     async def validate(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,9 +19,10 @@ from publisher.posts import rules
 from publisher.posts.repository import PostRepository
 from publisher.posts.schedule import check_window, resolve
 from publisher.posts.schemas import TargetIn
-from publisher.publishing.limits import CAPS
+from publisher.publishing.holds import cap
+from socialseed.budgets.rules import Rule
 from socialseed.errors import BadRequest
-from socialseed.platforms import Platform
+from socialseed.platforms import Platform, rate_rules
 from socialseed.platforms.base import MediaKind
 from socialseed.security import Principal
 
@@ -68,6 +69,8 @@ class TargetCheck:
     post_media: list[uuid.UUID]
     due: datetime
     exclude_post: uuid.UUID | None = None
+    # Each platform's per-account publishing cap (``publisher.publishing.holds.cap``).
+    caps: Mapping[Platform, Rule] = field(default_factory=dict)
     cap_usage: dict[uuid.UUID, int] = field(default_factory=dict)
 
     async def plan(self, targets: Sequence[TargetIn]) -> list[PlannedTarget]:
@@ -96,8 +99,10 @@ class TargetCheck:
         repo = PostRepository(self.session)
         used: dict[uuid.UUID, int] = {}
         for platform, ids in by_platform.items():
-            window = CAPS[platform].window
-            used |= await repo.scheduled_near(ids, self.due, window, exclude_post=self.exclude_post)
+            if (limit := self.caps.get(platform)) is not None:
+                used |= await repo.scheduled_near(
+                    ids, self.due, limit.every, exclude_post=self.exclude_post
+                )
         return used
 
     def _draft(self, target: TargetIn) -> rules.Draft:
@@ -135,13 +140,13 @@ class TargetCheck:
         verdict = rules.check(platform, self._draft(target))
         if verdict.problems:
             return {"error": "PlatformRules", "detail": " ".join(verdict.problems)}
-        cap = CAPS[platform]
+        limit = self.caps.get(platform)
         used = self.cap_usage.get(account.id, 0)
-        if used >= cap.posts:
+        if limit is not None and used >= limit.limit:
             return {
                 "error": "PublishingCapReached",
-                "detail": f"{platform.value} publishes at most {cap.posts} posts per account in "
-                f"{_window(cap.window)}; {used} are already planned around this time.",
+                "detail": f"{platform.value} publishes at most {limit.limit} posts per account in "
+                f"{_window(limit.every)}; {used} are already planned around this time.",
             }
         return PlannedTarget(account, target.text, target.media_ids, verdict.options)
 
@@ -162,10 +167,17 @@ async def checked_plan(
     targets: Sequence[TargetIn],
     due: datetime,
     exclude_post: uuid.UUID | None = None,
+    rules: Mapping[str, Sequence[Rule]] | None = None,
 ) -> list[PlannedTarget]:
+    """``rules``: the publishing rules (the publisher's ``budgets`` setting; by default as the
+    providers declare them), whose per-account caps are checked."""
     wanted = set(media_ids) | {i for t in targets for i in (t.media_ids or [])}
     media = await MediaRepository(session).in_workspace(principal, workspace_id, wanted)
-    check = TargetCheck(session, workspace_id, accounts, media, text, media_ids, due, exclude_post)
+    declared = rules if rules is not None else rate_rules("publishes")
+    caps = {Platform(p): c for p, of in declared.items() if (c := cap(of)) is not None}
+    check = TargetCheck(
+        session, workspace_id, accounts, media, text, media_ids, due, exclude_post, caps
+    )
     return await check.plan(targets)
 
 

@@ -5,7 +5,7 @@ Each command runs as three steps, and only the middle one crosses the network:
 1. *claim* (short transaction): the command must be the target's latest dispatch and the
    target still ``publishing``. A target the platform cannot take now — its circuit breaker
    is open, the account is rate-limited or at its cap, the app at its platform-wide limit
-   (``limits``) — is held ``waiting`` until then, with no platform call. Otherwise an attempt
+   (``holds``) — is held ``waiting`` until then, with no platform call. Otherwise an attempt
    row is opened. If an earlier attempt never ended (a worker died mid-call) or ended in
    doubt, this attempt reconciles first.
 2. *platform* (no database connection held): reconcile — ask the platform whether the post is
@@ -42,7 +42,7 @@ from publisher.models import AccountView, Attempt, Target, TargetStatus
 from publisher.posts.repository import PostRepository
 from publisher.publishing.breaker import Open, PlatformBreakers
 from publisher.publishing.dispatcher import notify_schedule_changed
-from publisher.publishing.limits import Hold, Limits
+from publisher.publishing.holds import Hold, PublishLimits
 from socialseed.contracts import PostFailed, PostPublished, PostPublishRequested
 from socialseed.platforms import Platform, Provider, TokenSet
 from socialseed.platforms.base import ErrorKind, Pending, PlatformError, Post, PublishedPost
@@ -104,9 +104,7 @@ class Worker:
         self.vault = vault
         self.settings = ctx.settings
         self.slots = asyncio.Semaphore(self.settings.publish_concurrency)
-        self.limits = Limits(
-            self.settings.platform_app_limits, recheck=self.settings.app_share_recheck
-        )
+        self.limits = PublishLimits(self.settings.budgets, self.settings.app_share_recheck)
         self.breakers = PlatformBreakers(
             self.settings.breaker_threshold, self.settings.breaker_cooldown
         )

@@ -1,0 +1,90 @@
+"""The limits a publish must fit before any platform call, held across every worker and
+replica: the publishing rules of each platform (declared by its provider, ``rate_limits
+.publishes``; ``PUBLISHER_BUDGETS`` may override them) counted by the shared engine
+(``socialseed.budgets``) in ``publisher.budgets`` / ``budget_shares``:
+
+- the account is not blocked: a platform's rate-limit answer for the account blocks its bucket
+  until the time the platform named, so no other worker tries it before;
+- the account's rolling publishing cap (e.g. X 100 per 15 minutes) is not reached, counting
+  its published targets and those being published right now (``PublishUsage``);
+- the app's publishes to the platform in the current window (X 10,000 and LinkedIn 100,000 a
+  day) stay under the app-wide limit, and the target's workspace is under its fair share of
+  it: the limit divided among the workspaces waiting to publish to that platform. Past its
+  share it waits ``app_share_recheck`` (or to the window's end); the window stays open for
+  the others.
+
+Checks for one account are serialised by the lock on its cap's bucket row (taken with an
+upsert), so two replicas claiming the same account's targets at once count each other's.
+A target that would break a limit is held (``waiting``) until the window frees.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from publisher.models import Target, budgets
+from publisher.publishing.usage import PublishUsage
+from socialseed.budgets.engine import Budgets, Refusal
+from socialseed.budgets.rules import Rule
+from socialseed.platforms import Platform
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Why a target may not be published now, and when to try again."""
+
+    until: datetime
+    reason: str
+
+
+def cap(rules: Sequence[Rule]) -> Rule | None:
+    """A platform's per-account publishing cap among its publishing rules."""
+    return next((r for r in rules if r.scope == "account" and r.window == "rolling"), None)
+
+
+class PublishLimits:
+    def __init__(self, rules: Mapping[str, Sequence[Rule]], recheck: timedelta) -> None:
+        self.budgets = Budgets(budgets, rules, recheck=recheck)
+        self.recheck = recheck
+
+    async def hold(self, session: AsyncSession, target: Target, now: datetime) -> Hold | None:
+        """None when the target may be published now; its publish is then counted."""
+        charges = self.budgets.charges(
+            target.platform, str(target.account_id), 1, now, target.workspace_id
+        )
+        usage = PublishUsage(target, self.recheck)
+        refusal = await self.budgets.reserve(session, charges, now, usage)
+        return None if refusal is None else Hold(refusal.until, _why(target.platform, refusal))
+
+    async def block(
+        self,
+        session: AsyncSession,
+        account_id: uuid.UUID,
+        platform: Platform,
+        until: datetime,
+        reason: str | None,
+    ) -> None:
+        """The platform said the account is rate-limited until ``until``: every worker waits."""
+        for charge in self.budgets.charges(platform.value, str(account_id), 0, until):
+            if charge.scope == "account":
+                await self.budgets.block(session, charge.bucket, platform.value, until, reason)
+                return
+
+
+def _why(platform: str, refusal: Refusal) -> str:
+    rule, whose = refusal.charge.rule, "account" if refusal.scope == "account" else "app"
+    if refusal.why == "share":
+        return (
+            f"this workspace's share of the app's {platform} calls is used while other "
+            "workspaces wait"
+        )
+    if refusal.why == "blocked":
+        return f"{platform} rate-limited the {whose}"
+    if rule.window == "rolling":
+        return f"the {whose} reached {platform}'s cap of {rule.limit} posts"
+    return f"the {whose} reached {platform}'s limit of calls"

@@ -1,0 +1,60 @@
+"""What the publisher's budgets ask of its own tables during a target's claim
+(``socialseed.budgets.engine.Usage``): the account's publishes, which its rolling cap counts
+(published targets, and those being published right now), and which other workspaces wait to
+publish to the platform, for the fair shares of app-wide windows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from publisher.models import Attempt, Target, TargetStatus
+
+
+class PublishUsage:
+    def __init__(self, target: Target, recheck: timedelta) -> None:
+        self.target = target
+        self.recheck = recheck
+
+    async def nth_latest(self, session: AsyncSession, n: int, since: datetime) -> datetime | None:
+        """The ``n``-th most recent publish of the target's account after ``since``."""
+        published = select(Target.published_at.label("at")).where(
+            Target.account_id == self.target.account_id,
+            Target.status == TargetStatus.PUBLISHED,
+            Target.published_at > since,
+        )
+        # Being published by a worker right now (an attempt still open), not this one.
+        in_flight = (
+            select(Attempt.started_at.label("at"))
+            .join(Target, Target.id == Attempt.target_id)
+            .where(
+                Target.account_id == self.target.account_id,
+                Target.id != self.target.id,
+                Target.status == TargetStatus.PUBLISHING,
+                Attempt.ended_at.is_(None),
+                Attempt.started_at > since,
+            )
+        )
+        counted = published.union_all(in_flight).subquery()
+        nth: datetime | None = await session.scalar(
+            select(counted.c.at).order_by(counted.c.at.desc()).offset(n - 1).limit(1)
+        )
+        return nth
+
+    async def waiting(
+        self, session: AsyncSession, platform: str, workspace_id: uuid.UUID, now: datetime
+    ) -> int:
+        """Other workspaces with a target of the platform to publish now: due, or held briefly
+        (past their share, for ``recheck``; not those waiting hours for an account's cap)."""
+        query = select(func.count(Target.workspace_id.distinct())).where(
+            Target.platform == platform,
+            Target.workspace_id != workspace_id,
+            or_(
+                and_(Target.status == TargetStatus.SCHEDULED, Target.due_at <= now),
+                and_(Target.status == TargetStatus.WAITING, Target.due_at <= now + self.recheck),
+            ),
+        )
+        return int(await session.scalar(query) or 0)
