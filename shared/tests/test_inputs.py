@@ -9,8 +9,8 @@ import pytest
 from fastapi import APIRouter
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from socialseed.app import Runtime, create_service_app
 from socialseed.inputs import Instant
-from socialseed.service import Runtime, create_service_app
 from socialseed.settings import ServiceSettings
 from socialseed.testing import asgi_client
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from socialseed.app import CurrentPrincipal, Runtime, create_service_app
 from socialseed.errors import NotFound
 from socialseed.openapi import errors
-from socialseed.service import CurrentPrincipal, Runtime, create_service_app
 from socialseed.settings import ServiceSettings
 from socialseed.testing import asgi_client
 

@@ -16,8 +16,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from prometheus_client import REGISTRY
 from starlette.middleware.base import BaseHTTPMiddleware
 
+from socialseed.app import Runtime, create_service_app
 from socialseed.logs import RequestIdFilter
-from socialseed.service import Runtime, create_service_app
 from socialseed.settings import ServiceSettings
 from socialseed.testing import asgi_client
 

@@ -9,12 +9,12 @@ import sys
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 
-from socialseed.service import Runtime, create_service_app
+from socialseed.app import Runtime, create_service_app
 from socialseed.settings import ServiceSettings
 
 IMPORTS_ONLY = """
 import logging, httpx
-import socialseed.platforms, socialseed.platforms.redaction, socialseed.telemetry, socialseed.service
+import socialseed.platforms, socialseed.platforms.redaction, socialseed.telemetry, socialseed.app
 import accounts.app, auth.app, gateway.app, accounts.settings, auth.settings, gateway.settings
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 assert logging.getLogger("httpx").filters == [], logging.getLogger("httpx").filters

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.accounts.repository import AccountRepository
+from accounts.connections.repository import AccountRepository
 from accounts.models import Account as ConnectedAccount
 from analytics.models import Account as TrackedAccount
 from analytics.models import Sync, TrackedPost

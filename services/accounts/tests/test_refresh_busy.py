@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from accounts.accounts.repository import AccountRepository
 from accounts.app import create_app
+from accounts.connections.repository import AccountRepository
 from accounts.context import AccountsContext
 from accounts.models import Account, AccountStatus
 from accounts.settings import AccountsSettings

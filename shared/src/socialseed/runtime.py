@@ -1,6 +1,6 @@
 """The long-lived resources of one service process (``Runtime``) and their lifespan: the
 database, the Kafka broker, the outbox relay, consumers and background jobs. No web framework
-here: ``socialseed.service`` builds the app around a runtime."""
+here: ``socialseed.app`` builds the app around a runtime."""
 
 from __future__ import annotations
 

@@ -8,21 +8,21 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from accounts.accounts.endpoints import internal
-from accounts.accounts.endpoints import router as accounts_router
 from accounts.background import run_background
 from accounts.cipher import TokenCipher
+from accounts.connections.endpoints import internal
+from accounts.connections.endpoints import router as accounts_router
 from accounts.context import AccountsContext
 from accounts.models import inbox, member_changes, outbox
 from accounts.oauth.endpoints import router as oauth_router
 from accounts.settings import AccountsSettings
+from socialseed.app import create_service_app
 from socialseed.bus import EventConsumer, Inbox
 from socialseed.membership import track_member_changes
 from socialseed.outbox import Outbox
 from socialseed.platforms import Clock, build_providers
 from socialseed.platforms.parsing import utcnow
 from socialseed.runtime import service_runtime
-from socialseed.service import create_service_app
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

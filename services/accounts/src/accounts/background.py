@@ -14,10 +14,10 @@ import logging
 import uuid
 from datetime import timedelta
 
-from accounts.accounts.repository import AccountRepository
-from accounts.accounts.service import accounts
-from accounts.accounts.tokens import refresh_due, refresh_serialised
 from accounts.cipher import TokenUndecryptable
+from accounts.connections.repository import AccountRepository
+from accounts.connections.service import accounts
+from accounts.connections.tokens import refresh_due, refresh_serialised
 from accounts.context import AccountsContext
 from accounts.oauth.repository import OAuthStateRepository
 from socialseed.errors import AppError

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from accounts.accounts.repository import AccountRepository
 from accounts.cipher import TokenCipher
+from accounts.connections.repository import AccountRepository
 from accounts.oauth.repository import OAuthStateRepository
 from accounts.settings import AccountsSettings
 from socialseed.db import Database

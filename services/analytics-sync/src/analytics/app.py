@@ -19,13 +19,13 @@ from analytics.retention.job import run_retention
 from analytics.settings import AnalyticsSettings
 from analytics.sync.fetcher import FetchWorkers
 from analytics.tracking.subscribers import track_accounts
+from socialseed.app import create_service_app
 from socialseed.bus import EventConsumer, Inbox
 from socialseed.membership import track_member_changes
 from socialseed.outbox import Outbox
 from socialseed.platforms import Clock, build_providers
 from socialseed.platforms.parsing import utcnow
 from socialseed.runtime import Runtime, service_runtime
-from socialseed.service import create_service_app
 from socialseed.vault import TokenVault
 
 MIGRATIONS = Path(__file__).with_name("migrations")

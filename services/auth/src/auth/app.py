@@ -17,10 +17,10 @@ from auth.settings import AuthSettings
 from auth.users.endpoints import router as users_router
 from auth.workspaces.endpoints import invitations_router
 from auth.workspaces.endpoints import router as workspaces_router
+from socialseed.app import create_service_app
 from socialseed.outbox import Outbox
 from socialseed.runtime import service_runtime
 from socialseed.security import JWTVerifier
-from socialseed.service import create_service_app
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

@@ -14,8 +14,8 @@ from gateway.openapi import MergedOpenAPI
 from gateway.proxy import Gateway
 from gateway.settings import GatewaySettings
 from gateway.webapp import WebApp
+from socialseed.app import Runtime, create_service_app
 from socialseed.openapi import allowed_methods, method_not_allowed
-from socialseed.service import Runtime, create_service_app
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 

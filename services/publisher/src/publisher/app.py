@@ -10,6 +10,8 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.context import PublisherContext
+from publisher.directory.service import Directory
+from publisher.directory.subscribers import track_directory
 from publisher.media.endpoints import files as media_files
 from publisher.media.endpoints import router as media_router
 from publisher.media.probe import ProbeLimits, Prober
@@ -17,11 +19,10 @@ from publisher.media.storage import LocalFiles, MediaStore
 from publisher.models import inbox, member_changes, outbox
 from publisher.posts.endpoints import router as posts_router
 from publisher.posts.service import posts
-from publisher.projections.directory import Directory
-from publisher.projections.subscribers import track_directory
 from publisher.publishing.dispatcher import Dispatcher
 from publisher.publishing.worker import Worker
 from publisher.settings import PublisherSettings
+from socialseed.app import create_service_app
 from socialseed.bus import EventConsumer, EventMeta, Inbox
 from socialseed.contracts import PostPublishRequested
 from socialseed.membership import track_member_changes
@@ -29,7 +30,6 @@ from socialseed.outbox import Outbox
 from socialseed.platforms import Clock, build_providers
 from socialseed.platforms.parsing import utcnow
 from socialseed.runtime import Runtime, service_runtime
-from socialseed.service import create_service_app
 from socialseed.vault import TokenVault
 
 MIGRATIONS = Path(__file__).with_name("migrations")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from publisher.directory.service import Directory
 from publisher.media.probe import Prober
 from publisher.media.storage import MediaStore
-from publisher.projections.directory import Directory
 from publisher.settings import PublisherSettings
 from socialseed.db import Database
 from socialseed.outbox import Outbox

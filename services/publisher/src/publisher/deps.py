@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from publisher.context import Caller, PublisherContext
-from socialseed.service import CurrentPrincipal
+from socialseed.app import CurrentPrincipal
 
 
 def context(request: Request) -> PublisherContext:

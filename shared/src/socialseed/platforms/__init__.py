@@ -1,4 +1,4 @@
-"""Platform providers: one module per platform, all implementing ``Provider`` (see ``base``).
+"""Platform providers: one module per platform, all implementing ``Provider`` (see ``provider``).
 
     providers = build_providers(settings.platforms, httpx.AsyncClient())
     authorization = providers[Platform.X].authorize(state=state, redirect_uri=callback)
@@ -35,7 +35,6 @@ from socialseed.platforms.base import (
     PostListing,
     PostMetrics,
     Profile,
-    Provider,
     PublishedPost,
     RateSignal,
     TokenSet,
@@ -44,12 +43,12 @@ from socialseed.platforms.facebook import FacebookProvider
 from socialseed.platforms.instagram import InstagramProvider
 from socialseed.platforms.linkedin import LinkedInProvider
 from socialseed.platforms.parsing import utcnow
-from socialseed.platforms.provider import BaseProvider, Clock
+from socialseed.platforms.provider import BaseProvider, Clock, Provider, ProviderClass
 from socialseed.platforms.tiktok import TikTokProvider
 from socialseed.platforms.x import XProvider
 from socialseed.platforms.youtube import YouTubeProvider
 
-PROVIDERS: dict[Platform, type[BaseProvider]] = {
+PROVIDERS: dict[Platform, ProviderClass] = {
     Platform.TIKTOK: TikTokProvider,
     Platform.INSTAGRAM: InstagramProvider,
     Platform.FACEBOOK: FacebookProvider,

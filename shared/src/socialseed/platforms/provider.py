@@ -33,7 +33,7 @@ import enum
 import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import httpx
 from authlib.common.urls import add_params_to_uri
@@ -77,10 +77,99 @@ class Call(enum.Enum):
     API = "api"  # any call authenticated by an access token
 
 
+class Provider(Protocol):
+    platform: Platform
+    #: The platform's name as people write it ("X", "YouTube"), for messages to users.
+    name: str
+    #: True when a refresh token, once used, stops working (X, TikTok): refreshes of one
+    #: account must be serialised and the new refresh token saved before anything else.
+    rotating_refresh: bool
+
+    def authorize(self, *, state: str, redirect_uri: str) -> Authorization:
+        """The consent URL (with PKCE where the platform takes it) and the verifier to keep."""
+
+    async def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str | None
+    ) -> TokenSet:
+        """Trade the authorization code for tokens (long-lived where the platform has them)."""
+
+    async def connections(self, tokens: TokenSet) -> list[Connection]:
+        """The accounts these user tokens give access to, with their own tokens."""
+
+    async def refresh(self, tokens: TokenSet) -> TokenSet:
+        """New tokens; raises REAUTH_REQUIRED when the platform cannot refresh this grant.
+        A refresh token the platform does not resend is kept from ``tokens``."""
+
+    async def revoke(self, tokens: TokenSet) -> None:
+        """Revoke the grant at the platform (best effort where it has no revoke endpoint)."""
+
+    async def profile(self, tokens: TokenSet) -> Profile:
+        """The account's current profile and counters."""
+
+    async def publish(
+        self, tokens: TokenSet, post: Post, progress: Mapping[str, Any] | None = None
+    ) -> PublishedPost | Pending:
+        """Advance the publish of ``post`` on the account these tokens belong to.
+
+        Each call makes at most one step that becomes visible on the platform (the tweet, the
+        ``media_publish``, one reply of a thread); the steps before it (uploads, containers)
+        are safe to repeat. ``progress`` is what the previous call's :class:`Pending` said.
+        A platform's "duplicate" answer raises ``PlatformError(PERMANENT, code="duplicate")``:
+        the caller reconciles with ``find_published_post`` instead of failing the post."""
+
+    async def find_published_post(
+        self,
+        tokens: TokenSet,
+        post: Post,
+        since: datetime,
+        progress: Mapping[str, Any] | None = None,
+    ) -> PublishedPost | Pending | None:
+        """Reconciliation after a publish whose outcome is unknown (timeout, dropped
+        connection, a worker killed mid-call): the post as the platform has it if it was
+        published since ``since`` (matched by the platform's own handle in ``progress`` when
+        there is one — a container's or publish id's status — else among the account's recent
+        posts by text and media), :class:`Pending` when the platform is still processing it,
+        ``None`` when it was not published (so publishing again cannot duplicate it)."""
+
+    #: The most post ids one ``fetch_post_metrics`` call takes (X 100, YouTube 50, TikTok 20,
+    #: a Graph batch 50); callers split larger sets.
+    metrics_batch_size: int
+
+    def metrics_cost(self, ids: Sequence[str]) -> int:
+        """What ``fetch_post_metrics(ids)`` costs in the platform's own rate-limit unit (X: a
+        request for the tweets young enough for private metrics and one for the older ones;
+        YouTube: 1 quota unit per ``videos.list``; Graph: each batch item is one call), known
+        before the call so that a budget can be reserved for it."""
+
+    async def list_posts(self, tokens: TokenSet, since: datetime) -> PostListing:
+        """The account's posts published since ``since``, newest first, paging through the
+        platform's own list endpoint (posts published elsewhere included)."""
+
+    async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
+        """Metrics of at most ``metrics_batch_size`` posts in as few calls as the platform
+        allows. A post the platform cannot report on is an ``ItemFailure``, never an
+        exception; a failure of the whole call (rate limit, token refused, 5xx) raises
+        ``PlatformError``."""
+
+    async def fetch_account_metrics(self, tokens: TokenSet) -> AccountMetrics:
+        """The account's current counters."""
+
+
+class ProviderClass(Protocol):
+    """A provider's class: what ``build_providers`` calls to make one, and its declared
+    limits."""
+
+    rate_limits: RateLimits
+
+    def __call__(
+        self, config: PlatformsConfig, client: httpx.AsyncClient, *, clock: Clock = ...
+    ) -> Provider: ...
+
+
 class BaseProvider(abc.ABC):
     """HTTP, token parsing and error wording shared by every provider.
 
-    Subclasses set the class attributes and implement the ``Provider`` methods; the only thing
+    Subclasses set the class attributes and implement the ``Provider`` methods above; the only thing
     each must say about errors is ``api_error``: how its API words a failure.
     """
 
@@ -103,23 +192,10 @@ class BaseProvider(abc.ABC):
         # Injectable so expiry and "token age" rules follow a shifted (sandbox) clock in tests.
         self.clock = clock
 
-    # the Provider protocol (see base) -----------------------------------------------------
     @abc.abstractmethod
-    def authorize(self, *, state: str, redirect_uri: str) -> Authorization: ...
-
-    @abc.abstractmethod
-    async def exchange_code(
-        self, *, code: str, redirect_uri: str, code_verifier: str | None
-    ) -> TokenSet: ...
-
-    @abc.abstractmethod
-    async def refresh(self, tokens: TokenSet) -> TokenSet: ...
-
-    @abc.abstractmethod
-    async def revoke(self, tokens: TokenSet) -> None: ...
-
-    @abc.abstractmethod
-    async def profile(self, tokens: TokenSet) -> Profile: ...
+    async def profile(self, tokens: TokenSet) -> Profile:
+        """See ``Provider.profile`` (``connections`` below is built on it)."""
+        raise NotImplementedError
 
     async def connections(self, tokens: TokenSet) -> list[Connection]:
         """One consent, one account (Facebook overrides: one per page)."""

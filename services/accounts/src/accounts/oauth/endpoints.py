@@ -5,8 +5,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, status
 from fastapi.responses import RedirectResponse, Response
 
-from accounts.accounts.endpoints import shown
 from accounts.cipher import TokenUndecryptable
+from accounts.connections.endpoints import shown
 from accounts.deps import Ctx
 from accounts.oauth.schemas import CallbackOut, CompleteIn, CompleteOut, ConnectIn, ConnectOut
 from accounts.oauth.service import (
@@ -18,10 +18,10 @@ from accounts.oauth.service import (
     RedirectNotAllowed,
     connect,
 )
+from socialseed.app import CurrentPrincipal, Session
 from socialseed.errors import InsufficientRole, WorkspaceNotFound
 from socialseed.openapi import errors
 from socialseed.platforms import Platform
-from socialseed.service import CurrentPrincipal, Session
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 

@@ -4,7 +4,7 @@ import uuid
 
 from pydantic import BaseModel, Field
 
-from accounts.accounts.schemas import AccountOut
+from accounts.connections.schemas import AccountOut
 from socialseed.platforms import Platform
 
 

@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.accounts.events import emit
-from accounts.accounts.repository import AccountRepository
-from accounts.accounts.service import apply_profile
-from accounts.accounts.tokens import store_tokens
+from accounts.connections.events import emit
+from accounts.connections.repository import AccountRepository
+from accounts.connections.service import apply_profile
+from accounts.connections.tokens import store_tokens
 from accounts.context import AccountsContext
 from accounts.models import Account, AccountStatus, OAuthState
 from accounts.oauth.repository import OAuthStateRepository

@@ -24,8 +24,8 @@ from analytics.models import Account
 from analytics.queries import caching, service
 from analytics.queries.periods import Period, resolve
 from analytics.queries.repository import QueryRepository, retention_cutoff
+from socialseed.app import ReadPrincipal, ReadSession
 from socialseed.security import Principal
-from socialseed.service import ReadPrincipal, ReadSession
 
 
 class Reads:

@@ -14,9 +14,9 @@ from analytics.refresh.schemas import (
     SyncStatusOut,
 )
 from analytics.refresh.service import RefreshTooSoon, SyncNotFound
+from socialseed.app import CurrentPrincipal, Session
 from socialseed.errors import AccountNotFound, InsufficientRole, WorkspaceNotFound
 from socialseed.openapi import errors
-from socialseed.service import CurrentPrincipal, Session
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics sync"])
 

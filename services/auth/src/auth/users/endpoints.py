@@ -34,8 +34,8 @@ from auth.users.service import (
     users,
 )
 from auth.users.throttle import TooManyLoginAttempts
+from socialseed.app import CurrentPrincipal, Session
 from socialseed.openapi import errors
-from socialseed.service import CurrentPrincipal, Session
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 

@@ -22,9 +22,9 @@ from auth.workspaces.service import (
     MemberNotFound,
     workspaces,
 )
+from socialseed.app import CurrentPrincipal, Session
 from socialseed.errors import InsufficientRole, WorkspaceNotFound
 from socialseed.openapi import errors
-from socialseed.service import CurrentPrincipal, Session
 
 router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"])
 

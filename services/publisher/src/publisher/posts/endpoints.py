@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
 from publisher.deps import Ctx, CurrentCaller
+from publisher.directory.service import DirectoryUnavailable
 from publisher.models import PostStatus
 from publisher.posts.repository import CalendarQuery
 from publisher.posts.schedule import (
@@ -24,11 +25,10 @@ from publisher.posts.service import (
     posts,
 )
 from publisher.posts.validation import InvalidTargets
-from publisher.projections.directory import DirectoryUnavailable
+from socialseed.app import Session
 from socialseed.errors import InsufficientRole, InvalidCursor, PostNotFound, WorkspaceNotFound
 from socialseed.inputs import Instant
 from socialseed.openapi import errors
-from socialseed.service import Session
 
 router = APIRouter(prefix="/api/v1/posts", tags=["posts"])
 

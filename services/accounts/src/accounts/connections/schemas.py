@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from accounts.accounts.health import Health as Judged
+from accounts.connections.health import Health as Judged
 from accounts.models import Account, AccountStatus
 
 

@@ -5,14 +5,15 @@ import uuid
 from fastapi import APIRouter, status
 from fastapi.responses import Response
 
-from accounts.accounts.health import health
-from accounts.accounts.schemas import AccountOut, TokenOut
-from accounts.accounts.service import AccountNotActive, accounts
-from accounts.accounts.tokens import AccountNeedsReauth, PlatformUnavailable
 from accounts.cipher import TokenUndecryptable
+from accounts.connections.health import health
+from accounts.connections.schemas import AccountOut, TokenOut
+from accounts.connections.service import AccountNotActive, accounts
+from accounts.connections.tokens import AccountNeedsReauth, PlatformUnavailable
 from accounts.context import AccountsContext
 from accounts.deps import Ctx, InternalCaller
 from accounts.models import Account
+from socialseed.app import CurrentPrincipal, Session
 from socialseed.errors import (
     AccountNotFound,
     InsufficientRole,
@@ -20,7 +21,6 @@ from socialseed.errors import (
     WorkspaceNotFound,
 )
 from socialseed.openapi import errors
-from socialseed.service import CurrentPrincipal, Session
 
 # what touching an account's tokens at the platform can answer
 TOKEN_ERRORS = (AccountNotActive, AccountNeedsReauth, PlatformUnavailable, TokenUndecryptable)

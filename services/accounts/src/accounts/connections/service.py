@@ -8,10 +8,10 @@ from typing import NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.accounts.events import emit
-from accounts.accounts.repository import AccountRepository
-from accounts.accounts.schemas import TokenOut
-from accounts.accounts.tokens import (
+from accounts.connections.events import emit
+from accounts.connections.repository import AccountRepository
+from accounts.connections.schemas import TokenOut
+from accounts.connections.tokens import (
     AccountNeedsReauth,
     PlatformUnavailable,
     mark_reauth_required,

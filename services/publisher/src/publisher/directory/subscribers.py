@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from publisher.projections.repository import ViewRepository
+from publisher.directory.repository import ViewRepository
 from socialseed.bus import EventConsumer, EventMeta
 from socialseed.contracts import (
     AccountConnected,

@@ -23,9 +23,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.accounts.events import emit
-from accounts.accounts.repository import AccountRepository
 from accounts.cipher import TokenCipher
+from accounts.connections.events import emit
+from accounts.connections.repository import AccountRepository
 from accounts.context import AccountsContext
 from accounts.models import Account, AccountStatus
 from socialseed.contracts import AccountReauthRequired

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from publisher.directory.repository import ViewRepository
 from publisher.models import AccountView
-from publisher.projections.repository import ViewRepository
 from socialseed.errors import ServiceUnavailable, WorkspaceNotFound
 from socialseed.projections import PROVISIONAL
 
