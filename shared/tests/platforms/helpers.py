@@ -20,12 +20,12 @@ from sandbox.testing import redirect_uri
 from socialseed.platforms import (
     Authorization,
     Connection,
-    Media,
     MediaKind,
     Platform,
     PlatformError,
+    PlatformMedia,
+    PlatformPost,
     PlatformsConfig,
-    Post,
     Provider,
     PublishedPost,
     TokenSet,
@@ -141,7 +141,7 @@ class Sandbox:
         self,
         provider: Provider,
         tokens: TokenSet,
-        post: Post,
+        post: PlatformPost,
         progress: Mapping[str, Any] | None = None,
         *,
         max_calls: int = 10,
@@ -201,7 +201,7 @@ def stored_media(
     media_id: str | None = None,
     duration_s: float | None = None,
     fail_reads_at: int | None = None,
-) -> Media:
+) -> PlatformMedia:
     """A stored media file as the publisher hands it over: ranged reads over ``data``;
     ``fail_reads_at``: the storage fails once when read from that offset (an upload cut off
     midway)."""
@@ -213,7 +213,7 @@ def stored_media(
             raise ConnectionError("storage went away")
         return data[offset : offset + length]
 
-    return Media(
+    return PlatformMedia(
         id=media_id or secrets.token_hex(6),
         kind=kind,
         mime_type=mime_type,
@@ -233,7 +233,7 @@ class MediaServer:
         self.files: dict[str, tuple[str, bytes]] = {}
         self.fetches: Counter[str] = Counter()
 
-    def media(self, kind: MediaKind, data: bytes, mime_type: str) -> Media:
+    def media(self, kind: MediaKind, data: bytes, mime_type: str) -> PlatformMedia:
         name = secrets.token_hex(6)
         self.files[name] = (mime_type, data)
         url = f"{self.url}/media/{name}?signature=test"

@@ -19,7 +19,7 @@ from socialseed.platforms import (
     MetricsGap,
     Platform,
     PlatformError,
-    Post,
+    PlatformPost,
     PublishedPost,
     TokenSet,
 )
@@ -82,7 +82,7 @@ async def test_fifty_posts_in_one_call_equal_the_truth_and_grow(history: Sandbox
 
 async def test_a_deleted_post_is_an_item_failure_and_the_rest_is_fine(sandbox: Sandbox) -> None:
     provider, tokens = await sandbox.connected(FacebookProvider)
-    published = await provider.publish(tokens, Post(text="soon gone", marker="m1"))
+    published = await provider.publish(tokens, PlatformPost(text="soon gone", marker="m1"))
     assert isinstance(published, PublishedPost)
     others = [e["platform_post_id"] for e in await seeded(sandbox, FACEBOOK, "alice.page1")][1:4]
     await delete(sandbox, tokens, published.id)
@@ -98,7 +98,7 @@ async def test_list_posts_pages_newest_first_since(sandbox: Sandbox) -> None:
     provider, tokens = await sandbox.connected(FacebookProvider)
     for text in ("first", "second", "third"):
         assert isinstance(
-            await provider.publish(tokens, Post(text=text, marker=text)), PublishedPost
+            await provider.publish(tokens, PlatformPost(text=text, marker=text)), PublishedPost
         )
         await sandbox.advance(60)
     provider.timeline_page = 2  # several pages for a handful of posts

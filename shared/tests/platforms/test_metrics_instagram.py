@@ -16,7 +16,14 @@ from shared.tests.platforms.metrics_helpers import (
     seeded,
     truth,
 )
-from socialseed.platforms import ErrorKind, MediaKind, MetricsGap, Platform, PlatformError, Post
+from socialseed.platforms import (
+    ErrorKind,
+    MediaKind,
+    MetricsGap,
+    Platform,
+    PlatformError,
+    PlatformPost,
+)
 from socialseed.platforms.instagram import InstagramProvider
 
 INSTAGRAM = Platform.INSTAGRAM
@@ -113,7 +120,7 @@ async def test_a_story_is_asked_again_with_a_storys_metrics(
     sandbox: Sandbox, media_files: MediaServer
 ) -> None:
     provider, tokens = await sandbox.connected(InstagramProvider)
-    story = Post(
+    story = PlatformPost(
         text="",
         marker="s1",
         media=(media_files.media(MediaKind.IMAGE, JPEG, "image/jpeg"),),

@@ -23,7 +23,7 @@ from socialseed.platforms import (
     Platform,
     PlatformCredentials,
     PlatformError,
-    Post,
+    PlatformPost,
     PublishedPost,
     TokenSet,
 )
@@ -127,7 +127,7 @@ async def test_deleted_and_too_old_posts_fail_alone(history: Sandbox) -> None:
 async def test_member_posts_reactions_and_comments_in_one_batch_call(sandbox: Sandbox) -> None:
     provider, member, _ = await connected(sandbox)
     await freeze(sandbox)
-    published = await provider.publish(member, Post(text="hello", marker="m1"))
+    published = await provider.publish(member, PlatformPost(text="hello", marker="m1"))
     assert isinstance(published, PublishedPost)
     await sandbox.advance(DAY)
     ids = [
@@ -152,7 +152,7 @@ async def test_list_posts_newest_first_since(sandbox: Sandbox) -> None:
     provider, member, org = await connected(sandbox)
     for text in ("one", "two"):
         assert isinstance(
-            await provider.publish(member, Post(text=text, marker=text)), PublishedPost
+            await provider.publish(member, PlatformPost(text=text, marker=text)), PublishedPost
         )
         await sandbox.advance(60)
     since = sandbox.now() - timedelta(days=10)

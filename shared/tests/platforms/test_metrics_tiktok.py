@@ -21,7 +21,7 @@ from shared.tests.platforms.metrics_helpers import (
     views_over_time,
     younger_than,
 )
-from socialseed.platforms import ErrorKind, Platform, PlatformError, Post
+from socialseed.platforms import ErrorKind, Platform, PlatformError, PlatformPost
 from socialseed.platforms.tiktok import TikTokProvider
 
 TIKTOK = Platform.TIKTOK
@@ -67,7 +67,7 @@ async def test_a_deleted_video_fails_alone(sandbox: Sandbox) -> None:
 
 async def test_a_new_videos_counts_grow_as_time_passes(sandbox: Sandbox) -> None:
     provider, tokens = await sandbox.connected(TikTokProvider)
-    clip = Post(
+    clip = PlatformPost(
         text="Behind the scenes",
         marker="t1",
         media=(stored_media(MP4, duration_s=12.0),),

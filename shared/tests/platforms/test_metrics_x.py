@@ -29,7 +29,7 @@ from socialseed.platforms import (
     ErrorKind,
     Platform,
     PlatformError,
-    Post,
+    PlatformPost,
     PublishedPost,
     build_providers,
 )
@@ -140,7 +140,7 @@ async def test_a_batch_of_young_and_old_posts_asks_each_group_once(
 
 async def test_a_deleted_post_fails_alone(sandbox: Sandbox) -> None:
     provider, tokens = await sandbox.connected(XProvider)
-    published = await provider.publish(tokens, Post(text="soon deleted", marker="t1"))
+    published = await provider.publish(tokens, PlatformPost(text="soon deleted", marker="t1"))
     assert isinstance(published, PublishedPost)
     others = younger_than(await posts_of(sandbox, X, "alice"), sandbox.now(), 30)[1:3]
     await delete(sandbox, X, published.id)
@@ -156,7 +156,7 @@ async def test_a_deleted_post_fails_alone(sandbox: Sandbox) -> None:
 
 async def test_metrics_grow_as_time_passes(sandbox: Sandbox) -> None:
     provider, tokens = await sandbox.connected(XProvider)
-    published = await provider.publish(tokens, Post(text="fresh", marker="t1"))
+    published = await provider.publish(tokens, PlatformPost(text="fresh", marker="t1"))
     assert isinstance(published, PublishedPost)
 
     # Both fetches within the access token's two hours.
@@ -172,7 +172,7 @@ async def test_list_posts_pages_the_timeline_newest_first_since_the_date(
 ) -> None:
     provider, tokens = await history.connected(XProvider)
     provider.timeline_page_size = 20
-    published = await provider.publish(tokens, Post(text="through SocialSeed", marker="t1"))
+    published = await provider.publish(tokens, PlatformPost(text="through SocialSeed", marker="t1"))
     assert isinstance(published, PublishedPost)
     entries = await posts_of(history, X, "alice")
     since = history.now() - timedelta(days=10)

@@ -21,7 +21,7 @@ from shared.tests.platforms.metrics_helpers import (
     views_over_time,
     younger_than,
 )
-from socialseed.platforms import ErrorKind, Platform, PlatformError, Post
+from socialseed.platforms import ErrorKind, Platform, PlatformError, PlatformPost
 from socialseed.platforms.parsing import seconds_until_midnight
 from socialseed.platforms.youtube import PACIFIC, YouTubeProvider
 
@@ -70,7 +70,9 @@ async def test_a_deleted_video_fails_alone(sandbox: Sandbox) -> None:
 
 async def test_a_new_videos_counts_grow_as_time_passes(sandbox: Sandbox) -> None:
     provider, tokens = await sandbox.connected(YouTubeProvider)
-    video = Post(text="How we brew", marker="t1", media=(stored_media(MP4, duration_s=12.0),))
+    video = PlatformPost(
+        text="How we brew", marker="t1", media=(stored_media(MP4, duration_s=12.0),)
+    )
     published, _ = await sandbox.publish_until_done(provider, tokens, video)
 
     # Both fetches within the access token's hour.

@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 
 from shared.tests.platforms.helpers import Sandbox
-from socialseed.platforms import ErrorKind, Platform, PlatformError, Post, PublishedPost
+from socialseed.platforms import ErrorKind, Platform, PlatformError, PlatformPost, PublishedPost
 
 TEXT_POSTS = [Platform.FACEBOOK, Platform.LINKEDIN, Platform.X]
 
@@ -20,7 +20,7 @@ async def test_the_same_words_again_are_a_permanent_duplicate(
 ) -> None:
     provider = sandbox.provider(platform)
     tokens = await sandbox.account(platform)
-    post = Post(text=f"say it once on {platform}", marker="t1")
+    post = PlatformPost(text=f"say it once on {platform}", marker="t1")
     assert isinstance(await provider.publish(tokens, post), PublishedPost)
     with pytest.raises(PlatformError) as caught:
         await provider.publish(tokens, dataclasses.replace(post, marker="t2"))
@@ -35,6 +35,6 @@ async def test_find_returns_none_for_a_post_never_published(
     provider = sandbox.provider(platform)
     tokens = await sandbox.account(platform)
     since = sandbox.now()
-    await provider.publish(tokens, Post(text="something else", marker="t0"))
-    never = Post(text="never", marker="t1")
+    await provider.publish(tokens, PlatformPost(text="something else", marker="t0"))
+    never = PlatformPost(text="never", marker="t1")
     assert await provider.find_published_post(tokens, never, since) is None

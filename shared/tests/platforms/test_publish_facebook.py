@@ -10,29 +10,29 @@ from sandbox.testing import JPEG, MP4, PNG
 from shared.tests.platforms.helpers import MediaServer, Sandbox, only
 from socialseed.platforms import (
     ErrorKind,
-    Media,
     MediaKind,
     Pending,
     Platform,
     PlatformError,
-    Post,
+    PlatformMedia,
+    PlatformPost,
     PublishedPost,
 )
 
 FACEBOOK = Platform.FACEBOOK
 
 
-def photo(files: MediaServer) -> Media:
+def photo(files: MediaServer) -> PlatformMedia:
     return files.media(MediaKind.IMAGE, JPEG, "image/jpeg")
 
 
-def video(files: MediaServer, data: bytes = MP4) -> Media:
+def video(files: MediaServer, data: bytes = MP4) -> PlatformMedia:
     return files.media(MediaKind.VIDEO, data, "video/mp4")
 
 
 async def test_text_post_with_a_link_goes_to_the_feed(sandbox: Sandbox) -> None:
     tokens = await sandbox.account(FACEBOOK)
-    post = Post(text="Hello page", marker="t1", options={"link": "https://example.com/a"})
+    post = PlatformPost(text="Hello page", marker="t1", options={"link": "https://example.com/a"})
     published = await sandbox.provider(FACEBOOK).publish(tokens, post)
     assert isinstance(published, PublishedPost)
     page, _, story = published.id.partition("_")
@@ -46,7 +46,7 @@ async def test_text_post_with_a_link_goes_to_the_feed(sandbox: Sandbox) -> None:
 
 async def test_one_photo_is_pulled_from_its_url(sandbox: Sandbox, media_files: MediaServer) -> None:
     tokens = await sandbox.account(FACEBOOK)
-    post = Post(text="a photo", marker="t1", media=(photo(media_files),))
+    post = PlatformPost(text="a photo", marker="t1", media=(photo(media_files),))
     published = await sandbox.provider(FACEBOOK).publish(tokens, post)
     assert isinstance(published, PublishedPost)
     entry = only(await sandbox.ledger(FACEBOOK))
@@ -58,7 +58,9 @@ async def test_several_photos_are_attached_to_one_feed_post(
     sandbox: Sandbox, media_files: MediaServer
 ) -> None:
     tokens = await sandbox.account(FACEBOOK)
-    post = Post(text="an album", marker="t1", media=(photo(media_files), photo(media_files)))
+    post = PlatformPost(
+        text="an album", marker="t1", media=(photo(media_files), photo(media_files))
+    )
     published = await sandbox.provider(FACEBOOK).publish(tokens, post)
     assert isinstance(published, PublishedPost)
     entry = only(await sandbox.ledger(FACEBOOK))  # the unpublished photos are not posts
@@ -70,7 +72,7 @@ async def test_a_video_is_pending_while_processed_then_published(
 ) -> None:
     provider = sandbox.provider(FACEBOOK)
     tokens = await sandbox.account(FACEBOOK)
-    post = Post(text="a video", marker="t1", media=(video(media_files),))
+    post = PlatformPost(text="a video", marker="t1", media=(video(media_files),))
     pending = await provider.publish(tokens, post)
     assert isinstance(pending, Pending)
     video_id = pending.progress["video_id"]
@@ -89,7 +91,7 @@ async def test_a_video_facebook_cannot_read_fails(
 ) -> None:
     provider = sandbox.provider(FACEBOOK)
     tokens = await sandbox.account(FACEBOOK)
-    post = Post(text="not a video", marker="t1", media=(video(media_files, PNG),))
+    post = PlatformPost(text="not a video", marker="t1", media=(video(media_files, PNG),))
     pending = await provider.publish(tokens, post)
     assert isinstance(pending, Pending)
     with pytest.raises(PlatformError) as caught:
@@ -101,7 +103,7 @@ async def test_a_video_facebook_cannot_read_fails(
 async def test_a_dropped_feed_post_is_found_again_with_the_same_id(sandbox: Sandbox) -> None:
     provider = sandbox.provider(FACEBOOK)
     tokens = await sandbox.account(FACEBOOK)
-    post = Post(text="did the page post it?", marker="t1")
+    post = PlatformPost(text="did the page post it?", marker="t1")
     since = sandbox.now()
     await sandbox.fault(FACEBOOK, endpoint="*/feed", method="POST", drop_after_accept=True, count=1)
     with pytest.raises(PlatformError) as caught:
@@ -118,7 +120,7 @@ async def test_a_dropped_video_is_found_again_and_followed_until_ready(
 ) -> None:
     provider = sandbox.provider(FACEBOOK)
     tokens = await sandbox.account(FACEBOOK)
-    post = Post(text="a video that went out", marker="t1", media=(video(media_files),))
+    post = PlatformPost(text="a video that went out", marker="t1", media=(video(media_files),))
     since = sandbox.now()
     await sandbox.fault(
         FACEBOOK, endpoint="*/videos", method="POST", drop_after_accept=True, count=1
@@ -141,8 +143,8 @@ async def test_find_returns_none_for_a_video_never_published(
     provider = sandbox.provider(FACEBOOK)
     tokens = await sandbox.account(FACEBOOK)
     since = sandbox.now()
-    await provider.publish(tokens, Post(text="something else", marker="t0"))
-    never_video = Post(text="never", marker="t2", media=(video(media_files),))
+    await provider.publish(tokens, PlatformPost(text="something else", marker="t0"))
+    never_video = PlatformPost(text="never", marker="t2", media=(video(media_files),))
     assert await provider.find_published_post(tokens, never_video, since) is None
 
 
@@ -153,7 +155,7 @@ async def test_a_page_throttle_in_a_400_body_is_a_rate_limit(tight: Sandbox) -> 
     tokens = connections[0].tokens
     with pytest.raises(PlatformError) as caught:
         for number in range(3):
-            await provider.publish(tokens, Post(text=f"post {number}", marker=f"t{number}"))
+            await provider.publish(tokens, PlatformPost(text=f"post {number}", marker=f"t{number}"))
     error = caught.value
     assert error.kind is ErrorKind.RATE_LIMITED and error.status == 400
     assert error.code == "80001" and error.retry_after and error.retry_after > 0
@@ -163,6 +165,6 @@ async def test_a_server_error_is_transient(sandbox: Sandbox) -> None:
     tokens = await sandbox.account(FACEBOOK)
     await sandbox.fault(FACEBOOK, endpoint="*/feed", method="POST", error_rate=1.0, count=1)
     with pytest.raises(PlatformError) as caught:
-        await sandbox.provider(FACEBOOK).publish(tokens, Post(text="later", marker="t1"))
+        await sandbox.provider(FACEBOOK).publish(tokens, PlatformPost(text="later", marker="t1"))
     assert caught.value.kind is ErrorKind.TRANSIENT
     assert await sandbox.ledger(FACEBOOK) == []

@@ -7,7 +7,7 @@ import pytest
 
 from sandbox.testing import JPEG, MP4
 from shared.tests.platforms.helpers import MediaServer, Sandbox
-from socialseed.platforms import ErrorKind, Platform, PlatformError, Post, PublishedPost
+from socialseed.platforms import ErrorKind, Platform, PlatformError, PlatformPost, PublishedPost
 from socialseed.platforms.base import MediaKind, Pending
 from socialseed.platforms.instagram import InstagramProvider
 from socialseed.platforms.publishing import CLOCK_SKEW
@@ -16,8 +16,8 @@ INSTAGRAM = Platform.INSTAGRAM
 PUBLISH = "POST /{ig-user-id}/media_publish"
 
 
-def image(files: MediaServer) -> Post:
-    return Post(
+def image(files: MediaServer) -> PlatformPost:
+    return PlatformPost(
         text="Morning light over the harbour #sunrise",
         marker="target-1",
         media=(files.media(MediaKind.IMAGE, JPEG, "image/jpeg"),),
@@ -49,7 +49,7 @@ async def test_image_is_pending_while_processed_then_published(
 
 async def test_carousel_and_reel(sandbox: Sandbox, media_files: MediaServer) -> None:
     provider, tokens = await sandbox.connected(InstagramProvider)
-    carousel = Post(
+    carousel = PlatformPost(
         text="Three views",
         marker="t-carousel",
         media=(
@@ -58,7 +58,7 @@ async def test_carousel_and_reel(sandbox: Sandbox, media_files: MediaServer) -> 
             media_files.media(MediaKind.IMAGE, JPEG, "image/jpeg"),
         ),
     )
-    reel = Post(
+    reel = PlatformPost(
         text="A reel",
         marker="t-reel",
         media=(media_files.media(MediaKind.VIDEO, MP4, "video/mp4"),),
@@ -77,7 +77,7 @@ async def test_media_instagram_cannot_process_fails_with_its_reason(
 ) -> None:
     provider, tokens = await sandbox.connected(InstagramProvider)
     # A "video" that is really a JPEG: the container ends in ERROR.
-    post = Post(
+    post = PlatformPost(
         text="Not a video",
         marker="t-bad",
         media=(media_files.media(MediaKind.VIDEO, JPEG, "video/mp4"),),
@@ -142,7 +142,7 @@ async def test_publishing_cap_is_a_rate_limit_of_an_hour(
 ) -> None:
     provider, tokens = await capped.connected(InstagramProvider)
     await capped.publish_until_done(provider, tokens, image(media_files))
-    second = Post(text="One too many", marker="t-2", media=image(media_files).media)
+    second = PlatformPost(text="One too many", marker="t-2", media=image(media_files).media)
     with pytest.raises(PlatformError) as caught:
         await capped.publish_until_done(provider, tokens, second)
     assert caught.value.kind is ErrorKind.RATE_LIMITED
@@ -162,7 +162,7 @@ async def test_throttle_is_a_rate_limit(sandbox: Sandbox, media_files: MediaServ
 
 async def test_story_and_an_expired_container(sandbox: Sandbox, media_files: MediaServer) -> None:
     provider, tokens = await sandbox.connected(InstagramProvider)
-    story = Post(
+    story = PlatformPost(
         text="", marker="t-story", media=image(media_files).media, options={"media_type": "STORIES"}
     )
     published, _ = await sandbox.publish_until_done(provider, tokens, story)

@@ -13,7 +13,7 @@ from socialseed.platforms import (
     Pending,
     Platform,
     PlatformError,
-    Post,
+    PlatformPost,
     PublishedPost,
 )
 from socialseed.platforms.parsing import seconds_until_midnight
@@ -26,7 +26,7 @@ VIDEO = stored_media(MP4 + b"\x00" * (5 * 1024 * 1024), MediaKind.VIDEO, "video/
 
 async def test_text_post_is_published_with_reserved_characters_escaped(sandbox: Sandbox) -> None:
     tokens = await sandbox.account(LINKEDIN)
-    post = Post(
+    post = PlatformPost(
         text="Launch (beta) today #news", marker="t1", options={"visibility": "CONNECTIONS"}
     )
     published = await sandbox.provider(LINKEDIN).publish(tokens, post)
@@ -44,7 +44,7 @@ async def test_text_post_is_published_with_reserved_characters_escaped(sandbox: 
 async def test_an_image_is_pending_until_available_then_posted(sandbox: Sandbox) -> None:
     provider = sandbox.provider(LINKEDIN)
     tokens = await sandbox.account(LINKEDIN)
-    post = Post(text="a picture", marker="t1", media=(IMAGE,))
+    post = PlatformPost(text="a picture", marker="t1", media=(IMAGE,))
     pending = await provider.publish(tokens, post)
     assert isinstance(pending, Pending) and pending.status == "PROCESSING"
     assert str(pending.progress["media"]).startswith("urn:li:image:")
@@ -63,7 +63,7 @@ async def test_a_video_is_uploaded_in_parts_and_finalized_with_their_etags(
 ) -> None:
     provider = sandbox.provider(LINKEDIN)
     tokens = await sandbox.account(LINKEDIN)
-    post = Post(text="a video", marker="t1", media=(VIDEO,))
+    post = PlatformPost(text="a video", marker="t1", media=(VIDEO,))
     pending = await provider.publish(tokens, post)
     assert isinstance(pending, Pending)
     assert str(pending.progress["media"]).startswith("urn:li:video:")
@@ -79,7 +79,7 @@ async def test_a_video_linkedin_cannot_process_fails_as_a_bad_request(sandbox: S
     not_a_video = stored_media(PNG, MediaKind.VIDEO, "video/mp4")
     with pytest.raises(PlatformError) as caught:
         await sandbox.provider(LINKEDIN).publish(
-            tokens, Post(text="broken", marker="t1", media=(not_a_video,))
+            tokens, PlatformPost(text="broken", marker="t1", media=(not_a_video,))
         )
     assert caught.value.kind is ErrorKind.BAD_REQUEST and caught.value.code == "PROCESSING_FAILED"
     assert await sandbox.ledger(LINKEDIN) == []
@@ -88,7 +88,7 @@ async def test_a_video_linkedin_cannot_process_fails_as_a_bad_request(sandbox: S
 async def test_a_dropped_answer_is_found_again_with_the_same_id(sandbox: Sandbox) -> None:
     provider = sandbox.provider(LINKEDIN)
     tokens = await sandbox.account(LINKEDIN)
-    post = Post(text="did it (really) go out?", marker="t1")
+    post = PlatformPost(text="did it (really) go out?", marker="t1")
     since = sandbox.now()
     await sandbox.fault(
         LINKEDIN, endpoint="/rest/posts", method="POST", drop_after_accept=True, count=1
@@ -100,7 +100,7 @@ async def test_a_dropped_answer_is_found_again_with_the_same_id(sandbox: Sandbox
     assert isinstance(found, PublishedPost)
     assert found.id == only(await sandbox.ledger(LINKEDIN))["platform_post_id"]
     # The same words with an image would be another post.
-    other = Post(text=post.text, marker="t2", media=(IMAGE,))
+    other = PlatformPost(text=post.text, marker="t2", media=(IMAGE,))
     assert await provider.find_published_post(tokens, other, since) is None
 
 
@@ -109,7 +109,7 @@ async def test_a_throttled_publish_waits_until_midnight_utc(sandbox: Sandbox) ->
     tokens = await sandbox.account(LINKEDIN)
     await sandbox.fault(LINKEDIN, endpoint="/rest/posts", method="POST", burst_429=1)
     with pytest.raises(PlatformError) as caught:
-        await provider.publish(tokens, Post(text="throttled", marker="t1"))
+        await provider.publish(tokens, PlatformPost(text="throttled", marker="t1"))
     error = caught.value
     assert error.kind is ErrorKind.RATE_LIMITED and error.retry_after is not None
     assert abs(error.retry_after - seconds_until_midnight(sandbox.now(), "UTC")) < 5

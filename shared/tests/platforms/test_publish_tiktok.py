@@ -12,10 +12,10 @@ from socialseed.platforms import (
     Platform,
     PlatformCredentials,
     PlatformError,
-    Post,
+    PlatformPost,
     PublishedPost,
 )
-from socialseed.platforms.base import Media, Pending
+from socialseed.platforms.base import Pending, PlatformMedia
 from socialseed.platforms.tiktok import CHUNK, TikTokProvider
 
 TIKTOK = Platform.TIKTOK
@@ -24,9 +24,9 @@ UPLOAD = "PUT /video/"
 
 
 def clip(
-    media: Media | None = None, privacy: str = "PUBLIC_TO_EVERYONE", **options: object
-) -> Post:
-    return Post(
+    media: PlatformMedia | None = None, privacy: str = "PUBLIC_TO_EVERYONE", **options: object
+) -> PlatformPost:
+    return PlatformPost(
         text="Behind the scenes #making",
         marker="target-1",
         media=(media or stored_media(MP4, duration_s=12.0),),

@@ -15,7 +15,7 @@ from socialseed.platforms import (
     Pending,
     Platform,
     PlatformError,
-    Post,
+    PlatformPost,
     PublishedPost,
 )
 
@@ -27,7 +27,7 @@ VIDEO = stored_media(MP4 + b"\x00" * (5 * 1024 * 1024), MediaKind.VIDEO, "video/
 
 async def test_text_post_is_published_with_its_public_url(sandbox: Sandbox) -> None:
     tokens = await sandbox.account(X)
-    post = Post(
+    post = PlatformPost(
         text="Hello from SocialSeed & friends",
         marker="t1",
         options={"username": "alice", "reply_settings": "following"},
@@ -42,7 +42,9 @@ async def test_text_post_is_published_with_its_public_url(sandbox: Sandbox) -> N
 
 async def test_without_a_username_the_url_is_the_one_x_redirects(sandbox: Sandbox) -> None:
     tokens = await sandbox.account(X)
-    published = await sandbox.provider(X).publish(tokens, Post(text="no handle", marker="t1"))
+    published = await sandbox.provider(X).publish(
+        tokens, PlatformPost(text="no handle", marker="t1")
+    )
     assert isinstance(published, PublishedPost)
     assert published.url == f"https://x.com/i/web/status/{published.id}"
 
@@ -51,7 +53,7 @@ async def test_images_are_uploaded_and_attached(sandbox: Sandbox) -> None:
     tokens = await sandbox.account(X)
     images = tuple(dataclasses.replace(IMAGE, id=f"m{i}") for i in range(2))
     published = await sandbox.provider(X).publish(
-        tokens, Post(text="two pictures", marker="t1", media=images)
+        tokens, PlatformPost(text="two pictures", marker="t1", media=images)
     )
     assert isinstance(published, PublishedPost)
     entry = only(await sandbox.ledger(X))
@@ -61,7 +63,7 @@ async def test_images_are_uploaded_and_attached(sandbox: Sandbox) -> None:
 async def test_a_video_is_pending_while_x_processes_it_then_published(sandbox: Sandbox) -> None:
     provider = sandbox.provider(X)
     tokens = await sandbox.account(X)
-    post = Post(text="a video", marker="t1", media=(VIDEO,))
+    post = PlatformPost(text="a video", marker="t1", media=(VIDEO,))
     pending = await provider.publish(tokens, post)
     assert isinstance(pending, Pending) and pending.poll_after >= 1
     assert await sandbox.ledger(X) == []  # nothing visible while the media is processed
@@ -85,7 +87,7 @@ async def test_a_thread_posts_one_reply_per_call_under_the_previous_tweet(
 ) -> None:
     provider = sandbox.provider(X)
     tokens = await sandbox.account(X)
-    post = Post(text="1/3 a thread", marker="t1", options={"thread": ["2/3", "3/3"]})
+    post = PlatformPost(text="1/3 a thread", marker="t1", options={"thread": ["2/3", "3/3"]})
     first = await provider.publish(tokens, post)
     assert isinstance(first, Pending) and len(first.progress["tweet_ids"]) == 1
     assert len(await sandbox.ledger(X)) == 1
@@ -105,7 +107,7 @@ async def test_a_thread_posts_one_reply_per_call_under_the_previous_tweet(
 async def test_a_dropped_answer_is_found_again_with_the_same_id(sandbox: Sandbox) -> None:
     provider = sandbox.provider(X)
     tokens = await sandbox.account(X)
-    post = Post(text="did it go out?", marker="t1", media=(IMAGE,))
+    post = PlatformPost(text="did it go out?", marker="t1", media=(IMAGE,))
     since = sandbox.now()
     await sandbox.fault(X, endpoint="/2/tweets", method="POST", drop_after_accept=True, count=1)
     with pytest.raises(PlatformError) as caught:
@@ -117,7 +119,8 @@ async def test_a_dropped_answer_is_found_again_with_the_same_id(sandbox: Sandbox
     assert found.id == only(await sandbox.ledger(X))["platform_post_id"]
     # The same text without its image is another post: not this one.
     assert (
-        await provider.find_published_post(tokens, Post(text=post.text, marker="t2"), since) is None
+        await provider.find_published_post(tokens, PlatformPost(text=post.text, marker="t2"), since)
+        is None
     )
 
 
@@ -127,7 +130,7 @@ async def test_a_thread_dropped_mid_way_is_continued_from_the_reply_found(
     provider = sandbox.provider(X)
     # Without the user id in the tokens, the provider asks /2/users/me for it.
     tokens = dataclasses.replace(await sandbox.account(X), platform_user_id=None)
-    post = Post(text="thread root", marker="t1", options={"thread": ["reply a", "reply b"]})
+    post = PlatformPost(text="thread root", marker="t1", options={"thread": ["reply a", "reply b"]})
     since = sandbox.now()
     first = await provider.publish(tokens, post)
     assert isinstance(first, Pending)
@@ -151,7 +154,7 @@ async def test_a_thread_dropped_mid_way_is_continued_from_the_reply_found(
 async def test_an_older_identical_tweet_is_not_taken_for_this_one(sandbox: Sandbox) -> None:
     provider = sandbox.provider(X)
     tokens = await sandbox.account(X)
-    post = Post(text="weekly reminder", marker="t1")
+    post = PlatformPost(text="weekly reminder", marker="t1")
     assert isinstance(await provider.publish(tokens, post), PublishedPost)
     await sandbox.advance(2 * 86_400)  # past X's duplicate window
     tokens = await provider.refresh(tokens)
@@ -165,7 +168,7 @@ async def test_a_rate_limited_publish_says_when_the_window_resets(sandbox: Sandb
         X, endpoint="/2/tweets", method="POST", burst_429=1, rate_limit_headers=True
     )
     with pytest.raises(PlatformError) as caught:
-        await provider.publish(tokens, Post(text="too fast", marker="t1"))
+        await provider.publish(tokens, PlatformPost(text="too fast", marker="t1"))
     error = caught.value
     assert error.kind is ErrorKind.RATE_LIMITED and error.status == 429
     assert error.retry_after is not None and 0 < error.retry_after <= 15 * 60
@@ -175,7 +178,7 @@ async def test_a_rate_limited_publish_says_when_the_window_resets(sandbox: Sandb
 async def test_a_finished_thread_called_again_posts_nothing_more(sandbox: Sandbox) -> None:
     provider = sandbox.provider(X)
     tokens = await sandbox.account(X)
-    post = Post(text="root", marker="t1", options={"thread": ["only reply"]})
+    post = PlatformPost(text="root", marker="t1", options={"thread": ["only reply"]})
     pending = await provider.publish(tokens, post)
     assert isinstance(pending, Pending)
     done = await provider.publish(tokens, post, pending.progress)
@@ -189,7 +192,7 @@ async def test_a_finished_thread_called_again_posts_nothing_more(sandbox: Sandbo
 async def test_media_alone_is_posted_without_text(sandbox: Sandbox) -> None:
     tokens = await sandbox.account(X)
     published = await sandbox.provider(X).publish(
-        tokens, Post(text="", marker="t1", media=(IMAGE,))
+        tokens, PlatformPost(text="", marker="t1", media=(IMAGE,))
     )
     assert isinstance(published, PublishedPost)
     entry = only(await sandbox.ledger(X))
@@ -200,6 +203,6 @@ async def test_a_server_error_is_transient_and_nothing_is_posted(sandbox: Sandbo
     tokens = await sandbox.account(X)
     await sandbox.fault(X, endpoint="/2/tweets", method="POST", error_rate=1.0, count=1)
     with pytest.raises(PlatformError) as caught:
-        await sandbox.provider(X).publish(tokens, Post(text="later", marker="t1"))
+        await sandbox.provider(X).publish(tokens, PlatformPost(text="later", marker="t1"))
     assert caught.value.kind is ErrorKind.TRANSIENT and caught.value.status == 503
     assert await sandbox.ledger(X) == []

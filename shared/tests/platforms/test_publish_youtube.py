@@ -10,8 +10,8 @@ import pytest
 
 from sandbox.testing import JPEG, MP4
 from shared.tests.platforms.helpers import Sandbox, stored_media
-from socialseed.platforms import ErrorKind, Platform, PlatformError, Post
-from socialseed.platforms.base import Media, Pending
+from socialseed.platforms import ErrorKind, Platform, PlatformError, PlatformPost
+from socialseed.platforms.base import Pending, PlatformMedia
 from socialseed.platforms.redaction import install_log_redaction
 from socialseed.platforms.youtube import YouTubeProvider
 
@@ -21,8 +21,8 @@ PUT = f"PUT {UPLOAD}"
 KIB_256 = 256 * 1024
 
 
-def upload(media: Media | None = None, **options: object) -> Post:
-    return Post(
+def upload(media: PlatformMedia | None = None, **options: object) -> PlatformPost:
+    return PlatformPost(
         text="How we brew\nA look at the roastery, start to finish.",
         marker="target-1",
         media=(media or stored_media(MP4, duration_s=12.0),),

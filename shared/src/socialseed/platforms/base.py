@@ -116,7 +116,7 @@ ReadRange = Callable[[int, int], Awaitable[bytes]]
 
 
 @dataclass(frozen=True)
-class Media:
+class PlatformMedia:
     """One media file of a post, as the publisher stored and probed it.
 
     Platforms that pull media (Instagram ``image_url``/``video_url``, TikTok ``PULL_FROM_URL``,
@@ -136,7 +136,7 @@ class Media:
 
 
 @dataclass(frozen=True)
-class Post:
+class PlatformPost:
     """What we ask a platform to publish, already validated against its rules.
 
     ``marker`` is our id for this publish (the target's id): providers use it where the
@@ -147,7 +147,7 @@ class Post:
 
     text: str
     marker: str
-    media: tuple[Media, ...] = ()
+    media: tuple[PlatformMedia, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
 
 

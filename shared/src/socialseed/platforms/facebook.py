@@ -11,8 +11,8 @@ to ``POST /{page-id}/photos`` with its ``url``; several photos are uploaded unpu
 (invisible) then attached to one feed post (``attached_media``); a video is
 ``POST /{page-id}/videos`` with its ``file_url``, then ``Pending`` (``progress["video_id"]``)
 while ``GET /{video-id}?fields=status,post_id`` says it is processing; once ready, the page post
-it became (``post_id``) is the published id. Facebook pulls media from the signed ``Media.url``
-the publisher serves.
+it became (``post_id``) is the published id. Facebook pulls media from the signed
+``PlatformMedia.url`` the publisher serves.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from socialseed.platforms.base import (
     Pending,
     Platform,
     PlatformError,
-    Post,
+    PlatformPost,
     PostListing,
     PostMetrics,
     Profile,
@@ -63,7 +63,7 @@ MAX_PAGES_OF_PAGES = 20  # /me/accounts pages of 100: a safety stop, not a real 
 MAX_FEED_PAGES = 10  # feed pages of 100 read when looking for an in-doubt post: a safety stop
 #: How long to wait before asking again about a video being processed.
 VIDEO_POLL = 10.0
-#: Post insights by their current names (Meta retired the impression metrics in 2025:
+#: PlatformPost insights by their current names (Meta retired the impression metrics in 2025:
 #: ``post_impressions*`` and ``post_engaged_users`` answer errors).
 POST_INSIGHTS = (
     "post_total_media_view_unique",
@@ -217,7 +217,7 @@ class FacebookProvider(GraphProvider):
         )
 
     async def publish(
-        self, tokens: TokenSet, post: Post, progress: Mapping[str, Any] | None = None
+        self, tokens: TokenSet, post: PlatformPost, progress: Mapping[str, Any] | None = None
     ) -> PublishedPost | Pending:
         page = await self.page_id(tokens)
         video_id = id_in(progress, "video_id")
@@ -254,7 +254,7 @@ class FacebookProvider(GraphProvider):
         photo = await self.graph_post(f"/{page}/photos", tokens, url=url, published="false")
         return str(photo.get("id") or "")
 
-    async def post_video(self, tokens: TokenSet, page: str, post: Post) -> Pending:
+    async def post_video(self, tokens: TokenSet, page: str, post: PlatformPost) -> Pending:
         params = {"file_url": post.media[0].url}
         if post.text:
             params["description"] = post.text
@@ -293,7 +293,7 @@ class FacebookProvider(GraphProvider):
     async def find_published_post(
         self,
         tokens: TokenSet,
-        post: Post,
+        post: PlatformPost,
         since: datetime,
         progress: Mapping[str, Any] | None = None,
     ) -> PublishedPost | Pending | None:

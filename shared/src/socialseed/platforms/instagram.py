@@ -30,14 +30,14 @@ from socialseed.platforms.base import (
     Authorization,
     ErrorKind,
     ItemFailure,
-    Media,
     MediaKind,
     MetricsBatch,
     Pending,
     Platform,
     PlatformError,
+    PlatformMedia,
+    PlatformPost,
     PlatformsConfig,
-    Post,
     PostListing,
     PostMetrics,
     Profile,
@@ -114,7 +114,7 @@ class PublishingQuota:
     window_s: int
 
 
-def media_type(post: Post) -> str:
+def media_type(post: PlatformPost) -> str:
     """The post's kind: ``options.media_type`` or, by default, what its media make it."""
     chosen = str(post.options.get("media_type") or "").upper()
     if chosen in MEDIA_TYPES:
@@ -124,14 +124,14 @@ def media_type(post: Post) -> str:
     return "REELS" if post.media and post.media[0].kind is MediaKind.VIDEO else "FEED"
 
 
-def media_source(media: Media, video_type: str) -> dict[str, str]:
+def media_source(media: PlatformMedia, video_type: str) -> dict[str, str]:
     """Where Instagram downloads the item from (a signed URL our media server answers)."""
     if media.kind is MediaKind.VIDEO:
         return {"media_type": video_type, "video_url": media.url}
     return {"image_url": media.url}
 
 
-def poll_after(post: Post) -> float:
+def poll_after(post: PlatformPost) -> float:
     return VIDEO_POLL if any(m.kind is MediaKind.VIDEO for m in post.media) else IMAGE_POLL
 
 
@@ -263,7 +263,7 @@ class InstagramProvider(GraphProvider):
         )
 
     async def publish(
-        self, tokens: TokenSet, post: Post, progress: Mapping[str, Any] | None = None
+        self, tokens: TokenSet, post: PlatformPost, progress: Mapping[str, Any] | None = None
     ) -> PublishedPost | Pending:
         if not progress or not progress.get("container_id"):
             created_at = self.clock()
@@ -284,7 +284,7 @@ class InstagramProvider(GraphProvider):
     async def find_published_post(
         self,
         tokens: TokenSet,
-        post: Post,
+        post: PlatformPost,
         since: datetime,
         progress: Mapping[str, Any] | None = None,
     ) -> PublishedPost | Pending | None:
@@ -304,10 +304,10 @@ class InstagramProvider(GraphProvider):
             return self.pending(post, progress, status)
         return None  # FINISHED: ready but not published, publish goes on with the same container
 
-    def pending(self, post: Post, progress: Mapping[str, Any], status: str) -> Pending:
+    def pending(self, post: PlatformPost, progress: Mapping[str, Any], status: str) -> Pending:
         return Pending(progress, poll_after(post), status=status)
 
-    async def create_container(self, tokens: TokenSet, post: Post) -> str:
+    async def create_container(self, tokens: TokenSet, post: PlatformPost) -> str:
         """The container to publish (for a carousel, its children's first). Containers are
         invisible until published: making them again after an interruption is harmless."""
         if not post.media:
@@ -349,7 +349,7 @@ class InstagramProvider(GraphProvider):
         return status
 
     async def publish_container(
-        self, tokens: TokenSet, post: Post, progress: Mapping[str, Any]
+        self, tokens: TokenSet, post: PlatformPost, progress: Mapping[str, Any]
     ) -> PublishedPost | Pending:
         try:
             body = await self.graph_post(
@@ -370,7 +370,7 @@ class InstagramProvider(GraphProvider):
         return PublishedPost(media_id, node.get("permalink"), parse_time(node.get("timestamp")))
 
     async def find_recent(
-        self, tokens: TokenSet, post: Post, since: datetime | None
+        self, tokens: TokenSet, post: PlatformPost, since: datetime | None
     ) -> PublishedPost | None:
         """The post among the account's newest media, by caption (and time, when known)."""
         body = await self.graph_get(

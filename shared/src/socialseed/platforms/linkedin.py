@@ -30,14 +30,14 @@ from socialseed.platforms.base import (
     ErrorKind,
     ItemFailure,
     ListedPost,
-    Media,
     MediaKind,
     MetricsBatch,
     MetricsGap,
     Pending,
     Platform,
     PlatformError,
-    Post,
+    PlatformMedia,
+    PlatformPost,
     PostListing,
     PostMetrics,
     Profile,
@@ -175,7 +175,7 @@ class LinkedInProvider(OAuth2Provider):
         return [e for e in body.get("elements") or [] if isinstance(e, dict)]
 
     async def publish(
-        self, tokens: TokenSet, post: Post, progress: Mapping[str, Any] | None = None
+        self, tokens: TokenSet, post: PlatformPost, progress: Mapping[str, Any] | None = None
     ) -> PublishedPost | Pending:
         author = await self.author(tokens)
         media_urn = id_in(progress, "media")
@@ -210,7 +210,7 @@ class LinkedInProvider(OAuth2Provider):
         return PublishedPost(id=urn, url=post_url(urn), published_at=self.clock())
 
     async def ready_media(
-        self, tokens: TokenSet, author: str, media: tuple[Media, ...], urn: str | None
+        self, tokens: TokenSet, author: str, media: tuple[PlatformMedia, ...], urn: str | None
     ) -> tuple[str, str]:
         """The URN of the post's image or video, uploaded if it is not yet, and its status."""
         if len(media) != 1:
@@ -233,7 +233,7 @@ class LinkedInProvider(OAuth2Provider):
         assert urn is not None
         return urn, status
 
-    async def upload(self, tokens: TokenSet, author: str, media: Media) -> str:
+    async def upload(self, tokens: TokenSet, author: str, media: PlatformMedia) -> str:
         if media.kind is MediaKind.VIDEO:
             return await self.upload_video(tokens, author, media)
         value = await self.media_action(
@@ -242,7 +242,7 @@ class LinkedInProvider(OAuth2Provider):
         await self.put_bytes(tokens, str(value.get("uploadUrl")), media, 0, media.size)
         return str(value.get("image") or "")
 
-    async def upload_video(self, tokens: TokenSet, author: str, media: Media) -> str:
+    async def upload_video(self, tokens: TokenSet, author: str, media: PlatformMedia) -> str:
         """Videos API multi-part upload: one PUT per part LinkedIn names, then finalize."""
         request = {
             "owner": author,
@@ -284,7 +284,7 @@ class LinkedInProvider(OAuth2Provider):
         return value if isinstance(value, dict) else {}
 
     async def put_bytes(
-        self, tokens: TokenSet, url: str, media: Media, start: int, end: int
+        self, tokens: TokenSet, url: str, media: PlatformMedia, start: int, end: int
     ) -> httpx.Response:
         """PUT bytes ``start`` to ``end`` of ``media``, streamed (never read whole)."""
 
@@ -309,7 +309,7 @@ class LinkedInProvider(OAuth2Provider):
     async def find_published_post(
         self,
         tokens: TokenSet,
-        post: Post,
+        post: PlatformPost,
         since: datetime,
         progress: Mapping[str, Any] | None = None,
     ) -> PublishedPost | Pending | None:
@@ -493,7 +493,7 @@ def post_url(urn: str) -> str:
     return f"{WWW}/feed/update/{urn}"
 
 
-def is_post_of(element: JSON, post: Post) -> bool:
+def is_post_of(element: JSON, post: PlatformPost) -> bool:
     has_media = bool((element.get("content") or {}).get("media"))
     return has_media == bool(post.media) and same_text(
         little_text(post.text), element.get("commentary")

@@ -45,15 +45,15 @@ from socialseed.platforms.base import (
     Authorization,
     Connection,
     ErrorKind,
-    Media,
     MediaKind,
     MetricsBatch,
     Pending,
     Platform,
     PlatformCredentials,
     PlatformError,
+    PlatformMedia,
+    PlatformPost,
     PlatformsConfig,
-    Post,
     PostListing,
     Profile,
     PublishedPost,
@@ -107,7 +107,7 @@ class Provider(Protocol):
         """The account's current profile and counters."""
 
     async def publish(
-        self, tokens: TokenSet, post: Post, progress: Mapping[str, Any] | None = None
+        self, tokens: TokenSet, post: PlatformPost, progress: Mapping[str, Any] | None = None
     ) -> PublishedPost | Pending:
         """Advance the publish of ``post`` on the account these tokens belong to.
 
@@ -120,7 +120,7 @@ class Provider(Protocol):
     async def find_published_post(
         self,
         tokens: TokenSet,
-        post: Post,
+        post: PlatformPost,
         since: datetime,
         progress: Mapping[str, Any] | None = None,
     ) -> PublishedPost | Pending | None:
@@ -452,7 +452,7 @@ class BaseProvider(abc.ABC):
             raise self.oauth_error(response, call, body)
         raise self.fail(ErrorKind.TRANSIENT, response, detail="answered without an access token")
 
-    def single_video(self, post: Post) -> Media:
+    def single_video(self, post: PlatformPost) -> PlatformMedia:
         """The post's one video, for platforms whose posts are exactly that (TikTok, YouTube)."""
         if len(post.media) != 1 or post.media[0].kind is not MediaKind.VIDEO:
             raise self.fail(
@@ -467,14 +467,14 @@ class BaseProvider(abc.ABC):
         return {"Authorization": f"Bearer {tokens.access_token}"}
 
     async def publish(
-        self, tokens: TokenSet, post: Post, progress: Mapping[str, Any] | None = None
+        self, tokens: TokenSet, post: PlatformPost, progress: Mapping[str, Any] | None = None
     ) -> PublishedPost | Pending:
         raise NotImplementedError(f"{self.platform.value}: publishing is not supported yet")
 
     async def find_published_post(
         self,
         tokens: TokenSet,
-        post: Post,
+        post: PlatformPost,
         since: datetime,
         progress: Mapping[str, Any] | None = None,
     ) -> PublishedPost | Pending | None:

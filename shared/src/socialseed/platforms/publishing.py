@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from socialseed.platforms.base import Media
+from socialseed.platforms.base import PlatformMedia
 from socialseed.platforms.parsing import parse_time
 
 #: Platforms print times to the second and their clocks and ours differ: a post is looked for
@@ -20,7 +20,7 @@ SPACE = re.compile(r"\s+")
 
 
 async def chunks(
-    media: Media, size: int, start: int = 0, end: int | None = None
+    media: PlatformMedia, size: int, start: int = 0, end: int | None = None
 ) -> AsyncIterator[bytes]:
     """The bytes ``start`` to ``end`` (exclusive; the whole file by default) of ``media``, read
     ``size`` bytes at a time: a file is never held whole in memory."""

@@ -52,12 +52,12 @@ from socialseed.platforms.base import (
     AccountMetrics,
     ErrorKind,
     ListedPost,
-    Media,
     MetricsBatch,
     Pending,
     Platform,
     PlatformError,
-    Post,
+    PlatformMedia,
+    PlatformPost,
     PostListing,
     PostMetrics,
     Profile,
@@ -375,7 +375,7 @@ class TikTokProvider(OAuth2Provider):
         return data if isinstance(data, dict) else {}
 
     async def publish(
-        self, tokens: TokenSet, post: Post, progress: Mapping[str, Any] | None = None
+        self, tokens: TokenSet, post: PlatformPost, progress: Mapping[str, Any] | None = None
     ) -> PublishedPost | Pending:
         if not progress or not progress.get("publish_id"):
             return await self.init_post(tokens, post)
@@ -391,7 +391,7 @@ class TikTokProvider(OAuth2Provider):
     async def find_published_post(
         self,
         tokens: TokenSet,
-        post: Post,
+        post: PlatformPost,
         since: datetime,
         progress: Mapping[str, Any] | None = None,
     ) -> PublishedPost | Pending | None:
@@ -404,7 +404,7 @@ class TikTokProvider(OAuth2Provider):
             return None  # the video is not all there: no post until publish sends the rest
         return self.outcome(progress, status)
 
-    async def init_post(self, tokens: TokenSet, post: Post) -> Pending:
+    async def init_post(self, tokens: TokenSet, post: PlatformPost) -> Pending:
         """creator_info, then init: the publish_id comes back before any byte is sent."""
         video = self.single_video(post)
         creator = await self.api_post(tokens, "/v2/post/publish/creator_info/query/", {})
@@ -437,7 +437,7 @@ class TikTokProvider(OAuth2Provider):
         )
         return Pending(progress, 0.0, status="PROCESSING_UPLOAD")
 
-    def post_info(self, post: Post, creator: JSON, video: Media) -> JSON:
+    def post_info(self, post: PlatformPost, creator: JSON, video: PlatformMedia) -> JSON:
         """The post's settings, checked against what the creator allows right now."""
         options = post.options
         allowed = [str(level) for level in creator.get("privacy_level_options") or []]
@@ -475,7 +475,7 @@ class TikTokProvider(OAuth2Provider):
             for domain in self.config.tiktok_verified_domains
         )
 
-    async def upload(self, video: Media, progress: Mapping[str, Any], offset: int) -> None:
+    async def upload(self, video: PlatformMedia, progress: Mapping[str, Any], offset: int) -> None:
         """PUT the chunks from ``offset`` (what TikTok already has) in order; the last one
         completes the upload, and TikTok makes the post from it."""
         size, chunk = int(progress["video_size"]), int(progress["chunk_size"])
@@ -524,7 +524,7 @@ class TikTokProvider(OAuth2Provider):
         return self.fail(kind, None, detail=words, code=reason or "failed")
 
     async def find_recent(
-        self, tokens: TokenSet, post: Post, since: datetime
+        self, tokens: TokenSet, post: PlatformPost, since: datetime
     ) -> PublishedPost | None:
         """Without a publish_id: the creator's newest public videos, by caption and time.
         Only a PULL_FROM_URL init whose answer was lost can have made one (an upload sends no

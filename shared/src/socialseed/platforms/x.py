@@ -55,14 +55,14 @@ from socialseed.platforms.base import (
     ErrorKind,
     ItemFailure,
     ListedPost,
-    Media,
     MediaKind,
     MetricsBatch,
     MetricsGap,
     Pending,
     Platform,
     PlatformError,
-    Post,
+    PlatformMedia,
+    PlatformPost,
     PostListing,
     PostMetrics,
     Profile,
@@ -221,7 +221,7 @@ class XProvider(OAuth2Provider):
 
     # publishing ----------------------------------------------------------------------------
     async def publish(
-        self, tokens: TokenSet, post: Post, progress: Mapping[str, Any] | None = None
+        self, tokens: TokenSet, post: PlatformPost, progress: Mapping[str, Any] | None = None
     ) -> PublishedPost | Pending:
         media_ids = ids_in(progress, "media_ids")
         tweet_ids = ids_in(progress, "tweet_ids")
@@ -248,7 +248,7 @@ class XProvider(OAuth2Provider):
         return self.outcome(post, media_ids, tweet_ids)
 
     def outcome(
-        self, post: Post, media_ids: list[str], tweet_ids: list[str]
+        self, post: PlatformPost, media_ids: list[str], tweet_ids: list[str]
     ) -> PublishedPost | Pending:
         """Published once every reply of the thread is; until then, post the next one."""
         if len(tweet_ids) <= len(thread_of(post)):
@@ -266,7 +266,7 @@ class XProvider(OAuth2Provider):
         )
         return str((created.get("data") or {}).get("id") or "")
 
-    async def upload(self, tokens: TokenSet, media: Media) -> JSON:
+    async def upload(self, tokens: TokenSet, media: PlatformMedia) -> JSON:
         """Initialize, append every segment, finalize: the finalized media (``processing_info``
         when X still has work to do on it)."""
         init = await self.send_json(
@@ -332,7 +332,7 @@ class XProvider(OAuth2Provider):
     async def find_published_post(
         self,
         tokens: TokenSet,
-        post: Post,
+        post: PlatformPost,
         since: datetime,
         progress: Mapping[str, Any] | None = None,
     ) -> PublishedPost | Pending | None:
@@ -555,17 +555,17 @@ def item_failure(tweet_id: str, error: JSON | None) -> ItemFailure:
     return ItemFailure(tweet_id, MetricsGap.UNAVAILABLE, detail)
 
 
-def thread_of(post: Post) -> list[str]:
+def thread_of(post: PlatformPost) -> list[str]:
     return [str(text) for text in post.options.get("thread") or []]
 
 
-def media_category(media: Media) -> str:
+def media_category(media: PlatformMedia) -> str:
     if media.kind is MediaKind.VIDEO:
         return "tweet_video"
     return "tweet_gif" if media.mime_type == "image/gif" else "tweet_image"
 
 
-def tweet_url(post: Post, tweet_id: str) -> str:
+def tweet_url(post: PlatformPost, tweet_id: str) -> str:
     username = post.options.get("username")
     return f"{WWW}/{username}/status/{tweet_id}" if username else f"{WWW}/i/web/status/{tweet_id}"
 
@@ -577,7 +577,7 @@ def replied_to(tweet: JSON) -> str | None:
     return None
 
 
-def is_tweet_of(tweet: JSON, post: Post) -> bool:
+def is_tweet_of(tweet: JSON, post: PlatformPost) -> bool:
     media_keys = (tweet.get("attachments") or {}).get("media_keys") or []
     return (
         replied_to(tweet) is None

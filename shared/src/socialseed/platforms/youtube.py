@@ -55,12 +55,12 @@ from socialseed.platforms.base import (
     AccountMetrics,
     ErrorKind,
     ListedPost,
-    Media,
     MetricsBatch,
     Pending,
     Platform,
     PlatformError,
-    Post,
+    PlatformMedia,
+    PlatformPost,
     PostListing,
     PostMetrics,
     Profile,
@@ -119,7 +119,7 @@ REJECTIONS = {
 }
 
 
-def title_of(post: Post) -> str:
+def title_of(post: PlatformPost) -> str:
     """``options.title``, else the text's first line, cut to YouTube's 100 characters."""
     title = str(post.options.get("title") or "").strip()
     if not title:
@@ -128,7 +128,7 @@ def title_of(post: Post) -> str:
     return title[:TITLE_MAX]
 
 
-def video_resource(post: Post) -> JSON:
+def video_resource(post: PlatformPost) -> JSON:
     options = post.options
     snippet: JSON = {
         "title": title_of(post),
@@ -356,7 +356,7 @@ class YouTubeProvider(OAuth2Provider):
     upload_budget = 64 * 1024 * 1024
 
     async def publish(
-        self, tokens: TokenSet, post: Post, progress: Mapping[str, Any] | None = None
+        self, tokens: TokenSet, post: PlatformPost, progress: Mapping[str, Any] | None = None
     ) -> PublishedPost | Pending:
         progress = progress or {}
         if progress.get("video_id"):
@@ -379,7 +379,7 @@ class YouTubeProvider(OAuth2Provider):
     async def find_published_post(
         self,
         tokens: TokenSet,
-        post: Post,
+        post: PlatformPost,
         since: datetime,
         progress: Mapping[str, Any] | None = None,
     ) -> PublishedPost | Pending | None:
@@ -397,7 +397,9 @@ class YouTubeProvider(OAuth2Provider):
             return None
         return await self.reconciled(tokens, {"video_id": video_id})
 
-    async def open_session(self, tokens: TokenSet, post: Post, video: Media) -> Pending:
+    async def open_session(
+        self, tokens: TokenSet, post: PlatformPost, video: PlatformMedia
+    ) -> Pending:
         """A resumable session with the video's metadata; its URI is saved before any byte."""
         response = await self.send(
             Call.API,
@@ -418,7 +420,9 @@ class YouTubeProvider(OAuth2Provider):
             )
         return Pending({"upload_url": session, "offset": 0}, 0.0, status="uploading")
 
-    async def upload_state(self, tokens: TokenSet, session: str, video: Media) -> JSON | int | None:
+    async def upload_state(
+        self, tokens: TokenSet, session: str, video: PlatformMedia
+    ) -> JSON | int | None:
         """Ask the session: the next byte it wants, the video once complete, or None when the
         session is gone."""
         try:
@@ -430,7 +434,7 @@ class YouTubeProvider(OAuth2Provider):
         return self.upload_answer(response)
 
     async def send_bytes(
-        self, tokens: TokenSet, session: str, video: Media, offset: int
+        self, tokens: TokenSet, session: str, video: PlatformMedia, offset: int
     ) -> JSON | int:
         """PUT chunks from ``offset`` up to this call's budget: the video when the last one
         went, else the offset reached."""
@@ -446,7 +450,7 @@ class YouTubeProvider(OAuth2Provider):
         return offset
 
     async def put(
-        self, tokens: TokenSet, session: str, data: bytes, content_range: str, video: Media
+        self, tokens: TokenSet, session: str, data: bytes, content_range: str, video: PlatformMedia
     ) -> httpx.Response:
         return await self.send(
             Call.API,
@@ -522,7 +526,9 @@ class YouTubeProvider(OAuth2Provider):
             )
         return Pending({**progress, "video_id": video_id}, PROCESSING_POLL, status="processing")
 
-    async def find_recent(self, tokens: TokenSet, post: Post, since: datetime) -> str | None:
+    async def find_recent(
+        self, tokens: TokenSet, post: PlatformPost, since: datetime
+    ) -> str | None:
         """The video among the channel's newest uploads, by title and time (1 + 1 units)."""
         channels = await self.data_get(
             tokens, "/youtube/v3/channels", {"mine": "true", "part": "contentDetails"}

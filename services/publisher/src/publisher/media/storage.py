@@ -18,8 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.media.repository import MediaRepository
 from publisher.models import Media
-from socialseed.platforms.base import Media as PlatformMedia
-from socialseed.platforms.base import MediaKind, ReadRange
+from socialseed.platforms.base import MediaKind, PlatformMedia, ReadRange
 
 
 class MediaUnavailable(Exception):

@@ -40,7 +40,7 @@ class MediaFacts:
 
 
 @dataclass(frozen=True)
-class Draft:
+class TargetDraft:
     """One target as it would be published: its text, media and platform options."""
 
     text: str
@@ -124,15 +124,17 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _images(draft: Draft) -> list[MediaFacts]:
+def _images(draft: TargetDraft) -> list[MediaFacts]:
     return [m for m in draft.media if m.kind is MediaKind.IMAGE]
 
 
-def _videos(draft: Draft) -> list[MediaFacts]:
+def _videos(draft: TargetDraft) -> list[MediaFacts]:
     return [m for m in draft.media if m.kind is MediaKind.VIDEO]
 
 
-def _images_or_one_video(draft: Draft, post: str, max_images: int, images_word: str) -> list[str]:
+def _images_or_one_video(
+    draft: TargetDraft, post: str, max_images: int, images_word: str
+) -> list[str]:
     """The rule X, Facebook and LinkedIn share: images (up to ``max_images``) or one video."""
     images, videos = _images(draft), _videos(draft)
     problems = []
@@ -147,7 +149,7 @@ def _mb(size: int) -> str:
     return f"{size / MB:.1f} MB"
 
 
-def _check_x(draft: Draft, options: XOptions) -> list[str]:
+def _check_x(draft: TargetDraft, options: XOptions) -> list[str]:
     problems = []
     for i, text in enumerate([draft.text, *options.thread]):
         length = x_length(text)
@@ -173,7 +175,7 @@ def _check_x(draft: Draft, options: XOptions) -> list[str]:
     return problems
 
 
-def _check_tiktok(draft: Draft, options: TikTokOptions) -> list[str]:
+def _check_tiktok(draft: TargetDraft, options: TikTokOptions) -> list[str]:
     problems = []
     if utf16_length(draft.text) > 2200:
         problems.append("TikTok captions are at most 2,200 characters.")
@@ -201,7 +203,7 @@ def _aspect(m: MediaFacts) -> float | None:
     return m.width / m.height if m.width and m.height else None
 
 
-def _check_instagram(draft: Draft, options: InstagramOptions) -> list[str]:
+def _check_instagram(draft: TargetDraft, options: InstagramOptions) -> list[str]:
     problems = []
     if utf16_length(draft.text) > 2200:
         problems.append("Instagram captions are at most 2,200 characters.")
@@ -235,7 +237,7 @@ def _check_instagram(draft: Draft, options: InstagramOptions) -> list[str]:
     return problems
 
 
-def _check_facebook(draft: Draft, options: FacebookOptions) -> list[str]:
+def _check_facebook(draft: TargetDraft, options: FacebookOptions) -> list[str]:
     problems = []
     if utf16_length(draft.text) > 63206:
         problems.append("Facebook posts are at most 63,206 characters.")
@@ -247,7 +249,7 @@ def _check_facebook(draft: Draft, options: FacebookOptions) -> list[str]:
     return problems
 
 
-def _check_linkedin(draft: Draft, options: LinkedInOptions) -> list[str]:
+def _check_linkedin(draft: TargetDraft, options: LinkedInOptions) -> list[str]:
     problems = []
     if utf16_length(draft.text) > 3000:
         problems.append("LinkedIn posts are at most 3,000 characters.")
@@ -262,7 +264,7 @@ def _check_linkedin(draft: Draft, options: LinkedInOptions) -> list[str]:
     return problems
 
 
-def _check_youtube(draft: Draft, options: YouTubeOptions) -> list[str]:
+def _check_youtube(draft: TargetDraft, options: YouTubeOptions) -> list[str]:
     problems = []
     if len(draft.text.encode()) > 5000:
         problems.append("YouTube descriptions are at most 5,000 bytes.")
@@ -283,7 +285,7 @@ def _check_youtube(draft: Draft, options: YouTubeOptions) -> list[str]:
     return problems
 
 
-CHECKS: dict[Platform, Callable[[Draft, Any], list[str]]] = {
+CHECKS: dict[Platform, Callable[[TargetDraft, Any], list[str]]] = {
     Platform.X: _check_x,
     Platform.TIKTOK: _check_tiktok,
     Platform.INSTAGRAM: _check_instagram,
@@ -302,7 +304,7 @@ class Verdict:
     problems: list[str]
 
 
-def check(platform: Platform, draft: Draft) -> Verdict:
+def check(platform: Platform, draft: TargetDraft) -> Verdict:
     try:
         options = OPTIONS[platform].model_validate(draft.options)
     except ValidationError as exc:

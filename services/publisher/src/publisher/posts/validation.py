@@ -105,9 +105,9 @@ class TargetCheck:
                 )
         return used
 
-    def _draft(self, target: TargetIn) -> rules.Draft:
+    def _draft(self, target: TargetIn) -> rules.TargetDraft:
         ids = target.media_ids if target.media_ids is not None else self.post_media
-        return rules.Draft(
+        return rules.TargetDraft(
             text=target.text if target.text is not None else self.post_text,
             media=[_facts(self.media[i]) for i in ids],
             options=target.options,

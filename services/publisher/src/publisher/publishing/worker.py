@@ -45,7 +45,7 @@ from publisher.publishing.dispatcher import notify_schedule_changed
 from publisher.publishing.holds import Hold, PublishLimits
 from socialseed.contracts import PostFailed, PostPublished, PostPublishRequested
 from socialseed.platforms import Platform, Provider, TokenSet
-from socialseed.platforms.base import ErrorKind, Pending, PlatformError, Post, PublishedPost
+from socialseed.platforms.base import ErrorKind, Pending, PlatformError, PlatformPost, PublishedPost
 from socialseed.vault import AccountUnusable, TokenVault, VaultUnavailable
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class Claim:
     attempt_id: uuid.UUID
     account_id: uuid.UUID
     platform: Platform
-    post: Post | None  # None: its media is gone (``problem`` says which)
+    post: PlatformPost | None  # None: its media is gone (``problem`` says which)
     problem: str | None
     progress: dict[str, Any]
     reconcile: bool
@@ -233,7 +233,7 @@ class Worker:
         await PostRepository(session).refresh_statuses({target.post_id})
         await notify_schedule_changed(session)
 
-    async def _post_of(self, session: AsyncSession, target: Target) -> Post:
+    async def _post_of(self, session: AsyncSession, target: Target) -> PlatformPost:
         post = target.post
         media_ids = target.media_ids if target.media_ids is not None else post.media_ids
         media = await self.ctx.media.platform_media(session, post.workspace_id, media_ids)
@@ -242,7 +242,7 @@ class Worker:
             account = await session.get(AccountView, target.account_id)
             if account is not None and account.username:
                 options["username"] = account.username
-        return Post(
+        return PlatformPost(
             text=target.text if target.text is not None else post.text,
             marker=str(target.id),
             media=tuple(media),
