@@ -46,8 +46,8 @@ from pydantic import SecretStr
 
 from analytics.app import create_app
 from analytics.context import AnalyticsContext
+from analytics.fetching.fetcher import FetchWorkers
 from analytics.settings import AnalyticsSettings
-from analytics.sync.fetcher import FetchWorkers
 from socialseed.devstack.postgres import LocalPostgres
 from socialseed.platforms import Platform, TokenSet
 from socialseed.platforms.base import PlatformsConfig

@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+from analytics.fetching.usage import FetchUsage, fetch_budgets
 from analytics.models import Account
 from analytics.settings import AnalyticsSettings
-from analytics.sync.usage import FetchUsage, fetch_budgets
 from analytics.tracking.repository import TrackingRepository
 from analytics.tracking.subscribers import record_connected
 from socialseed.budgets.engine import Budgets, Refusal

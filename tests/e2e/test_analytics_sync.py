@@ -24,7 +24,7 @@ from sqlalchemy import text
 
 from analytics.app import create_app as create_analytics
 from analytics.context import AnalyticsContext
-from analytics.sync.fetcher import FetchWorkers
+from analytics.fetching.fetcher import FetchWorkers
 from analytics.tracking.subscribers import record_connected
 from sandbox.settings import SandboxSettings
 from socialseed.budgets.rules import Rule

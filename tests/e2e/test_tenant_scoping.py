@@ -26,7 +26,7 @@ from accounts.models import Account as ConnectedAccount
 from analytics.models import Account as TrackedAccount
 from analytics.models import Sync, TrackedPost
 from analytics.queries.repository import QueryRepository
-from analytics.refresh.repository import RefreshRepository
+from analytics.syncs.repository import SyncRepository
 from auth.models import Invitation, Membership, User, Workspace
 from auth.workspaces.repository import InvitationRepository, WorkspaceRepository
 from publisher.media.repository import MediaRepository
@@ -340,25 +340,25 @@ READS = [
         lambda s, w, o: analytics(s).tracked_posts_of(who(w, o), w.extra["publisher_post"]),
     ),
     Read(
-        RefreshRepository,
+        SyncRepository,
         "account",
         "analytics",
         "account",
-        lambda s, w, o: RefreshRepository(s).account(who(w, o), w.ids["account"]),
+        lambda s, w, o: SyncRepository(s).account(who(w, o), w.ids["account"]),
     ),
     Read(
-        RefreshRepository,
+        SyncRepository,
         "get",
         "analytics",
         "sync",
-        lambda s, w, o: RefreshRepository(s).get(who(w, o), w.ids["sync"]),
+        lambda s, w, o: SyncRepository(s).get(who(w, o), w.ids["sync"]),
     ),
     Read(
-        RefreshRepository,
+        SyncRepository,
         "get_or_none",
         "analytics",
         "sync",
-        lambda s, w, o: RefreshRepository(s).get_or_none(who(w, o), w.ids["sync"]),
+        lambda s, w, o: SyncRepository(s).get_or_none(who(w, o), w.ids["sync"]),
     ),
     # auth: workspaces, members, invitations
     Read(
@@ -427,7 +427,7 @@ UNSCOPED: dict[str, str] = {
             PostRepository,
             MediaRepository,
             QueryRepository,
-            RefreshRepository,
+            SyncRepository,
             WorkspaceRepository,
             InvitationRepository,
         )
@@ -466,12 +466,12 @@ UNSCOPED: dict[str, str] = {
             "post_history",
         )
     },
-    "RefreshRepository.get_unscoped": "unused by callers (base)",
-    "RefreshRepository.create_sync": "write, in a workspace the caller was checked against",
-    "RefreshRepository.lock_refreshes": "advisory lock of a checked workspace",
-    "RefreshRepository.covering_sync": "of a workspace the caller was checked against",
-    "RefreshRepository.account_status": "of a workspace the caller was checked against",
-    "RefreshRepository.budgets": "the caller's accounts' own buckets (sync status)",
+    "SyncRepository.get_unscoped": "unused by callers (base)",
+    "SyncRepository.create_sync": "write, in a workspace the caller was checked against",
+    "SyncRepository.lock_refreshes": "advisory lock of a checked workspace",
+    "SyncRepository.covering_sync": "of a workspace the caller was checked against",
+    "SyncRepository.account_status": "of a workspace the caller was checked against",
+    "SyncRepository.budgets": "the caller's accounts' own buckets (sync status)",
     "WorkspaceRepository.get_unscoped": "unused by callers (base)",
     "WorkspaceRepository.readable_members": "the scope itself",
     "WorkspaceRepository.lock": "row lock of a checked workspace",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from analytics.fetching.schedule import account_phase, next_fetch
 from analytics.settings import default_post_schedule
-from analytics.sync.schedule import account_phase, next_fetch
 
 TIERS = default_post_schedule()
 NOON = datetime(2026, 12, 2, 12, tzinfo=UTC)

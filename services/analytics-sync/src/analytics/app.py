@@ -10,14 +10,14 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
 from analytics.context import AnalyticsContext
+from analytics.fetching.fetcher import FetchWorkers
 from analytics.ingest.consumer import ingest_metrics
 from analytics.models import inbox, member_changes, outbox
 from analytics.queries.caching import Answers
 from analytics.queries.endpoints import router as queries_router
-from analytics.refresh.endpoints import router as refresh_router
 from analytics.retention.job import run_retention
 from analytics.settings import AnalyticsSettings
-from analytics.sync.fetcher import FetchWorkers
+from analytics.syncs.endpoints import router as refresh_router
 from analytics.tracking.subscribers import track_accounts
 from socialseed.app import create_service_app
 from socialseed.bus import EventConsumer, Inbox

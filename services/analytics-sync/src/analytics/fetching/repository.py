@@ -81,7 +81,7 @@ WHERE s.id = :sync_id
 """)
 
 
-class SyncRepository(RepositoryBase):
+class FetchRepository(RepositoryBase):
     # Accounts ------------------------------------------------------------------------------
 
     async def claim_account(self, now: datetime, closed: Sequence[str]) -> Account | None:

@@ -5,15 +5,15 @@ import uuid
 from fastapi import APIRouter, status
 
 from analytics.deps import Ctx
-from analytics.refresh import service
-from analytics.refresh.schemas import (
+from analytics.syncs import service
+from analytics.syncs.schemas import (
     AccountSyncRequestIn,
     SyncAccepted,
     SyncOut,
     SyncRequestIn,
     SyncStatusOut,
 )
-from analytics.refresh.service import RefreshTooSoon, SyncNotFound
+from analytics.syncs.service import RefreshTooSoon, SyncNotFound
 from socialseed.app import CurrentPrincipal, Session
 from socialseed.errors import AccountNotFound, InsufficientRole, WorkspaceNotFound
 from socialseed.openapi import errors

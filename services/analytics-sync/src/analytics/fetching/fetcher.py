@@ -33,10 +33,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.context import AnalyticsContext
+from analytics.fetching.repository import DuePost, FetchRepository
+from analytics.fetching.schedule import account_phase, next_fetch
+from analytics.fetching.usage import FetchUsage, fetch_budgets
 from analytics.models import Account
-from analytics.sync.repository import DuePost, SyncRepository
-from analytics.sync.schedule import account_phase, next_fetch
-from analytics.sync.usage import FetchUsage, fetch_budgets
 from analytics.tracking.repository import TrackingRepository
 from socialseed.budgets.engine import Charge, Refusal
 from socialseed.contracts import (
@@ -128,7 +128,7 @@ class FetchWorkers:
     async def _claim_account(self) -> AccountWork | object | None:
         now = self.ctx.clock()
         async with self.ctx.db.transaction() as session:
-            repo = SyncRepository(session)
+            repo = FetchRepository(session)
             closed = await self.budgets.closed_platforms(session, now)
             account = await repo.claim_account(now, closed)
             if account is None:
@@ -157,7 +157,7 @@ class FetchWorkers:
     async def _claim_posts(self) -> PostWork | object | None:
         now = self.ctx.clock()
         async with self.ctx.db.transaction() as session:
-            repo = SyncRepository(session)
+            repo = FetchRepository(session)
             closed = await self.budgets.closed_platforms(session, now)
             claimed = await repo.claim_posts(now, closed, self.batch)
             if claimed is None:
@@ -199,7 +199,7 @@ class FetchWorkers:
         Refused the workspace's fair share of an app-wide budget (others wait), the budget
         stays open for the other workspaces: only this account's due work waits, until the
         share is looked at again."""
-        repo = SyncRepository(session)
+        repo = FetchRepository(session)
         if not refusal.share:
             await self.budgets.block(
                 session, refusal.bucket, account.platform, refusal.until, "budget spent"
@@ -257,7 +257,7 @@ class FetchWorkers:
                 self._event(account, fetched_at, account.sync_id, account_metrics=metrics),
                 key=str(account.id),
             )
-            await SyncRepository(session).finish_account(
+            await FetchRepository(session).finish_account(
                 account.id, fetched_at + self.settings.account_every
             )
             # One call was reserved for the counters; some platforms take more (Meta: the
@@ -271,15 +271,15 @@ class FetchWorkers:
         async with self.ctx.db.transaction() as session:
             if exc.kind is ErrorKind.RATE_LIMITED:
                 until = await self._blocked(session, account, exc, now)
-                await SyncRepository(session).finish_account(account.id, None, lease_until=until)
+                await FetchRepository(session).finish_account(account.id, None, lease_until=until)
             elif exc.kind is ErrorKind.REAUTH_REQUIRED:
                 return  # left alone until connected again (the lease runs out meanwhile)
             elif exc.kind is ErrorKind.TRANSIENT:  # try again after a lease's time
-                await SyncRepository(session).finish_account(
+                await FetchRepository(session).finish_account(
                     account.id, None, lease_until=now + self.settings.fetch_lease
                 )
             else:  # refused (a scope not granted, say): asked again on its next turn only
-                await SyncRepository(session).finish_account(
+                await FetchRepository(session).finish_account(
                     account.id, now + self.settings.account_every
                 )
 
@@ -312,7 +312,7 @@ class FetchWorkers:
         tiers, phase = self.settings.post_schedule, account_phase(account.id)
         async with self.ctx.db.transaction() as session:
             await self.ctx.outbox.add_many(session, events)
-            await SyncRepository(session).finish_posts(
+            await FetchRepository(session).finish_posts(
                 fetched_at,
                 work.posts,
                 [next_fetch(p.published_at, fetched_at, tiers, phase) for p in work.posts],
@@ -327,7 +327,7 @@ class FetchWorkers:
     async def _posts_failed(self, work: PostWork, exc: PlatformError, now: datetime) -> None:
         account, posts = work.account, work.posts
         async with self.ctx.db.transaction() as session:
-            repo = SyncRepository(session)
+            repo = FetchRepository(session)
             if exc.kind is ErrorKind.REAUTH_REQUIRED:
                 return  # left alone; the leases run out
             if exc.kind is ErrorKind.RATE_LIMITED:

@@ -22,7 +22,7 @@ from socialseed.repository import WorkspaceScoped, of_workspaces
 from socialseed.security import Principal
 
 
-class RefreshRepository(WorkspaceScoped[Sync]):
+class SyncRepository(WorkspaceScoped[Sync]):
     """Syncs through ``readable`` (``get_or_none``: a sync's progress), accounts through
     ``account``; the rest is keyed by a workspace the caller was checked against."""
 

@@ -11,16 +11,16 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.context import AnalyticsContext
+from analytics.fetching.usage import fetch_budgets
 from analytics.models import SyncStatus
-from analytics.refresh.repository import RefreshRepository
-from analytics.refresh.schemas import (
+from analytics.syncs.repository import SyncRepository
+from analytics.syncs.schemas import (
     AccountSyncStatus,
     BudgetOut,
     SyncAccepted,
     SyncOut,
     SyncStatusOut,
 )
-from analytics.sync.usage import fetch_budgets
 from socialseed.errors import AccountNotFound, AppError, NotFound
 from socialseed.platforms import Platform
 from socialseed.security import Principal
@@ -46,7 +46,7 @@ async def refresh_workspace(
     limit: int | None,
 ) -> SyncAccepted:
     principal.require(workspace_id, "editor")
-    repo, now = RefreshRepository(session), ctx.clock()
+    repo, now = SyncRepository(session), ctx.clock()
     wanted = platforms or [p.value for p in Platform]
     running = await _already(ctx, repo, workspace_id, now, wanted)
     if running is not None:
@@ -68,7 +68,7 @@ async def refresh_account(
     account_id: uuid.UUID,
     limit: int | None,
 ) -> SyncAccepted:
-    repo, now = RefreshRepository(session), ctx.clock()
+    repo, now = SyncRepository(session), ctx.clock()
     account = await repo.account(principal, account_id)
     if account is None:
         raise AccountNotFound()
@@ -90,7 +90,7 @@ async def refresh_account(
 
 async def _already(
     ctx: AnalyticsContext,
-    repo: RefreshRepository,
+    repo: SyncRepository,
     workspace_id: uuid.UUID,
     now: datetime,
     platforms: Sequence[str],
@@ -121,7 +121,7 @@ async def _already(
 
 
 async def sync_progress(session: AsyncSession, principal: Principal, sync_id: uuid.UUID) -> SyncOut:
-    sync = await RefreshRepository(session).get_or_none(principal, sync_id)
+    sync = await SyncRepository(session).get_or_none(principal, sync_id)
     if sync is None:
         raise SyncNotFound("Sync not found.")
     return SyncOut.model_validate(sync, from_attributes=True)
@@ -131,7 +131,7 @@ async def sync_status(
     session: AsyncSession, ctx: AnalyticsContext, principal: Principal, workspace_id: uuid.UUID
 ) -> SyncStatusOut:
     principal.require(workspace_id)
-    repo = RefreshRepository(session)
+    repo = SyncRepository(session)
     accounts = await repo.account_status(workspace_id, ctx.clock())
     budgets = fetch_budgets(ctx.settings)
     now = ctx.clock()
