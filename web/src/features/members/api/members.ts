@@ -14,9 +14,11 @@ export const invitationsKey = (workspaceId: string) => ["invitations", workspace
 
 const ws = (workspaceId: string) => ({ params: { path: { workspace_id: workspaceId } } });
 
-export function useMembers(workspaceId: string) {
+/** The members; `fresh` asks again on every mount (a list of authors must know newcomers). */
+export function useMembers(workspaceId: string, { fresh = false }: { fresh?: boolean } = {}) {
   return useQuery({
     queryKey: membersKey(workspaceId),
+    refetchOnMount: fresh ? "always" : true,
     queryFn: ({ signal }) =>
       unwrap(api.GET("/api/v1/workspaces/{workspace_id}/members", { ...ws(workspaceId), signal })),
   });

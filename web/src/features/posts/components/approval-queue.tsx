@@ -143,7 +143,7 @@ function QueueItem({
 export function ApprovalQueue({ workspaceId }: { workspaceId: string }) {
   const workspaces = useWorkspaces();
   const accounts = useAccounts(workspaceId);
-  const members = useMembers(workspaceId);
+  const members = useMembers(workspaceId, { fresh: true });
   const me = useMe();
   const posts = usePostList(workspaceId, { status: "pending_approval" });
   const workspace = workspaces.data?.find((w) => w.id === workspaceId);
@@ -176,7 +176,7 @@ export function ApprovalQueue({ workspaceId }: { workspaceId: string }) {
                 post={post}
                 zone={zone}
                 accountNames={accountNames}
-                authorName={people.get(post.author_id) ?? "a former member"}
+                authorName={people.get(post.author_id) ?? (members.isSuccess ? "a former member" : "a member")}
                 mine={post.author_id === me.data?.id}
                 onDone={setDone}
               />
