@@ -149,6 +149,9 @@ try {
   await targets.getByText(/^Published /).waitFor({ timeout: 120_000 });
   const link = await targets.getByRole("link", { name: "View on X" }).getAttribute("href");
   assert.match(link, new RegExp(`^https://x\\.com/${account}/status/\\w+$`));
+  // The account published the new words: it has no text of its own left over from the first.
+  await b.getByText("Fresh bread at Olga's bakery, 7–13h!", { exact: true }).waitFor();
+  assert.equal(await targets.getByText(/^Own text:/).count(), 0, "the account kept the old text");
 
   // The last owner's refused step down is a named 409; signed-out first loads refresh with 401.
   const unexpected = report.problems.filter(
