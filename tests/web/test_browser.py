@@ -1,6 +1,6 @@
 """The web app in a real browser (Debian's Chromium, driven by playwright-core from Node.js)
 against the real stack: the first-visit journey of ``web/e2e/newcomer.mjs`` and the publishing
-journey of ``web/e2e/publishing.mjs``. Screenshots go to ``web/test-results/screenshots``
+journey of ``web/e2e/publishing.mjs`` and the approvals journey of ``web/e2e/approvals.mjs``. Screenshots go to ``web/test-results/screenshots``
 (ignored by git)."""
 
 from __future__ import annotations
@@ -65,4 +65,16 @@ async def test_a_post_is_composed_checked_scheduled_published_and_a_failure_retr
         "composer-375-dark.png",
         "post-failed-desktop.png",
     ):
+        assert (SCREENSHOTS / name).stat().st_size > 0
+
+
+@pytest.mark.timeout(360)
+async def test_an_invited_editor_s_post_is_rejected_with_a_reason_resubmitted_and_approved(
+    stack: Stack, web_build: Path
+) -> None:
+    """Two browsers: the owner invites an editor, who accepts (a fresh token honours the
+    role) and composes; the post waits in Approvals; the owner rejects it with a reason; the
+    editor reads it, edits and resubmits; the owner approves; it publishes."""
+    await journey("approvals.mjs", stack.gateway_url, stack.sandbox_url, timeout=340)
+    for name in ("members-desktop.png", "approvals-desktop.png", "approvals-375-dark.png"):
         assert (SCREENSHOTS / name).stat().st_size > 0

@@ -1,10 +1,12 @@
 import { createBrowserRouter } from "react-router";
 import { AppShell, RequireSession } from "@/components/layout/app-shell";
 import { AccountsRoute } from "./routes/accounts";
+import { ApprovalsRoute } from "./routes/approvals";
 import { CalendarRoute } from "./routes/calendar";
 import { ComposeRoute } from "./routes/compose";
 import { ConnectedRoute } from "./routes/connected";
 import { HomeRoute } from "./routes/home";
+import { MembersRoute } from "./routes/members";
 import { NewWorkspaceRoute } from "./routes/new-workspace";
 import { NotFoundRoute } from "./routes/not-found";
 import { PostRoute } from "./routes/post";
@@ -29,6 +31,8 @@ export function createAppRouter() {
             { path: "w/:workspaceId/posts", element: <PostsRoute /> },
             { path: "w/:workspaceId/calendar", element: <CalendarRoute /> },
             { path: "w/:workspaceId/posts/:postId", element: <PostRoute /> },
+            { path: "w/:workspaceId/approvals", element: <ApprovalsRoute /> },
+            { path: "w/:workspaceId/members", element: <MembersRoute /> },
             { path: "accounts/connected", element: <ConnectedRoute /> },
             { path: "*", element: <NotFoundRoute /> },
           ],

@@ -3,7 +3,8 @@ import { Navigate, NavLink, Outlet, useLocation, useNavigate, useParams } from "
 import { Button } from "@/components/ui/button";
 import { Loading } from "@/components/ui/states";
 import { useSignOut } from "@/features/auth";
-import { WorkspaceSwitcher } from "@/features/workspaces";
+import { canManageMembers, InvitationsBanner } from "@/features/members";
+import { useWorkspaces, WorkspaceSwitcher } from "@/features/workspaces";
 import { useSession } from "@/lib/auth/use-session";
 import { applyTheme, type Theme } from "@/lib/theme";
 import { cn } from "@/lib/utils";
@@ -47,6 +48,8 @@ export function AppShell() {
   const { workspaceId } = useParams();
   const navigate = useNavigate();
   const signOut = useSignOut();
+  const workspaces = useWorkspaces();
+  const role = workspaces.data?.find((w) => w.id === workspaceId)?.role;
   const link = ({ isActive }: { isActive: boolean }) =>
     cn("rounded-md px-3 py-2 text-sm", isActive ? "bg-muted font-medium" : "hover:bg-muted");
   return (
@@ -72,8 +75,16 @@ export function AppShell() {
               <NavLink to={`/w/${workspaceId}/calendar`} className={link}>
                 Calendar
               </NavLink>
+              {canManageMembers(role) && (
+                <NavLink to={`/w/${workspaceId}/approvals`} className={link}>
+                  Approvals
+                </NavLink>
+              )}
               <NavLink to={`/w/${workspaceId}/accounts`} className={link}>
                 Accounts
+              </NavLink>
+              <NavLink to={`/w/${workspaceId}/members`} className={link}>
+                Members
               </NavLink>
             </nav>
           )}
@@ -94,6 +105,7 @@ export function AppShell() {
           </div>
         </div>
       </header>
+      <InvitationsBanner />
       <main id="main" className="mx-auto max-w-5xl px-4 py-6">
         <Outlet />
       </main>

@@ -179,3 +179,15 @@ export function useReject(workspaceId: string) {
     ),
   );
 }
+
+/** Change the post's text (the targets go along: see `textEdit`). */
+export function useEditText(workspaceId: string) {
+  return usePostChange(workspaceId, (input: { postId: string; patch: Schemas["PostPatch"] }) =>
+    unwrap(
+      api.PATCH("/api/v1/posts/{post_id}", {
+        params: { path: { post_id: input.postId } },
+        body: input.patch,
+      }),
+    ),
+  );
+}

@@ -11,8 +11,16 @@ import { PLATFORM_LABELS, type PlatformName } from "@/config/env";
 import { useAccounts } from "@/features/accounts";
 import { useWorkspaces } from "@/features/workspaces";
 import { describeError } from "@/lib/api/errors";
-import { Input } from "@/components/ui/input";
-import { useCancelPost, usePost, useReschedule, useRetryPost, type Post } from "../api/posts";
+import { Input, Textarea } from "@/components/ui/input";
+import {
+  useCancelPost,
+  useEditText,
+  usePost,
+  useReschedule,
+  useRetryPost,
+  type Post,
+} from "../api/posts";
+import { textEdit, textEditable } from "../lib/edit";
 import { targetState } from "../lib/target-state";
 import { formatInZone, wallTimeOf, wallTimeParam, zoneLabel } from "../lib/zoned";
 import { PostStatusBadge } from "./status-badge";
@@ -93,6 +101,39 @@ function RescheduleForm({ post, zone }: { post: Post; zone: string }) {
   );
 }
 
+/** Change the text (a rejected post goes back for approval with it). */
+function EditTextForm({ post }: { post: Post }) {
+  const id = useId();
+  const [text, setText] = useState(post.text);
+  const edit = useEditText(post.workspace_id);
+  const rejected = post.approval === "rejected";
+  return (
+    <form
+      className="grid gap-2"
+      aria-label="Edit text"
+      onSubmit={(e) => {
+        e.preventDefault();
+        edit.mutate({ postId: post.id, patch: textEdit(post, text) });
+      }}
+    >
+      <label htmlFor={id} className="text-sm font-medium">
+        {rejected ? "Edit the text, then submit it again" : "Edit text"}
+      </label>
+      <Textarea id={id} value={text} onChange={(e) => setText(e.target.value)} aria-describedby={`${id}-hint`} />
+      <p id={`${id}-hint`} className="text-xs text-muted-foreground">
+        Accounts with their own text keep it. A post whose time has passed goes out as soon as it
+        may.
+      </p>
+      {edit.isError && <Alert>{describeError(edit.error)}</Alert>}
+      <div>
+        <Button type="submit" variant={rejected ? "default" : "outline"} disabled={edit.isPending || text === post.text && !rejected}>
+          {edit.isPending ? "Saving…" : rejected ? "Resubmit" : "Save text"}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
 export function PostDetail({ workspaceId, postId }: { workspaceId: string; postId: string }) {
   const post = usePost(postId);
   const workspaces = useWorkspaces();
@@ -164,6 +205,11 @@ export function PostDetail({ workspaceId, postId }: { workspaceId: string; postI
         </ul>
       </Card>
 
+      {textEditable(data) && (
+        <Card aria-label="Edit the post's text">
+          <EditTextForm key={`${data.text}|${data.approval}`} post={data} />
+        </Card>
+      )}
       {cancellable && (
         <Card aria-label="Reschedule the post">
           <RescheduleForm key={data.scheduled_at} post={data} zone={zone} />

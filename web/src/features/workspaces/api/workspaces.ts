@@ -40,3 +40,13 @@ export function useCreateWorkspace() {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: workspacesQueryKey }),
   });
 }
+
+/** Change a workspace's settings (owners and admins; the server refuses the others). */
+export function useUpdateWorkspace(workspaceId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (patch: Schemas["WorkspacePatch"]) =>
+      unwrap(api.PATCH("/api/v1/workspaces/{workspace_id}", { params: { path: { workspace_id: workspaceId } }, body: patch })),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: workspacesQueryKey }),
+  });
+}
