@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from publisher.app import create_app
 from publisher.context import PublisherContext
 from publisher.settings import PublisherSettings
 from socialseed.migrate import migrate_service
+from socialseed.platforms import Clock
 from socialseed.stack import SERVICES
 from socialseed.testing import Infra
 
@@ -64,15 +66,23 @@ def clock() -> MovableClock:
     return MovableClock()
 
 
-@pytest.fixture
-async def ctx(publisher_database: str, clock: MovableClock) -> AsyncIterator[PublisherContext]:
+@asynccontextmanager
+async def publisher_context(
+    database_url: str, clock: Clock, **overrides: object
+) -> AsyncIterator[PublisherContext]:
     """The publisher's context (not served; its dispatcher off: tests drive their own)."""
-    app = create_app(settings(publisher_database), clock=clock, dispatch=False)
+    app = create_app(settings(database_url, **overrides), clock=clock, dispatch=False)
     context: PublisherContext = app.state.publisher
     try:
         yield context
     finally:
         await context.db.dispose()
+
+
+@pytest.fixture
+async def ctx(publisher_database: str, clock: MovableClock) -> AsyncIterator[PublisherContext]:
+    async with publisher_context(publisher_database, clock) as context:
+        yield context
 
 
 @pytest.fixture
@@ -85,9 +95,12 @@ async def session(ctx: PublisherContext) -> AsyncIterator[AsyncSession]:
         await transaction.rollback()
 
 
-@pytest.fixture
-async def no_targets(ctx: PublisherContext) -> None:
-    """An empty schedule, for tests that claim every due target (the database is this
-    directory's alone, and its tests run one at a time)."""
+async def empty_schedule(ctx: PublisherContext) -> None:
+    """No posts, targets, attempts or commands, for tests that claim every due target (the database is
+    this folder's alone, and its tests run one at a time)."""
     async with ctx.db.transaction() as s:
-        await s.execute(text("TRUNCATE publisher.posts, publisher.targets, publisher.outbox"))
+        await s.execute(
+            text(
+                "TRUNCATE publisher.posts, publisher.targets, publisher.attempts, publisher.outbox"
+            )
+        )
