@@ -4,10 +4,9 @@ touches the rows of the end-to-end stack, whose publisher shares the test databa
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
@@ -16,10 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from publisher.app import create_app
 from publisher.context import PublisherContext
 from publisher.settings import PublisherSettings
-from socialseed.migrate import migrate_service
 from socialseed.platforms import Clock
-from socialseed.stack import SERVICES
 from socialseed.testing import Infra
+from tests.conftest import own_publisher_database
 
 DATABASE = "socialseed_publisher_unit"
 
@@ -33,23 +31,10 @@ class MovableClock:
     def __call__(self) -> datetime:
         return self.now
 
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
 
 @pytest.fixture(scope="session")
 async def publisher_database(infra: Infra) -> str:
-    spec = next(s for s in SERVICES if s.name == "publisher")
-    assert spec.schema
-    url = spec.database_url(infra.pg_host, infra.pg_port, DATABASE)
-    await asyncio.to_thread(
-        migrate_service,
-        admin_url=infra.admin_url,
-        service_url=url,
-        schema=spec.schema,
-        script_location=spec.migrations,
-    )
-    return url
+    return await own_publisher_database(infra, DATABASE)
 
 
 def settings(database_url: str, **overrides: object) -> PublisherSettings:
