@@ -4,6 +4,7 @@ touches the rows of the end-to-end stack, whose publisher shares the test databa
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -16,8 +17,8 @@ from publisher.app import create_app
 from publisher.context import PublisherContext
 from publisher.settings import PublisherSettings
 from socialseed.platforms import Clock
+from socialseed.stack import SERVICES, migrate
 from socialseed.testing import Infra
-from tests.conftest import own_publisher_database
 
 DATABASE = "socialseed_publisher_unit"
 
@@ -34,7 +35,10 @@ class MovableClock:
 
 @pytest.fixture(scope="session")
 async def publisher_database(infra: Infra) -> str:
-    return await own_publisher_database(infra, DATABASE)
+    [spec] = [s for s in SERVICES if s.name == "publisher"]
+    where = {"host": infra.pg_host, "port": infra.pg_port, "database": DATABASE}
+    await asyncio.to_thread(migrate, [spec], admin_url=infra.admin_url, **where)
+    return spec.database_url(**where)
 
 
 def settings(database_url: str, **overrides: object) -> PublisherSettings:
