@@ -17,6 +17,7 @@ export async function launch() {
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
     viewport: { width: 1280, height: 800 },
+    reducedMotion: "reduce", // no transitions to race (the app honours the preference)
     args: [
       "--no-sandbox",
       "--disable-gpu",
@@ -56,6 +57,8 @@ export function watch(page, report) {
 }
 
 export async function axeCheck(page, report, name) {
+  // Colours mid-transition (a button just pressed turning primary) are not the page's colours.
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
   await page.evaluate(axeSource);
   const results = await page.evaluate(() => axe.run(document, { resultTypes: ["violations"] }));
   const bad = results.violations.filter((v) => ["critical", "serious"].includes(v.impact));

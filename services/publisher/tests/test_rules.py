@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from publisher.posts.rules import Draft, MediaFacts, Verdict, check, youtube_tags_length
+from publisher.posts.rules import MediaFacts, TargetDraft, Verdict, check, youtube_tags_length
 from socialseed.platforms import Platform
 from socialseed.platforms.base import MediaKind
 
@@ -32,7 +32,7 @@ def video(seconds: float = 30, mime: str = "video/mp4", size: int = 10 * MB) -> 
 def verdict(
     platform: Platform, text: str = "", media: list[MediaFacts] | None = None, **options: Any
 ) -> Verdict:
-    return check(platform, Draft(text=text, media=media or [], options=options))
+    return check(platform, TargetDraft(text=text, media=media or [], options=options))
 
 
 def problems(platform: Platform, text: str = "", media: list[MediaFacts] | None = None,

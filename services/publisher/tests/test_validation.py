@@ -21,6 +21,7 @@ from services.publisher.tests.factories import (
     create_post,
     workspace,
 )
+from socialseed.security import Principal
 
 DUE = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
 # TikTok's documented cap: 15 posts per account in 24 hours.
@@ -41,6 +42,7 @@ async def plan(
 ) -> list[PlannedTarget]:
     return await checked_plan(
         session,
+        principal=Principal(user_id=uuid.uuid4(), roles={ws: "editor"}),  # a member of ws only
         workspace_id=ws,
         accounts={a.id: a for a in accounts},  # what the directory found in the workspace
         text=text,

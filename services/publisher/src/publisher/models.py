@@ -84,7 +84,7 @@ class Approval(enum.StrEnum):
 
 class WorkspaceView(Base):
     """What the publisher knows of a workspace, kept from auth's events. Not read to compose a
-    post: its settings are asked of auth each time (``projections.directory``)."""
+    post: its settings are asked of auth each time (``directory.service``)."""
 
     __tablename__ = "workspaces"
 
