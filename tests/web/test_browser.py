@@ -6,6 +6,7 @@ journey of ``web/e2e/publishing.mjs`` and the approvals journey of ``web/e2e/app
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -13,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from analytics.app import create_app as create_analytics
+from analytics.context import AnalyticsContext
+from analytics.fetching.fetcher import FetchWorkers
 from tests.conftest import Stack
 from tests.web.conftest import WEB
 
@@ -88,6 +92,19 @@ async def test_analytics_shows_a_new_account_s_backfill_chart_heat_map_and_refre
     show; platform cards with numbers, the followers chart (an SVG with its points), the
     best-times heat map; Refresh shows progress or RefreshTooSoon's words; a CSV export; no
     <style> element and no CSP violation; axe clean; desktop and 375px screenshots."""
-    await journey("analytics.mjs", stack.gateway_url, timeout=340)
+    # The stack runs analytics without its background jobs (tests drive them): its fetch
+    # workers run here, in this test's event loop, for as long as the journey does.
+    app = create_analytics(stack.analytics.settings, background=False)
+    ctx: AnalyticsContext = app.state.analytics
+    fetching = asyncio.create_task(FetchWorkers(ctx, name="browser-analytics").run())
+    try:
+        await journey("analytics.mjs", stack.gateway_url, timeout=340)
+    finally:
+        fetching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await fetching
+        for client in ctx.runtime.http_clients:
+            await client.aclose()
+        await ctx.db.dispose()
     for name in ("analytics-desktop.png", "analytics-375.png", "analytics-desktop-dark.png"):
         assert (SCREENSHOTS / name).stat().st_size > 0

@@ -41,6 +41,8 @@ export function useTimeseries(accountId: string | undefined, period: Period) {
           signal,
         }),
       ),
+    // A new account's first count arrives with its backfill: ask again until one is there.
+    refetchInterval: (query) => (query.state.data?.buckets.some((b) => b.value != null) ? false : 5000),
   });
 }
 
@@ -110,12 +112,12 @@ export function useRefresh(workspaceId: string) {
 /** The export (it needs the bearer token, so it is fetched with the client) saved as a file
  * through a Blob URL. */
 export async function downloadExport(workspaceId: string, format: "csv" | "json", period: Period, fileName: string) {
-  const { response, error } = await api.GET("/api/v1/analytics/export", {
+  const { data, response, error } = await api.GET("/api/v1/analytics/export", {
     params: { query: { workspace_id: workspaceId, format, from: period.from, to: period.to } },
     parseAs: "blob",
   });
-  if (!response.ok) throw toApiError(response.status, error);
-  const blob = await response.clone().blob();
+  if (!response.ok || !(data instanceof Blob)) throw toApiError(response.status, error);
+  const blob = data;
   const url = URL.createObjectURL(blob);
   try {
     const link = document.createElement("a");

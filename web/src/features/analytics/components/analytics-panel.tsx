@@ -210,11 +210,11 @@ function FollowersChart({
       ) : known.length === 0 ? (
         <EmptyState title="No follower counts in this period yet" />
       ) : (
-        <figure className="text-primary" data-testid="followers-chart">
+        <figure className="m-0 min-w-0 text-primary" data-testid="followers-chart">
           <div
             role="img"
             aria-label={`Followers of @${account?.username ?? ""} per day: ${known[0]?.value} on ${known[0]?.label}, ${known.at(-1)?.value} on ${known.at(-1)?.label}`}
-            className="h-64 w-full"
+            className="h-64 w-full min-w-0 overflow-hidden"
           >
             <ResponsiveContainer width="100%" height="100%">
               <LineChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
@@ -271,7 +271,7 @@ function BestTimes({ workspaceId, period }: { workspaceId: string; period: Perio
               ? `Best: ${WEEKDAYS[best.data.best[0].weekday]} ${String(best.data.best[0].hour).padStart(2, "0")}:00 (${percent(best.data.best[0].median_engagement_rate)}).`
               : "No slot has enough posts yet."}
           </p>
-          <div className="overflow-x-auto">
+          <div className="relative overflow-x-auto" tabIndex={0} role="region" aria-label="Best times heat map (scrolls sideways)">
             <table className="border-separate border-spacing-0.5 text-xs" data-testid="heatmap">
               <caption className="sr-only">Median engagement rate by weekday and hour</caption>
               <thead>
