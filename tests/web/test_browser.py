@@ -1,11 +1,12 @@
 """The web app in a real browser (Debian's Chromium, driven by playwright-core from Node.js)
 against the real stack: the first-visit journey of ``web/e2e/newcomer.mjs`` and the publishing
-journey of ``web/e2e/publishing.mjs`` and the approvals journey of ``web/e2e/approvals.mjs``. Screenshots go to ``web/test-results/screenshots``
+journey of ``web/e2e/publishing.mjs`` and the approvals journey of ``web/e2e/approvals.mjs`` and the analytics journey of ``web/e2e/analytics.mjs``. Screenshots go to ``web/test-results/screenshots``
 (ignored by git)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -13,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from analytics.app import create_app as create_analytics
+from analytics.context import AnalyticsContext
+from analytics.fetching.fetcher import FetchWorkers
 from tests.conftest import Stack
 from tests.web.conftest import WEB
 
@@ -77,4 +81,30 @@ async def test_an_invited_editor_s_post_is_rejected_with_a_reason_resubmitted_an
     editor reads it, edits and resubmits; the owner approves; it publishes."""
     await journey("approvals.mjs", stack.gateway_url, stack.sandbox_url, timeout=340)
     for name in ("members-desktop.png", "approvals-desktop.png", "approvals-375-dark.png"):
+        assert (SCREENSHOTS / name).stat().st_size > 0
+
+
+@pytest.mark.timeout(360)
+async def test_analytics_shows_a_new_account_s_backfill_chart_heat_map_and_refresh(
+    stack: Stack, web_build: Path
+) -> None:
+    """Connect a sandbox X account; the Analytics page follows the backfill until its posts
+    show; platform cards with numbers, the followers chart (an SVG with its points), the
+    best-times heat map; Refresh shows progress or RefreshTooSoon's words; a CSV export; no
+    <style> element and no CSP violation; axe clean; desktop and 375px screenshots."""
+    # The stack runs analytics without its background jobs (tests drive them): its fetch
+    # workers run here, in this test's event loop, for as long as the journey does.
+    app = create_analytics(stack.analytics.settings, background=False)
+    ctx: AnalyticsContext = app.state.analytics
+    fetching = asyncio.create_task(FetchWorkers(ctx, name="browser-analytics").run())
+    try:
+        await journey("analytics.mjs", stack.gateway_url, timeout=340)
+    finally:
+        fetching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await fetching
+        for client in ctx.runtime.http_clients:
+            await client.aclose()
+        await ctx.db.dispose()
+    for name in ("analytics-desktop.png", "analytics-375.png", "analytics-desktop-dark.png"):
         assert (SCREENSHOTS / name).stat().st_size > 0

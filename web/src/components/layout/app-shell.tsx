@@ -75,6 +75,9 @@ export function AppShell() {
               <NavLink to={`/w/${workspaceId}/calendar`} className={link}>
                 Calendar
               </NavLink>
+              <NavLink to={`/w/${workspaceId}/analytics`} className={link}>
+                Analytics
+              </NavLink>
               {canManageMembers(role) && (
                 <NavLink to={`/w/${workspaceId}/approvals`} className={link}>
                   Approvals

@@ -1,0 +1,138 @@
+// Analytics in the browser against the real stack: a user connects a sandbox X account (the
+// sandbox seeds its history), waits on the Analytics page until the backfill shows its posts,
+// sees the platform cards with numbers, the followers chart drawn (an SVG with its points),
+// the best-times heat map, presses Refresh (progress, or RefreshTooSoon's words and the time
+// to retry), exports CSV through a Blob URL; no <style> element and no CSP violation; axe
+// finds nothing critical or serious; screenshots at desktop width and 375px, light and dark.
+// Usage: node e2e/analytics.mjs <app url> <screenshot dir>
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { axeCheck, launch, newReport, noHorizontalScroll, watch } from "./support.mjs";
+
+const [base, shots = "test-results/screenshots"] = process.argv.slice(2);
+assert.ok(base, "usage: analytics.mjs <app url> [screenshot dir]");
+mkdirSync(shots, { recursive: true });
+
+const report = newReport();
+const { context, close } = await launch();
+try {
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(30_000);
+  watch(page, report);
+
+  report.step("sign up, create a workspace in Asia/Tokyo, connect X");
+  await page.goto(`${base}/sign-up`);
+  await page.getByLabel("Name").fill("Ana Lytics");
+  await page.getByLabel("Email").fill(`analytics-${Date.now()}@example.com`);
+  await page.getByLabel("Password").fill("a long and private passphrase");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("heading", { name: "Create a workspace" }).waitFor();
+  await page.getByLabel("Workspace name").fill("Numbers");
+  await page.getByLabel("Time zone").selectOption("Asia/Tokyo");
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await page.getByRole("heading", { name: "Accounts", exact: true }).waitFor();
+  await page.getByRole("button", { name: "Connect X" }).click();
+  await page.waitForURL((url) => !url.toString().startsWith(base));
+  const username = `ana_${Date.now() % 1_000_000}`;
+  await page.getByLabel("Username").fill(username);
+  await page.getByRole("button", { name: "Allow" }).click();
+  await page.waitForURL((url) => url.toString().startsWith(base) && url.pathname.endsWith("/accounts"));
+  await page.getByText(`@${username}`).first().waitFor();
+
+  report.step("Analytics is in the nav; the page follows the backfill until the posts show");
+  await page.getByRole("navigation", { name: "Workspace pages" }).getByRole("link", { name: "Analytics" }).click();
+  await page.getByRole("heading", { name: "Analytics", level: 1 }).waitFor();
+  // The page asks again every few seconds while nothing is tracked.
+  await page.getByRole("heading", { name: "Top posts" }).waitFor({ timeout: 120_000 });
+  await page.getByRole("listitem").filter({ hasText: "engagements" }).first().waitFor({ timeout: 120_000 });
+
+  report.step("the X card has numbers");
+  const card = page.getByRole("region", { name: "X totals" });
+  await card.waitFor();
+  const published = await card.getByText("Posts published").locator("xpath=following-sibling::dd").innerText();
+  assert.ok(Number(published.replace(/,/g, "")) > 0, `posts published: ${published}`);
+  const followers = await page.getByTestId("followers").first().innerText();
+  assert.match(followers, /^[\d,]+$/, `followers: ${followers}`);
+  const link = page.getByRole("link", { name: "Open on X" }).first();
+  assert.match(await link.getAttribute("href"), /^https?:\/\//);
+
+  report.step("the followers chart is drawn: an SVG with its points, named for assistive tech");
+  const chart = page.getByTestId("followers-chart");
+  await chart.locator("svg .recharts-line-dots circle").first().waitFor({ timeout: 60_000 });
+  const dots = await chart.locator("svg .recharts-line-dots circle").count();
+  assert.ok(dots >= 1, `${dots} points`);
+  await page.getByRole("img", { name: new RegExp(`Followers of @${username} per day`) }).waitFor();
+
+  report.step("the best-times heat map: 7 weekdays × 24 hours");
+  const heat = page.getByTestId("heatmap");
+  assert.equal(await heat.locator("tbody tr").count(), 7);
+  assert.equal(await heat.locator("tbody tr").first().locator("td").count(), 24);
+
+  report.step("no <style> element anywhere (the CSP's style-src 'self' holds)");
+  assert.equal(await page.evaluate(() => document.querySelectorAll("style").length), 0);
+
+  await axeCheck(page, report, "analytics");
+  await page.screenshot({ path: join(shots, "analytics-desktop.png"), fullPage: true });
+
+  report.step("Refresh: progress, or RefreshTooSoon's words and when to retry");
+  await page.getByRole("button", { name: "Refresh", exact: true }).click();
+  const outcome = page
+    .getByText(/Refreshing: |A refresh is already running: |You may refresh again at \d\d:\d\d:\d\d \(Asia\/Tokyo\)/)
+    .first();
+  await outcome.waitFor();
+  report.refresh = await outcome.innerText();
+  // A second press within the cool-down is refused in words once the first sync has ended
+  // (or it is the same sync while that one still runs).
+  await page.getByRole("button", { name: "Refresh", exact: true }).click();
+  await page
+    .getByText(/retry in \d+ s\. You may refresh again at|A refresh is already running: |Refreshing: /)
+    .first()
+    .waitFor();
+
+  report.step("export CSV: a file saved through a Blob URL, the bearer token never in a URL");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Export CSV" }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^socialseed-analytics-\d{4}-\d{2}-\d{2}\.csv$/);
+  assert.match(download.url(), /^blob:/);
+  const csv = readFileSync(await download.path(), "utf8");
+  assert.ok(csv.split("\n").length > 1, `the CSV has rows: ${csv.slice(0, 200)}`);
+
+  report.step("screenshots: dark, 375px");
+  await page.getByRole("button", { name: "Switch to dark theme" }).click();
+  await axeCheck(page, report, "analytics-dark");
+  await page.screenshot({ path: join(shots, "analytics-desktop-dark.png"), fullPage: true });
+  await page.setViewportSize({ width: 375, height: 812 });
+  // The chart redraws at its new width on the next ResizeObserver callback.
+  await page
+    .waitForFunction(() => document.documentElement.scrollWidth <= 375, null, { timeout: 5_000 })
+    .catch(() => {});
+  const wide = await page.evaluate(() =>
+    [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > 376 && !e.closest(".overflow-x-auto"))
+      .slice(-3)
+      .map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`),
+  );
+  report.wide = wide;
+  assert.deepEqual(wide, [], "elements wider than 375px");
+  await noHorizontalScroll(page, 375);
+  await page.screenshot({ path: join(shots, "analytics-375-dark.png"), fullPage: true });
+  await page.getByRole("button", { name: "Switch to light theme" }).click();
+  await axeCheck(page, report, "analytics-375");
+  await page.screenshot({ path: join(shots, "analytics-375.png"), fullPage: true });
+
+  // The signed-out first visit's silent refresh answers 401; RefreshTooSoon's 429 is what the
+  // second press may answer; the rest must be clean.
+  const unexpected = report.problems.filter(
+    (p) => !p.startsWith(`429 POST ${base}/api/v1/analytics/refresh`) && !p.startsWith(`401 POST ${base}/api/v1/auth/refresh`),
+  );
+  assert.deepEqual(unexpected, [], "console errors (CSP violations among them) or failed requests");
+  console.log(JSON.stringify({ ok: true, ...report }));
+} catch (error) {
+  console.log(JSON.stringify({ ok: false, error: String(error?.stack ?? error), ...report }));
+  process.exitCode = 1;
+} finally {
+  await close();
+}

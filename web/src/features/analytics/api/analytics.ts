@@ -1,0 +1,132 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, unwrap, type Schemas } from "@/lib/api/client";
+import { ApiError, toApiError } from "@/lib/api/errors";
+
+export type Dashboard = Schemas["DashboardOut"];
+export type SyncStatus = Schemas["SyncStatusOut"];
+export type Timeseries = Schemas["TimeseriesOut"];
+export type BestTimes = Schemas["BestTimesOut"];
+export type SyncAccepted = Schemas["SyncAccepted"];
+export type Period = { from: string; to: string };
+
+const key = (workspaceId: string) => ["analytics", workspaceId] as const;
+
+/** Totals per platform and account and the top posts of the period. While nothing is
+ * tracked yet (a new account's backfill), it asks again every few seconds. */
+export function useDashboard(workspaceId: string, period: Period) {
+  return useQuery({
+    queryKey: [...key(workspaceId), "dashboard", period],
+    queryFn: ({ signal }) =>
+      unwrap(
+        api.GET("/api/v1/analytics/dashboard", {
+          params: { query: { workspace_id: workspaceId, from: period.from, to: period.to } },
+          signal,
+        }),
+      ),
+    refetchInterval: (query) => (query.state.data && query.state.data.top_posts.length > 0 ? false : 5000),
+  });
+}
+
+export function useTimeseries(accountId: string | undefined, period: Period) {
+  return useQuery({
+    queryKey: ["analytics", "timeseries", accountId, period],
+    enabled: Boolean(accountId),
+    queryFn: ({ signal }) =>
+      unwrap(
+        api.GET("/api/v1/analytics/accounts/{account_id}/timeseries", {
+          params: {
+            path: { account_id: accountId ?? "" },
+            query: { metric: "followers", interval: "day", from: period.from, to: period.to },
+          },
+          signal,
+        }),
+      ),
+    // A new account's first count arrives with its backfill: ask again until one is there.
+    refetchInterval: (query) => (query.state.data?.buckets.some((b) => b.value != null) ? false : 5000),
+  });
+}
+
+export function useBestTimes(workspaceId: string, period: Period) {
+  return useQuery({
+    queryKey: [...key(workspaceId), "best-times", period],
+    queryFn: ({ signal }) =>
+      unwrap(
+        api.GET("/api/v1/analytics/insights/best-times", {
+          params: { query: { workspace_id: workspaceId, from: period.from, to: period.to } },
+          signal,
+        }),
+      ),
+  });
+}
+
+/** Each account's last and next fetch; followed every few seconds while posts are due. */
+export function useSyncStatus(workspaceId: string) {
+  return useQuery({
+    queryKey: [...key(workspaceId), "sync-status"],
+    queryFn: ({ signal }) =>
+      unwrap(api.GET("/api/v1/analytics/sync-status", { params: { query: { workspace_id: workspaceId } }, signal })),
+    refetchInterval: (query) =>
+      query.state.data?.accounts.some((a) => a.due_posts > 0 || a.last_synced_at == null) ? 5000 : 30000,
+  });
+}
+
+/** One sync's progress, followed until it ends. */
+export function useSync(syncId: string | undefined) {
+  return useQuery({
+    queryKey: ["analytics", "sync", syncId],
+    enabled: Boolean(syncId),
+    queryFn: ({ signal }) =>
+      unwrap(api.GET("/api/v1/analytics/sync/{sync_id}", { params: { path: { sync_id: syncId ?? "" } }, signal })),
+    refetchInterval: (query) =>
+      query.state.data && !["queued", "running"].includes(query.state.data.status) ? false : 2000,
+  });
+}
+
+/** A refusal that says when to try again (429's `Retry-After`). */
+export class RetryLater extends ApiError {
+  readonly retryAt: Date;
+
+  constructor(error: ApiError, retryAt: Date) {
+    super(error.status, error.code, error.message);
+    this.retryAt = retryAt;
+  }
+}
+
+/** Fetch every account's metrics now (429 RefreshTooSoon when one ran a moment ago). */
+export function useRefresh(workspaceId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async () => {
+      const { data, error, response } = await api.POST("/api/v1/analytics/refresh", {
+        body: { workspace_id: workspaceId },
+      });
+      if (response.ok && data) return data;
+      const failure = toApiError(response.status, error);
+      const seconds = Number(response.headers.get("Retry-After"));
+      throw Number.isFinite(seconds) && seconds > 0 ? new RetryLater(failure, new Date(Date.now() + seconds * 1000)) : failure;
+    },
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: key(workspaceId) }),
+  });
+}
+
+/** The export (it needs the bearer token, so it is fetched with the client) saved as a file
+ * through a Blob URL. */
+export async function downloadExport(workspaceId: string, format: "csv" | "json", period: Period, fileName: string) {
+  const { data, response, error } = await api.GET("/api/v1/analytics/export", {
+    params: { query: { workspace_id: workspaceId, format, from: period.from, to: period.to } },
+    parseAs: "blob",
+  });
+  if (!response.ok || !(data instanceof Blob)) throw toApiError(response.status, error);
+  const blob = data;
+  const url = URL.createObjectURL(blob);
+  try {
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = fileName;
+    document.body.append(link);
+    link.click();
+    link.remove();
+  } finally {
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+}
