@@ -1,7 +1,6 @@
 import { createBrowserRouter } from "react-router";
 import { AppShell, RequireSession } from "@/components/layout/app-shell";
 import { AccountsRoute } from "./routes/accounts";
-import { AnalyticsRoute } from "./routes/analytics";
 import { ApprovalsRoute } from "./routes/approvals";
 import { CalendarRoute } from "./routes/calendar";
 import { ComposeRoute } from "./routes/compose";
@@ -34,7 +33,11 @@ export function createAppRouter() {
             { path: "w/:workspaceId/posts/:postId", element: <PostRoute /> },
             { path: "w/:workspaceId/approvals", element: <ApprovalsRoute /> },
             { path: "w/:workspaceId/members", element: <MembersRoute /> },
-            { path: "w/:workspaceId/analytics", element: <AnalyticsRoute /> },
+            {
+              path: "w/:workspaceId/analytics",
+              // Its own chunk: the charts (Recharts) load only when someone opens Analytics.
+              lazy: async () => ({ Component: (await import("./routes/analytics")).AnalyticsRoute }),
+            },
             { path: "accounts/connected", element: <ConnectedRoute /> },
             { path: "*", element: <NotFoundRoute /> },
           ],
