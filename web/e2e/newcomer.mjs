@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { watch } from "./support.mjs";
 
 const [base, shots = "test-results/screenshots"] = process.argv.slice(2);
 assert.ok(base, "usage: newcomer.mjs <app url> [screenshot dir]");
@@ -78,16 +79,7 @@ async function refreshCookie(context) {
 try {
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(TIMEOUT);
-  page.on("console", (msg) => {
-    // Failed loads are judged by their responses below, with their URLs.
-    if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource"))
-      report.problems.push(`console: ${msg.text()}`);
-  });
-  page.on("response", (response) => {
-    if (response.status() >= 400)
-      report.problems.push(`${response.status()} ${response.request().method()} ${response.url()}`);
-  });
-  page.on("pageerror", (err) => report.problems.push(`pageerror: ${err.message}`));
+  watch(page, report);
 
   step("a signed-out visit lands on sign-in, served with the strict headers");
   const first = await page.goto(`${base}/`);

@@ -180,7 +180,7 @@ export function useReject(workspaceId: string) {
   );
 }
 
-/** Change the post's text (the targets go along: see `textEdit`). */
+/** Change the post's text (the text alone: see `textEdit`). */
 export function useEditText(workspaceId: string) {
   return usePostChange(workspaceId, (input: { postId: string; patch: Schemas["PostPatch"] }) =>
     unwrap(
