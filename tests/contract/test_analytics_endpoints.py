@@ -114,6 +114,26 @@ def test_linkedin_batch_social_actions_network_sizes_and_followers(client: httpx
     assert body["results"][first]["likesSummary"]["totalLikes"] >= 0
     assert body["statuses"] == {first: 200, second: 404} and body["errors"][second]["status"] == 404
 
+    # A member's post analytics: one metric of one post (q=entity) or of all (q=me).
+    entity = quote(first, safe="")
+    analytics = "/linkedin/rest/memberCreatorPostAnalytics"
+    one = client.get(
+        f"{analytics}?q=entity&entity={entity}&queryType=IMPRESSION&aggregation=TOTAL",
+        headers=rest(token),
+    )
+    assert one.status_code == 200, one.text
+    [element] = one.json()["elements"]
+    assert element["count"] > 0 and "IMPRESSION" in element["metricType"].values()
+    every = client.get(f"{analytics}?q=me&queryType=IMPRESSION", headers=rest(token))
+    assert every.json()["elements"][0]["count"] > element["count"]
+    for bad in (
+        f"entity={entity}&queryType=IMPRESSION",  # no finder
+        "q=entity&entity=urn%3Ali%3Aperson%3Ax&queryType=IMPRESSION",  # not a post
+        f"q=entity&entity={entity}&queryType=VIEWS",
+        f"q=entity&entity={entity}&queryType=IMPRESSION&aggregation=WEEKLY",
+    ):
+        assert client.get(f"{analytics}?{bad}", headers=rest(token)).status_code == 400, bad
+
     too_many = client.get(
         f"/linkedin/rest/posts?q=author&author={quote(author, safe='')}&count=101",
         headers=rest(token),

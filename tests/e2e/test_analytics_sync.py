@@ -145,7 +145,7 @@ async def posts_of(db: Database, account_ids: list[uuid.UUID]) -> list[Any]:
         db,
         "SELECT t.id, t.platform, t.platform_post_id, t.status, t.next_fetch_at, t.lease_owner,"
         " t.gap, t.gap_message,"
-        " l.likes, l.fetched_at,"
+        " l.likes, l.impressions, l.reach, l.comments, l.shares, l.fetched_at,"
         " (SELECT count(*) FROM analytics.post_snapshots s WHERE s.tracked_post_id = t.id)"
         " AS snapshots"
         " FROM analytics.tracked_posts t LEFT JOIN analytics.post_latest l"
@@ -217,6 +217,15 @@ async def test_a_connected_account_is_backfilled_and_its_numbers_are_the_truth(
     assert len(measured) >= 4
     for post in measured:
         assert post["likes"] == await truth_likes(sandbox, platform, post["platform_post_id"])
+        if platform == "linkedin":  # a member's posts: the creator analytics, all five numbers
+            stats = await sandbox.get(f"/_sandbox/truth/linkedin/{post['platform_post_id']}")
+            s = stats.json()["metrics"]["totalShareStatistics"]
+            assert (post["impressions"], post["reach"], post["comments"], post["shares"]) == (
+                s["impressionCount"],
+                s["uniqueImpressionsCount"],
+                s["commentCount"],
+                s["shareCount"],
+            )
     accounts = await rows(
         db,
         "SELECT a.backfilled_at, a.next_sync_at, l.fetched_at FROM analytics.accounts a"
@@ -232,8 +241,7 @@ async def test_a_connected_account_is_backfilled_and_its_numbers_are_the_truth(
         )
         return True if len(found) == len(account_ids) else None
 
-    if platform != "linkedin":  # LinkedIn: only with r_member_followersCount, not asked here
-        await until(snapshotted, "the first account snapshot")
+    await until(snapshotted, "the first account snapshot")
     now = datetime.now(UTC)
     for account in accounts:
         assert account["backfilled_at"] is not None

@@ -37,6 +37,7 @@ SCOPES = [
     "profile",
     "w_member_social",
     "r_organization_social",
+    "r_member_postAnalytics",
     "r_member_followersCount",
 ]
 
@@ -77,7 +78,8 @@ async def test_organization_posts_share_statistics_in_one_call(sandbox: Sandbox)
         for e in entries
         if e["created_ts"] > sandbox.now().timestamp() - 365 * DAY
     ]
-    assert provider.metrics_batch_size == 20 and provider.metrics_cost(recent) == 1
+    assert provider.metrics_batch_size == 20
+    assert provider.metrics_cost(recent, org.platform_user_id) == 1
 
     batch = await provider.fetch_post_metrics(org, recent)
     assert batch.calls == 1 and not batch.failures
@@ -124,7 +126,10 @@ async def test_deleted_and_too_old_posts_fail_alone(history: Sandbox) -> None:
     assert batch.calls == 2
 
 
-async def test_member_posts_reactions_and_comments_in_one_batch_call(sandbox: Sandbox) -> None:
+async def test_member_posts_measured_by_the_creator_analytics(sandbox: Sandbox) -> None:
+    """A member's posts: which exist from one batch socialActions call, then each living
+    post's impressions, reach, reactions, comments and reshares from memberCreatorPostAnalytics
+    (one metric a call), equal to the sandbox's truth; a deleted post fails alone."""
     provider, member, _ = await connected(sandbox)
     await freeze(sandbox)
     published = await provider.publish(member, PlatformPost(text="hello", marker="m1"))
@@ -135,17 +140,80 @@ async def test_member_posts_reactions_and_comments_in_one_batch_call(sandbox: Sa
     ]
     gone = ids[-1]
     await delete(sandbox, member, gone)
+    cost = provider.metrics_cost(ids, member.platform_user_id)
 
     batch = await provider.fetch_post_metrics(member, ids)
-    assert batch.calls == 1
-    assert (await calls_per_endpoint(sandbox, LINKEDIN, "alice"))["GET /rest/socialActions"] == 1
+    calls = await calls_per_endpoint(sandbox, LINKEDIN, "alice")
+    assert calls["GET /rest/socialActions"] == 1
+    assert calls["GET /rest/memberCreatorPostAnalytics"] == 5 * (len(ids) - 1)
+    assert batch.calls == 1 + 5 * (len(ids) - 1)  # the calls it made, counted for the budget
+    assert cost == 1 + 5 * len(ids) >= batch.calls  # reserved before: the deleted one unknown
     [failure] = batch.failures
     assert failure.post_id == gone and failure.gap is MetricsGap.DELETED
     assert [m.post_id for m in batch.metrics] == ids[:-1]
     for metrics in batch.metrics:
         stats = (await truth(sandbox, LINKEDIN, metrics.post_id))["totalShareStatistics"]
-        assert (metrics.likes, metrics.comments) == (stats["likeCount"], stats["commentCount"])
-        assert metrics.impressions is None and metrics.views is None
+        assert (
+            metrics.impressions,
+            metrics.reach,
+            metrics.likes,
+            metrics.comments,
+            metrics.shares,
+        ) == (
+            stats["impressionCount"],
+            stats["uniqueImpressionsCount"],
+            stats["likeCount"],
+            stats["commentCount"],
+            stats["shareCount"],
+        )
+        assert metrics.views is None and metrics.clicks is None  # LinkedIn gives members neither
+    assert any(m.impressions for m in batch.metrics)
+
+
+async def test_a_page_s_posts_cost_one_call_a_member_s_one_per_metric(sandbox: Sandbox) -> None:
+    provider, _, _ = await connected(sandbox)
+    ids = ["urn:li:share:1", "urn:li:share:2"]
+    assert provider.metrics_cost(ids, "urn:li:organization:7") == 1
+    assert provider.metrics_cost(ids, "7") == 1
+    assert provider.metrics_cost(ids, "abcDEF") == 1 + 5 * 2
+    assert provider.metrics_cost([], "abcDEF") == 0
+
+
+async def test_a_connection_without_the_member_scopes_is_told_to_reconnect(
+    sandbox: Sandbox,
+) -> None:
+    """Connected before the member analytics scopes were asked: no post analytics call is made
+    and the error says which permission is missing and to reconnect; the follower count's 403
+    says the same in words (LinkedIn's own message names no permission)."""
+    old = [s for s in SCOPES if s not in ("r_member_postAnalytics", "r_member_followersCount")]
+    provider = sandbox.provider(LINKEDIN, linkedin=PlatformCredentials(scopes=old))
+    assert isinstance(provider, LinkedInProvider)
+    _, [connection] = await sandbox.connect(provider)
+    member = dataclasses.replace(
+        connection.tokens, platform_user_id=connection.profile.platform_user_id
+    )
+    assert "r_member_postAnalytics" not in member.scopes and member.scopes
+    with pytest.raises(PlatformError) as caught:
+        await provider.fetch_post_metrics(member, ["urn:li:share:1"])
+    assert caught.value.kind is ErrorKind.PERMANENT
+    assert "r_member_postAnalytics" in caught.value.message
+    assert "reconnect the account" in caught.value.message
+    calls = await calls_per_endpoint(sandbox, LINKEDIN, "alice")
+    assert "GET /rest/memberCreatorPostAnalytics" not in calls
+    assert "GET /rest/socialActions" not in calls
+
+    with pytest.raises(PlatformError) as refused:
+        await provider.fetch_account_metrics(member)
+    assert refused.value.kind is ErrorKind.PERMANENT and refused.value.status == 403
+    assert "r_member_followersCount" in refused.value.message
+    assert "reconnect the account" in refused.value.message
+
+
+async def test_the_default_scopes_ask_for_member_analytics(sandbox: Sandbox) -> None:
+    provider = sandbox.provider(LINKEDIN)
+    assert {"r_member_postAnalytics", "r_member_followersCount"} <= set(provider.scopes)
+    _, [connection] = await sandbox.connect(provider)
+    assert {"r_member_postAnalytics", "r_member_followersCount"} <= set(connection.tokens.scopes)
 
 
 async def test_list_posts_newest_first_since(sandbox: Sandbox) -> None:

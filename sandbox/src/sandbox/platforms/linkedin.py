@@ -774,18 +774,26 @@ MEMBER_QUERY = {
 
 @router.get("/rest/memberCreatorPostAnalytics")
 async def member_post_analytics(request: Request) -> Response:
+    """One metric (``queryType``) of one post of the member's (``q=entity``) or of all of them
+    (``q=me``), its lifetime total (``aggregation=TOTAL``; DAILY is answered as one total
+    too: SocialSeed asks for totals only)."""
     state = sandbox(request)
     _, me = member(request, "r_member_postAnalytics")
     params = request.query_params
-    query = params.get("queryType", "")
+    finder, query = params.get("q", ""), params.get("queryType", "")
+    if finder not in ("entity", "me"):
+        return api_error(400, "q must be entity or me", "ILLEGAL_ARGUMENT")
     if query not in MEMBER_QUERY:
         return api_error(
             400, "queryType must be one of " + ", ".join(MEMBER_QUERY), "ILLEGAL_ARGUMENT"
         )
-    entity = unquote(params.get("entity", ""))
-    match = re.search(r"urn:li:(?:share|ugcPost):\d+", entity)
+    if params.get("aggregation", "TOTAL") not in ("TOTAL", "DAILY"):
+        return api_error(400, "aggregation must be DAILY or TOTAL", "ILLEGAL_ARGUMENT")
     posts = state.posts_of(NAME, me.id)
-    if match:
+    if finder == "entity":
+        match = re.fullmatch(r"urn:li:(?:share|ugcPost):\d+", unquote(params.get("entity", "")))
+        if match is None:
+            return api_error(400, "entity must be a share or ugcPost URN", "ILLEGAL_ARGUMENT")
         posts = [p for p in posts if p.id == match.group(0)]
     total = sum(metrics.post_counts(state, p).as_dict()[MEMBER_QUERY[query]] for p in posts)
     return json_response(

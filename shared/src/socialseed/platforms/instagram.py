@@ -392,7 +392,7 @@ class InstagramProvider(GraphProvider):
     # analytics -----------------------------------------------------------------------------
     metrics_batch_size = MAX_BATCH
 
-    def metrics_cost(self, ids: Sequence[str]) -> int:
+    def metrics_cost(self, ids: Sequence[str], platform_user_id: str | None = None) -> int:
         """Meta counts every item of a batch request as one call."""
         return len(ids)
 

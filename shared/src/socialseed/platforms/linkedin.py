@@ -16,6 +16,7 @@ vault's answer carries the id; else ``/v2/userinfo`` is asked).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -70,6 +71,23 @@ POSTS_PER_PAGE = 50
 #: The Posts API's largest page, and a safety stop on the pages one listing reads.
 LIST_PAGE = 100
 MAX_LIST_PAGES = 100
+#: What each analytics endpoint needs, for the words of a 403 (LinkedIn's message names no
+#: permission: "Not enough permissions to access: ...").
+MISSING_PERMISSION = {
+    "memberCreatorPostAnalytics": ("r_member_postAnalytics", "a member's post analytics"),
+    "memberFollowersCount": ("r_member_followersCount", "a member's follower count"),
+    "organizationalEntityShareStatistics": ("r_organization_social", "a page's post statistics"),
+    "networkSizes": ("r_organization_social", "a page's follower count"),
+}
+#: The member post analytics asked for, one call each per post (``queryType``), and the
+#: ``PostMetrics`` field each one fills.
+MEMBER_METRICS = {
+    "IMPRESSION": "impressions",
+    "MEMBERS_REACHED": "reach",
+    "REACTION": "likes",
+    "COMMENT": "comments",
+    "RESHARE": "shares",
+}
 #: URNs per ``organizationalEntityShareStatistics`` call. LinkedIn documents no maximum for
 #: ``shares=List(...)``/``ugcPosts=List(...)``; the URNs travel URL-encoded in the query string
 #: (about 40 characters each), and 20 keep the request near 1 KB, far below the URL lengths
@@ -97,7 +115,16 @@ class LinkedInProvider(OAuth2Provider):
     # LinkedIn does not promise the old refresh token survives a refresh (its TTL is not reset
     # and the sandbox ends it): treat it as rotating, the safe side, so refreshes are serialised.
     rotating_refresh = True
-    default_scopes = ("openid", "profile", "w_member_social")
+    # The member scopes of analytics: a member's post analytics (memberCreatorPostAnalytics)
+    # and follower count (memberFollowersCount). Asked at connect; a connection made before
+    # them is told to reconnect (see ``MISSING_PERMISSION``).
+    default_scopes = (
+        "openid",
+        "profile",
+        "w_member_social",
+        "r_member_postAnalytics",
+        "r_member_followersCount",
+    )
     authorize_endpoint = (WWW, "/oauth/v2/authorization")
     token_endpoint = (WWW, "/oauth/v2/accessToken")
     revoke_endpoint = (WWW, "/oauth/v2/revoke")
@@ -118,6 +145,17 @@ class LinkedInProvider(OAuth2Provider):
             # Daily throttles (per member and per app) reset at midnight UTC.
             wait = seconds_until_midnight(self.clock(), "UTC")
             return self.rate_limited(response, wait, detail="daily limit reached", code=code)
+        if status == 403:
+            endpoint = response.request.url.path.rsplit("/rest/", 1)[-1].split("/", 1)[0]
+            if endpoint in MISSING_PERMISSION:
+                scope, what = MISSING_PERMISSION[endpoint]
+                return self.fail(
+                    ErrorKind.PERMANENT,
+                    response,
+                    detail=f"this connection was made without the permission {scope} "
+                    f"({what}); reconnect the account to grant it",
+                    code=code or "403",
+                )
         if status == 422 and message and "duplicate" in message.lower():
             return self.fail(ErrorKind.PERMANENT, response, detail=message, code="duplicate")
         return self.by_status(response, message, code)
@@ -157,9 +195,7 @@ class LinkedInProvider(OAuth2Provider):
         ident = tokens.platform_user_id or ""
         if ident.startswith("urn:li:"):
             return ident
-        if ident.isdigit():
-            return f"urn:li:organization:{ident}"
-        return await self.author(tokens)
+        return organization_urn(ident) or await self.author(tokens)
 
     async def rest_get(self, tokens: TokenSet, path: str, query: str = "") -> JSON:
         """A GET of the REST API; ``query`` is sent as written (Rest.li's ``List(...)`` must
@@ -365,21 +401,30 @@ class LinkedInProvider(OAuth2Provider):
         posts.sort(key=lambda p: p.published_at, reverse=True)
         return PostListing(tuple(posts), calls=calls)
 
+    def metrics_cost(self, ids: Sequence[str], platform_user_id: str | None = None) -> int:
+        """Calls: an organization's posts one ``organizationalEntityShareStatistics`` call; a
+        member's one ``socialActions`` call (which posts still exist) and then one
+        ``memberCreatorPostAnalytics`` call per metric of each post (it answers one metric of
+        one post a call). An unknown account is counted as a member (the larger)."""
+        if not ids:
+            return 0
+        if organization_urn(platform_user_id) is not None:
+            return 1
+        return 1 + len(MEMBER_METRICS) * len(ids)
+
     async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
         """An organization's posts: one ``organizationalEntityShareStatistics`` call for all
         (lifetime totals: impressions, unique impressions, clicks, reactions, comments,
-        reshares). A member's posts: one batch ``socialActions`` call (reactions and comments,
-        all LinkedIn gives an app about a member's posts without the creator analytics
-        program). A post missing from the statistics is looked up in ``socialActions`` (one
-        more call for all of them): gone, or past the statistics' 12-month window."""
+        reshares). A post missing from the statistics is looked up in ``socialActions`` (one
+        more call for all of them): gone, or past the statistics' 12-month window. A member's
+        posts: see ``member_post_metrics``."""
         if not ids:
             return MetricsBatch((), calls=0)
         if len(ids) > self.metrics_batch_size:
             raise ValueError(f"at most {self.metrics_batch_size} posts a call")
         account = await self.account_urn(tokens)
         if not account.startswith("urn:li:organization:"):
-            found, refused = await self.social_actions(tokens, ids)
-            return MetricsBatch(tuple(found), tuple(refused), calls=1)
+            return await self.member_post_metrics(tokens, ids)
         stats = await self.rest_get(
             tokens, "organizationalEntityShareStatistics", share_query(account, ids)
         )
@@ -405,6 +450,57 @@ class LinkedInProvider(OAuth2Provider):
                 for m in alive
             ]
         return MetricsBatch(tuple(metrics), tuple(failures), calls=calls)
+
+    async def member_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
+        """A member's posts (scope ``r_member_postAnalytics``, Community Management API): one
+        batch ``socialActions`` call says which posts still exist (a deleted one is a 404
+        there), then ``memberCreatorPostAnalytics?q=entity&aggregation=TOTAL`` gives each
+        living post's impressions, members reached, reactions, comments and reshares, one
+        metric a call (the post's five at once, the posts one after another). A connection
+        made without the scope is refused before any call, in words that say to reconnect."""
+        scope, what = MISSING_PERMISSION["memberCreatorPostAnalytics"]
+        if tokens.scopes and scope not in tokens.scopes:
+            raise self.fail(
+                ErrorKind.PERMANENT,
+                None,
+                detail=f"this connection was made without the permission {scope} ({what}); "
+                "reconnect the account to grant it",
+                code="missing_scope",
+            )
+        alive, gone = await self.social_actions(tokens, ids)
+        measured = [await self.member_post_analytics(tokens, m.post_id) for m in alive]
+        calls = 1 + len(MEMBER_METRICS) * len(alive)
+        return MetricsBatch(tuple(measured), tuple(gone), calls=calls)
+
+    async def member_post_analytics(self, tokens: TokenSet, urn: str) -> PostMetrics:
+        entity = quote(urn, safe="")
+        answers = await asyncio.gather(
+            *(
+                self.rest_get(
+                    tokens,
+                    "memberCreatorPostAnalytics",
+                    f"q=entity&entity={entity}&queryType={kind}&aggregation=TOTAL",
+                )
+                for kind in MEMBER_METRICS
+            )
+        )
+        counts = {
+            field: sum(
+                as_int(e.get("count")) or 0
+                for e in answer.get("elements") or []
+                if isinstance(e, dict)
+            )
+            for field, answer in zip(MEMBER_METRICS.values(), answers, strict=True)
+        }
+        return PostMetrics(
+            post_id=urn,
+            impressions=counts["impressions"],
+            reach=counts["reach"],
+            likes=counts["likes"],
+            comments=counts["comments"],
+            shares=counts["shares"],
+            raw=dict(zip(MEMBER_METRICS, answers, strict=True)),
+        )
 
     async def social_actions(
         self, tokens: TokenSet, ids: Sequence[str]
@@ -450,6 +546,16 @@ class LinkedInProvider(OAuth2Provider):
         elements = [e for e in body.get("elements") or [] if isinstance(e, dict)]
         followers = as_int(elements[0].get("memberFollowersCount")) if elements else None
         return AccountMetrics(followers=followers, raw=body)
+
+
+def organization_urn(ident: str | None) -> str | None:
+    """The organization an account id names (its URN, or its bare number: members' ids are
+    never all digits), else ``None``."""
+    if ident and ident.startswith("urn:li:organization:"):
+        return ident
+    if ident and ident.isdigit():
+        return f"urn:li:organization:{ident}"
+    return None
 
 
 def share_query(organization: str, ids: Sequence[str]) -> str:

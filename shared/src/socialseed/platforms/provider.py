@@ -135,11 +135,12 @@ class Provider(Protocol):
     #: a Graph batch 50); callers split larger sets.
     metrics_batch_size: int
 
-    def metrics_cost(self, ids: Sequence[str]) -> int:
+    def metrics_cost(self, ids: Sequence[str], platform_user_id: str | None = None) -> int:
         """What ``fetch_post_metrics(ids)`` costs in the platform's own rate-limit unit (X: a
         request for the tweets young enough for private metrics and one for the older ones;
         YouTube: 1 quota unit per ``videos.list``; Graph: each batch item is one call), known
-        before the call so that a budget can be reserved for it."""
+        before the call so that a budget can be reserved for it. ``platform_user_id`` is the
+        account's (LinkedIn: a page's posts cost less than a member's)."""
 
     async def list_posts(self, tokens: TokenSet, since: datetime) -> PostListing:
         """The account's posts published since ``since``, newest first, paging through the
@@ -482,7 +483,7 @@ class BaseProvider(abc.ABC):
 
     metrics_batch_size: int = 1
 
-    def metrics_cost(self, ids: Sequence[str]) -> int:
+    def metrics_cost(self, ids: Sequence[str], platform_user_id: str | None = None) -> int:
         return math.ceil(len(ids) / self.metrics_batch_size)
 
     async def list_posts(self, tokens: TokenSet, since: datetime) -> PostListing:

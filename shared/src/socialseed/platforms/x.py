@@ -435,7 +435,7 @@ class XProvider(OAuth2Provider):
                     listed.append(ListedPost(tweet_id, published, url, tweet.get("text")))
         return PostListing(newest_first(listed, since), calls, latest_signals(signals))
 
-    def metrics_cost(self, ids: Sequence[str]) -> int:
+    def metrics_cost(self, ids: Sequence[str], platform_user_id: str | None = None) -> int:
         """Requests: one for the young tweets, one for the old ones (``by_age``)."""
         young, public = by_age(batch_of(ids, self.metrics_batch_size), self.clock())
         return int(bool(young)) + int(bool(public))

@@ -167,7 +167,9 @@ class FetchWorkers:
             charges = self.budgets.charges(
                 account.platform,
                 account.platform_user_id,
-                provider.metrics_cost([p.platform_post_id for p in posts]),
+                provider.metrics_cost(
+                    [p.platform_post_id for p in posts], account.platform_user_id
+                ),
                 now,
                 account.workspace_id,
             )
