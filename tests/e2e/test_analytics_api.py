@@ -724,6 +724,7 @@ def routes(ws: Workspace, acc: uuid.UUID, post: uuid.UUID) -> list[tuple[str, di
         (f"{API}/accounts/{acc}/timeseries", {"metric": "followers", "interval": "day"}),
         (f"{API}/accounts/{acc}/posts", {}),
         (f"{API}/posts/{post}", {}),
+        (f"{API}/posts/{post}/timeseries", {"interval": "day"}),
         (f"{API}/insights/best-times", w),
         (f"{API}/insights/best-times", {**w, "account_id": str(acc)}),
         (f"{API}/dashboard", w),

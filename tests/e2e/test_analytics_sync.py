@@ -793,3 +793,91 @@ async def test_a_username_that_starts_like_a_formula_is_exported_as_text(
     params["format"] = "json"
     lines = await api.get("/api/v1/analytics/export", params=params, headers=owner.headers)
     assert {json.loads(line)["username"] for line in lines.text.splitlines()} == {name}
+
+
+async def sandbox_now(sandbox: httpx.AsyncClient) -> datetime:
+    return datetime.fromtimestamp((await sandbox.get("/_sandbox/clock")).json()["ts"], UTC)
+
+
+async def test_a_post_s_growth_curve_is_the_platform_s_truth_at_each_fetch(
+    api: httpx.AsyncClient,
+    workers: WorkerSets,
+    db: Database,
+    sandbox: httpx.AsyncClient,
+    frozen: None,
+) -> None:
+    """Fetched three times an hour apart on a moved clock (the sandbox's and the workers'
+    together), a post's hourly growth curve holds in each hour what the platform said then;
+    the hour after the last fetch is null, not 0."""
+    owner, ws = await owner_with_workspace(api)
+    [account_id] = await connected(api, db, owner, ws, "x")
+    now = [await sandbox_now(sandbox)]
+    fetch = workers("growth", clock=lambda: now[0])
+    posts = await ingested(db, [account_id], drain=fetch.drain)
+    post = max((p for p in posts if p["gap"] is None), key=lambda p: p["platform_post_id"])
+
+    async def truth() -> dict[str, int]:
+        answer = await sandbox.get(f"/_sandbox/truth/x/{post['platform_post_id']}")
+        public = answer.json()["metrics"]["public_metrics"]
+        return {"likes": public["like_count"], "impressions": public["impression_count"]}
+
+    said = [await truth()]
+    for _ in range(2):
+        (await sandbox.post("/_sandbox/clock/advance", json={"seconds": 3600})).raise_for_status()
+        now[0] = await sandbox_now(sandbox)
+        await cooled_down(db, ws)
+        sync = await api.post(
+            f"/api/v1/analytics/refresh/{account_id}", headers=owner.headers, json={}
+        )
+        assert sync.status_code == 202, sync.text
+        await fetch.drain()
+
+        async def snapshot_at(at: datetime = now[0]) -> bool | None:
+            found = await rows(
+                db,
+                "SELECT 1 FROM analytics.post_snapshots WHERE tracked_post_id = :id"
+                " AND fetched_at = :at",
+                id=post["id"],
+                at=at,
+            )
+            return True if found else None
+
+        await until(snapshot_at, "the hour's fetch ingested")
+        said.append(await truth())
+    assert said[0] != said[-1]  # the post grew: the curve has something to show
+
+    first = now[0] - timedelta(hours=2)
+    start = first.replace(minute=0, second=0, microsecond=0)
+    answer = await api.get(
+        f"/api/v1/analytics/posts/{post['id']}/timeseries",
+        params={
+            "metrics": "likes,impressions",
+            "interval": "hour",
+            "from": start.isoformat(),
+            "to": (start + timedelta(hours=4)).isoformat(),
+        },
+        headers=owner.headers,
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["metrics"] == ["likes", "impressions"] and body["interval"] == "hour"
+    [series] = body["targets"]
+    assert series["id"] == str(post["id"]) and series["platform"] == "x"
+    assert [b["values"] for b in series["buckets"]] == [
+        *said,
+        {"likes": None, "impressions": None},
+    ]
+
+    # Refused in words: an unknown metric, a week bucket, another workspace's post.
+    for params in ({"metrics": "likes,followers"}, {"interval": "week"}):
+        bad = await api.get(
+            f"/api/v1/analytics/posts/{post['id']}/timeseries",
+            params=params,
+            headers=owner.headers,
+        )
+        assert bad.status_code in (400, 422) and "error" in bad.json(), bad.text
+    stranger, _ = await owner_with_workspace(api, name="Stranger")
+    hidden = await api.get(
+        f"/api/v1/analytics/posts/{post['id']}/timeseries", headers=stranger.headers
+    )
+    assert hidden.status_code == 404 and hidden.json()["error"] == "PostNotFound"

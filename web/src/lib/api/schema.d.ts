@@ -823,6 +823,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/posts/{post_id}/timeseries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Post Timeseries
+         * @description A post's growth curve: how fast it gathered its views, likes and the rest, one series
+         *     per account it went to (the publisher's post id), or one tracked post's (its own id).
+         *     Buckets are local hours or days of the workspace's time zone; each holds the last value
+         *     fetched in it (the running total then: platforms report lifetime counts), null when
+         *     nothing was fetched in it. By default from the post's publishing, for 72 hours (`hour`)
+         *     or 90 days (`day`) or until the next whole hour, whichever is sooner.
+         */
+        get: operations["post_timeseries_api_v1_analytics_posts__post_id__timeseries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/analytics/insights/best-times": {
         parameters: {
             query?: never;
@@ -1849,6 +1874,11 @@ export interface components {
              */
             top_posts: components["schemas"]["TrackedPostOut"][];
         };
+        /**
+         * GrowthInterval
+         * @enum {string}
+         */
+        GrowthInterval: "hour" | "day";
         /** HistoryPoint */
         HistoryPoint: {
             /**
@@ -1885,6 +1915,28 @@ export interface components {
             metrics: components["schemas"]["PostMetricsOut"];
             /** Platform */
             platform: string;
+        };
+        /** PostBucket */
+        PostBucket: {
+            /**
+             * Start
+             * Format: date-time
+             * @description Local start (with its UTC offset)
+             */
+            start: string;
+            /**
+             * End
+             * Format: date-time
+             * @description Local end; a day is 23 or 25 h across a DST change
+             */
+            end: string;
+            /**
+             * Values
+             * @description Per metric asked, the last value fetched in the bucket: the post's running total then (the platforms report lifetime counts); null: no fetch in it
+             */
+            values: {
+                [key: string]: number | null;
+            };
         };
         /** PostDetailOut */
         PostDetailOut: {
@@ -1947,6 +1999,29 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** PostSeries */
+        PostSeries: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The tracked post's own id
+             */
+            id: string;
+            /**
+             * Account Id
+             * Format: uuid
+             */
+            account_id: string;
+            /** Platform */
+            platform: string;
+            /**
+             * Published At
+             * Format: date-time
+             */
+            published_at: string;
+            /** Buckets */
+            buckets: components["schemas"]["PostBucket"][];
+        };
         /**
          * PostSort
          * @enum {string}
@@ -1998,6 +2073,23 @@ export interface components {
              * @description Every fetch (raw snapshots while kept, one per UTC day before), oldest first, the newest 1,000 at most
              */
             history: components["schemas"]["HistoryPoint"][];
+        };
+        /** PostTimeseriesOut */
+        PostTimeseriesOut: {
+            /** Publisher Post Id */
+            publisher_post_id: string | null;
+            /** Metrics */
+            metrics: string[];
+            /** Interval */
+            interval: string;
+            /** Timezone */
+            timezone: string;
+            period: components["schemas"]["PeriodOut"];
+            /**
+             * Targets
+             * @description One series per account the post went to
+             */
+            targets: components["schemas"]["PostSeries"][];
         };
         /** Slot */
         Slot: {
@@ -6421,6 +6513,106 @@ export interface operations {
                 content?: never;
             };
             /** @description AmbiguousPath */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound, PostNotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PayloadTooLarge */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ValidationError */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RateLimited, TooManyConcurrentRequests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ServiceUnavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_timeseries_api_v1_analytics_posts__post_id__timeseries_get: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated: views, impressions, reach, likes, comments, shares, saves, clicks, video_views, watch_time_s */
+                metrics?: string;
+                interval?: components["schemas"]["GrowthInterval"];
+                /** @description Inclusive (default: `to` minus the default period) */
+                from?: string | null;
+                /** @description Exclusive (default: the next whole UTC hour) */
+                to?: string | null;
+            };
+            header?: never;
+            path: {
+                post_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostTimeseriesOut"];
+                };
+            };
+            /** @description Not modified: the `If-None-Match` ETag is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description AmbiguousPath, InstantOutOfRange, InvalidPeriod, TooManyBuckets */
             400: {
                 headers: {
                     [name: string]: unknown;

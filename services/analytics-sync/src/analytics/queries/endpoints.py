@@ -33,6 +33,7 @@ from analytics.queries.schemas import (
     DashboardOut,
     PostDetailOut,
     PostPageOut,
+    PostTimeseriesOut,
     TimeseriesOut,
 )
 from analytics.queries.service import COMPARE_METRICS
@@ -40,7 +41,7 @@ from socialseed.errors import AccountNotFound, InvalidCursor, PostNotFound, Work
 from socialseed.inputs import Instant
 from socialseed.openapi import errors
 from socialseed.platforms import Platform
-from socialseed.platforms.base import ACCOUNT_METRICS
+from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
 from socialseed.spreadsheets import csv_rows
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
@@ -175,6 +176,59 @@ async def post_detail(post_id: uuid.UUID, reads: ReadsDep) -> Response:
         None,
         {"post_id": post_id},
         lambda: service.post_detail(reads.repo, targets),
+    )
+
+
+class GrowthInterval(enum.StrEnum):
+    HOUR = "hour"
+    DAY = "day"
+
+
+_POST_METRIC_RE = "|".join(POST_METRICS)
+POST_METRICS_PATTERN = f"^({_POST_METRIC_RE})(,({_POST_METRIC_RE}))*$"
+
+
+@router.get(
+    "/posts/{post_id:uuid}/timeseries",
+    response_model=PostTimeseriesOut,
+    responses=_responses(PostNotFound, TooManyBuckets, *PERIOD_ERRORS),
+)
+async def post_timeseries(
+    post_id: uuid.UUID,
+    reads: ReadsDep,
+    metrics: Annotated[
+        str,
+        Query(
+            pattern=POST_METRICS_PATTERN,
+            max_length=200,
+            description="Comma-separated: " + ", ".join(POST_METRICS),
+        ),
+    ] = ",".join(service.GROWTH_METRICS),
+    interval: GrowthInterval = GrowthInterval.HOUR,
+    start: From = None,
+    to: To = None,
+) -> Response:
+    """A post's growth curve: how fast it gathered its views, likes and the rest, one series
+    per account it went to (the publisher's post id), or one tracked post's (its own id).
+    Buckets are local hours or days of the workspace's time zone; each holds the last value
+    fetched in it (the running total then: platforms report lifetime counts), null when
+    nothing was fetched in it. By default from the post's publishing, for 72 hours (`hour`)
+    or 90 days (`day`) or until the next whole hour, whichever is sooner."""
+    targets = await service.post_targets(reads.repo, reads.principal, post_id)
+    asked = list(dict.fromkeys(metrics.split(",")))
+    period = service.growth_period(targets, Interval(str(interval)), start, to, reads.ctx.clock())
+    return await reads.answer(
+        sorted({t.workspace_id for t in targets}),
+        period,
+        {"post_id": post_id, "metrics": asked, "interval": str(interval)},
+        lambda: service.post_timeseries(
+            reads.repo,
+            targets,
+            asked,
+            Interval(str(interval)),
+            period,
+            max_buckets=reads.ctx.settings.timeseries_max_buckets,
+        ),
     )
 
 

@@ -278,6 +278,43 @@ SELECT * FROM (
 ) h ORDER BY fetched_at"""
         return await self._rows(sql, {"id": post_id, "cutoff": self.cutoff, "limit": limit})
 
+    async def post_series(
+        self, post_ids: Sequence[uuid.UUID], metrics: Sequence[str], bounds: Sequence[datetime]
+    ) -> dict[tuple[uuid.UUID, int], Row]:
+        """Per post and bucket (``bounds[i-1] <= t < bounds[i]`` is bucket ``i``) the last
+        fetch's ``metrics``: raw snapshots where kept, daily rollups before the cutoff;
+        buckets without a fetch are absent."""
+        assert metrics and all(m in POST_METRICS for m in metrics)
+        cols = ", ".join(metrics)
+        sql = f"""
+SELECT DISTINCT ON (p, k) p, k, {cols} FROM (
+    SELECT tracked_post_id AS p, width_bucket(fetched_at, CAST(:bounds AS timestamptz[])) AS k,
+           fetched_at, {cols}
+    FROM {SCHEMA}.post_snapshots
+    WHERE tracked_post_id = ANY(:ids) AND fetched_at >= :lo AND fetched_at < :hi
+          AND fetched_at >= :cutoff
+    UNION ALL
+    SELECT tracked_post_id, width_bucket(fetched_at, CAST(:bounds AS timestamptz[])),
+           fetched_at, {cols}
+    FROM {SCHEMA}.post_daily
+    WHERE tracked_post_id = ANY(:ids) AND day >= :day_lo AND day <= :day_hi
+          AND fetched_at >= :lo AND fetched_at < :hi AND fetched_at < :cutoff
+) s ORDER BY p, k, fetched_at DESC"""
+        lo, hi = bounds[0], bounds[-1]
+        rows = await self._rows(
+            sql,
+            {
+                "bounds": list(bounds),
+                "ids": list(post_ids),
+                "lo": lo,
+                "hi": hi,
+                "cutoff": self.cutoff,
+                "day_lo": lo.astimezone(UTC).date(),
+                "day_hi": hi.astimezone(UTC).date(),
+            },
+        )
+        return {(r["p"], int(r["k"])): r for r in rows}
+
 
 #: The export's columns, in order.
 EXPORT_COLUMNS = (

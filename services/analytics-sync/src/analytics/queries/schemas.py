@@ -89,6 +89,32 @@ class TimeseriesOut(BaseModel):
     buckets: list[Bucket]
 
 
+class PostBucket(BaseModel):
+    start: datetime = Field(description="Local start (with its UTC offset)")
+    end: datetime = Field(description="Local end; a day is 23 or 25 h across a DST change")
+    values: dict[str, Number] = Field(
+        description="Per metric asked, the last value fetched in the bucket: the post's "
+        "running total then (the platforms report lifetime counts); null: no fetch in it"
+    )
+
+
+class PostSeries(BaseModel):
+    id: uuid.UUID = Field(description="The tracked post's own id")
+    account_id: uuid.UUID
+    platform: str
+    published_at: datetime
+    buckets: list[PostBucket]
+
+
+class PostTimeseriesOut(BaseModel):
+    publisher_post_id: uuid.UUID | None
+    metrics: list[str]
+    interval: str
+    timezone: str
+    period: PeriodOut
+    targets: list[PostSeries] = Field(description="One series per account the post went to")
+
+
 class TrackedPostOut(BaseModel):
     id: uuid.UUID = Field(description="The tracked post's own id")
     account_id: uuid.UUID

@@ -12,7 +12,7 @@ from typing import Any
 
 from analytics.models import Account, TrackedPost
 from analytics.queries import formulas
-from analytics.queries.periods import Interval, Period, buckets, zone
+from analytics.queries.periods import Interval, Period, buckets, resolve, zone
 from analytics.queries.repository import PostFilter, QueryRepository, Row
 from analytics.queries.schemas import (
     AccountMetricsOut,
@@ -27,10 +27,13 @@ from analytics.queries.schemas import (
     HistoryPoint,
     PeriodOut,
     PlatformTotals,
+    PostBucket,
     PostDetailOut,
     PostMetricsOut,
     PostPageOut,
+    PostSeries,
     PostTargetOut,
+    PostTimeseriesOut,
     Slot,
     TimeseriesOut,
     TrackedPostOut,
@@ -248,6 +251,71 @@ async def post_detail(repo: QueryRepository, targets: Sequence[TrackedPost]) -> 
             )
         )
     return PostDetailOut(publisher_post_id=targets[0].publisher_post_id, targets=out)
+
+
+#: A growth curve's default length from the post's publishing, per bucket size.
+GROWTH_SPAN = {Interval.HOUR: timedelta(hours=72), Interval.DAY: timedelta(days=90)}
+GROWTH_METRICS = ("views", "impressions", "likes", "comments", "shares")
+
+
+def growth_period(
+    targets: Sequence[TrackedPost],
+    interval: Interval,
+    start: datetime | None,
+    end: datetime | None,
+    now: datetime,
+) -> Period:
+    """A growth curve's period: from the post's publishing (its earliest target's) for
+    ``GROWTH_SPAN`` or until the next whole hour, whichever comes first, unless asked."""
+    published = min(t.published_at for t in targets)
+    span = GROWTH_SPAN[interval]
+    next_hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    lo = start if start is not None else published
+    hi = end if end is not None else max(min(next_hour, lo + span), lo + timedelta(hours=1))
+    return resolve(lo, hi, now=now, default=span)
+
+
+async def post_timeseries(
+    repo: QueryRepository,
+    targets: Sequence[TrackedPost],
+    metrics: Sequence[str],
+    interval: Interval,
+    period: Period,
+    *,
+    max_buckets: int,
+) -> PostTimeseriesOut:
+    tz = zone(await repo.timezone(targets[0].workspace_id))
+    bounds = buckets(period, interval, tz, limit=max_buckets)
+    found = await repo.post_series([t.id for t in targets], metrics, bounds)
+    series = []
+    for post in targets:
+        points = []
+        for i in range(1, len(bounds)):
+            row = found.get((post.id, i))
+            points.append(
+                PostBucket(
+                    start=bounds[i - 1].astimezone(tz),
+                    end=bounds[i].astimezone(tz),
+                    values={m: row[m] if row else None for m in metrics},
+                )
+            )
+        series.append(
+            PostSeries(
+                id=post.id,
+                account_id=post.account_id,
+                platform=post.platform,
+                published_at=post.published_at,
+                buckets=points,
+            )
+        )
+    return PostTimeseriesOut(
+        publisher_post_id=targets[0].publisher_post_id,
+        metrics=list(metrics),
+        interval=interval,
+        timezone=tz.key,
+        period=period_out(period),
+        targets=series,
+    )
 
 
 def _post_fields(post: TrackedPost) -> dict[str, Any]:
