@@ -25,12 +25,15 @@ from sqlalchemy import text
 from analytics.app import create_app as create_analytics
 from analytics.context import AnalyticsContext
 from analytics.fetching.fetcher import FetchWorkers
+from analytics.syncs import service as syncs
+from analytics.syncs.repository import SyncRepository
 from analytics.tracking.subscribers import record_connected
 from sandbox.settings import SandboxSettings
 from socialseed.budgets.rules import Rule
 from socialseed.contracts import AccountConnected
 from socialseed.db import Database
 from socialseed.platforms import Clock, rate_rules
+from socialseed.security import Principal
 from socialseed.testing import Infra
 from tests.conftest import (
     Stack,
@@ -537,6 +540,31 @@ async def test_the_planner_causes_0_429s_on_a_sandbox_with_real_limits(
                     b="tiktok:client",
                 )
                 assert tiktok["blocked_until"] > clock()
+                # Said so in the API: a refresh of TikTok waits (not "running") until the
+                # budget frees; per account, what waits and until when.
+                workspace_id = uuid.UUID(ws)
+                principal = Principal(user_id=uuid.uuid4(), roles={workspace_id: "owner"})
+                async with analytics_db.transaction() as session:
+                    sync = await SyncRepository(session).create_sync(
+                        workspace_id,
+                        requested_by=principal.user_id,
+                        now=clock(),
+                        platforms=["tiktok"],
+                        limit=10_000,
+                    )
+                async with analytics_db.transaction() as session:
+                    progress = await syncs.sync_progress(session, fetch.ctx, principal, sync.id)
+                    status = await syncs.sync_status(session, fetch.ctx, principal, workspace_id)
+                assert progress.status == "waiting", progress
+                assert progress.resumes_at == tiktok["blocked_until"]
+                assert "TikTok's app-wide rate limit" in (progress.waiting_reason or "")
+                waits = {a.platform: a.waiting for a in status.accounts}
+                assert waits["tiktok"] is not None and "app-wide" in waits["tiktok"].reason
+                assert waits["tiktok"].until == tiktok["blocked_until"]
+                for platform in ("x", "facebook", "instagram"):  # held by their own budgets
+                    held = waits[platform]
+                    assert held is not None and held.until > clock(), (platform, held)
+                    assert "wait for" in held.reason and "rate limit" in held.reason
                 [x_budget] = await rows(
                     analytics_db,
                     'SELECT "limit", used FROM analytics.budgets WHERE bucket LIKE :b',
@@ -552,6 +580,11 @@ async def test_the_planner_causes_0_429s_on_a_sandbox_with_real_limits(
                     advanced.raise_for_status()
                     stats, posts = await drained()
                 assert all(p["last_fetched_at"] for p in posts), fetched_per_platform(posts)
+                async with analytics_db.transaction() as session:
+                    progress = await syncs.sync_progress(session, fetch.ctx, principal, sync.id)
+                    status = await syncs.sync_status(session, fetch.ctx, principal, workspace_id)
+                assert progress.status != "waiting" and progress.resumes_at is None
+                assert all(a.waiting is None for a in status.accounts), status.accounts
                 # Each batch asked once: nothing was refused and asked again.
                 made = {p: stats[p]["endpoints"][e]["calls"] for p, (e, _) in METRICS_CALLS.items()}
                 assert made == {p: n for p, (_, n) in METRICS_CALLS.items()}

@@ -113,6 +113,9 @@ class SyncStatus(enum.StrEnum):
     COMPLETED = "completed"
     PARTIAL = "partial"  # finished, some posts failed or were rate limited
     FAILED = "failed"
+    # Never stored: how a queued or running sync reads while every post it has left waits
+    # for a platform's spent app-wide budget (``resumes_at`` says until when).
+    WAITING = "waiting"
 
 
 class WorkspaceView(Base):

@@ -370,14 +370,23 @@ class Budgets:
 
     async def closed_platforms(self, session: AsyncSession, now: datetime) -> list[str]:
         """Platforms whose app-wide budget is blocked: no claim takes their work for now."""
+        return sorted(await self.closed_until(session, now))
+
+    async def closed_until(self, session: AsyncSession, now: datetime) -> dict[str, datetime]:
+        """Each closed platform (an app-wide budget blocked) and when it opens again: when
+        the last of its blocked app-wide budgets frees."""
         b = self.budgets.c
         wanted = sorted({bucket for p in self.rules for bucket in self.app_buckets(p)})
-        blocked = set(
-            await session.scalars(
-                select(b.bucket).where(b.bucket.in_(wanted), b.blocked_until > now)
-            )
+        rows = await session.execute(
+            select(b.bucket, b.blocked_until).where(b.bucket.in_(wanted), b.blocked_until > now)
         )
-        return sorted(p for p in self.rules if blocked.intersection(self.app_buckets(p)))
+        blocked = {bucket: until for bucket, until in rows}
+        closed: dict[str, datetime] = {}
+        for platform in self.rules:
+            untils = [blocked[k] for k in self.app_buckets(platform) if k in blocked]
+            if untils:
+                closed[platform] = max(untils)
+        return closed
 
     async def read(self, session: AsyncSession, buckets: Sequence[str]) -> list[Row[Any]]:
         """The rows of ``buckets`` as stored (for a status page)."""

@@ -671,7 +671,9 @@ export interface paths {
         /**
          * Sync Progress
          * @description A sync's progress: `queued`, `running`, then `completed` (every post fetched),
-         *     `partial` (some failed or were rate limited) or `failed`; counters per platform.
+         *     `partial` (some failed or were rate limited) or `failed`; counters per platform. A
+         *     queued or running sync whose every post left waits for a platform's spent app-wide
+         *     budget reads `waiting`, with `resumes_at` and `waiting_reason`.
          */
         get: operations["sync_progress_api_v1_analytics_sync__sync_id__get"];
         put?: never;
@@ -691,7 +693,8 @@ export interface paths {
         };
         /**
          * Sync Status
-         * @description Per account: when its metrics were last fetched and its next planned fetch; per
+         * @description Per account: when its metrics were last fetched, its next planned fetch, and what of it
+         *     waits for a spent rate budget (`waiting`: until when and why); per
          *     platform: the rate budgets of the workspace's own accounts (app-wide budgets, shared with
          *     every other workspace, are not shown).
          */
@@ -1738,6 +1741,8 @@ export interface components {
             tracked_posts: number;
             /** Due Posts */
             due_posts: number;
+            /** @description Work of this account held by a spent rate budget (its own, or its platform's app-wide one) and until when; null: nothing waits */
+            waiting?: components["schemas"]["Waiting"] | null;
         };
         /** AccountTotals */
         AccountTotals: {
@@ -2183,6 +2188,16 @@ export interface components {
             started_at: string | null;
             /** Finished At */
             finished_at: string | null;
+            /**
+             * Resumes At
+             * @description `waiting`: when the spent budget its posts wait for frees (they are fetched then)
+             */
+            resumes_at?: string | null;
+            /**
+             * Waiting Reason
+             * @description `waiting`: why, in words
+             */
+            waiting_reason?: string | null;
         };
         /** SyncRequestIn */
         SyncRequestIn: {
@@ -2206,7 +2221,7 @@ export interface components {
          * SyncStatus
          * @enum {string}
          */
-        SyncStatus: "queued" | "running" | "completed" | "partial" | "failed";
+        SyncStatus: "queued" | "running" | "completed" | "partial" | "failed" | "waiting";
         /** SyncStatusOut */
         SyncStatusOut: {
             /**
@@ -2277,6 +2292,20 @@ export interface components {
              */
             fetched_at: string | null;
             metrics: components["schemas"]["PostMetricsOut"];
+        };
+        /** Waiting */
+        Waiting: {
+            /**
+             * Until
+             * Format: date-time
+             * @description When the budget frees and the waiting work is fetched
+             */
+            until: string;
+            /**
+             * Reason
+             * @description What waits and for which budget, in words
+             */
+            reason: string;
         };
     };
     responses: never;

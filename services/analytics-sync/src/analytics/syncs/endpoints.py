@@ -63,18 +63,21 @@ async def refresh_account(
 
 @router.get("/sync/{sync_id}", response_model=SyncOut, responses=errors(SyncNotFound))
 async def sync_progress(
-    sync_id: uuid.UUID, principal: CurrentPrincipal, session: Session
+    sync_id: uuid.UUID, principal: CurrentPrincipal, session: Session, ctx: Ctx
 ) -> SyncOut:
     """A sync's progress: `queued`, `running`, then `completed` (every post fetched),
-    `partial` (some failed or were rate limited) or `failed`; counters per platform."""
-    return await service.sync_progress(session, principal, sync_id)
+    `partial` (some failed or were rate limited) or `failed`; counters per platform. A
+    queued or running sync whose every post left waits for a platform's spent app-wide
+    budget reads `waiting`, with `resumes_at` and `waiting_reason`."""
+    return await service.sync_progress(session, ctx, principal, sync_id)
 
 
 @router.get("/sync-status", response_model=SyncStatusOut, responses=errors(WorkspaceNotFound))
 async def sync_status(
     workspace_id: uuid.UUID, principal: CurrentPrincipal, session: Session, ctx: Ctx
 ) -> SyncStatusOut:
-    """Per account: when its metrics were last fetched and its next planned fetch; per
+    """Per account: when its metrics were last fetched, its next planned fetch, and what of it
+    waits for a spent rate budget (`waiting`: until when and why); per
     platform: the rate budgets of the workspace's own accounts (app-wide budgets, shared with
     every other workspace, are not shown)."""
     return await service.sync_status(session, ctx, principal, workspace_id)

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, text, update
 
+from analytics.fetching.repository import HELD
 from analytics.models import (
     Account,
     AccountStatus,
@@ -144,6 +145,12 @@ class SyncRepository(WorkspaceScoped[Sync]):
                 func.count().label("tracked"),
                 func.count().filter(TrackedPost.next_fetch_at <= now).label("due"),
                 func.min(TrackedPost.next_fetch_at).label("next_post"),
+                func.count()
+                .filter(TrackedPost.lease_owner == HELD, TrackedPost.lease_until > now)
+                .label("held"),
+                func.max(TrackedPost.lease_until)
+                .filter(TrackedPost.lease_owner == HELD, TrackedPost.lease_until > now)
+                .label("held_until"),
             )
             .where(
                 TrackedPost.workspace_id == workspace_id,
@@ -158,6 +165,8 @@ class SyncRepository(WorkspaceScoped[Sync]):
                 func.coalesce(posts.c.tracked, 0),
                 func.coalesce(posts.c.due, 0),
                 posts.c.next_post,
+                func.coalesce(posts.c.held, 0),
+                posts.c.held_until,
             )
             .outerjoin(posts, posts.c.account_id == Account.id)
             .where(Account.workspace_id == workspace_id)
@@ -174,9 +183,20 @@ class SyncRepository(WorkspaceScoped[Sync]):
                 "next_sync_at": _earliest(a.next_sync_at, next_post) if a.tracking else None,
                 "tracked_posts": tracked,
                 "due_posts": due,
+                "held_posts": held,
+                "held_until": held_until,
             }
-            for a, tracked, due, next_post in rows
+            for a, tracked, due, next_post, held, held_until in rows
         ]
+
+    async def platforms_left(self, sync_id: uuid.UUID) -> dict[str, int]:
+        """The posts still part of a sync (not fetched yet), per platform."""
+        rows = await self.session.execute(
+            select(TrackedPost.platform, func.count())
+            .where(TrackedPost.sync_id == sync_id, TrackedPost.status == TrackedPostStatus.ACTIVE)
+            .group_by(TrackedPost.platform)
+        )
+        return {platform: count for platform, count in rows.tuples()}
 
 
 def _earliest(*values: datetime | None) -> datetime | None:

@@ -67,6 +67,17 @@ class SyncOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    resumes_at: datetime | None = Field(
+        default=None,
+        description="`waiting`: when the spent budget its posts wait for frees (they are "
+        "fetched then)",
+    )
+    waiting_reason: str | None = Field(default=None, description="`waiting`: why, in words")
+
+
+class Waiting(BaseModel):
+    until: datetime = Field(description="When the budget frees and the waiting work is fetched")
+    reason: str = Field(description="What waits and for which budget, in words")
 
 
 class AccountSyncStatus(BaseModel):
@@ -80,6 +91,11 @@ class AccountSyncStatus(BaseModel):
     )
     tracked_posts: int
     due_posts: int
+    waiting: Waiting | None = Field(
+        default=None,
+        description="Work of this account held by a spent rate budget (its own, or its "
+        "platform's app-wide one) and until when; null: nothing waits",
+    )
 
 
 class BudgetOut(BaseModel):

@@ -7,6 +7,7 @@ import math
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,7 @@ from analytics.syncs.schemas import (
     SyncAccepted,
     SyncOut,
     SyncStatusOut,
+    Waiting,
 )
 from socialseed.errors import AccountNotFound, AppError, NotFound
 from socialseed.platforms import Platform
@@ -120,11 +122,60 @@ async def _already(
     )
 
 
-async def sync_progress(session: AsyncSession, principal: Principal, sync_id: uuid.UUID) -> SyncOut:
-    sync = await SyncRepository(session).get_or_none(principal, sync_id)
+async def sync_progress(
+    session: AsyncSession, ctx: AnalyticsContext, principal: Principal, sync_id: uuid.UUID
+) -> SyncOut:
+    """The sync as stored; one still queued or running whose every post left is on a
+    platform whose app-wide budget is spent reads ``waiting``, with when it resumes."""
+    repo = SyncRepository(session)
+    sync = await repo.get_or_none(principal, sync_id)
     if sync is None:
         raise SyncNotFound("Sync not found.")
-    return SyncOut.model_validate(sync, from_attributes=True)
+    out = SyncOut.model_validate(sync, from_attributes=True)
+    if sync.status not in (SyncStatus.QUEUED, SyncStatus.RUNNING):
+        return out
+    left = await repo.platforms_left(sync.id)
+    closed = await fetch_budgets(ctx.settings).closed_until(session, ctx.clock())
+    if left and all(p in closed for p in left):
+        until = min(closed[p] for p in left)
+        names = " and ".join(f"{_name(ctx, p)}'s" for p in sorted(left))
+        posts = sum(left.values())
+        out.status = SyncStatus.WAITING
+        out.resumes_at = until
+        out.waiting_reason = (
+            f"{posts} post{'s' if posts != 1 else ''} wait for {names} app-wide rate limit "
+            f"(spent) until {until:%Y-%m-%d %H:%M} UTC; fetched then."
+        )
+    return out
+
+
+def _name(ctx: AnalyticsContext, platform: str) -> str:
+    provider = ctx.providers.get(Platform(platform))
+    return provider.name if provider is not None else platform
+
+
+def _waiting(
+    ctx: AnalyticsContext, account: dict[str, Any], closed: dict[str, datetime]
+) -> Waiting | None:
+    """What of an account waits for a spent budget: its posts held by its own (or its
+    workspace's share of a) budget, or all its work while its platform's app-wide budget is
+    spent."""
+    name = _name(ctx, account["platform"])
+    if account["platform"] in closed:
+        until = closed[account["platform"]]
+        return Waiting(
+            until=until,
+            reason=f"{name}'s app-wide rate limit is spent: this account's fetches wait until "
+            f"{until:%Y-%m-%d %H:%M} UTC.",
+        )
+    if account["held_posts"]:
+        until, held = account["held_until"], account["held_posts"]
+        return Waiting(
+            until=until,
+            reason=f"{held} post{'s' if held != 1 else ''} wait for {name}'s rate limit until "
+            f"{until:%Y-%m-%d %H:%M} UTC; fetched then.",
+        )
+    return None
 
 
 async def sync_status(
@@ -148,9 +199,16 @@ async def sync_status(
         by_platform.setdefault(wanted[budget.bucket], []).append(
             BudgetOut.model_validate(budget, from_attributes=True)
         )
+    closed = await budgets.closed_until(session, now)
     return SyncStatusOut(
         workspace_id=workspace_id,
-        accounts=[AccountSyncStatus(**a) for a in accounts],
+        accounts=[
+            AccountSyncStatus(
+                **{k: v for k, v in a.items() if k not in ("held_posts", "held_until")},
+                waiting=_waiting(ctx, a, closed),
+            )
+            for a in accounts
+        ],
         budgets=by_platform,
     )
 
