@@ -3,6 +3,7 @@ paged by cursor for listings, user/info stats, and the per-minute rate limit."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from shared.tests.platforms.metrics_helpers import (
     views_over_time,
     younger_than,
 )
-from socialseed.platforms import ErrorKind, Platform, PlatformError, PlatformPost
+from socialseed.platforms import ErrorKind, MetricsGap, Platform, PlatformError, PlatformPost
 from socialseed.platforms.tiktok import TikTokProvider
 
 TIKTOK = Platform.TIKTOK
@@ -78,6 +79,34 @@ async def test_a_new_videos_counts_grow_as_time_passes(sandbox: Sandbox) -> None
     views = await views_over_time(sandbox, provider, tokens, published.id, standard, (600, 10_800))
 
     assert views[1] > views[0] > 0
+
+
+async def test_a_private_video_is_unavailable_never_deleted(sandbox: Sandbox) -> None:
+    """Published SELF_ONLY, a video has no public id (its publish_id stands for it): TikTok
+    still has it, so it is not called deleted, and no call is made for it."""
+    provider, tokens = await sandbox.connected(TikTokProvider)
+    clip = PlatformPost(
+        text="Only me",
+        marker="p1",
+        media=(stored_media(MP4, duration_s=12.0),),
+        options={"privacy_level": "SELF_ONLY"},
+    )
+    published, _ = await sandbox.publish_until_done(provider, tokens, clip)
+    shown = dataclasses.replace(clip, marker="p2", options={"privacy_level": "PUBLIC_TO_EVERYONE"})
+    public = (await sandbox.publish_until_done(provider, tokens, shown))[0].id
+    assert provider.metrics_cost([published.id]) == 0
+    assert provider.metrics_cost([published.id, public]) == 1
+
+    alone = await provider.fetch_post_metrics(tokens, [published.id])
+    assert alone.calls == 0 and alone.metrics == ()
+    [failure] = alone.failures
+    assert failure.post_id == published.id and failure.gap is MetricsGap.UNAVAILABLE
+    assert "private" in failure.message and "still has the video" in failure.message
+    assert await account_calls(sandbox, TIKTOK, "alice", QUERY) == 0
+
+    both = await provider.fetch_post_metrics(tokens, [published.id, public])
+    assert [m.post_id for m in both.metrics] == [public] and both.calls == 1
+    assert [(f.post_id, f.gap) for f in both.failures] == [(published.id, MetricsGap.UNAVAILABLE)]
 
 
 async def test_list_posts_pages_by_cursor_newest_first_since_the_date(history: Sandbox) -> None:

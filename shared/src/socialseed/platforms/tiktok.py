@@ -51,8 +51,10 @@ from socialseed.budgets.rules import RateLimits, Rule, publishing_cap
 from socialseed.platforms.base import (
     AccountMetrics,
     ErrorKind,
+    ItemFailure,
     ListedPost,
     MetricsBatch,
+    MetricsGap,
     Pending,
     Platform,
     PlatformError,
@@ -192,6 +194,12 @@ def listed_video(video: Any) -> ListedPost | None:
     return ListedPost(str(video["id"]), published, video.get("share_url"), video.get("title"))
 
 
+def is_video_id(ident: str) -> bool:
+    """A TikTok video's public id is a number; a ``publish_id`` (``v_pub_file~v2-1.…``) is
+    what a private post is known by instead."""
+    return ident.isdigit()
+
+
 def video_metrics(video: JSON) -> PostMetrics:
     views = as_int(video.get("view_count"))
     return PostMetrics(
@@ -325,10 +333,31 @@ class TikTokProvider(OAuth2Provider):
             body = {**body, "cursor": page.get("cursor")}
         return PostListing(newest_first(listed, since), calls)
 
+    def metrics_cost(self, ids: Sequence[str], platform_user_id: str | None = None) -> int:
+        """``video/query`` calls for the videos with a public id (20 a call); none for the
+        others (see ``fetch_post_metrics``)."""
+        public = sum(1 for i in ids if is_video_id(i))
+        return -(-public // self.metrics_batch_size)
+
     async def fetch_post_metrics(self, tokens: TokenSet, ids: Sequence[str]) -> MetricsBatch:
-        wanted = batch_of(ids, self.metrics_batch_size)
+        """``video/query`` for the videos with a public id. A post published privately
+        (``SELF_ONLY``) has none, only its ``publish_id``: TikTok holds it, but its numbers
+        cannot be read through the API, which is what its failure says (never ``deleted``);
+        no call is made for it."""
+        batch = batch_of(ids, self.metrics_batch_size)
+        private = [
+            ItemFailure(
+                i,
+                MetricsGap.UNAVAILABLE,
+                "TikTok gives a private (only me) video no public id, so its numbers cannot "
+                "be read through TikTok's API; TikTok still has the video",
+            )
+            for i in batch
+            if not is_video_id(i)
+        ]
+        wanted = [i for i in batch if is_video_id(i)]
         if not wanted:
-            return MetricsBatch((), calls=0)
+            return MetricsBatch((), tuple(private), calls=0)
         page = await self.api_post(
             tokens, "/v2/video/query/", {"filters": {"video_ids": wanted}}, fields=QUERY_FIELDS
         )
@@ -339,7 +368,7 @@ class TikTokProvider(OAuth2Provider):
             videos,
             "TikTok no longer lists this video (deleted, made private or not this account's)",
         )
-        return MetricsBatch(metrics, tuple(failures))
+        return MetricsBatch(metrics, tuple(private + failures))
 
     async def fetch_account_metrics(self, tokens: TokenSet) -> AccountMetrics:
         body = await self.send_json(

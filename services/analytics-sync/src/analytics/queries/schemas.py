@@ -140,7 +140,11 @@ class HistoryPoint(BaseModel):
 
 
 class PostTargetOut(TrackedPostOut):
-    gap: str | None = Field(description="Why the last fetch had no metrics, if it had none")
+    gap: str | None = Field(
+        description="Why the last fetch had no metrics, if it had none: deleted (the platform "
+        "no longer has it), unavailable, out_of_window, not_enough_viewers"
+    )
+    gap_message: str | None = Field(default=None, description="The same, in words")
     history: list[HistoryPoint] = Field(
         description="Every fetch (raw snapshots while kept, one per UTC day before), oldest "
         "first, the newest 1,000 at most"

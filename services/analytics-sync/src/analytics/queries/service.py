@@ -244,6 +244,7 @@ async def post_detail(repo: QueryRepository, targets: Sequence[TrackedPost]) -> 
                 fetched_at=row["fetched_at"] if row else None,
                 metrics=metrics_out(row),
                 gap=post.gap,
+                gap_message=post.gap_message,
                 history=[
                     HistoryPoint(fetched_at=h["fetched_at"], metrics=metrics_out(h))
                     for h in history
