@@ -2070,9 +2070,14 @@ export interface components {
             metrics: components["schemas"]["PostMetricsOut"];
             /**
              * Gap
-             * @description Why the last fetch had no metrics, if it had none
+             * @description Why the last fetch had no metrics, if it had none: deleted (the platform no longer has it), unavailable, out_of_window, not_enough_viewers
              */
             gap: string | null;
+            /**
+             * Gap Message
+             * @description The same, in words
+             */
+            gap_message?: string | null;
             /**
              * History
              * @description Every fetch (raw snapshots while kept, one per UTC day before), oldest first, the newest 1,000 at most
