@@ -535,12 +535,32 @@ async def test_best_times_gives_medians_per_local_hour_of_week_and_marks_thin_sl
         slots[(1, 18)]["enough_data"] is False and slots[(1, 18)]["median_engagement_rate"] is None
     )
     assert [(s["weekday"], s["hour"]) for s in body["best"]] == [(0, 9)]
+    assert body["scope"] == "workspace" and body["fallback"] is None
+    # The account's own: enough posts, its own answer.
+    r = await api.get(
+        f"{API}/insights/best-times",
+        params={"workspace_id": str(ws.id), "account_id": str(acc)},
+        headers=ws.owner.headers,
+    )
+    assert r.json()["scope"] == "account" and r.json()["fallback"] is None
+    assert [(s["weekday"], s["hour"]) for s in r.json()["best"]] == [(0, 9)]
+    # A platform (or an account) with too little history: the workspace's, and it says so.
     r = await api.get(
         f"{API}/insights/best-times",
         params={"workspace_id": str(ws.id), "platform": "youtube"},
         headers=ws.owner.headers,
     )
-    assert all(s["posts"] == 0 for s in r.json()["slots"])
+    thin = r.json()
+    assert thin["scope"] == "workspace" and "too few" in thin["fallback"]
+    assert {(s["weekday"], s["hour"]): s["posts"] for s in thin["slots"]}[(0, 9)] == 3
+    newcomer = await account(producer, db, ws)
+    r = await api.get(
+        f"{API}/insights/best-times",
+        params={"workspace_id": str(ws.id), "account_id": str(newcomer)},
+        headers=ws.owner.headers,
+    )
+    assert r.json()["scope"] == "workspace" and "This account's" in r.json()["fallback"]
+    assert [(s["weekday"], s["hour"]) for s in r.json()["best"]] == [(0, 9)]
 
 
 # Export -------------------------------------------------------------------------------------

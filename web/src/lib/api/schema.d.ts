@@ -1778,6 +1778,16 @@ export interface components {
              * @description The slots with enough data, best median first
              */
             best: components["schemas"]["Slot"][];
+            /**
+             * Scope
+             * @description Whose posts the slots are from: `account`, `platform` (as asked) or `workspace` (asked, or the fallback)
+             */
+            scope: string;
+            /**
+             * Fallback
+             * @description Set when an account's or a platform's posts were too few for any slot to have a median, so the workspace's posts answer instead: why, in words
+             */
+            fallback?: string | null;
         };
         /** Bucket */
         Bucket: {

@@ -171,6 +171,15 @@ class BestTimesOut(BaseModel):
     min_posts: int = Field(description="The fewest posts a slot needs for a median")
     slots: list[Slot] = Field(description="All 168 hour-of-week slots, Monday 00:00 first")
     best: list[Slot] = Field(description="The slots with enough data, best median first")
+    scope: str = Field(
+        description="Whose posts the slots are from: `account`, `platform` (as asked) or "
+        "`workspace` (asked, or the fallback)"
+    )
+    fallback: str | None = Field(
+        default=None,
+        description="Set when an account's or a platform's posts were too few for any slot "
+        "to have a median, so the workspace's posts answer instead: why, in words",
+    )
 
 
 class Totals(BaseModel):

@@ -335,7 +335,27 @@ def _post_fields(post: TrackedPost) -> dict[str, Any]:
 
 async def best_times(repo: QueryRepository, where: PostFilter, *, min_posts: int) -> BestTimesOut:
     """The median engagement rate of the posts published in each local hour of the week;
-    a slot with fewer than ``min_posts`` posts says so and has no median."""
+    a slot with fewer than ``min_posts`` posts says so and has no median. Asked for an account
+    or a platform whose posts leave every slot without a median, the workspace's answer, saying
+    so (``fallback``)."""
+    scope = "account" if where.account_ids else "platform" if where.platform else "workspace"
+    answer = await _best_times(repo, where, min_posts, scope)
+    if scope == "workspace" or answer.best:
+        return answer
+    wider = await _best_times(
+        repo, PostFilter(where.workspace_id, where.period), min_posts, "workspace"
+    )
+    whose = "This account's" if scope == "account" else "This platform's"
+    wider.fallback = (
+        f"{whose} posts of the period are too few: no hour of the week holds {min_posts} of "
+        "them (the fewest a median is taken of), so these are the workspace's best times."
+    )
+    return wider
+
+
+async def _best_times(
+    repo: QueryRepository, where: PostFilter, min_posts: int, scope: str
+) -> BestTimesOut:
     tz = zone(await repo.timezone(where.workspace_id))
     rates: dict[tuple[int, int], list[float]] = defaultdict(list)
     for row in await repo.post_rates_input(where):
@@ -368,6 +388,7 @@ async def best_times(repo: QueryRepository, where: PostFilter, *, min_posts: int
         min_posts=min_posts,
         slots=slots,
         best=best,
+        scope=scope,
     )
 
 
