@@ -367,17 +367,27 @@ async def owner_with_workspace(api: httpx.AsyncClient, name: str = "Owner") -> t
 
 
 async def connect_account(
-    api: httpx.AsyncClient, user: User, workspace_id: str, platform: str, username: str
+    api: httpx.AsyncClient,
+    user: User,
+    workspace_id: str,
+    platform: str,
+    username: str,
+    *,
+    scopes: str | None = None,
 ) -> list[dict[str, object]]:
     """The whole dance: start, consent at the (sandbox) platform, callback (hands back code
-    and state), complete as the same signed-in user."""
+    and state), complete as the same signed-in user. ``scopes``: what the user grants instead
+    of what was asked (as a connection made before a scope was asked)."""
     r = await api.post(
         "/api/v1/accounts/connect",
         json={"workspace_id": workspace_id, "platform": platform},
         headers=user.headers,
     )
     assert r.status_code == 201, r.text
-    consent = await api.get(f"{r.json()['authorize_url']}&sandbox_approve={quote(username)}")
+    authorize = httpx.URL(r.json()["authorize_url"])
+    if scopes is not None:
+        authorize = authorize.copy_set_param("scope", scopes)
+    consent = await api.get(f"{authorize}&sandbox_approve={quote(username)}")
     assert consent.status_code in (302, 303), consent.text
     callback = await api.get(consent.headers["location"])
     assert callback.status_code == 200, callback.text

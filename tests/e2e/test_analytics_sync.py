@@ -557,7 +557,7 @@ async def test_the_planner_causes_0_429s_on_a_sandbox_with_real_limits(
                     status = await syncs.sync_status(session, fetch.ctx, principal, workspace_id)
                 assert progress.status == "waiting", progress
                 assert progress.resumes_at == tiktok["blocked_until"]
-                assert "TikTok's app-wide rate limit" in (progress.waiting_reason or "")
+                assert "TikTok's rate limit" in (progress.waiting_reason or "")
                 waits = {a.platform: a.waiting for a in status.accounts}
                 assert waits["tiktok"] is not None and "app-wide" in waits["tiktok"].reason
                 assert waits["tiktok"].until == tiktok["blocked_until"]
@@ -914,3 +914,51 @@ async def test_a_post_s_growth_curve_is_the_platform_s_truth_at_each_fetch(
         f"/api/v1/analytics/posts/{post['id']}/timeseries", headers=stranger.headers
     )
     assert hidden.status_code == 404 and hidden.json()["error"] == "PostNotFound"
+
+
+async def test_a_member_connected_without_the_analytics_scopes_is_told_why_per_account(
+    api: httpx.AsyncClient, workers: WorkerSets, db: Database
+) -> None:
+    """A LinkedIn member connected before the member analytics scopes were asked: the
+    refresh is partial, and both the sync and the workspace's sync status say which account
+    and why, in words that name the permission and say to reconnect."""
+    owner, ws = await owner_with_workspace(api)
+    name = f"li{uuid.uuid4().hex[:8]}"
+    accounts = await connect_account(
+        api, owner, ws, "linkedin", name, scopes="openid profile w_member_social"
+    )
+    [member] = [
+        uuid.UUID(str(a["id"])) for a in accounts if not str(a["platform_user_id"]).isdigit()
+    ]
+
+    async def tracked() -> bool | None:
+        found = await rows(
+            db, "SELECT 1 FROM analytics.accounts WHERE id = :id AND tracking", id=member
+        )
+        return True if found else None
+
+    await until(tracked, "analytics tracking the account")
+    fetch = workers("scopes")
+    await fetch.drain()
+    await cooled_down(db, ws)
+    sync = await api.post(f"/api/v1/analytics/refresh/{member}", headers=owner.headers, json={})
+    assert sync.status_code == 202, sync.text
+    await fetch.drain()
+
+    async def finished() -> dict[str, Any] | None:
+        answer = await api.get(
+            f"/api/v1/analytics/sync/{sync.json()['sync_id']}", headers=owner.headers
+        )
+        body: dict[str, Any] = answer.json()
+        return body if body["status"] not in ("queued", "running") else None
+
+    done = await until(finished, "the refresh finished")
+    assert done["status"] == "partial" and done["failed"] == done["total_posts"] > 0
+    [problem] = done["problems"]
+    assert problem["account_id"] == str(member) and problem["platform"] == "linkedin"
+    assert "r_member_" in problem["reason"] and "reconnect the account" in problem["reason"]
+    status = await api.get(
+        "/api/v1/analytics/sync-status", params={"workspace_id": ws}, headers=owner.headers
+    )
+    [account] = [a for a in status.json()["accounts"] if a["account_id"] == str(member)]
+    assert "reconnect the account" in account["problem"] and account["problem_at"]

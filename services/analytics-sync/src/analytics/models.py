@@ -177,6 +177,10 @@ class Account(Base):
     lease_until: Mapped[datetime | None] = _ts()
     # The refresh (``syncs``) its next fetch answers to; cleared by that fetch.
     sync_id: Mapped[uuid.UUID | None]
+    # Why its last fetch was refused for good (a permission not granted, ...), in the
+    # platform error's words, and when; cleared by a fetch of it that works.
+    problem: Mapped[str | None] = mapped_column(Text)
+    problem_at: Mapped[datetime | None] = _ts()
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

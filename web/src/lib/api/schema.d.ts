@@ -1687,6 +1687,28 @@ export interface components {
                 [key: string]: components["schemas"]["Change"];
             };
         };
+        /** AccountProblem */
+        AccountProblem: {
+            /**
+             * Account Id
+             * Format: uuid
+             */
+            account_id: string;
+            /** Platform */
+            platform: string;
+            /** Username */
+            username: string;
+            /**
+             * Reason
+             * @description The platform's refusal, in words
+             */
+            reason: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+        };
         /** AccountRef */
         AccountRef: {
             /**
@@ -1741,6 +1763,13 @@ export interface components {
             tracked_posts: number;
             /** Due Posts */
             due_posts: number;
+            /**
+             * Problem
+             * @description Why its fetches are refused for good (a permission not granted, say), until a fetch works again; null: none
+             */
+            problem?: string | null;
+            /** Problem At */
+            problem_at?: string | null;
             /** @description Work of this account held by a spent rate budget (its own, or its platform's app-wide one) and until when; null: nothing waits */
             waiting?: components["schemas"]["Waiting"] | null;
         };
@@ -2213,6 +2242,11 @@ export interface components {
              * @description `waiting`: why, in words
              */
             waiting_reason?: string | null;
+            /**
+             * Problems
+             * @description The accounts of this sync whose fetches a platform refused for good since it began (a permission not granted, say), each with the platform's words: why a sync is `partial` or an account has no new numbers
+             */
+            problems?: components["schemas"]["AccountProblem"][];
         };
         /** SyncRequestIn */
         SyncRequestIn: {

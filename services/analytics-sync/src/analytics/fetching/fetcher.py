@@ -262,6 +262,8 @@ class FetchWorkers:
             await FetchRepository(session).finish_account(
                 account.id, fetched_at + self.settings.account_every
             )
+            if account.problem is not None:  # it works again
+                await FetchRepository(session).set_problem(account.id, None, fetched_at)
             # One call was reserved for the counters; some platforms take more (Meta: the
             # node and its insights).
             await self.budgets.add(session, work.charges, metrics.calls - 1, fetched_at)
@@ -284,6 +286,7 @@ class FetchWorkers:
                 await FetchRepository(session).finish_account(
                     account.id, now + self.settings.account_every
                 )
+                await FetchRepository(session).set_problem(account.id, exc.message, now)
 
     async def _posts(self, work: PostWork) -> None:
         account, provider = work.account, self.ctx.providers[Platform(work.account.platform)]
@@ -314,6 +317,8 @@ class FetchWorkers:
         tiers, phase = self.settings.post_schedule, account_phase(account.id)
         async with self.ctx.db.transaction() as session:
             await self.ctx.outbox.add_many(session, events)
+            if account.problem is not None:  # it works again
+                await FetchRepository(session).set_problem(account.id, None, fetched_at)
             await FetchRepository(session).finish_posts(
                 fetched_at,
                 work.posts,
@@ -339,6 +344,17 @@ class FetchWorkers:
                     await repo.count_rate_limited(
                         sync_id, account.platform, [p.id for p in of_sync], exc.message
                     )
+                return
+            if exc.kind in (ErrorKind.PERMANENT, ErrorKind.BAD_REQUEST):
+                # Refused for good (a permission not granted, say): counted failed in their
+                # syncs with the platform's words, the account's problem until a fetch works,
+                # asked again on the account's next turn (or a refresh) rather than every lease.
+                await repo.postpone_posts([p.id for p in posts], now + self.settings.account_every)
+                for sync_id, of_sync in _by_sync(posts).items():
+                    await repo.count_failed(
+                        sync_id, account.platform, [p.id for p in of_sync], exc.message
+                    )
+                await repo.set_problem(account.id, exc.message, now)
                 return
             # transient (5xx, timeouts): the same batch again after a lease's time
             await repo.release_posts([p.id for p in posts], now + self.settings.fetch_lease)

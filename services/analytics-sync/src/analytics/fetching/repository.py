@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, TextClause
 
 from analytics.ingest.repository import FINISH_SYNCS
 from analytics.models import (
@@ -67,18 +67,26 @@ FROM unnest(CAST(:ids AS uuid[]), CAST(:next AS timestamptz[]), CAST(:syncs AS u
 WHERE t.id = u.id
 """)
 
-_RATE_LIMITED = text(f"""
+
+def _counted(column: str) -> TextClause:
+    """Adds ``:count`` posts to a sync's ``column`` (``rate_limited`` or ``failed``), in total
+    and for ``:platform``, and their errors (the list is capped)."""
+    return text(f"""
 UPDATE {SCHEMA}.syncs s
-SET rate_limited = s.rate_limited + CAST(:count AS int),
+SET {column} = s.{column} + CAST(:count AS int),
     by_platform = s.by_platform || jsonb_build_object(CAST(:platform AS text),
         coalesce(s.by_platform -> CAST(:platform AS text), '{{}}'::jsonb) || jsonb_build_object(
-            'rate_limited',
-            coalesce((s.by_platform -> CAST(:platform AS text) ->> 'rate_limited')::int, 0)
+            '{column}',
+            coalesce((s.by_platform -> CAST(:platform AS text) ->> '{column}')::int, 0)
             + CAST(:count AS int))),
     errors = CASE WHEN jsonb_array_length(s.errors) >= 100 THEN s.errors
                   ELSE s.errors || CAST(:errors AS jsonb) END
 WHERE s.id = :sync_id
 """)
+
+
+_RATE_LIMITED = _counted("rate_limited")
+_FAILED = _counted("failed")
 
 
 class FetchRepository(RepositoryBase):
@@ -249,6 +257,15 @@ SELECT id, sync_id FROM held WHERE sync_id IS NOT NULL"""),
             update(TrackedPost).where(TrackedPost.id.in_(ids)).values(**values)
         )
 
+    async def postpone_posts(self, ids: Sequence[uuid.UUID], until: datetime) -> None:
+        """Not fetched (refused for good): asked again at ``until`` on their schedule, out of
+        their sync, no lease (so a refresh makes them due again at once)."""
+        await self.session.execute(
+            update(TrackedPost)
+            .where(TrackedPost.id.in_(ids))
+            .values(next_fetch_at=until, lease_owner=None, lease_until=None, sync_id=None)
+        )
+
     # Syncs ---------------------------------------------------------------------------------
 
     async def start_syncs(self, ids: Sequence[uuid.UUID], now: datetime) -> None:
@@ -264,9 +281,35 @@ SELECT id, sync_id FROM held WHERE sync_id IS NOT NULL"""),
     ) -> None:
         """Posts of a sync the platform refused for now, or its budget holds: counted, and
         the sync finished if they were its last (no batch reaches the ingester for them)."""
-        errors = [sync_error(p, platform, "rate_limited", message) for p in post_ids]
+        await self._count(_RATE_LIMITED, "rate_limited", sync_id, platform, post_ids, message)
+
+    async def count_failed(
+        self, sync_id: uuid.UUID, platform: str, post_ids: Sequence[uuid.UUID], message: str
+    ) -> None:
+        """Posts of a sync whose batch the platform refused for good: counted failed, and the
+        sync finished if they were its last."""
+        await self._count(_FAILED, "refused", sync_id, platform, post_ids, message)
+
+    async def set_problem(self, account_id: uuid.UUID, problem: str | None, at: datetime) -> None:
+        """Why the account's fetches are refused for good (None: they work again)."""
         await self.session.execute(
-            _RATE_LIMITED,
+            update(Account)
+            .where(Account.id == account_id)
+            .values(problem=problem, problem_at=at if problem else None)
+        )
+
+    async def _count(
+        self,
+        statement: TextClause,
+        gap: str,
+        sync_id: uuid.UUID,
+        platform: str,
+        post_ids: Sequence[uuid.UUID],
+        message: str,
+    ) -> None:
+        errors = [sync_error(p, platform, gap, message) for p in post_ids]
+        await self.session.execute(
+            statement,
             {
                 "sync_id": sync_id,
                 "count": len(post_ids),

@@ -185,18 +185,49 @@ class SyncRepository(WorkspaceScoped[Sync]):
                 "due_posts": due,
                 "held_posts": held,
                 "held_until": held_until,
+                "problem": a.problem,
+                "problem_at": a.problem_at,
             }
             for a, tracked, due, next_post, held, held_until in rows
         ]
 
-    async def platforms_left(self, sync_id: uuid.UUID) -> dict[str, int]:
-        """The posts still part of a sync (not fetched yet), per platform."""
+    async def problems_since(self, sync: Sync) -> list[Account]:
+        """The accounts a sync covers whose fetches were refused for good since it began."""
+        where = [
+            Account.workspace_id == sync.workspace_id,
+            Account.problem.is_not(None),
+            Account.problem_at >= sync.created_at,
+        ]
+        if sync.account_id is not None:
+            where.append(Account.id == sync.account_id)
+        elif sync.platforms:
+            where.append(Account.platform.in_(sync.platforms))
+        rows = await self.session.scalars(
+            select(Account).where(*where).order_by(Account.platform, Account.username)
+        )
+        return list(rows)
+
+    async def posts_left(
+        self, sync_id: uuid.UUID, now: datetime
+    ) -> list[tuple[str, int, datetime | None]]:
+        """The posts still part of a sync (not fetched yet), per platform: how many, and
+        when the last of them held by a spent budget of its account is free (None: not all
+        of them are held so)."""
+        held = and_(TrackedPost.lease_owner == HELD, TrackedPost.lease_until > now)
         rows = await self.session.execute(
-            select(TrackedPost.platform, func.count())
+            select(
+                TrackedPost.platform,
+                func.count(),
+                func.count().filter(held),
+                func.max(TrackedPost.lease_until).filter(held),
+            )
             .where(TrackedPost.sync_id == sync_id, TrackedPost.status == TrackedPostStatus.ACTIVE)
             .group_by(TrackedPost.platform)
         )
-        return {platform: count for platform, count in rows.tuples()}
+        return [
+            (platform, count, until if held_count == count else None)
+            for platform, count, held_count, until in rows.tuples()
+        ]
 
 
 def _earliest(*values: datetime | None) -> datetime | None:

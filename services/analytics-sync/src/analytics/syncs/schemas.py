@@ -51,6 +51,14 @@ class SyncAccepted(BaseModel):
     )
 
 
+class AccountProblem(BaseModel):
+    account_id: uuid.UUID
+    platform: str
+    username: str
+    reason: str = Field(description="The platform's refusal, in words")
+    at: datetime
+
+
 class SyncOut(BaseModel):
     id: uuid.UUID
     workspace_id: uuid.UUID
@@ -73,6 +81,12 @@ class SyncOut(BaseModel):
         "fetched then)",
     )
     waiting_reason: str | None = Field(default=None, description="`waiting`: why, in words")
+    problems: list[AccountProblem] = Field(
+        default_factory=list,
+        description="The accounts of this sync whose fetches a platform refused for good since "
+        "it began (a permission not granted, say), each with the platform's words: why a "
+        "sync is `partial` or an account has no new numbers",
+    )
 
 
 class Waiting(BaseModel):
@@ -91,6 +105,12 @@ class AccountSyncStatus(BaseModel):
     )
     tracked_posts: int
     due_posts: int
+    problem: str | None = Field(
+        default=None,
+        description="Why its fetches are refused for good (a permission not granted, say), "
+        "until a fetch works again; null: none",
+    )
+    problem_at: datetime | None = None
     waiting: Waiting | None = Field(
         default=None,
         description="Work of this account held by a spent rate budget (its own, or its "

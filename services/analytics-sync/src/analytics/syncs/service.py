@@ -16,6 +16,7 @@ from analytics.fetching.usage import fetch_budgets
 from analytics.models import SyncStatus
 from analytics.syncs.repository import SyncRepository
 from analytics.syncs.schemas import (
+    AccountProblem,
     AccountSyncStatus,
     BudgetOut,
     SyncAccepted,
@@ -132,19 +133,33 @@ async def sync_progress(
     if sync is None:
         raise SyncNotFound("Sync not found.")
     out = SyncOut.model_validate(sync, from_attributes=True)
+    out.problems = [
+        AccountProblem(
+            account_id=a.id,
+            platform=a.platform,
+            username=a.username,
+            reason=a.problem or "",
+            at=a.problem_at or sync.created_at,
+        )
+        for a in await repo.problems_since(sync)
+    ]
     if sync.status not in (SyncStatus.QUEUED, SyncStatus.RUNNING):
         return out
-    left = await repo.platforms_left(sync.id)
-    closed = await fetch_budgets(ctx.settings).closed_until(session, ctx.clock())
-    if left and all(p in closed for p in left):
-        until = min(closed[p] for p in left)
-        names = " and ".join(f"{_name(ctx, p)}'s" for p in sorted(left))
-        posts = sum(left.values())
+    now = ctx.clock()
+    left = await repo.posts_left(sync.id, now)
+    closed = await fetch_budgets(ctx.settings).closed_until(session, now)
+    # Each platform's posts wait until its app-wide budget frees, or until their account's
+    # own budget does; any post that waits for nothing makes the sync running.
+    frees = {p: closed.get(p) or held for p, _, held in left}
+    if left and all(frees.values()):
+        until = min(t for t in frees.values() if t is not None)
+        posts = sum(count for _, count, _ in left)
+        names = " and ".join(f"{_name(ctx, p)}'s" for p in sorted(frees))
         out.status = SyncStatus.WAITING
         out.resumes_at = until
         out.waiting_reason = (
-            f"{posts} post{'s' if posts != 1 else ''} wait for {names} app-wide rate limit "
-            f"(spent) until {until:%Y-%m-%d %H:%M} UTC; fetched then."
+            f"{posts} post{'s' if posts != 1 else ''} wait for {names} rate limit (spent); "
+            f"the first are fetched at {until:%Y-%m-%d %H:%M} UTC."
         )
     return out
 
