@@ -78,9 +78,51 @@ async def test_a_post_to_one_account_is_scheduled(api: httpx.AsyncClient, stack:
     [target] = post["targets"]
     assert target["platform"] == "x" and target["status"] == "scheduled"
     assert target["text"] == "Hello from SocialSeed"
-    assert target["options"] == {"reply_settings": "following", "thread": []}
+    # options come back typed: tagged with their platform, defaults filled in
+    assert target["options"] == {"platform": "x", "reply_settings": "following", "thread": []}
     r = await api.get(f"/api/v1/posts/{post['id']}", headers=owner.headers)
     assert r.status_code == 200 and r.json() == post
+
+
+async def test_options_are_typed_per_platform_in_the_api(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    """The OpenAPI document gives one options schema per platform, told apart by `platform`
+    (a discriminated oneOf, in and out); options for another platform than the account's are
+    that target's named 400, nothing stored; untyped options (older clients) still work."""
+    r = await api.get("/api/v1/openapi.json")
+    schemas = r.json()["components"]["schemas"]
+    names = {"x": "X", "tiktok": "TikTok", "instagram": "Instagram", "facebook": "Facebook",
+             "linkedin": "LinkedIn", "youtube": "YouTube"}  # fmt: skip
+    mapping = {p: f"#/components/schemas/{n}Options" for p, n in names.items()}
+    for model in ("TargetIn", "TargetOut"):
+        options = schemas[model]["properties"]["options"]
+        assert options["discriminator"] == {"propertyName": "platform", "mapping": mapping}
+        assert {o["$ref"] for o in options["oneOf"]} == set(mapping.values())
+    for platform, name in names.items():
+        schema = schemas[f"{name}Options"]
+        assert schema["properties"]["platform"]["const"] == platform
+        assert "platform" in schema["required"] and schema["additionalProperties"] is False
+    assert "privacy_level" in schemas["TikTokOptions"]["required"]
+
+    owner, ws = await owner_with_workspace(api)
+    account = await x_account(api, owner, ws, "typed")
+    body = {"workspace_id": ws, "text": "typed", "scheduled_at": later()}
+    tiktok_options = {"platform": "tiktok", "privacy_level": "SELF_ONLY"}
+    r = await create(api, owner, **body, targets=[{"account_id": account, "options": tiktok_options}])  # fmt: skip
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == "InvalidTargets"
+    [problem] = r.json()["targets"]
+    assert (problem["account_id"], problem["error"]) == (account, "OptionsPlatformMismatch")
+    assert "These options are for TikTok; this account is on X." in problem["detail"]
+    assert await calendar(api, owner, ws) == []
+    r = await create(api, owner, **body, targets=[{"account_id": account, "options": 7}])
+    assert r.status_code == 422, r.text  # not an object at all: a malformed body
+    for options in ({"platform": "x", "thread": ["2/2"]}, {"thread": ["2/2"]}):
+        r = await create(api, owner, **body, targets=[{"account_id": account, "options": options}])  # fmt: skip
+        assert r.status_code == 201, r.text
+        assert r.json()["targets"][0]["options"]["thread"] == ["2/2"]
+        assert r.json()["targets"][0]["options"]["platform"] == "x"
 
 
 async def test_every_broken_target_is_named_and_nothing_is_stored(

@@ -49,6 +49,7 @@ def assert_strict_headers(r: httpx.Response) -> None:
     assert csp["frame-ancestors"] == "frame-ancestors 'none'"
     assert csp["default-src"] == "default-src 'self'"
     assert csp["object-src"] == "object-src 'none'"
+    assert csp["media-src"] == "media-src 'self' blob:"  # local videos only (the composer)
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["referrer-policy"] == "no-referrer"
 

@@ -1,6 +1,6 @@
 """The web app in a real browser (Debian's Chromium, driven by playwright-core from Node.js)
 against the real stack: the first-visit journey of ``web/e2e/newcomer.mjs`` and the publishing
-journey of ``web/e2e/publishing.mjs`` and the approvals journey of ``web/e2e/approvals.mjs`` and the analytics journey of ``web/e2e/analytics.mjs``. Screenshots go to ``web/test-results/screenshots``
+journey of ``web/e2e/publishing.mjs`` and the approvals journey of ``web/e2e/approvals.mjs`` and the analytics journey of ``web/e2e/analytics.mjs`` and the editing journey of ``web/e2e/editing.mjs``. Screenshots go to ``web/test-results/screenshots``
 (ignored by git)."""
 
 from __future__ import annotations
@@ -68,6 +68,22 @@ async def test_a_post_is_composed_checked_scheduled_published_and_a_failure_retr
         "composer-invalid-desktop.png",
         "composer-375-dark.png",
         "post-failed-desktop.png",
+    ):
+        assert (SCREENSHOTS / name).stat().st_size > 0
+
+
+@pytest.mark.timeout(300)
+async def test_a_post_is_previewed_per_platform_and_its_accounts_and_options_edited(
+    stack: Stack, web_build: Path
+) -> None:
+    """The composer previews each account's platform (X's thread); the post page's editor (the
+    composer's form) adds a LinkedIn account (its preview folds at "…see more") and changes
+    options (X's preview follows); the server accepts the PATCH and the options read back."""
+    await journey("editing.mjs", stack.gateway_url, timeout=280)
+    for name in (
+        "composer-previews-desktop.png",
+        "composer-previews-375.png",
+        "post-editor-desktop.png",
     ):
         assert (SCREENSHOTS / name).stat().st_size > 0
 

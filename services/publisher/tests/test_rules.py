@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from publisher.posts.rules import MediaFacts, TargetDraft, Verdict, check, youtube_tags_length
+from publisher.posts.rules import (
+    MediaFacts,
+    TargetDraft,
+    Verdict,
+    check,
+    typed,
+    youtube_tags_length,
+)
 from socialseed.platforms import Platform
 from socialseed.platforms.base import MediaKind
 
@@ -144,6 +151,17 @@ def test_tiktok_cover_frame_lies_within_the_video() -> None:
     assert "video_cover_timestamp_ms" in problems(
         TIKTOK, "c", clip, **TIKTOK_OK, video_cover_timestamp_ms=-1
     )
+
+
+def test_stored_options_are_answered_typed_even_when_a_rule_has_tightened_since() -> None:
+    """The API answers stored options as their platform's model, tagged with the platform; a
+    row stored before a rule tightened (TikTok without privacy) is still answered, not a 500."""
+    stored = verdict(TIKTOK, "c", [video()], **TIKTOK_OK).options
+    assert "platform" not in stored
+    answered = typed(TIKTOK, stored).model_dump()
+    assert answered["platform"] == "tiktok" and answered["privacy_level"] == "PUBLIC_TO_EVERYONE"
+    old = typed(TIKTOK, {"disable_duet": True}).model_dump()
+    assert old["platform"] == "tiktok" and old["disable_duet"] is True
 
 
 def test_tiktok_options() -> None:

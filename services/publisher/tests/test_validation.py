@@ -83,6 +83,45 @@ async def test_a_fine_target_is_planned_with_its_options_as_stored(session: Asyn
     assert (pl.account.id, pl.text, pl.options) == (linkedin.id, None, {"visibility": "PUBLIC"})
 
 
+async def test_options_say_their_platform_or_leave_it_out(session: AsyncSession) -> None:
+    """Typed options (``platform`` set, as the web app sends them) and untyped ones (as API
+    clients written before ``platform`` send them) plan alike; ``platform`` is not stored."""
+    ws = workspace()
+    tiktok = await create_account(session, workspace=ws, platform="tiktok")
+    video = await create_media(session, workspace=ws, kind="video", mime_type="video/mp4")
+    for options in ({"platform": "tiktok", **TIKTOK_OK}, TIKTOK_OK):
+        [planned] = await plan(
+            session, ws, [tiktok], [target(tiktok, options=options)], media_ids=[video.id]
+        )
+        assert planned.options["privacy_level"] == "SELF_ONLY"
+        assert "platform" not in planned.options
+
+
+async def test_options_for_another_platform_are_a_named_problem_of_their_target(
+    session: AsyncSession,
+) -> None:
+    ws = workspace()
+    x = await create_account(session, workspace=ws, platform="x")
+    linkedin = await create_account(session, workspace=ws, platform="linkedin")
+    problems = await refused(
+        session,
+        ws,
+        [x, linkedin],
+        [
+            target(x, options={"platform": "tiktok", **TIKTOK_OK}),
+            target(linkedin, options={"platform": "myspace"}),
+            target(x, options={"platform": "x", "thread": ["more"]}),
+        ],
+    )
+    assert [(p["account_id"], p["error"]) for p in problems] == [
+        (str(x.id), "OptionsPlatformMismatch"),
+        (str(linkedin.id), "OptionsPlatformMismatch"),
+        (str(x.id), "DuplicateTarget"),
+    ]
+    assert problems[0]["detail"].startswith("These options are for TikTok; this account is on X.")
+    assert "an unknown platform ('myspace')" in problems[1]["detail"]
+
+
 async def test_every_broken_target_is_named_in_one_answer(session: AsyncSession) -> None:
     ws, other = workspace(), workspace()
     x = await create_account(session, workspace=ws, platform="x")

@@ -25,6 +25,9 @@ CSP = "; ".join(
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data: blob:",
+        # the composer shows a video the user picked (a blob: of the local file) for its cover
+        # frame and previews; nothing is fetched from elsewhere
+        "media-src 'self' blob:",
         "font-src 'self'",
         "connect-src 'self'",
         "object-src 'none'",

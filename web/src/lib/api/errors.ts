@@ -2,12 +2,15 @@
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
+  /** The whole answer (a refusal may carry more than its detail: `InvalidTargets`' `targets`). */
+  readonly body: unknown;
 
-  constructor(status: number, code: string, detail: string) {
+  constructor(status: number, code: string, detail: string, body: unknown = null) {
     super(detail);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
+    this.body = body;
   }
 }
 
@@ -30,7 +33,7 @@ function detailText(detail: unknown): string {
 export function toApiError(status: number, body: unknown): ApiError {
   if (body && typeof body === "object" && "error" in body) {
     const { error, detail } = body as { error: unknown; detail: unknown };
-    return new ApiError(status, String(error), detailText(detail));
+    return new ApiError(status, String(error), detailText(detail), body);
   }
   return new ApiError(status, "HTTPError", `The server answered ${status}.`);
 }

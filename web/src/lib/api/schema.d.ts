@@ -1423,6 +1423,40 @@ export interface components {
              */
             file: string;
         };
+        /** FacebookOptions */
+        FacebookOptions: {
+            /**
+             * @description The platform these options are for: the target account's platform (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            platform: "facebook";
+            /** Link */
+            link?: string | null;
+        };
+        /** InstagramOptions */
+        InstagramOptions: {
+            /**
+             * @description The platform these options are for: the target account's platform (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            platform: "instagram";
+            /** Media Type */
+            media_type?: ("FEED" | "REELS" | "STORIES" | "CAROUSEL") | null;
+        };
+        /** LinkedInOptions */
+        LinkedInOptions: {
+            /**
+             * @description The platform these options are for: the target account's platform (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            platform: "linkedin";
+            /**
+             * Visibility
+             * @default PUBLIC
+             * @enum {string}
+             */
+            visibility: "PUBLIC" | "CONNECTIONS" | "LOGGED_IN";
+        };
         /** MediaOut */
         MediaOut: {
             /**
@@ -1597,11 +1631,9 @@ export interface components {
             media_ids?: string[] | null;
             /**
              * Options
-             * @description Platform options: X reply_settings, thread; TikTok privacy_level, disable_comment/duet/stitch, brand_content_toggle; YouTube title, privacy_status, category_id, made_for_kids; Instagram media_type; LinkedIn visibility
+             * @description The account's platform options, one schema per platform told apart by `platform`, which must be the account's platform (else the target is refused with `OptionsPlatformMismatch`). Options without `platform` (as clients written before it existed send them) are read as the account's platform's. Absent: the platform's defaults (TikTok needs `privacy_level`, YouTube a `title`). Each option is checked with the target, so a wrong one is that target's `PlatformRules` problem.
              */
-            options?: {
-                [key: string]: unknown;
-            };
+            options?: components["schemas"]["XOptions"] | components["schemas"]["TikTokOptions"] | components["schemas"]["InstagramOptions"] | components["schemas"]["FacebookOptions"] | components["schemas"]["LinkedInOptions"] | components["schemas"]["YouTubeOptions"];
         };
         /** TargetOut */
         TargetOut: {
@@ -1624,9 +1656,7 @@ export interface components {
             /** Media Ids */
             media_ids: string[];
             /** Options */
-            options: {
-                [key: string]: unknown;
-            };
+            options: components["schemas"]["XOptions"] | components["schemas"]["TikTokOptions"] | components["schemas"]["InstagramOptions"] | components["schemas"]["FacebookOptions"] | components["schemas"]["LinkedInOptions"] | components["schemas"]["YouTubeOptions"];
             /** Platform Post Id */
             platform_post_id: string | null;
             /** Url */
@@ -1642,6 +1672,49 @@ export interface components {
             retry_at: string | null;
             /** Published At */
             published_at: string | null;
+        };
+        /** TikTokOptions */
+        TikTokOptions: {
+            /**
+             * @description The platform these options are for: the target account's platform (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            platform: "tiktok";
+            /**
+             * Privacy Level
+             * @enum {string}
+             */
+            privacy_level: "PUBLIC_TO_EVERYONE" | "MUTUAL_FOLLOW_FRIENDS" | "FOLLOWER_OF_CREATOR" | "SELF_ONLY";
+            /**
+             * Disable Comment
+             * @default false
+             */
+            disable_comment: boolean;
+            /**
+             * Disable Duet
+             * @default false
+             */
+            disable_duet: boolean;
+            /**
+             * Disable Stitch
+             * @default false
+             */
+            disable_stitch: boolean;
+            /**
+             * Brand Content Toggle
+             * @default false
+             */
+            brand_content_toggle: boolean;
+            /**
+             * Brand Organic Toggle
+             * @default false
+             */
+            brand_organic_toggle: boolean;
+            /**
+             * Video Cover Timestamp Ms
+             * @description The cover frame; within the video
+             */
+            video_cover_timestamp_ms?: number | null;
         };
         /**
          * ValidationOut
@@ -1662,6 +1735,52 @@ export interface components {
             targets: {
                 [key: string]: string;
             }[];
+        };
+        /** XOptions */
+        XOptions: {
+            /**
+             * @description The platform these options are for: the target account's platform (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            platform: "x";
+            /** Reply Settings */
+            reply_settings?: ("following" | "mentionedUsers" | "subscribers" | "verified") | null;
+            /**
+             * Thread
+             * @description Replies posted under the first post
+             */
+            thread?: string[];
+        };
+        /** YouTubeOptions */
+        YouTubeOptions: {
+            /**
+             * @description The platform these options are for: the target account's platform (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            platform: "youtube";
+            /** Title */
+            title: string;
+            /**
+             * Privacy Status
+             * @default public
+             * @enum {string}
+             */
+            privacy_status: "public" | "unlisted" | "private";
+            /**
+             * Category Id
+             * @default 22
+             */
+            category_id: string;
+            /**
+             * Made For Kids
+             * @default false
+             */
+            made_for_kids: boolean;
+            /**
+             * Tags
+             * @description Keywords: 500 characters in all as YouTube counts them
+             */
+            tags?: string[];
         };
         /**
          * AccountMetric

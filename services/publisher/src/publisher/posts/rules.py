@@ -11,9 +11,9 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, TypeAdapter, ValidationError
 
 from socialseed.platforms import Platform
 from socialseed.platforms.base import MediaKind
@@ -49,10 +49,17 @@ class TargetDraft:
 
 
 class _Options(BaseModel):
+    """One platform's options. ``platform`` names the platform they are for: it tells one
+    schema from another (the OpenAPI document's discriminator) and must be the account's."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+PLATFORM_DOC = "The platform these options are for: the target account's platform"
+
+
 class XOptions(_Options):
+    platform: Literal["x"] = Field(description=PLATFORM_DOC)
     reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
     thread: list[str] = Field(
         default_factory=list, max_length=24, description="Replies posted under the first post"
@@ -60,6 +67,7 @@ class XOptions(_Options):
 
 
 class TikTokOptions(_Options):
+    platform: Literal["tiktok"] = Field(description=PLATFORM_DOC)
     privacy_level: Literal[
         "PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"
     ]
@@ -74,18 +82,22 @@ class TikTokOptions(_Options):
 
 
 class InstagramOptions(_Options):
+    platform: Literal["instagram"] = Field(description=PLATFORM_DOC)
     media_type: Literal["FEED", "REELS", "STORIES", "CAROUSEL"] | None = None
 
 
 class FacebookOptions(_Options):
+    platform: Literal["facebook"] = Field(description=PLATFORM_DOC)
     link: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
 
 
 class LinkedInOptions(_Options):
+    platform: Literal["linkedin"] = Field(description=PLATFORM_DOC)
     visibility: Literal["PUBLIC", "CONNECTIONS", "LOGGED_IN"] = "PUBLIC"
 
 
 class YouTubeOptions(_Options):
+    platform: Literal["youtube"] = Field(description=PLATFORM_DOC)
     title: str = Field(min_length=1, max_length=100)
     privacy_status: Literal["public", "unlisted", "private"] = "public"
     category_id: str = Field(default="22", pattern=r"^[0-9]{1,3}$")
@@ -304,13 +316,49 @@ class Verdict:
     problems: list[str]
 
 
-def check(platform: Platform, draft: TargetDraft) -> Verdict:
+TargetOptions = Annotated[
+    XOptions
+    | TikTokOptions
+    | InstagramOptions
+    | FacebookOptions
+    | LinkedInOptions
+    | YouTubeOptions,
+    Field(discriminator="platform"),
+]
+"""Any platform's options, told apart by their ``platform`` (the OpenAPI document's
+discriminated ``oneOf``)."""
+
+_TYPED: TypeAdapter[_Options] = TypeAdapter(TargetOptions)
+
+
+def options_platform(options: dict[str, Any]) -> object:
+    """The platform the options say they are for; ``None`` when they do not say (untyped
+    options, as older clients send them, are read as the account's platform's)."""
+    return options.get("platform")
+
+
+def typed(platform: Platform, stored: dict[str, Any]) -> _Options:
+    """Stored options (checked when written, stored without their ``platform``) as their
+    platform's model, for the API's answers."""
+    data = {**stored, "platform": platform.value}
     try:
-        options = OPTIONS[platform].model_validate(draft.options)
+        return _TYPED.validate_python(data)
+    except ValidationError:
+        # Stored before a rule tightened (or written by hand): answered as it is, never a 500 on
+        # a read; publishing it still goes through the platform's checks.
+        return OPTIONS[platform].model_construct(**data)
+
+
+def check(platform: Platform, draft: TargetDraft) -> Verdict:
+    """``draft.options`` with or without ``platform``; a ``platform`` that is not this one's is
+    the caller's to refuse first (``OptionsPlatformMismatch``): here it is overwritten."""
+    try:
+        options = OPTIONS[platform].model_validate({**draft.options, "platform": platform.value})
     except ValidationError as exc:
         problems = [
             f"Option {'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}."
             for e in exc.errors(include_input=False)
         ]
         return Verdict({}, problems)
-    return Verdict(options.model_dump(exclude_none=True), CHECKS[platform](draft, options))
+    stored = options.model_dump(exclude_none=True, exclude={"platform"})
+    return Verdict(stored, CHECKS[platform](draft, options))

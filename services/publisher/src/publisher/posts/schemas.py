@@ -2,14 +2,30 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
 from publisher.models import Post, Target
+from publisher.posts.rules import TargetOptions, typed
 from socialseed.inputs import RANGE_TEXT, Instant
+from socialseed.platforms import Platform
 
 TEXT_MAX = 63206  # the most any platform takes (Facebook); each platform's own rule is checked
+
+
+def _an_object(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("options is an object")
+    return value
+
+
+# Read as a plain object and checked target by target (``rules.check``), so that every target's
+# problems come back together in one ``InvalidTargets`` (the composer shows each next to its
+# account) rather than as one 422 for the whole body; documented as the per-platform schemas.
+OptionsIn = Annotated[
+    dict[str, Any], PlainValidator(_an_object, json_schema_input_type=TargetOptions)
+]
 
 
 class TargetIn(BaseModel):
@@ -22,11 +38,14 @@ class TargetIn(BaseModel):
     media_ids: list[uuid.UUID] | None = Field(
         default=None, max_length=20, description="This account's media (default: the post's)"
     )
-    options: dict[str, Any] = Field(
+    options: OptionsIn = Field(
         default_factory=dict,
-        description="Platform options: X reply_settings, thread; TikTok privacy_level, "
-        "disable_comment/duet/stitch, brand_content_toggle; YouTube title, privacy_status, "
-        "category_id, made_for_kids; Instagram media_type; LinkedIn visibility",
+        description="The account's platform options, one schema per platform told apart by "
+        "`platform`, which must be the account's platform (else the target is refused with "
+        "`OptionsPlatformMismatch`). Options without `platform` (as clients written before it "
+        "existed send them) are read as the account's platform's. Absent: the platform's "
+        "defaults (TikTok needs `privacy_level`, YouTube a `title`). Each option is checked "
+        "with the target, so a wrong one is that target's `PlatformRules` problem.",
     )
 
 
@@ -84,7 +103,7 @@ class TargetOut(BaseModel):
     status: str
     text: str
     media_ids: list[uuid.UUID]
-    options: dict[str, Any]
+    options: TargetOptions
     platform_post_id: str | None
     url: str | None
     error: str | None
@@ -129,7 +148,7 @@ def target_out(target: Target, post: Post) -> TargetOut:
         status=target.status,
         text=target.text if target.text is not None else post.text,
         media_ids=target.media_ids if target.media_ids is not None else post.media_ids,
-        options=target.options,
+        options=typed(Platform(target.platform), target.options),
         platform_post_id=target.platform_post_id,
         url=target.url,
         error=target.error,

@@ -137,6 +137,14 @@ class TargetCheck:
         if missing:
             return {"error": "MediaNotFound", "detail": f"No such media: {', '.join(missing)}."}
         platform = Platform(account.platform)
+        said = rules.options_platform(target.options)
+        if said is not None and said != platform.value:
+            return {
+                "error": "OptionsPlatformMismatch",
+                "detail": f"These options are for {_platform_words(said)}; this account is on "
+                f"{_platform_words(platform.value)}. Send {_platform_words(platform.value)}'s "
+                "options (or leave `platform` out).",
+            }
         verdict = rules.check(platform, self._draft(target))
         if verdict.problems:
             return {"error": "PlatformRules", "detail": " ".join(verdict.problems)}
@@ -149,6 +157,22 @@ class TargetCheck:
                 f"{_window(limit.every)}; {used} are already planned around this time.",
             }
         return PlannedTarget(account, target.text, target.media_ids, verdict.options)
+
+
+PLATFORM_NAMES = {
+    "x": "X",
+    "tiktok": "TikTok",
+    "instagram": "Instagram",
+    "facebook": "Facebook",
+    "linkedin": "LinkedIn",
+    "youtube": "YouTube",
+}
+
+
+def _platform_words(value: object) -> str:
+    if isinstance(value, str) and value in PLATFORM_NAMES:
+        return PLATFORM_NAMES[value]
+    return f"an unknown platform ({str(value)[:40]!r})"
 
 
 def _window(window: timedelta) -> str:

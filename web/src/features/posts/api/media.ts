@@ -1,9 +1,9 @@
 /** Uploads with progress: fetch cannot report upload progress, so this one call is an
  * XMLHttpRequest carrying the same bearer token (and refreshing once on a 401, as the
  * client does). */
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQueries } from "@tanstack/react-query";
 import { API_BASE } from "@/config/env";
-import type { Schemas } from "@/lib/api/client";
+import { api, unwrap, type Schemas } from "@/lib/api/client";
 import { toApiError } from "@/lib/api/errors";
 import { getAccessToken, refreshSession } from "@/lib/auth/session";
 
@@ -50,5 +50,22 @@ export function useUploadMedia(workspaceId: string) {
   return useMutation({
     mutationFn: (input: { file: File; onProgress: (share: number) => void }) =>
       uploadMedia(workspaceId, input.file, input.onProgress),
+  });
+}
+
+/** Media a post already has (editing it): each one's facts, for the picker and the previews. */
+export function useMediaFacts(ids: string[]) {
+  return useQueries({
+    queries: ids.map((id) => ({
+      queryKey: ["media", id],
+      queryFn: ({ signal }: { signal: AbortSignal }) =>
+        unwrap(api.GET("/api/v1/media/{media_id}", { params: { path: { media_id: id } }, signal })),
+      staleTime: Infinity,
+    })),
+    combine: (results) => ({
+      data: results.every((r) => r.data) ? results.map((r) => r.data as Media) : undefined,
+      error: results.find((r) => r.error)?.error ?? null,
+      refetch: () => Promise.all(results.map((r) => r.refetch())),
+    }),
   });
 }

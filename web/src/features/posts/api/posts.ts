@@ -180,8 +180,9 @@ export function useReject(workspaceId: string) {
   );
 }
 
-/** Change the post's text (the text alone: see `textEdit`). */
-export function useEditText(workspaceId: string) {
+/** Change the post (`PATCH`): its text alone (`textEdit`), or its accounts, media and options
+ * too (the composer's edit, `toPatch`). */
+export function useEditPost(workspaceId: string) {
   return usePostChange(workspaceId, (input: { postId: string; patch: Schemas["PostPatch"] }) =>
     unwrap(
       api.PATCH("/api/v1/posts/{post_id}", {
@@ -191,3 +192,5 @@ export function useEditText(workspaceId: string) {
     ),
   );
 }
+
+export const useEditText = useEditPost;

@@ -1,7 +1,8 @@
 /** The composer: one text for every chosen account, each account's own text and options,
  * media, a live count as each platform counts, the server's verdict per account as you type,
- * and when to publish, in the workspace's zone. */
-import { useId, useMemo, useState } from "react";
+ * a preview per account, and when to publish, in the workspace's zone. The same form edits a
+ * post that has not started (`editing`): its accounts, media, options and text. */
+import { useEffect, useId, useMemo, useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
@@ -14,12 +15,23 @@ import { useWorkspaces, type Workspace } from "@/features/workspaces";
 import { describeError } from "@/lib/api/errors";
 import { useDebounced } from "@/lib/use-debounced";
 import { cn } from "@/lib/utils";
-import { useCreatePost, useValidateDraft } from "../api/posts";
+import { useCreatePost, useEditPost, useValidateDraft, type Post } from "../api/posts";
 import { countFor } from "../lib/counting";
-import { newTarget, textOf, toDraft, type ComposerState, type TargetDraft } from "../lib/draft";
-import { readVerdict, type TargetProblem } from "../lib/validation-display";
+import {
+  editDraft,
+  newTarget,
+  stateOfPost,
+  textOf,
+  toDraft,
+  toPatch,
+  type ComposerState,
+  type TargetDraft,
+} from "../lib/draft";
+import { readRefusal, readVerdict, type TargetProblem } from "../lib/validation-display";
+import type { VideoFacts } from "./cover-frame";
 import { MediaPicker, type Upload } from "./media-picker";
 import { PlatformOptions } from "./platform-options";
+import { PostPreviews, type PreviewMedia } from "./post-preview";
 import { SchedulePicker } from "./schedule-picker";
 
 function accountName(account: Account): string {
@@ -42,6 +54,7 @@ function TargetPanel({
   target,
   problem,
   checking,
+  video,
   onChange,
 }: {
   account: Account;
@@ -49,6 +62,7 @@ function TargetPanel({
   target: TargetDraft;
   problem: TargetProblem | undefined;
   checking: boolean;
+  video: VideoFacts | null;
   onChange: (next: TargetDraft) => void;
 }) {
   const id = useId();
@@ -88,37 +102,79 @@ function TargetPanel({
           />
         </div>
       )}
-      <PlatformOptions target={target} name={name} onChange={onChange} />
+      <PlatformOptions target={target} name={name} onChange={onChange} video={video} />
     </div>
   );
 }
 
-function ComposerForm({ workspace, accounts }: { workspace: Workspace; accounts: Account[] }) {
+/** A post being edited: the post, and its media as the picker lists them. */
+export type Editing = { post: Post; uploads: Upload[]; onDone: () => void };
+
+/** The media as the previews draw them (blob: addresses of files picked in this tab). */
+function previewMedia(uploads: Upload[]): PreviewMedia[] {
+  return uploads.flatMap((u) =>
+    u.media
+      ? [{ key: u.key, kind: u.kind, src: u.preview, width: u.media.width, height: u.media.height, durationS: u.media.duration_s }]
+      : [],
+  );
+}
+
+export function ComposerForm({
+  workspace,
+  accounts,
+  editing,
+}: {
+  workspace: Workspace;
+  accounts: Account[];
+  editing?: Editing;
+}) {
   const textId = useId();
   const navigate = useNavigate();
-  const [text, setText] = useState("");
-  const [uploads, setUploads] = useState<Upload[]>([]);
-  const [targets, setTargets] = useState<TargetDraft[]>([]);
+  const [initial] = useState(() => (editing ? stateOfPost(editing.post) : null));
+  const [text, setText] = useState(initial?.text ?? "");
+  const [uploads, setUploads] = useState<Upload[]>(editing?.uploads ?? []);
+  const [targets, setTargets] = useState<TargetDraft[]>(initial?.targets ?? []);
   const [timing, setTiming] = useState<{ timing: "now" | "later"; wall: string }>({ timing: "now", wall: "" });
   const create = useCreatePost(workspace.id);
+  const edit = useEditPost(workspace.id);
+  const send = editing ? edit : create;
 
   const mediaKey = uploads.flatMap((u) => (u.media ? [u.media.id] : [])).join(",");
   const mediaIds = useMemo(() => (mediaKey ? mediaKey.split(",") : []), [mediaKey]);
   const uploading = uploads.some((u) => !u.media && !u.error);
   const state: ComposerState = { text, mediaIds, targets, ...timing };
-  const draft = useMemo(
-    () => (targets.length ? toDraft(workspace.id, { text, mediaIds, targets, ...timing }) : null),
-    [workspace.id, text, mediaIds, targets, timing],
-  );
+  const post = editing?.post;
+  const draft = useMemo(() => {
+    if (!targets.length) return null;
+    const all = { text, mediaIds, targets, ...timing };
+    return post ? editDraft(post, all) : toDraft(workspace.id, all);
+  }, [workspace.id, post, text, mediaIds, targets, timing]);
   const settledDraft = useDebounced(draft, 350);
   const validation = useValidateDraft(settledDraft);
   const checking = draft !== settledDraft || validation.isFetching;
-  const verdict = readVerdict(validation.data, validation.error);
+  // What the server said when it was sent wins until the draft changes.
+  const refusal = readRefusal(send.error);
+  const resetSend = send.reset;
+  useEffect(() => resetSend(), [draft, resetSend]);
+  const verdict = refusal ?? readVerdict(validation.data, validation.error);
 
   const needsApproval = workspace.require_approval && workspace.role === "editor";
-  const action = needsApproval ? "Submit for approval" : timing.timing === "now" ? "Publish now" : "Schedule";
-  const known = verdict && !checking;
+  const action = post
+    ? needsApproval || post.approval === "rejected"
+      ? "Save and resubmit"
+      : "Save changes"
+    : needsApproval
+      ? "Submit for approval"
+      : timing.timing === "now"
+        ? "Publish now"
+        : "Schedule";
+  const known = verdict && (!checking || refusal !== null);
   const blocked = !draft || uploading || (known && !verdict.valid);
+  const firstVideo = uploads.find((u) => u.kind === "video" && u.media);
+  const video: VideoFacts | null = firstVideo
+    ? { durationS: firstVideo.media?.duration_s ?? null, src: firstVideo.preview }
+    : null;
+  const names = new Map(accounts.map((a) => [a.id, a.username]));
 
   const toggle = (account: Account, on: boolean) =>
     setTargets((all) =>
@@ -129,6 +185,11 @@ function ComposerForm({ workspace, accounts }: { workspace: Workspace; accounts:
 
   const submit = () => {
     if (!draft) return;
+    if (editing) {
+      const patch = toPatch(editing.post, { text, mediaIds, targets, ...timing });
+      edit.mutate({ postId: editing.post.id, patch }, { onSuccess: editing.onDone });
+      return;
+    }
     create.mutate(draft, {
       onSuccess: (post) => navigate(`/w/${workspace.id}/posts/${post.id}`),
     });
@@ -137,7 +198,7 @@ function ComposerForm({ workspace, accounts }: { workspace: Workspace; accounts:
   return (
     <form
       className="grid gap-6"
-      aria-label="Compose a post"
+      aria-label={editing ? "Edit the post" : "Compose a post"}
       onSubmit={(e) => {
         e.preventDefault();
         submit();
@@ -185,6 +246,7 @@ function ComposerForm({ workspace, accounts }: { workspace: Workspace; accounts:
                     target={target}
                     problem={known ? verdict.targets[account.id] : undefined}
                     checking={!known}
+                    video={video}
                     onChange={(next) => setTargets((all) => all.map((t) => (t.accountId === account.id ? next : t)))}
                   />
                 )}
@@ -194,19 +256,41 @@ function ComposerForm({ workspace, accounts }: { workspace: Workspace; accounts:
         </ul>
       </Card>
 
-      <Card aria-labelledby={`${textId}-when`}>
-        <CardTitle id={`${textId}-when`} className="sr-only">
-          When
-        </CardTitle>
-        <SchedulePicker
-          zone={workspace.timezone}
-          timing={timing.timing}
-          wall={timing.wall}
-          problem={known ? verdict.schedule : null}
-          dueAt={known ? verdict.scheduledAt : null}
-          onChange={setTiming}
-        />
+      <Card aria-labelledby={`${textId}-preview`}>
+        <CardTitle id={`${textId}-preview`}>Preview</CardTitle>
+        <div className="mt-3">
+          <PostPreviews
+            media={previewMedia(uploads)}
+            targets={targets.map((t) => ({
+              accountId: t.accountId,
+              username: names.get(t.accountId) ?? "",
+              text: textOf(state, t),
+              options: t.options,
+            }))}
+          />
+        </div>
       </Card>
+
+      {editing ? (
+        <p className="text-sm text-muted-foreground">
+          The post keeps its time (change it with Reschedule); a time that has passed while it
+          waited becomes "as soon as it may".
+        </p>
+      ) : (
+        <Card aria-labelledby={`${textId}-when`}>
+          <CardTitle id={`${textId}-when`} className="sr-only">
+            When
+          </CardTitle>
+          <SchedulePicker
+            zone={workspace.timezone}
+            timing={timing.timing}
+            wall={timing.wall}
+            problem={known ? verdict.schedule : null}
+            dueAt={known ? verdict.scheduledAt : null}
+            onChange={setTiming}
+          />
+        </Card>
+      )}
 
       <div className="grid gap-3">
         <div aria-live="polite" className="text-sm">
@@ -223,10 +307,10 @@ function ComposerForm({ workspace, accounts }: { workspace: Workspace; accounts:
             </p>
           )}
         </div>
-        {create.isError && <Alert>{describeError(create.error)}</Alert>}
+        {send.isError && !refusal && <Alert>{describeError(send.error)}</Alert>}
         <div className="flex flex-wrap gap-2">
-          <Button type="submit" disabled={!!blocked || create.isPending}>
-            {create.isPending ? "Sending…" : action}
+          <Button type="submit" disabled={!!blocked || send.isPending}>
+            {send.isPending ? "Sending…" : action}
           </Button>
         </div>
       </div>

@@ -1,5 +1,7 @@
 /** Upload images and videos with progress; images get a preview (a blob: address of the
- * file itself, which the CSP allows), videos a card with their length. */
+ * file itself, which the CSP allows), videos a card with their length (their blob: address
+ * serves the composer's cover frame and previews). Media a post already had (when editing)
+ * come without a file: a card with their size. */
 import { useEffect, useId, useRef, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { describeError } from "@/lib/api/errors";
@@ -38,7 +40,8 @@ export function MediaPicker({
     for (const file of Array.from(files ?? [])) {
       const key = `upload-${++counter}`;
       const kind = file.type.startsWith("video/") ? "video" : "image";
-      const preview = kind === "image" ? URL.createObjectURL(file) : null;
+      // a blob: of the file itself: an image's thumbnail, a video's frames (cover, previews)
+      const preview = URL.createObjectURL(file);
       if (preview) previews.add(preview);
       onChange((all) => [
         ...all,
@@ -71,11 +74,12 @@ export function MediaPicker({
         <ul className="grid grid-cols-2 gap-3 sm:grid-cols-4" aria-label="Attached media">
           {uploads.map((u) => (
             <li key={u.key} className="grid gap-1 rounded-md border border-border p-2 text-xs">
-              {u.preview ? (
+              {u.preview && u.kind === "image" ? (
                 <img src={u.preview} alt={`Preview of ${u.name}`} className="aspect-square w-full rounded object-cover" />
               ) : (
                 <div className="grid aspect-square w-full place-items-center rounded bg-muted text-center">
-                  Video{u.media?.duration_s ? `, ${Math.round(u.media.duration_s)} s` : ""}
+                  {u.kind === "video" ? "Video" : "Image"}
+                  {u.media?.duration_s ? `, ${Math.round(u.media.duration_s)} s` : ""}
                 </div>
               )}
               <span className="truncate" title={u.name}>

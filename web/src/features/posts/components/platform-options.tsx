@@ -4,11 +4,15 @@ import { Button } from "@/components/ui/button";
 import { Input, NativeSelect, Textarea } from "@/components/ui/input";
 import type { TargetDraft } from "../lib/draft";
 import { countFor } from "../lib/counting";
+import type { OptionsDraft, OptionsOf } from "../lib/options";
+import { CoverFrame, type VideoFacts } from "./cover-frame";
 
 type Props = {
   target: TargetDraft;
   name: string;
   onChange: (next: TargetDraft) => void;
+  /** The post's video, for TikTok's cover frame (null: no video yet). */
+  video?: VideoFacts | null;
 };
 
 function SelectOption({
@@ -56,42 +60,43 @@ function Check({ label, checked, onChange }: { label: string; checked: boolean; 
   );
 }
 
-function Thread({ target, name, onChange }: Props) {
-  const set = (thread: string[]) => onChange({ ...target, thread });
+function Thread({ options, accountId, name, onChange }: {
+  options: OptionsOf<"x">;
+  accountId: string;
+  name: string;
+  onChange: (next: OptionsOf<"x">) => void;
+}) {
+  const thread = options.thread ?? [];
+  const set = (next: string[]) => onChange({ ...options, thread: next });
   return (
     <fieldset className="grid gap-2">
       <legend className="text-sm font-medium">Thread replies</legend>
-      {target.thread.map((reply, i) => {
+      {thread.map((reply, i) => {
         const count = countFor("x", reply);
         return (
           <div key={i} className="grid gap-1">
-            <label className="text-sm" htmlFor={`${target.accountId}-reply-${i}`}>
+            <label className="text-sm" htmlFor={`${accountId}-reply-${i}`}>
               Reply {i + 1} for {name}
             </label>
             <Textarea
-              id={`${target.accountId}-reply-${i}`}
+              id={`${accountId}-reply-${i}`}
               className="min-h-16"
               value={reply}
-              onChange={(e) => set(target.thread.map((r, j) => (j === i ? e.target.value : r)))}
+              onChange={(e) => set(thread.map((r, j) => (j === i ? e.target.value : r)))}
             />
             <div className="flex items-center justify-between text-xs">
               <span className={count.over ? "font-semibold text-destructive" : "text-muted-foreground"}>
                 {count.used} / {count.limit}
               </span>
-              <Button
-                type="button"
-                variant="ghost"
-                size="sm"
-                onClick={() => set(target.thread.filter((_, j) => j !== i))}
-              >
+              <Button type="button" variant="ghost" size="sm" onClick={() => set(thread.filter((_, j) => j !== i))}>
                 Remove reply {i + 1}
               </Button>
             </div>
           </div>
         );
       })}
-      {target.thread.length < 24 && (
-        <Button type="button" variant="outline" size="sm" className="justify-self-start" onClick={() => set([...target.thread, ""])}>
+      {thread.length < 24 && (
+        <Button type="button" variant="outline" size="sm" className="justify-self-start" onClick={() => set([...thread, ""])}>
           Add a reply to the thread
         </Button>
       )}
@@ -99,18 +104,21 @@ function Thread({ target, name, onChange }: Props) {
   );
 }
 
-export function PlatformOptions({ target, name, onChange }: Props) {
-  const value = (key: string) => String(target.options[key] ?? "");
-  const flag = (key: string) => target.options[key] === true;
-  const set = (key: string, v: string | boolean) =>
-    onChange({ ...target, options: { ...target.options, [key]: v } });
-  switch (target.platform) {
+/** Select values are strings; "" is the placeholder (the option's null). */
+function orNull<T extends string>(v: string): T | null {
+  return v === "" ? null : (v as T);
+}
+
+export function PlatformOptions({ target, name, onChange, video }: Props) {
+  const options = target.options;
+  const set = (next: OptionsDraft) => onChange({ ...target, options: next });
+  switch (options.platform) {
     case "x":
       return (
         <div className="grid gap-3">
           <SelectOption
             label={`Who can reply on ${name}`}
-            value={value("reply_settings")}
+            value={options.reply_settings ?? ""}
             placeholder="Everyone"
             choices={[
               ["following", "Accounts it follows"],
@@ -118,9 +126,9 @@ export function PlatformOptions({ target, name, onChange }: Props) {
               ["subscribers", "Subscribers"],
               ["verified", "Verified accounts"],
             ]}
-            onChange={(v) => set("reply_settings", v)}
+            onChange={(v) => set({ ...options, reply_settings: orNull<NonNullable<OptionsOf<"x">["reply_settings"]>>(v) })}
           />
-          <Thread target={target} name={name} onChange={onChange} />
+          <Thread options={options} accountId={target.accountId} name={name} onChange={set} />
         </div>
       );
     case "tiktok":
@@ -128,7 +136,7 @@ export function PlatformOptions({ target, name, onChange }: Props) {
         <div className="grid gap-2">
           <SelectOption
             label={`Who can watch on ${name}`}
-            value={value("privacy_level")}
+            value={options.privacy_level}
             placeholder="Choose (TikTok requires it)"
             choices={[
               ["PUBLIC_TO_EVERYONE", "Everyone"],
@@ -136,35 +144,41 @@ export function PlatformOptions({ target, name, onChange }: Props) {
               ["FOLLOWER_OF_CREATOR", "Followers"],
               ["SELF_ONLY", "Only me"],
             ]}
-            onChange={(v) => set("privacy_level", v)}
+            onChange={(v) => set({ ...options, privacy_level: orNull<OptionsOf<"tiktok">["privacy_level"]>(v) ?? "" })}
           />
-          <Check label="Turn off comments" checked={flag("disable_comment")} onChange={(v) => set("disable_comment", v)} />
-          <Check label="Turn off duets" checked={flag("disable_duet")} onChange={(v) => set("disable_duet", v)} />
-          <Check label="Turn off stitches" checked={flag("disable_stitch")} onChange={(v) => set("disable_stitch", v)} />
+          <Check label="Turn off comments" checked={options.disable_comment} onChange={(v) => set({ ...options, disable_comment: v })} />
+          <Check label="Turn off duets" checked={options.disable_duet} onChange={(v) => set({ ...options, disable_duet: v })} />
+          <Check label="Turn off stitches" checked={options.disable_stitch} onChange={(v) => set({ ...options, disable_stitch: v })} />
+          <CoverFrame
+            name={name}
+            video={video ?? null}
+            valueMs={options.video_cover_timestamp_ms ?? null}
+            onChange={(ms) => set({ ...options, video_cover_timestamp_ms: ms })}
+          />
         </div>
       );
     case "youtube":
       return (
         <div className="grid gap-2">
-          <YouTubeTitle value={value("title")} name={name} onChange={(v) => set("title", v)} />
+          <YouTubeTitle value={options.title} name={name} onChange={(v) => set({ ...options, title: v })} />
           <SelectOption
             label={`Visibility on ${name}`}
-            value={value("privacy_status") || "public"}
+            value={options.privacy_status}
             choices={[
               ["public", "Public"],
               ["unlisted", "Unlisted"],
               ["private", "Private"],
             ]}
-            onChange={(v) => set("privacy_status", v)}
+            onChange={(v) => set({ ...options, privacy_status: v as OptionsOf<"youtube">["privacy_status"] })}
           />
-          <Check label="Made for kids" checked={flag("made_for_kids")} onChange={(v) => set("made_for_kids", v)} />
+          <Check label="Made for kids" checked={options.made_for_kids} onChange={(v) => set({ ...options, made_for_kids: v })} />
         </div>
       );
     case "instagram":
       return (
         <SelectOption
           label={`Post as on ${name}`}
-          value={value("media_type")}
+          value={options.media_type ?? ""}
           placeholder="Decide from the media"
           choices={[
             ["FEED", "Feed post"],
@@ -172,24 +186,24 @@ export function PlatformOptions({ target, name, onChange }: Props) {
             ["REELS", "Reel"],
             ["STORIES", "Story"],
           ]}
-          onChange={(v) => set("media_type", v)}
+          onChange={(v) => set({ ...options, media_type: orNull<NonNullable<OptionsOf<"instagram">["media_type"]>>(v) })}
         />
       );
     case "linkedin":
       return (
         <SelectOption
           label={`Who sees it on ${name}`}
-          value={value("visibility") || "PUBLIC"}
+          value={options.visibility}
           choices={[
             ["PUBLIC", "Anyone"],
             ["CONNECTIONS", "Connections only"],
             ["LOGGED_IN", "Signed-in members"],
           ]}
-          onChange={(v) => set("visibility", v)}
+          onChange={(v) => set({ ...options, visibility: v as OptionsOf<"linkedin">["visibility"] })}
         />
       );
     case "facebook":
-      return <LinkOption value={value("link")} name={name} onChange={(v) => set("link", v)} />;
+      return <LinkOption value={options.link ?? ""} name={name} onChange={(v) => set({ ...options, link: v || null })} />;
   }
 }
 

@@ -23,6 +23,7 @@ import {
 import { textEdit, textEditable } from "../lib/edit";
 import { targetState } from "../lib/target-state";
 import { formatInZone, wallTimeOf, wallTimeParam, zoneLabel } from "../lib/zoned";
+import { EditPost } from "./edit-post";
 import { PostStatusBadge } from "./status-badge";
 
 const STARTED = new Set(["publishing", "in_doubt", "published", "failed"]);
@@ -140,6 +141,7 @@ export function PostDetail({ workspaceId, postId }: { workspaceId: string; postI
   const accounts = useAccounts(workspaceId);
   const retry = useRetryPost(workspaceId, postId);
   const navigate = useNavigate();
+  const [editing, setEditing] = useState(false);
   if (post.isPending) return <Loading label="Loading the post…" />;
   if (post.isError) return <ErrorState error={post.error} onRetry={() => void post.refetch()} />;
   const data = post.data;
@@ -205,7 +207,27 @@ export function PostDetail({ workspaceId, postId }: { workspaceId: string; postI
         </ul>
       </Card>
 
-      {textEditable(data) && (
+      {textEditable(data) &&
+        (editing ? (
+          <section aria-labelledby="edit-title" className="grid gap-3">
+            <div className="flex flex-wrap items-center justify-between gap-2">
+              <h2 id="edit-title" className="text-lg font-semibold">
+                Edit accounts, media and options
+              </h2>
+              <Button variant="ghost" onClick={() => setEditing(false)}>
+                Close the editor
+              </Button>
+            </div>
+            <EditPost post={data} onDone={() => setEditing(false)} />
+          </section>
+        ) : (
+          <div>
+            <Button variant="outline" onClick={() => setEditing(true)}>
+              Edit accounts, media and options
+            </Button>
+          </div>
+        ))}
+      {textEditable(data) && !editing && (
         <Card aria-label="Edit the post's text">
           <EditTextForm key={`${data.text}|${data.approval}`} post={data} />
         </Card>

@@ -1,17 +1,17 @@
-/** The composer's state and the draft it sends (`PostIn`): one text for every account, with
- * per-account text and platform options where the user set them. */
+/** The composer's state and what it sends: a new post (`PostIn`) or an edit of one
+ * (`PostPatch`): one text for every account, with per-account text and typed platform options
+ * where the user set them. */
 import type { PlatformName } from "@/config/env";
 import type { Schemas } from "@/lib/api/client";
+import { defaultOptions, optionsDraft, wireOptions, type OptionsDraft } from "./options";
 import { wallTimeParam } from "./zoned";
 
 export type TargetDraft = {
   accountId: string;
-  platform: PlatformName;
   /** Own text for this account (null: the post's). */
   text: string | null;
-  options: Record<string, string | boolean>;
-  /** X: replies posted under the first post. */
-  thread: string[];
+  /** The account's platform's options (`options.platform` is the account's platform). */
+  options: OptionsDraft;
 };
 
 export type ComposerState = {
@@ -23,16 +23,19 @@ export type ComposerState = {
 };
 
 export function newTarget(accountId: string, platform: PlatformName): TargetDraft {
-  return { accountId, platform, text: null, options: {}, thread: [] };
+  return { accountId, text: null, options: defaultOptions(platform) };
 }
 
-function options(target: TargetDraft): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(target.options)) {
-    if (value !== "" && value !== false) out[key] = value;
-  }
-  if (target.platform === "x" && target.thread.length > 0) out.thread = target.thread;
-  return out;
+export function platformOf(target: TargetDraft): PlatformName {
+  return target.options.platform;
+}
+
+function targetsIn(state: ComposerState): Schemas["TargetIn"][] {
+  return state.targets.map((t) => ({
+    account_id: t.accountId,
+    ...(t.text !== null ? { text: t.text } : {}),
+    options: wireOptions(t.options),
+  }));
 }
 
 export function toDraft(workspaceId: string, state: ComposerState): Schemas["PostIn"] {
@@ -40,11 +43,7 @@ export function toDraft(workspaceId: string, state: ComposerState): Schemas["Pos
     workspace_id: workspaceId,
     text: state.text,
     media_ids: state.mediaIds,
-    targets: state.targets.map((t) => ({
-      account_id: t.accountId,
-      ...(t.text !== null ? { text: t.text } : {}),
-      options: options(t),
-    })),
+    targets: targetsIn(state),
     ...(state.timing === "later" && state.wall ? { scheduled_at: wallTimeParam(state.wall) } : {}),
   };
 }
@@ -52,4 +51,53 @@ export function toDraft(workspaceId: string, state: ComposerState): Schemas["Pos
 /** The text a target publishes. */
 export function textOf(state: ComposerState, target: TargetDraft): string {
   return target.text ?? state.text;
+}
+
+type Post = Schemas["PostOut"];
+const OPEN = new Set(["scheduled", "waiting"]);
+
+/** The composer's state for editing a post: its text, media and the accounts that have not
+ * started (a target whose text is the post's follows the post's text). */
+export function stateOfPost(post: Post): Omit<ComposerState, "timing" | "wall"> {
+  return {
+    text: post.text,
+    mediaIds: post.media_ids,
+    targets: post.targets
+      .filter((t) => OPEN.has(t.status))
+      .map((t) => ({
+        accountId: t.account_id,
+        text: t.text !== post.text ? t.text : null,
+        options: optionsDraft(t.options),
+      })),
+  };
+}
+
+/** The post's time as the edit keeps it: its instant while it is ahead; a time that has passed
+ * (it waited for approval, say) is "as soon as it may" (`null`), since a past time is refused. */
+export function keptTime(post: Post, now: Date = new Date()): string | null {
+  return new Date(post.scheduled_at).getTime() > now.getTime() ? post.scheduled_at : null;
+}
+
+/** The PATCH for an edit of accounts, media, options and text; the time is kept. */
+export function toPatch(post: Post, state: ComposerState, now: Date = new Date()): Schemas["PostPatch"] {
+  const when = keptTime(post, now);
+  return {
+    text: state.text,
+    media_ids: state.mediaIds,
+    targets: targetsIn(state),
+    ...(when === null ? { scheduled_at: null } : {}),
+  };
+}
+
+/** What `POST /posts/validate` is asked while editing: the edit as a new post at its time. */
+export function editDraft(post: Post, state: ComposerState, now: Date = new Date()): Schemas["PostIn"] {
+  const when = keptTime(post, now);
+  return {
+    workspace_id: post.workspace_id,
+    text: state.text,
+    media_ids: state.mediaIds,
+    targets: targetsIn(state),
+    timezone: post.timezone,
+    ...(when !== null ? { scheduled_at: when } : {}),
+  };
 }

@@ -12,7 +12,7 @@ const target = (over: Partial<Target>): Target => ({
   status: "scheduled",
   text: "old words",
   media_ids: [],
-  options: {},
+  options: { platform: "x", reply_settings: null, thread: [] },
   platform_post_id: null,
   url: null,
   error: null,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { toApiError } from "@/lib/api/errors";
-import { readVerdict, titleOf } from "./validation-display";
+import { readRefusal, readVerdict, titleOf } from "./validation-display";
 
 describe("the server's verdict in the composer", () => {
   it("puts each refused target's named error, in words, under its account", () => {
@@ -47,5 +47,19 @@ describe("the server's verdict in the composer", () => {
 
   it("words an error it does not know from its name", () => {
     expect(titleOf("SomethingNew")).toBe("Something New");
+  });
+
+  it("reads a refused create or edit (InvalidTargets) as each target's named error", () => {
+    const refused = toApiError(400, {
+      error: "InvalidTargets",
+      detail: "Some targets cannot be published as they are; see `targets`.",
+      targets: [{ account_id: "a1", error: "OptionsPlatformMismatch", detail: "These options are for TikTok; this account is on X." }],
+    });
+    expect(readRefusal(refused)?.targets.a1).toEqual({
+      error: "OptionsPlatformMismatch",
+      title: "Options for another platform",
+      detail: "These options are for TikTok; this account is on X.",
+    });
+    expect(readRefusal(toApiError(409, { error: "AlreadyPublishing", detail: "Too late." }))).toBeNull();
   });
 });

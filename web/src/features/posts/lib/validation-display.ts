@@ -21,6 +21,7 @@ const TITLES: Record<string, string> = {
   DuplicateTarget: "Chosen twice",
   MediaNotFound: "Media missing",
   PublishingCapReached: "Publishing cap reached",
+  OptionsPlatformMismatch: "Options for another platform",
 };
 
 /** The errors that are about the time, not the content. */
@@ -64,4 +65,14 @@ export function readVerdict(answer: ServerVerdict | undefined, error: unknown): 
     targets[accountId] = { error, title: titleOf(error), detail: problem.detail ?? "" };
   }
   return { valid: answer.valid, scheduledAt: answer.scheduled_at, targets, schedule: null, general: null };
+}
+
+/** A create or edit the server refused as `InvalidTargets`: each target's named error, to show
+ * next to it (null for any other answer). */
+export function readRefusal(error: unknown): Verdict | null {
+  if (!(error instanceof ApiError) || error.code !== "InvalidTargets") return null;
+  const body = error.body as { targets?: unknown } | null;
+  if (!body || !Array.isArray(body.targets)) return null;
+  const verdict = readVerdict({ valid: false, scheduled_at: "", targets: body.targets as Array<Record<string, string>> }, null);
+  return verdict && { ...verdict, scheduledAt: null };
 }
