@@ -19,9 +19,7 @@ class MediaOut(BaseModel):
     width: int | None
     height: int | None
     duration_s: float | None = Field(description="Videos: length in seconds")
-    alt_text: str | None = Field(
-        default=None, description="Describes an image for people who cannot see it"
-    )
+    alt_text: str | None = Field(description="Describes an image for people who cannot see it")
     url: str = Field(description="A signed address of the file that expires")
     created_at: datetime
 

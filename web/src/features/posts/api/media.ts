@@ -3,7 +3,7 @@
  * client does). */
 import { useMutation } from "@tanstack/react-query";
 import { API_BASE } from "@/config/env";
-import type { Schemas } from "@/lib/api/client";
+import { api, unwrap, type Schemas } from "@/lib/api/client";
 import { toApiError } from "@/lib/api/errors";
 import { getAccessToken, refreshSession } from "@/lib/auth/session";
 
@@ -50,5 +50,19 @@ export function useUploadMedia(workspaceId: string) {
   return useMutation({
     mutationFn: (input: { file: File; onProgress: (share: number) => void }) =>
       uploadMedia(workspaceId, input.file, input.onProgress),
+  });
+}
+
+/** Set (or, with an empty text, clear) an image's alt text: the platforms that take it get it
+ * with the image. */
+export function useSetAltText() {
+  return useMutation({
+    mutationFn: (input: { mediaId: string; altText: string }) =>
+      unwrap(
+        api.PATCH("/api/v1/media/{media_id}", {
+          params: { path: { media_id: input.mediaId } },
+          body: { alt_text: input.altText.trim() || null },
+        }),
+      ),
   });
 }

@@ -20,6 +20,7 @@ import { newTarget, textOf, toDraft, type ComposerState, type TargetDraft } from
 import { readVerdict, type TargetProblem } from "../lib/validation-display";
 import { MediaPicker, type Upload } from "./media-picker";
 import { PlatformOptions } from "./platform-options";
+import { SaveDraftButton } from "./save-draft-button";
 import { SchedulePicker } from "./schedule-picker";
 
 function accountName(account: Account): string {
@@ -228,6 +229,7 @@ function ComposerForm({ workspace, accounts }: { workspace: Workspace; accounts:
           <Button type="submit" disabled={!!blocked || create.isPending}>
             {create.isPending ? "Sending…" : action}
           </Button>
+          <SaveDraftButton workspaceId={workspace.id} draft={draft} disabled={uploading || create.isPending} />
         </div>
       </div>
     </form>

@@ -35,9 +35,12 @@ function options(target: TargetDraft): Record<string, unknown> {
   return out;
 }
 
-export function toDraft(workspaceId: string, state: ComposerState): Schemas["PostIn"] {
+/** The post as the composer sends it; `asDraft`: saved as a draft (never published; the time,
+ * if one is chosen, is kept but not checked). */
+export function toDraft(workspaceId: string, state: ComposerState, asDraft = false): Schemas["PostIn"] {
   return {
     workspace_id: workspaceId,
+    draft: asDraft,
     text: state.text,
     media_ids: state.mediaIds,
     targets: state.targets.map((t) => ({
