@@ -439,6 +439,7 @@ UNSCOPED: dict[str, str] = {
     "AccountRepository.sync_due": "background profile sync",
     "AccountRepository.batch_after": "key rotation CLI",
     "PostRepository.get_unscoped": "workers",
+    "PostRepository.remove": "delete of a draft already read through readable()",
     "PostRepository.scheduled_near": "publishing caps: counts per account, no rows returned",
     "PostRepository.refresh_statuses": "write after targets changed (workers, disconnects)",
     "PostRepository.open_targets_of_account": "account.disconnected consumer",

@@ -1,6 +1,7 @@
 """The web app in a real browser (Debian's Chromium, driven by playwright-core from Node.js)
 against the real stack: the first-visit journey of ``web/e2e/newcomer.mjs`` and the publishing
-journey of ``web/e2e/publishing.mjs`` and the approvals journey of ``web/e2e/approvals.mjs`` and the analytics journey of ``web/e2e/analytics.mjs`` and the editing journey of ``web/e2e/editing.mjs``. Screenshots go to ``web/test-results/screenshots``
+journey of ``web/e2e/publishing.mjs`` and the approvals journey of ``web/e2e/approvals.mjs`` and the analytics journey of ``web/e2e/analytics.mjs`` and the editing journey of ``web/e2e/editing.mjs``
+and the drafts journey of ``web/e2e/drafts.mjs``. Screenshots go to ``web/test-results/screenshots``
 (ignored by git)."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from analytics.app import create_app as create_analytics
 from analytics.context import AnalyticsContext
@@ -97,6 +99,20 @@ async def test_an_invited_editor_s_post_is_rejected_with_a_reason_resubmitted_an
     editor reads it, edits and resubmits; the owner approves; it publishes."""
     await journey("approvals.mjs", stack.gateway_url, stack.sandbox_url, timeout=340)
     for name in ("members-desktop.png", "approvals-desktop.png", "approvals-375-dark.png"):
+        assert (SCREENSHOTS / name).stat().st_size > 0
+
+
+@pytest.mark.timeout(300)
+async def test_a_draft_with_a_described_image_is_saved_listed_and_published_now(
+    stack: Stack, web_build: Path, tmp_path: Path
+) -> None:
+    """Upload an image in the composer and give it alt text (too long for X is shown before
+    it is sent), save the post as a draft, find it under the Drafts filter, publish it now
+    from its page; the sandbox's tweet carries the alt text."""
+    image = tmp_path / "coffee.jpg"
+    Image.new("RGB", (800, 600), (120, 80, 40)).save(image, "JPEG")
+    await journey("drafts.mjs", stack.gateway_url, stack.sandbox_url, str(image), timeout=280)
+    for name in ("draft-desktop.png", "draft-375.png"):
         assert (SCREENSHOTS / name).stat().st_size > 0
 
 

@@ -304,6 +304,10 @@ async def create_container(call: GraphCall, account: Account) -> Response:
             "video to the feed."
         )
     children = [c for c in p.get("children", "").split(",") if c]
+    alt_text = p.get("alt_text")
+    if alt_text is not None and (media_type != "IMAGE" or not p.get("image_url")):
+        # Instagram describes feed images only (single or carousel items), not reels or stories.
+        return graph.invalid_param("The parameter alt_text is only supported for image posts.")
     media: list[dict[str, Any]] = []
     error = None
     if media_type == "CAROUSEL":
@@ -322,7 +326,8 @@ async def create_container(call: GraphCall, account: Account) -> Response:
             return graph.invalid_param("The parameter image_url or video_url is required.")
         try:
             found = (await fetch(url)).sniff()
-            media.append({"url": url, **found.as_json()})
+            described = {"alt_text": alt_text} if alt_text is not None else {}
+            media.append({"url": url, **found.as_json(), **described})
             wants_video = media_type in ("REELS", "VIDEO") or bool(p.get("video_url"))
             if wants_video and found.format not in ("mp4", "mov"):
                 error = "The video format is not supported. Please use MP4 or MOV."

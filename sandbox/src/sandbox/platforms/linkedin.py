@@ -44,6 +44,8 @@ from sandbox.web import (
 NAME = "linkedin"
 router = APIRouter()
 MAX_COMMENTARY = 3_000
+# The Posts API's media altText (images only).
+MAX_ALT_TEXT = 4086
 MAX_VIDEO_BYTES = 500 * 1024 * 1024  # 75 KB to 500 MB for feed videos
 LIST = re.compile(r"List\((.*)\)")
 MAX_POSTS_COUNT = 100  # the Posts API's finders page at most 100 posts
@@ -613,13 +615,23 @@ async def create_post(request: Request) -> Response:
     if body.get("lifecycleState") != "PUBLISHED" or "distribution" not in body:
         return invalid_post("lifecycleState PUBLISHED and distribution are required")
     media = []
-    media_id = ((body.get("content") or {}).get("media") or {}).get("id")
+    content_media = (body.get("content") or {}).get("media") or {}
+    media_id = content_media.get("id")
+    alt_text = content_media.get("altText")
     if media_id:
         kind = "video" if str(media_id).startswith("urn:li:video:") else "image"
         found = state.get(NAME, kind, str(media_id))
         if found is None or image_status(state, found) != "AVAILABLE":
             return invalid_post(f"Media {media_id} is not AVAILABLE")
-        media.append({"id": media_id, **(found["media"] or {})})
+        if alt_text is not None and (
+            kind != "image" or not isinstance(alt_text, str) or len(alt_text) > MAX_ALT_TEXT
+        ):
+            return invalid_post(
+                f"content.media.altText is text of at most {MAX_ALT_TEXT} characters, "
+                "on images only"
+            )
+        extra = {"altText": alt_text} if alt_text is not None else {}
+        media.append({"id": media_id, **(found["media"] or {}), **extra})
     now = state.clock.now()
     window = state.settings.linkedin_duplicate_window
     duplicate = state.same_text_since(NAME, author.id, commentary, now - window)

@@ -46,6 +46,8 @@ PRIVATE_METRICS_DAYS = 30
 SNOWFLAKE_EPOCH_MS = 1_288_834_974_657
 SNOWFLAKE_TIME_SHIFT = 22
 MEDIA_LIMITS = {"tweet_image": 5 * MB, "tweet_gif": 15 * MB, "tweet_video": 512 * MB}
+# Alt text of an image or GIF (POST /2/media/metadata), in characters.
+MAX_ALT_TEXT = 1_000
 router = APIRouter()
 
 
@@ -106,6 +108,7 @@ BUCKETS: dict[str, Callable[[SandboxSettings], int]] = {
     "users/me": lambda s: s.x_me_limit_15min,
     "media/upload": lambda s: 500,
     "media/upload/status": lambda s: 1_000,
+    "media/metadata": lambda s: 500,
     "POST tweets": lambda s: s.x_tweets_per_15min,
     "DELETE tweets": lambda s: 50,
     "GET tweets": lambda s: s.x_read_limit_15min,
@@ -117,6 +120,7 @@ ROUTES = (
     ("GET", "/2/users/me", "users/me"),
     ("GET", "/2/media/upload", "media/upload/status"),
     ("POST", "/2/media/upload*", "media/upload"),
+    ("POST", "/2/media/metadata", "media/metadata"),
     ("POST", "/2/tweets", "POST tweets"),
     ("DELETE", "/2/tweets/*", "DELETE tweets"),
     ("GET", "/2/tweets", "GET tweets"),
@@ -456,6 +460,27 @@ async def media_simple_upload(request: Request) -> Response:
     return json_response({"data": media_json(state, media)}, headers=who.headers)
 
 
+@router.post("/2/media/metadata")
+async def media_metadata(request: Request) -> Response:
+    """Alt text of an image or GIF (``{"id", "metadata": {"alt_text": {"text"}}}``), at most
+    1,000 characters; the tweets that use the media carry it."""
+    who = caller(request, "media/metadata", "media.write")
+    body = await json_body(request, invalid_request)
+    media = owned_media(request, who, str(body.get("id") or ""))
+    alt = ((body.get("metadata") or {}).get("alt_text") or {}).get("text")
+    if not isinstance(alt, str) or not alt:
+        return invalid_request("metadata.alt_text.text is required", "metadata.alt_text.text")
+    if len(alt) > MAX_ALT_TEXT:
+        return invalid_request(
+            f"alt_text must be at most {MAX_ALT_TEXT} characters", "metadata.alt_text.text"
+        )
+    if media["category"] == "tweet_video":
+        return invalid_request("Alt text is supported on images and GIFs", "id")
+    media["alt_text"] = alt
+    data = {"id": media["id"], "associated_metadata": {"alt_text": {"text": alt}}}
+    return json_response({"data": data}, headers=who.headers)
+
+
 # tweets -----------------------------------------------------------------------------------
 def check_media_ids(state: SandboxState, who: Caller, media_ids: list[Any]) -> list[dict[str, Any]]:
     if len(media_ids) > 4:
@@ -546,6 +571,7 @@ async def create_tweet(request: Request) -> Response:
                     "kind": m["category"],
                     "format": m.get("format"),
                     "size": m["total_bytes"],
+                    **({"alt_text": m["alt_text"]} if m.get("alt_text") else {}),
                 }
                 for m in media
             ],

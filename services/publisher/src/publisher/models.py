@@ -22,6 +22,7 @@ from sqlalchemy import (
     Uuid,
     func,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -53,8 +54,10 @@ def _now_column() -> Mapped[datetime]:
 class TargetStatus(enum.StrEnum):
     """Where one account's copy of a post is. ``in_doubt``: the platform may have published it
     (the request left, no answer came back); it is reconciled before anything is retried.
-    ``waiting``: held back by a rate limit or a publishing cap until ``retry_at``."""
+    ``waiting``: held back by a rate limit or a publishing cap until ``retry_at``. ``draft``: saved,
+    never due (no ``due_at``): the dispatcher never sees it until the post is scheduled."""
 
+    DRAFT = "draft"
     SCHEDULED = "scheduled"
     PUBLISHING = "publishing"
     IN_DOUBT = "in_doubt"
@@ -65,6 +68,7 @@ class TargetStatus(enum.StrEnum):
 
 
 class PostStatus(enum.StrEnum):
+    DRAFT = "draft"
     PENDING_APPROVAL = "pending_approval"
     REJECTED = "rejected"
     SCHEDULED = "scheduled"
@@ -121,6 +125,8 @@ class Media(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     duration_s: Mapped[float | None] = mapped_column(Float)
     codec: Mapped[str | None] = mapped_column(String(32))
+    # Describes an image for people who cannot see it; sent to the platforms that take it.
+    alt_text: Mapped[str | None] = mapped_column(Text)
     storage_key: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = _now_column()
@@ -136,7 +142,10 @@ class Post(Base):
     text: Mapped[str] = mapped_column(Text)
     media_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
     # The instant (UTC) and the zone it was given in (wall times are kept as the user meant).
+    # A draft saved without a time has ``has_time`` false: ``scheduled_at`` is then when it was
+    # saved (its place in lists) and the API answers null.
     scheduled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    has_time: Mapped[bool] = mapped_column(default=True, server_default=true())
     timezone: Mapped[str] = mapped_column(String(64))
     # Derived from the approval and the targets (posts.status.derive), kept for the calendar's
     # filters; rewritten in every transaction that changes a target.

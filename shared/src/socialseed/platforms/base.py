@@ -133,6 +133,9 @@ class PlatformMedia:
     width: int | None = None
     height: int | None = None
     duration_s: float | None = None
+    #: Describes an image for people who cannot see it; sent where the platform takes it
+    #: (X media metadata, LinkedIn ``altText``, Instagram image ``alt_text``).
+    alt_text: str | None = None
 
 
 @dataclass(frozen=True)

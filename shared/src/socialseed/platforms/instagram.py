@@ -128,6 +128,8 @@ def media_source(media: PlatformMedia, video_type: str) -> dict[str, str]:
     """Where Instagram downloads the item from (a signed URL our media server answers)."""
     if media.kind is MediaKind.VIDEO:
         return {"media_type": video_type, "video_url": media.url}
+    if media.alt_text and video_type != "STORIES":  # Instagram takes it on feed images only
+        return {"image_url": media.url, "alt_text": media.alt_text}
     return {"image_url": media.url}
 
 

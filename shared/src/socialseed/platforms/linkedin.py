@@ -233,6 +233,9 @@ class LinkedInProvider(OAuth2Provider):
         }
         if media_urn:
             body["content"] = {"media": {"id": media_urn}}
+            alt_text = post.media[0].alt_text
+            if alt_text and post.media[0].kind is MediaKind.IMAGE:
+                body["content"]["media"]["altText"] = alt_text
         response = await self.send(
             Call.API,
             "POST",

@@ -298,7 +298,20 @@ class XProvider(OAuth2Provider):
             self.url((API, f"/2/media/upload/{media_id}/finalize")),
             headers=self.bearer(tokens),
         )
+        if media.alt_text and media.kind is MediaKind.IMAGE:
+            await self.describe(tokens, media_id, media.alt_text)
         return {"id": media_id, **(done.get("data") or {})}
+
+    async def describe(self, tokens: TokenSet, media_id: str, alt_text: str) -> None:
+        """Set an image's alt text (``POST /2/media/metadata``; setting it again is harmless).
+        Done right after the upload, in the same step as the tweet that uses the image."""
+        await self.send_json(
+            Call.API,
+            "POST",
+            self.url((API, "/2/media/metadata")),
+            json={"id": media_id, "metadata": {"alt_text": {"text": alt_text}}},
+            headers=self.bearer(tokens),
+        )
 
     async def media_status(self, tokens: TokenSet, media_id: str) -> JSON:
         body = await self.send_json(

@@ -453,6 +453,7 @@ export interface paths {
          * Create Post
          * @description Compose a post for one or more accounts (editor or above). Without `scheduled_at` it is
          *     published now; in a workspace that requires approval, an editor's post waits for an admin.
+         *     With `"draft": true` it is saved as a draft: never published, its time optional.
          */
         post: operations["create_post_api_v1_posts_post"];
         delete?: never;
@@ -494,7 +495,7 @@ export interface paths {
         post?: never;
         /**
          * Cancel Post
-         * @description Cancel the post (until publishing starts).
+         * @description Cancel the post (until publishing starts). A draft is deleted.
          */
         delete: operations["cancel_post_api_v1_posts__post_id__delete"];
         options?: never;
@@ -502,7 +503,8 @@ export interface paths {
         /**
          * Edit Post
          * @description Edit or reschedule until publishing starts (409 `AlreadyPublishing` after). An editor's
-         *     edit of an approved post sends it back for approval.
+         *     edit of an approved post sends it back for approval. A draft stays a draft unless
+         *     `"draft": false` schedules it (or submits it for approval, as the workspace requires).
          */
         patch: operations["edit_post_api_v1_posts__post_id__patch"];
         trace?: never;
@@ -612,7 +614,13 @@ export interface paths {
         delete: operations["delete_media_api_v1_media__media_id__delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update Media
+         * @description Set or clear an image's alt text (editors on their own uploads, admins and owners on
+         *     any). X, LinkedIn and Instagram receive it with the image; posts already published keep
+         *     what was sent.
+         */
+        patch: operations["update_media_api_v1_media__media_id__patch"];
         trace?: never;
     };
     "/api/v1/analytics/refresh": {
@@ -1422,6 +1430,11 @@ export interface components {
              * @description An image or a video
              */
             file: string;
+            /**
+             * Alt Text
+             * @description An image's alt text (see PATCH /media/{id}); images only
+             */
+            alt_text?: string | null;
         };
         /** FacebookOptions */
         FacebookOptions: {
@@ -1488,6 +1501,11 @@ export interface components {
              */
             duration_s: number | null;
             /**
+             * Alt Text
+             * @description Describes an image for people who cannot see it
+             */
+            alt_text: string | null;
+            /**
              * Url
              * @description A signed address of the file that expires
              */
@@ -1497,6 +1515,17 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * MediaPatch
+         * @description What may change on an uploaded file.
+         */
+        MediaPatch: {
+            /**
+             * Alt Text
+             * @description The image's alt text, sent to X, LinkedIn and Instagram with it (at most 1000 characters, X's limit); null or empty removes it. Images only.
+             */
+            alt_text: string | null;
         };
         /** PostIn */
         PostIn: {
@@ -1524,6 +1553,12 @@ export interface components {
              * @description IANA zone (default: the workspace's)
              */
             timezone?: string | null;
+            /**
+             * Draft
+             * @description Save as a draft: never published, `scheduled_at` optional and not checked against now (a draft may have no time). Schedule it later with PATCH `{"draft": false}`.
+             * @default false
+             */
+            draft: boolean;
         };
         /** PostOut */
         PostOut: {
@@ -1545,9 +1580,9 @@ export interface components {
             media_ids: string[];
             /**
              * Scheduled At
-             * Format: date-time
+             * @description null: a draft saved without a time
              */
-            scheduled_at: string;
+            scheduled_at: string | null;
             /** Timezone */
             timezone: string;
             /**
@@ -1601,12 +1636,17 @@ export interface components {
              * @description IANA zone. Changed alone, the wall time stays and the instant moves; a wall time the new zone skips is refused (NonexistentLocalTime), one it repeats is the earlier instant.
              */
             timezone?: string | null;
+            /**
+             * Draft
+             * @description On a draft: false schedules it (at `scheduled_at`; absent: the draft's time, or now if it has none; null: now), and the workspace's approval rule applies then; absent or true keeps it a draft (`scheduled_at` null then clears its time). true on a post that is not a draft: 409 AlreadySubmitted.
+             */
+            draft?: boolean | null;
         };
         /**
          * PostStatus
          * @enum {string}
          */
-        PostStatus: "pending_approval" | "rejected" | "scheduled" | "publishing" | "published" | "partially_published" | "failed" | "cancelled";
+        PostStatus: "draft" | "pending_approval" | "rejected" | "scheduled" | "publishing" | "published" | "partially_published" | "failed" | "cancelled";
         /** RejectIn */
         RejectIn: {
             /** Reason */
@@ -5289,7 +5329,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description AlreadyPublishing */
+            /** @description AlreadyPublishing, AlreadySubmitted */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5757,7 +5797,7 @@ export interface operations {
                     "application/json": components["schemas"]["MediaOut"];
                 };
             };
-            /** @description AmbiguousPath, BadRequest */
+            /** @description AltTextOnVideo, AmbiguousPath, BadRequest */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5981,6 +6021,104 @@ export interface operations {
             };
             /** @description MediaInUse */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PayloadTooLarge */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ValidationError */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RateLimited, TooManyConcurrentRequests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ServiceUnavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_media_api_v1_media__media_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MediaPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaOut"];
+                };
+            };
+            /** @description AltTextOnVideo, AmbiguousPath, BadRequest */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description InsufficientRole */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description MediaNotFound, NotFound */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,8 +9,8 @@ from fastapi.responses import FileResponse, Response
 from publisher.deps import Ctx, CurrentCaller
 from publisher.media.probe import UnsupportedMediaType
 from publisher.media.repository import MediaNotFound, MediaRepository
-from publisher.media.schemas import MediaOut
-from publisher.media.service import MediaInUse, MediaTooLarge, media
+from publisher.media.schemas import ALT_TEXT_MAX, MediaOut, MediaPatch
+from publisher.media.service import AltTextOnVideo, MediaInUse, MediaTooLarge, media
 from socialseed.errors import InsufficientRole, PayloadTooLarge, WorkspaceNotFound
 from socialseed.openapi import errors
 
@@ -43,7 +43,12 @@ files = APIRouter(prefix="/media-files", include_in_schema=False)
     status_code=status.HTTP_201_CREATED,
     response_model=MediaOut,
     responses=errors(
-        WorkspaceNotFound, InsufficientRole, UnsupportedMediaType, MediaTooLarge, PayloadTooLarge
+        WorkspaceNotFound,
+        InsufficientRole,
+        UnsupportedMediaType,
+        MediaTooLarge,
+        PayloadTooLarge,
+        AltTextOnVideo,
     ),
 )
 async def upload_media(
@@ -51,10 +56,17 @@ async def upload_media(
     file: Annotated[UploadFile, File(description="An image or a video")],
     caller: CurrentCaller,
     ctx: Ctx,
+    alt_text: Annotated[
+        str | None,
+        Form(
+            max_length=ALT_TEXT_MAX,
+            description="An image's alt text (see PATCH /media/{id}); images only",
+        ),
+    ] = None,
 ) -> MediaOut:
     """Upload an image or a video (editor or above). What it is comes from its bytes; its
     dimensions (and a video's duration) are measured."""
-    return await media.upload(ctx, caller, workspace_id, file)
+    return await media.upload(ctx, caller, workspace_id, file, alt_text)
 
 
 @router.get("", response_model=list[MediaOut], responses=errors(WorkspaceNotFound))
@@ -71,6 +83,20 @@ async def list_media(
 @router.get("/{media_id:uuid}", response_model=MediaOut, responses=errors(MediaNotFound))
 async def get_media(media_id: uuid.UUID, caller: CurrentCaller, ctx: Ctx) -> MediaOut:
     return await media.get(ctx, caller, media_id)
+
+
+@router.patch(
+    "/{media_id:uuid}",
+    response_model=MediaOut,
+    responses=errors(MediaNotFound, InsufficientRole, AltTextOnVideo),
+)
+async def update_media(
+    media_id: uuid.UUID, body: MediaPatch, caller: CurrentCaller, ctx: Ctx
+) -> MediaOut:
+    """Set or clear an image's alt text (editors on their own uploads, admins and owners on
+    any). X, LinkedIn and Instagram receive it with the image; posts already published keep
+    what was sent."""
+    return await media.update(ctx, caller, media_id, body)
 
 
 @router.delete(

@@ -7,13 +7,13 @@ import uuid
 from sqlalchemy import Select, delete, exists, or_, select
 
 from publisher.models import Media, Post, Target, TargetStatus
-from publisher.posts.status import OPEN
+from publisher.posts.status import EDITABLE
 from socialseed.errors import NotFound
 from socialseed.repository import WorkspaceScoped
 from socialseed.security import Principal
 
-# Targets whose media must stay: not published yet, or being published.
-_UNFINISHED = (*OPEN, TargetStatus.PUBLISHING, TargetStatus.IN_DOUBT)
+# Targets whose media must stay: drafts, not published yet, or being published.
+_UNFINISHED = (*EDITABLE, TargetStatus.PUBLISHING, TargetStatus.IN_DOUBT)
 
 
 class MediaNotFound(NotFound):

@@ -14,9 +14,9 @@ from fastapi import UploadFile
 from publisher.context import Caller, PublisherContext
 from publisher.media.probe import Probed
 from publisher.media.repository import MediaRepository
-from publisher.media.schemas import MediaOut
+from publisher.media.schemas import MediaOut, MediaPatch
 from publisher.models import Media
-from socialseed.errors import Conflict, InsufficientRole, PayloadTooLarge
+from socialseed.errors import BadRequest, Conflict, InsufficientRole, PayloadTooLarge
 from socialseed.platforms.base import MediaKind
 from socialseed.security import ROLE_RANK
 
@@ -25,6 +25,10 @@ CHUNK = 1024 * 1024
 
 class MediaTooLarge(PayloadTooLarge):
     pass
+
+
+class AltTextOnVideo(BadRequest):
+    default_detail = "Alt text describes an image; videos do not take it."
 
 
 class MediaInUse(Conflict):
@@ -41,6 +45,7 @@ def media_out(ctx: PublisherContext, media: Media) -> MediaOut:
         width=media.width,
         height=media.height,
         duration_s=media.duration_s,
+        alt_text=media.alt_text,
         url=ctx.media.signed_url(media),
         created_at=media.created_at,
     )
@@ -48,7 +53,12 @@ def media_out(ctx: PublisherContext, media: Media) -> MediaOut:
 
 class MediaService:
     async def upload(
-        self, ctx: PublisherContext, caller: Caller, workspace_id: uuid.UUID, file: UploadFile
+        self,
+        ctx: PublisherContext,
+        caller: Caller,
+        workspace_id: uuid.UUID,
+        file: UploadFile,
+        alt_text: str | None = None,
     ) -> MediaOut:
         """Copy the upload into the store while hashing it (never whole in memory), decide
         what it is from its bytes, then record it. Nothing is kept of a refused file."""
@@ -60,6 +70,9 @@ class MediaService:
             size, digest = await _copy(file, path)
             probed = await ctx.prober(path)
             self._check_size(ctx, probed, size)
+            alt_text = alt_text or None
+            if alt_text is not None and probed.kind is not MediaKind.IMAGE:
+                raise AltTextOnVideo()
             async with ctx.db.transaction() as session:
                 media = Media(
                     id=media_id,
@@ -72,6 +85,7 @@ class MediaService:
                     height=probed.height,
                     duration_s=probed.duration_s,
                     codec=probed.codec,
+                    alt_text=alt_text,
                     storage_key=key,
                     sha256=digest,
                 )
@@ -103,16 +117,35 @@ class MediaService:
         async with ctx.db.transaction() as session:
             return media_out(ctx, await MediaRepository(session).get(caller.principal, media_id))
 
+    async def update(
+        self, ctx: PublisherContext, caller: Caller, media_id: uuid.UUID, patch: MediaPatch
+    ) -> MediaOut:
+        """Set or clear an image's alt text: editors on their own uploads, admins and owners on
+        any. Posts already published keep what was sent; the next publishes send the new text."""
+        async with ctx.db.transaction() as session:
+            repo = MediaRepository(session)
+            media = await repo.get(caller.principal, media_id, lock=True)
+            self._require_owner(caller, media, "change")
+            alt_text = patch.alt_text or None
+            if alt_text is not None and media.kind != MediaKind.IMAGE:
+                raise AltTextOnVideo()
+            media.alt_text = alt_text
+            await session.flush()
+            return media_out(ctx, media)
+
+    def _require_owner(self, caller: Caller, media: Media, verb: str) -> None:
+        role = caller.principal.require(media.workspace_id, "editor")
+        own = media.uploaded_by == caller.principal.user_id
+        if ROLE_RANK[role] < ROLE_RANK["admin"] and not own:
+            raise InsufficientRole(
+                f"Editors {verb} only their own media; an admin or owner may {verb} others'."
+            )
+
     async def delete(self, ctx: PublisherContext, caller: Caller, media_id: uuid.UUID) -> None:
         async with ctx.db.transaction() as session:
             repo = MediaRepository(session)
             media = await repo.get(caller.principal, media_id)
-            role = caller.principal.require(media.workspace_id, "editor")
-            own = media.uploaded_by == caller.principal.user_id
-            if ROLE_RANK[role] < ROLE_RANK["admin"] and not own:
-                raise InsufficientRole(
-                    "Editors delete only their own media; an admin or owner may delete others'."
-                )
+            self._require_owner(caller, media, "delete")
             if await repo.in_use(media.id):
                 raise MediaInUse()
             await repo.delete(media.id)

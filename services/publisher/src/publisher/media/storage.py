@@ -84,4 +84,5 @@ class MediaStore:
             width=media.width,
             height=media.height,
             duration_s=media.duration_s,
+            alt_text=media.alt_text,
         )

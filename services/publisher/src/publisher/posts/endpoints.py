@@ -19,6 +19,7 @@ from publisher.posts.schedule import (
 from publisher.posts.schemas import PostIn, PostOut, PostPage, PostPatch, RejectIn, ValidationOut
 from publisher.posts.service import (
     AlreadyPublishing,
+    AlreadySubmitted,
     NothingToRetry,
     NotPendingApproval,
     OwnPostApproval,
@@ -53,7 +54,8 @@ CHANGE_ERRORS = (PostNotFound, InsufficientRole, AlreadyPublishing)
 )
 async def create_post(body: PostIn, caller: CurrentCaller, session: Session, ctx: Ctx) -> PostOut:
     """Compose a post for one or more accounts (editor or above). Without `scheduled_at` it is
-    published now; in a workspace that requires approval, an editor's post waits for an admin."""
+    published now; in a workspace that requires approval, an editor's post waits for an admin.
+    With `"draft": true` it is saved as a draft: never published, its time optional."""
     return await posts.create(session, ctx, caller, body)
 
 
@@ -99,13 +101,14 @@ async def get_post(post_id: uuid.UUID, caller: CurrentCaller, session: Session) 
 @router.patch(
     "/{post_id:uuid}",
     response_model=PostOut,
-    responses=errors(*CHANGE_ERRORS, *DRAFT_ERRORS, InvalidTargets),
+    responses=errors(*CHANGE_ERRORS, *DRAFT_ERRORS, InvalidTargets, AlreadySubmitted),
 )
 async def edit_post(
     post_id: uuid.UUID, body: PostPatch, caller: CurrentCaller, session: Session, ctx: Ctx
 ) -> PostOut:
     """Edit or reschedule until publishing starts (409 `AlreadyPublishing` after). An editor's
-    edit of an approved post sends it back for approval."""
+    edit of an approved post sends it back for approval. A draft stays a draft unless
+    `"draft": false` schedules it (or submits it for approval, as the workspace requires)."""
     return await posts.update(session, ctx, caller, post_id, body)
 
 
@@ -115,7 +118,7 @@ async def edit_post(
 async def cancel_post(
     post_id: uuid.UUID, caller: CurrentCaller, session: Session, ctx: Ctx
 ) -> Response:
-    """Cancel the post (until publishing starts)."""
+    """Cancel the post (until publishing starts). A draft is deleted."""
     await posts.cancel(session, ctx, caller, post_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

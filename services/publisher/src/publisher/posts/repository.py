@@ -59,6 +59,8 @@ class PostRepository(WorkspaceScoped[Post]):
         """One page of the workspace's posts by scheduled time (``q.cursor``: after the page
         that issued it)."""
         stmt = self.readable(principal).where(Post.workspace_id == q.workspace_id)
+        if q.start is not None or q.end is not None:
+            stmt = stmt.where(Post.has_time)  # a draft without a time is in no time range
         if q.start is not None:
             stmt = stmt.where(Post.scheduled_at >= q.start)
         if q.end is not None:
@@ -77,6 +79,11 @@ class PostRepository(WorkspaceScoped[Post]):
             cursor=q.cursor,
             limit=q.limit,
         )
+
+    async def remove(self, post: Post) -> None:
+        """Delete a post and its targets (a draft: nothing was ever scheduled of it)."""
+        await self.session.delete(post)
+        await self.session.flush()
 
     async def scheduled_near(
         self,

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictBool
 
 from publisher.models import Post, Target
 from publisher.posts.rules import TargetOptions, typed
@@ -64,6 +64,12 @@ class PostIn(BaseModel):
     timezone: str | None = Field(
         default=None, max_length=64, description="IANA zone (default: the workspace's)"
     )
+    draft: StrictBool = Field(
+        default=False,
+        description="Save as a draft: never published, `scheduled_at` optional and not checked "
+        "against now (a draft may have no time). Schedule it later with PATCH "
+        '`{"draft": false}`.',
+    )
 
 
 class PostPatch(BaseModel):
@@ -87,6 +93,13 @@ class PostPatch(BaseModel):
         description="IANA zone. Changed alone, the wall time stays and the instant moves; a "
         "wall time the new zone skips is refused (NonexistentLocalTime), one it repeats is "
         "the earlier instant.",
+    )
+    draft: StrictBool | None = Field(
+        default=None,
+        description="On a draft: false schedules it (at `scheduled_at`; absent: the draft's "
+        "time, or now if it has none; null: now), and the workspace's approval rule applies "
+        "then; absent or true keeps it a draft (`scheduled_at` null then clears its time). "
+        "true on a post that is not a draft: 409 AlreadySubmitted.",
     )
 
 
@@ -118,7 +131,7 @@ class PostOut(BaseModel):
     status: str
     text: str
     media_ids: list[uuid.UUID]
-    scheduled_at: datetime
+    scheduled_at: datetime | None = Field(description="null: a draft saved without a time")
     timezone: str
     author_id: uuid.UUID
     approval: str = Field(description="not_required, pending, approved or rejected")
@@ -165,7 +178,7 @@ def post_out(post: Post, status: str) -> PostOut:
         status=status,
         text=post.text,
         media_ids=post.media_ids,
-        scheduled_at=post.scheduled_at,
+        scheduled_at=post.scheduled_at if post.has_time else None,
         timezone=post.timezone,
         author_id=post.author_id,
         approval=post.approval,

@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.context import Caller, PublisherContext
-from publisher.models import Approval, Post, Target, TargetStatus
+from publisher.models import Approval, Post, PostStatus, Target, TargetStatus
 from publisher.posts.repository import CalendarQuery, PostRepository
-from publisher.posts.schedule import wall_time
+from publisher.posts.schedule import resolve, wall_time
 from publisher.posts.schemas import (
     PostIn,
     PostOut,
@@ -22,7 +22,7 @@ from publisher.posts.schemas import (
     ValidationOut,
     post_out,
 )
-from publisher.posts.status import OPEN, STARTED, derive
+from publisher.posts.status import EDITABLE, OPEN, STARTED, derive
 from publisher.posts.validation import InvalidTargets, PlannedTarget, checked_plan, due_instant
 from publisher.publishing.dispatcher import notify_schedule_changed
 from socialseed.contracts import (
@@ -49,6 +49,13 @@ class OwnPostApproval(Forbidden):
     default_detail = "Authors do not approve or reject their own posts."
 
 
+class AlreadySubmitted(Conflict):
+    default_detail = (
+        "This post was scheduled or submitted for approval; it cannot go back to the drafts. "
+        "Edit it as it is, or cancel it."
+    )
+
+
 class NothingToRetry(Conflict):
     default_detail = "None of this post's targets failed; there is nothing to retry."
 
@@ -59,10 +66,15 @@ def _needs_approval(require_approval: bool, role: str) -> bool:
 
 @dataclass(frozen=True)
 class Plan:
+    """What is stored: for a draft, ``due`` is its time (or, without one, now: its place in
+    lists; ``has_time`` false) and is never a due time."""
+
     due: datetime
     timezone: str
     needs_approval: bool
     targets: list[PlannedTarget]
+    draft: bool = False
+    has_time: bool = True
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,35 @@ class PostService:
         planned = await self._targets(session, ctx, caller, draft, due, exclude_post)
         return Plan(due, tz_name, needs_approval, planned)
 
+    async def _draft_plan(
+        self,
+        session: AsyncSession,
+        ctx: PublisherContext,
+        caller: Caller,
+        draft: Draft,
+        *,
+        exclude_post: uuid.UUID | None = None,
+    ) -> Plan:
+        """A draft is checked as a post is (accounts, media, each platform's rules), except
+        for its time, which may be absent or past (a wall time its zone skips is still
+        refused: it names no instant), and the publishing caps: both are checked when it is
+        scheduled. Approval too is decided then."""
+        caller.principal.require(draft.workspace_id, "editor")
+        workspace = await ctx.directory.workspace(draft.workspace_id, caller.authorization)
+        tz_name = draft.timezone or workspace.timezone
+        now = ctx.clock()
+        if draft.scheduled_at is None:
+            resolve(now, tz_name)  # still refuse an unknown zone
+            when = now
+        else:
+            when = resolve(draft.scheduled_at, tz_name)
+        planned = await self._targets(
+            session, ctx, caller, draft, when, exclude_post, check_caps=False
+        )
+        return Plan(
+            when, tz_name, False, planned, draft=True, has_time=draft.scheduled_at is not None
+        )
+
     async def _targets(
         self,
         session: AsyncSession,
@@ -122,6 +163,8 @@ class PostService:
         draft: Draft,
         due: datetime,
         exclude_post: uuid.UUID | None = None,
+        *,
+        check_caps: bool = True,
     ) -> list[PlannedTarget]:
         accounts = await ctx.directory.accounts(
             session, draft.workspace_id, [t.account_id for t in draft.targets], caller.authorization
@@ -136,7 +179,7 @@ class PostService:
             targets=draft.targets,
             due=due,
             exclude_post=exclude_post,
-            rules=ctx.settings.budgets,
+            rules=ctx.settings.budgets if check_caps else {},
         )
 
     async def validate(
@@ -153,20 +196,26 @@ class PostService:
     async def create(
         self, session: AsyncSession, ctx: PublisherContext, caller: Caller, body: PostIn
     ) -> PostOut:
-        plan = await self._plan(session, ctx, caller, Draft.of(body))
+        """A post scheduled (or waiting for approval), or with ``draft`` a draft: stored with
+        targets that are never due and no event (nothing is scheduled)."""
+        if body.draft:
+            plan = await self._draft_plan(session, ctx, caller, Draft.of(body))
+        else:
+            plan = await self._plan(session, ctx, caller, Draft.of(body))
         post = Post(
             workspace_id=body.workspace_id,
             author_id=caller.principal.user_id,
             text=body.text,
             media_ids=body.media_ids,
             scheduled_at=plan.due,
+            has_time=plan.has_time,
             timezone=plan.timezone,
             approval=Approval.PENDING if plan.needs_approval else Approval.NOT_REQUIRED,
             targets=[_target(body.workspace_id, p, plan, i) for i, p in enumerate(plan.targets)],
         )
         post.status = derive(post.approval, [t.status for t in post.targets])
         await PostRepository(session).add(post)
-        if not plan.needs_approval:
+        if not plan.draft and not plan.needs_approval:
             await self._scheduled(session, ctx, post)
         return post_out(post, post.status)
 
@@ -193,7 +242,10 @@ class PostService:
     ) -> PostOut:
         post = await self._find(session, caller, post_id, lock=True)
         self._require_editable(caller, post)
-        targets = patch.targets or [_target_in(t) for t in post.targets if t.status in OPEN]
+        is_draft = post.status == PostStatus.DRAFT
+        if patch.draft and not is_draft:
+            raise AlreadySubmitted()
+        targets = patch.targets or [_target_in(t) for t in post.targets if t.status in EDITABLE]
         text = patch.text if patch.text is not None else post.text
         media_ids = patch.media_ids if patch.media_ids is not None else post.media_ids
         draft = Draft(
@@ -204,21 +256,25 @@ class PostService:
             _edited_time(post, patch),
             patch.timezone or post.timezone,
         )
-        plan = await self._plan(session, ctx, caller, draft, exclude_post=post.id)
+        if is_draft and patch.draft is not False:  # it stays a draft
+            plan = await self._draft_plan(session, ctx, caller, draft, exclude_post=post.id)
+        else:  # edited, or a draft scheduled (or submitted for approval) now
+            plan = await self._plan(session, ctx, caller, draft, exclude_post=post.id)
         post.text, post.media_ids = text, media_ids
         post.scheduled_at, post.timezone = plan.due, plan.timezone
+        post.has_time = plan.has_time
         post.approval = Approval.PENDING if plan.needs_approval else Approval.NOT_REQUIRED
         post.rejection_reason = None
-        # The open targets never started: the edit replaces them (delete-orphan); the ones a
-        # disconnect cancelled stay, with their reason.
-        kept = [t for t in post.targets if t.status not in OPEN]
+        # The open (or draft) targets never started: the edit replaces them (delete-orphan);
+        # the ones a disconnect cancelled stay, with their reason.
+        kept = [t for t in post.targets if t.status not in EDITABLE]
         post.targets = kept + [
             _target(post.workspace_id, p, plan, len(kept) + i) for i, p in enumerate(plan.targets)
         ]
         post.updated_at = ctx.clock()
         post.status = derive(post.approval, [t.status for t in post.targets])
         await session.flush()
-        if not plan.needs_approval:
+        if not plan.draft and not plan.needs_approval:
             await self._scheduled(session, ctx, post)
         return post_out(post, post.status)
 
@@ -227,6 +283,11 @@ class PostService:
     ) -> None:
         post = await self._find(session, caller, post_id, lock=True)
         self._require_editable(caller, post)
+        if post.status == PostStatus.DRAFT:
+            # Nothing was ever scheduled of a draft (no event told anyone of it): it is
+            # deleted, not kept as cancelled.
+            await PostRepository(session).remove(post)
+            return
         now = ctx.clock()
         for target in post.targets:
             target.status, target.due_at = TargetStatus.CANCELLED, None
@@ -397,24 +458,28 @@ def _target(workspace_id: uuid.UUID, planned: PlannedTarget, plan: Plan, positio
         text=planned.text,
         media_ids=planned.media_ids,
         options=planned.options,
-        status=TargetStatus.SCHEDULED,
-        due_at=None if plan.needs_approval else plan.due,
+        status=TargetStatus.DRAFT if plan.draft else TargetStatus.SCHEDULED,
+        due_at=None if plan.draft or plan.needs_approval else plan.due,
         progress={},
         attempts=0,
     )
 
 
 def _edited_time(post: Post, patch: PostPatch) -> datetime | None:
-    """When the edited post is due, as a draft says it (None: publish now).
+    """When the edited post is due, as a draft says it (None: publish now; for a post that
+    stays a draft: no time).
 
     Only an explicit ``"scheduled_at": null`` publishes now (as an absent or null time does on
     create). A new zone alone keeps the post's wall time: 09:00 in Paris becomes 09:00 in New
     York (the wall time is resolved in the new zone like any naive time: refused if the zone
-    skips it, the earlier instant if it repeats it). Otherwise the instant stays."""
+    skips it, the earlier instant if it repeats it). Otherwise the instant stays; a draft
+    without a time has none to keep (scheduled, it is published now)."""
     if "scheduled_at" in patch.model_fields_set and patch.scheduled_at is None:
         return None
     if patch.scheduled_at is not None:
         return patch.scheduled_at
+    if not post.has_time:
+        return None
     if patch.timezone is not None and patch.timezone != post.timezone:
         return wall_time(post.scheduled_at, post.timezone)
     return post.scheduled_at

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from publisher.models import Approval, PostStatus, TargetStatus
 
 OPEN = frozenset({TargetStatus.SCHEDULED, TargetStatus.WAITING})
+# Not started: an edit replaces these targets (a draft's, or those waiting for their time).
+EDITABLE = OPEN | {TargetStatus.DRAFT}
 # Publishing has started: the target can no longer be edited or cancelled.
 STARTED = frozenset(
     {TargetStatus.PUBLISHING, TargetStatus.IN_DOUBT, TargetStatus.PUBLISHED, TargetStatus.FAILED}
@@ -18,6 +20,8 @@ def derive(approval: str, targets: Iterable[str]) -> PostStatus:
     live = [s for s in statuses if s is not TargetStatus.CANCELLED]
     if not live:
         return PostStatus.CANCELLED
+    if any(s is TargetStatus.DRAFT for s in live):
+        return PostStatus.DRAFT
     if approval == Approval.PENDING:
         return PostStatus.PENDING_APPROVAL
     if approval == Approval.REJECTED:

@@ -69,3 +69,17 @@ export function useMediaFacts(ids: string[]) {
     }),
   });
 }
+
+/** Set (or, with an empty text, clear) an image's alt text: the platforms that take it get it
+ * with the image. */
+export function useSetAltText() {
+  return useMutation({
+    mutationFn: (input: { mediaId: string; altText: string }) =>
+      unwrap(
+        api.PATCH("/api/v1/media/{media_id}", {
+          params: { path: { media_id: input.mediaId } },
+          body: { alt_text: input.altText.trim() || null },
+        }),
+      ),
+  });
+}

@@ -8,6 +8,12 @@ import {
 import { api, unwrap, type Schemas } from "@/lib/api/client";
 
 export type Post = Schemas["PostOut"];
+/** A post with a time (every post but a draft saved without one). */
+export type TimedPost = Post & { scheduled_at: string };
+
+export function hasTime(post: Post): post is TimedPost {
+  return post.scheduled_at !== null;
+}
 export type Target = Schemas["TargetOut"];
 export type PostDraft = Schemas["PostIn"];
 export type PostStatus = NonNullable<
@@ -101,7 +107,8 @@ export function usePostRange(workspaceId: string, filters: PostFilters & { from:
         items.push(...page.items);
         cursor = page.next_cursor ?? undefined;
       } while (cursor);
-      return items;
+      // A time range holds only posts with a time (the server leaves untimed drafts out).
+      return items.filter(hasTime);
     },
   });
 }
@@ -194,3 +201,19 @@ export function useEditPost(workspaceId: string) {
 }
 
 export const useEditText = useEditPost;
+
+/** Schedule a draft (`draft: false`): at its own time, now (`scheduledAt: null`), or at a new
+ * time; in a workspace that requires approval an editor's draft is submitted for it instead. */
+export function useScheduleDraft(workspaceId: string) {
+  return usePostChange(workspaceId, (input: { postId: string; scheduledAt?: string | null }) =>
+    unwrap(
+      api.PATCH("/api/v1/posts/{post_id}", {
+        params: { path: { post_id: input.postId } },
+        body: {
+          draft: false,
+          ...(input.scheduledAt !== undefined ? { scheduled_at: input.scheduledAt } : {}),
+        },
+      }),
+    ),
+  );
+}

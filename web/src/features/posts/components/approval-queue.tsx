@@ -102,9 +102,11 @@ function QueueItem({
   onDone: (message: string) => void;
 }) {
   const approve = useApprove(post.workspace_id);
-  const when = formatInZone(post.scheduled_at, zone);
+  // A post waiting for approval always has a time (a draft gets one when it is submitted).
+  const due = post.scheduled_at ?? post.created_at;
+  const when = formatInZone(due, zone);
   const [shownAt] = useState(Date.now);
-  const late = new Date(post.scheduled_at).getTime() <= shownAt;
+  const late = new Date(due).getTime() <= shownAt;
   const accounts = post.targets
     .filter((t) => t.status !== "cancelled")
     .map((t) => `${PLATFORM_LABELS[t.platform as PlatformName] ?? t.platform} ${accountNames.get(t.account_id) ?? ""}`.trim());
@@ -116,7 +118,7 @@ function QueueItem({
           By <span className="font-medium text-foreground">{authorName}</span>
           {mine && " (you)"}
         </span>
-        <time dateTime={post.scheduled_at}>
+        <time dateTime={due}>
           {late ? `Was due ${when} — publishes once approved` : `For ${when}`}
         </time>
       </div>

@@ -17,14 +17,14 @@ import { useAccounts } from "@/features/accounts";
 import { useWorkspaces } from "@/features/workspaces";
 import { describeError } from "@/lib/api/errors";
 import { cn } from "@/lib/utils";
-import { usePostRange, useReschedule, type Post } from "../api/posts";
+import { usePostRange, useReschedule, type TimedPost as Post } from "../api/posts";
 import { postStatusWords } from "../lib/target-state";
 import { calendarDays, formatInZone, movedWallTime, wallTimeOf, wallTimeParam, zoneLabel } from "../lib/zoned";
 import { PostFilters, type Filters } from "./post-filters";
 import { PostStatusBadge } from "./status-badge";
 
 type View = "month" | "week" | "list";
-const MOVABLE = new Set(["scheduled", "pending_approval"]);
+const MOVABLE = new Set(["draft", "scheduled", "pending_approval"]);
 const HOURS = Array.from({ length: 24 }, (_, h) => h);
 const DRAG_TYPE = "application/x-socialseed-post";
 
@@ -191,7 +191,10 @@ export function Calendar({ workspaceId }: { workspaceId: string }) {
     setMoved(null);
     reschedule.mutate(
       { postId, scheduledAt: wallTimeParam(wall) },
-      { onSuccess: (p) => setMoved(p ? `Moved to ${formatInZone(p.scheduled_at, zone)} (${zone}).` : null) },
+      {
+        onSuccess: (p) =>
+          setMoved(p?.scheduled_at ? `Moved to ${formatInZone(p.scheduled_at, zone)} (${zone}).` : null),
+      },
     );
   };
 

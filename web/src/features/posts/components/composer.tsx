@@ -32,6 +32,7 @@ import type { VideoFacts } from "./cover-frame";
 import { MediaPicker, type Upload } from "./media-picker";
 import { PlatformOptions } from "./platform-options";
 import { PostPreviews, type PreviewMedia } from "./post-preview";
+import { SaveDraftButton } from "./save-draft-button";
 import { SchedulePicker } from "./schedule-picker";
 
 function accountName(account: Account): string {
@@ -312,6 +313,7 @@ export function ComposerForm({
           <Button type="submit" disabled={!!blocked || send.isPending}>
             {send.isPending ? "Sending…" : action}
           </Button>
+          <SaveDraftButton workspaceId={workspace.id} draft={draft} disabled={uploading || create.isPending} />
         </div>
       </div>
     </form>

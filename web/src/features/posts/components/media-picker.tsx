@@ -6,6 +6,7 @@ import { useEffect, useId, useRef, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { describeError } from "@/lib/api/errors";
 import { uploadMedia, type Media } from "../api/media";
+import { AltTextField } from "./alt-text-field";
 
 export type Upload = {
   key: string;
@@ -101,6 +102,7 @@ export function MediaPicker({
                   aria-label={`Uploading ${u.name}`}
                 />
               )}
+              {u.media && u.kind === "image" && <AltTextField media={u.media} name={u.name} />}
               <Button
                 type="button"
                 variant="ghost"

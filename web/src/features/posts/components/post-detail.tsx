@@ -23,6 +23,7 @@ import {
 import { textEdit, textEditable } from "../lib/edit";
 import { targetState } from "../lib/target-state";
 import { formatInZone, wallTimeOf, wallTimeParam, zoneLabel } from "../lib/zoned";
+import { DraftActions } from "./draft-actions";
 import { EditPost } from "./edit-post";
 import { PostStatusBadge } from "./status-badge";
 
@@ -31,10 +32,14 @@ const STARTED = new Set(["publishing", "in_doubt", "published", "failed"]);
 function CancelButton({ post }: { post: Post }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const cancel = useCancelPost(post.workspace_id, post.id);
+  const navigate = useNavigate();
+  // A draft is deleted (nothing of it was ever scheduled); a post is cancelled and kept.
+  const draft = post.status === "draft";
+  const verb = draft ? "Delete draft" : "Cancel post";
   return (
     <>
       <Button variant="outline" onClick={() => dialog.current?.showModal()}>
-        Cancel post
+        {verb}
       </Button>
       <dialog
         ref={dialog}
@@ -42,9 +47,11 @@ function CancelButton({ post }: { post: Post }) {
         className="m-auto max-w-sm rounded-lg border border-border bg-card p-6 text-foreground backdrop:bg-black/50"
       >
         <h2 id={`cancel-${post.id}`} className="text-lg font-semibold">
-          Cancel this post?
+          {draft ? "Delete this draft?" : "Cancel this post?"}
         </h2>
-        <p className="mt-2 text-sm text-muted-foreground">No account will publish it.</p>
+        <p className="mt-2 text-sm text-muted-foreground">
+          {draft ? "It is deleted for good." : "No account will publish it."}
+        </p>
         {cancel.isError && <Alert className="mt-3">{describeError(cancel.error)}</Alert>}
         <div className="mt-4 flex justify-end gap-2">
           <Button variant="outline" onClick={() => dialog.current?.close()}>
@@ -53,9 +60,16 @@ function CancelButton({ post }: { post: Post }) {
           <Button
             variant="destructive"
             disabled={cancel.isPending}
-            onClick={() => cancel.mutate(undefined, { onSuccess: () => dialog.current?.close() })}
+            onClick={() =>
+              cancel.mutate(undefined, {
+                onSuccess: () => {
+                  dialog.current?.close();
+                  if (draft) navigate(`/w/${post.workspace_id}/posts`);
+                },
+              })
+            }
           >
-            Cancel post
+            {verb}
           </Button>
         </div>
       </dialog>
@@ -66,7 +80,7 @@ function CancelButton({ post }: { post: Post }) {
 /** Move the post to another wall time in its zone (the calendar's drag, for the keyboard). */
 function RescheduleForm({ post, zone }: { post: Post; zone: string }) {
   const id = useId();
-  const [wall, setWall] = useState(() => wallTimeOf(post.scheduled_at, zone));
+  const [wall, setWall] = useState(() => (post.scheduled_at ? wallTimeOf(post.scheduled_at, zone) : ""));
   const reschedule = useReschedule(post.workspace_id);
   return (
     <form
@@ -154,7 +168,10 @@ export function PostDetail({ workspaceId, postId }: { workspaceId: string; postI
     <div className="grid gap-6">
       <Card aria-labelledby="post-title">
         <div className="flex flex-wrap items-center justify-between gap-2">
-          <CardTitle id="post-title">Post for {formatInZone(data.scheduled_at, zone)}</CardTitle>
+          <CardTitle id="post-title">
+            {data.status === "draft" ? "Draft" : "Post"}
+            {data.scheduled_at ? ` for ${formatInZone(data.scheduled_at, zone)}` : ", no time yet"}
+          </CardTitle>
           <PostStatusBadge status={data.status} />
         </div>
         <p className="mt-1 text-sm text-muted-foreground">
@@ -232,9 +249,10 @@ export function PostDetail({ workspaceId, postId }: { workspaceId: string; postI
           <EditTextForm key={`${data.text}|${data.approval}`} post={data} />
         </Card>
       )}
+      {data.status === "draft" && <DraftActions post={data} zone={zone} />}
       {cancellable && (
-        <Card aria-label="Reschedule the post">
-          <RescheduleForm key={data.scheduled_at} post={data} zone={zone} />
+        <Card aria-label={data.status === "draft" ? "Set the draft's time" : "Reschedule the post"}>
+          <RescheduleForm key={data.scheduled_at ?? "none"} post={data} zone={zone} />
         </Card>
       )}
       {retry.isError && <Alert>{describeError(retry.error)}</Alert>}

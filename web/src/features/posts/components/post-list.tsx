@@ -45,9 +45,13 @@ export function PostList({ workspaceId }: { workspaceId: string }) {
                   to={`/w/${workspaceId}/posts/${post.id}`}
                   className="grid gap-1 px-4 py-3 hover:bg-muted focus-visible:bg-muted focus-visible:outline-none sm:grid-cols-[11rem_1fr_auto] sm:items-center sm:gap-4"
                 >
-                  <time dateTime={post.scheduled_at} className="text-sm text-muted-foreground">
-                    {formatInZone(post.scheduled_at, zone)}
-                  </time>
+                  {post.scheduled_at ? (
+                    <time dateTime={post.scheduled_at} className="text-sm text-muted-foreground">
+                      {formatInZone(post.scheduled_at, zone)}
+                    </time>
+                  ) : (
+                    <span className="text-sm text-muted-foreground">Draft, no time yet</span>
+                  )}
                   <span className="min-w-0">
                     <span className="block truncate">{post.text || "(no text)"}</span>
                     <span className="block text-xs text-muted-foreground">

@@ -10,6 +10,7 @@ describe("the draft the composer sends", () => {
     const x = newTarget("a1", "x");
     expect(toDraft("w", { ...base, targets: [x] })).toEqual({
       workspace_id: "w",
+      draft: false,
       text: "Hello",
       media_ids: ["m1"],
       targets: [{ account_id: "a1", options: { platform: "x", reply_settings: null, thread: [] } }],
@@ -98,5 +99,14 @@ describe("editing a post with the composer", () => {
     const late = new Date("2030-01-01T09:30:00Z");
     expect(toPatch(post, state, late).scheduled_at).toBeNull();
     expect(editDraft(post, state, late)).not.toHaveProperty("scheduled_at");
+  });
+
+  it("saves a draft with its time, or with none", () => {
+    const base: ComposerState = { text: "Hello", mediaIds: ["m1"], targets: [], timing: "now", wall: "2026-11-01T10:00" };
+    const x = newTarget("a1", "x");
+    const later = toDraft("w", { ...base, targets: [x], timing: "later" }, true);
+    expect([later.draft, later.scheduled_at]).toEqual([true, "2026-11-01T10:00:00"]);
+    const untimed = toDraft("w", { ...base, targets: [x] }, true);
+    expect([untimed.draft, "scheduled_at" in untimed]).toEqual([true, false]);
   });
 });

@@ -38,9 +38,12 @@ function targetsIn(state: ComposerState): Schemas["TargetIn"][] {
   }));
 }
 
-export function toDraft(workspaceId: string, state: ComposerState): Schemas["PostIn"] {
+/** The post as the composer sends it; `asDraft`: saved as a draft (never published; the time,
+ * if one is chosen, is kept but not checked). */
+export function toDraft(workspaceId: string, state: ComposerState, asDraft = false): Schemas["PostIn"] {
   return {
     workspace_id: workspaceId,
+    draft: asDraft,
     text: state.text,
     media_ids: state.mediaIds,
     targets: targetsIn(state),
@@ -75,6 +78,7 @@ export function stateOfPost(post: Post): Omit<ComposerState, "timing" | "wall"> 
 /** The post's time as the edit keeps it: its instant while it is ahead; a time that has passed
  * (it waited for approval, say) is "as soon as it may" (`null`), since a past time is refused. */
 export function keptTime(post: Post, now: Date = new Date()): string | null {
+  if (post.scheduled_at === null) return null; // a draft without a time
   return new Date(post.scheduled_at).getTime() > now.getTime() ? post.scheduled_at : null;
 }
 
@@ -94,6 +98,7 @@ export function editDraft(post: Post, state: ComposerState, now: Date = new Date
   const when = keptTime(post, now);
   return {
     workspace_id: post.workspace_id,
+    draft: false,
     text: state.text,
     media_ids: state.mediaIds,
     targets: targetsIn(state),

@@ -52,11 +52,18 @@ describe("textEdit", () => {
       scheduled_at: null,
     });
   });
+
+  it("keeps a draft's time, past or not, and a draft without one", () => {
+    const draft = { status: "draft", approval: "not_required", targets: [target({ status: "draft" })] };
+    expect(textEdit(post({ ...draft, scheduled_at: "2029-12-31T09:59:00Z" }), "x", NOW)).toEqual({ text: "x" });
+    expect(textEdit(post({ ...draft, scheduled_at: null }), "x", NOW)).toEqual({ text: "x" });
+  });
 });
 
 describe("textEditable", () => {
   it("is offered until publishing starts", () => {
     expect(textEditable(post({}))).toBe(true);
+    expect(textEditable(post({ status: "draft", targets: [target({ status: "draft" })] }))).toBe(true);
     expect(textEditable(post({ status: "publishing", targets: [target({ status: "publishing" })] }))).toBe(false);
     expect(textEditable(post({ status: "cancelled", targets: [target({ status: "cancelled" })] }))).toBe(false);
   });

@@ -4,7 +4,7 @@ import type { Schemas } from "@/lib/api/client";
 type Post = Schemas["PostOut"];
 type PostPatch = Schemas["PostPatch"];
 
-const OPEN = new Set(["scheduled", "waiting"]);
+const OPEN = new Set(["draft", "scheduled", "waiting"]);
 
 /**
  * A new text for the post: the text alone. An account without a text of its own follows the
@@ -16,7 +16,9 @@ const OPEN = new Set(["scheduled", "waiting"]);
  */
 export function textEdit(post: Post, text: string, now: Date = new Date()): PostPatch {
   const patch: PostPatch = { text };
-  if (new Date(post.scheduled_at).getTime() <= now.getTime()) patch.scheduled_at = null;
+  // A draft keeps its time, past or not (it is checked only when the draft is scheduled).
+  if (post.status !== "draft" && post.scheduled_at !== null && new Date(post.scheduled_at).getTime() <= now.getTime())
+    patch.scheduled_at = null;
   return patch;
 }
 

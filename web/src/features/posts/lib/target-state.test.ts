@@ -10,6 +10,15 @@ describe("a target's state in words", () => {
     expect(targetState(target, post, zone).label).toBe("Scheduled for Sun 1 Nov 2026, 10:00 (Europe/Paris)");
   });
 
+  it("says a draft is not published, with its time or without one", () => {
+    const draft = { ...target, status: "draft" };
+    expect(targetState(draft, post, zone)).toMatchObject({
+      label: "Draft for Sun 1 Nov 2026, 10:00 (Europe/Paris)",
+      detail: "Not published until it is scheduled.",
+    });
+    expect(targetState(draft, { ...post, scheduled_at: null }, zone).label).toBe("Draft, no time yet");
+  });
+
   it("says it waits for approval, or why it was rejected", () => {
     expect(targetState(target, { ...post, approval: "pending" }, zone).label).toBe("Waiting for approval");
     expect(

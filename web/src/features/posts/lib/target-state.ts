@@ -10,17 +10,27 @@ type TargetLike = {
   retry_at: string | null;
   published_at: string | null;
 };
-type PostLike = { approval: string; scheduled_at: string; rejection_reason: string | null };
+type PostLike = { approval: string; scheduled_at: string | null; rejection_reason: string | null };
 
 export function targetState(target: TargetLike, post: PostLike, zone: string): StateWords {
   const at = (iso: string) => `${formatInZone(iso, zone)} (${zone})`;
   switch (target.status) {
+    case "draft":
+      return {
+        label: post.scheduled_at ? `Draft for ${at(post.scheduled_at)}` : "Draft, no time yet",
+        tone: "neutral",
+        detail: "Not published until it is scheduled.",
+      };
     case "scheduled":
       if (post.approval === "pending")
         return { label: "Waiting for approval", tone: "warning", detail: null };
       if (post.approval === "rejected")
         return { label: "Rejected", tone: "danger", detail: post.rejection_reason };
-      return { label: `Scheduled for ${at(post.scheduled_at)}`, tone: "neutral", detail: null };
+      return {
+        label: post.scheduled_at ? `Scheduled for ${at(post.scheduled_at)}` : "Scheduled",
+        tone: "neutral",
+        detail: null,
+      };
     case "publishing":
       return { label: "Publishing…", tone: "neutral", detail: target.error };
     case "in_doubt":
@@ -57,6 +67,7 @@ export function targetState(target: TargetLike, post: PostLike, zone: string): S
 }
 
 const POST_STATUS: Record<string, { label: string; tone: Tone }> = {
+  draft: { label: "Draft", tone: "neutral" },
   pending_approval: { label: "Waiting for approval", tone: "warning" },
   rejected: { label: "Rejected", tone: "danger" },
   scheduled: { label: "Scheduled", tone: "neutral" },
