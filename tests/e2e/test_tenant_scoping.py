@@ -472,6 +472,8 @@ UNSCOPED: dict[str, str] = {
     "SyncRepository.lock_refreshes": "advisory lock of a checked workspace",
     "SyncRepository.covering_sync": "of a workspace the caller was checked against",
     "SyncRepository.account_status": "of a workspace the caller was checked against",
+    "SyncRepository.posts_left": "of a sync the caller read through readable()",
+    "SyncRepository.problems_since": "of a sync the caller read through readable()",
     "SyncRepository.budgets": "the caller's accounts' own buckets (sync status)",
     "WorkspaceRepository.get_unscoped": "unused by callers (base)",
     "WorkspaceRepository.readable_members": "the scope itself",
