@@ -465,6 +465,7 @@ UNSCOPED: dict[str, str] = {
             "account_posts",
             "post_latest",
             "post_history",
+            "post_series",
         )
     },
     "SyncRepository.get_unscoped": "unused by callers (base)",
