@@ -3,8 +3,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import JSON, delete, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.engine import Row
 
 from auth.models import (
     AuditEvent,
@@ -15,7 +16,17 @@ from auth.models import (
     User,
     Workspace,
 )
+from auth.workspaces.repository import open_invitation
 from socialseed.repository import Repository, RepositoryBase
+
+# Instants inside the JSON arrays: UTC, microseconds kept, whatever the session's TimeZone.
+_UTC_ISO = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+
+def _json_array(*values: object, order_by: object) -> object:
+    """A JSON array of arrays (one per row, ``values`` in order), ``[]`` when no row."""
+    rows = func.json_agg(aggregate_order_by(func.json_build_array(*values), order_by))
+    return func.coalesce(rows, literal("[]", JSON), type_=JSON)
 
 
 class UserRepository(Repository[User]):
@@ -49,14 +60,48 @@ class UserRepository(Repository[User]):
         )
         return {ws: role for ws, role in rows.tuples()}
 
-    async def workspaces(self, user_id: uuid.UUID) -> list[tuple[Workspace, str]]:
-        rows = await self.session.execute(
-            select(Workspace, Membership.role)
-            .join(Membership, Membership.workspace_id == Workspace.id)
-            .where(Membership.user_id == user_id)
-            .order_by(Workspace.created_at)
+    async def me(self, user_id: uuid.UUID, now: datetime) -> Row[tuple[object, ...]] | None:
+        """The user (``id``, ``email``, ``name``), their workspaces (``[[id, name, role]]``,
+        oldest first) and the open, unexpired invitations to their email (``[[id, workspace
+        id, workspace name, role, expires_at]]``), in one statement: one round trip, one
+        snapshot."""
+        workspaces = (
+            select(
+                _json_array(
+                    Workspace.id, Workspace.name, Membership.role, order_by=Workspace.created_at
+                )
+            )
+            .select_from(Membership)
+            .join(Workspace, Workspace.id == Membership.workspace_id)
+            .where(Membership.user_id == User.id)
+            .scalar_subquery()
         )
-        return list(rows.tuples())
+        invitations = (
+            select(
+                _json_array(
+                    Invitation.id,
+                    Workspace.id,
+                    Workspace.name,
+                    Invitation.role,
+                    func.to_char(func.timezone("UTC", Invitation.expires_at), _UTC_ISO),
+                    order_by=(Invitation.created_at, Invitation.id),
+                )
+            )
+            .select_from(Invitation)
+            .join(Workspace, Workspace.id == Invitation.workspace_id)
+            .where(Invitation.email == User.email, Invitation.expires_at > now, *open_invitation())
+            .scalar_subquery()
+        )
+        result = await self.session.execute(
+            select(
+                User.id,
+                User.email,
+                User.name,
+                workspaces.label("workspaces"),
+                invitations.label("invitations"),
+            ).where(User.id == user_id)
+        )
+        return result.one_or_none()
 
     async def audit(
         self, kind: str, *, user_id: uuid.UUID | None, ip: str | None, **detail: object
