@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import JSON, delete, func, literal, or_, select, update
+from sqlalchemy import JSON, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.engine import Row
 
@@ -23,10 +24,11 @@ from socialseed.repository import Repository, RepositoryBase
 _UTC_ISO = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
 
 
-def _json_array(*values: object, order_by: object) -> object:
-    """A JSON array of arrays (one per row, ``values`` in order), ``[]`` when no row."""
-    rows = func.json_agg(aggregate_order_by(func.json_build_array(*values), order_by))
-    return func.coalesce(rows, literal("[]", JSON), type_=JSON)
+def _json_array(*values: Any, order_by: tuple[Any, ...]) -> Any:
+    """A JSON array of arrays (one per row, ``values`` in order, rows by ``order_by``), ``[]``
+    when there is no row."""
+    rows = func.json_agg(aggregate_order_by(func.json_build_array(*values), *order_by))
+    return func.coalesce(rows, func.json_build_array(), type_=JSON)
 
 
 class UserRepository(Repository[User]):
@@ -68,7 +70,7 @@ class UserRepository(Repository[User]):
         workspaces = (
             select(
                 _json_array(
-                    Workspace.id, Workspace.name, Membership.role, order_by=Workspace.created_at
+                    Workspace.id, Workspace.name, Membership.role, order_by=(Workspace.created_at,)
                 )
             )
             .select_from(Membership)
