@@ -57,7 +57,7 @@ class _Route(Generic[E]):
         return self.event_cls.topic
 
 
-@dataclass
+@dataclass(slots=True)
 class _Delivery(Generic[E]):
     """One record of a partition's batch: its event, or why it cannot be decoded."""
 
@@ -121,15 +121,17 @@ class EventConsumer:
         self,
         event_cls: type[E],
         *,
-        max_records: int = 500,
+        max_records: int = 2000,
         timeout_ms: int = 100,
-        max_partition_fetch_bytes: int = 1024 * 1024,
+        max_partition_fetch_bytes: int = 4 * 1024 * 1024,
     ) -> Callable[[BatchHandler[E]], BatchHandler[E]]:
         """``async def handle(events, session)``: the new events (redelivered ids left out) of
         up to ``max_records`` messages of one partition, as many as arrived within
         ``timeout_ms``, in offset order and in one transaction. A fetch brings at most
-        ``max_partition_fetch_bytes`` of a partition (Kafka's default, 1 MiB): topics of
-        large events raise it, or their batches stay small whatever ``max_records``."""
+        ``max_partition_fetch_bytes`` of a partition (4 MiB; Kafka's default is 1 MiB, about
+        2,000 small events): topics of large events raise it, or their batches stay small
+        whatever ``max_records``. Bigger batches spread the per-batch costs (a transaction,
+        an offset commit, FastStream's middlewares) over more events."""
 
         def register(func: BatchHandler[E]) -> BatchHandler[E]:
             batch = (max_records, timeout_ms, max_partition_fetch_bytes)
