@@ -3,6 +3,7 @@ group, one event or one partition's batch per transaction (see the package docst
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -144,8 +145,15 @@ class EventConsumer:
         async def on_message(msg: KafkaMessage) -> None:
             raw: Any = msg.raw_message
             records = raw if isinstance(raw, tuple) else (raw,)
-            for partition, delivered in _by_partition(records).items():
-                await self._consume(route, msg.consumer, partition, delivered)
+            # Each partition in its own transaction, side by side: their database round
+            # trips overlap, while each partition's records stay in order. _consume settles
+            # every record (or rewinds the partition) and does not raise.
+            await asyncio.gather(
+                *(
+                    self._consume(route, msg.consumer, partition, delivered)
+                    for partition, delivered in _by_partition(records).items()
+                )
+            )
 
         title = f"{self.group_id}:{route.topic}"
         on_message.__name__ = title
