@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -218,7 +219,10 @@ def report(runs: list[Run], per_event: float | None, events: int, relays: int) -
 
     raw_p, raw_c = median(lambda r: r.raw_producer), median(lambda r: r.raw_consumer)
     relay, batch = median(lambda r: r.relay), median(lambda r: r.batch_consumer)
-    print(f"median over {len(runs)} runs of {events} events, {relays} relay(s):")
+    load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
+    print(
+        f"median over {len(runs)} runs of {events} events, {relays} relay(s) (load average {load}):"
+    )
     print(f"  raw producer    {raw_p:>9,.0f} msg/s")
     print(f"  raw getmany     {raw_c:>9,.0f} msg/s")
     print(

@@ -190,8 +190,13 @@ def verdict(target: Target, ratio: float, p99_ms: float) -> str:
     return "; ".join(goals)
 
 
+def load_average() -> str:
+    """The machine's 1/5/15-minute load averages: how busy it was beside the figures."""
+    return "load average " + ", ".join(f"{n:.2f}" for n in os.getloadavg())
+
+
 def report(targets: list[Target], runs: list[dict[str, tuple[Load, float]]]) -> None:
-    print(f"\nmedians over {len(runs)} run(s):")
+    print(f"\nmedians over {len(runs)} run(s) ({load_average()}):")
     print(
         f"{'target':<26} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'x bare':>7} {'x vs':>6}  goal"
     )
@@ -251,6 +256,7 @@ def main(runs: int, duration: float, connections: int, *, with_profile: bool = F
             gateway = f"http://127.0.0.1:{supervisor.ports['gateway']}"
             loads = targets(supervisor, bearer_header(gateway))
             one_run(loads, duration=1, connections=connections)  # warm-up: pools, caches
+            print(f"before the runs: {load_average()}")
             results = []
             for n in range(runs):
                 results.append(one_run(loads, duration=duration, connections=connections))

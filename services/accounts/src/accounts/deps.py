@@ -26,5 +26,10 @@ async def _internal_caller(request: Request) -> str:
     raise Unauthorized("This endpoint is for SocialSeed services only.")
 
 
-Ctx = Annotated[AccountsContext, Depends(context)]
+async def _context(request: Request) -> AccountsContext:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a hand-off per request.
+    return context(request)
+
+
+Ctx = Annotated[AccountsContext, Depends(_context)]
 InternalCaller = Annotated[str, Depends(_internal_caller)]

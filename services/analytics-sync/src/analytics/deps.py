@@ -14,4 +14,9 @@ def context(request: Request) -> AnalyticsContext:
     return ctx
 
 
-Ctx = Annotated[AnalyticsContext, Depends(context)]
+async def _context(request: Request) -> AnalyticsContext:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a hand-off per request.
+    return context(request)
+
+
+Ctx = Annotated[AnalyticsContext, Depends(_context)]

@@ -24,4 +24,9 @@ def client_ip(request: Request) -> str:
     return peer
 
 
-Ctx = Annotated[AuthContext, Depends(context)]
+async def _context(request: Request) -> AuthContext:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a hand-off per request.
+    return context(request)
+
+
+Ctx = Annotated[AuthContext, Depends(_context)]

@@ -9,7 +9,7 @@ import yarl
 from fastapi import Request
 from opentelemetry import propagate
 from starlette.responses import Response, StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from gateway.inflight import InFlight
 from gateway.paths import normalise, refuse_upstream_internals
@@ -44,9 +44,16 @@ SERVER_OWN_BYTES = {b"date", b"server"}
 NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "Content-Type", "User-Agent")
 
 
+# An upstream answer declaring at most this many bytes is read whole and sent in one message
+# (with its length): no chunked encoding, no task watching for the client to go away meanwhile.
+WHOLE_BODY_BYTES = 256 * 1024
+
+
 class ForwardedResponse(StreamingResponse):
-    """An upstream's streamed answer, headers as it sent them (repeated ones kept);
-    ``on_finish`` runs once it is sent, or has failed."""
+    """An upstream's answer, headers as it sent them (repeated ones kept); ``on_finish`` runs
+    once, as soon as the last byte has been handed to the server (or sending failed) — not
+    when this call returns, which can be after the client has read the answer and sent its
+    next request on the same connection."""
 
     def __init__(
         self,
@@ -66,11 +73,33 @@ class ForwardedResponse(StreamingResponse):
         self.on_finish = on_finish
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_then_finish(message: Message) -> None:
+            try:
+                await send(message)
+            finally:
+                if message["type"] == "http.response.body" and not message.get("more_body"):
+                    self.on_finish()
+
         try:
-            await super().__call__(scope, receive, send)
+            length = self.upstream.content_length
+            if length is not None and length <= WHOLE_BODY_BYTES:
+                await self._send_whole(scope["method"], length, send_then_finish)
+            else:
+                await super().__call__(scope, receive, send_then_finish)
         finally:
             self.upstream.release()  # back to the pool when read to its end, else closed
             self.on_finish()
+
+    async def _send_whole(self, method: str, length: int, send: Send) -> None:
+        try:
+            body = await self.upstream.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ServiceUnavailable("The service failed while answering.") from exc
+        # A HEAD answer has no body but the length a GET would have.
+        size = length if method == "HEAD" else len(body)
+        headers = [*self.raw_headers, (b"content-length", str(size).encode())]
+        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 class LimitedBody:

@@ -3,6 +3,7 @@ group, one event or one partition's batch per transaction (see the package docst
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -57,7 +58,7 @@ class _Route(Generic[E]):
         return self.event_cls.topic
 
 
-@dataclass
+@dataclass(slots=True)
 class _Delivery(Generic[E]):
     """One record of a partition's batch: its event, or why it cannot be decoded."""
 
@@ -121,15 +122,17 @@ class EventConsumer:
         self,
         event_cls: type[E],
         *,
-        max_records: int = 500,
+        max_records: int = 2000,
         timeout_ms: int = 100,
-        max_partition_fetch_bytes: int = 1024 * 1024,
+        max_partition_fetch_bytes: int = 4 * 1024 * 1024,
     ) -> Callable[[BatchHandler[E]], BatchHandler[E]]:
         """``async def handle(events, session)``: the new events (redelivered ids left out) of
         up to ``max_records`` messages of one partition, as many as arrived within
         ``timeout_ms``, in offset order and in one transaction. A fetch brings at most
-        ``max_partition_fetch_bytes`` of a partition (Kafka's default, 1 MiB): topics of
-        large events raise it, or their batches stay small whatever ``max_records``."""
+        ``max_partition_fetch_bytes`` of a partition (4 MiB; Kafka's default is 1 MiB, about
+        2,000 small events): topics of large events raise it, or their batches stay small
+        whatever ``max_records``. Bigger batches spread the per-batch costs (a transaction,
+        an offset commit, FastStream's middlewares) over more events."""
 
         def register(func: BatchHandler[E]) -> BatchHandler[E]:
             batch = (max_records, timeout_ms, max_partition_fetch_bytes)
@@ -142,8 +145,15 @@ class EventConsumer:
         async def on_message(msg: KafkaMessage) -> None:
             raw: Any = msg.raw_message
             records = raw if isinstance(raw, tuple) else (raw,)
-            for partition, delivered in _by_partition(records).items():
-                await self._consume(route, msg.consumer, partition, delivered)
+            # Each partition in its own transaction, side by side: their database round
+            # trips overlap, while each partition's records stay in order. _consume settles
+            # every record (or rewinds the partition) and does not raise.
+            await asyncio.gather(
+                *(
+                    self._consume(route, msg.consumer, partition, delivered)
+                    for partition, delivered in _by_partition(records).items()
+                )
+            )
 
         title = f"{self.group_id}:{route.topic}"
         on_message.__name__ = title

@@ -34,7 +34,7 @@ from auth.users.service import (
     users,
 )
 from auth.users.throttle import TooManyLoginAttempts
-from socialseed.app import CurrentPrincipal, Session
+from socialseed.app import ReadPrincipal, ReadSession, Session
 from socialseed.openapi import errors
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -167,6 +167,6 @@ async def logout(
 
 
 @router.get("/me", response_model=MeOut)
-async def me(principal: CurrentPrincipal, session: Session, ctx: Ctx) -> MeOut:
+async def me(principal: ReadPrincipal, session: ReadSession, ctx: Ctx) -> MeOut:
     """The caller, their workspaces with roles, and the open invitations to their email."""
     return await users.me(session, ctx, principal.user_id)

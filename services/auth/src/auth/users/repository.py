@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import JSON, DateTime, Select, Uuid, bindparam, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.engine import Row
 
 from auth.models import (
     AuditEvent,
@@ -15,7 +17,64 @@ from auth.models import (
     User,
     Workspace,
 )
+from auth.workspaces.repository import open_invitation
 from socialseed.repository import Repository, RepositoryBase
+
+# Instants inside the JSON arrays: UTC, microseconds kept, whatever the session's TimeZone.
+_UTC_ISO = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+
+def _json_array(*values: Any, order_by: tuple[Any, ...]) -> Any:
+    """A JSON array of arrays (one per row, ``values`` in order, rows by ``order_by``), ``[]``
+    when there is no row."""
+    rows = func.json_agg(aggregate_order_by(func.json_build_array(*values), *order_by))
+    return func.coalesce(rows, func.json_build_array(), type_=JSON)
+
+
+def _me_statement() -> Select[Any]:
+    """``UserRepository.me``'s statement, built once: building it per request cost more than
+    running it."""
+    workspaces = (
+        select(
+            _json_array(
+                Workspace.id, Workspace.name, Membership.role, order_by=(Workspace.created_at,)
+            )
+        )
+        .select_from(Membership)
+        .join(Workspace, Workspace.id == Membership.workspace_id)
+        .where(Membership.user_id == User.id)
+        .scalar_subquery()
+    )
+    invitations = (
+        select(
+            _json_array(
+                Invitation.id,
+                Workspace.id,
+                Workspace.name,
+                Invitation.role,
+                func.to_char(func.timezone("UTC", Invitation.expires_at), _UTC_ISO),
+                order_by=(Invitation.created_at, Invitation.id),
+            )
+        )
+        .select_from(Invitation)
+        .join(Workspace, Workspace.id == Invitation.workspace_id)
+        .where(
+            Invitation.email == User.email,
+            Invitation.expires_at > bindparam("now", type_=DateTime(timezone=True)),
+            *open_invitation(),
+        )
+        .scalar_subquery()
+    )
+    return select(
+        User.id,
+        User.email,
+        User.name,
+        workspaces.label("workspaces"),
+        invitations.label("invitations"),
+    ).where(User.id == bindparam("user_id", type_=Uuid))
+
+
+_ME = _me_statement()
 
 
 class UserRepository(Repository[User]):
@@ -49,14 +108,13 @@ class UserRepository(Repository[User]):
         )
         return {ws: role for ws, role in rows.tuples()}
 
-    async def workspaces(self, user_id: uuid.UUID) -> list[tuple[Workspace, str]]:
-        rows = await self.session.execute(
-            select(Workspace, Membership.role)
-            .join(Membership, Membership.workspace_id == Workspace.id)
-            .where(Membership.user_id == user_id)
-            .order_by(Workspace.created_at)
-        )
-        return list(rows.tuples())
+    async def me(self, user_id: uuid.UUID, now: datetime) -> Row[tuple[object, ...]] | None:
+        """The user (``id``, ``email``, ``name``), their workspaces (``[[id, name, role]]``,
+        oldest first) and the open, unexpired invitations to their email (``[[id, workspace
+        id, workspace name, role, expires_at]]``), in one statement: one round trip, one
+        snapshot."""
+        result = await self.session.execute(_ME, {"user_id": user_id, "now": now})
+        return result.one_or_none()
 
     async def audit(
         self, kind: str, *, user_id: uuid.UUID | None, ip: str | None, **detail: object

@@ -22,7 +22,6 @@ from auth.users.schemas import (
     MeWorkspace,
     TokenPair,
 )
-from auth.workspaces.repository import InvitationRepository
 from socialseed.contracts import UserRegistered
 from socialseed.errors import BadRequest, Conflict, NotFound, Unauthorized
 
@@ -175,29 +174,25 @@ class UserService:
             await UserRepository(session).audit("logout", user_id=row.user_id, ip=ip)
 
     async def me(self, session: AsyncSession, ctx: AuthContext, user_id: uuid.UUID) -> MeOut:
-        users = UserRepository(session)
-        user = await users.by_id(user_id)
-        if user is None:
+        # Registration stored the email normalised; invitations are stored the same way.
+        row = await UserRepository(session).me(user_id, ctx.clock())
+        if row is None:
             raise NotFound("User not found.")
         return MeOut(
-            id=user.id,
-            email=user.email,
-            name=user.name,
+            id=row.id,
+            email=row.email,
+            name=row.name,
             workspaces=[
-                MeWorkspace(id=ws.id, name=ws.name, role=role)
-                for ws, role in await users.workspaces(user.id)
+                MeWorkspace(id=ws_id, name=name, role=role) for ws_id, name, role in row.workspaces
             ],
-            # Registration stored the email normalised; invitations are stored the same way.
             invitations=[
                 MeInvitation(
-                    id=inv.id,
-                    workspace=MeInvitationWorkspace(id=ws.id, name=ws.name),
-                    role=inv.role,
-                    expires_at=inv.expires_at,
+                    id=inv_id,
+                    workspace=MeInvitationWorkspace(id=ws_id, name=ws_name),
+                    role=role,
+                    expires_at=expires_at,
                 )
-                for inv, ws in await InvitationRepository(session).pending_for_email(
-                    user.email, ctx.clock()
-                )
+                for inv_id, ws_id, ws_name, role, expires_at in row.invitations
             ],
         )
 

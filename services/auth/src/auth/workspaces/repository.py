@@ -95,7 +95,7 @@ class WorkspaceRepository(Repository[Workspace]):
         return int(count.scalar_one())
 
 
-def _open() -> list[ColumnElement[bool]]:
+def open_invitation() -> list[ColumnElement[bool]]:
     return [
         Invitation.accepted_at.is_(None),
         Invitation.declined_at.is_(None),
@@ -127,7 +127,7 @@ class InvitationRepository(Repository[Invitation]):
             .where(
                 Invitation.workspace_id == invitation.workspace_id,
                 Invitation.email == invitation.email,
-                *_open(),
+                *open_invitation(),
             )
             .values(revoked_at=now)
         )
@@ -140,21 +140,13 @@ class InvitationRepository(Repository[Invitation]):
     ) -> list[Invitation]:
         return await self.all(
             self.readable(user_id)
-            .where(Invitation.workspace_id == workspace_id, Invitation.expires_at > now, *_open())
+            .where(
+                Invitation.workspace_id == workspace_id,
+                Invitation.expires_at > now,
+                *open_invitation(),
+            )
             .order_by(Invitation.created_at, Invitation.id)
         )
-
-    async def pending_for_email(
-        self, email: str, now: datetime
-    ) -> list[tuple[Invitation, Workspace]]:
-        result = await self.session.execute(
-            self.addressed_to(email)
-            .add_columns(Workspace)
-            .join(Workspace, Workspace.id == Invitation.workspace_id)
-            .where(Invitation.expires_at > now, *_open())
-            .order_by(Invitation.created_at, Invitation.id)
-        )
-        return list(result.tuples())
 
     async def pending(
         self,
@@ -167,7 +159,7 @@ class InvitationRepository(Repository[Invitation]):
         """The invitation among ``readable`` (``readable(user)`` or ``addressed_to(email)``)
         if it is still open and unexpired (locked: accepted at most once)."""
         query = readable.where(
-            Invitation.id == invitation_id, Invitation.expires_at > now, *_open()
+            Invitation.id == invitation_id, Invitation.expires_at > now, *open_invitation()
         )
         if lock:
             # It may have been read unlocked just before: take the locked state.
