@@ -22,6 +22,7 @@ scenario; the functions holding most samples are printed (``--no-profile`` to me
 the sampler). Figures, not assertions: the machine is shared and noisy.
 
     uv run python bench/publish_lateness.py [--runs 1] [--scenarios spread,burst] [--no-profile]
+        [--targets 10000] [--accounts 1000]
 """
 
 from __future__ import annotations
@@ -91,11 +92,11 @@ async def latency_fault(sandbox: httpx.AsyncClient) -> None:
 # The posts ---------------------------------------------------------------------------------
 
 
-def schedule(scenario: str, start: float) -> list[float]:
+def schedule(scenario: str, start: float, posts: int = POSTS) -> list[float]:
     """Each post's due time: evenly across the minute, or all at once."""
     if scenario == "burst":
-        return [start] * POSTS
-    return [start + i * SPREAD_SECONDS / POSTS for i in range(POSTS)]
+        return [start] * posts
+    return [start + i * SPREAD_SECONDS / posts for i in range(posts)]
 
 
 async def create_posts(
@@ -106,7 +107,8 @@ async def create_posts(
     dues: list[float],
     tag: str,
 ) -> tuple[list[str], list[Planned]]:
-    """200 posts through the API, 32 at a time; post ``i`` targets the ``i % 20``-th 50."""
+    """A post per due time through the API, 32 at a time; post ``i`` targets the
+    ``i % (accounts / 50)``-th 50 accounts."""
     chunks = len(accounts) // TARGETS_PER_POST
     planned: list[Planned] = []
 
@@ -124,7 +126,7 @@ async def create_posts(
         planned.extend(Planned(a.platform, a.platform_user_id, text, dues[i]) for a in chunk)
         return str(r.json()["id"])
 
-    post_ids = await bounded([lambda i=i: one(i) for i in range(POSTS)], 32)
+    post_ids = await bounded([lambda i=i: one(i) for i in range(len(dues))], 32)
     return post_ids, planned
 
 
@@ -205,6 +207,7 @@ class Bench:
     profile: bool
     lead: float
     timeout: float
+    posts: int
 
 
 async def scenario(bench: Bench, name: str, run: int) -> Result:
@@ -214,7 +217,7 @@ async def scenario(bench: Bench, name: str, run: int) -> Result:
     if any(leftover.get(s) for s in UNFINISHED):
         print(f"  warning: earlier targets still open: {leftover}")
     start = time.time() + bench.lead
-    dues = schedule(name, start)
+    dues = schedule(name, start, bench.posts)
     began = time.monotonic()
     composing = (
         Profiler(bench.publisher_pid, bench.data / f"{tag}-compose.raw") if bench.profile else None
@@ -315,7 +318,7 @@ async def drive(supervisor: Supervisor, data: Path, args: argparse.Namespace) ->
     ):
         headers, ws = await signed_in(api)
         began = time.monotonic()
-        accounts = await connect_accounts(api, headers, ws, ACCOUNTS)
+        accounts = await connect_accounts(api, headers, ws, args.accounts)
         print(f"connected {len(accounts)} accounts in {time.monotonic() - began:.1f}s", flush=True)
         await latency_fault(sandbox)
         db = await asyncpg.connect(publisher_dsn(supervisor))
@@ -332,6 +335,7 @@ async def drive(supervisor: Supervisor, data: Path, args: argparse.Namespace) ->
             profile=args.profile,
             lead=args.lead,
             timeout=args.timeout,
+            posts=max(1, args.targets // TARGETS_PER_POST),
         )
         results = []
         try:
@@ -367,6 +371,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--scenarios", default="spread,burst")
+    parser.add_argument(
+        "--targets", type=int, default=POSTS * TARGETS_PER_POST, help="targets per scenario"
+    )
+    parser.add_argument(
+        "--accounts", type=int, default=ACCOUNTS, help="accounts connected (at least 50)"
+    )
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     parser.add_argument("--keep", type=Path, help="copy the logs and raw profiles here")
     parser.add_argument(
