@@ -62,7 +62,7 @@ from stackbench import (
 
 from socialseed.cli import Supervisor
 from socialseed.platforms import Platform, build_providers
-from socialseed.platforms.base import PlatformPost, PlatformsConfig
+from socialseed.platforms.base import PlatformError, PlatformPost, PlatformsConfig
 from socialseed.platforms.parsing import utcnow
 from socialseed.stack import SERVICES
 from socialseed.vault import TokenVault
@@ -73,6 +73,7 @@ OURS = ("publisher/", "socialseed/")  # our code, in the profiles
 POSTS, TARGETS_PER_POST = 200, 50
 SPREAD_SECONDS = 60.0
 LATENCY_MS = 50
+CEILING_CONCURRENCY = 128
 
 
 @dataclass
@@ -99,6 +100,7 @@ class Ceiling:
     calls: int
     per_s: float
     sandbox_cpu: float
+    failed: int
 
 
 async def latency_fault(sandbox: httpx.AsyncClient) -> None:
@@ -304,9 +306,10 @@ async def scenario(bench: Bench, name: str, run: int) -> Result:
         create_s=create_s,
         load=os.getloadavg(),
     )
+    print_result(result)
     if bench.ceiling:
         result.ceiling = await sandbox_ceiling(bench, len(planned))
-    print_result(result)
+        print_ceiling(result)
     if profile is not None:
         print(f"  publisher profile ({profile}):")
         summarize_profile(profile, ours=OURS)
@@ -315,14 +318,17 @@ async def scenario(bench: Bench, name: str, run: int) -> Result:
 
 async def sandbox_ceiling(bench: Bench, calls: int) -> Ceiling:
     """The same publish calls as the scenario's (the same providers, accounts and latency
-    fault), made straight to the sandbox from this process, 256 at a time: how fast the
+    fault), made straight to the sandbox from this process, 128 at a time: how fast the
     sandbox alone takes them, and its CPU per call. At most 2,000 calls (a few per account,
     well inside each platform's per-account caps)."""
     calls = min(calls, 2000)
     run = uuid.uuid4().hex[:8]  # not the scenario's tag: its ledger must not count these
     config = PlatformsConfig(sandbox_url=bench.sandbox_url)
     async with httpx.AsyncClient(
-        timeout=60, limits=httpx.Limits(max_connections=256, max_keepalive_connections=256)
+        timeout=60,
+        limits=httpx.Limits(
+            max_connections=CEILING_CONCURRENCY, max_keepalive_connections=CEILING_CONCURRENCY
+        ),
     ) as http:
         providers = build_providers(config, http)
         vault = TokenVault(http, bench.accounts_url, SecretStr("dev-only-publisher"), clock=utcnow)
@@ -330,18 +336,24 @@ async def sandbox_ceiling(bench: Bench, calls: int) -> Ceiling:
         tokens = {a.id: (await vault.token(uuid.UUID(a.id))).tokens for a in accounts}
         sandbox = psutil.Process(bench.sandbox_pid)
 
+        failed = 0
+
         async def one(i: int) -> None:
+            nonlocal failed
             a = accounts[i % len(accounts)]
             post = PlatformPost(text=f"ceiling {run} {i}", marker=uuid.uuid4().hex, media=())
-            await providers[Platform(a.platform)].publish(tokens[a.id], post, {})
+            try:
+                await providers[Platform(a.platform)].publish(tokens[a.id], post, {})
+            except PlatformError:
+                failed += 1
 
         times = sandbox.cpu_times()
         before = times.user + times.system
         t0 = time.monotonic()
-        await bounded([lambda i=i: one(i) for i in range(calls)], 256)
+        await bounded([lambda i=i: one(i) for i in range(calls)], CEILING_CONCURRENCY)
         wall = time.monotonic() - t0
         times = sandbox.cpu_times()
-        return Ceiling(calls, calls / wall, times.user + times.system - before)
+        return Ceiling(calls, calls / wall, times.user + times.system - before, failed)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -384,14 +396,17 @@ def print_result(r: Result) -> None:
         + ", ".join(f"{n} {ms:.2f}" for n, ms in sorted(per.items(), key=lambda kv: -kv[1]))
         + " (goals: publisher <= 3, stack <= 10)"
     )
+
+
+def print_ceiling(r: Result) -> None:
     if r.ceiling is not None:
         c = r.ceiling
         bound = "the sandbox" if r.published_per_s >= 0.8 * c.per_s else "the publisher"
         print(
             f"  sandbox ceiling for the same calls (straight from this process, same latency): "
             f"{c.per_s:.0f} posts/s over {c.calls} calls, sandbox CPU "
-            f"{1000 * c.sandbox_cpu / max(c.calls, 1):.2f} ms/call; the bound on "
-            f"{r.published_per_s:.0f} posts/s: {bound}"
+            f"{1000 * c.sandbox_cpu / max(c.calls, 1):.2f} ms/call, {c.failed} failed; "
+            f"the bound on {r.published_per_s:.0f} posts/s: {bound}"
         )
 
 

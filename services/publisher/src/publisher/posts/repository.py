@@ -139,6 +139,8 @@ class PostRepository(WorkspaceScoped[Post]):
             if derived != status:
                 changed.append({"b_id": post_id, "status": derived.value})
         if changed:
+            # In id order: two transactions rewriting overlapping posts never deadlock.
+            changed.sort(key=lambda row: row["b_id"])
             await self.session.execute(
                 update(POSTS)
                 .where(POSTS.c.id == bindparam("b_id"))

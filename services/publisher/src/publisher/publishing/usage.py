@@ -31,10 +31,17 @@ class TargetRef(Protocol):
 
 class PublishUsage:
     def __init__(
-        self, target: TargetRef, recheck: timedelta, pending: Sequence[datetime] = ()
+        self,
+        target: TargetRef,
+        recheck: timedelta,
+        pending: Sequence[datetime] = (),
+        waiting: dict[tuple[str, uuid.UUID], int] | None = None,
     ) -> None:
         self.target = target
         self.recheck = recheck
+        # ``waiting`` answers already read in this transaction (a batch's claims ask the same
+        # question for every target of a workspace; the answer does not change within it).
+        self.answers = waiting if waiting is not None else {}
         # Publishes of the same account let through earlier in this claim's batch, whose
         # attempts are not written yet: counted like the ones in flight.
         self.pending = pending
@@ -71,6 +78,8 @@ class PublishUsage:
     ) -> int:
         """Other workspaces with a target of the platform to publish now: due, or held briefly
         (past their share, for ``recheck``; not those waiting hours for an account's cap)."""
+        if (platform, workspace_id) in self.answers:
+            return self.answers[(platform, workspace_id)]
         query = select(func.count(Target.workspace_id.distinct())).where(
             Target.platform == platform,
             Target.workspace_id != workspace_id,
@@ -79,4 +88,6 @@ class PublishUsage:
                 and_(Target.status == TargetStatus.WAITING, Target.due_at <= now + self.recheck),
             ),
         )
-        return int(await session.scalar(query) or 0)
+        count = int(await session.scalar(query) or 0)
+        self.answers[(platform, workspace_id)] = count
+        return count

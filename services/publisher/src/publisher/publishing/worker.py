@@ -213,8 +213,10 @@ class Worker:
             held: list[tuple[Row[Any], Hold]] = []
             passed: list[Row[Any]] = []
             pending: dict[uuid.UUID, list[datetime]] = defaultdict(list)
+            waiting: dict[tuple[str, uuid.UUID], int] = {}
+            await self.limits.lock(session, rows, now)
             for row in rows:
-                hold = await self._hold(session, row, now, pending[row.account_id])
+                hold = await self._hold(session, row, now, pending[row.account_id], waiting)
                 if hold is None:
                     passed.append(row)
                     pending[row.account_id].append(now)
@@ -273,7 +275,12 @@ class Worker:
             return claims
 
     async def _hold(
-        self, session: AsyncSession, target: Row[Any], now: datetime, pending: list[datetime]
+        self,
+        session: AsyncSession,
+        target: Row[Any],
+        now: datetime,
+        pending: list[datetime],
+        waiting: dict[tuple[str, uuid.UUID], int],
     ) -> Hold | None:
         """Why the target may not be published now, if it may not (checked before any
         platform call; the limits are shared by every worker and replica)."""
@@ -281,7 +288,7 @@ class Worker:
         opened = await self.breakers.open_until(platform)
         if opened is not None:
             return _breaker_hold(platform, opened)
-        return await self.limits.hold(session, target, now, pending)
+        return await self.limits.hold(session, target, now, pending, waiting)
 
     async def _wait(self, session: AsyncSession, held: list[tuple[Row[Any], Hold]]) -> None:
         await PublishingRepository(session).hold(
