@@ -49,6 +49,7 @@ from stackbench import (
     UNFINISHED,
     Account,
     Key,
+    PatientSupervisor,
     Planned,
     bench_environment,
     bounded,
@@ -495,7 +496,7 @@ def main(args: argparse.Namespace) -> None:
     os.environ.setdefault("PUBLISHER_WORKERS", "auto")
     with tempfile.TemporaryDirectory() as tmp:
         free_ports_for_the_stack()
-        supervisor = Supervisor(Path(tmp))
+        supervisor = PatientSupervisor(Path(tmp))
         bench_environment(supervisor)
         try:
             supervisor.up()
