@@ -170,7 +170,10 @@ class Budgets:
     ) -> Refusal | None:
         """Take every charge, or none (a savepoint undoes the ones taken before a refusal):
         None, or the refusing bucket and when it frees."""
-        savepoint = await session.begin_nested()
+        # Only a counted window writes (a rolling rule just counts): without one, a refusal
+        # has nothing to give back and the savepoint's two round trips are saved.
+        writes = any(c.rule.window != "rolling" for c in charges)
+        savepoint = await session.begin_nested() if writes else None
         for charge in charges:
             if charge.cost > charge.limit:  # never fits: a rule set without its largest_call
                 log.warning(
@@ -182,9 +185,11 @@ class Budgets:
                 )
             refusal = await self._take(session, charge, now, usage)
             if refusal is not None:
-                await savepoint.rollback()
+                if savepoint is not None:
+                    await savepoint.rollback()
                 return refusal
-        await savepoint.commit()
+        if savepoint is not None:
+            await savepoint.commit()
         return None
 
     async def _take(
