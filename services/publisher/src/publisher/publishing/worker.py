@@ -160,7 +160,14 @@ class Worker:
         if not claims:
             return
         async with lease.renewed([c.target_id for c in claims]):
-            await asyncio.gather(*(self._publish_claimed(claim, lease) for claim in claims))
+            # Every step runs to its end (a failed record of one leaves the others be).
+            ended = await asyncio.gather(
+                *(self._publish_claimed(claim, lease) for claim in claims),
+                return_exceptions=True,
+            )
+        failures = [e for e in ended if isinstance(e, BaseException)]
+        if failures:
+            raise failures[0]
 
     async def _publish_claimed(self, claim: Claim, lease: _Lease) -> None:
         result = await self.breakers.run(
