@@ -22,6 +22,7 @@ scenario; the functions holding most samples are printed (``--no-profile`` to me
 the sampler). Figures, not assertions: the machine is shared and noisy.
 
     uv run python bench/publish_lateness.py [--runs 1] [--scenarios spread,burst] [--no-profile]
+        [--targets 10000] [--accounts 1000]
 """
 
 from __future__ import annotations
@@ -42,11 +43,13 @@ import asyncpg
 import httpx
 import psutil
 from profiling import Profiler, summarize_profile
+from pydantic import SecretStr
 from request_path import free_ports_for_the_stack
 from stackbench import (
     UNFINISHED,
     Account,
     Key,
+    PatientSupervisor,
     Planned,
     bench_environment,
     bounded,
@@ -59,7 +62,11 @@ from stackbench import (
 )
 
 from socialseed.cli import Supervisor
+from socialseed.platforms import Platform, build_providers
+from socialseed.platforms.base import PlatformError, PlatformPost, PlatformsConfig
+from socialseed.platforms.parsing import utcnow
 from socialseed.stack import SERVICES
+from socialseed.vault import TokenVault
 
 # 334 X + 334 Facebook pages (two per consent) + 333 LinkedIn members, trimmed to 1,000.
 ACCOUNTS = 1_000
@@ -67,6 +74,7 @@ OURS = ("publisher/", "socialseed/")  # our code, in the profiles
 POSTS, TARGETS_PER_POST = 200, 50
 SPREAD_SECONDS = 60.0
 LATENCY_MS = 50
+CEILING_CONCURRENCY = 128
 
 
 @dataclass
@@ -77,10 +85,23 @@ class Result:
     published_per_s: float
     duplicates: int
     lost: int
-    unfinished: dict[str, int]
+    unfinished: int  # still the dispatcher's (publishing, waiting, ...) when the wait ended
+    statuses: dict[str, int]
     cpu: dict[str, float]
     wall: float
     create_s: float
+    load: tuple[float, float, float]
+    ceiling: Ceiling | None = None
+
+
+@dataclass
+class Ceiling:
+    """The sandbox's own rate for the same calls, made straight from this process."""
+
+    calls: int
+    per_s: float
+    sandbox_cpu: float
+    failed: int
 
 
 async def latency_fault(sandbox: httpx.AsyncClient) -> None:
@@ -91,11 +112,11 @@ async def latency_fault(sandbox: httpx.AsyncClient) -> None:
 # The posts ---------------------------------------------------------------------------------
 
 
-def schedule(scenario: str, start: float) -> list[float]:
+def schedule(scenario: str, start: float, posts: int = POSTS) -> list[float]:
     """Each post's due time: evenly across the minute, or all at once."""
     if scenario == "burst":
-        return [start] * POSTS
-    return [start + i * SPREAD_SECONDS / POSTS for i in range(POSTS)]
+        return [start] * posts
+    return [start + i * SPREAD_SECONDS / posts for i in range(posts)]
 
 
 async def create_posts(
@@ -106,7 +127,8 @@ async def create_posts(
     dues: list[float],
     tag: str,
 ) -> tuple[list[str], list[Planned]]:
-    """200 posts through the API, 32 at a time; post ``i`` targets the ``i % 20``-th 50."""
+    """A post per due time through the API, 32 at a time; post ``i`` targets the
+    ``i % (accounts / 50)``-th 50 accounts."""
     chunks = len(accounts) // TARGETS_PER_POST
     planned: list[Planned] = []
 
@@ -124,7 +146,7 @@ async def create_posts(
         planned.extend(Planned(a.platform, a.platform_user_id, text, dues[i]) for a in chunk)
         return str(r.json()["id"])
 
-    post_ids = await bounded([lambda i=i: one(i) for i in range(POSTS)], 32)
+    post_ids = await bounded([lambda i=i: one(i) for i in range(len(dues))], 32)
     return post_ids, planned
 
 
@@ -175,17 +197,38 @@ def process_groups(supervisor: Supervisor, data: Path) -> dict[str, list[int]]:
 
 
 def measure(
-    planned: list[Planned], created: dict[Key, list[float]]
-) -> tuple[list[float], int, int]:
-    """Lateness of each published target (its first copy), duplicates, losses."""
-    lateness, lost = [], 0
+    planned: list[Planned], created: dict[Key, list[float]], open_keys: set[Key]
+) -> tuple[list[float], int, int, int]:
+    """Lateness of each published target (its first copy), duplicates, losses (not on the
+    platform and out of the dispatcher's hands) and unfinished targets (not on the platform,
+    still ``publishing``, ``waiting``, ... when the wait ended: late, not lost)."""
+    lateness, lost, unfinished = [], 0, 0
     for t in planned:
         copies = created.get(t.key)
         if copies:
             lateness.append(min(copies) - t.due)
+        elif t.key in open_keys:
+            unfinished += 1
         else:
             lost += 1
-    return lateness, duplicates(planned, created), lost
+    return lateness, duplicates(planned, created), lost, unfinished
+
+
+async def open_targets(bench: Bench, post_ids: list[str]) -> set[Key]:
+    """The (platform, account, text) of these posts' targets still in the dispatcher's hands."""
+    rows = await bench.db.fetch(
+        "SELECT t.account_id, p.text FROM publisher.targets t"
+        " JOIN publisher.posts p ON p.id = t.post_id"
+        " WHERE t.post_id = ANY($1) AND t.status = ANY($2)",
+        [uuid.UUID(p) for p in post_ids],
+        list(UNFINISHED),
+    )
+    by_id = {a.id: a for a in bench.accounts}
+    return {
+        (by_id[str(r["account_id"])].platform, by_id[str(r["account_id"])].platform_user_id,
+         r["text"])
+        for r in rows
+    }  # fmt: skip
 
 
 # One scenario ------------------------------------------------------------------------------
@@ -205,6 +248,11 @@ class Bench:
     profile: bool
     lead: float
     timeout: float
+    posts: int
+    ceiling: bool
+    sandbox_pid: int
+    accounts_url: str
+    sandbox_url: str
 
 
 async def scenario(bench: Bench, name: str, run: int) -> Result:
@@ -214,7 +262,7 @@ async def scenario(bench: Bench, name: str, run: int) -> Result:
     if any(leftover.get(s) for s in UNFINISHED):
         print(f"  warning: earlier targets still open: {leftover}")
     start = time.time() + bench.lead
-    dues = schedule(name, start)
+    dues = schedule(name, start, bench.posts)
     began = time.monotonic()
     composing = (
         Profiler(bench.publisher_pid, bench.data / f"{tag}-compose.raw") if bench.profile else None
@@ -241,7 +289,9 @@ async def scenario(bench: Bench, name: str, run: int) -> Result:
     profile = profiler.stop() if profiler else None
     await asyncio.sleep(1.0)  # a late duplicate would land now
     created = await ledger(bench.sandbox, tag)
-    lateness, duplicated, lost = measure(planned, created)
+    lateness, duplicated, lost, still_open = measure(
+        planned, created, await open_targets(bench, post_ids)
+    )
     last = max((ts for copies in created.values() for ts in copies), default=start)
     result = Result(
         scenario=name,
@@ -250,16 +300,61 @@ async def scenario(bench: Bench, name: str, run: int) -> Result:
         published_per_s=len(lateness) / max(last - min(dues), 1e-9),
         duplicates=duplicated,
         lost=lost,
-        unfinished={s: n for s, n in unfinished.items() if s != "published"},
+        unfinished=still_open,
+        statuses={s: n for s, n in unfinished.items() if s != "published"},
         cpu=cpu,
         wall=wall,
         create_s=create_s,
+        load=os.getloadavg(),
     )
     print_result(result)
+    if bench.ceiling:
+        result.ceiling = await sandbox_ceiling(bench, len(planned))
+        print_ceiling(result)
     if profile is not None:
         print(f"  publisher profile ({profile}):")
         summarize_profile(profile, ours=OURS)
     return result
+
+
+async def sandbox_ceiling(bench: Bench, calls: int) -> Ceiling:
+    """The same publish calls as the scenario's (the same providers, accounts and latency
+    fault), made straight to the sandbox from this process, 128 at a time: how fast the
+    sandbox alone takes them, and its CPU per call. At most 2,000 calls (a few per account,
+    well inside each platform's per-account caps)."""
+    calls = min(calls, 2000)
+    run = uuid.uuid4().hex[:8]  # not the scenario's tag: its ledger must not count these
+    config = PlatformsConfig(sandbox_url=bench.sandbox_url)
+    async with httpx.AsyncClient(
+        timeout=60,
+        limits=httpx.Limits(
+            max_connections=CEILING_CONCURRENCY, max_keepalive_connections=CEILING_CONCURRENCY
+        ),
+    ) as http:
+        providers = build_providers(config, http)
+        vault = TokenVault(http, bench.accounts_url, SecretStr("dev-only-publisher"), clock=utcnow)
+        accounts = bench.accounts
+        tokens = {a.id: (await vault.token(uuid.UUID(a.id))).tokens for a in accounts}
+        sandbox = psutil.Process(bench.sandbox_pid)
+
+        failed = 0
+
+        async def one(i: int) -> None:
+            nonlocal failed
+            a = accounts[i % len(accounts)]
+            post = PlatformPost(text=f"ceiling {run} {i}", marker=uuid.uuid4().hex, media=())
+            try:
+                await providers[Platform(a.platform)].publish(tokens[a.id], post, {})
+            except PlatformError:
+                failed += 1
+
+        times = sandbox.cpu_times()
+        before = times.user + times.system
+        t0 = time.monotonic()
+        await bounded([lambda i=i: one(i) for i in range(calls)], CEILING_CONCURRENCY)
+        wall = time.monotonic() - t0
+        times = sandbox.cpu_times()
+        return Ceiling(calls, calls / wall, times.user + times.system - before, failed)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -269,22 +364,59 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+# What the publishing goals count: the publisher, and the whole stack it takes to publish.
+STACK = ("publisher", "analytics", "postgres", "kafka")
+
+
+def cpu_ms_per_target(r: Result) -> dict[str, float]:
+    published = max(len(r.lateness), 1)
+    per = {name: 1000 * s / published for name, s in r.cpu.items()}
+    per["stack (publisher+analytics+postgres+kafka)"] = sum(per.get(n, 0.0) for n in STACK)
+    return per
+
+
 def print_result(r: Result) -> None:
     late = r.lateness
     print(
         f"{r.scenario}: {r.targets} targets composed in {r.create_s:.1f}s; published "
         f"{len(late)}; lateness p50 {percentile(late, 0.5):.3f} s, p99 "
         f"{percentile(late, 0.99):.3f} s, max {max(late, default=float('nan')):.3f} s; "
-        f"{r.published_per_s:.0f} posts/s; duplicates {r.duplicates}; lost {r.lost}"
-        + (f"; not published: {r.unfinished}" if r.unfinished else "")
+        f"{r.published_per_s:.0f} posts/s; duplicates {r.duplicates}; lost {r.lost}; "
+        f"unfinished {r.unfinished}"
+        + (f" (still open when the wait ended: {r.statuses})" if r.statuses else "")
     )
+    cores = os.cpu_count() or 1
     cpu = ", ".join(f"{name} {s:.1f}s" for name, s in sorted(r.cpu.items(), key=lambda kv: -kv[1]))
-    print(f"  CPU over {r.wall:.1f}s (2 cores = {2 * r.wall:.0f} core-s): {cpu}")
+    print(
+        f"  CPU over {r.wall:.1f}s ({cores} cores = {cores * r.wall:.0f} core-s; load average "
+        f"{r.load[0]:.2f} {r.load[1]:.2f} {r.load[2]:.2f}): {cpu}"
+    )
+    per = cpu_ms_per_target(r)
+    print(
+        "  CPU ms per published target: "
+        + ", ".join(f"{n} {ms:.2f}" for n, ms in sorted(per.items(), key=lambda kv: -kv[1]))
+        + " (goals: publisher <= 3, stack <= 10)"
+    )
+
+
+def print_ceiling(r: Result) -> None:
+    if r.ceiling is not None:
+        c = r.ceiling
+        bound = "the sandbox" if r.published_per_s >= 0.8 * c.per_s else "the publisher"
+        print(
+            f"  sandbox ceiling for the same calls (straight from this process, same latency): "
+            f"{c.per_s:.0f} posts/s over {c.calls} calls, sandbox CPU "
+            f"{1000 * c.sandbox_cpu / max(c.calls, 1):.2f} ms/call, {c.failed} failed; "
+            f"the bound on {r.published_per_s:.0f} posts/s: {bound}"
+        )
 
 
 def report(results: list[Result]) -> None:
     print(f"\nmedians over {len(results) // len({r.scenario for r in results})} run(s):")
-    print(f"{'scenario':<8} {'p50 s':>7} {'p99 s':>7} {'max s':>7} {'posts/s':>8} dup lost  goal")
+    print(
+        f"{'scenario':<8} {'p50 s':>7} {'p99 s':>7} {'max s':>7} {'posts/s':>8} dup lost unfin"
+        f" {'pub ms':>6} {'stack ms':>8} {'ceiling/s':>9}  goal"
+    )
     for name in dict.fromkeys(r.scenario for r in results):
         runs = [r for r in results if r.scenario == name]
         p50 = statistics.median(percentile(r.lateness, 0.5) for r in runs)
@@ -292,16 +424,26 @@ def report(results: list[Result]) -> None:
         top = statistics.median(max(r.lateness, default=float("nan")) for r in runs)
         rate = statistics.median(r.published_per_s for r in runs)
         dup, lost = sum(r.duplicates for r in runs), sum(r.lost for r in runs)
+        unfinished = sum(r.unfinished for r in runs)
+        pub = statistics.median(cpu_ms_per_target(r)["publisher"] for r in runs)
+        stack = statistics.median(
+            cpu_ms_per_target(r)["stack (publisher+analytics+postgres+kafka)"] for r in runs
+        )
+        ceilings = [r.ceiling.per_s for r in runs if r.ceiling is not None]
+        ceiling = statistics.median(ceilings) if ceilings else float("nan")
         goal = (
             f"p99 <= 1 s: {'ok' if p99 <= 1 else 'MISSED'}"
             if name == "spread"
             else f">= 500 posts/s: {'ok' if rate >= 500 else 'MISSED'}"
         )
-        clean = "ok" if dup == 0 and lost == 0 else "MISSED"
+        clean = "ok" if dup == 0 and lost == 0 and unfinished == 0 else "MISSED"
         print(
             f"{name:<8} {p50:>7.3f} {p99:>7.3f} {top:>7.3f} {rate:>8.0f} {dup:>3} {lost:>4}"
-            f"  {goal}; 0 dup/0 lost: {clean}"
+            f" {unfinished:>5} {pub:>6.2f} {stack:>8.2f} {ceiling:>9.0f}"
+            f"  {goal}; 0 dup/0 lost/0 unfinished: {clean}"
         )
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
 async def drive(supervisor: Supervisor, data: Path, args: argparse.Namespace) -> None:
@@ -315,7 +457,7 @@ async def drive(supervisor: Supervisor, data: Path, args: argparse.Namespace) ->
     ):
         headers, ws = await signed_in(api)
         began = time.monotonic()
-        accounts = await connect_accounts(api, headers, ws, ACCOUNTS)
+        accounts = await connect_accounts(api, headers, ws, args.accounts)
         print(f"connected {len(accounts)} accounts in {time.monotonic() - began:.1f}s", flush=True)
         await latency_fault(sandbox)
         db = await asyncpg.connect(publisher_dsn(supervisor))
@@ -332,6 +474,11 @@ async def drive(supervisor: Supervisor, data: Path, args: argparse.Namespace) ->
             profile=args.profile,
             lead=args.lead,
             timeout=args.timeout,
+            posts=max(1, args.targets // TARGETS_PER_POST),
+            ceiling=args.ceiling,
+            sandbox_pid=next(r.proc.pid for r in supervisor.running if r.spec.name == "sandbox"),
+            accounts_url=f"http://127.0.0.1:{supervisor.ports['accounts']}",
+            sandbox_url=sandbox_url,
         )
         results = []
         try:
@@ -345,9 +492,11 @@ async def drive(supervisor: Supervisor, data: Path, args: argparse.Namespace) ->
 
 
 def main(args: argparse.Namespace) -> None:
+    # Several publisher processes, one per core, unless told otherwise.
+    os.environ.setdefault("PUBLISHER_WORKERS", "auto")
     with tempfile.TemporaryDirectory() as tmp:
         free_ports_for_the_stack()
-        supervisor = Supervisor(Path(tmp))
+        supervisor = PatientSupervisor(Path(tmp))
         bench_environment(supervisor)
         try:
             supervisor.up()
@@ -367,6 +516,18 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--scenarios", default="spread,burst")
+    parser.add_argument(
+        "--targets", type=int, default=POSTS * TARGETS_PER_POST, help="targets per scenario"
+    )
+    parser.add_argument(
+        "--accounts", type=int, default=ACCOUNTS, help="accounts connected (at least 50)"
+    )
+    parser.add_argument(
+        "--no-ceiling",
+        dest="ceiling",
+        action="store_false",
+        help="skip measuring the sandbox's own rate for the same calls",
+    )
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     parser.add_argument("--keep", type=Path, help="copy the logs and raw profiles here")
     parser.add_argument(

@@ -21,7 +21,7 @@ import asyncpg
 import httpx
 from request_path import UNLIMITED
 
-from socialseed.cli import Supervisor
+from socialseed.cli import Running, Supervisor
 from socialseed.stack import DATABASE, SERVICES
 
 PLATFORMS = {"x": 1, "facebook": 2, "linkedin": 1}  # accounts one consent grants
@@ -77,6 +77,14 @@ def publisher_dsn(supervisor: Supervisor) -> str:
     publisher = next(s for s in SERVICES if s.name == "publisher")
     url = publisher.database_url("127.0.0.1", supervisor.pg.port, DATABASE)
     return url.replace("postgresql+asyncpg", "postgresql")
+
+
+class PatientSupervisor(Supervisor):
+    """Several publisher workers joining seven consumer groups each start slowly on a shared
+    2-core machine: more than the minute ``socialseed up`` allows."""
+
+    def wait_healthy(self, running: Running, timeout: float = 300.0) -> None:
+        super().wait_healthy(running, timeout)
 
 
 # Accounts ----------------------------------------------------------------------------------

@@ -270,6 +270,54 @@ async def test_a_published_post_is_tracked_with_the_publishers_ids_and_links_a_b
     assert str(posts["333"]["workspace_id"]) == str(workspace_id)
 
 
+async def test_a_batch_of_published_posts_is_tracked_in_one_go(
+    stack: Stack, db: Database, send: Callable[..., Awaitable[uuid.UUID]]
+) -> None:
+    """A batch consumer's set: posts of a tracked and of an untracked account together, and
+    the same platform post twice (the last one given wins, no conflict within the batch)."""
+    tracked, workspace_id = await tracked_account(db, send)
+    stopped, _ = await tracked_account(db, send)
+    now = datetime.now(UTC)
+    async with db.transaction() as session:
+        await session.execute(
+            text("UPDATE analytics.accounts SET tracking = false WHERE id = :id"), {"id": stopped}
+        )
+    first = published(tracked, workspace_id, "555", now)
+    again = published(tracked, workspace_id, "555", now)
+    other = published(tracked, workspace_id, "666", now)
+    elsewhere = published(stopped, workspace_id, "777", now)
+    async with db.transaction() as session:
+        await TrackingRepository(session).track_published_many(
+            [
+                {
+                    "account_id": e.account_id,
+                    "workspace_id": e.workspace_id,
+                    "platform": e.platform,
+                    "platform_post_id": e.platform_post_id,
+                    "publisher_post_id": e.post_id,
+                    "publisher_target_id": e.target_id,
+                    "published_at": e.published_at,
+                    "url": e.url,
+                }
+                for e in (first, again, other, elsewhere)
+            ]
+        )
+    posts = {
+        r["platform_post_id"]: r
+        for r in await rows(
+            db,
+            "SELECT * FROM analytics.tracked_posts WHERE account_id IN (:a, :b)",
+            a=tracked,
+            b=stopped,
+        )
+    }
+    assert sorted(posts) == ["555", "666", "777"]
+    assert posts["555"]["publisher_target_id"] == again.target_id
+    assert posts["666"]["status"] == "active" and posts["666"]["source"] == "publisher"
+    assert posts["666"]["next_fetch_at"] == now
+    assert posts["777"]["status"] == "stopped"
+
+
 async def test_a_disconnected_account_stops_tracking_and_keeps_its_history(
     stack: Stack, db: Database, send: Callable[..., Awaitable[uuid.UUID]]
 ) -> None:

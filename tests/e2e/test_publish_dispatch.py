@@ -77,9 +77,7 @@ async def own_publisher(
         accounts_url=stack.accounts_url,
         database_url=url,
         kafka_enabled=False,  # commands are handed to the worker by the test
-        publish_lease=LEASE,
-        publish_step_timeout=STEP_TIMEOUT,
-        **overrides,
+        **({"publish_lease": LEASE, "publish_step_timeout": STEP_TIMEOUT} | overrides),
     )
     clock = MovableClock()
     ctx: PublisherContext = create_app(settings, clock=clock, dispatch=False).state.publisher
@@ -204,6 +202,76 @@ async def test_a_command_delivered_late_still_has_its_whole_lease(
     async with ctx.db.transaction() as session:
         stored = await session.get(Target, target.id)
         assert stored is not None and stored.status == TargetStatus.PUBLISHED
+
+
+@pytest.mark.timeout(300)
+async def test_the_lease_is_renewed_while_the_step_runs_past_it(
+    api: httpx.AsyncClient, infra: Infra, stack: Stack
+) -> None:
+    """A lease shorter than the platform call: the worker renews it while the call runs, so
+    the dispatcher does not hand the target on, and the step is not cut at the first lease's
+    end either; the post is published once."""
+    lease, latency_ms = 3.0, 6000
+    user, ws = await owner_with_workspace(api)
+    [page, *_] = await connect_account(api, user, ws, "facebook", f"renew-{uuid.uuid4().hex[:8]}")
+    text = f"said once under a renewed lease {uuid.uuid4().hex[:6]}"
+    own = own_publisher(infra, stack, "socialseed_renew", publish_lease=lease)
+    async with (
+        own as (ctx, clock),
+        httpx.AsyncClient(base_url=stack.sandbox_url, timeout=30) as sandbox,
+        httpx.AsyncClient(timeout=30) as http,
+    ):
+        target = await due_target(ctx, ws, str(page["id"]), text)
+        fault = await sandbox.post(
+            "/_sandbox/faults",
+            json={
+                "platform": "facebook",
+                "endpoint": "*/feed",
+                "method": "POST",
+                "latency_ms": latency_ms,
+            },
+        )
+        fault_id = fault.raise_for_status().json()["id"]
+        settings = ctx.settings
+        worker = Worker(
+            ctx,
+            build_providers(settings.platforms, http, clock=ctx.clock),
+            TokenVault(http, settings.accounts_url, settings.vault_token, clock=ctx.clock),
+        )
+        try:
+            first = await dispatched(ctx, target.id)
+            assert first is not None
+            publishing = asyncio.create_task(worker.publish(first))
+
+            async def lease_at(at: datetime) -> bool | None:
+                assert not publishing.done(), publishing
+                async with ctx.db.transaction() as session:
+                    stored = await session.get(Target, target.id)
+                    assert stored is not None
+                    return True if stored.due_at == at else None
+
+            # Twice the clock moves most of a lease on, and each time the worker renews the
+            # lease from the new now: 4 s past the claim, beyond the first lease's end.
+            for _ in range(2):
+                clock.advance(lease * 2 / 3)
+                await until(
+                    lambda: lease_at(clock() + timedelta(seconds=lease)),
+                    "the lease renewed",
+                    Path("/dev/null"),
+                )
+            again = await dispatched(ctx, target.id)
+            await publishing
+        finally:
+            await worker.close()
+            await sandbox.delete(f"/_sandbox/faults/{fault_id}")
+        entries = (
+            await sandbox.get("/_sandbox/ledger", params={"account": str(page["platform_user_id"])})
+        ).json()["entries"]
+        async with ctx.db.transaction() as session:
+            stored = await session.get(Target, target.id)
+    assert again is None, "the target was handed on while its worker was inside the call"
+    assert [e["text"] for e in entries] == [text]
+    assert stored is not None and stored.status == TargetStatus.PUBLISHED
 
 
 LISTENERS = """

@@ -27,7 +27,7 @@ from socialseed.bus import EventConsumer, EventMeta, Inbox
 from socialseed.contracts import PostPublishRequested
 from socialseed.membership import track_member_changes
 from socialseed.outbox import Outbox
-from socialseed.platforms import Clock, build_providers
+from socialseed.platforms import PROVIDERS, Clock, Platform, build_providers
 from socialseed.platforms.parsing import utcnow
 from socialseed.runtime import Runtime, service_runtime
 from socialseed.vault import TokenVault
@@ -80,6 +80,15 @@ def create_app(
     return app
 
 
+def _platform_clients(settings: PublisherSettings) -> dict[Platform, httpx.AsyncClient]:
+    pool = settings.publish_concurrency
+    limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
+    return {
+        platform: httpx.AsyncClient(timeout=settings.platforms.timeout, limits=limits)
+        for platform in PROVIDERS
+    }
+
+
 def _consumers(
     runtime: Runtime[PublisherSettings],
     broker: KafkaBroker,
@@ -94,18 +103,38 @@ def _consumers(
         directory,
         on_disconnect=lambda session, event: posts.cancel_for_account(session, ctx, event),
     )
+    # The platforms' calls get pooled clients of their own, one per platform, with as many
+    # kept-alive connections as publishes may be in flight: a connection (its TCP and TLS
+    # handshakes) is made once and reused, not per call.
+    providers = {
+        platform: build_providers(settings.platforms, client, clock=ctx.clock)[platform]
+        for platform, client in _platform_clients(settings).items()
+    }
     worker = Worker(
         ctx,
-        build_providers(settings.platforms, http, clock=ctx.clock),
+        providers,
         TokenVault(http, settings.accounts_url, settings.vault_token, clock=ctx.clock),
     )
     commands = EventConsumer(
         broker, db, Inbox(inbox), group_id=f"{settings.consumer_group}-workers"
     )
 
-    @commands.handler(PostPublishRequested)
-    async def on_publish(event: PostPublishRequested, _: AsyncSession, __: EventMeta) -> None:
-        await worker.accept(event)
+    # Commands come in batches (a dispatcher's turn hands out hundreds at once): one inbox
+    # insert for the batch, and the worker claims the batch's targets together.
+    @commands.batch_handler(
+        PostPublishRequested,
+        max_records=settings.publish_concurrency,
+        timeout_ms=settings.publish_batch_wait_ms,
+    )
+    async def on_publish(
+        events: list[tuple[PostPublishRequested, EventMeta]], _: AsyncSession
+    ) -> None:
+        await worker.accept_many([event for event, _ in events])
+
+    async def close_clients() -> None:
+        for provider in providers.values():
+            await provider.client.aclose()  # type: ignore[attr-defined]
 
     runtime.consumers += [directory, commands]
     runtime.cleanups.insert(0, worker.close)
+    runtime.cleanups.append(close_clients)

@@ -34,11 +34,17 @@ class PublisherSettings(CallerSettings):
     # claimed target before it counts as dead and the target is reconciled and handed on.
     dispatch_batch: int = 500
     dispatch_idle_wait: float = 30.0
-    publish_lease: float = 120.0
-    # One publish step (all of its platform calls) must end well inside the lease.
+    # The lease is renewed every third of it while the worker's step runs, so it can be
+    # short: a killed worker's targets are handed on this soon after its last renewal.
+    publish_lease: float = Field(default=30.0, ge=3.0)
+    # One publish step (all of its platform calls) ends within this, and within the lease
+    # as last renewed less a third of it (a worker that cannot renew stops first).
     publish_step_timeout: float = 60.0
-    # Publishes in flight per worker process.
-    publish_concurrency: int = 64
+    # Publishes in flight per worker process (also the most commands taken in one batch,
+    # and each platform's pool of kept-alive connections).
+    publish_concurrency: int = Field(default=256, ge=1)
+    # How long the commands' consumer waits to fill a batch.
+    publish_batch_wait_ms: int = Field(default=20, ge=1)
     # Transient failures are retried this many times (exponential backoff with jitter).
     publish_max_attempts: int = 6
     # Publishing limits per platform (``socialseed.budgets.rules.Rule``), by default as each

@@ -7,7 +7,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnClause, case, exists, func, literal_column, select, update
+from sqlalchemy import (
+    Boolean,
+    ColumnClause,
+    case,
+    column,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    update,
+    values,
+)
 from sqlalchemy.dialects.postgresql import insert
 
 from analytics.models import (
@@ -123,33 +135,57 @@ class TrackingRepository(RepositoryBase):
 
     # Tracked posts -------------------------------------------------------------------------
 
-    async def track_published(self, values: dict[str, Any]) -> uuid.UUID:
-        """A post published through SocialSeed: tracked with the publisher's ids, or, when the
-        backfill found the same platform post first, that row linked to them. Its status
-        follows its account (stopped when the account is no longer tracked)."""
-        untracked = exists().where(Account.id == values["account_id"], Account.tracking.is_(False))
+    async def track_published_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Posts published through SocialSeed: tracked with the publisher's ids, or, when the
+        backfill found the same platform post first, that row linked to them. Each one's
+        status follows its account (stopped when the account is no longer tracked). One
+        statement for many (``INSERT ... SELECT`` over their values, the accounts' tracking
+        read in it); rows for the same platform post are one: the last given wins."""
+        last = {(r["account_id"], r["platform_post_id"]): r for r in rows}
+        for start in range(0, len(last), _CHUNK):
+            await self._track_chunk(list(last.values())[start : start + _CHUNK])
+
+    async def _track_chunk(self, rows: Sequence[dict[str, Any]]) -> None:
+        t = TrackedPost.__table__.c
+        names = (
+            "account_id",
+            "workspace_id",
+            "platform",
+            "platform_post_id",
+            "publisher_post_id",
+            "publisher_target_id",
+            "published_at",
+            "url",
+        )
+        given = values(*(column(n, t[n].type) for n in ("id", *names)), name="given").data(
+            [(uuid.uuid4(), *(r[n] for n in names)) for r in rows]
+        )
+        untracked = exists().where(Account.id == given.c.account_id, Account.tracking.is_(False))
         status = case(
             (untracked, TrackedPostStatus.STOPPED.value), else_=TrackedPostStatus.ACTIVE.value
         )
-        stmt = insert(TrackedPost).values(
-            **values,
-            id=uuid.uuid4(),
-            source=PostSource.PUBLISHER,
-            status=status,
-            next_fetch_at=values["published_at"],
+        chosen = select(
+            *given.c,
+            literal(PostSource.PUBLISHER.value).label("source"),
+            status.label("status"),
+            given.c.published_at.label("next_fetch_at"),
         )
-        upsert = stmt.on_conflict_do_update(
-            index_elements=[TrackedPost.account_id, TrackedPost.platform_post_id],
-            set_={
-                "publisher_post_id": stmt.excluded.publisher_post_id,
-                "publisher_target_id": stmt.excluded.publisher_target_id,
-                "source": PostSource.PUBLISHER.value,
-                "url": func.coalesce(stmt.excluded.url, TrackedPost.url),
-                "published_at": stmt.excluded.published_at,
-                "updated_at": func.now(),
-            },
-        ).returning(TrackedPost.id)
-        return (await self.session.execute(upsert)).scalar_one()
+        stmt = insert(TrackedPost).from_select(
+            ["id", *names, "source", "status", "next_fetch_at"], chosen
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[TrackedPost.account_id, TrackedPost.platform_post_id],
+                set_={
+                    "publisher_post_id": stmt.excluded.publisher_post_id,
+                    "publisher_target_id": stmt.excluded.publisher_target_id,
+                    "source": PostSource.PUBLISHER.value,
+                    "url": func.coalesce(stmt.excluded.url, TrackedPost.url),
+                    "published_at": stmt.excluded.published_at,
+                    "updated_at": func.now(),
+                },
+            )
+        )
 
     async def record_listing(
         self, account: Account, posts: Sequence[ListedPost], *, now: datetime

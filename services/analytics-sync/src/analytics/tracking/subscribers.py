@@ -52,19 +52,25 @@ def track_accounts(consumer: EventConsumer, ctx: AnalyticsContext) -> None:
             account_values(event, event.at), AccountStatus.DISCONNECTED, stop=True
         )
 
-    @consumer.handler(PostPublished)
-    async def on_published(event: PostPublished, session: AsyncSession, _: EventMeta) -> None:
-        await TrackingRepository(session).track_published(
-            {
-                "account_id": event.account_id,
-                "workspace_id": event.workspace_id,
-                "platform": event.platform,
-                "platform_post_id": event.platform_post_id,
-                "publisher_post_id": event.post_id,
-                "publisher_target_id": event.target_id,
-                "published_at": event.published_at,
-                "url": event.url,
-            }
+    # A publisher's burst reaches analytics as a burst: one statement per batch of posts.
+    @consumer.batch_handler(PostPublished, max_records=500, timeout_ms=50)
+    async def on_published(
+        events: list[tuple[PostPublished, EventMeta]], session: AsyncSession
+    ) -> None:
+        await TrackingRepository(session).track_published_many(
+            [
+                {
+                    "account_id": event.account_id,
+                    "workspace_id": event.workspace_id,
+                    "platform": event.platform,
+                    "platform_post_id": event.platform_post_id,
+                    "publisher_post_id": event.post_id,
+                    "publisher_target_id": event.target_id,
+                    "published_at": event.published_at,
+                    "url": event.url,
+                }
+                for event, _ in events
+            ]
         )
 
 

@@ -5,15 +5,20 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Row, Select, Table, bindparam, exists, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from publisher.models import Post, Target, TargetStatus
 from publisher.posts.status import derive
 from socialseed.errors import PostNotFound
 from socialseed.repository import KeyType, Page, WorkspaceScoped
 from socialseed.security import Principal
+
+TARGETS = cast(Table, Target.__table__)
+POSTS = cast(Table, Post.__table__)
 
 # A target with its post, but not the post's other targets (the dispatcher and the workers
 # handle one target at a time; a post has up to 50).
@@ -116,16 +121,78 @@ class PostRepository(WorkspaceScoped[Post]):
     async def refresh_statuses(self, post_ids: set[uuid.UUID]) -> None:
         """Rewrite the derived status of these posts after their targets changed (from the
         targets' statuses alone: a post's 50 targets are not loaded as objects each time one
-        of them changes)."""
+        of them changes). Two reads for all the posts, and one write for those whose status
+        changed (most changes of one target leave its post's status as it was)."""
+        if not post_ids:
+            return
+        ids = list(post_ids)
+        if self.session.dirty or self.session.new:
+            await self.session.flush()  # targets changed as objects count too
         statuses: dict[uuid.UUID, list[str]] = defaultdict(list)
         rows = await self.session.execute(
-            select(Target.post_id, Target.status).where(Target.post_id.in_(post_ids))
+            select(TARGETS.c.post_id, TARGETS.c.status).where(TARGETS.c.post_id.in_(ids))
         )
         for post_id, status in rows:
             statuses[post_id].append(status)
-        posts = await self.session.scalars(select(Post).where(Post.id.in_(post_ids)))
-        for post in posts:
-            post.status = derive(post.approval, statuses[post.id])
+        changed = []
+        held = {o.id: o for o in self.session.identity_map.values() if isinstance(o, Post)}
+        posts = await self.session.execute(
+            select(POSTS.c.id, POSTS.c.approval, POSTS.c.status).where(POSTS.c.id.in_(ids))
+        )
+        for post_id, approval, status in posts:
+            derived = derive(approval, statuses[post_id])
+            if post_id in held:  # a Post object this session holds shows the new status
+                set_committed_value(held[post_id], "status", derived.value)
+            if derived != status:
+                changed.append({"b_id": post_id, "status": derived.value})
+        if changed:
+            # In id order: two transactions rewriting overlapping posts never deadlock.
+            changed.sort(key=lambda row: row["b_id"])
+            await self.session.execute(
+                update(POSTS)
+                .where(POSTS.c.id == bindparam("b_id"))
+                .values(status=bindparam("status"), updated_at=func.now()),
+                changed,
+                execution_options={"synchronize_session": False},
+            )
+
+    async def dispatch_due(
+        self, statuses: Collection[str], now: datetime, limit: int, lease_until: datetime
+    ) -> list[Row[Any]]:
+        """The dispatcher's batch in one statement: up to ``limit`` targets due by ``now``
+        (oldest first; rows another dispatcher holds are skipped) made ``publishing`` until
+        ``lease_until`` with one more dispatch; what a command needs of each, oldest first."""
+        t = TARGETS
+        due = (
+            select(t.c.id, t.c.due_at.label("was_due"))
+            .where(t.c.status.in_(statuses), t.c.due_at <= now)
+            .order_by(t.c.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("due")
+        )
+        claimed = (
+            update(t)
+            .where(t.c.id == due.c.id)
+            .values(
+                status=TargetStatus.PUBLISHING.value,
+                dispatches=t.c.dispatches + 1,
+                due_at=lease_until,
+                updated_at=func.now(),
+            )
+            .returning(
+                t.c.id,
+                t.c.post_id,
+                t.c.workspace_id,
+                t.c.account_id,
+                t.c.platform,
+                t.c.dispatches,
+                due.c.was_due,
+            )
+        )
+        rows = list(await self.session.execute(claimed))
+        rows.sort(key=lambda r: (r.was_due, r.id))
+        return rows
 
     async def due_targets(
         self, statuses: Collection[str], now: datetime, limit: int

@@ -27,8 +27,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from publisher.models import Target, budgets
-from publisher.publishing.usage import PublishUsage
+from publisher.models import budgets
+from publisher.publishing.usage import PublishUsage, TargetRef
 from socialseed.budgets.engine import Budgets, Refusal
 from socialseed.budgets.rules import Rule
 from socialseed.platforms import Platform
@@ -52,12 +52,37 @@ class PublishLimits:
         self.budgets = Budgets(budgets, rules, recheck=recheck)
         self.recheck = recheck
 
-    async def hold(self, session: AsyncSession, target: Target, now: datetime) -> Hold | None:
-        """None when the target may be published now; its publish is then counted."""
+    async def lock(
+        self, session: AsyncSession, targets: Sequence[TargetRef], now: datetime
+    ) -> None:
+        """Lock every budget row these targets' holds will take, in one order, first: a
+        batch's holds then cannot deadlock with another batch's."""
+        await self.budgets.lock_buckets(
+            session,
+            [
+                charge
+                for t in targets
+                for charge in self.budgets.charges(t.platform, str(t.account_id), 1, now)
+            ],
+            now,
+        )
+
+    async def hold(
+        self,
+        session: AsyncSession,
+        target: TargetRef,
+        now: datetime,
+        pending: Sequence[datetime] = (),
+        waiting: dict[tuple[str, uuid.UUID], int] | None = None,
+    ) -> Hold | None:
+        """None when the target may be published now; its publish is then counted.
+        ``pending``: publishes of the same account let through earlier in this transaction
+        whose attempts are not written yet; ``waiting``: the other workspaces waiting, as read
+        earlier in this transaction (filled as they are read)."""
         charges = self.budgets.charges(
             target.platform, str(target.account_id), 1, now, target.workspace_id
         )
-        usage = PublishUsage(target, self.recheck)
+        usage = PublishUsage(target, self.recheck, pending, waiting)
         refusal = await self.budgets.reserve(session, charges, now, usage)
         return None if refusal is None else Hold(refusal.until, _why(target.platform, refusal))
 

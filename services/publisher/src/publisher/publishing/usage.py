@@ -6,7 +6,9 @@ publish to the platform, for the fair shares of app-wide windows."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,10 +16,35 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from publisher.models import Attempt, Target, TargetStatus
 
 
+class TargetRef(Protocol):
+    """What the limits read of a target (an ORM ``Target`` or a claimed row)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def account_id(self) -> uuid.UUID: ...
+    @property
+    def workspace_id(self) -> uuid.UUID: ...
+    @property
+    def platform(self) -> str: ...
+
+
 class PublishUsage:
-    def __init__(self, target: Target, recheck: timedelta) -> None:
+    def __init__(
+        self,
+        target: TargetRef,
+        recheck: timedelta,
+        pending: Sequence[datetime] = (),
+        waiting: dict[tuple[str, uuid.UUID], int] | None = None,
+    ) -> None:
         self.target = target
         self.recheck = recheck
+        # ``waiting`` answers already read in this transaction (a batch's claims ask the same
+        # question for every target of a workspace; the answer does not change within it).
+        self.answers = waiting if waiting is not None else {}
+        # Publishes of the same account let through earlier in this claim's batch, whose
+        # attempts are not written yet: counted like the ones in flight.
+        self.pending = pending
 
     async def nth_latest(self, session: AsyncSession, n: int, since: datetime) -> datetime | None:
         """The ``n``-th most recent publish of the target's account after ``since``."""
@@ -39,16 +66,20 @@ class PublishUsage:
             )
         )
         counted = published.union_all(in_flight).subquery()
-        nth: datetime | None = await session.scalar(
-            select(counted.c.at).order_by(counted.c.at.desc()).offset(n - 1).limit(1)
+        latest = list(
+            await session.scalars(select(counted.c.at).order_by(counted.c.at.desc()).limit(n))
         )
-        return nth
+        latest += [at for at in self.pending if at > since]
+        latest.sort(reverse=True)
+        return latest[n - 1] if len(latest) >= n else None
 
     async def waiting(
         self, session: AsyncSession, platform: str, workspace_id: uuid.UUID, now: datetime
     ) -> int:
         """Other workspaces with a target of the platform to publish now: due, or held briefly
         (past their share, for ``recheck``; not those waiting hours for an account's cap)."""
+        if (platform, workspace_id) in self.answers:
+            return self.answers[(platform, workspace_id)]
         query = select(func.count(Target.workspace_id.distinct())).where(
             Target.platform == platform,
             Target.workspace_id != workspace_id,
@@ -57,4 +88,6 @@ class PublishUsage:
                 and_(Target.status == TargetStatus.WAITING, Target.due_at <= now + self.recheck),
             ),
         )
-        return int(await session.scalar(query) or 0)
+        count = int(await session.scalar(query) or 0)
+        self.answers[(platform, workspace_id)] = count
+        return count

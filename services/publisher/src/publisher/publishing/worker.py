@@ -26,23 +26,27 @@ import logging
 import os
 import socket
 import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from typing import Any, Literal, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import RetryCallState, wait_exponential_jitter
 
 from publisher.context import PublisherContext
 from publisher.media.storage import MediaUnavailable
-from publisher.models import AccountView, Attempt, Target, TargetStatus
+from publisher.models import TargetStatus
 from publisher.posts.repository import PostRepository
 from publisher.publishing.breaker import Open, PlatformBreakers
 from publisher.publishing.dispatcher import notify_schedule_changed
 from publisher.publishing.holds import Hold, PublishLimits
+from publisher.publishing.repository import PublishingRepository
 from socialseed.contracts import PostFailed, PostPublished, PostPublishRequested
 from socialseed.platforms import Platform, Provider, TokenSet
 from socialseed.platforms.base import ErrorKind, Pending, PlatformError, PlatformPost, PublishedPost
@@ -66,6 +70,8 @@ SKEW = timedelta(minutes=5)
 class Claim:
     target_id: uuid.UUID
     attempt_id: uuid.UUID
+    post_id: uuid.UUID
+    workspace_id: uuid.UUID
     account_id: uuid.UUID
     platform: Platform
     post: PlatformPost | None  # None: its media is gone (``problem`` says which)
@@ -109,35 +115,65 @@ class Worker:
             self.settings.breaker_threshold, self.settings.breaker_cooldown
         )
         self.tasks: set[asyncio.Task[None]] = set()
+        self.recorder = _GroupCommit(self._record)
 
     async def accept(self, command: PostPublishRequested) -> None:
-        """Take a command from the consumer: waits for a free slot (so a busy worker stops
-        pulling), then publishes in the background. A command lost with this process is
-        not lost work: its target stays claimed until the lease ends, then is handed on."""
-        await self.slots.acquire()
-        task = asyncio.create_task(self._run(command))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        await self.accept_many([command])
+
+    async def accept_many(self, commands: Sequence[PostPublishRequested]) -> None:
+        """Take commands from the consumer: waits for free slots (so a busy worker stops
+        pulling), then publishes them in the background, claimed together. A command lost
+        with this process is not lost work: its target stays claimed until the lease ends,
+        then is handed on."""
+        size = self.settings.publish_concurrency
+        for i in range(0, len(commands), size):
+            chunk = list(commands[i : i + size])
+            for _ in chunk:
+                await self.slots.acquire()
+            task = asyncio.create_task(self._run(chunk))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
 
     async def close(self) -> None:
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
-    async def _run(self, command: PostPublishRequested) -> None:
+    async def _run(self, commands: list[PostPublishRequested]) -> None:
         try:
-            await self.publish(command)
-        except Exception:  # the lease hands the target on; log and carry on
-            log.exception("publishing target %s failed unexpectedly", command.target_id)
+            await self.publish_many(commands)
+        except Exception:  # the lease hands the targets on; log and carry on
+            log.exception("publishing %d target(s) failed unexpectedly", len(commands))
         finally:
-            self.slots.release()
+            for _ in commands:
+                self.slots.release()
 
     async def publish(self, command: PostPublishRequested) -> None:
-        claim = await self._claim(command)
-        if claim is None:
+        await self.publish_many([command])
+
+    async def publish_many(self, commands: Sequence[PostPublishRequested]) -> None:
+        """Claim the commands' targets together (one transaction), take each through the
+        platform (side by side, the lease renewed while any runs), record each outcome as
+        it comes (outcomes that arrive together share a transaction)."""
+        lease = _Lease(self)
+        claims = await self._claim(commands, lease)
+        if not claims:
             return
+        async with lease.renewed([c.target_id for c in claims]):
+            # Every step runs to its end (a failed record of one leaves the others be).
+            ended = await asyncio.gather(
+                *(self._publish_claimed(claim, lease) for claim in claims),
+                return_exceptions=True,
+            )
+        failures = [e for e in ended if isinstance(e, BaseException)]
+        if failures:
+            raise failures[0]
+
+    async def _publish_claimed(self, claim: Claim, lease: _Lease) -> None:
         result = await self.breakers.run(
-            claim.platform, lambda: self._timed_step(claim), failed=lambda o: o.platform_failed
+            claim.platform,
+            lambda: self._timed_step(claim, lease),
+            failed=lambda o: o.platform_failed,
         )
         if isinstance(result, Open):  # opened since the claim
             hold = _breaker_hold(claim.platform, result)
@@ -147,13 +183,16 @@ class Worker:
                 _waiting_words(hold),
                 due_in=(hold.until - self.ctx.clock()).total_seconds(),
             )
-        await self._record(claim, result)
+        await self.recorder.submit((claim, result))
+        lease.done(claim.target_id)
 
-    async def _timed_step(self, claim: Claim) -> Outcome:
+    async def _timed_step(self, claim: Claim, lease: _Lease) -> Outcome:
+        """The step, bounded by ``publish_step_timeout`` and by the lease: if the lease could
+        not be renewed (the database away), the step ends well before it runs out, so no other
+        worker can take the target while this one may still act on it."""
         try:
-            return await asyncio.wait_for(
-                self._platform_step(claim), timeout=self.settings.publish_step_timeout
-            )
+            async with lease.bounded(claim.target_id):
+                return await self._platform_step(claim)
         except TimeoutError:
             return Outcome(
                 TargetStatus.IN_DOUBT,
@@ -164,86 +203,121 @@ class Worker:
             )
 
     # 1. claim ---------------------------------------------------------------------------
-    async def _claim(self, command: PostPublishRequested) -> Claim | None:
+    async def _claim(self, commands: Sequence[PostPublishRequested], lease: _Lease) -> list[Claim]:
+        latest = {c.target_id: c.attempt for c in commands}
         async with self.ctx.db.transaction() as session:
-            target = await PostRepository(session).locked_target(command.target_id)
-            if (
-                target is None
-                or target.status != TargetStatus.PUBLISHING
-                or target.dispatches != command.attempt
-            ):
-                return None  # stale: cancelled, finished, or handed on after a lease
+            repo = PublishingRepository(session)
+            rows = [
+                r
+                for r in await repo.lock(latest)
+                # stale: cancelled, finished, or handed on after a lease
+                if r.status == TargetStatus.PUBLISHING and r.dispatches == latest[r.id]
+            ]
+            if not rows:
+                return []
             now = self.ctx.clock()
-            hold = await self._hold(session, target, now)
-            if hold is not None:
-                await self._wait(session, target, hold)
-                return None
-            previous = list(
-                await session.scalars(
-                    select(Attempt)
-                    .where(Attempt.target_id == target.id)
-                    .order_by(Attempt.started_at)
-                )
+            lease.started()
+            held: list[tuple[Row[Any], Hold]] = []
+            passed: list[Row[Any]] = []
+            pending: dict[uuid.UUID, list[datetime]] = defaultdict(list)
+            waiting: dict[tuple[str, uuid.UUID], int] = {}
+            await self.limits.lock(session, rows, now)
+            for row in rows:
+                hold = await self._hold(session, row, now, pending[row.account_id], waiting)
+                if hold is None:
+                    passed.append(row)
+                    pending[row.account_id].append(now)
+                else:
+                    held.append((row, hold))
+            if held:
+                await self._wait(session, held)
+            if not passed:
+                return []
+            ids = [r.id for r in passed]
+            earlier = await repo.earlier_attempts(ids)
+            identity = worker_identity()
+            attempt_ids = {r.id: uuid.uuid4() for r in passed}
+            await repo.open_attempts(
+                [
+                    {
+                        "id": attempt_ids[r.id],
+                        "target_id": r.id,
+                        "workspace_id": r.workspace_id,
+                        "started_at": now,
+                        "worker": identity,
+                    }
+                    for r in passed
+                ]
             )
-            attempt = Attempt(
-                id=uuid.uuid4(),
-                target_id=target.id,
-                workspace_id=target.workspace_id,
-                started_at=now,
-                worker=worker_identity(),
-            )
-            session.add(attempt)
-            target.attempts += 1
             # The lease runs from the claim, not from the dispatch: a command that arrives
-            # late (a broker restart, a rebalance, busy slots) still leaves the whole step
-            # (``publish_step_timeout``) inside it, so the target cannot be handed on while
-            # this worker may still act on the platform.
-            target.due_at = now + timedelta(seconds=self.settings.publish_lease)
-            reconcile = any(a.ended_at is None or a.outcome == "in_doubt" for a in previous)
-            post, problem = None, None
-            try:
-                post = await self._post_of(session, target)
-            except MediaUnavailable as exc:
-                problem = str(exc)
-            return Claim(
-                target_id=target.id,
-                attempt_id=attempt.id,
-                account_id=target.account_id,
-                platform=Platform(target.platform),
-                post=post,
-                problem=problem,
-                progress=dict(target.progress or {}),
-                reconcile=reconcile,
-                since=(previous[0].started_at if previous else now) - SKEW,
-                attempts=target.attempts,
+            # late (a broker restart, a rebalance, busy slots) still has its whole lease.
+            await repo.lease(ids, now + timedelta(seconds=self.settings.publish_lease))
+            usernames = await repo.usernames(
+                {r.account_id for r in passed if r.platform == Platform.X}
             )
+            claims = []
+            for r in passed:
+                post, problem = None, None
+                try:
+                    post = await self._post_of(session, r, usernames.get(r.account_id))
+                except MediaUnavailable as exc:
+                    problem = str(exc)
+                first = earlier.get(r.id)
+                claims.append(
+                    Claim(
+                        target_id=r.id,
+                        attempt_id=attempt_ids[r.id],
+                        post_id=r.post_id,
+                        workspace_id=r.workspace_id,
+                        account_id=r.account_id,
+                        platform=Platform(r.platform),
+                        post=post,
+                        problem=problem,
+                        progress=dict(r.progress or {}),
+                        reconcile=first is not None and first.reconcile,
+                        since=(first.first_started if first else now) - SKEW,
+                        attempts=r.attempts + 1,
+                    )
+                )
+            return claims
 
-    async def _hold(self, session: AsyncSession, target: Target, now: datetime) -> Hold | None:
+    async def _hold(
+        self,
+        session: AsyncSession,
+        target: Row[Any],
+        now: datetime,
+        pending: list[datetime],
+        waiting: dict[tuple[str, uuid.UUID], int],
+    ) -> Hold | None:
         """Why the target may not be published now, if it may not (checked before any
         platform call; the limits are shared by every worker and replica)."""
         platform = Platform(target.platform)
         opened = await self.breakers.open_until(platform)
         if opened is not None:
             return _breaker_hold(platform, opened)
-        return await self.limits.hold(session, target, now)
+        return await self.limits.hold(session, target, now, pending, waiting)
 
-    async def _wait(self, session: AsyncSession, target: Target, hold: Hold) -> None:
-        target.status, target.due_at = TargetStatus.WAITING, hold.until
-        target.error = _waiting_words(hold)
-        await PostRepository(session).refresh_statuses({target.post_id})
+    async def _wait(self, session: AsyncSession, held: list[tuple[Row[Any], Hold]]) -> None:
+        await PublishingRepository(session).hold(
+            [
+                {"b_id": row.id, "b_until": hold.until, "b_error": _waiting_words(hold)}
+                for row, hold in held
+            ]
+        )
+        await PostRepository(session).refresh_statuses({row.post_id for row, _ in held})
         await notify_schedule_changed(session)
 
-    async def _post_of(self, session: AsyncSession, target: Target) -> PlatformPost:
-        post = target.post
-        media_ids = target.media_ids if target.media_ids is not None else post.media_ids
-        media = await self.ctx.media.platform_media(session, post.workspace_id, media_ids)
+    async def _post_of(
+        self, session: AsyncSession, target: Row[Any], username: str | None
+    ) -> PlatformPost:
+        media = await self.ctx.media.platform_media(
+            session, target.workspace_id, list(target.media_ids or [])
+        )
         options = dict(target.options or {})
-        if target.platform == Platform.X:  # X's public URLs name the account's handle
-            account = await session.get(AccountView, target.account_id)
-            if account is not None and account.username:
-                options["username"] = account.username
+        if username:  # X's public URLs name the account's handle
+            options["username"] = username
         return PlatformPost(
-            text=target.text if target.text is not None else post.text,
+            text=target.text,
             marker=str(target.id),
             media=tuple(media),
             options=options,
@@ -337,77 +411,198 @@ class Worker:
         return float(BACKOFF(state))
 
     # 3. record ----------------------------------------------------------------------------
-    async def _record(self, claim: Claim, outcome: Outcome) -> None:
+    async def _record(self, results: Sequence[tuple[Claim, Outcome]]) -> None:
+        """The outcomes of steps that ended together, in one transaction: attempts ended,
+        targets updated (one statement each for all of them), ``post.published`` /
+        ``post.failed`` through the outbox (one statement), the posts' statuses."""
         now = self.ctx.clock()
-        async with self.ctx.db.transaction() as session:
-            target = await PostRepository(session).locked_target(claim.target_id)
-            attempt = await session.get(Attempt, claim.attempt_id)
-            assert target is not None and attempt is not None
-            attempt.ended_at, attempt.outcome = now, outcome.attempt_outcome
-            attempt.message = outcome.message
-            if outcome.error is not None:
-                attempt.platform_status = outcome.error.status
-                attempt.platform_code = outcome.error.code
-            target.status = outcome.status
-            # What went wrong, in words; a publish still advancing has nothing wrong.
-            target.error = outcome.message if outcome.attempt_outcome not in _PROGRESS else None
-            if outcome.progress is not None:
-                target.progress = outcome.progress
-            target.due_at = (
-                now + timedelta(seconds=outcome.due_in) if outcome.due_in is not None else None
+        attempts: list[dict[str, Any]] = []
+        targets: list[dict[str, Any]] = []
+        events: list[tuple[PostPublished | PostFailed, str]] = []
+        blocks: list[tuple[Claim, Outcome, datetime]] = []
+        wake = False
+        for claim, outcome in results:
+            error = outcome.error
+            attempts.append(
+                {
+                    "b_id": claim.attempt_id,
+                    "b_ended_at": now,
+                    "b_outcome": outcome.attempt_outcome,
+                    "b_message": outcome.message,
+                    "b_status": error.status if error is not None else None,
+                    "b_code": error.code if error is not None else None,
+                }
             )
-            if outcome.rate_limited and target.due_at is not None:
+            due_at = now + timedelta(seconds=outcome.due_in) if outcome.due_in is not None else None
+            wake = wake or due_at is not None
+            published = outcome.published
+            published_at = (published.published_at or now) if published is not None else None
+            progress = outcome.progress if outcome.progress is not None else claim.progress
+            failed = outcome.status == TargetStatus.FAILED
+            targets.append(
+                {
+                    "b_id": claim.target_id,
+                    "b_status": outcome.status.value,
+                    # What went wrong, in words; a publish still advancing has nothing wrong.
+                    "b_error": outcome.message
+                    if outcome.attempt_outcome not in _PROGRESS
+                    else None,
+                    "b_progress": {} if published is not None else progress,
+                    "b_due_at": due_at,
+                    "b_post_id": published.id if published is not None else None,
+                    "b_url": published.url if published is not None else None,
+                    "b_published_at": published_at,
+                    "b_error_class": outcome.reason_class if failed else None,
+                }
+            )
+            if outcome.rate_limited and due_at is not None:
+                blocks.append((claim, outcome, due_at))
+            if published is not None:
+                assert published_at is not None
+                events.append(_published_event(claim, published, published_at))
+            elif failed:
+                events.append(_failed_event(claim, outcome, now))
+        async with self.ctx.db.transaction() as session:
+            repo = PublishingRepository(session)
+            await repo.end_attempts(attempts)
+            await repo.record(targets)
+            for claim, outcome, until in blocks:
                 # Every worker and replica waits for this account, not only this target.
                 await self.limits.block(
-                    session, target.account_id, claim.platform, target.due_at, outcome.message
+                    session, claim.account_id, claim.platform, until, outcome.message
                 )
-            if outcome.published is not None:
-                await self._published(session, target, outcome.published, now)
-            elif outcome.status == TargetStatus.FAILED:
-                await self._failed(session, target, outcome, now)
-            await PostRepository(session).refresh_statuses({target.post_id})
-            if target.due_at is not None:
+            await self.ctx.outbox.add_many(session, events)
+            await PostRepository(session).refresh_statuses({c.post_id for c, _ in results})
+            if wake:
                 await notify_schedule_changed(session)
 
-    async def _published(
-        self, session: AsyncSession, target: Target, published: PublishedPost, now: datetime
-    ) -> None:
-        target.platform_post_id, target.url = published.id, published.url
-        target.published_at = published.published_at or now
-        target.progress = {}
-        await self.ctx.outbox.add(
-            session,
-            PostPublished(
-                post_id=target.post_id,
-                workspace_id=target.workspace_id,
-                target_id=target.id,
-                account_id=target.account_id,
-                platform=target.platform,
-                platform_post_id=published.id,
-                url=published.url,
-                published_at=target.published_at,
-            ),
-            key=str(target.account_id),
-        )
 
-    async def _failed(
-        self, session: AsyncSession, target: Target, outcome: Outcome, now: datetime
-    ) -> None:
-        target.error_class = outcome.reason_class
-        await self.ctx.outbox.add(
-            session,
-            PostFailed(
-                post_id=target.post_id,
-                workspace_id=target.workspace_id,
-                target_id=target.id,
-                account_id=target.account_id,
-                platform=target.platform,
-                reason_class=outcome.reason_class or "permanent",
-                reason=outcome.message or "The platform refused the post.",
-                failed_at=now,
-            ),
-            key=str(target.account_id),
-        )
+def _published_event(
+    claim: Claim, published: PublishedPost, at: datetime
+) -> tuple[PostPublished, str]:
+    event = PostPublished(
+        post_id=claim.post_id,
+        workspace_id=claim.workspace_id,
+        target_id=claim.target_id,
+        account_id=claim.account_id,
+        platform=claim.platform,
+        platform_post_id=published.id,
+        url=published.url,
+        published_at=at,
+    )
+    return event, str(claim.account_id)
+
+
+def _failed_event(claim: Claim, outcome: Outcome, now: datetime) -> tuple[PostFailed, str]:
+    event = PostFailed(
+        post_id=claim.post_id,
+        workspace_id=claim.workspace_id,
+        target_id=claim.target_id,
+        account_id=claim.account_id,
+        platform=claim.platform,
+        reason_class=outcome.reason_class or "permanent",
+        reason=outcome.message or "The platform refused the post.",
+        failed_at=now,
+    )
+    return event, str(claim.account_id)
+
+
+T = TypeVar("T")
+
+
+class _GroupCommit(Generic[T]):
+    """Items submitted while a flush runs are flushed together in the next one: under load
+    many outcomes share one transaction; alone, each is flushed at once. ``submit`` returns
+    when its item's flush committed (and raises what the flush raised)."""
+
+    def __init__(self, flush: Callable[[Sequence[T]], Awaitable[None]]) -> None:
+        self.flush = flush
+        self.queue: list[tuple[T, asyncio.Future[None]]] = []
+        self.flushing: asyncio.Task[None] | None = None
+
+    async def submit(self, item: T) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.queue.append((item, future))
+        if self.flushing is None or self.flushing.done():
+            self.flushing = asyncio.create_task(self._drain())
+        await asyncio.shield(future)
+
+    async def _drain(self) -> None:
+        while self.queue:
+            batch, self.queue = self.queue, []
+            try:
+                await self.flush([item for item, _ in batch])
+            except Exception as exc:  # each submitter sees it (and logs it)
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+
+
+class _Lease:
+    """The lease on one batch's claimed targets, renewed in the database every third of
+    ``publish_lease`` while any of their steps runs. Each step is bounded by
+    ``publish_step_timeout`` and by the lease as last renewed, less a third of it: a worker
+    that cannot renew (the database away) stops acting before any other may take over."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.seconds = worker.settings.publish_lease
+        self.loop = asyncio.get_running_loop()
+        self.ends = self.loop.time() + self.seconds
+        self.running: set[uuid.UUID] = set()
+        self.timeouts: dict[uuid.UUID, tuple[asyncio.Timeout, float]] = {}
+
+    def started(self) -> None:
+        """The claim is writing the lease now (counted from before its write)."""
+        self.ends = self.loop.time() + self.seconds
+
+    def _stop_by(self) -> float:
+        return self.ends - self.seconds / 3
+
+    @asynccontextmanager
+    async def renewed(self, target_ids: Sequence[uuid.UUID]) -> AsyncIterator[None]:
+        self.running = set(target_ids)
+        renewing = asyncio.create_task(self._renew())
+        try:
+            yield
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+
+    @asynccontextmanager
+    async def bounded(self, target_id: uuid.UUID) -> AsyncIterator[None]:
+        cap = self.loop.time() + self.worker.settings.publish_step_timeout
+        async with asyncio.timeout(min(cap, self._stop_by())) as timeout:
+            self.timeouts[target_id] = (timeout, cap)
+            try:
+                yield
+            finally:
+                self.timeouts.pop(target_id, None)
+
+    def done(self, target_id: uuid.UUID) -> None:
+        self.running.discard(target_id)
+
+    async def _renew(self) -> None:
+        ctx = self.worker.ctx
+        while True:
+            await asyncio.sleep(self.seconds / 3)
+            if not self.running:
+                continue
+            began = self.loop.time()
+            until = ctx.clock() + timedelta(seconds=self.seconds)
+            try:
+                async with ctx.db.transaction() as session:
+                    await PublishingRepository(session).renew(self.running, until)
+            except Exception:  # the steps end by the old lease; the next renewal may work
+                log.warning("could not renew the lease of %d target(s)", len(self.running))
+                continue
+            self.ends = began + self.seconds
+            for timeout, cap in list(self.timeouts.values()):
+                timeout.reschedule(min(cap, self._stop_by()))
 
 
 def worker_identity() -> str:
