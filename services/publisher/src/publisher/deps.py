@@ -10,7 +10,7 @@ from publisher.context import Caller, PublisherContext
 from socialseed.app import CurrentPrincipal
 
 
-def context(request: Request) -> PublisherContext:
+async def context(request: Request) -> PublisherContext:
     ctx: PublisherContext = request.app.state.publisher
     return ctx
 
