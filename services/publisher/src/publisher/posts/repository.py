@@ -5,14 +5,23 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Row, Select, distinct, exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from publisher.models import Post, Target, TargetStatus
 from publisher.posts.status import derive
 from socialseed.errors import PostNotFound
-from socialseed.repository import KeyType, Page, WorkspaceScoped
+from socialseed.repository import (
+    KeyType,
+    Page,
+    WorkspaceScoped,
+    decode_cursor,
+    keyset_after,
+    of_workspaces,
+    page_of,
+)
 from socialseed.security import Principal
 
 # A target with its post, but not the post's other targets (the dispatcher and the workers
@@ -45,6 +54,21 @@ CALENDAR = "calendar"
 CALENDAR_KEYS: tuple[KeyType, ...] = (datetime, uuid.UUID)
 
 
+def _calendar_filters(stmt: Select[Any], q: CalendarQuery) -> Select[Any]:
+    stmt = stmt.where(Post.workspace_id == q.workspace_id)
+    if q.start is not None:
+        stmt = stmt.where(Post.scheduled_at >= q.start)
+    if q.end is not None:
+        stmt = stmt.where(Post.scheduled_at < q.end)
+    if q.status is not None:
+        stmt = stmt.where(Post.status == q.status)
+    if q.account_id is not None:
+        stmt = stmt.where(
+            exists().where(Target.post_id == Post.id, Target.account_id == q.account_id)
+        )
+    return stmt
+
+
 class PostRepository(WorkspaceScoped[Post]):
     """Posts with their targets. Callers read through ``readable`` (``get``, ``calendar``);
     the workers' reads are by target (``refresh_statuses``, ``open_targets_of_account``)."""
@@ -58,25 +82,42 @@ class PostRepository(WorkspaceScoped[Post]):
     async def calendar(self, principal: Principal, q: CalendarQuery) -> Page[Post]:
         """One page of the workspace's posts by scheduled time (``q.cursor``: after the page
         that issued it)."""
-        stmt = self.readable(principal).where(Post.workspace_id == q.workspace_id)
-        if q.start is not None:
-            stmt = stmt.where(Post.scheduled_at >= q.start)
-        if q.end is not None:
-            stmt = stmt.where(Post.scheduled_at < q.end)
-        if q.status is not None:
-            stmt = stmt.where(Post.status == q.status)
-        if q.account_id is not None:
-            stmt = stmt.where(
-                exists().where(Target.post_id == Post.id, Target.account_id == q.account_id)
-            )
         return await self.page(
-            stmt,
+            _calendar_filters(self.readable(principal), q),
             order=(Post.scheduled_at, Post.id),
             scope=CALENDAR,
             types=CALENDAR_KEYS,
             cursor=q.cursor,
             limit=q.limit,
         )
+
+    async def calendar_entries(
+        self, principal: Principal, q: CalendarQuery, text: int
+    ) -> Page[Row]:
+        """The calendar's chips: the same posts and pages as ``calendar``, each one row of
+        columns (the first ``text`` characters, its targets' platforms as one array), with no
+        target loaded as an object."""
+        platforms = (
+            select(func.array_agg(distinct(Target.platform)))
+            .where(Target.post_id == Post.id)
+            .scalar_subquery()
+        )
+        stmt = select(
+            Post.id,
+            Post.status,
+            Post.scheduled_at,
+            Post.timezone,
+            func.left(Post.text, text).label("text"),
+            platforms.label("platforms"),
+        )
+        stmt = _calendar_filters(of_workspaces(stmt, Post, principal), q)
+        order = (Post.scheduled_at, Post.id)
+        if q.cursor is not None:
+            stmt = stmt.where(
+                keyset_after(order, decode_cursor(q.cursor, CALENDAR, *CALENDAR_KEYS))
+            )
+        rows = (await self.session.execute(stmt.order_by(*order).limit(q.limit + 1))).all()
+        return page_of(rows, q.limit, CALENDAR, lambda row: (row.scheduled_at, row.id))
 
     async def scheduled_near(
         self,
