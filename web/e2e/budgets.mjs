@@ -49,7 +49,7 @@ async function coldLoad(path, kind) {
       // when the last answer of the posts' pages arrived: the rest is rendering
       const pages = performance
         .getEntriesByType("resource")
-        .filter((e) => e.name.includes("/api/v1/posts?"))
+        .filter((e) => e.name.includes("/api/v1/posts/calendar?"))
         .map((e) => e.responseEnd);
       return {
         load_ms: nav.loadEventEnd,

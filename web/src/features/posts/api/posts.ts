@@ -73,17 +73,20 @@ export function usePostList(workspaceId: string, filters: PostFilters) {
   });
 }
 
-/** Every post in [from, to) (the calendar's range), all pages. */
+export type CalendarEntry = Schemas["CalendarEntry"];
+
+/** Every post in [from, to) (the calendar's range) as much as a chip shows
+ * (`GET /posts/calendar`): a busy month is one request (5,000 a page). */
 export function usePostRange(workspaceId: string, filters: PostFilters & { from: string; to: string }) {
   return useQuery({
     queryKey: [...postsKey(workspaceId), "range", filters],
     placeholderData: keepPreviousData,
     queryFn: async ({ signal }) => {
-      const items: Post[] = [];
+      const items: CalendarEntry[] = [];
       let cursor: string | undefined;
       do {
         const page = await unwrap(
-          api.GET("/api/v1/posts", {
+          api.GET("/api/v1/posts/calendar", {
             params: {
               query: {
                 workspace_id: workspaceId,
@@ -92,7 +95,7 @@ export function usePostRange(workspaceId: string, filters: PostFilters & { from:
                 status: filters.status,
                 account_id: filters.accountId,
                 cursor,
-                limit: 200,
+                limit: 5000,
               },
             },
             signal,
