@@ -77,9 +77,10 @@ export type CalendarEntry = Schemas["CalendarEntry"];
 
 /** Every post in [from, to) (the calendar's range) as much as a chip shows
  * (`GET /posts/calendar`): a busy month is one request (5,000 a page). */
-export function usePostRange(workspaceId: string, filters: PostFilters & { from: string; to: string }) {
+export function usePostRange(workspaceId: string, filters: PostFilters & { from: string; to: string }, enabled = true) {
   return useQuery({
     queryKey: [...postsKey(workspaceId), "range", filters],
+    enabled,
     placeholderData: keepPreviousData,
     queryFn: async ({ signal }) => {
       const items: CalendarEntry[] = [];

@@ -199,7 +199,7 @@ export function Calendar({ workspaceId }: { workspaceId: string }) {
     to: grid.end.toISOString(),
     status: filters.status || undefined,
     accountId: filters.accountId || undefined,
-  });
+  }, workspaces.isSuccess); // the range is the zone's: asked once the zone is known, not first in UTC
   const placed = useMemo(() => place(posts.data ?? NONE, zone), [posts.data, zone]);
 
   // One handler for every cell while the posts stay the same, so memoised cells keep their props.
@@ -259,7 +259,8 @@ export function Calendar({ workspaceId }: { workspaceId: string }) {
       </p>
       {reschedule.isError && <Alert>Could not move the post: {describeError(reschedule.error)}</Alert>}
       {moved && !reschedule.isError && <Alert tone="info">{moved}</Alert>}
-      {posts.isPending && <Loading label="Loading the calendar…" />}
+      {workspaces.isError && <ErrorState error={workspaces.error} onRetry={() => void workspaces.refetch()} />}
+      {posts.isPending && !workspaces.isError && <Loading label="Loading the calendar…" />}
       {posts.isError && <ErrorState error={posts.error} onRetry={() => void posts.refetch()} />}
       {posts.isSuccess && view === "month" && (
         <div>
