@@ -239,9 +239,7 @@ def main(runs: int, posts: int, skip_build: bool) -> None:
         "calendar", times["calendar"], CALENDAR_BUDGET_MS, "seen_ms", ("posts_fetched_ms",)
     )
     pages = times["calendar"][0]["posts_pages"]
-    print(
-        f"   (posts_fetched_ms: the last of the {pages} pages of GET /api/v1/posts/calendar answered)"
-    )
+    print(f"   (posts_fetched_ms: the last of the {pages} pages of GET /api/v1/posts/calendar in)")
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
 
 
