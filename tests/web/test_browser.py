@@ -84,21 +84,24 @@ async def test_an_invited_editor_s_post_is_rejected_with_a_reason_resubmitted_an
         assert (SCREENSHOTS / name).stat().st_size > 0
 
 
-@pytest.mark.timeout(360)
+@pytest.mark.timeout(480)
 async def test_analytics_shows_a_new_account_s_backfill_chart_heat_map_and_refresh(
     stack: Stack, web_build: Path
 ) -> None:
-    """Connect a sandbox X account; the Analytics page follows the backfill until its posts
-    show; platform cards with numbers, the followers chart (an SVG with its points), the
-    best-times heat map; Refresh shows progress or RefreshTooSoon's words; a CSV export; no
-    <style> element and no CSP violation; axe clean; desktop and 375px screenshots."""
+    """Connect two sandbox X accounts; the Analytics page follows the backfill until its
+    posts show; platform cards with numbers, the followers chart (an SVG with its points) and
+    another metric over time, chosen days (a backwards range refused in words), the accounts
+    compared (a row and a bar each), the best-times heat map; Refresh for one account and for
+    all shows progress or RefreshTooSoon's words; a CSV export; a post published now shows its
+    own numbers on its page; no <style> element and no CSP violation; axe clean; desktop and
+    375px screenshots."""
     # The stack runs analytics without its background jobs (tests drive them): its fetch
     # workers run here, in this test's event loop, for as long as the journey does.
     app = create_analytics(stack.analytics.settings, background=False)
     ctx: AnalyticsContext = app.state.analytics
     fetching = asyncio.create_task(FetchWorkers(ctx, name="browser-analytics").run())
     try:
-        await journey("analytics.mjs", stack.gateway_url, timeout=340)
+        await journey("analytics.mjs", stack.gateway_url, timeout=420)
     finally:
         fetching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -106,5 +109,10 @@ async def test_analytics_shows_a_new_account_s_backfill_chart_heat_map_and_refre
         for client in ctx.runtime.http_clients:
             await client.aclose()
         await ctx.db.dispose()
-    for name in ("analytics-desktop.png", "analytics-375.png", "analytics-desktop-dark.png"):
+    for name in (
+        "analytics-desktop.png",
+        "analytics-375.png",
+        "analytics-desktop-dark.png",
+        "post-analytics-desktop.png",
+    ):
         assert (SCREENSHOTS / name).stat().st_size > 0

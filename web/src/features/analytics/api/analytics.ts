@@ -74,6 +74,8 @@ export function useCompare(accountIds: string[], period: Period) {
           signal,
         }),
       ),
+    // An account whose first counters are still being fetched: ask again until they are in.
+    refetchInterval: (query) => (query.state.data?.accounts.some((a) => a.account.last_synced_at == null) ? 5000 : false),
   });
 }
 
