@@ -208,6 +208,45 @@ def report_loads(
         print(f"   {name} {field}: median {median:.0f} ms of [{runs}]{judged}")
 
 
+async def month_reads(gateway: str, email: str, workspace: str, runs: int) -> dict[str, list]:
+    """The month read the two ways, alternately, in the same run: every page of ``GET
+    /posts`` (200 a page, one after the other: what the calendar did before) and ``GET
+    /posts/calendar`` (its chips, one request). Wall time (ms) and bytes of each."""
+    async with httpx.AsyncClient(base_url=gateway, timeout=120) as api:
+        user = {"email": email, "password": PASSWORD}
+        tokens = (await api.post("/api/v1/auth/login", json=user)).raise_for_status().json()
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+
+        async def read(path: str, limit: int) -> tuple[float, int]:
+            started, size, cursor = time.perf_counter(), 0, None
+            while True:
+                query = {"workspace_id": workspace, "limit": limit}
+                r = await api.get(
+                    path, params=query | ({"cursor": cursor} if cursor else {}), headers=bearer
+                )
+                size += len(r.raise_for_status().content)
+                cursor = r.json()["next_cursor"]
+                if cursor is None:
+                    return (time.perf_counter() - started) * 1000, size
+
+        out: dict[str, list] = {"posts": [], "calendar": []}
+        for _ in range(runs):
+            out["posts"].append(await read("/api/v1/posts", 200))
+            out["calendar"].append(await read("/api/v1/posts/calendar", 5000))
+        return out
+
+
+def report_reads(reads: dict[str, list]) -> None:
+    ms = {k: statistics.median(t for t, _ in v) for k, v in reads.items()}
+    size = {k: v[0][1] for k, v in reads.items()}
+    print("   the month's posts read from the API alone (same run, alternately, median):")
+    print(f"   GET /api/v1/posts, 200 a page: {ms['posts']:,.0f} ms, {size['posts'] / 1e6:.2f} MB")
+    print(
+        f"   GET /api/v1/posts/calendar, one page: {ms['calendar']:,.0f} ms, "
+        f"{size['calendar'] / 1e6:.2f} MB ({ms['posts'] / ms['calendar']:.1f}x faster)"
+    )
+
+
 def main(runs: int, posts: int, skip_build: bool) -> None:
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     if not skip_build:
@@ -230,6 +269,7 @@ def main(runs: int, posts: int, skip_build: bool) -> None:
             print("3. (seeding the calendar)")
             email, workspace = asyncio.run(seed(gateway, posts))
             times = browser_times(gateway, email, workspace, posts, runs)
+            reads = asyncio.run(month_reads(gateway, email, workspace, runs))
         finally:
             supervisor.down()
     print(f"2. First load of the signed-in home page, {runs} cold loads")
@@ -240,6 +280,7 @@ def main(runs: int, posts: int, skip_build: bool) -> None:
     )
     pages = times["calendar"][0]["posts_pages"]
     print(f"   (posts_fetched_ms: the last of the {pages} pages of GET /api/v1/posts/calendar in)")
+    report_reads(reads)
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
 
 
