@@ -116,3 +116,35 @@ async def test_analytics_shows_a_new_account_s_backfill_chart_heat_map_and_refre
         "post-analytics-desktop.png",
     ):
         assert (SCREENSHOTS / name).stat().st_size > 0
+
+
+PAGES = (
+    "sign-in",
+    "sign-up",
+    "home-new",
+    "accounts",
+    "new-workspace",
+    "compose",
+    "post",
+    "posts",
+    "calendar-month",
+    "calendar-week",
+    "calendar-list",
+    "approvals",
+    "members",
+    "analytics",
+    "not-found",
+)
+
+
+@pytest.mark.timeout(420)
+async def test_every_page_is_screenshotted_at_desktop_width_and_375px(
+    stack: Stack, web_build: Path
+) -> None:
+    """Every page of the app, desktop (light and dark) and 375px: axe clean on each, no
+    sideways scroll at 375px, no console error or failed request (``web/e2e/pages.mjs``)."""
+    report = await journey("pages.mjs", stack.gateway_url, timeout=400)
+    expected = {f"page-{p}-{size}.png" for p in PAGES for size in ("desktop", "375")}
+    assert expected <= set(report["shots"])
+    for name in expected:
+        assert (SCREENSHOTS / name).stat().st_size > 0, name

@@ -1,8 +1,9 @@
 /**
  * A post's own numbers, on its page: per account the latest values the platform reports (a
  * number the platform has not is left out, never shown as 0), when they were fetched, why the
- * last fetch had none (`gap`), and its engagements over the fetches. Until the post is
- * published and first fetched the API answers 404: the section says so and asks again.
+ * last fetch had none (`gap`), and its engagements over the fetches. Asked once an account
+ * has published it; until its first fetch the API answers 404: the section says so and asks
+ * again.
  */
 import { Card, CardTitle } from "@/components/ui/card";
 import { EmptyState, ErrorState, Loading } from "@/components/ui/states";
@@ -27,15 +28,17 @@ const SHOWN = [
 ] as const;
 const PLATFORMS: Record<string, string> = { x: "X", instagram: "Instagram", facebook: "Facebook", linkedin: "LinkedIn", youtube: "YouTube", tiktok: "TikTok" };
 
-export function PostAnalytics({ postId, zone }: { postId: string; zone: string }) {
-  const analytics = usePostAnalytics(postId);
+export function PostAnalytics({ postId, zone, published }: { postId: string; zone: string; published: boolean }) {
+  const analytics = usePostAnalytics(postId, published);
   const notYet = analytics.error instanceof ApiError && analytics.error.status === 404;
   return (
     <section aria-labelledby="post-analytics-heading" className="mt-8">
       <h2 id="post-analytics-heading" className="mb-2 text-lg font-semibold">
         Analytics
       </h2>
-      {analytics.isPending ? (
+      {!published ? (
+        <p className="text-sm text-muted-foreground">Its numbers appear here once it is published and first fetched.</p>
+      ) : analytics.isPending ? (
         <Loading label="Loading the post's numbers…" />
       ) : notYet ? (
         <EmptyState title="No numbers yet">

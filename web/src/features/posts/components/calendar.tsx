@@ -322,7 +322,7 @@ export function Calendar({ workspaceId }: { workspaceId: string }) {
                   <time dateTime={p.scheduled_at} className="w-44 text-sm text-muted-foreground">
                     {formatInZone(p.scheduled_at, zone)}
                   </time>
-                  <span className="min-w-0 flex-1 truncate">{p.text || "(no text)"}</span>
+                  <span className="min-w-0 max-w-full flex-1 truncate">{p.text || "(no text)"}</span>
                   <span className="text-xs text-muted-foreground">{platformNames(p)}</span>
                   <PostStatusBadge status={p.status} />
                 </Link>
