@@ -40,6 +40,13 @@ try {
     }
     await page.setViewportSize({ width: 375, height: 812 });
     await page.waitForFunction(() => document.documentElement.scrollWidth <= 375, null, { timeout: 5_000 }).catch(() => {});
+    const wide = await page.evaluate(() =>
+      [...document.querySelectorAll("body *")]
+        .filter((e) => e.getBoundingClientRect().right > 376 && !e.closest(".overflow-x-auto"))
+        .slice(-3)
+        .map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`),
+    );
+    assert.deepEqual(wide, [], `${name}: elements wider than 375px`);
     await noHorizontalScroll(page, 375);
     await axeCheck(page, report, `${name}-375`);
     await page.screenshot({ path: join(shots, `page-${name}-375.png`), fullPage: true });

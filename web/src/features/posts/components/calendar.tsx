@@ -226,7 +226,7 @@ export function Calendar({ workspaceId }: { workspaceId: string }) {
       : formatInZone(new Date((grid.start.getTime() + grid.end.getTime()) / 2), zone, "MMMM yyyy");
 
   return (
-    <div className="grid gap-4">
+    <div className="grid grid-cols-1 gap-4">
       <div className="flex flex-wrap items-end justify-between gap-3">
         <div className="flex flex-wrap items-center gap-2">
           <div role="group" aria-label="View" className="flex gap-1">
