@@ -15,6 +15,9 @@ export default defineConfig({
     // No inline scripts or styles: the CSP forbids them.
     assetsInlineLimit: 0,
     sourcemap: false,
+    // dist/.vite/manifest.json: each chunk's static and dynamic imports, for bench/web_budgets.py's
+    // JavaScript per route.
+    manifest: true,
   },
   server: { proxy: { "/api": gateway, "/.well-known": gateway } },
   test: {

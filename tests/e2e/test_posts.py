@@ -361,6 +361,76 @@ async def test_the_calendar_pages_by_time(api: httpx.AsyncClient, stack: Stack) 
     assert (r.status_code, r.json()["error"]) == (400, "InvalidCursor")
 
 
+async def test_the_calendar_chips_are_the_posts_in_short(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    owner, ws = await owner_with_workspace(api)
+    x = await x_account(api, owner, ws)
+    [linkedin] = await connect_account(api, owner, ws, "linkedin", "ada")
+    base = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    long_text = "é" * 150
+    r = await create(
+        api,
+        owner,
+        workspace_id=ws,
+        text=long_text,
+        scheduled_at=base.isoformat(),
+        targets=[{"account_id": x}, {"account_id": str(linkedin["id"])}],
+    )
+    assert r.status_code == 201, r.text
+    both = r.json()
+    for i in range(1, 4):
+        at = (base + timedelta(hours=i)).isoformat()
+        await scheduled(api, owner, ws, x, f"post {i}", scheduled_at=at)
+
+    full = await calendar(api, owner, ws)
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"workspace_id": ws, "limit": "3", **({"cursor": cursor} if cursor else {})}
+        r = await api.get("/api/v1/posts/calendar", params=params, headers=owner.headers)
+        assert r.status_code == 200, r.text
+        seen += r.json()["items"]
+        cursor, pages = r.json()["next_cursor"], pages + 1
+        if cursor is None:
+            break
+    assert pages == 2
+    assert [c["id"] for c in seen] == [p["id"] for p in full]
+    chip = seen[0]
+    assert chip == {
+        "id": both["id"],
+        "status": "scheduled",
+        "scheduled_at": both["scheduled_at"],
+        "timezone": both["timezone"],
+        "text": "é" * 100,
+        "platforms": ["linkedin", "x"],
+    }
+    r = await api.get(
+        "/api/v1/posts/calendar",
+        params={"workspace_id": ws, "account_id": str(linkedin["id"])},
+        headers=owner.headers,
+    )
+    assert [c["id"] for c in r.json()["items"]] == [both["id"]]
+    window = {
+        "workspace_id": ws,
+        "from": (base + timedelta(hours=1)).isoformat(),
+        "to": (base + timedelta(hours=3)).isoformat(),
+    }
+    r = await api.get("/api/v1/posts/calendar", params=window, headers=owner.headers)
+    assert [c["text"] for c in r.json()["items"]] == ["post 1", "post 2"]
+
+    stranger, _ = await owner_with_workspace(api, "Stranger")
+    r = await api.get(
+        "/api/v1/posts/calendar", params={"workspace_id": ws}, headers=stranger.headers
+    )
+    assert (r.status_code, r.json()["error"]) == (404, "WorkspaceNotFound")
+    r = await api.get(
+        "/api/v1/posts/calendar",
+        params={"workspace_id": ws, "cursor": "bm90LWEtY3Vyc29y"},
+        headers=owner.headers,
+    )
+    assert (r.status_code, r.json()["error"]) == (400, "InvalidCursor")
+
+
 async def test_disconnecting_an_account_cancels_its_scheduled_targets(
     api: httpx.AsyncClient, stack: Stack
 ) -> None:

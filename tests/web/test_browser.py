@@ -116,21 +116,24 @@ async def test_a_draft_with_a_described_image_is_saved_listed_and_published_now(
         assert (SCREENSHOTS / name).stat().st_size > 0
 
 
-@pytest.mark.timeout(360)
+@pytest.mark.timeout(480)
 async def test_analytics_shows_a_new_account_s_backfill_chart_heat_map_and_refresh(
     stack: Stack, web_build: Path
 ) -> None:
-    """Connect a sandbox X account; the Analytics page follows the backfill until its posts
-    show; platform cards with numbers, the followers chart (an SVG with its points), the
-    best-times heat map; Refresh shows progress or RefreshTooSoon's words; a CSV export; no
-    <style> element and no CSP violation; axe clean; desktop and 375px screenshots."""
+    """Connect two sandbox X accounts; the Analytics page follows the backfill until its
+    posts show; platform cards with numbers, the followers chart (an SVG with its points) and
+    another metric over time, chosen days (a backwards range refused in words), the accounts
+    compared (a row and a bar each), the best-times heat map; Refresh for one account and for
+    all shows progress or RefreshTooSoon's words; a CSV export; a post published now shows its
+    own numbers on its page; no <style> element and no CSP violation; axe clean; desktop and
+    375px screenshots."""
     # The stack runs analytics without its background jobs (tests drive them): its fetch
     # workers run here, in this test's event loop, for as long as the journey does.
     app = create_analytics(stack.analytics.settings, background=False)
     ctx: AnalyticsContext = app.state.analytics
     fetching = asyncio.create_task(FetchWorkers(ctx, name="browser-analytics").run())
     try:
-        await journey("analytics.mjs", stack.gateway_url, timeout=340)
+        await journey("analytics.mjs", stack.gateway_url, timeout=420)
     finally:
         fetching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -138,5 +141,42 @@ async def test_analytics_shows_a_new_account_s_backfill_chart_heat_map_and_refre
         for client in ctx.runtime.http_clients:
             await client.aclose()
         await ctx.db.dispose()
-    for name in ("analytics-desktop.png", "analytics-375.png", "analytics-desktop-dark.png"):
+    for name in (
+        "analytics-desktop.png",
+        "analytics-375.png",
+        "analytics-desktop-dark.png",
+        "post-analytics-desktop.png",
+    ):
         assert (SCREENSHOTS / name).stat().st_size > 0
+
+
+PAGES = (
+    "sign-in",
+    "sign-up",
+    "home-new",
+    "accounts",
+    "new-workspace",
+    "compose",
+    "post",
+    "posts",
+    "calendar-month",
+    "calendar-week",
+    "calendar-list",
+    "approvals",
+    "members",
+    "analytics",
+    "not-found",
+)
+
+
+@pytest.mark.timeout(420)
+async def test_every_page_is_screenshotted_at_desktop_width_and_375px(
+    stack: Stack, web_build: Path
+) -> None:
+    """Every page of the app, desktop (light and dark) and 375px: axe clean on each, no
+    sideways scroll at 375px, no console error or failed request (``web/e2e/pages.mjs``)."""
+    report = await journey("pages.mjs", stack.gateway_url, timeout=400)
+    expected = {f"page-{p}-{size}.png" for p in PAGES for size in ("desktop", "375")}
+    assert expected <= set(report["shots"])
+    for name in expected:
+        assert (SCREENSHOTS / name).stat().st_size > 0, name

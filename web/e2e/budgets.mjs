@@ -49,9 +49,15 @@ async function coldLoad(path, kind) {
       // when the last answer of the posts' pages arrived: the rest is rendering
       const pages = performance
         .getEntriesByType("resource")
-        .filter((e) => e.name.includes("/api/v1/posts?"))
+        .filter((e) => e.name.includes("/api/v1/posts/calendar?"))
         .map((e) => e.responseEnd);
+      // the chain before the posts are asked: the silent refresh, then the workspace (its zone)
+      const resources = performance.getEntriesByType("resource");
+      const last = (part, key) => Math.max(0, ...resources.filter((e) => e.name.includes(part)).map((e) => e[key]));
       return {
+        refresh_in_ms: last("/api/v1/auth/refresh", "responseEnd"),
+        workspaces_in_ms: last("/api/v1/workspaces", "responseEnd"),
+        posts_asked_ms: last("/api/v1/posts/calendar?", "requestStart"),
         load_ms: nav.loadEventEnd,
         posts_fetched_ms: pages.length ? Math.max(...pages) : null,
         posts_pages: pages.length,

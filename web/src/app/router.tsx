@@ -1,45 +1,47 @@
 import { createBrowserRouter } from "react-router";
 import { AppShell, RequireSession } from "@/components/layout/app-shell";
-import { AccountsRoute } from "./routes/accounts";
-import { ApprovalsRoute } from "./routes/approvals";
-import { CalendarRoute } from "./routes/calendar";
-import { ComposeRoute } from "./routes/compose";
-import { ConnectedRoute } from "./routes/connected";
-import { HomeRoute } from "./routes/home";
-import { MembersRoute } from "./routes/members";
-import { NewWorkspaceRoute } from "./routes/new-workspace";
-import { NotFoundRoute } from "./routes/not-found";
-import { PostRoute } from "./routes/post";
-import { PostsRoute } from "./routes/posts";
-import { SignInRoute } from "./routes/sign-in";
-import { SignUpRoute } from "./routes/sign-up";
+
+// Every page is its own chunk, loaded when a route first matches: what a page alone needs
+// (the composer's forms, the charts, the calendar) never weighs on the others.
+const page = {
+  SignInRoute: () => import("./routes/sign-in").then((m) => ({ Component: m.SignInRoute })),
+  SignUpRoute: () => import("./routes/sign-up").then((m) => ({ Component: m.SignUpRoute })),
+  HomeRoute: () => import("./routes/home").then((m) => ({ Component: m.HomeRoute })),
+  NewWorkspaceRoute: () => import("./routes/new-workspace").then((m) => ({ Component: m.NewWorkspaceRoute })),
+  AccountsRoute: () => import("./routes/accounts").then((m) => ({ Component: m.AccountsRoute })),
+  ComposeRoute: () => import("./routes/compose").then((m) => ({ Component: m.ComposeRoute })),
+  PostsRoute: () => import("./routes/posts").then((m) => ({ Component: m.PostsRoute })),
+  CalendarRoute: () => import("./routes/calendar").then((m) => ({ Component: m.CalendarRoute })),
+  PostRoute: () => import("./routes/post").then((m) => ({ Component: m.PostRoute })),
+  ApprovalsRoute: () => import("./routes/approvals").then((m) => ({ Component: m.ApprovalsRoute })),
+  MembersRoute: () => import("./routes/members").then((m) => ({ Component: m.MembersRoute })),
+  AnalyticsRoute: () => import("./routes/analytics").then((m) => ({ Component: m.AnalyticsRoute })),
+  ConnectedRoute: () => import("./routes/connected").then((m) => ({ Component: m.ConnectedRoute })),
+  NotFoundRoute: () => import("./routes/not-found").then((m) => ({ Component: m.NotFoundRoute })),
+};
 
 export function createAppRouter() {
   return createBrowserRouter([
-    { path: "/sign-in", element: <SignInRoute /> },
-    { path: "/sign-up", element: <SignUpRoute /> },
+    { path: "/sign-in", lazy: page.SignInRoute },
+    { path: "/sign-up", lazy: page.SignUpRoute },
     {
       element: <RequireSession />,
       children: [
         {
           element: <AppShell />,
           children: [
-            { index: true, element: <HomeRoute /> },
-            { path: "workspaces/new", element: <NewWorkspaceRoute /> },
-            { path: "w/:workspaceId/accounts", element: <AccountsRoute /> },
-            { path: "w/:workspaceId/compose", element: <ComposeRoute /> },
-            { path: "w/:workspaceId/posts", element: <PostsRoute /> },
-            { path: "w/:workspaceId/calendar", element: <CalendarRoute /> },
-            { path: "w/:workspaceId/posts/:postId", element: <PostRoute /> },
-            { path: "w/:workspaceId/approvals", element: <ApprovalsRoute /> },
-            { path: "w/:workspaceId/members", element: <MembersRoute /> },
-            {
-              path: "w/:workspaceId/analytics",
-              // Its own chunk: the charts (Recharts) load only when someone opens Analytics.
-              lazy: async () => ({ Component: (await import("./routes/analytics")).AnalyticsRoute }),
-            },
-            { path: "accounts/connected", element: <ConnectedRoute /> },
-            { path: "*", element: <NotFoundRoute /> },
+            { index: true, lazy: page.HomeRoute },
+            { path: "workspaces/new", lazy: page.NewWorkspaceRoute },
+            { path: "w/:workspaceId/accounts", lazy: page.AccountsRoute },
+            { path: "w/:workspaceId/compose", lazy: page.ComposeRoute },
+            { path: "w/:workspaceId/posts", lazy: page.PostsRoute },
+            { path: "w/:workspaceId/calendar", lazy: page.CalendarRoute },
+            { path: "w/:workspaceId/posts/:postId", lazy: page.PostRoute },
+            { path: "w/:workspaceId/approvals", lazy: page.ApprovalsRoute },
+            { path: "w/:workspaceId/members", lazy: page.MembersRoute },
+            { path: "w/:workspaceId/analytics", lazy: page.AnalyticsRoute },
+            { path: "accounts/connected", lazy: page.ConnectedRoute },
+            { path: "*", lazy: page.NotFoundRoute },
           ],
         },
       ],

@@ -1,1 +1,2 @@
 export { AnalyticsPanel } from "./components/analytics-panel";
+export { PostAnalytics } from "./components/post-analytics";

@@ -482,6 +482,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/posts/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Calendar
+         * @description What a calendar draws of the posts `from` (inclusive) `to` (exclusive): the same posts,
+         *     order and cursors as `GET /posts`, each only as much as a chip shows (status, time, zone,
+         *     the text's start, its platforms), so a busy month is one request.
+         */
+        get: operations["calendar_api_v1_posts_calendar_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/posts/{post_id}": {
         parameters: {
             query?: never;
@@ -1435,6 +1457,46 @@ export interface components {
              * @description An image's alt text (see PATCH /media/{id}); images only
              */
             alt_text?: string | null;
+        };
+        /**
+         * CalendarEntry
+         * @description What the calendar draws of a post (a chip): no targets, no media, the text cut short.
+         */
+        CalendarEntry: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Status */
+            status: string;
+            /**
+             * Scheduled At
+             * Format: date-time
+             */
+            scheduled_at: string;
+            /** Timezone */
+            timezone: string;
+            /**
+             * Text
+             * @description The first 100 characters of the post's text
+             */
+            text: string;
+            /**
+             * Platforms
+             * @description Its accounts' platforms, each once, sorted
+             */
+            platforms: string[];
+        };
+        /** CalendarPage */
+        CalendarPage: {
+            /** Items */
+            items: components["schemas"]["CalendarEntry"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null: done
+             */
+            next_cursor: string | null;
         };
         /** FacebookOptions */
         FacebookOptions: {
@@ -5073,6 +5135,99 @@ export interface operations {
                 };
             };
             /** @description DirectoryUnavailable, ServiceUnavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    calendar_api_v1_posts_calendar_get: {
+        parameters: {
+            query: {
+                workspace_id: string;
+                /** @description Inclusive */
+                from?: string | null;
+                /** @description Exclusive */
+                to?: string | null;
+                status?: components["schemas"]["PostStatus"] | null;
+                account_id?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarPage"];
+                };
+            };
+            /** @description AmbiguousPath, InstantOutOfRange, InvalidCursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound, WorkspaceNotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PayloadTooLarge */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ValidationError */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RateLimited, TooManyConcurrentRequests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ServiceUnavailable */
             503: {
                 headers: {
                     [name: string]: unknown;

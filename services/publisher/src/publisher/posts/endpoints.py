@@ -16,7 +16,15 @@ from publisher.posts.schedule import (
     ScheduledInPast,
     ScheduledTooFar,
 )
-from publisher.posts.schemas import PostIn, PostOut, PostPage, PostPatch, RejectIn, ValidationOut
+from publisher.posts.schemas import (
+    CalendarPage,
+    PostIn,
+    PostOut,
+    PostPage,
+    PostPatch,
+    RejectIn,
+    ValidationOut,
+)
 from publisher.posts.service import (
     AlreadyPublishing,
     AlreadySubmitted,
@@ -91,6 +99,35 @@ async def list_posts(
         limit=limit,
     )
     return await posts.calendar(session, caller, query)
+
+
+@router.get(
+    "/calendar", response_model=CalendarPage, responses=errors(WorkspaceNotFound, InvalidCursor)
+)
+async def calendar(
+    workspace_id: uuid.UUID,
+    caller: CurrentCaller,
+    session: Session,
+    start: Annotated[Instant | None, Query(alias="from", description="Inclusive")] = None,
+    to: Annotated[Instant | None, Query(description="Exclusive")] = None,
+    status: PostStatus | None = None,
+    account_id: uuid.UUID | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> CalendarPage:
+    """What a calendar draws of the posts `from` (inclusive) `to` (exclusive): the same posts,
+    order and cursors as `GET /posts`, each only as much as a chip shows (status, time, zone,
+    the text's start, its platforms), so a busy month is one request."""
+    query = CalendarQuery(
+        workspace_id,
+        start=start,
+        end=to,
+        status=status,
+        account_id=account_id,
+        cursor=cursor,
+        limit=limit,
+    )
+    return await posts.calendar_entries(session, caller, query)
 
 
 @router.get("/{post_id:uuid}", response_model=PostOut, responses=errors(PostNotFound))

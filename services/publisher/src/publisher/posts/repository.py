@@ -7,14 +7,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, Table, bindparam, exists, func, select, update
+from sqlalchemy import Row, Select, Table, bindparam, distinct, exists, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from publisher.models import Post, Target, TargetStatus
 from publisher.posts.status import derive
 from socialseed.errors import PostNotFound
-from socialseed.repository import KeyType, Page, WorkspaceScoped
+from socialseed.repository import (
+    KeyType,
+    Page,
+    WorkspaceScoped,
+    decode_cursor,
+    keyset_after,
+    of_workspaces,
+    page_of,
+)
 from socialseed.security import Principal
 
 TARGETS = cast(Table, Target.__table__)
@@ -50,6 +58,23 @@ CALENDAR = "calendar"
 CALENDAR_KEYS: tuple[KeyType, ...] = (datetime, uuid.UUID)
 
 
+def _calendar_filters(stmt: Select[Any], q: CalendarQuery) -> Select[Any]:
+    stmt = stmt.where(Post.workspace_id == q.workspace_id)
+    if q.start is not None or q.end is not None:
+        stmt = stmt.where(Post.has_time)  # a draft without a time is in no time range
+    if q.start is not None:
+        stmt = stmt.where(Post.scheduled_at >= q.start)
+    if q.end is not None:
+        stmt = stmt.where(Post.scheduled_at < q.end)
+    if q.status is not None:
+        stmt = stmt.where(Post.status == q.status)
+    if q.account_id is not None:
+        stmt = stmt.where(
+            exists().where(Target.post_id == Post.id, Target.account_id == q.account_id)
+        )
+    return stmt
+
+
 class PostRepository(WorkspaceScoped[Post]):
     """Posts with their targets. Callers read through ``readable`` (``get``, ``calendar``);
     the workers' reads are by target (``refresh_statuses``, ``open_targets_of_account``)."""
@@ -63,21 +88,8 @@ class PostRepository(WorkspaceScoped[Post]):
     async def calendar(self, principal: Principal, q: CalendarQuery) -> Page[Post]:
         """One page of the workspace's posts by scheduled time (``q.cursor``: after the page
         that issued it)."""
-        stmt = self.readable(principal).where(Post.workspace_id == q.workspace_id)
-        if q.start is not None or q.end is not None:
-            stmt = stmt.where(Post.has_time)  # a draft without a time is in no time range
-        if q.start is not None:
-            stmt = stmt.where(Post.scheduled_at >= q.start)
-        if q.end is not None:
-            stmt = stmt.where(Post.scheduled_at < q.end)
-        if q.status is not None:
-            stmt = stmt.where(Post.status == q.status)
-        if q.account_id is not None:
-            stmt = stmt.where(
-                exists().where(Target.post_id == Post.id, Target.account_id == q.account_id)
-            )
         return await self.page(
-            stmt,
+            _calendar_filters(self.readable(principal), q),
             order=(Post.scheduled_at, Post.id),
             scope=CALENDAR,
             types=CALENDAR_KEYS,
@@ -89,6 +101,35 @@ class PostRepository(WorkspaceScoped[Post]):
         """Delete a post and its targets (a draft: nothing was ever scheduled of it)."""
         await self.session.delete(post)
         await self.session.flush()
+
+    async def calendar_entries(
+        self, principal: Principal, q: CalendarQuery, text: int
+    ) -> Page[Row]:
+        """The calendar's chips: the same posts and pages as ``calendar``, each one row of
+        columns (the first ``text`` characters, its targets' platforms as one array), with no
+        target loaded as an object."""
+        platforms = (
+            select(func.array_agg(distinct(Target.platform)))
+            .where(Target.post_id == Post.id)
+            .scalar_subquery()
+        )
+        stmt = select(
+            Post.id,
+            Post.status,
+            Post.scheduled_at,
+            Post.timezone,
+            func.left(Post.text, text).label("text"),
+            platforms.label("platforms"),
+        )
+        # A draft without a time has no place on a calendar, with or without a range.
+        stmt = _calendar_filters(of_workspaces(stmt, Post, principal), q).where(Post.has_time)
+        order = (Post.scheduled_at, Post.id)
+        if q.cursor is not None:
+            stmt = stmt.where(
+                keyset_after(order, decode_cursor(q.cursor, CALENDAR, *CALENDAR_KEYS))
+            )
+        rows = (await self.session.execute(stmt.order_by(*order).limit(q.limit + 1))).all()
+        return page_of(rows, q.limit, CALENDAR, lambda row: (row.scheduled_at, row.id))
 
     async def scheduled_near(
         self,

@@ -145,6 +145,25 @@ class PostPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: done")
 
 
+CHIP_TEXT = 100  # characters of a post's text the calendar shows
+
+
+class CalendarEntry(BaseModel):
+    """What the calendar draws of a post (a chip): no targets, no media, the text cut short."""
+
+    id: uuid.UUID
+    status: str
+    scheduled_at: datetime
+    timezone: str
+    text: str = Field(description=f"The first {CHIP_TEXT} characters of the post's text")
+    platforms: list[str] = Field(description="Its accounts' platforms, each once, sorted")
+
+
+class CalendarPage(BaseModel):
+    items: list[CalendarEntry]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: done")
+
+
 class ValidationOut(BaseModel):
     """``POST /posts/validate``: what creating this post would say, nothing stored."""
 

@@ -14,6 +14,9 @@ from publisher.models import Approval, Post, PostStatus, Target, TargetStatus
 from publisher.posts.repository import CalendarQuery, PostRepository
 from publisher.posts.schedule import resolve, wall_time
 from publisher.posts.schemas import (
+    CHIP_TEXT,
+    CalendarEntry,
+    CalendarPage,
     PostIn,
     PostOut,
     PostPage,
@@ -230,6 +233,26 @@ class PostService:
         page = await PostRepository(session).calendar(caller.principal, query)
         return PostPage(
             items=[post_out(p, p.status) for p in page.items], next_cursor=page.next_cursor
+        )
+
+    async def calendar_entries(
+        self, session: AsyncSession, caller: Caller, query: CalendarQuery
+    ) -> CalendarPage:
+        caller.principal.require(query.workspace_id)
+        page = await PostRepository(session).calendar_entries(caller.principal, query, CHIP_TEXT)
+        return CalendarPage(
+            items=[
+                CalendarEntry(
+                    id=row.id,
+                    status=row.status,
+                    scheduled_at=row.scheduled_at,
+                    timezone=row.timezone,
+                    text=row.text,
+                    platforms=sorted(row.platforms or ()),
+                )
+                for row in page.items
+            ],
+            next_cursor=page.next_cursor,
         )
 
     async def update(

@@ -8,6 +8,9 @@ export type Timeseries = Schemas["TimeseriesOut"];
 export type BestTimes = Schemas["BestTimesOut"];
 export type SyncAccepted = Schemas["SyncAccepted"];
 export type Period = { from: string; to: string };
+export type AccountMetric = Schemas["AccountMetric"];
+export type Compare = Schemas["CompareOut"];
+export type PostAnalytics = Schemas["PostDetailOut"];
 
 const key = (workspaceId: string) => ["analytics", workspaceId] as const;
 
@@ -27,16 +30,16 @@ export function useDashboard(workspaceId: string, period: Period) {
   });
 }
 
-export function useTimeseries(accountId: string | undefined, period: Period) {
+export function useTimeseries(accountId: string | undefined, period: Period, metric: AccountMetric = "followers") {
   return useQuery({
-    queryKey: ["analytics", "timeseries", accountId, period],
+    queryKey: ["analytics", "timeseries", accountId, metric, period],
     enabled: Boolean(accountId),
     queryFn: ({ signal }) =>
       unwrap(
         api.GET("/api/v1/analytics/accounts/{account_id}/timeseries", {
           params: {
             path: { account_id: accountId ?? "" },
-            query: { metric: "followers", interval: "day", from: period.from, to: period.to },
+            query: { metric, interval: "day", from: period.from, to: period.to },
           },
           signal,
         }),
@@ -56,6 +59,37 @@ export function useBestTimes(workspaceId: string, period: Period) {
           signal,
         }),
       ),
+  });
+}
+
+/** The accounts side by side over the period (every metric the API has for them). */
+export function useCompare(accountIds: string[], period: Period) {
+  return useQuery({
+    queryKey: ["analytics", "compare", accountIds, period],
+    enabled: accountIds.length > 0,
+    queryFn: ({ signal }) =>
+      unwrap(
+        api.GET("/api/v1/analytics/compare", {
+          params: { query: { account_ids: accountIds.join(","), from: period.from, to: period.to } },
+          signal,
+        }),
+      ),
+    // An account whose first counters are still being fetched: ask again until they are in.
+    refetchInterval: (query) => (query.state.data?.accounts.some((a) => a.account.last_synced_at == null) ? 5000 : false),
+  });
+}
+
+/** One published post's numbers per account (a publisher post id), with each fetch's
+ * history; a post not published yet, or not fetched yet, is a 404 (`PostNotFound`). */
+export function usePostAnalytics(postId: string, enabled = true) {
+  return useQuery({
+    queryKey: ["analytics", "post", postId],
+    enabled,
+    retry: false,
+    queryFn: ({ signal }) =>
+      unwrap(api.GET("/api/v1/analytics/posts/{post_id}", { params: { path: { post_id: postId } }, signal })),
+    // Not published or not fetched yet: ask again until its first numbers are there.
+    refetchInterval: (query) => (query.state.error instanceof ApiError && query.state.error.status === 404 ? 5000 : false),
   });
 }
 
@@ -99,6 +133,24 @@ export function useRefresh(workspaceId: string) {
     mutationFn: async () => {
       const { data, error, response } = await api.POST("/api/v1/analytics/refresh", {
         body: { workspace_id: workspaceId },
+      });
+      if (response.ok && data) return data;
+      const failure = toApiError(response.status, error);
+      const seconds = Number(response.headers.get("Retry-After"));
+      throw Number.isFinite(seconds) && seconds > 0 ? new RetryLater(failure, new Date(Date.now() + seconds * 1000)) : failure;
+    },
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: key(workspaceId) }),
+  });
+}
+
+/** Fetch one account's metrics now (the same refusals, for that account). */
+export function useRefreshAccount(workspaceId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (accountId: string) => {
+      const { data, error, response } = await api.POST("/api/v1/analytics/refresh/{account_id}", {
+        params: { path: { account_id: accountId } },
+        body: {},
       });
       if (response.ok && data) return data;
       const failure = toApiError(response.status, error);

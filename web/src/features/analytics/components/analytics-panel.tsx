@@ -1,14 +1,14 @@
 /**
- * The analytics page: the period's totals per platform and account, the top posts, a
- * followers chart, the best times to post and each account's sync status, all in the
- * workspace's zone.
+ * The analytics page: a period (the last 7, 30 or 90 days, or chosen days), the period's
+ * totals per platform and account, an account's metric over time, accounts compared side by
+ * side, the top posts, the best times to post and each account's sync status with Refresh,
+ * all in the workspace's zone.
  */
 import { useId, useMemo, useState } from "react";
-import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardTitle } from "@/components/ui/card";
-import { NativeSelect } from "@/components/ui/input";
+import { Input, NativeSelect } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Alert } from "@/components/ui/alert";
 import { EmptyState, ErrorState, Loading } from "@/components/ui/states";
@@ -19,14 +19,32 @@ import {
   RetryLater,
   useBestTimes,
   useDashboard,
+  useCompare,
   useRefresh,
+  useRefreshAccount,
   useSync,
   useSyncStatus,
   useTimeseries,
+  type AccountMetric,
   type Dashboard,
+  type SyncStatus,
   type Period,
 } from "../api/analytics";
-import { chartPoints, exportFileName, heatGrid, inZone, lastDays, percent, signed } from "../lib/series";
+import {
+  chartPoints,
+  dayRange,
+  exportFileName,
+  heatGrid,
+  inZone,
+  lastDays,
+  METRIC_NAMES,
+  metricValue,
+  percent,
+  rangeProblem,
+  signed,
+  todayIn,
+} from "../lib/series";
+import { BarChart, LineChart } from "./charts";
 
 const PLATFORM_NAMES: Record<string, string> = {
   x: "X",
@@ -39,30 +57,93 @@ const PLATFORM_NAMES: Record<string, string> = {
 const platformName = (p: string) => PLATFORM_NAMES[p] ?? p;
 const count = (n: number | null | undefined) => (n == null ? "—" : n.toLocaleString("en"));
 const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-const PERIODS = [7, 30, 90] as const;
+const PERIODS = ["7", "30", "90"] as const;
+const ACCOUNT_METRICS: AccountMetric[] = ["followers", "following", "posts", "views", "impressions", "reach"];
+const COMPARED = ["followers", "posts_published", "views", "impressions", "reach", "engagements", "engagement_rate"] as const;
+
+/** The period asked: the last N whole days, or chosen days (a range that cannot be asked
+ * keeps the last good one and says why). */
+function usePeriod(zone: string) {
+  const today = todayIn(zone);
+  const [choice, setChoice] = useState<string>("30");
+  const [first, setFirst] = useState("");
+  const [last, setLast] = useState(today);
+  const problem = choice === "custom" ? rangeProblem(first, last, today) : null;
+  const [good, setGood] = useState<Period>(() => lastDays(30, zone));
+  const wanted = useMemo(() => {
+    if (choice !== "custom") return lastDays(Number(choice), zone);
+    return problem ? null : dayRange(first, last, zone);
+  }, [choice, first, last, problem, zone]);
+  if (wanted && (wanted.from !== good.from || wanted.to !== good.to)) setGood(wanted);
+  return { choice, setChoice, first, setFirst, last, setLast, problem, today, period: wanted ?? good };
+}
 
 export function AnalyticsPanel({ workspaceId, zone }: { workspaceId: string; zone: string }) {
-  const [days, setDays] = useState<number>(30);
-  const period = useMemo(() => lastDays(days, zone), [days, zone]);
+  const { choice, setChoice, first, setFirst, last, setLast, problem, today, period } = usePeriod(zone);
   const dashboard = useDashboard(workspaceId, period);
   const periodId = useId();
+  const firstId = useId();
+  const lastId = useId();
+  const problemId = useId();
 
   return (
     <div className="space-y-6">
       <div className="flex flex-wrap items-end gap-3">
         <div className="w-48">
           <Label htmlFor={periodId}>Period</Label>
-          <NativeSelect id={periodId} value={days} onChange={(e) => setDays(Number(e.target.value))}>
+          <NativeSelect
+            id={periodId}
+            value={choice}
+            onChange={(e) => {
+              if (e.target.value === "custom" && !first) setFirst(inZone(period.from, zone, "yyyy-MM-dd"));
+              setChoice(e.target.value);
+            }}
+          >
             {PERIODS.map((d) => (
               <option key={d} value={d}>
                 Last {d} days
               </option>
             ))}
+            <option value="custom">Chosen days</option>
           </NativeSelect>
         </div>
-        <p className="text-sm text-muted-foreground">Days in {zone}</p>
+        {choice === "custom" && (
+          <>
+            <div className="w-44">
+              <Label htmlFor={firstId}>First day</Label>
+              <Input
+                id={firstId}
+                type="date"
+                value={first}
+                max={today}
+                aria-invalid={problem ? true : undefined}
+                aria-describedby={problem ? problemId : undefined}
+                onChange={(e) => setFirst(e.target.value)}
+              />
+            </div>
+            <div className="w-44">
+              <Label htmlFor={lastId}>Last day</Label>
+              <Input
+                id={lastId}
+                type="date"
+                value={last}
+                aria-invalid={problem ? true : undefined}
+                aria-describedby={problem ? problemId : undefined}
+                onChange={(e) => setLast(e.target.value)}
+              />
+            </div>
+          </>
+        )}
+        <p className="text-sm text-muted-foreground" data-testid="period">
+          {inZone(period.from, zone, "d MMM yyyy")} to {inZone(new Date(new Date(period.to).getTime() - 1).toISOString(), zone, "d MMM yyyy")}, days in {zone}
+        </p>
         <ExportLinks workspaceId={workspaceId} period={period} zone={zone} />
       </div>
+      {problem && (
+        <p id={problemId} role="alert" className="text-sm text-destructive">
+          {problem} Showing the last good period.
+        </p>
+      )}
       {dashboard.isPending ? (
         <Loading label="Loading analytics…" />
       ) : dashboard.isError ? (
@@ -127,7 +208,8 @@ function DashboardView({ dashboard, period, zone }: { dashboard: Dashboard; peri
           ))}
         </ul>
       </section>
-      <FollowersChart accounts={dashboard.accounts} period={period} zone={zone} />
+      <AccountChart accounts={dashboard.accounts} period={period} zone={zone} />
+      <CompareAccounts accounts={dashboard.accounts} period={period} />
       <section aria-labelledby="top-heading">
         <h2 id="top-heading" className="mb-2 text-lg font-semibold">
           Top posts
@@ -171,7 +253,7 @@ function Stat({ label, value }: { label: string; value: string }) {
   );
 }
 
-function FollowersChart({
+function AccountChart({
   accounts,
   period,
   zone,
@@ -181,71 +263,176 @@ function FollowersChart({
   zone: string;
 }) {
   const [chosen, setChosen] = useState<string | undefined>(undefined);
+  const [metric, setMetric] = useState<AccountMetric>("followers");
   const accountId = chosen ?? accounts[0]?.account.id;
-  const series = useTimeseries(accountId, period);
+  const series = useTimeseries(accountId, period, metric);
   const points = useMemo(() => chartPoints(series.data?.buckets ?? [], zone), [series.data, zone]);
   const selectId = useId();
+  const metricId = useId();
   const account = accounts.find((a) => a.account.id === accountId)?.account;
   const known = points.filter((p) => p.value != null);
+  const name = METRIC_NAMES[metric] ?? metric;
 
   return (
     <section aria-labelledby="chart-heading">
       <h2 id="chart-heading" className="mb-2 text-lg font-semibold">
-        Followers over time
+        Over time
       </h2>
-      <div className="mb-2 w-64 max-w-full">
-        <Label htmlFor={selectId}>Account</Label>
-        <NativeSelect id={selectId} value={accountId} onChange={(e) => setChosen(e.target.value)}>
-          {accounts.map((a) => (
-            <option key={a.account.id} value={a.account.id}>
-              @{a.account.username} ({platformName(a.account.platform)})
-            </option>
-          ))}
-        </NativeSelect>
+      <div className="mb-2 flex flex-wrap gap-3">
+        <div className="w-64 max-w-full">
+          <Label htmlFor={selectId}>Account</Label>
+          <NativeSelect id={selectId} value={accountId} onChange={(e) => setChosen(e.target.value)}>
+            {accounts.map((a) => (
+              <option key={a.account.id} value={a.account.id}>
+                @{a.account.username} ({platformName(a.account.platform)})
+              </option>
+            ))}
+          </NativeSelect>
+        </div>
+        <div className="w-48">
+          <Label htmlFor={metricId}>Metric</Label>
+          <NativeSelect id={metricId} value={metric} onChange={(e) => setMetric(e.target.value as AccountMetric)}>
+            {ACCOUNT_METRICS.map((m) => (
+              <option key={m} value={m}>
+                {METRIC_NAMES[m]}
+              </option>
+            ))}
+          </NativeSelect>
+        </div>
       </div>
       {series.isPending ? (
         <Loading label="Loading the chart…" />
       ) : series.isError ? (
         <ErrorState error={series.error} onRetry={() => void series.refetch()} />
       ) : known.length === 0 ? (
-        <EmptyState title="No follower counts in this period yet" />
+        <EmptyState title={`No ${name.toLowerCase()} counts in this period`}>
+          {platformName(account?.platform ?? "")} may not report this number for an account, or none was fetched in these days.
+        </EmptyState>
       ) : (
-        <figure className="m-0 min-w-0 text-primary" data-testid="followers-chart">
-          <div
-            role="img"
-            aria-label={`Followers of @${account?.username ?? ""} per day: ${known[0]?.value} on ${known[0]?.label}, ${known.at(-1)?.value} on ${known.at(-1)?.label}`}
-            className="h-64 w-full min-w-0 overflow-hidden"
-          >
-            <ResponsiveContainer width="100%" height="100%">
-              <LineChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
-                <CartesianGrid stroke="currentColor" strokeOpacity={0.15} />
-                <XAxis dataKey="label" stroke="currentColor" tick={{ fill: "currentColor", fontSize: 12 }} />
-                <YAxis
-                  stroke="currentColor"
-                  tick={{ fill: "currentColor", fontSize: 12 }}
-                  width={56}
-                  allowDecimals={false}
-                  domain={["auto", "auto"]}
-                />
-                <Tooltip wrapperClassName="text-foreground" />
-                <Line
-                  type="monotone"
-                  dataKey="value"
-                  name="Followers"
-                  stroke="currentColor"
-                  strokeWidth={2}
-                  dot={{ r: 3 }}
-                  connectNulls
-                  isAnimationActive={false}
-                />
-              </LineChart>
-            </ResponsiveContainer>
-          </div>
-          <figcaption className="mt-1 text-xs text-foreground">Day buckets in {zone}</figcaption>
+        <figure className="m-0 min-w-0 text-primary" data-testid="account-chart">
+          <LineChart
+            points={points}
+            name={name.toLowerCase()}
+            label={`${name} of @${account?.username ?? ""} per day: ${known[0]?.value?.toLocaleString("en")} on ${known[0]?.label}, ${known.at(-1)?.value?.toLocaleString("en")} on ${known.at(-1)?.label}`}
+          />
+          <figcaption className="mt-1 text-xs text-foreground">
+            {name}, day buckets in {zone}
+          </figcaption>
         </figure>
       )}
     </section>
   );
+}
+
+function CompareAccounts({ accounts, period }: { accounts: Dashboard["accounts"]; period: Period }) {
+  const [picked, setPicked] = useState<Set<string> | null>(null);
+  const [metric, setMetric] = useState<(typeof COMPARED)[number]>("followers");
+  const ids = useMemo(
+    () => accounts.map((a) => a.account.id).filter((id) => (picked ? picked.has(id) : true)).slice(0, 20),
+    [accounts, picked],
+  );
+  const compare = useCompare(ids, period);
+  const metricId = useId();
+  const valueOf = (row: NonNullable<typeof compare.data>["accounts"][number], m: string) =>
+    (row.counters[m] ?? row.posts[m])?.value ?? null;
+  const toggle = (id: string) =>
+    setPicked((current) => {
+      const next = new Set(current ?? accounts.map((a) => a.account.id));
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  const rows = compare.data?.accounts ?? [];
+  const bars = rows
+    .map((r) => ({ label: `@${r.account.username}`, value: valueOf(r, metric) }))
+    .filter((b): b is { label: string; value: number } => typeof b.value === "number");
+
+  return (
+    <section aria-labelledby="compare-heading">
+      <h2 id="compare-heading" className="mb-2 text-lg font-semibold">
+        Compare accounts
+      </h2>
+      <fieldset className="mb-2 flex flex-wrap gap-x-4 gap-y-1 text-sm">
+        <legend className="sr-only">Accounts to compare</legend>
+        {accounts.map((a) => (
+          <label key={a.account.id} className="flex min-h-8 items-center gap-2">
+            <input type="checkbox" checked={ids.includes(a.account.id)} onChange={() => toggle(a.account.id)} />@{a.account.username} (
+            {platformName(a.account.platform)})
+          </label>
+        ))}
+      </fieldset>
+      {ids.length === 0 ? (
+        <EmptyState title="Choose an account to compare" />
+      ) : compare.isPending ? (
+        <Loading label="Comparing…" />
+      ) : compare.isError ? (
+        <ErrorState error={compare.error} onRetry={() => void compare.refetch()} />
+      ) : (
+        <>
+          <div className="relative overflow-x-auto" tabIndex={0} role="region" aria-label="Accounts compared (scrolls sideways)">
+            <table className="w-full text-left text-sm" data-testid="compare-table">
+              <caption className="sr-only">Accounts compared over the period; change against the previous period of the same length</caption>
+              <thead>
+                <tr className="border-b border-border">
+                  <th scope="col" className="py-1 pr-3 font-medium">
+                    Account
+                  </th>
+                  {COMPARED.map((m) => (
+                    <th key={m} scope="col" className="py-1 pr-3 font-medium">
+                      {METRIC_NAMES[m]}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((r) => (
+                  <tr key={r.account.id} className="border-b border-border">
+                    <th scope="row" className="py-1 pr-3 font-normal">
+                      @{r.account.username} ({platformName(r.account.platform)})
+                    </th>
+                    {COMPARED.map((m) => {
+                      const change = r.counters[m] ?? r.posts[m];
+                      return (
+                        <td key={m} className="py-1 pr-3">
+                          {metricValue(m, change?.value)}
+                          {change?.growth != null && <span className="ml-1 text-xs text-muted-foreground">({signedPercent(change.growth)})</span>}
+                        </td>
+                      );
+                    })}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <div className="mt-3 w-56">
+            <Label htmlFor={metricId}>Chart</Label>
+            <NativeSelect id={metricId} value={metric} onChange={(e) => setMetric(e.target.value as (typeof COMPARED)[number])}>
+              {COMPARED.map((m) => (
+                <option key={m} value={m}>
+                  {METRIC_NAMES[m]}
+                </option>
+              ))}
+            </NativeSelect>
+          </div>
+          {bars.length === 0 ? (
+            <p className="mt-2 text-sm text-muted-foreground">No {METRIC_NAMES[metric]?.toLowerCase()} for these accounts in this period.</p>
+          ) : (
+            <figure className="m-0 mt-2 min-w-0 text-primary" data-testid="compare-chart">
+              <BarChart
+                bars={bars}
+                format={(v) => metricValue(metric, v)}
+                label={`${METRIC_NAMES[metric]}: ${bars.map((b) => `${b.label} ${metricValue(metric, b.value)}`).join(", ")}`}
+              />
+            </figure>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+function signedPercent(growth: number): string {
+  return `${growth > 0 ? "+" : growth < 0 ? "−" : ""}${(Math.abs(growth) * 100).toFixed(1)}%`;
 }
 
 const LEVELS = ["bg-muted", "bg-primary/25", "bg-primary/45", "bg-primary/70", "bg-primary"];
@@ -322,7 +509,7 @@ function SyncPanel({ workspaceId, zone }: { workspaceId: string; zone: string })
           Sync status
         </h2>
         <Button size="sm" onClick={() => refresh.mutate()} disabled={refresh.isPending}>
-          {refresh.isPending ? "Refreshing…" : "Refresh"}
+          {refresh.isPending ? "Refreshing…" : "Refresh all"}
         </Button>
       </div>
       <div aria-live="polite" className="mb-2 text-sm">
@@ -350,21 +537,65 @@ function SyncPanel({ workspaceId, zone }: { workspaceId: string; zone: string })
       ) : (
         <ul className="space-y-2">
           {status.data.accounts.map((a) => (
-            <li key={a.account_id} className="flex flex-wrap items-center gap-2 rounded-lg border border-border p-3 text-sm">
-              <span className="font-medium">
-                @{a.username} ({platformName(a.platform)})
-              </span>
-              <Badge tone={a.status === "active" ? "success" : "warning"}>{a.status}</Badge>
-              <span className="text-muted-foreground">
-                {a.last_synced_at ? `synced ${inZone(a.last_synced_at, zone)}` : "not synced yet"}
-                {a.next_sync_at && `, next ${inZone(a.next_sync_at, zone)}`} · {a.tracked_posts} posts tracked
-                {a.due_posts > 0 && `, ${a.due_posts} due`}
-              </span>
-            </li>
+            <SyncRow key={a.account_id} account={a} workspaceId={workspaceId} zone={zone} />
           ))}
         </ul>
       )}
     </section>
+  );
+}
+
+function SyncRow({
+  account: a,
+  workspaceId,
+  zone,
+}: {
+  account: SyncStatus["accounts"][number];
+  workspaceId: string;
+  zone: string;
+}) {
+  const refresh = useRefreshAccount(workspaceId);
+  const sync = useSync(refresh.data?.sync_id);
+  const error = refresh.error;
+  const name = `@${a.username} (${platformName(a.platform)})`;
+  return (
+    <li className="rounded-lg border border-border p-3 text-sm" aria-label={`Sync of ${name}`}>
+      <div className="flex flex-wrap items-center gap-2">
+        <span className="font-medium">{name}</span>
+        <Badge tone={a.status === "active" ? "success" : "warning"}>{a.status}</Badge>
+        <span className="text-muted-foreground">
+          {a.last_synced_at ? `synced ${inZone(a.last_synced_at, zone)}` : "not synced yet"}
+          {a.next_sync_at && `, next ${inZone(a.next_sync_at, zone)}`} · {a.tracked_posts} posts tracked
+          {a.due_posts > 0 && `, ${a.due_posts} due`}
+        </span>
+        <Button
+          size="sm"
+          variant="outline"
+          className="ml-auto"
+          onClick={() => refresh.mutate(a.account_id)}
+          disabled={refresh.isPending || a.status !== "active"}
+        >
+          {refresh.isPending ? "Refreshing…" : "Refresh"}
+          <span className="sr-only"> {name}</span>
+        </Button>
+      </div>
+      <div aria-live="polite">
+        {error ? (
+          <Alert className="mt-2">
+            {describeError(error)}
+            {error instanceof RetryLater && ` You may refresh again at ${inZone(error.retryAt, zone, "HH:mm:ss")} (${zone}).`}
+          </Alert>
+        ) : refresh.data ? (
+          <p role="status" className="mt-1">
+            {refresh.data.already_running ? "A refresh is already running: " : "Refreshing: "}
+            {sync.data
+              ? `${sync.data.synced} of ${sync.data.total_posts} posts fetched (${sync.data.status})`
+              : `${refresh.data.total_posts} posts to fetch`}
+            .
+          </p>
+        ) : null}
+      </div>
+    </li>
   );
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chartPoints, exportFileName, heatGrid, lastDays, percent, signed } from "./series";
+import { chartPoints, dayRange, exportFileName, heatGrid, lastDays, metricValue, percent, rangeProblem, signed, todayIn } from "./series";
 
 describe("chartPoints", () => {
   it("labels each day bucket with its local date in the zone, across a DST change", () => {
@@ -62,5 +62,39 @@ describe("words", () => {
     expect(exportFileName("json", "Asia/Tokyo", new Date("2026-12-06T20:00:00Z"))).toBe(
       "socialseed-analytics-2026-12-07.ndjson",
     );
+  });
+});
+
+describe("a chosen range", () => {
+  it("is whole days in the zone, both ends included, across the spring DST change", () => {
+    // Paris: 29 March 2026 is 23 hours long; the range ends at local midnight after the last day.
+    expect(dayRange("2026-03-28", "2026-03-29", "Europe/Paris")).toEqual({
+      from: "2026-03-27T23:00:00.000Z",
+      to: "2026-03-29T22:00:00.000Z",
+    });
+    expect(dayRange("2026-01-05", "2026-01-05", "Asia/Tokyo")).toEqual({
+      from: "2026-01-04T15:00:00.000Z",
+      to: "2026-01-05T15:00:00.000Z",
+    });
+  });
+
+  it("names what is wrong with it", () => {
+    expect(rangeProblem("2026-03-02", "2026-03-01", "2026-03-10")).toBe("The first day is after the last.");
+    expect(rangeProblem("2026-03-11", "2026-03-12", "2026-03-10")).toBe("The range starts after today.");
+    expect(rangeProblem("", "2026-03-12", "2026-03-10")).toBe("Choose both days.");
+    expect(rangeProblem("2026-03-01", "2026-03-01", "2026-03-10")).toBeNull();
+  });
+
+  it("knows today in the zone", () => {
+    expect(todayIn("Asia/Tokyo", new Date("2026-01-04T16:00:00Z"))).toBe("2026-01-05");
+  });
+});
+
+describe("metricValue", () => {
+  it("shows rates as percentages, watch time in hours, counts with separators", () => {
+    expect(metricValue("engagement_rate", 0.0421)).toBe("4.2%");
+    expect(metricValue("watch_time_s", 5400)).toBe("1.5 h");
+    expect(metricValue("views", 12345)).toBe("12,345");
+    expect(metricValue("views", null)).toBe("—");
   });
 });

@@ -29,6 +29,62 @@ export function lastDays(days: number, zone: string, now: Date = new Date()): { 
   return { from: new Date(from.getTime()).toISOString(), to: new Date(to.getTime()).toISOString() };
 }
 
+/** The [from, to) instants of the whole days `first` to `last` ("yyyy-MM-dd", both included)
+ * in the zone: a chosen range. */
+export function dayRange(first: string, last: string, zone: string): { from: string; to: string } {
+  const start = zonedMidnight(first, zone);
+  const end = startOfDay(addDays(zonedMidnight(last, zone), 1));
+  return { from: new Date(start.getTime()).toISOString(), to: new Date(end.getTime()).toISOString() };
+}
+
+function zonedMidnight(day: string, zone: string): TZDate {
+  const [y, m, d] = day.split("-").map(Number) as [number, number, number];
+  return startOfDay(new TZDate(y, m - 1, d, 12, 0, zone));
+}
+
+/** Today's date ("yyyy-MM-dd") in the zone. */
+export function todayIn(zone: string, now: Date = new Date()): string {
+  return format(new TZDate(now.getTime(), zone), "yyyy-MM-dd");
+}
+
+/** Why a chosen range cannot be asked, in words, or null. */
+export function rangeProblem(first: string, last: string, today: string): string | null {
+  if (!first || !last) return "Choose both days.";
+  if (first > last) return "The first day is after the last.";
+  if (first > today) return "The range starts after today.";
+  return null;
+}
+
+/** How a metric is shown: a rate as a percentage, watch time in hours, the rest as counts. */
+export function metricValue(metric: string, value: number | null | undefined): string {
+  if (value == null) return "—";
+  if (metric === "engagement_rate" || metric === "ctr" || metric === "viral_score") return percent(value);
+  if (metric === "watch_time_s") return `${(value / 3600).toLocaleString("en", { maximumFractionDigits: 1 })} h`;
+  return value.toLocaleString("en", { maximumFractionDigits: 2 });
+}
+
+/** A metric's name in words. */
+export const METRIC_NAMES: Record<string, string> = {
+  followers: "Followers",
+  following: "Following",
+  posts: "Posts (all time)",
+  views: "Views",
+  impressions: "Impressions",
+  reach: "Reach",
+  posts_published: "Posts published",
+  likes: "Likes",
+  comments: "Comments",
+  shares: "Shares",
+  saves: "Saves",
+  clicks: "Clicks",
+  video_views: "Video views",
+  watch_time_s: "Watch time",
+  engagements: "Engagements",
+  engagement_rate: "Engagement rate",
+  ctr: "Click-through rate",
+  viral_score: "Viral score",
+};
+
 export type ApiSlot = {
   weekday: number;
   hour: number;

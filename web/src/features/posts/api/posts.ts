@@ -8,12 +8,6 @@ import {
 import { api, unwrap, type Schemas } from "@/lib/api/client";
 
 export type Post = Schemas["PostOut"];
-/** A post with a time (every post but a draft saved without one). */
-export type TimedPost = Post & { scheduled_at: string };
-
-export function hasTime(post: Post): post is TimedPost {
-  return post.scheduled_at !== null;
-}
 export type Target = Schemas["TargetOut"];
 export type PostDraft = Schemas["PostIn"];
 export type PostStatus = NonNullable<
@@ -79,17 +73,21 @@ export function usePostList(workspaceId: string, filters: PostFilters) {
   });
 }
 
-/** Every post in [from, to) (the calendar's range), all pages. */
-export function usePostRange(workspaceId: string, filters: PostFilters & { from: string; to: string }) {
+export type CalendarEntry = Schemas["CalendarEntry"];
+
+/** Every post in [from, to) (the calendar's range) as much as a chip shows
+ * (`GET /posts/calendar`): a busy month is one request (5,000 a page). */
+export function usePostRange(workspaceId: string, filters: PostFilters & { from: string; to: string }, enabled = true) {
   return useQuery({
     queryKey: [...postsKey(workspaceId), "range", filters],
+    enabled,
     placeholderData: keepPreviousData,
     queryFn: async ({ signal }) => {
-      const items: Post[] = [];
+      const items: CalendarEntry[] = [];
       let cursor: string | undefined;
       do {
         const page = await unwrap(
-          api.GET("/api/v1/posts", {
+          api.GET("/api/v1/posts/calendar", {
             params: {
               query: {
                 workspace_id: workspaceId,
@@ -98,7 +96,7 @@ export function usePostRange(workspaceId: string, filters: PostFilters & { from:
                 status: filters.status,
                 account_id: filters.accountId,
                 cursor,
-                limit: 200,
+                limit: 5000,
               },
             },
             signal,
@@ -107,8 +105,7 @@ export function usePostRange(workspaceId: string, filters: PostFilters & { from:
         items.push(...page.items);
         cursor = page.next_cursor ?? undefined;
       } while (cursor);
-      // A time range holds only posts with a time (the server leaves untimed drafts out).
-      return items.filter(hasTime);
+      return items; // only posts with a time: the server leaves untimed drafts out
     },
   });
 }

@@ -7,7 +7,7 @@
  * Keyboard users move a post from its page (Reschedule).
  */
 import { addDays, addMonths } from "date-fns";
-import { useState, type DragEvent } from "react";
+import { memo, useCallback, useMemo, useState, type DragEvent } from "react";
 import { Link } from "react-router";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
@@ -17,9 +17,9 @@ import { useAccounts } from "@/features/accounts";
 import { useWorkspaces } from "@/features/workspaces";
 import { describeError } from "@/lib/api/errors";
 import { cn } from "@/lib/utils";
-import { usePostRange, useReschedule, type TimedPost as Post } from "../api/posts";
+import { usePostRange, useReschedule, type CalendarEntry } from "../api/posts";
 import { postStatusWords } from "../lib/target-state";
-import { calendarDays, formatInZone, movedWallTime, wallTimeOf, wallTimeParam, zoneLabel } from "../lib/zoned";
+import { calendarDays, formatInZone, movedWallTime, wallTimeFast, wallTimeParam, zoneLabel } from "../lib/zoned";
 import { PostFilters, type Filters } from "./post-filters";
 import { PostStatusBadge } from "./status-badge";
 
@@ -28,36 +28,46 @@ const MOVABLE = new Set(["draft", "scheduled", "pending_approval"]);
 const HOURS = Array.from({ length: 24 }, (_, h) => h);
 const DRAG_TYPE = "application/x-socialseed-post";
 
-function platforms(post: Post): string {
-  return [...new Set(post.targets.map((t) => PLATFORM_LABELS[t.platform as PlatformName] ?? t.platform))].join(", ");
+/** A post as the calendar places it: its wall time in the workspace's zone computed once. */
+type Placed = CalendarEntry & { wall: string; names: string };
+type MoveHandler = (postId: string, date: string, hour?: number) => void;
+
+function platformNames(entry: CalendarEntry): string {
+  return entry.platforms.map((p) => PLATFORM_LABELS[p as PlatformName] ?? p).join(", ");
 }
 
-function Chip({ post, zone, workspaceId }: { post: Post; zone: string; workspaceId: string }) {
+function startDrag(e: DragEvent, id: string) {
+  e.dataTransfer.setData(DRAG_TYPE, id);
+  e.dataTransfer.setData("text/plain", id);
+  e.dataTransfer.effectAllowed = "move";
+}
+
+/** A post in a day or an hour. Memoised: a drop or a filter re-renders only what changed,
+ * not a month's 2,000 chips. */
+const Chip = memo(function Chip({ post, workspaceId }: { post: Placed; workspaceId: string }) {
   const movable = MOVABLE.has(post.status);
-  const tone = postStatusWords(post.status).tone;
+  const words = postStatusWords(post.status);
+  const time = post.wall.slice(11);
+  const text = post.text || "(no text)";
   return (
     <Link
       to={`/w/${workspaceId}/posts/${post.id}`}
       draggable={movable}
-      onDragStart={(e) => {
-        e.dataTransfer.setData(DRAG_TYPE, post.id);
-        e.dataTransfer.setData("text/plain", post.id);
-        e.dataTransfer.effectAllowed = "move";
-      }}
+      onDragStart={movable ? (e) => startDrag(e, post.id) : undefined}
       className={cn(
         "block truncate rounded border-l-4 bg-muted px-1.5 py-0.5 text-xs hover:underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring",
-        tone === "success" && "border-success",
-        tone === "warning" && "border-warning",
-        tone === "danger" && "border-destructive",
-        tone === "neutral" && "border-border",
+        words.tone === "success" && "border-success",
+        words.tone === "warning" && "border-warning",
+        words.tone === "danger" && "border-destructive",
+        words.tone === "neutral" && "border-border",
         movable && "cursor-grab",
       )}
-      aria-label={`${formatInZone(post.scheduled_at, zone, "HH:mm")} ${post.text || "(no text)"} (${postStatusWords(post.status).label}, ${platforms(post)})`}
+      aria-label={`${time} ${text} (${words.label}, ${post.names})`}
     >
-      {formatInZone(post.scheduled_at, zone, "HH:mm")} {post.text || "(no text)"}
+      {time} {text}
     </Link>
   );
-}
+});
 
 function useDrop(onDrop: (postId: string) => void) {
   const [over, setOver] = useState(false);
@@ -82,18 +92,34 @@ function useDrop(onDrop: (postId: string) => void) {
   };
 }
 
-function DayCell({
+const NONE: Placed[] = [];
+
+/** Each post's wall time once, then the days (and a day's hours) it falls in. */
+function place(entries: CalendarEntry[], zone: string) {
+  const byDay = new Map<string, Placed[]>();
+  const byHour = new Map<string, Placed[]>();
+  const byId = new Map<string, Placed>();
+  for (const entry of entries) {
+    const post: Placed = { ...entry, wall: wallTimeFast(entry.scheduled_at, zone), names: platformNames(entry) };
+    byId.set(post.id, post);
+    const day = post.wall.slice(0, 10);
+    const hour = `${day}T${post.wall.slice(11, 13)}`;
+    (byDay.get(day) ?? byDay.set(day, []).get(day)!).push(post);
+    (byHour.get(hour) ?? byHour.set(hour, []).get(hour)!).push(post);
+  }
+  return { byDay, byHour, byId };
+}
+
+const DayCell = memo(function DayCell({
   day,
   posts,
-  zone,
   workspaceId,
   onMove,
 }: {
   day: ReturnType<typeof calendarDays>["days"][number];
-  posts: Post[];
-  zone: string;
+  posts: Placed[];
   workspaceId: string;
-  onMove: (postId: string, date: string) => void;
+  onMove: MoveHandler;
 }) {
   const drop = useDrop((id) => onMove(id, day.date));
   return (
@@ -117,31 +143,29 @@ function DayCell({
         <ul className="mt-1 grid min-w-0 grid-cols-1 gap-1">
           {posts.map((p) => (
             <li key={p.id}>
-              <Chip post={p} zone={zone} workspaceId={workspaceId} />
+              <Chip post={p} workspaceId={workspaceId} />
             </li>
           ))}
         </ul>
       )}
     </li>
   );
-}
+});
 
-function HourCell({
+const HourCell = memo(function HourCell({
   date,
   hour,
   label,
   posts,
-  zone,
   workspaceId,
   onMove,
 }: {
   date: string;
   hour: number;
   label: string;
-  posts: Post[];
-  zone: string;
+  posts: Placed[];
   workspaceId: string;
-  onMove: (postId: string, date: string, hour: number) => void;
+  onMove: MoveHandler;
 }) {
   const drop = useDrop((id) => onMove(id, date, hour));
   return (
@@ -154,11 +178,11 @@ function HourCell({
       className={cn("grid min-h-8 min-w-0 grid-cols-1 border-b border-r border-border p-0.5", drop.over && "bg-primary/10 ring-2 ring-inset ring-primary")}
     >
       {posts.map((p) => (
-        <Chip key={p.id} post={p} zone={zone} workspaceId={workspaceId} />
+        <Chip key={p.id} post={p} workspaceId={workspaceId} />
       ))}
     </div>
   );
-}
+});
 
 export function Calendar({ workspaceId }: { workspaceId: string }) {
   const [view, setView] = useState<View>("month");
@@ -168,35 +192,34 @@ export function Calendar({ workspaceId }: { workspaceId: string }) {
   const accounts = useAccounts(workspaceId);
   const reschedule = useReschedule(workspaceId);
   const [moved, setMoved] = useState<string | null>(null);
-  const zone = workspaces.data?.find((w) => w.id === workspaceId)?.timezone ?? "UTC";
+  const zone = useMemo(() => workspaces.data?.find((w) => w.id === workspaceId)?.timezone ?? "UTC", [workspaces.data, workspaceId]);
   const grid = calendarDays(view === "week" ? "week" : "month", anchor, zone);
   const posts = usePostRange(workspaceId, {
     from: grid.start.toISOString(),
     to: grid.end.toISOString(),
     status: filters.status || undefined,
     accountId: filters.accountId || undefined,
-  });
-  const byDay = new Map<string, Post[]>();
-  for (const post of posts.data ?? []) {
-    const key = formatInZone(post.scheduled_at, zone, "yyyy-MM-dd");
-    byDay.set(key, [...(byDay.get(key) ?? []), post]);
-  }
+  }, workspaces.isSuccess); // the range is the zone's: asked once the zone is known, not first in UTC
+  const placed = useMemo(() => place(posts.data ?? NONE, zone), [posts.data, zone]);
 
-  const move = (postId: string, date: string, hour?: number) => {
-    const post = posts.data?.find((p) => p.id === postId);
+  // One handler for every cell while the posts stay the same, so memoised cells keep their props.
+  const { mutate } = reschedule;
+  const move = useCallback<MoveHandler>((postId, date, hour) => {
+    const post = placed.byId.get(postId);
     if (!post || !MOVABLE.has(post.status)) return;
     const postZone = post.timezone || zone;
-    const wall = movedWallTime(wallTimeOf(post.scheduled_at, postZone), date, hour);
-    if (wall === wallTimeOf(post.scheduled_at, postZone)) return;
+    const from = postZone === zone ? post.wall : wallTimeFast(post.scheduled_at, postZone);
+    const wall = movedWallTime(from, date, hour);
+    if (wall === from) return;
     setMoved(null);
-    reschedule.mutate(
+    mutate(
       { postId, scheduledAt: wallTimeParam(wall) },
       {
         onSuccess: (p) =>
           setMoved(p?.scheduled_at ? `Moved to ${formatInZone(p.scheduled_at, zone)} (${zone}).` : null),
       },
     );
-  };
+  }, [placed, zone, mutate]);
 
   const step = (direction: 1 | -1) =>
     setAnchor((a) => (view === "week" ? addDays(a, 7 * direction) : addMonths(a, direction)));
@@ -206,7 +229,7 @@ export function Calendar({ workspaceId }: { workspaceId: string }) {
       : formatInZone(new Date((grid.start.getTime() + grid.end.getTime()) / 2), zone, "MMMM yyyy");
 
   return (
-    <div className="grid gap-4">
+    <div className="grid grid-cols-1 gap-4">
       <div className="flex flex-wrap items-end justify-between gap-3">
         <div className="flex flex-wrap items-center gap-2">
           <div role="group" aria-label="View" className="flex gap-1">
@@ -239,7 +262,8 @@ export function Calendar({ workspaceId }: { workspaceId: string }) {
       </p>
       {reschedule.isError && <Alert>Could not move the post: {describeError(reschedule.error)}</Alert>}
       {moved && !reschedule.isError && <Alert tone="info">{moved}</Alert>}
-      {posts.isPending && <Loading label="Loading the calendar…" />}
+      {workspaces.isError && <ErrorState error={workspaces.error} onRetry={() => void workspaces.refetch()} />}
+      {posts.isPending && !workspaces.isError && <Loading label="Loading the calendar…" />}
       {posts.isError && <ErrorState error={posts.error} onRetry={() => void posts.refetch()} />}
       {posts.isSuccess && view === "month" && (
         <div>
@@ -252,7 +276,7 @@ export function Calendar({ workspaceId }: { workspaceId: string }) {
           </div>
           <ol aria-label={`Days of ${title}`} className="grid border-l border-border max-sm:border-t sm:grid-cols-7">
             {grid.days.map((day) => (
-              <DayCell key={day.date} day={day} posts={byDay.get(day.date) ?? []} zone={zone} workspaceId={workspaceId} onMove={move} />
+              <DayCell key={day.date} day={day} posts={placed.byDay.get(day.date) ?? NONE} workspaceId={workspaceId} onMove={move} />
             ))}
           </ol>
           {posts.data.length === 0 && <p className="mt-2 text-sm text-muted-foreground">No posts this month.</p>}
@@ -280,8 +304,7 @@ export function Calendar({ workspaceId }: { workspaceId: string }) {
                     date={d.date}
                     hour={h}
                     label={d.label}
-                    posts={(byDay.get(d.date) ?? []).filter((p) => Number(formatInZone(p.scheduled_at, zone, "H")) === h)}
-                    zone={zone}
+                    posts={placed.byHour.get(`${d.date}T${String(h).padStart(2, "0")}`) ?? NONE}
                     workspaceId={workspaceId}
                     onMove={move}
                   />
@@ -302,8 +325,8 @@ export function Calendar({ workspaceId }: { workspaceId: string }) {
                   <time dateTime={p.scheduled_at} className="w-44 text-sm text-muted-foreground">
                     {formatInZone(p.scheduled_at, zone)}
                   </time>
-                  <span className="min-w-0 flex-1 truncate">{p.text || "(no text)"}</span>
-                  <span className="text-xs text-muted-foreground">{platforms(p)}</span>
+                  <span className="min-w-0 max-w-full flex-1 truncate">{p.text || "(no text)"}</span>
+                  <span className="text-xs text-muted-foreground">{platformNames(p)}</span>
                   <PostStatusBadge status={p.status} />
                 </Link>
               </li>

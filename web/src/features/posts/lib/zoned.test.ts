@@ -6,6 +6,7 @@ import {
   instantOfWall,
   rangeInZone,
   wallTimeFromNow,
+  wallTimeFast,
   wallTimeOf,
   wallTimeParam,
   zoneLabel,
@@ -75,5 +76,20 @@ describe("the calendar's days", () => {
   it("moves a wall time to another day or hour, keeping the minutes", () => {
     expect(movedWallTime("2026-11-03T09:45", "2026-11-05")).toBe("2026-11-05T09:45");
     expect(movedWallTime("2026-11-03T09:45", "2026-11-05", 14)).toBe("2026-11-05T14:45");
+  });
+
+  it("places thousands of posts as wallTimeOf does, across DST and midnight", () => {
+    const instants = [
+      "2026-10-25T00:30:00Z",
+      "2026-10-25T01:30:00Z",
+      "2026-03-29T00:59:00Z",
+      "2026-03-29T01:00:00Z",
+      "2026-12-31T23:00:00Z",
+      "2026-06-30T22:00:00.000Z",
+    ];
+    for (const zone of ["Europe/Paris", "America/New_York", "Asia/Kolkata", "UTC", "Pacific/Chatham"]) {
+      for (const at of instants) expect(wallTimeFast(at, zone)).toBe(wallTimeOf(at, zone));
+    }
+    expect(wallTimeFast("2026-12-31T23:00:00Z", "Europe/Paris")).toBe("2027-01-01T00:00");
   });
 });
