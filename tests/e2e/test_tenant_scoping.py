@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from analytics.models import Sync, TrackedPost
 from analytics.queries.repository import QueryRepository
 from analytics.syncs.repository import SyncRepository
 from auth.models import Invitation, Membership, User, Workspace
+from auth.users.repository import UserRepository
 from auth.workspaces.repository import InvitationRepository, WorkspaceRepository
 from publisher.media.repository import MediaRepository
 from publisher.models import Approval, Media, Post, Target, TargetStatus
@@ -276,6 +278,13 @@ READS = [
         lambda s, w, o: PostRepository(s).calendar(who(w, o), CalendarQuery(w.ws)),
     ),
     Read(
+        PostRepository,
+        "calendar_entries",
+        "publisher",
+        "post",
+        lambda s, w, o: _chips(s, w, o),
+    ),
+    Read(
         MediaRepository,
         "get",
         "publisher",
@@ -397,14 +406,23 @@ READS = [
         lambda s, w, o: InvitationRepository(s).pending_for_workspace(who(w, o), w.ws, NOW),
     ),
     Read(InvitationRepository, "pending", "auth", "invitation", lambda s, w, o: _pending(s, w, o)),
-    Read(
-        InvitationRepository,
-        "pending_for_email",
-        "auth",
-        "invitation",
-        lambda s, w, o: InvitationRepository(s).pending_for_email(_auth_invitee(w, o)[1], NOW),
-    ),
 ]
+
+
+async def _chips(session: AsyncSession, world: World, as_owner: bool) -> object:
+    """The calendar's chips are rows of columns: their ids."""
+    page = await PostRepository(session).calendar_entries(
+        who(world, as_owner), CalendarQuery(world.ws), 100
+    )
+    return [SimpleNamespace(id=row.id) for row in page.items]
+
+
+async def _me_invitations(session: AsyncSession, world: World, as_owner: bool) -> object:
+    """``/auth/me``'s invitations: those to the caller's own email only."""
+    user_id, _ = _auth_invitee(world, as_owner)
+    row = await UserRepository(session).me(user_id, NOW)
+    invitations = row.invitations if row is not None else None
+    return [SimpleNamespace(id=uuid.UUID(str(i[0]))) for i in invitations or []]
 
 
 async def _pending(session: AsyncSession, world: World, as_owner: bool) -> object:
@@ -444,6 +462,7 @@ UNSCOPED: dict[str, str] = {
     "PostRepository.refresh_statuses": "write after targets changed (workers, disconnects)",
     "PostRepository.open_targets_of_account": "account.disconnected consumer",
     "PostRepository.due_targets": "dispatcher",
+    "PostRepository.dispatch_due": "dispatcher",
     "PostRepository.next_due_at": "dispatcher",
     "PostRepository.locked_target": "publishing worker",
     "MediaRepository.get_unscoped": "signed media address (the signature is the check)",
@@ -554,3 +573,13 @@ async def test_another_workspace_row_is_invisible(infra: Infra, case: Read) -> N
         row = world.ws if case.row == "workspace" else world.ids[case.row]
         assert row in await read(case.run, session, world, as_owner=True), "the owner sees it"
         assert row not in await read(case.run, session, world, as_owner=False)
+
+
+async def test_me_lists_the_invitations_to_the_caller_s_email_only(infra: Infra) -> None:
+    """``/auth/me`` reads by the caller's id, not a workspace: its invitations are those to the
+    caller's own email (the invitee sees the invitation, a stranger does not)."""
+    async with rolled_back(infra, "auth") as session:
+        world = await SEEDS["auth"](session)
+        invitation = world.ids["invitation"]
+        assert invitation in await read(_me_invitations, session, world, as_owner=True)
+        assert invitation not in await read(_me_invitations, session, world, as_owner=False)
