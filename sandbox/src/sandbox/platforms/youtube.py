@@ -478,7 +478,8 @@ async def comment_threads_insert(request: Request) -> Response:
     if "snippet" not in split_list(request.query_params.get("part")):
         return bad_request("required", "Required parameter: part")
     body = await json_body(request, lambda m: bad_request("parseError", m))
-    snippet = body.get("snippet") if isinstance(body.get("snippet"), dict) else {}
+    raw = body.get("snippet")
+    snippet: dict[str, Any] = raw if isinstance(raw, dict) else {}
     video = state.post(NAME, str(snippet.get("videoId", "")))
     if not snippet.get("videoId"):
         return bad_request("channelOrVideoIdMissing", "The comment thread must have a video.")
