@@ -84,16 +84,37 @@ class TikTokOptions(_Options):
 class InstagramOptions(_Options):
     platform: Literal["instagram"] = Field(description=PLATFORM_DOC)
     media_type: Literal["FEED", "REELS", "STORIES", "CAROUSEL"] | None = None
+    first_comment: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2200,
+        description="A comment posted as the account on its own post once it is published "
+        "(Instagram takes up to 2,200 characters); not on stories",
+    )
 
 
 class FacebookOptions(_Options):
     platform: Literal["facebook"] = Field(description=PLATFORM_DOC)
     link: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
+    first_comment: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=8000,
+        description="A comment posted as the account on its own post once it is published "
+        "(Facebook takes up to 8,000 characters)",
+    )
 
 
 class LinkedInOptions(_Options):
     platform: Literal["linkedin"] = Field(description=PLATFORM_DOC)
     visibility: Literal["PUBLIC", "CONNECTIONS", "LOGGED_IN"] = "PUBLIC"
+    first_comment: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1250,
+        description="A comment posted as the account on its own post once it is published "
+        "(LinkedIn takes up to 1,250 characters)",
+    )
 
 
 class YouTubeOptions(_Options):
@@ -106,6 +127,13 @@ class YouTubeOptions(_Options):
         default_factory=list,
         max_length=500,
         description="Keywords: 500 characters in all as YouTube counts them",
+    )
+    first_comment: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10000,
+        description="A comment posted as the account on its own post once it is published "
+        "(YouTube takes up to 10,000 characters)",
     )
 
 
@@ -233,6 +261,8 @@ def _check_instagram(draft: TargetDraft, options: InstagramOptions) -> list[str]
         problems.append(f"An Instagram {kind.lower()} post has one item; use CAROUSEL for more.")
     if kind == "REELS" and (len(videos) != 1 or images):
         problems.append("An Instagram reel is exactly one video.")
+    if kind == "STORIES" and options.first_comment:
+        problems.append("Instagram stories take no comments: remove the first comment.")
     for m in images:
         if m.mime_type != "image/jpeg":
             problems.append(f"Instagram takes only JPEG images, not {m.mime_type}.")
