@@ -341,8 +341,9 @@ def test_first_comment_up_to_the_platforms_limit(platform: Platform) -> None:
     assert fine.problems == [] and fine.options["first_comment"] == "é" * limit
     long = verdict(platform, "t", media, **extra, first_comment="é" * (limit + 1))
     assert any(p.startswith("Option first_comment:") for p in long.problems), long.problems
-    empty = verdict(platform, "t", media, **extra, first_comment="")
-    assert any(p.startswith("Option first_comment:") for p in empty.problems)
+    for blank in ("", " \n "):
+        empty = verdict(platform, "t", media, **extra, first_comment=blank)
+        assert any(p.startswith("Option first_comment:") for p in empty.problems)
     assert "first_comment" not in verdict(platform, "t", media, **extra).options
 
 

@@ -13,7 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    TypeAdapter,
+    ValidationError,
+)
 
 from socialseed.platforms import Platform
 from socialseed.platforms.base import MediaKind
@@ -58,6 +66,16 @@ class _Options(BaseModel):
 PLATFORM_DOC = "The platform these options are for: the target account's platform"
 
 
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("a first comment needs more than white space")
+    return text
+
+
+#: A first comment: a platform refuses one that is only white space.
+FirstComment = Annotated[str, AfterValidator(_not_blank)]
+
+
 class XOptions(_Options):
     platform: Literal["x"] = Field(description=PLATFORM_DOC)
     reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
@@ -84,7 +102,7 @@ class TikTokOptions(_Options):
 class InstagramOptions(_Options):
     platform: Literal["instagram"] = Field(description=PLATFORM_DOC)
     media_type: Literal["FEED", "REELS", "STORIES", "CAROUSEL"] | None = None
-    first_comment: str | None = Field(
+    first_comment: FirstComment | None = Field(
         default=None,
         min_length=1,
         max_length=2200,
@@ -96,7 +114,7 @@ class InstagramOptions(_Options):
 class FacebookOptions(_Options):
     platform: Literal["facebook"] = Field(description=PLATFORM_DOC)
     link: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
-    first_comment: str | None = Field(
+    first_comment: FirstComment | None = Field(
         default=None,
         min_length=1,
         max_length=8000,
@@ -108,7 +126,7 @@ class FacebookOptions(_Options):
 class LinkedInOptions(_Options):
     platform: Literal["linkedin"] = Field(description=PLATFORM_DOC)
     visibility: Literal["PUBLIC", "CONNECTIONS", "LOGGED_IN"] = "PUBLIC"
-    first_comment: str | None = Field(
+    first_comment: FirstComment | None = Field(
         default=None,
         min_length=1,
         max_length=1250,
@@ -128,7 +146,7 @@ class YouTubeOptions(_Options):
         max_length=500,
         description="Keywords: 500 characters in all as YouTube counts them",
     )
-    first_comment: str | None = Field(
+    first_comment: FirstComment | None = Field(
         default=None,
         min_length=1,
         max_length=10000,
