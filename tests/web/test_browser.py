@@ -1,7 +1,8 @@
 """The web app in a real browser (Debian's Chromium, driven by playwright-core from Node.js)
 against the real stack: the first-visit journey of ``web/e2e/newcomer.mjs`` and the publishing
 journey of ``web/e2e/publishing.mjs`` and the approvals journey of ``web/e2e/approvals.mjs`` and the analytics journey of ``web/e2e/analytics.mjs`` and the editing journey of ``web/e2e/editing.mjs``
-and the drafts journey of ``web/e2e/drafts.mjs``. Screenshots go to ``web/test-results/screenshots``
+and the drafts journey of ``web/e2e/drafts.mjs`` and the first comment's of
+``web/e2e/first-comment.mjs``. Screenshots go to ``web/test-results/screenshots``
 (ignored by git)."""
 
 from __future__ import annotations
@@ -114,6 +115,17 @@ async def test_a_draft_with_a_described_image_is_saved_listed_and_published_now(
     await journey("drafts.mjs", stack.gateway_url, stack.sandbox_url, str(image), timeout=280)
     for name in ("draft-desktop.png", "draft-375.png"):
         assert (SCREENSHOTS / name).stat().st_size > 0
+
+
+@pytest.mark.timeout(300)
+async def test_a_post_with_a_first_comment_is_published_and_commented_once(
+    stack: Stack, web_build: Path
+) -> None:
+    """The composer's First comment for a LinkedIn account (its count against 1,250, too long
+    marked), publish now; the post page says published and "First comment posted"; the
+    sandbox holds exactly one such comment."""
+    await journey("first-comment.mjs", stack.gateway_url, stack.sandbox_url, timeout=280)
+    assert (SCREENSHOTS / "post-first-comment-desktop.png").stat().st_size > 0
 
 
 @pytest.mark.timeout(480)

@@ -73,6 +73,29 @@ async def ledger(
     return {"entries": entries, "count": len(entries)}
 
 
+@router.get("/comments")
+async def comments(
+    request: Request, platform: str | None = None, post: str | None = None
+) -> dict[str, Any]:
+    """Every comment made through the platforms' APIs, in order, optionally on one post."""
+    state = sandbox(request)
+    entries = [
+        {
+            "platform": c.platform,
+            "comment_id": c.id,
+            "platform_post_id": c.post_id,
+            "author_id": c.author_id,
+            "text": c.text,
+            "created_at": iso(c.created_at),
+        }
+        for (p, post_id), items in state.comments.items()
+        if (platform is None or p == platform) and (post is None or post_id == post)
+        for c in items
+    ]
+    entries.sort(key=lambda e: e["created_at"])
+    return {"entries": entries, "count": len(entries)}
+
+
 @router.get("/truth/{platform}/{post_id:path}")
 async def truth(request: Request, platform: str, post_id: str) -> Response:
     state = sandbox(request)

@@ -130,6 +130,20 @@ class Post:
     deleted: bool = False
 
 
+@dataclass
+class Comment:
+    """A comment on a post, as the platforms keep them: who wrote it (the account id), on
+    which post, its text and time. ``request`` is what the API call carried (None: seeded)."""
+
+    platform: str
+    id: str
+    post_id: str
+    author_id: str
+    text: str
+    created_at: float
+    request: dict[str, Any] | None = None
+
+
 class TokenStore:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
@@ -272,6 +286,9 @@ class SandboxState:
         self.by_account: dict[tuple[str, str], list[Post]] = {}  # oldest first
         self.by_text: dict[tuple[str, str, str], list[Post]] = {}  # (platform, account, text)
         self.ledger: list[Post] = []
+        self.comments: dict[
+            tuple[str, str], list[Comment]
+        ] = {}  # (platform, post id), oldest first
         self.stats = Stats()
         self.limits = RateLimiter()
         self.faults = Faults(settings.seed)
@@ -361,6 +378,15 @@ class SandboxState:
         posts = self.by_account.get((platform, account_id), [])
         start = bisect.bisect_left(posts, since, key=lambda p: p.created_at)
         return sum(1 for p in posts[start:] if p.request is not None)
+
+    # comments -----------------------------------------------------------------------------
+    def add_comment(self, comment: Comment) -> Comment:
+        self.comments.setdefault((comment.platform, comment.post_id), []).append(comment)
+        return comment
+
+    def comments_on(self, platform: str, post_id: str) -> list[Comment]:
+        """A post's comments, oldest first."""
+        return list(self.comments.get((platform, post_id), []))
 
     # platform objects ---------------------------------------------------------------------
     def put(self, platform: str, kind: str, object_id: str, obj: dict[str, Any]) -> dict[str, Any]:

@@ -326,3 +326,35 @@ def test_every_platform_refuses_an_option_it_does_not_know(platform: Platform) -
     v = verdict(platform, "t", [video()], **TIKTOK_OK, **YOUTUBE_OK, unknown_option=1)
     assert v.options == {}
     assert any(p.startswith("Option unknown_option:") for p in v.problems), v.problems
+
+
+# first comment -------------------------------------------------------------------------------
+FIRST_COMMENT_LIMITS = {FACEBOOK: 8_000, INSTAGRAM: 2_200, LINKEDIN: 1_250, YOUTUBE: 10_000}
+
+
+@pytest.mark.parametrize("platform", list(FIRST_COMMENT_LIMITS))
+def test_first_comment_up_to_the_platforms_limit(platform: Platform) -> None:
+    limit = FIRST_COMMENT_LIMITS[platform]
+    media = [image()] if platform is INSTAGRAM else [video()] if platform is YOUTUBE else []
+    extra = YOUTUBE_OK if platform is YOUTUBE else {}
+    fine = verdict(platform, "t", media, **extra, first_comment="é" * limit)
+    assert fine.problems == [] and fine.options["first_comment"] == "é" * limit
+    long = verdict(platform, "t", media, **extra, first_comment="é" * (limit + 1))
+    assert any(p.startswith("Option first_comment:") for p in long.problems), long.problems
+    for blank in ("", " \n "):
+        empty = verdict(platform, "t", media, **extra, first_comment=blank)
+        assert any(p.startswith("Option first_comment:") for p in empty.problems)
+    assert "first_comment" not in verdict(platform, "t", media, **extra).options
+
+
+@pytest.mark.parametrize("platform", [X, TIKTOK])
+def test_platforms_without_a_comment_api_refuse_a_first_comment(platform: Platform) -> None:
+    v = verdict(platform, "t", [video()], **TIKTOK_OK, first_comment="hi")
+    assert any(p.startswith("Option first_comment:") for p in v.problems), v.problems
+
+
+def test_instagram_stories_take_no_first_comment() -> None:
+    assert "stories take no comments" in problems(
+        INSTAGRAM, "", [image()], media_type="STORIES", first_comment="hi"
+    )
+    assert problems(INSTAGRAM, "", [image()], media_type="STORIES") == ""

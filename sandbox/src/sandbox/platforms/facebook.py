@@ -55,6 +55,8 @@ PAGE_METRICS = (
     "page_follows",
 )
 MAX_INSIGHT_RANGE = 90 * DAY
+# The longest comment the Graph API takes on a page post (longer is refused with (#100)).
+MAX_COMMENT = 8_000
 PAGE_TASKS = ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"]
 
 
@@ -693,6 +695,24 @@ async def route(call: GraphCall, token: Token, node: str, edge: str | None) -> R
     if edge == "insights" and method == "GET":
         graph.require_scope(token, "read", "read_insights")
         return post_insights(call, post)
+    if edge == "comments" and method == "POST":
+        graph.require_scope(token, "publish", "pages_manage_engagement")
+        comment_id = f"{post.id.split('_')[-1]}_{state.ids.next('facebook-comment', 100_001)}"
+        return graph.create_comment(call, NAME, post, post.account_id, MAX_COMMENT, comment_id)
+    if edge == "comments" and method == "GET":
+        graph.require_scope(token, "read", "pages_read_engagement", "pages_manage_engagement")
+        page_of = state.account(NAME, post.account_id)
+        return graph.comments_page(
+            call,
+            NAME,
+            post,
+            lambda c: {
+                "id": c.id,
+                "message": c.text,
+                "created_time": meta_time(c.created_at),
+                "from": {"id": c.author_id, "name": page_of.name if page_of else ""},
+            },
+        )
     return graph.unsupported(call)
 
 

@@ -24,8 +24,8 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from sandbox.ratelimit import Usage
-from sandbox.state import Post, SandboxState, Token, TokenProblem
-from sandbox.web import Reject, bearer, json_response, sandbox
+from sandbox.state import Comment, Post, SandboxState, Token, TokenProblem
+from sandbox.web import Reject, bearer, json_response, request_record, sandbox
 
 VERSION = re.compile(r"v\d+\.\d+")
 NOT_ENOUGH_VIEWERS = "(#10) Not enough viewers for the media to show insights"
@@ -445,3 +445,56 @@ def data_page(items: list[dict[str, Any]]) -> dict[str, Any]:
     if items:
         body["paging"] = {"cursors": {"before": "QVFIUm1", "after": "QVFIUm2"}}
     return body
+
+
+# comments ----------------------------------------------------------------------------------
+def create_comment(
+    call: GraphCall, platform: str, post: Post, author_id: str, max_length: int, comment_id: str
+) -> Response:
+    """``POST /{post-id}/comments?message=``: a comment by the caller (the page or the IG
+    account) on its own post. An empty or missing message is (#100); one longer than the
+    platform takes is (#100) too, and nothing is stored."""
+    message = call.params.get("message", "")
+    if not message.strip():
+        return invalid_param("The parameter message is required")
+    if len(message) > max_length:
+        return invalid_param(f"Comment message must be at most {max_length} characters")
+    body = {k: v for k, v in call.params.items() if k != "access_token"}
+    call.state.add_comment(
+        Comment(
+            platform=platform,
+            id=comment_id,
+            post_id=post.id,
+            author_id=author_id,
+            text=message,
+            created_at=call.state.clock.now(),
+            request=request_record(call.request, body),
+        )
+    )
+    return json_response({"id": comment_id})
+
+
+def comments_page(
+    call: GraphCall, platform: str, post: Post, render: Callable[[Comment], dict[str, Any]]
+) -> Response:
+    """``GET /{post-id}/comments``: oldest first (Graph's chronological order), ``limit`` (25,
+    at most 100) per page, ``after`` the cursor of the last one read."""
+    limit_text = call.params.get("limit", "25")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE:
+        raise Reject(invalid_param(f"limit must be between 1 and {MAX_PAGE}"))
+    limit = int(limit_text)
+    items = call.state.comments_on(platform, post.id)
+    start = 0
+    if call.params.get("after"):
+        try:
+            start = int(base64.urlsafe_b64decode(call.params["after"].encode()).decode())
+        except ValueError:
+            raise Reject(invalid_param("Invalid cursor")) from None
+    page = items[start : start + limit]
+    body: dict[str, Any] = {"data": [render(c) for c in page]}
+    if page:
+        after = base64.urlsafe_b64encode(str(start + len(page)).encode()).decode()
+        body["paging"] = {"cursors": {"after": after}}
+        if start + len(page) < len(items):
+            body["paging"]["next"] = f"{call.request.url.path}?after={after}&limit={limit}"
+    return json_response(body)

@@ -535,6 +535,9 @@ async def dispatch(call: GraphCall) -> Response:
     return graph.with_headers(response, call.headers)
 
 
+COMMENT_SCOPES = ("instagram_business_manage_comments", "instagram_manage_comments")
+# The longest comment Instagram takes (as its captions: 2,200 characters).
+MAX_COMMENT = 2_200
 PUBLISH_SCOPES = ("instagram_business_content_publish", "instagram_content_publish")
 INSIGHTS_SCOPES = ("instagram_business_manage_insights", "instagram_manage_insights")
 
@@ -575,7 +578,12 @@ async def route(call: GraphCall, me: Account, node: str, edge: str | None) -> Re
             {k: values[k] for k in ["id", *call.fields("status_code")] if k in values}
         )
     post = state.post(NAME, node)
-    if post is None or post.account_id != me.id or method != "GET":
+    if post is None or post.account_id != me.id:
+        return graph.unsupported(call)
+    if edge == "comments":
+        call.name(NAME, "{ig-media-id}", "comments")
+        return comments(call, me, post)
+    if method != "GET":
         return graph.unsupported(call)
     call.name(NAME, "{ig-media-id}", *([edge] if edge else []))
     if edge is None:
@@ -583,6 +591,30 @@ async def route(call: GraphCall, me: Account, node: str, edge: str | None) -> Re
     if edge == "insights":
         return media_insights(call, post)
     return graph.unsupported(call)
+
+
+def comments(call: GraphCall, me: Account, post: Post) -> Response:
+    """``/{ig-media-id}/comments``: comment on one's own media (POST ``message``) or read its
+    comments (``id,text,timestamp,username,from``)."""
+    assert call.token is not None
+    graph.require_scope(call.token, "publish" if call.method == "POST" else "read", *COMMENT_SCOPES)
+    if call.method == "POST":
+        comment_id = str(17_850_000_000_000_000 + call.state.ids.next("instagram:comment"))
+        return graph.create_comment(call, NAME, post, me.id, MAX_COMMENT, comment_id)
+    if call.method != "GET":
+        return graph.unsupported(call)
+    return graph.comments_page(
+        call,
+        NAME,
+        post,
+        lambda c: {
+            "id": c.id,
+            "text": c.text,
+            "timestamp": meta_time(c.created_at),
+            "username": me.username,
+            "from": {"id": c.author_id, "username": me.username},
+        },
+    )
 
 
 @router.api_route("/{path:path}", methods=["GET", "POST", "DELETE"])

@@ -29,7 +29,7 @@ from fastapi.responses import Response
 from sandbox import metrics, oauth
 from sandbox.media import sniff
 from sandbox.platforms.base import DAY, PlatformSpec, add_person, seed_history
-from sandbox.state import Account, Post, SandboxState, Token, TokenProblem, digits
+from sandbox.state import Account, Comment, Post, SandboxState, Token, TokenProblem, digits
 from sandbox.web import (
     Reject,
     authenticate,
@@ -895,6 +895,86 @@ async def social_actions(request: Request, urn: str) -> Response:
     if post is None:
         return api_error(404, "Not Found", "NOT_FOUND")
     return json_response(social_summary(state, post))
+
+
+# comments ----------------------------------------------------------------------------------
+# The longest comment LinkedIn takes (message.text); longer is a 422 and nothing is stored.
+MAX_COMMENT = 1_250
+
+
+def comment_json(c: Comment) -> dict[str, Any]:
+    urn = f"urn:li:comment:({c.post_id},{c.id})"
+    return {
+        "id": c.id,
+        "$URN": urn,
+        "commentUrn": urn,
+        "actor": c.author_id,
+        "object": c.post_id,
+        "message": {"text": c.text, "attributes": []},
+        "created": {"actor": c.author_id, "time": int(c.created_at * 1000)},
+        "lastModified": {"actor": c.author_id, "time": int(c.created_at * 1000)},
+    }
+
+
+@router.post("/rest/socialActions/{urn}/comments")
+async def create_comment(request: Request, urn: str) -> Response:
+    """A comment by ``actor`` (the member, or an organization the member administers) on a
+    post: 201 with the comment, its URN also in ``x-restli-id``."""
+    state = sandbox(request)
+    _, me = member(request, "w_member_social")
+    post = state.post(NAME, unquote(urn))
+    if post is None:
+        return api_error(404, "Not Found", "NOT_FOUND")
+    body = await json_body(request, lambda m: api_error(400, m))
+    actor = str(body.get("actor", ""))
+    if author_account(state, me, actor) is None:
+        return api_error(403, "Not enough permissions to comment as this actor", "ACCESS_DENIED")
+    text = (
+        (body.get("message") or {}).get("text") if isinstance(body.get("message"), dict) else None
+    )
+    if not isinstance(text, str) or not text.strip():
+        return api_error(422, "message.text is required", "UNPROCESSABLE_ENTITY")
+    if len(text) > MAX_COMMENT:
+        return api_error(
+            422,
+            f"message.text must be at most {MAX_COMMENT} characters",
+            "UNPROCESSABLE_ENTITY",
+        )
+    comment = state.add_comment(
+        Comment(
+            platform=NAME,
+            id=str(7_400_000_000_000_000_000 + state.ids.next("linkedin:comment")),
+            post_id=post.id,
+            author_id=actor,
+            text=text,
+            created_at=state.clock.now(),
+            request=request_record(request, body),
+        )
+    )
+    answer = comment_json(comment)
+    return json_response(answer, 201, {"x-restli-id": answer["$URN"]})
+
+
+@router.get("/rest/socialActions/{urn}/comments")
+async def list_comments(request: Request, urn: str) -> Response:
+    """A post's comments, oldest first, ``start``/``count`` (10, at most 100) paging."""
+    state = sandbox(request)
+    member(request)
+    post = state.post(NAME, unquote(urn))
+    if post is None:
+        return api_error(404, "Not Found", "NOT_FOUND")
+    start_text = request.query_params.get("start", "0")
+    count_text = request.query_params.get("count", "10")
+    if not start_text.isdigit() or not count_text.isdigit() or not 1 <= int(count_text) <= 100:
+        return api_error(400, "start and count (1 to 100) must be numbers", "ILLEGAL_ARGUMENT")
+    start, count = int(start_text), int(count_text)
+    items = state.comments_on(NAME, post.id)
+    return json_response(
+        {
+            "elements": [comment_json(c) for c in items[start : start + count]],
+            "paging": {"start": start, "count": count, "total": len(items)},
+        }
+    )
 
 
 def truth(state: SandboxState, post: Post) -> dict[str, Any]:

@@ -29,12 +29,13 @@ from sandbox.platforms.base import (
     iso,
     seed_history,
 )
-from sandbox.state import Account, Post, SandboxState, Token, TokenProblem, digits
+from sandbox.state import Account, Comment, Post, SandboxState, Token, TokenProblem, digits
 from sandbox.web import (
     Reject,
     authenticate,
     base_url,
     form_params,
+    json_body,
     json_response,
     request_record,
     sandbox,
@@ -427,6 +428,118 @@ async def videos_list(request: Request) -> Response:
     found = [state.post(NAME, i) for i in ids]
     items = [video_json(state, p, parts) for p in found if p is not None]
     return list_response("video", items)
+
+
+# comments ----------------------------------------------------------------------------------
+# The longest top-level comment YouTube takes (snippet.topLevelComment.snippet.textOriginal).
+MAX_COMMENT = 10_000
+COMMENT_SCOPE = SCOPE_PREFIX + "youtube.force-ssl"
+
+
+def comment_thread_json(c: Comment) -> dict[str, Any]:
+    published = iso(c.created_at)
+    return {
+        "kind": "youtube#commentThread",
+        "etag": etag(),
+        "id": c.id,
+        "snippet": {
+            "channelId": c.author_id,
+            "videoId": c.post_id,
+            "topLevelComment": {
+                "kind": "youtube#comment",
+                "etag": etag(),
+                "id": c.id,
+                "snippet": {
+                    "channelId": c.author_id,
+                    "videoId": c.post_id,
+                    "textDisplay": c.text,
+                    "textOriginal": c.text,
+                    "authorChannelId": {"value": c.author_id},
+                    "canRate": True,
+                    "viewerRating": "none",
+                    "likeCount": 0,
+                    "publishedAt": published,
+                    "updatedAt": published,
+                },
+            },
+            "canReply": True,
+            "totalReplyCount": 0,
+            "isPublic": True,
+        },
+    }
+
+
+@router.post("/youtube/v3/commentThreads")
+async def comment_threads_insert(request: Request) -> Response:
+    """``commentThreads.insert`` (50 units, youtube.force-ssl): a top-level comment on a
+    video, by the channel the token belongs to."""
+    state = sandbox(request)
+    _, me = caller(request, 50, COMMENT_SCOPE)
+    if "snippet" not in split_list(request.query_params.get("part")):
+        return bad_request("required", "Required parameter: part")
+    body = await json_body(request, lambda m: bad_request("parseError", m))
+    raw = body.get("snippet")
+    snippet: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    video = state.post(NAME, str(snippet.get("videoId", "")))
+    if not snippet.get("videoId"):
+        return bad_request("channelOrVideoIdMissing", "The comment thread must have a video.")
+    if video is None:
+        return google_error(
+            404,
+            "videoNotFound",
+            "The video identified by videoId could not be found.",
+            "NOT_FOUND",
+            "youtube.commentThread",
+        )
+    top = (snippet.get("topLevelComment") or {}).get("snippet") or {}
+    text = top.get("textOriginal")
+    if not isinstance(text, str) or not text.strip():
+        return bad_request("commentTextRequired", "The comment must have text.")
+    if len(text) > MAX_COMMENT:
+        return bad_request(
+            "commentTextTooLong",
+            "The comment resource being inserted contains too many characters in the "
+            "textOriginal property.",
+        )
+    comment = state.add_comment(
+        Comment(
+            platform=NAME,
+            id="Ug" + digits(f"youtube-comment:{state.ids.next('youtube:comment')}", 24),
+            post_id=video.id,
+            author_id=me.id,
+            text=text,
+            created_at=state.clock.now(),
+            request=request_record(request, body),
+        )
+    )
+    return json_response(comment_thread_json(comment))
+
+
+@router.get("/youtube/v3/commentThreads")
+async def comment_threads_list(request: Request) -> Response:
+    """``commentThreads.list?videoId=`` (1 unit): newest first with ``order=time``,
+    ``maxResults`` 1 to 100 (20), ``pageToken``."""
+    state = sandbox(request)
+    caller(request, 1, READ + "|" + COMMENT_SCOPE)
+    video = state.post(NAME, request.query_params.get("videoId", ""))
+    if video is None:
+        return google_error(
+            404,
+            "videoNotFound",
+            "The video identified by videoId could not be found.",
+            "NOT_FOUND",
+            "youtube.commentThread",
+        )
+    size_text = request.query_params.get("maxResults", "20")
+    if not size_text.isdigit() or not 1 <= int(size_text) <= 100:
+        return bad_request("invalidParameter", "maxResults must be between 1 and 100.")
+    size = int(size_text)
+    token = request.query_params.get("pageToken", "0")
+    start = int(token) if token.isdigit() else 0
+    items = list(reversed(state.comments_on(NAME, video.id)))
+    page = items[start : start + size]
+    more = str(start + size) if start + size < len(items) else None
+    return list_response("commentThread", [comment_thread_json(c) for c in page], len(items), more)
 
 
 @router.get("/youtube/v3/playlistItems")

@@ -19,6 +19,7 @@ from publisher.media.storage import LocalFiles, MediaStore
 from publisher.models import inbox, member_changes, outbox
 from publisher.posts.endpoints import router as posts_router
 from publisher.posts.service import posts
+from publisher.publishing.comments import Commenter
 from publisher.publishing.dispatcher import Dispatcher
 from publisher.publishing.worker import Worker
 from publisher.settings import PublisherSettings
@@ -110,11 +111,13 @@ def _consumers(
         platform: build_providers(settings.platforms, client, clock=ctx.clock)[platform]
         for platform, client in _platform_clients(settings).items()
     }
-    worker = Worker(
-        ctx,
-        providers,
-        TokenVault(http, settings.accounts_url, settings.vault_token, clock=ctx.clock),
-    )
+    vault = TokenVault(http, settings.accounts_url, settings.vault_token, clock=ctx.clock)
+    worker = Worker(ctx, providers, vault)
+    # First comments: a small step of their own after the publish, woken by the worker's
+    # record of a published post that asks for one (``publishing/comments.py``).
+    commenter = Commenter(ctx, providers, vault)
+    worker.on_comments_due = commenter.wake
+    runtime.background.append(commenter.run)
     commands = EventConsumer(
         broker, db, Inbox(inbox), group_id=f"{settings.consumer_group}-workers"
     )

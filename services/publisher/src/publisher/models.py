@@ -51,6 +51,20 @@ def _now_column() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class CommentStatus(enum.StrEnum):
+    """Where a target's first comment is. ``pending``: due once the post is published;
+    ``posting``: a worker claimed it and may be at the platform until its lease ends (a claim
+    found ``posting`` past its lease means that worker died: the platform is asked first);
+    ``in_doubt``: the comment request left and no answer came back (asked before retrying);
+    ``posted`` and ``failed`` are final."""
+
+    PENDING = "pending"
+    POSTING = "posting"
+    POSTED = "posted"
+    FAILED = "failed"
+    IN_DOUBT = "in_doubt"
+
+
 class TargetStatus(enum.StrEnum):
     """Where one account's copy of a post is. ``in_doubt``: the platform may have published it
     (the request left, no answer came back); it is reconciled before anything is retried.
@@ -180,6 +194,12 @@ class Target(Base):
         ),
         Index("ix_targets_account_published", "account_id", "published_at"),
         Index("ix_targets_post", "post_id"),  # a post's targets
+        # The comment runner's question: which first comments are due.
+        Index(
+            "ix_targets_comment_due",
+            "comment_due_at",
+            postgresql_where=text("comment_status IN ('pending', 'posting', 'in_doubt')"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
@@ -207,6 +227,16 @@ class Target(Base):
     error: Mapped[str | None] = mapped_column(Text)
     error_class: Mapped[str | None] = mapped_column(String(32))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The first comment (``options.first_comment``) on the published post: ``CommentStatus``
+    # or None (none asked), its platform id, what went wrong in words; when the comment runner
+    # should look at it next (due, a retry, a claim's lease end); claims so far; the first
+    # claim's time (a comment found on the platform must be this recent to be ours).
+    comment_status: Mapped[str | None] = mapped_column(String(16))
+    comment_id: Mapped[str | None] = mapped_column(String(200))
+    comment_error: Mapped[str | None] = mapped_column(Text)
+    comment_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    comment_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    comment_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = _now_column()
 

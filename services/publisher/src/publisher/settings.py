@@ -47,6 +47,12 @@ class PublisherSettings(CallerSettings):
     publish_batch_wait_ms: int = Field(default=20, ge=1)
     # Transient failures are retried this many times (exponential backoff with jitter).
     publish_max_attempts: int = 6
+    # First comments: how often each process looks for due ones besides being woken when a
+    # post with one is published (retries, comments whose worker died), and how many it
+    # takes at once. A claimed comment is the worker's for ``publish_lease``; its platform
+    # step ends within two thirds of that.
+    comment_poll: float = Field(default=2.0, gt=0)
+    comment_batch: int = Field(default=50, ge=1)
     # Publishing limits per platform (``socialseed.budgets.rules.Rule``), by default as each
     # platform's provider declares them (``rate_limits.publishes``): each account's rolling
     # cap (X 100 per 15 minutes, ...) and the app-wide windows (X 10,000 and LinkedIn 100,000

@@ -110,6 +110,7 @@ class FacebookProvider(GraphProvider):
         "pages_manage_posts",
         "read_insights",
         "publish_video",
+        "pages_manage_engagement",  # the first comment on the page's own posts
     )
     graph_host = GRAPH
 
@@ -320,6 +321,21 @@ class FacebookProvider(GraphProvider):
             if exc.kind is ErrorKind.BAD_REQUEST:
                 return None  # Facebook refused the video: nothing went out
             raise
+
+    # first comment ------------------------------------------------------------------------
+    #: Graph refuses a longer comment with (#100).
+    comment_limit: int | None = 8_000
+
+    async def post_comment(self, tokens: TokenSet, post_id: str, text: str) -> str:
+        """``POST /{post-id}/comments`` with the page token: the page comments as itself."""
+        body = await self.graph_post(f"/{post_id}/comments", tokens, message=text)
+        return self.comment_id(body)
+
+    async def find_comment(
+        self, tokens: TokenSet, post_id: str, text: str, since: datetime
+    ) -> str | None:
+        page = await self.page_id(tokens)
+        return await self.comment_by(tokens, post_id, page, text, since)
 
     async def recent(
         self, tokens: TokenSet, path: str, text_field: str, text: str, since: datetime

@@ -29,6 +29,7 @@ from socialseed.platforms.base import (
 )
 from socialseed.platforms.parsing import JSON, as_int, json_object, parse_time
 from socialseed.platforms.provider import BaseProvider, Call
+from socialseed.platforms.publishing import posted_since, same_text
 
 #: The Graph API version both providers call (Meta keeps each for about two years).
 GRAPH_VERSION = "v24.0"
@@ -54,6 +55,8 @@ UNKNOWN, SERVICE_DOWN = 1, 2
 #: listing reads (100 x 100 posts: far more than a backfill window holds).
 TIMELINE_PAGE = 100
 MAX_TIMELINE_PAGES = 100
+# A first comment is looked for among a post's first comments (it is made right after the post).
+MAX_COMMENT_PAGES = 10
 INVALID_PARAMETER = 100
 # Our app's id or secret refused ("Error validating client secret." is an OAuthException 1).
 CLIENT_CODES = frozenset({101})
@@ -274,6 +277,46 @@ class GraphProvider(BaseProvider):
         return await self.send_json(
             Call.API, "GET", self.graph_url(path), params=params, headers=self.bearer(tokens)
         )
+
+    def comment_id(self, body: JSON) -> str:
+        if not body.get("id"):
+            raise self.fail(ErrorKind.TRANSIENT, None, detail="answered without a comment id")
+        return str(body["id"])
+
+    async def comment_by(
+        self,
+        tokens: TokenSet,
+        post_id: str,
+        author_id: str,
+        text: str,
+        since: datetime,
+        fields: tuple[str, str] = ("message", "created_time"),
+    ) -> str | None:
+        """A comment on ``post_id`` by ``author_id`` with ``text`` since ``since``: Graph's
+        ``/{post-id}/comments`` (oldest first), following its cursors. ``fields``: the
+        comment's text and time fields (Facebook ``message``/``created_time``, Instagram
+        ``text``/``timestamp``)."""
+        text_field, time_field = fields
+        params = {"fields": f"id,{text_field},{time_field},from", "limit": "100"}
+        for _ in range(MAX_COMMENT_PAGES):
+            body = await self.graph_get(f"/{post_id}/comments", tokens, **params)
+            for item in body.get("data") or []:
+                if not isinstance(item, dict):
+                    continue
+                author = item.get("from") if isinstance(item.get("from"), dict) else {}
+                created = item.get(time_field)
+                if (
+                    str((author or {}).get("id")) == author_id
+                    and (created is None or posted_since(created, since))
+                    and same_text(text, item.get(text_field))
+                ):
+                    return str(item["id"])
+            paging = body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not paging.get("next") or not after:
+                return None
+            params["after"] = str(after)
+        return None
 
     async def graph_read(
         self, path: str, tokens: TokenSet, params: Mapping[str, str]

@@ -161,6 +161,7 @@ class InstagramProvider(GraphProvider):
         "instagram_business_basic",
         "instagram_business_content_publish",
         "instagram_business_manage_insights",
+        "instagram_business_manage_comments",  # the first comment on the account's own media
     )
     graph_host = GRAPH
 
@@ -247,6 +248,21 @@ class InstagramProvider(GraphProvider):
         return await self.send_json(
             Call.API, "POST", self.graph_url(path), data=dict(params), headers=self.bearer(tokens)
         )
+
+    # first comment ------------------------------------------------------------------------
+    #: Instagram takes comments as long as captions.
+    comment_limit: int | None = 2_200
+
+    async def post_comment(self, tokens: TokenSet, post_id: str, text: str) -> str:
+        """``POST /{ig-media-id}/comments?message=``: the account comments on its own media."""
+        body = await self.graph_post(f"/{post_id}/comments", tokens, {"message": text})
+        return self.comment_id(body)
+
+    async def find_comment(
+        self, tokens: TokenSet, post_id: str, text: str, since: datetime
+    ) -> str | None:
+        me = tokens.platform_user_id or (await self.profile(tokens)).platform_user_id
+        return await self.comment_by(tokens, post_id, me, text, since, fields=("text", "timestamp"))
 
     async def publishing_quota(self, tokens: TokenSet) -> PublishingQuota:
         """How many posts the account made through the API in the last 24 hours, of how many."""

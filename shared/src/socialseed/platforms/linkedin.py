@@ -46,7 +46,7 @@ from socialseed.platforms.base import (
     TokenSet,
 )
 from socialseed.platforms.oauth2 import OAuth2Provider
-from socialseed.platforms.parsing import JSON, as_int, seconds_until_midnight
+from socialseed.platforms.parsing import JSON, as_int, json_object, seconds_until_midnight
 from socialseed.platforms.provider import Call
 from socialseed.platforms.publishing import chunks, id_in, looked_for_since, same_text
 
@@ -71,6 +71,7 @@ POSTS_PER_PAGE = 50
 #: The Posts API's largest page, and a safety stop on the pages one listing reads.
 LIST_PAGE = 100
 MAX_LIST_PAGES = 100
+MAX_COMMENT_PAGES = 10  # a first comment is among a post's first thousand
 #: What each analytics endpoint needs, for the words of a 403 (LinkedIn's message names no
 #: permission: "Not enough permissions to access: ...").
 MISSING_PERMISSION = {
@@ -247,6 +248,54 @@ class LinkedInProvider(OAuth2Provider):
         if not urn:
             raise self.fail(ErrorKind.TRANSIENT, response, detail="answered without a post id")
         return PublishedPost(id=urn, url=post_url(urn), published_at=self.clock())
+
+    # first comment ------------------------------------------------------------------------
+    #: LinkedIn refuses a longer ``message.text`` (422).
+    comment_limit: int | None = 1_250
+
+    async def post_comment(self, tokens: TokenSet, post_id: str, text: str) -> str:
+        """``POST /rest/socialActions/{urn}/comments``, the actor the post's author (the
+        member, as ``publish`` posts)."""
+        body = {
+            "actor": await self.author(tokens),
+            "object": post_id,
+            "message": {"text": text},
+        }
+        response = await self.send(
+            Call.API,
+            "POST",
+            self.url((API, f"/rest/socialActions/{quote(post_id, safe='')}/comments")),
+            json=body,
+            headers=self.rest_headers(tokens),
+        )
+        answer = json_object(response) or {}
+        comment = response.headers.get("x-restli-id") or answer.get("$URN") or answer.get("id")
+        if not comment:
+            raise self.fail(ErrorKind.TRANSIENT, response, detail="answered without a comment id")
+        return str(comment)
+
+    async def find_comment(
+        self, tokens: TokenSet, post_id: str, text: str, since: datetime
+    ) -> str | None:
+        """Among the post's comments (oldest first, 100 a page), one by the author."""
+        actor = await self.author(tokens)
+        start = looked_for_since(since).timestamp() * 1000
+        for page in range(MAX_COMMENT_PAGES):
+            body = await self.rest_get(
+                tokens,
+                f"socialActions/{quote(post_id, safe='')}/comments",
+                f"start={page * 100}&count=100",
+            )
+            elements = [e for e in body.get("elements") or [] if isinstance(e, dict)]
+            for e in elements:
+                created = (e.get("created") or {}).get("time")
+                message = (e.get("message") or {}).get("text")
+                fresh = not isinstance(created, int) or created >= start
+                if e.get("actor") == actor and fresh and same_text(text, message):
+                    return str(e.get("$URN") or e.get("commentUrn") or e.get("id"))
+            if len(elements) < 100:
+                return None
+        return None
 
     async def ready_media(
         self, tokens: TokenSet, author: str, media: tuple[PlatformMedia, ...], urn: str | None

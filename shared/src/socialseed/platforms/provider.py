@@ -131,6 +131,22 @@ class Provider(Protocol):
         posts by text and media), :class:`Pending` when the platform is still processing it,
         ``None`` when it was not published (so publishing again cannot duplicate it)."""
 
+    #: The longest first comment the platform takes on one's own post, in characters;
+    #: ``None``: its API takes none (``post_comment`` and ``find_comment`` raise).
+    comment_limit: int | None
+
+    async def post_comment(self, tokens: TokenSet, post_id: str, text: str) -> str:
+        """Comment ``text`` on the account's own post ``post_id`` as the account; the comment's
+        id. One call, one comment: a lost answer may have left it posted, so a caller that
+        does not know the outcome asks ``find_comment`` before calling this again."""
+
+    async def find_comment(
+        self, tokens: TokenSet, post_id: str, text: str, since: datetime
+    ) -> str | None:
+        """The id of a comment by the account on ``post_id`` with ``text`` (compared as
+        platforms give text back) made since ``since``, else ``None``: reconciliation of a
+        comment whose outcome is unknown."""
+
     #: The most post ids one ``fetch_post_metrics`` call takes (X 100, YouTube 50, TikTok 20,
     #: a Graph batch 50); callers split larger sets.
     metrics_batch_size: int
@@ -480,6 +496,16 @@ class BaseProvider(abc.ABC):
         progress: Mapping[str, Any] | None = None,
     ) -> PublishedPost | Pending | None:
         raise NotImplementedError(f"{self.platform.value}: post lookup is not supported yet")
+
+    comment_limit: int | None = None
+
+    async def post_comment(self, tokens: TokenSet, post_id: str, text: str) -> str:
+        raise NotImplementedError(f"{self.platform.value}: its API takes no comments")
+
+    async def find_comment(
+        self, tokens: TokenSet, post_id: str, text: str, since: datetime
+    ) -> str | None:
+        raise NotImplementedError(f"{self.platform.value}: its API takes no comments")
 
     metrics_batch_size: int = 1
 

@@ -89,6 +89,8 @@ BURST_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 UPLOAD_CAP_REASONS = frozenset({"uploadLimitExceeded"})
 PACIFIC = "America/Los_Angeles"
 RESUME_INCOMPLETE = 308
+# Comment threads are read newest first; a first comment is among the newest ones.
+MAX_COMMENT_PAGES = 10
 # A session URI YouTube no longer knows (404) or that expired (410): start a new one.
 SESSION_GONE = frozenset({404, 410})
 TITLE_MAX = 100
@@ -209,6 +211,7 @@ class YouTubeProvider(OAuth2Provider):
         SCOPES + "youtube.upload",
         SCOPES + "youtube.readonly",
         SCOPES + "yt-analytics.readonly",
+        SCOPES + "youtube.force-ssl",  # commentThreads.insert: the first comment
     )
     authorize_endpoint = (ACCOUNTS, "/o/oauth2/v2/auth")
     token_endpoint = (OAUTH, "/token")
@@ -396,6 +399,58 @@ class YouTubeProvider(OAuth2Provider):
         if video_id is None:
             return None
         return await self.reconciled(tokens, {"video_id": video_id})
+
+    # first comment ------------------------------------------------------------------------
+    #: ``commentTextTooLong`` beyond this.
+    comment_limit: int | None = 10_000
+
+    async def post_comment(self, tokens: TokenSet, post_id: str, text: str) -> str:
+        """``commentThreads.insert?part=snippet`` (50 quota units): a top-level comment by
+        the channel on its video."""
+        channel = tokens.platform_user_id or (await self.profile(tokens)).platform_user_id
+        body = {
+            "snippet": {
+                "channelId": channel,
+                "videoId": post_id,
+                "topLevelComment": {"snippet": {"textOriginal": text}},
+            }
+        }
+        answer = await self.send_json(
+            Call.API,
+            "POST",
+            self.url((API, "/youtube/v3/commentThreads")),
+            params={"part": "snippet"},
+            json=body,
+            headers=self.bearer(tokens),
+        )
+        if not answer.get("id"):
+            raise self.fail(ErrorKind.TRANSIENT, None, detail="answered without a comment id")
+        return str(answer["id"])
+
+    async def find_comment(
+        self, tokens: TokenSet, post_id: str, text: str, since: datetime
+    ) -> str | None:
+        """``commentThreads.list?videoId=&order=time`` (newest first), by the channel."""
+        channel = tokens.platform_user_id or (await self.profile(tokens)).platform_user_id
+        params = {"part": "snippet", "videoId": post_id, "order": "time", "maxResults": "100"}
+        for _ in range(MAX_COMMENT_PAGES):
+            body = await self.data_get(tokens, "/youtube/v3/commentThreads", params)
+            for thread in body.get("items") or []:
+                top = ((thread.get("snippet") or {}).get("topLevelComment") or {}).get(
+                    "snippet"
+                ) or {}
+                author = (top.get("authorChannelId") or {}).get("value")
+                if (
+                    author == channel
+                    and posted_since(top.get("publishedAt"), since)
+                    and same_text(text, top.get("textOriginal"))
+                ):
+                    return str(thread.get("id"))
+            token = body.get("nextPageToken")
+            if not token:
+                return None
+            params["pageToken"] = str(token)
+        return None
 
     async def open_session(
         self, tokens: TokenSet, post: PlatformPost, video: PlatformMedia

@@ -1507,6 +1507,11 @@ export interface components {
             platform: "facebook";
             /** Link */
             link?: string | null;
+            /**
+             * First Comment
+             * @description A comment posted as the account on its own post once it is published (Facebook takes up to 8,000 characters)
+             */
+            first_comment?: string | null;
         };
         /** InstagramOptions */
         InstagramOptions: {
@@ -1517,6 +1522,11 @@ export interface components {
             platform: "instagram";
             /** Media Type */
             media_type?: ("FEED" | "REELS" | "STORIES" | "CAROUSEL") | null;
+            /**
+             * First Comment
+             * @description A comment posted as the account on its own post once it is published (Instagram takes up to 2,200 characters); not on stories
+             */
+            first_comment?: string | null;
         };
         /** LinkedInOptions */
         LinkedInOptions: {
@@ -1531,6 +1541,11 @@ export interface components {
              * @enum {string}
              */
             visibility: "PUBLIC" | "CONNECTIONS" | "LOGGED_IN";
+            /**
+             * First Comment
+             * @description A comment posted as the account on its own post once it is published (LinkedIn takes up to 1,250 characters)
+             */
+            first_comment?: string | null;
         };
         /** MediaOut */
         MediaOut: {
@@ -1774,6 +1789,21 @@ export interface components {
             retry_at: string | null;
             /** Published At */
             published_at: string | null;
+            /**
+             * Comment Status
+             * @description The first comment's state (null: the target asks for none): pending (posted once the post is published), posting, posted, failed (comment_error says why), in_doubt (its answer was lost: the platform is checked before trying again)
+             */
+            comment_status: ("pending" | "posting" | "posted" | "failed" | "in_doubt") | null;
+            /**
+             * Comment Id
+             * @description The first comment's id on the platform
+             */
+            comment_id: string | null;
+            /**
+             * Comment Error
+             * @description What went wrong with the first comment
+             */
+            comment_error: string | null;
         };
         /** TikTokOptions */
         TikTokOptions: {
@@ -1883,6 +1913,11 @@ export interface components {
              * @description Keywords: 500 characters in all as YouTube counts them
              */
             tags?: string[];
+            /**
+             * First Comment
+             * @description A comment posted as the account on its own post once it is published (YouTube takes up to 10,000 characters)
+             */
+            first_comment?: string | null;
         };
         /**
          * AccountMetric

@@ -13,7 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    TypeAdapter,
+    ValidationError,
+)
 
 from socialseed.platforms import Platform
 from socialseed.platforms.base import MediaKind
@@ -58,6 +66,16 @@ class _Options(BaseModel):
 PLATFORM_DOC = "The platform these options are for: the target account's platform"
 
 
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("a first comment needs more than white space")
+    return text
+
+
+#: A first comment: a platform refuses one that is only white space.
+FirstComment = Annotated[str, AfterValidator(_not_blank)]
+
+
 class XOptions(_Options):
     platform: Literal["x"] = Field(description=PLATFORM_DOC)
     reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
@@ -84,16 +102,37 @@ class TikTokOptions(_Options):
 class InstagramOptions(_Options):
     platform: Literal["instagram"] = Field(description=PLATFORM_DOC)
     media_type: Literal["FEED", "REELS", "STORIES", "CAROUSEL"] | None = None
+    first_comment: FirstComment | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2200,
+        description="A comment posted as the account on its own post once it is published "
+        "(Instagram takes up to 2,200 characters); not on stories",
+    )
 
 
 class FacebookOptions(_Options):
     platform: Literal["facebook"] = Field(description=PLATFORM_DOC)
     link: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
+    first_comment: FirstComment | None = Field(
+        default=None,
+        min_length=1,
+        max_length=8000,
+        description="A comment posted as the account on its own post once it is published "
+        "(Facebook takes up to 8,000 characters)",
+    )
 
 
 class LinkedInOptions(_Options):
     platform: Literal["linkedin"] = Field(description=PLATFORM_DOC)
     visibility: Literal["PUBLIC", "CONNECTIONS", "LOGGED_IN"] = "PUBLIC"
+    first_comment: FirstComment | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1250,
+        description="A comment posted as the account on its own post once it is published "
+        "(LinkedIn takes up to 1,250 characters)",
+    )
 
 
 class YouTubeOptions(_Options):
@@ -106,6 +145,13 @@ class YouTubeOptions(_Options):
         default_factory=list,
         max_length=500,
         description="Keywords: 500 characters in all as YouTube counts them",
+    )
+    first_comment: FirstComment | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10000,
+        description="A comment posted as the account on its own post once it is published "
+        "(YouTube takes up to 10,000 characters)",
     )
 
 
@@ -233,6 +279,8 @@ def _check_instagram(draft: TargetDraft, options: InstagramOptions) -> list[str]
         problems.append(f"An Instagram {kind.lower()} post has one item; use CAROUSEL for more.")
     if kind == "REELS" and (len(videos) != 1 or images):
         problems.append("An Instagram reel is exactly one video.")
+    if kind == "STORIES" and options.first_comment:
+        problems.append("Instagram stories take no comments: remove the first comment.")
     for m in images:
         if m.mime_type != "image/jpeg":
             problems.append(f"Instagram takes only JPEG images, not {m.mime_type}.")

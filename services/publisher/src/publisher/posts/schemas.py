@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictBool
 
@@ -123,6 +123,13 @@ class TargetOut(BaseModel):
     attempts: int
     retry_at: datetime | None = Field(description="When a waiting target is tried again")
     published_at: datetime | None
+    comment_status: Literal["pending", "posting", "posted", "failed", "in_doubt"] | None = Field(
+        description="The first comment's state (null: the target asks for none): pending "
+        "(posted once the post is published), posting, posted, failed (comment_error says "
+        "why), in_doubt (its answer was lost: the platform is checked before trying again)"
+    )
+    comment_id: str | None = Field(description="The first comment's id on the platform")
+    comment_error: str | None = Field(description="What went wrong with the first comment")
 
 
 class PostOut(BaseModel):
@@ -187,7 +194,20 @@ def target_out(target: Target, post: Post) -> TargetOut:
         attempts=target.attempts,
         retry_at=target.due_at if target.status == "waiting" else None,
         published_at=target.published_at,
+        comment_status=cast(Any, _comment_status(target)),
+        comment_id=target.comment_id,
+        comment_error=target.comment_error,
     )
+
+
+def _comment_status(target: Target) -> str | None:
+    """The column once the post is published; before, ``pending`` for a target that asks for
+    a first comment and may still be published (null for one that failed or was cancelled)."""
+    if target.comment_status is not None:
+        return target.comment_status
+    if target.options.get("first_comment") and target.status not in ("failed", "cancelled"):
+        return "pending"
+    return None
 
 
 def post_out(post: Post, status: str) -> PostOut:

@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Row, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from publisher.models import AccountView, Attempt, Post, Target, TargetStatus
+from publisher.models import AccountView, Attempt, CommentStatus, Post, Target, TargetStatus
 
 TARGETS = cast(Table, Target.__table__)
 POSTS = cast(Table, Post.__table__)
@@ -160,10 +160,90 @@ class PublishingRepository:
                 url=_or_kept("b_url", t.c.url),
                 published_at=_or_kept("b_published_at", t.c.published_at),
                 error_class=_or_kept("b_error_class", t.c.error_class),
+                # A first comment becomes due when its post is published (kept if already set).
+                comment_status=func.coalesce(
+                    t.c.comment_status, bindparam("b_comment_status", type_=t.c.comment_status.type)
+                ),
+                comment_due_at=_or_kept("b_comment_due_at", t.c.comment_due_at),
                 updated_at=func.now(),
             ),
             list(rows),
         )
+
+    # first comments ------------------------------------------------------------------------
+    async def claim_comments(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[Row[Any]]:
+        """Due first comments, claimed (``posting`` until ``lease_until``, one claim more) in
+        one statement; each row says what it was before (``was``): one found ``posting`` past
+        its lease, or ``in_doubt``, may be on the platform already."""
+        t = TARGETS
+        due = (
+            select(t.c.id, t.c.comment_status.label("was"))
+            .where(
+                t.c.comment_status.in_(
+                    [CommentStatus.PENDING, CommentStatus.POSTING, CommentStatus.IN_DOUBT]
+                ),
+                t.c.comment_due_at <= now,
+            )
+            .order_by(t.c.comment_due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .subquery()
+        )
+        query = (
+            update(t)
+            .where(t.c.id == due.c.id)
+            .values(
+                comment_status=CommentStatus.POSTING.value,
+                comment_due_at=lease_until,
+                comment_attempts=t.c.comment_attempts + 1,
+                comment_started_at=func.coalesce(t.c.comment_started_at, now),
+            )
+            .returning(
+                t.c.id,
+                t.c.workspace_id,
+                t.c.account_id,
+                t.c.platform,
+                t.c.platform_post_id,
+                t.c.options,
+                t.c.comment_attempts,
+                t.c.comment_started_at,
+                due.c.was,
+            )
+        )
+        return list(await self.session.execute(query))
+
+    async def record_comment(
+        self,
+        target_id: uuid.UUID,
+        attempts: int,
+        *,
+        status: CommentStatus,
+        comment_id: str | None,
+        error: str | None,
+        due_at: datetime | None,
+    ) -> bool:
+        """A claimed comment's outcome, only if the claim is still this one (``posting`` with
+        the same claim number): a worker whose lease ran out while it waited for the platform
+        does not overwrite the claim that took over."""
+        t = TARGETS
+        result = await self.session.execute(
+            update(t)
+            .where(
+                t.c.id == target_id,
+                t.c.comment_status == CommentStatus.POSTING.value,
+                t.c.comment_attempts == attempts,
+            )
+            .values(
+                comment_status=status.value,
+                comment_error=error,
+                comment_due_at=due_at,
+                updated_at=func.now(),
+                **({"comment_id": comment_id} if comment_id is not None else {}),
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _or_kept(name: str, column: ColumnElement[Any]) -> ColumnElement[Any]:

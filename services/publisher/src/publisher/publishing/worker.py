@@ -41,7 +41,7 @@ from tenacity import RetryCallState, wait_exponential_jitter
 
 from publisher.context import PublisherContext
 from publisher.media.storage import MediaUnavailable
-from publisher.models import TargetStatus
+from publisher.models import CommentStatus, TargetStatus
 from publisher.posts.repository import PostRepository
 from publisher.publishing.breaker import Open, PlatformBreakers
 from publisher.publishing.dispatcher import notify_schedule_changed
@@ -116,6 +116,9 @@ class Worker:
         )
         self.tasks: set[asyncio.Task[None]] = set()
         self.recorder = _GroupCommit(self._record)
+        # Called when published targets with a first comment were recorded (the comment
+        # runner's wake-up; it also looks on its own every ``comment_poll`` seconds).
+        self.on_comments_due: Callable[[], None] | None = None
 
     async def accept(self, command: PostPublishRequested) -> None:
         await self.accept_many([command])
@@ -420,7 +423,7 @@ class Worker:
         targets: list[dict[str, Any]] = []
         events: list[tuple[PostPublished | PostFailed, str]] = []
         blocks: list[tuple[Claim, Outcome, datetime]] = []
-        wake = False
+        wake = comments_due = False
         for claim, outcome in results:
             error = outcome.error
             attempts.append(
@@ -439,6 +442,13 @@ class Worker:
             published_at = (published.published_at or now) if published is not None else None
             progress = outcome.progress if outcome.progress is not None else claim.progress
             failed = outcome.status == TargetStatus.FAILED
+            # The first comment, if the post asks for one, is due as soon as it is published.
+            comment = (
+                published is not None
+                and claim.post is not None
+                and bool(claim.post.options.get("first_comment"))
+            )
+            comments_due = comments_due or comment
             targets.append(
                 {
                     "b_id": claim.target_id,
@@ -453,6 +463,8 @@ class Worker:
                     "b_url": published.url if published is not None else None,
                     "b_published_at": published_at,
                     "b_error_class": outcome.reason_class if failed else None,
+                    "b_comment_status": CommentStatus.PENDING.value if comment else None,
+                    "b_comment_due_at": now if comment else None,
                 }
             )
             if outcome.rate_limited and due_at is not None:
@@ -475,6 +487,8 @@ class Worker:
             await PostRepository(session).refresh_statuses({c.post_id for c, _ in results})
             if wake:
                 await notify_schedule_changed(session)
+        if comments_due and self.on_comments_due is not None:
+            self.on_comments_due()  # committed: the comment runner may take them now
 
 
 def _published_event(

@@ -4,7 +4,7 @@ import { Button } from "@/components/ui/button";
 import { Input, NativeSelect, Textarea } from "@/components/ui/input";
 import type { TargetDraft } from "../lib/draft";
 import { countFor } from "../lib/counting";
-import type { OptionsDraft, OptionsOf } from "../lib/options";
+import { FIRST_COMMENT_LIMITS, firstCommentLength, type OptionsDraft, type OptionsOf } from "../lib/options";
 import { CoverFrame, type VideoFacts } from "./cover-frame";
 
 type Props = {
@@ -109,7 +109,61 @@ function orNull<T extends string>(v: string): T | null {
   return v === "" ? null : (v as T);
 }
 
-export function PlatformOptions({ target, name, onChange, video }: Props) {
+export function PlatformOptions(props: Props) {
+  const { target, name, onChange } = props;
+  const options = target.options;
+  const limit = FIRST_COMMENT_LIMITS[options.platform];
+  if (limit === undefined) return <OptionsOfPlatform {...props} />;
+  const stories = options.platform === "instagram" && options.media_type === "STORIES";
+  return (
+    <div className="grid gap-3">
+      <OptionsOfPlatform {...props} />
+      {!stories && (
+        <FirstComment
+          value={(options as { first_comment?: string | null }).first_comment ?? ""}
+          name={name}
+          limit={limit}
+          onChange={(v) => onChange({ ...target, options: { ...options, first_comment: v } as OptionsDraft })}
+        />
+      )}
+    </div>
+  );
+}
+
+function FirstComment({
+  value,
+  name,
+  limit,
+  onChange,
+}: {
+  value: string;
+  name: string;
+  limit: number;
+  onChange: (v: string) => void;
+}) {
+  const id = useId();
+  const used = firstCommentLength(value);
+  return (
+    <div className="grid gap-1">
+      <label htmlFor={id} className="text-sm font-medium">
+        First comment on {name} (optional)
+      </label>
+      <Textarea
+        id={id}
+        className="min-h-16"
+        value={value}
+        aria-describedby={`${id}-count`}
+        placeholder="Posted as the account under the post once it is published"
+        onChange={(e) => onChange(e.target.value)}
+      />
+      <span id={`${id}-count`} className={used > limit ? "text-xs font-semibold text-destructive" : "text-xs text-muted-foreground"}>
+        {used} / {limit}
+      </span>
+    </div>
+  );
+}
+
+function OptionsOfPlatform({ target, name, onChange, video }: Props) {
   const options = target.options;
   const set = (next: OptionsDraft) => onChange({ ...target, options: next });
   switch (options.platform) {

@@ -21,7 +21,7 @@ import {
   type Post,
 } from "../api/posts";
 import { textEdit, textEditable } from "../lib/edit";
-import { targetState } from "../lib/target-state";
+import { commentState, targetState } from "../lib/target-state";
 import { formatInZone, wallTimeOf, wallTimeParam, zoneLabel } from "../lib/zoned";
 import { DraftActions } from "./draft-actions";
 import { EditPost } from "./edit-post";
@@ -210,6 +210,20 @@ export function PostDetail({ workspaceId, postId }: { workspaceId: string; postI
                     {state.detail}
                   </p>
                 )}
+                {(() => {
+                  const comment = commentState(target);
+                  if (!comment) return null;
+                  return (
+                    <div className="flex flex-wrap items-center gap-2 text-sm">
+                      <Badge tone={comment.tone}>{comment.label}</Badge>
+                      {comment.detail && (
+                        <span className={comment.tone === "danger" ? "text-destructive" : "text-muted-foreground"}>
+                          {comment.detail}
+                        </span>
+                      )}
+                    </div>
+                  );
+                })()}
                 {target.url && (
                   <a href={target.url} target="_blank" rel="noreferrer noopener" className="text-sm text-primary underline">
                     View on {platform}

@@ -55,6 +55,29 @@ export function wireOptions(draft: OptionsDraft): TargetOptions {
     delete rest.privacy_level;
     return rest as unknown as TargetOptions;
   }
-  if (draft.platform === "facebook" && !draft.link) return { platform: "facebook" };
+  if (draft.platform === "facebook" && !draft.link) {
+    const rest: Partial<OptionsOf<"facebook">> = { ...draft };
+    delete rest.link;
+    draft = rest as OptionsOf<"facebook">;
+  }
+  if ("first_comment" in draft && !draft.first_comment?.trim()) {
+    // An empty field asks for no comment (the API takes none or a non-empty one).
+    const rest: Record<string, unknown> = { ...draft };
+    delete rest.first_comment;
+    return rest as TargetOptions;
+  }
   return draft as TargetOptions;
+}
+
+/** The platforms whose APIs take a comment on one's own post, and the longest each takes
+ * (characters as the server counts them: code points). */
+export const FIRST_COMMENT_LIMITS: Partial<Record<PlatformName, number>> = {
+  facebook: 8000,
+  instagram: 2200,
+  linkedin: 1250,
+  youtube: 10000,
+};
+
+export function firstCommentLength(text: string): number {
+  return [...text].length;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { targetState } from "./target-state";
+import { commentState, targetState } from "./target-state";
 
 const post = { approval: "not_required", scheduled_at: "2026-11-01T09:00:00Z", rejection_reason: null };
 const target = { status: "scheduled", error: null, retry_at: null, published_at: null };
@@ -45,5 +45,43 @@ describe("a target's state in words", () => {
   it("says when it was published", () => {
     const done = { ...target, status: "published", published_at: "2026-11-01T09:00:05Z" };
     expect(targetState(done, post, zone)).toMatchObject({ label: "Published Sun 1 Nov 2026, 10:00 (Europe/Paris)", tone: "success" });
+  });
+});
+
+describe("a first comment's state in words", () => {
+  const published = { status: "published", comment_error: null, error: null, retry_at: null, published_at: null };
+
+  it("says nothing for a target that asks for no comment", () => {
+    expect(commentState({ ...published, comment_status: null })).toBeNull();
+  });
+
+  it("tells pending, posted and an unknown outcome apart", () => {
+    expect(commentState({ ...published, comment_status: "pending" })?.label).toBe(
+      "First comment: posted once the post is published",
+    );
+    expect(commentState({ ...published, comment_status: "posted" })).toMatchObject({
+      label: "First comment posted",
+      tone: "success",
+    });
+    expect(commentState({ ...published, comment_status: "in_doubt" })).toMatchObject({
+      label: "First comment: outcome unknown — checking the platform",
+      tone: "warning",
+    });
+  });
+
+  it("gives the platform's reason when it failed, while the post stays published", () => {
+    const failed = {
+      ...published,
+      comment_status: "failed",
+      comment_error: "Facebook refused it (too long).",
+    };
+    expect(commentState(failed)).toMatchObject({
+      label: "First comment failed",
+      tone: "danger",
+      detail: "Facebook refused it (too long).",
+    });
+    expect(targetState(failed, { approval: "not_required", scheduled_at: null, rejection_reason: null }, "UTC").tone).toBe(
+      "success",
+    );
   });
 });

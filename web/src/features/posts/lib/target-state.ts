@@ -66,6 +66,45 @@ export function targetState(target: TargetLike, post: PostLike, zone: string): S
   }
 }
 
+type CommentLike = {
+  status: string;
+  comment_status?: string | null;
+  comment_error?: string | null;
+};
+
+/** The first comment's state in words (null: the target asks for none). */
+export function commentState(target: CommentLike): StateWords | null {
+  switch (target.comment_status) {
+    case null:
+    case undefined:
+      return null;
+    case "pending":
+      return {
+        label: "First comment: posted once the post is published",
+        tone: "neutral",
+        detail: target.comment_error ?? null,
+      };
+    case "posting":
+      return { label: "First comment: posting…", tone: "neutral", detail: null };
+    case "posted":
+      return { label: "First comment posted", tone: "success", detail: null };
+    case "in_doubt":
+      return {
+        label: "First comment: outcome unknown — checking the platform",
+        tone: "warning",
+        detail: target.comment_error ?? null,
+      };
+    case "failed":
+      return {
+        label: "First comment failed",
+        tone: "danger",
+        detail: target.comment_error ?? "The platform refused the comment.",
+      };
+    default:
+      return { label: `First comment: ${target.comment_status}`, tone: "neutral", detail: null };
+  }
+}
+
 const POST_STATUS: Record<string, { label: string; tone: Tone }> = {
   draft: { label: "Draft", tone: "neutral" },
   pending_approval: { label: "Waiting for approval", tone: "warning" },
