@@ -32,6 +32,7 @@ from analytics.retention.repository import SNAPSHOT_TABLES, PartitionRepository
 from analytics.tracking.repository import TrackingRepository
 from socialseed.contracts import (
     AccountConnected,
+    AccountUpdated,
     Event,
     FetchedAccountMetrics,
     FetchedPostMetrics,
@@ -682,6 +683,68 @@ async def test_etag_answers_304_until_new_metrics_land(
         headers={**ws.owner.headers, "If-None-Match": fresh.headers["etag"]},
     )
     assert other.status_code == 200
+
+
+async def test_a_rename_and_a_newly_tracked_post_change_the_etag(
+    api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
+) -> None:
+    """Answers name accounts and list posts: a new handle and a post tracked from the
+    publisher's event are new data, so the stored answer and its ETag move on."""
+    ws = await workspace(api, db)
+    acc = await account(producer, db, ws)
+    url, params = f"{API}/dashboard", {"workspace_id": str(ws.id)}
+
+    async def current() -> str:
+        r = await api.get(url, params=params, headers=ws.owner.headers)
+        assert r.status_code == 200, r.text
+        return r.headers["etag"]
+
+    before = await current()
+    renamed = AccountUpdated(
+        account_id=acc,
+        workspace_id=ws.id,
+        platform="x",
+        username="renamed_handle",
+        display_name="Renamed",
+        followers=None,
+        following=None,
+        post_count=None,
+        synced_at=datetime.now(UTC),
+    )
+    await send(producer, renamed, acc)
+    await until(
+        lambda: scalar(
+            db,
+            "SELECT 1 FROM analytics.accounts WHERE id = :id AND username = 'renamed_handle'",
+            id=acc,
+        ),
+        "the rename projected",
+    )
+    after_rename = await current()
+    assert after_rename != before
+    r = await api.get(url, params=params, headers={**ws.owner.headers, "If-None-Match": before})
+    assert r.status_code == 200
+    assert [a["account"]["username"] for a in r.json()["accounts"]] == ["renamed_handle"]
+
+    post_id = uuid.uuid4()
+    published = PostPublished(
+        post_id=post_id,
+        workspace_id=ws.id,
+        target_id=uuid.uuid4(),
+        account_id=acc,
+        platform="x",
+        platform_post_id="p-new",
+        url=None,
+        published_at=datetime.now(UTC),
+    )
+    await send(producer, published, acc)
+    await until(
+        lambda: scalar(
+            db, "SELECT 1 FROM analytics.tracked_posts WHERE publisher_post_id = :p", p=post_id
+        ),
+        "the post tracked",
+    )
+    assert await current() != after_rename
 
 
 async def test_a_repeated_parameter_answers_for_the_value_it_was_read_as(

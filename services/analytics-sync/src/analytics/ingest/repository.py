@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pydantic_core import to_json
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.ingest.batch import POST_RECORD, FetchedBatch
 from analytics.models import SCHEMA, SyncStatus, TrackedPostStatus, sql_type
@@ -201,6 +202,15 @@ SET version = data_versions.version + 1, updated_at = now()
 """)
 
 
+async def bump_data_versions(session: AsyncSession, workspace_ids: Iterable[uuid.UUID]) -> None:
+    """New data for these workspaces: metrics ingested, a post newly tracked, an account
+    renamed (sorted: concurrent transactions lock the rows in one order). The read API's
+    ETags and stored answers follow."""
+    ids = sorted(set(workspace_ids))
+    if ids:
+        await session.execute(BUMP_DATA_VERSIONS, {"workspace_ids": ids})
+
+
 @dataclass(frozen=True)
 class PostsInserted:
     inserted: int
@@ -270,9 +280,7 @@ class IngestRepository(RepositoryBase):
         return int(result.scalar_one())
 
     async def bump_data_versions(self, workspace_ids: set[uuid.UUID]) -> None:
-        """New data for these workspaces (sorted: concurrent batches lock rows in one order)."""
-        if workspace_ids:
-            await self.session.execute(BUMP_DATA_VERSIONS, {"workspace_ids": sorted(workspace_ids)})
+        await bump_data_versions(self.session, workspace_ids)
 
     async def mark_failures(self, failures: Failures) -> None:
         if not failures.by_post:

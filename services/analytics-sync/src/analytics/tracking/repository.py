@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 
+from analytics.ingest.repository import bump_data_versions
 from analytics.models import (
     Account,
     AccountStatus,
@@ -87,9 +88,14 @@ class TrackingRepository(RepositoryBase):
         )
 
     async def rename_account(self, account_id: uuid.UUID, username: str) -> None:
-        await self.session.execute(
-            update(Account).where(Account.id == account_id).values(username=username)
+        """A new handle: answers that name the account change (its workspace's data version)."""
+        renamed = await self.session.scalars(
+            update(Account)
+            .where(Account.id == account_id, Account.username != username)
+            .values(username=username)
+            .returning(Account.workspace_id)
         )
+        await bump_data_versions(self.session, renamed)
 
     async def set_account_status(
         self, values: dict[str, Any], status: AccountStatus, *, stop: bool = False
@@ -144,6 +150,8 @@ class TrackingRepository(RepositoryBase):
         last = {(r["account_id"], r["platform_post_id"]): r for r in rows}
         for start in range(0, len(last), _CHUNK):
             await self._track_chunk(list(last.values())[start : start + _CHUNK])
+        # Newly tracked posts are in the workspaces' answers (lists, counts) from now on.
+        await bump_data_versions(self.session, {r["workspace_id"] for r in last.values()})
 
     async def _track_chunk(self, rows: Sequence[dict[str, Any]]) -> None:
         t = TrackedPost.__table__.c
@@ -222,6 +230,8 @@ class TrackingRepository(RepositoryBase):
                 },
             ).returning(_INSERTED)
             new += sum(1 for inserted in (await self.session.scalars(upsert)) if inserted)
+        if new:  # newly tracked posts are in the workspace's answers from now on
+            await bump_data_versions(self.session, [account.workspace_id])
         return new
 
     async def posts_of(self, account_id: uuid.UUID) -> list[TrackedPost]:
