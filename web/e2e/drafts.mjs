@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { axeCheck, launch, newReport, noHorizontalScroll, watch } from "./support.mjs";
+import { axeCheck, launch, newReport, noHorizontalScroll, watch, connectAccount, signUpWithWorkspace } from "./support.mjs";
 
 const [base, sandbox, image, shots = "test-results/screenshots"] = process.argv.slice(2);
 assert.ok(base && sandbox && image, "usage: drafts.mjs <app url> <sandbox url> <jpeg> [screenshot dir]");
@@ -26,21 +26,8 @@ try {
   watch(page, report);
 
   report.step("sign up, create a workspace, connect X");
-  await page.goto(`${base}/sign-up`);
-  await page.getByLabel("Name").fill("Dora Drafter");
-  await page.getByLabel("Email").fill(`drafter-${stamp}@example.com`);
-  await page.getByLabel("Password").fill("a long and private passphrase");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByRole("heading", { name: "Create a workspace" }).waitFor();
-  await page.getByLabel("Workspace name").fill("Dora's drafts");
-  await page.getByRole("button", { name: "Create workspace" }).click();
-  await page.getByRole("heading", { name: "Accounts", exact: true }).waitFor();
-  await page.getByRole("button", { name: "Connect X", exact: true }).click();
-  await page.waitForURL((url) => !url.toString().startsWith(base));
-  await page.getByLabel("Username").fill(username);
-  await page.getByRole("button", { name: "Allow" }).click();
-  await page.waitForURL((url) => url.toString().startsWith(base) && url.pathname.endsWith("/accounts"));
-  await page.getByRole("list", { name: "Accounts" }).getByText(`@${username}`, { exact: true }).waitFor();
+  await signUpWithWorkspace(page, base, { name: "Dora Drafter", email: `drafter-${stamp}@example.com`, workspace: "Dora's drafts" });
+  await connectAccount(page, base, "X", username);
 
   report.step("compose with an image and its alt text");
   await page.getByRole("link", { name: "Compose", exact: true }).first().click();

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { axeCheck, launch, newReport, noHorizontalScroll, wallTime, watch } from "./support.mjs";
+import { axeCheck, launch, newReport, noHorizontalScroll, wallTime, watch, connectAccount, signUpWithWorkspace } from "./support.mjs";
 
 const [base, shots = "test-results/screenshots"] = process.argv.slice(2);
 assert.ok(base, "usage: editing.mjs <app url> [screenshot dir]");
@@ -28,33 +28,15 @@ const TEXT = `Spring menu: ${"fresh peas, wild garlic, lamb. ".repeat(8)}`.slice
 const report = newReport();
 const { context, close } = await launch();
 
-async function connect(page, platform, username, shownAs = username) {
-  await page.getByRole("button", { name: `Connect ${platform}`, exact: true }).click();
-  await page.waitForURL((url) => !url.toString().startsWith(base));
-  await page.getByLabel("Username").fill(username);
-  await page.getByRole("button", { name: "Allow" }).click();
-  await page.waitForURL((url) => url.toString().startsWith(base) && url.pathname.endsWith("/accounts"));
-  await page.getByRole("list", { name: "Accounts" }).getByText(`@${shownAs}`, { exact: true }).waitFor();
-}
-
 try {
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(TIMEOUT);
   watch(page, report);
 
   report.step("sign up, create a workspace, connect X and LinkedIn");
-  await page.goto(`${base}/sign-up`);
-  await page.getByLabel("Name").fill("Eda Editor");
-  await page.getByLabel("Email").fill(`editor-${stamp}@example.com`);
-  await page.getByLabel("Password").fill("a long and private passphrase");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByRole("heading", { name: "Create a workspace" }).waitFor();
-  await page.getByLabel("Workspace name").fill("Eda's kitchen");
-  await page.getByLabel("Time zone").selectOption(ZONE);
-  await page.getByRole("button", { name: "Create workspace" }).click();
-  await page.getByRole("heading", { name: "Accounts", exact: true }).waitFor();
-  await connect(page, "X", xName);
-  await connect(page, "LinkedIn", liLogin, liName);
+  await signUpWithWorkspace(page, base, { name: "Eda Editor", email: `editor-${stamp}@example.com`, workspace: "Eda's kitchen", zone: ZONE });
+  await connectAccount(page, base, "X", xName);
+  await connectAccount(page, base, "LinkedIn", liLogin, liName);
 
   report.step("compose for X with a thread reply: the X preview shows the thread");
   await page.getByRole("link", { name: "Compose", exact: true }).first().click();

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { axeCheck, launch, newReport, watch } from "./support.mjs";
+import { axeCheck, launch, newReport, watch, connectAccount, signUpWithWorkspace } from "./support.mjs";
 
 const [base, sandbox, shots = "test-results/screenshots"] = process.argv.slice(2);
 assert.ok(base && sandbox, "usage: first-comment.mjs <app url> <sandbox url> [screenshot dir]");
@@ -26,20 +26,8 @@ try {
   watch(page, report);
 
   report.step("sign up, create a workspace, connect LinkedIn");
-  await page.goto(`${base}/sign-up`);
-  await page.getByLabel("Name").fill("Cora Commenter");
-  await page.getByLabel("Email").fill(`commenter-${stamp}@example.com`);
-  await page.getByLabel("Password").fill("a long and private passphrase");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByRole("heading", { name: "Create a workspace" }).waitFor();
-  await page.getByLabel("Workspace name").fill("Cora's comments");
-  await page.getByRole("button", { name: "Create workspace" }).click();
-  await page.getByRole("heading", { name: "Accounts", exact: true }).waitFor();
-  await page.getByRole("button", { name: "Connect LinkedIn", exact: true }).click();
-  await page.waitForURL((url) => !url.toString().startsWith(base));
-  await page.getByLabel("Username").fill(username);
-  await page.getByRole("button", { name: "Allow" }).click();
-  await page.waitForURL((url) => url.toString().startsWith(base) && url.pathname.endsWith("/accounts"));
+  await signUpWithWorkspace(page, base, { name: "Cora Commenter", email: `commenter-${stamp}@example.com`, workspace: "Cora's comments" });
+  await connectAccount(page, base, "LinkedIn", username, null);
 
   report.step("compose with a first comment, its count against LinkedIn's limit");
   await page.getByRole("link", { name: "Compose", exact: true }).first().click();

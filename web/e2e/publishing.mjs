@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { axeCheck, launch, newReport, noHorizontalScroll, wallTime, watch } from "./support.mjs";
+import { axeCheck, launch, newReport, noHorizontalScroll, wallTime, watch, connectAccount, signUpWithWorkspace } from "./support.mjs";
 
 const [base, sandbox, shots = "test-results/screenshots"] = process.argv.slice(2);
 assert.ok(base && sandbox, "usage: publishing.mjs <app url> <sandbox url> [screenshot dir]");
@@ -22,15 +22,6 @@ const second = `bakery_${stamp}`;
 
 const report = newReport();
 const { context, close } = await launch();
-
-async function connectX(page, username) {
-  await page.getByRole("button", { name: "Connect X", exact: true }).click();
-  await page.waitForURL((url) => !url.toString().startsWith(base));
-  await page.getByLabel("Username").fill(username);
-  await page.getByRole("button", { name: "Allow" }).click();
-  await page.waitForURL((url) => url.toString().startsWith(base) && url.pathname.endsWith("/accounts"));
-  await page.getByRole("list", { name: "Accounts" }).getByText(`@${username}`, { exact: true }).waitFor();
-}
 
 async function sandboxAccountId(username) {
   const r = await fetch(`${sandbox}/_sandbox/accounts?platform=x`);
@@ -49,19 +40,10 @@ try {
   watch(page, report);
 
   report.step("sign up, create a workspace in Europe/Paris, connect two X accounts");
-  await page.goto(`${base}/sign-up`);
-  await page.getByLabel("Name").fill("Nadia Poster");
-  await page.getByLabel("Email").fill(`poster-${stamp}@example.com`);
-  await page.getByLabel("Password").fill("a long and private passphrase");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByRole("heading", { name: "Create a workspace" }).waitFor();
-  await page.getByLabel("Workspace name").fill("Nadia's bakery");
-  await page.getByLabel("Time zone").selectOption(ZONE);
-  await page.getByRole("button", { name: "Create workspace" }).click();
-  await page.getByRole("heading", { name: "Accounts", exact: true }).waitFor();
+  await signUpWithWorkspace(page, base, { name: "Nadia Poster", email: `poster-${stamp}@example.com`, workspace: "Nadia's bakery", zone: ZONE });
   const workspace = page.url().split("/")[4];
-  await connectX(page, first);
-  await connectX(page, second);
+  await connectAccount(page, base, "X", first);
+  await connectAccount(page, base, "X", second);
 
   report.step("an empty posts list says so");
   await page.getByRole("link", { name: "Posts", exact: true }).click();

@@ -96,3 +96,31 @@ export function wallTime(zone, minutes) {
   );
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
 }
+
+/** Sign up as a newcomer and create a first workspace (in `zone`, else the browser's): the
+ * Accounts page is shown. */
+export async function signUpWithWorkspace(page, base, { name, email, workspace, zone }) {
+  await page.goto(`${base}/sign-up`);
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("a long and private passphrase");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("heading", { name: "Create a workspace" }).waitFor();
+  await page.getByLabel("Workspace name").fill(workspace);
+  if (zone) await page.getByLabel("Time zone").selectOption(zone);
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await page.getByRole("heading", { name: "Accounts", exact: true }).waitFor();
+}
+
+/** From the Accounts page: Connect `platform`, consent at the sandbox as `username`, back on
+ * Accounts with the account listed (as `shownAs`: LinkedIn shows a name, not the handle). */
+export async function connectAccount(page, base, platform, username, shownAs = username) {
+  await page.getByRole("button", { name: `Connect ${platform}`, exact: true }).click();
+  await page.waitForURL((url) => !url.toString().startsWith(base));
+  await page.getByLabel("Username").fill(username);
+  await page.getByRole("button", { name: "Allow" }).click();
+  await page.waitForURL((url) => url.toString().startsWith(base) && url.pathname.endsWith("/accounts"));
+  if (shownAs !== null) {
+    await page.getByRole("list", { name: "Accounts" }).getByText(`@${shownAs}`, { exact: true }).waitFor();
+  }
+}
