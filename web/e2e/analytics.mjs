@@ -120,6 +120,9 @@ try {
   await table.locator("tbody tr").nth(1).waitFor({ state: "detached" });
   await table.locator("tbody tr").first().waitFor();
   assert.equal(await table.locator("tbody tr").count(), 1);
+  // The chart follows the table's answer: wait for it to draw the one bar, not for a moment.
+  await bars.locator("svg rect").nth(1).waitFor({ state: "detached" });
+  await bars.locator("svg rect").first().waitFor();
   assert.equal(await bars.locator("svg rect").count(), 1);
   await page.getByRole("checkbox", { name: `@${other} (X)` }).check();
   await table.locator("tbody tr").nth(1).waitFor();

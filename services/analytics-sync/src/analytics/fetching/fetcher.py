@@ -349,8 +349,13 @@ class FetchWorkers:
                 # Refused for good (a permission not granted, say): counted failed in their
                 # syncs with the platform's words, the account's problem until a fetch works,
                 # asked again on the account's next turn (or a refresh) rather than every lease.
-                await repo.postpone_posts([p.id for p in posts], now + self.settings.account_every)
-                for sync_id, of_sync in _by_sync(posts).items():
+                held = await repo.postpone_posts(
+                    [p.id for p in posts], self.owner, now + self.settings.account_every
+                )
+                if not held:  # the lease ran out meanwhile: what was taken since stands
+                    return
+                mine = [p for p in posts if p.id in held]
+                for sync_id, of_sync in _by_sync(mine).items():
                     await repo.count_failed(
                         sync_id, account.platform, [p.id for p in of_sync], exc.message
                     )

@@ -257,14 +257,20 @@ SELECT id, sync_id FROM held WHERE sync_id IS NOT NULL"""),
             update(TrackedPost).where(TrackedPost.id.in_(ids)).values(**values)
         )
 
-    async def postpone_posts(self, ids: Sequence[uuid.UUID], until: datetime) -> None:
+    async def postpone_posts(
+        self, ids: Sequence[uuid.UUID], owner: str, until: datetime
+    ) -> set[uuid.UUID]:
         """Not fetched (refused for good): asked again at ``until`` on their schedule, out of
-        their sync, no lease (so a refresh makes them due again at once)."""
-        await self.session.execute(
+        their sync, no lease (so a refresh makes them due again at once). Only the posts
+        ``owner`` still holds: a call that outlived its lease changes nothing another worker
+        or a new refresh has taken since. Returns the posts it changed."""
+        rows = await self.session.scalars(
             update(TrackedPost)
-            .where(TrackedPost.id.in_(ids))
+            .where(TrackedPost.id.in_(ids), TrackedPost.lease_owner == owner)
             .values(next_fetch_at=until, lease_owner=None, lease_until=None, sync_id=None)
+            .returning(TrackedPost.id)
         )
+        return set(rows)
 
     # Syncs ---------------------------------------------------------------------------------
 

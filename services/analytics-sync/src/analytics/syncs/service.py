@@ -159,7 +159,7 @@ async def sync_progress(
         out.resumes_at = until
         out.waiting_reason = (
             f"{posts} post{'s' if posts != 1 else ''} wait for {names} rate limit (spent); "
-            f"the first are fetched at {until:%Y-%m-%d %H:%M} UTC."
+            f"fetched from {until:%Y-%m-%d %H:%M} UTC, as the budgets free."
         )
     return out
 

@@ -100,8 +100,12 @@ class Commenter:
 
     async def run_once(self) -> int:
         """Claim the due comments, post each (side by side), record each; how many."""
+        # The lease is counted from before the claim is asked (its end is computed then), so
+        # the cut is too: however long the pool and the claim took, no step acts past two
+        # thirds of the lease, before another runner could take the comment.
+        deadline = asyncio.get_running_loop().time() + self.settings.publish_lease * 2 / 3
         claims = await self._claim()
-        await asyncio.gather(*(self._post_and_record(c) for c in claims))
+        await asyncio.gather(*(self._post_and_record(c, deadline) for c in claims))
         return len(claims)
 
     async def _claim(self) -> list[CommentClaim]:
@@ -125,9 +129,9 @@ class Commenter:
             for r in rows
         ]
 
-    async def _post_and_record(self, claim: CommentClaim) -> None:
+    async def _post_and_record(self, claim: CommentClaim, deadline: float) -> None:
         try:
-            outcome = await self._step(claim)
+            outcome = await self._step(claim, deadline)
         except Exception:  # unforeseen: its lease hands it on, and it is looked for first
             log.exception("first comment of target %s failed unexpectedly", claim.target_id)
             return
@@ -149,7 +153,7 @@ class Commenter:
         except Exception:  # not recorded: the claim stays ``posting``, looked for after its lease
             log.exception("could not record the first comment of target %s", claim.target_id)
 
-    async def _step(self, claim: CommentClaim) -> CommentOutcome:
+    async def _step(self, claim: CommentClaim, deadline: float) -> CommentOutcome:
         provider = self.providers.get(claim.platform)
         if provider is None or provider.comment_limit is None:
             return CommentOutcome(
@@ -158,7 +162,7 @@ class Commenter:
         if not claim.text or not claim.post_id:
             return CommentOutcome(CommentStatus.FAILED, error="There is no comment to post.")
         try:
-            async with asyncio.timeout(self.settings.publish_lease * 2 / 3):
+            async with asyncio.timeout_at(deadline):
                 return await self.vault.call(
                     claim.account_id, lambda tokens: self._advance(provider, tokens, claim)
                 )
