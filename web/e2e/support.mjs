@@ -44,6 +44,14 @@ export function newReport() {
   return report;
 }
 
+function sameOrigin(page, url) {
+  try {
+    return new URL(url).origin === new URL(page.url()).origin;
+  } catch {
+    return false;
+  }
+}
+
 export function watch(page, report) {
   page.on("console", (msg) => {
     if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource"))
@@ -53,6 +61,10 @@ export function watch(page, report) {
     // A published post's page asks for its numbers; until their first fetch the answer is
     // 404 PostNotFound, and the page asks again: expected, not a failure.
     if (response.status() === 404 && /\/api\/v1\/analytics\/posts\/[0-9a-f-]{36}$/.test(response.url())) return;
+    // A signed-out first load asks for a silent refresh without a cookie: 401, then sign in.
+    if (response.status() === 401 && response.url().endsWith("/api/v1/auth/refresh")) return;
+    // The browser's own favicon request to another origin (the sandbox's consent page).
+    if (response.status() === 404 && response.url().endsWith("/favicon.ico") && !sameOrigin(page, response.url())) return;
     if (response.status() >= 400)
       report.problems.push(`${response.status()} ${response.request().method()} ${response.url()}`);
   });

@@ -89,15 +89,7 @@ async def list_posts(
 ) -> PostPage:
     """The calendar: the workspace's posts by scheduled time, `from` (inclusive) `to`
     (exclusive), a page at a time (`next_cursor`)."""
-    query = CalendarQuery(
-        workspace_id,
-        start=start,
-        end=to,
-        status=status,
-        account_id=account_id,
-        cursor=cursor,
-        limit=limit,
-    )
+    query = CalendarQuery(workspace_id, start, to, status, account_id, cursor, limit)
     return await posts.calendar(session, caller, query)
 
 
@@ -118,15 +110,7 @@ async def calendar(
     """What a calendar draws of the posts `from` (inclusive) `to` (exclusive): the same posts,
     order and cursors as `GET /posts`, each only as much as a chip shows (status, time, zone,
     the text's start, its platforms), so a busy month is one request."""
-    query = CalendarQuery(
-        workspace_id,
-        start=start,
-        end=to,
-        status=status,
-        account_id=account_id,
-        cursor=cursor,
-        limit=limit,
-    )
+    query = CalendarQuery(workspace_id, start, to, status, account_id, cursor, limit)
     return await posts.calendar_entries(session, caller, query)
 
 
