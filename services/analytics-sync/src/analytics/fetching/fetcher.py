@@ -117,7 +117,11 @@ class FetchWorkers:
         return True
 
     async def drain(self) -> int:
-        """Turns until nothing is due (tests and benches drive the workers with it)."""
+        """Turns until nothing is due that another transaction does not hold (tests and
+        benches drive the workers with it). Claims skip locked rows, so work that the ingester
+        or a tracking consumer holds at that moment is left to a later drain, as running
+        workers would pick it up on their next turn: a caller waiting for an outcome drains
+        again while it waits."""
         turns = 0
         while await self.turn():
             turns += 1
