@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from pypdf import PdfReader
 from sqlalchemy import text
 
 from analytics.app import create_app as create_analytics
@@ -114,9 +115,11 @@ class Workspace:
         self.id = workspace_id
 
 
-async def workspace(api: httpx.AsyncClient, db: Database, timezone: str = "UTC") -> Workspace:
+async def workspace(
+    api: httpx.AsyncClient, db: Database, timezone: str = "UTC", name: str = "Acme"
+) -> Workspace:
     owner = await make_user(api, name="Analyst")
-    ws = await make_workspace(api, owner, timezone=timezone)
+    ws = await make_workspace(api, owner, timezone=timezone, name=name)
     owner = await refresh(api, owner)
     workspace_id = uuid.UUID(str(ws["id"]))
     await until(
@@ -132,7 +135,11 @@ async def workspace(api: httpx.AsyncClient, db: Database, timezone: str = "UTC")
 
 
 async def account(
-    producer: AIOKafkaProducer, db: Database, ws: Workspace, platform: str = "x"
+    producer: AIOKafkaProducer,
+    db: Database,
+    ws: Workspace,
+    platform: str = "x",
+    username: str = "",
 ) -> uuid.UUID:
     account_id = uuid.uuid4()
     event = AccountConnected(
@@ -140,7 +147,7 @@ async def account(
         workspace_id=ws.id,
         platform=platform,
         platform_user_id=f"u-{account_id.hex[:8]}",
-        username=f"user{account_id.hex[:6]}",
+        username=username or f"user{account_id.hex[:6]}",
         reconnected=False,
         connected_at=datetime.now(UTC),
     )
@@ -850,3 +857,155 @@ async def test_other_workspaces_are_404_everywhere_and_viewers_can_read(
     for url, params in routes(ws, acc, ids["t"]):
         r = await api.get(url, params=params, headers=viewer.headers)
         assert r.status_code == 200, (url, r.text)
+
+
+# The report ----------------------------------------------------------------------------------
+
+
+async def reported(
+    api: httpx.AsyncClient,
+    producer: AIOKafkaProducer,
+    db: Database,
+    *,
+    username: str = "",
+    text: str = "Launch day",
+) -> tuple[Workspace, uuid.UUID, dict[str, str]]:
+    """A named workspace in Paris time with one X account: followers 200 -> 260 over the
+    period (100 the period before), two posts in it and one the period before."""
+    ws = await workspace(api, db, "Europe/Paris", name=f"Report {uuid.uuid4().hex[:6]}")
+    acc = await account(producer, db, ws, username=username)
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start, end = today - timedelta(days=7), today + timedelta(days=1)
+    await partitions(db, *(d.date() for d in (start - timedelta(days=7), start, today)))
+    ids = await listed(
+        db,
+        acc,
+        [
+            ListedPost(id="prev", published_at=start - timedelta(days=3), text="Last week"),
+            ListedPost(id="a", published_at=start + timedelta(days=1), text=text),
+            ListedPost(id="b", published_at=start + timedelta(days=2), text="Second post"),
+        ],
+    )
+    await fetched(producer, ws, acc, start - timedelta(days=7), followers=100)
+    await fetched(producer, ws, acc, start, followers=200)
+    at = today + timedelta(hours=1)
+    await fetched(
+        producer,
+        ws,
+        acc,
+        at,
+        posts={
+            ids["prev"]: {"impressions": 1000, "likes": 10, "shares": 0},
+            ids["a"]: {"impressions": 1500, "likes": 900, "shares": 45},
+            ids["b"]: {"impressions": 1000, "likes": 60, "shares": 15},
+        },
+        followers=260,
+    )
+    await ingested(db, acc, at)
+    return ws, acc, q(**{"from": start, "to": end})
+
+
+def pdf_text(body: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+
+
+async def test_report_pdf_says_what_the_api_says(
+    api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
+) -> None:
+    ws, _, period = await reported(api, producer, db)
+    headers = ws.owner.headers
+    dashboard = (
+        await api.get(
+            f"{API}/dashboard", params={"workspace_id": str(ws.id), **period}, headers=headers
+        )
+    ).json()
+    answer = await api.get(
+        f"{API}/report", params={"workspace_id": str(ws.id), **period}, headers=headers
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["content-disposition"].startswith('attachment; filename="report-')
+    assert answer.content.startswith(b"%PDF-")
+    text = pdf_text(answer.content)
+
+    name = (await api.get(f"/api/v1/workspaces/{ws.id}", headers=headers)).json()["name"]
+    assert name in text and "Europe/Paris" in text
+    [row] = dashboard["accounts"]
+    assert row["account"]["username"] in text
+    # The API's numbers, as the report writes them: followers 260 (+30.0 % on 200); the
+    # period's two posts' impressions and engagements, and their growth on last week's post.
+    assert row["followers"]["value"] == 260 and "260 (+30.0 %)" in text
+    metrics = row["metrics"]
+    assert f"{metrics['impressions']:,}" == "2,500" and "2,500 (+150.0 %)" in text
+    engagements = metrics["engagements"]
+    assert f"{engagements:,} (+" in text
+    rate = metrics["engagement_rate"]
+    assert f"{rate * 100:.1f} %" in text
+    # The top post first, with its numbers; last week's post is not in this period's.
+    top = dashboard["top_posts"][0]
+    assert top["text"] == "Launch day" and "Launch day" in text and "Last week" not in text
+    assert f"{top['metrics']['engagements']:,}" in text
+    for heading in ("Totals by platform", "Followers", "Engagements by account", "Best times"):
+        assert heading in text
+
+
+async def test_report_csv_has_each_accounts_totals_and_growth(
+    api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
+) -> None:
+    ws, acc, period = await reported(api, producer, db, username="=cmd|' /C calc'!A0")
+    answer = await api.get(
+        f"{API}/report",
+        params={"workspace_id": str(ws.id), "format": "csv", **period},
+        headers=ws.owner.headers,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    [platform] = [r for r in rows if r["row"] == "platform"]
+    [line] = [r for r in rows if r["row"] == "account"]
+    assert platform["platform"] == "x" and platform["posts_published"] == "2"
+    assert platform["posts_published_previous"] == "1"
+    assert line["account_id"] == str(acc)
+    assert line["username"].startswith("'=")  # a spreadsheet shows it, never runs it
+    assert (line["followers"], line["followers_previous"]) == ("260", "200")
+    assert float(line["followers_growth"]) == pytest.approx(0.3)
+    assert (line["impressions"], line["impressions_previous"]) == ("2500", "1000")
+
+
+async def test_report_shows_platform_text_without_obeying_it(
+    api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
+) -> None:
+    """Post texts and usernames are the platforms' users' words: markup in them is shown."""
+    hostile = '<font size="72" color="red">big</font> & <b>bold'
+    ws, _, period = await reported(api, producer, db, username="<i>name</i>", text=hostile)
+    answer = await api.get(
+        f"{API}/report", params={"workspace_id": str(ws.id), **period}, headers=ws.owner.headers
+    )
+    assert answer.status_code == 200, answer.text
+    text = pdf_text(answer.content)
+    assert '<font size="72"' in text and "<i>name</i>" in text
+
+
+async def test_report_is_the_workspaces_members_only(
+    api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
+) -> None:
+    ws, _, period = await reported(api, producer, db)
+    stranger = await make_user(api, name="Stranger")
+    for who, status in ((stranger, 404), (None, 401)):
+        answer = await api.get(
+            f"{API}/report",
+            params={"workspace_id": str(ws.id), **period},
+            headers=who.headers if who else {},
+        )
+        assert answer.status_code == status, answer.text
+    for params, error in (
+        ({"format": "docx"}, "ValidationError"),
+        ({"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, "InvalidPeriod"),
+    ):
+        answer = await api.get(
+            f"{API}/report",
+            params={"workspace_id": str(ws.id), **params},
+            headers=ws.owner.headers,
+        )
+        assert answer.status_code in (400, 422), answer.text
+        assert answer.json()["error"] == error

@@ -472,6 +472,7 @@ UNSCOPED: dict[str, str] = {
     "QueryRepository.get_unscoped": "unused by callers (base)",
     "QueryRepository.readable_posts": "the scope itself",
     "QueryRepository.timezone": "of a workspace the caller was checked against",
+    "QueryRepository.workspace_name": "of a workspace the caller was checked against",
     "QueryRepository.data_versions": "of workspaces the caller was checked against (ETags)",
     **{
         f"QueryRepository.{m}": "metrics of accounts/posts read through readable"

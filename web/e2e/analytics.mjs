@@ -168,6 +168,16 @@ try {
   const csv = readFileSync(await download.path(), "utf8");
   assert.ok(csv.split("\n").length > 1, `the CSV has rows: ${csv.slice(0, 200)}`);
 
+  report.step("report PDF: the period's report saved as a file, kept beside the screenshots");
+  const [pdf] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Report PDF" }).click(),
+  ]);
+  assert.match(pdf.suggestedFilename(), /^socialseed-report-\d{4}-\d{2}-\d{2}\.pdf$/);
+  await pdf.saveAs(join(shots, "report.pdf"));
+  const head = readFileSync(join(shots, "report.pdf")).subarray(0, 5).toString("latin1");
+  assert.equal(head, "%PDF-", "the report is a PDF");
+
   report.step("screenshots: dark, 375px");
   await page.getByRole("button", { name: "Switch to dark theme" }).click();
   await axeCheck(page, report, "analytics-dark");

@@ -119,12 +119,15 @@ class SyncStatus(enum.StrEnum):
 
 
 class WorkspaceView(Base):
-    """A workspace's timezone (from ``workspace.updated``): local days and hours are read in it."""
+    """A workspace's timezone and name (from ``workspace.updated``): local days and hours are
+    read in its zone; reports carry its name (null until its first update since names were
+    kept)."""
 
     __tablename__ = "workspaces"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     timezone: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -1004,6 +1004,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report
+         * @description The workspace's report for the period, to send to a client or a manager, in its name
+         *         and time zone. `pdf`: the totals and growth per platform and per account (as `/dashboard`
+         *         gives them, against the period of the same length before), each account's followers by
+         *         local day (by week past 92 days) and engagements charted, the top posts and the best times
+         *         to post (as `/insights/best-times`). `csv`: one line per platform and per account, each
+         *         total with its previous value and growth, for a spreadsheet. Computed on each request
+         *         (no ETag: a PDF says when it was made).
+         *
+         *     `engagements` = likes + comments + shares + saves (those the platform reports)
+         *
+         *     `engagement_rate` = engagements / audience, where the audience is `reach`, else `impressions`, else `views` (the first one the platform reports and is not 0: reach on Instagram and Facebook, impressions on X and LinkedIn, views on YouTube and TikTok); null when there is no audience or no engagement metric. A fraction (0.05 = 5 %).
+         *
+         *     `ctr` = clicks / impressions; null when either is missing or impressions are 0.
+         *
+         *     `viral_score` = shares / audience (the same audience as the engagement rate): how much of the audience passed the post on; null without shares or audience.
+         *
+         *     `growth` = (current - previous) / previous, the change against the previous period of the same length; null when the previous value is missing or 0.
+         */
+        get: operations["report_api_v1_analytics_report_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -7549,6 +7585,97 @@ export interface operations {
                 };
             };
             /** @description AccountNotFound, NotFound, WorkspaceNotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PayloadTooLarge */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ValidationError */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RateLimited, TooManyConcurrentRequests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ServiceUnavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_api_v1_analytics_report_get: {
+        parameters: {
+            query: {
+                workspace_id: string;
+                format?: "pdf" | "csv";
+                /** @description Inclusive (default: `to` minus the default period) */
+                from?: string | null;
+                /** @description Exclusive (default: the next whole UTC hour) */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report: a PDF document, or CSV with a header line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description AmbiguousPath, InstantOutOfRange, InvalidPeriod, TooManyBuckets */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound, WorkspaceNotFound */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -7,10 +7,12 @@ outside any transaction (``ReadPrincipal``, ``ReadSession``)."""
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal, TypeVar
 
+from anyio import to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic_core import to_json
@@ -37,6 +39,9 @@ from analytics.queries.schemas import (
     TimeseriesOut,
 )
 from analytics.queries.service import COMPARE_METRICS
+from analytics.reports import content as report_content
+from analytics.reports import csv as report_csv
+from analytics.reports import pdf as report_pdf
 from socialseed.errors import AccountNotFound, InvalidCursor, PostNotFound, WorkspaceNotFound
 from socialseed.inputs import Instant
 from socialseed.openapi import errors
@@ -423,3 +428,65 @@ def _record(row: Any) -> dict[str, Any]:
     for key in ("account_id", "tracked_post_id", "publisher_post_id"):
         record[key] = str(record[key]) if record[key] is not None else None
     return record
+
+
+REPORT_FORMATS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
+REPORT_CHUNK = 64 * 1024
+
+
+@router.get(
+    "/report",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The report: a PDF document, or CSV with a header line",
+            "content": {
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        },
+        **errors(WorkspaceNotFound, TooManyBuckets, *PERIOD_ERRORS),
+    },
+)
+@with_formulas
+async def report(
+    workspace_id: uuid.UUID,
+    reads: ReadsDep,
+    format: Literal["pdf", "csv"] = "pdf",
+    start: From = None,
+    to: To = None,
+) -> Response:
+    """The workspace's report for the period, to send to a client or a manager, in its name
+    and time zone. `pdf`: the totals and growth per platform and per account (as `/dashboard`
+    gives them, against the period of the same length before), each account's followers by
+    local day (by week past 92 days) and engagements charted, the top posts and the best times
+    to post (as `/insights/best-times`). `csv`: one line per platform and per account, each
+    total with its previous value and growth, for a spreadsheet. Computed on each request
+    (no ETag: a PDF says when it was made)."""
+    reads.workspace(workspace_id)
+    period = reads.period(start, to)
+    ctx = reads.ctx
+    settings = ctx.settings
+    content = await report_content.gather(
+        reads.repo,
+        reads.principal,
+        workspace_id,
+        period,
+        top=settings.top_posts,
+        min_posts=settings.best_times_min_posts,
+        max_buckets=settings.timeseries_max_buckets,
+    )
+    name = f"report-{workspace_id}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.{format}"
+    headers = {
+        "Cache-Control": "private, no-cache",
+        "Content-Disposition": f'attachment; filename="{name}"',
+    }
+    if format == "csv":
+        lines = (chunk.encode() for chunk in report_csv.render(content))
+        return StreamingResponse(lines, media_type=REPORT_FORMATS[format], headers=headers)
+    # Laying out pages is CPU work: off the event loop, then sent a chunk at a time.
+    document = await to_thread.run_sync(
+        functools.partial(report_pdf.render, content, generated_at=ctx.clock())
+    )
+    chunks = (document[i : i + REPORT_CHUNK] for i in range(0, len(document), REPORT_CHUNK))
+    return StreamingResponse(chunks, media_type=REPORT_FORMATS[format], headers=headers)

@@ -109,6 +109,10 @@ class QueryRepository(WorkspaceScoped[Account]):
         ws = await self.session.get(WorkspaceView, workspace_id)
         return ws.timezone if ws else None
 
+    async def workspace_name(self, workspace_id: uuid.UUID) -> str | None:
+        ws = await self.session.get(WorkspaceView, workspace_id)
+        return ws.name if ws else None
+
     async def data_versions(self, workspace_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
         rows = await self.session.execute(
             text(

@@ -45,12 +45,12 @@ class TrackingRepository(RepositoryBase):
     # Workspaces and accounts ---------------------------------------------------------------
 
     async def upsert_workspace(
-        self, workspace_id: uuid.UUID, timezone: str, updated_at: datetime
+        self, workspace_id: uuid.UUID, name: str, timezone: str, updated_at: datetime
     ) -> None:
         await upsert_newer(
             self.session,
             WorkspaceView.__table__,  # type: ignore[arg-type]
-            {"id": workspace_id, "timezone": timezone, "updated_at": updated_at},
+            {"id": workspace_id, "name": name, "timezone": timezone, "updated_at": updated_at},
         )
 
     async def workspace(self, workspace_id: uuid.UUID) -> WorkspaceView | None:

@@ -27,7 +27,7 @@ def track_accounts(consumer: EventConsumer, ctx: AnalyticsContext) -> None:
     @consumer.handler(WorkspaceUpdated)
     async def on_workspace(event: WorkspaceUpdated, session: AsyncSession, _: EventMeta) -> None:
         await TrackingRepository(session).upsert_workspace(
-            event.workspace_id, event.timezone, event.updated_at
+            event.workspace_id, event.name, event.timezone, event.updated_at
         )
 
     @consumer.handler(AccountConnected)

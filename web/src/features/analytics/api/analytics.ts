@@ -169,7 +169,20 @@ export async function downloadExport(workspaceId: string, format: "csv" | "json"
     parseAs: "blob",
   });
   if (!response.ok || !(data instanceof Blob)) throw toApiError(response.status, error);
-  const blob = data;
+  saveBlob(data, fileName);
+}
+
+/** The period's report (a PDF to send, or its totals as CSV), saved as the export is. */
+export async function downloadReport(workspaceId: string, format: "pdf" | "csv", period: Period, fileName: string) {
+  const { data, response, error } = await api.GET("/api/v1/analytics/report", {
+    params: { query: { workspace_id: workspaceId, format, from: period.from, to: period.to } },
+    parseAs: "blob",
+  });
+  if (!response.ok || !(data instanceof Blob)) throw toApiError(response.status, error);
+  saveBlob(data, fileName);
+}
+
+function saveBlob(blob: Blob, fileName: string) {
   const url = URL.createObjectURL(blob);
   try {
     const link = document.createElement("a");

@@ -16,6 +16,7 @@ import { describeError } from "@/lib/api/errors";
 import { cn } from "@/lib/utils";
 import {
   downloadExport,
+  downloadReport,
   RetryLater,
   useBestTimes,
   useDashboard,
@@ -41,6 +42,7 @@ import {
   metricValue,
   percent,
   rangeProblem,
+  reportFileName,
   signed,
   todayIn,
 } from "../lib/series";
@@ -599,28 +601,38 @@ function SyncRow({
   );
 }
 
+type Download = "csv" | "json" | "report-pdf" | "report-csv";
+
 function ExportLinks({ workspaceId, period, zone }: { workspaceId: string; period: Period; zone: string }) {
   const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState<"csv" | "json" | null>(null);
-  const save = async (format: "csv" | "json") => {
-    setBusy(format);
+  const [busy, setBusy] = useState<Download | null>(null);
+  const save = async (what: Download) => {
+    setBusy(what);
     setError(null);
     try {
-      await downloadExport(workspaceId, format, period, exportFileName(format, zone));
+      if (what === "report-pdf" || what === "report-csv") {
+        const format = what === "report-pdf" ? "pdf" : "csv";
+        await downloadReport(workspaceId, format, period, reportFileName(format, zone));
+      } else {
+        await downloadExport(workspaceId, what, period, exportFileName(what, zone));
+      }
     } catch (e) {
       setError(e);
     } finally {
       setBusy(null);
     }
   };
+  const button = (what: Download, label: string, working: string) => (
+    <Button variant="outline" size="sm" disabled={busy !== null} onClick={() => void save(what)}>
+      {busy === what ? working : label}
+    </Button>
+  );
   return (
     <div className="ml-auto flex flex-wrap items-center gap-2">
-      <Button variant="outline" size="sm" disabled={busy !== null} onClick={() => void save("csv")}>
-        {busy === "csv" ? "Exporting…" : "Export CSV"}
-      </Button>
-      <Button variant="outline" size="sm" disabled={busy !== null} onClick={() => void save("json")}>
-        {busy === "json" ? "Exporting…" : "Export JSON"}
-      </Button>
+      {button("report-pdf", "Report PDF", "Making the report…")}
+      {button("report-csv", "Report CSV", "Making the report…")}
+      {button("csv", "Export CSV", "Exporting…")}
+      {button("json", "Export JSON", "Exporting…")}
       {error != null && <Alert className="w-full">{describeError(error)}</Alert>}
     </div>
   );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chartPoints, dayRange, exportFileName, heatGrid, lastDays, metricValue, percent, rangeProblem, signed, todayIn } from "./series";
+import { chartPoints, dayRange, exportFileName, heatGrid, lastDays, metricValue, percent, rangeProblem, reportFileName, signed, todayIn } from "./series";
 
 describe("chartPoints", () => {
   it("labels each day bucket with its local date in the zone, across a DST change", () => {
@@ -61,6 +61,9 @@ describe("words", () => {
     expect(signed(null)).toBe("—");
     expect(exportFileName("json", "Asia/Tokyo", new Date("2026-12-06T20:00:00Z"))).toBe(
       "socialseed-analytics-2026-12-07.ndjson",
+    );
+    expect(reportFileName("pdf", "America/New_York", new Date("2026-12-07T03:00:00Z"))).toBe(
+      "socialseed-report-2026-12-06.pdf",
     );
   });
 });

@@ -130,6 +130,12 @@ export function exportFileName(format: "csv" | "json", zone: string, now: Date =
   return `socialseed-analytics-${formatDay(day)}.${format === "json" ? "ndjson" : "csv"}`;
 }
 
+/** The file name of a report: "socialseed-report-2026-12-06.pdf". */
+export function reportFileName(format: "pdf" | "csv", zone: string, now: Date = new Date()): string {
+  const day = new TZDate(now.getTime(), zone);
+  return `socialseed-report-${formatDay(day)}.${format}`;
+}
+
 function formatDay(day: Date): string {
   return format(day, "yyyy-MM-dd");
 }
