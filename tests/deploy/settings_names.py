@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings
+
 from socialseed.stack import SANDBOX, SERVICES, ServiceSpec
 
 # Read by ``socialseed.run`` (not a settings field): worker processes per service.

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
+
 from socialseed import cli
 from socialseed.stack import SANDBOX, SERVICES, ServiceSpec
-
 from tests.deploy.settings_names import unknown_settings
 
 ROOT = Path(__file__).resolve().parents[2]

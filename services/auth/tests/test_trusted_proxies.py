@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
+
 from auth.deps import trusted
 from auth.settings import AuthSettings
-from pydantic import ValidationError
 
 
 def test_an_address_inside_a_trusted_network_is_trusted() -> None:
