@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import httpx
 
@@ -191,6 +192,79 @@ class Supervisor:
         print("stopped.", flush=True)
 
 
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return key, value
+
+
+def _deploy_commands(sub: Any) -> None:
+    """The one-shot steps of a deployment (a container or a Kubernetes Job runs them before
+    the services start, and again on every upgrade): ``socialseed.provisioning``."""
+    mig = sub.add_parser(
+        "migrate",
+        help="migrate every service's schema to head (each with its <PREFIX>DATABASE_URL)",
+    )
+    mig.add_argument("--service", action="append", default=[], help="only this one (repeatable)")
+    mig.add_argument(
+        "--admin-url",
+        default=os.environ.get("SOCIALSEED_ADMIN_DATABASE_URL") or None,
+        help="a role that may create roles and schemas: each service's role and schema are "
+        "created first (SOCIALSEED_ADMIN_DATABASE_URL); without it they must exist",
+    )
+    top = sub.add_parser("topics", help="create every event topic and its dead-letter topic")
+    top.add_argument(
+        "--bootstrap", default=os.environ.get("SOCIALSEED_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+    )
+    top.add_argument("--partitions", type=int, default=3)
+    top.add_argument("--replication-factor", type=int, default=1)
+    top.add_argument(
+        "--topic-partitions",
+        type=_key_value,
+        action="append",
+        default=[],
+        metavar="TOPIC=N",
+        help="partitions of one busier topic (repeatable)",
+    )
+    top.add_argument(
+        "--config",
+        type=_key_value,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a topic setting for every topic, e.g. min.insync.replicas=2 (repeatable)",
+    )
+    top.add_argument("--wait", type=float, default=120.0, help="seconds to wait for Kafka")
+
+
+def _run_deploy_command(args: argparse.Namespace) -> None:
+    import asyncio
+
+    from socialseed import provisioning
+
+    try:
+        if args.command == "migrate":
+            for name in provisioning.migrate_all(args.service, admin_url=args.admin_url):
+                print(f"migrated {name}", flush=True)
+            return
+        report = asyncio.run(
+            provisioning.create_topics(
+                args.bootstrap,
+                partitions=args.partitions,
+                replication_factor=args.replication_factor,
+                overrides={topic: int(n) for topic, n in args.topic_partitions},
+                configs=dict(args.config),
+                wait=args.wait,
+            )
+        )
+    except (provisioning.ProvisioningError, ValueError) as exc:
+        raise SystemExit(f"socialseed {args.command}: {exc}") from exc
+    print(f"topics created: {len(report.created)}, already there: {len(report.existing)}")
+    for topic, count in sorted(report.other_partitions.items()):
+        print(f"  {topic} has {count} partitions (not changed; raise them with kafka-topics.sh)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="socialseed", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -206,7 +280,10 @@ def main(argv: list[str] | None = None) -> None:
     spec.add_argument("--out", type=Path, default=None)
     public = sub.add_parser("openapi", help="print the public API's merged OpenAPI document")
     public.add_argument("--out", type=Path, default=None)
+    _deploy_commands(sub)
     args = parser.parse_args(argv)
+    if args.command in ("migrate", "topics"):
+        _run_deploy_command(args)
     if args.command == "openapi":
         from socialseed.public_openapi import document
 

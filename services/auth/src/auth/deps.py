@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,12 +16,23 @@ def context(request: Request) -> AuthContext:
     return ctx
 
 
+def trusted(peer: str, proxies: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    """Whether ``peer`` is one of the trusted proxies' addresses (or inside their networks:
+    in a container network or a Kubernetes cluster the gateway's address is not known
+    before it starts, only the range it is given from)."""
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in network for network in proxies)
+
+
 def client_ip(request: Request) -> str:
     """The caller's address; behind our gateway (a trusted proxy) the last X-Forwarded-For
     entry, which the gateway itself appended, so a client cannot spoof it."""
     peer = request.client.host if request.client else "unknown"
     forwarded = request.headers.get("x-forwarded-for")
-    if forwarded and peer in context(request).settings.trusted_proxies:
+    if forwarded and trusted(peer, context(request).settings.trusted_networks):
         return forwarded.rsplit(",", 1)[-1].strip() or peer
     return peer
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import ipaddress
+from functools import cached_property
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from socialseed.settings import ServiceSettings
@@ -33,10 +35,23 @@ class AuthSettings(ServiceSettings):
     argon2_memory_kib: int = 19 * 1024
     argon2_parallelism: int = 1
 
-    # Peers whose X-Forwarded-For is believed (the gateway).
+    # Peers whose X-Forwarded-For is believed (the gateway): addresses or networks in CIDR
+    # notation (a container network's or a cluster's pod range, where the gateway's own
+    # address is only known once it runs). Anyone in these ranges can name any client address.
     trusted_proxies: list[str] = ["127.0.0.1", "::1"]
     login_limit_per_ip: str = "30/minute"
     login_limit_per_ip_and_email: str = "10/minute"
     # Attempts against one email from all addresses together: distributed credential stuffing
     # (many IPs, one account) is stopped here. Unknown emails are counted the same way.
     login_limit_per_email: str = "20/minute"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # a ValueError names the bad entry
+        return value
+
+    @cached_property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies)
