@@ -4,6 +4,7 @@ import { ApiError, toApiError } from "@/lib/api/errors";
 
 export type Dashboard = Schemas["DashboardOut"];
 export type SyncStatus = Schemas["SyncStatusOut"];
+export type Sync = Schemas["SyncOut"];
 export type Timeseries = Schemas["TimeseriesOut"];
 export type BestTimes = Schemas["BestTimesOut"];
 export type SyncAccepted = Schemas["SyncAccepted"];

@@ -43,6 +43,7 @@ import {
   percent,
   rangeProblem,
   reportFileName,
+  syncProgress,
   signed,
   todayIn,
 } from "../lib/series";
@@ -523,9 +524,7 @@ function SyncPanel({ workspaceId, zone }: { workspaceId: string; zone: string })
         ) : refresh.data ? (
           <p role="status">
             {refresh.data.already_running ? "A refresh is already running: " : "Refreshing: "}
-            {sync.data
-              ? `${sync.data.synced} of ${sync.data.total_posts} posts fetched (${sync.data.status})`
-              : `${refresh.data.total_posts} posts to fetch`}
+            {sync.data ? syncProgress(sync.data, zone, platformName) : `${refresh.data.total_posts} posts to fetch`}
             .
           </p>
         ) : null}
@@ -581,6 +580,17 @@ function SyncRow({
           <span className="sr-only"> {name}</span>
         </Button>
       </div>
+      {a.problem && (
+        <Alert className="mt-2">
+          No new numbers: {a.problem}
+          {a.problem_at && ` (since ${inZone(a.problem_at, zone)})`}
+        </Alert>
+      )}
+      {a.waiting && (
+        <p className="mt-1 text-muted-foreground">
+          Waiting until {inZone(a.waiting.until, zone)}: {a.waiting.reason}
+        </p>
+      )}
       <div aria-live="polite">
         {error ? (
           <Alert className="mt-2">
@@ -590,9 +600,7 @@ function SyncRow({
         ) : refresh.data ? (
           <p role="status" className="mt-1">
             {refresh.data.already_running ? "A refresh is already running: " : "Refreshing: "}
-            {sync.data
-              ? `${sync.data.synced} of ${sync.data.total_posts} posts fetched (${sync.data.status})`
-              : `${refresh.data.total_posts} posts to fetch`}
+            {sync.data ? syncProgress(sync.data, zone, platformName) : `${refresh.data.total_posts} posts to fetch`}
             .
           </p>
         ) : null}
@@ -637,3 +645,4 @@ function ExportLinks({ workspaceId, period, zone }: { workspaceId: string; perio
     </div>
   );
 }
+

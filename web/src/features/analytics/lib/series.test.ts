@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chartPoints, dayRange, exportFileName, heatGrid, lastDays, metricValue, percent, rangeProblem, reportFileName, signed, todayIn } from "./series";
+import { chartPoints, dayRange, exportFileName, heatGrid, lastDays, metricValue, percent, rangeProblem, reportFileName, signed, syncProgress, todayIn } from "./series";
 
 describe("chartPoints", () => {
   it("labels each day bucket with its local date in the zone, across a DST change", () => {
@@ -99,5 +99,25 @@ describe("metricValue", () => {
     expect(metricValue("watch_time_s", 5400)).toBe("1.5 h");
     expect(metricValue("views", 12345)).toBe("12,345");
     expect(metricValue("views", null)).toBe("—");
+  });
+});
+
+describe("a sync in words", () => {
+  it("says what it waits for and why an account has no new numbers", () => {
+    const base = { synced: 3, total_posts: 10, problems: [] };
+    expect(syncProgress({ ...base, status: "running" }, "UTC")).toBe("3 of 10 posts fetched (running)");
+    expect(
+      syncProgress(
+        { ...base, status: "waiting", resumes_at: "2026-12-07T14:00:00Z", waiting_reason: "X's window is spent" },
+        "Europe/Paris",
+      ),
+    ).toBe("3 of 10 posts fetched (waiting); resumes 7 Dec, 15:00: X's window is spent");
+    expect(
+      syncProgress(
+        { ...base, status: "partial", problems: [{ platform: "linkedin", reason: "r_member_postAnalytics missing" }] },
+        "UTC",
+        (p) => (p === "linkedin" ? "LinkedIn" : p),
+      ),
+    ).toBe("3 of 10 posts fetched (partial); LinkedIn: r_member_postAnalytics missing");
   });
 });

@@ -145,3 +145,25 @@ export function inZone(iso: string | Date, zone: string, pattern = "d MMM, HH:mm
   const at = typeof iso === "string" ? new Date(iso) : iso;
   return format(new TZDate(at.getTime(), zone), pattern);
 }
+
+/** What a sync says of itself: how far it is, and what it waits for or why an account has no
+ * new numbers ("3 of 10 posts fetched (waiting); resumes 7 Dec, 14:00: …"). */
+export function syncProgress(
+  sync: {
+    synced: number;
+    total_posts: number;
+    status: string;
+    resumes_at?: string | null;
+    waiting_reason?: string | null;
+    problems?: { platform: string; reason: string }[];
+  },
+  zone: string,
+  platformName: (platform: string) => string = (p) => p,
+): string {
+  let words = `${sync.synced} of ${sync.total_posts} posts fetched (${sync.status})`;
+  if (sync.status === "waiting" && sync.resumes_at) {
+    words += `; resumes ${inZone(sync.resumes_at, zone)}${sync.waiting_reason ? `: ${sync.waiting_reason}` : ""}`;
+  }
+  for (const p of sync.problems ?? []) words += `; ${platformName(p.platform)}: ${p.reason}`;
+  return words;
+}
