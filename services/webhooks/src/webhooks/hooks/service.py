@@ -197,7 +197,7 @@ class WebhookService:
         endpoint = await self._managed(session, principal, endpoint_id)
         if not endpoint.enabled:
             raise EndpointDisabled()
-        now, ws = ctx.clock(), str(endpoint.workspace_id)
+        now = ctx.clock()
         delivery = queue(
             endpoint,
             source_id=uuid.uuid4(),
