@@ -65,9 +65,7 @@ def receiver() -> Iterator[Receiver]:
     @app.post("/hook/{name}")
     async def hook(name: str, request: Request) -> Response:
         path = f"/hook/{name}"
-        state.got.setdefault(path, []).append(
-            Received(dict(request.headers), await request.body())
-        )
+        state.got.setdefault(path, []).append(Received(dict(request.headers), await request.body()))
         plan = state.plans.get(path) or []
         return Response(status_code=plan.pop(0) if plan else 200, content=b"thanks")
 

@@ -65,7 +65,7 @@ def refusal(addr: IPAddress, *, allow_private: bool) -> str | None:
         return refusal(inner, allow_private=allow_private)
     if addr in METADATA or addr.is_link_local:
         return f"{addr} is a link-local or cloud metadata address"
-    if addr.is_multicast or addr.is_unspecified or addr.is_reserved:
+    if addr.is_multicast or addr.is_unspecified or (addr.is_reserved and not addr.is_loopback):
         return f"{addr} is not a unicast address"
     if not allow_private and not addr.is_global:
         return f"{addr} is a loopback, private or otherwise internal address"
