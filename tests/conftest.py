@@ -38,6 +38,8 @@ from socialseed.platforms.parsing import utcnow
 from socialseed.settings import CallerSettings
 from socialseed.stack import SERVICES
 from socialseed.testing import Infra, free_port, serve
+from webhooks.app import create_app as create_webhooks
+from webhooks.settings import WebhooksSettings
 
 T = TypeVar("T")
 
@@ -50,6 +52,8 @@ GATEWAY_METRICS_TOKEN = "test-stack-metrics-token"
 # The shared publisher's circuit breakers (per platform).
 BREAKER_THRESHOLD = 3
 BREAKER_COOLDOWN = 8.0
+# The shared webhooks service's retry delays (seconds): three attempts in well under a second.
+WEBHOOK_RETRIES = [0.3, 0.3]
 
 
 def auth_settings(infra: Infra, **overrides: object) -> AuthSettings:
@@ -210,6 +214,7 @@ class Stack:
     accounts: AccountsSettings
     auth: AuthContext  # the auth app's context: tests move its clock
     analytics: AnalyticsContext  # analytics' context (background jobs off: tests drive them)
+    webhooks_url: str = ""  # its sender runs (retries on WEBHOOK_RETRIES, no jitter)
 
 
 @pytest.fixture(scope="session")
@@ -252,12 +257,25 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
         )
         analytics_app = create_analytics(ana, background=False)
         analytics_url = servers.enter_context(serve(analytics_app))
+        hooks = WebhooksSettings(
+            dev_mode=True,
+            database_url=infra.service_url("webhooks"),
+            kafka_bootstrap=infra.kafka_bootstrap,
+            jwks_url=f"{auth_url}/.well-known/jwks.json",
+            outbox_poll_interval=0.1,
+            retry_schedule=WEBHOOK_RETRIES,
+            retry_jitter=0.0,
+            poll_interval=0.1,
+            timeout=5.0,
+        )
+        webhooks_url = servers.enter_context(serve(create_webhooks(hooks)))
         gw = GatewaySettings(
             upstreams={
                 "auth": auth_url,
                 "accounts": accounts_url,
                 "publisher": publisher_url,
                 "analytics": analytics_url,
+                "webhooks": webhooks_url,
             },
             limit_per_ip=RELAXED,
             limit_per_user=RELAXED,
@@ -278,6 +296,7 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             accounts=acc,
             auth=auth_app.state.auth,
             analytics=analytics_app.state.analytics,
+            webhooks_url=webhooks_url,
         )
 
 

@@ -39,6 +39,8 @@ from socialseed.errors import NotFound
 from socialseed.repository import Page, Repository
 from socialseed.security import Principal
 from socialseed.testing import Infra
+from webhooks.hooks.repository import DeliveryRepository, EndpointRepository
+from webhooks.models import Delivery, Endpoint
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -190,7 +192,38 @@ async def seed_auth(session: AsyncSession) -> World:
     )
 
 
+async def seed_webhooks(session: AsyncSession) -> World:
+    ws = uuid.uuid4()
+    owner, stranger = principals(ws)
+    endpoint = Endpoint(
+        workspace_id=ws,
+        url="https://hooks.example.com/in",
+        description="",
+        events=["post.published"],
+        enabled=True,
+        secret=b"encrypted",
+        created_by=owner.user_id,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    await EndpointRepository(session).add(endpoint)
+    delivery = Delivery(
+        endpoint_id=endpoint.id,
+        workspace_id=ws,
+        webhook_id="msg_scoped",
+        event_type="post.published",
+        body="{}",
+        status="pending",
+        attempt=0,
+        next_attempt_at=NOW,
+        created_at=NOW,
+    )
+    await DeliveryRepository(session).add(delivery)
+    return World(ws, owner, stranger, {"endpoint": endpoint.id, "delivery": delivery.id})
+
+
 SEEDS: dict[str, Callable[[AsyncSession], Awaitable[World]]] = {
+    "webhooks": seed_webhooks,
     "accounts": seed_accounts,
     "publisher": seed_publisher,
     "analytics": seed_analytics,
@@ -406,6 +439,58 @@ READS = [
         lambda s, w, o: InvitationRepository(s).pending_for_workspace(who(w, o), w.ws, NOW),
     ),
     Read(InvitationRepository, "pending", "auth", "invitation", lambda s, w, o: _pending(s, w, o)),
+    # webhooks: endpoints and their deliveries
+    Read(
+        EndpointRepository,
+        "get",
+        "webhooks",
+        "endpoint",
+        lambda s, w, o: EndpointRepository(s).get(who(w, o), w.ids["endpoint"]),
+    ),
+    Read(
+        EndpointRepository,
+        "get_or_none",
+        "webhooks",
+        "endpoint",
+        lambda s, w, o: EndpointRepository(s).get_or_none(who(w, o), w.ids["endpoint"]),
+    ),
+    Read(
+        EndpointRepository,
+        "for_workspace",
+        "webhooks",
+        "endpoint",
+        lambda s, w, o: EndpointRepository(s).for_workspace(who(w, o), w.ws),
+    ),
+    Read(
+        DeliveryRepository,
+        "get",
+        "webhooks",
+        "delivery",
+        lambda s, w, o: DeliveryRepository(s).get(who(w, o), w.ids["delivery"]),
+    ),
+    Read(
+        DeliveryRepository,
+        "get_or_none",
+        "webhooks",
+        "delivery",
+        lambda s, w, o: DeliveryRepository(s).get_or_none(who(w, o), w.ids["delivery"]),
+    ),
+    Read(
+        DeliveryRepository,
+        "of_endpoint",
+        "webhooks",
+        "delivery",
+        lambda s, w, o: DeliveryRepository(s).of_endpoint(who(w, o), w.ids["endpoint"], None, 10),
+    ),
+    Read(
+        DeliveryRepository,
+        "of_endpoint_by_id",
+        "webhooks",
+        "delivery",
+        lambda s, w, o: DeliveryRepository(s).of_endpoint_by_id(
+            who(w, o), w.ids["endpoint"], w.ids["delivery"]
+        ),
+    ),
 ]
 
 
@@ -448,6 +533,8 @@ UNSCOPED: dict[str, str] = {
             SyncRepository,
             WorkspaceRepository,
             InvitationRepository,
+            EndpointRepository,
+            DeliveryRepository,
         )
         for m in ("statement", "one_or_none", "one", "all", "add", "add_all", "page")
     },
@@ -504,6 +591,14 @@ UNSCOPED: dict[str, str] = {
     "InvitationRepository.get_unscoped": "unused by callers (base)",
     "InvitationRepository.addressed_to": "the scope itself (the invitee's)",
     "InvitationRepository.replace": "write, in a checked workspace",
+    "EndpointRepository.get_unscoped": "the sender, after recording an attempt",
+    "EndpointRepository.remove": "delete of an endpoint already read through readable()",
+    "EndpointRepository.subscribed_unscoped": "event consumers and the sender (fan-out)",
+    "EndpointRepository.claim_busy_unscoped": "the sender's claim",
+    "EndpointRepository.release_unscoped": "the sender, after an attempt",
+    "DeliveryRepository.get_unscoped": "unused by callers (base)",
+    "DeliveryRepository.record_unscoped": "the sender, after an attempt",
+    "DeliveryRepository.queue_unscoped": "event consumers and the sender (fan-out)",
 }
 #: The scope methods themselves.
 SCOPES = {"readable"}

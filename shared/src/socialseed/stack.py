@@ -47,6 +47,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("accounts", "accounts.app:create_app", 8002, "ACCOUNTS_", schema="accounts"),
     ServiceSpec("publisher", "publisher.app:create_app", 8003, "PUBLISHER_", schema="publisher"),
     ServiceSpec("analytics", "analytics.app:create_app", 8004, "ANALYTICS_", schema="analytics"),
+    ServiceSpec("webhooks", "webhooks.app:create_app", 8005, "WEBHOOKS_", schema="webhooks"),
     ServiceSpec("gateway", "gateway.app:create_app", 8000, "GATEWAY_"),
 )
 # Dev and test tooling, not a product service: the platforms' emulator.

@@ -29,6 +29,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/posts", "publisher"),
     Route("/api/v1/media", "publisher", media=True),
     Route("/api/v1/analytics", "analytics"),
+    Route("/api/v1/webhooks", "webhooks"),
 )
 
 
