@@ -89,7 +89,7 @@ async def test_a_key_acts_in_its_workspace_through_every_service(
     assert listed.json()[0]["last_used_at"] is not None
 
     # another workspace: as for a member without access
-    other, other_ws = await owner_with_workspace(api, name="Other")
+    _, other_ws = await owner_with_workspace(api, name="Other")
     r = await api.get("/api/v1/accounts", params={"workspace_id": other_ws}, headers=bearer(key))
     assert r.status_code == 404 and r.json()["error"] == "WorkspaceNotFound"
     r = await api.get(f"/api/v1/workspaces/{other_ws}", headers=bearer(key))
@@ -156,8 +156,9 @@ async def test_rate_limits_count_per_key(api: httpx.AsyncClient, stack: Stack) -
         async with httpx.AsyncClient(base_url=url, timeout=20) as own:
             params = {"workspace_id": ws}
             codes = [
-                (await own.get("/api/v1/accounts", params=params, headers=bearer(first)))
-                .status_code
+                (
+                    await own.get("/api/v1/accounts", params=params, headers=bearer(first))
+                ).status_code
                 for _ in range(4)
             ]
             assert codes == [200, 200, 200, 429]
