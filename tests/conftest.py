@@ -49,6 +49,8 @@ WEB_DIST = REPO / "web" / "dist"
 RELAXED = "100000/minute"  # the session's shared apps; throttling tests build their own
 # The shared gateway runs outside dev mode: its /metrics and health details need this.
 GATEWAY_METRICS_TOKEN = "test-stack-metrics-token"
+# The gateway's secret for exchanging API keys at auth (the gateway runs outside dev mode).
+GATEWAY_EXCHANGE_SECRET = "test-stack-gateway-exchange"
 # The shared publisher's circuit breakers (per platform).
 BREAKER_THRESHOLD = 3
 BREAKER_COOLDOWN = 8.0
@@ -66,6 +68,7 @@ def auth_settings(infra: Infra, **overrides: object) -> AuthSettings:
         "login_limit_per_ip": RELAXED,
         "login_limit_per_ip_and_email": RELAXED,
         "login_limit_per_email": RELAXED,
+        "internal_tokens": {"gateway": SecretStr(GATEWAY_EXCHANGE_SECRET)},
     } | overrides
     return AuthSettings(**values)  # type: ignore[arg-type]
 
@@ -281,6 +284,7 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             limit_per_user=RELAXED,
             limit_login_per_ip=RELAXED,
             metrics_token=SecretStr(GATEWAY_METRICS_TOKEN),
+            api_key_exchange_secret=SecretStr(GATEWAY_EXCHANGE_SECRET),
             web_dist=WEB_DIST,
         )
         servers.enter_context(serve(create_gateway(gw), port=gateway_port))

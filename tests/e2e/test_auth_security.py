@@ -24,7 +24,7 @@ from auth.app import create_app as create_auth
 from auth.keys import SigningKey
 from socialseed.logs import configure_logging
 from socialseed.testing import Infra, serve
-from tests.conftest import Stack, auth_settings, make_user, make_workspace
+from tests.conftest import Stack, auth_settings, make_user, make_workspace, owner_with_workspace
 
 
 async def pg(infra: Infra) -> asyncpg.Connection:
@@ -314,11 +314,24 @@ async def test_20_logs_hold_no_secrets_and_no_injected_lines(
         await api.post(
             "/api/v1/auth/login", json={"email": user.email, "password": "wrong\r\nFAKE ok"}
         )
+        keeper, ws_id = await owner_with_workspace(api, name="Keeper")
+        made = await api.post(
+            "/api/v1/api-keys",
+            json={"workspace_id": ws_id, "name": "logs", "role": "viewer"},
+            headers=keeper.headers,
+        )
+        api_key = made.json()["key"]
+        await api.get(
+            "/api/v1/accounts",
+            params={"workspace_id": ws_id},
+            headers={"Authorization": f"Bearer {api_key}"},
+        )
         logging.getLogger("probe").warning(
-            "input %s with header Authorization: Bearer %s and password=%s",
+            "input %s with header Authorization: Bearer %s and password=%s, key %s",
             "evil\nINFO forged line",
             user.access,
             user.password,
+            api_key,
         )
     finally:
         for handler in root.handlers:
@@ -331,7 +344,7 @@ async def test_20_logs_hold_no_secrets_and_no_injected_lines(
             logging.getLogger(n).setLevel(lvl)
     text = log_file.read_text()
     assert "refresh token reuse detected" in text  # the service's own records are in the file
-    for secret in (user.access, user.refresh, user.password):
+    for secret in (user.access, user.refresh, user.password, api_key):
         assert secret not in text
     lines = text.splitlines()
     assert not any(line.startswith("INFO forged line") for line in lines)

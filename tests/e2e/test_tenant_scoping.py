@@ -28,9 +28,11 @@ from analytics.models import Account as TrackedAccount
 from analytics.models import Sync, TrackedPost
 from analytics.queries.repository import QueryRepository
 from analytics.syncs.repository import SyncRepository
-from auth.models import Invitation, Membership, User, Workspace
+from auth.apikeys.repository import ApiKeyRepository
+from auth.models import ApiKey, Invitation, Membership, User, Workspace
 from auth.users.repository import UserRepository
 from auth.workspaces.repository import InvitationRepository, WorkspaceRepository
+from publisher.idempotency.repository import IdempotencyRepository
 from publisher.media.repository import MediaRepository
 from publisher.models import Approval, Media, Post, Target, TargetStatus
 from publisher.posts.repository import CalendarQuery, PostRepository
@@ -116,7 +118,12 @@ async def seed_publisher(session: AsyncSession) -> World:
         targets=[target],
     )
     await PostRepository(session).add_all([media, post])
-    return World(ws, owner, stranger, {"post": post.id, "media": media.id})
+    # An idempotency record of the owner's: keyed by workspace and caller (the row's "id" for
+    # this check is its workspace).
+    await IdempotencyRepository(session).save(
+        ws, owner.user_id, "scoped-key", fingerprint="0" * 64, status_code=201, body={}
+    )
+    return World(ws, owner, stranger, {"post": post.id, "media": media.id, "ws": ws})
 
 
 async def seed_analytics(session: AsyncSession) -> World:
@@ -183,11 +190,20 @@ async def seed_auth(session: AsyncSession) -> World:
             invitation,
         ]
     )
+    api_key = ApiKey(
+        workspace_id=ws.id,
+        name="scoped",
+        role="editor",
+        prefix="ssk_scoped",
+        key_hash=uuid.uuid4().bytes * 2,
+        created_by=owner.id,
+    )
+    await repo.add(api_key)
     return World(
         ws.id,
         owner.id,
         stranger.id,
-        {"invitation": invitation.id, "owner": owner.id},
+        {"invitation": invitation.id, "owner": owner.id, "api_key": api_key.id},
         {"invitee": invitee, "stranger_email": stranger.email},
     )
 
@@ -491,6 +507,29 @@ READS = [
             who(w, o), w.ids["endpoint"], w.ids["delivery"]
         ),
     ),
+    Read(
+        ApiKeyRepository,
+        "of_workspace",
+        "auth",
+        "api_key",
+        lambda s, w, o: ApiKeyRepository(s).of_workspace(who(w, o), w.ws),
+    ),
+    Read(
+        ApiKeyRepository,
+        "get",
+        "auth",
+        "api_key",
+        lambda s, w, o: ApiKeyRepository(s).get(who(w, o), w.ids["api_key"]),
+    ),
+    Read(
+        IdempotencyRepository,
+        "find",
+        "publisher",
+        "ws",
+        lambda s, w, o: IdempotencyRepository(s).find(
+            w.ws, who(w, o).user_id, "scoped-key", NOW - timedelta(days=3650)
+        ),
+    ),
 ]
 
 
@@ -584,6 +623,18 @@ UNSCOPED: dict[str, str] = {
     "SyncRepository.problems_since": "of a sync the caller read through readable()",
     "SyncRepository.budgets": "the caller's accounts' own buckets (sync status)",
     "WorkspaceRepository.get_unscoped": "unused by callers (base)",
+    **{
+        f"{cls.__name__}.{m}": "building block"
+        for cls in (ApiKeyRepository, IdempotencyRepository)
+        for m in ("statement", "one_or_none", "one", "all", "add", "add_all", "page")
+    },
+    "ApiKeyRepository.get_unscoped": "unused by callers (base)",
+    "ApiKeyRepository.live_by_hash_unscoped": "the exchange: the key is the credential",
+    "ApiKeyRepository.touch": "write of last use, by the exchange",
+    "IdempotencyRepository.get_unscoped": "unused by callers (base)",
+    "IdempotencyRepository.try_lock": "advisory lock of a checked workspace and the caller",
+    "IdempotencyRepository.save": "write, in a workspace the caller was checked against",
+    "IdempotencyRepository.purge": "expiry purge (background)",
     "WorkspaceRepository.readable_members": "the scope itself",
     "WorkspaceRepository.lock": "row lock of a checked workspace",
     "WorkspaceRepository.remove_member": "write, in a checked workspace",

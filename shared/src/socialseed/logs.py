@@ -20,6 +20,8 @@ _SECRET_PATTERNS = [
         r"\1\2 ***",
     ),
     (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer ***"),
+    # SocialSeed API keys, wherever they appear
+    (re.compile(r"\bssk_[A-Za-z0-9_-]{8,}"), "ssk_***"),
     # JWT-shaped strings
     (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), "***jwt***"),
     # key=value or "key": "value" for secret-ish keys

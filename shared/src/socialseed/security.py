@@ -50,6 +50,9 @@ class Principal:
     token_id: str = ""
     # When auth signed the token (its ``iat``, whole seconds, auth's clock).
     issued_at: datetime | None = None
+    # Set when the caller is an API key (the gateway exchanged it for this token): then
+    # ``user_id`` is the key's own id and ``roles`` its one workspace.
+    api_key_id: uuid.UUID | None = None
 
     def with_roles(self, roles: dict[uuid.UUID, str]) -> Principal:
         return replace(self, roles=roles)
@@ -207,6 +210,7 @@ class JWTVerifier:
                 roles={uuid.UUID(ws): role for ws, role in claims.get("ws", {}).items()},
                 token_id=str(claims.get("jti", "")),
                 issued_at=datetime.fromtimestamp(float(claims["iat"]), UTC),
+                api_key_id=uuid.UUID(claims["akid"]) if "akid" in claims else None,
             )
         except (ValueError, AttributeError, TypeError, OverflowError, OSError) as exc:
             raise Unauthorized("Malformed token claims.") from exc

@@ -8,6 +8,8 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from auth.apikeys.endpoints import internal as api_keys_internal
+from auth.apikeys.endpoints import router as api_keys_router
 from auth.context import AuthContext
 from auth.housekeeping import run_housekeeping
 from auth.keys import load_signing_key
@@ -65,7 +67,14 @@ def create_app(settings: AuthSettings | None = None, *, background: bool = True)
     app = create_service_app(
         runtime,
         title="SocialSeed auth",
-        routers=[users_router, workspaces_router, invitations_router, well_known],
+        routers=[
+            users_router,
+            workspaces_router,
+            invitations_router,
+            api_keys_router,
+            api_keys_internal,
+            well_known,
+        ],
     )
     app.state.auth = ctx
     return app

@@ -74,6 +74,27 @@ class Membership(Base):
     workspace: Mapped[Workspace] = relationship(lazy="raise")
 
 
+class ApiKey(Base):
+    """A workspace's key for scripts and automation tools (``ssk_...``): only its keyed hash
+    is kept (HMAC-SHA256 under the server's pepper); ``prefix`` is what people recognise it
+    by. ``last_used_at`` moves at most once a minute. Revoked: ``revoked_at`` set."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class Invitation(Base):
     """An offer of a role in a workspace to whoever signs in with this (normalised) email.
     Pending while none of accepted/declined/revoked is set and it has not expired."""

@@ -4,7 +4,7 @@ import ipaddress
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from socialseed.settings import ServiceSettings
@@ -25,6 +25,15 @@ class AuthSettings(ServiceSettings):
     refresh_family_ttl: int = 90 * 24 * 3600
     # How often dead refresh-token families and old closed invitations are deleted (seconds).
     housekeeping_interval: float = 3600.0
+
+    # API keys: the pepper of their keyed hashes (HMAC-SHA256; changing it invalidates every
+    # key), the lifetime of the access token the gateway gets for a key, and the callers of
+    # the exchange (service name -> shared secret, Bearer).
+    api_key_pepper: SecretStr = SecretStr("dev-only-api-key-pepper")
+    api_key_token_ttl: int = 120
+    internal_tokens: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"gateway": SecretStr("dev-only-gateway")}
+    )
 
     # Seconds a workspace invitation stays acceptable.
     invitation_ttl: int = 7 * 24 * 3600

@@ -31,6 +31,7 @@ def issue_access_token(
     email: str,
     roles: dict[uuid.UUID, str],
     now: datetime,
+    api_key_id: uuid.UUID | None = None,
 ) -> str:
     claims: dict[str, Any] = {
         "iss": settings.jwt_issuer,
@@ -44,4 +45,7 @@ def issue_access_token(
         "typ": "access",
         "ws": {str(ws): role for ws, role in roles.items()},
     }
+    if api_key_id is not None:  # an API key's token (see auth.apikeys): short-lived
+        claims["akid"] = str(api_key_id)
+        claims["exp"] = now + timedelta(seconds=settings.api_key_token_ttl)
     return jwt.encode(claims, key.private, algorithm="EdDSA", headers={"kid": key.kid})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
@@ -11,6 +12,7 @@ from opentelemetry import propagate
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
+from gateway.apikeys import ApiKeys, is_api_key
 from gateway.inflight import InFlight
 from gateway.paths import normalise, refuse_upstream_internals
 from gateway.routes import Route, match
@@ -39,6 +41,9 @@ HOP_BY_HOP_BYTES = {name.encode() for name in HOP_BY_HOP}
 # every answer would carry two of each.
 SERVER_OWN_BYTES = {b"date", b"server"}
 
+
+# A key revoked through this gateway (``DELETE /api/v1/api-keys/{id}`` answered 204).
+REVOKE_PATH = re.compile(r"/api/v1/api-keys/([0-9a-fA-F-]{36})")
 
 # What an upstream gets only if the client sent it: the proxy adds none of its own.
 NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "Content-Type", "User-Agent")
@@ -131,10 +136,15 @@ def has_body(request: Request) -> bool:
     ) not in ("", "0")
 
 
-def upstream_headers(request: Request, ip: str) -> list[tuple[str, str]]:
+def upstream_headers(
+    request: Request, ip: str, authorization: str | None = None
+) -> list[tuple[str, str]]:
     """The client's headers less hop-by-hop ones and its claims about where it comes from;
-    the gateway's own forwarded-for, request id and (when tracing) traceparent instead."""
+    the gateway's own forwarded-for, request id and (when tracing) traceparent instead.
+    ``authorization``: sent instead of the client's (an API key's exchanged token)."""
     ours = {"x-forwarded-for": ip, "x-request-id": request.state.request_id}
+    if authorization is not None:
+        ours["authorization"] = authorization
     propagate.inject(ours)  # the gateway's span, when there is one; else the client's is kept
     kept = [
         (k, v)
@@ -174,6 +184,11 @@ class Gateway:
         self.per_user = Throttle.limit(settings.limit_per_user)
         self.login_per_ip = Throttle.limit(settings.limit_login_per_ip)
         self.in_flight = InFlight(settings.max_in_flight_per_client)
+        self.api_keys = ApiKeys(
+            f"{auth_url}/internal/api-keys/exchange",
+            settings.exchange_secret(),
+            cache_seconds=settings.api_key_cache_seconds,
+        )
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -228,11 +243,26 @@ class Gateway:
             await self.throttle.hit(self.per_ip, "ip", ip)
             if route.login:
                 await self.throttle.hit(self.login_per_ip, "login-ip", ip)
+            authorization = None
             if not route.public:
-                principal = await self.verifier.principal_from(request.headers.get("authorization"))
+                authorization = request.headers.get("authorization")
+                if (key := is_api_key(authorization)) is not None:
+                    token = await self.api_keys.token(self.session(), key)
+                    authorization = f"Bearer {token}"
+                principal = await self.verifier.principal_from(authorization)
+                # An API key's principal is the key itself: its limits are its own.
                 await self.throttle.hit(self.per_user, "user", str(principal.user_id))
                 releases.append(self.in_flight.acquire(f"user:{principal.user_id}"))
-            return await self._send(request, route, ip, raw_path, limit, release)
+            response = await self._send(request, route, ip, raw_path, limit, release, authorization)
+            if (
+                route.service == "auth"
+                and request.method == "DELETE"
+                and response.status_code == 204
+            ):
+                revoked = REVOKE_PATH.fullmatch(path)
+                if revoked:  # this process forgets the key at once (others: the cache bound)
+                    self.api_keys.forget(revoked.group(1))
+            return response
         except BaseException:
             release()
             raise
@@ -245,13 +275,14 @@ class Gateway:
         raw_path: bytes,
         limit: int,
         on_finish: Callable[[], None],
+        authorization: str | None = None,
     ) -> Response:
         body = LimitedBody(request.stream(), limit) if has_body(request) else None
         try:
             upstream = await self.session().request(
                 request.method,
                 upstream_url(self.settings.upstreams[route.service], request, raw_path),
-                headers=upstream_headers(request, ip),
+                headers=upstream_headers(request, ip, authorization),
                 data=body,
                 allow_redirects=False,
             )

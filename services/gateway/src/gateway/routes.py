@@ -23,6 +23,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/auth/", "auth"),
     Route("/api/v1/workspaces", "auth"),
     Route("/api/v1/invitations", "auth"),
+    Route("/api/v1/api-keys", "auth"),
     Route("/.well-known/jwks.json", "auth", public=True),
     Route("/api/v1/oauth/", "accounts", public=True),  # platform redirects: state authenticates
     Route("/api/v1/accounts", "accounts"),

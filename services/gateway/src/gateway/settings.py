@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from socialseed.settings import ServiceSettings
@@ -28,6 +28,14 @@ class GatewaySettings(ServiceSettings):
     # index.html. None: the gateway serves the API alone.
     web_dist: Path | None = None
 
+    # API keys (``Bearer ssk_...``): exchanged at auth for an access token with this shared
+    # secret (auth's AUTH_INTERNAL_TOKENS__GATEWAY; in dev mode both default to
+    # ``dev-only-gateway``; unset outside it, keys are refused with 401). An exchange is reused
+    # for at most ``api_key_cache_seconds`` (the bound on a revocation reaching other gateway
+    # processes; below auth's api_key_token_ttl, 120 s, so a cached token is always valid).
+    api_key_exchange_secret: SecretStr | None = None
+    api_key_cache_seconds: float = Field(default=10.0, ge=0, le=60)
+
     limit_per_ip: str = "600/minute"
     limit_per_user: str = "1200/minute"
     # Login, register and refresh are what credential stuffing hits: much stricter.
@@ -40,3 +48,8 @@ class GatewaySettings(ServiceSettings):
     # Requests one client (an IP; a user, once authenticated) may have in flight at once,
     # upload and response streaming included; above it: 429 TooManyConcurrentRequests.
     max_in_flight_per_client: int = 32
+
+    def exchange_secret(self) -> str | None:
+        if self.api_key_exchange_secret is not None:
+            return self.api_key_exchange_secret.get_secret_value()
+        return "dev-only-gateway" if self.dev_mode else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import httpx
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from publisher.context import PublisherContext
 from publisher.directory.service import Directory
 from publisher.directory.subscribers import track_directory
+from publisher.idempotency.service import run_purge as run_idempotency_purge
 from publisher.media.endpoints import files as media_files
 from publisher.media.endpoints import router as media_router
 from publisher.media.probe import ProbeLimits, Prober
@@ -69,6 +71,7 @@ def create_app(
         _consumers(runtime, runtime.broker, ctx, http)
     if dispatch:
         runtime.background.append(Dispatcher(ctx).run)
+    runtime.background.append(functools.partial(run_idempotency_purge, runtime.database, clock))
     app = create_service_app(
         runtime,
         title="SocialSeed publisher",

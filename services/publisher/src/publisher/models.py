@@ -146,6 +146,26 @@ class Media(Base):
     created_at: Mapped[datetime] = _now_column()
 
 
+class IdempotencyRecord(Base):
+    """The first answer to a create sent with an ``Idempotency-Key``, per workspace, caller and
+    key: written in the create's own transaction (no post or media without its record, no
+    record without its object), answered again for the same request within the retention,
+    purged after it (``publisher.idempotency``)."""
+
+    __tablename__ = "idempotency_keys"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    caller_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # SHA-256 of the operation and the request (body; for uploads the file's bytes and fields).
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[Any] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
+
+
 class Post(Base):
     __tablename__ = "posts"
     __table_args__ = (Index("ix_posts_calendar", "workspace_id", "scheduled_at", "id"),)

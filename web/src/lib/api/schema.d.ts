@@ -286,6 +286,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Api Keys
+         * @description The workspace's live keys, newest first, never the keys themselves (admin or owner).
+         */
+        get: operations["list_api_keys_api_v1_api_keys_get"];
+        put?: never;
+        /**
+         * Create Api Key
+         * @description Create a key for scripts and automation tools (admin or owner; its role at most
+         *     yours). The answer holds the key itself, the only time it is shown: send it as
+         *     `Authorization: Bearer <key>`. It works in its workspace only.
+         */
+        post: operations["create_api_key_api_v1_api_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Api Key
+         * @description Revoke a key (admin or owner). The gateway that forwards this forgets the key at once;
+         *     other gateway processes within `GATEWAY_API_KEY_CACHE_SECONDS` (10 s).
+         */
+        delete: operations["revoke_api_key_api_v1_api_keys__key_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -453,7 +500,8 @@ export interface paths {
          * Create Post
          * @description Compose a post for one or more accounts (editor or above). Without `scheduled_at` it is
          *     published now; in a workspace that requires approval, an editor's post waits for an admin.
-         *     With `"draft": true` it is saved as a draft: never published, its time optional.
+         *     With `"draft": true` it is saved as a draft: never published, its time optional. Safe to
+         *     retry with an `Idempotency-Key`.
          */
         post: operations["create_post_api_v1_posts_post"];
         delete?: never;
@@ -608,7 +656,8 @@ export interface paths {
         /**
          * Upload Media
          * @description Upload an image or a video (editor or above). What it is comes from its bytes; its
-         *     dimensions (and a video's duration) are measured.
+         *     dimensions (and a video's duration) are measured. Safe to retry with an
+         *     `Idempotency-Key` (the request compared is the file's bytes and the fields).
          */
         post: operations["upload_media_api_v1_media_post"];
         delete?: never;
@@ -1195,6 +1244,104 @@ export interface components {
              * @description Seconds until the access token expires
              */
             expires_in: number;
+        };
+        /** ApiKeyCreated */
+        ApiKeyCreated: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Workspace Id
+             * Format: uuid
+             */
+            workspace_id: string;
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
+            /**
+             * Prefix
+             * @description The key's first characters, to recognise it by
+             */
+            prefix: string;
+            /**
+             * Created By
+             * Format: uuid
+             */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Last Used At
+             * @description When the key was last used (updated at most once a minute)
+             */
+            last_used_at: string | null;
+            /**
+             * Key
+             * @description The key itself, shown this once: send it as `Authorization: Bearer <key>`
+             */
+            key: string;
+        };
+        /** ApiKeyIn */
+        ApiKeyIn: {
+            /**
+             * Workspace Id
+             * Format: uuid
+             */
+            workspace_id: string;
+            /**
+             * Name
+             * @description What the key is for
+             */
+            name: string;
+            /**
+             * Role
+             * @description The key's role in the workspace: at most the creator's
+             * @enum {string}
+             */
+            role: "owner" | "admin" | "editor" | "viewer";
+        };
+        /** ApiKeyOut */
+        ApiKeyOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Workspace Id
+             * Format: uuid
+             */
+            workspace_id: string;
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
+            /**
+             * Prefix
+             * @description The key's first characters, to recognise it by
+             */
+            prefix: string;
+            /**
+             * Created By
+             * Format: uuid
+             */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Last Used At
+             * @description When the key was last used (updated at most once a minute)
+             */
+            last_used_at: string | null;
         };
         /**
          * ErrorBody
@@ -4583,6 +4730,288 @@ export interface operations {
             };
         };
     };
+    list_api_keys_api_v1_api_keys_get: {
+        parameters: {
+            query: {
+                workspace_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyOut"][];
+                };
+            };
+            /** @description AmbiguousPath */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ApiKeyNotAllowed, InsufficientRole */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound, WorkspaceNotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PayloadTooLarge */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ValidationError */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RateLimited, TooManyConcurrentRequests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ServiceUnavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_api_key_api_v1_api_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            /** @description AmbiguousPath, BadRequest */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ApiKeyNotAllowed, InsufficientRole */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound, WorkspaceNotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PayloadTooLarge */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ValidationError */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RateLimited, TooManyConcurrentRequests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ServiceUnavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_api_key_api_v1_api_keys__key_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description AmbiguousPath */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ApiKeyNotAllowed, InsufficientRole */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ApiKeyNotFound, NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PayloadTooLarge */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ValidationError */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RateLimited, TooManyConcurrentRequests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ServiceUnavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     jwks_endpoint__well_known_jwks_json_get: {
         parameters: {
             query?: never;
@@ -5408,7 +5837,10 @@ export interface operations {
     create_post_api_v1_posts_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the create safe to retry: the same key with the same request within 24 h answers the first answer again (same status, same body, nothing created; the answer carries `Idempotent-Replayed: true`); with another request it is 422 IdempotencyKeyReused; while the first is still running, 409 IdempotencyKeyInFlight. Keys are per workspace and caller. 1-255 printable ASCII characters, e.g. a UUID; a quoted string (`"..."`, the draft's form) is accepted. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5427,7 +5859,7 @@ export interface operations {
                     "application/json": components["schemas"]["PostOut"];
                 };
             };
-            /** @description AmbiguousPath, BadRequest, InstantOutOfRange, InvalidTargets, InvalidTimezone, NonexistentLocalTime, ScheduledInPast, ScheduledTooFar */
+            /** @description AmbiguousPath, BadRequest, InstantOutOfRange, InvalidIdempotencyKey, InvalidTargets, InvalidTimezone, NonexistentLocalTime, ScheduledInPast, ScheduledTooFar */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5463,6 +5895,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description IdempotencyKeyInFlight */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description PayloadTooLarge */
             413: {
                 headers: {
@@ -5472,7 +5913,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ValidationError */
+            /** @description IdempotencyKeyReused, ValidationError */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6385,7 +6826,10 @@ export interface operations {
     upload_media_api_v1_media_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the create safe to retry: the same key with the same request within 24 h answers the first answer again (same status, same body, nothing created; the answer carries `Idempotent-Replayed: true`); with another request it is 422 IdempotencyKeyReused; while the first is still running, 409 IdempotencyKeyInFlight. Keys are per workspace and caller. 1-255 printable ASCII characters, e.g. a UUID; a quoted string (`"..."`, the draft's form) is accepted. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6404,7 +6848,7 @@ export interface operations {
                     "application/json": components["schemas"]["MediaOut"];
                 };
             };
-            /** @description AltTextOnVideo, AmbiguousPath, BadRequest */
+            /** @description AltTextOnVideo, AmbiguousPath, BadRequest, InvalidIdempotencyKey */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6440,6 +6884,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description IdempotencyKeyInFlight */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description MediaTooLarge, PayloadTooLarge */
             413: {
                 headers: {
@@ -6458,7 +6911,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ValidationError */
+            /** @description IdempotencyKeyReused, ValidationError */
             422: {
                 headers: {
                     [name: string]: unknown;

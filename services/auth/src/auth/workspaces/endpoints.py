@@ -55,6 +55,8 @@ async def list_workspaces(principal: CurrentPrincipal, session: Session) -> list
 async def get_workspace(
     workspace_id: uuid.UUID, principal: CurrentPrincipal, session: Session
 ) -> WorkspaceOut:
+    if principal.api_key_id is not None:  # an API key: its workspace and role are its token's
+        return await workspaces.get_for_key(session, workspace_id, principal)
     return await workspaces.get(session, workspace_id, principal.user_id)
 
 

@@ -16,7 +16,7 @@ from auth.workspaces.repository import InvitationRepository, WorkspaceRepository
 from auth.workspaces.schemas import InvitationOut, MemberOut, WorkspaceOut, WorkspacePatch
 from socialseed.contracts import WorkspaceMemberChanged, WorkspaceUpdated
 from socialseed.errors import Conflict, NotFound, WorkspaceNotFound
-from socialseed.security import ROLE_RANK, Role, require_role
+from socialseed.security import ROLE_RANK, Principal, Role, require_role
 
 
 class MemberNotFound(NotFound):
@@ -92,6 +92,17 @@ class WorkspaceService:
         self, session: AsyncSession, workspace_id: uuid.UUID, user_id: uuid.UUID
     ) -> WorkspaceOut:
         ws, role = await self._membership(session, workspace_id, user_id)
+        return _out(ws, role)
+
+    async def get_for_key(
+        self, session: AsyncSession, workspace_id: uuid.UUID, principal: Principal
+    ) -> WorkspaceOut:
+        """An API key's own workspace, with the role its token carries (the gateway's
+        exchange checked the key is live)."""
+        role = principal.require(workspace_id)
+        ws = await WorkspaceRepository(session).get_unscoped(workspace_id)
+        if ws is None:
+            raise WorkspaceNotFound()
         return _out(ws, role)
 
     async def update(

@@ -4,13 +4,15 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from publisher.deps import Ctx, CurrentCaller
+from publisher.idempotency import service as idempotency
+from publisher.idempotency.service import IDEMPOTENCY_ERRORS, IdempotencyKey
 from publisher.media.probe import UnsupportedMediaType
 from publisher.media.repository import MediaNotFound, MediaRepository
 from publisher.media.schemas import ALT_TEXT_MAX, MediaOut, MediaPatch
-from publisher.media.service import AltTextOnVideo, MediaInUse, MediaTooLarge, media
+from publisher.media.service import AltTextOnVideo, MediaInUse, MediaTooLarge, digest, media
 from socialseed.errors import InsufficientRole, PayloadTooLarge, WorkspaceNotFound
 from socialseed.openapi import errors
 
@@ -49,6 +51,7 @@ files = APIRouter(prefix="/media-files", include_in_schema=False)
         MediaTooLarge,
         PayloadTooLarge,
         AltTextOnVideo,
+        *IDEMPOTENCY_ERRORS,
     ),
 )
 async def upload_media(
@@ -63,10 +66,25 @@ async def upload_media(
             description="An image's alt text (see PATCH /media/{id}); images only",
         ),
     ] = None,
-) -> MediaOut:
+    idempotency_key: IdempotencyKey = None,
+) -> MediaOut | JSONResponse:
     """Upload an image or a video (editor or above). What it is comes from its bytes; its
-    dimensions (and a video's duration) are measured."""
-    return await media.upload(ctx, caller, workspace_id, file, alt_text)
+    dimensions (and a video's duration) are measured. Safe to retry with an
+    `Idempotency-Key` (the request compared is the file's bytes and the fields)."""
+    if idempotency_key is None:
+        return await media.upload(ctx, caller, workspace_id, file, alt_text)
+    caller.principal.require(workspace_id, "editor")
+    request = {"workspace_id": workspace_id, "alt_text": alt_text, "file": await digest(file)}
+    async with ctx.db.transaction() as session:
+        return await idempotency.once(
+            session,
+            principal=caller.principal,
+            workspace_id=workspace_id,
+            raw_key=idempotency_key,
+            fingerprint=idempotency.fingerprint("media.upload", request),
+            now=ctx.clock(),
+            create=lambda: media.upload(ctx, caller, workspace_id, file, alt_text, session),
+        )
 
 
 @router.get("", response_model=list[MediaOut], responses=errors(WorkspaceNotFound))

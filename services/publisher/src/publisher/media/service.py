@@ -4,12 +4,15 @@ SQL lives in ``repository``."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
 from fastapi import UploadFile
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.context import Caller, PublisherContext
 from publisher.media.probe import Probed
@@ -51,6 +54,26 @@ def media_out(ctx: PublisherContext, media: Media) -> MediaOut:
     )
 
 
+@contextlib.asynccontextmanager
+async def _transaction(
+    ctx: PublisherContext, session: AsyncSession | None
+) -> AsyncIterator[AsyncSession]:
+    if session is not None:
+        yield session
+        return
+    async with ctx.db.transaction() as own:
+        yield own
+
+
+async def digest(file: UploadFile) -> str:
+    """SHA-256 of an upload's bytes (read in chunks from the spooled file, then rewound)."""
+    sha = hashlib.sha256()
+    while chunk := await file.read(CHUNK):
+        sha.update(chunk)
+    await file.seek(0)
+    return sha.hexdigest()
+
+
 class MediaService:
     async def upload(
         self,
@@ -59,9 +82,12 @@ class MediaService:
         workspace_id: uuid.UUID,
         file: UploadFile,
         alt_text: str | None = None,
+        session: AsyncSession | None = None,
     ) -> MediaOut:
         """Copy the upload into the store while hashing it (never whole in memory), decide
-        what it is from its bytes, then record it. Nothing is kept of a refused file."""
+        what it is from its bytes, then record it. Nothing is kept of a refused file.
+        ``session``: the transaction to record it in (an idempotent upload's, which holds its
+        key's record too); by default one of its own, after the probe."""
         caller.principal.require(workspace_id, "editor")
         media_id = uuid.uuid4()
         key = f"{workspace_id}/{media_id}"
@@ -73,7 +99,7 @@ class MediaService:
             alt_text = alt_text or None
             if alt_text is not None and probed.kind is not MediaKind.IMAGE:
                 raise AltTextOnVideo()
-            async with ctx.db.transaction() as session:
+            async with _transaction(ctx, session) as tx:
                 media = Media(
                     id=media_id,
                     workspace_id=workspace_id,
@@ -89,8 +115,8 @@ class MediaService:
                     storage_key=key,
                     sha256=digest,
                 )
-                await MediaRepository(session).add(media)
-                await session.refresh(media)
+                await MediaRepository(tx).add(media)
+                await tx.refresh(media)
         except BaseException:
             path.unlink(missing_ok=True)
             raise

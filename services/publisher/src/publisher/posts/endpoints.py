@@ -4,10 +4,12 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from publisher.deps import Ctx, CurrentCaller
 from publisher.directory.service import DirectoryUnavailable
+from publisher.idempotency import service as idempotency
+from publisher.idempotency.service import IDEMPOTENCY_ERRORS, IdempotencyKey
 from publisher.models import PostStatus
 from publisher.posts.repository import CalendarQuery
 from publisher.posts.schedule import (
@@ -58,13 +60,31 @@ CHANGE_ERRORS = (PostNotFound, InsufficientRole, AlreadyPublishing)
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=PostOut,
-    responses=errors(*DRAFT_ERRORS, InvalidTargets),
+    responses=errors(*DRAFT_ERRORS, InvalidTargets, *IDEMPOTENCY_ERRORS),
 )
-async def create_post(body: PostIn, caller: CurrentCaller, session: Session, ctx: Ctx) -> PostOut:
+async def create_post(
+    body: PostIn,
+    caller: CurrentCaller,
+    session: Session,
+    ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
+) -> PostOut | JSONResponse:
     """Compose a post for one or more accounts (editor or above). Without `scheduled_at` it is
     published now; in a workspace that requires approval, an editor's post waits for an admin.
-    With `"draft": true` it is saved as a draft: never published, its time optional."""
-    return await posts.create(session, ctx, caller, body)
+    With `"draft": true` it is saved as a draft: never published, its time optional. Safe to
+    retry with an `Idempotency-Key`."""
+    if idempotency_key is None:
+        return await posts.create(session, ctx, caller, body)
+    caller.principal.require(body.workspace_id, "editor")
+    return await idempotency.once(
+        session,
+        principal=caller.principal,
+        workspace_id=body.workspace_id,
+        raw_key=idempotency_key,
+        fingerprint=idempotency.fingerprint("posts.create", body.model_dump(mode="json")),
+        now=ctx.clock(),
+        create=lambda: posts.create(session, ctx, caller, body),
+    )
 
 
 @router.post("/validate", response_model=ValidationOut, responses=errors(*DRAFT_ERRORS))
