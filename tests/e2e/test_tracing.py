@@ -233,6 +233,7 @@ def ancestors(trace: list[Seen], span: Seen) -> list[Seen]:
     return chain
 
 
+@pytest.mark.timeout(300)
 async def test_a_published_post_and_a_sync_are_each_one_trace_across_the_services(
     api: httpx.AsyncClient, stack: Stack, traced: Traced
 ) -> None:
