@@ -18,7 +18,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from swagger_ui.utils import SWAGGER_UI_PY_ROOT
 
-from socialseed import telemetry
+from socialseed import telemetry, tracing
 from socialseed.bodylimit import install_body_limit
 from socialseed.errors import install_error_handlers
 from socialseed.membership import current_principal
@@ -170,10 +170,14 @@ def create_service_app(
     settings = runtime.settings
     logging.getLogger().setLevel(settings.log_level.upper())
     install_log_redaction()
-    tracing = telemetry.tracing_enabled(settings)
-    provider = runtime.tracer_provider or telemetry.tracer_provider(settings)
+    traced = tracing.tracing_enabled(settings)
+    provider = runtime.tracer_provider or tracing.tracer_provider(settings)
     for client in runtime.http_clients:
-        telemetry.instrument_client(client, provider, tracing=tracing)
+        tracing.instrument_client(client, provider, tracing=traced)
+    if traced:
+        if runtime.db is not None:
+            tracing.instrument_engine(runtime.db.engine, provider)
+        runtime.cleanups.append(lambda: tracing.shutdown(provider))
     app = FastAPI(
         # Tracing is ours (below), never switched on by a global provider someone sets.
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -191,7 +195,7 @@ def create_service_app(
     app.add_middleware(
         telemetry.RequestContext,
         service=settings.service_name,
-        tracer=None if tracing else provider.get_tracer("socialseed.request"),
+        tracer=None if traced else provider.get_tracer("socialseed.request"),
     )
 
     app.mount(SWAGGER_UI_PREFIX, StaticFiles(directory=SWAGGER_UI_ASSETS), name="swagger-ui")
@@ -211,7 +215,7 @@ def create_service_app(
     operator = operator_check(settings)
     app.include_router(health_router(runtime.health_checks, operator))
     app.include_router(telemetry.metrics_router(operator))
-    if tracing:
+    if traced:
         FastAPIInstrumentor.instrument_app(
             app,
             excluded_urls="healthz,metrics",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from collections import Counter, defaultdict
@@ -30,6 +31,8 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, UnknownTopicOrPartitionError
 from opentelemetry import propagate
+from opentelemetry.context import Context
+from opentelemetry.trace import Tracer
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -52,7 +55,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from socialseed import telemetry
+from socialseed import telemetry, tracing
 from socialseed.contracts.base import Event
 from socialseed.db import Database
 
@@ -89,7 +92,13 @@ def inbox_table(metadata: MetaData) -> Table:
 
 
 def cloudevent_headers(
-    event: Event, *, event_id: uuid.UUID, source: str, subject: str, time: datetime
+    event: Event,
+    *,
+    event_id: uuid.UUID,
+    source: str,
+    subject: str,
+    time: datetime,
+    trace_context: Context | None = None,
 ) -> dict[str, str]:
     headers = {
         "ce_specversion": "1.0",
@@ -100,7 +109,9 @@ def cloudevent_headers(
         "ce_subject": subject,
         "content-type": "application/json",
     }
-    propagate.inject(headers)  # W3C traceparent of the request that caused the event
+    # W3C traceparent of what caused the event (the request or message being handled, or the
+    # ``trace_context`` given): the relay's publish and the consumers' handling continue it.
+    propagate.inject(headers, context=trace_context)
     return headers
 
 
@@ -116,20 +127,31 @@ class Outbox:
         return event_id
 
     async def add_many(
-        self, session: AsyncSession, events: Sequence[tuple[Event, str]]
+        self,
+        session: AsyncSession,
+        events: Sequence[tuple[Event, str]],
+        *,
+        trace_contexts: Sequence[Context | None] | None = None,
     ) -> list[uuid.UUID]:
         """Several events, each with its key, in one statement (a dispatcher's turn hands out
-        hundreds: one round trip, not one each)."""
+        hundreds: one round trip, not one each). ``trace_contexts``: each event's own trace
+        (a dispatched post's, say) instead of the current one (None: the current one)."""
         if not events:
             return []
         now = datetime.now(UTC)
         rows: list[dict[str, Any]] = []
         ids: list[uuid.UUID] = []
-        for event, key in events:
+        contexts = trace_contexts or [None] * len(events)
+        for (event, key), trace_context in zip(events, contexts, strict=True):
             event_id = uuid.uuid4()
             ids.append(event_id)
             headers = cloudevent_headers(
-                event, event_id=event_id, source=self.source, subject=key, time=now
+                event,
+                event_id=event_id,
+                source=self.source,
+                subject=key,
+                time=now,
+                trace_context=trace_context,
             )
             rows.append(
                 {
@@ -168,8 +190,12 @@ class OutboxRelay:
         poll_interval: float = 0.5,
         retention: timedelta = timedelta(days=3),
         max_attempts: int = 5,
+        tracer: Tracer | None = None,
     ) -> None:
+        """``tracer``: each row's publish is a PRODUCER span under the trace that wrote it
+        (None, tracing off: the row's stored traceparent is sent as is, no span made)."""
         self.db = db
+        self.tracer = tracer
         self.table = table
         self.bootstrap = bootstrap
         self.batch_size = batch_size
@@ -282,15 +308,25 @@ class OutboxRelay:
         assert self.producer is not None
         if row.topic not in known:
             return UnknownTopicOrPartitionError(f"topic {row.topic!r} does not exist")
+        headers: dict[str, str] = row.headers
+        span = None
+        if self.tracer is not None:
+            span, headers = tracing.start_publish(
+                self.tracer, row.topic, headers, message_id=str(row.event_id), key=row.key
+            )
         try:
             future: asyncio.Future[Any] = await self.producer.send(
                 row.topic,
                 value=row.payload.encode(),
                 key=row.key.encode(),
-                headers=[(k, v.encode()) for k, v in row.headers.items()],
+                headers=[(k, v.encode()) for k, v in headers.items()],
             )
         except KafkaError as exc:  # e.g. MessageSizeTooLargeError, raised before sending
+            if span is not None:
+                tracing.end_span(span, exc)
             return exc
+        if span is not None:
+            future.add_done_callback(functools.partial(_end_publish, span))
         return future
 
     async def _broker_reachable(self) -> bool:
@@ -375,6 +411,15 @@ class OutboxRelay:
             await session.execute(
                 delete(self.table).where(self.table.c.sent_at < datetime.now(UTC) - self.retention)
             )
+
+
+def _end_publish(span: Any, future: asyncio.Future[Any]) -> None:
+    if future.cancelled():
+        tracing.end_span(span, asyncio.CancelledError())
+        return
+    error = future.exception()
+    partition = getattr(future.result(), "partition", None) if error is None else None
+    tracing.end_span(span, error, partition=partition)
 
 
 async def _settled(item: asyncio.Future[Any] | Exception) -> Exception | None:

@@ -25,7 +25,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from socialseed import telemetry
+from socialseed import tracing
 from socialseed.bus import EventConsumer, make_broker, process_broker_metrics
 from socialseed.db import Database
 from socialseed.outbox import OutboxRelay
@@ -173,14 +173,19 @@ def service_runtime(
     db = Database(
         settings.database_url, pool_size=settings.db_pool_size, name=settings.service_name
     )
-    tracer = telemetry.tracer_provider(settings)
+    tracer = tracing.tracer_provider(settings)
+    traced = tracing.tracing_enabled(settings)
     kafka = settings.kafka_enabled
     return Runtime(
         settings=settings,
         http_clients=[http] if http is not None else [],
         db=db,
         relay=OutboxRelay(
-            db, outbox, settings.kafka_bootstrap, poll_interval=settings.outbox_poll_interval
+            db,
+            outbox,
+            settings.kafka_bootstrap,
+            poll_interval=settings.outbox_poll_interval,
+            tracer=tracing.relay_tracer(tracer) if traced else None,
         )
         if kafka
         else None,
@@ -188,7 +193,7 @@ def service_runtime(
             settings.kafka_bootstrap,
             client_id=client_id,
             metrics=process_broker_metrics(),
-            tracer_provider=tracer,
+            tracer_provider=tracer if traced else None,
         )
         if kafka and consumes
         else None,

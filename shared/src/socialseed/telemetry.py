@@ -1,4 +1,4 @@
-"""Prometheus metrics (one module of named constants), OpenTelemetry tracing setup, and the
+"""Prometheus metrics (one module of named constants) and the
 request layer that gives every request its id, access metrics and logging context."""
 
 from __future__ import annotations
@@ -11,17 +11,10 @@ from contextvars import Token
 from pathlib import Path
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, Request, Response
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
 from opentelemetry.trace import Tracer
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -37,7 +30,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from socialseed.errors import Unauthorized
 from socialseed.logs import REQUEST_ID
-from socialseed.settings import ServiceSettings
 from socialseed.workers import MULTIPROC_DIR, forget_dead_workers
 
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
@@ -193,43 +185,3 @@ def _request_headers(scope: Scope) -> tuple[str, str | None]:
         elif name == b"traceparent":
             traceparent = value.decode("latin-1")
     return request_id or os.urandom(16).hex(), traceparent
-
-
-def tracing_enabled(settings: ServiceSettings) -> bool:
-    return settings.tracing_enabled or bool(settings.otel_exporter_otlp_endpoint)
-
-
-def tracer_provider(settings: ServiceSettings) -> TracerProvider:
-    """A tracer provider for one service (an object the app owns, not a process global). With
-    tracing on it samples ``trace_sample_ratio`` of new traces and follows the caller's
-    decision otherwise; spans are exported over OTLP/HTTP when an endpoint is set. With
-    tracing off it records nothing: its spans only carry trace ids on."""
-    resource = Resource.create({"service.name": settings.service_name})
-    if not tracing_enabled(settings):
-        return TracerProvider(resource=resource, sampler=ALWAYS_OFF)
-    provider = TracerProvider(
-        resource=resource, sampler=ParentBased(TraceIdRatioBased(settings.trace_sample_ratio))
-    )
-    if settings.otel_exporter_otlp_endpoint:
-        provider.add_span_processor(
-            BatchSpanProcessor(
-                OTLPSpanExporter(endpoint=f"{settings.otel_exporter_otlp_endpoint}/v1/traces")
-            )
-        )
-    return provider
-
-
-def instrument_client(
-    client: httpx.AsyncClient, provider: TracerProvider, *, tracing: bool
-) -> None:
-    """Outgoing calls of this client (gateway -> services, services -> platforms) carry
-    traceparent; other httpx clients in the process are left alone. With tracing off no client
-    span is made: the current trace context is injected as is."""
-    if tracing:
-        HTTPXClientInstrumentor.instrument_client(client, tracer_provider=provider)
-    else:
-        client.event_hooks["request"] = [*client.event_hooks["request"], _inject_trace_context]
-
-
-async def _inject_trace_context(request: httpx.Request) -> None:
-    propagate.inject(request.headers)

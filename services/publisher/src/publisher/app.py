@@ -110,9 +110,11 @@ def _consumers(
     # The platforms' calls get pooled clients of their own, one per platform, with as many
     # kept-alive connections as publishes may be in flight: a connection (its TCP and TLS
     # handshakes) is made once and reused, not per call.
+    clients = _platform_clients(settings)
+    runtime.http_clients += clients.values()  # traced like the service's own client
     providers = {
         platform: build_providers(settings.platforms, client, clock=ctx.clock)[platform]
-        for platform, client in _platform_clients(settings).items()
+        for platform, client in clients.items()
     }
     vault = TokenVault(http, settings.accounts_url, settings.vault_token, clock=ctx.clock)
     worker = Worker(ctx, providers, vault)

@@ -257,6 +257,9 @@ class Target(Base):
     comment_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     comment_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     comment_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The W3C traceparent of the request that last scheduled it: the dispatcher's command
+    # continues that trace, so one trace runs from the request to the platform's answer.
+    traceparent: Mapped[str | None] = mapped_column(String(55))
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = _now_column()
 

@@ -23,7 +23,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from socialseed import telemetry
+from socialseed import telemetry, tracing
 from socialseed.bus.broker import kafka_group
 from socialseed.bus.deadletters import dead_letter
 from socialseed.bus.failures import PermanentError, PoisonMessage, infrastructure_failure
@@ -104,6 +104,8 @@ class EventConsumer:
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.infra_backoff_max = infra_backoff_max
+        # Spans of the broker's service, when it traces (``make_broker``).
+        self.tracer = tracing.broker_tracer(broker)
 
     def handler(self, event_cls: type[E]) -> Callable[[Handler[E]], Handler[E]]:
         """``async def handle(event, session, meta)``, one event per transaction."""
@@ -284,16 +286,24 @@ class EventConsumer:
                 return infra_wait(state)
             return handler_wait(state)
 
+        processing = tracing.processing(
+            self.tracer,
+            topic,
+            kafka_group(self.group_id, topic),
+            [d.record for d in deliveries],
+            [str(d.meta.id) for d in deliveries if d.meta is not None],
+        )
         try:
-            async for attempt in AsyncRetrying(
-                stop=stop,
-                wait=wait,
-                retry=retry_if_not_exception_type(PermanentError),
-                reraise=True,
-            ):
-                with attempt:
-                    async with self.db.transaction() as session:
-                        return await self._claim_and_handle(route, deliveries, session)
+            with processing:
+                async for attempt in AsyncRetrying(
+                    stop=stop,
+                    wait=wait,
+                    retry=retry_if_not_exception_type(PermanentError),
+                    reraise=True,
+                ):
+                    with attempt:
+                        async with self.db.transaction() as session:
+                            return await self._claim_and_handle(route, deliveries, session)
         finally:
             paused.set(0)
         raise AssertionError("unreachable: tenacity returns or reraises")

@@ -38,6 +38,7 @@ from analytics.fetching.schedule import account_phase, next_fetch
 from analytics.fetching.usage import FetchUsage, fetch_budgets
 from analytics.models import Account
 from analytics.tracking.repository import TrackingRepository
+from socialseed import tracing
 from socialseed.budgets.engine import Charge, Refusal
 from socialseed.contracts import (
     FetchedAccountMetrics,
@@ -85,6 +86,7 @@ class FetchWorkers:
         self.usage = FetchUsage()
         self.owner = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.batch = {p.value: prov.metrics_batch_size for p, prov in ctx.providers.items()}
+        self.tracer = tracing.job_tracer(ctx.settings, ctx.runtime.tracer_provider)
 
     async def run(self) -> None:
         """The loops of this process (a background job of the app)."""
@@ -107,13 +109,28 @@ class FetchWorkers:
         account = await self._claim_account()
         if account is not None:
             if isinstance(account, AccountWork):
-                await self._account(account)
+                # One trace per unit of work found (none for an idle turn): the platform
+                # call, the writes and the ``metrics.fetched`` events it publishes.
+                with tracing.job(
+                    self.tracer,
+                    "fetch account metrics",
+                    **{"socialseed.platform": account.account.platform},
+                ):
+                    await self._account(account)
             return True
         work = await self._claim_posts()
         if work is None:
             return False
         if isinstance(work, PostWork):
-            await self._posts(work)
+            with tracing.job(
+                self.tracer,
+                "fetch post metrics",
+                **{
+                    "socialseed.platform": work.account.platform,
+                    "socialseed.posts": len(work.posts),
+                },
+            ):
+                await self._posts(work)
         return True
 
     async def drain(self) -> int:

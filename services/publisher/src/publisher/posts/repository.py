@@ -228,6 +228,7 @@ class PostRepository(WorkspaceScoped[Post]):
                 t.c.account_id,
                 t.c.platform,
                 t.c.dispatches,
+                t.c.traceparent,
                 due.c.was_due,
             )
         )

@@ -28,6 +28,7 @@ from publisher.posts.schemas import (
 from publisher.posts.status import EDITABLE, OPEN, STARTED, derive
 from publisher.posts.validation import InvalidTargets, PlannedTarget, checked_plan, due_instant
 from publisher.publishing.dispatcher import notify_schedule_changed
+from socialseed import tracing
 from socialseed.contracts import (
     AccountDisconnected,
     PostApproved,
@@ -453,6 +454,9 @@ class PostService:
     ) -> None:
         """``post.scheduled``: the post's open targets are due at ``due`` (default: its time)."""
         open_targets = [t for t in post.targets if t.status in OPEN]
+        traceparent = tracing.current_traceparent()
+        for target in open_targets:
+            target.traceparent = traceparent
         await ctx.outbox.add(
             session,
             PostScheduled(

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from publisher.context import PublisherContext
 from publisher.models import TargetStatus
 from publisher.posts.repository import PostRepository
+from socialseed import tracing
 from socialseed.contracts import PostPublishRequested
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class Dispatcher:
         self.ctx = ctx
         self.settings = ctx.settings
         self.woken = asyncio.Event()
+        self.tracer = tracing.job_tracer(ctx.settings, ctx.runtime.tracer_provider)
 
     async def run(self) -> None:
         listener = asyncio.create_task(self._listen(), name="dispatcher-listen")
@@ -99,8 +101,18 @@ class Dispatcher:
                 )
                 for t in targets
             ]
+            # Each command continues the trace of the request that scheduled its target.
+            contexts = [
+                tracing.continued(
+                    self.tracer,
+                    "dispatch post",
+                    t.traceparent,
+                    **{"socialseed.platform": t.platform},
+                )
+                for t in targets
+            ]
             # One statement for the batch's commands.
-            await ctx.outbox.add_many(session, commands)
+            await ctx.outbox.add_many(session, commands, trace_contexts=contexts)
             await repo.refresh_statuses({t.post_id for t in targets})
         return len(targets)
 
