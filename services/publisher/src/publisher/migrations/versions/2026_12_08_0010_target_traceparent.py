@@ -3,15 +3,15 @@
 ``targets.traceparent`` (W3C, nullable): the dispatcher's ``post.publish_requested`` command
 continues it, so one trace runs from the request through the worker to the platform.
 
-Revision ID: 0009_target_traceparent
-Revises: 0008_first_comment
+Revision ID: 0010_target_traceparent
+Revises: 0009_idempotency_keys
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_target_traceparent"
-down_revision = "0008_first_comment"
+revision = "0010_target_traceparent"
+down_revision = "0009_idempotency_keys"
 branch_labels = None
 depends_on = None
 
