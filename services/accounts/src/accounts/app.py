@@ -50,7 +50,9 @@ def create_app(
         runtime=runtime,
         cipher=TokenCipher(settings.token_keys),
         outbox=Outbox(outbox, source="/socialseed/accounts"),
-        providers=build_providers(settings.platforms, http, clock=clock),
+        providers=build_providers(
+            settings.platforms, http, clock=clock, service=settings.service_name
+        ),
         clock=clock,
     )
     if background:

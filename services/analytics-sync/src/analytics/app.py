@@ -45,7 +45,9 @@ def create_app(
         runtime=runtime,
         outbox=Outbox(outbox, source="/socialseed/analytics"),
         vault=TokenVault(http, settings.accounts_url, settings.vault_token, clock=clock),
-        providers=build_providers(settings.platforms, http, clock=clock),
+        providers=build_providers(
+            settings.platforms, http, clock=clock, service=settings.service_name
+        ),
         clock=clock,
     )
     if runtime.broker is not None:

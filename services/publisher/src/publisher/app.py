@@ -108,7 +108,9 @@ def _consumers(
     # kept-alive connections as publishes may be in flight: a connection (its TCP and TLS
     # handshakes) is made once and reused, not per call.
     providers = {
-        platform: build_providers(settings.platforms, client, clock=ctx.clock)[platform]
+        platform: build_providers(
+            settings.platforms, client, clock=ctx.clock, service=settings.service_name
+        )[platform]
         for platform, client in _platform_clients(settings).items()
     }
     vault = TokenVault(http, settings.accounts_url, settings.vault_token, clock=ctx.clock)
