@@ -22,6 +22,7 @@ from publisher.posts.service import posts
 from publisher.publishing.comments import Commenter
 from publisher.publishing.dispatcher import Dispatcher
 from publisher.publishing.worker import Worker
+from publisher.publishing.repository import target_facts
 from publisher.settings import PublisherSettings
 from socialseed.app import create_service_app
 from socialseed.bus import EventConsumer, EventMeta, Inbox
@@ -65,6 +66,8 @@ def create_app(
         ),
         clock=clock,
     )
+    if runtime.facts is not None:
+        runtime.facts.add(target_facts)
     if runtime.broker is not None:
         _consumers(runtime, runtime.broker, ctx, http)
     if dispatch:
