@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import text
+from sqlalchemy import Table, and_, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 if TYPE_CHECKING:
@@ -260,17 +260,13 @@ class Facts:
         return families
 
 
-def outbox_facts(schema: str, service: str) -> Reader:
+def outbox_facts(outbox: Table, service: str) -> Reader:
     """The outbox backlog (rows not yet sent, parked ones left out; counted up to 100,000)
     and the age of its oldest row, from the partial index on unsent rows."""
-    backlog_sql = text(
-        f"SELECT count(*) FROM (SELECT 1 FROM {schema}.outbox "
-        "WHERE sent_at IS NULL AND parked_at IS NULL LIMIT 100000) AS unsent"
-    )
-    oldest_sql = text(
-        f"SELECT created_at FROM {schema}.outbox WHERE sent_at IS NULL AND parked_at IS NULL "
-        "ORDER BY id LIMIT 1"
-    )
+    waiting = and_(outbox.c.sent_at.is_(None), outbox.c.parked_at.is_(None))
+    unsent = select(literal(1)).where(waiting).limit(100_000).subquery("unsent")
+    backlog_sql = select(func.count()).select_from(unsent)
+    oldest_sql = select(outbox.c.created_at).where(waiting).order_by(outbox.c.id).limit(1)
 
     async def read(conn: AsyncConnection, now: datetime) -> list[Metric]:
         backlog = int((await conn.execute(backlog_sql)).scalar_one())

@@ -193,8 +193,7 @@ def service_runtime(
     tracer = telemetry.tracer_provider(settings)
     kafka = settings.kafka_enabled
     facts = Facts(db)
-    if outbox.schema:
-        facts.add(outbox_facts(outbox.schema, settings.service_name))
+    facts.add(outbox_facts(outbox, settings.service_name))
     return Runtime(
         settings=settings,
         http_clients=[http] if http is not None else [],

@@ -21,8 +21,8 @@ from publisher.posts.endpoints import router as posts_router
 from publisher.posts.service import posts
 from publisher.publishing.comments import Commenter
 from publisher.publishing.dispatcher import Dispatcher
-from publisher.publishing.worker import Worker
 from publisher.publishing.repository import target_facts
+from publisher.publishing.worker import Worker
 from publisher.settings import PublisherSettings
 from socialseed.app import create_service_app
 from socialseed.bus import EventConsumer, EventMeta, Inbox
