@@ -255,10 +255,10 @@ class EventConsumer:
         minus the group's committed offset. Topics whose partitions all moved to another
         worker read 0 here (the workers' values add up)."""
         for topic, subscriber in self.subscribers:
-            consumer = getattr(subscriber, "consumer", None)
+            consumer: Any = getattr(subscriber, "consumer", None)
             partitions = list(consumer.assignment()) if consumer is not None else []
             lag = 0
-            if partitions:
+            if consumer is not None and partitions:
                 ends = await consumer.end_offsets(partitions)
                 committed = await asyncio.gather(*(consumer.committed(tp) for tp in partitions))
                 for tp, done in zip(partitions, committed, strict=True):
