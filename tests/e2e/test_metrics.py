@@ -15,10 +15,15 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 import pytest
+from prometheus_client.core import Metric
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from publisher.app import create_app as create_publisher
+from socialseed.db import Database
 from socialseed.devstack.prometheus import ensure_prometheus
+from socialseed.metrics import Facts, gauge
 from socialseed.testing import Infra, asgi_client
 from tests.conftest import (
     GATEWAY_METRICS_TOKEN,
@@ -232,3 +237,25 @@ async def test_a_token_refresh_counts(api: httpx.AsyncClient, stack: Stack, plat
     assert value(after, name, **labels, outcome="refreshed") == (
         value(before, name, **labels, outcome="refreshed") + 1
     )
+
+
+async def test_a_slow_database_does_not_hang_metrics(infra: Infra) -> None:
+    """A fact whose query outlasts the scrape's patience is left out of that answer, which
+    still comes in time."""
+    db = Database(infra.service_url("publisher"), pool_size=1)
+    facts = Facts(db, timeout=0.5)
+
+    async def slow(conn: AsyncConnection, now: datetime) -> list[Metric]:
+        await conn.execute(text("SELECT pg_sleep(5)"))
+        late = gauge("socialseed_test_late", "never in time")
+        late.add_metric([], 1)
+        return [late]
+
+    facts.add(slow)
+    try:
+        started = time.monotonic()
+        body = await facts.exposition()
+        assert time.monotonic() - started < 3
+        assert b"socialseed_test_late" not in body
+    finally:
+        await db.dispose()
