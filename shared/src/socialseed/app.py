@@ -18,7 +18,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from swagger_ui.utils import SWAGGER_UI_PY_ROOT
 
-from socialseed import telemetry, tracing
+from socialseed import metrics, telemetry, tracing
 from socialseed.bodylimit import install_body_limit
 from socialseed.errors import install_error_handlers
 from socialseed.membership import current_principal
@@ -214,7 +214,8 @@ def create_service_app(
         app.include_router(router)
     operator = operator_check(settings)
     app.include_router(health_router(runtime.health_checks, operator))
-    app.include_router(telemetry.metrics_router(operator))
+    app.include_router(telemetry.metrics_router(operator, runtime.facts))
+    metrics.record_build_info(settings.service_name)
     if traced:
         FastAPIInstrumentor.instrument_app(
             app,

@@ -28,6 +28,7 @@ from tenacity import (
 from socialseed import tracing
 from socialseed.bus import EventConsumer, make_broker, process_broker_metrics
 from socialseed.db import Database
+from socialseed.metrics import Facts, outbox_facts
 from socialseed.outbox import OutboxRelay
 from socialseed.security import JWTVerifier
 from socialseed.settings import ServiceSettings
@@ -64,6 +65,9 @@ class Runtime(Generic[S]):
     # The service's tracer provider, when something built before the app (its Kafka broker)
     # needs it too; otherwise create_service_app makes one.
     tracer_provider: TracerProvider | None = None
+    # Gauges read from the database when /metrics is scraped (``socialseed.metrics.Facts``):
+    # the outbox's backlog for every service with a database; a service adds its own readers.
+    facts: Facts | None = None
 
     def __post_init__(self) -> None:
         if self.db is not None:
@@ -100,6 +104,8 @@ class Runtime(Generic[S]):
         tasks += [asyncio.create_task(job()) for job in self.background]
         if self.db is not None and self.consumers:
             tasks.append(asyncio.create_task(self._purge_inboxes(), name="inbox-purge"))
+        if self.consumers:
+            tasks.append(asyncio.create_task(self._report_lag(), name="consumer-lag"))
         # What startup made (modules, the app, pools) lives as long as the process: moved out
         # of the collector's generations, so a full collection walks what requests allocate,
         # not every object ever imported (gc.freeze, as long-lived servers use it).
@@ -141,6 +147,17 @@ class Runtime(Generic[S]):
             with attempt:
                 await start()
 
+    async def _report_lag(self) -> None:
+        """Every ``consumer_lag_interval`` seconds: each consumer's lag, for the metrics (off
+        the consuming path: one offsets request per subscription)."""
+        while True:
+            await asyncio.sleep(self.settings.consumer_lag_interval)
+            for consumer in self.consumers:
+                try:
+                    await consumer.report_lag()
+                except Exception as exc:  # the broker away: the next round tries again
+                    log.info("consumer lag not read (%s: %s)", type(exc).__name__, exc)
+
     async def _purge_inboxes(self) -> None:
         """Hourly: drop inbox ids older than ``inbox_retention_days`` (any replica may run it;
         deleting in batches with SKIP LOCKED lets them overlap)."""
@@ -176,6 +193,8 @@ def service_runtime(
     tracer = tracing.tracer_provider(settings)
     traced = tracing.tracing_enabled(settings)
     kafka = settings.kafka_enabled
+    facts = Facts(db)
+    facts.add(outbox_facts(outbox, settings.service_name))
     return Runtime(
         settings=settings,
         http_clients=[http] if http is not None else [],
@@ -201,4 +220,5 @@ def service_runtime(
         verifier=verifier or JWTVerifier.for_service(settings),
         member_changes=member_changes,
         tracer_provider=tracer,
+        facts=facts,
     )

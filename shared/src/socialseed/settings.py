@@ -61,6 +61,8 @@ class ServiceSettings(BaseSettings):
     # Processed event ids are kept this long: longer than any topic's retention (Kafka's
     # default is 7 days), so a message that can still be redelivered is still recognised.
     inbox_retention_days: float = 14.0
+    # How often each process reads its consumers' lag for socialseed_consumer_lag_messages.
+    consumer_lag_interval: float = Field(default=15.0, gt=0)
 
     jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
     jwt_issuer: str = "socialseed-auth"

@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from socialseed.errors import Unauthorized
 from socialseed.logs import REQUEST_ID
+from socialseed.metrics import Facts
 from socialseed.workers import MULTIPROC_DIR, forget_dead_workers
 
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
@@ -80,8 +81,10 @@ RATE_LIMITED = Counter(
 )
 
 
-def metrics_router(operator: Callable[[Request], bool]) -> APIRouter:
-    """``/metrics`` for whoever ``operator`` lets in (see ``ServiceSettings.metrics_token``)."""
+def metrics_router(operator: Callable[[Request], bool], facts: Facts | None = None) -> APIRouter:
+    """``/metrics`` for whoever ``operator`` lets in (see ``ServiceSettings.metrics_token``):
+    the process's (or every worker's) metrics, then the service's ``facts`` of the database
+    (``socialseed.metrics.Facts``)."""
     router = APIRouter()
 
     @router.get("/metrics", include_in_schema=False)
@@ -91,7 +94,10 @@ def metrics_router(operator: Callable[[Request], bool]) -> APIRouter:
                 "Metrics are for operators: send the service's metrics token as a bearer token.",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        return Response(generate_latest(_exposed_registry()), media_type=CONTENT_TYPE_LATEST)
+        body = generate_latest(_exposed_registry())
+        if facts is not None:
+            body += await facts.exposition()
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return router
 

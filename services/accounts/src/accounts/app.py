@@ -12,6 +12,7 @@ from accounts.background import run_background
 from accounts.cipher import TokenCipher
 from accounts.connections.endpoints import internal
 from accounts.connections.endpoints import router as accounts_router
+from accounts.connections.repository import account_facts
 from accounts.context import AccountsContext
 from accounts.models import inbox, member_changes, outbox
 from accounts.oauth.endpoints import router as oauth_router
@@ -40,6 +41,8 @@ def create_app(
     runtime = service_runtime(
         settings, outbox=outbox, client_id="accounts", http=http, member_changes=member_changes
     )
+    if runtime.facts is not None:
+        runtime.facts.add(account_facts)
     if runtime.broker is not None:
         consumer = EventConsumer(
             runtime.broker, runtime.database, Inbox(inbox), group_id="accounts"
@@ -50,7 +53,9 @@ def create_app(
         runtime=runtime,
         cipher=TokenCipher(settings.token_keys),
         outbox=Outbox(outbox, source="/socialseed/accounts"),
-        providers=build_providers(settings.platforms, http, clock=clock),
+        providers=build_providers(
+            settings.platforms, http, clock=clock, service=settings.service_name
+        ),
         clock=clock,
     )
     if background:

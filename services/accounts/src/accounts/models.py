@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import (
     DateTime,
     Enum,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -57,6 +58,8 @@ class Account(Base):
         UniqueConstraint(
             "workspace_id", "platform", "platform_user_id", name="uq_account_identity"
         ),
+        # socialseed_accounts{platform,status}, counted at each scrape from the index alone.
+        Index("ix_accounts_platform_status", "platform", "status"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)

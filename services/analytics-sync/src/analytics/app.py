@@ -11,6 +11,7 @@ from faststream.kafka import KafkaBroker
 
 from analytics.context import AnalyticsContext
 from analytics.fetching.fetcher import FetchWorkers
+from analytics.fetching.repository import fetch_facts
 from analytics.ingest.consumer import ingest_metrics
 from analytics.models import inbox, member_changes, outbox
 from analytics.queries.caching import Answers
@@ -41,11 +42,15 @@ def create_app(
     runtime = service_runtime(
         settings, outbox=outbox, client_id="analytics", http=http, member_changes=member_changes
     )
+    if runtime.facts is not None:
+        runtime.facts.add(fetch_facts(settings.budgets))
     ctx = AnalyticsContext(
         runtime=runtime,
         outbox=Outbox(outbox, source="/socialseed/analytics"),
         vault=TokenVault(http, settings.accounts_url, settings.vault_token, clock=clock),
-        providers=build_providers(settings.platforms, http, clock=clock),
+        providers=build_providers(
+            settings.platforms, http, clock=clock, service=settings.service_name
+        ),
         clock=clock,
     )
     if runtime.broker is not None:

@@ -23,6 +23,7 @@ from publisher.posts.endpoints import router as posts_router
 from publisher.posts.service import posts
 from publisher.publishing.comments import Commenter
 from publisher.publishing.dispatcher import Dispatcher
+from publisher.publishing.repository import target_facts
 from publisher.publishing.worker import Worker
 from publisher.settings import PublisherSettings
 from socialseed.app import create_service_app
@@ -67,6 +68,8 @@ def create_app(
         ),
         clock=clock,
     )
+    if runtime.facts is not None:
+        runtime.facts.add(target_facts)
     if runtime.broker is not None:
         _consumers(runtime, runtime.broker, ctx, http)
     if dispatch:
@@ -113,7 +116,9 @@ def _consumers(
     clients = _platform_clients(settings)
     runtime.http_clients += clients.values()  # traced like the service's own client
     providers = {
-        platform: build_providers(settings.platforms, client, clock=ctx.clock)[platform]
+        platform: build_providers(
+            settings.platforms, client, clock=ctx.clock, service=settings.service_name
+        )[platform]
         for platform, client in clients.items()
     }
     vault = TokenVault(http, settings.accounts_url, settings.vault_token, clock=ctx.clock)

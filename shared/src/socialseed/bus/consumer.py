@@ -23,7 +23,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from socialseed import telemetry, tracing
+from socialseed import metrics, telemetry, tracing
 from socialseed.bus.broker import kafka_group
 from socialseed.bus.deadletters import dead_letter
 from socialseed.bus.failures import PermanentError, PoisonMessage, infrastructure_failure
@@ -106,6 +106,9 @@ class EventConsumer:
         self.infra_backoff_max = infra_backoff_max
         # Spans of the broker's service, when it traces (``make_broker``).
         self.tracer = tracing.broker_tracer(broker)
+        # (topic, FastStream subscriber): their aiokafka consumers, for the lag report.
+        self.subscribers: list[tuple[str, Any]] = []
+        self._lag_reported: set[str] = set()
 
     def handler(self, event_cls: type[E]) -> Callable[[Handler[E]], Handler[E]]:
         """``async def handle(event, session, meta)``, one event per transaction."""
@@ -169,7 +172,7 @@ class EventConsumer:
                 "batch_timeout_ms": timeout_ms,
                 "max_partition_fetch_bytes": fetch_bytes,
             }
-        self.broker.subscriber(
+        subscriber = self.broker.subscriber(
             route.topic,
             group_id=kafka_group(self.group_id, route.topic),
             ack_policy=AckPolicy.MANUAL,
@@ -179,7 +182,9 @@ class EventConsumer:
             parser=parse_batch if batch is not None else parse_record,
             decoder=raw_body,
             **batching,
-        )(on_message)
+        )
+        subscriber(on_message)
+        self.subscribers.append((route.topic, subscriber))
 
     async def _consume(
         self, route: _Route[E], consumer: Any, partition: TopicPartition, records: list[Record]
@@ -241,9 +246,29 @@ class EventConsumer:
             except Exception:
                 log.exception("dead-lettering failed on %s; will redeliver", route.topic)
                 return None
+            metrics.DEAD_LETTERS.labels(self.group_id, route.topic).inc()
             return "dead_lettered"
         finally:
             otel_context.detach(token)
+
+    async def report_lag(self) -> None:
+        """Set ``socialseed_consumer_lag_messages`` for each topic from the partitions this
+        process holds: the broker's high watermark (one ListOffsets request per consumer)
+        minus the group's committed offset. Topics whose partitions all moved to another
+        worker read 0 here (the workers' values add up)."""
+        for topic, subscriber in self.subscribers:
+            consumer: Any = getattr(subscriber, "consumer", None)
+            partitions = list(consumer.assignment()) if consumer is not None else []
+            lag = 0
+            if consumer is not None and partitions:
+                ends = await consumer.end_offsets(partitions)
+                committed = await asyncio.gather(*(consumer.committed(tp) for tp in partitions))
+                for tp, done in zip(partitions, committed, strict=True):
+                    lag += max(0, ends[tp] - (done or 0))
+            elif topic not in self._lag_reported:
+                continue  # nothing held, nothing said before: no series yet
+            metrics.CONSUMER_LAG.labels(self.group_id, topic).set(lag)
+            self._lag_reported.add(topic)
 
     async def close(self) -> None:
         """Commit the processed offsets; call before stopping the broker."""

@@ -59,10 +59,18 @@ PROVIDERS: dict[Platform, ProviderClass] = {
 
 
 def build_providers(
-    config: PlatformsConfig, client: httpx.AsyncClient, *, clock: Clock = utcnow
+    config: PlatformsConfig,
+    client: httpx.AsyncClient,
+    *,
+    clock: Clock = utcnow,
+    service: str = "unknown",
 ) -> dict[Platform, Provider]:
-    """One provider per platform, sharing ``client`` (its connection pool)."""
-    return {platform: cls(config, client, clock=clock) for platform, cls in PROVIDERS.items()}
+    """One provider per platform, sharing ``client`` (its connection pool); ``service`` names
+    the caller in ``socialseed_platform_calls_total``."""
+    return {
+        platform: cls(config, client, clock=clock, service=service)
+        for platform, cls in PROVIDERS.items()
+    }
 
 
 __all__ = [

@@ -166,9 +166,14 @@ class InstagramProvider(GraphProvider):
     graph_host = GRAPH
 
     def __init__(
-        self, config: PlatformsConfig, client: httpx.AsyncClient, *, clock: Clock = utcnow
+        self,
+        config: PlatformsConfig,
+        client: httpx.AsyncClient,
+        *,
+        clock: Clock = utcnow,
+        service: str = "unknown",
     ) -> None:
-        super().__init__(config, client, clock=clock)
+        super().__init__(config, client, clock=clock, service=service)
         # media id -> media_product_type (FEED, REELS, STORY), so each media is asked only the
         # insights valid for its kind; unknown media are asked those valid for every feed
         # post and reel, and a story refusing them is asked again with a story's.

@@ -40,6 +40,7 @@ from authlib.common.urls import add_params_to_uri
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from socialseed.budgets.rules import RateLimits
+from socialseed.metrics import count_platform_call
 from socialseed.platforms.base import (
     AccountMetrics,
     Authorization,
@@ -179,7 +180,12 @@ class ProviderClass(Protocol):
     rate_limits: RateLimits
 
     def __call__(
-        self, config: PlatformsConfig, client: httpx.AsyncClient, *, clock: Clock = ...
+        self,
+        config: PlatformsConfig,
+        client: httpx.AsyncClient,
+        *,
+        clock: Clock = ...,
+        service: str = ...,
     ) -> Provider: ...
 
 
@@ -202,10 +208,16 @@ class BaseProvider(abc.ABC):
     rate_limits: ClassVar[RateLimits] = RateLimits()
 
     def __init__(
-        self, config: PlatformsConfig, client: httpx.AsyncClient, *, clock: Clock = utcnow
+        self,
+        config: PlatformsConfig,
+        client: httpx.AsyncClient,
+        *,
+        clock: Clock = utcnow,
+        service: str = "unknown",
     ) -> None:
         self.config = config
         self.client = client
+        self.service = service  # the calling service, in the platform-call metrics
         # Injectable so expiry and "token age" rules follow a shifted (sandbox) clock in tests.
         self.clock = clock
 
@@ -280,8 +292,15 @@ class BaseProvider(abc.ABC):
         try:
             async for attempt in retrying:
                 with attempt:
-                    response = await self.client.request(
-                        method, url, timeout=config.timeout, **kwargs
+                    try:
+                        response = await self.client.request(
+                            method, url, timeout=config.timeout, **kwargs
+                        )
+                    except httpx.TransportError:
+                        count_platform_call(self.service, self.platform.value, url, None)
+                        raise
+                    count_platform_call(
+                        self.service, self.platform.value, url, response.status_code
                     )
         except httpx.TransportError as exc:
             raise transport_error(self.platform, exc) from None

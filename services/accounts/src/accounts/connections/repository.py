@@ -4,11 +4,15 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from prometheus_client.core import Metric
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from accounts.models import Account, AccountStatus
 from socialseed.db import set_lock_timeout
 from socialseed.errors import AccountNotFound
+from socialseed.metrics import gauge
+from socialseed.platforms import Platform
 from socialseed.repository import WorkspaceScoped
 from socialseed.security import Principal
 
@@ -91,3 +95,23 @@ class AccountRepository(WorkspaceScoped[Account]):
         if after is not None:
             query = query.where(Account.id > after)
         return list((await self.session.execute(query)).scalars())
+
+
+async def account_facts(conn: AsyncConnection, _now: datetime) -> list[Metric]:
+    """``socialseed_accounts{platform,status}``: connected accounts by platform and status
+    (every pair present, 0 when none, so a rise from nothing is a rise)."""
+    rows = await conn.execute(
+        select(Account.platform, Account.status, func.count()).group_by(
+            Account.platform, Account.status
+        )
+    )
+    counts = {(platform, status): n for platform, status, n in rows}
+    accounts = gauge(
+        "socialseed_accounts",
+        "Connected accounts by platform and status (reauth_required: the user must reconnect)",
+        ["platform", "status"],
+    )
+    for platform in Platform:
+        for status in AccountStatus:
+            accounts.add_metric([platform.value, status.value], counts.get((platform, status), 0))
+    return [accounts]

@@ -31,6 +31,7 @@ from accounts.models import Account, AccountStatus
 from socialseed.contracts import AccountReauthRequired
 from socialseed.db import is_lock_timeout
 from socialseed.errors import AppError, Conflict
+from socialseed.metrics import TOKEN_REFRESHES
 from socialseed.platforms import ErrorKind, Platform, PlatformError, TokenSet
 
 log = logging.getLogger(__name__)
@@ -127,13 +128,16 @@ async def refresh_locked(
         if exc.kind is ErrorKind.REAUTH_REQUIRED:
             await mark_reauth_required(session, ctx, account, exc.message)
             failure = AccountNeedsReauth(exc.message)
+            TOKEN_REFRESHES.labels(account.platform, "reauth_required").inc()
         else:
             record_failure(account, exc, now)
             failure = PlatformUnavailable(exc.message)
+            TOKEN_REFRESHES.labels(account.platform, "failed").inc()
         failure.__cause__ = exc
         return failure
     store_tokens(ctx.cipher, account, fresh, now)
     record_success(account)
+    TOKEN_REFRESHES.labels(account.platform, "refreshed").inc()
     return None
 
 

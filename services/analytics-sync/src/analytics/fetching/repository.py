@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from prometheus_client.core import Metric
 from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement, TextClause
 
@@ -26,6 +28,12 @@ from analytics.models import (
     TrackedPostStatus,
     sync_error,
 )
+from analytics.models import (
+    budgets as budget_tables,
+)
+from socialseed.budgets.rules import Rule
+from socialseed.metrics import Reader, age, gauge
+from socialseed.platforms import Platform
 from socialseed.repository import RepositoryBase
 
 #: The lease owner of posts held back while their budget is spent (no worker holds them).
@@ -324,3 +332,81 @@ SELECT id, sync_id FROM held WHERE sync_id IS NOT NULL"""),
             },
         )
         await self.session.execute(FINISH_SYNCS, {"ids": [sync_id]})
+
+
+BUDGETS = budget_tables.budgets
+
+_OLDEST_DUE = text(f"""
+SELECT least(
+    (SELECT min(a.due) FROM unnest(CAST(:platforms AS text[])) AS p(platform)
+     CROSS JOIN LATERAL (
+        SELECT next_sync_at AS due FROM {SCHEMA}.accounts
+        WHERE tracking AND platform = p.platform AND next_sync_at IS NOT NULL
+              AND status = :active
+        ORDER BY next_sync_at LIMIT 1) AS a),
+    (SELECT min(t.due) FROM unnest(CAST(:platforms AS text[])) AS p(platform)
+     CROSS JOIN LATERAL (
+        SELECT tp.next_fetch_at AS due FROM {SCHEMA}.tracked_posts tp
+        JOIN {SCHEMA}.accounts ac ON ac.id = tp.account_id AND ac.tracking
+             AND ac.status = :active
+        WHERE tp.status = :post_active AND tp.platform = p.platform
+              AND tp.next_fetch_at IS NOT NULL
+        ORDER BY tp.next_fetch_at LIMIT 1) AS t)
+)
+""")
+
+
+def fetch_facts(rules: Mapping[str, Sequence[Rule]]) -> Reader:
+    """``socialseed_sync_lag_seconds``: how far the oldest due fetch (an account's counters
+    or a post's) is behind its planned time, from the fetchers' own due indexes per platform;
+    ``socialseed_platform_budget_used`` / ``_limit`` for the app-wide read rules (an account's
+    own rules would need an account label). A window that has ended reads 0 used; a rule
+    counted from the platform's signals (Meta's app usage) reads its percentage of 100."""
+    app_rules = [(platform, r) for platform, rs in rules.items() for r in rs if r.scope == "app"]
+    budgets_sql = select(
+        BUDGETS.c.bucket,
+        BUDGETS.c.used,
+        BUDGETS.c.limit,
+        BUDGETS.c.used_percent,
+        BUDGETS.c.reset_at,
+    ).where(BUDGETS.c.bucket.in_([r.bucket for _, r in app_rules]))
+
+    async def read(conn: AsyncConnection, now: datetime) -> list[Metric]:
+        oldest = await conn.scalar(
+            _OLDEST_DUE,
+            {
+                "platforms": [p.value for p in Platform],
+                "active": AccountStatus.ACTIVE.value,
+                "post_active": TrackedPostStatus.ACTIVE.value,
+            },
+        )
+        lag = gauge(
+            "socialseed_sync_lag_seconds",
+            "How far the oldest due metrics fetch is behind its planned time (0: on plan)",
+        )
+        lag.add_metric([], age(now, oldest))
+        rows = {r.bucket: r for r in await conn.execute(budgets_sql)} if app_rules else {}
+        used = gauge(
+            "socialseed_platform_budget_used",
+            "Calls (or units) counted in an app-wide read rule's current window",
+            ["platform", "rule"],
+        )
+        limit = gauge(
+            "socialseed_platform_budget_limit",
+            "What an app-wide read rule allows in one window",
+            ["platform", "rule"],
+        )
+        for platform, rule in app_rules:
+            row = rows.get(rule.bucket)
+            current = row is not None and (row.reset_at is None or row.reset_at > now)
+            if rule.window == "signals":
+                spent = float(row.used_percent or 0) if current and row is not None else 0.0
+                allowed = 100.0
+            else:
+                spent = float(row.used) if current and row is not None else 0.0
+                allowed = float(row.limit if row is not None and row.limit else rule.limit)
+            used.add_metric([platform, rule.bucket], spent)
+            limit.add_metric([platform, rule.bucket], allowed)
+        return [lag, used, limit]
+
+    return read

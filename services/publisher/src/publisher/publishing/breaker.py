@@ -19,9 +19,14 @@ from typing import Any, TypeVar, cast
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 
+from socialseed.metrics import PLATFORM_CIRCUIT
 from socialseed.platforms import Platform
 
 T = TypeVar("T")
+
+# socialseed_platform_circuit_state's values.
+CLOSED, HALF_OPEN, OPEN = 0, 1, 2
+_STATES = {"closed": CLOSED, "half-opened": HALF_OPEN, "opened": OPEN}
 
 
 @dataclass(frozen=True)
@@ -40,24 +45,34 @@ class _Failed(Exception):
 
 
 class PlatformBreakers:
-    def __init__(self, threshold: int, cooldown: float) -> None:
+    def __init__(self, threshold: int, cooldown: float, *, service: str = "publisher") -> None:
         self.factory = AsyncCircuitBreakerFactory(default_threshold=threshold, default_ttl=cooldown)
+        # socialseed_platform_circuit_state, set as each platform's breaker is consulted.
+        self.states = {p: PLATFORM_CIRCUIT.labels(service, p.value) for p in Platform}
+        for state in self.states.values():
+            state.set(CLOSED)
 
     async def open_until(self, platform: Platform) -> Open | None:
         """The breaker's cool-down end while it is open, else None."""
         context = (await self.factory.get_breaker(platform.value)).context
         if context.state != "opened" or context.opened_at is None:
+            self.states[platform].set(HALF_OPEN if context.state == "half-opened" else CLOSED)
             return None
         until = context.opened_at + context.ttl
-        return Open(datetime.fromtimestamp(until, UTC)) if until > time.time() else None
+        if until > time.time():
+            self.states[platform].set(OPEN)
+            return Open(datetime.fromtimestamp(until, UTC))
+        self.states[platform].set(HALF_OPEN)  # cooled down: the next step probes
+        return None
 
     async def run(
         self, platform: Platform, step: Callable[[], Awaitable[T]], *, failed: Callable[[T], bool]
     ) -> T | Open:
         """Run one step through the platform's breaker; ``failed`` tells which results count
         as the platform failing. ``Open`` when the breaker did not let the step run."""
+        breaker = await self.factory.get_breaker(platform.value)
         try:
-            async with await self.factory.get_breaker(platform.value):
+            async with breaker:
                 result = await step()
                 if failed(result):
                     raise _Failed(result)
@@ -66,3 +81,5 @@ class PlatformBreakers:
             return cast(T, exc.result)
         except OpenedState as exc:
             return Open(datetime.fromtimestamp(exc.opened_at + self.factory.default_ttl, UTC))
+        finally:
+            self.states[platform].set(_STATES.get(breaker.context.state, CLOSED))

@@ -40,6 +40,7 @@ class Hold:
 
     until: datetime
     reason: str
+    breaker: bool = False  # held by an open circuit breaker, not by a rate limit
 
 
 def cap(rules: Sequence[Rule]) -> Rule | None:

@@ -10,10 +10,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Table, bindparam, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from prometheus_client.core import Metric
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from publisher.models import AccountView, Attempt, CommentStatus, Post, Target, TargetStatus
+from socialseed.metrics import age, gauge
 
 TARGETS = cast(Table, Target.__table__)
 POSTS = cast(Table, Post.__table__)
@@ -52,6 +65,7 @@ class PublishingRepository:
                 func.coalesce(t.c.media_ids, p.c.media_ids).label("media_ids"),
                 t.c.options,
                 t.c.progress,
+                p.c.scheduled_at,
             )
             .join(p, p.c.id == t.c.post_id)
             .where(t.c.id.in_(list(target_ids)))
@@ -249,3 +263,52 @@ class PublishingRepository:
 def _or_kept(name: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
     """The bound value, or the column's own where none is given."""
     return func.coalesce(bindparam(name, type_=column.type), column)
+
+
+# The targets still on their way, as the metrics show them (published, failed and cancelled
+# ones are counted by socialseed_publish_attempts_total instead: counting every target ever
+# published at each scrape would grow with the table).
+OPEN_STATES = (
+    TargetStatus.SCHEDULED,
+    TargetStatus.WAITING,
+    TargetStatus.IN_DOUBT,
+    TargetStatus.PUBLISHING,
+)
+
+
+async def target_facts(conn: AsyncConnection, now: datetime) -> list[Metric]:
+    """``socialseed_publish_targets{state}`` (a scheduled target with no due time waits for
+    approval: ``pending_approval``) and the in-doubt count and oldest age, read from the
+    dispatcher's partial index of open targets."""
+    t = TARGETS
+    state = case(
+        (and_(t.c.status == TargetStatus.SCHEDULED, t.c.due_at.is_(None)), "pending_approval"),
+        else_=t.c.status,
+    ).label("state")
+    open_ = t.c.status.in_([s.value for s in OPEN_STATES])
+    counts = {
+        row.state: row.n
+        for row in await conn.execute(
+            select(state, func.count().label("n")).where(open_).group_by(state)
+        )
+    }
+    in_doubt = t.c.status == TargetStatus.IN_DOUBT
+    oldest = await conn.scalar(select(func.min(t.c.updated_at)).where(in_doubt))
+    targets = gauge(
+        "socialseed_publish_targets",
+        "Targets on their way to the platforms, by state",
+        ["state"],
+    )
+    for name in ("pending_approval", *(s.value for s in OPEN_STATES)):
+        targets.add_metric([name], counts.get(name, 0))
+    doubt = gauge(
+        "socialseed_publish_in_doubt_targets",
+        "Targets whose publish may have happened (no answer came): reconciled before a retry",
+    )
+    doubt.add_metric([], counts.get(TargetStatus.IN_DOUBT.value, 0))
+    doubt_age = gauge(
+        "socialseed_publish_in_doubt_oldest_age_seconds",
+        "How long the oldest in-doubt target has been so, since its last change (0 when none)",
+    )
+    doubt_age.add_metric([], age(now, oldest))
+    return [targets, doubt, doubt_age]

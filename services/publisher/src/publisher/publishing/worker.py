@@ -47,6 +47,7 @@ from publisher.publishing.breaker import Open, PlatformBreakers
 from publisher.publishing.dispatcher import notify_schedule_changed
 from publisher.publishing.holds import Hold, PublishLimits
 from publisher.publishing.repository import PublishingRepository
+from socialseed import metrics
 from socialseed.contracts import PostFailed, PostPublished, PostPublishRequested
 from socialseed.platforms import Platform, Provider, TokenSet
 from socialseed.platforms.base import ErrorKind, Pending, PlatformError, PlatformPost, PublishedPost
@@ -80,6 +81,7 @@ class Claim:
     reconcile: bool
     since: datetime  # when the first attempt started
     attempts: int
+    due: datetime  # when the post was scheduled (its publishing lateness counts from here)
 
 
 @dataclass
@@ -112,7 +114,9 @@ class Worker:
         self.slots = asyncio.Semaphore(self.settings.publish_concurrency)
         self.limits = PublishLimits(self.settings.budgets, self.settings.app_share_recheck)
         self.breakers = PlatformBreakers(
-            self.settings.breaker_threshold, self.settings.breaker_cooldown
+            self.settings.breaker_threshold,
+            self.settings.breaker_cooldown,
+            service=self.settings.service_name,
         )
         self.tasks: set[asyncio.Task[None]] = set()
         self.recorder = _GroupCommit(self._record)
@@ -234,6 +238,9 @@ class Worker:
                     held.append((row, hold))
             if held:
                 await self._wait(session, held)
+                for row, hold in held:
+                    if not hold.breaker:
+                        metrics.PUBLISH_RATE_LIMIT_WAITS.labels(row.platform).inc()
             if not passed:
                 return []
             ids = [r.id for r in passed]
@@ -280,6 +287,7 @@ class Worker:
                         reconcile=first is not None and first.reconcile,
                         since=(first.first_started if first else now) - SKEW,
                         attempts=r.attempts + 1,
+                        due=r.scheduled_at,
                     )
                 )
             return claims
@@ -487,8 +495,53 @@ class Worker:
             await PostRepository(session).refresh_statuses({c.post_id for c, _ in results})
             if wake:
                 await notify_schedule_changed(session)
+        _count(results, now)
         if comments_due and self.on_comments_due is not None:
             self.on_comments_due()  # committed: the comment runner may take them now
+
+
+def _count(results: Sequence[tuple[Claim, Outcome]], now: datetime) -> None:
+    """The attempts' metrics, once their outcomes are committed: each attempt by outcome and
+    error class; a rate-limited answer as a wait; a published target's lateness (once: a
+    target is recorded published only once)."""
+    for claim, outcome in results:
+        platform = claim.platform.value
+        metrics.PUBLISH_ATTEMPTS.labels(
+            platform, _OUTCOMES.get(outcome.attempt_outcome, "retry"), _error_class(outcome)
+        ).inc()
+        if outcome.rate_limited:
+            metrics.PUBLISH_RATE_LIMIT_WAITS.labels(platform).inc()
+        published = outcome.published
+        if published is not None:
+            lateness = ((published.published_at or now) - claim.due).total_seconds()
+            metrics.PUBLISH_LATENESS.labels(platform).observe(max(0.0, lateness))
+
+
+# What an attempt's outcome counts as in socialseed_publish_attempts_total.
+_OUTCOMES = {
+    "published": "published",
+    "reconciled": "published",
+    "pending": "pending",
+    "in_doubt": "in_doubt",
+    "failed": "failed",
+    "rate_limited": "retry",
+    "retry": "retry",
+    "held": "retry",
+}
+
+
+def _error_class(outcome: Outcome) -> str:
+    if outcome.error is not None:
+        return outcome.error.kind.value
+    if outcome.reason_class is not None:
+        return outcome.reason_class
+    if outcome.attempt_outcome == "in_doubt":
+        return "timeout"
+    if outcome.attempt_outcome == "retry":
+        return "vault_unavailable"
+    if outcome.attempt_outcome == "held":
+        return "circuit_open"
+    return "none"
 
 
 def _published_event(
@@ -641,7 +694,9 @@ def _pending(pending: Pending) -> Outcome:
 
 
 def _breaker_hold(platform: Platform, opened: Open) -> Hold:
-    return Hold(opened.until, f"{platform.value} keeps failing, so calls to it are paused")
+    return Hold(
+        opened.until, f"{platform.value} keeps failing, so calls to it are paused", breaker=True
+    )
 
 
 def _waiting_words(hold: Hold) -> str:
