@@ -581,6 +581,7 @@ UNSCOPED: dict[str, str] = {
     "AccountRepository.by_identity": "OAuth callback: the workspace comes from the signed state",
     "AccountRepository.refresh_candidates": "background refresher",
     "AccountRepository.sync_due": "background profile sync",
+    "AccountRepository.expiring_grants": "background expiry warnings (every workspace)",
     "AccountRepository.batch_after": "key rotation CLI",
     "PostRepository.get_unscoped": "workers",
     "PostRepository.remove": "delete of a draft already read through readable()",

@@ -15,11 +15,13 @@ import uuid
 from datetime import timedelta
 
 from accounts.cipher import TokenUndecryptable
+from accounts.connections.events import emit
 from accounts.connections.repository import AccountRepository
 from accounts.connections.service import accounts
 from accounts.connections.tokens import refresh_due, refresh_serialised
 from accounts.context import AccountsContext
 from accounts.oauth.repository import OAuthStateRepository
+from socialseed.contracts import AccountTokenExpiring
 from socialseed.errors import AppError
 from socialseed.leader import run_as_leader
 from socialseed.platforms import Platform
@@ -87,6 +89,32 @@ async def sync_due_profiles(ctx: AccountsContext, *, batch: int = 50) -> int:
     return len(due)
 
 
+async def warn_expiring_grants(ctx: AccountsContext, *, batch: int = 100) -> int:
+    """``account.token_expiring`` for each active account whose grant only a person can renew
+    ends within ``token_expiry_warning_days``: once per grant (the end warned of is stored in
+    the same transaction as the event). Returns how many were warned."""
+    total = 0
+    while True:
+        async with ctx.db.transaction() as session:
+            now = ctx.clock()
+            before = now + timedelta(days=ctx.settings.token_expiry_warning_days)
+            due = await AccountRepository(session).expiring_grants(now, before, batch)
+            for account, ends in due:
+                await emit(
+                    session,
+                    ctx.outbox,
+                    account,
+                    AccountTokenExpiring,
+                    username=account.username,
+                    expires_at=ends,
+                    at=now,
+                )
+                account.expiry_warned_for = ends
+        total += len(due)
+        if len(due) < batch:
+            return total
+
+
 async def purge_oauth_states(ctx: AccountsContext, *, batch: int = 1000) -> int:
     """Delete connect states expired more than a day ago, in short batches."""
     before = ctx.clock() - timedelta(days=1)
@@ -115,6 +143,7 @@ async def _record_failure(ctx: AccountsContext, account_id: uuid.UUID, exc: Exce
 async def background_turn(ctx: AccountsContext) -> None:
     await refresh_due_tokens(ctx)
     await sync_due_profiles(ctx)
+    await warn_expiring_grants(ctx)
     await purge_oauth_states(ctx)
 
 

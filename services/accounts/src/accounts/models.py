@@ -86,6 +86,8 @@ class Account(Base):
     token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     refresh_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     token_refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The grant end (``grant_end``) ``account.token_expiring`` last warned of: once per grant.
+    expiry_warned_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     followers: Mapped[int | None] = mapped_column(Integer)
     following: Mapped[int | None] = mapped_column(Integer)

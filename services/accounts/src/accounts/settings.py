@@ -42,6 +42,9 @@ class AccountsSettings(ServiceSettings):
     refresh_lock_slack: float = 5.0
     refresher_interval: float = 15.0
     profile_sync_interval: int = 24 * 3600
+    # ``account.token_expiring`` is sent this many days before a grant that only a person can
+    # renew runs out (a refresh token's own end, or an access token without a refresh token).
+    token_expiry_warning_days: int = Field(default=7, ge=1)
     # Callers of the internal token vault: service name -> shared secret (Bearer).
     internal_tokens: dict[str, SecretStr] = Field(
         default_factory=lambda: {

@@ -13,7 +13,7 @@ from analytics.context import AnalyticsContext
 from analytics.fetching.fetcher import FetchWorkers
 from analytics.fetching.repository import fetch_facts
 from analytics.ingest.consumer import ingest_metrics
-from analytics.models import inbox, member_changes, outbox
+from analytics.models import OUTBOX, inbox, member_changes, outbox
 from analytics.queries.caching import Answers
 from analytics.queries.endpoints import router as queries_router
 from analytics.retention.job import run_retention
@@ -23,7 +23,6 @@ from analytics.tracking.subscribers import track_accounts
 from socialseed.app import create_service_app
 from socialseed.bus import EventConsumer, Inbox
 from socialseed.membership import track_member_changes
-from socialseed.outbox import Outbox
 from socialseed.platforms import Clock, build_providers
 from socialseed.platforms.parsing import utcnow
 from socialseed.runtime import Runtime, service_runtime
@@ -46,7 +45,7 @@ def create_app(
         runtime.facts.add(fetch_facts(settings.budgets))
     ctx = AnalyticsContext(
         runtime=runtime,
-        outbox=Outbox(outbox, source="/socialseed/analytics"),
+        outbox=OUTBOX,
         vault=TokenVault(http, settings.accounts_url, settings.vault_token, clock=clock),
         providers=build_providers(
             settings.platforms, http, clock=clock, service=settings.service_name

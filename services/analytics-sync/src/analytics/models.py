@@ -47,7 +47,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from socialseed.budgets.tables import budget_tables
 from socialseed.db import NAMING_CONVENTION
 from socialseed.membership import member_changes_table
-from socialseed.outbox import inbox_table, outbox_table
+from socialseed.outbox import Outbox, inbox_table, outbox_table
 from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
 
 SCHEMA = "analytics"
@@ -58,6 +58,8 @@ class Base(DeclarativeBase):
 
 
 outbox = outbox_table(Base.metadata)
+#: The service's events, written in the transaction that makes them true.
+OUTBOX = Outbox(outbox, source="/socialseed/analytics")
 inbox = inbox_table(Base.metadata)
 member_changes = member_changes_table(Base.metadata)
 # The platforms' rate budgets as their signals last said, and workspaces' shares of app-wide

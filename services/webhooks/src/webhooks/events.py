@@ -16,13 +16,16 @@ from socialseed.contracts import (
     AccountConnected,
     AccountDisconnected,
     AccountReauthRequired,
+    AccountTokenExpiring,
     Event,
     PostApproved,
     PostCancelled,
     PostFailed,
+    PostInDoubt,
     PostPublished,
     PostRejected,
     PostScheduled,
+    SyncCompleted,
 )
 
 #: Webhook type -> (the Kafka event it comes from, the field that says when it happened).
@@ -35,13 +38,13 @@ SOURCES: dict[str, tuple[type[Event], str]] = {
     "post.deleted": (PostCancelled, "cancelled_at"),
     "post.published": (PostPublished, "published_at"),
     "post.failed": (PostFailed, "failed_at"),
+    "post.in_doubt": (PostInDoubt, "in_doubt_at"),
     "account.connected": (AccountConnected, "connected_at"),
     "account.reauth_required": (AccountReauthRequired, "at"),
     "account.disconnected": (AccountDisconnected, "at"),
+    "account.token_expiring": (AccountTokenExpiring, "at"),
+    "sync.completed": (SyncCompleted, "finished_at"),
 }
-#: Types a receiver may subscribe to that no service emits yet: accepted so a subscription
-#: made today starts receiving them when their source lands.
-NOT_YET_EMITTED = ("post.in_doubt", "account.token_expiring", "sync.completed")
 #: Made by this service: an endpoint turned off after its last attempt failed.
 ENDPOINT_DISABLED = "endpoint.disabled"
 #: Sent only by ``POST /api/v1/webhooks/{id}/test``, whatever the subscription.
@@ -63,7 +66,7 @@ EventType = Literal[
     "endpoint.disabled",
 ]
 SUBSCRIBABLE: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
-assert set(SUBSCRIBABLE) == {*SOURCES, *NOT_YET_EMITTED, ENDPOINT_DISABLED}
+assert set(SUBSCRIBABLE) == {*SOURCES, ENDPOINT_DISABLED}
 
 
 def body(type_: str, timestamp: datetime, data: dict[str, Any]) -> str:

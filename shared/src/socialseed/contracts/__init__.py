@@ -4,6 +4,7 @@ from socialseed.contracts.accounts import (
     AccountConnected,
     AccountDisconnected,
     AccountReauthRequired,
+    AccountTokenExpiring,
     AccountUpdated,
 )
 from socialseed.contracts.auth import UserRegistered, WorkspaceMemberChanged, WorkspaceUpdated
@@ -13,11 +14,13 @@ from socialseed.contracts.metrics import (
     FetchedPostFailure,
     FetchedPostMetrics,
     MetricsFetched,
+    SyncCompleted,
 )
 from socialseed.contracts.posts import (
     PostApproved,
     PostCancelled,
     PostFailed,
+    PostInDoubt,
     PostPublished,
     PostPublishRequested,
     PostRejected,
@@ -33,6 +36,7 @@ ALL_EVENTS: list[type[Event]] = [
     AccountUpdated,
     AccountReauthRequired,
     AccountDisconnected,
+    AccountTokenExpiring,
     PostScheduled,
     PostApproved,
     PostRejected,
@@ -40,7 +44,9 @@ ALL_EVENTS: list[type[Event]] = [
     PostPublishRequested,
     PostPublished,
     PostFailed,
+    PostInDoubt,
     MetricsFetched,
+    SyncCompleted,
 ]
 TOPICS: list[str] = sorted({e.topic for e in ALL_EVENTS})
 
@@ -50,6 +56,7 @@ __all__ = [
     "AccountConnected",
     "AccountDisconnected",
     "AccountReauthRequired",
+    "AccountTokenExpiring",
     "AccountUpdated",
     "Event",
     "FetchedAccountMetrics",
@@ -59,11 +66,13 @@ __all__ = [
     "PostApproved",
     "PostCancelled",
     "PostFailed",
+    "PostInDoubt",
     "PostPublishRequested",
     "PostPublished",
     "PostRejected",
     "PostScheduled",
     "PostTargetRef",
+    "SyncCompleted",
     "UserRegistered",
     "WorkspaceMemberChanged",
     "WorkspaceUpdated",

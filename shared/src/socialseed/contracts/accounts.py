@@ -53,3 +53,15 @@ class AccountDisconnected(AccountEvent):
     topic = "account.disconnected"
 
     at: datetime = Field(description="When (UTC)")
+
+
+class AccountTokenExpiring(AccountEvent):
+    """The account's grant runs out soon and cannot be renewed without a person (Instagram's
+    and LinkedIn's tokens end after 60 days whatever we do): reconnect it before ``expires_at``
+    or its posts stop publishing. Sent once per grant, days ahead."""
+
+    topic = "account.token_expiring"
+
+    username: str = Field(description="Handle at the platform")
+    expires_at: datetime = Field(description="When the grant ends (UTC)")
+    at: datetime = Field(description="When this warning was made (UTC)")

@@ -79,3 +79,21 @@ class MetricsFetched(Event):
     account: FetchedAccountMetrics | None = Field(
         default=None, description="The account's own counters, when fetched with this batch"
     )
+
+
+class SyncCompleted(Event):
+    """A sync (a refresh someone asked for) is over: every post it covered was fetched, failed
+    or left for a spent budget. ``partial`` when some were not fetched; ``problems`` says why
+    per account where a platform refused for good."""
+
+    topic = "sync.completed"
+
+    sync_id: uuid.UUID = Field(description="The sync (the key)")
+    workspace_id: uuid.UUID = Field(description="Its workspace")
+    account_id: uuid.UUID | None = Field(description="The one account it covered; null: several")
+    status: Literal["completed", "partial", "failed"] = Field(description="How it ended")
+    total_posts: int = Field(description="Posts it covered")
+    synced: int = Field(description="Posts fetched")
+    failed: int = Field(description="Posts the platform gave no numbers for")
+    rate_limited: int = Field(description="Posts left for a spent rate budget (fetched later)")
+    finished_at: datetime = Field(description="When (UTC)")

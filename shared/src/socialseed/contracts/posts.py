@@ -102,3 +102,17 @@ class PostFailed(PostEvent):
     )
     reason: str = Field(description="Why, in words, for people")
     failed_at: datetime = Field(description="When (UTC)")
+
+
+class PostInDoubt(PostEvent):
+    """One target's publish may have happened without an answer reaching us (a timeout, a
+    broken connection, a 5xx): the publisher looks at the platform before trying again, so it
+    ends published once or failed, never twice. Sent the first time a target is in doubt."""
+
+    topic = "post.in_doubt"
+
+    target_id: uuid.UUID = Field(description="The post's copy for this account")
+    account_id: uuid.UUID = Field(description="The connected account (the key)")
+    platform: str = Field(description="The account's platform")
+    reason: str = Field(description="What went unanswered, in words")
+    in_doubt_at: datetime = Field(description="When (UTC)")

@@ -5,7 +5,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from prometheus_client.core import Metric
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from accounts.models import Account, AccountStatus
@@ -76,6 +76,27 @@ class AccountRepository(WorkspaceScoped[Account]):
         )
         return list(result.scalars())
 
+    async def expiring_grants(
+        self, now: datetime, before: datetime, limit: int
+    ) -> list[tuple[Account, datetime]]:
+        """Active accounts whose grant (``grant_end``) ends between ``now`` and ``before`` and
+        that were not warned of that end yet, with the end; locked, others' skipped."""
+        end = grant_end()
+        result = await self.session.execute(
+            select(Account, end)
+            .where(
+                Account.status == AccountStatus.ACTIVE,
+                end > now,
+                end < before,
+                Account.expiry_warned_for.is_distinct_from(end),
+            )
+            .order_by(end)
+            .limit(limit)
+            .with_for_update(of=Account, skip_locked=True)
+        )
+        # ``end > now`` in the query: every end here is known.
+        return [(account, ends) for account, ends in result.tuples() if ends is not None]
+
     async def sync_due(self, synced_before: datetime, now: datetime, limit: int) -> list[uuid.UUID]:
         result = await self.session.execute(
             select(Account.id)
@@ -115,3 +136,12 @@ async def account_facts(conn: AsyncConnection, _now: datetime) -> list[Metric]:
         for status in AccountStatus:
             accounts.add_metric([platform.value, status.value], counts.get((platform, status), 0))
     return [accounts]
+
+
+def grant_end() -> ColumnElement[datetime | None]:
+    """When an account's grant runs out unless a person connects it again: its refresh
+    token's own end, or, with no refresh token, its access token's (null: no known end)."""
+    return case(
+        (Account.refresh_token_enc.is_not(None), Account.refresh_expires_at),
+        else_=Account.token_expires_at,
+    )

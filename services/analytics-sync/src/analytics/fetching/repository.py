@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement, TextClause
 
-from analytics.ingest.repository import FINISH_SYNCS
+from analytics.ingest.repository import finish_syncs
 from analytics.models import (
     SCHEMA,
     Account,
@@ -331,7 +331,7 @@ SELECT id, sync_id FROM held WHERE sync_id IS NOT NULL"""),
                 "errors": json.dumps(errors),
             },
         )
-        await self.session.execute(FINISH_SYNCS, {"ids": [sync_id]})
+        await finish_syncs(self.session, [sync_id])
 
 
 BUDGETS = budget_tables.budgets

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.ingest.batch import POST_RECORD, FetchedBatch
-from analytics.models import SCHEMA, SyncStatus, TrackedPostStatus, sql_type
+from analytics.models import OUTBOX, SCHEMA, SyncStatus, TrackedPostStatus, sql_type
+from socialseed.contracts import SyncCompleted
 from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
 from socialseed.repository import RepositoryBase
 
@@ -190,7 +191,38 @@ SET status = CASE WHEN failed + rate_limited > 0 THEN '{SyncStatus.PARTIAL}'
     finished_at = now()
 WHERE id = ANY(CAST(:ids AS uuid[])) AND status = '{SyncStatus.RUNNING}'
   AND synced + failed + rate_limited >= total_posts
+RETURNING id, workspace_id, account_id, status, total_posts, synced, failed, rate_limited,
+          finished_at
 """)
+
+
+async def finish_syncs(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
+    """The syncs among ``ids`` whose every post is accounted for are over, and
+    ``sync.completed`` says so, in the same transaction (a sync ends once: only a running one
+    is finished)."""
+    if not ids:
+        return
+    finished = (await session.execute(FINISH_SYNCS, {"ids": list(ids)})).mappings().all()
+    await OUTBOX.add_many(session, [sync_completed(row) for row in finished])
+
+
+#: What ``sync.completed`` tells of a sync, besides its id.
+SYNC_COMPLETED_FIELDS = (
+    "workspace_id",
+    "account_id",
+    "status",
+    "total_posts",
+    "synced",
+    "failed",
+    "rate_limited",
+    "finished_at",
+)
+
+
+def sync_completed(sync: Mapping[Any, Any]) -> tuple[SyncCompleted, str]:
+    """The ``sync.completed`` event of a finished sync (its row), keyed by the sync."""
+    event = SyncCompleted(sync_id=sync["id"], **{f: sync[f] for f in SYNC_COMPLETED_FIELDS})
+    return event, str(event.sync_id)
 
 
 # The read API's ETags follow this counter (one small row per workspace, HOT updates).
@@ -312,5 +344,4 @@ class IngestRepository(RepositoryBase):
                     "errors": json.dumps(d.errors[:MAX_SYNC_ERRORS], default=str),
                 },
             )
-        if deltas:
-            await self.session.execute(FINISH_SYNCS, {"ids": list(deltas)})
+        await finish_syncs(self.session, list(deltas))

@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, text, update
 
 from analytics.fetching.repository import HELD
+from analytics.ingest.repository import SYNC_COMPLETED_FIELDS, sync_completed
 from analytics.models import (
+    OUTBOX,
     Account,
     AccountStatus,
     Sync,
@@ -102,6 +104,11 @@ class SyncRepository(WorkspaceScoped[Sync]):
         if not totals:  # nothing to fetch: done at once
             sync.status, sync.started_at, sync.finished_at = SyncStatus.COMPLETED, now, now
         await self.session.flush()
+        if not totals:
+            fields = ("id", *SYNC_COMPLETED_FIELDS)
+            await OUTBOX.add_many(
+                self.session, [sync_completed({f: getattr(sync, f) for f in fields})]
+            )
         return sync
 
     async def lock_refreshes(self, workspace_id: uuid.UUID) -> None:

@@ -48,7 +48,7 @@ from publisher.publishing.dispatcher import notify_schedule_changed
 from publisher.publishing.holds import Hold, PublishLimits
 from publisher.publishing.repository import PublishingRepository
 from socialseed import metrics
-from socialseed.contracts import PostFailed, PostPublished, PostPublishRequested
+from socialseed.contracts import PostFailed, PostInDoubt, PostPublished, PostPublishRequested
 from socialseed.platforms import Platform, Provider, TokenSet
 from socialseed.platforms.base import ErrorKind, Pending, PlatformError, PlatformPost, PublishedPost
 from socialseed.vault import AccountUnusable, TokenVault, VaultUnavailable
@@ -425,11 +425,12 @@ class Worker:
     async def _record(self, results: Sequence[tuple[Claim, Outcome]]) -> None:
         """The outcomes of steps that ended together, in one transaction: attempts ended,
         targets updated (one statement each for all of them), ``post.published`` /
-        ``post.failed`` through the outbox (one statement), the posts' statuses."""
+        ``post.failed`` / ``post.in_doubt`` through the outbox (one statement), the posts'
+        statuses."""
         now = self.ctx.clock()
         attempts: list[dict[str, Any]] = []
         targets: list[dict[str, Any]] = []
-        events: list[tuple[PostPublished | PostFailed, str]] = []
+        events: list[tuple[PostPublished | PostFailed | PostInDoubt, str]] = []
         blocks: list[tuple[Claim, Outcome, datetime]] = []
         wake = comments_due = False
         for claim, outcome in results:
@@ -482,6 +483,9 @@ class Worker:
                 events.append(_published_event(claim, published, published_at))
             elif failed:
                 events.append(_failed_event(claim, outcome, now))
+            elif outcome.status == TargetStatus.IN_DOUBT and not claim.reconcile:
+                # Told once, the first time: the checks that follow end in one of the above.
+                events.append(_in_doubt_event(claim, outcome, now))
         async with self.ctx.db.transaction() as session:
             repo = PublishingRepository(session)
             await repo.end_attempts(attempts)
@@ -570,6 +574,19 @@ def _failed_event(claim: Claim, outcome: Outcome, now: datetime) -> tuple[PostFa
         reason_class=outcome.reason_class or "permanent",
         reason=outcome.message or "The platform refused the post.",
         failed_at=now,
+    )
+    return event, str(claim.account_id)
+
+
+def _in_doubt_event(claim: Claim, outcome: Outcome, now: datetime) -> tuple[PostInDoubt, str]:
+    event = PostInDoubt(
+        post_id=claim.post_id,
+        workspace_id=claim.workspace_id,
+        target_id=claim.target_id,
+        account_id=claim.account_id,
+        platform=claim.platform,
+        reason=outcome.message or "The platform did not answer; checking before trying again.",
+        in_doubt_at=now,
     )
     return event, str(claim.account_id)
 
