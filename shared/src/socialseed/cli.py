@@ -21,7 +21,7 @@ from types import FrameType
 
 import httpx
 
-from socialseed.contracts import asyncapi
+from socialseed.contracts import asyncapi, eventdocs
 from socialseed.devstack.kafka import LocalKafka
 from socialseed.devstack.postgres import LocalPostgres
 from socialseed.devstack.procs import Watchdog, open_log, tail, terminate
@@ -204,6 +204,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     spec = sub.add_parser("asyncapi", help="print the events' AsyncAPI document")
     spec.add_argument("--out", type=Path, default=None)
+    events = sub.add_parser(
+        "events-docs",
+        help="write the events' AsyncAPI document and JSON Schemas into a docs directory",
+    )
+    events.add_argument("--out", type=Path, default=Path("docs"))
+    events.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if the files are not current"
+    )
     public = sub.add_parser("openapi", help="print the public API's merged OpenAPI document")
     public.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -221,6 +229,17 @@ def main(argv: list[str] | None = None) -> None:
             args.out.write_text(text)
         else:
             print(text, end="")
+    if args.command == "events-docs":
+        if args.check:
+            if stale := eventdocs.drift(args.out):
+                sys.exit(
+                    f"not current in {args.out}: {', '.join(stale)}\n"
+                    f"regenerate with: socialseed events-docs --out {args.out}"
+                )
+            print(f"{args.out}: current")
+        else:
+            changed = eventdocs.write(args.out)
+            print(f"{args.out}: {', '.join(changed) if changed else 'nothing'} changed")
     if args.command == "up":
         supervisor = Supervisor(args.data, workers=args.workers)
         try:

@@ -126,6 +126,10 @@ class Outbox:
         rows: list[dict[str, Any]] = []
         ids: list[uuid.UUID] = []
         for event, key in events:
+            # The key is part of the published contract (docs/events.md): subscribers rely
+            # on one aggregate's events sharing a partition, hence their order.
+            if hasattr(event, "key_field") and key != event.key:
+                raise ValueError(f"{event.topic} is keyed by {event.key_field}, not {key!r}")
             event_id = uuid.uuid4()
             ids.append(event_id)
             headers = cloudevent_headers(

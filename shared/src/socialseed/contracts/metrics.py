@@ -62,6 +62,7 @@ class MetricsFetched(Event):
     the account id). Every post asked for is either in ``posts`` or in ``failures``."""
 
     topic = "metrics.fetched"
+    key_field = "account_id"
 
     account_id: uuid.UUID = Field(description="The connected account (the key)")
     workspace_id: uuid.UUID = Field(description="Its workspace")
