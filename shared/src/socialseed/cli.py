@@ -21,6 +21,7 @@ from types import FrameType
 
 import httpx
 
+from socialseed.console import CommandHelp
 from socialseed.contracts import asyncapi, eventdocs
 from socialseed.devstack.kafka import LocalKafka
 from socialseed.devstack.postgres import LocalPostgres
@@ -191,10 +192,21 @@ class Supervisor:
         print("stopped.", flush=True)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="socialseed", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="run the whole stack locally")
+def parser() -> argparse.ArgumentParser:
+    """The command line; every command has a one-line ``help`` (``socialseed --help``)."""
+    parser = argparse.ArgumentParser(
+        prog="socialseed",
+        formatter_class=CommandHelp,
+        description="SocialSeed's command line: the local stack and its published contracts.",
+        epilog="'socialseed COMMAND --help' shows a command's options.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
+    up = sub.add_parser(
+        "up",
+        help="run the whole stack on this machine (no Docker)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     up.add_argument("--data", type=Path, default=Path(os.environ.get("SOCIALSEED_DATA", ".data")))
     up.add_argument(
         "--workers",
@@ -205,8 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     spec = sub.add_parser("asyncapi", help="print the events' AsyncAPI document")
     spec.add_argument("--out", type=Path, default=None)
     events = sub.add_parser(
-        "events-docs",
-        help="write the events' AsyncAPI document and JSON Schemas into a docs directory",
+        "events-docs", help="write the events' AsyncAPI document and JSON Schemas"
     )
     events.add_argument("--out", type=Path, default=Path("docs"))
     events.add_argument(
@@ -214,7 +225,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     public = sub.add_parser("openapi", help="print the public API's merged OpenAPI document")
     public.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
     if args.command == "openapi":
         from socialseed.public_openapi import document
 

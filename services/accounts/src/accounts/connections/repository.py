@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from accounts.models import Account, AccountStatus
 from socialseed.db import set_lock_timeout
@@ -84,6 +84,10 @@ class AccountRepository(WorkspaceScoped[Account]):
             .limit(limit)
         )
         return list(result.scalars())
+
+    async def count_all(self) -> int:
+        """Every account of every workspace (for a maintenance job's progress)."""
+        return int((await self.session.execute(select(func.count(Account.id)))).scalar_one())
 
     async def batch_after(self, after: uuid.UUID | None, limit: int) -> list[Account]:
         """The next ``limit`` accounts by id after ``after``, locked (walks every row once)."""
