@@ -223,6 +223,11 @@ def parser() -> argparse.ArgumentParser:
     events.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 if the files are not current"
     )
+    events.add_argument(
+        "--breaking",
+        action="store_true",
+        help="overwrite a schema even with a change that is not additive",
+    )
     public = sub.add_parser("openapi", help="print the public API's merged OpenAPI document")
     public.add_argument("--out", type=Path, default=None)
     return parser
@@ -253,6 +258,12 @@ def main(argv: list[str] | None = None) -> None:
                 )
             print(f"{args.out}: current")
         else:
+            if (broken := eventdocs.breaking(args.out)) and not args.breaking:
+                sys.exit(
+                    "not additive, so not within a type version (docs/events.md, Versioning):\n"
+                    + "".join(f"  {f}: {c}\n" for f, changes in broken.items() for c in changes)
+                    + "publish a new type version (<topic>.v2) instead, or pass --breaking"
+                )
             changed = eventdocs.write(args.out)
             print(f"{args.out}: {', '.join(changed) if changed else 'nothing'} changed")
     if args.command == "up":

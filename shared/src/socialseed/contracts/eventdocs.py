@@ -55,6 +55,58 @@ def _stale(docs: Path, wanted: dict[str, str]) -> list[Path]:
     ]
 
 
+_WORDS = {"description", "title", "examples"}
+
+
+def _shape(schema: Any) -> Any:
+    """A schema without its words: what a change must leave alone to stay compatible."""
+    if isinstance(schema, dict):
+        return {k: _shape(v) for k, v in schema.items() if k not in _WORDS}
+    if isinstance(schema, list):
+        return [_shape(v) for v in schema]
+    return schema
+
+
+def _object_changes(where: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    out = []
+    for name, prop in old.get("properties", {}).items():
+        if name not in new.get("properties", {}):
+            out.append(f"{where}{name}: removed")
+        elif _shape(prop) != _shape(new["properties"][name]):
+            out.append(f"{where}{name}: type, format or values changed")
+    for name in set(old.get("required", [])) - set(new.get("required", [])):
+        if name in new.get("properties", {}):
+            out.append(f"{where}{name}: no longer always present")
+    return out
+
+
+def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What in ``new`` is not an additive change of the published ``old`` schema (docs/events.md,
+    "Versioning"): a field removed or renamed, its type, format or set of values changed, a field
+    no longer always present, another key. New fields and new words are additive."""
+    out = _object_changes("", old, new)
+    for name, item in old.get("$defs", {}).items():
+        if name in new.get("$defs", {}):
+            out += _object_changes(f"{name}.", item, new["$defs"][name])
+    if old.get("x-kafka-key") != new.get("x-kafka-key"):
+        out.append(f"key: {old.get('x-kafka-key')} became {new.get('x-kafka-key')}")
+    return out
+
+
+def breaking(docs: Path) -> dict[str, list[str]]:
+    """Schema file -> its breaking changes, for the committed schemas the code would rewrite."""
+    out = {}
+    for name, text in files().items():
+        path = docs / name
+        if name == f"{SCHEMAS}/{HEADERS_SCHEMA}" or not path.is_file():
+            continue
+        if name.startswith(f"{SCHEMAS}/") and (
+            changes := breaking_changes(json.loads(path.read_text()), json.loads(text))
+        ):
+            out[name] = changes
+    return out
+
+
 def write(docs: Path) -> list[str]:
     """Write every file under ``docs`` and delete stale schemas; returns what changed."""
     wanted = files()
