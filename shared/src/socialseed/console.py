@@ -20,13 +20,15 @@ from typing import TextIO
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 
 def interactive(stream: TextIO) -> bool:
@@ -64,13 +66,28 @@ class Step:
             self.note = note
         if self._progress is not None and self._task is not None:
             self._progress.update(
-                self._task, completed=self.completed, total=self.total, note=self.note
+                self._task,
+                completed=self.completed,
+                total=self.total,
+                note=self.note,
+                open=self.total is None,
+                count=self.completed,
             )
 
     def summary(self) -> str:
         if self.total is not None:
             return f"{self.completed} of {self.total}"
         return str(self.completed) if self.completed else ""
+
+
+class _Count(ProgressColumn):
+    """``done/total`` once the total is known, else the count so far (if any)."""
+
+    def render(self, task: Task) -> Text:
+        if task.fields.get("open") or task.total is None:
+            count = task.fields.get("count", 0)
+            return Text(str(count) if count else "", style="green")
+        return Text(f"{int(task.completed)}/{int(task.total)}", style="green")
 
 
 @contextmanager
@@ -95,14 +112,16 @@ def step(
     columns = [
         SpinnerColumn(finished_text="[green]✓"),
         TextColumn("{task.description}"),
-        BarColumn() if total is not None else TextColumn(""),
-        MofNCompleteColumn() if total is not None else TextColumn(""),
+        BarColumn(),  # pulses until a total is known
+        _Count(),
         TextColumn("[dim]{task.fields[note]}"),
         TimeElapsedColumn(),
     ]
     with Progress(*columns, console=console, transient=False) as progress:
         work._progress = progress
-        work._task = progress.add_task(description, total=total, note="")
+        work._task = progress.add_task(
+            description, total=total, note="", open=total is None, count=0
+        )
         try:
             yield work
         except BaseException:
@@ -111,9 +130,10 @@ def step(
             raise
         finally:
             work._progress = None
-        # Finished (the spinner turns into a tick), with the real count as the note.
+        # Finished: the spinner turns into a tick (a task is finished at its total); the count
+        # shown stays the one counted.
         end = work.total if work.total is not None else max(work.completed, 1)
-        progress.update(work._task, completed=end, total=end, note=work.summary())
+        progress.update(work._task, total=end, completed=end, note="")
 
 
 class CommandHelp(argparse.HelpFormatter):
