@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -11,6 +15,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from socialseed.devstack import LocalKafka, LocalPostgres
+from socialseed.devstack.kafka import kafka_version
 from socialseed.devstack.procs import free_port
 
 pytestmark = pytest.mark.timeout(300)  # the first run on a machine fetches the Kafka jars
@@ -64,3 +69,24 @@ def test_kafka_produce_consume(tmp_path: Path) -> None:
         assert (kafka.log_dir / "server.log").stat().st_size > 0
     assert not kafka.running
     kafka.stop()  # idempotent
+
+
+def test_a_first_run_jar_fetch_reports_its_progress_in_plain_lines(tmp_path: Path) -> None:
+    """An empty jar cache is filled by Maven (from its local repository once a machine has
+    fetched them), with a start and an end line where no terminal is attached."""
+    libs = tmp_path / "libs"
+    run = subprocess.run(
+        [sys.executable, "-c", "from socialseed.devstack.kafka import ensure_jars; ensure_jars()"],
+        env=os.environ | {"SOCIALSEED_KAFKA_LIBS": str(libs)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    version = kafka_version()
+    lines = run.stderr.splitlines()
+    assert lines[0] == f"fetching Apache Kafka {version} (first run only) ...", run.stderr
+    assert re.fullmatch(
+        rf"fetching Apache Kafka {version} \(first run only\): done \(.*s\)", lines[-1]
+    )
+    assert "\x1b[" not in run.stderr
+    assert (libs / f"kafka_2.13-{version}.jar").is_file()

@@ -22,7 +22,8 @@ from typing import Any
 
 import httpx
 
-from socialseed.contracts import asyncapi
+from socialseed.console import CommandHelp
+from socialseed.contracts import asyncapi, eventdocs
 from socialseed.devstack.kafka import LocalKafka
 from socialseed.devstack.postgres import LocalPostgres
 from socialseed.devstack.procs import Watchdog, open_log, tail, terminate
@@ -265,10 +266,21 @@ def _run_deploy_command(args: argparse.Namespace) -> None:
         print(f"  {topic} has {count} partitions (not changed; raise them with kafka-topics.sh)")
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="socialseed", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="run the whole stack locally")
+def parser() -> argparse.ArgumentParser:
+    """The command line; every command has a one-line ``help`` (``socialseed --help``)."""
+    parser = argparse.ArgumentParser(
+        prog="socialseed",
+        formatter_class=CommandHelp,
+        description="SocialSeed's command line: the local stack and its published contracts.",
+        epilog="'socialseed COMMAND --help' shows a command's options.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
+    up = sub.add_parser(
+        "up",
+        help="run the whole stack on this machine (no Docker)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     up.add_argument("--data", type=Path, default=Path(os.environ.get("SOCIALSEED_DATA", ".data")))
     up.add_argument(
         "--workers",
@@ -278,10 +290,26 @@ def main(argv: list[str] | None = None) -> None:
     )
     spec = sub.add_parser("asyncapi", help="print the events' AsyncAPI document")
     spec.add_argument("--out", type=Path, default=None)
+    events = sub.add_parser(
+        "events-docs", help="write the events' AsyncAPI document and JSON Schemas"
+    )
+    events.add_argument("--out", type=Path, default=Path("docs"))
+    events.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if the files are not current"
+    )
+    events.add_argument(
+        "--breaking",
+        action="store_true",
+        help="overwrite a schema even with a change that is not additive",
+    )
     public = sub.add_parser("openapi", help="print the public API's merged OpenAPI document")
     public.add_argument("--out", type=Path, default=None)
     _deploy_commands(sub)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
     if args.command in ("migrate", "topics"):
         _run_deploy_command(args)
     if args.command == "openapi":
@@ -298,6 +326,23 @@ def main(argv: list[str] | None = None) -> None:
             args.out.write_text(text)
         else:
             print(text, end="")
+    if args.command == "events-docs":
+        if args.check:
+            if stale := eventdocs.drift(args.out):
+                sys.exit(
+                    f"not current in {args.out}: {', '.join(stale)}\n"
+                    f"regenerate with: socialseed events-docs --out {args.out}"
+                )
+            print(f"{args.out}: current")
+        else:
+            if (broken := eventdocs.breaking(args.out)) and not args.breaking:
+                sys.exit(
+                    "not additive, so not within a type version (docs/events.md, Versioning):\n"
+                    + "".join(f"  {f}: {c}\n" for f, changes in broken.items() for c in changes)
+                    + "publish a new type version (<topic>.v2) instead, or pass --breaking"
+                )
+            changed = eventdocs.write(args.out)
+            print(f"{args.out}: {', '.join(changed) if changed else 'nothing'} changed")
     if args.command == "up":
         supervisor = Supervisor(args.data, workers=args.workers)
         try:

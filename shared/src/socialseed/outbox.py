@@ -143,6 +143,10 @@ class Outbox:
         ids: list[uuid.UUID] = []
         contexts = trace_contexts or [None] * len(events)
         for (event, key), trace_context in zip(events, contexts, strict=True):
+            # The key is part of the published contract (docs/events.md): subscribers rely
+            # on one aggregate's events sharing a partition, hence their order.
+            if hasattr(event, "key_field") and key != event.key:
+                raise ValueError(f"{event.topic} is keyed by {event.key_field}, not {key!r}")
             event_id = uuid.uuid4()
             ids.append(event_id)
             headers = cloudevent_headers(

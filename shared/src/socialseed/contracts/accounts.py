@@ -18,6 +18,7 @@ class AccountConnected(AccountEvent):
     """A social account was connected (or connected again) through the platform's OAuth."""
 
     topic = "account.connected"
+    key_field = "account_id"
 
     platform_user_id: str = Field(description="The account's id at the platform")
     username: str = Field(description="Handle at the platform")
@@ -29,6 +30,7 @@ class AccountUpdated(AccountEvent):
     """The account's profile was synced (name, avatar, counters)."""
 
     topic = "account.updated"
+    key_field = "account_id"
 
     username: str = Field(description="Handle at the platform")
     display_name: str = Field(description="Display name")
@@ -42,6 +44,7 @@ class AccountReauthRequired(AccountEvent):
     """The platform no longer honours the grant: a person must connect the account again."""
 
     topic = "account.reauth_required"
+    key_field = "account_id"
 
     reason: str = Field(description="Why, in words")
     at: datetime = Field(description="When (UTC)")
@@ -51,6 +54,7 @@ class AccountDisconnected(AccountEvent):
     """The account was removed from the workspace and its grant revoked."""
 
     topic = "account.disconnected"
+    key_field = "account_id"
 
     at: datetime = Field(description="When (UTC)")
 
@@ -61,6 +65,7 @@ class AccountTokenExpiring(AccountEvent):
     or its posts stop publishing. Sent once per grant, days ahead."""
 
     topic = "account.token_expiring"
+    key_field = "account_id"
 
     username: str = Field(description="Handle at the platform")
     expires_at: datetime = Field(description="When the grant ends (UTC)")

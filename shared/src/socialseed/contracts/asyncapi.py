@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from socialseed.contracts import ALL_EVENTS
+from socialseed.contracts.base import Event
 
 CE_HEADERS: dict[str, Any] = {
     "type": "object",
@@ -27,6 +28,30 @@ CE_HEADERS: dict[str, Any] = {
 }
 
 
+def open_schema(schema: Any) -> Any:
+    """The schema without ``additionalProperties: false``: a field may be added within a type
+    version, so a subscriber must accept (and ignore) properties it does not list."""
+    if isinstance(schema, dict):
+        return {
+            k: open_schema(v)
+            for k, v in schema.items()
+            if (k, v) != ("additionalProperties", False)
+        }
+    if isinstance(schema, list):
+        return [open_schema(v) for v in schema]
+    return schema
+
+
+def key_schema(event: type[Event]) -> dict[str, Any]:
+    """The record key: the value of the event's ``key_field`` (also its ``ce_subject``)."""
+    field = event.model_json_schema()["properties"][event.key_field]
+    return {
+        "type": "string",
+        **({"format": field["format"]} if "format" in field else {}),
+        "description": f"The event's {event.key_field}: its events share a partition, in order",
+    }
+
+
 def document() -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
@@ -34,7 +59,7 @@ def document() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     for event in ALL_EVENTS:
         name = event.__name__
-        schema = event.model_json_schema(ref_template="#/components/schemas/{model}")
+        schema = open_schema(event.model_json_schema(ref_template="#/components/schemas/{model}"))
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
         messages[name] = {
@@ -44,6 +69,7 @@ def document() -> dict[str, Any]:
             "contentType": "application/json",
             "headers": CE_HEADERS,
             "payload": {"$ref": f"#/components/schemas/{name}"},
+            "bindings": {"kafka": {"key": key_schema(event), "bindingVersion": "0.5.0"}},
         }
         channels[event.topic] = {
             "address": event.topic,

@@ -15,6 +15,7 @@ class UserRegistered(Event):
     """A person created a SocialSeed login."""
 
     topic = "user.registered"
+    key_field = "user_id"
 
     user_id: uuid.UUID = Field(description="The new user's id")
     email: str = Field(description="Login email, lower-cased")
@@ -26,6 +27,7 @@ class WorkspaceMemberChanged(Event):
     """Someone joined a workspace, changed role or left it."""
 
     topic = "workspace.member_changed"
+    key_field = "workspace_id"
 
     workspace_id: uuid.UUID = Field(description="The workspace")
     user_id: uuid.UUID = Field(description="The member")
@@ -39,6 +41,7 @@ class WorkspaceUpdated(Event):
     """A workspace was created or its settings changed (the whole current state)."""
 
     topic = "workspace.updated"
+    key_field = "workspace_id"
 
     workspace_id: uuid.UUID = Field(description="The workspace")
     name: str = Field(description="Its name")

@@ -62,6 +62,7 @@ class MetricsFetched(Event):
     the account id). Every post asked for is either in ``posts`` or in ``failures``."""
 
     topic = "metrics.fetched"
+    key_field = "account_id"
 
     account_id: uuid.UUID = Field(description="The connected account (the key)")
     workspace_id: uuid.UUID = Field(description="Its workspace")
@@ -87,6 +88,7 @@ class SyncCompleted(Event):
     per account where a platform refused for good."""
 
     topic = "sync.completed"
+    key_field = "sync_id"
 
     sync_id: uuid.UUID = Field(description="The sync (the key)")
     workspace_id: uuid.UUID = Field(description="Its workspace")

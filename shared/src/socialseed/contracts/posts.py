@@ -28,6 +28,7 @@ class PostScheduled(PostEvent):
     """A post was scheduled (created, approved, or rescheduled): it is due at ``scheduled_at``."""
 
     topic = "post.scheduled"
+    key_field = "post_id"
 
     author_id: uuid.UUID = Field(description="Who wrote it")
     scheduled_at: datetime = Field(description="When it is due (UTC)")
@@ -39,6 +40,7 @@ class PostApproved(PostEvent):
     """An admin approved an editor's post."""
 
     topic = "post.approved"
+    key_field = "post_id"
 
     approved_by: uuid.UUID = Field(description="The approver")
     approved_at: datetime = Field(description="When (UTC)")
@@ -48,6 +50,7 @@ class PostRejected(PostEvent):
     """An admin rejected an editor's post, with a reason for the author."""
 
     topic = "post.rejected"
+    key_field = "post_id"
 
     rejected_by: uuid.UUID = Field(description="Who rejected it")
     reason: str = Field(description="Why, in words, for the author")
@@ -58,6 +61,7 @@ class PostCancelled(PostEvent):
     """A post (or what was left of it) will not be published."""
 
     topic = "post.cancelled"
+    key_field = "post_id"
 
     cancelled_by: uuid.UUID | None = Field(description="Who cancelled it; null for the system")
     reason: str = Field(description="Why, in words")
@@ -68,6 +72,7 @@ class PostPublishRequested(PostEvent):
     """Command to the publisher's workers: publish (or go on publishing) one target now."""
 
     topic = "post.publish_requested"
+    key_field = "account_id"
 
     target_id: uuid.UUID = Field(description="The post's copy for this account")
     account_id: uuid.UUID = Field(description="The connected account (the key)")
@@ -80,6 +85,7 @@ class PostPublished(PostEvent):
     """One target is live on its platform: analytics-sync starts tracking it from here."""
 
     topic = "post.published"
+    key_field = "account_id"
 
     target_id: uuid.UUID = Field(description="The post's copy for this account")
     account_id: uuid.UUID = Field(description="The connected account (the key)")
@@ -93,6 +99,7 @@ class PostFailed(PostEvent):
     """One target will not be published (after retries, where retrying made sense)."""
 
     topic = "post.failed"
+    key_field = "account_id"
 
     target_id: uuid.UUID = Field(description="The post's copy for this account")
     account_id: uuid.UUID = Field(description="The connected account (the key)")
@@ -110,6 +117,7 @@ class PostInDoubt(PostEvent):
     ends published once or failed, never twice. Sent the first time a target is in doubt."""
 
     topic = "post.in_doubt"
+    key_field = "account_id"
 
     target_id: uuid.UUID = Field(description="The post's copy for this account")
     account_id: uuid.UUID = Field(description="The connected account (the key)")

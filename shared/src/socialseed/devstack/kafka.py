@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
+from socialseed.console import Step, step
 from socialseed.devstack.procs import (
     DevstackError,
     LocalServer,
@@ -126,32 +127,46 @@ def ensure_jars() -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         log.info("fetching Kafka %s jars with Maven into %s", version, libs)
         t0 = time.monotonic()
-        res = subprocess.run(
-            [
-                mvn,
-                "-q",
-                "-B",
-                "-f",
-                str(pom),
-                "dependency:copy-dependencies",
-                f"-DoutputDirectory={staging}",
-                "-DincludeScope=runtime",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if res.returncode != 0 or not (staging / f"kafka_2.13-{version}.jar").is_file():
+        with step(f"fetching Apache Kafka {version} (first run only)") as progress:
+            code, output = _maven_copy(mvn, pom, staging, progress)
+        if code != 0 or not (staging / f"kafka_2.13-{version}.jar").is_file():
             shutil.rmtree(staging, ignore_errors=True)
             raise DevstackError(
-                f"mvn dependency:copy-dependencies failed ({res.returncode}):\n"
-                + (res.stdout + res.stderr)[-4000:]
+                f"mvn dependency:copy-dependencies failed ({code}):\n" + output[-4000:]
             )
         (staging / _MARKER).write_text(digest + "\n")
         shutil.rmtree(libs, ignore_errors=True)
         staging.rename(libs)
         log.info("Kafka jars fetched in %.1fs", time.monotonic() - t0)
     return libs
+
+
+_DOWNLOADED = re.compile(r"^\[INFO\] Downloaded from \S+: \S*/([^/\s]+) \(([^)]*)\)")
+
+
+def _maven_copy(mvn: str, pom: Path, staging: Path, progress: Step) -> tuple[int, str]:
+    """``mvn dependency:copy-dependencies`` into ``staging``, counting on ``progress`` the
+    files Maven downloads (none when its local repository already has them). Returns the exit
+    code and Maven's output."""
+    cmd = [
+        mvn,
+        "-B",
+        "-Dstyle.color=never",
+        "-f",
+        str(pom),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={staging}",
+        "-DincludeScope=runtime",
+    ]
+    lines: list[str] = []
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    with proc:
+        for line in proc.stdout:
+            lines.append(line)
+            if match := _DOWNLOADED.match(line):
+                progress.update(advance=1, note=f"{match.group(1)} ({match.group(2)})")
+    return proc.returncode, "".join(lines)
 
 
 def _cluster_id() -> str:

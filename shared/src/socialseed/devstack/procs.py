@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import contextlib
 import fcntl
 import logging
@@ -37,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol, Self, TypeVar
+
+from socialseed.console import step
 
 log = logging.getLogger("socialseed.devstack")
 
@@ -153,20 +156,56 @@ def run_sync(factory: Callable[[], Awaitable[T]]) -> T:
 
 
 def apt_install(*packages: str) -> bool:
-    """``apt-get install -y`` as root; False when that is not possible or fails."""
+    """``apt-get install -y`` as root, its progress shown (``socialseed.console``); False when
+    that is not possible or fails."""
     if not is_root() or shutil.which("apt-get") is None:
         return False
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    cmd = ["apt-get", "install", "-y", "--no-install-recommends", *packages]
-    log.warning("installing %s with apt-get (this can take a minute)", " ".join(packages))
-    for attempt in range(2):
-        if attempt:  # a fresh machine may have empty package lists
-            subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=False)
-        res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        if res.returncode == 0:
-            return True
-        log.debug("apt-get install failed: %s", res.stderr[-2000:])
+    # apt-get writes machine-readable progress lines to the Status-Fd (here its stdout).
+    cmd = ["apt-get", "install", "-y", "--no-install-recommends", "-o", "APT::Status-Fd=1"]
+    log.info("installing %s with apt-get", " ".join(packages))
+    with step(f"installing {' '.join(packages)} (Debian packages, first run only)") as progress:
+        for attempt in range(2):
+            if attempt:  # a fresh machine may have empty package lists
+                progress.update(note="apt-get update")
+                subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=False)
+            proc = subprocess.Popen(
+                [*cmd, *packages],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            assert proc.stdout is not None
+            output: collections.deque[str] = collections.deque(maxlen=40)
+            with proc:
+                for line in proc.stdout:
+                    if status := apt_status(line):
+                        percent, what = status
+                        progress.update(completed=round(percent), total=100, note=what)
+                    else:
+                        output.append(line)
+            if proc.returncode == 0:
+                return True
+            log.debug("apt-get install failed: %s", "".join(output))
     return False
+
+
+def apt_status(line: str) -> tuple[float, str] | None:
+    """(percent, what) from an ``APT::Status-Fd`` line: ``dlstatus:<n>:<percent>:<text>``
+    while downloading, ``pmstatus:<package>:<percent>:<text>`` while unpacking and setting up
+    (each phase counts from 0 to 100); None for other lines."""
+    kind, _, rest = line.partition(":")
+    if kind not in ("dlstatus", "pmstatus"):
+        return None
+    _, _, rest = rest.partition(":")
+    percent, _, text = rest.partition(":")
+    try:
+        value = float(percent)
+    except ValueError:
+        return None
+    phase = "downloading" if kind == "dlstatus" else "installing"
+    return value, f"{phase}: {text.strip()}"
 
 
 # --------------------------------------------------------------------------- users

@@ -110,6 +110,10 @@ class AccountRepository(WorkspaceScoped[Account]):
         )
         return list(result.scalars())
 
+    async def count_all(self) -> int:
+        """Every account of every workspace (for a maintenance job's progress)."""
+        return int((await self.session.execute(select(func.count(Account.id)))).scalar_one())
+
     async def batch_after(self, after: uuid.UUID | None, limit: int) -> list[Account]:
         """The next ``limit`` accounts by id after ``after``, locked (walks every row once)."""
         query = select(Account).order_by(Account.id).limit(limit).with_for_update()

@@ -56,7 +56,7 @@ class FetchedBatch(Event):
 
     @classmethod
     def from_json(cls, body: bytes) -> Self:
-        envelope = cls.model_validate_json(body)
+        envelope = cls.model_validate_json(body, extra="ignore")
         return envelope.model_copy(update={"body": body.decode()})
 
     @classmethod
