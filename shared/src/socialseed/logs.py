@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from opentelemetry import trace
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 # The id of the request being served (set by ``socialseed.telemetry.RequestContext``); every
@@ -102,6 +103,8 @@ class SafeJsonFormatter(JsonFormatter):
             list(self.FIELDS),
             rename_fields={"levelname": "level", "name": "logger", "process": "pid"},
             static_fields={"service": service},
+            # uvicorn's copy of its message with terminal colour codes
+            reserved_attrs=[*RESERVED_ATTRS, "color_message"],
         )
 
     def add_fields(
