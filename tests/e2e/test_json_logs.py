@@ -102,7 +102,9 @@ async def test_a_requests_log_lines_are_json_with_its_request_and_trace_ids_and_
     assert r.headers["x-request-id"] == request_id
 
     async def failed_login_line() -> dict[str, Any] | None:
-        return next((line for line in auth_service.lines() if line["request_id"] == request_id), None)
+        return next(
+            (line for line in auth_service.lines() if line["request_id"] == request_id), None
+        )
 
     line = await until(failed_login_line, "the failed login's log line", auth_service.log)
     assert line["message"] == "login failed from 203.0.113.7 password=***"

@@ -149,8 +149,10 @@ def log_format(value: str | None = None, stream: IO[str] | None = None) -> LogFo
     if chosen in ("", "auto"):
         out = stream if stream is not None else sys.stderr
         return "text" if out.isatty() else "json"
-    if chosen == "text" or chosen == "json":
-        return chosen
+    if chosen == "text":
+        return "text"
+    if chosen == "json":
+        return "json"
     raise ValueError(f"{LOG_FORMAT_ENV} must be one of {', '.join(LOG_FORMATS)}, not {chosen!r}")
 
 

@@ -11,6 +11,7 @@ share). ``--workers`` defaults to ``<NAME>_WORKERS`` (``AUTH_WORKERS`` ...), els
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from typing import Any
 
@@ -49,6 +50,8 @@ def main() -> None:
         fmt = log_format()
     except ValueError as exc:
         parser.error(str(exc))
+    # Python's warnings through the same handler: a raw line on stderr would break JSON output.
+    logging.captureWarnings(True)
     uvicorn.run(
         args.app,
         factory=True,
