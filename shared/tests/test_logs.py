@@ -4,7 +4,6 @@ process chooses."""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import logging.config
@@ -149,23 +148,18 @@ def test_socialseed_up_hands_its_choice_to_every_process_it_starts(tmp_path: Pat
             assert supervisor.service_env(spec)[LOG_FORMAT_ENV] == chosen
 
 
-def test_text_lines_stay_as_they_were(tmp_path: Path) -> None:
-    stream = io.StringIO()
-    config = logging_config("probe", "INFO")
-    config["handlers"]["main"] = {
-        "class": "logging.StreamHandler",
-        "stream": stream,
-        "formatter": "safe",
-        "filters": ["context"],
-    }
+def test_text_lines_stay_the_default(tmp_path: Path) -> None:
+    log_file = tmp_path / "text.log"
     root = logging.getLogger()
     saved = root.handlers[:], root.level
-    logging.config.dictConfig(config)
+    logging.config.dictConfig(logging_config("probe", "INFO", log_file))
     try:
         logging.getLogger("probe.text").warning("password=%s\nINFO forged", SECRET)
     finally:
+        for handler in root.handlers:
+            handler.close()
         root.handlers[:], level = saved
         root.setLevel(level)
-    line = stream.getvalue()
-    assert line.count("\n") == 1
-    assert " WARNING probe probe.text [-]: password=***\\nINFO forged" in line
+    text = log_file.read_text()
+    assert text.count("\n") == 1
+    assert " WARNING probe probe.text [-]: password=***\\nINFO forged" in text
