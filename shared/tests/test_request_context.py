@@ -17,7 +17,7 @@ from prometheus_client import REGISTRY
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from socialseed.app import Runtime, create_service_app
-from socialseed.logs import RequestIdFilter
+from socialseed.logs import LogContextFilter
 from socialseed.settings import ServiceSettings
 from socialseed.testing import asgi_client
 
@@ -48,7 +48,7 @@ def _app(service: str, **settings: object) -> tuple[FastAPI, list[logging.LogRec
     @router.get("/items/{item_id}")
     async def item(item_id: int, request: Request) -> dict[str, object]:
         record = logging.makeLogRecord({"msg": "serving"})
-        RequestIdFilter().filter(record)
+        LogContextFilter().filter(record)
         records.append(record)
         carrier: dict[str, str] = {}
         propagate.inject(carrier)  # what the outbox stores with an event

@@ -582,6 +582,7 @@ UNSCOPED: dict[str, str] = {
     "AccountRepository.refresh_candidates": "background refresher",
     "AccountRepository.sync_due": "background profile sync",
     "AccountRepository.expiring_grants": "background expiry warnings (every workspace)",
+    "AccountRepository.count_all": "rotate-keys progress: every account, an operator command",
     "AccountRepository.batch_after": "key rotation CLI",
     "PostRepository.get_unscoped": "workers",
     "PostRepository.remove": "delete of a draft already read through readable()",

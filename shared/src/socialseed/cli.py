@@ -3,7 +3,9 @@
 Starts, in order, PostgreSQL (data in ``.data/pg``), Apache Kafka in KRaft mode (``.data/kafka``,
 topics created explicitly), each service's migrations, then the sandbox and the services; waits
 for their health, prints the URLs, and on Ctrl-C / SIGTERM stops everything in reverse order.
-Logs go to ``.data/logs/``. Every port can be overridden by environment (see README).
+Logs go to ``.data/logs/``: human-readable text when ``socialseed up`` runs in a terminal, JSON
+lines otherwise (``--log-format`` / ``SOCIALSEED_LOG_FORMAT``). Every port can be overridden by
+environment (see README).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from socialseed.contracts import asyncapi, eventdocs
 from socialseed.devstack.kafka import LocalKafka
 from socialseed.devstack.postgres import LocalPostgres
 from socialseed.devstack.procs import Watchdog, open_log, tail, terminate
+from socialseed.logs import LOG_FORMAT_ENV, LOG_FORMATS, LogFormat, log_format
 from socialseed.stack import DATABASE, SANDBOX, SERVICES, ServiceSpec, all_topics, migrate
 from socialseed.workers import worker_count
 
@@ -59,9 +62,12 @@ class Running:
 
 
 class Supervisor:
-    def __init__(self, data: Path, workers: str = "1") -> None:
+    def __init__(self, data: Path, workers: str = "1", log_format: LogFormat = "text") -> None:
         self.data = data.absolute()
         self.workers = workers
+        # Decided here, where the person (or the supervisor of this process) is: the services
+        # write into files, never a terminal, and would otherwise always choose JSON.
+        self.log_format = log_format
         self.logs = self.data / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.pg = LocalPostgres(
@@ -85,6 +91,7 @@ class Supervisor:
             f"{p}PORT": str(self.ports[spec.name]),
             f"{p}KAFKA_BOOTSTRAP": self.kafka.bootstrap,
             f"{p}JWKS_URL": f"http://127.0.0.1:{self.ports['auth']}/.well-known/jwks.json",
+            LOG_FORMAT_ENV: self.log_format,
         }
         if spec.schema:
             env[f"{p}DATABASE_URL"] = spec.database_url("127.0.0.1", self.pg.port, DATABASE)
@@ -288,6 +295,13 @@ def parser() -> argparse.ArgumentParser:
         type=_workers,
         help="worker processes per service: a number, or 'auto' for one per core",
     )
+    up.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default=os.environ.get(LOG_FORMAT_ENV) or "auto",
+        help="the services' log lines: text, json, or auto (text when this runs in a "
+        f"terminal, JSON otherwise; {LOG_FORMAT_ENV})",
+    )
     spec = sub.add_parser("asyncapi", help="print the events' AsyncAPI document")
     spec.add_argument("--out", type=Path, default=None)
     events = sub.add_parser(
@@ -344,7 +358,11 @@ def main(argv: list[str] | None = None) -> None:
             changed = eventdocs.write(args.out)
             print(f"{args.out}: {', '.join(changed) if changed else 'nothing'} changed")
     if args.command == "up":
-        supervisor = Supervisor(args.data, workers=args.workers)
+        try:
+            chosen = log_format(args.log_format, sys.stdout)
+        except ValueError as exc:  # a bad SOCIALSEED_LOG_FORMAT (argparse checks only --log-format)
+            parser.error(str(exc))
+        supervisor = Supervisor(args.data, workers=args.workers, log_format=chosen)
         try:
             supervisor.up()
             supervisor.watch()
