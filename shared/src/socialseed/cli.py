@@ -323,7 +323,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parser().parse_args(argv)
+    command_line = parser()
+    args = command_line.parse_args(argv)
     if args.command in ("migrate", "topics"):
         _run_deploy_command(args)
     if args.command == "openapi":
@@ -361,7 +362,7 @@ def main(argv: list[str] | None = None) -> None:
         try:
             chosen = log_format(args.log_format, sys.stdout)
         except ValueError as exc:  # a bad SOCIALSEED_LOG_FORMAT (argparse checks only --log-format)
-            parser.error(str(exc))
+            command_line.error(str(exc))
         supervisor = Supervisor(args.data, workers=args.workers, log_format=chosen)
         try:
             supervisor.up()
