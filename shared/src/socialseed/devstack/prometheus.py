@@ -115,9 +115,7 @@ class LocalPrometheus(LocalServer):
         self.host = host
         self.retention = retention
         self.start_timeout = start_timeout
-        self.log_file = (
-            Path(log_file).absolute() if log_file else self.data_dir / "prometheus.log"
-        )
+        self.log_file = Path(log_file).absolute() if log_file else self.data_dir / "prometheus.log"
         self.config_file = self.data_dir / "prometheus.yml"
         self._proc: subprocess.Popen[bytes] | None = None
         self._watchdog: Watchdog | None = None
