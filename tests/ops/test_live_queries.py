@@ -26,7 +26,9 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
+from sqlalchemy import text
 
 from analytics.app import create_app as create_analytics
 from analytics.context import AnalyticsContext
@@ -40,11 +42,12 @@ from tests.conftest import (
     GATEWAY_METRICS_TOKEN,
     RELAXED,
     Stack,
+    User,
     connect_account,
     owner_with_workspace,
 )
 from tests.e2e.test_analytics_sync import connected, ingested
-from tests.e2e.test_publish import publish_now, settled
+from tests.e2e.test_publish import clear_fault, fault, publish_now, settled
 
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARDS = REPO / "deploy" / "grafana" / "dashboards"
@@ -148,8 +151,11 @@ async def analytics_db(infra: Infra) -> AsyncIterator[Database]:
 
 
 async def drive_traffic(
-    api: httpx.AsyncClient, stack: Stack, limited_gateway: str, analytics_db: Database
+    api: httpx.AsyncClient, stack: Stack, limited_gateway: str, infra: Infra, db: Database
 ) -> None:
+    """What the issue asks for (a post published, a sync, a failed sign-in, a call refused by
+    our rate limit), plus what the other panels watch: a platform's 429 to a publish and to a
+    fetch, a token refresh, and a record no consumer can read (dead-lettered)."""
     owner, ws = await owner_with_workspace(api, name="Metrics")
     # A failed sign-in.
     r = await api.post("/api/v1/auth/login", json={"email": owner.email, "password": "wrong one"})
@@ -161,26 +167,70 @@ async def drive_traffic(
             for _ in range(2)
         ]
     assert [a.status_code for a in answers] == [401, 429], [a.text for a in answers]
+
     # A post published.
     [account] = await connect_account(api, owner, ws, "x", "metrics-pub")
     post = await settled(api, owner, await publish_now(api, owner, ws, str(account["id"]), "hi"))
     assert post["status"] == "published", post
-    # A sync: a connected account's history fetched and ingested.
-    account_ids = await connected(api, analytics_db, owner, ws, "x")
+    # A publish the platform answers 429: it waits for the platform's window.
+    [waiting] = await connect_account(api, owner, ws, "x", "metrics-wait")
+    storm = await fault(stack, platform="x", endpoint="/2/tweets", method="POST", burst_429=1)
+    try:
+        post_id = await publish_now(api, owner, ws, str(waiting["id"]), "later")
+        await poll(
+            "the publish waiting for the platform", lambda: target_waiting(api, owner, post_id)
+        )
+    finally:
+        await clear_fault(stack, storm)
+
+    # A token refresh, as the vault makes one after a platform said 401.
+    async with httpx.AsyncClient(base_url=stack.accounts_url, timeout=20) as accounts:
+        r = await accounts.post(
+            f"/internal/accounts/{account['id']}/access-token",
+            params={"force": "true"},
+            headers={"Authorization": "Bearer dev-only-analytics"},
+        )
+        assert r.status_code == 200, r.text
+
+    # A sync: an X account's history fetched and ingested while TikTok answers a 429.
+    x_ids = await connected(api, db, owner, ws, "x")
+    await connected(api, db, owner, ws, "tiktok")
+    storm = await fault(stack, platform="tiktok", endpoint="*video/query*", burst_429=1)
     app = create_analytics(stack.analytics.settings, background=False)
     ctx: AnalyticsContext = app.state.analytics
     try:
-        await ingested(analytics_db, account_ids, drain=FetchWorkers(ctx, name="metrics").drain)
+        await ingested(db, x_ids, drain=FetchWorkers(ctx, name="metrics").drain)
     finally:
+        await clear_fault(stack, storm)
         for client in ctx.runtime.http_clients:
             await client.aclose()
         await ctx.db.dispose()
+        async with db.transaction() as session:  # as the 429 storm test leaves it
+            await session.execute(
+                text("UPDATE analytics.budgets SET blocked_until = NULL WHERE platform = 'tiktok'")
+            )
+
+    # A record nobody can read on a consumed topic: analytics' ingester dead-letters it.
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait("metrics.fetched", b"not an event", key=b"metrics-test")
+    finally:
+        await producer.stop()
+
+
+async def target_waiting(api: httpx.AsyncClient, user: User, post_id: str) -> bool:
+    r = await api.get(f"/api/v1/posts/{post_id}", headers=user.headers)
+    assert r.status_code == 200, r.text
+    [target] = r.json()["targets"]
+    assert target["status"] != "published", target  # the 429 was not seen
+    return bool(target["status"] == "waiting")
 
 
 @pytest.mark.timeout(600)
 async def test_every_panel_and_alert_query_runs_on_prometheus(
     api: httpx.AsyncClient, stack: Stack, limited_gateway: str, prometheus: str,
-    analytics_db: Database,
+    infra: Infra, analytics_db: Database,
 ) -> None:  # fmt: skip
     async with httpx.AsyncClient(base_url=prometheus, timeout=20) as prom:
         jobs = {"auth", "accounts", "publisher", "analytics-sync", "gateway"}
@@ -195,7 +245,7 @@ async def test_every_panel_and_alert_query_runs_on_prometheus(
 
         await poll("every target scraped", all_up)
 
-        await drive_traffic(api, stack, limited_gateway, analytics_db)
+        await drive_traffic(api, stack, limited_gateway, infra, analytics_db)
         done = time.time()
 
         async def scraped_since_traffic() -> bool:
@@ -204,6 +254,15 @@ async def test_every_panel_and_alert_query_runs_on_prometheus(
             return bool(result) and float(result[0]["value"][1]) > done + 2
 
         await poll("two scrapes after the traffic", scraped_since_traffic)
+
+        async def dead_lettered() -> bool:
+            expr = (
+                'socialseed_events_consumed_total{topic="metrics.fetched", outcome="dead_lettered"}'
+            )
+            return bool((await query(prom, expr))["data"]["result"])
+
+        # The unreadable record went to the DLQ (and holds no partition for later tests).
+        await poll("the unreadable record dead-lettered", dead_lettered)
 
         # Every alert's expression parses and runs; Prometheus evaluates every rule cleanly.
         for name, expr in alert_queries():
