@@ -295,5 +295,9 @@ async def test_every_panel_and_alert_query_runs_on_prometheus(
                     empty.append(f"{dashboard} / {panel}\n    {expr}")
                     break
                 await asyncio.sleep(0.5)
-        assert failed == [], "queries Prometheus refused:\n" + "\n".join(failed)
-        assert empty == [], "panels without data:\n" + "\n".join(empty)
+        assert (failed, empty) == ([], []), (
+            "queries Prometheus refused:\n"
+            + "\n".join(failed)
+            + "\npanels without data:\n"
+            + "\n".join(empty)
+        )
