@@ -1,11 +1,11 @@
 # SocialSeed: `make up` runs the whole system locally, `make test` runs the full suite.
-# Both install what is missing (uv, Python deps; Postgres binaries and the Kafka jars on first
-# use, see shared/src/socialseed/devstack). No Docker needed.
+# Both install what is missing (uv, Python deps; Postgres binaries, Prometheus and the Kafka jars
+# on first use, see shared/src/socialseed/devstack). No Docker needed.
 SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
 MYPY_TARGETS := shared/src/socialseed services/auth/src/auth services/accounts/src/accounts services/gateway/src/gateway services/publisher/src/publisher services/analytics-sync/src/analytics services/webhooks/src/webhooks sandbox/src/sandbox
 
-.PHONY: bootstrap bootstrap-browser web-deps web-build up test lint fmt bench clean
+.PHONY: bootstrap bootstrap-browser bootstrap-prometheus web-deps web-build up test lint fmt bench clean
 
 bootstrap:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -15,6 +15,12 @@ bootstrap:
 SUDO := $(shell [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null && echo sudo)
 bootstrap-browser:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
+# Prometheus and promtool (Debian's package): the rules' tests and the dashboards' query test
+# run them; `make up` starts Prometheus (socialseed.devstack.prometheus installs it on first use
+# too).
+bootstrap-prometheus:
+	@command -v promtool >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends prometheus)
 
 # The web app (web/): `npm ci` when the lock file changed, `vite build` when a source changed.
 # The gateway serves web/dist at /.
@@ -38,7 +44,7 @@ up: bootstrap
 	uv run socialseed up
 
 # The web app's unit tests (Vitest), then the whole suite; tests/web drives Debian's Chromium.
-test: bootstrap bootstrap-browser web-build
+test: bootstrap bootstrap-browser bootstrap-prometheus web-build
 	cd web && npx vitest run
 	uv run pytest
 

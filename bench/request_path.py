@@ -127,6 +127,7 @@ def free_ports_for_the_stack() -> None:
     (or another bench) is left alone."""
     os.environ["SOCIALSEED_PG_PORT"] = str(free_port())
     os.environ["SOCIALSEED_KAFKA_PORT"] = str(free_port())
+    os.environ["SOCIALSEED_PROMETHEUS_PORT"] = str(free_port())
     for spec in (*SERVICES, SANDBOX):
         os.environ[f"{spec.env_prefix}PORT"] = str(free_port())
 

@@ -1,11 +1,12 @@
 """``socialseed up``: the whole system on this machine as plain processes, no Docker.
 
 Starts, in order, PostgreSQL (data in ``.data/pg``), Apache Kafka in KRaft mode (``.data/kafka``,
-topics created explicitly), each service's migrations, then the sandbox and the services; waits
-for their health, prints the URLs, and on Ctrl-C / SIGTERM stops everything in reverse order.
-Logs go to ``.data/logs/``: human-readable text when ``socialseed up`` runs in a terminal, JSON
-lines otherwise (``--log-format`` / ``SOCIALSEED_LOG_FORMAT``). Every port can be overridden by
-environment (see README).
+topics created explicitly), each service's migrations, then the sandbox and the services, then
+Prometheus scraping them (``.data/prometheus``); waits for their health, prints the URLs, and
+on Ctrl-C / SIGTERM stops everything in reverse order. Logs go to ``.data/logs/``:
+human-readable text when ``socialseed up`` runs in a terminal, JSON lines otherwise
+(``--log-format`` / ``SOCIALSEED_LOG_FORMAT``). Every port can be overridden by environment
+(see README).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -29,6 +31,7 @@ from socialseed.contracts import asyncapi, eventdocs
 from socialseed.devstack.kafka import LocalKafka
 from socialseed.devstack.postgres import LocalPostgres
 from socialseed.devstack.procs import Watchdog, open_log, tail, terminate
+from socialseed.devstack.prometheus import LocalPrometheus, job_name, local_config
 from socialseed.logs import LOG_FORMAT_ENV, LOG_FORMATS, LogFormat, log_format
 from socialseed.stack import DATABASE, SANDBOX, SERVICES, ServiceSpec, all_topics, migrate
 from socialseed.workers import worker_count
@@ -82,6 +85,27 @@ class Supervisor:
         )
         self.running: list[Running] = []
         self.ports = {s.name: _port(f"{s.env_prefix}PORT", s.port) for s in (*SERVICES, SANDBOX)}
+        self.metrics_token_file = self.data / "prometheus" / "metrics-token"
+        self.prometheus = LocalPrometheus(
+            self.data / "prometheus",
+            local_config(
+                {job_name(s.name): f"127.0.0.1:{self.ports[s.name]}" for s in SERVICES},
+                token_file=self.metrics_token_file,
+                scrape_interval="5s",
+            ),
+            port=_port("SOCIALSEED_PROMETHEUS_PORT", 9090),
+            log_file=self.logs / "prometheus.log",
+        )
+
+    def metrics_token(self) -> str:
+        """The stack's metrics token, made once (dev mode opens /metrics anyway; the services
+        and Prometheus still share a token, as they do in production)."""
+        path = self.metrics_token_file
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(32) + "\n")
+        return path.read_text().strip()
 
     def service_env(self, spec: ServiceSpec) -> dict[str, str]:
         p = spec.env_prefix
@@ -93,6 +117,8 @@ class Supervisor:
             f"{p}JWKS_URL": f"http://127.0.0.1:{self.ports['auth']}/.well-known/jwks.json",
             LOG_FORMAT_ENV: self.log_format,
         }
+        if spec is not SANDBOX:
+            env[f"{p}METRICS_TOKEN"] = self.metrics_token()
         if spec.schema:
             env[f"{p}DATABASE_URL"] = spec.database_url("127.0.0.1", self.pg.port, DATABASE)
         if spec.name == "accounts":
@@ -165,6 +191,8 @@ class Supervisor:
         migrate(SERVICES, admin_url=self.pg.admin_url, host="127.0.0.1", port=self.pg.port)
         for spec in (SANDBOX, *SERVICES):
             self.wait_healthy(self.start_service(spec))
+        print("starting Prometheus ...", flush=True)
+        self.prometheus.start()
         print(f"\nSocialSeed is up (logs in {self.logs}):")
         print(f"  Web app       http://127.0.0.1:{self.ports['gateway']}/")
         print(f"  API gateway   http://127.0.0.1:{self.ports['gateway']}   (Swagger UI at /docs)")
@@ -172,6 +200,8 @@ class Supervisor:
             print(f"  {r.spec.name:<13} {r.url}")
         print(f"  PostgreSQL    {self.pg.admin_url}")
         print(f"  Kafka         {self.kafka.bootstrap}")
+        print(f"  Prometheus    {self.prometheus.url}   (alerts at /alerts; dashboards' queries")
+        print("                in deploy/grafana, runbooks in docs/operations.md)")
         print("Ctrl-C stops everything.", flush=True)
 
     def watch(self) -> None:
@@ -193,6 +223,7 @@ class Supervisor:
 
     def down(self) -> None:
         print("stopping ...", flush=True)
+        self.prometheus.stop()
         for r in reversed(self.running):
             r.stop()
         self.kafka.stop()
