@@ -39,6 +39,7 @@ COPY services/accounts/pyproject.toml services/accounts/
 COPY services/gateway/pyproject.toml services/gateway/
 COPY services/publisher/pyproject.toml services/publisher/
 COPY services/analytics-sync/pyproject.toml services/analytics-sync/
+COPY services/webhooks/pyproject.toml services/webhooks/
 COPY sandbox/pyproject.toml sandbox/
 RUN uv sync --frozen --no-dev --no-install-workspace
 # Then our packages, installed as wheels (not editable: the runtime stage has no /src).
@@ -93,6 +94,10 @@ CMD ["python", "-m", "socialseed.run", "publisher.app:create_app", "--host", "0.
 FROM runtime AS analytics
 EXPOSE 8004
 CMD ["python", "-m", "socialseed.run", "analytics.app:create_app", "--host", "0.0.0.0", "--port", "8004", "--name", "analytics"]
+
+FROM runtime AS webhooks
+EXPOSE 8005
+CMD ["python", "-m", "socialseed.run", "webhooks.app:create_app", "--host", "0.0.0.0", "--port", "8005", "--name", "webhooks"]
 
 FROM runtime AS sandbox
 EXPOSE 8900

@@ -114,6 +114,7 @@ def prometheus(
             "accounts": address(stack.accounts_url),
             "publisher": address(stack.publisher_url),
             "analytics-sync": address(stack.analytics_url),
+            "webhooks": address(stack.webhooks_url),
             "gateway": address(stack.gateway_url),
         },
         token_file=token,
@@ -233,13 +234,13 @@ async def test_every_panel_and_alert_query_runs_on_prometheus(
     infra: Infra, analytics_db: Database,
 ) -> None:  # fmt: skip
     async with httpx.AsyncClient(base_url=prometheus, timeout=20) as prom:
-        jobs = {"auth", "accounts", "publisher", "analytics-sync", "gateway"}
+        jobs = {"auth", "accounts", "publisher", "analytics-sync", "webhooks", "gateway"}
 
         async def all_up() -> bool:
             found = (await prom.get("/api/v1/targets")).json()["data"]["activeTargets"]
             return (
                 {t["labels"]["job"] for t in found} == jobs
-                and len(found) == 6  # the limited gateway is a second gateway target
+                and len(found) == 7  # the limited gateway is a second gateway target
                 and all(t["health"] == "up" for t in found)
             )
 

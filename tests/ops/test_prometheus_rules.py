@@ -53,7 +53,7 @@ def test_the_local_config_loads(promtool: Path, tmp_path: Path) -> None:
     targets, token file and interval."""
     token = tmp_path / "metrics-token"
     token.write_text("a-token\n")
-    jobs = ["auth", "accounts", "publisher", "analytics-sync", "gateway"]
+    jobs = ["auth", "accounts", "publisher", "analytics-sync", "webhooks", "gateway"]
     config = local_config(
         {job: f"127.0.0.1:{9100 + i}" for i, job in enumerate(jobs)},
         token_file=token,
