@@ -17,7 +17,7 @@ import {
   useWebhooks,
   type Webhook,
 } from "../api/webhooks";
-import { orderedEvents, placeError } from "../lib/integrations";
+import { eventsForPeople, orderedEvents, placeError } from "../lib/integrations";
 import { ConfirmButton } from "./confirm-button";
 import { Deliveries } from "./deliveries";
 import { EventChoice } from "./event-choice";
@@ -25,6 +25,7 @@ import { SecretBox } from "./secret-box";
 
 const FIELDS = ["url", "events", "description"] as const;
 type WebhookField = (typeof FIELDS)[number];
+const DEFAULT_EVENTS = ["post.published", "post.failed"];
 const NAMED: Record<string, WebhookField> = { WebhookUrlRefused: "url" };
 
 /** How an endpoint is named in buttons and regions: its description, else its URL. */
@@ -34,7 +35,7 @@ function CreateWebhook({ workspaceId }: { workspaceId: string }) {
   const create = useCreateWebhook(workspaceId);
   const [url, setUrl] = useState("");
   const [description, setDescription] = useState("");
-  const [events, setEvents] = useState<Set<string>>(() => new Set(["post.published", "post.failed"]));
+  const [events, setEvents] = useState<Set<string>>(() => new Set(DEFAULT_EVENTS));
   const [noEvents, setNoEvents] = useState(false);
   const refusal = create.isError ? placeError(create.error, FIELDS, NAMED) : null;
   const at = (f: WebhookField) => (refusal?.field === f ? refusal.message : undefined);
@@ -61,6 +62,7 @@ function CreateWebhook({ workspaceId }: { workspaceId: string }) {
             onSuccess: () => {
               setUrl("");
               setDescription("");
+              setEvents(new Set(DEFAULT_EVENTS));
             },
           },
         );
@@ -193,7 +195,7 @@ function WebhookRow({ webhook, zone }: { webhook: Webhook; zone: string }) {
         <p className="text-sm text-destructive">Turned off by SocialSeed: {webhook.disabled_reason}</p>
       )}
       <p className="text-sm text-muted-foreground">
-        Events: <span className="font-mono text-xs break-words">{webhook.events.join(", ")}</span>
+        Events: <span className="font-mono text-xs break-words">{eventsForPeople(webhook.events).join(", ")}</span>
       </p>
       {editing ? (
         <EditWebhook webhook={webhook} onDone={() => setEditing(false)} />
@@ -202,7 +204,7 @@ function WebhookRow({ webhook, zone }: { webhook: Webhook; zone: string }) {
           <Button
             variant="outline"
             size="sm"
-            aria-label={`Send a test event to ${name}`}
+            aria-label={`Send test event to ${name}`}
             disabled={test.isPending}
             onClick={() => test.mutate(undefined, { onSuccess: () => setShowDeliveries(true) })}
           >
@@ -222,7 +224,7 @@ function WebhookRow({ webhook, zone }: { webhook: Webhook; zone: string }) {
           </Button>
           <ConfirmButton
             label="Rotate secret"
-            accessibleName={`Rotate the signing secret of ${name}`}
+            accessibleName={`Rotate secret of ${name}`}
             title="Rotate the signing secret?"
             confirm="Rotate"
             keep="Keep the secret"

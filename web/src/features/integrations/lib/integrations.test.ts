@@ -5,6 +5,7 @@ import {
   canManageIntegrations,
   deliveryOutcome,
   keyRoles,
+  eventsForPeople,
   orderedEvents,
   placeError,
   WEBHOOK_EVENTS,
@@ -20,6 +21,17 @@ describe("webhook events", () => {
     expect(orderedEvents(["post.failed", "nope", "post.scheduled"])).toEqual([
       "post.scheduled",
       "post.failed",
+    ]);
+  });
+});
+
+describe("eventsForPeople", () => {
+  it("lists the server's (sorted) events in the API's order, unknown ones last", () => {
+    expect(eventsForPeople(["account.connected", "post.failed", "post.published", "video.new"])).toEqual([
+      "post.published",
+      "post.failed",
+      "account.connected",
+      "video.new",
     ]);
   });
 });

@@ -41,6 +41,12 @@ export function orderedEvents(chosen: Iterable<string>): WebhookEvent[] {
   return WEBHOOK_EVENTS.map((e) => e.type).filter((t) => set.has(t));
 }
 
+/** An endpoint's events for people: in the API's order (the server keeps them sorted by
+ * name), anything this app does not know yet at the end rather than hidden. */
+export function eventsForPeople(events: readonly string[]): string[] {
+  return [...orderedEvents(events), ...events.filter((e) => !isWebhookEvent(e))];
+}
+
 const RANK: Record<KeyRole, number> = { viewer: 0, editor: 1, admin: 2, owner: 3 };
 const KEY_ROLES: KeyRole[] = ["viewer", "editor", "admin", "owner"];
 
