@@ -74,8 +74,9 @@ function KeyRow({ apiKey, format }: { apiKey: ApiKey; format: Intl.DateTimeForma
   return (
     <li className="flex flex-wrap items-center justify-between gap-2 py-3">
       <div className="min-w-0">
-        <p className="font-medium break-words">
-          {apiKey.name} <Badge>{ROLE_WORDS[apiKey.role] ?? apiKey.role}</Badge>
+        <p className="flex flex-wrap items-center gap-2 font-medium">
+          <span className="break-words">{apiKey.name}</span>
+          <Badge>{ROLE_WORDS[apiKey.role] ?? apiKey.role}</Badge>
         </p>
         <p className="text-sm text-muted-foreground">
           <span className="font-mono">{apiKey.prefix}…</span> · made {format.format(new Date(apiKey.created_at))}{" "}
