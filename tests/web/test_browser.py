@@ -224,6 +224,7 @@ PAGES = (
     "approvals",
     "members",
     "analytics",
+    "integrations",
     "not-found",
 )
 
