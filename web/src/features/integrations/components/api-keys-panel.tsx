@@ -24,7 +24,7 @@ function CreateKey({ workspaceId, myRole }: { workspaceId: string; myRole: strin
   if (create.isSuccess)
     return (
       <SecretBox label="API key" value={create.data.key} onDone={() => create.reset()}>
-        Send it as <code>Authorization: Bearer &lt;key&gt;</code>.
+        Send it as <code>Authorization: Bearer &lt;key&gt;</code>; lost, revoke it and make another.
       </SecretBox>
     );
   return (

@@ -51,7 +51,7 @@ export function SecretBox({
       </div>
       <p id={`${id}-note`} className="text-sm">
         <strong>You won't see it again.</strong> Copy it now and keep it somewhere safe: SocialSeed
-        stores it so it cannot show it back. {children}
+        never shows it back. {children}
       </p>
       <p role="status" className="text-sm text-muted-foreground">
         {copied === "yes" ? "Copied." : copied === "no" ? "Copying was refused: select the text and copy it." : ""}

@@ -43,7 +43,7 @@ function CreateWebhook({ workspaceId }: { workspaceId: string }) {
     return (
       <SecretBox label="Signing secret" value={create.data.secret} onDone={() => create.reset()}>
         Verify each delivery's <code>webhook-signature</code> with it (any Standard Webhooks
-        library).
+        library); lost, it can be rotated.
       </SecretBox>
     );
   return (
