@@ -2,7 +2,8 @@
 // webhook endpoint pointing at a receiver the Python test runs (a refused URL first: the
 // server's WebhookUrlRefused next to the field), copies its signing secret (shown once), sends
 // a test event and sees the delivery listed with the receiver's 2xx, redelivers it, edits the
-// events, rotates the secret (shown once) and sends another test; makes an API key, uses it
+// events, rotates the secret (shown once) and sends 21 more tests (the deliveries paged by
+// cursor: Load more); makes an API key, uses it
 // from here (Node's fetch, not the page) to read the workspace through the gateway, revokes it
 // (confirmed), sees the list empty and the key refused. axe on each state; screenshots at
 // desktop width, dark and 375px. The report carries both secrets and the key for the test.
@@ -17,6 +18,7 @@ assert.ok(base && receiver, "usage: integrations.mjs <app url> <receiver url> [s
 mkdirSync(shots, { recursive: true });
 const TIMEOUT = 30_000;
 const stamp = Date.now().toString(36);
+const MORE = 20; // tests after the rotation: one more than a page of deliveries holds
 
 const report = newReport();
 const browser = await launch();
@@ -114,6 +116,19 @@ try {
   await page.getByRole("button", { name: "Send test event to Receiver" }).click();
   await deliveries.getByRole("listitem").nth(2).waitFor();
   await deliveries.getByText("Delivered").nth(2).waitFor();
+
+  report.step("20 more tests: the first page holds 20, Load more brings the rest by cursor");
+  const send = page.getByRole("button", { name: "Send test event to Receiver" });
+  for (let i = 0; i < MORE; i += 1) await send.click(); // each waits for the last one's answer
+  const loadMore = page.getByRole("button", { name: "Load more" });
+  await loadMore.waitFor();
+  assert.equal(await deliveries.getByRole("listitem").count(), 20);
+  await loadMore.click();
+  await deliveries.getByRole("listitem").nth(MORE + 2).waitFor();
+  assert.equal(await deliveries.getByRole("listitem").count(), MORE + 3);
+  await loadMore.waitFor({ state: "detached" });
+  // The list asks again while one is pending: every one ends Delivered.
+  await deliveries.getByText("Delivered", { exact: true }).nth(MORE + 2).waitFor({ timeout: 60_000 });
 
   report.step("screenshots: desktop, dark, 375px");
   await page.screenshot({ path: join(shots, "integrations-desktop.png"), fullPage: true });
