@@ -5,7 +5,7 @@
 // events, rotates the secret (shown once) and sends 21 more tests (the deliveries paged by
 // cursor: Load more); makes an API key, uses it
 // from here (Node's fetch, not the page) to read the workspace through the gateway, revokes it
-// (confirmed), sees the list empty and the key refused. axe on each state; screenshots at
+// (confirmed), sees the list empty and the key refused; deletes the endpoint (confirmed). axe on each state; screenshots at
 // desktop width, dark and 375px. The report carries both secrets and the key for the test.
 // Usage: node e2e/integrations.mjs <app url> <receiver url> [screenshot dir]
 import assert from "node:assert/strict";
@@ -120,6 +120,12 @@ try {
   report.step("20 more tests: the first page holds 20, Load more brings the rest by cursor");
   const send = page.getByRole("button", { name: "Send test event to Receiver" });
   for (let i = 0; i < MORE; i += 1) await send.click(); // each waits for the last one's answer
+  // The last one answered and its list asked again (a page asked for in between would be
+  // cancelled by that refresh: Load more is disabled while the list is being asked again).
+  await page.waitForFunction(() => {
+    const button = document.querySelector('button[aria-label="Send test event to Receiver"]');
+    return button && !button.disabled;
+  });
   const loadMore = page.getByRole("button", { name: "Load more" });
   await loadMore.waitFor();
   assert.equal(await deliveries.getByRole("listitem").count(), 20);
@@ -167,6 +173,15 @@ try {
   await page.getByRole("dialog", { name: "Revoke Nightly report?" }).getByRole("button", { name: "Revoke", exact: true }).click();
   await page.getByText("No API keys").waitFor();
   assert.equal((await asKey()).status, 401);
+
+  report.step("delete the endpoint (confirmed): none left");
+  await page.getByRole("button", { name: "Delete Receiver" }).click();
+  const deleteDialog = page.getByRole("dialog", { name: "Delete Receiver?" });
+  await deleteDialog.getByRole("button", { name: "Keep it" }).click();
+  await endpoints.waitFor();
+  await page.getByRole("button", { name: "Delete Receiver" }).click();
+  await deleteDialog.getByRole("button", { name: "Delete", exact: true }).click();
+  await page.getByText("No webhook endpoints yet").waitFor();
 
   // The refused URL is the server's named 400, shown on the form.
   const unexpected = report.problems.filter((p) => !p.startsWith("400 POST") || !p.endsWith("/api/v1/webhooks"));

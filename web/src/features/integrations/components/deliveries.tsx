@@ -102,7 +102,8 @@ export function Deliveries({ webhookId, name, zone }: { webhookId: string; name:
           <Button
             variant="outline"
             size="sm"
-            disabled={deliveries.isFetchingNextPage}
+            // A refresh under way would cancel the page asked for: one at a time.
+            disabled={deliveries.isFetching}
             onClick={() => void deliveries.fetchNextPage()}
           >
             {deliveries.isFetchingNextPage ? "Loading…" : "Load more"}
