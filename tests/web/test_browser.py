@@ -2,7 +2,7 @@
 against the real stack: the first-visit journey of ``web/e2e/newcomer.mjs`` and the publishing
 journey of ``web/e2e/publishing.mjs`` and the approvals journey of ``web/e2e/approvals.mjs`` and the analytics journey of ``web/e2e/analytics.mjs`` and the editing journey of ``web/e2e/editing.mjs``
 and the drafts journey of ``web/e2e/drafts.mjs`` and the first comment's of
-``web/e2e/first-comment.mjs``. Screenshots go to ``web/test-results/screenshots``
+``web/e2e/first-comment.mjs`` and the integrations journey of ``web/e2e/integrations.mjs``. Screenshots go to ``web/test-results/screenshots``
 (ignored by git)."""
 
 from __future__ import annotations
@@ -14,12 +14,16 @@ import os
 import shutil
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI, Request, Response
 from PIL import Image
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from analytics.app import create_app as create_analytics
 from analytics.context import AnalyticsContext
 from analytics.fetching.fetcher import FetchWorkers
+from socialseed.testing import serve
 from tests.conftest import Stack
 from tests.web.conftest import WEB
 
@@ -162,6 +166,52 @@ async def test_analytics_shows_a_new_account_s_backfill_chart_heat_map_and_refre
         assert (SCREENSHOTS / name).stat().st_size > 0
 
 
+@pytest.mark.timeout(300)
+async def test_webhooks_and_api_keys_are_managed_on_the_integrations_page(
+    stack: Stack, web_build: Path
+) -> None:
+    """The Integrations page: a refused URL in the server's words next to the field; an
+    endpoint to this test's receiver, its secret shown once; a test event delivered (its 200
+    listed), redelivered under the same webhook-id; events edited; the secret rotated and the
+    next test signed with the new one; an API key made, used to read the workspace through the
+    gateway, revoked (the list empty, the key refused)."""
+    got: list[tuple[str, dict[str, str], bytes]] = []
+    receiver = FastAPI()
+
+    @receiver.post("/hook/{name}")
+    async def hook(name: str, request: Request) -> Response:
+        got.append((f"/hook/{name}", dict(request.headers), await request.body()))
+        return Response(status_code=200, content=b"thanks")
+
+    with serve(receiver) as url:
+        report = await journey("integrations.mjs", stack.gateway_url, url, timeout=280)
+    # The journey saw all 23 delivered, so the receiver holds them all.
+    mine = [(h, b) for path, h, b in got if path == report["hook_path"]]
+    assert len(mine) == 23, [h.get("webhook-id") for h, _ in mine]
+    (h1, b1), (h2, b2), *rest = mine
+    first, again = (Webhook(report["secret"]).verify(b, h) for h, b in ((h1, b1), (h2, b2)))
+    assert first["type"] == again["type"] == "webhook.test"
+    assert h1["webhook-id"] == h2["webhook-id"]  # a redelivery is the same message
+    for h, b in rest:  # after the rotation: the new secret, never the old
+        assert Webhook(report["rotated"]).verify(b, h)["type"] == "webhook.test"
+        with pytest.raises(WebhookVerificationError):
+            Webhook(report["secret"]).verify(b, h)
+    assert len({h["webhook-id"] for h, _ in rest}) == 21  # each test a message of its own
+    async with httpx.AsyncClient(base_url=stack.gateway_url) as client:
+        r = await client.get(
+            f"/api/v1/workspaces/{report['workspace']}",
+            headers={"Authorization": f"Bearer {report['key']}"},
+        )
+    assert r.status_code == 401, r.text
+    for name in (
+        "integrations-desktop.png",
+        "integrations-desktop-dark.png",
+        "integrations-375.png",
+        "integrations-secret-desktop.png",
+    ):
+        assert (SCREENSHOTS / name).stat().st_size > 0
+
+
 PAGES = (
     "sign-in",
     "sign-up",
@@ -177,6 +227,7 @@ PAGES = (
     "approvals",
     "members",
     "analytics",
+    "integrations",
     "not-found",
 )
 

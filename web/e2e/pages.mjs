@@ -1,7 +1,8 @@
 // Every page of the app, screenshotted at desktop width (1280px) and at 375px in the light
 // theme (and the desktop in dark), against the real stack: sign in and sign up, a new
 // workspace, Accounts with a connected sandbox X account, Compose, Posts, the post itself,
-// Calendar (month, week, list), Approvals, Members, Analytics, a page that does not exist.
+// Calendar (month, week, list), Approvals, Members, Analytics, Integrations, a page that does
+// not exist.
 // axe-core runs on each (nothing critical or serious), no page scrolls sideways at 375px, and
 // no console error or failed request is allowed.
 // Usage: node e2e/pages.mjs <app url> <screenshot dir>
@@ -114,6 +115,9 @@ try {
   await shoot("members", "Members");
   await nav("Analytics").click();
   await shoot("analytics", "Analytics");
+  await nav("Integrations").click();
+  await page.getByText("No webhook endpoints yet").waitFor();
+  await shoot("integrations", "Integrations");
   await page.goto(`${base}/w/${workspace}/nothing-here`);
   await shoot("not-found", "Page not found");
 

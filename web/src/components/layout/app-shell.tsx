@@ -89,6 +89,9 @@ export function AppShell() {
               <NavLink to={`/w/${workspaceId}/members`} className={link}>
                 Members
               </NavLink>
+              <NavLink to={`/w/${workspaceId}/integrations`} className={link}>
+                Integrations
+              </NavLink>
             </nav>
           )}
           <div className="ml-auto flex items-center gap-1">

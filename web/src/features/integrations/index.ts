@@ -1,0 +1,2 @@
+export { IntegrationsPanel } from "./components/integrations-panel";
+export { canManageIntegrations } from "./lib/integrations";
