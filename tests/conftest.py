@@ -31,13 +31,11 @@ from publisher.settings import PublisherSettings
 from sandbox.settings import SandboxSettings
 from sandbox.testing import running_sandbox
 from socialseed.devstack.procs import tail
-from socialseed.migrate import migrate_service
 from socialseed.platforms import Clock
 from socialseed.platforms.base import PlatformsConfig
 from socialseed.platforms.parsing import utcnow
 from socialseed.settings import CallerSettings
-from socialseed.stack import SERVICES
-from socialseed.testing import Infra, free_port, serve
+from socialseed.testing import Infra, free_port, own_database, serve
 from webhooks.app import create_app as create_webhooks
 from webhooks.settings import WebhooksSettings
 
@@ -165,22 +163,6 @@ def analytics_settings(
         AnalyticsSettings, infra, "analytics", sandbox_url=sandbox_url, auth_url=auth_url,
         accounts_url=accounts_url, **overrides,
     )  # fmt: skip
-
-
-async def own_database(infra: Infra, service: str, database: str) -> str:
-    """A separate database with ``service``'s schema migrated, for a test that runs its own
-    instance of the service (its background jobs must not see the shared stack's data)."""
-    spec = next(s for s in SERVICES if s.name == service)
-    assert spec.schema
-    url = spec.database_url(infra.pg_host, infra.pg_port, database)
-    await asyncio.to_thread(
-        migrate_service,
-        admin_url=infra.admin_url,
-        service_url=url,
-        schema=spec.schema,
-        script_location=spec.migrations,
-    )
-    return url
 
 
 async def own_accounts_database(infra: Infra, database: str) -> str:

@@ -162,10 +162,12 @@ async def ingested(
     account_ids: list[uuid.UUID],
     snapshots: int = 1,
     drain: Callable[[], Awaitable[Any]] | None = None,
+    timeout: float = 60,
 ) -> list[Any]:
     """The accounts' posts once each has ``snapshots`` snapshots (the ingester is a consumer).
     ``drain``: run the fetch workers before each look, as running workers would (work that a
-    listing made due after a drain had looked is fetched by the next)."""
+    listing made due after a drain had looked is fetched by the next). A drain takes every
+    workspace's due work: late in a session, give it a ``timeout`` to match."""
 
     async def probe() -> list[Any] | None:
         if drain is not None:
@@ -180,7 +182,7 @@ async def ingested(
         return repr([dict(p) for p in await posts_of(db, account_ids)])
 
     try:
-        result: list[Any] = await until(probe, "the fetched metrics ingested")
+        result: list[Any] = await until(probe, "the fetched metrics ingested", timeout)
     except AssertionError as exc:
         raise AssertionError(f"{exc}: {await debug()}") from None
     return result

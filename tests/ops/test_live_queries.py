@@ -200,7 +200,8 @@ async def drive_traffic(
     app = create_analytics(stack.analytics.settings, background=False)
     ctx: AnalyticsContext = app.state.analytics
     try:
-        await ingested(db, x_ids, drain=FetchWorkers(ctx, name="metrics").drain)
+        # The drains fetch what every earlier test of the session left due as well.
+        await ingested(db, x_ids, drain=FetchWorkers(ctx, name="metrics").drain, timeout=300)
     finally:
         await clear_fault(stack, storm)
         for client in ctx.runtime.http_clients:

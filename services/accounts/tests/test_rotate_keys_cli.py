@@ -1,6 +1,7 @@
 """``socialseed-accounts rotate-keys`` as people run it: progress live on a terminal, plain
-lines in a log, the count on stdout. The first key stays the development key, so the rows
-other tests share stay readable."""
+lines in a log, the count on stdout. Each run on a database of its own: the command re-encrypts
+every account it finds, and the shared test database holds rows other tests encrypted under
+keys of their own."""
 
 from __future__ import annotations
 
@@ -20,14 +21,14 @@ from accounts.connections.repository import AccountRepository
 from accounts.models import Account
 from accounts.settings import DEV_TOKEN_KEY
 from socialseed.db import Database
-from socialseed.testing import Infra
+from socialseed.testing import Infra, own_database
 
 CLI = str(Path(sys.executable).with_name("socialseed-accounts"))
 CIPHER = TokenCipher([SecretStr(DEV_TOKEN_KEY)])
 
 
-async def _accounts(infra: Infra, n: int) -> dict[uuid.UUID, bytes]:
-    db = Database(infra.service_url("accounts"), pool_size=1)
+async def _accounts(url: str, n: int) -> dict[uuid.UUID, bytes]:
+    db = Database(url, pool_size=1)
     made: dict[uuid.UUID, bytes] = {}
     try:
         async with db.transaction() as session:
@@ -52,8 +53,8 @@ async def _accounts(infra: Infra, n: int) -> dict[uuid.UUID, bytes]:
     return made
 
 
-async def _tokens(infra: Infra, ids: list[uuid.UUID]) -> dict[uuid.UUID, bytes | None]:
-    db = Database(infra.service_url("accounts"), pool_size=1)
+async def _tokens(url: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, bytes | None]:
+    db = Database(url, pool_size=1)
     try:
         async with db.transaction() as session:
             repo = AccountRepository(session)
@@ -63,9 +64,9 @@ async def _tokens(infra: Infra, ids: list[uuid.UUID]) -> dict[uuid.UUID, bytes |
         await db.dispose()
 
 
-def _env(infra: Infra) -> dict[str, str]:
+def _env(url: str) -> dict[str, str]:
     return os.environ | {
-        "ACCOUNTS_DATABASE_URL": infra.service_url("accounts"),
+        "ACCOUNTS_DATABASE_URL": url,
         "ACCOUNTS_DEV_MODE": "true",
         "ACCOUNTS_TOKEN_KEYS": json.dumps([DEV_TOKEN_KEY]),
         "COLUMNS": "100",
@@ -73,19 +74,20 @@ def _env(infra: Infra) -> dict[str, str]:
 
 
 async def test_rotate_keys_prints_plain_lines_in_a_log(infra: Infra) -> None:
-    before = await _accounts(infra, 3)
+    url = await own_database(infra, "accounts", "socialseed_rotate_log")
+    before = await _accounts(url, 3)
     run = subprocess.run(
-        [CLI, "rotate-keys"], env=_env(infra), capture_output=True, text=True, check=True
+        [CLI, "rotate-keys"], env=_env(url), capture_output=True, text=True, check=True
     )
     lines = run.stderr.splitlines()
     assert lines[0] == "re-encrypting tokens under the first key ...", run.stderr
     done = re.fullmatch(
         r"re-encrypting tokens under the first key: done \((\d+) of (\d+), .*s\)", lines[-1]
     )
-    assert done and int(done.group(1)) >= 3, run.stderr
+    assert done and int(done.group(1)) == 3, run.stderr
     assert "\x1b[" not in run.stderr and "\r" not in run.stderr
     assert run.stdout == f"re-encrypted {done.group(1)} accounts\n"
-    after = await _tokens(infra, list(before))
+    after = await _tokens(url, list(before))
     for account_id, old in before.items():
         new = after[account_id]
         assert new is not None and new != old and CIPHER.decrypt(new) == CIPHER.decrypt(old)
@@ -114,8 +116,9 @@ def _on_a_terminal(env: dict[str, str]) -> str:
 
 
 async def test_rotate_keys_draws_its_progress_on_a_terminal(infra: Infra) -> None:
-    await _accounts(infra, 2)
-    text = _on_a_terminal(_env(infra))
+    url = await own_database(infra, "accounts", "socialseed_rotate_tty")
+    await _accounts(url, 2)
+    text = _on_a_terminal(_env(url))
     assert "\x1b[" in text and "\r" in text  # drawn and redrawn in place
     assert "re-encrypting tokens under the first key" in text and "✓" in text
     assert re.search(r"re-encrypted \d+ accounts", text)

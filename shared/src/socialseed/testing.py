@@ -8,6 +8,7 @@ never by ``create_all``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import threading
@@ -26,6 +27,7 @@ from sqlalchemy.engine import make_url
 
 from socialseed.devstack.kafka import LocalKafka
 from socialseed.devstack.postgres import LocalPostgres
+from socialseed.migrate import migrate_service
 from socialseed.run import SERVER_SETTINGS
 from socialseed.stack import SERVICES, all_topics, migrate
 
@@ -127,3 +129,20 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
         for proc in (kafka, pg):
             if proc is not None:
                 proc.stop()
+
+
+async def own_database(infra: Infra, service: str, database: str) -> str:
+    """A separate database with ``service``'s schema migrated, for a test that runs its own
+    instance of the service or a command over every row (the shared stack's data must not
+    reach it, nor its reach the shared stack's)."""
+    spec = next(s for s in SERVICES if s.name == service)
+    assert spec.schema
+    url = spec.database_url(infra.pg_host, infra.pg_port, database)
+    await asyncio.to_thread(
+        migrate_service,
+        admin_url=infra.admin_url,
+        service_url=url,
+        schema=spec.schema,
+        script_location=spec.migrations,
+    )
+    return url
