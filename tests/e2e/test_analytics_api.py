@@ -25,8 +25,8 @@ from sqlalchemy import text
 
 from analytics.app import create_app as create_analytics
 from analytics.ingest.batch import FetchedBatch
-from analytics.ingest.repository import IngestRepository
-from analytics.models import Account
+from analytics.ingest.repository import IngestRepository, bump_data_versions
+from analytics.models import Account, member_changes
 from analytics.queries import formulas
 from analytics.queries.caching import Answers
 from analytics.retention.repository import SNAPSHOT_TABLES, PartitionRepository
@@ -39,8 +39,11 @@ from socialseed.contracts import (
     FetchedPostMetrics,
     MetricsFetched,
     PostPublished,
+    WorkspaceMemberChanged,
 )
 from socialseed.db import Database
+from socialseed.membership import record_member_change
+from socialseed.notify import APPLICATION as NOTIFY_APPLICATION
 from socialseed.outbox import cloudevent_headers
 from socialseed.platforms.base import ListedPost
 from socialseed.testing import Infra
@@ -48,6 +51,9 @@ from tests.conftest import Stack, User, add_member, make_user, make_workspace, r
 
 T = TypeVar("T")
 API = "/api/v1/analytics"
+#: How soon a committed change must reach the service's in-memory copy (requests included;
+#: on a quiet machine it is a few milliseconds).
+NOTIFY_BOUND_S = 2.0
 
 
 @pytest.fixture
@@ -679,8 +685,14 @@ async def test_etag_answers_304_until_new_metrics_land(
     at = datetime.now(UTC).replace(microsecond=0)
     await fetched(producer, ws, acc, at, followers=42)
     await ingested(db, acc, at)
-    fresh = await api.get(url, params=params, headers={**ws.owner.headers, "If-None-Match": tag})
-    assert fresh.status_code == 200 and fresh.headers["etag"] != tag
+
+    async def moved_on() -> httpx.Response | None:
+        # The bump's NOTIFY reaches the service's held versions within milliseconds.
+        r = await api.get(url, params=params, headers={**ws.owner.headers, "If-None-Match": tag})
+        return r if r.status_code == 200 else None
+
+    fresh = await until(moved_on, "the new version seen", timeout=NOTIFY_BOUND_S)
+    assert fresh.headers["etag"] != tag
     [row] = fresh.json()["accounts"]
     assert row["followers"]["value"] == 42
     # Another query is another answer.
@@ -727,8 +739,9 @@ async def test_a_rename_and_a_newly_tracked_post_change_the_etag(
         ),
         "the rename projected",
     )
-    after_rename = await current()
-    assert after_rename != before
+    after_rename = await until(
+        lambda: _changed(current, before), "the rename seen", timeout=NOTIFY_BOUND_S
+    )
     r = await api.get(url, params=params, headers={**ws.owner.headers, "If-None-Match": before})
     assert r.status_code == 200
     assert [a["account"]["username"] for a in r.json()["accounts"]] == ["renamed_handle"]
@@ -751,7 +764,133 @@ async def test_a_rename_and_a_newly_tracked_post_change_the_etag(
         ),
         "the post tracked",
     )
-    assert await current() != after_rename
+    await until(lambda: _changed(current, after_rename), "the post seen", timeout=NOTIFY_BOUND_S)
+
+
+async def test_a_held_data_version_follows_a_bump_within_the_notification_delay(
+    api: httpx.AsyncClient, db: Database
+) -> None:
+    """The service holds data versions in memory and drops one when the bump's NOTIFY
+    arrives (on commit): the stored answer moves on within a bound, without any request
+    reading the version from the database in between."""
+    ws = await workspace(api, db)
+    url, params = f"{API}/dashboard", {"workspace_id": str(ws.id)}
+
+    async def tag() -> str:
+        r = await api.get(url, params=params, headers=ws.owner.headers)
+        assert r.status_code == 200, r.text
+        return str(r.headers["etag"])
+
+    before = await tag()
+    assert await tag() == before  # held: the same version, the same answer
+    async with db.transaction() as session:
+        await bump_data_versions(session, [ws.id])
+    committed = asyncio.get_running_loop().time()
+    after = await until(
+        lambda: _changed(tag, before), "the bumped version seen", timeout=NOTIFY_BOUND_S
+    )
+    delay = asyncio.get_running_loop().time() - committed
+    assert after != before and delay < NOTIFY_BOUND_S
+    print(f"data version bump seen after {delay * 1000:.1f} ms (request round trips included)")
+
+
+async def test_a_lost_listener_connection_drops_what_the_service_holds(
+    api: httpx.AsyncClient, db: Database
+) -> None:
+    """A change whose notification was lost (the listener's connection cut, the version
+    moved without a NOTIFY) is still seen: losing the connection empties the caches, and
+    until the listener is back every read goes to the database."""
+    ws = await workspace(api, db)
+    url, params = f"{API}/dashboard", {"workspace_id": str(ws.id)}
+
+    async def tag() -> str:
+        r = await api.get(url, params=params, headers=ws.owner.headers)
+        assert r.status_code == 200, r.text
+        return str(r.headers["etag"])
+
+    before = await tag()
+    assert await tag() == before
+    listening = "SELECT pid FROM pg_stat_activity WHERE application_name = :app"
+    async with db.transaction() as session:
+        old = set((await session.execute(text(listening), {"app": NOTIFY_APPLICATION})).scalars())
+        assert old, "the service's listener is connected"
+        await session.execute(
+            text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:p AS int[])) AS pid"),
+            {"p": list(old)},
+        )
+    async with db.transaction() as session:  # no NOTIFY: as if it were sent while cut off
+        await session.execute(
+            text(
+                "INSERT INTO analytics.data_versions (workspace_id, version) VALUES (:w, 1) "
+                "ON CONFLICT (workspace_id) DO UPDATE SET version = data_versions.version + 1"
+            ),
+            {"w": ws.id},
+        )
+
+    async def reconnected() -> bool | None:
+        async with db.transaction() as session:
+            rows = await session.execute(text(listening), {"app": NOTIFY_APPLICATION})
+            return True if set(rows.scalars()) - old else None
+
+    # Asked only once the listener is back (and trusted again): what it held before the cut
+    # must be gone.
+    await until(reconnected, "the listener connected again")
+    await until(lambda: _changed(tag, before), "the unnotified version seen", timeout=10)
+    # And a notified bump is followed again.
+    current = await tag()
+    async with db.transaction() as session:
+        await bump_data_versions(session, [ws.id])
+    await until(lambda: _changed(tag, current), "a bump after reconnecting", timeout=30)
+
+
+async def _changed(tag: Callable[[], Awaitable[str]], before: str) -> str | None:
+    now = await tag()
+    return now if now != before else None
+
+
+async def test_a_removed_member_loses_reads_within_the_notification_delay(
+    api: httpx.AsyncClient, db: Database
+) -> None:
+    """The member's changes are held in memory too: a removal recorded in analytics' table
+    (as its consumer records auth's event) reaches the held copy through NOTIFY, and the
+    still-valid token is refused within the bound."""
+    ws = await workspace(api, db)
+    viewer = await make_user(api, name="Vic")
+    await add_member(api, ws.owner, str(ws.id), viewer, "viewer")
+    viewer = await refresh(api, viewer)
+    url, params = f"{API}/dashboard", {"workspace_id": str(ws.id)}
+
+    async def status() -> int:
+        r = await api.get(url, params=params, headers=viewer.headers)
+        return r.status_code
+
+    assert await status() == 200
+    assert await status() == 200  # the member's (empty) changes are held now
+    async with db.transaction() as session:
+        await record_member_change(
+            session,
+            member_changes,
+            WorkspaceMemberChanged(
+                workspace_id=ws.id,
+                user_id=uuid.UUID(viewer.id),
+                change="removed",
+                role=None,
+                changed_by=uuid.UUID(ws.owner.id),
+                changed_at=datetime.now(UTC) + timedelta(seconds=1),
+            ),
+        )
+    committed = asyncio.get_running_loop().time()
+
+    async def refused() -> int | None:
+        code = await status()
+        return code if code == 404 else None
+
+    await until(refused, "the removed member refused", timeout=NOTIFY_BOUND_S)
+    delay = asyncio.get_running_loop().time() - committed
+    assert delay < NOTIFY_BOUND_S
+    print(f"removal seen after {delay * 1000:.1f} ms (request round trips included)")
+    r = await api.get(url, params=params, headers=ws.owner.headers)
+    assert r.status_code == 200
 
 
 async def test_a_repeated_parameter_answers_for_the_value_it_was_read_as(

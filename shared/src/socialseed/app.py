@@ -64,7 +64,7 @@ async def _current_principal(request: Request) -> Principal:
         return principal
     # One read outside any transaction: no BEGIN and ROLLBACK round trips around it.
     async with _autocommit(runtime) as conn:
-        return await current_principal(conn, runtime.member_changes, principal)
+        return await current_principal(conn, runtime.member_changes, principal, runtime.membership)
 
 
 async def _token_principal(runtime: Runtime[Any], request: Request) -> Principal:
@@ -94,7 +94,7 @@ async def _read_principal(request: Request, conn: ReadConnection) -> Principal:
     principal = await _token_principal(runtime, request)
     if runtime.member_changes is None or not principal.roles:
         return principal
-    return await current_principal(conn, runtime.member_changes, principal)
+    return await current_principal(conn, runtime.member_changes, principal, runtime.membership)
 
 
 async def _read_session(conn: ReadConnection) -> AsyncIterator[AsyncSession]:

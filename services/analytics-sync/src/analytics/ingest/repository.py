@@ -193,12 +193,21 @@ WHERE id = ANY(CAST(:ids AS uuid[])) AND status = '{SyncStatus.RUNNING}'
 """)
 
 
-# The read API's ETags follow this counter (one small row per workspace, HOT updates).
+#: Notified with a workspace id when its data version moves (``DATA_VERSIONS_CHANNEL``).
+DATA_VERSIONS_CHANNEL = f"{SCHEMA}.data_versions"
+
+# The read API's ETags follow this counter (one small row per workspace, HOT updates). The
+# notification is delivered when the transaction commits: the read API's processes hold the
+# versions in memory and drop the workspace's on it (``socialseed.notify``).
 BUMP_DATA_VERSIONS = text(f"""
-INSERT INTO {SCHEMA}.data_versions (workspace_id, version)
-SELECT w, 1 FROM unnest(CAST(:workspace_ids AS uuid[])) AS w ORDER BY w
-ON CONFLICT (workspace_id) DO UPDATE
-SET version = data_versions.version + 1, updated_at = now()
+WITH bumped AS (
+    INSERT INTO {SCHEMA}.data_versions (workspace_id, version)
+    SELECT w, 1 FROM unnest(CAST(:workspace_ids AS uuid[])) AS w ORDER BY w
+    ON CONFLICT (workspace_id) DO UPDATE
+    SET version = data_versions.version + 1, updated_at = now()
+    RETURNING workspace_id
+)
+SELECT count(pg_notify('{DATA_VERSIONS_CHANNEL}', CAST(workspace_id AS text))) FROM bumped
 """)
 
 

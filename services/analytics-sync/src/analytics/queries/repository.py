@@ -114,6 +114,7 @@ class QueryRepository(WorkspaceScoped[Account]):
         return ws.name if ws else None
 
     async def data_versions(self, workspace_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """Each workspace's data version (0: no data ingested or tracked yet)."""
         rows = await self.session.execute(
             text(
                 f"SELECT workspace_id, version FROM {SCHEMA}.data_versions "
@@ -121,7 +122,7 @@ class QueryRepository(WorkspaceScoped[Account]):
             ),
             {"ids": list(workspace_ids)},
         )
-        return {r.workspace_id: r.version for r in rows}
+        return {w: 0 for w in workspace_ids} | {r.workspace_id: r.version for r in rows}
 
     async def tracked_posts_of(self, principal: Principal, post_id: uuid.UUID) -> list[TrackedPost]:
         """A publisher post's targets, or the one tracked post with that id, among the
