@@ -10,6 +10,8 @@ import csv
 import io
 import itertools
 import json
+import operator
+import random
 import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -29,6 +31,8 @@ from analytics.ingest.repository import IngestRepository, bump_data_versions
 from analytics.models import Account, member_changes
 from analytics.queries import formulas
 from analytics.queries.caching import Answers
+from analytics.queries.periods import Period
+from analytics.queries.repository import PostFilter, QueryRepository
 from analytics.retention.repository import SNAPSHOT_TABLES, PartitionRepository
 from analytics.tracking.repository import TrackingRepository
 from socialseed.contracts import (
@@ -336,6 +340,117 @@ async def test_account_metrics_growth_dashboard_compare_and_post_detail(
     [target] = r.json()["targets"]
     assert target["metrics"]["engagement_rate"] == pytest.approx(45 / 1000)
     assert [h["metrics"]["views"] for h in target["history"]] == [800]
+
+
+async def test_dashboard_totals_from_daily_post_totals_equal_the_posts_sums(
+    api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
+) -> None:
+    """The dashboard reads its per-account post totals from ``post_totals_daily`` (whole UTC
+    days) and the posts themselves (the partial first and last days). Over random posts,
+    random metrics (nulls and fractional watch times included) fetched in several rounds,
+    and posts moved to another day by the publisher's event, every random period's totals
+    equal the sums over the posts, exactly."""
+    rng = random.Random()
+    seed = rng.randrange(1 << 30)
+    rng.seed(seed)
+    ws = await workspace(api, db)
+    accounts = [await account(producer, db, ws) for _ in range(3)]
+    base = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    base -= timedelta(days=12)
+    await partitions(db, *(base.date() + timedelta(days=d) for d in range(13)))
+
+    def instant() -> datetime:
+        if rng.random() < 0.15:  # on a midnight: the day boundaries' edges
+            return base + timedelta(days=rng.randrange(11))
+        return base + timedelta(seconds=rng.randrange(11 * 86400))
+
+    posts: dict[uuid.UUID, dict[str, uuid.UUID]] = {}
+    for acc in accounts:
+        listing = [ListedPost(id=f"p{n}", published_at=instant()) for n in range(40)]
+        posts[acc] = await listed(db, acc, listing)
+
+    def metrics() -> dict[str, Any]:
+        values: dict[str, Any] = {
+            m: rng.choice([None, rng.randrange(10_000)])
+            for m in ("views", "impressions", "reach", "likes", "comments", "shares", "clicks")
+        }
+        values["watch_time_s"] = rng.choice([None, rng.random() * 1000, 0.1, 0.2])
+        return values
+
+    for round_ in range(4):
+        at = base + timedelta(days=11, minutes=round_)
+        batches = [
+            FetchedBatch.of(
+                MetricsFetched(
+                    account_id=acc,
+                    workspace_id=ws.id,
+                    platform="x",
+                    fetched_at=at,
+                    posts=[
+                        FetchedPostMetrics(
+                            tracked_post_id=tid, platform_post_id=pid, raw={}, **metrics()
+                        )
+                        for pid, tid in ids.items()
+                        if rng.random() < 0.7
+                    ],
+                    failures=[],
+                )
+            )
+            for acc, ids in posts.items()
+        ]
+        async with db.transaction() as session:
+            await IngestRepository(session).insert_post_snapshots(batches)
+    # Last, the publisher's event links some posts, with its own publication time: they
+    # leave their day for another, with no metrics fetched after.
+    moved = [
+        {
+            "account_id": acc,
+            "workspace_id": ws.id,
+            "platform": "x",
+            "platform_post_id": pid,
+            "publisher_post_id": uuid.uuid4(),
+            "publisher_target_id": uuid.uuid4(),
+            "published_at": instant(),
+            "url": None,
+        }
+        for acc, ids in posts.items()
+        for pid in rng.sample(sorted(ids), 5)
+    ]
+    async with db.transaction() as session:
+        await TrackingRepository(session).track_published_many(moved)
+
+    async with db.transaction() as session:
+        repo = QueryRepository(session, cutoff=base - timedelta(days=90))
+        for _ in range(40):
+            lo, hi = sorted([instant(), instant()])
+            if lo == hi:
+                continue
+            period = Period(lo, hi)
+            raw = await repo.post_totals(PostFilter(ws.id, period), "account_id")
+            rolled = await repo.account_post_totals(ws.id, period)
+            key = operator.itemgetter("key")
+            assert sorted(rolled, key=key) == sorted(raw, key=key), (seed, lo, hi)
+
+    # And through the API: the dashboard's accounts carry the posts' sums.
+    period = Period(base + timedelta(hours=5), base + timedelta(days=10, hours=7))
+    r = await api.get(
+        f"{API}/dashboard",
+        params={"workspace_id": str(ws.id), **q(**{"from": period.start, "to": period.end})},
+        headers=ws.owner.headers,
+    )
+    assert r.status_code == 200, r.text
+    async with db.transaction() as session:
+        repo = QueryRepository(session, cutoff=base - timedelta(days=90))
+        raw = {
+            str(row["key"]): row
+            for row in await repo.post_totals(PostFilter(ws.id, period), "account_id")
+        }
+    for row in r.json()["accounts"]:
+        expected = raw.get(row["account"]["id"])
+        assert row["posts_published"] == (expected["posts_published"] if expected else 0), seed
+        if expected:
+            assert row["metrics"]["views"] == expected["views"], seed
+            assert row["metrics"]["watch_time_s"] == expected["watch_time_s"], seed
 
 
 async def test_a_publisher_post_answers_with_every_target(

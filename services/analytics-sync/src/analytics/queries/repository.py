@@ -24,8 +24,21 @@ from socialseed.security import Principal
 
 POST_COLS = ", ".join(f"l.{m}" for m in POST_METRICS)
 # sum(bigint) is numeric: cast back so that Python sees ints (and floats for float columns).
+# Float metrics are summed as numeric (exact, whatever the order), so that totals read from
+# the daily post totals equal those summed from the posts, to the last bit.
 POST_SUMS = ", ".join(
-    f"CAST(sum(l.{m}) AS {'float8' if m in FLOAT_METRICS else 'bigint'}) AS {m}"
+    f"CAST(sum(CAST(l.{m} AS numeric)) AS float8) AS {m}"
+    if m in FLOAT_METRICS
+    else f"CAST(sum(l.{m}) AS bigint) AS {m}"
+    for m in POST_METRICS
+)
+# Numeric sums of numeric sums (``post_totals_daily`` and the posts beside it), cast at the end.
+_RESUMS = ", ".join(
+    f"CAST(sum(s.{m}) AS {'float8' if m in FLOAT_METRICS else 'bigint'}) AS {m}"
+    for m in POST_METRICS
+)
+_RAW_SUMS = ", ".join(
+    f"sum(CAST(l.{m} AS numeric)) AS {m}" if m in FLOAT_METRICS else f"sum(l.{m}) AS {m}"
     for m in POST_METRICS
 )
 ACCOUNT_COLS = ", ".join(ACCOUNT_METRICS)
@@ -215,6 +228,47 @@ LEFT JOIN {SCHEMA}.post_latest l ON l.tracked_post_id = t.id
 WHERE {cond}
 GROUP BY t.{by}"""
         return await self._rows(sql, params)
+
+    async def account_post_totals(self, workspace_id: uuid.UUID, period: Period) -> list[Row]:
+        """``post_totals(PostFilter(workspace_id, period), "account_id")``, equal to it, read
+        from ``post_totals_daily`` (one row per account and UTC day of publication) for the
+        whole UTC days of the period and from the posts themselves for its partial first
+        and last days."""
+        first = day_start(period.start)
+        if first < period.start:
+            first += timedelta(days=1)
+        last = day_start(period.end)
+        if first >= last:  # no whole day: the posts themselves
+            return await self.post_totals(PostFilter(workspace_id, period), "account_id")
+        cols = ", ".join(POST_METRICS)
+        sql = f"""
+SELECT s.key, CAST(sum(s.posts_published) AS bigint) AS posts_published, {_RESUMS}
+FROM (
+    SELECT account_id AS key, posts_published, {cols}
+    FROM {SCHEMA}.post_totals_daily
+    WHERE workspace_id = :ws AND day >= :first_day AND day < :last_day
+    UNION ALL
+    SELECT t.account_id, count(*), {_RAW_SUMS}
+    FROM {SCHEMA}.tracked_posts t
+    LEFT JOIN {SCHEMA}.post_latest l ON l.tracked_post_id = t.id
+    WHERE t.workspace_id = :ws
+      AND ((t.published_at >= :lo AND t.published_at < :first)
+           OR (t.published_at >= :last AND t.published_at < :hi))
+    GROUP BY t.account_id
+) s
+GROUP BY s.key"""
+        return await self._rows(
+            sql,
+            {
+                "ws": workspace_id,
+                "lo": period.start,
+                "hi": period.end,
+                "first": first,
+                "last": last,
+                "first_day": first.date(),
+                "last_day": last.date(),
+            },
+        )
 
     async def top_posts(self, where: PostFilter, limit: int) -> list[Row]:
         cond, params = where.where()

@@ -402,7 +402,7 @@ async def dashboard(
 ) -> DashboardOut:
     accounts = await repo.workspace_accounts(principal, workspace_id)
     where = PostFilter(workspace_id, period)
-    by_account = {r["key"]: r for r in await repo.post_totals(where, "account_id")}
+    by_account = {r["key"]: r for r in await repo.account_post_totals(workspace_id, period)}
     # One scan: an account's posts are all of its platform, so the platforms' totals are the
     # sums of their accounts'.
     platform_of = {a.id: a.platform for a in accounts}
