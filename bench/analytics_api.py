@@ -15,7 +15,8 @@ Each target twice: the same request repeated (after the first, answered from the
 answer cache: the request path, the access check and the data-version read) and each request
 new (a query parameter the route ignores but its ETag counts: every answer computed). wrk sends
 no ``If-None-Match``. Before the loads, each read's queries are timed alone, in this process.
-Prints req/s, p50 and p99 and the goal (p99 <= 100 ms). The analytics service runs
+Prints req/s, p50 and p99, the goals (p99 <= 100 ms repeated, <= 250 ms computed) and the
+load average before and after. The analytics service runs
 ``--workers`` processes (default ``auto``: one per core, as it would be deployed on this
 machine; ``ANALYTICS_WORKERS`` wins when set). ``--profile`` samples the service with py-spy.
 
@@ -46,6 +47,7 @@ from request_path import (
     Target,
     bench_environment,
     free_ports_for_the_stack,
+    load_average,
     parse_wrk,
     wrk,
 )
@@ -60,9 +62,11 @@ from analytics.queries.repository import QueryRepository, retention_cutoff
 from analytics.retention.repository import SNAPSHOT_TABLES, PartitionRepository
 from socialseed.cli import Supervisor
 from socialseed.db import Database
+from socialseed.security import Principal
 from socialseed.stack import SERVICES
 
-GOAL_P99_MS = 100.0
+GOAL_P99_MS = 100.0  # a repeated answer
+GOAL_FRESH_P99_MS = 250.0  # each answer computed
 PLATFORMS = ("x", "instagram", "facebook", "youtube", "tiktok", "linkedin")
 
 
@@ -165,6 +169,17 @@ async def seed(url: str, workspace_id: str, accounts: int, posts: int, snapshots
                   s.comments, s.shares
            FROM analytics.post_snapshots s
            ORDER BY s.tracked_post_id, s.fetched_at DESC""",
+        # what the ingester keeps beside the latest values: the posts' totals per account and
+        # UTC day of publication (the dashboard reads them for whole days)
+        """INSERT INTO analytics.post_totals_daily (workspace_id, day, account_id,
+               posts_published, views, impressions, likes, comments, shares)
+           SELECT t.workspace_id, (t.published_at AT TIME ZONE 'UTC')::date, t.account_id,
+                  count(*), sum(l.views), sum(l.impressions), sum(l.likes), sum(l.comments),
+                  sum(l.shares)
+           FROM analytics.tracked_posts t
+           LEFT JOIN analytics.post_latest l ON l.tracked_post_id = t.id
+           WHERE t.workspace_id = CAST(:ws AS uuid)
+           GROUP BY 1, 2, 3""",
         """INSERT INTO analytics.account_snapshots (account_id, fetched_at, followers, raw)
            SELECT md5('a' || a)::uuid, CAST(:start AS timestamptz) + h * interval '1 hour',
                   1000 + a * 10 + h, '{}'
@@ -213,6 +228,7 @@ async def time_queries(url: str, workspace_id: str, account_id: str, rounds: int
     now = datetime.now(UTC)
     period = resolve(None, None, now=now, default=timedelta(days=30))
     timings: dict[str, list[float]] = {}
+    principal = Principal(user_id=uuid.uuid4(), roles={uuid.UUID(workspace_id): "owner"})
     original = QueryRepository._rows
 
     async def timed(self: QueryRepository, sql: str, params: dict[str, Any]) -> Any:
@@ -229,10 +245,9 @@ async def time_queries(url: str, workspace_id: str, account_id: str, rounds: int
             async with db.transaction() as session:
                 repo = QueryRepository(session, cutoff=retention_cutoff(now, 90))
                 began = time.perf_counter()
-                await service.dashboard(repo, uuid.UUID(workspace_id), period, top=5)
+                await service.dashboard(repo, principal, uuid.UUID(workspace_id), period, top=5)
                 timings.setdefault("= dashboard", []).append((time.perf_counter() - began) * 1000)
-                account = await repo.account(uuid.UUID(account_id))
-                assert account is not None
+                account = await repo.get(principal, uuid.UUID(account_id))
                 began = time.perf_counter()
                 await service.timeseries(
                     repo, account, "followers", Interval.DAY, period, max_buckets=5000
@@ -301,7 +316,9 @@ def main(
                 wrk(t, duration=2, connections=8)  # warm-up: pools, prepared statements
             script = Path(tmp) / "uncached.lua"
             script.write_text(UNCACHED_LUA)
-            print(f"\n{'target':36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  goal p99 <= 100 ms")
+            print(f"\nbefore the loads: {load_average()}")
+            goals = f"{GOAL_P99_MS:.0f} ms repeated, {GOAL_FRESH_P99_MS:.0f} ms computed"
+            print(f"\n{'target':36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  p99 <= {goals}")
             for t in targets:
                 for kind in ("repeated (answer cache)", "each new (computed)"):
                     drain(t)
@@ -311,12 +328,14 @@ def main(
                         load = wrk_uncached(
                             t, duration=duration, connections=connections, script=script
                         )
-                    ok = "ok" if load.p99_ms <= GOAL_P99_MS else "missed"
+                    goal = GOAL_P99_MS if kind.startswith("repeated") else GOAL_FRESH_P99_MS
+                    ok = "ok" if load.p99_ms <= goal else "missed"
                     name = f"{t.name}, {kind}"
                     print(
                         f"{name:36} {load.rps:8,.0f} {load.p50_ms:8.1f} {load.p99_ms:8.1f}  {ok}"
                         + (f" ({load.failures} failed)" if load.failures else "")
                     )
+            print(f"after the loads: {load_average()}")
             if profile:
                 profile_targets(
                     supervisor,
