@@ -346,10 +346,11 @@ async def test_dashboard_totals_from_daily_post_totals_equal_the_posts_sums(
     api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
 ) -> None:
     """The dashboard reads its per-account post totals from ``post_totals_daily`` (whole UTC
-    days) and the posts themselves (the partial first and last days). Over random posts,
-    random metrics (nulls and fractional watch times included) fetched in several rounds,
-    and posts moved to another day by the publisher's event, every random period's totals
-    equal the sums over the posts, exactly."""
+    days) and the posts themselves (the partial first and last days), and its top posts from
+    the groups whose best post ranks highest. Over random posts, random metrics (nulls and
+    fractional watch times included) fetched in several rounds, and posts moved to another
+    day by the publisher's event, every random period's totals and top posts equal those
+    read from the posts, exactly."""
     rng = random.Random()
     seed = rng.randrange(1 << 30)
     rng.seed(seed)
@@ -372,8 +373,10 @@ async def test_dashboard_totals_from_daily_post_totals_equal_the_posts_sums(
     def metrics() -> dict[str, Any]:
         values: dict[str, Any] = {
             m: rng.choice([None, rng.randrange(10_000)])
-            for m in ("views", "impressions", "reach", "likes", "comments", "shares", "clicks")
+            for m in ("views", "impressions", "reach", "clicks")
         }
+        for m in ("likes", "comments", "shares"):  # small: ties in engagements
+            values[m] = rng.choice([None, rng.randrange(4)])
         values["watch_time_s"] = rng.choice([None, rng.random() * 1000, 0.1, 0.2])
         return values
 
@@ -430,6 +433,9 @@ async def test_dashboard_totals_from_daily_post_totals_equal_the_posts_sums(
             rolled = await repo.account_post_totals(ws.id, period)
             key = operator.itemgetter("key")
             assert sorted(rolled, key=key) == sorted(raw, key=key), (seed, lo, hi)
+            for limit in (1, 5, 12):
+                top = await repo.top_posts(PostFilter(ws.id, period), limit)
+                assert await repo.workspace_top_posts(ws.id, period, limit) == top, (seed, lo)
 
     # And through the API: the dashboard's accounts carry the posts' sums.
     period = Period(base + timedelta(hours=5), base + timedelta(days=10, hours=7))

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.ingest.batch import POST_RECORD, FetchedBatch
 from analytics.models import FLOAT_METRICS, SCHEMA, SyncStatus, TrackedPostStatus, sql_type
+from analytics.queries.formulas import sql_engagements
 from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
 from socialseed.repository import RepositoryBase
 
@@ -240,6 +241,8 @@ def _post_sums(prefix: str) -> str:
     )
 
 
+_ENGAGEMENTS = sql_engagements("l.")
+
 # Serializes the refreshes of one (account, day) group: the refresh's snapshot is taken after
 # the lock, so it sees every change committed by an earlier refresher of the group (under READ
 # COMMITTED a statement waiting on a row would otherwise write sums computed before it).
@@ -251,8 +254,9 @@ SELECT count(pg_advisory_xact_lock(k)) FROM (
 """)
 
 # Each group's totals recomputed from its posts (so they are exact whatever changed: a new
-# post, newer latest values, a post moved to another day); a group left without posts loses
-# its row.
+# post, newer latest values, a post moved to another day), with its best post by engagements
+# (ties: the larger id, as the top posts are ordered); a group left without posts loses its
+# row.
 REFRESH_POST_TOTALS = text(f"""
 WITH g AS (
     SELECT DISTINCT * FROM unnest(CAST(:workspaces AS uuid[]), CAST(:accounts AS uuid[]),
@@ -269,17 +273,33 @@ sums AS (
     LEFT JOIN {SCHEMA}.post_latest l ON l.tracked_post_id = t.id
     GROUP BY g.workspace_id, g.day, g.account_id
 ),
+best AS (
+    SELECT DISTINCT ON (g.workspace_id, g.day, g.account_id)
+           g.workspace_id, g.day, g.account_id, {_ENGAGEMENTS} AS engagements, t.id
+    FROM g
+    JOIN {SCHEMA}.tracked_posts t
+        ON t.account_id = g.account_id AND t.workspace_id = g.workspace_id
+           AND t.published_at >= CAST(g.day AS timestamp) AT TIME ZONE 'UTC'
+           AND t.published_at < CAST(g.day + 1 AS timestamp) AT TIME ZONE 'UTC'
+    JOIN {SCHEMA}.post_latest l ON l.tracked_post_id = t.id
+    WHERE {_ENGAGEMENTS} IS NOT NULL
+    ORDER BY g.workspace_id, g.day, g.account_id, {_ENGAGEMENTS} DESC, t.id DESC
+),
 gone AS (
     DELETE FROM {SCHEMA}.post_totals_daily d USING sums s
     WHERE s.posts_published = 0 AND d.workspace_id = s.workspace_id AND d.day = s.day
           AND d.account_id = s.account_id
 )
 INSERT INTO {SCHEMA}.post_totals_daily (workspace_id, day, account_id, posts_published,
-                                        {_columns(POST_METRICS)})
-SELECT * FROM sums WHERE posts_published > 0
+                                        {_columns(POST_METRICS)}, best_engagements,
+                                        best_post_id)
+SELECT s.*, b.engagements, b.id
+FROM sums s LEFT JOIN best b USING (workspace_id, day, account_id)
+WHERE s.posts_published > 0
 ON CONFLICT (workspace_id, day, account_id) DO UPDATE
 SET posts_published = EXCLUDED.posts_published,
-    {", ".join(f"{m} = EXCLUDED.{m}" for m in POST_METRICS)}
+    {", ".join(f"{m} = EXCLUDED.{m}" for m in POST_METRICS)},
+    best_engagements = EXCLUDED.best_engagements, best_post_id = EXCLUDED.best_post_id
 """)
 
 

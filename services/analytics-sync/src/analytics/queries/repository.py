@@ -60,6 +60,29 @@ def day_start(at: datetime) -> datetime:
     return datetime.combine(at.astimezone(UTC).date(), time(), tzinfo=UTC)
 
 
+def whole_days(period: Period) -> tuple[datetime, datetime] | None:
+    """The first and the end of the whole UTC days inside ``period``; None if there is none."""
+    first = day_start(period.start)
+    if first < period.start:
+        first += timedelta(days=1)
+    last = day_start(period.end)
+    return (first, last) if first < last else None
+
+
+def _day_params(
+    workspace_id: uuid.UUID, period: Period, first: datetime, last: datetime
+) -> dict[str, Any]:
+    return {
+        "ws": workspace_id,
+        "lo": period.start,
+        "hi": period.end,
+        "first": first,
+        "last": last,
+        "first_day": first.date(),
+        "last_day": last.date(),
+    }
+
+
 @dataclass(frozen=True)
 class PostFilter:
     workspace_id: uuid.UUID
@@ -234,41 +257,72 @@ GROUP BY t.{by}"""
         from ``post_totals_daily`` (one row per account and UTC day of publication) for the
         whole UTC days of the period and from the posts themselves for its partial first
         and last days."""
-        first = day_start(period.start)
-        if first < period.start:
-            first += timedelta(days=1)
-        last = day_start(period.end)
-        if first >= last:  # no whole day: the posts themselves
+        days = whole_days(period)
+        if days is None:  # no whole day: the posts themselves
             return await self.post_totals(PostFilter(workspace_id, period), "account_id")
+        first, last = days
         cols = ", ".join(POST_METRICS)
+        edge = f"""
+    SELECT t.account_id, count(*), {_RAW_SUMS}
+    FROM {SCHEMA}.tracked_posts t
+    LEFT JOIN {SCHEMA}.post_latest l ON l.tracked_post_id = t.id
+    WHERE t.workspace_id = :ws AND t.published_at >= :{{lo}} AND t.published_at < :{{hi}}
+    GROUP BY t.account_id"""
         sql = f"""
 SELECT s.key, CAST(sum(s.posts_published) AS bigint) AS posts_published, {_RESUMS}
 FROM (
     SELECT account_id AS key, posts_published, {cols}
     FROM {SCHEMA}.post_totals_daily
     WHERE workspace_id = :ws AND day >= :first_day AND day < :last_day
-    UNION ALL
-    SELECT t.account_id, count(*), {_RAW_SUMS}
-    FROM {SCHEMA}.tracked_posts t
-    LEFT JOIN {SCHEMA}.post_latest l ON l.tracked_post_id = t.id
-    WHERE t.workspace_id = :ws
-      AND ((t.published_at >= :lo AND t.published_at < :first)
-           OR (t.published_at >= :last AND t.published_at < :hi))
-    GROUP BY t.account_id
+    UNION ALL {edge.format(lo="lo", hi="first")}
+    UNION ALL {edge.format(lo="last", hi="hi")}
 ) s
 GROUP BY s.key"""
-        return await self._rows(
-            sql,
-            {
-                "ws": workspace_id,
-                "lo": period.start,
-                "hi": period.end,
-                "first": first,
-                "last": last,
-                "first_day": first.date(),
-                "last_day": last.date(),
-            },
-        )
+        return await self._rows(sql, _day_params(workspace_id, period, first, last))
+
+    async def workspace_top_posts(
+        self, workspace_id: uuid.UUID, period: Period, limit: int
+    ) -> list[Row]:
+        """``top_posts(PostFilter(workspace_id, period), limit)``, equal to it, reading the
+        posts of at most ``limit`` (account, day) groups of the whole days: those whose best
+        post ranks highest (``post_totals_daily.best_*``), and the posts of the partial
+        first and last days. A post of another group cannot be among the top ``limit``:
+        the best posts of ``limit`` groups rank above it."""
+        days = whole_days(period)
+        if days is None:
+            return await self.top_posts(PostFilter(workspace_id, period), limit)
+        first, last = days
+        sql = f"""
+WITH best AS (
+    SELECT account_id, day FROM {SCHEMA}.post_totals_daily
+    WHERE workspace_id = :ws AND day >= :first_day AND day < :last_day
+          AND best_engagements IS NOT NULL
+    ORDER BY best_engagements DESC, best_post_id DESC
+    LIMIT :limit
+),
+candidates AS (
+    SELECT t.id FROM best b
+    JOIN {SCHEMA}.tracked_posts t
+        ON t.account_id = b.account_id AND t.workspace_id = :ws
+           AND t.published_at >= CAST(b.day AS timestamp) AT TIME ZONE 'UTC'
+           AND t.published_at < CAST(b.day + 1 AS timestamp) AT TIME ZONE 'UTC'
+    UNION ALL
+    SELECT t.id FROM {SCHEMA}.tracked_posts t
+    WHERE t.workspace_id = :ws AND t.published_at >= :lo AND t.published_at < :first
+    UNION ALL
+    SELECT t.id FROM {SCHEMA}.tracked_posts t
+    WHERE t.workspace_id = :ws AND t.published_at >= :last AND t.published_at < :hi
+)
+SELECT t.id, t.account_id, t.platform, t.platform_post_id, t.publisher_post_id, t.url,
+       t.text, t.published_at, t.status, l.fetched_at, {POST_COLS}
+FROM candidates c
+JOIN {SCHEMA}.tracked_posts t ON t.id = c.id
+JOIN {SCHEMA}.post_latest l ON l.tracked_post_id = t.id
+WHERE {ENGAGEMENTS} IS NOT NULL
+ORDER BY {ENGAGEMENTS} DESC, t.id DESC
+LIMIT :limit"""
+        params = _day_params(workspace_id, period, first, last)
+        return await self._rows(sql, {**params, "limit": limit})
 
     async def top_posts(self, where: PostFilter, limit: int) -> list[Row]:
         cond, params = where.where()
