@@ -265,7 +265,9 @@ GROUP BY t.{by}"""
         edge = f"""
     SELECT t.account_id, count(*), {_RAW_SUMS}
     FROM {SCHEMA}.tracked_posts t
-    LEFT JOIN {SCHEMA}.post_latest l ON l.tracked_post_id = t.id
+    LEFT JOIN LATERAL (
+        SELECT * FROM {SCHEMA}.post_latest WHERE tracked_post_id = t.id LIMIT 1
+    ) l ON true
     WHERE t.workspace_id = :ws AND t.published_at >= :{{lo}} AND t.published_at < :{{hi}}
     GROUP BY t.account_id"""
         sql = f"""
@@ -280,6 +282,9 @@ FROM (
 GROUP BY s.key"""
         return await self._rows(sql, _day_params(workspace_id, period, first, last))
 
+    # ``post_latest`` is read per post (``LATERAL ... LIMIT 1``, one row by its key: the LIMIT
+    # keeps the planner from flattening it into a hash join that scans every post's latest
+    # values to find a few hundred).
     async def workspace_top_posts(
         self, workspace_id: uuid.UUID, period: Period, limit: int
     ) -> list[Row]:
@@ -300,24 +305,25 @@ WITH best AS (
     ORDER BY best_engagements DESC, best_post_id DESC
     LIMIT :limit
 ),
-candidates AS (
-    SELECT t.id FROM best b
+t AS (
+    SELECT t.* FROM best b
     JOIN {SCHEMA}.tracked_posts t
         ON t.account_id = b.account_id AND t.workspace_id = :ws
            AND t.published_at >= CAST(b.day AS timestamp) AT TIME ZONE 'UTC'
            AND t.published_at < CAST(b.day + 1 AS timestamp) AT TIME ZONE 'UTC'
     UNION ALL
-    SELECT t.id FROM {SCHEMA}.tracked_posts t
-    WHERE t.workspace_id = :ws AND t.published_at >= :lo AND t.published_at < :first
+    SELECT * FROM {SCHEMA}.tracked_posts
+    WHERE workspace_id = :ws AND published_at >= :lo AND published_at < :first
     UNION ALL
-    SELECT t.id FROM {SCHEMA}.tracked_posts t
-    WHERE t.workspace_id = :ws AND t.published_at >= :last AND t.published_at < :hi
+    SELECT * FROM {SCHEMA}.tracked_posts
+    WHERE workspace_id = :ws AND published_at >= :last AND published_at < :hi
 )
 SELECT t.id, t.account_id, t.platform, t.platform_post_id, t.publisher_post_id, t.url,
        t.text, t.published_at, t.status, l.fetched_at, {POST_COLS}
-FROM candidates c
-JOIN {SCHEMA}.tracked_posts t ON t.id = c.id
-JOIN {SCHEMA}.post_latest l ON l.tracked_post_id = t.id
+FROM t
+CROSS JOIN LATERAL (
+    SELECT * FROM {SCHEMA}.post_latest WHERE tracked_post_id = t.id LIMIT 1
+) l
 WHERE {ENGAGEMENTS} IS NOT NULL
 ORDER BY {ENGAGEMENTS} DESC, t.id DESC
 LIMIT :limit"""
