@@ -107,7 +107,7 @@ def narrow_roles(
 
 
 async def current_principal(
-    conn: AsyncConnection,
+    conn: AsyncConnection | AsyncSession,
     table: Table,
     principal: Principal,
     cache: MembershipCache | None = None,
@@ -144,7 +144,7 @@ class MembershipCache:
             listener, member_channel(table), uuid.UUID, maxsize=maxsize
         )
 
-    async def changes(self, conn: AsyncConnection, user_id: uuid.UUID) -> Changes:
+    async def changes(self, conn: AsyncConnection | AsyncSession, user_id: uuid.UUID) -> Changes:
         async def load(ids: list[uuid.UUID]) -> dict[uuid.UUID, Changes]:
             t = self.table
             rows = await conn.execute(
