@@ -13,9 +13,10 @@ loads, with ``wrk`` at ``--connections`` (50), straight at the analytics service
 
 Each target twice: the same request repeated (after the first, answered from the service's
 answer cache: the request path, the access check and the data-version read) and each request
-new (a query parameter the route ignores but its ETag counts: every answer computed). wrk sends
+new (the period's start moved back a second each time: every answer computed). wrk sends
 no ``If-None-Match``. Before the loads, each read's queries are timed alone, in this process.
-Prints req/s, p50 and p99 and the goal (p99 <= 100 ms). The analytics service runs
+Prints req/s, p50 and p99, the goals (p99 <= 100 ms repeated, <= 250 ms computed) and the
+load average before and after. The analytics service runs
 ``--workers`` processes (default ``auto``: one per core, as it would be deployed on this
 machine; ``ANALYTICS_WORKERS`` wins when set). ``--profile`` samples the service with py-spy.
 
@@ -46,6 +47,7 @@ from request_path import (
     Target,
     bench_environment,
     free_ports_for_the_stack,
+    load_average,
     parse_wrk,
     wrk,
 )
@@ -60,25 +62,34 @@ from analytics.queries.repository import QueryRepository, retention_cutoff
 from analytics.retention.repository import SNAPSHOT_TABLES, PartitionRepository
 from socialseed.cli import Supervisor
 from socialseed.db import Database
+from socialseed.security import Principal
 from socialseed.stack import SERVICES
 
-GOAL_P99_MS = 100.0
+GOAL_P99_MS = 100.0  # a repeated answer
+GOAL_FRESH_P99_MS = 250.0  # each answer computed
 PLATFORMS = ("x", "instagram", "facebook", "youtube", "tiktok", "linkedin")
 
 
-# Each request a distinct query (ignored by the route, part of its ETag): no answer is reused.
+# Each request a distinct period (its start moved back a second more each time; the last
+# ``from`` given wins): every answer computed. A parameter the route ignores would not do: the
+# ETag is made of the parsed parameters only, so it would be served from the answer cache.
 UNCACHED_LUA = """
 local n = 0
 setup = function(thread) thread:set("id", n); n = n + 1 end
 init = function() counter = 0 end
 request = function()
   counter = counter + 1
-  return wrk.format(nil, wrk.path .. "&nocache=" .. id .. "-" .. counter)
+  local start = os.date("!%Y-%m-%dT%H:%M:%SZ", FROM_EPOCH - id * 1000000 - counter)
+  return wrk.format(nil, wrk.path .. "&from=" .. start)
 end
 """
 
 
-def wrk_uncached(target: Target, *, duration: float, connections: int, script: Path) -> Load:
+def wrk_uncached(
+    target: Target, *, duration: float, connections: int, script: Path, start: datetime
+) -> Load:
+    """``start``: the period's start the target asks (or defaults to)."""
+    script.write_text(UNCACHED_LUA.replace("FROM_EPOCH", str(int(start.timestamp()))))
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration:g}s", "--timeout", "10s", "--latency"]
     for header in target.headers:
         cmd += ["-H", header]
@@ -165,6 +176,28 @@ async def seed(url: str, workspace_id: str, accounts: int, posts: int, snapshots
                   s.comments, s.shares
            FROM analytics.post_snapshots s
            ORDER BY s.tracked_post_id, s.fetched_at DESC""",
+        # what the ingester keeps beside the latest values: the posts' totals per account and
+        # UTC day of publication (the dashboard reads them for whole days)
+        """INSERT INTO analytics.post_totals_daily (workspace_id, day, account_id,
+               posts_published, views, impressions, likes, comments, shares)
+           SELECT t.workspace_id, (t.published_at AT TIME ZONE 'UTC')::date, t.account_id,
+                  count(*), sum(l.views), sum(l.impressions), sum(l.likes), sum(l.comments),
+                  sum(l.shares)
+           FROM analytics.tracked_posts t
+           LEFT JOIN analytics.post_latest l ON l.tracked_post_id = t.id
+           WHERE t.workspace_id = CAST(:ws AS uuid)
+           GROUP BY 1, 2, 3""",
+        """UPDATE analytics.post_totals_daily d
+           SET best_engagements = b.engagements, best_post_id = b.id
+           FROM (SELECT DISTINCT ON (t.account_id, (t.published_at AT TIME ZONE 'UTC')::date)
+                        t.account_id, (t.published_at AT TIME ZONE 'UTC')::date AS day, t.id,
+                        l.likes + l.comments + l.shares AS engagements
+                 FROM analytics.tracked_posts t
+                 JOIN analytics.post_latest l ON l.tracked_post_id = t.id
+                 WHERE t.workspace_id = CAST(:ws AS uuid)
+                 ORDER BY 1, 2, 4 DESC, t.id DESC) b
+           WHERE d.workspace_id = CAST(:ws AS uuid) AND d.account_id = b.account_id
+             AND d.day = b.day""",
         """INSERT INTO analytics.account_snapshots (account_id, fetched_at, followers, raw)
            SELECT md5('a' || a)::uuid, CAST(:start AS timestamptz) + h * interval '1 hour',
                   1000 + a * 10 + h, '{}'
@@ -213,6 +246,7 @@ async def time_queries(url: str, workspace_id: str, account_id: str, rounds: int
     now = datetime.now(UTC)
     period = resolve(None, None, now=now, default=timedelta(days=30))
     timings: dict[str, list[float]] = {}
+    principal = Principal(user_id=uuid.uuid4(), roles={uuid.UUID(workspace_id): "owner"})
     original = QueryRepository._rows
 
     async def timed(self: QueryRepository, sql: str, params: dict[str, Any]) -> Any:
@@ -229,10 +263,9 @@ async def time_queries(url: str, workspace_id: str, account_id: str, rounds: int
             async with db.transaction() as session:
                 repo = QueryRepository(session, cutoff=retention_cutoff(now, 90))
                 began = time.perf_counter()
-                await service.dashboard(repo, uuid.UUID(workspace_id), period, top=5)
+                await service.dashboard(repo, principal, uuid.UUID(workspace_id), period, top=5)
                 timings.setdefault("= dashboard", []).append((time.perf_counter() - began) * 1000)
-                account = await repo.account(uuid.UUID(account_id))
-                assert account is not None
+                account = await repo.get(principal, uuid.UUID(account_id))
                 began = time.perf_counter()
                 await service.timeseries(
                     repo, account, "followers", Interval.DAY, period, max_buckets=5000
@@ -300,23 +333,31 @@ def main(
             for t in targets:
                 wrk(t, duration=2, connections=8)  # warm-up: pools, prepared statements
             script = Path(tmp) / "uncached.lua"
-            script.write_text(UNCACHED_LUA)
-            print(f"\n{'target':36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  goal p99 <= 100 ms")
-            for t in targets:
+            starts = [now - timedelta(days=30), now - timedelta(days=30), now - timedelta(days=7)]
+            print(f"\nbefore the loads: {load_average()}")
+            goals = f"{GOAL_P99_MS:.0f} ms repeated, {GOAL_FRESH_P99_MS:.0f} ms computed"
+            print(f"\n{'target':36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  p99 <= {goals}")
+            for t, start in zip(targets, starts, strict=True):
                 for kind in ("repeated (answer cache)", "each new (computed)"):
                     drain(t)
                     if kind.startswith("repeated"):
                         load = wrk(t, duration=duration, connections=connections)
                     else:
                         load = wrk_uncached(
-                            t, duration=duration, connections=connections, script=script
+                            t,
+                            duration=duration,
+                            connections=connections,
+                            script=script,
+                            start=start,
                         )
-                    ok = "ok" if load.p99_ms <= GOAL_P99_MS else "missed"
+                    goal = GOAL_P99_MS if kind.startswith("repeated") else GOAL_FRESH_P99_MS
+                    ok = "ok" if load.p99_ms <= goal else "missed"
                     name = f"{t.name}, {kind}"
                     print(
                         f"{name:36} {load.rps:8,.0f} {load.p50_ms:8.1f} {load.p99_ms:8.1f}  {ok}"
                         + (f" ({load.failures} failed)" if load.failures else "")
                     )
+            print(f"after the loads: {load_average()}")
             if profile:
                 profile_targets(
                     supervisor,

@@ -10,6 +10,8 @@ import csv
 import io
 import itertools
 import json
+import operator
+import random
 import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,10 +27,12 @@ from sqlalchemy import text
 
 from analytics.app import create_app as create_analytics
 from analytics.ingest.batch import FetchedBatch
-from analytics.ingest.repository import IngestRepository
-from analytics.models import Account
+from analytics.ingest.repository import IngestRepository, bump_data_versions
+from analytics.models import Account, member_changes
 from analytics.queries import formulas
 from analytics.queries.caching import Answers
+from analytics.queries.periods import Period
+from analytics.queries.repository import PostFilter, QueryRepository
 from analytics.retention.repository import SNAPSHOT_TABLES, PartitionRepository
 from analytics.tracking.repository import TrackingRepository
 from socialseed.contracts import (
@@ -39,8 +43,11 @@ from socialseed.contracts import (
     FetchedPostMetrics,
     MetricsFetched,
     PostPublished,
+    WorkspaceMemberChanged,
 )
 from socialseed.db import Database
+from socialseed.membership import record_member_change
+from socialseed.notify import APPLICATION as NOTIFY_APPLICATION
 from socialseed.outbox import cloudevent_headers
 from socialseed.platforms.base import ListedPost
 from socialseed.testing import Infra
@@ -48,6 +55,9 @@ from tests.conftest import Stack, User, add_member, make_user, make_workspace, r
 
 T = TypeVar("T")
 API = "/api/v1/analytics"
+#: How soon a committed change must reach the service's in-memory copy (requests included;
+#: on a quiet machine it is a few milliseconds).
+NOTIFY_BOUND_S = 2.0
 
 
 @pytest.fixture
@@ -330,6 +340,123 @@ async def test_account_metrics_growth_dashboard_compare_and_post_detail(
     [target] = r.json()["targets"]
     assert target["metrics"]["engagement_rate"] == pytest.approx(45 / 1000)
     assert [h["metrics"]["views"] for h in target["history"]] == [800]
+
+
+async def test_dashboard_totals_from_daily_post_totals_equal_the_posts_sums(
+    api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
+) -> None:
+    """The dashboard reads its per-account post totals from ``post_totals_daily`` (whole UTC
+    days) and the posts themselves (the partial first and last days), and its top posts from
+    the groups whose best post ranks highest. Over random posts, random metrics (nulls and
+    fractional watch times included) fetched in several rounds, and posts moved to another
+    day by the publisher's event, every random period's totals and top posts equal those
+    read from the posts, exactly."""
+    rng = random.Random()
+    seed = rng.randrange(1 << 30)
+    rng.seed(seed)
+    ws = await workspace(api, db)
+    accounts = [await account(producer, db, ws) for _ in range(3)]
+    base = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    base -= timedelta(days=12)
+    await partitions(db, *(base.date() + timedelta(days=d) for d in range(13)))
+
+    def instant() -> datetime:
+        if rng.random() < 0.15:  # on a midnight: the day boundaries' edges
+            return base + timedelta(days=rng.randrange(11))
+        return base + timedelta(seconds=rng.randrange(11 * 86400))
+
+    posts: dict[uuid.UUID, dict[str, uuid.UUID]] = {}
+    for acc in accounts:
+        listing = [ListedPost(id=f"p{n}", published_at=instant()) for n in range(40)]
+        posts[acc] = await listed(db, acc, listing)
+
+    def metrics() -> dict[str, Any]:
+        values: dict[str, Any] = {
+            m: rng.choice([None, rng.randrange(10_000)])
+            for m in ("views", "impressions", "reach", "clicks")
+        }
+        for m in ("likes", "comments", "shares"):  # small: ties in engagements
+            values[m] = rng.choice([None, rng.randrange(4)])
+        values["watch_time_s"] = rng.choice([None, rng.random() * 1000, 0.1, 0.2])
+        return values
+
+    for round_ in range(4):
+        at = base + timedelta(days=11, minutes=round_)
+        batches = [
+            FetchedBatch.of(
+                MetricsFetched(
+                    account_id=acc,
+                    workspace_id=ws.id,
+                    platform="x",
+                    fetched_at=at,
+                    posts=[
+                        FetchedPostMetrics(
+                            tracked_post_id=tid, platform_post_id=pid, raw={}, **metrics()
+                        )
+                        for pid, tid in ids.items()
+                        if rng.random() < 0.7
+                    ],
+                    failures=[],
+                )
+            )
+            for acc, ids in posts.items()
+        ]
+        async with db.transaction() as session:
+            await IngestRepository(session).insert_post_snapshots(batches)
+    # Last, the publisher's event links some posts, with its own publication time: they
+    # leave their day for another, with no metrics fetched after.
+    moved = [
+        {
+            "account_id": acc,
+            "workspace_id": ws.id,
+            "platform": "x",
+            "platform_post_id": pid,
+            "publisher_post_id": uuid.uuid4(),
+            "publisher_target_id": uuid.uuid4(),
+            "published_at": instant(),
+            "url": None,
+        }
+        for acc, ids in posts.items()
+        for pid in rng.sample(sorted(ids), 5)
+    ]
+    async with db.transaction() as session:
+        await TrackingRepository(session).track_published_many(moved)
+
+    async with db.transaction() as session:
+        repo = QueryRepository(session, cutoff=base - timedelta(days=90))
+        for _ in range(40):
+            lo, hi = sorted([instant(), instant()])
+            if lo == hi:
+                continue
+            period = Period(lo, hi)
+            raw = await repo.post_totals(PostFilter(ws.id, period), "account_id")
+            rolled = await repo.account_post_totals(ws.id, period)
+            key = operator.itemgetter("key")
+            assert sorted(rolled, key=key) == sorted(raw, key=key), (seed, lo, hi)
+            for limit in (1, 5, 12):
+                top = await repo.top_posts(PostFilter(ws.id, period), limit)
+                assert await repo.workspace_top_posts(ws.id, period, limit) == top, (seed, lo)
+
+    # And through the API: the dashboard's accounts carry the posts' sums.
+    period = Period(base + timedelta(hours=5), base + timedelta(days=10, hours=7))
+    r = await api.get(
+        f"{API}/dashboard",
+        params={"workspace_id": str(ws.id), **q(**{"from": period.start, "to": period.end})},
+        headers=ws.owner.headers,
+    )
+    assert r.status_code == 200, r.text
+    async with db.transaction() as session:
+        repo = QueryRepository(session, cutoff=base - timedelta(days=90))
+        raw = {
+            str(row["key"]): row
+            for row in await repo.post_totals(PostFilter(ws.id, period), "account_id")
+        }
+    for row in r.json()["accounts"]:
+        expected = raw.get(row["account"]["id"])
+        assert row["posts_published"] == (expected["posts_published"] if expected else 0), seed
+        if expected:
+            assert row["metrics"]["views"] == expected["views"], seed
+            assert row["metrics"]["watch_time_s"] == expected["watch_time_s"], seed
 
 
 async def test_a_publisher_post_answers_with_every_target(
@@ -679,8 +806,14 @@ async def test_etag_answers_304_until_new_metrics_land(
     at = datetime.now(UTC).replace(microsecond=0)
     await fetched(producer, ws, acc, at, followers=42)
     await ingested(db, acc, at)
-    fresh = await api.get(url, params=params, headers={**ws.owner.headers, "If-None-Match": tag})
-    assert fresh.status_code == 200 and fresh.headers["etag"] != tag
+
+    async def moved_on() -> httpx.Response | None:
+        # The bump's NOTIFY reaches the service's held versions within milliseconds.
+        r = await api.get(url, params=params, headers={**ws.owner.headers, "If-None-Match": tag})
+        return r if r.status_code == 200 else None
+
+    fresh = await until(moved_on, "the new version seen", timeout=NOTIFY_BOUND_S)
+    assert fresh.headers["etag"] != tag
     [row] = fresh.json()["accounts"]
     assert row["followers"]["value"] == 42
     # Another query is another answer.
@@ -727,8 +860,9 @@ async def test_a_rename_and_a_newly_tracked_post_change_the_etag(
         ),
         "the rename projected",
     )
-    after_rename = await current()
-    assert after_rename != before
+    after_rename = await until(
+        lambda: _changed(current, before), "the rename seen", timeout=NOTIFY_BOUND_S
+    )
     r = await api.get(url, params=params, headers={**ws.owner.headers, "If-None-Match": before})
     assert r.status_code == 200
     assert [a["account"]["username"] for a in r.json()["accounts"]] == ["renamed_handle"]
@@ -751,7 +885,133 @@ async def test_a_rename_and_a_newly_tracked_post_change_the_etag(
         ),
         "the post tracked",
     )
-    assert await current() != after_rename
+    await until(lambda: _changed(current, after_rename), "the post seen", timeout=NOTIFY_BOUND_S)
+
+
+async def test_a_held_data_version_follows_a_bump_within_the_notification_delay(
+    api: httpx.AsyncClient, db: Database
+) -> None:
+    """The service holds data versions in memory and drops one when the bump's NOTIFY
+    arrives (on commit): the stored answer moves on within a bound, without any request
+    reading the version from the database in between."""
+    ws = await workspace(api, db)
+    url, params = f"{API}/dashboard", {"workspace_id": str(ws.id)}
+
+    async def tag() -> str:
+        r = await api.get(url, params=params, headers=ws.owner.headers)
+        assert r.status_code == 200, r.text
+        return str(r.headers["etag"])
+
+    before = await tag()
+    assert await tag() == before  # held: the same version, the same answer
+    async with db.transaction() as session:
+        await bump_data_versions(session, [ws.id])
+    committed = asyncio.get_running_loop().time()
+    after = await until(
+        lambda: _changed(tag, before), "the bumped version seen", timeout=NOTIFY_BOUND_S
+    )
+    delay = asyncio.get_running_loop().time() - committed
+    assert after != before and delay < NOTIFY_BOUND_S
+    print(f"data version bump seen after {delay * 1000:.1f} ms (request round trips included)")
+
+
+async def test_a_lost_listener_connection_drops_what_the_service_holds(
+    api: httpx.AsyncClient, db: Database
+) -> None:
+    """A change whose notification was lost (the listener's connection cut, the version
+    moved without a NOTIFY) is still seen: losing the connection empties the caches, and
+    until the listener is back every read goes to the database."""
+    ws = await workspace(api, db)
+    url, params = f"{API}/dashboard", {"workspace_id": str(ws.id)}
+
+    async def tag() -> str:
+        r = await api.get(url, params=params, headers=ws.owner.headers)
+        assert r.status_code == 200, r.text
+        return str(r.headers["etag"])
+
+    before = await tag()
+    assert await tag() == before
+    listening = "SELECT pid FROM pg_stat_activity WHERE application_name = :app"
+    async with db.transaction() as session:
+        old = set((await session.execute(text(listening), {"app": NOTIFY_APPLICATION})).scalars())
+        assert old, "the service's listener is connected"
+        await session.execute(
+            text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:p AS int[])) AS pid"),
+            {"p": list(old)},
+        )
+    async with db.transaction() as session:  # no NOTIFY: as if it were sent while cut off
+        await session.execute(
+            text(
+                "INSERT INTO analytics.data_versions (workspace_id, version) VALUES (:w, 1) "
+                "ON CONFLICT (workspace_id) DO UPDATE SET version = data_versions.version + 1"
+            ),
+            {"w": ws.id},
+        )
+
+    async def reconnected() -> bool | None:
+        async with db.transaction() as session:
+            rows = await session.execute(text(listening), {"app": NOTIFY_APPLICATION})
+            return True if set(rows.scalars()) - old else None
+
+    # Asked only once the listener is back (and trusted again): what it held before the cut
+    # must be gone.
+    await until(reconnected, "the listener connected again")
+    await until(lambda: _changed(tag, before), "the unnotified version seen", timeout=10)
+    # And a notified bump is followed again.
+    current = await tag()
+    async with db.transaction() as session:
+        await bump_data_versions(session, [ws.id])
+    await until(lambda: _changed(tag, current), "a bump after reconnecting", timeout=30)
+
+
+async def _changed(tag: Callable[[], Awaitable[str]], before: str) -> str | None:
+    now = await tag()
+    return now if now != before else None
+
+
+async def test_a_removed_member_loses_reads_within_the_notification_delay(
+    api: httpx.AsyncClient, db: Database
+) -> None:
+    """The member's changes are held in memory too: a removal recorded in analytics' table
+    (as its consumer records auth's event) reaches the held copy through NOTIFY, and the
+    still-valid token is refused within the bound."""
+    ws = await workspace(api, db)
+    viewer = await make_user(api, name="Vic")
+    await add_member(api, ws.owner, str(ws.id), viewer, "viewer")
+    viewer = await refresh(api, viewer)
+    url, params = f"{API}/dashboard", {"workspace_id": str(ws.id)}
+
+    async def status() -> int:
+        r = await api.get(url, params=params, headers=viewer.headers)
+        return r.status_code
+
+    assert await status() == 200
+    assert await status() == 200  # the member's (empty) changes are held now
+    async with db.transaction() as session:
+        await record_member_change(
+            session,
+            member_changes,
+            WorkspaceMemberChanged(
+                workspace_id=ws.id,
+                user_id=uuid.UUID(viewer.id),
+                change="removed",
+                role=None,
+                changed_by=uuid.UUID(ws.owner.id),
+                changed_at=datetime.now(UTC) + timedelta(seconds=1),
+            ),
+        )
+    committed = asyncio.get_running_loop().time()
+
+    async def refused() -> int | None:
+        code = await status()
+        return code if code == 404 else None
+
+    await until(refused, "the removed member refused", timeout=NOTIFY_BOUND_S)
+    delay = asyncio.get_running_loop().time() - committed
+    assert delay < NOTIFY_BOUND_S
+    print(f"removal seen after {delay * 1000:.1f} ms (request round trips included)")
+    r = await api.get(url, params=params, headers=ws.owner.headers)
+    assert r.status_code == 200
 
 
 async def test_a_repeated_parameter_answers_for_the_value_it_was_read_as(

@@ -64,7 +64,7 @@ async def _current_principal(request: Request) -> Principal:
         return principal
     # One read outside any transaction: no BEGIN and ROLLBACK round trips around it.
     async with _autocommit(runtime) as conn:
-        return await current_principal(conn, runtime.member_changes, principal)
+        return await current_principal(conn, runtime.member_changes, principal, runtime.membership)
 
 
 async def _token_principal(runtime: Runtime[Any], request: Request) -> Principal:
@@ -80,26 +80,23 @@ async def _autocommit(runtime: Runtime[Any]) -> AsyncIterator[AsyncConnection]:
         yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
-async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    """One connection for the whole of a read-only request, outside any transaction."""
-    async with _autocommit(runtime_of(request)) as conn:
-        yield conn
+async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session on an autocommit engine: it checks a connection out at its first statement
+    (none for an answer made of what the process holds) and keeps it to the request's end."""
+    database = runtime_of(request).database
+    async with AsyncSession(bind=database.autocommit, expire_on_commit=False) as session:
+        yield session
 
 
-ReadConnection = Annotated[AsyncConnection, Depends(_read_connection, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
 
 
-async def _read_principal(request: Request, conn: ReadConnection) -> Principal:
+async def _read_principal(request: Request, session: ReadSessionDep) -> Principal:
     runtime = runtime_of(request)
     principal = await _token_principal(runtime, request)
     if runtime.member_changes is None or not principal.roles:
         return principal
-    return await current_principal(conn, runtime.member_changes, principal)
-
-
-async def _read_session(conn: ReadConnection) -> AsyncIterator[AsyncSession]:
-    async with AsyncSession(bind=conn, expire_on_commit=False) as session:
-        yield session
+    return await current_principal(session, runtime.member_changes, principal, runtime.membership)
 
 
 # The request's transaction: scope="function" commits when the endpoint returns, before the
@@ -109,10 +106,11 @@ Session = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
 # For read-only routes: the caller and a session that share one connection in autocommit
 # mode (each statement its own snapshot, as under READ COMMITTED; no BEGIN or COMMIT), so a
-# request costs one pool checkout and no transaction round trips. Never for writes: nothing
-# here is committed or rolled back as a whole.
+# request costs at most one pool checkout (none when it makes no query: the membership held
+# in memory and an answer the process keeps) and no transaction round trips. Never for
+# writes: nothing here is committed or rolled back as a whole.
 ReadPrincipal = Annotated[Principal, Depends(_read_principal)]
-ReadSession = Annotated[AsyncSession, Depends(_read_session, scope="function")]
+ReadSession = ReadSessionDep
 
 
 def operator_check(settings: ServiceSettings) -> Callable[[Request], bool]:

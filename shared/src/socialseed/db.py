@@ -86,6 +86,8 @@ class Database:
         )
         event.listen(self.engine.sync_engine, "checkout", _discard_closed)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # The same pool, each statement its own transaction (read-only requests).
+        self.autocommit: AsyncEngine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.outbox_written = asyncio.Event()
 
     @asynccontextmanager

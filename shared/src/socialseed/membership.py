@@ -26,7 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from socialseed.bus import EventConsumer, EventMeta
 from socialseed.contracts import WorkspaceMemberChanged
+from socialseed.notify import Listener, NotifiedCache
 from socialseed.security import ROLE_RANK, Principal
+
+#: A member's recorded changes: (workspace, role since or None once removed, when).
+Changes = tuple[tuple[uuid.UUID, str | None, datetime], ...]
 
 
 def member_changes_table(metadata: MetaData) -> Table:
@@ -63,6 +67,15 @@ async def record_member_change(
             },
         )
     )
+    # Delivered when this transaction commits: processes holding the member's changes in
+    # memory (``MembershipCache``) drop them.
+    await session.execute(select(func.pg_notify(member_channel(table), str(event.user_id))))
+
+
+def member_channel(table: Table) -> str:
+    """The ``NOTIFY`` channel of ``table``'s changes (one per schema: services may share a
+    database)."""
+    return f"{table.schema or 'public'}.member_changes"
 
 
 def track_member_changes(consumer: EventConsumer, table: Table) -> None:
@@ -93,17 +106,50 @@ def narrow_roles(
     return narrowed
 
 
-async def current_principal(conn: AsyncConnection, table: Table, principal: Principal) -> Principal:
-    """``principal`` with the membership changes made after its token was issued applied."""
+async def current_principal(
+    conn: AsyncConnection | AsyncSession,
+    table: Table,
+    principal: Principal,
+    cache: MembershipCache | None = None,
+) -> Principal:
+    """``principal`` with the membership changes made after its token was issued applied;
+    the member's changes from ``cache`` when given (no query while it holds them)."""
     if not principal.roles:
         return principal
     issued_at = principal.issued_at or datetime.fromtimestamp(0, UTC)
-    rows = await conn.execute(
-        select(table.c.workspace_id, table.c.role).where(
-            table.c.user_id == principal.user_id, table.c.changed_at >= issued_at
+    if cache is None:
+        rows = await conn.execute(
+            select(table.c.workspace_id, table.c.role).where(
+                table.c.user_id == principal.user_id, table.c.changed_at >= issued_at
+            )
         )
-    )
-    changes = {row.workspace_id: row.role for row in rows}
+        changes = {row.workspace_id: row.role for row in rows}
+    else:
+        recorded = await cache.changes(conn, principal.user_id)
+        changes = {ws: role for ws, role, at in recorded if at >= issued_at}
     if not changes:
         return principal
     return principal.with_roles(narrow_roles(principal.roles, changes))
+
+
+class MembershipCache:
+    """Each member's recorded changes in process memory, dropped when ``record_member_change``
+    notifies (``socialseed.notify``): an authenticated request makes no membership query
+    while the member's changes are held. A removed member loses access once the
+    notification arrives (milliseconds after the change commits)."""
+
+    def __init__(self, listener: Listener, table: Table, *, maxsize: int = 10_000) -> None:
+        self.table = table
+        self.cache: NotifiedCache[uuid.UUID, Changes] = NotifiedCache(
+            listener, member_channel(table), uuid.UUID, maxsize=maxsize
+        )
+
+    async def changes(self, conn: AsyncConnection | AsyncSession, user_id: uuid.UUID) -> Changes:
+        async def load(ids: list[uuid.UUID]) -> dict[uuid.UUID, Changes]:
+            t = self.table
+            rows = await conn.execute(
+                select(t.c.workspace_id, t.c.role, t.c.changed_at).where(t.c.user_id == ids[0])
+            )
+            return {ids[0]: tuple((r.workspace_id, r.role, r.changed_at) for r in rows)}
+
+        return (await self.cache.get_many([user_id], load))[user_id]

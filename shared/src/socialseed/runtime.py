@@ -28,7 +28,9 @@ from tenacity import (
 from socialseed import tracing
 from socialseed.bus import EventConsumer, make_broker, process_broker_metrics
 from socialseed.db import Database
+from socialseed.membership import MembershipCache
 from socialseed.metrics import Facts, outbox_facts
+from socialseed.notify import Listener
 from socialseed.outbox import OutboxRelay
 from socialseed.security import JWTVerifier
 from socialseed.settings import ServiceSettings
@@ -62,6 +64,10 @@ class Runtime(Generic[S]):
     # The membership changes this service records (``socialseed.membership``): tokens issued
     # before a change lose or lower that workspace's role. None: token roles are taken as is.
     member_changes: Table | None = None
+    # The notification listener of the process's caches (``socialseed.notify``), run for the
+    # runtime's life; ``membership``: the members' changes held in memory through it.
+    listener: Listener | None = None
+    membership: MembershipCache | None = None
     # The service's tracer provider, when something built before the app (its Kafka broker)
     # needs it too; otherwise create_service_app makes one.
     tracer_provider: TracerProvider | None = None
@@ -101,6 +107,8 @@ class Runtime(Generic[S]):
         if self.relay is not None:
             await self._when_reachable("the outbox relay's producer", self.relay.start)
             tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        if self.listener is not None:
+            tasks.append(asyncio.create_task(self.listener.run(), name="notify-listener"))
         tasks += [asyncio.create_task(job()) for job in self.background]
         if self.db is not None and self.consumers:
             tasks.append(asyncio.create_task(self._purge_inboxes(), name="inbox-purge"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import uuid
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,7 @@ from analytics.context import AnalyticsContext
 from analytics.fetching.fetcher import FetchWorkers
 from analytics.fetching.repository import fetch_facts
 from analytics.ingest.consumer import ingest_metrics
+from analytics.ingest.repository import DATA_VERSIONS_CHANNEL
 from analytics.models import OUTBOX, inbox, member_changes, outbox
 from analytics.queries.caching import Answers
 from analytics.queries.endpoints import router as queries_router
@@ -22,7 +24,8 @@ from analytics.syncs.endpoints import router as refresh_router
 from analytics.tracking.subscribers import track_accounts
 from socialseed.app import create_service_app
 from socialseed.bus import EventConsumer, Inbox
-from socialseed.membership import track_member_changes
+from socialseed.membership import MembershipCache, track_member_changes
+from socialseed.notify import Listener, NotifiedCache
 from socialseed.platforms import Clock, build_providers
 from socialseed.platforms.parsing import utcnow
 from socialseed.runtime import Runtime, service_runtime
@@ -62,6 +65,12 @@ def create_app(
     )
     app.state.analytics = ctx
     app.state.analytics_answers = Answers(settings.answer_cache_size, ttl=settings.cache_max_age)
+    # Membership changes and data versions held in memory, dropped on NOTIFY: a repeated
+    # answer makes no query at all.
+    listener = Listener(settings.database_url, heartbeat=settings.notify_heartbeat)
+    runtime.listener = listener
+    runtime.membership = MembershipCache(listener, member_changes)
+    app.state.analytics_versions = NotifiedCache(listener, DATA_VERSIONS_CHANNEL, uuid.UUID)
     return app
 
 

@@ -101,3 +101,6 @@ class AnalyticsSettings(CallerSettings):
     export_chunk: int = Field(default=2000, ge=1)
     # Encoded answers kept per process by ETag (recomputed only when new data lands).
     answer_cache_size: int = Field(default=1024, ge=1)
+    # Seconds between the notification listener's heartbeats: a connection silent for longer
+    # counts as lost (the in-memory membership and data versions are dropped until it is back).
+    notify_heartbeat: float = Field(default=5.0, gt=0)

@@ -14,7 +14,7 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic_core import to_json
@@ -22,7 +22,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.ingest.batch import POST_RECORD, FetchedBatch
-from analytics.models import OUTBOX, SCHEMA, SyncStatus, TrackedPostStatus, sql_type
+from analytics.models import FLOAT_METRICS, OUTBOX, SCHEMA, SyncStatus, TrackedPostStatus, sql_type
+from analytics.queries.formulas import sql_engagements
 from socialseed.contracts import SyncCompleted
 from socialseed.platforms.base import ACCOUNT_METRICS, POST_METRICS
 from socialseed.repository import RepositoryBase
@@ -112,10 +113,21 @@ cleared AS (
     UPDATE {SCHEMA}.tracked_posts t SET gap = NULL, gap_message = NULL
     FROM (SELECT DISTINCT tracked_post_id FROM ins) f
     WHERE t.id = f.tracked_post_id AND t.gap IS NOT NULL
+),
+touched AS (
+    SELECT DISTINCT t.workspace_id, t.account_id,
+           CAST(t.published_at AT TIME ZONE 'UTC' AS date) AS day
+    FROM (SELECT DISTINCT tracked_post_id FROM ins) i
+    JOIN {SCHEMA}.tracked_posts t ON t.id = i.tracked_post_id
+    WHERE t.published_at IS NOT NULL
 )
 SELECT (SELECT count(*) FROM ins) AS inserted,
        (SELECT array_agg(coalesce(c.posts, 0) ORDER BY e.n)
-        FROM e LEFT JOIN (SELECT n, count(*) AS posts FROM u GROUP BY n) c USING (n)) AS posts
+        FROM e LEFT JOIN (SELECT n, count(*) AS posts FROM u GROUP BY n) c USING (n)) AS posts,
+       g.workspaces AS touched_workspaces, g.accounts AS touched_accounts,
+       g.days AS touched_days
+FROM (SELECT array_agg(workspace_id) AS workspaces, array_agg(account_id) AS accounts,
+             array_agg(day) AS days FROM touched) g
 """)
 
 _ACCOUNT_UNNEST = ", ".join(
@@ -225,12 +237,21 @@ def sync_completed(sync: Mapping[Any, Any]) -> tuple[SyncCompleted, str]:
     return event, str(event.sync_id)
 
 
-# The read API's ETags follow this counter (one small row per workspace, HOT updates).
+#: Notified with a workspace id when its data version moves (``DATA_VERSIONS_CHANNEL``).
+DATA_VERSIONS_CHANNEL = f"{SCHEMA}.data_versions"
+
+# The read API's ETags follow this counter (one small row per workspace, HOT updates). The
+# notification is delivered when the transaction commits: the read API's processes hold the
+# versions in memory and drop the workspace's on it (``socialseed.notify``).
 BUMP_DATA_VERSIONS = text(f"""
-INSERT INTO {SCHEMA}.data_versions (workspace_id, version)
-SELECT w, 1 FROM unnest(CAST(:workspace_ids AS uuid[])) AS w ORDER BY w
-ON CONFLICT (workspace_id) DO UPDATE
-SET version = data_versions.version + 1, updated_at = now()
+WITH bumped AS (
+    INSERT INTO {SCHEMA}.data_versions (workspace_id, version)
+    SELECT w, 1 FROM unnest(CAST(:workspace_ids AS uuid[])) AS w ORDER BY w
+    ON CONFLICT (workspace_id) DO UPDATE
+    SET version = data_versions.version + 1, updated_at = now()
+    RETURNING workspace_id
+)
+SELECT count(pg_notify('{DATA_VERSIONS_CHANNEL}', CAST(workspace_id AS text))) FROM bumped
 """)
 
 
@@ -241,6 +262,102 @@ async def bump_data_versions(session: AsyncSession, workspace_ids: Iterable[uuid
     ids = sorted(set(workspace_ids))
     if ids:
         await session.execute(BUMP_DATA_VERSIONS, {"workspace_ids": ids})
+
+
+def _post_sums(prefix: str) -> str:
+    """Sums of the post metrics; ``watch_time_s`` exactly (numeric), so that a sum of daily
+    sums is the sum of the values, whatever the order."""
+    return ", ".join(
+        f"sum(CAST({prefix}{m} AS numeric))" if m in FLOAT_METRICS else f"sum({prefix}{m})"
+        for m in POST_METRICS
+    )
+
+
+_ENGAGEMENTS = sql_engagements("l.")
+
+# Serializes the refreshes of one (account, day) group: the refresh's snapshot is taken after
+# the lock, so it sees every change committed by an earlier refresher of the group (under READ
+# COMMITTED a statement waiting on a row would otherwise write sums computed before it).
+LOCK_POST_TOTALS = text("""
+SELECT count(pg_advisory_xact_lock(k)) FROM (
+    SELECT DISTINCT hashtextextended('post_totals:' || a || ':' || d, 0) AS k
+    FROM unnest(CAST(:accounts AS uuid[]), CAST(:days AS date[])) AS g(a, d) ORDER BY k
+) s
+""")
+
+# Each group's totals recomputed from its posts (so they are exact whatever changed: a new
+# post, newer latest values, a post moved to another day), with its best post by engagements
+# (ties: the larger id, as the top posts are ordered); a group left without posts loses its
+# row.
+REFRESH_POST_TOTALS = text(f"""
+WITH g AS (
+    SELECT DISTINCT * FROM unnest(CAST(:workspaces AS uuid[]), CAST(:accounts AS uuid[]),
+                                  CAST(:days AS date[])) AS g(workspace_id, account_id, day)
+),
+sums AS (
+    SELECT g.workspace_id, g.day, g.account_id, count(t.id) AS posts_published,
+           {_post_sums("l.")}
+    FROM g
+    LEFT JOIN {SCHEMA}.tracked_posts t
+        ON t.account_id = g.account_id AND t.workspace_id = g.workspace_id
+           AND t.published_at >= CAST(g.day AS timestamp) AT TIME ZONE 'UTC'
+           AND t.published_at < CAST(g.day + 1 AS timestamp) AT TIME ZONE 'UTC'
+    LEFT JOIN {SCHEMA}.post_latest l ON l.tracked_post_id = t.id
+    GROUP BY g.workspace_id, g.day, g.account_id
+),
+best AS (
+    SELECT DISTINCT ON (g.workspace_id, g.day, g.account_id)
+           g.workspace_id, g.day, g.account_id, {_ENGAGEMENTS} AS engagements, t.id
+    FROM g
+    JOIN {SCHEMA}.tracked_posts t
+        ON t.account_id = g.account_id AND t.workspace_id = g.workspace_id
+           AND t.published_at >= CAST(g.day AS timestamp) AT TIME ZONE 'UTC'
+           AND t.published_at < CAST(g.day + 1 AS timestamp) AT TIME ZONE 'UTC'
+    JOIN {SCHEMA}.post_latest l ON l.tracked_post_id = t.id
+    WHERE {_ENGAGEMENTS} IS NOT NULL
+    ORDER BY g.workspace_id, g.day, g.account_id, {_ENGAGEMENTS} DESC, t.id DESC
+),
+gone AS (
+    DELETE FROM {SCHEMA}.post_totals_daily d USING sums s
+    WHERE s.posts_published = 0 AND d.workspace_id = s.workspace_id AND d.day = s.day
+          AND d.account_id = s.account_id
+)
+INSERT INTO {SCHEMA}.post_totals_daily (workspace_id, day, account_id, posts_published,
+                                        {_columns(POST_METRICS)}, best_engagements,
+                                        best_post_id)
+SELECT s.*, b.engagements, b.id
+FROM sums s LEFT JOIN best b USING (workspace_id, day, account_id)
+WHERE s.posts_published > 0
+ON CONFLICT (workspace_id, day, account_id) DO UPDATE
+SET posts_published = EXCLUDED.posts_published,
+    {", ".join(f"{m} = EXCLUDED.{m}" for m in POST_METRICS)},
+    best_engagements = EXCLUDED.best_engagements, best_post_id = EXCLUDED.best_post_id
+""")
+
+
+@dataclass(frozen=True)
+class PostGroups:
+    """(workspace, account, UTC day of publication) groups whose post totals may have moved."""
+
+    workspaces: list[uuid.UUID] = field(default_factory=list)
+    accounts: list[uuid.UUID] = field(default_factory=list)
+    days: list[date] = field(default_factory=list)
+
+    def add(self, workspace_id: uuid.UUID, account_id: uuid.UUID, published_at: datetime) -> None:
+        self.workspaces.append(workspace_id)
+        self.accounts.append(account_id)
+        self.days.append(published_at.astimezone(UTC).date())
+
+
+async def refresh_post_totals(session: AsyncSession, groups: PostGroups) -> None:
+    """Recompute the per-account, per-day post totals of ``groups`` (``post_totals_daily``,
+    what the dashboard reads), in the caller's transaction: every writer of tracked posts or
+    of their latest values calls it after its writes."""
+    if not groups.accounts:
+        return
+    params = {"workspaces": groups.workspaces, "accounts": groups.accounts, "days": groups.days}
+    await session.execute(LOCK_POST_TOTALS, params)
+    await session.execute(REFRESH_POST_TOTALS, params)
 
 
 @dataclass(frozen=True)
@@ -303,6 +420,10 @@ class IngestRepository(RepositoryBase):
             "body": [b.body for b in batches],
         }
         row = (await self.session.execute(INSERT_POST_SNAPSHOTS, params)).one()
+        touched = PostGroups(
+            row.touched_workspaces or [], row.touched_accounts or [], row.touched_days or []
+        )
+        await refresh_post_totals(self.session, touched)
         return PostsInserted(int(row.inserted), list(row.posts))
 
     async def insert_account_snapshots(self, rows: AccountRows) -> int:

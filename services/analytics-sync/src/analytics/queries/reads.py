@@ -25,6 +25,7 @@ from analytics.queries import caching, service
 from analytics.queries.periods import Period, resolve
 from analytics.queries.repository import QueryRepository, retention_cutoff
 from socialseed.app import ReadPrincipal, ReadSession
+from socialseed.notify import NotifiedCache
 from socialseed.security import Principal
 
 
@@ -83,7 +84,8 @@ class Reads:
     ) -> str:
         """The answer's ETag, from the route and ``params``: the parsed values the answer is
         computed from (never the raw query string; see ``caching``)."""
-        versions = await self.repo.data_versions(workspaces)
+        held: NotifiedCache[uuid.UUID, int] = self.request.app.state.analytics_versions
+        versions = await held.get_many(workspaces, self.repo.data_versions)
         route: str = self.request.scope["route"].path
         return caching.etag(route, params, {w: versions.get(w, 0) for w in workspaces}, period)
 

@@ -24,8 +24,21 @@ from socialseed.security import Principal
 
 POST_COLS = ", ".join(f"l.{m}" for m in POST_METRICS)
 # sum(bigint) is numeric: cast back so that Python sees ints (and floats for float columns).
+# Float metrics are summed as numeric (exact, whatever the order), so that totals read from
+# the daily post totals equal those summed from the posts, to the last bit.
 POST_SUMS = ", ".join(
-    f"CAST(sum(l.{m}) AS {'float8' if m in FLOAT_METRICS else 'bigint'}) AS {m}"
+    f"CAST(sum(CAST(l.{m} AS numeric)) AS float8) AS {m}"
+    if m in FLOAT_METRICS
+    else f"CAST(sum(l.{m}) AS bigint) AS {m}"
+    for m in POST_METRICS
+)
+# Numeric sums of numeric sums (``post_totals_daily`` and the posts beside it), cast at the end.
+_RESUMS = ", ".join(
+    f"CAST(sum(s.{m}) AS {'float8' if m in FLOAT_METRICS else 'bigint'}) AS {m}"
+    for m in POST_METRICS
+)
+_RAW_SUMS = ", ".join(
+    f"sum(CAST(l.{m} AS numeric)) AS {m}" if m in FLOAT_METRICS else f"sum(l.{m}) AS {m}"
     for m in POST_METRICS
 )
 ACCOUNT_COLS = ", ".join(ACCOUNT_METRICS)
@@ -45,6 +58,29 @@ Row = dict[str, Any]
 
 def day_start(at: datetime) -> datetime:
     return datetime.combine(at.astimezone(UTC).date(), time(), tzinfo=UTC)
+
+
+def whole_days(period: Period) -> tuple[datetime, datetime] | None:
+    """The first and the end of the whole UTC days inside ``period``; None if there is none."""
+    first = day_start(period.start)
+    if first < period.start:
+        first += timedelta(days=1)
+    last = day_start(period.end)
+    return (first, last) if first < last else None
+
+
+def _day_params(
+    workspace_id: uuid.UUID, period: Period, first: datetime, last: datetime
+) -> dict[str, Any]:
+    return {
+        "ws": workspace_id,
+        "lo": period.start,
+        "hi": period.end,
+        "first": first,
+        "last": last,
+        "first_day": first.date(),
+        "last_day": last.date(),
+    }
 
 
 @dataclass(frozen=True)
@@ -114,6 +150,7 @@ class QueryRepository(WorkspaceScoped[Account]):
         return ws.name if ws else None
 
     async def data_versions(self, workspace_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """Each workspace's data version (0: no data ingested or tracked yet)."""
         rows = await self.session.execute(
             text(
                 f"SELECT workspace_id, version FROM {SCHEMA}.data_versions "
@@ -121,7 +158,7 @@ class QueryRepository(WorkspaceScoped[Account]):
             ),
             {"ids": list(workspace_ids)},
         )
-        return {r.workspace_id: r.version for r in rows}
+        return {w: 0 for w in workspace_ids} | {r.workspace_id: r.version for r in rows}
 
     async def tracked_posts_of(self, principal: Principal, post_id: uuid.UUID) -> list[TrackedPost]:
         """A publisher post's targets, or the one tracked post with that id, among the
@@ -214,6 +251,84 @@ LEFT JOIN {SCHEMA}.post_latest l ON l.tracked_post_id = t.id
 WHERE {cond}
 GROUP BY t.{by}"""
         return await self._rows(sql, params)
+
+    async def account_post_totals(self, workspace_id: uuid.UUID, period: Period) -> list[Row]:
+        """``post_totals(PostFilter(workspace_id, period), "account_id")``, equal to it, read
+        from ``post_totals_daily`` (one row per account and UTC day of publication) for the
+        whole UTC days of the period and from the posts themselves for its partial first
+        and last days."""
+        days = whole_days(period)
+        if days is None:  # no whole day: the posts themselves
+            return await self.post_totals(PostFilter(workspace_id, period), "account_id")
+        first, last = days
+        cols = ", ".join(POST_METRICS)
+        edge = f"""
+    SELECT t.account_id, count(*), {_RAW_SUMS}
+    FROM {SCHEMA}.tracked_posts t
+    LEFT JOIN LATERAL (
+        SELECT * FROM {SCHEMA}.post_latest WHERE tracked_post_id = t.id LIMIT 1
+    ) l ON true
+    WHERE t.workspace_id = :ws AND t.published_at >= :{{lo}} AND t.published_at < :{{hi}}
+    GROUP BY t.account_id"""
+        sql = f"""
+SELECT s.key, CAST(sum(s.posts_published) AS bigint) AS posts_published, {_RESUMS}
+FROM (
+    SELECT account_id AS key, posts_published, {cols}
+    FROM {SCHEMA}.post_totals_daily
+    WHERE workspace_id = :ws AND day >= :first_day AND day < :last_day
+    UNION ALL {edge.format(lo="lo", hi="first")}
+    UNION ALL {edge.format(lo="last", hi="hi")}
+) s
+GROUP BY s.key"""
+        return await self._rows(sql, _day_params(workspace_id, period, first, last))
+
+    # ``post_latest`` is read per post (``LATERAL ... LIMIT 1``, one row by its key: the LIMIT
+    # keeps the planner from flattening it into a hash join that scans every post's latest
+    # values to find a few hundred).
+    async def workspace_top_posts(
+        self, workspace_id: uuid.UUID, period: Period, limit: int
+    ) -> list[Row]:
+        """``top_posts(PostFilter(workspace_id, period), limit)``, equal to it, reading the
+        posts of at most ``limit`` (account, day) groups of the whole days: those whose best
+        post ranks highest (``post_totals_daily.best_*``), and the posts of the partial
+        first and last days. A post of another group cannot be among the top ``limit``:
+        the best posts of ``limit`` groups rank above it."""
+        days = whole_days(period)
+        if days is None:
+            return await self.top_posts(PostFilter(workspace_id, period), limit)
+        first, last = days
+        sql = f"""
+WITH best AS (
+    SELECT account_id, day FROM {SCHEMA}.post_totals_daily
+    WHERE workspace_id = :ws AND day >= :first_day AND day < :last_day
+          AND best_engagements IS NOT NULL
+    ORDER BY best_engagements DESC, best_post_id DESC
+    LIMIT :limit
+),
+t AS (
+    SELECT t.* FROM best b
+    JOIN {SCHEMA}.tracked_posts t
+        ON t.account_id = b.account_id AND t.workspace_id = :ws
+           AND t.published_at >= CAST(b.day AS timestamp) AT TIME ZONE 'UTC'
+           AND t.published_at < CAST(b.day + 1 AS timestamp) AT TIME ZONE 'UTC'
+    UNION ALL
+    SELECT * FROM {SCHEMA}.tracked_posts
+    WHERE workspace_id = :ws AND published_at >= :lo AND published_at < :first
+    UNION ALL
+    SELECT * FROM {SCHEMA}.tracked_posts
+    WHERE workspace_id = :ws AND published_at >= :last AND published_at < :hi
+)
+SELECT t.id, t.account_id, t.platform, t.platform_post_id, t.publisher_post_id, t.url,
+       t.text, t.published_at, t.status, l.fetched_at, {POST_COLS}
+FROM t
+CROSS JOIN LATERAL (
+    SELECT * FROM {SCHEMA}.post_latest WHERE tracked_post_id = t.id LIMIT 1
+) l
+WHERE {ENGAGEMENTS} IS NOT NULL
+ORDER BY {ENGAGEMENTS} DESC, t.id DESC
+LIMIT :limit"""
+        params = _day_params(workspace_id, period, first, last)
+        return await self._rows(sql, {**params, "limit": limit})
 
     async def top_posts(self, where: PostFilter, limit: int) -> list[Row]:
         cond, params = where.where()

@@ -401,8 +401,8 @@ async def dashboard(
     top: int,
 ) -> DashboardOut:
     accounts = await repo.workspace_accounts(principal, workspace_id)
-    where = PostFilter(workspace_id, period)
-    by_account = {r["key"]: r for r in await repo.post_totals(where, "account_id")}
+    # Per account and day where whole days are read (post_totals_daily), the posts beside.
+    by_account = {r["key"]: r for r in await repo.account_post_totals(workspace_id, period)}
     # One scan: an account's posts are all of its platform, so the platforms' totals are the
     # sums of their accounts'.
     platform_of = {a.id: a.platform for a in accounts}
@@ -436,7 +436,7 @@ async def dashboard(
             )
             for a in accounts
         ],
-        top_posts=[post_out(r) for r in await repo.top_posts(where, top)],
+        top_posts=[post_out(r) for r in await repo.workspace_top_posts(workspace_id, period, top)],
     )
 
 

@@ -17,12 +17,13 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    tuple_,
     update,
     values,
 )
 from sqlalchemy.dialects.postgresql import insert
 
-from analytics.ingest.repository import bump_data_versions
+from analytics.ingest.repository import PostGroups, bump_data_versions, refresh_post_totals
 from analytics.models import (
     Account,
     AccountStatus,
@@ -148,8 +149,27 @@ class TrackingRepository(RepositoryBase):
         statement for many (``INSERT ... SELECT`` over their values, the accounts' tracking
         read in it); rows for the same platform post are one: the last given wins."""
         last = {(r["account_id"], r["platform_post_id"]): r for r in rows}
+        groups = PostGroups()
         for start in range(0, len(last), _CHUNK):
-            await self._track_chunk(list(last.values())[start : start + _CHUNK])
+            chunk = list(last.values())[start : start + _CHUNK]
+            # A linked backfill row takes the publisher's publication time: the day it was
+            # counted in moves too.
+            existing = await self.session.execute(
+                select(
+                    TrackedPost.workspace_id, TrackedPost.account_id, TrackedPost.published_at
+                ).where(
+                    tuple_(TrackedPost.account_id, TrackedPost.platform_post_id).in_(
+                        [(r["account_id"], r["platform_post_id"]) for r in chunk]
+                    )
+                )
+            )
+            for row in existing:
+                groups.add(row.workspace_id, row.account_id, row.published_at)
+            for r in chunk:
+                if r["published_at"] is not None:
+                    groups.add(r["workspace_id"], r["account_id"], r["published_at"])
+            await self._track_chunk(chunk)
+        await refresh_post_totals(self.session, groups)
         # Newly tracked posts are in the workspaces' answers (lists, counts) from now on.
         await bump_data_versions(self.session, {r["workspace_id"] for r in last.values()})
 
@@ -231,6 +251,10 @@ class TrackingRepository(RepositoryBase):
             ).returning(_INSERTED)
             new += sum(1 for inserted in (await self.session.scalars(upsert)) if inserted)
         if new:  # newly tracked posts are in the workspace's answers from now on
+            groups = PostGroups()
+            for post in posts:
+                groups.add(account.workspace_id, account.id, post.published_at)
+            await refresh_post_totals(self.session, groups)
             await bump_data_versions(self.session, [account.workspace_id])
         return new
 
