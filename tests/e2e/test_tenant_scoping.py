@@ -602,6 +602,8 @@ UNSCOPED: dict[str, str] = {
     "QueryRepository.timezone": "of a workspace the caller was checked against",
     "QueryRepository.workspace_name": "of a workspace the caller was checked against",
     "QueryRepository.data_versions": "of workspaces the caller was checked against (ETags)",
+    "QueryRepository.account_post_totals": "of a workspace the caller was checked against (the dashboard)",
+    "QueryRepository.workspace_top_posts": "of a workspace the caller was checked against (the dashboard)",
     **{
         f"QueryRepository.{m}": "metrics of accounts/posts read through readable"
         for m in (
