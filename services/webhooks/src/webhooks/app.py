@@ -17,6 +17,7 @@ from socialseed.platforms.parsing import utcnow
 from socialseed.runtime import service_runtime
 from webhooks.context import WebhooksContext
 from webhooks.delivery.guard import GuardedTransport, Resolver, system_resolver
+from webhooks.delivery.retention import run_retention
 from webhooks.delivery.sender import Sender
 from webhooks.delivery.subscribers import deliver_events
 from webhooks.hooks.endpoints import router
@@ -35,8 +36,9 @@ def create_app(
     resolver: Resolver = system_resolver,
     rng: random.Random | None = None,
 ) -> FastAPI:
-    """``background``: run the sender (tests of the API alone turn it off); ``resolver``:
-    host names to addresses (the SSRF guard checks what it answers)."""
+    """``background``: run the sender and the deliveries' retention (tests of the API alone
+    turn them off); ``resolver``: host names to addresses (the SSRF guard checks what it
+    answers)."""
     settings = settings or WebhooksSettings()
     http = httpx.AsyncClient(
         transport=GuardedTransport(allow_private=settings.private_urls_allowed, resolver=resolver),
@@ -65,6 +67,7 @@ def create_app(
     sender = Sender(ctx)
     if background:
         runtime.background.append(sender.run)
+        runtime.background.append(lambda: run_retention(ctx))
     app = create_service_app(runtime, title="SocialSeed webhooks", routers=[router])
     app.state.webhooks = ctx
     app.state.sender = sender

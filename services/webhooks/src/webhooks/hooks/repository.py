@@ -143,5 +143,19 @@ class DeliveryRepository(WorkspaceScoped[Delivery]):
             update(Delivery).where(Delivery.id == delivery_id).values(**values)
         )
 
+    async def purge_finished_unscoped(self, before: datetime, *, limit: int) -> int:
+        """Up to ``limit`` finished deliveries (succeeded, or failed for good) queued before
+        ``before``; pending ones are kept however old (an endpoint turned off keeps its queue
+        until it is turned on again). Concurrent purgers skip each other's rows."""
+        old = (
+            select(Delivery.id)
+            .where(Delivery.status != DeliveryStatus.PENDING, Delivery.created_at < before)
+            .order_by(Delivery.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        result = await self.session.execute(delete(Delivery).where(Delivery.id.in_(old)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def queue_unscoped(self, deliveries: Sequence[Delivery]) -> None:
         await self.add_all(deliveries)
