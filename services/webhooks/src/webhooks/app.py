@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from socialseed.app import create_service_app
 from socialseed.bus import EventConsumer, Inbox
 from socialseed.membership import track_member_changes
+from socialseed.notify import Listener
 from socialseed.platforms import Clock
 from socialseed.platforms.parsing import utcnow
 from socialseed.runtime import service_runtime
@@ -64,11 +65,14 @@ def create_app(
         track_member_changes(consumer, member_changes)
         deliver_events(consumer, ctx)
         runtime.consumers.append(consumer)
-    sender = Sender(ctx)
+    # One LISTEN connection (socialseed.notify), opened when it runs: queued deliveries wake
+    # the sender at once.
+    listener = Listener(settings.database_url)
+    sender = Sender(ctx, listener)
     if background:
-        runtime.background.append(sender.run)
-        runtime.background.append(lambda: run_retention(ctx))
+        runtime.background += [listener.run, sender.run, lambda: run_retention(ctx)]
     app = create_service_app(runtime, title="SocialSeed webhooks", routers=[router])
     app.state.webhooks = ctx
     app.state.sender = sender
+    app.state.listener = listener
     return app

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from socialseed.leader import _key
 from socialseed.testing import Infra, asgi_client
+from tests.conftest import own_database
 from webhooks.app import create_app
 from webhooks.context import WebhooksContext
 from webhooks.delivery.retention import LEADER_JOB, purge_deliveries, run_retention
@@ -34,7 +35,8 @@ def _delivery(endpoint: Endpoint, status: str, created_at: datetime) -> Delivery
 
 async def test_purge_deletes_finished_deliveries_past_the_retention(infra: Infra) -> None:
     settings = WebhooksSettings(
-        database_url=infra.service_url("webhooks"),
+        # A database of its own: the shared stack's webhooks service leads its own purge.
+        database_url=await own_database(infra, "webhooks", "webhooks_retention"),
         kafka_enabled=False,
         dev_mode=True,
         delivery_retention_days=30,
@@ -52,8 +54,7 @@ async def test_purge_deletes_finished_deliveries_past_the_retention(infra: Infra
             events=["post.published"],
             secret=ctx.cipher.encrypt("whsec_dGVzdA=="),
             created_by=uuid.uuid4(),
-            # Off, so the stack's sender (sharing this schema) never claims its deliveries.
-            enabled=False,
+            enabled=False,  # nothing is sent: no sender runs here
         )
         old = now - timedelta(days=31)
         expired = [_delivery(endpoint, DeliveryStatus.SUCCEEDED, old) for _ in range(4)]
@@ -97,5 +98,3 @@ async def test_purge_deletes_finished_deliveries_past_the_retention(infra: Infra
             job.cancel()
             await asyncio.gather(job, return_exceptions=True)
         assert await left() == {d.id for d in kept}
-        async with ctx.db.transaction() as s:
-            await s.delete(await s.get(Endpoint, endpoint.id))
