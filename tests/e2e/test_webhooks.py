@@ -10,6 +10,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -66,8 +67,9 @@ class Receiver:
         return self.got[path]
 
 
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
+@contextmanager
+def running_receiver() -> Iterator[Receiver]:
+    """A receiver served over real HTTP for as long as the block runs."""
     state = Receiver()
     app = FastAPI()
 
@@ -80,6 +82,12 @@ def receiver() -> Iterator[Receiver]:
 
     with serve(app) as url:
         state.url = url
+        yield state
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as state:
         yield state
 
 

@@ -32,6 +32,11 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import Webhook
 
+from socialseed.metrics import (
+    WEBHOOK_ATTEMPT_DURATION,
+    WEBHOOK_DELIVERIES,
+    WEBHOOK_ENDPOINTS_DISABLED,
+)
 from socialseed.notify import Listener, NotifiedCache
 from webhooks.context import WebhooksContext
 from webhooks.delivery.guard import UnsafeAddress
@@ -198,6 +203,12 @@ class Sender:
             )
             if disable is not None and released is not None:
                 await self.notify_disabled(session, released, disable)
+        # Counted once recorded (an attempt whose outcome was lost is made again).
+        result = "succeeded" if outcome.ok else "retry" if disable is None else "failed"
+        WEBHOOK_DELIVERIES.labels(result).inc()
+        WEBHOOK_ATTEMPT_DURATION.labels(result).observe(outcome.duration_ms / 1000)
+        if disable is not None and released is not None:
+            WEBHOOK_ENDPOINTS_DISABLED.inc()
 
     async def notify_disabled(self, session: AsyncSession, endpoint: Endpoint, why: str) -> None:
         now = self.ctx.clock()
