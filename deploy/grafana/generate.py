@@ -5,7 +5,8 @@
 The committed JSON must equal what this script makes (a test checks it), and every panel's
 query must parse and return data against a Prometheus scraping a running stack (another test).
 Every query uses only the metric names of the services' ``/metrics`` and the Prometheus jobs of
-``deploy/prometheus/prometheus.yml`` (auth, accounts, publisher, analytics-sync, gateway). Gauges
+``deploy/prometheus/prometheus.yml`` (auth, accounts, publisher, analytics-sync, webhooks,
+gateway). Gauges
 computed from the database are reported alike by every replica, so they are aggregated with
 ``max``; counters and histograms add up across replicas.
 """
@@ -28,7 +29,7 @@ from grafana_foundation_sdk.models.dashboard import DataSourceRef
 
 OUT = Path(__file__).resolve().parent / "dashboards"
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
-JOBS = ("auth", "accounts", "publisher", "analytics-sync", "gateway")
+JOBS = ("auth", "accounts", "publisher", "analytics-sync", "webhooks", "gateway")
 ALL_JOBS = f'job=~"{"|".join(JOBS)}"'
 # Grafana's own rate window: at least four scrape intervals, whatever the zoom.
 WINDOW = "$__rate_interval"
@@ -421,6 +422,52 @@ GATEWAY = [
     ),
 ]
 
+WEBHOOKS = [
+    Graph(
+        "Deliveries by outcome",
+        [
+            Query(
+                rate("socialseed_webhook_deliveries_total", "outcome", 'job="webhooks"'),
+                "{{outcome}}",
+            )
+        ],
+        "ops",
+        description="Attempts: succeeded (a 2xx), retry (failed, another attempt scheduled), "
+        "failed (the last attempt failed: the endpoint was turned off).",
+    ),
+    Graph(
+        "Attempt latency",
+        [
+            Query(
+                quantile(
+                    0.5, "socialseed_webhook_attempt_duration_seconds", "job", 'job="webhooks"'
+                ),
+                "p50",
+            ),
+            Query(
+                quantile(
+                    0.99, "socialseed_webhook_attempt_duration_seconds", "job", 'job="webhooks"'
+                ),
+                "p99",
+            ),
+        ],
+        "s",
+        description="The receivers' answer times (a timeout counts as WEBHOOKS_TIMEOUT).",
+    ),
+    Graph(
+        "Endpoints turned off",
+        [
+            Query(
+                "sum(increase(socialseed_webhook_endpoints_disabled_total"
+                f'{{job="webhooks"}}[{WINDOW}]))',
+                "turned off",
+            )
+        ],
+        description="Endpoints disabled after every attempt of a delivery failed; their "
+        "workspace's admins turn them on again.",
+    ),
+]
+
 
 def _panel(graph: Graph, panel_id: int) -> Any:
     builder = Stat() if graph.stat else TimeSeries()
@@ -459,14 +506,18 @@ def dashboard(uid: str, title: str, rows: Sequence[tuple[str, Sequence[Graph]]])
     return builder.build()
 
 
-def service_dashboard(job: str, extra: Sequence[Graph], *, consumes: bool, outbox: bool) -> Any:
+def service_dashboard(
+    job: str, extra: Sequence[Graph], *, consumes: bool, outbox: bool, relays: bool = True
+) -> Any:
+    """``outbox``: its backlog; ``relays``: and the events it sends (a service whose outbox
+    stays empty — the webhooks service writes no events — shows the backlog only)."""
     rows: list[tuple[str, Sequence[Graph]]] = [("HTTP", http_panels(job))]
     if extra:
         rows.append((job, extra))
     if consumes:
         rows.append(("Events consumed", consumer_panels(job)))
     if outbox:
-        rows.append(("Outbox", outbox_panels(job)))
+        rows.append(("Outbox", outbox_panels(job) if relays else outbox_panels(job)[:1]))
     return dashboard(f"socialseed-{job}", f"SocialSeed / {job}", rows)
 
 
@@ -498,6 +549,9 @@ def dashboards() -> dict[str, Any]:
             "analytics-sync", ANALYTICS[:1] + ANALYTICS[4:6], consumes=True, outbox=True
         ),
         "service-gateway.json": service_dashboard("gateway", GATEWAY, consumes=False, outbox=False),
+        "service-webhooks.json": service_dashboard(
+            "webhooks", WEBHOOKS, consumes=True, outbox=True, relays=False
+        ),
     }
 
 

@@ -654,6 +654,8 @@ UNSCOPED: dict[str, str] = {
     "DeliveryRepository.get_unscoped": "unused by callers (base)",
     "DeliveryRepository.record_unscoped": "the sender, after an attempt",
     "DeliveryRepository.queue_unscoped": "event consumers and the sender (fan-out)",
+    "DeliveryRepository.purge_finished_unscoped": "the retention leader (every workspace's, by age)",
+    "DeliveryRepository.notify_due": "wakes the senders (NOTIFY); reads nothing",
 }
 #: The scope methods themselves.
 SCOPES = {"readable"}

@@ -1,6 +1,6 @@
 """One trace across every process: a post published through the gateway is one trace from the
-gateway's request to the worker's platform call, and a sync is one trace from the fetch to the
-ingest of its ``metrics.fetched``, with spans per the OpenTelemetry semantic conventions (HTTP,
+gateway's request to the worker's platform call, and a sync is one trace from the refresh
+request, through the fetch of its posts, to the ingest of its ``metrics.fetched``, with spans per the OpenTelemetry semantic conventions (HTTP,
 messaging, database), as an OTLP/HTTP receiver sees them (spans decoded from the protobuf
 ``ExportTraceServiceRequest`` the services' exporters send)."""
 
@@ -315,25 +315,43 @@ async def test_a_published_post_and_a_sync_are_each_one_trace_across_the_service
         assert any(is_database(s) and request in ancestors(trace, s) for s in trace)
         assert any(is_database(s) and consume in ancestors(trace, s) for s in trace)
 
-        # -- a sync: fetch -> platform -> metrics.fetched -> ingest ------------------------
-        r = await gw.post(
-            "/api/v1/analytics/refresh", json={"workspace_id": ws}, headers=owner.headers
-        )
-        assert r.status_code in (202, 404), r.text  # 404: analytics has not seen the workspace yet
+    # -- a sync: the refresh request -> fetch -> platform -> metrics.fetched -> ingest ------
     fetcher_app = create_analytics(traced.analytics_settings, background=False)
     ctx = fetcher_app.state.analytics
     fetch = FetchWorkers(ctx, name="traced")
     try:
 
-        async def tracked() -> bool:
+        async def tracked() -> bool:  # analytics tracks the published post
             async with ctx.db.transaction() as session:
                 found = await session.execute(
-                    text("SELECT 1 FROM analytics.accounts WHERE id = :id AND tracking"),
+                    text(
+                        "SELECT 1 FROM analytics.tracked_posts p"
+                        " JOIN analytics.accounts a ON a.id = p.account_id"
+                        " WHERE a.id = :id AND a.tracking AND p.status = 'active'"
+                    ),
                     {"id": uuid.UUID(str(account["id"]))},
                 )
                 return found.first() is not None
 
-        await eventually(tracked, "analytics tracking the account")
+        await eventually(tracked, "analytics tracking the published post")
+        async with httpx.AsyncClient(base_url=traced.gateway_url, timeout=20) as gw:
+            r = await gw.post(
+                "/api/v1/analytics/refresh", json={"workspace_id": ws}, headers=owner.headers
+            )
+        assert r.status_code == 202 and r.json()["total_posts"] >= 1, r.text
+        [refresh] = await eventually(
+            lambda: asyncio.sleep(
+                0,
+                receiver.find(
+                    lambda s: (
+                        s.service == "analytics"
+                        and s.kind == "server"
+                        and s.name == "POST /api/v1/analytics/refresh"
+                    )
+                ),
+            ),
+            "the refresh request's span",
+        )
 
         def ingested(s: Seen) -> bool:
             return s.service == "analytics" and messaging(s, "process", "metrics.fetched")
@@ -341,24 +359,28 @@ async def test_a_published_post_and_a_sync_are_each_one_trace_across_the_service
         async def synced() -> list[Seen] | None:
             await fetch.drain()
             ctx.runtime.tracer_provider.force_flush()
-            for consumed in receiver.find(ingested):
-                spans = receiver.trace(consumed.trace_id)
-                if any(s.name.startswith("fetch ") for s in spans):
-                    return spans
-            return None
+            spans = receiver.trace(refresh.trace_id)
+            return spans if any(ingested(s) for s in spans) else None
 
-        trace = await eventually(synced, "a fetch's metrics ingested in its trace")
+        # The sync's fetch continues the trace of the request that asked for it.
+        trace = await eventually(synced, "the sync's fetch and ingest in the refresh's trace")
     finally:
         for client in ctx.runtime.http_clients:
             await client.aclose()
         await ctx.db.dispose()
         ctx.runtime.tracer_provider.shutdown()
-    [job] = [s for s in trace if s.name.startswith("fetch ")]
-    assert job.parent_id == "" and job.kind == "internal"  # the trace's root
-    assert job.attributes["socialseed.platform"] == "x"
-    [produce] = [s for s in trace if messaging(s, "publish", "metrics.fetched")]
-    [consume] = [s for s in trace if messaging(s, "process", "metrics.fetched")]
-    assert consume.parent_id == produce.span_id and job in ancestors(trace, produce)
+    [job] = [s for s in trace if s.name == "fetch post metrics"]
+    assert job.kind == "internal" and job.attributes["socialseed.platform"] == "x"
+    assert refresh in ancestors(trace, job)  # started by the refresh request...
+    assert any(
+        s.service == "gateway" and s.kind == "server" and s in ancestors(trace, job) for s in trace
+    )  # ...as the gateway received it
+    produce = next(
+        s
+        for s in trace
+        if messaging(s, "publish", "metrics.fetched") and job in ancestors(trace, s)
+    )
+    [consume] = [s for s in trace if ingested(s) and s.parent_id == produce.span_id]
     assert any(
         s.kind == "client"
         and attr(s, "server.port", "net.peer.port") == sandbox_port

@@ -6,9 +6,11 @@ endpoint off and telling the workspace's other endpoints; roles, tenants and ref
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -16,16 +18,24 @@ import pytest
 from fastapi import FastAPI, Request, Response
 from standardwebhooks.webhooks import Webhook
 
-from socialseed.testing import serve
+from socialseed.bus import EventMeta
+from socialseed.contracts import PostApproved
+from socialseed.testing import Infra, asgi_client, serve
 from tests.conftest import (
     Stack,
     User,
     add_member,
     connect_account,
     make_user,
+    own_database,
     owner_with_workspace,
 )
 from tests.e2e.test_publish import publish_now, settled
+from webhooks.app import create_app as create_webhooks
+from webhooks.context import WebhooksContext
+from webhooks.delivery.subscribers import fan_out
+from webhooks.models import Endpoint
+from webhooks.settings import WebhooksSettings
 
 
 @dataclass
@@ -57,8 +67,9 @@ class Receiver:
         return self.got[path]
 
 
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
+@contextmanager
+def running_receiver() -> Iterator[Receiver]:
+    """A receiver served over real HTTP for as long as the block runs."""
     state = Receiver()
     app = FastAPI()
 
@@ -71,6 +82,12 @@ def receiver() -> Iterator[Receiver]:
 
     with serve(app) as url:
         state.url = url
+        yield state
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as state:
         yield state
 
 
@@ -94,6 +111,18 @@ async def deliveries(api: httpx.AsyncClient, user: User, hook: str) -> list[dict
     r = await api.get(f"/api/v1/webhooks/{hook}/deliveries", headers=user.headers)
     assert r.status_code == 200, r.text
     return list(r.json()["items"])
+
+
+async def recorded(api: httpx.AsyncClient, user: User, hook: str) -> list[dict]:
+    """The deliveries once none is pending: the receiver has a request before the sender
+    records its answer."""
+    deadline = time.monotonic() + 30
+    while True:
+        rows = await deliveries(api, user, hook)
+        if all(d["status"] != "pending" for d in rows):
+            return rows
+        assert time.monotonic() < deadline, rows
+        await asyncio.sleep(0.05)
 
 
 async def test_a_published_post_is_delivered_signed(
@@ -123,9 +152,59 @@ async def test_a_published_post_is_delivered_signed(
     assert data["platform"] == "x" and data["url"] == post["targets"][0]["url"]
     assert got.headers["webhook-id"].startswith("msg_")
     assert "token" not in got.body.decode().lower()
-    [row] = await deliveries(api, owner, hook["id"])
+    [row] = await recorded(api, owner, hook["id"])
     assert (row["status"], row["attempt"], row["response_code"]) == ("succeeded", 1, 200)
     assert row["webhook_id"] == got.headers["webhook-id"]
+
+
+async def test_a_queued_delivery_wakes_the_sender_before_its_poll(
+    infra: Infra, receiver: Receiver
+) -> None:
+    """The consumer's transaction NOTIFYs the senders: with a 30 s poll, a delivery queued
+    while the sender idles is sent within seconds."""
+    poll = 30.0
+    settings = WebhooksSettings(
+        dev_mode=True,
+        # A database of its own: the shared stack's sender (polling every 0.1 s) never sees it.
+        database_url=await own_database(infra, "webhooks", "webhooks_wakeup"),
+        kafka_enabled=False,
+        poll_interval=poll,
+        retry_jitter=0.0,
+    )
+    app = create_webhooks(settings)
+    async with asgi_client(app):
+        ctx: WebhooksContext = app.state.webhooks
+        path = receiver.path()
+        workspace = uuid.uuid4()
+        async with ctx.db.transaction() as session:
+            session.add(
+                Endpoint(
+                    workspace_id=workspace,
+                    url=receiver.url + path,
+                    events=["post.approved"],
+                    secret=ctx.cipher.encrypt("whsec_" + "dGVzdHNlY3JldA=="),
+                    created_by=uuid.uuid4(),
+                )
+            )
+        # Listening, and the sender's first turn over (it found nothing): it idles on its poll.
+        deadline = time.monotonic() + 30
+        while not (app.state.listener.live and app.state.sender.turns >= 1):
+            assert time.monotonic() < deadline, "the sender never started listening"
+            await asyncio.sleep(0.01)
+        now = ctx.clock()
+        event = PostApproved(
+            post_id=uuid.uuid4(), workspace_id=workspace, approved_by=uuid.uuid4(), approved_at=now
+        )
+        meta = EventMeta(
+            id=uuid.uuid4(), type=event.type_name(), source="test", subject="", time=now
+        )
+        started = time.monotonic()
+        async with ctx.db.transaction() as session:  # as the consumer's handler runs
+            assert await fan_out(session, ctx, "post.approved", event, meta) == 1
+        [got] = await receiver.wait(path, 1, timeout=poll / 3)
+        took = time.monotonic() - started
+        assert took < poll / 10, f"sent after {took:.2f} s"
+        assert dict(json.loads(got.body))["type"] == "post.approved"
 
 
 async def test_a_500_is_retried_under_the_same_id_and_a_redelivery_too(
@@ -140,7 +219,7 @@ async def test_a_500_is_retried_under_the_same_id_and_a_redelivery_too(
     assert first.headers["webhook-id"] == second.headers["webhook-id"]
     assert verified(hook["secret"], first) == verified(hook["secret"], second)
     assert verified(hook["secret"], second)["type"] == "webhook.test"
-    [row] = await deliveries(api, owner, hook["id"])
+    [row] = await recorded(api, owner, hook["id"])
     assert (row["status"], row["attempt"], row["response_code"]) == ("succeeded", 2, 200)
 
     r = await api.post(

@@ -48,6 +48,7 @@ from tests.conftest import (
 )
 from tests.e2e.test_analytics_sync import connected, ingested
 from tests.e2e.test_publish import clear_fault, fault, publish_now, settled
+from tests.e2e.test_webhooks import Receiver, recorded, register, running_receiver
 
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARDS = REPO / "deploy" / "grafana" / "dashboards"
@@ -95,6 +96,12 @@ def limited_gateway(stack: Stack) -> Iterator[str]:
     )
     with serve(create_gateway(settings)) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as state:
+        yield state
 
 
 @pytest.fixture(scope="module")
@@ -152,11 +159,17 @@ async def analytics_db(infra: Infra) -> AsyncIterator[Database]:
 
 
 async def drive_traffic(
-    api: httpx.AsyncClient, stack: Stack, limited_gateway: str, infra: Infra, db: Database
+    api: httpx.AsyncClient,
+    stack: Stack,
+    limited_gateway: str,
+    infra: Infra,
+    db: Database,
+    receiver: Receiver,
 ) -> None:
     """What the issue asks for (a post published, a sync, a failed sign-in, a call refused by
     our rate limit), plus what the other panels watch: a platform's 429 to a publish and to a
-    fetch, a token refresh, and a record no consumer can read (dead-lettered)."""
+    fetch, a token refresh, a record no consumer can read (dead-lettered), and the published
+    post's webhooks: one delivered, one failing until its endpoint is turned off."""
     owner, ws = await owner_with_workspace(api, name="Metrics")
     # A failed sign-in.
     r = await api.post("/api/v1/auth/login", json={"email": owner.email, "password": "wrong one"})
@@ -169,10 +182,18 @@ async def drive_traffic(
         ]
     assert [a.status_code for a in answers] == [401, 429], [a.text for a in answers]
 
-    # A post published.
+    # A post published, and its webhooks: one answered, one failing every attempt.
     [account] = await connect_account(api, owner, ws, "x", "metrics-pub")
+    good, bad = receiver.path(), receiver.path(500, 500, 500)
+    ok = await register(api, owner, ws, receiver.url + good, ["post.published"])
+    dead = await register(api, owner, ws, receiver.url + bad, ["post.published"])
     post = await settled(api, owner, await publish_now(api, owner, ws, str(account["id"]), "hi"))
     assert post["status"] == "published", post
+    await receiver.wait(good, 1)
+    await receiver.wait(bad, 3)  # the first attempt and one per retry delay
+    [delivered] = await recorded(api, owner, ok["id"])
+    [failed] = await recorded(api, owner, dead["id"])
+    assert (delivered["status"], failed["status"]) == ("succeeded", "failed")
     # A publish the platform answers 429: it waits for the platform's window.
     [waiting] = await connect_account(api, owner, ws, "x", "metrics-wait")
     storm = await fault(stack, platform="x", endpoint="/2/tweets", method="POST", burst_429=1)
@@ -232,7 +253,7 @@ async def target_waiting(api: httpx.AsyncClient, user: User, post_id: str) -> bo
 @pytest.mark.timeout(600)
 async def test_every_panel_and_alert_query_runs_on_prometheus(
     api: httpx.AsyncClient, stack: Stack, limited_gateway: str, prometheus: str,
-    infra: Infra, analytics_db: Database,
+    infra: Infra, analytics_db: Database, receiver: Receiver,
 ) -> None:  # fmt: skip
     async with httpx.AsyncClient(base_url=prometheus, timeout=20) as prom:
         jobs = {"auth", "accounts", "publisher", "analytics-sync", "webhooks", "gateway"}
@@ -247,7 +268,7 @@ async def test_every_panel_and_alert_query_runs_on_prometheus(
 
         await poll("every target scraped", all_up)
 
-        await drive_traffic(api, stack, limited_gateway, infra, analytics_db)
+        await drive_traffic(api, stack, limited_gateway, infra, analytics_db, receiver)
         done = time.time()
 
         async def scraped_since_traffic() -> bool:

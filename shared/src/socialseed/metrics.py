@@ -119,6 +119,25 @@ TOKEN_REFRESHES = Counter(
     ["platform", "outcome"],
 )
 
+# -- webhooks ---------------------------------------------------------------------------------
+WEBHOOK_DELIVERIES = Counter(
+    "socialseed_webhook_deliveries_total",
+    "Webhook delivery attempts by how they ended: succeeded (a 2xx), retry (failed, another "
+    "attempt scheduled), failed (the last attempt failed: the endpoint is turned off)",
+    ["outcome"],
+)
+WEBHOOK_ATTEMPT_DURATION = Histogram(
+    "socialseed_webhook_attempt_duration_seconds",
+    "One webhook attempt, from the request's start to the receiver's answer read (or the "
+    "timeout, or the connection failing), by outcome",
+    ["outcome"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+WEBHOOK_ENDPOINTS_DISABLED = Counter(
+    "socialseed_webhook_endpoints_disabled_total",
+    "Webhook endpoints turned off because every attempt of a delivery failed",
+)
+
 
 # -- build info -------------------------------------------------------------------------------
 def record_build_info(service: str) -> None:
@@ -302,6 +321,9 @@ __all__ = [
     "PUBLISH_RATE_LIMIT_WAITS",
     "SNAPSHOTS_INGESTED",
     "TOKEN_REFRESHES",
+    "WEBHOOK_ATTEMPT_DURATION",
+    "WEBHOOK_DELIVERIES",
+    "WEBHOOK_ENDPOINTS_DISABLED",
     "Facts",
     "Reader",
     "age",

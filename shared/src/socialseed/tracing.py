@@ -275,13 +275,39 @@ def processing(
 
 
 @contextmanager
-def job(tracer: Tracer | None, name: str, **attributes: Any) -> Iterator[None]:
+def job(
+    tracer: Tracer | None, name: str, *, traceparents: Sequence[str] = (), **attributes: Any
+) -> Iterator[None]:
     """An INTERNAL span ``name`` for one unit of a background job's work (a fetch turn that
-    found work): the root of its trace, under which its calls, writes and events go."""
+    found work), under which its calls, writes and events go. ``traceparents``: the stored
+    traces of the requests that asked for this work (a sync's refresh). Of one, the span
+    continues that trace; of several, it is the root of its own, linked to each; of none, the
+    root of its own. With tracing off, one stored trace is still carried on to the events."""
+    parents = [propagate.extract({"traceparent": t}) for t in dict.fromkeys(traceparents)]
+    parent = parents[0] if len(parents) == 1 else None
     if tracer is None:
-        yield
+        if parent is None:
+            yield
+            return
+        token = otel_context.attach(parent)
+        try:
+            yield
+        finally:
+            otel_context.detach(token)
         return
-    with tracer.start_as_current_span(name, attributes=attributes, record_exception=True):
+    links = (
+        [Link(trace.get_current_span(p).get_span_context()) for p in parents[:MAX_LINKS]]
+        if len(parents) > 1
+        else None
+    )
+    with tracer.start_as_current_span(
+        name,
+        # Several: a root of its own (whatever is current), linked to each.
+        context=parent if parent is not None else (Context() if parents else None),
+        links=links,
+        attributes=attributes,
+        record_exception=True,
+    ):
         yield
 
 

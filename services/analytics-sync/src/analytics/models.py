@@ -357,6 +357,8 @@ class Sync(Base):
     created_at: Mapped[datetime] = _now_column()
     started_at: Mapped[datetime | None] = _ts()
     finished_at: Mapped[datetime | None] = _ts()
+    # The W3C traceparent of the refresh request: the fetches of its posts continue that trace.
+    traceparent: Mapped[str | None] = mapped_column(String(55), default=None)
 
 
 def sync_error(tracked_post_id: uuid.UUID, platform: str, gap: str, message: str) -> dict[str, str]:

@@ -12,11 +12,13 @@ from fastapi import FastAPI
 from socialseed.app import create_service_app
 from socialseed.bus import EventConsumer, Inbox
 from socialseed.membership import track_member_changes
+from socialseed.notify import Listener
 from socialseed.platforms import Clock
 from socialseed.platforms.parsing import utcnow
 from socialseed.runtime import service_runtime
 from webhooks.context import WebhooksContext
 from webhooks.delivery.guard import GuardedTransport, Resolver, system_resolver
+from webhooks.delivery.retention import run_retention
 from webhooks.delivery.sender import Sender
 from webhooks.delivery.subscribers import deliver_events
 from webhooks.hooks.endpoints import router
@@ -35,8 +37,9 @@ def create_app(
     resolver: Resolver = system_resolver,
     rng: random.Random | None = None,
 ) -> FastAPI:
-    """``background``: run the sender (tests of the API alone turn it off); ``resolver``:
-    host names to addresses (the SSRF guard checks what it answers)."""
+    """``background``: run the sender and the deliveries' retention (tests of the API alone
+    turn them off); ``resolver``: host names to addresses (the SSRF guard checks what it
+    answers)."""
     settings = settings or WebhooksSettings()
     http = httpx.AsyncClient(
         transport=GuardedTransport(allow_private=settings.private_urls_allowed, resolver=resolver),
@@ -62,10 +65,14 @@ def create_app(
         track_member_changes(consumer, member_changes)
         deliver_events(consumer, ctx)
         runtime.consumers.append(consumer)
-    sender = Sender(ctx)
+    # One LISTEN connection (socialseed.notify), opened when it runs: queued deliveries wake
+    # the sender at once.
+    listener = Listener(settings.database_url)
+    sender = Sender(ctx, listener)
     if background:
-        runtime.background.append(sender.run)
+        runtime.background += [listener.run, sender.run, lambda: run_retention(ctx)]
     app = create_service_app(runtime, title="SocialSeed webhooks", routers=[router])
     app.state.webhooks = ctx
     app.state.sender = sender
+    app.state.listener = listener
     return app

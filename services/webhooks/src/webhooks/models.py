@@ -76,6 +76,12 @@ class Delivery(Base):
             "next_attempt_at",
             postgresql_where="status = 'pending'",
         ),
+        # The retention purge: finished deliveries, oldest first.
+        Index(
+            "ix_deliveries_finished_created",
+            "created_at",
+            postgresql_where="status <> 'pending'",
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

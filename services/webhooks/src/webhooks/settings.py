@@ -37,6 +37,10 @@ class WebhooksSettings(ServiceSettings):
     concurrency: int = Field(default=16, ge=1)
     # How often the sender looks for due deliveries (it is also woken by new ones).
     poll_interval: float = Field(default=1.0, gt=0)
+    # Finished deliveries (succeeded or failed for good) are deleted this many days after they
+    # were queued, by one leader across replicas every ``purge_interval`` seconds.
+    delivery_retention_days: float = Field(default=30.0, gt=0)
+    purge_interval: float = Field(default=3600.0, gt=0)
     # Loopback, private and plain-http URLs are refused outside development mode; link-local
     # and cloud metadata addresses always. None: follow dev_mode.
     allow_private_urls: bool | None = None

@@ -27,7 +27,7 @@ import os
 import socket
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,6 +69,8 @@ class PostWork:
     account: Account
     posts: list[DuePost]
     charges: list[Charge]
+    # The traces of the refresh requests whose syncs these posts are fetched for.
+    traceparents: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ class AccountWork:
     account: Account
     backfill: bool
     charges: list[Charge]
+    # The trace of the refresh request whose sync made the account due, if one did.
+    traceparents: list[str] = field(default_factory=list)
 
 
 class FetchWorkers:
@@ -110,10 +114,12 @@ class FetchWorkers:
         if account is not None:
             if isinstance(account, AccountWork):
                 # One trace per unit of work found (none for an idle turn): the platform
-                # call, the writes and the ``metrics.fetched`` events it publishes.
+                # call, the writes and the ``metrics.fetched`` events it publishes; a sync's
+                # work continues the trace of the request that asked for the sync.
                 with tracing.job(
                     self.tracer,
                     "fetch account metrics",
+                    traceparents=account.traceparents,
                     **{"socialseed.platform": account.account.platform},
                 ):
                     await self._account(account)
@@ -122,9 +128,12 @@ class FetchWorkers:
         if work is None:
             return False
         if isinstance(work, PostWork):
+            # A sync's posts continue the trace of the request that asked for it (a batch of
+            # several syncs' posts: its own trace, linked to each).
             with tracing.job(
                 self.tracer,
                 "fetch post metrics",
+                traceparents=work.traceparents,
                 **{
                     "socialseed.platform": work.account.platform,
                     "socialseed.posts": len(work.posts),
@@ -173,7 +182,10 @@ class FetchWorkers:
                 await self._refused(session, account, refusal, now, account_work=True)
                 return _REFUSED
             await repo.lease_account(account.id, self.owner, now + self.settings.fetch_lease)
-            return AccountWork(account, backfill, charges)
+            traceparents = await repo.sync_traceparents(
+                [account.sync_id] if account.sync_id else []
+            )
+            return AccountWork(account, backfill, charges, traceparents)
 
     async def _claim_posts(self) -> PostWork | object | None:
         now = self.ctx.clock()
@@ -201,8 +213,9 @@ class FetchWorkers:
             await repo.lease_posts(
                 [p.id for p in posts], self.owner, now + self.settings.fetch_lease
             )
-            await repo.start_syncs(sorted({p.sync_id for p in posts if p.sync_id}), now)
-            return PostWork(account, posts, charges)
+            syncs = sorted({p.sync_id for p in posts if p.sync_id})
+            await repo.start_syncs(syncs, now)
+            return PostWork(account, posts, charges, await repo.sync_traceparents(syncs))
 
     async def _refused(
         self,

@@ -290,6 +290,17 @@ SELECT id, sync_id FROM held WHERE sync_id IS NOT NULL"""),
                 .values(status=SyncStatus.RUNNING, started_at=now)
             )
 
+    async def sync_traceparents(self, ids: Sequence[uuid.UUID]) -> list[str]:
+        """The stored traces of the refresh requests that asked for these syncs."""
+        if not ids:
+            return []
+        rows = await self.session.scalars(
+            select(Sync.traceparent)
+            .where(Sync.id.in_(ids), Sync.traceparent.is_not(None))
+            .order_by(Sync.id)
+        )
+        return [t for t in rows if t]
+
     async def count_rate_limited(
         self, sync_id: uuid.UUID, platform: str, post_ids: Sequence[uuid.UUID], message: str
     ) -> None:

@@ -45,6 +45,7 @@ class SyncRepository(WorkspaceScoped[Sync]):
         account_id: uuid.UUID | None = None,
         platforms: Sequence[str] | None = None,
         limit: int,
+        traceparent: str | None = None,
     ) -> Sync:
         """A sync of the workspace's (or one account's) syncable posts, the most recently
         published first, up to ``limit``: they and their accounts become due now with its id.
@@ -79,6 +80,7 @@ class SyncRepository(WorkspaceScoped[Sync]):
             post_limit=limit,
             status=SyncStatus.QUEUED,
             created_at=now,
+            traceparent=traceparent,
         )
         await self.add(sync)
         rows = await self.session.execute(

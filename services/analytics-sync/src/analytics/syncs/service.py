@@ -24,6 +24,7 @@ from analytics.syncs.schemas import (
     SyncStatusOut,
     Waiting,
 )
+from socialseed import tracing
 from socialseed.errors import AccountNotFound, AppError, NotFound
 from socialseed.platforms import Platform
 from socialseed.security import Principal
@@ -60,6 +61,8 @@ async def refresh_workspace(
         now=now,
         platforms=platforms,
         limit=_limit(ctx, limit),
+        # The fetches of its posts continue the request's trace (``socialseed.tracing``).
+        traceparent=tracing.current_traceparent(),
     )
     return SyncAccepted(sync_id=sync.id, total_posts=sync.total_posts)
 
@@ -87,6 +90,8 @@ async def refresh_account(
         now=now,
         account_id=account.id,
         limit=_limit(ctx, limit),
+        # The fetches of its posts continue the request's trace (``socialseed.tracing``).
+        traceparent=tracing.current_traceparent(),
     )
     return SyncAccepted(sync_id=sync.id, total_posts=sync.total_posts)
 

@@ -10,11 +10,18 @@ attempt, the delivery failed and the endpoint turned off, with an ``endpoint.dis
 queued to the workspace's other endpoints that subscribed to it. A sender that dies mid-attempt
 leaves the endpoint busy until its lease runs out, then the delivery is sent again
 (at-least-once; the ``webhook-id`` is the same, so receivers deduplicate).
+
+The sender sleeps ``poll_interval`` between idle turns, and is woken at once by PostgreSQL
+``NOTIFY`` on ``DELIVERIES_CHANNEL``, which whoever queues a delivery sends in the same
+transaction (``socialseed.notify``'s listener, one connection per process; the poll is the
+fallback while that connection is down), and by its own attempts ending (the endpoint may
+have more waiting).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -25,10 +32,16 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import Webhook
 
+from socialseed.metrics import (
+    WEBHOOK_ATTEMPT_DURATION,
+    WEBHOOK_DELIVERIES,
+    WEBHOOK_ENDPOINTS_DISABLED,
+)
+from socialseed.notify import Listener, NotifiedCache
 from webhooks.context import WebhooksContext
 from webhooks.delivery.guard import UnsafeAddress
 from webhooks.events import ENDPOINT_DISABLED, body
-from webhooks.hooks.repository import DeliveryRepository, EndpointRepository
+from webhooks.hooks.repository import DELIVERIES_CHANNEL, DeliveryRepository, EndpointRepository
 from webhooks.hooks.service import queue
 from webhooks.models import Delivery, DeliveryStatus, Endpoint
 from webhooks.secrets import SecretUndecryptable
@@ -99,10 +112,29 @@ async def attempt(ctx: WebhooksContext, endpoint: Endpoint, delivery: Delivery) 
     return Outcome(code, answer, took(), error)
 
 
+class Wakeup(NotifiedCache[str, None]):
+    """Holds no values: a notification on its channel sets ``event``, and so does the loss of
+    the listener's connection (notifications sent meanwhile are lost: look for yourself)."""
+
+    def __init__(self, listener: Listener, channel: str) -> None:
+        super().__init__(listener, channel, str, maxsize=1)
+        self.event = asyncio.Event()
+
+    def notified(self, payload: str) -> None:
+        self.event.set()
+
+    def clear(self) -> None:
+        super().clear()
+        self.event.set()
+
+
 class Sender:
-    def __init__(self, ctx: WebhooksContext) -> None:
+    def __init__(self, ctx: WebhooksContext, listener: Listener | None = None) -> None:
         self.ctx = ctx
         self.tasks: set[asyncio.Task[None]] = set()
+        self.wakeup = Wakeup(listener, DELIVERIES_CHANNEL) if listener is not None else None
+        self.woken = self.wakeup.event if self.wakeup is not None else asyncio.Event()
+        self.turns = 0  # turns taken by ``run`` (tests wait for the first, idle, one)
 
     def lease(self) -> timedelta:
         # An attempt's longest run, plus room for recording it.
@@ -130,6 +162,8 @@ class Sender:
             await self.record(endpoint, delivery, outcome)
         except Exception:  # the lease runs out and the delivery is tried again
             log.exception("webhook delivery %s could not be recorded", delivery.id)
+        finally:
+            self.woken.set()  # the endpoint is free again: its next delivery may be due
 
     def delay(self, attempts: int) -> float | None:
         """Seconds before attempt ``attempts + 1``; None after the last."""
@@ -169,6 +203,12 @@ class Sender:
             )
             if disable is not None and released is not None:
                 await self.notify_disabled(session, released, disable)
+        # Counted once recorded (an attempt whose outcome was lost is made again).
+        result = "succeeded" if outcome.ok else "retry" if disable is None else "failed"
+        WEBHOOK_DELIVERIES.labels(result).inc()
+        WEBHOOK_ATTEMPT_DURATION.labels(result).observe(outcome.duration_ms / 1000)
+        if disable is not None and released is not None:
+            WEBHOOK_ENDPOINTS_DISABLED.inc()
 
     async def notify_disabled(self, session: AsyncSession, endpoint: Endpoint, why: str) -> None:
         now = self.ctx.clock()
@@ -196,13 +236,18 @@ class Sender:
 
     async def run(self) -> None:
         while True:
+            # Cleared before the turn looks: a delivery committed while it runs (its NOTIFY
+            # arriving after the claim's snapshot) leaves the event set for another turn.
+            self.woken.clear()
             try:
                 started = await self.turn()
             except Exception:  # the database may be away; the next turn tries again
                 log.warning("webhook sender turn failed", exc_info=True)
                 started = 0
+            self.turns += 1
             if not started:
-                await asyncio.sleep(self.ctx.settings.poll_interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.woken.wait(), self.ctx.settings.poll_interval)
             else:
                 await asyncio.sleep(0)
 

@@ -7,12 +7,16 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from socialseed.errors import NotFound
 from socialseed.repository import Page, WorkspaceScoped
 from socialseed.security import Principal
 from webhooks.models import Delivery, DeliveryStatus, Endpoint
+
+#: The PostgreSQL channel the senders LISTEN on: deliveries may be due now. Notified in the
+#: transaction that queues them, so it reaches the senders when (and only if) it commits.
+DELIVERIES_CHANNEL = "webhooks_deliveries"
 
 
 class WebhookNotFound(NotFound):
@@ -143,5 +147,25 @@ class DeliveryRepository(WorkspaceScoped[Delivery]):
             update(Delivery).where(Delivery.id == delivery_id).values(**values)
         )
 
+    async def purge_finished_unscoped(self, before: datetime, *, limit: int) -> int:
+        """Up to ``limit`` finished deliveries (succeeded, or failed for good) queued before
+        ``before``; pending ones are kept however old (an endpoint turned off keeps its queue
+        until it is turned on again). Concurrent purgers skip each other's rows."""
+        old = (
+            select(Delivery.id)
+            .where(Delivery.status != DeliveryStatus.PENDING, Delivery.created_at < before)
+            .order_by(Delivery.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        result = await self.session.execute(delete(Delivery).where(Delivery.id.in_(old)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def queue_unscoped(self, deliveries: Sequence[Delivery]) -> None:
+        """Queue deliveries due now and wake every replica's sender when this commits."""
         await self.add_all(deliveries)
+        if deliveries:
+            await self.notify_due()
+
+    async def notify_due(self) -> None:
+        await self.session.execute(select(func.pg_notify(DELIVERIES_CHANNEL, "")))

@@ -119,6 +119,8 @@ class WebhookService:
             endpoint.enabled = patch.enabled
             if patch.enabled:
                 endpoint.disabled_reason = None
+                # Its waiting deliveries are due again: wake the senders.
+                await DeliveryRepository(session).notify_due()
         endpoint.updated_at = ctx.clock()
         await session.flush()
         return EndpointOut.of(endpoint)
@@ -184,7 +186,7 @@ class WebhookService:
             next_attempt_at=now,
             created_at=now,
         )
-        await repo.add(again)
+        await repo.queue_unscoped([again])
         return DeliveryOut.of(again)
 
     async def test(
@@ -209,7 +211,7 @@ class WebhookService:
             ),
             now=now,
         )
-        await DeliveryRepository(session).add(delivery)
+        await DeliveryRepository(session).queue_unscoped([delivery])
         return DeliveryOut.of(delivery)
 
 
