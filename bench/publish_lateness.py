@@ -472,7 +472,9 @@ async def drive(supervisor: Supervisor, data: Path, args: argparse.Namespace) ->
     gateway = f"http://127.0.0.1:{supervisor.ports['gateway']}"
     sandbox_url = f"http://127.0.0.1:{supervisor.ports['sandbox']}"
     publisher = next(s for s in SERVICES if s.name == "publisher")
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    # Idle connections dropped before the servers drop them (uvicorn: after 5 s, httpx's own
+    # default): a request sent on a connection the server is closing fails with a ReadError.
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=2)
     async with (
         httpx.AsyncClient(base_url=gateway, timeout=60, limits=limits) as api,
         httpx.AsyncClient(base_url=sandbox_url, timeout=60) as sandbox,

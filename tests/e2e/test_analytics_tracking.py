@@ -17,6 +17,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import text
 
+from analytics.fetching.schedule import account_phase, first_fetch
 from analytics.models import Account
 from analytics.retention.job import retention_turn
 from analytics.retention.repository import POST_SNAPSHOTS, PartitionRepository, partition_name
@@ -268,6 +269,14 @@ async def test_a_published_post_is_tracked_with_the_publishers_ids_and_links_a_b
     assert posts["333"]["publisher_target_id"] == fresh.target_id
     assert posts["333"]["status"] == "active"
     assert str(posts["333"]["workspace_id"]) == str(workspace_id)
+    # First fetched a while after publishing, on the account's grid (not at once); the
+    # backfilled row keeps the schedule it had.
+    after = stack.analytics.settings.first_fetch_after
+    assert after > timedelta(0)
+    first = posts["333"]["next_fetch_at"]
+    assert fresh.published_at + after <= first < fresh.published_at + after * 1.25
+    assert first == first_fetch(fresh.published_at, after, account_phase(account_id))
+    assert posts["222"]["next_fetch_at"] == now
 
 
 async def test_a_batch_of_published_posts_is_tracked_in_one_go(
@@ -298,6 +307,7 @@ async def test_a_batch_of_published_posts_is_tracked_in_one_go(
                     "publisher_target_id": e.target_id,
                     "published_at": e.published_at,
                     "url": e.url,
+                    "next_fetch_at": e.published_at + timedelta(minutes=15),
                 }
                 for e in (first, again, other, elsewhere)
             ]
@@ -314,7 +324,7 @@ async def test_a_batch_of_published_posts_is_tracked_in_one_go(
     assert sorted(posts) == ["555", "666", "777"]
     assert posts["555"]["publisher_target_id"] == again.target_id
     assert posts["666"]["status"] == "active" and posts["666"]["source"] == "publisher"
-    assert posts["666"]["next_fetch_at"] == now
+    assert posts["666"]["next_fetch_at"] == now + timedelta(minutes=15)
     assert posts["777"]["status"] == "stopped"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from analytics.fetching.schedule import account_phase, next_fetch
+from analytics.fetching.schedule import account_phase, first_fetch, next_fetch
 from analytics.settings import default_post_schedule
 
 TIERS = default_post_schedule()
@@ -35,3 +35,15 @@ def test_each_tier_keeps_its_interval_and_accounts_have_phases_of_their_own() ->
     assert len(phases) > 40 and all(0 <= p < 1 for p in phases)
     young = NOON - timedelta(hours=1)
     assert next_fetch(young, NOON, TIERS, 0.1) != next_fetch(young, NOON, TIERS, 0.6)
+
+
+def test_a_published_post_is_first_fetched_later_and_an_accounts_burst_together() -> None:
+    after = timedelta(minutes=15)
+    phase = account_phase(uuid.uuid4())
+    # A burst: the account's posts go out over three minutes.
+    burst = [NOON + timedelta(seconds=s) for s in range(0, 180, 7)]
+    firsts = [first_fetch(at, after, phase) for at in burst]
+    for at, due in zip(burst, firsts, strict=True):
+        assert at + after <= due < at + after * 1.25
+    assert len(set(firsts)) <= 2  # one batch, or two when the burst straddles a grid point
+    assert first_fetch(NOON, timedelta(0), phase) == NOON  # zero: at once

@@ -178,6 +178,9 @@ def build_commit() -> str:
 _ID_LIKE = re.compile(r"\d{4,}|[0-9a-fA-F-]{16,}|.*[:%=@].*|.{41,}")
 _ENDPOINTS_PER_PLATFORM = 64
 _endpoints: dict[tuple[str, str], str] = {}
+# The names given so far, per platform (what the cap counts): kept beside the cache of URLs,
+# so a URL not seen before (most carry ids) costs a lookup, not a walk over the whole cache.
+_names: dict[str, set[str]] = {}
 
 
 def endpoint_name(platform: str, url: str) -> str:
@@ -193,9 +196,12 @@ def endpoint_name(platform: str, url: str) -> str:
     if segments[:1] == [platform]:
         segments = segments[1:]
     name = "/" + "/".join("{id}" if _ID_LIKE.fullmatch(s) else s for s in segments)
-    known = {n for (p, _), n in _endpoints.items() if p == platform}
-    if name not in known and len(known) >= _ENDPOINTS_PER_PLATFORM:
-        name = "other"
+    known = _names.setdefault(platform, set())
+    if name not in known:
+        if len(known) >= _ENDPOINTS_PER_PLATFORM:
+            name = "other"
+        else:
+            known.add(name)
     if len(_endpoints) < 10_000:  # a cache of URLs (ids in them): bounded too
         _endpoints[key] = name
     return name

@@ -54,6 +54,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
 
 from socialseed import telemetry, tracing
 from socialseed.contracts.base import Event
@@ -122,6 +123,13 @@ class Outbox:
         self.table = table
         self.source = source
 
+    @functools.cached_property
+    def _insert(self) -> Insert:
+        """The rows' insert, the payload given as the JSON text it is stored as."""
+        return self.table.insert().values(
+            payload=cast(bindparam("payload_json", type_=Text), JSONB)
+        )
+
     async def add(self, session: AsyncSession, event: Event, *, key: str) -> uuid.UUID:
         [event_id] = await self.add_many(session, [(event, key)])
         return event_id
@@ -163,10 +171,12 @@ class Outbox:
                     "topic": event.topic,
                     "key": key,
                     "headers": headers,
-                    "payload": event.model_dump(mode="json"),
+                    # Encoded once, by pydantic's serializer, and stored as that text: not a
+                    # dict of JSON-ready values encoded again by the driver.
+                    "payload_json": event.model_dump_json(),
                 }
             )
-        await session.execute(self.table.insert(), rows)
+        await session.execute(self._insert, rows)
         session.info["outbox"] = True
         return ids
 

@@ -46,6 +46,11 @@ class AnalyticsSettings(CallerSettings):
     # Schedules: how often a post is fetched by its age, and an account's own counters.
     post_schedule: list[ScheduleTier] = Field(default_factory=default_post_schedule)
     account_every: timedelta = timedelta(days=1)
+    # A post published through SocialSeed is first fetched this long after it went out (on its
+    # account's grid: an account's posts of one burst are fetched in one batch), not at once:
+    # in its first minutes a post's counters are mostly zero, and a burst of publishes would
+    # otherwise be fetched post by post as it lands. Zero: at once.
+    first_fetch_after: timedelta = timedelta(minutes=15)
     # A newly connected account's history is listed this far back.
     backfill_days: int = Field(default=90, ge=1)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 
 import httpx
@@ -23,6 +24,7 @@ from publisher.posts.endpoints import router as posts_router
 from publisher.posts.service import posts
 from publisher.publishing.comments import Commenter
 from publisher.publishing.dispatcher import Dispatcher
+from publisher.publishing.pools import SplitPools
 from publisher.publishing.repository import target_facts
 from publisher.publishing.worker import Worker
 from publisher.settings import PublisherSettings
@@ -90,8 +92,13 @@ def create_app(
 def _platform_clients(settings: PublisherSettings) -> dict[Platform, httpx.AsyncClient]:
     pool = settings.publish_concurrency
     limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
+    # A pool per 32 publishes in flight: httpcore's bookkeeping walks a pool's connections on
+    # every request (``publishing/pools.py``).
+    pools = max(1, math.ceil(pool / 32))
     return {
-        platform: httpx.AsyncClient(timeout=settings.platforms.timeout, limits=limits)
+        platform: httpx.AsyncClient(
+            timeout=settings.platforms.timeout, transport=SplitPools(limits, pools)
+        )
         for platform in PROVIDERS
     }
 

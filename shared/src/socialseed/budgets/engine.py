@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Row, and_, case, func, select, update
+from sqlalchemy import Row, and_, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -438,3 +438,182 @@ def _said(signal: RateSignal) -> dict[str, Any]:
         "used_percent": signal.used_percent,
         "regain_after_s": signal.regain_after_s,
     }
+
+
+class BatchUsage(Protocol):
+    """What only the service knows, for a batch of calls (in its transaction): the same
+    questions as ``Usage``, each answered for the whole batch at once where it can be."""
+
+    async def waiting(
+        self, session: AsyncSession, platform: str, workspace_id: uuid.UUID, now: datetime
+    ) -> int:
+        """How many workspaces other than ``workspace_id`` have work of ``platform`` due."""
+        ...
+
+    def nth_latest(self, call: int, n: int, since: datetime) -> datetime | None:
+        """For a ``rolling`` rule: the ``n``-th most recent call counted after ``since``, for
+        the batch's ``call``-th call (read for the whole batch before any is reserved)."""
+        ...
+
+
+class BatchReservation:
+    """Reservations for a batch of calls in one transaction, with the statements of a batch,
+    not of each call: every bucket the batch counts against is locked (in bucket order) and
+    read in one statement, the workspaces' shares of them in one more; each call is then
+    reserved in memory under those locks, by the same rules as ``Budgets.reserve`` (all its
+    charges or none, in the order given), and ``write`` stores the new counts and shares in
+    one statement each. Nothing else can charge a locked bucket meanwhile, so what is counted
+    in memory is what the rows would say."""
+
+    def __init__(self, budgets: Budgets, session: AsyncSession, now: datetime) -> None:
+        self.budgets = budgets
+        self.session = session
+        self.now = now
+        self.counts: dict[str, Count] = {}
+        self.shares: dict[tuple[str, uuid.UUID], tuple[datetime, int]] = {}
+        self.changed: set[str] = set()
+        self.changed_shares: set[tuple[str, uuid.UUID]] = set()
+
+    async def lock(self, charges: Iterable[Charge]) -> None:
+        """Lock and read every bucket of ``charges`` (one statement), and the shares of the
+        workspaces they name (one more)."""
+        charges = list(charges)
+        b = self.budgets.budgets
+        rows: dict[str, dict[str, Any]] = {}
+        for charge in charges:
+            rolling = charge.rule.window == "rolling"
+            rows.setdefault(
+                charge.bucket,
+                {
+                    "bucket": charge.bucket,
+                    "platform": charge.platform,
+                    "limit": charge.limit,
+                    "used": 0,
+                    "window_start": None if rolling else self.now,
+                    "reset_at": None if rolling else charge.reset_at,
+                },
+            )
+        if not rows:
+            return
+        row = insert(b).values([rows[bucket] for bucket in sorted(rows)])
+        locked = row.on_conflict_do_update(
+            index_elements=[b.c.bucket], set_={"platform": b.c.platform}
+        ).returning(
+            b.c.bucket, b.c.used, b.c.limit, b.c.window_start, b.c.reset_at, b.c.blocked_until
+        )
+        for bucket, *count in await self.session.execute(locked):
+            self.counts[bucket] = Count(*count)
+        wanted = {
+            (c.bucket, c.workspace_id)
+            for c in charges
+            if c.workspace_id is not None and c.cost > 0 and c.rule.window != "rolling"
+        }
+        if wanted:
+            s = self.budgets.shares.c
+            found = await self.session.execute(
+                select(s.bucket, s.workspace_id, s.window_start, s.used).where(
+                    s.bucket.in_(sorted({bucket for bucket, _ in wanted})),
+                    s.workspace_id.in_(sorted({ws for _, ws in wanted if ws is not None})),
+                )
+            )
+            for bucket, workspace_id, window_start, used in found:
+                self.shares[(bucket, workspace_id)] = (window_start, used)
+
+    async def reserve(
+        self, charges: Sequence[Charge], call: int, usage: BatchUsage
+    ) -> Refusal | None:
+        """Take every charge of the batch's ``call``-th call, or none: None, or the refusing
+        bucket and when it frees."""
+        now = self.now
+        counts: dict[str, Count] = {}
+        shares: dict[tuple[str, uuid.UUID], tuple[datetime, int]] = {}
+        for charge in charges:
+            if charge.cost > charge.limit:
+                log.warning(
+                    "a call counting %d cannot fit %s's limit of %d per window; raise the "
+                    "rule's largest_call",
+                    charge.cost,
+                    charge.bucket,
+                    charge.limit,
+                )
+            count = counts.get(charge.bucket) or self.counts[charge.bucket]
+            if count.blocked_until is not None and count.blocked_until > now:
+                return Refusal(charge, refused_until(count, now), "blocked")
+            if charge.rule.window == "rolling":
+                nth = usage.nth_latest(call, charge.rule.limit, now - charge.rule.every)
+                frees = rolling_frees_at(nth, charge.rule, now)
+                if frees is not None:
+                    return Refusal(charge, frees, "spent")
+                continue
+            taken = take(count, charge.limit, charge.cost, now, charge.reset_at)
+            if taken is None:
+                return Refusal(charge, refused_until(count, now), "spent")
+            counts[charge.bucket] = taken
+            if charge.workspace_id is None or charge.cost <= 0:
+                continue
+            assert taken.window_start is not None and taken.reset_at is not None
+            limit = taken.limit if taken.limit is not None else charge.limit
+            key = (charge.bucket, charge.workspace_id)
+            start, used = shares.get(key) or self.shares.get(key) or (taken.window_start, 0)
+            before = used if start == taken.window_start else 0
+            shares[key] = (taken.window_start, before + charge.cost)
+            waiting = await usage.waiting(self.session, charge.platform, charge.workspace_id, now)
+            if not fair(before, limit, waiting):
+                return Refusal(charge, min(taken.reset_at, now + self.budgets.recheck), "share")
+        self.counts |= counts
+        self.changed |= counts.keys()
+        self.shares |= shares
+        self.changed_shares |= shares.keys()
+        return None
+
+    async def write(self) -> None:
+        """The counts and shares the reservations changed: one statement each."""
+        if self.changed:
+            b = self.budgets.budgets
+            await self.session.execute(
+                update(b)
+                .where(b.c.bucket == bindparam("b_bucket"))
+                .values(
+                    used=bindparam("b_used"),
+                    limit=bindparam("b_limit"),
+                    window_start=bindparam("b_window_start"),
+                    reset_at=bindparam("b_reset_at"),
+                    updated_at=func.now(),
+                ),
+                [
+                    {
+                        "b_bucket": bucket,
+                        "b_used": count.used,
+                        "b_limit": count.limit,
+                        "b_window_start": count.window_start,
+                        "b_reset_at": count.reset_at,
+                    }
+                    for bucket in sorted(self.changed)
+                    for count in (self.counts[bucket],)
+                ],
+            )
+            self.changed = set()
+        if self.changed_shares:
+            s = self.budgets.shares
+            row = insert(s).values(
+                [
+                    {
+                        "bucket": bucket,
+                        "workspace_id": workspace_id,
+                        "window_start": self.shares[(bucket, workspace_id)][0],
+                        "used": self.shares[(bucket, workspace_id)][1],
+                    }
+                    for bucket, workspace_id in sorted(self.changed_shares, key=str)
+                ]
+            )
+            await self.session.execute(
+                row.on_conflict_do_update(
+                    index_elements=[s.c.bucket, s.c.workspace_id],
+                    set_={
+                        "used": row.excluded.used,
+                        "window_start": row.excluded.window_start,
+                        "updated_at": func.now(),
+                    },
+                )
+            )
+            self.changed_shares = set()

@@ -41,6 +41,19 @@ def next_fetch(
     return origin + step * steps
 
 
+def first_fetch(published_at: datetime, after: timedelta, phase: float = 0.0) -> datetime:
+    """The first fetch of a post published through SocialSeed: the first point of the
+    account's grid (a quarter of ``after`` apart) at least ``after`` past its publishing, so an
+    account's posts of one burst come due at one instant and go out in one batch. ``after``
+    zero: at once."""
+    if after <= timedelta(0):
+        return published_at
+    step = after / GRID_STEPS
+    origin = _EPOCH + step * phase
+    steps = math.ceil((published_at + after - origin) / step)
+    return origin + step * steps
+
+
 def _interval(age: timedelta, tiers: Sequence[ScheduleTier]) -> timedelta:
     for tier in tiers:
         if tier.younger_than is None or age < tier.younger_than:

@@ -143,8 +143,9 @@ class TrackingRepository(RepositoryBase):
     # Tracked posts -------------------------------------------------------------------------
 
     async def track_published_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Posts published through SocialSeed: tracked with the publisher's ids, or, when the
-        backfill found the same platform post first, that row linked to them. Each one's
+        """Posts published through SocialSeed: tracked with the publisher's ids (first fetched
+        at each row's ``next_fetch_at``), or, when the backfill found the same platform post
+        first, that row linked to them (its own schedule kept). Each one's
         status follows its account (stopped when the account is no longer tracked). One
         statement for many (``INSERT ... SELECT`` over their values, the accounts' tracking
         read in it); rows for the same platform post are one: the last given wins."""
@@ -184,6 +185,7 @@ class TrackingRepository(RepositoryBase):
             "publisher_target_id",
             "published_at",
             "url",
+            "next_fetch_at",
         )
         given = values(*(column(n, t[n].type) for n in ("id", *names)), name="given").data(
             [(uuid.uuid4(), *(r[n] for n in names)) for r in rows]
@@ -196,11 +198,8 @@ class TrackingRepository(RepositoryBase):
             *given.c,
             literal(PostSource.PUBLISHER.value).label("source"),
             status.label("status"),
-            given.c.published_at.label("next_fetch_at"),
         )
-        stmt = insert(TrackedPost).from_select(
-            ["id", *names, "source", "status", "next_fetch_at"], chosen
-        )
+        stmt = insert(TrackedPost).from_select(["id", *names, "source", "status"], chosen)
         await self.session.execute(
             stmt.on_conflict_do_update(
                 index_elements=[TrackedPost.account_id, TrackedPost.platform_post_id],

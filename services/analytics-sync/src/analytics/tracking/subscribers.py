@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.context import AnalyticsContext
+from analytics.fetching.schedule import account_phase, first_fetch
 from analytics.models import AccountStatus
 from analytics.tracking.repository import TrackingRepository
 from socialseed.bus import EventConsumer, EventMeta
@@ -22,7 +23,7 @@ from socialseed.projections import account_values
 
 
 def track_accounts(consumer: EventConsumer, ctx: AnalyticsContext) -> None:
-    del ctx  # nothing of the context is needed yet; kept for symmetry with the other modules
+    first_after = ctx.settings.first_fetch_after
 
     @consumer.handler(WorkspaceUpdated)
     async def on_workspace(event: WorkspaceUpdated, session: AsyncSession, _: EventMeta) -> None:
@@ -68,6 +69,10 @@ def track_accounts(consumer: EventConsumer, ctx: AnalyticsContext) -> None:
                     "publisher_target_id": event.target_id,
                     "published_at": event.published_at,
                     "url": event.url,
+                    # Not at once: a burst's posts of one account come due together, later.
+                    "next_fetch_at": first_fetch(
+                        event.published_at, first_after, account_phase(event.account_id)
+                    ),
                 }
                 for event, _ in events
             ]

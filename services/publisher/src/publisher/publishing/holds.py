@@ -28,8 +28,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from publisher.models import budgets
-from publisher.publishing.usage import PublishUsage, TargetRef
-from socialseed.budgets.engine import Budgets, Refusal
+from publisher.publishing.usage import (
+    BatchPublishUsage,
+    PublishUsage,
+    TargetRef,
+    recent_publishes,
+)
+from socialseed.budgets.engine import BatchReservation, Budgets, Charge, Refusal
 from socialseed.budgets.rules import Rule
 from socialseed.platforms import Platform
 
@@ -68,6 +73,42 @@ class PublishLimits:
             now,
         )
 
+    async def batch(
+        self,
+        session: AsyncSession,
+        targets: Sequence[TargetRef],
+        now: datetime,
+        pending: dict[uuid.UUID, list[datetime]],
+        waiting: dict[tuple[str, uuid.UUID], int],
+    ) -> BatchHolds:
+        """The limits of a batch of targets claimed together, checked in a few statements for
+        the whole batch (not per target): every budget row they count against locked and read
+        in one (in bucket order: a batch cannot deadlock with another), the workspaces'
+        shares in one, the accounts' recent publishes in one; then ``BatchHolds.hold`` per
+        target in order, in memory, and ``write`` stores the counts."""
+        charges = [
+            self.budgets.charges(t.platform, str(t.account_id), 1, now, t.workspace_id)
+            for t in targets
+        ]
+        reservation = BatchReservation(self.budgets, session, now)
+        await reservation.lock(c for cs in charges for c in cs)
+        rolling = [c.rule.every for cs in charges for c in cs if c.rule.window == "rolling"]
+        recent = (
+            await recent_publishes(
+                session,
+                {
+                    t.account_id
+                    for t, cs in zip(targets, charges, strict=True)
+                    if any(c.rule.window == "rolling" for c in cs)
+                },
+                now - max(rolling),
+            )
+            if rolling
+            else {}
+        )
+        usage = BatchPublishUsage(targets, self.recheck, recent, pending, waiting)
+        return BatchHolds(reservation, targets, charges, usage)
+
     async def hold(
         self,
         session: AsyncSession,
@@ -100,6 +141,33 @@ class PublishLimits:
             if charge.scope == "account":
                 await self.budgets.block(session, charge.bucket, platform.value, until, reason)
                 return
+
+
+class BatchHolds:
+    """A batch's limits, read and locked (``PublishLimits.batch``)."""
+
+    def __init__(
+        self,
+        reservation: BatchReservation,
+        targets: Sequence[TargetRef],
+        charges: Sequence[Sequence[Charge]],
+        usage: BatchPublishUsage,
+    ) -> None:
+        self.reservation = reservation
+        self.targets = targets
+        self.charges = charges
+        self.usage = usage
+
+    async def hold(self, call: int) -> Hold | None:
+        """None when the batch's ``call``-th target may be published now (its publish is then
+        counted, and the caller adds it to ``pending``); else why not and until when."""
+        refusal = await self.reservation.reserve(self.charges[call], call, self.usage)
+        if refusal is None:
+            return None
+        return Hold(refusal.until, _why(self.targets[call].platform, refusal))
+
+    async def write(self) -> None:
+        await self.reservation.write()
 
 
 def _why(platform: str, refusal: Refusal) -> str:

@@ -228,14 +228,21 @@ class Worker:
             passed: list[Row[Any]] = []
             pending: dict[uuid.UUID, list[datetime]] = defaultdict(list)
             waiting: dict[tuple[str, uuid.UUID], int] = {}
-            await self.limits.lock(session, rows, now)
-            for row in rows:
-                hold = await self._hold(session, row, now, pending[row.account_id], waiting)
+            # The limits for the whole batch in a few statements (rows locked and read once),
+            # then each target in order, in memory; the new counts written once at the end.
+            limits = await self.limits.batch(session, rows, now, pending, waiting)
+            breakers: dict[Platform, Hold | None] = {}
+            for call, row in enumerate(rows):
+                platform = Platform(row.platform)
+                if platform not in breakers:
+                    breakers[platform] = await self._breaker_hold(platform)
+                hold = breakers[platform] or await limits.hold(call)
                 if hold is None:
                     passed.append(row)
                     pending[row.account_id].append(now)
                 else:
                     held.append((row, hold))
+            await limits.write()
             if held:
                 await self._wait(session, held)
                 for row, hold in held:
@@ -292,21 +299,11 @@ class Worker:
                 )
             return claims
 
-    async def _hold(
-        self,
-        session: AsyncSession,
-        target: Row[Any],
-        now: datetime,
-        pending: list[datetime],
-        waiting: dict[tuple[str, uuid.UUID], int],
-    ) -> Hold | None:
-        """Why the target may not be published now, if it may not (checked before any
-        platform call; the limits are shared by every worker and replica)."""
-        platform = Platform(target.platform)
+    async def _breaker_hold(self, platform: Platform) -> Hold | None:
+        """The platform's circuit breaker is open: its targets wait (no platform call, no
+        limit counted). Asked once per platform and claim."""
         opened = await self.breakers.open_until(platform)
-        if opened is not None:
-            return _breaker_hold(platform, opened)
-        return await self.limits.hold(session, target, now, pending, waiting)
+        return _breaker_hold(platform, opened) if opened is not None else None
 
     async def _wait(self, session: AsyncSession, held: list[tuple[Row[Any], Hold]]) -> None:
         await PublishingRepository(session).hold(
