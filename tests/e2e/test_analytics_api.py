@@ -413,11 +413,13 @@ async def test_dashboard_totals_from_daily_post_totals_equal_the_posts_sums(
             "platform_post_id": pid,
             "publisher_post_id": uuid.uuid4(),
             "publisher_target_id": uuid.uuid4(),
-            "published_at": instant(),
+            "published_at": at,
             "url": None,
+            "next_fetch_at": at,
         }
         for acc, ids in posts.items()
         for pid in rng.sample(sorted(ids), 5)
+        for at in [instant()]
     ]
     async with db.transaction() as session:
         await TrackingRepository(session).track_published_many(moved)
@@ -931,7 +933,10 @@ async def test_a_lost_listener_connection_drops_what_the_service_holds(
 
     before = await tag()
     assert await tag() == before
-    listening = "SELECT pid FROM pg_stat_activity WHERE application_name = :app"
+    # This service's listener: other services (webhooks) listen under their own roles.
+    listening = (
+        "SELECT pid FROM pg_stat_activity WHERE application_name = :app AND usename = current_user"
+    )
     async with db.transaction() as session:
         old = set((await session.execute(text(listening), {"app": NOTIFY_APPLICATION})).scalars())
         assert old, "the service's listener is connected"
