@@ -182,7 +182,9 @@ class Ingester:
         ) -> None:
             started = time.perf_counter()
             self.first = self.first or started
-            self.rows += await ingest(session, [event for event, _ in events])
+            # Partitions are handled side by side: add after the await, not across it.
+            inserted = await ingest(session, [event for event, _ in events])
+            self.rows += inserted
             self.last = time.perf_counter()
             self.handler_s += self.last - started
             self.batches.append(len(events))
