@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
+import msgspec
 from pydantic import ConfigDict, Field
 
-from analytics.models import sql_type
+from analytics.models import FLOAT_METRICS, sql_type
 from socialseed.contracts import (
     Event,
     FetchedAccountMetrics,
@@ -35,6 +36,24 @@ POST_RECORD = ", ".join(
         "raw jsonb",
     ]
 )
+
+
+#: One post of the body as the ingester's ``COPY`` reads it: the columns, typed (a string for a
+#: count fails the decoding as it would fail ``jsonb_to_recordset``), and the platform's
+#: payload as the bytes it came as (``msgspec.Raw``: not parsed into objects, not encoded
+#: again; PostgreSQL parses it once, into ``jsonb``). Unknown fields (``platform_post_id``)
+#: are skipped.
+PostRow: Any = msgspec.defstruct(
+    "PostRow",
+    [
+        ("tracked_post_id", uuid.UUID),
+        *((m, (float if m in FLOAT_METRICS else int) | None, None) for m in POST_METRICS),
+        ("raw", msgspec.Raw, msgspec.Raw(b"null")),
+    ],
+    array_like=False,
+)
+_Posts: Any = msgspec.defstruct("_Posts", [("posts", list[PostRow], [])])
+_POSTS = msgspec.json.Decoder(_Posts)
 
 
 class FetchedBatch(Event):
@@ -58,6 +77,16 @@ class FetchedBatch(Event):
     def from_json(cls, body: bytes) -> Self:
         envelope = cls.model_validate_json(body, extra="ignore")
         return envelope.model_copy(update={"body": body.decode()})
+
+    @property
+    def owner(self) -> tuple[uuid.UUID, uuid.UUID]:
+        """The account and workspace the batch names."""
+        return self.account_id, self.workspace_id
+
+    def posts(self) -> list[Any]:
+        """The posts of the body (``PostRow``s); raises ``msgspec.ValidationError`` for a post
+        that does not fit the columns."""
+        return list(_POSTS.decode(self.body).posts)
 
     @classmethod
     def of(cls, event: MetricsFetched) -> Self:
