@@ -69,7 +69,12 @@ def test_the_posts_decode_into_the_same_columns_with_the_payload_as_it_came() ->
         ],
     )
     (row,) = FetchedBatch.of(event).posts()
-    assert (row.tracked_post_id, row.views, row.likes, row.watch_time_s) == (post, 3, None, 1.5)
+    assert (row.tracked_post_id, row.views, row.likes, row.watch_time_s) == (
+        str(post),
+        3,
+        None,
+        1.5,
+    )
     assert bytes(row.raw) == b'{"a":[1,{"b":null}]}'
     body = json.loads(event.model_dump_json())
     body["posts"][0]["views"] = "many"

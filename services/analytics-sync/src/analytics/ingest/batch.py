@@ -41,12 +41,13 @@ POST_RECORD = ", ".join(
 #: One post of the body as the ingester's ``COPY`` reads it: the columns, typed (a string for a
 #: count fails the decoding as it would fail ``jsonb_to_recordset``), and the platform's
 #: payload as the bytes it came as (``msgspec.Raw``: not parsed into objects, not encoded
-#: again; PostgreSQL parses it once, into ``jsonb``). Unknown fields (``platform_post_id``)
-#: are skipped.
+#: again; PostgreSQL parses it once, into ``jsonb``). The post's id stays a string (building
+#: a ``uuid.UUID`` per post cost more than the rest of the decoding): PostgreSQL reads it as
+#: a ``uuid`` and refuses one that is not. Unknown fields (``platform_post_id``) are skipped.
 PostRow: Any = msgspec.defstruct(
     "PostRow",
     [
-        ("tracked_post_id", uuid.UUID),
+        ("tracked_post_id", str),
         *((m, (float if m in FLOAT_METRICS else int) | None, None) for m in POST_METRICS),
         ("raw", msgspec.Raw, msgspec.Raw(b"null")),
     ],

@@ -78,13 +78,14 @@ daily AS (
 
 # The fast path (see ``IngestRepository.insert_post_snapshots``): which of the batches' posts
 # are tracked under the account and workspace their batch names, and which of them have a
-# gap of an earlier fetch to clear.
+# gap of an earlier fetch to clear (by the post's id as the batch spells it).
 OWNED_POSTS = text(f"""
-SELECT t.id, t.account_id, t.workspace_id, t.gap IS NOT NULL AS has_gap
-FROM unnest(CAST(:id AS uuid[]), CAST(:account_id AS uuid[]), CAST(:workspace_id AS uuid[]))
+SELECT u.id, t.account_id, t.workspace_id, t.gap IS NOT NULL AS has_gap
+FROM unnest(CAST(:id AS text[]), CAST(:account_id AS uuid[]), CAST(:workspace_id AS uuid[]))
     AS u(id, account_id, workspace_id)
 JOIN {SCHEMA}.tracked_posts t
-    ON t.id = u.id AND t.account_id = u.account_id AND t.workspace_id = u.workspace_id
+    ON t.id = CAST(u.id AS uuid) AND t.account_id = u.account_id
+       AND t.workspace_id = u.workspace_id
 """)
 
 _LATEST_UNNEST = ", ".join(
@@ -358,7 +359,7 @@ class IngestRepository(RepositoryBase):
         per_batch = [len(p) for p in posts]
         owned, gaps = await self._owned_posts(batches, posts)
         records: list[tuple[Any, ...]] = []
-        newest: dict[uuid.UUID, tuple[int, tuple[Any, ...]]] = {}  # post -> (batch, its row)
+        newest: dict[str, tuple[int, tuple[Any, ...]]] = {}  # post -> (batch, its row)
         # Oldest fetch first: a later one overwrites a post's newest row.
         for i in sorted(range(len(batches)), key=lambda i: batches[i].fetched_at):
             batch = batches[i]
@@ -388,7 +389,7 @@ class IngestRepository(RepositoryBase):
 
     async def _owned_posts(
         self, batches: Sequence[FetchedBatch], posts: list[list[Any]]
-    ) -> tuple[dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID]], set[uuid.UUID]]:
+    ) -> tuple[dict[str, tuple[uuid.UUID, uuid.UUID]], set[str]]:
         """The batches' posts tracked under the account and workspace their batch names
         (post -> account, workspace), and those of them with a gap to clear."""
         asked = {
