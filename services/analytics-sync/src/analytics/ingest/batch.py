@@ -4,10 +4,12 @@ A batch carries up to a hundred posts, each with the platform's raw payload. Val
 into Python objects, then taking them apart again into columns for PostgreSQL, cost the
 ingester more than the database's own work; so the ingester validates the envelope (ids,
 time, failures, account counters: a few fields) and leaves the posts in the JSON body, which
-PostgreSQL reads with ``jsonb_to_recordset`` into typed columns (``POST_RECORD``). A post that
-does not fit them (a string where a number goes, no ``tracked_post_id``) fails the statement
-like a validation error would: the batch is retried event by event and the bad event goes to
-the dead-letter topic. The contract (``socialseed.contracts.MetricsFetched``) is unchanged:
+the repository decodes with msgspec into ``PostRow``s for a binary ``COPY`` (or, on its
+statement path, PostgreSQL reads with ``jsonb_to_recordset`` into typed columns,
+``POST_RECORD``). A post that does not fit them (a string where a number goes, no
+``tracked_post_id``) sends the batch to the statement, which fails on it like a validation
+error would: the batch is retried event by event and the bad event goes to the dead-letter
+topic. The contract (``socialseed.contracts.MetricsFetched``) is unchanged:
 this is one consumer's way of reading it, and a test holds the two to the same fields."""
 
 from __future__ import annotations

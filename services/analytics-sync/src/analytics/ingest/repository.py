@@ -1,6 +1,7 @@
 """The ingester's writes: every fetched batch lands in a few set statements, never a row at a
-time. Post snapshots go in with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` whose
-rows PostgreSQL reads from the events' JSON bodies; account snapshots with one from
+time. Post snapshots go in by binary ``COPY`` under a savepoint, or, when one of them is
+already there, with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` whose rows
+PostgreSQL reads from the events' JSON bodies; account snapshots with one from
 ``unnest(...)`` arrays; the latest values (and the accounts' daily rollups) are upserted in
 the same statements from the rows they actually inserted (``RETURNING``), so a redelivered
 batch writes nothing anywhere.
