@@ -9,7 +9,9 @@ each, the X batch size; produced before timing), times analytics' ingester (an
 ``analytics.ingest.consumer.ingest``: the inbox, the snapshots, latest values and tracked
 posts) from the first batch handled to the last, and times ``COPY`` (asyncpg's
 ``copy_records_to_table``) of the same number of rows into ``post_snapshots``.
-Prints each run, the medians and the ratio. Figures, not assertions.
+Prints each run, the medians and the ratio, and beside them the CPU-seconds each side spent
+(this process's and PostgreSQL's, Kafka's left out): on a busy machine the rates wander with
+the load, the CPU-seconds much less. Figures, not assertions.
 
     uv run python bench/ingest.py [--accounts 50] [--posts 100] [--rounds 10] [--runs 3]
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -47,6 +50,32 @@ from socialseed.stack import SERVICES, all_topics, migrate
 from socialseed.testing import free_port
 
 TARGET_RATIO = 0.5
+
+
+class Cpu:
+    """CPU-seconds of this process and of the PostgreSQL server (its postmaster's children,
+    read from ``/proc``; a backend's are counted only while it lives)."""
+
+    def __init__(self, postmaster: int) -> None:
+        self.postmaster = postmaster
+
+    def postgres(self) -> float:
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if self.postmaster in (int(stat.parent.name), int(fields[1])):
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def now(self) -> tuple[float, float]:
+        return time.process_time(), self.postgres()
+
+    def since(self, start: tuple[float, float]) -> tuple[float, float]:
+        end = self.now()
+        return end[0] - start[0], end[1] - start[1]
 
 
 @dataclass
@@ -154,8 +183,10 @@ async def produce(bootstrap: str, events: list[MetricsFetched]) -> None:
 class Ingester:
     """analytics' ingester on its own consumer group, timed from the first batch to the last."""
 
-    def __init__(self, db: Database, bootstrap: str) -> None:
+    def __init__(self, db: Database, bootstrap: str, cpu: Cpu) -> None:
         self.db = db
+        self.cpu = cpu
+        self.cpu_s = (0.0, 0.0)
         self.bootstrap = bootstrap
         self.group = f"bench-ingest-{uuid.uuid4().hex[:8]}"
         self.rows = 0
@@ -182,7 +213,9 @@ class Ingester:
         ) -> None:
             started = time.perf_counter()
             self.first = self.first or started
-            self.rows += await ingest(session, [event for event, _ in events])
+            # Partitions are handled side by side: add after the await, not across it.
+            inserted = await ingest(session, [event for event, _ in events])
+            self.rows += inserted
             self.last = time.perf_counter()
             self.handler_s += self.last - started
             self.batches.append(len(events))
@@ -192,7 +225,9 @@ class Ingester:
         ingest_metrics(consumer, AnalyticsSettings(dev_mode=True), timed)
 
         await consumer.broker.start()
+        started = self.cpu.now()
         await asyncio.wait_for(self.done.wait(), timeout=1800)
+        self.cpu_s = self.cpu.since(started)
         await consumer.close()
         await consumer.broker.stop()
         assert self.first is not None
@@ -203,7 +238,9 @@ class Ingester:
         return self.rows / (self.last - self.first)
 
 
-async def copy_rate(dsn: str, corpus: Corpus, start: datetime, rounds: int) -> float:
+async def copy_rate(
+    dsn: str, corpus: Corpus, start: datetime, rounds: int, cpu: Cpu
+) -> tuple[float, tuple[float, float]]:
     columns = ["tracked_post_id", "fetched_at", "account_id", *POST_METRICS, "raw"]
     records = []
     for r in range(rounds):
@@ -218,11 +255,13 @@ async def copy_rate(dsn: str, corpus: Corpus, start: datetime, rounds: int) -> f
                 records.append((tid, at, account_id, *(metrics.get(m) for m in POST_METRICS), raw))
     conn = await asyncpg.connect(dsn)
     try:
+        started = cpu.now()
         t0 = time.perf_counter()
         await conn.copy_records_to_table(
             "post_snapshots", schema_name="analytics", records=records, columns=columns
         )
-        return len(records) / (time.perf_counter() - t0)
+        rate = len(records) / (time.perf_counter() - t0)
+        return rate, cpu.since(started)
     finally:
         await conn.close()
 
@@ -242,22 +281,30 @@ async def main(accounts: int, posts: int, rounds: int, runs: int) -> None:
             dsn = url.replace("+asyncpg", "")
             corpus = await make_corpus(dsn, accounts, posts)
             db = Database(url, pool_size=5)
-            ingester = Ingester(db, kafka.bootstrap)
+            assert pg._proc is not None
+            cpu = Cpu(pg._proc.pid)
+            ingester = Ingester(db, kafka.bootstrap, cpu)
             rows = corpus.rows_per_round * rounds
             # Each run and each COPY writes its own minutes of today (partitions exist for
             # today and the days ahead): no run's rows collide with another's.
             today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
             results: list[tuple[float, float]] = []
+            cpus: list[tuple[float, float]] = []  # (ingester, COPY) CPU-seconds
             try:
                 for n in range(runs):
                     start = today + timedelta(days=1, hours=2 * n)
                     await produce(kafka.bootstrap, events_of(corpus, start, rounds))
                     ours = await ingester.rate(rows)
-                    raw = await copy_rate(dsn, corpus, start + timedelta(days=1), rounds)
+                    raw, copy_cpu = await copy_rate(
+                        dsn, corpus, start + timedelta(days=1), rounds, cpu
+                    )
                     results.append((ours, raw))
+                    cpus.append((sum(ingester.cpu_s), sum(copy_cpu)))
+                    py, db_s = ingester.cpu_s
                     print(
                         f"run {n + 1}: ingester {ours:,.0f} rows/s, COPY {raw:,.0f} rows/s, "
-                        f"{ours / raw:.2f}x",
+                        f"{ours / raw:.2f}x; CPU-s ingester {py:.2f} python + {db_s:.2f} "
+                        f"postgres, COPY {copy_cpu[0]:.2f} + {copy_cpu[1]:.2f}",
                         flush=True,
                     )
             finally:
@@ -273,6 +320,13 @@ async def main(accounts: int, posts: int, rounds: int, runs: int) -> None:
                 f"  ingester   {ours:>10,.0f} rows/s  {ours / raw:.2f}x COPY "
                 f"(target >= {TARGET_RATIO}x)"
             )
+            ours_cpu = statistics.median(c[0] for c in cpus)
+            copy_cpu_s = statistics.median(c[1] for c in cpus)
+            print(
+                f"  CPU-seconds (python + postgres): ingester {ours_cpu:.2f}, COPY "
+                f"{copy_cpu_s:.2f}: {copy_cpu_s / ours_cpu:.2f}x COPY by CPU"
+            )
+            print(f"  load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         finally:
             kafka.stop()
             pg.stop()

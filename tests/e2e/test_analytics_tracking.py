@@ -596,6 +596,60 @@ async def test_a_redelivered_batch_writes_nothing_twice(
     )
 
 
+async def test_a_fetch_sent_again_under_a_new_event_id_adds_only_what_is_new(
+    stack: Stack, db: Database, send: Callable[..., Awaitable[uuid.UUID]]
+) -> None:
+    """Snapshots go in by ``COPY``, which cannot skip a row already there: a fetch sent again
+    under a new event id (which the inbox cannot recognise) takes the statement that skips
+    them. Its new rows land, the copy adds nothing, the latest values stay the newest, a gap
+    of the earlier fetch is cleared, and another account's post named in it is not written."""
+    account_id, workspace_id = await tracked_account(db, send)
+    other_account, other_workspace = await tracked_account(db, send)
+    a = await track(db, send, account_id, workspace_id, "n1")
+    b = await track(db, send, account_id, workspace_id, "n2")
+    theirs = await track(db, send, other_account, other_workspace, "n3")
+    at = datetime.now(UTC).replace(microsecond=0)
+    later = at + timedelta(minutes=1)
+
+    async def latest_views(post: uuid.UUID, views: int) -> None:
+        await until(
+            lambda: row(
+                db,
+                "SELECT 1 FROM analytics.post_latest WHERE tracked_post_id = :p AND views = :v",
+                p=post,
+                v=views,
+            ),
+            f"{views} views",
+        )
+
+    await send(
+        fetched(account_id, workspace_id, at, [(a, "n1", 10)], failures=[(b, "n2", "unavailable")]),
+        account_id,
+    )
+    await latest_views(a, 10)
+    await send(fetched(account_id, workspace_id, later, [(a, "n1", 20)]), account_id)
+    await latest_views(a, 20)
+    again = fetched(account_id, workspace_id, at, [(a, "n1", 10), (b, "n2", 5), (theirs, "n3", 9)])
+    await send(again, account_id)  # a new event id: not the inbox's to leave out
+    await latest_views(b, 5)
+
+    series = await rows(
+        db,
+        "SELECT fetched_at, views FROM analytics.post_snapshots WHERE tracked_post_id = :p "
+        "ORDER BY fetched_at",
+        p=a,
+    )
+    assert [(s["fetched_at"], s["views"]) for s in series] == [(at, 10), (later, 20)]
+    latest = await row(db, "SELECT * FROM analytics.post_latest WHERE tracked_post_id = :p", p=a)
+    assert (latest["fetched_at"], latest["views"]) == (later, 20)
+    cleared = await row(db, "SELECT gap FROM analytics.tracked_posts WHERE id = :p", p=b)
+    assert cleared["gap"] is None
+    for table in ("post_snapshots", "post_latest"):
+        assert not await rows(
+            db, f"SELECT 1 FROM analytics.{table} WHERE tracked_post_id = :p", p=theirs
+        )
+
+
 async def test_a_batch_whose_posts_do_not_fit_the_contract_is_dead_lettered_alone(
     stack: Stack, infra: Infra, db: Database, send: Callable[..., Awaitable[uuid.UUID]]
 ) -> None:

@@ -1,6 +1,7 @@
 """The ingester: ``metrics.fetched`` batches into the time series, many events per
 transaction (``EventConsumer.batch_handler``), a few set statements per transaction. The
-events are read as ``FetchedBatch``: their posts stay JSON until PostgreSQL reads them."""
+events are read as ``FetchedBatch``: their posts stay JSON until the repository decodes them
+(msgspec) for a binary ``COPY``, or PostgreSQL reads them on the statement path."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The ingester's writes: every fetched batch lands in a few set statements, never a row at a
-time. Post snapshots go in with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` whose
-rows PostgreSQL reads from the events' JSON bodies; account snapshots with one from
+time. Post snapshots go in by binary ``COPY`` under a savepoint, or, when one of them is
+already there, with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` whose rows
+PostgreSQL reads from the events' JSON bodies; account snapshots with one from
 ``unnest(...)`` arrays; the latest values (and the accounts' daily rollups) are upserted in
 the same statements from the rows they actually inserted (``RETURNING``), so a redelivered
 batch writes nothing anywhere.
@@ -17,6 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+import asyncpg
+import msgspec
+from msgspec.structs import astuple
 from pydantic_core import to_json
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,15 +78,55 @@ daily AS (
 )"""
 
 
-# ``e``: the batches (one row each, in order); ``u``: their posts, read from the bodies by
-# PostgreSQL (see ``analytics.ingest.batch``). The insert keeps only posts tracked under the
-# account and workspace their batch names; ``new`` gives the inserted rows their workspace
-# back from their batch. The daily rollups of posts are not written here: no reader needs
-# them while the raw snapshots are kept, and retention writes them from each day's partition
-# before it drops it. The tracked post itself is only written to when a gap of an earlier
-# fetch must be cleared: its last fetch time is ``post_latest.fetched_at``, and rewriting
-# every fetched post's row would cost more than the snapshot itself. Answers how many rows
-# were inserted and how many posts each batch carried (in the batches' order).
+# The fast path (see ``IngestRepository.insert_post_snapshots``): which of the batches' posts
+# are tracked under the account and workspace their batch names, and which of them have a
+# gap of an earlier fetch to clear (by the post's id as the batch spells it).
+OWNED_POSTS = text(f"""
+SELECT u.id, t.account_id, t.workspace_id, t.gap IS NOT NULL AS has_gap
+FROM unnest(CAST(:id AS text[]), CAST(:account_id AS uuid[]), CAST(:workspace_id AS uuid[]))
+    AS u(id, account_id, workspace_id)
+JOIN {SCHEMA}.tracked_posts t
+    ON t.id = CAST(u.id AS uuid) AND t.account_id = u.account_id
+       AND t.workspace_id = u.workspace_id
+""")
+
+_LATEST_UNNEST = ", ".join(
+    [
+        "CAST(:tracked_post_id AS uuid[])",
+        "CAST(:account_id AS uuid[])",
+        "CAST(:workspace_id AS uuid[])",
+        "CAST(:fetched_at AS timestamptz[])",
+        *(f"CAST(:{m} AS {sql_type(m)}[])" for m in POST_METRICS),
+    ]
+)
+
+# The newest values of posts whose snapshots were just copied in (one row per post, sorted:
+# concurrent ingesters lock the rows in one order); an older fetch never replaces a newer one.
+UPSERT_POST_LATEST = text(f"""
+INSERT INTO {SCHEMA}.post_latest (tracked_post_id, account_id, workspace_id, fetched_at,
+                                  {_columns(POST_METRICS)})
+SELECT * FROM unnest({_LATEST_UNNEST})
+ON CONFLICT (tracked_post_id) DO UPDATE SET {_assign(POST_METRICS)}
+WHERE post_latest.fetched_at < EXCLUDED.fetched_at
+""")
+
+CLEAR_GAPS = text(f"""
+UPDATE {SCHEMA}.tracked_posts SET gap = NULL, gap_message = NULL
+WHERE id = ANY(CAST(:ids AS uuid[])) AND gap IS NOT NULL
+""")
+
+#: The columns the fast path copies into ``post_snapshots``, in its records' order.
+SNAPSHOT_COLUMNS = ("tracked_post_id", *POST_METRICS, "fetched_at", "account_id", "raw")
+
+# The slow path. ``e``: the batches (one row each, in order); ``u``: their posts, read from
+# the bodies by PostgreSQL (see ``analytics.ingest.batch``). The insert keeps only posts
+# tracked under the account and workspace their batch names; ``new`` gives the inserted rows
+# their workspace back from their batch. The daily rollups of posts are not written here: no
+# reader needs them while the raw snapshots are kept, and retention writes them from each
+# day's partition before it drops it. The tracked post itself is only written to when a gap of
+# an earlier fetch must be cleared: its last fetch time is ``post_latest.fetched_at``, and
+# rewriting every fetched post's row would cost more than the snapshot itself. Answers how
+# many rows were inserted and how many posts each batch carried (in the batches' order).
 INSERT_POST_SNAPSHOTS = text(f"""
 WITH e AS (
     SELECT * FROM unnest(CAST(:account_id AS uuid[]), CAST(:workspace_id AS uuid[]),
@@ -410,9 +454,104 @@ class SyncDelta:
 
 class IngestRepository(RepositoryBase):
     async def insert_post_snapshots(self, batches: Sequence[FetchedBatch]) -> PostsInserted:
-        """Inserts the batches' new snapshots and the latest values they change."""
+        """Inserts the batches' new snapshots and the latest values they change.
+
+        The fast path: the posts decoded in Python (``FetchedBatch.posts``), those tracked
+        under their batch's account and workspace found with one query, their snapshots sent
+        with binary ``COPY`` straight into ``post_snapshots`` under a savepoint, then the
+        latest values upserted from the same rows (and the gaps of earlier fetches cleared,
+        when some post has one). ``COPY`` knows no ``ON CONFLICT``: if any snapshot is
+        already there (the same fetch under another event id, or twice in the batch), the
+        savepoint is rolled back and the batch goes through the slow path, one statement
+        that skips the rows already there. Either way a snapshot seen again inserts nothing
+        and changes no latest value. A post that does not fit the columns goes the slow
+        path too, which fails the batch on it as before."""
         if not batches:
             return PostsInserted(0, [])
+        try:
+            posts = [batch.posts() for batch in batches]
+        except msgspec.DecodeError:
+            # A post that does not fit the columns: the slow path fails on it in PostgreSQL's
+            # words (the batch is then retried event by event, the bad one dead-lettered).
+            return await self._insert_post_snapshots_skipping_existing(batches)
+        per_batch = [len(p) for p in posts]
+        owned, gaps = await self._owned_posts(batches, posts)
+        records: list[tuple[Any, ...]] = []
+        newest: dict[str, tuple[int, tuple[Any, ...]]] = {}  # post -> (batch, its row)
+        # Oldest fetch first: a later one overwrites a post's newest row.
+        for i in sorted(range(len(batches)), key=lambda i: batches[i].fetched_at):
+            batch = batches[i]
+            at, account, owner = batch.fetched_at, batch.account_id, batch.owner
+            for p in posts[i]:
+                row = astuple(p)  # PostRow: the id, POST_METRICS, raw
+                if owned.get(row[0]) != owner:
+                    continue  # not tracked under this batch's account and workspace
+                records.append((*row[:-1], at, account, bytes(row[-1]).decode()))
+                newest[row[0]] = (i, row)
+        if records and not await self._copy_snapshots(records):
+            return await self._insert_post_snapshots_skipping_existing(batches)
+        if newest:
+            latest = []
+            for post in sorted(newest):
+                i, row = newest[post]
+                b = batches[i]
+                latest.append((post, b.account_id, b.workspace_id, b.fetched_at, *row[1:-1]))
+            columns = ("tracked_post_id", "account_id", "workspace_id", "fetched_at", *POST_METRICS)
+            await self.session.execute(
+                UPSERT_POST_LATEST, {c: [r[i] for r in latest] for i, c in enumerate(columns)}
+            )
+        cleared = sorted(gaps.intersection(newest))
+        if cleared:
+            await self.session.execute(CLEAR_GAPS, {"ids": cleared})
+        return PostsInserted(len(records), per_batch)
+
+    async def _owned_posts(
+        self, batches: Sequence[FetchedBatch], posts: list[list[Any]]
+    ) -> tuple[dict[str, tuple[uuid.UUID, uuid.UUID]], set[str]]:
+        """The batches' posts tracked under the account and workspace their batch names
+        (post -> account, workspace), and those of them with a gap to clear."""
+        asked = {
+            (p.tracked_post_id, *b.owner)
+            for b, rows in zip(batches, posts, strict=True)
+            for p in rows
+        }
+        if not asked:
+            return {}, set()
+        ids, accounts, workspaces = zip(*asked, strict=True)
+        result = await self.session.execute(
+            OWNED_POSTS,
+            {"id": list(ids), "account_id": list(accounts), "workspace_id": list(workspaces)},
+        )
+        owned, gaps = {}, set()
+        for row in result:
+            owned[row.id] = (row.account_id, row.workspace_id)
+            if row.has_gap:
+                gaps.add(row.id)
+        return owned, gaps
+
+    async def _copy_snapshots(self, records: list[tuple[Any, ...]]) -> bool:
+        """``COPY`` the snapshots into ``post_snapshots`` under a savepoint; False (and
+        nothing written) if one of them was already there."""
+        connection = await self.session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        try:
+            async with connection.begin_nested():
+                await driver.copy_records_to_table(
+                    "post_snapshots",
+                    schema_name=SCHEMA,
+                    columns=SNAPSHOT_COLUMNS,
+                    records=records,
+                )
+        except asyncpg.UniqueViolationError:
+            return False
+        return True
+
+    async def _insert_post_snapshots_skipping_existing(
+        self, batches: Sequence[FetchedBatch]
+    ) -> PostsInserted:
+        """The slow path: one ``INSERT ... ON CONFLICT DO NOTHING`` reading the posts from
+        the bodies, the latest values and gaps following the rows it actually inserted."""
         params = {
             "account_id": [b.account_id for b in batches],
             "workspace_id": [b.workspace_id for b in batches],
