@@ -82,7 +82,7 @@ daily AS (
 # are tracked under the account and workspace their batch names, and which of them have a
 # gap of an earlier fetch to clear (by the post's id as the batch spells it).
 OWNED_POSTS = text(f"""
-SELECT u.id, t.account_id, t.workspace_id, t.gap IS NOT NULL AS has_gap
+SELECT u.id, t.account_id, t.workspace_id, t.published_at, t.gap IS NOT NULL AS has_gap
 FROM unnest(CAST(:id AS text[]), CAST(:account_id AS uuid[]), CAST(:workspace_id AS uuid[]))
     AS u(id, account_id, workspace_id)
 JOIN {SCHEMA}.tracked_posts t
@@ -475,7 +475,7 @@ class IngestRepository(RepositoryBase):
             # words (the batch is then retried event by event, the bad one dead-lettered).
             return await self._insert_post_snapshots_skipping_existing(batches)
         per_batch = [len(p) for p in posts]
-        owned, gaps = await self._owned_posts(batches, posts)
+        owned, gaps, owned_at = await self._owned_posts(batches, posts)
         records: list[tuple[Any, ...]] = []
         newest: dict[str, tuple[int, tuple[Any, ...]]] = {}  # post -> (batch, its row)
         # Oldest fetch first: a later one overwrites a post's newest row.
@@ -503,31 +503,43 @@ class IngestRepository(RepositoryBase):
         cleared = sorted(gaps.intersection(newest))
         if cleared:
             await self.session.execute(CLEAR_GAPS, {"ids": cleared})
+        # The daily post totals of the groups whose latest values moved (the dashboard's).
+        touched = PostGroups()
+        for post in newest:
+            workspace_id, account_id, published_at = owned_at[post]
+            touched.add(workspace_id, account_id, published_at)
+        await refresh_post_totals(self.session, touched)
         return PostsInserted(len(records), per_batch)
 
     async def _owned_posts(
         self, batches: Sequence[FetchedBatch], posts: list[list[Any]]
-    ) -> tuple[dict[str, tuple[uuid.UUID, uuid.UUID]], set[str]]:
+    ) -> tuple[
+        dict[str, tuple[uuid.UUID, uuid.UUID]],
+        set[str],
+        dict[str, tuple[uuid.UUID, uuid.UUID, datetime]],
+    ]:
         """The batches' posts tracked under the account and workspace their batch names
-        (post -> account, workspace), and those of them with a gap to clear."""
+        (post -> account, workspace), those of them with a gap to clear, and each one's
+        daily-totals group (post -> workspace, account, publication time)."""
         asked = {
             (p.tracked_post_id, *b.owner)
             for b, rows in zip(batches, posts, strict=True)
             for p in rows
         }
         if not asked:
-            return {}, set()
+            return {}, set(), {}
         ids, accounts, workspaces = zip(*asked, strict=True)
         result = await self.session.execute(
             OWNED_POSTS,
             {"id": list(ids), "account_id": list(accounts), "workspace_id": list(workspaces)},
         )
-        owned, gaps = {}, set()
+        owned, gaps, groups = {}, set(), {}
         for row in result:
             owned[row.id] = (row.account_id, row.workspace_id)
+            groups[row.id] = (row.workspace_id, row.account_id, row.published_at)
             if row.has_gap:
                 gaps.add(row.id)
-        return owned, gaps
+        return owned, gaps, groups
 
     async def _copy_snapshots(self, records: list[tuple[Any, ...]]) -> bool:
         """``COPY`` the snapshots into ``post_snapshots`` under a savepoint; False (and
