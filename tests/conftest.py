@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote
@@ -238,7 +239,13 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
         )
         publisher_url = servers.enter_context(serve(create_publisher(pub), port=publisher_port))
         ana = analytics_settings(
-            infra, sandbox_url=sandbox_url, auth_url=auth_url, accounts_url=accounts_url
+            infra,
+            sandbox_url=sandbox_url,
+            auth_url=auth_url,
+            accounts_url=accounts_url,
+            # A published post's first fetch after seconds, not 15 minutes: the browser
+            # journeys wait for its numbers (the delay itself is tested with this value).
+            first_fetch_after=timedelta(seconds=5),
         )
         analytics_app = create_analytics(ana, background=False)
         analytics_url = servers.enter_context(serve(analytics_app))

@@ -81,16 +81,24 @@ export function useCompare(accountIds: string[], period: Period) {
 }
 
 /** One published post's numbers per account (a publisher post id), with each fetch's
- * history; a post not published yet, or not fetched yet, is a 404 (`PostNotFound`). */
+ * history; a post not published or not tracked yet is a 404 (`PostNotFound`). A tracked post
+ * is first fetched a while after publishing (minutes): until then its targets have no
+ * `fetched_at`. */
 export function usePostAnalytics(postId: string, enabled = true) {
   return useQuery({
     queryKey: ["analytics", "post", postId],
     enabled,
     retry: false,
     queryFn: ({ signal }) =>
-      unwrap(api.GET("/api/v1/analytics/posts/{post_id}", { params: { path: { post_id: postId } }, signal })),
-    // Not published or not fetched yet: ask again until its first numbers are there.
-    refetchInterval: (query) => (query.state.error instanceof ApiError && query.state.error.status === 404 ? 5000 : false),
+      // Revalidated on every ask (If-None-Match): the answer's max-age must not hide the
+      // first numbers from a page that is waiting for them.
+      unwrap(api.GET("/api/v1/analytics/posts/{post_id}", { params: { path: { post_id: postId } }, signal, cache: "no-cache" })),
+    // Not tracked yet, or tracked and not fetched yet: ask again until its first numbers (or
+    // the platform's reason for having none) are there.
+    refetchInterval: (query) => {
+      if (query.state.error instanceof ApiError && query.state.error.status === 404) return 5000;
+      return query.state.data?.targets.some((t) => t.fetched_at == null && t.gap == null) ? 10_000 : false;
+    },
   });
 }
 
