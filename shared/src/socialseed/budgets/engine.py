@@ -225,36 +225,6 @@ class Budgets:
             return None
         return Refusal(charge, min(taken.reset_at, now + self.recheck), "share")
 
-    async def lock_buckets(
-        self, session: AsyncSession, charges: Iterable[Charge], now: datetime
-    ) -> None:
-        """Take the rows of every bucket these charges count against, in bucket order, in one
-        statement, before reserving any of them: a transaction that reserves for several calls
-        (a batch of them) then never waits for one bucket while holding another that a second
-        such transaction waits for (a deadlock)."""
-        b = self.budgets
-        rows: dict[str, dict[str, Any]] = {}
-        for charge in charges:
-            rolling = charge.rule.window == "rolling"
-            rows.setdefault(
-                charge.bucket,
-                {
-                    "bucket": charge.bucket,
-                    "platform": charge.platform,
-                    "limit": charge.limit,
-                    "used": 0,
-                    "window_start": None if rolling else now,
-                    "reset_at": None if rolling else charge.reset_at,
-                },
-            )
-        if not rows:
-            return
-        ordered = [rows[bucket] for bucket in sorted(rows)]
-        row = insert(b).values(ordered)
-        await session.execute(
-            row.on_conflict_do_update(index_elements=[b.c.bucket], set_={"platform": b.c.platform})
-        )
-
     async def _lock(self, session: AsyncSession, charge: Charge, now: datetime) -> Count:
         """The bucket's row, created if new (a window opened now) and locked until the
         transaction ends: every other worker charging it waits for this one."""

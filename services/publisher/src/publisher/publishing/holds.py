@@ -58,21 +58,6 @@ class PublishLimits:
         self.budgets = Budgets(budgets, rules, recheck=recheck)
         self.recheck = recheck
 
-    async def lock(
-        self, session: AsyncSession, targets: Sequence[TargetRef], now: datetime
-    ) -> None:
-        """Lock every budget row these targets' holds will take, in one order, first: a
-        batch's holds then cannot deadlock with another batch's."""
-        await self.budgets.lock_buckets(
-            session,
-            [
-                charge
-                for t in targets
-                for charge in self.budgets.charges(t.platform, str(t.account_id), 1, now)
-            ],
-            now,
-        )
-
     async def batch(
         self,
         session: AsyncSession,
