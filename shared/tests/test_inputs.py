@@ -3,7 +3,7 @@ named 400 ``InstantOutOfRange`` that the OpenAPI document announces."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from fastapi import APIRouter
@@ -26,7 +26,6 @@ INSTANT = TypeAdapter(Instant)
         "1970-01-01T00:00:00+00:01",  # 1969 in UTC
         "0001-01-01T00:00:00",  # naive: bounded on its wall fields
         "2200-01-01T00:00:00",
-        -1,  # a Unix timestamp before 1970
     ],
 )
 def test_out_of_range(value: object) -> None:
@@ -42,7 +41,16 @@ def test_in_range_values_pass_as_given() -> None:
     )
     assert INSTANT.validate_python("2199-12-31T23:59:59.999999Z").year == 2199
     assert INSTANT.validate_python("2027-03-28T02:30:00").tzinfo is None  # a wall time
-    assert INSTANT.validate_python(0) == datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("value", [0, -1, 1_700_000_000, 1.5, "15874", " 1700000000 ", "-1", "1e9"])
+def test_numbers_are_not_instants(value: object) -> None:
+    """Pydantic would read these as Unix seconds; the schema says RFC 3339 text."""
+    with pytest.raises(ValidationError) as caught:
+        INSTANT.validate_python(value)
+    assert [e["type"] for e in caught.value.errors()] == ["instant_not_a_number"]
+    with pytest.raises(ValidationError):
+        INSTANT.validate_json(str(value) if not isinstance(value, str) else f'"{value}"')
 
 
 class Body(BaseModel):
@@ -82,6 +90,11 @@ async def test_a_named_400_documented_where_instants_are_taken() -> None:
         assert (r.status_code, r.json()["error"]) == (422, "ValidationError"), r.text
         r = await client.get("/q", params={"at": "2030-01-01T00:00:00Z"})
         assert r.status_code == 200, r.text
+        for number in ("15874", "0"):  # Unix seconds to pydantic, not to the schema
+            r = await client.get("/q", params={"at": number})
+            assert (r.status_code, r.json()["error"]) == (422, "ValidationError"), r.text
+        r = await client.post("/b", json={"at": 1_700_000_000})
+        assert r.json()["detail"][0]["type"] == "instant_not_a_number", r.text
     paths = app.openapi()["paths"]
     for path, method in (("/q", "get"), ("/b", "post")):
         assert "InstantOutOfRange" in paths[path][method]["responses"]["400"]["description"]

@@ -10,6 +10,11 @@ instant outside that range is refused where it is parsed, by the type, with a na
 An aware instant is bounded as the instant it is (its offset applied), a naive one (a wall
 time, read in some zone later) on its wall fields: both stay convertible to any zone and to UTC.
 Values are passed on as given (an offset is kept).
+
+Only RFC 3339 text is an instant here. Pydantic would also read a number (``1700000000``, or
+the string ``"15874"`` of a query parameter) as Unix seconds; the OpenAPI schema says
+``date-time``, clients that send a number most likely mean something else, so a number is a
+422 (``instant_not_a_number``) rather than a guess.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from socialseed.errors import INSTANT_OUT_OF_RANGE
@@ -44,5 +49,23 @@ def bounded_instant(value: datetime) -> datetime:
     return value
 
 
+def no_number(value: object) -> object:
+    """``value`` unless it is a number or the text of one (see the module's text)."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _is_number(value)):
+        raise PydanticCustomError(
+            "instant_not_a_number",
+            "Instants are RFC 3339 date-times (2026-12-07T09:00:00Z), not numbers.",
+        )
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 #: A ``datetime`` a client sends, bounded to 1970..2200 (see the module's text).
-Instant = Annotated[datetime, AfterValidator(bounded_instant)]
+Instant = Annotated[datetime, BeforeValidator(no_number), AfterValidator(bounded_instant)]
