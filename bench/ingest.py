@@ -46,6 +46,7 @@ from socialseed.devstack.kafka import LocalKafka
 from socialseed.devstack.postgres import LocalPostgres
 from socialseed.outbox import PRODUCER_SETTINGS, cloudevent_headers
 from socialseed.platforms.base import POST_METRICS
+from socialseed.runtime import settle_heap
 from socialseed.stack import SERVICES, all_topics, migrate
 from socialseed.testing import free_port
 
@@ -284,6 +285,9 @@ async def main(accounts: int, posts: int, rounds: int, runs: int) -> None:
             assert pg._proc is not None
             cpu = Cpu(pg._proc.pid)
             ingester = Ingester(db, kafka.bootstrap, cpu)
+            # As analytics-sync does once it has started (its lifespan): the startup heap
+            # frozen, the young generation's threshold raised.
+            settle_heap()
             rows = corpus.rows_per_round * rounds
             # Each run and each COPY writes its own minutes of today (partitions exist for
             # today and the days ahead): no run's rows collide with another's.

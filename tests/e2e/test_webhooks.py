@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
+from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
 from socialseed.bus import EventMeta
@@ -34,7 +35,7 @@ from tests.e2e.test_publish import publish_now, settled
 from webhooks.app import create_app as create_webhooks
 from webhooks.context import WebhooksContext
 from webhooks.delivery.subscribers import fan_out
-from webhooks.models import Endpoint
+from webhooks.models import Delivery, Endpoint
 from webhooks.settings import WebhooksSettings
 
 
@@ -200,11 +201,72 @@ async def test_a_queued_delivery_wakes_the_sender_before_its_poll(
         )
         started = time.monotonic()
         async with ctx.db.transaction() as session:  # as the consumer's handler runs
-            assert await fan_out(session, ctx, "post.approved", event, meta) == 1
+            assert await fan_out(session, ctx, "post.approved", [(event, meta)]) == 1
         [got] = await receiver.wait(path, 1, timeout=poll / 3)
         took = time.monotonic() - started
         assert took < poll / 10, f"sent after {took:.2f} s"
         assert dict(json.loads(got.body))["type"] == "post.approved"
+
+
+async def test_a_batch_of_events_fans_out_to_each_workspace_s_subscribed_endpoints(
+    infra: Infra,
+) -> None:
+    """One read of the endpoints for a whole batch: each event reaches the enabled endpoints
+    of its own workspace that asked for its type, in the batch's order; a workspace with no
+    endpoint gets nothing."""
+    settings = WebhooksSettings(
+        dev_mode=True,
+        database_url=await own_database(infra, "webhooks", "webhooks_fanout"),
+        kafka_enabled=False,
+        poll_interval=3600.0,  # the sender stays out of the way
+    )
+    app = create_webhooks(settings)
+    async with asgi_client(app):
+        ctx: WebhooksContext = app.state.webhooks
+        ours, quiet = uuid.uuid4(), uuid.uuid4()
+        subscribed = {  # name -> (events, enabled)
+            "both": (["post.approved", "post.failed"], True),
+            "approved": (["post.approved"], True),
+            "failed": (["post.failed"], True),
+            "off": (["post.approved"], False),
+        }
+        ids = {}
+        async with ctx.db.transaction() as session:
+            for name, (events, enabled) in subscribed.items():
+                endpoint = Endpoint(
+                    workspace_id=ours,
+                    url=f"https://example.com/{name}",
+                    events=events,
+                    enabled=enabled,
+                    secret=ctx.cipher.encrypt("whsec_" + "dGVzdHNlY3JldA=="),
+                    created_by=uuid.uuid4(),
+                )
+                session.add(endpoint)
+                await session.flush()
+                ids[endpoint.id] = name
+        now = ctx.clock()
+        batch = []
+        for workspace in (ours, quiet, ours):
+            event = PostApproved(
+                post_id=uuid.uuid4(), workspace_id=workspace, approved_by=uuid.uuid4(),
+                approved_at=now,
+            )  # fmt: skip
+            meta = EventMeta(
+                id=uuid.uuid4(), type=event.type_name(), source="test", subject="", time=now
+            )
+            batch.append((event, meta))
+        async with ctx.db.transaction() as session:
+            assert await fan_out(session, ctx, "post.approved", batch) == 4
+        async with ctx.db.transaction() as session:
+            rows = (await session.execute(select(Delivery).order_by(Delivery.created_at))).scalars()
+            got = sorted(
+                (ids[d.endpoint_id], json.loads(d.body)["data"]["post_id"], d.workspace_id)
+                for d in rows
+            )
+        first, _, third = (str(event.post_id) for event, _ in batch)
+        assert got == sorted(
+            (name, post, ours) for name in ("both", "approved") for post in (first, third)
+        )
 
 
 async def test_a_500_is_retried_under_the_same_id_and_a_redelivery_too(

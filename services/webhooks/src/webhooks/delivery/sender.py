@@ -213,7 +213,7 @@ class Sender:
     async def notify_disabled(self, session: AsyncSession, endpoint: Endpoint, why: str) -> None:
         now = self.ctx.clock()
         others = await EndpointRepository(session).subscribed_unscoped(
-            endpoint.workspace_id, ENDPOINT_DISABLED, besides=endpoint.id
+            [endpoint.workspace_id], ENDPOINT_DISABLED, besides=endpoint.id
         )
         text = body(
             ENDPOINT_DISABLED,

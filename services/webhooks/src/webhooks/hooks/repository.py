@@ -4,7 +4,7 @@ sender (the ``_unscoped`` reads: consumers and the sender, never a caller)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
@@ -46,14 +46,22 @@ class EndpointRepository(WorkspaceScoped[Endpoint]):
         await self.session.execute(delete(Endpoint).where(Endpoint.id == endpoint.id))
 
     async def subscribed_unscoped(
-        self, workspace_id: uuid.UUID, event_type: str, *, besides: uuid.UUID | None = None
+        self,
+        workspace_ids: Collection[uuid.UUID],
+        event_type: str,
+        *,
+        besides: uuid.UUID | None = None,
     ) -> list[Endpoint]:
-        """The workspace's enabled endpoints that asked for ``event_type`` (for the consumers
-        fanning an event out), less ``besides``."""
-        statement = select(Endpoint).where(
-            Endpoint.workspace_id == workspace_id,
-            Endpoint.enabled.is_(True),
-            Endpoint.events.contains([event_type]),
+        """The workspaces' enabled endpoints that asked for ``event_type`` (for the consumers
+        fanning a batch of events out), less ``besides``; oldest first."""
+        statement = (
+            select(Endpoint)
+            .where(
+                Endpoint.workspace_id.in_(workspace_ids),
+                Endpoint.enabled.is_(True),
+                Endpoint.events.contains([event_type]),
+            )
+            .order_by(Endpoint.created_at, Endpoint.id)
         )
         if besides is not None:
             statement = statement.where(Endpoint.id != besides)
