@@ -408,10 +408,12 @@ async def with_token_fault(stack: Stack, account_id: object, **fault: object) ->
         assert added.status_code < 300, added.text
         try:
             answer = await vault_token(stack, account_id)
-            [used] = [f for f in (await sb.get("/_sandbox/faults")).json()["faults"]]
-            assert used["id"] == added.json()["id"] and used["applied"] == 1
+            # Other tests' faults (scoped to their own accounts) may still be installed.
+            faults = (await sb.get("/_sandbox/faults")).json()["faults"]
+            [used] = [f for f in faults if f["id"] == added.json()["id"]]
+            assert used["applied"] == 1, used
         finally:
-            await sb.delete("/_sandbox/faults")
+            await sb.delete(f"/_sandbox/faults/{added.json()['id']}")
     return answer
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import httpx
 from fastapi import FastAPI
 
 from accounts.background import run_background
@@ -19,6 +18,7 @@ from accounts.oauth.endpoints import router as oauth_router
 from accounts.settings import AccountsSettings
 from socialseed.app import create_service_app
 from socialseed.bus import EventConsumer, Inbox
+from socialseed.clients import http_client
 from socialseed.membership import track_member_changes
 from socialseed.outbox import Outbox
 from socialseed.platforms import Clock, build_providers
@@ -37,7 +37,7 @@ def create_app(
     """``clock`` is the service's "now" (token due dates and expiries, sync times, OAuth
     state expiry); tests pass one they can advance instead of sleeping."""
     settings = settings or AccountsSettings()
-    http = httpx.AsyncClient(timeout=settings.platforms.timeout)
+    http = http_client(settings.platforms.timeout)
     runtime = service_runtime(
         settings, outbox=outbox, client_id="accounts", http=http, member_changes=member_changes
     )

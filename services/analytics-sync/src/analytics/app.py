@@ -6,7 +6,6 @@ import functools
 import uuid
 from pathlib import Path
 
-import httpx
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
@@ -24,6 +23,7 @@ from analytics.syncs.endpoints import router as refresh_router
 from analytics.tracking.subscribers import track_accounts
 from socialseed.app import create_service_app
 from socialseed.bus import EventConsumer, Inbox
+from socialseed.clients import http_client
 from socialseed.membership import MembershipCache, track_member_changes
 from socialseed.notify import Listener, NotifiedCache
 from socialseed.platforms import Clock, build_providers
@@ -40,7 +40,7 @@ def create_app(
     """``background``: run the retention leader and the fetch workers in this process; tests
     drive their own."""
     settings = settings or AnalyticsSettings()
-    http = httpx.AsyncClient(timeout=settings.platforms.timeout)
+    http = http_client(settings.platforms.timeout)
     runtime = service_runtime(
         settings, outbox=outbox, client_id="analytics", http=http, member_changes=member_changes
     )

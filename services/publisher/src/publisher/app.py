@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 from pathlib import Path
 
 import httpx
@@ -24,12 +23,12 @@ from publisher.posts.endpoints import router as posts_router
 from publisher.posts.service import posts
 from publisher.publishing.comments import Commenter
 from publisher.publishing.dispatcher import Dispatcher
-from publisher.publishing.pools import SplitPools
 from publisher.publishing.repository import target_facts
 from publisher.publishing.worker import Worker
 from publisher.settings import PublisherSettings
 from socialseed.app import create_service_app
 from socialseed.bus import EventConsumer, EventMeta, Inbox
+from socialseed.clients import http_client
 from socialseed.contracts import PostPublishRequested
 from socialseed.membership import track_member_changes
 from socialseed.outbox import Outbox
@@ -46,7 +45,7 @@ def create_app(
 ) -> FastAPI:
     """``dispatch``: run the dispatcher in this process (tests drive their own)."""
     settings = settings or PublisherSettings()
-    http = httpx.AsyncClient(timeout=settings.platforms.timeout)
+    http = http_client(settings.platforms.timeout)
     runtime = service_runtime(
         settings, outbox=outbox, client_id="publisher", http=http, member_changes=member_changes
     )
@@ -90,15 +89,9 @@ def create_app(
 
 
 def _platform_clients(settings: PublisherSettings) -> dict[Platform, httpx.AsyncClient]:
-    pool = settings.publish_concurrency
-    limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
-    # A pool per 32 publishes in flight: httpcore's bookkeeping walks a pool's connections on
-    # every request (``publishing/pools.py``).
-    pools = max(1, math.ceil(pool / 32))
+    # As many kept-alive connections per platform as publishes may be in flight.
     return {
-        platform: httpx.AsyncClient(
-            timeout=settings.platforms.timeout, transport=SplitPools(limits, pools)
-        )
+        platform: http_client(settings.platforms.timeout, connections=settings.publish_concurrency)
         for platform in PROVIDERS
     }
 
