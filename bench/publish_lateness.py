@@ -58,10 +58,12 @@ from stackbench import (
     ledger,
     publisher_dsn,
     signed_in,
+    wait_analytics_settled,
     wait_settled,
 )
 
 from socialseed.cli import Supervisor
+from socialseed.clients import http_client
 from socialseed.platforms import Platform, build_providers
 from socialseed.platforms.base import PlatformError, PlatformPost, PlatformsConfig
 from socialseed.platforms.parsing import utcnow
@@ -214,6 +216,29 @@ def measure(
     return lateness, duplicates(planned, created), lost, unfinished
 
 
+def print_lateness_by(
+    planned: list[Planned], created: dict[Key, list[float]], first: float
+) -> None:
+    """Where the tail is: lateness p50/p99 per 10 s of due time, and per platform."""
+    windows: dict[int, list[float]] = {}
+    platforms: dict[str, list[float]] = {}
+    for t in planned:
+        copies = created.get(t.key)
+        if copies:
+            late = min(copies) - t.due
+            windows.setdefault(int((t.due - first) // 10), []).append(late)
+            platforms.setdefault(t.platform, []).append(late)
+
+    def cell(values: list[float]) -> str:
+        q = statistics.quantiles(values, n=100) if len(values) > 1 else values * 99
+        return f"{q[49]:.2f}/{q[98]:.2f} s ({len(values)})"
+
+    print("  lateness p50/p99 by due time: " + ", ".join(
+        f"{10 * w}-{10 * w + 10} s {cell(v)}" for w, v in sorted(windows.items())
+    ))  # fmt: skip
+    print("  by platform: " + ", ".join(f"{p} {cell(v)}" for p, v in sorted(platforms.items())))
+
+
 async def open_targets(bench: Bench, post_ids: list[str]) -> set[Key]:
     """The (platform, account, text) of these posts' targets still in the dispatcher's hands."""
     rows = await bench.db.fetch(
@@ -308,6 +333,7 @@ async def scenario(bench: Bench, name: str, run: int) -> Result:
         load=os.getloadavg(),
     )
     print_result(result)
+    print_lateness_by(planned, created, min(dues))
     if bench.ceiling:
         result.ceiling = await sandbox_ceiling(bench, len(planned))
         print_ceiling(result)
@@ -325,12 +351,8 @@ async def sandbox_ceiling(bench: Bench, calls: int) -> Ceiling:
     calls = min(calls, 2000)
     run = uuid.uuid4().hex[:8]  # not the scenario's tag: its ledger must not count these
     config = PlatformsConfig(sandbox_url=bench.sandbox_url)
-    async with httpx.AsyncClient(
-        timeout=60,
-        limits=httpx.Limits(
-            max_connections=CEILING_CONCURRENCY, max_keepalive_connections=CEILING_CONCURRENCY
-        ),
-    ) as http:
+    # The services' own client (socialseed.clients), so the ceiling is the sandbox's.
+    async with http_client(60, connections=CEILING_CONCURRENCY) as http:
         providers = build_providers(config, http)
         vault = TokenVault(http, bench.accounts_url, SecretStr("dev-only-publisher"), clock=utcnow)
         accounts = bench.accounts
@@ -483,6 +505,13 @@ async def drive(supervisor: Supervisor, data: Path, args: argparse.Namespace) ->
         began = time.monotonic()
         accounts = await connect_accounts(api, headers, ws, args.accounts)
         print(f"connected {len(accounts)} accounts in {time.monotonic() - began:.1f}s", flush=True)
+        began = time.monotonic()
+        left = await wait_analytics_settled(supervisor, time.time() + 600)
+        print(
+            f"analytics listed their histories and fetched what it found in "
+            f"{time.monotonic() - began:.1f}s (still due: {left})",
+            flush=True,
+        )
         await latency_fault(sandbox)
         db = await asyncpg.connect(publisher_dsn(supervisor))
         bench = Bench(

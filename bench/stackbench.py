@@ -72,11 +72,40 @@ def bench_environment(supervisor: Supervisor) -> None:
     }
 
 
+def service_dsn(supervisor: Supervisor, name: str) -> str:
+    """A service's own database role, as asyncpg takes it."""
+    spec = next(s for s in SERVICES if s.name == name)
+    url = spec.database_url("127.0.0.1", supervisor.pg.port, DATABASE)
+    return url.replace("postgresql+asyncpg", "postgresql")
+
+
+async def wait_analytics_settled(supervisor: Supervisor, until: float) -> dict[str, int]:
+    """Until analytics has listed the history of every account it tracks and fetched every
+    post found there (or the deadline): what connecting accounts sets off, so that a
+    scenario measures publishing, not the connect's aftermath. What was still due."""
+    db = await asyncpg.connect(service_dsn(supervisor, "analytics"))
+    try:
+        while True:
+            row = await db.fetchrow(
+                "SELECT (SELECT count(*) FROM analytics.accounts WHERE tracking"
+                "  AND backfill_requested_at IS NOT NULL"
+                "  AND (backfilled_at IS NULL OR backfilled_at < backfill_requested_at))"
+                "  AS histories,"
+                " (SELECT count(*) FROM analytics.tracked_posts WHERE next_fetch_at <= now())"
+                "  AS posts"
+            )
+            assert row is not None
+            left = {"histories": int(row["histories"]), "posts": int(row["posts"])}
+            if not any(left.values()) or time.time() > until:
+                return left
+            await asyncio.sleep(1.0)
+    finally:
+        await db.close()
+
+
 def publisher_dsn(supervisor: Supervisor) -> str:
     """The publisher's own database role, as asyncpg takes it."""
-    publisher = next(s for s in SERVICES if s.name == "publisher")
-    url = publisher.database_url("127.0.0.1", supervisor.pg.port, DATABASE)
-    return url.replace("postgresql+asyncpg", "postgresql")
+    return service_dsn(supervisor, "publisher")
 
 
 class PatientSupervisor(Supervisor):
