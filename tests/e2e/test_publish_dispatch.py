@@ -29,6 +29,7 @@ from publisher.app import create_app
 from publisher.context import PublisherContext
 from publisher.models import Post, Target, TargetStatus
 from publisher.publishing.dispatcher import Dispatcher, notify_schedule_changed
+from publisher.publishing.warmup import TokenWarmup
 from publisher.publishing.worker import Worker
 from socialseed.contracts import PostPublishRequested
 from socialseed.platforms import build_providers
@@ -95,8 +96,10 @@ async def publisher(
         yield own
 
 
-async def due_target(ctx: PublisherContext, ws: str, account_id: str, text: str) -> Target:
-    now = ctx.clock()
+async def due_target(
+    ctx: PublisherContext, ws: str, account_id: str, text: str, *, in_seconds: float = 0.0
+) -> Target:
+    now = ctx.clock() + timedelta(seconds=in_seconds)
     post = Post(
         id=uuid.uuid4(),
         workspace_id=uuid.UUID(ws),
@@ -368,3 +371,40 @@ async def test_a_schedule_change_during_a_dispatch_turn_starts_another_turn(
         finally:
             dispatching.cancel()
             await asyncio.gather(dispatching, return_exceptions=True)
+
+
+async def test_the_tokens_of_accounts_due_soon_are_fetched_ahead(
+    api: httpx.AsyncClient, publisher: tuple[PublisherContext, MovableClock]
+) -> None:
+    """Each worker process fetches ahead the tokens of the accounts with a target due within
+    ``token_warmup_ahead`` (60 s), once; an account due later waits, and one whose token
+    cannot be had is left for its publish to report."""
+    ctx, clock = publisher
+    user, ws = await owner_with_workspace(api)
+    name = f"warm-{uuid.uuid4().hex[:8]}"
+    soon, later, *_ = await connect_account(api, user, ws, "facebook", name)
+    await due_target(ctx, ws, str(soon["id"]), "soon", in_seconds=30)
+    await due_target(ctx, ws, str(later["id"]), "later", in_seconds=300)
+    await due_target(ctx, ws, str(uuid.uuid4()), "no such account", in_seconds=10)
+    asked: list[str] = []
+
+    async def count(request: httpx.Request) -> None:
+        if request.url.path.endswith("/access-token"):
+            asked.append(request.url.path.split("/")[-2])
+
+    async with httpx.AsyncClient(timeout=30, event_hooks={"request": [count]}) as http:
+        settings = ctx.settings
+        vault = TokenVault(http, settings.accounts_url, settings.vault_token, clock=ctx.clock)
+        warmup = TokenWarmup(ctx, vault)
+        assert await warmup.warm_once() == 1
+        # the one due soon, and the one that cannot be had (asked, refused, not counted)
+        assert len(asked) == 2 and str(soon["id"]) in asked, asked
+        assert str(later["id"]) not in asked
+        asked.clear()
+        assert await warmup.warm_once() == 0  # held: only the unusable one is asked again
+        assert str(soon["id"]) not in asked
+        await vault.token(uuid.UUID(str(soon["id"])))  # the publish finds it
+        assert str(soon["id"]) not in asked
+        clock.advance(250)  # the later one comes within the minute
+        assert await warmup.warm_once() == 1
+        assert str(later["id"]) in asked

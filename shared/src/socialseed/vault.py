@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -104,6 +104,30 @@ class TokenVault:
 
     def forget(self, account_id: uuid.UUID) -> None:
         self._cache.pop(account_id, None)
+
+    async def warm(self, account_ids: Iterable[uuid.UUID], *, concurrency: int) -> int:
+        """Fetch, ``concurrency`` at a time, the tokens of these accounts that the cache does
+        not hold fresh: a campaign's first publishes then find them, instead of all asking
+        the vault at the instant they fall due. A token that cannot be had is left for the
+        publish itself to meet (and report). How many were fetched."""
+        gate = asyncio.Semaphore(concurrency)
+
+        def held(account_id: uuid.UUID) -> bool:
+            cached = self._cache.get(account_id)
+            return cached is not None and self._fresh(cached)
+
+        async def one(account_id: uuid.UUID) -> bool:
+            async with gate:
+                if held(account_id):  # fetched meanwhile, by a publish
+                    return False
+                try:
+                    await self.token(account_id)
+                except (AccountUnusable, VaultUnavailable):
+                    return False
+                return True
+
+        wanted = [a for a in dict.fromkeys(account_ids) if not held(a)]
+        return sum(await asyncio.gather(*(one(a) for a in wanted)))
 
     def _fresh(self, token: VaultToken) -> bool:
         expires = token.tokens.expires_at

@@ -24,6 +24,7 @@ from publisher.posts.service import posts
 from publisher.publishing.comments import Commenter
 from publisher.publishing.dispatcher import Dispatcher
 from publisher.publishing.repository import target_facts
+from publisher.publishing.warmup import TokenWarmup
 from publisher.publishing.worker import Worker
 from publisher.settings import PublisherSettings
 from socialseed.app import create_service_app
@@ -128,6 +129,8 @@ def _consumers(
     commenter = Commenter(ctx, providers, vault)
     worker.on_comments_due = commenter.wake
     runtime.background.append(commenter.run)
+    if settings.token_warmup_ahead > 0:
+        runtime.background.append(TokenWarmup(ctx, vault).run)
     commands = EventConsumer(
         broker, db, Inbox(inbox), group_id=f"{settings.consumer_group}-workers"
     )

@@ -34,6 +34,13 @@ class PublisherSettings(CallerSettings):
     # claimed target before it counts as dead and the target is reconciled and handed on.
     dispatch_batch: int = 500
     dispatch_idle_wait: float = 30.0
+    # Tokens fetched ahead: every ``token_warmup_every`` seconds each worker process fetches
+    # the tokens of the accounts with a target due within ``token_warmup_ahead`` seconds
+    # (``token_warmup_concurrency`` at a time), so a campaign's first publishes do not all
+    # ask the vault at the instant they fall due. 0 ahead: off.
+    token_warmup_ahead: float = Field(default=60.0, ge=0.0)
+    token_warmup_every: float = Field(default=10.0, gt=0.0)
+    token_warmup_concurrency: int = Field(default=4, ge=1)
     # The lease is renewed every third of it while the worker's step runs, so it can be
     # short: a killed worker's targets are handed on this soon after its last renewal.
     publish_lease: float = Field(default=30.0, ge=3.0)

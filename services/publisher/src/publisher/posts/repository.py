@@ -250,6 +250,21 @@ class PostRepository(WorkspaceScoped[Post]):
             .with_for_update(skip_locked=True, of=Target)
         )
 
+    async def accounts_due_by(
+        self, statuses: Collection[str], until: datetime, limit: int
+    ) -> list[uuid.UUID]:
+        """Up to ``limit`` accounts with a target in ``statuses`` due by ``until``, soonest
+        first (for fetching their tokens ahead)."""
+        soonest = func.min(Target.due_at)
+        rows = await self.session.scalars(
+            select(Target.account_id)
+            .where(Target.status.in_(statuses), Target.due_at <= until)
+            .group_by(Target.account_id)
+            .order_by(soonest)
+            .limit(limit)
+        )
+        return list(rows)
+
     async def next_due_at(self, statuses: Collection[str]) -> datetime | None:
         next_due: datetime | None = await self.session.scalar(
             select(func.min(Target.due_at)).where(Target.status.in_(statuses))
