@@ -589,6 +589,7 @@ UNSCOPED: dict[str, str] = {
     "PostRepository.scheduled_near": "publishing caps: counts per account, no rows returned",
     "PostRepository.refresh_statuses": "write after targets changed (workers, disconnects)",
     "PostRepository.open_targets_of_account": "account.disconnected consumer",
+    "PostRepository.accounts_due_by": "the token warm-up (accounts due soon, every workspace)",
     "PostRepository.due_targets": "dispatcher",
     "PostRepository.dispatch_due": "dispatcher",
     "PostRepository.next_due_at": "dispatcher",

@@ -17,6 +17,7 @@ from analytics.ingest.repository import DATA_VERSIONS_CHANNEL
 from analytics.models import OUTBOX, inbox, member_changes, outbox
 from analytics.queries.caching import Answers
 from analytics.queries.endpoints import router as queries_router
+from analytics.queries.reads import ACCOUNT_OWNERS_HELD, AccountOwners
 from analytics.retention.job import run_retention
 from analytics.settings import AnalyticsSettings
 from analytics.syncs.endpoints import router as refresh_router
@@ -65,6 +66,7 @@ def create_app(
     )
     app.state.analytics = ctx
     app.state.analytics_answers = Answers(settings.answer_cache_size, ttl=settings.cache_max_age)
+    app.state.analytics_account_owners = AccountOwners(maxsize=ACCOUNT_OWNERS_HELD)
     # Membership changes and data versions held in memory, dropped on NOTIFY: a repeated
     # answer makes no query at all.
     listener = Listener(settings.database_url, heartbeat=settings.notify_heartbeat)

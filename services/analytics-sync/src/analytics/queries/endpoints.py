@@ -97,13 +97,12 @@ async def account_metrics(
     """An account's totals for the period against the previous period of the same length:
     its counters (as of `to` against as of `from`) and the posts it published in the period
     (their latest values summed)."""
-    account = await reads.account(account_id)
     period = reads.period(start, to)
-    return await reads.answer(
-        [account.workspace_id],
+    return await reads.account_answer(
+        account_id,
         period,
-        {"account_id": account.id},
-        lambda: service.account_metrics(reads.repo, account, period),
+        {},
+        lambda account: service.account_metrics(reads.repo, account, period),
     )
 
 
@@ -125,13 +124,12 @@ async def account_timeseries(
     hour buckets are real hours, never doubled or skipped). Each bucket holds the last value
     fetched in it; a bucket without a fetch is null, not 0. Read from the raw snapshots while
     they are kept, from the daily rollups (one value per UTC day) before."""
-    account = await reads.account(account_id)
     period = reads.period(start, to)
-    return await reads.answer(
-        [account.workspace_id],
+    return await reads.account_answer(
+        account_id,
         period,
-        {"account_id": account.id, "metric": str(metric), "interval": str(interval)},
-        lambda: service.timeseries(
+        {"metric": str(metric), "interval": str(interval)},
+        lambda account: service.timeseries(
             reads.repo,
             account,
             str(metric),
@@ -157,13 +155,12 @@ async def account_posts(
 ) -> Response:
     """The account's posts with their latest metrics, largest `sort` first (newest for
     `published_at`; posts without the metric last), a page at a time (`next_cursor`)."""
-    account = await reads.account(account_id)
     limit = min(limit, reads.ctx.settings.list_limit_max)
-    return await reads.answer(
-        [account.workspace_id],
+    return await reads.account_answer(
+        account_id,
         None,
-        {"account_id": account.id, "sort": str(sort), "limit": limit, "cursor": cursor},
-        lambda: service.account_posts(reads.repo, account, str(sort), limit, cursor),
+        {"sort": str(sort), "limit": limit, "cursor": cursor},
+        lambda account: service.account_posts(reads.repo, account, str(sort), limit, cursor),
     )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Annotated
 
+from cachetools import LRUCache
 from fastapi import Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -27,6 +28,10 @@ from analytics.queries.repository import QueryRepository, retention_cutoff
 from socialseed.app import ReadPrincipal, ReadSession
 from socialseed.notify import NotifiedCache
 from socialseed.security import Principal
+
+#: Account -> its workspace, for the accounts read lately (``Reads.account_workspace``).
+AccountOwners = LRUCache[uuid.UUID, uuid.UUID]
+ACCOUNT_OWNERS_HELD = 100_000  # a few MB
 
 
 class Reads:
@@ -56,6 +61,37 @@ class Reads:
         if workspace_id is not None and account.workspace_id != workspace_id:
             raise service.AccountNotFound()
         return account
+
+    async def account_workspace(self, account_id: uuid.UUID) -> uuid.UUID:
+        """The workspace of the caller's account, else AccountNotFound. An account never
+        moves to another workspace, so once read its workspace is held in memory
+        (``analytics_account_owners``) and a repeated answer about it makes no query: the
+        caller's access is then their membership, which is held in memory too."""
+        owners: AccountOwners = self.request.app.state.analytics_account_owners
+        workspace = owners.get(account_id)
+        if workspace is None:
+            workspace = (await self.account(account_id)).workspace_id
+            owners[account_id] = workspace
+        elif workspace not in self.principal.roles:
+            raise service.AccountNotFound()  # as the scoped read would: none at all
+        return workspace
+
+    async def account_answer(
+        self,
+        account_id: uuid.UUID,
+        period: Period | None,
+        params: dict[str, object],
+        compute: Callable[[Account], Awaitable[BaseModel]],
+    ) -> Response:
+        """``answer`` about one of the caller's accounts: the account is read only when the
+        answer is computed."""
+        workspace = await self.account_workspace(account_id)
+
+        async def computed() -> BaseModel:
+            return await compute(await self.account(account_id))
+
+        keyed = {"account_id": account_id, **params}
+        return await self.answer([workspace], period, keyed, computed)
 
     async def accounts(
         self, ids: Sequence[uuid.UUID], *, workspace_id: uuid.UUID | None = None
