@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from profiling import Profiler, summarize_profile
 from request_path import (
     Load,
     Target,
@@ -367,6 +368,15 @@ def main(
                     out=Path(tmp),
                     services={t.name: "analytics" for t in targets},
                 )
+                # and the computed answers of each target
+                pid = next(r.proc.pid for r in supervisor.running if r.spec.name == "analytics")
+                for t, start in zip(targets, starts, strict=True):
+                    profiler = Profiler(pid, Path(tmp) / f"computed-{len(t.name)}.raw")
+                    load = wrk_uncached(
+                        t, duration=duration, connections=connections, script=script, start=start
+                    )
+                    print(f"\n{t.name}, each new (computed): {load.rps:,.0f}/s while sampled:")
+                    summarize_profile(profiler.stop(), ours=("analytics/", "socialseed/"))
         finally:
             supervisor.down()
 
