@@ -146,8 +146,9 @@ async def start_at_the_end(bootstrap: str, group: str, topic: str = "metrics.fet
     )
     await consumer.start()
     try:
-        await consumer.topics()  # the cluster's metadata, this topic's partitions with it
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        # The whole cluster's metadata (aiokafka keeps the consumer's for its subscriptions).
+        cluster = await consumer._client.fetch_all_metadata()
+        partitions = [TopicPartition(topic, p) for p in cluster.partitions_for_topic(topic) or ()]
         if not partitions:  # not made yet: no history to skip
             return
         consumer.assign(partitions)
