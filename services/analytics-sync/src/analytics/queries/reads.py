@@ -62,19 +62,21 @@ class Reads:
             raise service.AccountNotFound()
         return account
 
-    async def account_workspace(self, account_id: uuid.UUID) -> uuid.UUID:
-        """The workspace of the caller's account, else AccountNotFound. An account never
-        moves to another workspace, so once read its workspace is held in memory
-        (``analytics_account_owners``) and a repeated answer about it makes no query: the
-        caller's access is then their membership, which is held in memory too."""
+    async def account_workspace(self, account_id: uuid.UUID) -> tuple[uuid.UUID, Account | None]:
+        """The workspace of the caller's account, else AccountNotFound, and the account if it
+        had to be read for that. An account never moves to another workspace, so once read
+        its workspace is held in memory (``analytics_account_owners``) and a repeated answer
+        about it makes no query: the caller's access is then their membership, which is held
+        in memory too."""
         owners: AccountOwners = self.request.app.state.analytics_account_owners
         workspace = owners.get(account_id)
         if workspace is None:
-            workspace = (await self.account(account_id)).workspace_id
-            owners[account_id] = workspace
-        elif workspace not in self.principal.roles:
+            account = await self.account(account_id)
+            owners[account_id] = account.workspace_id
+            return account.workspace_id, account
+        if workspace not in self.principal.roles:
             raise service.AccountNotFound()  # as the scoped read would: none at all
-        return workspace
+        return workspace, None
 
     async def account_answer(
         self,
@@ -83,12 +85,12 @@ class Reads:
         params: dict[str, object],
         compute: Callable[[Account], Awaitable[BaseModel]],
     ) -> Response:
-        """``answer`` about one of the caller's accounts: the account is read only when the
-        answer is computed."""
-        workspace = await self.account_workspace(account_id)
+        """``answer`` about one of the caller's accounts: the account is read once, and only
+        when the answer is computed or its workspace is not held yet."""
+        workspace, read = await self.account_workspace(account_id)
 
         async def computed() -> BaseModel:
-            return await compute(await self.account(account_id))
+            return await compute(read or await self.account(account_id))
 
         keyed = {"account_id": account_id, **params}
         return await self.answer([workspace], period, keyed, computed)
