@@ -5,7 +5,9 @@ PostgreSQL, Kafka and services in a temp dir, on free ports), registers a user w
 workspace through the gateway, then seeds the analytics schema directly, set-wise in the
 database (``INSERT ... SELECT FROM generate_series``, no round trip per row): ``--accounts``
 accounts of the workspace, ``--posts`` posts each with their latest values, ``--snapshots``
-post snapshots spread over the last 30 days, hourly account snapshots and daily rollups. Then
+post snapshots spread over the last ``HISTORY_DAYS`` (40: older than the 30 days the dashboard
+reads, so that its first day is partly inside the period and read from the posts, as in a
+workspace with a history), hourly account snapshots and daily rollups. Then
 loads, with ``wrk`` at ``--connections`` (50), straight at the analytics service:
 
 - the dashboard (30 days: per platform and account totals, followers, top posts, freshness);
@@ -15,10 +17,12 @@ Each target twice: the same request repeated (after the first, answered from the
 answer cache: the request path, the access check and the data-version read) and each request
 new (the period's start moved back a second each time: every answer computed). wrk sends
 no ``If-None-Match``. Before the loads, each read's queries are timed alone, in this process.
-Prints req/s, p50 and p99, the goals (p99 <= 100 ms repeated, <= 250 ms computed) and the
-load average before and after. The analytics service runs
-``--workers`` processes (default ``auto``: one per core, as it would be deployed on this
-machine; ``ANALYTICS_WORKERS`` wins when set). ``--profile`` samples the service with py-spy.
+Prints req/s, p50 and p99, the goals (p99 <= 100 ms repeated, <= 250 ms computed), each
+load's CPU per answer (the service's processes, PostgreSQL's, wrk's) against the two cores'
+limit, the PostgreSQL sessions each load opened, and the load average before and after. The
+analytics service runs ``--workers`` processes (default ``auto``: one per core, as it would be
+deployed on this machine; ``ANALYTICS_WORKERS`` wins when set). ``--profile`` samples the
+service with py-spy.
 
     uv run python bench/analytics_api.py [--snapshots 1000000] [--duration 10] [--workers auto]
         [--profile]
@@ -29,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -42,7 +47,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from profiling import Profiler, summarize_profile
+from profiling import CpuMeter, Profiler, process_groups, summarize_profile
 from request_path import (
     Load,
     Target,
@@ -69,9 +74,11 @@ from socialseed.stack import SERVICES
 GOAL_P99_MS = 100.0  # a repeated answer
 GOAL_FRESH_P99_MS = 250.0  # each answer computed
 PLATFORMS = ("x", "instagram", "facebook", "youtube", "tiktok", "linkedin")
+HISTORY_DAYS = 40
 
 
-# Each request a distinct period (its start moved back a second more each time; the last
+# Each request a distinct period (its start moved back a second more each time, the two
+# threads 100,000 s apart, all inside the history; the last
 # ``from`` given wins): every answer computed. A parameter the route ignores would not do: the
 # ETag is made of the parsed parameters only, so it would be served from the answer cache.
 UNCACHED_LUA = """
@@ -80,7 +87,7 @@ setup = function(thread) thread:set("id", n); n = n + 1 end
 init = function() counter = 0 end
 request = function()
   counter = counter + 1
-  local start = os.date("!%Y-%m-%dT%H:%M:%SZ", FROM_EPOCH - id * 1000000 - counter)
+  local start = os.date("!%Y-%m-%dT%H:%M:%SZ", FROM_EPOCH - id * 100000 - counter)
   return wrk.format(nil, wrk.path .. "&from=" .. start)
 end
 """
@@ -102,6 +109,40 @@ def wrk_uncached(
         timeout=duration + 60,
     )
     return parse_wrk(proc.stdout)
+
+
+CPU_GROUPS = ("analytics", "postgres")
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's finished children (each wrk run, once it has ended)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def backends_started(url: str) -> int:
+    """PostgreSQL sessions started since the statistics were reset (a pool that opens
+    connections under load shows here: each is a process forked, its caches cold)."""
+    db = Database(url, pool_size=1)
+    try:
+        async with db.engine.connect() as conn:
+            sql = "SELECT sum(sessions) FROM pg_stat_database"
+            return int((await conn.execute(text(sql))).scalar_one())
+    finally:
+        await db.dispose()
+
+
+def cpu_line(spent: dict[str, float], load: Load, duration: float, opened: int) -> str:
+    """Each process group's CPU per answer, and the share of the machine's cores used: the
+    physical limit (2 cores x the load's duration) against what the answers took."""
+    answers = max(load.rps * duration, 1)
+    cores = os.cpu_count() or 1
+    per = ", ".join(f"{name} {1000 * s / answers:.2f}" for name, s in spent.items())
+    busy = sum(spent.values()) / (cores * duration)
+    return (
+        f"    CPU ms per answer: {per}; {busy:.0%} of {cores} cores; "
+        f"{opened} PostgreSQL sessions opened"
+    )
 
 
 def drain(target: Target) -> None:
@@ -131,10 +172,11 @@ def sign_up(gateway: str) -> tuple[str, str]:
 
 
 async def seed(url: str, workspace_id: str, accounts: int, posts: int, snapshots: int) -> str:
-    """Returns one account's id. Snapshots are spread evenly over the posts and 30 days."""
+    """Returns one account's id. Snapshots are spread evenly over the posts and
+    ``HISTORY_DAYS``."""
     db = Database(url, pool_size=1)
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    start = now - timedelta(days=30)
+    start = now - timedelta(days=HISTORY_DAYS)
     # a few more than asked: the newest posts have had fewer hours to be fetched in
     per_post = snapshots // (accounts * posts) + 3
     params = {
@@ -145,6 +187,8 @@ async def seed(url: str, workspace_id: str, accounts: int, posts: int, snapshots
         "start": start,
         "now": now,
         "platforms": list(PLATFORMS),
+        "history": timedelta(days=HISTORY_DAYS),
+        "days": HISTORY_DAYS,
     }
     statements = [
         # the workspace's projection (its time zone) may not have arrived yet
@@ -160,7 +204,7 @@ async def seed(url: str, workspace_id: str, accounts: int, posts: int, snapshots
                platform_post_id, published_at, source, status)
            SELECT md5('p' || a || '-' || p)::uuid, md5('a' || a)::uuid, CAST(:ws AS uuid),
                   (CAST(:platforms AS text[]))[1 + a % 6], 'p' || p,
-                  CAST(:start AS timestamptz) + (p * interval '30 days') / :posts,
+                  CAST(:start AS timestamptz) + (p * CAST(:history AS interval)) / :posts,
                   'backfill', 'active'
            FROM generate_series(1, :accounts) a, generate_series(1, :posts) p""",
         """INSERT INTO analytics.post_snapshots (tracked_post_id, fetched_at, account_id, views,
@@ -202,7 +246,7 @@ async def seed(url: str, workspace_id: str, accounts: int, posts: int, snapshots
         """INSERT INTO analytics.account_snapshots (account_id, fetched_at, followers, raw)
            SELECT md5('a' || a)::uuid, CAST(:start AS timestamptz) + h * interval '1 hour',
                   1000 + a * 10 + h, '{}'
-           FROM generate_series(1, :accounts) a, generate_series(0, 24 * 30 - 1) h""",
+           FROM generate_series(1, :accounts) a, generate_series(0, 24 * :days - 1) h""",
         """INSERT INTO analytics.account_daily (account_id, day, workspace_id, fetched_at,
                followers)
            SELECT DISTINCT ON (account_id, (fetched_at AT TIME ZONE 'UTC')::date) account_id,
@@ -218,7 +262,7 @@ async def seed(url: str, workspace_id: str, accounts: int, posts: int, snapshots
     try:
         async with db.transaction() as session:
             repo = PartitionRepository(session)
-            for day in range(32):
+            for day in range(HISTORY_DAYS + 2):
                 for table in SNAPSHOT_TABLES:
                     await repo.create(table, (start + timedelta(days=day)).date())
         for sql in statements:
@@ -331,16 +375,28 @@ def main(
                     r = client.get(t.url, headers=dict([bearer.split(": ", 1)]))
                     r.raise_for_status()
                     print(f"  {t.name}: {len(r.content):,} bytes")
-            for t in targets:
-                wrk(t, duration=2, connections=8)  # warm-up: pools, prepared statements
             script = Path(tmp) / "uncached.lua"
             starts = [now - timedelta(days=30), now - timedelta(days=30), now - timedelta(days=7)]
+            # Warm-up, at the loads' own concurrency: each worker's pool holds as many
+            # connections as the loads need (each a PostgreSQL backend started, its caches
+            # filled, each statement prepared and its plan settled), as it would after a while
+            # in service; left cold, the first load pays for opening them. (Periods of their
+            # own, three days earlier: none of the loads' answers is in the answer caches.)
+            for t, start in zip(targets, starts, strict=True):
+                early = start - timedelta(days=3)
+                wrk_uncached(t, duration=3, connections=connections, script=script, start=early)
+            meter = CpuMeter(
+                {k: v for k, v in process_groups(supervisor).items() if k in CPU_GROUPS}
+            )
             print(f"\nbefore the loads: {load_average()}")
             goals = f"{GOAL_P99_MS:.0f} ms repeated, {GOAL_FRESH_P99_MS:.0f} ms computed"
             print(f"\n{'target':36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  p99 <= {goals}")
             for t, start in zip(targets, starts, strict=True):
                 for kind in ("repeated (answer cache)", "each new (computed)"):
                     drain(t)
+                    sessions = asyncio.run(backends_started(url))
+                    meter.mark()
+                    wrk_before = children_cpu()
                     if kind.startswith("repeated"):
                         load = wrk(t, duration=duration, connections=connections)
                     else:
@@ -351,6 +407,8 @@ def main(
                             script=script,
                             start=start,
                         )
+                    spent = meter.since_mark() | {"wrk": children_cpu() - wrk_before}
+                    opened = asyncio.run(backends_started(url)) - sessions - 1  # its own
                     goal = GOAL_P99_MS if kind.startswith("repeated") else GOAL_FRESH_P99_MS
                     ok = "ok" if load.p99_ms <= goal else "missed"
                     name = f"{t.name}, {kind}"
@@ -358,6 +416,7 @@ def main(
                         f"{name:36} {load.rps:8,.0f} {load.p50_ms:8.1f} {load.p99_ms:8.1f}  {ok}"
                         + (f" ({load.failures} failed)" if load.failures else "")
                     )
+                    print(cpu_line(spent, load, duration, opened))
             print(f"after the loads: {load_average()}")
             if profile:
                 profile_targets(

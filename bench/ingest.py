@@ -281,7 +281,7 @@ async def main(accounts: int, posts: int, rounds: int, runs: int) -> None:
             url = spec.database_url(host, port)
             dsn = url.replace("+asyncpg", "")
             corpus = await make_corpus(dsn, accounts, posts)
-            db = Database(url, pool_size=5)
+            db = Database(url, pool_size=10)
             assert pg._proc is not None
             cpu = Cpu(pg._proc.pid)
             ingester = Ingester(db, kafka.bootstrap, cpu)

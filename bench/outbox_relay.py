@@ -252,7 +252,7 @@ async def with_infra(body: Callable[[Database, str], Awaitable[None]]) -> None:
             host, port = "127.0.0.1", pg.port
             await asyncio.to_thread(migrate, SERVICES, admin_url=pg.admin_url, host=host, port=port)
             spec = next(s for s in SERVICES if s.name == "auth")
-            db = Database(spec.database_url(host, port), pool_size=5)
+            db = Database(spec.database_url(host, port), pool_size=10)
             async with db.engine.begin() as conn:  # the bench's inbox, beside auth's tables
                 await conn.run_sync(lambda c: INBOX.create(c, checkfirst=True))
             try:

@@ -7,16 +7,24 @@
 The summary has three views of the same samples: by package (the time in SQLAlchemy, asyncpg,
 Starlette, ... wherever it was called from), our own functions inclusive (on the stack), and
 the functions at the top of the stack (self time).
+
+``CpuMeter`` gives each process group's CPU seconds over a load (``process_groups``: each
+service, PostgreSQL, Kafka, the bench itself): what an answer or a target costs the machine.
 """
 
 from __future__ import annotations
 
 import collections
+import os
 import signal
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+import psutil
+
+from socialseed.cli import Supervisor
 
 
 class Profiler:
@@ -130,3 +138,58 @@ def _short(frame: str) -> str:
             where = where.rsplit(marker, 1)[1]
             break
     return f"{name} ({where})"
+
+
+class CpuMeter:
+    """User + system seconds of each process group, from one mark to the next."""
+
+    def __init__(self, groups: dict[str, list[int]]) -> None:
+        self.groups = groups
+        self.start: dict[str, float] = {}
+
+    def _seconds(self, roots: list[int]) -> float:
+        total = 0.0
+        for pid in roots:
+            try:
+                root = psutil.Process(pid)
+                # This client started the services: its children are theirs, not its own.
+                own = pid == os.getpid()
+                family = [] if own else root.children(recursive=True)
+                for proc in (root, *family):
+                    times = proc.cpu_times()
+                    total += times.user + times.system
+                if not own:
+                    # children that ended and were reaped (PostgreSQL's backends of closed
+                    # connections): their time is their parent's now
+                    total += times_of_reaped(root)
+            except psutil.NoSuchProcess:
+                continue
+        return total
+
+    def mark(self) -> None:
+        self.start = {name: self._seconds(pids) for name, pids in self.groups.items()}
+
+    def since_mark(self) -> dict[str, float]:
+        return {n: self._seconds(p) - self.start[n] for n, p in self.groups.items()}
+
+
+def times_of_reaped(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return times.children_user + times.children_system
+
+
+def process_groups(supervisor: Supervisor) -> dict[str, list[int]]:
+    """The stack's processes by name (each service with its workers, PostgreSQL, Kafka) and
+    this process (``bench client``)."""
+    groups = {r.spec.name: [r.proc.pid] for r in supervisor.running}
+    groups |= {"postgres": [], "kafka": []}
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if str(supervisor.data) not in cmdline:
+            continue
+        if "postgres" in cmdline and "-D" in cmdline:
+            groups["postgres"].append(proc.info["pid"])
+        elif "java" in cmdline and "kafka" in cmdline:
+            groups["kafka"].append(proc.info["pid"])
+    groups["bench client"] = [os.getpid()]
+    return groups

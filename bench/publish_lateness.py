@@ -42,7 +42,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import psutil
-from profiling import Profiler, summarize_profile
+from profiling import CpuMeter, Profiler, process_groups, summarize_profile
 from pydantic import SecretStr
 from request_path import free_ports_for_the_stack
 from stackbench import (
@@ -153,49 +153,6 @@ async def create_posts(
 
 
 # Watching the run --------------------------------------------------------------------------
-
-
-class CpuMeter:
-    """User + system seconds of each process group, from one mark to the next."""
-
-    def __init__(self, groups: dict[str, list[int]]) -> None:
-        self.groups = groups
-        self.start: dict[str, float] = {}
-
-    def _seconds(self, roots: list[int]) -> float:
-        total = 0.0
-        for pid in roots:
-            try:
-                root = psutil.Process(pid)
-                # This client started the services: its children are theirs, not its own.
-                family = root.children(recursive=True) if pid != os.getpid() else []
-                for proc in (root, *family):
-                    times = proc.cpu_times()
-                    total += times.user + times.system
-            except psutil.NoSuchProcess:
-                continue
-        return total
-
-    def mark(self) -> None:
-        self.start = {name: self._seconds(pids) for name, pids in self.groups.items()}
-
-    def since_mark(self) -> dict[str, float]:
-        return {n: self._seconds(p) - self.start[n] for n, p in self.groups.items()}
-
-
-def process_groups(supervisor: Supervisor, data: Path) -> dict[str, list[int]]:
-    groups = {r.spec.name: [r.proc.pid] for r in supervisor.running}
-    groups |= {"postgres": [], "kafka": []}
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        cmdline = " ".join(proc.info["cmdline"] or [])
-        if str(data) not in cmdline:
-            continue
-        if "postgres" in cmdline and "-D" in cmdline:
-            groups["postgres"].append(proc.info["pid"])
-        elif "java" in cmdline and "kafka" in cmdline:
-            groups["kafka"].append(proc.info["pid"])
-    groups["bench client"] = [os.getpid()]
-    return groups
 
 
 def measure(
@@ -523,7 +480,7 @@ async def drive(
             headers=headers,
             ws=ws,
             accounts=accounts,
-            cpu=CpuMeter(process_groups(supervisor, data)),
+            cpu=CpuMeter(process_groups(supervisor)),
             publisher_pid=next(r.proc.pid for r in supervisor.running if r.spec is publisher),
             data=data,
             profile=args.profile,

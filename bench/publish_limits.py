@@ -128,7 +128,7 @@ async def cost(db: Database, rounds: int, history: int) -> None:
 
 
 async def replicas(url: str, count: int, claims: int) -> None:
-    dbs = [Database(url, pool_size=10) for _ in range(count)]
+    dbs = [Database(url, pool_size=20) for _ in range(count)]
     try:
         # The account's cap alone (no app-wide window).
         x_cap = cap(rate_rules("publishes")["x"])
@@ -159,7 +159,7 @@ async def main(rounds: int, history: int, count: int, claims: int) -> None:
             spec = next(s for s in SERVICES if s.name == "publisher")
             await asyncio.to_thread(migrate, [spec], admin_url=pg.admin_url, host=host, port=port)
             url = spec.database_url(host, port)
-            db = Database(url, pool_size=5)
+            db = Database(url, pool_size=10)
             try:
                 await cost(db, rounds, history)
             finally:

@@ -47,7 +47,7 @@ class Record:
 
 @pytest.fixture(scope="module")
 async def replicas(infra: Infra) -> AsyncIterator[tuple[Database, Database]]:
-    a, b = (Database(infra.service_url("publisher"), pool_size=8) for _ in range(2))
+    a, b = (Database(infra.service_url("publisher"), pool_size=16) for _ in range(2))
     yield a, b
     await a.dispose()
     await b.dispose()

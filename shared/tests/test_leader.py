@@ -15,7 +15,7 @@ from socialseed.testing import Infra
 
 @pytest.fixture
 async def replicas(infra: Infra) -> AsyncIterator[tuple[Database, Database]]:
-    a, b = (Database(infra.service_url("accounts"), pool_size=1) for _ in range(2))
+    a, b = (Database(infra.service_url("accounts"), pool_size=2) for _ in range(2))
     yield a, b
     await a.dispose()
     await b.dispose()

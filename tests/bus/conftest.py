@@ -47,7 +47,7 @@ def bus_db_url(infra: Infra) -> str:
 
 @pytest.fixture
 async def bus_db(bus_db_url: str) -> AsyncIterator[Database]:
-    db = Database(bus_db_url, pool_size=2)
+    db = Database(bus_db_url, pool_size=4)
     yield db
     await db.dispose()
 

@@ -69,7 +69,7 @@ def build(
 
 
 async def main() -> None:
-    db = Database(os.environ["BUS_DB_URL"], pool_size=2)
+    db = Database(os.environ["BUS_DB_URL"], pool_size=4)
     consumer = build(
         db,
         os.environ["BUS_KAFKA"],

@@ -33,7 +33,7 @@ async def test_database_outage_holds_the_partition_and_loses_nothing(
     proxy = CuttableProxy(infra.pg_host, infra.pg_port)
     await proxy.start()
     host_port = f"{infra.pg_host}:{infra.pg_port}"
-    consumer_db = Database(bus_db_url.replace(host_port, f"127.0.0.1:{proxy.port}"), pool_size=2)
+    consumer_db = Database(bus_db_url.replace(host_port, f"127.0.0.1:{proxy.port}"), pool_size=4)
     group = f"outage-{uuid.uuid4().hex[:8]}"
     broker = make_broker(infra.kafka_bootstrap, client_id=group)
     consumer = EventConsumer(
@@ -113,7 +113,7 @@ async def test_a_pooled_connection_the_server_closed_is_replaced_at_checkout(
     and the next request runs on a fresh connection instead of failing."""
     proxy = CuttableProxy(infra.pg_host, infra.pg_port)
     await proxy.start()
-    db = Database(bus_db_url.replace(f":{infra.pg_port}/", f":{proxy.port}/"), pool_size=1)
+    db = Database(bus_db_url.replace(f":{infra.pg_port}/", f":{proxy.port}/"), pool_size=2)
     try:
         async with db.engine.connect() as conn:
             raw = await conn.get_raw_connection()

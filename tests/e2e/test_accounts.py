@@ -804,7 +804,7 @@ async def test_slow_profile_syncs_do_not_starve_the_pool(
         SandboxSettings(),
         database_url=db_url,
         background=False,
-        db_pool_size=2,  # at most 4 connections
+        db_pool_size=4,  # at most 4 connections
     ) as (accounts_url, sandbox_url):
         async with (
             httpx.AsyncClient(base_url=accounts_url, timeout=60) as client,

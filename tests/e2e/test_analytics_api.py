@@ -10,7 +10,6 @@ import csv
 import io
 import itertools
 import json
-import operator
 import random
 import tracemalloc
 import uuid
@@ -49,7 +48,8 @@ from socialseed.db import Database
 from socialseed.membership import record_member_change
 from socialseed.notify import APPLICATION as NOTIFY_APPLICATION
 from socialseed.outbox import cloudevent_headers
-from socialseed.platforms.base import ListedPost
+from socialseed.platforms.base import POST_METRICS, ListedPost
+from socialseed.security import Principal
 from socialseed.testing import Infra
 from tests.conftest import Stack, User, add_member, make_user, make_workspace, refresh
 
@@ -62,7 +62,7 @@ NOTIFY_BOUND_S = 2.0
 
 @pytest.fixture
 async def db(infra: Infra) -> AsyncIterator[Database]:
-    database = Database(infra.service_url("analytics"), pool_size=2)
+    database = Database(infra.service_url("analytics"), pool_size=4)
     yield database
     await database.dispose()
 
@@ -342,6 +342,9 @@ async def test_account_metrics_growth_dashboard_compare_and_post_detail(
     assert [h["metrics"]["views"] for h in target["history"]] == [800]
 
 
+TOTALS = ("posts_published", *POST_METRICS)
+
+
 async def test_dashboard_totals_from_daily_post_totals_equal_the_posts_sums(
     api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
 ) -> None:
@@ -424,17 +427,44 @@ async def test_dashboard_totals_from_daily_post_totals_equal_the_posts_sums(
     async with db.transaction() as session:
         await TrackingRepository(session).track_published_many(moved)
 
+    owner = Principal(user_id=uuid.uuid4(), roles={ws.id: "owner"})
     async with db.transaction() as session:
         repo = QueryRepository(session, cutoff=base - timedelta(days=90))
-        for _ in range(40):
-            lo, hi = sorted([instant(), instant()])
-            if lo == hi:
+        published = sorted(
+            (
+                await session.execute(
+                    text(
+                        "SELECT published_at FROM analytics.tracked_posts WHERE workspace_id = :ws"
+                    ),
+                    {"ws": ws.id},
+                )
+            ).scalars()
+        )
+        periods = [sorted([instant(), instant()]) for _ in range(40)]
+        # A partial first or last day whose part outside the period holds no post: that
+        # day's rollup is read instead of its posts (the first post of a day, the last, a
+        # period ending after every post).
+        firsts = [min(p for p in published if p.date() == d) for d in {p.date() for p in published}]
+        lasts = [max(p for p in published if p.date() == d) for d in {p.date() for p in published}]
+        for _ in range(20):
+            lo, hi = rng.choice(firsts), rng.choice(lasts) + timedelta(microseconds=1)
+            periods.append(sorted([lo, hi]))
+            periods.append([rng.choice(published[:20]), published[-1] + timedelta(hours=3)])
+        for lo, hi in periods:
+            if lo >= hi:
                 continue
             period = Period(lo, hi)
-            raw = await repo.post_totals(PostFilter(ws.id, period), "account_id")
-            rolled = await repo.account_post_totals(ws.id, period)
-            key = operator.itemgetter("key")
-            assert sorted(rolled, key=key) == sorted(raw, key=key), (seed, lo, hi)
+            raw = {
+                r["key"]: r for r in await repo.post_totals(PostFilter(ws.id, period), "account_id")
+            }
+            rows = await repo.dashboard_accounts(owner, ws.id, period)
+            assert sorted(r["id"] for r in rows) == sorted(accounts), (seed, lo, hi)
+            rolled = {
+                r["id"]: {"key": r["id"]} | {k: r[k] for k in TOTALS}
+                for r in rows
+                if r["posts_published"] is not None
+            }
+            assert rolled == raw, (seed, lo, hi)
             for limit in (1, 5, 12):
                 top = await repo.top_posts(PostFilter(ws.id, period), limit)
                 assert await repo.workspace_top_posts(ws.id, period, limit) == top, (seed, lo)

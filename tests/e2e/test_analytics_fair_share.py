@@ -40,7 +40,7 @@ async def db_url(infra: Infra) -> str:
 
 @pytest.fixture
 async def db(db_url: str) -> AsyncIterator[Database]:
-    database = Database(db_url, pool_size=12)
+    database = Database(db_url, pool_size=24)
     async with database.transaction() as session:
         await session.execute(
             text(

@@ -60,7 +60,7 @@ LIKES: dict[str, Callable[[dict[str, Any]], int]] = {
 
 @pytest.fixture
 async def db(infra: Infra) -> AsyncIterator[Database]:
-    database = Database(infra.service_url("analytics"), pool_size=2)
+    database = Database(infra.service_url("analytics"), pool_size=4)
     yield database
     await database.dispose()
 
@@ -466,8 +466,8 @@ async def test_the_planner_causes_0_429s_on_a_sandbox_with_real_limits(
     accounts only, and no other test's calls count in the sandbox's windows."""
     accounts_db_url = await own_accounts_database(infra, "socialseed_limits")
     analytics_db_url = await own_database(infra, "analytics", "socialseed_limits_analytics")
-    accounts_db = Database(accounts_db_url, pool_size=1)
-    analytics_db = Database(analytics_db_url, pool_size=2)
+    accounts_db = Database(accounts_db_url, pool_size=2)
+    analytics_db = Database(analytics_db_url, pool_size=4)
     owner, ws = await owner_with_workspace(api)
     offset = [timedelta(0)]  # how far the sandbox's "now" and ours are ahead of real time
 

@@ -45,7 +45,7 @@ T = TypeVar("T")
 
 @pytest.fixture
 async def db(infra: Infra) -> AsyncIterator[Database]:
-    database = Database(infra.service_url("analytics"), pool_size=2)
+    database = Database(infra.service_url("analytics"), pool_size=4)
     yield database
     await database.dispose()
 

@@ -87,7 +87,7 @@ async def test_a_grant_only_a_person_can_renew_is_warned_of_once(
     accounts = await connect_account(api, owner, ws, "linkedin", f"li{uuid.uuid4().hex[:6]}")
     path = receiver.path()
     hook = await register(api, owner, ws, receiver.url + path, ["account.token_expiring"])
-    database = Database(infra.service_url("accounts"), pool_size=1)
+    database = Database(infra.service_url("accounts"), pool_size=2)
 
     async def read(sql: str) -> list[Any]:
         async with database.transaction() as session:

@@ -164,7 +164,7 @@ async def test_demoted_member_keeps_only_the_lower_role_and_a_re_added_member_wo
 
 
 async def test_a_late_older_change_never_overwrites_a_newer_one(infra: Infra) -> None:
-    db = Database(infra.service_url("accounts"), pool_size=1)
+    db = Database(infra.service_url("accounts"), pool_size=2)
     ws, user, by = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     now = datetime.now(UTC)
 

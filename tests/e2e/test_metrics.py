@@ -242,7 +242,7 @@ async def test_a_token_refresh_counts(api: httpx.AsyncClient, stack: Stack, plat
 async def test_a_slow_database_does_not_hang_metrics(infra: Infra) -> None:
     """A fact whose query outlasts the scrape's patience is left out of that answer, which
     still comes in time."""
-    db = Database(infra.service_url("publisher"), pool_size=1)
+    db = Database(infra.service_url("publisher"), pool_size=2)
     facts = Facts(db, timeout=0.5)
 
     async def slow(conn: AsyncConnection, now: datetime) -> list[Metric]:

@@ -30,7 +30,7 @@ LIMIT = 10
 @pytest.fixture
 async def db(infra: Infra) -> AsyncIterator[Database]:
     url = await own_publisher_database(infra, "socialseed_app_shares_publisher")
-    database = Database(url, pool_size=12)
+    database = Database(url, pool_size=24)
     async with database.transaction() as session:
         await session.execute(
             text(

@@ -103,7 +103,7 @@ async def test_example_subscriber_prints_each_published_post_once(
     account = uuid.uuid4()
     post = _published(account, "https://x.example/status/1")
     after = _published(account, None)  # same key, so after the redelivery on its partition
-    db = Database(infra.service_url("publisher"), pool_size=2)
+    db = Database(infra.service_url("publisher"), pool_size=4)
     relay = OutboxRelay(db, publisher_outbox, infra.kafka_bootstrap)
     outbox = Outbox(publisher_outbox, source="/socialseed/publisher")
     await relay.start()

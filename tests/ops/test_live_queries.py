@@ -153,7 +153,7 @@ async def poll(what: str, probe: Any, timeout: float = WAIT) -> Any:
 
 @pytest.fixture
 async def analytics_db(infra: Infra) -> AsyncIterator[Database]:
-    database = Database(infra.service_url("analytics"), pool_size=2)
+    database = Database(infra.service_url("analytics"), pool_size=4)
     yield database
     await database.dispose()
 

@@ -28,7 +28,7 @@ CIPHER = TokenCipher([SecretStr(DEV_TOKEN_KEY)])
 
 
 async def _accounts(url: str, n: int) -> dict[uuid.UUID, bytes]:
-    db = Database(url, pool_size=1)
+    db = Database(url, pool_size=2)
     made: dict[uuid.UUID, bytes] = {}
     try:
         async with db.transaction() as session:
@@ -54,7 +54,7 @@ async def _accounts(url: str, n: int) -> dict[uuid.UUID, bytes]:
 
 
 async def _tokens(url: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, bytes | None]:
-    db = Database(url, pool_size=1)
+    db = Database(url, pool_size=2)
     try:
         async with db.transaction() as session:
             repo = AccountRepository(session)

@@ -181,7 +181,7 @@ async def test_claimers_side_by_side_take_each_target_exactly_once(
     publisher_database: str, clock: MovableClock
 ) -> None:
     async with publisher_context(
-        publisher_database, clock, dispatch_batch=5, db_pool_size=8
+        publisher_database, clock, dispatch_batch=5, db_pool_size=16
     ) as ctx:
         await empty_schedule(ctx)
         targets = await due_targets(ctx, [clock() - timedelta(seconds=s) for s in range(60)])

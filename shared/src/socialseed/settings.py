@@ -51,7 +51,7 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
 
     database_url: str = ""
-    db_pool_size: int = 10
+    db_pool_size: int = 20
 
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_enabled: bool = True

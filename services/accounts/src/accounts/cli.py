@@ -27,7 +27,7 @@ async def rotate_keys(
 ) -> int:
     """Re-encrypt all rows in batches (one transaction each). Returns rows rewritten;
     ``progress`` is told the total first, then each batch."""
-    db = Database(settings.database_url, pool_size=2)
+    db = Database(settings.database_url, pool_size=4)
     cipher = TokenCipher(settings.token_keys)
     rewritten, after = 0, None
     try:

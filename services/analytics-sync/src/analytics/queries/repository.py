@@ -5,6 +5,7 @@ from both. Metric names reach SQL only from the fixed lists (``POST_METRICS`` /
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -37,8 +38,12 @@ _RESUMS = ", ".join(
     f"CAST(sum(s.{m}) AS {'float8' if m in FLOAT_METRICS else 'bigint'}) AS {m}"
     for m in POST_METRICS
 )
+# Beside the rollups' columns: bigint sums stay bigint (a union with numeric ones would add
+# every rollup row up as numeric, several times slower), float ones numeric as the rollups'.
 _RAW_SUMS = ", ".join(
-    f"sum(CAST(l.{m} AS numeric)) AS {m}" if m in FLOAT_METRICS else f"sum(l.{m}) AS {m}"
+    f"sum(CAST(l.{m} AS numeric)) AS {m}"
+    if m in FLOAT_METRICS
+    else f"CAST(sum(l.{m}) AS bigint) AS {m}"
     for m in POST_METRICS
 )
 ACCOUNT_COLS = ", ".join(ACCOUNT_METRICS)
@@ -55,6 +60,11 @@ POST_SORTS = {
 #: One result row, by column name.
 Row = dict[str, Any]
 
+#: A statement's ``text()`` made once: its bind parameters are found by a regular expression
+#: on every construction. The SQL strings are built from constants and the fixed metric lists
+#: only, so there are few of them.
+sql_text = functools.lru_cache(maxsize=512)(text)
+
 
 def day_start(at: datetime) -> datetime:
     return datetime.combine(at.astimezone(UTC).date(), time(), tzinfo=UTC)
@@ -69,9 +79,53 @@ def whole_days(period: Period) -> tuple[datetime, datetime] | None:
     return (first, last) if first < last else None
 
 
+def _values_at(account: str, suffix: str) -> str:
+    """The counters of the account ``account`` (a SQL expression) as of ``:at<suffix>``: the
+    last snapshot of that UTC day up to it (``:day_start<suffix>``, kept raw from
+    ``:cutoff``), else the rollup of the last day before (``:day<suffix>``); one index probe
+    each. A subquery for a ``LATERAL`` join."""
+    return f"""
+    SELECT * FROM (
+        (SELECT fetched_at, {ACCOUNT_COLS} FROM {SCHEMA}.account_snapshots
+         WHERE account_id = {account} AND fetched_at <= :at{suffix}
+               AND fetched_at >= :day_start{suffix} AND fetched_at >= :cutoff
+         ORDER BY fetched_at DESC LIMIT 1)
+        UNION ALL
+        (SELECT fetched_at, {ACCOUNT_COLS} FROM {SCHEMA}.account_daily
+         WHERE account_id = {account} AND day < :day{suffix} ORDER BY day DESC LIMIT 1)
+    ) c ORDER BY fetched_at DESC LIMIT 1"""
+
+
+# A period's whole UTC days are read from the daily rollups and its partial first and last
+# days from the posts, unless the part of such a day outside the period holds none of the
+# workspace's posts: the day's rollup is then that day's share of the period. The usual
+# "last N days" ends at the next whole hour, after every post of today.
+EDGES = f"""
+edges AS (
+    SELECT CASE WHEN whole_first THEN CAST(:first_day AS date) - 1 ELSE :first_day END AS lo_day,
+           CASE WHEN whole_last THEN CAST(:last_day AS date) + 1 ELSE :last_day END AS hi_day,
+           CASE WHEN whole_first THEN CAST(:lo AS timestamptz) ELSE :first END AS first_end,
+           CASE WHEN whole_last THEN CAST(:hi AS timestamptz) ELSE :last END AS last_start
+    FROM (SELECT
+        CAST(:first_partial AS boolean) AND NOT EXISTS (
+            SELECT FROM {SCHEMA}.tracked_posts
+            WHERE workspace_id = :ws AND published_at >= :first_day_start AND published_at < :lo
+        ) AS whole_first,
+        CAST(:last_partial AS boolean) AND NOT EXISTS (
+            SELECT FROM {SCHEMA}.tracked_posts
+            WHERE workspace_id = :ws AND published_at >= :hi AND published_at < :last_day_end
+        ) AS whole_last
+    ) w
+)"""
+#: The daily rollups' days, and the posts read beside them, as ``EDGES`` decided.
+LO_DAY, HI_DAY = "(SELECT lo_day FROM edges)", "(SELECT hi_day FROM edges)"
+FIRST_END, LAST_START = "(SELECT first_end FROM edges)", "(SELECT last_start FROM edges)"
+
+
 def _day_params(
     workspace_id: uuid.UUID, period: Period, first: datetime, last: datetime
 ) -> dict[str, Any]:
+    """``EDGES``' parameters: ``first`` and ``last`` are ``whole_days``."""
     return {
         "ws": workspace_id,
         "lo": period.start,
@@ -80,6 +134,10 @@ def _day_params(
         "last": last,
         "first_day": first.date(),
         "last_day": last.date(),
+        "first_partial": first > period.start,
+        "first_day_start": first - timedelta(days=1),
+        "last_partial": last < period.end,
+        "last_day_end": last + timedelta(days=1),
     }
 
 
@@ -125,7 +183,12 @@ class QueryRepository(WorkspaceScoped[Account]):
         return of_workspaces(select(TrackedPost), TrackedPost, principal)
 
     async def _rows(self, sql: str, params: dict[str, Any]) -> list[Row]:
-        return [dict(r) for r in (await self.session.execute(text(sql), params)).mappings()]
+        # On the session's connection, past the ORM's execution of a statement (a text
+        # statement has nothing for it to do); rows zipped with the keys, not mapped one by one
+        connection = await self.session.connection()
+        result = await connection.execute(sql_text(sql), params)
+        keys = tuple(result.keys())
+        return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
     # Objects ------------------------------------------------------------------------------
     async def accounts(self, principal: Principal, ids: Sequence[uuid.UUID]) -> list[Account]:
@@ -179,29 +242,18 @@ class QueryRepository(WorkspaceScoped[Account]):
         sql = f"""
 SELECT a.id AS account_id, v.*
 FROM unnest(CAST(:ids AS uuid[])) AS a(id)
-CROSS JOIN LATERAL (
-    SELECT * FROM (
-        (SELECT fetched_at, {ACCOUNT_COLS} FROM {SCHEMA}.account_snapshots
-         WHERE account_id = a.id AND fetched_at <= :at AND fetched_at >= :day_start
-               AND fetched_at >= :cutoff
-         ORDER BY fetched_at DESC LIMIT 1)
-        UNION ALL
-        (SELECT fetched_at, {ACCOUNT_COLS} FROM {SCHEMA}.account_daily
-         WHERE account_id = a.id AND day < :day ORDER BY day DESC LIMIT 1)
-    ) c ORDER BY fetched_at DESC LIMIT 1
-) v"""
+CROSS JOIN LATERAL ({_values_at("a.id", "")}) v"""
+        params = {"ids": list(account_ids), **self._values_at_params(at, "")}
+        return {r["account_id"]: r for r in await self._rows(sql, params)}
+
+    def _values_at_params(self, at: datetime, suffix: str) -> dict[str, Any]:
         start = day_start(at)
-        rows = await self._rows(
-            sql,
-            {
-                "ids": list(account_ids),
-                "at": at,
-                "day_start": start,
-                "day": start.date(),
-                "cutoff": self.cutoff,
-            },
-        )
-        return {r["account_id"]: r for r in rows}
+        return {
+            f"at{suffix}": at,
+            f"day_start{suffix}": start,
+            f"day{suffix}": start.date(),
+            "cutoff": self.cutoff,
+        }
 
     async def account_series(
         self, account_id: uuid.UUID, metric: str, bounds: Sequence[datetime]
@@ -224,24 +276,24 @@ SELECT DISTINCT ON (k) k, v FROM (
           AND {metric} IS NOT NULL
 ) s ORDER BY k, fetched_at DESC"""
         lo, hi = bounds[0], bounds[-1]
-        rows = await self.session.execute(
-            text(sql),
-            {
-                "bounds": list(bounds),
-                "id": account_id,
-                "lo": lo,
-                "hi": hi,
-                "cutoff": self.cutoff,
-                "day_lo": lo.astimezone(UTC).date(),
-                "day_hi": hi.astimezone(UTC).date(),
-            },
-        )
-        return {int(r.k): r.v for r in rows}
+        params = {
+            "bounds": list(bounds),
+            "id": account_id,
+            "lo": lo,
+            "hi": hi,
+            "cutoff": self.cutoff,
+            "day_lo": lo.astimezone(UTC).date(),
+            "day_hi": hi.astimezone(UTC).date(),
+        }
+        return {int(r["k"]): r["v"] for r in await self._rows(sql, params)}
 
     # Posts ---------------------------------------------------------------------------------
     async def post_totals(self, where: PostFilter, by: str) -> list[Row]:
         """Posts published in the period and the sums of their latest values, grouped by
         ``by`` (``account_id`` or ``platform``)."""
+        return await self._rows(*self._post_totals(where, by))
+
+    def _post_totals(self, where: PostFilter, by: str) -> tuple[str, dict[str, Any]]:
         assert by in ("account_id", "platform")
         cond, params = where.where()
         sql = f"""
@@ -250,16 +302,18 @@ FROM {SCHEMA}.tracked_posts t
 LEFT JOIN {SCHEMA}.post_latest l ON l.tracked_post_id = t.id
 WHERE {cond}
 GROUP BY t.{by}"""
-        return await self._rows(sql, params)
+        return sql, params
 
-    async def account_post_totals(self, workspace_id: uuid.UUID, period: Period) -> list[Row]:
-        """``post_totals(PostFilter(workspace_id, period), "account_id")``, equal to it, read
-        from ``post_totals_daily`` (one row per account and UTC day of publication) for the
-        whole UTC days of the period and from the posts themselves for its partial first
-        and last days."""
+    def _account_totals(
+        self, workspace_id: uuid.UUID, period: Period
+    ) -> tuple[str, dict[str, Any]]:
+        """The statement of ``post_totals(PostFilter(workspace_id, period), "account_id")``
+        and its parameters, equal to it, reading ``post_totals_daily`` (one row per account
+        and UTC day of publication) for the whole UTC days of the period and the posts
+        themselves for its partial first and last days (``EDGES``)."""
         days = whole_days(period)
         if days is None:  # no whole day: the posts themselves
-            return await self.post_totals(PostFilter(workspace_id, period), "account_id")
+            return self._post_totals(PostFilter(workspace_id, period), "account_id")
         first, last = days
         cols = ", ".join(POST_METRICS)
         edge = f"""
@@ -268,19 +322,48 @@ GROUP BY t.{by}"""
     LEFT JOIN LATERAL (
         SELECT * FROM {SCHEMA}.post_latest WHERE tracked_post_id = t.id LIMIT 1
     ) l ON true
-    WHERE t.workspace_id = :ws AND t.published_at >= :{{lo}} AND t.published_at < :{{hi}}
+    WHERE t.workspace_id = :ws AND t.published_at >= {{lo}} AND t.published_at < {{hi}}
     GROUP BY t.account_id"""
         sql = f"""
+WITH {EDGES}
 SELECT s.key, CAST(sum(s.posts_published) AS bigint) AS posts_published, {_RESUMS}
 FROM (
     SELECT account_id AS key, posts_published, {cols}
     FROM {SCHEMA}.post_totals_daily
-    WHERE workspace_id = :ws AND day >= :first_day AND day < :last_day
-    UNION ALL {edge.format(lo="lo", hi="first")}
-    UNION ALL {edge.format(lo="last", hi="hi")}
+    WHERE workspace_id = :ws AND day >= {LO_DAY} AND day < {HI_DAY}
+    UNION ALL {edge.format(lo=":lo", hi=FIRST_END)}
+    UNION ALL {edge.format(lo=LAST_START, hi=":hi")}
 ) s
 GROUP BY s.key"""
-        return await self._rows(sql, _day_params(workspace_id, period, first, last))
+        return sql, _day_params(workspace_id, period, first, last)
+
+    async def dashboard_accounts(
+        self, principal: Principal, workspace_id: uuid.UUID, period: Period
+    ) -> list[Row]:
+        """The caller's accounts of the workspace (by platform and username), each with its
+        posts published in the period and their sums as ``post_totals`` gives them, read
+        from the daily rollups (``_account_totals``; null, not 0, for an account with none),
+        and its followers as of the period's end and start (``followers_end``,
+        ``followers_start``; as ``account_values_at``): one statement."""
+        totals, params = self._account_totals(workspace_id, period)
+        sums = ", ".join(f"t.{m}" for m in ("posts_published", *POST_METRICS))
+        sql = f"""
+WITH totals AS ({totals})
+SELECT a.id, a.platform, a.username, a.status, a.last_synced_at, {sums},
+       e.followers AS followers_end, s.followers AS followers_start
+FROM {SCHEMA}.accounts a
+LEFT JOIN totals t ON t.key = a.id
+LEFT JOIN LATERAL ({_values_at("a.id", "_end")}) e ON true
+LEFT JOIN LATERAL ({_values_at("a.id", "_start")}) s ON true
+WHERE a.workspace_id = :ws AND a.workspace_id = ANY(CAST(:readable AS uuid[]))
+ORDER BY a.platform, a.username"""
+        params |= {
+            "ws": workspace_id,
+            "readable": list(principal.roles),
+            **self._values_at_params(period.end, "_end"),
+            **self._values_at_params(period.start, "_start"),
+        }
+        return await self._rows(sql, params)
 
     # ``post_latest`` is read per post (``LATERAL ... LIMIT 1``, one row by its key: the LIMIT
     # keeps the planner from flattening it into a hash join that scans every post's latest
@@ -298,35 +381,43 @@ GROUP BY s.key"""
             return await self.top_posts(PostFilter(workspace_id, period), limit)
         first, last = days
         sql = f"""
-WITH best AS (
+WITH {EDGES},
+best AS (
     SELECT account_id, day FROM {SCHEMA}.post_totals_daily
-    WHERE workspace_id = :ws AND day >= :first_day AND day < :last_day
+    WHERE workspace_id = :ws AND day >= {LO_DAY} AND day < {HI_DAY}
           AND best_engagements IS NOT NULL
     ORDER BY best_engagements DESC, best_post_id DESC
     LIMIT :limit
 ),
-t AS (
-    SELECT t.* FROM best b
+candidates AS (
+    SELECT t.id FROM best b
     JOIN {SCHEMA}.tracked_posts t
         ON t.account_id = b.account_id AND t.workspace_id = :ws
            AND t.published_at >= CAST(b.day AS timestamp) AT TIME ZONE 'UTC'
            AND t.published_at < CAST(b.day + 1 AS timestamp) AT TIME ZONE 'UTC'
     UNION ALL
-    SELECT * FROM {SCHEMA}.tracked_posts
-    WHERE workspace_id = :ws AND published_at >= :lo AND published_at < :first
+    SELECT id FROM {SCHEMA}.tracked_posts
+    WHERE workspace_id = :ws AND published_at >= :lo AND published_at < {FIRST_END}
     UNION ALL
-    SELECT * FROM {SCHEMA}.tracked_posts
-    WHERE workspace_id = :ws AND published_at >= :last AND published_at < :hi
+    SELECT id FROM {SCHEMA}.tracked_posts
+    WHERE workspace_id = :ws AND published_at >= {LAST_START} AND published_at < :hi
+),
+-- ranked by their ids and latest values alone; the posts' own rows read for the winners
+ranked AS (
+    SELECT c.id, l.* FROM candidates c
+    CROSS JOIN LATERAL (
+        SELECT fetched_at, {", ".join(POST_METRICS)} FROM {SCHEMA}.post_latest
+        WHERE tracked_post_id = c.id LIMIT 1
+    ) l
+    WHERE {ENGAGEMENTS} IS NOT NULL
+    ORDER BY {ENGAGEMENTS} DESC, c.id DESC
+    LIMIT :limit
 )
 SELECT t.id, t.account_id, t.platform, t.platform_post_id, t.publisher_post_id, t.url,
        t.text, t.published_at, t.status, l.fetched_at, {POST_COLS}
-FROM t
-CROSS JOIN LATERAL (
-    SELECT * FROM {SCHEMA}.post_latest WHERE tracked_post_id = t.id LIMIT 1
-) l
-WHERE {ENGAGEMENTS} IS NOT NULL
-ORDER BY {ENGAGEMENTS} DESC, t.id DESC
-LIMIT :limit"""
+FROM ranked l
+JOIN {SCHEMA}.tracked_posts t ON t.id = l.id
+ORDER BY {ENGAGEMENTS} DESC, t.id DESC"""
         params = _day_params(workspace_id, period, first, last)
         return await self._rows(sql, {**params, "limit": limit})
 

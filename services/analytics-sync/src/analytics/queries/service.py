@@ -86,14 +86,11 @@ def period_out(period: Period) -> PeriodOut:
     return PeriodOut(start=period.start, end=period.end)
 
 
-def account_ref(account: Account) -> AccountRef:
-    return AccountRef(
-        id=account.id,
-        platform=account.platform,
-        username=account.username,
-        status=account.status,
-        last_synced_at=account.last_synced_at,
-    )
+def account_ref(account: Account | Mapping[str, Any]) -> AccountRef:
+    """An account, or a row with its columns."""
+    if isinstance(account, Account):
+        return AccountRef.model_validate(account, from_attributes=True)
+    return AccountRef.model_validate(account)
 
 
 def metrics_out(values: Mapping[str, Any] | None) -> PostMetricsOut:
@@ -400,25 +397,14 @@ async def dashboard(
     *,
     top: int,
 ) -> DashboardOut:
-    accounts = await repo.workspace_accounts(principal, workspace_id)
-    # Per account and day where whole days are read (post_totals_daily), the posts beside.
-    by_account = {r["key"]: r for r in await repo.account_post_totals(workspace_id, period)}
-    # One scan: an account's posts are all of its platform, so the platforms' totals are the
-    # sums of their accounts'.
-    platform_of = {a.id: a.platform for a in accounts}
-    by_platform: dict[str, Row] = {}
-    for account_id, row in by_account.items():
-        platform = platform_of.get(account_id)
-        if platform is not None:
-            by_platform[platform] = add_totals(by_platform.get(platform), row)
-    ids = [a.id for a in accounts]
-    at_end = await repo.account_values_at(ids, period.end) if ids else {}
-    at_start = await repo.account_values_at(ids, period.start) if ids else {}
-    platforms = sorted({a.platform for a in accounts} | set(by_platform))
-
-    def followers(values: Mapping[uuid.UUID, Row], account_id: uuid.UUID) -> Any:
-        row = values.get(account_id)
-        return row["followers"] if row else None
+    accounts = await repo.dashboard_accounts(principal, workspace_id, period)
+    # An account's posts are all of its platform: the platforms' totals are the sums of their
+    # accounts' (an account with no post in the period has no sums).
+    by_platform: dict[str, Row | None] = {}
+    for a in accounts:
+        platform, sums = a["platform"], a if a["posts_published"] is not None else None
+        total = by_platform.get(platform)
+        by_platform[platform] = add_totals(total, sums) if sums is not None else total
 
     def totals(row: Mapping[str, Any] | None) -> dict[str, Any]:
         t = post_totals(row)
@@ -427,12 +413,14 @@ async def dashboard(
     return DashboardOut(
         workspace_id=workspace_id,
         period=period_out(period),
-        platforms=[PlatformTotals(platform=p, **totals(by_platform.get(p))) for p in platforms],
+        platforms=[
+            PlatformTotals(platform=p, **totals(by_platform[p])) for p in sorted(by_platform)
+        ],
         accounts=[
             AccountTotals(
                 account=account_ref(a),
-                followers=change(followers(at_end, a.id), followers(at_start, a.id)),
-                **totals(by_account.get(a.id)),
+                followers=change(a["followers_end"], a["followers_start"]),
+                **totals(a if a["posts_published"] is not None else None),
             )
             for a in accounts
         ],
