@@ -85,9 +85,9 @@ class TokenVault:
         """A valid token for the account; ``force`` after the platform refused the cached one
         (the vault then refreshes it at the platform)."""
         async with self._locks.setdefault(account_id, asyncio.Lock()):
-            cached = self._cache.get(account_id)
-            if cached is not None and not force and self._fresh(cached):
-                return cached
+            held = None if force else self._held(account_id)
+            if held is not None:
+                return held
             fetched = await self._fetch(account_id, force=force)
             self._cache[account_id] = fetched
             return fetched
@@ -112,13 +112,9 @@ class TokenVault:
         publish itself to meet (and report). How many were fetched."""
         gate = asyncio.Semaphore(concurrency)
 
-        def held(account_id: uuid.UUID) -> bool:
-            cached = self._cache.get(account_id)
-            return cached is not None and self._fresh(cached)
-
         async def one(account_id: uuid.UUID) -> bool:
             async with gate:
-                if held(account_id):  # fetched meanwhile, by a publish
+                if self._held(account_id) is not None:  # fetched meanwhile, by a publish
                     return False
                 try:
                     await self.token(account_id)
@@ -126,12 +122,16 @@ class TokenVault:
                     return False
                 return True
 
-        wanted = [a for a in dict.fromkeys(account_ids) if not held(a)]
+        wanted = [a for a in dict.fromkeys(account_ids) if self._held(a) is None]
         return sum(await asyncio.gather(*(one(a) for a in wanted)))
 
-    def _fresh(self, token: VaultToken) -> bool:
-        expires = token.tokens.expires_at
-        return expires is None or expires - self.lead > self.clock()
+    def _held(self, account_id: uuid.UUID) -> VaultToken | None:
+        """The cached token while it does not expire within ``lead``."""
+        cached = self._cache.get(account_id)
+        if cached is None:
+            return None
+        expires = cached.tokens.expires_at
+        return cached if expires is None or expires - self.lead > self.clock() else None
 
     async def _fetch(self, account_id: uuid.UUID, *, force: bool) -> VaultToken:
         try:
