@@ -43,6 +43,7 @@ from socialseed.contracts import (
     MetricsFetched,
     PostPublished,
     WorkspaceMemberChanged,
+    WorkspaceUpdated,
 )
 from socialseed.db import Database
 from socialseed.membership import record_member_change
@@ -918,6 +919,45 @@ async def test_a_rename_and_a_newly_tracked_post_change_the_etag(
         "the post tracked",
     )
     await until(lambda: _changed(current, after_rename), "the post seen", timeout=NOTIFY_BOUND_S)
+
+
+async def test_a_new_time_zone_changes_the_etag(
+    api: httpx.AsyncClient, db: Database, producer: AIOKafkaProducer
+) -> None:
+    """Buckets are local days: the workspace's time zone is part of an answer, so a new one
+    is new data, and the stored answer and its ETag move on with it."""
+    ws = await workspace(api, db)
+    acc = await account(producer, db, ws)
+    url = f"{API}/accounts/{acc}/timeseries"
+    params = {"metric": "followers", "interval": "day"}
+
+    async def current() -> str:
+        r = await api.get(url, params=params, headers=ws.owner.headers)
+        assert r.status_code == 200, r.text
+        return r.headers["etag"]
+
+    before = await current()
+    moved = WorkspaceUpdated(
+        workspace_id=ws.id,
+        name="Acme",
+        timezone="Asia/Tokyo",
+        require_approval=False,
+        updated_at=datetime.now(UTC),
+    )
+    await send(producer, moved, ws.id)
+    await until(
+        lambda: scalar(
+            db,
+            "SELECT 1 FROM analytics.workspaces WHERE id = :id AND timezone = 'Asia/Tokyo'",
+            id=ws.id,
+        ),
+        "the time zone projected",
+    )
+    await until(lambda: _changed(current, before), "the time zone seen", timeout=NOTIFY_BOUND_S)
+    r = await api.get(url, params=params, headers={**ws.owner.headers, "If-None-Match": before})
+    assert r.status_code == 200
+    assert r.json()["timezone"] == "Asia/Tokyo"
+    assert r.json()["buckets"][0]["start"].endswith("+09:00")
 
 
 async def test_a_held_data_version_follows_a_bump_within_the_notification_delay(

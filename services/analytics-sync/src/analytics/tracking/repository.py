@@ -48,11 +48,16 @@ class TrackingRepository(RepositoryBase):
     async def upsert_workspace(
         self, workspace_id: uuid.UUID, name: str, timezone: str, updated_at: datetime
     ) -> None:
-        await upsert_newer(
+        """The workspace's name and time zone. Answers are read in its zone (local days),
+        so a change is new data: the data version moves with it, and so do ETags and stored
+        answers."""
+        applied = await upsert_newer(
             self.session,
             WorkspaceView.__table__,  # type: ignore[arg-type]
             {"id": workspace_id, "name": name, "timezone": timezone, "updated_at": updated_at},
         )
+        if applied:
+            await bump_data_versions(self.session, [workspace_id])
 
     async def workspace(self, workspace_id: uuid.UUID) -> WorkspaceView | None:
         return await self.session.get(WorkspaceView, workspace_id)
