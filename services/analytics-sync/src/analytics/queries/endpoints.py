@@ -125,7 +125,7 @@ async def account_timeseries(
     fetched in it; a bucket without a fetch is null, not 0. Read from the raw snapshots while
     they are kept, from the daily rollups (one value per UTC day) before."""
     period = reads.period(start, to)
-    return await reads.account_answer(
+    return await reads.owned_account_answer(
         account_id,
         period,
         {"metric": str(metric), "interval": str(interval)},

@@ -95,6 +95,20 @@ class Reads:
         keyed = {"account_id": account_id, **params}
         return await self.answer([workspace], period, keyed, computed)
 
+    async def owned_account_answer(
+        self,
+        account_id: uuid.UUID,
+        period: Period | None,
+        params: dict[str, object],
+        compute: Callable[[service.AccountKey], Awaitable[BaseModel]],
+    ) -> Response:
+        """``account_answer`` for an answer that needs only the account's id and workspace:
+        once its workspace is held, not even a computed answer reads the account."""
+        workspace, _ = await self.account_workspace(account_id)
+        key = service.AccountKey(account_id, workspace)
+        keyed = {"account_id": account_id, **params}
+        return await self.answer([workspace], period, keyed, lambda: compute(key))
+
     async def accounts(
         self, ids: Sequence[uuid.UUID], *, workspace_id: uuid.UUID | None = None
     ) -> list[Account]:

@@ -205,8 +205,9 @@ class QueryRepository(WorkspaceScoped[Account]):
         )
 
     async def timezone(self, workspace_id: uuid.UUID) -> str | None:
-        ws = await self.session.get(WorkspaceView, workspace_id)
-        return ws.timezone if ws else None
+        sql = f"SELECT timezone FROM {SCHEMA}.workspaces WHERE id = :id"
+        rows = await self._rows(sql, {"id": workspace_id})
+        return rows[0]["timezone"] if rows else None
 
     async def workspace_name(self, workspace_id: uuid.UUID) -> str | None:
         ws = await self.session.get(WorkspaceView, workspace_id)

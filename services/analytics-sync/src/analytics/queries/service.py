@@ -7,8 +7,9 @@ import statistics
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from analytics.models import Account, TrackedPost
 from analytics.queries import formulas
@@ -172,9 +173,26 @@ async def _totals_by_account(
     return post_totals(rows[0] if rows else None)
 
 
+class Owned(Protocol):
+    """What some answers need of an account: its id and its workspace (an ``Account`` row,
+    or an ``AccountKey`` when its workspace is known without the row)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def workspace_id(self) -> uuid.UUID: ...
+
+
+@dataclass(frozen=True)
+class AccountKey:
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+
+
 async def timeseries(
     repo: QueryRepository,
-    account: Account,
+    account: Owned,
     metric: str,
     interval: Interval,
     period: Period,
