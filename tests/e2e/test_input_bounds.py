@@ -159,3 +159,27 @@ async def test_cursors_and_numbers_out_of_range_are_named(
             headers=owner.headers,
         )
         assert_named(r, 422, "ValidationError")
+
+
+async def test_a_nul_character_in_a_text_is_a_named_422_and_stores_nothing(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    """JSON and URLs can carry U+0000, PostgreSQL's text types cannot: the statement that
+    would store it is refused, and the request with it (schemathesis found the API keys'
+    name answering 500)."""
+    owner, ws = await owner_with_workspace(api)
+    r = await api.post(
+        "/api/v1/api-keys",
+        json={"workspace_id": ws, "name": "ci\u0000key", "role": "admin"},
+        headers=owner.headers,
+    )
+    assert_named(r, 422, "TextNotStorable")
+    r = await api.get("/api/v1/api-keys", params={"workspace_id": ws}, headers=owner.headers)
+    assert r.status_code == 200, r.text
+    assert r.json() == []
+    r = await api.patch(
+        f"/api/v1/workspaces/{ws}", json={"name": "a\u0000b"}, headers=owner.headers
+    )
+    assert_named(r, 422, "TextNotStorable")
+    r = await api.get(f"/api/v1/workspaces/{ws}", headers=owner.headers)
+    assert "\u0000" not in r.json()["name"], r.text

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
@@ -197,6 +198,27 @@ async def _client_disconnect(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error.body(), status_code=error.status_code)
 
 
+class TextNotStorable(AppError):
+    """A text the database cannot hold: PostgreSQL's text types refuse U+0000, which JSON
+    (``\\u0000``) and URLs (``%00``) can carry. Refused by the statement that would store it
+    (or compare it), so its transaction, and whatever else it wrote, is rolled back."""
+
+    status_code = 422
+    default_detail = "A text contains the NUL character (U+0000), which cannot be stored."
+
+
+# character_not_in_repertoire (what PostgreSQL says of U+0000 in a text), untranslatable_character
+_UNSTORABLE_TEXT = {"22021", "22P05"}
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if getattr(exc.orig, "sqlstate", None) in _UNSTORABLE_TEXT:
+        error = TextNotStorable()
+        return JSONResponse(error.body(), status_code=error.status_code)
+    return await _unhandled(request, exc)
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     # Answered outside the request layer (Starlette's outermost middleware): the request id is
     # named here, in the log line and the answer, so a client's report finds the traceback.
@@ -216,4 +238,5 @@ def install_error_handlers(app: FastAPI) -> None:
     # A handler of its own (not the catch-all below, which Starlette calls from its outermost
     # layer and then re-raises for the server to log a second traceback).
     app.add_exception_handler(ClientDisconnect, _client_disconnect)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unhandled)
