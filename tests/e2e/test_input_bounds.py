@@ -161,7 +161,7 @@ async def test_cursors_and_numbers_out_of_range_are_named(
         assert_named(r, 422, "ValidationError")
 
 
-async def test_a_nul_character_in_a_text_is_a_named_422_and_stores_nothing(
+async def test_a_nul_character_in_a_text_is_a_named_400_and_stores_nothing(
     api: httpx.AsyncClient, stack: Stack
 ) -> None:
     """JSON and URLs can carry U+0000, PostgreSQL's text types cannot: the statement that
@@ -173,13 +173,13 @@ async def test_a_nul_character_in_a_text_is_a_named_422_and_stores_nothing(
         json={"workspace_id": ws, "name": "ci\u0000key", "role": "admin"},
         headers=owner.headers,
     )
-    assert_named(r, 422, "TextNotStorable")
+    assert_named(r, 400, "TextNotStorable")
     r = await api.get("/api/v1/api-keys", params={"workspace_id": ws}, headers=owner.headers)
     assert r.status_code == 200, r.text
     assert r.json() == []
     r = await api.patch(
         f"/api/v1/workspaces/{ws}", json={"name": "a\u0000b"}, headers=owner.headers
     )
-    assert_named(r, 422, "TextNotStorable")
+    assert_named(r, 400, "TextNotStorable")
     r = await api.get(f"/api/v1/workspaces/{ws}", headers=owner.headers)
     assert "\u0000" not in r.json()["name"], r.text

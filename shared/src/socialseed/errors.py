@@ -201,9 +201,11 @@ async def _client_disconnect(request: Request, exc: Exception) -> JSONResponse:
 class TextNotStorable(AppError):
     """A text the database cannot hold: PostgreSQL's text types refuse U+0000, which JSON
     (``\\u0000``) and URLs (``%00``) can carry. Refused by the statement that would store it
-    (or compare it), so its transaction, and whatever else it wrote, is rolled back."""
+    (or compare it), so its transaction, and whatever else it wrote, is rolled back. A 400,
+    as for an instant out of range: a well-formed value that cannot be kept, not a malformed
+    request."""
 
-    status_code = 422
+    status_code = 400
     default_detail = "A text contains the NUL character (U+0000), which cannot be stored."
 
 
