@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -47,7 +46,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from profiling import CpuMeter, Profiler, process_groups, summarize_profile
+from profiling import (
+    CpuMeter,
+    Profiler,
+    process_groups,
+    reaped_children_seconds,
+    summarize_profile,
+)
 from request_path import (
     Load,
     Target,
@@ -112,12 +117,6 @@ def wrk_uncached(
 
 
 CPU_GROUPS = ("analytics", "postgres")
-
-
-def children_cpu() -> float:
-    """CPU seconds of this process's finished children (each wrk run, once it has ended)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 async def backends_started(url: str) -> int:
@@ -399,7 +398,7 @@ def main(
                     drain(t)
                     sessions = asyncio.run(backends_started(url))
                     meter.mark()
-                    wrk_before = children_cpu()
+                    wrk_before = reaped_children_seconds()
                     if kind.startswith("repeated"):
                         load = wrk(t, duration=duration, connections=connections)
                     else:
@@ -410,8 +409,9 @@ def main(
                             script=script,
                             start=start,
                         )
-                    spent = meter.since_mark() | {"wrk": children_cpu() - wrk_before}
-                    opened = asyncio.run(backends_started(url)) - sessions - 1  # its own
+                    spent = meter.since_mark() | {"wrk": reaped_children_seconds() - wrk_before}
+                    # less the first reading's own connection (counted once it closed)
+                    opened = asyncio.run(backends_started(url)) - sessions - 1
                     goal = GOAL_P99_MS if kind.startswith("repeated") else GOAL_FRESH_P99_MS
                     ok = "ok" if load.p99_ms <= goal else "missed"
                     name = f"{t.name}, {kind}"

@@ -161,7 +161,7 @@ class CpuMeter:
                 if not own:
                     # children that ended and were reaped (PostgreSQL's backends of closed
                     # connections): their time is their parent's now
-                    total += times_of_reaped(root)
+                    total += reaped_children_seconds(root)
             except psutil.NoSuchProcess:
                 continue
         return total
@@ -173,8 +173,10 @@ class CpuMeter:
         return {n: self._seconds(p) - self.start[n] for n, p in self.groups.items()}
 
 
-def times_of_reaped(proc: psutil.Process) -> float:
-    times = proc.cpu_times()
+def reaped_children_seconds(proc: psutil.Process | None = None) -> float:
+    """CPU seconds of ``proc``'s children (this process by default) that ended and were
+    waited for: a bench's finished ``wrk`` runs, PostgreSQL's closed backends."""
+    times = (proc or psutil.Process()).cpu_times()
     return times.children_user + times.children_system
 
 

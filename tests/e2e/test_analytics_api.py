@@ -866,11 +866,7 @@ async def test_a_rename_and_a_newly_tracked_post_change_the_etag(
     ws = await workspace(api, db)
     acc = await account(producer, db, ws)
     url, params = f"{API}/dashboard", {"workspace_id": str(ws.id)}
-
-    async def current() -> str:
-        r = await api.get(url, params=params, headers=ws.owner.headers)
-        assert r.status_code == 200, r.text
-        return r.headers["etag"]
+    current = etag_reader(api, ws, url, params)
 
     before = await current()
     renamed = AccountUpdated(
@@ -930,11 +926,7 @@ async def test_a_new_time_zone_changes_the_etag(
     acc = await account(producer, db, ws)
     url = f"{API}/accounts/{acc}/timeseries"
     params = {"metric": "followers", "interval": "day"}
-
-    async def current() -> str:
-        r = await api.get(url, params=params, headers=ws.owner.headers)
-        assert r.status_code == 200, r.text
-        return r.headers["etag"]
+    current = etag_reader(api, ws, url, params)
 
     before = await current()
     moved = WorkspaceUpdated(
@@ -1037,6 +1029,19 @@ async def test_a_lost_listener_connection_drops_what_the_service_holds(
     async with db.transaction() as session:
         await bump_data_versions(session, [ws.id])
     await until(lambda: _changed(tag, current), "a bump after reconnecting", timeout=30)
+
+
+def etag_reader(
+    api: httpx.AsyncClient, ws: Workspace, url: str, params: dict[str, str]
+) -> Callable[[], Awaitable[str]]:
+    """The current ETag of one answer, as the workspace's owner asks for it."""
+
+    async def current() -> str:
+        r = await api.get(url, params=params, headers=ws.owner.headers)
+        assert r.status_code == 200, r.text
+        return r.headers["etag"]
+
+    return current
 
 
 async def _changed(tag: Callable[[], Awaitable[str]], before: str) -> str | None:

@@ -89,9 +89,7 @@ def period_out(period: Period) -> PeriodOut:
 
 def account_ref(account: Account | Mapping[str, Any]) -> AccountRef:
     """An account, or a row with its columns."""
-    if isinstance(account, Account):
-        return AccountRef.model_validate(account, from_attributes=True)
-    return AccountRef.model_validate(account)
+    return AccountRef.model_validate(account, from_attributes=True)
 
 
 def metrics_out(values: Mapping[str, Any] | None) -> PostMetricsOut:
@@ -416,13 +414,17 @@ async def dashboard(
     top: int,
 ) -> DashboardOut:
     accounts = await repo.dashboard_accounts(principal, workspace_id, period)
+
+    def sums(account: Row) -> Row | None:
+        """The account's post sums; none when it published nothing in the period."""
+        return account if account["posts_published"] is not None else None
+
     # An account's posts are all of its platform: the platforms' totals are the sums of their
-    # accounts' (an account with no post in the period has no sums).
+    # accounts'.
     by_platform: dict[str, Row | None] = {}
     for a in accounts:
-        platform, sums = a["platform"], a if a["posts_published"] is not None else None
-        total = by_platform.get(platform)
-        by_platform[platform] = add_totals(total, sums) if sums is not None else total
+        total, own = by_platform.get(a["platform"]), sums(a)
+        by_platform[a["platform"]] = add_totals(total, own) if own is not None else total
 
     def totals(row: Mapping[str, Any] | None) -> dict[str, Any]:
         t = post_totals(row)
@@ -438,7 +440,7 @@ async def dashboard(
             AccountTotals(
                 account=account_ref(a),
                 followers=change(a["followers_end"], a["followers_start"]),
-                **totals(a if a["posts_published"] is not None else None),
+                **totals(sums(a)),
             )
             for a in accounts
         ],
