@@ -48,6 +48,16 @@ try {
         .map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`),
     );
     assert.deepEqual(wide, [], `${name}: elements wider than 375px`);
+    // The pages' links stay one row (it scrolls sideways) rather than pushing the page down.
+    const navRows = await page.evaluate(
+      () =>
+        new Set(
+          [...document.querySelectorAll('nav[aria-label="Workspace pages"] a')].map((a) =>
+            Math.round(a.getBoundingClientRect().top),
+          ),
+        ).size,
+    );
+    assert.ok(navRows <= 1, `${name}: the pages' nav wraps into ${navRows} rows at 375px`);
     await noHorizontalScroll(page, 375);
     await axeCheck(page, report, `${name}-375`);
     await page.screenshot({ path: join(shots, `page-${name}-375.png`), fullPage: true });

@@ -60,12 +60,35 @@ export function AppShell() {
       >
         Skip to content
       </a>
+      {/* Two rows at every width: the workspace and the session's buttons, then the pages. At
+          375px the pages stay one row that scrolls sideways (the wordmark gives way to the
+          switcher), instead of wrapping into three. */}
       <header className="border-b border-border">
-        <div className="mx-auto flex max-w-5xl flex-wrap items-center gap-2 px-4 py-3">
-          <span className="mr-2 font-semibold text-primary">SocialSeed</span>
-          <WorkspaceSwitcher current={workspaceId} />
+        <div className="mx-auto flex max-w-5xl flex-col gap-2 px-4 py-3">
+          <div className="flex items-center gap-2">
+            <span className="mr-2 hidden font-semibold text-primary sm:inline">SocialSeed</span>
+            <WorkspaceSwitcher current={workspaceId} />
+            <div className="ml-auto flex shrink-0 items-center gap-1">
+              <ThemeToggle />
+              <Button
+                variant="outline"
+                size="sm"
+                disabled={signOut.isPending}
+                onClick={() =>
+                  signOut.mutate(undefined, {
+                    onSettled: () => navigate("/sign-in", { replace: true }),
+                  })
+                }
+              >
+                Sign out
+              </Button>
+            </div>
+          </div>
           {workspaceId && (
-            <nav aria-label="Workspace pages" className="flex flex-wrap gap-1">
+            <nav
+              aria-label="Workspace pages"
+              className="-mx-4 flex gap-1 overflow-x-auto whitespace-nowrap px-4"
+            >
               <NavLink to={`/w/${workspaceId}/compose`} className={link}>
                 Compose
               </NavLink>
@@ -94,21 +117,6 @@ export function AppShell() {
               </NavLink>
             </nav>
           )}
-          <div className="ml-auto flex items-center gap-1">
-            <ThemeToggle />
-            <Button
-              variant="outline"
-              size="sm"
-              disabled={signOut.isPending}
-              onClick={() =>
-                signOut.mutate(undefined, {
-                  onSettled: () => navigate("/sign-in", { replace: true }),
-                })
-              }
-            >
-              Sign out
-            </Button>
-          </div>
         </div>
       </header>
       <InvitationsBanner />

@@ -16,7 +16,7 @@ export function WorkspaceSwitcher({ current }: { current: string | undefined }) 
       </label>
       <NativeSelect
         id={id}
-        className="min-w-40 max-w-56"
+        className="w-40 sm:w-auto sm:min-w-40 sm:max-w-56"
         value={current ?? ""}
         onChange={(event) => {
           const value = event.target.value;
