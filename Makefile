@@ -3,7 +3,7 @@
 # on first use, see shared/src/socialseed/devstack). No Docker needed.
 SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
-MYPY_TARGETS := shared/src/socialseed services/auth/src/auth services/accounts/src/accounts services/gateway/src/gateway services/publisher/src/publisher services/analytics-sync/src/analytics services/webhooks/src/webhooks sandbox/src/sandbox
+MYPY_TARGETS := shared/src/socialseed services/auth/src/auth services/accounts/src/accounts services/gateway/src/gateway services/publisher/src/publisher services/analytics-sync/src/analytics services/webhooks/src/webhooks sandbox/src/sandbox bench
 
 .PHONY: bootstrap bootstrap-browser bootstrap-prometheus web-deps web-build up test lint fmt bench clean
 

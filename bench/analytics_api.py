@@ -37,12 +37,11 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import httpx
@@ -57,21 +56,20 @@ from request_path import (
     Load,
     Target,
     bench_environment,
-    free_ports_for_the_stack,
     load_average,
     parse_wrk,
+    running_stack,
     wrk,
 )
 from request_path import (
     profile as profile_targets,
 )
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 
 from analytics.queries import service
 from analytics.queries.periods import Interval, resolve
 from analytics.queries.repository import QueryRepository, retention_cutoff
 from analytics.retention.repository import SNAPSHOT_TABLES, PartitionRepository
-from socialseed.cli import Supervisor
 from socialseed.db import Database
 from socialseed.security import Principal
 from socialseed.stack import SERVICES
@@ -267,7 +265,7 @@ async def seed(url: str, workspace_id: str, accounts: int, posts: int, snapshots
         for sql in statements:
             began = time.perf_counter()
             async with db.transaction() as session:
-                result = await session.execute(text(sql), params)
+                result = cast(CursorResult[Any], await session.execute(text(sql), params))
             print(f"  {result.rowcount:>9,} rows  {time.perf_counter() - began:6.1f} s  "
                   f"{' '.join(sql.split()[:3])} {sql.split()[2]}")  # fmt: skip
         async with db.engine.connect() as conn:
@@ -341,106 +339,97 @@ def main(
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
     os.environ.setdefault("ANALYTICS_WORKERS", workers)
     print(f"analytics workers: {os.environ['ANALYTICS_WORKERS']}")
-    with tempfile.TemporaryDirectory() as tmp:
-        free_ports_for_the_stack()
-        supervisor = Supervisor(Path(tmp))
-        bench_environment(supervisor)
-        try:
-            supervisor.up()
-            gateway = f"http://127.0.0.1:{supervisor.ports['gateway']}"
-            workspace_id, bearer = sign_up(gateway)
-            spec = next(s for s in SERVICES if s.name == "analytics")
-            url = supervisor.service_env(spec)["ANALYTICS_DATABASE_URL"]
-            print(f"seeding {accounts} accounts x {posts} posts, ~{snapshots:,} snapshots")
-            account = asyncio.run(seed(url, workspace_id, accounts, posts, snapshots))
-            asyncio.run(time_queries(url, workspace_id, account))
-            base = f"http://127.0.0.1:{supervisor.ports['analytics']}/api/v1/analytics"
-            now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    with running_stack(bench_environment) as (supervisor, tmp):
+        gateway = f"http://127.0.0.1:{supervisor.ports['gateway']}"
+        workspace_id, bearer = sign_up(gateway)
+        spec = next(s for s in SERVICES if s.name == "analytics")
+        url = supervisor.service_env(spec)["ANALYTICS_DATABASE_URL"]
+        print(f"seeding {accounts} accounts x {posts} posts, ~{snapshots:,} snapshots")
+        account = asyncio.run(seed(url, workspace_id, accounts, posts, snapshots))
+        asyncio.run(time_queries(url, workspace_id, account))
+        base = f"http://127.0.0.1:{supervisor.ports['analytics']}/api/v1/analytics"
+        now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
-            def series(interval: str, days: int) -> str:
-                query = {
-                    "metric": "followers",
-                    "interval": interval,
-                    "from": (now - timedelta(days=days)).isoformat(),
-                    "to": now.isoformat(),
-                }
-                return f"{base}/accounts/{account}/timeseries?{urlencode(query)}"
+        def series(interval: str, days: int) -> str:
+            query = {
+                "metric": "followers",
+                "interval": interval,
+                "from": (now - timedelta(days=days)).isoformat(),
+                "to": now.isoformat(),
+            }
+            return f"{base}/accounts/{account}/timeseries?{urlencode(query)}"
 
-            targets = [
-                Target("dashboard 30 d", f"{base}/dashboard?workspace_id={workspace_id}",
-                       (bearer,)),
-                Target("timeseries day x 30", series("day", 30), (bearer,)),
-                Target("timeseries hour x 7 d", series("hour", 7), (bearer,)),
-            ]  # fmt: skip
-            with httpx.Client(timeout=30) as client:
-                for t in targets:
-                    r = client.get(t.url, headers=dict([bearer.split(": ", 1)]))
-                    r.raise_for_status()
-                    print(f"  {t.name}: {len(r.content):,} bytes")
-            script = Path(tmp) / "uncached.lua"
-            starts = [now - timedelta(days=30), now - timedelta(days=30), now - timedelta(days=7)]
-            # Warm-up, at the loads' own concurrency: each worker's pool holds as many
-            # connections as the loads need (each a PostgreSQL backend started, its caches
-            # filled, each statement prepared and its plan settled), as it would after a while
-            # in service; left cold, the first load pays for opening them. (Periods of their
-            # own, three days earlier: none of the loads' answers is in the answer caches.)
-            for t, start in zip(targets, starts, strict=True):
-                early = start - timedelta(days=3)
-                wrk_uncached(t, duration=5, connections=connections, script=script, start=early)
-            meter = CpuMeter(
-                {k: v for k, v in process_groups(supervisor).items() if k in CPU_GROUPS}
-            )
-            print(f"\nbefore the loads: {load_average()}")
-            goals = f"{GOAL_P99_MS:.0f} ms repeated, {GOAL_FRESH_P99_MS:.0f} ms computed"
-            print(f"\n{'target':36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  p99 <= {goals}")
-            for t, start in zip(targets, starts, strict=True):
-                for kind in ("repeated (answer cache)", "each new (computed)"):
-                    drain(t)
-                    sessions = asyncio.run(backends_started(url))
-                    meter.mark()
-                    wrk_before = reaped_children_seconds()
-                    if kind.startswith("repeated"):
-                        load = wrk(t, duration=duration, connections=connections)
-                    else:
-                        load = wrk_uncached(
-                            t,
-                            duration=duration,
-                            connections=connections,
-                            script=script,
-                            start=start,
-                        )
-                    spent = meter.since_mark() | {"wrk": reaped_children_seconds() - wrk_before}
-                    # less the first reading's own connection (counted once it closed)
-                    opened = asyncio.run(backends_started(url)) - sessions - 1
-                    goal = GOAL_P99_MS if kind.startswith("repeated") else GOAL_FRESH_P99_MS
-                    ok = "ok" if load.p99_ms <= goal else "missed"
-                    name = f"{t.name}, {kind}"
-                    print(
-                        f"{name:36} {load.rps:8,.0f} {load.p50_ms:8.1f} {load.p99_ms:8.1f}  {ok}"
-                        + (f" ({load.failures} failed)" if load.failures else "")
-                    )
-                    print(cpu_line(spent, load, duration, opened))
-            print(f"after the loads: {load_average()}")
-            if profile:
-                profile_targets(
-                    supervisor,
-                    targets,
-                    duration=duration,
-                    connections=connections,
-                    out=Path(tmp),
-                    services={t.name: "analytics" for t in targets},
-                )
-                # and the computed answers of each target
-                pid = next(r.proc.pid for r in supervisor.running if r.spec.name == "analytics")
-                for t, start in zip(targets, starts, strict=True):
-                    profiler = Profiler(pid, Path(tmp) / f"computed-{len(t.name)}.raw")
+        targets = [
+            Target("dashboard 30 d", f"{base}/dashboard?workspace_id={workspace_id}",
+                   (bearer,)),
+            Target("timeseries day x 30", series("day", 30), (bearer,)),
+            Target("timeseries hour x 7 d", series("hour", 7), (bearer,)),
+        ]  # fmt: skip
+        with httpx.Client(timeout=30) as client:
+            for t in targets:
+                r = client.get(t.url, headers=dict([bearer.split(": ", 1)]))
+                r.raise_for_status()
+                print(f"  {t.name}: {len(r.content):,} bytes")
+        script = Path(tmp) / "uncached.lua"
+        starts = [now - timedelta(days=30), now - timedelta(days=30), now - timedelta(days=7)]
+        # Warm-up, at the loads' own concurrency: each worker's pool holds as many
+        # connections as the loads need (each a PostgreSQL backend started, its caches
+        # filled, each statement prepared and its plan settled), as it would after a while
+        # in service; left cold, the first load pays for opening them. (Periods of their
+        # own, three days earlier: none of the loads' answers is in the answer caches.)
+        for t, start in zip(targets, starts, strict=True):
+            early = start - timedelta(days=3)
+            wrk_uncached(t, duration=5, connections=connections, script=script, start=early)
+        meter = CpuMeter({k: v for k, v in process_groups(supervisor).items() if k in CPU_GROUPS})
+        print(f"\nbefore the loads: {load_average()}")
+        goals = f"{GOAL_P99_MS:.0f} ms repeated, {GOAL_FRESH_P99_MS:.0f} ms computed"
+        print(f"\n{'target':36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  p99 <= {goals}")
+        for t, start in zip(targets, starts, strict=True):
+            for kind in ("repeated (answer cache)", "each new (computed)"):
+                drain(t)
+                sessions = asyncio.run(backends_started(url))
+                meter.mark()
+                wrk_before = reaped_children_seconds()
+                if kind.startswith("repeated"):
+                    load = wrk(t, duration=duration, connections=connections)
+                else:
                     load = wrk_uncached(
-                        t, duration=duration, connections=connections, script=script, start=start
+                        t,
+                        duration=duration,
+                        connections=connections,
+                        script=script,
+                        start=start,
                     )
-                    print(f"\n{t.name}, each new (computed): {load.rps:,.0f}/s while sampled:")
-                    summarize_profile(profiler.stop(), ours=("analytics/", "socialseed/"))
-        finally:
-            supervisor.down()
+                spent = meter.since_mark() | {"wrk": reaped_children_seconds() - wrk_before}
+                # less the first reading's own connection (counted once it closed)
+                opened = asyncio.run(backends_started(url)) - sessions - 1
+                goal = GOAL_P99_MS if kind.startswith("repeated") else GOAL_FRESH_P99_MS
+                ok = "ok" if load.p99_ms <= goal else "missed"
+                name = f"{t.name}, {kind}"
+                print(
+                    f"{name:36} {load.rps:8,.0f} {load.p50_ms:8.1f} {load.p99_ms:8.1f}  {ok}"
+                    + (f" ({load.failures} failed)" if load.failures else "")
+                )
+                print(cpu_line(spent, load, duration, opened))
+        print(f"after the loads: {load_average()}")
+        if profile:
+            profile_targets(
+                supervisor,
+                targets,
+                duration=duration,
+                connections=connections,
+                out=Path(tmp),
+                services={t.name: "analytics" for t in targets},
+            )
+            # and the computed answers of each target
+            pid = next(r.proc.pid for r in supervisor.running if r.spec.name == "analytics")
+            for t, start in zip(targets, starts, strict=True):
+                profiler = Profiler(pid, tmp / f"computed-{len(t.name)}.raw")
+                load = wrk_uncached(
+                    t, duration=duration, connections=connections, script=script, start=start
+                )
+                print(f"\n{t.name}, each new (computed): {load.rps:,.0f}/s while sampled:")
+                summarize_profile(profiler.stop(), ours=("analytics/", "socialseed/"))
 
 
 if __name__ == "__main__":

@@ -34,10 +34,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import functools
 import os
-import shutil
 import signal
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -48,7 +47,7 @@ from typing import Any
 import asyncpg
 import httpx
 import psutil
-from request_path import free_ports_for_the_stack
+from request_path import running_stack
 from stackbench import (
     UNFINISHED,
     Account,
@@ -157,7 +156,7 @@ async def create_posts(
             account.platform, account.platform_user_id, text, dues[i]
         )
 
-    return dict(await bounded([lambda i=i: one(i) for i in range(len(dues))], 32))
+    return dict(await bounded([functools.partial(one, i) for i in range(len(dues))], 32))
 
 
 async def fetch(dsn: str, query: str, *args: Any) -> list[asyncpg.Record] | None:
@@ -300,23 +299,10 @@ async def report(
 
 
 def main(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        free_ports_for_the_stack()
-        os.environ["PUBLISHER_WORKERS"] = "2"
-        supervisor = PatientSupervisor(Path(tmp))
-        bench_environment(supervisor)
-        try:
-            supervisor.up()
-            asyncio.run(drive(supervisor, args))
-        finally:
-            supervisor.down()
-            if args.keep:
-                shutil.copytree(tmp, args.keep, dirs_exist_ok=True, ignore=_bulky)
-                print(f"logs kept in {args.keep}")
-
-
-def _bulky(directory: str, names: list[str]) -> list[str]:
-    return [n for n in names if n in ("pg", "kafka", "auth", "media")]
+    os.environ["PUBLISHER_WORKERS"] = "2"
+    stack = running_stack(bench_environment, supervisor=PatientSupervisor, keep=args.keep)
+    with stack as (supervisor, _):
+        asyncio.run(drive(supervisor, args))
 
 
 if __name__ == "__main__":

@@ -29,10 +29,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
-import shutil
 import statistics
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ import httpx
 import psutil
 from profiling import CpuMeter, Profiler, process_groups, summarize_profile
 from pydantic import SecretStr
-from request_path import free_ports_for_the_stack
+from request_path import running_stack
 from stackbench import (
     UNFINISHED,
     Account,
@@ -148,7 +147,7 @@ async def create_posts(
         planned.extend(Planned(a.platform, a.platform_user_id, text, dues[i]) for a in chunk)
         return str(r.json()["id"])
 
-    post_ids = await bounded([lambda i=i: one(i) for i in range(len(dues))], 32)
+    post_ids = await bounded([functools.partial(one, i) for i in range(len(dues))], 32)
     return post_ids, planned
 
 
@@ -330,7 +329,7 @@ async def sandbox_ceiling(bench: Bench, calls: int) -> Ceiling:
         times = sandbox.cpu_times()
         before = times.user + times.system
         t0 = time.monotonic()
-        await bounded([lambda i=i: one(i) for i in range(calls)], CEILING_CONCURRENCY)
+        await bounded([functools.partial(one, i) for i in range(calls)], CEILING_CONCURRENCY)
         wall = time.monotonic() - t0
         times = sandbox.cpu_times()
         return Ceiling(calls, calls / wall, times.user + times.system - before, failed)
@@ -510,24 +509,11 @@ def main(args: argparse.Namespace) -> None:
     # app-wide cap (10,000 publishes a day, kept by the publisher's limits as X keeps it)
     # would hold the next run's X targets back ("waiting") on a stack that remembers it.
     for run in range(args.runs):
-        with tempfile.TemporaryDirectory() as tmp:
-            free_ports_for_the_stack()
-            supervisor = PatientSupervisor(Path(tmp))
-            bench_environment(supervisor)
-            try:
-                supervisor.up()
-                results += asyncio.run(drive(supervisor, Path(tmp), args, run))
-            finally:
-                supervisor.down()
-                if args.keep:
-                    kept = args.keep / f"run-{run + 1}"
-                    shutil.copytree(tmp, kept, dirs_exist_ok=True, ignore=_bulky)
-                    print(f"logs and profiles kept in {kept}")
+        keep = args.keep / f"run-{run + 1}" if args.keep else None
+        stack = running_stack(bench_environment, supervisor=PatientSupervisor, keep=keep)
+        with stack as (supervisor, tmp):
+            results += asyncio.run(drive(supervisor, tmp, args, run))
     report(results)
-
-
-def _bulky(directory: str, names: list[str]) -> list[str]:
-    return [n for n in names if n in ("pg", "kafka", "auth")]
 
 
 if __name__ == "__main__":

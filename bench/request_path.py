@@ -19,6 +19,7 @@ where its time goes: by package, our functions, and self time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -26,7 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,16 +111,51 @@ def wrk(target: Target, *, duration: float, connections: int) -> Load:
 def bench_environment(supervisor: Supervisor) -> None:
     """What the children inherit: limits that would measure the limiter, not the path, lifted,
     and this directory importable for the bare app."""
-    os.environ |= {
-        "GATEWAY_LIMIT_PER_IP": UNLIMITED,
-        "GATEWAY_LIMIT_PER_USER": UNLIMITED,
-        "GATEWAY_LIMIT_LOGIN_PER_IP": UNLIMITED,
-        "GATEWAY_MAX_IN_FLIGHT_PER_CLIENT": "100000",
+    os.environ |= LIFTED_LIMITS | {
         "PYTHONPATH": os.pathsep.join(
             p for p in (str(Path(__file__).parent), os.environ.get("PYTHONPATH")) if p
         ),
     }
     supervisor.ports[BARE.name] = free_port()
+
+
+#: The gateway's limits lifted: a bench's client is one IP and one user, and would measure the
+#: limiter instead of what it loads.
+LIFTED_LIMITS = {
+    "GATEWAY_LIMIT_PER_IP": UNLIMITED,
+    "GATEWAY_LIMIT_PER_USER": UNLIMITED,
+    "GATEWAY_LIMIT_LOGIN_PER_IP": UNLIMITED,
+    "GATEWAY_MAX_IN_FLIGHT_PER_CLIENT": "100000",
+}
+#: What a kept stack directory leaves out: the database's, the broker's and the media files.
+_BULKY = frozenset({"pg", "kafka", "auth", "media"})
+
+
+@contextlib.contextmanager
+def running_stack(
+    environment: Callable[[Supervisor], None] | None = None,
+    *,
+    supervisor: type[Supervisor] = Supervisor,
+    keep: Path | None = None,
+) -> Iterator[tuple[Supervisor, Path]]:
+    """The whole stack as ``socialseed up`` runs it, in a temporary directory on free ports,
+    stopped on the way out. ``environment`` sets what the children inherit once the ports are
+    chosen; ``keep``: where its logs (and profiles) are copied when it stops."""
+    with tempfile.TemporaryDirectory() as tmp:
+        free_ports_for_the_stack()
+        stack = supervisor(Path(tmp))
+        if environment is not None:
+            environment(stack)
+        try:
+            stack.up()
+            yield stack, Path(tmp)
+        finally:
+            stack.down()
+            if keep is not None:
+                shutil.copytree(
+                    tmp, keep, dirs_exist_ok=True, ignore=lambda _, names: _BULKY & set(names)
+                )
+                print(f"logs kept in {keep}")
 
 
 def free_ports_for_the_stack() -> None:
@@ -247,33 +283,22 @@ def profile(
 def main(runs: int, duration: float, connections: int, *, with_profile: bool = False) -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
-    with tempfile.TemporaryDirectory() as tmp:
-        free_ports_for_the_stack()
-        supervisor = Supervisor(Path(tmp))
-        bench_environment(supervisor)
-        try:
-            supervisor.up()
-            supervisor.wait_healthy(supervisor.start_service(BARE))
-            gateway = f"http://127.0.0.1:{supervisor.ports['gateway']}"
-            loads = targets(supervisor, bearer_header(gateway))
-            one_run(loads, duration=1, connections=connections)  # warm-up: pools, caches
-            print(f"before the runs: {load_average()}")
-            results = []
-            for n in range(runs):
-                results.append(one_run(loads, duration=duration, connections=connections))
-                print(
-                    f"run {n + 1}: "
-                    + ", ".join(
-                        f"{name} {load.rps:,.0f}/s" for name, (load, _) in results[-1].items()
-                    )
-                )
-            report(loads, results)
-            if with_profile:
-                profile(
-                    supervisor, loads, duration=duration, connections=connections, out=Path(tmp)
-                )
-        finally:
-            supervisor.down()
+    with running_stack(bench_environment) as (supervisor, tmp):
+        supervisor.wait_healthy(supervisor.start_service(BARE))
+        gateway = f"http://127.0.0.1:{supervisor.ports['gateway']}"
+        loads = targets(supervisor, bearer_header(gateway))
+        one_run(loads, duration=1, connections=connections)  # warm-up: pools, caches
+        print(f"before the runs: {load_average()}")
+        results = []
+        for n in range(runs):
+            results.append(one_run(loads, duration=duration, connections=connections))
+            print(
+                f"run {n + 1}: "
+                + ", ".join(f"{name} {load.rps:,.0f}/s" for name, (load, _) in results[-1].items())
+            )
+        report(loads, results)
+        if with_profile:
+            profile(supervisor, loads, duration=duration, connections=connections, out=tmp)
 
 
 if __name__ == "__main__":

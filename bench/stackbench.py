@@ -19,7 +19,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from request_path import UNLIMITED
+from request_path import LIFTED_LIMITS
 
 from socialseed.cli import Running, Supervisor
 from socialseed.stack import DATABASE, SERVICES
@@ -61,11 +61,7 @@ def bench_environment(supervisor: Supervisor) -> None:
     measure the platforms' quotas, not the publisher), and the gateway as the registered
     OAuth callback host."""
     gateway = f"http://127.0.0.1:{supervisor.ports['gateway']}"
-    os.environ |= {
-        "GATEWAY_LIMIT_PER_IP": UNLIMITED,
-        "GATEWAY_LIMIT_PER_USER": UNLIMITED,
-        "GATEWAY_LIMIT_LOGIN_PER_IP": UNLIMITED,
-        "GATEWAY_MAX_IN_FLIGHT_PER_CLIENT": "100000",
+    os.environ |= LIFTED_LIMITS | {
         "SANDBOX_REDIRECT_HOSTS": f'["{gateway}"]',
         "SANDBOX_X_TWEETS_PER_DAY_APP": "100000000",
         "SANDBOX_FACEBOOK_POSTS_PER_MINUTE": "100000000",

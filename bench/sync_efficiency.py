@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -247,9 +247,10 @@ def report(
     ok = True
     for row in fetched:
         platform = row["platform"]
-        delta: Callable[[str], int] = lambda key, p=platform: int(  # noqa: E731
-            after.get(p, {}).get(key, 0) - before.get(p, {}).get(key, 0)
-        )
+
+        def delta(key: str, p: str = platform) -> int:
+            return int(after.get(p, {}).get(key, 0) - before.get(p, {}).get(key, 0))
+
         calls, limited = delta("calls"), delta("rate_limited")
         per_post = calls / max(1, row["posts"])
         target = TARGETS.get(platform)

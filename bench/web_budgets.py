@@ -32,7 +32,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,7 +39,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
-from request_path import UNLIMITED, free_ports_for_the_stack
+from request_path import LIFTED_LIMITS, running_stack
 
 from socialseed.cli import Supervisor
 
@@ -220,7 +219,7 @@ async def month_reads(gateway: str, email: str, workspace: str, runs: int) -> di
         async def read(path: str, limit: int) -> tuple[float, int]:
             started, size, cursor = time.perf_counter(), 0, None
             while True:
-                query = {"workspace_id": workspace, "limit": limit}
+                query: dict[str, str | int] = {"workspace_id": workspace, "limit": limit}
                 r = await api.get(
                     path, params=query | ({"cursor": cursor} if cursor else {}), headers=bearer
                 )
@@ -247,31 +246,26 @@ def report_reads(reads: dict[str, list]) -> None:
     )
 
 
+def environment(supervisor: Supervisor) -> None:
+    """The gateway's limits lifted, the built app served, the gateway the OAuth callback host."""
+    gateway = f"http://127.0.0.1:{supervisor.ports['gateway']}"
+    os.environ |= LIFTED_LIMITS | {
+        "GATEWAY_WEB_DIST": str(DIST),
+        "SANDBOX_REDIRECT_HOSTS": json.dumps([gateway]),
+    }
+
+
 def main(runs: int, posts: int, skip_build: bool) -> None:
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     if not skip_build:
         subprocess.run(["npm", "run", "build"], cwd=WEB, check=True, capture_output=True)
     javascript_per_route()
-    with tempfile.TemporaryDirectory() as tmp:
-        free_ports_for_the_stack()
-        gateway = f"http://127.0.0.1:{os.environ['GATEWAY_PORT']}"
-        os.environ |= {
-            "GATEWAY_LIMIT_PER_IP": UNLIMITED,
-            "GATEWAY_LIMIT_PER_USER": UNLIMITED,
-            "GATEWAY_LIMIT_LOGIN_PER_IP": UNLIMITED,
-            "GATEWAY_MAX_IN_FLIGHT_PER_CLIENT": "100000",
-            "GATEWAY_WEB_DIST": str(DIST),
-            "SANDBOX_REDIRECT_HOSTS": json.dumps([gateway]),
-        }
-        supervisor = Supervisor(Path(tmp))
-        try:
-            supervisor.up()
-            print("3. (seeding the calendar)")
-            email, workspace = asyncio.run(seed(gateway, posts))
-            times = browser_times(gateway, email, workspace, posts, runs)
-            reads = asyncio.run(month_reads(gateway, email, workspace, runs))
-        finally:
-            supervisor.down()
+    with running_stack(environment) as (supervisor, _):
+        gateway = f"http://127.0.0.1:{supervisor.ports['gateway']}"
+        print("3. (seeding the calendar)")
+        email, workspace = asyncio.run(seed(gateway, posts))
+        times = browser_times(gateway, email, workspace, posts, runs)
+        reads = asyncio.run(month_reads(gateway, email, workspace, runs))
     print(f"2. First load of the signed-in home page, {runs} cold loads")
     report_loads("home", times["home"], LOAD_BUDGET_MS, "seen_ms")
     print(f"3. The calendar's month with {posts:,} posts, {runs} cold loads")
