@@ -1,6 +1,6 @@
 /** A workspace's webhook endpoints: add one (its signing secret shown once), edit, delete,
  * rotate the secret (shown once), send a test event, and follow its deliveries. */
-import { useId, useState } from "react";
+import { type ReactNode, useId, useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -17,7 +17,7 @@ import {
   useWebhooks,
   type Webhook,
 } from "../api/webhooks";
-import { eventsForPeople, orderedEvents, placeError } from "../lib/integrations";
+import { eventsForPeople, orderedEvents, placeError, type WebhookEvent } from "../lib/integrations";
 import { ConfirmButton } from "./confirm-button";
 import { Deliveries } from "./deliveries";
 import { EventChoice } from "./event-choice";
@@ -31,48 +31,50 @@ const NAMED: Record<string, WebhookField> = { WebhookUrlRefused: "url" };
 /** How an endpoint is named in buttons and regions: its description, else its URL. */
 const nameOf = (w: Pick<Webhook, "description" | "url">) => w.description || w.url;
 
-function CreateWebhook({ workspaceId }: { workspaceId: string }) {
-  const create = useCreateWebhook(workspaceId);
-  const [url, setUrl] = useState("");
-  const [description, setDescription] = useState("");
-  const [events, setEvents] = useState<Set<string>>(() => new Set(DEFAULT_EVENTS));
+type Draft = { url: string; description: string; events: WebhookEvent[] };
+
+/** What adding and editing an endpoint share: its URL, description and events, at least one
+ * event required, and the API's refusal placed on the field it names. `children`: fields of
+ * the edit alone (between the description and the events); `actions`: the buttons. */
+function WebhookForm({
+  label,
+  className,
+  initial,
+  urlHint,
+  error,
+  onSubmit,
+  actions,
+  children,
+}: {
+  label: string;
+  className?: string;
+  initial: { url: string; description: string; events: Iterable<string> };
+  urlHint?: string;
+  /** The last submission's error, if it failed. */
+  error: unknown;
+  onSubmit: (draft: Draft) => void;
+  actions: (draft: Draft) => ReactNode;
+  children?: ReactNode;
+}) {
+  const [url, setUrl] = useState(initial.url);
+  const [description, setDescription] = useState(initial.description);
+  const [events, setEvents] = useState<Set<string>>(() => new Set(initial.events));
   const [noEvents, setNoEvents] = useState(false);
-  const refusal = create.isError ? placeError(create.error, FIELDS, NAMED) : null;
+  const refusal = error ? placeError(error, FIELDS, NAMED) : null;
   const at = (f: WebhookField) => (refusal?.field === f ? refusal.message : undefined);
-  if (create.isSuccess)
-    return (
-      <SecretBox label="Signing secret" value={create.data.secret} onDone={() => create.reset()}>
-        Verify each delivery's <code>webhook-signature</code> with it (any Standard Webhooks
-        library); lost, it can be rotated.
-      </SecretBox>
-    );
+  const draft = { url: url.trim(), description: description.trim(), events: orderedEvents(events) };
   return (
     <form
-      aria-label="Add a webhook endpoint"
-      className="grid gap-4"
+      aria-label={label}
+      className={className}
       noValidate
       onSubmit={(e) => {
         e.preventDefault();
-        const chosen = orderedEvents(events);
-        setNoEvents(chosen.length === 0);
-        if (chosen.length === 0) return;
-        create.mutate(
-          { url: url.trim(), events: chosen, description: description.trim(), enabled: true },
-          {
-            onSuccess: () => {
-              setUrl("");
-              setDescription("");
-              setEvents(new Set(DEFAULT_EVENTS));
-            },
-          },
-        );
+        setNoEvents(draft.events.length === 0);
+        if (draft.events.length > 0) onSubmit(draft);
       }}
     >
-      <Field
-        label="Endpoint URL"
-        hint="Where SocialSeed POSTs the events: an https address of yours."
-        error={at("url")}
-      >
+      <Field label="Endpoint URL" hint={urlHint} error={at("url")}>
         <Input
           type="url"
           required
@@ -85,6 +87,7 @@ function CreateWebhook({ workspaceId }: { workspaceId: string }) {
       <Field label="Description (optional)" error={at("description")}>
         <Input value={description} maxLength={500} onChange={(e) => setDescription(e.target.value)} />
       </Field>
+      {children}
       <EventChoice
         chosen={events}
         onChange={(next) => {
@@ -94,47 +97,62 @@ function CreateWebhook({ workspaceId }: { workspaceId: string }) {
         error={noEvents ? "Choose at least one event." : at("events")}
       />
       {refusal && refusal.field === null && <Alert>{refusal.message}</Alert>}
-      <div>
-        <Button type="submit" disabled={create.isPending || url.trim() === ""}>
-          {create.isPending ? "Adding…" : "Add endpoint"}
-        </Button>
-      </div>
+      {actions(draft)}
     </form>
+  );
+}
+
+function CreateWebhook({ workspaceId }: { workspaceId: string }) {
+  const create = useCreateWebhook(workspaceId);
+  if (create.isSuccess)
+    return (
+      <SecretBox label="Signing secret" value={create.data.secret} onDone={() => create.reset()}>
+        Verify each delivery's <code>webhook-signature</code> with it (any Standard Webhooks
+        library); lost, it can be rotated.
+      </SecretBox>
+    );
+  // Added, the form gives way to the secret; shown again, it starts empty.
+  return (
+    <WebhookForm
+      label="Add a webhook endpoint"
+      className="grid gap-4"
+      initial={{ url: "", description: "", events: DEFAULT_EVENTS }}
+      urlHint="Where SocialSeed POSTs the events: an https address of yours."
+      error={create.error}
+      onSubmit={(draft) => create.mutate({ ...draft, enabled: true })}
+      actions={(draft) => (
+        <div>
+          <Button type="submit" disabled={create.isPending || draft.url === ""}>
+            {create.isPending ? "Adding…" : "Add endpoint"}
+          </Button>
+        </div>
+      )}
+    />
   );
 }
 
 function EditWebhook({ webhook, onDone }: { webhook: Webhook; onDone: () => void }) {
   const update = useUpdateWebhook(webhook.workspace_id, webhook.id);
   const enabledId = useId();
-  const [url, setUrl] = useState(webhook.url);
-  const [description, setDescription] = useState(webhook.description);
   const [enabled, setEnabled] = useState(webhook.enabled);
-  const [events, setEvents] = useState<Set<string>>(() => new Set(webhook.events));
-  const [noEvents, setNoEvents] = useState(false);
-  const refusal = update.isError ? placeError(update.error, FIELDS, NAMED) : null;
-  const at = (f: WebhookField) => (refusal?.field === f ? refusal.message : undefined);
   return (
-    <form
-      aria-label={`Edit ${nameOf(webhook)}`}
+    <WebhookForm
+      label={`Edit ${nameOf(webhook)}`}
       className="grid gap-4 rounded-md border border-border p-3"
-      noValidate
-      onSubmit={(e) => {
-        e.preventDefault();
-        const chosen = orderedEvents(events);
-        setNoEvents(chosen.length === 0);
-        if (chosen.length === 0) return;
-        update.mutate(
-          { url: url.trim(), description: description.trim(), enabled, events: chosen },
-          { onSuccess: onDone },
-        );
-      }}
+      initial={webhook}
+      error={update.error}
+      onSubmit={(draft) => update.mutate({ ...draft, enabled }, { onSuccess: onDone })}
+      actions={() => (
+        <div className="flex flex-wrap gap-2">
+          <Button type="submit" disabled={update.isPending}>
+            {update.isPending ? "Saving…" : "Save changes"}
+          </Button>
+          <Button type="button" variant="outline" onClick={onDone}>
+            Cancel
+          </Button>
+        </div>
+      )}
     >
-      <Field label="Endpoint URL" error={at("url")}>
-        <Input type="url" required autoComplete="off" value={url} onChange={(e) => setUrl(e.target.value)} />
-      </Field>
-      <Field label="Description (optional)" error={at("description")}>
-        <Input value={description} maxLength={500} onChange={(e) => setDescription(e.target.value)} />
-      </Field>
       <div className="flex items-start gap-3">
         <input
           id={enabledId}
@@ -153,24 +171,7 @@ function EditWebhook({ webhook, onDone }: { webhook: Webhook; onDone: () => void
           </p>
         </div>
       </div>
-      <EventChoice
-        chosen={events}
-        onChange={(next) => {
-          setEvents(next);
-          setNoEvents(false);
-        }}
-        error={noEvents ? "Choose at least one event." : at("events")}
-      />
-      {refusal && refusal.field === null && <Alert>{refusal.message}</Alert>}
-      <div className="flex flex-wrap gap-2">
-        <Button type="submit" disabled={update.isPending}>
-          {update.isPending ? "Saving…" : "Save changes"}
-        </Button>
-        <Button type="button" variant="outline" onClick={onDone}>
-          Cancel
-        </Button>
-      </div>
-    </form>
+    </WebhookForm>
   );
 }
 
