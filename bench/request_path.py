@@ -108,6 +108,16 @@ def wrk(target: Target, *, duration: float, connections: int) -> Load:
     return parse_wrk(proc.stdout)
 
 
+#: The gateway's limits lifted: a bench's client is one IP and one user, and would measure the
+#: limiter instead of what it loads.
+LIFTED_LIMITS = {
+    "GATEWAY_LIMIT_PER_IP": UNLIMITED,
+    "GATEWAY_LIMIT_PER_USER": UNLIMITED,
+    "GATEWAY_LIMIT_LOGIN_PER_IP": UNLIMITED,
+    "GATEWAY_MAX_IN_FLIGHT_PER_CLIENT": "100000",
+}
+
+
 def bench_environment(supervisor: Supervisor) -> None:
     """What the children inherit: limits that would measure the limiter, not the path, lifted,
     and this directory importable for the bare app."""
@@ -119,14 +129,6 @@ def bench_environment(supervisor: Supervisor) -> None:
     supervisor.ports[BARE.name] = free_port()
 
 
-#: The gateway's limits lifted: a bench's client is one IP and one user, and would measure the
-#: limiter instead of what it loads.
-LIFTED_LIMITS = {
-    "GATEWAY_LIMIT_PER_IP": UNLIMITED,
-    "GATEWAY_LIMIT_PER_USER": UNLIMITED,
-    "GATEWAY_LIMIT_LOGIN_PER_IP": UNLIMITED,
-    "GATEWAY_MAX_IN_FLIGHT_PER_CLIENT": "100000",
-}
 #: What a kept stack directory leaves out: the database's, the broker's and the media files.
 _BULKY = frozenset({"pg", "kafka", "auth", "media"})
 
