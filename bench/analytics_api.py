@@ -326,6 +326,20 @@ async def time_queries(url: str, workspace_id: str, account_id: str, rounds: int
         print(f"  {statistics.median(values):7.1f}  {key}")
 
 
+def what_the_goal_needs(load: Load, goal_ms: float, connections: int) -> str:
+    """A missed p99 in rates: at the load's own spread (p99 over p50), the p50 the goal needs,
+    and by Little's law (p50 about connections over rate, the loop being closed) the rate and
+    the CPU per answer on this machine's cores that give it."""
+    spread = load.p99_ms / load.p50_ms
+    rate = connections / (goal_ms / spread) * 1000
+    cores = os.cpu_count() or 1
+    return (
+        f"    at its p99/p50 of {spread:.1f}x, p99 <= {goal_ms:.0f} ms needs p50 <= "
+        f"{goal_ms / spread:.0f} ms: about {rate:,.0f} answers/s at {connections} connections, "
+        f"{cores * 1000 / rate:.1f} ms of the {cores} cores per answer"
+    )
+
+
 def main(
     accounts: int,
     posts: int,
@@ -411,6 +425,8 @@ def main(
                     + (f" ({load.failures} failed)" if load.failures else "")
                 )
                 print(cpu_line(spent, load, duration, opened))
+                if ok == "missed":
+                    print(what_the_goal_needs(load, goal, connections))
         print(f"after the loads: {load_average()}")
         if profile:
             profile_targets(
