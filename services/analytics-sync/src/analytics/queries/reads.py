@@ -87,13 +87,11 @@ class Reads:
     ) -> Response:
         """``answer`` about one of the caller's accounts: the account is read once, and only
         when the answer is computed or its workspace is not held yet."""
-        workspace, read = await self.account_workspace(account_id)
 
-        async def computed() -> BaseModel:
+        async def with_row(_: uuid.UUID, read: Account | None) -> BaseModel:
             return await compute(read or await self.account(account_id))
 
-        keyed = {"account_id": account_id, **params}
-        return await self.answer([workspace], period, keyed, computed)
+        return await self._about_account(account_id, period, params, with_row)
 
     async def owned_account_answer(
         self,
@@ -104,10 +102,25 @@ class Reads:
     ) -> Response:
         """``account_answer`` for an answer that needs only the account's id and workspace:
         once its workspace is held, not even a computed answer reads the account."""
-        workspace, _ = await self.account_workspace(account_id)
-        key = service.AccountKey(account_id, workspace)
+        return await self._about_account(
+            account_id,
+            period,
+            params,
+            lambda workspace, _: compute(service.AccountKey(account_id, workspace)),
+        )
+
+    async def _about_account(
+        self,
+        account_id: uuid.UUID,
+        period: Period | None,
+        params: dict[str, object],
+        compute: Callable[[uuid.UUID, Account | None], Awaitable[BaseModel]],
+    ) -> Response:
+        """``answer`` keyed by the account, in its workspace; ``compute`` is given the
+        workspace and the account row if checking access had to read it."""
+        workspace, read = await self.account_workspace(account_id)
         keyed = {"account_id": account_id, **params}
-        return await self.answer([workspace], period, keyed, lambda: compute(key))
+        return await self.answer([workspace], period, keyed, lambda: compute(workspace, read))
 
     async def accounts(
         self, ids: Sequence[uuid.UUID], *, workspace_id: uuid.UUID | None = None

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from analytics.models import FLOAT_METRICS, SCHEMA, Account, TrackedPost, WorkspaceView
+from analytics.models import FLOAT_METRICS, SCHEMA, Account, TrackedPost
 from analytics.queries.formulas import sql_engagements
 from analytics.queries.periods import Period
 from socialseed.errors import AccountNotFound
@@ -205,13 +205,17 @@ class QueryRepository(WorkspaceScoped[Account]):
         )
 
     async def timezone(self, workspace_id: uuid.UUID) -> str | None:
-        sql = f"SELECT timezone FROM {SCHEMA}.workspaces WHERE id = :id"
-        rows = await self._rows(sql, {"id": workspace_id})
-        return rows[0]["timezone"] if rows else None
+        return await self._workspace_field(workspace_id, "timezone")
 
     async def workspace_name(self, workspace_id: uuid.UUID) -> str | None:
-        ws = await self.session.get(WorkspaceView, workspace_id)
-        return ws.name if ws else None
+        return await self._workspace_field(workspace_id, "name")
+
+    async def _workspace_field(self, workspace_id: uuid.UUID, field: str) -> str | None:
+        """One column of the workspace's projection (``field`` from this class, never a
+        request); None before its projection arrived."""
+        sql = f"SELECT {field} FROM {SCHEMA}.workspaces WHERE id = :id"
+        rows = await self._rows(sql, {"id": workspace_id})
+        return rows[0][field] if rows else None
 
     async def data_versions(self, workspace_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
         """Each workspace's data version (0: no data ingested or tracked yet)."""
